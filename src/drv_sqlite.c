@@ -1,0 +1,504 @@
+/* luamig.sqlite: the SQLite3 driver (Conn, Stmt, Cursor).
+ *
+ * Conn wraps a sqlite3 handle; Stmt a prepared statement that keeps its Conn
+ * alive through a user value; Cursor resets a reusable Stmt when a rows()
+ * loop ends early. Policy (transactions, introspection) lives in Lua. */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "drv_util.h"
+
+#define LM_SQLITE_CONN "luamig.sqlite.Conn"
+#define LM_SQLITE_STMT "luamig.sqlite.Stmt"
+#define LM_SQLITE_CURSOR "luamig.sqlite.Cursor"
+
+typedef struct lm_conn {
+  sqlite3 *db; /* NULL once closed */
+} lm_conn;
+
+typedef struct lm_stmt {
+  sqlite3_stmt *stmt; /* NULL once closed */
+  int temporary;      /* made by conn:rows(); finalized when the loop ends */
+} lm_stmt;
+
+/* ---------------------------------------------------------------- errors */
+
+/* Symbolic name for a result code; the extended name when we know it. */
+static const char *code_name(int rc) {
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE: return "SQLITE_CONSTRAINT_UNIQUE";
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return "SQLITE_CONSTRAINT_PRIMARYKEY";
+    case SQLITE_CONSTRAINT_NOTNULL: return "SQLITE_CONSTRAINT_NOTNULL";
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return "SQLITE_CONSTRAINT_FOREIGNKEY";
+    case SQLITE_CONSTRAINT_CHECK: return "SQLITE_CONSTRAINT_CHECK";
+    case SQLITE_BUSY_SNAPSHOT: return "SQLITE_BUSY_SNAPSHOT";
+    case SQLITE_READONLY_DBMOVED: return "SQLITE_READONLY_DBMOVED";
+    default: break;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_ERROR: return "SQLITE_ERROR";
+    case SQLITE_INTERNAL: return "SQLITE_INTERNAL";
+    case SQLITE_PERM: return "SQLITE_PERM";
+    case SQLITE_ABORT: return "SQLITE_ABORT";
+    case SQLITE_BUSY: return "SQLITE_BUSY";
+    case SQLITE_LOCKED: return "SQLITE_LOCKED";
+    case SQLITE_NOMEM: return "SQLITE_NOMEM";
+    case SQLITE_READONLY: return "SQLITE_READONLY";
+    case SQLITE_INTERRUPT: return "SQLITE_INTERRUPT";
+    case SQLITE_IOERR: return "SQLITE_IOERR";
+    case SQLITE_CORRUPT: return "SQLITE_CORRUPT";
+    case SQLITE_FULL: return "SQLITE_FULL";
+    case SQLITE_CANTOPEN: return "SQLITE_CANTOPEN";
+    case SQLITE_CONSTRAINT: return "SQLITE_CONSTRAINT";
+    case SQLITE_MISMATCH: return "SQLITE_MISMATCH";
+    case SQLITE_MISUSE: return "SQLITE_MISUSE";
+    case SQLITE_RANGE: return "SQLITE_RANGE";
+    case SQLITE_NOTADB: return "SQLITE_NOTADB";
+    default: return "SQLITE_ERROR";
+  }
+}
+
+/* [] -> [err]; the connection's current error, for the given statement text. */
+static void push_error(lua_State *L, sqlite3 *db, int rc, const char *sql) {
+  lm_db_error e = {"sqlite", code_name(rc), db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), NULL, NULL, sql};
+  lm_push_db_error(L, &e);
+}
+
+/* ---------------------------------------------------------------- handles */
+
+static lm_conn *check_conn(lua_State *L, int idx) {
+  lm_conn *c = luaL_checkudata(L, idx, LM_SQLITE_CONN);
+  if (!c->db) lm_misuse(L, "connection is closed");
+  return c;
+}
+
+/* The Stmt at idx, open, whose Conn is open too. */
+static lm_stmt *check_stmt(lua_State *L, int idx) {
+  lm_stmt *s = luaL_checkudata(L, idx, LM_SQLITE_STMT);
+  lm_conn *c;
+  if (!s->stmt) lm_misuse(L, "statement is closed");
+  lua_getiuservalue(L, idx, 1);
+  c = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!c || !c->db) lm_misuse(L, "connection is closed");
+  return s;
+}
+
+static void stmt_release(lm_stmt *s) {
+  if (s->stmt) sqlite3_finalize(s->stmt);
+  s->stmt = NULL;
+}
+
+/* [stmt] -> []; idempotent: __gc, __close and close. */
+static int stmt_close(lua_State *L) {
+  stmt_release(luaL_checkudata(L, 1, LM_SQLITE_STMT));
+  return 0;
+}
+
+/* [conn] -> []; idempotent: __gc, __close and close. Open statements keep
+ * the handle alive as a zombie until they are finalized (sqlite3_close_v2). */
+static int conn_close(lua_State *L) {
+  lm_conn *c = luaL_checkudata(L, 1, LM_SQLITE_CONN);
+  if (c->db) sqlite3_close_v2(c->db);
+  c->db = NULL;
+  return 0;
+}
+
+/* [conn(at conn_idx)] -> [stmt]; prepares one statement of sql. On return
+ * *tail points past it. The Stmt holds NULL if sql had only whitespace or
+ * comments. Raises a db error on failure. */
+static lm_stmt *push_prepared(lua_State *L, int conn_idx, lm_conn *c, const char *sql, int len, const char **tail) {
+  int rc;
+  lm_stmt *s = lua_newuserdatauv(L, sizeof *s, 1);
+  s->stmt = NULL; /* closed until prepared */
+  s->temporary = 0;
+  luaL_setmetatable(L, LM_SQLITE_STMT);
+  lua_pushvalue(L, conn_idx); /* keep the Conn alive */
+  lua_setiuservalue(L, -2, 1);
+  rc = sqlite3_prepare_v2(c->db, sql, len, &s->stmt, tail);
+  if (rc != SQLITE_OK) {
+    push_error(L, c->db, rc, sql);
+    lua_error(L);
+  }
+  return s;
+}
+
+/* ---------------------------------------------------------------- values */
+
+/* Binds the n stack values from index first to stmt by position. Raises on a
+ * count mismatch or a value that has no SQL form. `copy` makes SQLite copy
+ * strings (needed when the statement outlives the call, as rows() does). */
+static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first, int n, int copy) {
+  int i, rc = SQLITE_OK;
+  int expected = sqlite3_bind_parameter_count(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (n != expected)
+    lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", n);
+  for (i = 1; i <= n && rc == SQLITE_OK; i++) {
+    int idx = first + i - 1;
+    switch (lua_type(L, idx)) {
+      case LUA_TNIL: rc = sqlite3_bind_null(stmt, i); break;
+      case LUA_TBOOLEAN: rc = sqlite3_bind_int(stmt, i, lua_toboolean(L, idx)); break;
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+          rc = sqlite3_bind_int64(stmt, i, (sqlite3_int64)lua_tointeger(L, idx));
+        else
+          rc = sqlite3_bind_double(stmt, i, lua_tonumber(L, idx));
+        break;
+      case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        rc = sqlite3_bind_text64(stmt, i, s, len, copy ? SQLITE_TRANSIENT : SQLITE_STATIC, SQLITE_UTF8);
+        break;
+      }
+      default:
+        if (lm_is_null(L, idx)) {
+          rc = sqlite3_bind_null(stmt, i);
+          break;
+        }
+        lm_misuse(L, "parameter %d: cannot bind a %s", i, luaL_typename(L, idx));
+    }
+  }
+  if (rc != SQLITE_OK) {
+    push_error(L, db, rc, sqlite3_sql(stmt));
+    lua_error(L);
+  }
+}
+
+/* [] -> [row]; the current row as a table keyed by column name, NULLs absent. */
+static void push_row(lua_State *L, sqlite3_stmt *stmt) {
+  int i, n = sqlite3_column_count(stmt);
+  lua_createtable(L, 0, n);
+  for (i = 0; i < n; i++) {
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_NULL: continue;
+      case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(stmt, i)); break;
+      case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(stmt, i)); break;
+      case SQLITE_BLOB: {
+        const void *p = sqlite3_column_blob(stmt, i);
+        lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(stmt, i));
+        break;
+      }
+      default:
+        lua_pushlstring(L, (const char *)sqlite3_column_text(stmt, i), (size_t)sqlite3_column_bytes(stmt, i));
+    }
+    lua_setfield(L, -2, sqlite3_column_name(stmt, i));
+  }
+}
+
+/* Fails with the statement's error after resetting it (the statement itself
+ * stays usable). */
+static int raise_step_error(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int rc) {
+  push_error(L, db, rc, sqlite3_sql(stmt));
+  sqlite3_reset(stmt);
+  return lua_error(L);
+}
+
+/* Steps to completion, discarding rows; returns rows changed. Raises on error. */
+static sqlite3_int64 run_to_done(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {}
+  if (rc != SQLITE_DONE) raise_step_error(L, db, stmt, rc);
+  sqlite3_reset(stmt);
+  return sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes64(db);
+}
+
+/* [] -> [rows]; all rows of stmt (already bound). */
+static void push_all_rows(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt) {
+  int rc;
+  lua_Integer n = 0;
+  lua_newtable(L);
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    push_row(L, stmt);
+    lua_rawseti(L, -2, ++n);
+  }
+  if (rc != SQLITE_DONE) raise_step_error(L, db, stmt, rc);
+  sqlite3_reset(stmt);
+}
+
+/* ---------------------------------------------------------------- iteration */
+
+/* upvalue 1: the Stmt. [] -> [row] or [nil] when done; a temporary Stmt is
+ * finalized at the end, a reusable one reset. */
+static int rows_next(lua_State *L) {
+  lm_stmt *s = lua_touserdata(L, lua_upvalueindex(1));
+  lm_conn *c;
+  int rc;
+  if (!s->stmt) return 0; /* closed: the loop is over */
+  lua_getiuservalue(L, lua_upvalueindex(1), 1);
+  c = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!c->db) return lm_misuse(L, "connection is closed");
+  rc = sqlite3_step(s->stmt);
+  if (rc == SQLITE_ROW) {
+    push_row(L, s->stmt);
+    return 1;
+  }
+  if (rc != SQLITE_DONE) {
+    push_error(L, c->db, rc, sqlite3_sql(s->stmt));
+    if (s->temporary) stmt_release(s); else sqlite3_reset(s->stmt);
+    return lua_error(L);
+  }
+  if (s->temporary) stmt_release(s); else sqlite3_reset(s->stmt);
+  return 0;
+}
+
+/* [cursor] -> []; resets the reusable Stmt a rows() loop left early. */
+static int cursor_close(lua_State *L) {
+  lm_stmt *s;
+  lua_getiuservalue(L, 1, 1);
+  s = luaL_testudata(L, -1, LM_SQLITE_STMT);
+  if (s && s->stmt) sqlite3_reset(s->stmt);
+  return 0;
+}
+
+/* [stmt at idx] -> [iter, nil, nil, closer]; closer is the Stmt itself when
+ * temporary (its __close finalizes) or a Cursor that resets it. */
+static int push_rows_loop(lua_State *L, int idx, lm_stmt *s) {
+  lua_pushvalue(L, idx);
+  lua_pushcclosure(L, rows_next, 1);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  if (s->temporary) {
+    lua_pushvalue(L, idx);
+  } else {
+    lua_newuserdatauv(L, 0, 1);
+    luaL_setmetatable(L, LM_SQLITE_CURSOR);
+    lua_pushvalue(L, idx);
+    lua_setiuservalue(L, -2, 1);
+  }
+  return 4;
+}
+
+/* ---------------------------------------------------------------- Conn */
+
+/* [conn, sql, params...] -> [changes]; without params sql may hold several
+ * statements; with params it must hold exactly one. */
+static int conn_exec(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len), *tail = sql, *end = sql + len;
+  int nparams = lua_gettop(L) - 2;
+  sqlite3_int64 changes = 0;
+  while (tail < end) {
+    const char *start = tail;
+    int top = lua_gettop(L);
+    lm_stmt *s = push_prepared(L, 1, c, start, (int)(end - start), &tail);
+    if (!s->stmt) break; /* only whitespace or comments left */
+    if (nparams == 0 && sqlite3_bind_parameter_count(s->stmt) > 0) {
+      int expected = sqlite3_bind_parameter_count(s->stmt);
+      stmt_release(s);
+      return lm_misuse(L, "statement takes %d parameter%s, 0 given", expected, expected == 1 ? "" : "s");
+    }
+    if (nparams > 0) {
+      if (strspn(tail, " \t\r\n;") != (size_t)(end - tail)) {
+        stmt_release(s);
+        return lm_misuse(L, "exec with parameters takes a single statement");
+      }
+      bind_params(L, c->db, s->stmt, 3, nparams, 0);
+    }
+    changes += run_to_done(L, c->db, s->stmt);
+    stmt_release(s);
+    lua_settop(L, top);
+  }
+  lua_pushinteger(L, (lua_Integer)changes);
+  return 1;
+}
+
+/* Prepares a temporary Stmt for sql and binds the params after it.
+ * [conn, sql, params...] -> [conn, sql, params..., stmt] */
+static lm_stmt *prepare_bound(lua_State *L, lm_conn *c, int copy) {
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len), *tail;
+  int nparams = lua_gettop(L) - 2;
+  lm_stmt *s = push_prepared(L, 1, c, sql, (int)len, &tail);
+  s->temporary = 1;
+  if (!s->stmt) lm_misuse(L, "no SQL statement given");
+  if (strspn(tail, " \t\r\n;") != strlen(tail)) lm_misuse(L, "expected a single SQL statement");
+  bind_params(L, c->db, s->stmt, 3, nparams, copy);
+  return s;
+}
+
+/* [conn, sql, params...] -> [rows] */
+static int conn_query(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  lm_stmt *s = prepare_bound(L, c, 0);
+  push_all_rows(L, c->db, s->stmt);
+  stmt_release(s);
+  return 1;
+}
+
+/* [conn, sql, params...] -> [iter, nil, nil, closer]; streams rows. */
+static int conn_rows(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  lm_stmt *s = prepare_bound(L, c, 1);
+  return push_rows_loop(L, lua_gettop(L), s);
+}
+
+/* [conn, sql] -> [stmt] */
+static int conn_prepare(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len), *tail;
+  lm_stmt *s = push_prepared(L, 1, c, sql, (int)len, &tail);
+  if (!s->stmt) return lm_misuse(L, "no SQL statement given");
+  if (strspn(tail, " \t\r\n;") != strlen(tail)) {
+    stmt_release(s);
+    return lm_misuse(L, "prepare takes a single SQL statement");
+  }
+  return 1;
+}
+
+/* [conn] -> [boolean]; true inside BEGIN ... COMMIT. */
+static int conn_in_transaction(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  lua_pushboolean(L, !sqlite3_get_autocommit(c->db));
+  return 1;
+}
+
+/* [conn] -> [integer]; rowid of the last successful INSERT. */
+static int conn_last_insert_id(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(c->db));
+  return 1;
+}
+
+/* [conn] -> [boolean] */
+static int conn_is_closed(lua_State *L) {
+  lm_conn *c = luaL_checkudata(L, 1, LM_SQLITE_CONN);
+  lua_pushboolean(L, c->db == NULL);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- Stmt */
+
+/* [stmt, params...] -> [changes] */
+static int stmt_exec(lua_State *L) {
+  lm_stmt *s = check_stmt(L, 1);
+  sqlite3 *db = sqlite3_db_handle(s->stmt);
+  sqlite3_reset(s->stmt);
+  bind_params(L, db, s->stmt, 2, lua_gettop(L) - 1, 0);
+  lua_pushinteger(L, (lua_Integer)run_to_done(L, db, s->stmt));
+  sqlite3_clear_bindings(s->stmt);
+  return 1;
+}
+
+/* [stmt, params...] -> [rows] */
+static int stmt_query(lua_State *L) {
+  lm_stmt *s = check_stmt(L, 1);
+  sqlite3 *db = sqlite3_db_handle(s->stmt);
+  sqlite3_reset(s->stmt);
+  bind_params(L, db, s->stmt, 2, lua_gettop(L) - 1, 0);
+  push_all_rows(L, db, s->stmt);
+  sqlite3_clear_bindings(s->stmt);
+  return 1;
+}
+
+/* [stmt, params...] -> [iter, nil, nil, cursor] */
+static int stmt_rows(lua_State *L) {
+  lm_stmt *s = check_stmt(L, 1);
+  sqlite3_reset(s->stmt);
+  bind_params(L, sqlite3_db_handle(s->stmt), s->stmt, 2, lua_gettop(L) - 1, 1);
+  return push_rows_loop(L, 1, s);
+}
+
+/* [stmt] -> [sql] */
+static int stmt_sql(lua_State *L) {
+  lm_stmt *s = check_stmt(L, 1);
+  lua_pushstring(L, sqlite3_sql(s->stmt));
+  return 1;
+}
+
+/* ---------------------------------------------------------------- module */
+
+/* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true). */
+static int sqlite_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer timeout = 30000;
+  int foreign_keys = 1, rc;
+  lm_conn *c;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (lua_getfield(L, 2, "busy_timeout_ms") != LUA_TNIL) timeout = luaL_checkinteger(L, -1);
+    if (lua_getfield(L, 2, "foreign_keys") != LUA_TNIL) foreign_keys = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  c = lua_newuserdatauv(L, sizeof *c, 0);
+  c->db = NULL; /* closed until opened */
+  luaL_setmetatable(L, LM_SQLITE_CONN);
+  rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_extended_result_codes(c->db, 1);
+  if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(c->db, (int)timeout);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(c->db, foreign_keys ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+  /* Opening is lazy: read the schema now so a non-database file fails here. */
+  if (rc == SQLITE_OK) rc = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    const char *msg = c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+    lm_db_error e = {"sqlite", code_name(rc), NULL, NULL, NULL, NULL};
+    lua_pushfstring(L, "cannot open database \"%s\": %s", path, msg);
+    e.message = lua_tostring(L, -1);
+    lm_push_db_error(L, &e);
+    sqlite3_close_v2(c->db);
+    c->db = NULL;
+    return lua_error(L);
+  }
+  return 1;
+}
+
+static const luaL_Reg conn_methods[] = {
+  {"exec", conn_exec},
+  {"query", conn_query},
+  {"rows", conn_rows},
+  {"prepare", conn_prepare},
+  {"in_transaction", conn_in_transaction},
+  {"last_insert_id", conn_last_insert_id},
+  {"is_closed", conn_is_closed},
+  {"close", conn_close},
+  {NULL, NULL}};
+
+static const luaL_Reg stmt_methods[] = {
+  {"exec", stmt_exec},
+  {"query", stmt_query},
+  {"rows", stmt_rows},
+  {"sql", stmt_sql},
+  {"close", stmt_close},
+  {NULL, NULL}};
+
+/* [] -> []; defines a metatable whose __index is a method table. */
+static void define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  if (methods) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+/* [] -> [module]; module.Conn is the Conn method table, which Lua extends. */
+int luaopen_luamig_sqlite(lua_State *L) {
+  define_type(L, LM_SQLITE_CONN, conn_methods, conn_close);
+  define_type(L, LM_SQLITE_STMT, stmt_methods, stmt_close);
+  define_type(L, LM_SQLITE_CURSOR, NULL, cursor_close);
+  luaL_getmetatable(L, LM_SQLITE_CONN);
+  lua_getfield(L, -1, "__index");
+  lua_pushliteral(L, "sqlite");
+  lua_setfield(L, -2, "dialect");
+  lua_pushliteral(L, "sqlite");
+  lua_setfield(L, -2, "driver");
+  lua_remove(L, -2);
+  lua_newtable(L);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "Conn");
+  lua_pushcfunction(L, sqlite_open);
+  lua_setfield(L, -2, "open");
+  lua_pushstring(L, sqlite3_libversion());
+  lua_setfield(L, -2, "version");
+  return 1;
+}

@@ -1,0 +1,116 @@
+/* Error objects, the NULL sentinel and caller locations, shared by drivers. */
+#include "drv_util.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static const char null_sentinel = 0; /* its address is luamig.null */
+
+void lm_push_null(lua_State *L) { lua_pushlightuserdata(L, (void *)&null_sentinel); }
+
+int lm_is_null(lua_State *L, int idx) {
+  return lua_isnoneornil(L, idx) || lua_touserdata(L, idx) == (void *)&null_sentinel;
+}
+
+int luaopen_luamig_null(lua_State *L) {
+  lm_push_null(L);
+  return 1;
+}
+
+/* Appends " <field>" / ": <field>" parts that are present. */
+static void add_field(lua_State *L, luaL_Buffer *b, int obj, const char *field, const char *before) {
+  if (lua_getfield(L, obj, field) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+    const char *s = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (*s == '\0') return;
+    luaL_addstring(b, before);
+    luaL_addstring(b, s);
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
+/* [err] -> [text]; "where: driver code: message (detail) hint" with absent parts left out. */
+static int error_tostring(lua_State *L) {
+  luaL_Buffer b;
+  size_t len;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_buffinit(L, &b);
+  add_field(L, &b, 1, "where", "");
+  if (luaL_bufflen(&b) > 0) luaL_addstring(&b, ": ");
+  len = luaL_bufflen(&b);
+  add_field(L, &b, 1, "driver", "");
+  add_field(L, &b, 1, "code", luaL_bufflen(&b) > len ? " " : "");
+  if (luaL_bufflen(&b) > len) luaL_addstring(&b, ": ");
+  add_field(L, &b, 1, "message", "");
+  add_field(L, &b, 1, "detail", "\nDETAIL: ");
+  add_field(L, &b, 1, "hint", "\nHINT: ");
+  luaL_pushresult(&b);
+  return 1;
+}
+
+void lm_util_init(lua_State *L) {
+  if (luaL_newmetatable(L, LM_ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+}
+
+/* True when a chunk's source belongs to the runner itself (or is C). */
+static int is_runner_source(lua_State *L, const char *source) {
+  int skip = 0;
+  if (source[0] != '@') return 1;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LM_RUNNER_PREFIX) == LUA_TSTRING) {
+    size_t n;
+    const char *prefix = lua_tolstring(L, -1, &n);
+    skip = strncmp(source, prefix, n) == 0;
+  }
+  lua_pop(L, 1);
+  return skip || strcmp(source, "@argparse.lua") == 0;
+}
+
+void lm_push_where(lua_State *L) {
+  lua_Debug ar;
+  int level;
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline > 0 && !is_runner_source(L, ar.source)) {
+      lua_pushfstring(L, "%s:%d", ar.source + 1, ar.currentline);
+      return;
+    }
+  }
+  lua_pushliteral(L, "");
+}
+
+static void set_string(lua_State *L, const char *field, const char *value) {
+  if (!value) return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, field);
+}
+
+void lm_push_db_error(lua_State *L, const lm_db_error *e) {
+  lua_createtable(L, 0, 8);
+  set_string(L, "kind", "db");
+  set_string(L, "driver", e->driver);
+  set_string(L, "code", e->code);
+  set_string(L, "message", e->message ? e->message : "unknown error");
+  set_string(L, "detail", e->detail);
+  set_string(L, "hint", e->hint);
+  set_string(L, "sql", e->sql);
+  lm_push_where(L);
+  lua_setfield(L, -2, "where");
+  luaL_setmetatable(L, LM_ERROR_MT);
+}
+
+int lm_misuse(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  lm_push_where(L);
+  if (lua_rawlen(L, -1) > 0) lua_pushliteral(L, ": ");
+  else lua_pushliteral(L, "");
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 3);
+  return lua_error(L);
+}

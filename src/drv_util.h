@@ -1,0 +1,45 @@
+/* Shared by the drivers: error objects, the NULL sentinel, handle checks. */
+#ifndef LM_DRV_UTIL_H
+#define LM_DRV_UTIL_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#define LM_ERROR_MT "luamig.Error"
+#define LM_RUNNER_PREFIX "luamig.runner_prefix" /* registry key, set by the host */
+
+/* [] -> []; creates the error metatable in the registry. Call once per state. */
+void lm_util_init(lua_State *L);
+
+/* [] -> [null]; pushes luamig.null, the sentinel that binds as SQL NULL. */
+void lm_push_null(lua_State *L);
+
+/* True when the value at idx is nil or luamig.null. */
+int lm_is_null(lua_State *L, int idx);
+
+/* [] -> [where]; "file:line" of the innermost Lua frame outside the runner's
+ * own modules (the user's migration line), or "" when there is none. */
+void lm_push_where(lua_State *L);
+
+/* Raises a misuse error (a string) prefixed with the caller's file:line,
+ * as luaL_error would if the caller were a Lua function. Never returns. */
+int lm_misuse(lua_State *L, const char *fmt, ...);
+
+/* Fields of a database error. NULL fields are left out of the object. */
+typedef struct lm_db_error {
+  const char *driver;  /* "sqlite", "pg" */
+  const char *code;    /* "SQLITE_CONSTRAINT_UNIQUE", SQLSTATE "23505" */
+  const char *message; /* the driver's message */
+  const char *detail;  /* PostgreSQL DETAIL, if any */
+  const char *hint;    /* PostgreSQL HINT, if any */
+  const char *sql;     /* the statement that failed */
+} lm_db_error;
+
+/* [] -> [err]; builds the error table (all strings copied). The caller
+ * releases its resources, then raises it with lua_error. */
+void lm_push_db_error(lua_State *L, const lm_db_error *e);
+
+/* luaopen for "luamig.null": [] -> [null] */
+int luaopen_luamig_null(lua_State *L);
+
+#endif

@@ -1,0 +1,16 @@
+/* The Lua state luamig runs in: libraries, drivers, embedded modules. */
+#ifndef LM_HOST_H
+#define LM_HOST_H
+
+#include <lua.h>
+
+/* [] -> []; opens the standard libraries, registers every C module and the
+ * embedded Lua modules in package.preload (or, when LUAMIG_LUA_DIR is set,
+ * lets lua/ on disk take precedence). Raises on failure. */
+void lm_host_setup(lua_State *L);
+
+/* Message handler for lua_pcall: [err] -> [err, with a traceback appended
+ * when err is a string]. Non-string error objects pass through unchanged. */
+int lm_host_traceback(lua_State *L);
+
+#endif

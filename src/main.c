@@ -1,0 +1,62 @@
+/* luamig: argv -> one protected call into luamig.cli -> exit code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "host.h"
+
+/* [argc, argv as light userdata] -> [exit code]; everything runs in here. */
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1), i;
+  char **argv = lua_touserdata(L, 2);
+  lm_host_setup(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "luamig.cli");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "main");
+  lua_createtable(L, argc > 1 ? argc - 1 : 0, 0);
+  for (i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* True when argv asks for tracebacks of internal errors. */
+static int wants_debug(int argc, char **argv) {
+  int i;
+  for (i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--debug") == 0) return 1;
+  return getenv("LUAMIG_DEBUG") != NULL;
+}
+
+int main(int argc, char **argv) {
+  lua_State *L = luaL_newstate();
+  int status, code = 70; /* EX_SOFTWARE: an error cli.main did not handle */
+  if (!L) {
+    fputs("luamig: out of memory\n", stderr);
+    return 70;
+  }
+  lua_pushcfunction(L, lm_host_traceback);
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  status = lua_pcall(L, 2, 1, 1);
+  if (status == LUA_OK) {
+    code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  } else {
+    const char *msg = luaL_tolstring(L, -1, NULL);
+    if (!wants_debug(argc, argv)) {
+      const char *nl = strchr(msg, '\n'); /* first line only, no traceback */
+      fprintf(stderr, "luamig: internal error: %.*s\n", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+    } else {
+      fprintf(stderr, "luamig: internal error: %s\n", msg);
+    }
+  }
+  lua_close(L);
+  return code;
+}
