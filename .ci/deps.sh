@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install luamig's build and test dependencies from Debian's packages.
+# Usage: .ci/deps.sh [build|test]   (test adds the server, busted and baselines)
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libpq-dev
+  lua-filesystem-dev lua-cjson-dev lua-argparse sqlite3)
+test_pkgs=(lua-busted postgresql python3-alembic python3-sqlalchemy python3-psycopg2 hyperfine valgrind)
+
+pkgs=("${build_pkgs[@]}")
+[[ "${1:-build}" == test ]] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+sudo=()
+((EUID == 0)) || sudo=(sudo)
+echo "Installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq || echo "apt-get update failed; trying the cached package lists" >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run every test: install dependencies, build with -Werror (plain and under
+# ASan/UBSan), start a throwaway PostgreSQL server, and run all busted specs
+# through ctest against both builds. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")"
+.ci/deps.sh test
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUAMIG_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUAMIG_WERROR=ON -DLUAMIG_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+# A PostgreSQL server of our own: temp dir, loopback only, stopped on exit.
+source .ci/pg.sh
+pg_start
+trap pg_stop EXIT
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/.ci/lsan.supp
+status=0
+echo "== specs (release build)"
+ctest --test-dir build --output-on-failure -j"$jobs" || status=1
+echo "== specs (ASan/UBSan build)"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" || status=1
+exit $status
