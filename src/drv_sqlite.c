@@ -167,22 +167,28 @@ static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first
 }
 
 /* [] -> [row]; the current row as a table keyed by column name, NULLs absent. */
+/* [] -> [value]; column i of the current row (nil for NULL). */
+static void push_column(lua_State *L, sqlite3_stmt *stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_NULL: lua_pushnil(L); break;
+    case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(stmt, i)); break;
+    case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(stmt, i)); break;
+    case SQLITE_BLOB: {
+      const void *p = sqlite3_column_blob(stmt, i);
+      lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(stmt, i));
+      break;
+    }
+    default:
+      lua_pushlstring(L, (const char *)sqlite3_column_text(stmt, i), (size_t)sqlite3_column_bytes(stmt, i));
+  }
+}
+
+/* [] -> [row]; the current row keyed by column name, NULL columns absent. */
 static void push_row(lua_State *L, sqlite3_stmt *stmt) {
   int i, n = sqlite3_column_count(stmt);
   lua_createtable(L, 0, n);
   for (i = 0; i < n; i++) {
-    switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_NULL: continue;
-      case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(stmt, i)); break;
-      case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(stmt, i)); break;
-      case SQLITE_BLOB: {
-        const void *p = sqlite3_column_blob(stmt, i);
-        lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(stmt, i));
-        break;
-      }
-      default:
-        lua_pushlstring(L, (const char *)sqlite3_column_text(stmt, i), (size_t)sqlite3_column_bytes(stmt, i));
-    }
+    push_column(L, stmt, i);
     lua_setfield(L, -2, sqlite3_column_name(stmt, i));
   }
 }
@@ -329,6 +335,21 @@ static int conn_query(lua_State *L) {
   return 1;
 }
 
+/* [conn, sql, params...] -> [value]; first column of the first row, or nil. */
+static int conn_scalar(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  lm_stmt *s = prepare_bound(L, c, 0);
+  int rc = sqlite3_step(s->stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_count(s->stmt) > 0) {
+    push_column(L, s->stmt, 0);
+  } else {
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) raise_step_error(L, c->db, s->stmt, rc);
+    lua_pushnil(L);
+  }
+  stmt_release(s);
+  return 1;
+}
+
 /* [conn, sql, params...] -> [iter, nil, nil, closer]; streams rows. */
 static int conn_rows(lua_State *L) {
   lm_conn *c = check_conn(L, 1);
@@ -451,6 +472,7 @@ static const luaL_Reg conn_methods[] = {
   {"exec", conn_exec},
   {"query", conn_query},
   {"rows", conn_rows},
+  {"scalar", conn_scalar},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
   {"last_insert_id", conn_last_insert_id},

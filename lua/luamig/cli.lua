@@ -1,0 +1,142 @@
+--- Command line: options, dispatch, printing and exit codes (only here).
+local argparse = require "argparse"
+local host = require "luamig.host"
+local errors = require "luamig.errors"
+local config = require "luamig.config"
+local log_mod = require "luamig.log"
+local json = require "luamig.json"
+local command = require "luamig.command"
+local render = require "luamig.render"
+
+local M = {}
+
+M.EXIT_NOT_AT_HEAD = 3 -- `luamig check` when the database is behind (or off) head
+
+local help_wanted -- the parser whose --help was given
+
+local function help_flag(p)
+  p:add_help(false)
+  p:flag("-h --help", "Show this help and exit."):action(function() help_wanted = help_wanted or p end)
+end
+
+local function common(p)
+  help_flag(p)
+  p:option("-c --config", "Config file (default: ./luamig.lua if present)."):argname("FILE")
+  p:option("--url", "Database URL; overrides $LUAMIG_URL, $DATABASE_URL and the config."):argname("URL")
+  p:flag("--json", "Print one JSON document on stdout.")
+  p:flag("-q --quiet", "Print only results and errors.")
+  p:flag("--debug", "Show Lua tracebacks with errors.")
+  return p
+end
+
+local function build_parser()
+  local p = argparse("luamig", "Database migrations written in Lua, for SQLite and PostgreSQL.")
+    :command_target("command")
+    :require_command(false)
+    :epilog("Targets: head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N.\n" ..
+      "Exit codes: 0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
+      "3 `check`: not at head.")
+  common(p)
+  p:flag("--version", "Print the version and exit.")
+
+  common(p:command("init", "Scaffold a project (luamig.lua, migrations/, plugins/, seeds/, drills/)."))
+    :argument("dir", "Directory (default: .)."):args("?")
+  local rev = common(p:command("revision", "Write a new migration file chained to the current head."))
+  rev:option("-m --message", "What the migration does."):count(1)
+  rev:option("--head", "Parent revision (default: the single head)."):argname("REV")
+  rev:option("--rev-id", "Use this revision id instead of a random one."):argname("ID")
+  rev:option("--depends-on", "A revision that must be applied first."):argname("REV"):count("*")
+  rev:option("--branch-label", "Label for a new branch."):argname("LABEL"):count("*")
+  common(p:command("upgrade", "Apply migrations up to TARGET (default: head)."))
+    :argument("target", "Where to go."):args("?")
+  common(p:command("downgrade", "Revert migrations down to TARGET (-1, a revision, base)."))
+    :argument("target", "Where to go."):args("?")
+  common(p:command("current", "Show the database's current revision(s)."))
+  common(p:command("history", "List revisions, newest first; * marks applied ones."))
+    :option("-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed)."):argname("A:B")
+  common(p:command("heads", "Show the head revision(s) of the migration files."))
+  common(p:command("show", "Show one revision.")):argument("target", "Revision."):args("?")
+  common(p:command("stamp", "Set the version table to TARGET without running migrations."))
+    :argument("target", "Revision, head or base."):args("?")
+  common(p:command("status", "Applied and pending revisions, drift and failures."))
+  common(p:command("check", "Exit 0 when the database is at head, 3 when not."))
+  return p
+end
+
+local function print_json(doc)
+  io.stdout:write(json.encode(doc), "\n")
+end
+
+-- Report an error: one message on stderr (and a JSON error document with
+-- --json), a traceback with --debug. Returns the exit code.
+local function report(e, log, opts)
+  local text = errors.text(e)
+  if log then log:error(text) else io.stderr:write("luamig: ", text, "\n") end
+  if opts.debug and type(e) == "table" and e.traceback then io.stderr:write(e.traceback, "\n") end
+  if opts.json then
+    print_json({ error = { kind = errors.is(e) and e.kind or "internal", message = text } })
+  end
+  return errors.exit_code(e)
+end
+
+---Entry point called by the host with argv (without the program name).
+---@param argv string[]
+---@return integer exit code
+function M.main(argv)
+  help_wanted = nil
+  local parser = build_parser()
+  -- argparse reads "-1" as an option; relative targets are never options,
+  -- so mark them and unmark after parsing.
+  local marked = {}
+  for i, a in ipairs(argv) do marked[i] = a:match("^%-%d") and ("\1" .. a) or a end
+  local parsed_ok, args = parser:pparse(marked)
+  if parsed_ok then
+    for _, k in ipairs({ "target", "rev_range" }) do
+      if args[k] then args[k] = args[k]:gsub("^\1", "") end
+    end
+  end
+  if help_wanted then
+    io.stdout:write(help_wanted:get_help(), "\n")
+    return 0
+  end
+  if not parsed_ok then
+    io.stderr:write("luamig: ", args, "\n", "Run `luamig --help` for the commands and their options.\n")
+    return 2
+  end
+  if args.version then
+    io.stdout:write("luamig ", host.version, " (", _VERSION, ")\n")
+    return 0
+  end
+  if not args.command then
+    io.stdout:write(parser:get_help(), "\n")
+    return 2
+  end
+  if os.getenv("LUAMIG_DEBUG") and os.getenv("LUAMIG_DEBUG") ~= "" then args.debug = true end
+
+  local log = log_mod.new({ quiet = args.quiet, json = args.json })
+  local ctx
+  local ok, result = xpcall(function()
+    ctx = {
+      config = config.load(args.config),
+      url = args.url,
+      log = log,
+      on_step = function(step) render.step(log, step) end,
+    }
+    return command[args.command](ctx, args)
+  end, function(e)
+    if type(e) == "table" then
+      e.traceback = e.traceback or debug.traceback(errors.text(e), 2)
+      return e
+    end
+    -- an unexpected Lua error inside the runner: keep the traceback
+    return errors.new("internal", tostring(e), { traceback = debug.traceback(tostring(e), 2) })
+  end)
+  if ctx and ctx.session then ctx.session.db:close() end
+  if not ok then return report(result, log, args) end
+
+  if args.json then print_json(result) else render[args.command](log, result) end
+  if args.command == "check" and not result.at_head then return M.EXIT_NOT_AT_HEAD end
+  return 0
+end
+
+return M

@@ -1,0 +1,291 @@
+--- One function per command (SPEC §4). Each takes the context and parsed
+--- arguments and returns a result table (also the --json document); none
+--- prints results or exits. Progress goes through ctx.on_step.
+local lfs = require "lfs"
+local host = require "luamig.host"
+local errors = require "luamig.errors"
+local config = require "luamig.config"
+local scripts = require "luamig.scripts"
+local graph_mod = require "luamig.graph"
+local connect = require "luamig.connect"
+local runner = require "luamig.runner"
+local version = require "luamig.version"
+local templates = require "luamig.templates"
+
+local M = {}
+
+---@class luamig.Context
+---@field config luamig.Config
+---@field url string?          the --url flag
+---@field log luamig.Log
+---@field on_step fun(step: luamig.Step)?
+---@field session luamig.Session?  opened on first use
+
+local function load_graph(ctx)
+  if not ctx.graph then ctx.graph = graph_mod.new(scripts.load_dir(ctx.config.migrations)) end
+  return ctx.graph
+end
+
+---The context's session (graph + open database), opened once.
+---@param ctx luamig.Context
+---@return luamig.Session
+function M.session(ctx)
+  if not ctx.session then
+    local graph = load_graph(ctx)
+    local url = config.resolve_url(ctx.url, ctx.config)
+    local db, dialect = connect.open(url, ctx.config)
+    ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
+  end
+  return ctx.session
+end
+
+local function current_heads(s)
+  return version.heads(s.db, version.tables(s.config, s.dialect))
+end
+
+local function require_target(args, command)
+  if not args.target then errors.raise("usage", command .. " needs a TARGET (a revision, -1, base)") end
+  return args.target
+end
+
+-- upgrade / downgrade share everything but the plan.
+local function migrate(ctx, direction, target)
+  local s = M.session(ctx)
+  local steps = {}
+  local heads = runner.run(s, {
+    direction = direction,
+    plan = function(heads)
+      local targets = s.graph:resolve(target, heads)
+      if direction == "up" then return s.graph:upgrade_plan(heads, targets) end
+      local applied = s.graph:ancestors(heads)
+      for _, id in ipairs(targets) do
+        if not applied[id] then
+          errors.raise("revision", ("cannot downgrade to %s: it is not applied (current: %s); " ..
+            "use `luamig upgrade %s` to go up"):format(id, #heads > 0 and table.concat(heads, ", ") or "base", target))
+        end
+      end
+      return s.graph:downgrade_plan(heads, targets)
+    end,
+    on_plan = ctx.on_plan,
+    on_step = function(step)
+      steps[#steps + 1] = { revision = step.revision, direction = step.direction, ms = step.ms }
+      if ctx.on_step then ctx.on_step(step) end
+    end,
+  })
+  return { steps = steps, heads = heads }
+end
+
+---`upgrade [TARGET]`: apply up to TARGET (default head).
+function M.upgrade(ctx, args)
+  return migrate(ctx, "up", args.target or "head")
+end
+
+---`downgrade TARGET`: revert down to TARGET.
+function M.downgrade(ctx, args)
+  return migrate(ctx, "down", require_target(args, "downgrade"))
+end
+
+---`current`: the database's heads.
+function M.current(ctx)
+  local s = M.session(ctx)
+  local heads = current_heads(s)
+  local out = { heads = heads, revisions = {} }
+  for _, id in ipairs(heads) do
+    local script = s.graph.revs[id]
+    out.revisions[#out.revisions + 1] = { revision = id, message = script and script.message or "",
+      known = script ~= nil }
+  end
+  return out
+end
+
+---`heads`: head revisions of the migration files.
+function M.heads(ctx)
+  local g = load_graph(ctx)
+  local out = { heads = g:heads(), revisions = {} }
+  for _, id in ipairs(out.heads) do
+    out.revisions[#out.revisions + 1] = { revision = id, message = g.revs[id].message }
+  end
+  return out
+end
+
+local function describe(g, id, applied, heads_set)
+  local sc = g.revs[id]
+  return {
+    revision = id,
+    down_revisions = sc.parents,
+    depends_on = sc.depends_on,
+    branch_labels = sc.branch_labels,
+    message = sc.message,
+    path = sc.path,
+    transactional = sc.transactional,
+    applied = applied[id] or false,
+    is_head = heads_set[id] or false,
+    is_branch_point = #g.children[id] > 1,
+    is_merge_point = #sc.parents > 1,
+  }
+end
+
+local function set_of(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
+-- The revisions selected by `-r A:B` (either side may be empty).
+local function range(g, spec, heads)
+  if not spec then return nil end
+  local a, b = spec:match("^([^:]*):([^:]*)$")
+  if not a then errors.raise("usage", ("bad range %q: use -r A:B, -r A: or -r :B"):format(spec)) end
+  local function side(x, default)
+    if x == "" then return default end
+    if x == "current" then return heads end
+    return g:resolve(x, heads)
+  end
+  local upper = g:ancestors(side(b, g:heads()))
+  local lower_ids = side(a, {})
+  local below = {}
+  for _, id in ipairs(lower_ids) do
+    for anc in pairs(g:ancestors(g.revs[id].parents)) do below[anc] = true end
+  end
+  local set = {}
+  for id in pairs(upper) do
+    if not below[id] then set[id] = true end
+  end
+  return set
+end
+
+---`history [-r A:B]`: revisions newest first, marking applied ones.
+function M.history(ctx, args)
+  local s = M.session(ctx)
+  local g = s.graph
+  local heads = current_heads(s)
+  local applied, heads_set = g:ancestors(heads), set_of(g:heads())
+  local selected = range(g, args.rev_range, heads)
+  local out = { revisions = {}, current = heads }
+  for _, id in ipairs(g:ordered(selected or set_of(g.order), true)) do
+    out.revisions[#out.revisions + 1] = describe(g, id, applied, heads_set)
+  end
+  return out
+end
+
+---`show REV`: one revision's details.
+function M.show(ctx, args)
+  local s = M.session(ctx)
+  local g = s.graph
+  local heads = current_heads(s)
+  local ids = g:resolve(require_target(args, "show"), heads)
+  if #ids == 0 then errors.raise("usage", "show needs a revision, not base") end
+  local out = describe(g, ids[1], g:ancestors(heads), set_of(g:heads()))
+  out.children = g.children[ids[1]]
+  out.checksum = g.revs[ids[1]].checksum
+  local last = version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
+  if last then out.applied_at, out.ms = last.applied_at, last.ms end
+  return out
+end
+
+---`stamp REV`: set the version table without running migrations.
+function M.stamp(ctx, args)
+  local s = M.session(ctx)
+  local target = require_target(args, "stamp")
+  local old, new = runner.stamp(s, function(heads) return s.graph:resolve(target, heads) end)
+  return { previous = old, heads = new }
+end
+
+---`status`: applied and pending revisions, drift and the last failure.
+function M.status(ctx)
+  local s = M.session(ctx)
+  local g = s.graph
+  local t = version.tables(s.config, s.dialect)
+  local heads = current_heads(s)
+  local rows = version.history(s.db, t)
+  local last = version.last_applied(rows)
+  local applied_set = g:ancestors(heads)
+  local out = { heads = heads, applied = {}, pending = {}, drifted = {}, unknown = {} }
+  for _, id in ipairs(g:ordered(applied_set)) do
+    local rec = last[id] or {}
+    out.applied[#out.applied + 1] = { revision = id, message = g.revs[id].message,
+      applied_at = rec.applied_at, ms = rec.ms, stamped = rec.direction == "stamp" or nil }
+    if rec.checksum and rec.checksum ~= g.revs[id].checksum then
+      out.drifted[#out.drifted + 1] = { revision = id, path = g.revs[id].path, applied_at = rec.applied_at }
+    end
+  end
+  for _, h in ipairs(heads) do
+    if not g.revs[h] then out.unknown[#out.unknown + 1] = h end
+  end
+  for _, id in ipairs(g.order) do
+    if not applied_set[id] then out.pending[#out.pending + 1] = id end
+  end
+  local final = rows[#rows]
+  if final and final.status == "failed" then
+    out.failed = { revision = final.revision, direction = final.direction, at = final.applied_at,
+      error = final.error, transactional = final.transactional }
+  end
+  return out
+end
+
+---`check`: whether the database is at head (result.at_head).
+function M.check(ctx)
+  local st = M.status(ctx)
+  local g = ctx.graph
+  st.at_head = #st.pending == 0 and #st.unknown == 0
+  st.expected = g:heads()
+  return st
+end
+
+local function slug(msg)
+  local s = msg:lower():gsub("[^%w]+", "_"):gsub("^_+", ""):gsub("_+$", "")
+  return s:sub(1, 40)
+end
+
+local function write_new(path, text)
+  if lfs.attributes(path) then errors.raise("usage", path .. " already exists") end
+  local f, err = io.open(path, "wb")
+  if not f then errors.raise("config", "cannot write " .. err) end
+  f:write(text)
+  f:close()
+end
+
+---`revision -m MSG`: write a new migration file chained to the current head.
+function M.revision(ctx, args)
+  local g = load_graph(ctx)
+  local id = args.rev_id or host.random_hex(12)
+  if not id:match("^[%w_]+$") then errors.raise("usage", "--rev-id must be letters, digits and _") end
+  if g.revs[id] then errors.raise("usage", ("revision %s already exists (%s)"):format(id, g.revs[id].path)) end
+  local parents
+  if args.head then
+    parents = g:resolve(args.head, {})
+  else
+    local heads = g:heads()
+    if #heads > 1 then
+      errors.raise("revision", ("there are several heads (%s): pass --head REV, or `luamig merge` them first")
+        :format(table.concat(heads, ", ")))
+    end
+    parents = heads
+  end
+  local path = ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(args.message))
+  write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
+    depends_on = args.depends_on, branch_label = args.branch_label, date = os.date("!%Y-%m-%d %H:%M UTC") }))
+  return { revision = id, down_revisions = parents, path = path, message = args.message }
+end
+
+---`init [DIR]`: scaffold a project.
+function M.init(_, args)
+  local dir = args.dir or "."
+  local created = {}
+  local function mkdir(p)
+    if not lfs.attributes(p) then
+      local ok, err = lfs.mkdir(p)
+      if not ok then errors.raise("config", ("cannot create %s: %s"):format(p, err)) end
+      created[#created + 1] = p .. "/"
+    end
+  end
+  mkdir(dir)
+  local cfg = config.join(dir, config.DEFAULT_FILE)
+  if lfs.attributes(cfg) then errors.raise("usage", cfg .. " already exists: the project is initialised") end
+  for _, sub in ipairs({ "migrations", "plugins", "seeds", "drills" }) do mkdir(config.join(dir, sub)) end
+  write_new(cfg, templates.config())
+  created[#created + 1] = cfg
+  return { dir = dir, created = created }
+end
+
+return M

@@ -1,0 +1,76 @@
+--- Database URL -> an open `db` handle with the Lua methods installed.
+local errors = require "luamig.errors"
+local config = require "luamig.config"
+local host = require "luamig.host"
+local db_methods = require "luamig.db"
+
+local M = {}
+
+---@class luamig.Target
+---@field driver "sqlite"|"pg"
+---@field path string?        SQLite file path or ":memory:"
+---@field conninfo string?    libpq URL or key/value string
+
+---Parse a database URL (SPEC §1). Raises a "config" error naming the URL
+---(password redacted) and the accepted forms.
+---@param url string
+---@return luamig.Target
+function M.parse(url)
+  if url == "sqlite::memory:" or url == "sqlite:///:memory:" then
+    return { driver = "sqlite", path = ":memory:" }
+  end
+  local path = url:match("^sqlite:///(.+)$")
+  if path then return { driver = "sqlite", path = path } end
+  if url:match("^postgres://") or url:match("^postgresql://") then
+    return { driver = "pg", conninfo = url }
+  end
+  -- a libpq key/value string: "host=... dbname=..."
+  if not url:find("://", 1, true) and url:match("^%s*[%a_]+%s*=") then
+    return { driver = "pg", conninfo = url }
+  end
+  local shown = config.redact(url)
+  local hint = "use sqlite:///relative.db, sqlite:////abs/path.db, sqlite::memory:, " ..
+      "postgresql://user@host:port/db or a libpq connection string"
+  if url:match("^sqlite:") then
+    errors.raise("config", ("bad SQLite URL %q: %s"):format(shown, hint))
+  end
+  local scheme = url:match("^(%a[%w+.-]*):")
+  if scheme then
+    errors.raise("config", ("unsupported database URL scheme %q in %q: %s"):format(scheme, shown, hint))
+  end
+  errors.raise("config", ("cannot read database URL %q: %s"):format(shown, hint))
+end
+
+local dialects = { sqlite = "luamig.dialect.sqlite", pg = "luamig.dialect.postgres" }
+
+---Open a connection for `url`. Connection failures raise a "connect" error
+---(exit 1) whose text never contains the password.
+---@param url string
+---@param cfg luamig.Config
+---@return table db
+---@return table dialect
+function M.open(url, cfg)
+  local target = M.parse(url)
+  if target.driver == "pg" and not host.with_pg then
+    errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
+  end
+  local driver = require(target.driver == "sqlite" and "luamig.sqlite" or "luamig.pg")
+  local dialect = require(dialects[target.driver])
+  db_methods.install(driver.Conn, dialect)
+  local ok, db = pcall(function()
+    if target.driver == "sqlite" then
+      return driver.open(target.path, { foreign_keys = cfg.foreign_keys,
+        busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
+    end
+    return driver.connect(target.conninfo)
+  end)
+  if not ok then
+    local e = db
+    local text = errors.is(e) and e.message or errors.text(e)
+    errors.raise("connect", config.redact(text))
+  end
+  if dialect.on_connect then dialect.on_connect(db, cfg) end
+  return db, dialect
+end
+
+return M

@@ -1,0 +1,125 @@
+--- Human-readable output of each command's result (stdout). --json bypasses it.
+local M = {}
+
+local function ms(x)
+  if not x then return "" end
+  return x < 1000 and ("%.1f ms"):format(x) or ("%.2f s"):format(x / 1000)
+end
+
+local function list(ids)
+  return #ids == 0 and "base" or table.concat(ids, ", ")
+end
+
+---A line for one applied step (printed as it happens).
+---@param log luamig.Log
+---@param step luamig.Step
+function M.step(log, step)
+  local arrow = step.direction == "up" and log:out_paint("green", "upgrade  ") or log:out_paint("yellow", "downgrade")
+  local msg = step.message ~= "" and ("  " .. step.message) or ""
+  log:info(("%s %s%s  %s"):format(arrow, step.revision, msg, log:out_paint("dim", ms(step.ms))))
+end
+
+local function migrated(log, r)
+  if #r.steps == 0 then
+    log:info("Nothing to do; the database is at " .. list(r.heads) .. ".")
+  else
+    log:info(("%d step%s; the database is now at %s."):format(#r.steps, #r.steps == 1 and "" or "s", list(r.heads)))
+  end
+end
+M.upgrade = migrated
+M.downgrade = migrated
+
+function M.current(log, r)
+  if #r.revisions == 0 then return log:result("base (no revision applied)") end
+  for _, x in ipairs(r.revisions) do
+    log:result(x.revision .. (x.known and ("  " .. x.message) or "  (no migration file has this revision)"))
+  end
+end
+
+function M.heads(log, r)
+  for _, x in ipairs(r.revisions) do log:result(x.revision .. " (head)  " .. x.message) end
+end
+
+local function marks(x)
+  local m = {}
+  if x.is_head then m[#m + 1] = "head" end
+  if x.is_branch_point then m[#m + 1] = "branchpoint" end
+  if x.is_merge_point then m[#m + 1] = "mergepoint" end
+  return #m > 0 and (" (" .. table.concat(m, ", ") .. ")") or ""
+end
+
+function M.history(log, r)
+  local current = {}
+  for _, h in ipairs(r.current) do current[h] = true end
+  for _, x in ipairs(r.revisions) do
+    local mark = x.applied and log:out_paint("green", "*") or " "
+    local cur = current[x.revision] and log:out_paint("bold", " (current)") or ""
+    local from = #x.down_revisions == 0 and "<base>" or table.concat(x.down_revisions, ", ")
+    log:result(("%s %s -> %s%s%s  %s"):format(mark, from, x.revision, marks(x), cur, x.message))
+  end
+  if #r.revisions == 0 then log:result("(no revisions)") end
+end
+
+function M.show(log, r)
+  log:result("Revision:  " .. r.revision .. marks(r))
+  log:result("Parents:   " .. (#r.down_revisions == 0 and "<base>" or table.concat(r.down_revisions, ", ")))
+  log:result("Children:  " .. (#r.children == 0 and "-" or table.concat(r.children, ", ")))
+  if #r.depends_on > 0 then log:result("Depends:   " .. table.concat(r.depends_on, ", ")) end
+  if #r.branch_labels > 0 then log:result("Labels:    " .. table.concat(r.branch_labels, ", ")) end
+  log:result("Path:      " .. r.path)
+  log:result("Applied:   " .. (r.applied and ((r.applied_at or "yes") .. (r.ms and ("  " .. ms(r.ms)) or "")) or "no"))
+  if not r.transactional then log:result("Runs outside a transaction (transactional = false)") end
+  log:result("")
+  log:result("    " .. r.message)
+end
+
+function M.stamp(log, r)
+  log:info(("Stamped %s -> %s (no migration ran)."):format(list(r.previous), list(r.heads)))
+end
+
+function M.status(log, r)
+  log:result("Database at: " .. list(r.heads))
+  for _, x in ipairs(r.applied) do
+    log:result(("  %s %s  %-20s %9s  %s"):format(log:out_paint("green", "applied"), x.revision,
+      x.applied_at or (x.stamped and "stamped" or "?"), ms(x.ms), x.message))
+  end
+  for _, id in ipairs(r.pending) do
+    log:result(("  %s %s"):format(log:out_paint("yellow", "pending"), id))
+  end
+  for _, d in ipairs(r.drifted) do
+    log:result(("  %s %s: %s changed after it was applied at %s"):format(log:out_paint("red", "drifted"),
+      d.revision, d.path, d.applied_at or "?"))
+  end
+  for _, id in ipairs(r.unknown) do
+    log:result(("  %s %s is in the version table but no migration file has it"):format(
+      log:out_paint("red", "unknown"), id))
+  end
+  local f = r.failed
+  if f then
+    local advice = f.transactional and "it was rolled back; fix the migration and rerun"
+        or "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
+    log:result(("  %s %s %s failed at %s: %s; %s"):format(log:out_paint("red", "failed"), f.revision,
+      f.direction == "up" and "upgrade" or "downgrade", f.at, f.error, advice))
+  end
+  log:result(("%d applied, %d pending."):format(#r.applied, #r.pending))
+end
+
+function M.check(log, r)
+  if r.at_head then
+    log:result("At head: " .. list(r.heads))
+  else
+    log:result(("Not at head: the database is at %s; %d pending (%s)."):format(list(r.heads), #r.pending,
+      table.concat(r.pending, ", ")))
+  end
+end
+
+function M.revision(log, r)
+  log:result(("Created %s (revision %s, down_revision %s)"):format(r.path, r.revision, list(r.down_revisions)))
+end
+
+function M.init(log, r)
+  for _, p in ipairs(r.created) do log:result("created " .. p) end
+  log:result("Next: `luamig revision -m \"create users\"`, then `luamig upgrade head`.")
+end
+
+return M

@@ -1,0 +1,272 @@
+--- Runs migrations: one transaction per step with its version update, or one
+--- around the whole run; takes the write lock before reading the version.
+local host = require "luamig.host"
+local errors = require "luamig.errors"
+local version = require "luamig.version"
+
+local M = {}
+
+---@class luamig.Step
+---@field revision string
+---@field direction "up"|"down"
+---@field ms number
+---@field message string
+---@field transactional boolean
+
+---@class luamig.RunOptions
+---@field direction "up"|"down"
+---@field plan fun(heads: string[]): string[]   revisions to run, in order
+---@field on_step fun(step: luamig.Step)?
+---@field on_plan fun(heads: string[], plan: string[])? called once, under the lock
+
+---@class luamig.Session
+---@field db table
+---@field dialect table
+---@field config luamig.Config
+---@field graph luamig.Graph
+---@field log luamig.Log
+
+local function same(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if a[i] ~= b[i] then return false end
+  end
+  return true
+end
+
+local function rollback(db)
+  if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
+end
+
+-- Runs f(...) and returns ok, err; err keeps a traceback for --debug.
+local function attempt(f, ...)
+  return xpcall(f, function(e)
+    if type(e) == "string" then return { text = e, traceback = debug.traceback(e, 2) } end
+    return { text = errors.text(e), object = e, traceback = debug.traceback(errors.text(e), 2) }
+  end, ...)
+end
+
+-- Check the plan before running any of it: every step can run in this mode.
+local function check_plan(s, plan, direction, whole_run)
+  for _, id in ipairs(plan) do
+    local script = s.graph.revs[id]
+    if direction == "down" and not script.downgrade then
+      errors.raise("script", ("%s: revision %s has no downgrade(db); write one or stamp past it")
+        :format(script.path, id))
+    end
+    if whole_run and not script.transactional then
+      errors.raise("config", ('%s: transaction = "all" cannot include a migration with transactional = false (%s)')
+        :format(script.path, id))
+    end
+  end
+end
+
+local function warn_drift(s, t, heads)
+  local applied = s.graph:ancestors(heads)
+  local last = version.last_applied(version.history(s.db, t))
+  for _, id in ipairs(s.graph:ordered(applied)) do
+    local rec, script = last[id], s.graph.revs[id]
+    if rec and rec.checksum and script and rec.checksum ~= script.checksum then
+      s.log:warn(("%s (%s) changed after it was applied at %s; `luamig status` lists drifted files")
+        :format(script.path, id, rec.applied_at))
+    end
+  end
+end
+
+-- The error raised when step `id` failed; records the failure first.
+local function fail_step(s, t, id, direction, tx, err, ms, rolled_back_to)
+  local script = s.graph.revs[id]
+  local text = err.text
+  pcall(function()
+    s.db:transaction(function(db)
+      version.ensure(db, s.dialect, t)
+      version.record(db, t, { revision = id, direction = direction, status = "failed",
+        checksum = script.checksum, ms = ms, transactional = tx, error = text })
+    end)
+  end)
+  local state
+  if tx then
+    state = rolled_back_to and ("the step was rolled back; the database is still at " .. rolled_back_to)
+        or "the run was rolled back"
+  else
+    state = "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
+  end
+  errors.raise("migration", ("%s %s (%s) failed: %s\n%s"):format(direction == "up" and "upgrade" or "downgrade",
+    id, script.path, text, state), { traceback = err.traceback, cause = err.object })
+end
+
+local function heads_text(heads)
+  return #heads == 0 and "base" or table.concat(heads, ", ")
+end
+
+local function run_body(s, id, direction)
+  local script = s.graph.revs[id]
+  local fn = direction == "up" and script.upgrade or script.downgrade
+  local t0 = host.now_ms()
+  local ok, err = attempt(fn, s.db)
+  return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000
+end
+
+local function finish_step(s, t, id, direction, heads, ms)
+  local script = s.graph.revs[id]
+  local new = s.graph:step_heads(heads, id, direction)
+  version.set_heads(s.db, t, heads, new)
+  version.record(s.db, t, { revision = id, direction = direction, status = "ok", checksum = script.checksum,
+    ms = ms, transactional = script.transactional })
+  return new
+end
+
+local function emit(opts, s, id, ms)
+  local script = s.graph.revs[id]
+  if opts.on_step then
+    opts.on_step({ revision = id, direction = opts.direction, ms = ms, message = script.message,
+      transactional = script.transactional })
+  end
+end
+
+-- transaction = "all": one transaction around every step.
+local function run_all(s, t, opts)
+  s.dialect.begin_locked(s.db)
+  local ok, err = attempt(function()
+    version.ensure(s.db, s.dialect, t)
+    local heads = version.heads(s.db, t)
+    local plan = opts.plan(heads)
+    check_plan(s, plan, opts.direction, true)
+    if opts.on_plan then opts.on_plan(heads, plan) end
+    local done = {}
+    for _, id in ipairs(plan) do
+      local body_ok, body_err, ms = run_body(s, id, opts.direction)
+      if not body_ok then
+        rollback(s.db)
+        fail_step(s, t, id, opts.direction, true, body_err, ms, nil)
+      end
+      heads = finish_step(s, t, id, opts.direction, heads, ms)
+      done[#done + 1] = { id, ms }
+    end
+    s.db:exec "COMMIT"
+    for _, d in ipairs(done) do emit(opts, s, d[1], d[2]) end
+    return heads
+  end)
+  if not ok then
+    rollback(s.db)
+    error(err.object or err.text, 0)
+  end
+  return err
+end
+
+-- Per-migration: each step in its own locked transaction; the heads are
+-- re-read under the lock, and the plan recomputed if another runner moved them.
+local function run_each(s, t, opts)
+  local plan, expected
+  local first = true
+  while true do
+    s.dialect.begin_locked(s.db)
+    local ok, step = attempt(function()
+      version.ensure(s.db, s.dialect, t)
+      local heads = version.heads(s.db, t)
+      if not expected or not same(heads, expected) then
+        plan = opts.plan(heads)
+        check_plan(s, plan, opts.direction, false)
+        if first and opts.on_plan then opts.on_plan(heads, plan) end
+        first = false
+      end
+      return { id = table.remove(plan, 1), heads = heads }
+    end)
+    if not ok then
+      rollback(s.db)
+      error(step.object or step.text, 0)
+    end
+    local id, heads = step.id, step.heads
+    if not id then
+      s.db:exec "COMMIT"
+      return heads
+    end
+    local script = s.graph.revs[id]
+    if script.transactional then
+      local body_ok, err, ms = run_body(s, id, opts.direction)
+      if body_ok then
+        body_ok, err = attempt(function()
+          expected = finish_step(s, t, id, opts.direction, heads, ms)
+          s.db:exec "COMMIT"
+        end)
+      end
+      if not body_ok then
+        rollback(s.db)
+        fail_step(s, t, id, opts.direction, true, err, ms, heads_text(heads))
+      end
+      emit(opts, s, id, ms)
+    else
+      -- Outside a transaction: release the write lock while the body runs,
+      -- then record the step under the lock again.
+      s.db:exec "COMMIT"
+      local body_ok, err, ms = run_body(s, id, opts.direction)
+      if not body_ok then
+        rollback(s.db)
+        fail_step(s, t, id, opts.direction, false, err, ms, nil)
+      end
+      s.dialect.begin_locked(s.db)
+      local rec_ok, rec_err = attempt(function()
+        local now = version.heads(s.db, t)
+        expected = finish_step(s, t, id, opts.direction, now, ms)
+        s.db:exec "COMMIT"
+      end)
+      if not rec_ok then
+        rollback(s.db)
+        error(rec_err.object or rec_err.text, 0)
+      end
+      emit(opts, s, id, ms)
+    end
+  end
+end
+
+---Run migrations in one direction until `opts.plan` has nothing left.
+---Raises a "migration" error (after recording it) when a step fails.
+---@param s luamig.Session
+---@param opts luamig.RunOptions
+---@return string[] heads the heads afterwards
+function M.run(s, opts)
+  local t = version.tables(s.config, s.dialect)
+  local user_plan = opts.plan
+  local warned = false
+  opts.plan = function(heads)
+    if opts.direction == "up" and not warned then
+      warned = true
+      warn_drift(s, t, heads)
+    end
+    return user_plan(heads)
+  end
+  s.dialect.lock_run(s.db, s.config)
+  local ok, res = pcall(s.config.transaction == "all" and run_all or run_each, s, t, opts)
+  s.dialect.unlock_run(s.db, s.config)
+  if not ok then error(res, 0) end
+  return res
+end
+
+---Set the version table to `targets` without running anything.
+---@param s luamig.Session
+---@param resolve fun(heads: string[]): string[]  the target heads
+---@return string[] old, string[] new
+function M.stamp(s, resolve)
+  local t = version.tables(s.config, s.dialect)
+  s.dialect.begin_locked(s.db)
+  local ok, old, new = pcall(function()
+    version.ensure(s.db, s.dialect, t)
+    local heads = version.heads(s.db, t)
+    local targets = resolve(heads)
+    version.set_heads(s.db, t, heads, targets)
+    for _, id in ipairs(#targets > 0 and targets or { "base" }) do
+      local script = s.graph.revs[id]
+      version.record(s.db, t, { revision = id, direction = "stamp", status = "ok",
+        checksum = script and script.checksum })
+    end
+    s.db:exec "COMMIT"
+    return heads, targets
+  end)
+  if not ok then
+    rollback(s.db)
+    error(old, 0)
+  end
+  return old, new
+end
+
+return M

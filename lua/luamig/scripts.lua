@@ -1,0 +1,137 @@
+--- Load migrations/*.lua, each in its own environment, and check their shape.
+local lfs = require "lfs"
+local host = require "luamig.host"
+local errors = require "luamig.errors"
+
+local M = {}
+
+---@class luamig.Script
+---@field id string               the revision id
+---@field parents string[]        down_revision as a list ({} for a root)
+---@field depends_on string[]
+---@field branch_labels string[]
+---@field transactional boolean
+---@field upgrade fun(db: table)
+---@field downgrade fun(db: table)?
+---@field message string          first comment line, or `message = ...`
+---@field path string             file path as shown to users
+---@field line integer            line of `revision = ...` (1 when absent)
+---@field checksum string         of the file's bytes, for drift detection
+
+local RESERVED = { head = true, heads = true, base = true, current = true }
+
+local function read(path)
+  local f, err = io.open(path, "rb")
+  if not f then errors.raise("script", err) end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- Line of the first `name = ...` assignment at the start of a line.
+local function line_of(text, name)
+  local n = 0
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    if line:match("^%s*" .. name .. "%s*=") then return n end
+  end
+  return 1
+end
+
+local function message_of(text)
+  local first = text:gsub("^#![^\n]*\n", ""):match("^%s*%-%-+%s*([^\n]-)%s*\n")
+  if first and not first:match("^%[") then return first end
+  return ""
+end
+
+local function fail(path, line, fmt, ...)
+  errors.raise("script", ("%s:%d: " .. fmt):format(path, line, ...))
+end
+
+-- A string or list of strings as a list; raises naming the global otherwise.
+local function as_list(v, path, line, name)
+  if v == nil then return {} end
+  if type(v) == "string" then return { v } end
+  if type(v) == "table" then
+    local out = {}
+    for i, x in ipairs(v) do
+      if type(x) ~= "string" then fail(path, line, "%s[%d] must be a revision id string", name, i) end
+      out[i] = x
+    end
+    return out
+  end
+  fail(path, line, "%s must be a string, a list of strings or nil (got %s)", name, type(v))
+end
+
+---Load one migration file. Raises a "script" error naming file and line.
+---@param path string
+---@return luamig.Script
+function M.load_file(path)
+  local text = read(path)
+  local env = setmetatable({}, { __index = _G })
+  local chunk, err = load(text, "@" .. path, "t", env)
+  if not chunk then errors.raise("script", err) end
+  local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
+  if not ok then errors.raise("script", e) end
+
+  local rev_line = line_of(text, "revision")
+  local id = rawget(env, "revision")
+  if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
+  if type(id) ~= "string" or not id:match("^[%w_]+$") then
+    fail(path, rev_line, "revision must be a string of letters, digits and _ (got %s)", tostring(id))
+  end
+  if RESERVED[id] then fail(path, rev_line, "revision %q is a reserved word; pick another id", id) end
+  if type(rawget(env, "upgrade")) ~= "function" then
+    fail(path, 1, "no upgrade(db) function defined")
+  end
+  local down = rawget(env, "downgrade")
+  if down ~= nil and type(down) ~= "function" then fail(path, line_of(text, "downgrade"), "downgrade must be a function") end
+  local tx = rawget(env, "transactional")
+  if tx ~= nil and type(tx) ~= "boolean" then
+    fail(path, line_of(text, "transactional"), "transactional must be true or false")
+  end
+  local msg = rawget(env, "message")
+  return {
+    id = id,
+    parents = as_list(rawget(env, "down_revision"), path, line_of(text, "down_revision"), "down_revision"),
+    depends_on = as_list(rawget(env, "depends_on"), path, line_of(text, "depends_on"), "depends_on"),
+    branch_labels = as_list(rawget(env, "branch_labels"), path, line_of(text, "branch_labels"), "branch_labels"),
+    transactional = tx ~= false,
+    upgrade = rawget(env, "upgrade"),
+    downgrade = down,
+    message = type(msg) == "string" and msg or message_of(text),
+    path = path,
+    line = rev_line,
+    checksum = host.checksum(text),
+  }
+end
+
+---Load every migration in `dir` (files *.lua not starting with _ or .), in
+---file-name order. Raises on a missing directory, a broken file or a
+---repeated revision id.
+---@param dir string
+---@return luamig.Script[]
+function M.load_dir(dir)
+  if lfs.attributes(dir, "mode") ~= "directory" then
+    errors.raise("config", ("migrations directory %s not found; run `luamig init` or set `migrations` in luamig.lua")
+      :format(dir))
+  end
+  local names = {}
+  for name in lfs.dir(dir) do
+    if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
+  end
+  table.sort(names)
+  local list, seen = {}, {}
+  for _, name in ipairs(names) do
+    local s = M.load_file(dir == "." and name or (dir .. "/" .. name))
+    local other = seen[s.id]
+    if other then
+      fail(s.path, s.line, "revision %s is already used by %s:%d", s.id, other.path, other.line)
+    end
+    seen[s.id] = s
+    list[#list + 1] = s
+  end
+  return list
+end
+
+return M

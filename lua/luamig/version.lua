@@ -1,0 +1,109 @@
+--- The version tables: <version_table> holds the current head(s), and
+--- <version_table>_history records every step (applied, failed or stamped).
+local M = {}
+
+---@class luamig.VersionTables
+---@field heads string    quoted name of the heads table
+---@field history string  quoted name of the history table
+---@field plain string    unquoted heads-table name (for has_table)
+
+---Quoted table names for a config and dialect.
+---@return luamig.VersionTables
+function M.tables(cfg, dialect)
+  local q = dialect.quote_ident
+  local prefix = cfg.schema and (q(cfg.schema) .. ".") or ""
+  return {
+    heads = prefix .. q(cfg.version_table),
+    history = prefix .. q(cfg.version_table .. "_history"),
+    plain = cfg.version_table,
+  }
+end
+
+---Create both tables if missing (inside the caller's transaction).
+function M.ensure(db, dialect, t)
+  db:exec(([[
+CREATE TABLE IF NOT EXISTS %s (version_num TEXT NOT NULL PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS %s (
+  id %s,
+  revision TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  status TEXT NOT NULL,
+  checksum TEXT,
+  applied_at TEXT NOT NULL,
+  ms %s,
+  transactional %s,
+  error TEXT
+)]]):format(t.heads, t.history, dialect.types.id, dialect.types.float, dialect.types.bool))
+end
+
+local function exists(db, t)
+  return db:has_table(t.plain)
+end
+
+---Current heads, sorted ({} when the table does not exist yet).
+---@return string[]
+function M.heads(db, t)
+  local out = {}
+  if not exists(db, t) then return out end
+  for row in db:rows("SELECT version_num FROM " .. t.heads .. " ORDER BY version_num") do
+    out[#out + 1] = row.version_num
+  end
+  return out
+end
+
+---Replace the stored heads `old` by `new` (both sorted lists).
+function M.set_heads(db, t, old, new)
+  local keep = {}
+  for _, h in ipairs(new) do keep[h] = true end
+  local had = {}
+  for _, h in ipairs(old) do
+    had[h] = true
+    if not keep[h] then db:exec("DELETE FROM " .. t.heads .. " WHERE version_num = ?", h) end
+  end
+  for _, h in ipairs(new) do
+    if not had[h] then db:exec("INSERT INTO " .. t.heads .. " (version_num) VALUES (?)", h) end
+  end
+end
+
+---@class luamig.HistoryRecord
+---@field revision string
+---@field direction "up"|"down"|"stamp"
+---@field status "ok"|"failed"
+---@field checksum string?
+---@field ms number?
+---@field transactional boolean?
+---@field error string?
+---@field applied_at string?   ISO-8601 UTC (filled in when absent)
+
+---Append one history row.
+---@param rec luamig.HistoryRecord
+function M.record(db, t, rec)
+  db:exec("INSERT INTO " .. t.history ..
+    " (revision, direction, status, checksum, applied_at, ms, transactional, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    rec.revision, rec.direction, rec.status, rec.checksum, rec.applied_at or os.date("!%Y-%m-%dT%H:%M:%SZ"),
+    rec.ms, rec.transactional, rec.error)
+end
+
+---Every history row, oldest first ({} when the table does not exist).
+---@return luamig.HistoryRecord[]
+function M.history(db, t)
+  if not db:has_table(t.plain .. "_history") then return {} end
+  local rows = db:query("SELECT * FROM " .. t.history .. " ORDER BY id")
+  for _, r in ipairs(rows) do
+    if r.transactional ~= nil and type(r.transactional) ~= "boolean" then r.transactional = r.transactional ~= 0 end
+  end
+  return rows
+end
+
+---Latest successful upgrade row per revision (applied_at, ms, checksum).
+---@param rows luamig.HistoryRecord[]
+---@return table<string, luamig.HistoryRecord>
+function M.last_applied(rows)
+  local out = {}
+  for _, r in ipairs(rows) do
+    if r.status == "ok" and (r.direction == "up" or r.direction == "stamp") then out[r.revision] = r end
+  end
+  return out
+end
+
+return M
