@@ -19,13 +19,20 @@ local function help_flag(p)
   p:flag("-h --help", "Show this help and exit."):action(function() help_wanted = help_wanted or p end)
 end
 
-local function common(p)
+local COMMON = { "config", "url", "json", "quiet", "debug" }
+
+-- The options every command takes. Given before the command they land in
+-- "global_<name>" (argparse would reset a shared target when the command
+-- starts); main() merges the two.
+local function common(p, global)
+  local t = global and "global_" or ""
   help_flag(p)
-  p:option("-c --config", "Config file (default: ./luamig.lua if present)."):argname("FILE")
+  p:option("-c --config", "Config file (default: ./luamig.lua if present)."):argname("FILE"):target(t .. "config")
   p:option("--url", "Database URL; overrides $LUAMIG_URL, $DATABASE_URL and the config."):argname("URL")
-  p:flag("--json", "Print one JSON document on stdout.")
-  p:flag("-q --quiet", "Print only results and errors.")
-  p:flag("--debug", "Show Lua tracebacks with errors.")
+    :target(t .. "url")
+  p:flag("--json", "Print one JSON document on stdout."):target(t .. "json")
+  p:flag("-q --quiet", "Print only results and errors."):target(t .. "quiet")
+  p:flag("--debug", "Show Lua tracebacks with errors."):target(t .. "debug")
   return p
 end
 
@@ -36,7 +43,7 @@ local function build_parser()
     :epilog("Targets: head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N.\n" ..
       "Exit codes: 0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
       "3 `check`: not at head.")
-  common(p)
+  common(p, true)
   p:flag("--version", "Print the version and exit.")
 
   common(p:command("init", "Scaffold a project (luamig.lua, migrations/, plugins/, seeds/, drills/)."))
@@ -91,6 +98,9 @@ function M.main(argv)
   for i, a in ipairs(argv) do marked[i] = a:match("^%-%d") and ("\1" .. a) or a end
   local parsed_ok, args = parser:pparse(marked)
   if parsed_ok then
+    for _, k in ipairs(COMMON) do
+      if args[k] == nil then args[k] = args["global_" .. k] end
+    end
     for _, k in ipairs({ "target", "rev_range" }) do
       if args[k] then args[k] = args[k]:gsub("^\1", "") end
     end

@@ -4,7 +4,12 @@
 -- "luamig.Error", whose __tostring prints "<where>: <driver> <code>: <message>".
 local M = {}
 
-local mt = debug.getregistry()["luamig.Error"]
+-- Outside the host (pure-Lua specs) there is no C metatable; use a stand-in.
+local mt = debug.getregistry()["luamig.Error"] or {
+  __tostring = function(e)
+    return (e.where and e.where ~= "" and (e.where .. ": ") or "") .. tostring(e.message)
+  end,
+}
 
 ---@class luamig.Error
 ---@field kind string     "usage"|"config"|"script"|"revision"|"db"|"connect"|"migration"

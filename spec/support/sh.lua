@@ -62,4 +62,87 @@ function M.lua(src, ...)
   return code, out, err
 end
 
+---@class spec.Project
+---@field dir string
+local Project = {}
+Project.__index = Project
+
+---A fresh project directory with a migrations/ folder; `files` maps names
+---under migrations/ to their text.
+---@param files table<string, string>?
+---@return spec.Project
+function M.project(files)
+  local p = setmetatable({ dir = M.tmpdir() }, Project)
+  assert(os.execute("mkdir -p " .. M.quote(p.dir .. "/migrations")))
+  for name, text in pairs(files or {}) do p:write("migrations/" .. name, text) end
+  return p
+end
+
+---Write a file relative to the project.
+function Project:write(rel, text)
+  M.write(self.dir .. "/" .. rel, text)
+end
+
+---Remove a file relative to the project.
+function Project:remove(rel)
+  assert(os.remove(self.dir .. "/" .. rel))
+end
+
+---Run `luamig ARGS` (a shell-ready string) inside the project directory,
+---with the embedded runner (no LUAMIG_LUA_DIR), as a user would.
+---@return integer code, string out, string err
+function Project:luamig(args, env)
+  return M.run(("cd %s && env -u LUAMIG_LUA_DIR -u LUAMIG_URL -u DATABASE_URL %s %s %s"):format(
+    M.quote(self.dir), env or "", M.quote(M.bin), args))
+end
+
+---Run luamig and insist on success; returns stdout.
+function Project:ok(args, env)
+  local code, out, err = self:luamig(args, env)
+  if code ~= 0 then error(("luamig %s -> exit %d\nstdout: %s\nstderr: %s"):format(args, code, out, err), 2) end
+  return out, err
+end
+
+---Run luamig --json and decode stdout.
+function Project:json(args, env)
+  local code, out, err = self:luamig(args .. " --json", env)
+  local cjson = require "cjson"
+  local ok, doc = pcall(cjson.decode, out)
+  if not ok then error(("not JSON (exit %d): %s\nstderr: %s"):format(code, out, err), 2) end
+  return doc, code, err
+end
+
+---Run SQL with the sqlite3 CLI on the project's luamig.db; returns stdout.
+function Project:sql(sql)
+  local code, out, err = M.run(("sqlite3 %s %s"):format(M.quote(self.dir .. "/luamig.db"), M.quote(sql)))
+  assert(code == 0, err)
+  return out
+end
+
+---A migration file's text.
+---@param id string
+---@param down string|nil
+---@param up string   body of upgrade(db)
+---@param down_body string?  body of downgrade(db)
+---@param extra string? more lines (e.g. "transactional = false")
+function M.migration(id, down, up, down_body, extra)
+  return ("-- migration %s\nrevision = %q\ndown_revision = %s\n%s\nfunction upgrade(db)\n%s\nend\n"):format(
+    id, id, down and ("%q"):format(down) or "nil", extra or "", up) ..
+    (down_body and ("function downgrade(db)\n%s\nend\n"):format(down_body) or "")
+end
+
+---A linear chain of n migrations each creating table t<i>; returns files.
+function M.chain(n, prefix)
+  prefix = prefix or "a"
+  local files, prev = {}, nil
+  for i = 1, n do
+    local id = ("%s%011d"):format(prefix, i)
+    files[("%03d_%s.lua"):format(i, id)] = M.migration(id, prev,
+      ("db:exec 'CREATE TABLE t%d (id INTEGER PRIMARY KEY)'"):format(i),
+      ("db:exec 'DROP TABLE t%d'"):format(i))
+    prev = id
+  end
+  return files
+end
+
 return M
