@@ -153,6 +153,7 @@ describe("luamig CLI", function()
     local p = three()
     local code, out, err = p:luamig("upgrade zzzz")
     assert.are.same({ 2, "" }, { code, out })
+    local _
     assert.are.equal("luamig: unknown revision zzzz; `luamig history` lists the revisions\n", err)
     code, _, err = p:luamig("upgrade +9")
     assert.are.equal(2, code)
@@ -253,7 +254,8 @@ describe("luamig CLI", function()
       "db:exec 'CREATE TABLE half (id INTEGER)'\nerror('boom')", nil, "transactional = false"))
     local code, _, err = p:luamig("upgrade")
     assert.are.equal(1, code)
-    assert.matches("migrations/4_d%.lua:7: boom\nit ran outside a transaction: check the schema, then rerun or `luamig stamp`", err)
+    assert.matches("migrations/4_d%.lua:7: boom\n" ..
+      "it ran outside a transaction: check the schema, then rerun or `luamig stamp`", err)
     assert.matches("half", tables(p)) -- the half-done DDL stayed: that is what the message warns about
     local st = p:json("status")
     assert.is_false(st.failed.transactional)

@@ -76,15 +76,18 @@ describe("luamig.sqlite", function()
       db:exec "CREATE TABLE t (v)"
       db:exec("INSERT INTO t VALUES (?)", 1, 2)
     ]]
+    assert.are.equal(1, code)
     assert.matches(":5: statement takes 1 parameter, 2 given", err)
     code, _, err = run [[
       db:exec "CREATE TABLE t (v)"
       db:exec("INSERT INTO t VALUES (?)", {})
     ]]
+    assert.are.equal(1, code)
     assert.matches(":5: parameter 1: cannot bind a table", err)
     code, _, err = run [[
       db:exec("SELECT ?; SELECT ?", 1)
     ]]
+    assert.are.equal(1, code)
     assert.matches("exec with parameters takes a single statement", err)
   end)
 

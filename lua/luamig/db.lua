@@ -37,7 +37,7 @@ function M.install(Conn, dialect)
 
   ---First row of a query, or nil.
   function Conn:first(sql, ...)
-    for row in self:rows(sql, ...) do return row end
+    for row in self:rows(sql, ...) do return row end -- luacheck: ignore 512 (first row only)
     return nil
   end
 
@@ -58,8 +58,8 @@ function M.install(Conn, dialect)
   function Conn:has_table(name) return dialect.has_table(self, name) end
   function Conn:has_column(table_name, column) return dialect.has_column(self, table_name, column) end
   function Conn:has_index(name) return dialect.has_index(self, name) end
-  function Conn:quote_ident(s) return dialect.quote_ident(s) end
-  function Conn:quote_literal(v) return dialect.quote_literal(v) end
+  function Conn.quote_ident(_, s) return dialect.quote_ident(s) end
+  function Conn.quote_literal(_, v) return dialect.quote_literal(v) end
   if dialect.has_enum then
     function Conn:has_enum(name) return dialect.has_enum(self, name) end
     function Conn:has_extension(name) return dialect.has_extension(self, name) end

@@ -1,0 +1,49 @@
+# A throwaway PostgreSQL server for the test suite. Source this file, then
+#   pg_start   # initdb into a temp dir, listen on 127.0.0.1 only, export LUAMIG_TEST_PG
+#   pg_stop    # stop it and remove the directory
+# As root, the server runs as the unprivileged `postgres` user.
+
+pg_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -n "$d" ]] || { echo "pg.sh: no PostgreSQL server binaries under /usr/lib/postgresql" >&2; return 1; }
+  echo "$d"
+}
+
+pg_as() {
+  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+pg_start() {
+  local bin port
+  bin=$(pg_bin) || return 1
+  PG_TEST_DIR=$(mktemp -d /tmp/luamig-pg.XXXXXX)
+  ((EUID == 0)) && chown postgres: "$PG_TEST_DIR"
+  pg_as "$bin/initdb" -D "$PG_TEST_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$PG_TEST_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_TEST_DIR/initdb.log" >&2; return 1; }
+  # Password auth over TCP for the `luamig_pw` role (wrong-password tests); trust otherwise.
+  printf 'local all all trust\nhost all luamig_pw 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n' \
+    | pg_as tee "$PG_TEST_DIR/data/pg_hba.conf" >/dev/null
+  port=$(pg_free_port)
+  pg_as "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TEST_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+    start >/dev/null || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
+  pg_as "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "CREATE ROLE luamig_pw LOGIN PASSWORD 'right-pw'" >/dev/null
+  export PG_TEST_PORT=$port
+  export LUAMIG_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_TEST_DIR)"
+}
+
+pg_stop() {
+  [[ -n "${PG_TEST_DIR:-}" && -d "$PG_TEST_DIR" ]] || return 0
+  local bin
+  bin=$(pg_bin) || return 1
+  pg_as "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_TEST_DIR"
+  unset PG_TEST_DIR
+}

@@ -1,0 +1,12 @@
+-- luacheck: the runner is plain Lua 5.4 without globals; migrations and
+-- config files declare their fields as globals of their own environment.
+std = "lua54"
+max_line_length = 130
+exclude_files = { "build*/**" }
+
+files["spec"] = { std = "+busted" }
+local migration_globals = { "revision", "down_revision", "branch_labels", "depends_on", "transactional",
+  "message", "upgrade", "downgrade" }
+files["migrations"] = { globals = migration_globals }
+files["examples/*/migrations"] = { globals = migration_globals }
+files["spec/support/harness"] = {}

@@ -1,0 +1,111 @@
+-- The `db` handle's Lua half (luamig.db + dialects) through luamig.connect,
+-- on real databases: first, scalar, transaction/savepoints, introspection, quoting.
+local sh = require "spec.support.sh"
+
+-- Runs `body` in the host with `db` connected to `url`.
+local function run(url, body)
+  local src = ([[
+local connect = require "luamig.connect"
+local config = require "luamig.config"
+local null = require "luamig.null"
+local db = connect.open(%q, { foreign_keys = true })
+]]):format(url) .. body
+  return sh.lua(src)
+end
+
+local function fresh_sqlite()
+  local path = os.tmpname()
+  os.remove(path)
+  return "sqlite:///" .. path
+end
+
+describe("db handle on sqlite", function()
+  local url
+  before_each(function() url = fresh_sqlite() end)
+
+  local function ok(body)
+    local code, out, err = run(url, body)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    return out
+  end
+
+  it("first and scalar return the first row / first column, or nil", function()
+    ok [[
+      db:exec "CREATE TABLE t (b TEXT, a INTEGER); INSERT INTO t VALUES ('x', 1), ('y', 2)"
+      assert(db:first("SELECT * FROM t ORDER BY a DESC").b == "y")
+      assert(db:first("SELECT * FROM t WHERE a > ?", 5) == nil)
+      assert(db:scalar("SELECT b, a FROM t ORDER BY a") == "x") -- the first column, not any column
+      assert(db:scalar("SELECT a FROM t WHERE b = ?", "y") == 2)
+      assert(db:scalar("SELECT a FROM t WHERE a > 9") == nil)
+      assert(db:scalar("SELECT NULL") == nil)
+      assert(math.type(db:scalar("SELECT count(*) FROM t")) == "integer")
+    ]]
+  end)
+
+  it("transaction commits, rolls back on error and re-raises, and nests as savepoints", function()
+    ok [[
+      db:exec "CREATE TABLE t (v INTEGER)"
+      assert(db:transaction(function(d) d:exec("INSERT INTO t VALUES (1)") return "r1", 2 end) == "r1")
+      assert(not db:in_transaction())
+      local okk, e = pcall(db.transaction, db, function(d)
+        d:exec "INSERT INTO t VALUES (2)"
+        error({ custom = true })
+      end)
+      assert(not okk and e.custom, "error object re-raised as is")
+      assert(not db:in_transaction())
+      db:transaction(function(d)
+        d:exec "INSERT INTO t VALUES (3)"
+        local inner_ok = pcall(d.transaction, d, function(d2)
+          d2:exec "INSERT INTO t VALUES (4)"
+          d2:exec "INSERT INTO nope VALUES (1)"
+        end)
+        assert(not inner_ok)
+        assert(d:in_transaction(), "outer transaction still open")
+        d:transaction(function(d2) d2:exec "INSERT INTO t VALUES (5)" end)
+      end)
+      local vals = {}
+      for r in db:rows "SELECT v FROM t ORDER BY v" do vals[#vals + 1] = r.v end
+      assert(table.concat(vals, ",") == "1,3,5", table.concat(vals, ","))
+    ]]
+  end)
+
+  it("a failed COMMIT (deferred foreign key) rolls back and raises", function()
+    local code, _, err = run(url, [[
+      db:exec [=[CREATE TABLE p (id INTEGER PRIMARY KEY);
+        CREATE TABLE c (p INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)]=]
+      local okk, e = pcall(db.transaction, db, function(d) d:exec "INSERT INTO c VALUES (42)" end)
+      assert(not okk)
+      assert(not db:in_transaction(), "rolled back")
+      assert(db:scalar "SELECT count(*) FROM c" == 0)
+      error(e)
+    ]])
+    assert.are.equal(1, code)
+    assert.matches("SQLITE_CONSTRAINT_FOREIGNKEY: FOREIGN KEY constraint failed", err)
+  end)
+
+  it("introspects tables, columns and indexes", function()
+    ok [[
+      db:exec "CREATE TABLE users (id INTEGER, Email TEXT); CREATE INDEX users_email ON users (Email)"
+      assert(db:has_table "users" and db:has_table "USERS" and not db:has_table "nope")
+      assert(db:has_column("users", "email") and not db:has_column("users", "phone"))
+      assert(not db:has_column("nope", "id"))
+      assert(db:has_index "users_email" and not db:has_index "users_id")
+      assert(db.dialect == "sqlite")
+    ]]
+  end)
+
+  it("quotes identifiers and literals safely", function()
+    ok [[
+      assert(db:quote_ident 'we"ird' == '"we""ird"')
+      assert(db:quote_literal "it's" == "'it''s'")
+      assert(db:quote_literal(nil) == "NULL" and db:quote_literal(42) == "42" and db:quote_literal(true) == "TRUE")
+      local name = 'odd "table"; DROP'
+      db:exec("CREATE TABLE " .. db:quote_ident(name) .. " (v TEXT)")
+      db:exec("INSERT INTO " .. db:quote_ident(name) .. " VALUES (" .. db:quote_literal("a'); --") .. ")")
+      assert(db:scalar("SELECT v FROM " .. db:quote_ident(name)) == "a'); --")
+      assert(not pcall(db.quote_literal, db, {}))
+      assert(not pcall(db.quote_ident, db, ""))
+    ]]
+  end)
+end)
