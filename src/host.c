@@ -116,7 +116,7 @@ static int luaopen_luamig_host(lua_State *L) {
 /* [name, index] -> [module]; loader for an embedded module (upvalue: index). */
 static int load_embedded(lua_State *L) {
   const lm_module *m = &lm_modules[lua_tointeger(L, lua_upvalueindex(1))];
-  if (luaL_loadbufferx(L, (const char *)m->src, m->len, m->chunkname, "t") != LUA_OK) return lua_error(L);
+  if (luaL_loadbufferx(L, (const char *)m->src, m->len, m->chunkname, "b") != LUA_OK) return lua_error(L);
   lua_pushstring(L, m->name);
   lua_call(L, 1, 1);
   return 1;

@@ -7,7 +7,7 @@
 typedef struct lm_module {
   const char *name;      /* module name for require, e.g. "luamig.graph" */
   const char *chunkname; /* "@lua/luamig/graph.lua", so tracebacks name the file */
-  const unsigned char *src;
+  const unsigned char *src; /* unstripped bytecode */
   size_t len;
 } lm_module;
 

@@ -36,7 +36,44 @@ local function common(p, global)
   return p
 end
 
-local function build_parser()
+-- Commands: name, summary, and their own arguments and options.
+local COMMANDS = {
+  { "init", "Scaffold a project (luamig.lua, migrations/, plugins/, seeds/, drills/).", function(c)
+    c:argument("dir", "Directory (default: .)."):args("?")
+  end },
+  { "revision", "Write a new migration file chained to the current head.", function(c)
+    c:option("-m --message", "What the migration does."):count(1)
+    c:option("--head", "Parent revision (default: the single head)."):argname("REV")
+    c:option("--rev-id", "Use this revision id instead of a random one."):argname("ID")
+    c:option("--depends-on", "A revision that must be applied first."):argname("REV"):count("*")
+    c:option("--branch-label", "Label for a new branch."):argname("LABEL"):count("*")
+  end },
+  { "upgrade", "Apply migrations up to TARGET (default: head).", function(c)
+    c:argument("target", "Where to go."):args("?")
+  end },
+  { "downgrade", "Revert migrations down to TARGET (-1, a revision, base).", function(c)
+    c:argument("target", "Where to go."):args("?")
+  end },
+  { "current", "Show the database's current revision(s)." },
+  { "history", "List revisions, newest first; * marks applied ones.", function(c)
+    c:option("-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed)."):argname("A:B")
+  end },
+  { "heads", "Show the head revision(s) of the migration files." },
+  { "show", "Show one revision.", function(c)
+    c:argument("target", "Revision."):args("?")
+  end },
+  { "stamp", "Set the version table to TARGET without running migrations.", function(c)
+    c:argument("target", "Revision, head or base."):args("?")
+  end },
+  { "status", "Applied and pending revisions, drift and failures." },
+  { "check", "Exit 0 when the database is at head, 3 when not." },
+}
+
+-- The parser. Only commands named in argv get their options (building all
+-- of them costs more start-up time than the rest of `luamig current`).
+local function build_parser(argv)
+  local named = {}
+  for _, a in ipairs(argv) do named[a] = true end
   local p = argparse("luamig", "Database migrations written in Lua, for SQLite and PostgreSQL.")
     :command_target("command")
     :require_command(false)
@@ -45,28 +82,13 @@ local function build_parser()
       "3 `check`: not at head.")
   common(p, true)
   p:flag("--version", "Print the version and exit.")
-
-  common(p:command("init", "Scaffold a project (luamig.lua, migrations/, plugins/, seeds/, drills/)."))
-    :argument("dir", "Directory (default: .)."):args("?")
-  local rev = common(p:command("revision", "Write a new migration file chained to the current head."))
-  rev:option("-m --message", "What the migration does."):count(1)
-  rev:option("--head", "Parent revision (default: the single head)."):argname("REV")
-  rev:option("--rev-id", "Use this revision id instead of a random one."):argname("ID")
-  rev:option("--depends-on", "A revision that must be applied first."):argname("REV"):count("*")
-  rev:option("--branch-label", "Label for a new branch."):argname("LABEL"):count("*")
-  common(p:command("upgrade", "Apply migrations up to TARGET (default: head)."))
-    :argument("target", "Where to go."):args("?")
-  common(p:command("downgrade", "Revert migrations down to TARGET (-1, a revision, base)."))
-    :argument("target", "Where to go."):args("?")
-  common(p:command("current", "Show the database's current revision(s)."))
-  common(p:command("history", "List revisions, newest first; * marks applied ones."))
-    :option("-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed)."):argname("A:B")
-  common(p:command("heads", "Show the head revision(s) of the migration files."))
-  common(p:command("show", "Show one revision.")):argument("target", "Revision."):args("?")
-  common(p:command("stamp", "Set the version table to TARGET without running migrations."))
-    :argument("target", "Revision, head or base."):args("?")
-  common(p:command("status", "Applied and pending revisions, drift and failures."))
-  common(p:command("check", "Exit 0 when the database is at head, 3 when not."))
+  for _, spec in ipairs(COMMANDS) do
+    local c = p:command(spec[1], spec[2])
+    if named[spec[1]] then
+      common(c)
+      if spec[3] then spec[3](c) end
+    end
+  end
   return p
 end
 
@@ -91,7 +113,7 @@ end
 ---@return integer exit code
 function M.main(argv)
   help_wanted = nil
-  local parser = build_parser()
+  local parser = build_parser(argv)
   -- argparse reads "-1" as an option; relative targets are never options,
   -- so mark them and unmark after parsing.
   local marked = {}

@@ -28,14 +28,12 @@ local function read(path)
   return text
 end
 
--- Line of the first `name = ...` assignment at the start of a line.
+-- Line of the first `name = ...` assignment at the start of a line (1 if none).
 local function line_of(text, name)
-  local n = 0
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    n = n + 1
-    if line:match("^%s*" .. name .. "%s*=") then return n end
-  end
-  return 1
+  local at = ("\n" .. text):find("\n[ \t]*" .. name .. "[ \t]*=")
+  if not at then return 1 end
+  local _, newlines = text:sub(1, at - 1):gsub("\n", "")
+  return newlines + 1
 end
 
 local function message_of(text)
@@ -48,19 +46,20 @@ local function fail(path, line, fmt, ...)
   errors.raise("script", ("%s:%d: " .. fmt):format(path, line, ...))
 end
 
--- A string or list of strings as a list; raises naming the global otherwise.
-local function as_list(v, path, line, name)
+-- env[name] as a list of strings; raises naming the file and line otherwise.
+local function as_list(env, name, path, text)
+  local v = rawget(env, name)
   if v == nil then return {} end
   if type(v) == "string" then return { v } end
   if type(v) == "table" then
     local out = {}
     for i, x in ipairs(v) do
-      if type(x) ~= "string" then fail(path, line, "%s[%d] must be a revision id string", name, i) end
+      if type(x) ~= "string" then fail(path, line_of(text, name), "%s[%d] must be a revision id string", name, i) end
       out[i] = x
     end
     return out
   end
-  fail(path, line, "%s must be a string, a list of strings or nil (got %s)", name, type(v))
+  fail(path, line_of(text, name), "%s must be a string, a list of strings or nil (got %s)", name, type(v))
 end
 
 ---Load one migration file. Raises a "script" error naming file and line.
@@ -93,9 +92,9 @@ function M.load_file(path)
   local msg = rawget(env, "message")
   return {
     id = id,
-    parents = as_list(rawget(env, "down_revision"), path, line_of(text, "down_revision"), "down_revision"),
-    depends_on = as_list(rawget(env, "depends_on"), path, line_of(text, "depends_on"), "depends_on"),
-    branch_labels = as_list(rawget(env, "branch_labels"), path, line_of(text, "branch_labels"), "branch_labels"),
+    parents = as_list(env, "down_revision", path, text),
+    depends_on = as_list(env, "depends_on", path, text),
+    branch_labels = as_list(env, "branch_labels", path, text),
     transactional = tx ~= false,
     upgrade = rawget(env, "upgrade"),
     downgrade = down,

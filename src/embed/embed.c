@@ -2,10 +2,13 @@
  *
  *   lm_embed OUT.c  MODULE PATH CHUNKNAME  [MODULE PATH CHUNKNAME ...]
  *
- * Each file is compiled once with luaL_loadbufferx so a syntax error fails
- * the build. The source is embedded unchanged, so line numbers match. */
+ * Each file is compiled here, so a syntax error fails the build, and embedded
+ * as unstripped bytecode: start-up skips the compiler, and the debug info
+ * keeps chunk names and line numbers for messages and tracebacks. The
+ * generator links the same liblua5.4 as luamig, so the bytecode matches. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -28,6 +31,27 @@ done:
   return buf;
 }
 
+typedef struct bytes {
+  unsigned char *data;
+  size_t len, cap;
+} bytes;
+
+/* lua_Writer appending to a bytes buffer; non-zero on allocation failure. */
+static int append(lua_State *L, const void *p, size_t n, void *ud) {
+  bytes *b = ud;
+  (void)L;
+  if (b->len + n > b->cap) {
+    size_t cap = (b->len + n) * 2;
+    unsigned char *d = realloc(b->data, cap);
+    if (!d) return 1;
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
 /* Writes one C string literal, escaping it. */
 static void write_cstring(FILE *out, const char *s) {
   fputc('"', out);
@@ -42,6 +66,7 @@ int main(int argc, char **argv) {
   FILE *out;
   lua_State *L;
   int i, status = 1;
+  bytes code = {NULL, 0, 0};
   if (argc < 2 || (argc - 2) % 3 != 0) {
     fprintf(stderr, "usage: lm_embed OUT.c [MODULE PATH CHUNKNAME]...\n");
     return 2;
@@ -65,11 +90,16 @@ int main(int argc, char **argv) {
       free(src);
       goto done;
     }
+    free(src);
+    code.len = 0;
+    if (lua_dump(L, append, &code, 0) != 0) {
+      fprintf(stderr, "lm_embed: out of memory dumping %s\n", argv[i + 1]);
+      goto done;
+    }
     lua_pop(L, 1);
     fprintf(out, "static const unsigned char m%d[] = {", i);
-    for (k = 0; k < len; k++) fprintf(out, "%s%u,", k % 24 ? "" : "\n", src[k]);
+    for (k = 0; k < code.len; k++) fprintf(out, "%s%u,", k % 24 ? "" : "\n", code.data[k]);
     fprintf(out, "0};\n");
-    free(src);
   }
   fprintf(out, "\nconst lm_module lm_modules[] = {\n");
   for (i = 2; i < argc; i += 3) {
@@ -82,6 +112,7 @@ int main(int argc, char **argv) {
   fprintf(out, "  {0, 0, 0, 0}\n};\nconst size_t lm_module_count = %d;\n", (argc - 2) / 3);
   status = 0;
 done:
+  free(code.data);
   if (L) lua_close(L);
   if (out && fclose(out) != 0) status = 1;
   if (status != 0) remove(argv[1]);
