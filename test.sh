@@ -18,7 +18,6 @@ pg_start
 trap pg_stop EXIT
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions=$PWD/.ci/lsan.supp
 status=0
 echo "== specs (release build)"
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1

@@ -50,6 +50,17 @@ describe("luamig CLI", function()
     assert.are.equal("luamig_version luamig_version_history\n", tables(p))
   end)
 
+  it("the examples/school project runs up, down to base and up again as copied", function()
+    local p = sh.project()
+    assert(os.execute(("cp -r %s/examples/school/. %s/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+    p:ok("upgrade head")
+    local code, out = sh.run(("sqlite3 %s/school.db 'SELECT display_name FROM teachers ORDER BY id'"):format(
+      sh.quote(p.dir)))
+    assert.are.same({ 0, "Lovelace, Ada\nTuring, Alan\n" }, { code, out })
+    p:ok("downgrade base")
+    assert.are.equal(3, #(p:json("upgrade")).steps)
+  end)
+
   it("init scaffolds a project, revision chains new files, upgrade applies them", function()
     local p = sh.project()
     local out = p:ok("init app")
