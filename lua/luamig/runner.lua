@@ -248,6 +248,7 @@ end
 ---@return string[] old, string[] new
 function M.stamp(s, resolve)
   local t = version.tables(s.config, s.dialect)
+  s.dialect.lock_run(s.db, s.config)
   s.dialect.begin_locked(s.db)
   local ok, old, new = pcall(function()
     version.ensure(s.db, s.dialect, t)
@@ -262,6 +263,7 @@ function M.stamp(s, resolve)
     s.db:exec "COMMIT"
     return heads, targets
   end)
+  s.dialect.unlock_run(s.db, s.config)
   if not ok then
     rollback(s.db)
     error(old, 0)

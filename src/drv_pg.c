@@ -1,0 +1,716 @@
+/* luamig.pg: the PostgreSQL driver over libpq (Conn, Stmt, Cursor).
+ *
+ * Same interface as luamig.sqlite. Parameters always go through the extended
+ * protocol; `?` placeholders are rewritten to $n (see rewrite_placeholders).
+ * rows() inside a transaction streams through a server-side cursor fetched
+ * in batches, so other statements can run on the connection while a loop is
+ * open (the backfill pattern); outside a transaction it reads the result at
+ * once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <libpq-fe.h>
+#include <lua.h>
+
+#include "drv_util.h"
+
+#define LM_PG_CONN "luamig.pg.Conn"
+#define LM_PG_STMT "luamig.pg.Stmt"
+#define LM_PG_CURSOR "luamig.pg.Cursor"
+#define FETCH_BATCH 500
+
+/* Type OIDs (pg_type.h is not part of libpq-dev's public headers). */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+       OID_FLOAT4 = 700, OID_FLOAT8 = 701 };
+
+typedef struct lm_pg {
+  PGconn *conn;      /* NULL once closed */
+  unsigned next_id;  /* names prepared statements and cursors */
+} lm_pg;
+
+typedef struct lm_pgstmt {
+  char name[32];     /* "" once closed */
+  int nparams;
+} lm_pgstmt;        /* uservalues: 1 Conn, 2 rewritten SQL */
+
+typedef struct lm_pgcursor {
+  char name[32];     /* server cursor; "" when the whole result is local */
+  int done;          /* no more batches to fetch */
+  int pos;           /* next row in the current batch (1-based) */
+} lm_pgcursor;      /* uservalues: 1 Conn, 2 current batch (array of rows) */
+
+/* ---------------------------------------------------------------- errors */
+
+/* [] -> [err]; the error of a failed result (or of the connection). */
+static void push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql) {
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  lm_db_error e = {"pg", state ? state : (PQstatus(conn) == CONNECTION_BAD ? "08006" : "XX000"),
+                   msg ? msg : PQerrorMessage(conn),
+                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL,
+                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL, sql};
+  char *trimmed = NULL;
+  size_t n = strlen(e.message);
+  if (n > 0 && e.message[n - 1] == '\n' && (trimmed = malloc(n))) {
+    memcpy(trimmed, e.message, n - 1);
+    trimmed[n - 1] = '\0';
+    e.message = trimmed;
+  }
+  lm_push_db_error(L, &e);
+  free(trimmed);
+}
+
+/* Raises for a result that did not succeed (the result is cleared). */
+static void check_result(lua_State *L, PGconn *conn, PGresult *res, const char *sql) {
+  ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
+  push_result_error(L, conn, res, sql);
+  PQclear(res);
+  lua_error(L);
+}
+
+/* ---------------------------------------------------------------- handles */
+
+static lm_pg *check_conn(lua_State *L, int idx) {
+  lm_pg *c = luaL_checkudata(L, idx, LM_PG_CONN);
+  if (!c->conn) lm_misuse(L, "connection is closed");
+  return c;
+}
+
+/* The Stmt at idx, open, and its open Conn. */
+static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
+  lm_pgstmt *s = luaL_checkudata(L, idx, LM_PG_STMT);
+  if (!s->name[0]) lm_misuse(L, "statement is closed");
+  lua_getiuservalue(L, idx, 1);
+  *conn = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!*conn || !(*conn)->conn) lm_misuse(L, "connection is closed");
+  return s;
+}
+
+/* Runs a statement of our own (DEALLOCATE, CLOSE) when the connection can
+ * take it; failures are ignored (the session ends them anyway). */
+static void run_quietly(PGconn *conn, const char *sql) {
+  PGTransactionStatusType ts = PQtransactionStatus(conn);
+  if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) PQclear(PQexec(conn, sql));
+}
+
+/* [stmt] -> []; idempotent: __gc, __close and close. */
+static int stmt_close(lua_State *L) {
+  lm_pgstmt *s = luaL_checkudata(L, 1, LM_PG_STMT);
+  lm_pg *c;
+  char sql[64];
+  if (!s->name[0]) return 0;
+  lua_getiuservalue(L, 1, 1);
+  c = lua_touserdata(L, -1);
+  if (c && c->conn) {
+    snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
+    run_quietly(c->conn, sql);
+  }
+  s->name[0] = '\0';
+  return 0;
+}
+
+/* [conn] -> []; idempotent: __gc, __close and close. */
+static int conn_close(lua_State *L) {
+  lm_pg *c = luaL_checkudata(L, 1, LM_PG_CONN);
+  if (c->conn) PQfinish(c->conn);
+  c->conn = NULL;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- SQL text */
+
+static int is_word(char ch) {
+  return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         (unsigned char)ch >= 0x80;
+}
+
+/* Length of a dollar-quote tag ("$tag$" or "$$") at p, or 0. */
+static size_t dollar_tag(const char *p) {
+  size_t n = 1;
+  if (*p != '$') return 0;
+  if (p[1] >= '0' && p[1] <= '9') return 0; /* $1: a parameter */
+  while (is_word(p[n])) n++;
+  return p[n] == '$' ? n + 1 : 0;
+}
+
+/* [] -> [sql']; copies sql with each `?` outside literals, quoted names,
+ * comments and dollar-quoted bodies replaced by $1, $2, ... Sets *count to
+ * the number of placeholders found. SQL already using $n is left alone. */
+static void rewrite_placeholders(lua_State *L, const char *sql, size_t len, int *count) {
+  const char *p = sql, *end = sql + len;
+  luaL_Buffer b;
+  int n = 0, uses_dollar_n = 0;
+  luaL_buffinit(L, &b);
+  while (p < end) {
+    const char *start = p;
+    if (*p == '\'' ) {
+      int backslash = p > sql && (p[-1] == 'E' || p[-1] == 'e') && (p - 1 == sql || !is_word(p[-2]));
+      for (p++; p < end; p++) {
+        if (backslash && *p == '\\' && p + 1 < end) { p++; continue; }
+        if (*p == '\'') {
+          if (p + 1 < end && p[1] == '\'') { p++; continue; }
+          p++;
+          break;
+        }
+      }
+    } else if (*p == '"') {
+      for (p++; p < end && *p != '"'; p++) {}
+      if (p < end) p++;
+    } else if (*p == '-' && p + 1 < end && p[1] == '-') {
+      while (p < end && *p != '\n') p++;
+    } else if (*p == '/' && p + 1 < end && p[1] == '*') {
+      int depth = 1;
+      for (p += 2; p < end && depth > 0; p++) {
+        if (*p == '/' && p + 1 < end && p[1] == '*') { depth++; p++; }
+        else if (*p == '*' && p + 1 < end && p[1] == '/') { depth--; p++; }
+      }
+    } else if (*p == '$' && dollar_tag(p)) {
+      size_t t = dollar_tag(p);
+      const char *close = NULL;
+      for (const char *q = p + t; q + t <= end; q++)
+        if (*q == '$' && strncmp(q, p, t) == 0) { close = q; break; }
+      p = close ? close + t : end;
+    } else if (*p == '$' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
+      uses_dollar_n = 1;
+      p++;
+    } else if (*p == '?' && !uses_dollar_n) {
+      char num[16];
+      snprintf(num, sizeof num, "$%d", ++n);
+      luaL_addstring(&b, num);
+      p++;
+      continue;
+    } else {
+      p++;
+    }
+    luaL_addlstring(&b, start, (size_t)(p - start));
+  }
+  luaL_pushresult(&b);
+  if (uses_dollar_n && n > 0) { /* mixed: keep the text as written */
+    lua_pop(L, 1);
+    lua_pushlstring(L, sql, len);
+    n = 0;
+  }
+  *count = n;
+}
+
+/* ---------------------------------------------------------------- values */
+
+typedef struct params {
+  int n;
+  const char **values;
+  int *lengths, *formats;
+  Oid *types;
+} params;
+
+/* True if s[0..len) is valid UTF-8 without NUL bytes (then it goes as text). */
+static int is_text(const unsigned char *s, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    unsigned char c = s[i];
+    size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    if (c == 0 || k == 9 || i + k >= len + (k == 0)) return 0;
+    for (size_t j = 1; j <= k; j++)
+      if ((s[i + j] & 0xC0) != 0x80) return 0;
+    i += k + 1;
+  }
+  return 1;
+}
+
+/* [...] -> [..., arrays, texts...]; converts the n values from index first.
+ * Text forms are pushed on the stack, which keeps them alive for the call.
+ * Strings that are not NUL-free UTF-8 are sent as binary bytea. */
+static void build_params(lua_State *L, int first, int n, params *p) {
+  int i;
+  char *block = lua_newuserdatauv(L, (size_t)n * (sizeof(char *) + 2 * sizeof(int) + sizeof(Oid)) + 1, 0);
+  p->n = n;
+  p->values = (const char **)(void *)block;
+  p->lengths = (int *)(void *)(block + (size_t)n * sizeof(char *));
+  p->formats = p->lengths + n;
+  p->types = (Oid *)(void *)(p->formats + n);
+  luaL_checkstack(L, n, "too many parameters");
+  for (i = 0; i < n; i++) {
+    int idx = first + i;
+    size_t len = 0;
+    p->lengths[i] = 0;
+    p->formats[i] = 0;
+    p->types[i] = 0;
+    switch (lua_type(L, idx)) {
+      case LUA_TNIL: p->values[i] = NULL; continue;
+      case LUA_TBOOLEAN: p->values[i] = lua_toboolean(L, idx) ? "t" : "f"; p->types[i] = OID_BOOL; continue;
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+          p->values[i] = lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
+        } else {
+          char num[64];
+          snprintf(num, sizeof num, "%.17g", (double)lua_tonumber(L, idx));
+          p->values[i] = lua_pushstring(L, num);
+        }
+        continue;
+      case LUA_TSTRING: {
+        const char *s = lua_tolstring(L, idx, &len);
+        p->values[i] = s;
+        if (!is_text((const unsigned char *)s, len)) {
+          p->formats[i] = 1;
+          p->lengths[i] = (int)len;
+          p->types[i] = OID_BYTEA;
+        }
+        continue;
+      }
+      default:
+        if (lm_is_null(L, idx)) { p->values[i] = NULL; continue; }
+        lm_misuse(L, "parameter %d: cannot bind a %s", i + 1, luaL_typename(L, idx));
+    }
+  }
+}
+
+/* [] -> [value]; field (row, col) of res converted by column type. */
+static void push_value(lua_State *L, const PGresult *res, int row, int col) {
+  const char *v = PQgetvalue(res, row, col);
+  switch (PQftype(res, col)) {
+    case OID_BOOL: lua_pushboolean(L, v[0] == 't'); break;
+    case OID_INT2: case OID_INT4: case OID_INT8: lua_pushinteger(L, (lua_Integer)strtoll(v, NULL, 10)); break;
+    case OID_FLOAT4: case OID_FLOAT8: lua_pushnumber(L, strtod(v, NULL)); break;
+    case OID_BYTEA: {
+      size_t n = 0;
+      unsigned char *bytes = PQunescapeBytea((const unsigned char *)v, &n);
+      if (!bytes) luaL_error(L, "out of memory decoding bytea");
+      lua_pushlstring(L, (const char *)bytes, n);
+      PQfreemem(bytes);
+      break;
+    }
+    default: lua_pushlstring(L, v, (size_t)PQgetlength(res, row, col));
+  }
+}
+
+/* [] -> [rows]; every row of res (which the caller still owns). Lua errors
+ * here are memory errors only; the caller's res then leaks, as libpq allows. */
+static void push_rows(lua_State *L, const PGresult *res) {
+  int r, c, nrows = PQntuples(res), ncols = PQnfields(res);
+  lua_createtable(L, nrows, 0);
+  for (r = 0; r < nrows; r++) {
+    lua_createtable(L, 0, ncols);
+    for (c = 0; c < ncols; c++) {
+      if (PQgetisnull(res, r, c)) continue;
+      push_value(L, res, r, c);
+      lua_setfield(L, -2, PQfname(res, c));
+    }
+    lua_rawseti(L, -2, r + 1);
+  }
+}
+
+/* ---------------------------------------------------------------- running */
+
+/* Runs sql (already rewritten) with the n values at first; returns the
+ * successful result (caller clears) or raises. */
+static PGresult *run(lua_State *L, lm_pg *c, const char *sql, int first, int n, int expected) {
+  int top = lua_gettop(L);
+  params p;
+  PGresult *res;
+  if (n != expected)
+    lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", n);
+  build_params(L, first, n, &p);
+  res = PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
+  lua_settop(L, top);
+  check_result(L, c->conn, res, sql);
+  return res;
+}
+
+/* Rows changed by a command result. */
+static lua_Integer changes(PGresult *res) {
+  const char *t = PQcmdTuples(res);
+  return t && *t ? (lua_Integer)strtoll(t, NULL, 10) : 0;
+}
+
+/* [conn, sql, params...] -> [conn, sql, params..., sql'] ; rewrites sql. */
+static const char *rewritten(lua_State *L, int *count) {
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len);
+  rewrite_placeholders(L, sql, len, count);
+  return lua_tostring(L, -1);
+}
+
+/* [conn, sql, params...] -> [changes]. Without params the script may hold
+ * several statements (changes are summed); with params exactly one. */
+static int conn_exec(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  int nparams = lua_gettop(L) - 2, count;
+  lua_Integer total = 0;
+  PGresult *res;
+  if (nparams == 0) {
+    const char *sql = luaL_checkstring(L, 2);
+    if (!PQsendQuery(c->conn, sql)) {
+      push_result_error(L, c->conn, NULL, sql);
+      return lua_error(L);
+    }
+    /* Read every result; raise the first error after draining the rest. */
+    PGresult *failed = NULL;
+    while ((res = PQgetResult(c->conn)) != NULL) {
+      ExecStatusType st = PQresultStatus(res);
+      if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
+        if (!failed) failed = res; else PQclear(res);
+        continue;
+      }
+      total += changes(res);
+      PQclear(res);
+    }
+    if (failed) check_result(L, c->conn, failed, sql);
+    lua_pushinteger(L, total);
+    return 1;
+  }
+  const char *sql = rewritten(L, &count);
+  res = run(L, c, sql, 3, nparams, count);
+  lua_pushinteger(L, changes(res));
+  PQclear(res);
+  return 1;
+}
+
+/* [conn, sql, params...] -> [rows] */
+static int conn_query(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  int count;
+  const char *sql = rewritten(L, &count);
+  PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
+  push_rows(L, res);
+  PQclear(res);
+  return 1;
+}
+
+/* [conn, sql, params...] -> [value]; first column of the first row, or nil. */
+static int conn_scalar(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  int count;
+  const char *sql = rewritten(L, &count);
+  PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
+  if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) push_value(L, res, 0, 0);
+  else lua_pushnil(L);
+  PQclear(res);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- cursors */
+
+/* upvalue 1: the Cursor. [] -> [row] or [nil] at the end. */
+static int cursor_next(lua_State *L) {
+  lm_pgcursor *k = lua_touserdata(L, lua_upvalueindex(1));
+  lm_pg *c;
+  for (;;) {
+    lua_getiuservalue(L, lua_upvalueindex(1), 2);
+    if (lua_rawgeti(L, -1, k->pos) != LUA_TNIL) {
+      k->pos++;
+      return 1;
+    }
+    lua_pop(L, 2);
+    if (k->done) return 0;
+    lua_getiuservalue(L, lua_upvalueindex(1), 1);
+    c = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!c->conn) return lm_misuse(L, "connection is closed");
+    {
+      char sql[64];
+      PGresult *res;
+      snprintf(sql, sizeof sql, "FETCH %d FROM %s", FETCH_BATCH, k->name);
+      res = PQexec(c->conn, sql);
+      check_result(L, c->conn, res, sql);
+      if (PQntuples(res) < FETCH_BATCH) k->done = 1;
+      push_rows(L, res);
+      PQclear(res);
+    }
+    lua_setiuservalue(L, lua_upvalueindex(1), 2);
+    k->pos = 1;
+  }
+}
+
+/* [cursor] -> []; closes the server cursor a loop left early. */
+static int cursor_close(lua_State *L) {
+  lm_pgcursor *k = luaL_checkudata(L, 1, LM_PG_CURSOR);
+  lm_pg *c;
+  if (k->done || !k->name[0]) return 0;
+  k->done = 1;
+  lua_getiuservalue(L, 1, 1);
+  c = lua_touserdata(L, -1);
+  if (c && c->conn) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "CLOSE %s", k->name);
+    run_quietly(c->conn, sql);
+  }
+  return 0;
+}
+
+/* [conn at conn_idx, ..., params] -> [iter, nil, nil, cursor]; streams the
+ * query sql (rewritten, count placeholders) over the n values at first. */
+static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql, int first, int n, int count) {
+  lm_pgcursor *k = lua_newuserdatauv(L, sizeof *k, 2);
+  int kidx = lua_gettop(L);
+  PGresult *res;
+  k->name[0] = '\0';
+  k->done = 1;
+  k->pos = 1;
+  luaL_setmetatable(L, LM_PG_CURSOR);
+  lua_pushvalue(L, conn_idx);
+  lua_setiuservalue(L, kidx, 1);
+  if (PQtransactionStatus(c->conn) == PQTRANS_INTRANS) {
+    snprintf(k->name, sizeof k->name, "luamig_cur_%u", ++c->next_id);
+    lua_pushfstring(L, "DECLARE %s NO SCROLL CURSOR FOR %s", k->name, sql);
+    res = run(L, c, lua_tostring(L, -1), first, n, count);
+    PQclear(res);
+    lua_pop(L, 1);
+    k->done = 0;
+    lua_newtable(L);
+  } else {
+    res = run(L, c, sql, first, n, count);
+    push_rows(L, res);
+    PQclear(res);
+  }
+  lua_setiuservalue(L, kidx, 2);
+  lua_pushvalue(L, kidx);
+  lua_pushcclosure(L, cursor_next, 1);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushvalue(L, kidx);
+  return 4;
+}
+
+/* [conn, sql, params...] -> [iter, nil, nil, cursor] */
+static int conn_rows(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  int nparams = lua_gettop(L) - 2, count;
+  const char *sql = rewritten(L, &count);
+  return push_rows_loop(L, 1, c, sql, 3, nparams, count);
+}
+
+/* ---------------------------------------------------------------- Stmt */
+
+/* [conn, sql] -> [stmt]; a named server-side prepared statement. */
+static int conn_prepare(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  int count;
+  lm_pgstmt *s = lua_newuserdatauv(L, sizeof *s, 2);
+  PGresult *res;
+  s->name[0] = '\0'; /* closed until prepared */
+  s->nparams = 0;
+  luaL_setmetatable(L, LM_PG_STMT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  rewrite_placeholders(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), &count);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, -3, 2);
+  snprintf(s->name, sizeof s->name, "luamig_stmt_%u", ++c->next_id);
+  res = PQprepare(c->conn, s->name, lua_tostring(L, -1), 0, NULL);
+  if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) s->name[0] = '\0';
+  check_result(L, c->conn, res, lua_tostring(L, -1));
+  PQclear(res);
+  res = PQdescribePrepared(c->conn, s->name);
+  check_result(L, c->conn, res, lua_tostring(L, -1));
+  s->nparams = PQnparams(res);
+  PQclear(res);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* [stmt, params...] -> [stmt, params..., sql]; runs the prepared statement. */
+static PGresult *run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
+  int n = lua_gettop(L) - 1, top = lua_gettop(L);
+  params p;
+  PGresult *res;
+  if (n != s->nparams)
+    lm_misuse(L, "statement takes %d parameter%s, %d given", s->nparams, s->nparams == 1 ? "" : "s", n);
+  build_params(L, 2, n, &p);
+  res = PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
+  lua_settop(L, top);
+  lua_getiuservalue(L, 1, 2);
+  check_result(L, c->conn, res, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return res;
+}
+
+/* [stmt, params...] -> [changes] */
+static int stmt_exec(lua_State *L) {
+  lm_pg *c;
+  lm_pgstmt *s = check_stmt(L, 1, &c);
+  PGresult *res = run_prepared(L, s, c);
+  lua_pushinteger(L, changes(res));
+  PQclear(res);
+  return 1;
+}
+
+/* [stmt, params...] -> [rows] */
+static int stmt_query(lua_State *L) {
+  lm_pg *c;
+  lm_pgstmt *s = check_stmt(L, 1, &c);
+  PGresult *res = run_prepared(L, s, c);
+  push_rows(L, res);
+  PQclear(res);
+  return 1;
+}
+
+/* [stmt, params...] -> [iter, nil, nil, cursor]; a cursor over the statement's SQL. */
+static int stmt_rows(lua_State *L) {
+  lm_pg *c;
+  lm_pgstmt *s = check_stmt(L, 1, &c);
+  int n = lua_gettop(L) - 1;
+  lua_getiuservalue(L, 1, 1);
+  lua_getiuservalue(L, 1, 2);
+  return push_rows_loop(L, n + 2, c, lua_tostring(L, -1), 2, n, s->nparams);
+}
+
+/* [stmt] -> [sql] */
+static int stmt_sql(lua_State *L) {
+  lm_pg *c;
+  check_stmt(L, 1, &c);
+  lua_getiuservalue(L, 1, 2);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- Conn misc */
+
+/* [conn] -> [boolean]; true inside BEGIN ... COMMIT (also when failed). */
+static int conn_in_transaction(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  PGTransactionStatusType ts = PQtransactionStatus(c->conn);
+  lua_pushboolean(L, ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR);
+  return 1;
+}
+
+/* [conn] -> [boolean] */
+static int conn_is_closed(lua_State *L) {
+  lua_pushboolean(L, ((lm_pg *)luaL_checkudata(L, 1, LM_PG_CONN))->conn == NULL);
+  return 1;
+}
+
+/* [conn] -> [integer]; the server version, e.g. 150004. */
+static int conn_server_version(lua_State *L) {
+  lua_pushinteger(L, PQserverVersion(check_conn(L, 1)->conn));
+  return 1;
+}
+
+/* Notices (e.g. "relation already exists, skipping") are not errors; the
+ * runner does not print them. */
+static void ignore_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+/* [] -> [text]; msg with every "quoted" part replaced by "***": libpq quotes
+ * the offending text of a bad connection string, which may be a password. */
+static void push_scrubbed(lua_State *L, const char *msg) {
+  luaL_Buffer b;
+  const char *p = msg, *end = msg + strlen(msg);
+  luaL_buffinit(L, &b);
+  while (end > p && (end[-1] == '\n' || end[-1] == ' ')) end--;
+  while (p < end) {
+    const char *q = memchr(p, '"', (size_t)(end - p)), *close;
+    if (!q || !(close = memchr(q + 1, '"', (size_t)(end - q - 1)))) {
+      luaL_addlstring(&b, p, (size_t)(end - p));
+      break;
+    }
+    luaL_addlstring(&b, p, (size_t)(q - p));
+    luaL_addstring(&b, "\"***\"");
+    p = close + 1;
+  }
+  luaL_pushresult(&b);
+}
+
+/* [conninfo] -> [conn]; conninfo is a postgresql:// URL or key=value string.
+ * Failures raise a db error naming host, port and database, never the password. */
+static int pg_connect(lua_State *L) {
+  const char *conninfo = luaL_checkstring(L, 1);
+  lm_pg *c = lua_newuserdatauv(L, sizeof *c, 0);
+  char *err = NULL;
+  PQconninfoOption *opts;
+  c->conn = NULL; /* closed until connected */
+  c->next_id = 0;
+  luaL_setmetatable(L, LM_PG_CONN);
+  opts = PQconninfoParse(conninfo, &err);
+  if (!opts) {
+    lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
+    push_scrubbed(L, err ? err : "out of memory");
+    PQfreemem(err);
+    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", lua_tostring(L, -1));
+    e.message = lua_tostring(L, -1);
+    lm_push_db_error(L, &e);
+    return lua_error(L);
+  }
+  PQconninfoFree(opts);
+  c->conn = PQconnectdb(conninfo);
+  if (!c->conn) return luaL_error(L, "out of memory connecting to PostgreSQL");
+  if (PQstatus(c->conn) != CONNECTION_OK) {
+    lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
+    const char *msg = PQerrorMessage(c->conn), *nl;
+    /* libpq's first line names the server; keep the reason after it. */
+    const char *reason = strstr(msg, "failed: ");
+    reason = reason ? reason + 8 : msg;
+    nl = strchr(reason, '\n');
+    lua_pushlstring(L, reason, nl ? (size_t)(nl - reason) : strlen(reason));
+    lua_pushfstring(L, "cannot connect to PostgreSQL at %s:%s, database \"%s\": %s", PQhost(c->conn),
+                    PQport(c->conn), PQdb(c->conn), lua_tostring(L, -1));
+    e.message = lua_tostring(L, -1);
+    lm_push_db_error(L, &e);
+    PQfinish(c->conn);
+    c->conn = NULL;
+    return lua_error(L);
+  }
+  PQsetNoticeProcessor(c->conn, ignore_notice, NULL);
+  PQclear(PQexec(c->conn, "SET client_min_messages = warning"));
+  return 1;
+}
+
+/* ---------------------------------------------------------------- module */
+
+static const luaL_Reg conn_methods[] = {
+  {"exec", conn_exec},
+  {"query", conn_query},
+  {"rows", conn_rows},
+  {"scalar", conn_scalar},
+  {"prepare", conn_prepare},
+  {"in_transaction", conn_in_transaction},
+  {"server_version", conn_server_version},
+  {"is_closed", conn_is_closed},
+  {"close", conn_close},
+  {NULL, NULL}};
+
+static const luaL_Reg stmt_methods[] = {
+  {"exec", stmt_exec},
+  {"query", stmt_query},
+  {"rows", stmt_rows},
+  {"sql", stmt_sql},
+  {"close", stmt_close},
+  {NULL, NULL}};
+
+static void define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  if (methods) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+/* [] -> [module]; module.Conn is the Conn method table, which Lua extends. */
+int luaopen_luamig_pg(lua_State *L) {
+  define_type(L, LM_PG_CONN, conn_methods, conn_close);
+  define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
+  define_type(L, LM_PG_CURSOR, NULL, cursor_close);
+  lua_newtable(L);
+  luaL_getmetatable(L, LM_PG_CONN);
+  lua_getfield(L, -1, "__index");
+  lua_pushliteral(L, "postgresql");
+  lua_setfield(L, -2, "dialect");
+  lua_pushliteral(L, "pg");
+  lua_setfield(L, -2, "driver");
+  lua_setfield(L, -3, "Conn");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, pg_connect);
+  lua_setfield(L, -2, "connect");
+  lua_pushinteger(L, PQlibVersion());
+  lua_setfield(L, -2, "libpq_version");
+  return 1;
+}
