@@ -36,7 +36,7 @@ typedef struct lm_pgstmt {
 } lm_pgstmt;        /* uservalues: 1 Conn, 2 rewritten SQL */
 
 typedef struct lm_pgcursor {
-  char name[32];     /* server cursor; "" when the whole result is local */
+  char name[32];     /* open server cursor; "" when none (local result, or closed) */
   int done;          /* no more batches to fetch */
   int pos;           /* next row in the current batch (1-based) */
 } lm_pgcursor;      /* uservalues: 1 Conn, 2 current batch (array of rows) */
@@ -139,11 +139,12 @@ static size_t dollar_tag(const char *p) {
 
 /* [] -> [sql']; copies sql with each `?` outside literals, quoted names,
  * comments and dollar-quoted bodies replaced by $1, $2, ... Sets *count to
- * the number of placeholders found. SQL already using $n is left alone. */
+ * the number of parameters. SQL already using $n is left alone (count is
+ * then the highest n). */
 static void rewrite_placeholders(lua_State *L, const char *sql, size_t len, int *count) {
   const char *p = sql, *end = sql + len;
   luaL_Buffer b;
-  int n = 0, uses_dollar_n = 0;
+  int n = 0, max_dollar = 0;
   luaL_buffinit(L, &b);
   while (p < end) {
     const char *start = p;
@@ -175,9 +176,10 @@ static void rewrite_placeholders(lua_State *L, const char *sql, size_t len, int 
         if (*q == '$' && strncmp(q, p, t) == 0) { close = q; break; }
       p = close ? close + t : end;
     } else if (*p == '$' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
-      uses_dollar_n = 1;
-      p++;
-    } else if (*p == '?' && !uses_dollar_n) {
+      int k = (int)strtol(p + 1, NULL, 10);
+      if (k > max_dollar) max_dollar = k;
+      for (p++; p < end && *p >= '0' && *p <= '9'; p++) {}
+    } else if (*p == '?' && !max_dollar) {
       char num[16];
       snprintf(num, sizeof num, "$%d", ++n);
       luaL_addstring(&b, num);
@@ -189,12 +191,11 @@ static void rewrite_placeholders(lua_State *L, const char *sql, size_t len, int 
     luaL_addlstring(&b, start, (size_t)(p - start));
   }
   luaL_pushresult(&b);
-  if (uses_dollar_n && n > 0) { /* mixed: keep the text as written */
+  if (max_dollar > 0 && n > 0) { /* mixed: keep the text as written */
     lua_pop(L, 1);
     lua_pushlstring(L, sql, len);
-    n = 0;
   }
-  *count = n;
+  *count = max_dollar > 0 ? max_dollar : n;
 }
 
 /* ---------------------------------------------------------------- values */
@@ -418,6 +419,13 @@ static int cursor_next(lua_State *L) {
       if (PQntuples(res) < FETCH_BATCH) k->done = 1;
       push_rows(L, res);
       PQclear(res);
+      if (k->done) { /* the last batch: free the server cursor now */
+        snprintf(sql, sizeof sql, "CLOSE %s", k->name);
+        k->name[0] = '\0';
+        res = PQexec(c->conn, sql);
+        check_result(L, c->conn, res, sql);
+        PQclear(res);
+      }
     }
     lua_setiuservalue(L, lua_upvalueindex(1), 2);
     k->pos = 1;
@@ -428,7 +436,7 @@ static int cursor_next(lua_State *L) {
 static int cursor_close(lua_State *L) {
   lm_pgcursor *k = luaL_checkudata(L, 1, LM_PG_CURSOR);
   lm_pg *c;
-  if (k->done || !k->name[0]) return 0;
+  if (!k->name[0]) return 0; /* no server cursor left open */
   k->done = 1;
   lua_getiuservalue(L, 1, 1);
   c = lua_touserdata(L, -1);
@@ -437,6 +445,7 @@ static int cursor_close(lua_State *L) {
     snprintf(sql, sizeof sql, "CLOSE %s", k->name);
     run_quietly(c->conn, sql);
   }
+  k->name[0] = '\0';
   return 0;
 }
 
