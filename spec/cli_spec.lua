@@ -1,22 +1,18 @@
--- The luamig command end to end: the real binary (embedded runner) on real
--- SQLite files in fresh project directories.
+-- The luamig command end to end: the real binary (embedded runner) in fresh
+-- project directories; everything that touches a database runs on both
+-- drivers (a SQLite file, and a fresh database on the test PostgreSQL server).
 local sh = require "spec.support.sh"
 local cjson = require "cjson"
 
 local m = sh.migration
 
-local function three()
-  return sh.project({
-    ["1_a.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)'", "db:exec 'DROP TABLE a'"),
+local function three(backend)
+  return (backend and sh.project_on or function(_, f) return sh.project(f) end)(backend, {
+    ["1_a.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id INTEGER, v TEXT)'", "db:exec 'DROP TABLE a'"),
     ["2_b.lua"] = m("bbbb00000002", "aaaa00000001", "db:exec 'CREATE TABLE b (id INTEGER)'", "db:exec 'DROP TABLE b'"),
     ["3_c.lua"] = m("cccc00000003", "bbbb00000002", "db:exec \"INSERT INTO a (v) VALUES ('c')\"",
       "db:exec \"DELETE FROM a WHERE v = 'c'\""),
   })
-end
-
-local function tables(p)
-  return p:sql("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' " ..
-    "AND name NOT LIKE 'sqlite_%' ORDER BY name)")
 end
 
 local function heads(p)
@@ -36,19 +32,6 @@ describe("luamig CLI", function()
     end
   end)
 
-  it("applies the repo's sample migrations with the default SQLite URL", function()
-    local p = sh.project()
-    assert(os.execute(("cp %s/migrations/*.lua %s/migrations/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
-    local out = p:ok("upgrade head")
-    assert.matches("upgrade   3f1a9c0d2b7e  Create teachers  %d+%.%d ms", out)
-    assert.matches("6 steps; the database is now at d2f4a6c8e0b1%.", out)
-    assert.not_matches("\27%[", out) -- no colour off a TTY
-    assert.are.equal("Analytical Engines|3\nComputability|2\n",
-      p:sql("SELECT title, lesson_count FROM courses ORDER BY title"))
-    assert.are.equal("3\n", p:sql("SELECT count(*) FROM enrollments"))
-    p:ok("downgrade base")
-    assert.are.equal("luamig_version luamig_version_history\n", tables(p))
-  end)
 
   it("the examples/school project runs up, down to base and up again as copied", function()
     local p = sh.project()
@@ -86,79 +69,6 @@ describe("luamig CLI", function()
     assert.are.same({ "feed00000002" }, up.heads)
   end)
 
-  it("moves up and down by id, prefix, +N, -N and base; current/heads/check follow", function()
-    local p = three()
-    local doc = p:json("upgrade bbbb")
-    assert.are.same({ "aaaa00000001", "bbbb00000002" }, { doc.steps[1].revision, doc.steps[2].revision })
-    assert.are.equal("up", doc.steps[1].direction)
-    assert.are.equal("number", type(doc.steps[1].ms))
-    assert.are.same({ "bbbb00000002" }, doc.heads)
-
-    local out, code = p:json("check")
-    assert.are.equal(3, code)
-    assert.is_false(out.at_head)
-    assert.are.same({ "cccc00000003" }, out.pending)
-
-    p:ok("upgrade +1")
-    assert.are.same({ "cccc00000003" }, heads(p))
-    assert.are.equal(0, (select(2, p:json("check"))))
-    doc = p:json("downgrade -2")
-    assert.are.same({ "cccc00000003", "bbbb00000002" }, { doc.steps[1].revision, doc.steps[2].revision })
-    assert.are.equal("down", doc.steps[1].direction)
-    assert.are.same({ "aaaa00000001" }, heads(p))
-    assert.are.equal("a\n", tables(p):match("^(a) ") .. "\n")
-    p:ok("downgrade base")
-    assert.are.same({}, heads(p))
-    assert.are.equal("base (no revision applied)\n", p:ok("current"))
-    p:ok("upgrade")
-    assert.matches("^cccc00000003  migration cccc00000003\n$", p:ok("current"))
-    -- upgrading to an ancestor of where we are is a no-op
-    assert.are.equal(0, #(p:json("upgrade aaaa")).steps)
-  end)
-
-  it("history, show and status describe revisions with --json shapes from SPEC", function()
-    local p = three()
-    p:ok("upgrade bbbb")
-    local h = p:json("history")
-    assert.are.equal(3, #h.revisions)
-    local c, b, a = h.revisions[1], h.revisions[2], h.revisions[3]
-    assert.are.same({ "cccc00000003", false, true, { "bbbb00000002" } }, { c.revision, c.applied, c.is_head, c.down_revisions })
-    assert.are.same({ true, false }, { b.applied, b.is_head })
-    assert.are.same({}, a.down_revisions)
-    assert.are.equal("migration cccc00000003", c.message)
-    assert.matches("%* aaaa00000001 %-> bbbb00000002 %(current%)", p:ok("history"))
-    assert.are.equal(2, #(p:json("history -r aaaa:bbbb")).revisions)
-    assert.are.equal(3, #(p:json("history -r -1:")).revisions) -- from current-1 up to head
-
-    local st = p:json("status")
-    assert.are.same({ "cccc00000003" }, st.pending)
-    assert.are.equal(2, #st.applied)
-    assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$", st.applied[1].applied_at)
-    assert.are.equal("number", type(st.applied[1].ms))
-    assert.matches("2 applied, 1 pending", p:ok("status"))
-
-    local s = p:json("show bbbb")
-    assert.are.same({ "bbbb00000002", true, { "cccc00000003" } }, { s.revision, s.applied, s.children })
-    assert.matches("Parents:   aaaa00000001", p:ok("show bbbb"))
-  end)
-
-  it("stamp sets the version without running anything", function()
-    local p = three()
-    local doc = p:json("stamp head")
-    assert.are.same({ "cccc00000003" }, doc.heads)
-    assert.are.equal("luamig_version luamig_version_history\n", tables(p))
-    p:ok("stamp base")
-    assert.are.same({}, heads(p))
-    p:ok("stamp aaaa")
-    p:ok("upgrade bbbb") -- runs only b: a was stamped, not created
-    assert.are.equal("b luamig_version luamig_version_history\n", tables(p))
-  end)
-
-  it("-q keeps results but drops progress lines", function()
-    local p = three()
-    assert.are.equal("", p:ok("upgrade -q"))
-    assert.are.equal("cccc00000003  migration cccc00000003\n", p:ok("current -q"))
-  end)
 
   it("rejects unknown revisions, missing targets and bad options with exit 2", function()
     local p = three()
@@ -197,7 +107,7 @@ describe("luamig CLI", function()
       local f = io.open(p.dir .. "/luamig.db")
       if f then
         f:close()
-        assert.are.equal("\n", tables(p))
+        assert.are.equal("\n", p:tables())
       end
     end
     local good = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id INTEGER)'")
@@ -236,99 +146,6 @@ describe("luamig CLI", function()
     end)
   end)
 
-  it("a failing step rolls back with its version row; a rerun after the fix reaches head", function()
-    local p = three()
-    p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003",
-      "db:exec 'CREATE TABLE half (id INTEGER)'\ndb:exec 'INSERT INTO half VALUES (1)'\ndb:exec 'INSERT INTO nope VALUES (1)'",
-      "db:exec 'DROP TABLE half'"))
-    local code, out, err = p:luamig("upgrade")
-    assert.are.equal(1, code)
-    assert.matches("upgrade   cccc00000003", out) -- the earlier steps committed
-    assert.matches("^luamig: upgrade dddd00000004 %(migrations/4_d%.lua%) failed: migrations/4_d%.lua:8: " ..
-      "sqlite SQLITE_ERROR: no such table: nope\nthe step was rolled back; the database is still at cccc00000003\n$", err)
-    assert.are.same({ "cccc00000003" }, heads(p))
-    assert.is_nil(tables(p):match("half"))
-    local st = p:json("status")
-    assert.are.same({ "dddd00000004", "up", true }, { st.failed.revision, st.failed.direction, st.failed.transactional })
-    assert.matches("failed dddd00000004 upgrade failed at .*no such table: nope; it was rolled back", p:ok("status"))
-
-    p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003", "db:exec 'CREATE TABLE half (id INTEGER)'",
-      "db:exec 'DROP TABLE half'"))
-    p:ok("upgrade")
-    assert.are.same({ "dddd00000004" }, heads(p))
-    assert.is_nil((p:json("status")).failed)
-  end)
-
-  it("a failing step outside a transaction says so and is recorded", function()
-    local p = three()
-    p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003",
-      "db:exec 'CREATE TABLE half (id INTEGER)'\nerror('boom')", nil, "transactional = false"))
-    local code, _, err = p:luamig("upgrade")
-    assert.are.equal(1, code)
-    assert.matches("migrations/4_d%.lua:7: boom\n" ..
-      "it ran outside a transaction: check the schema, then rerun or `luamig stamp`", err)
-    assert.matches("half", tables(p)) -- the half-done DDL stayed: that is what the message warns about
-    local st = p:json("status")
-    assert.is_false(st.failed.transactional)
-    assert.matches("it ran outside a transaction", p:ok("status"))
-  end)
-
-  it('transaction = "all" leaves the database where the run started when any step fails', function()
-    local p = three()
-    p:write("luamig.lua", 'return { transaction = "all" }\n')
-    p:ok("upgrade aaaa")
-    p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003", "error('late failure')"))
-    local code, _, err = p:luamig("upgrade")
-    assert.are.equal(1, code)
-    assert.matches("late failure\nthe run was rolled back", err)
-    assert.are.same({ "aaaa00000001" }, heads(p))
-    assert.is_nil(tables(p):match("b "))
-    p:remove("migrations/4_d.lua")
-    assert.are.equal(2, #(p:json("upgrade")).steps)
-  end)
-
-  it("refuses to downgrade through a migration without downgrade(), before running anything", function()
-    local p = sh.project({ ["1.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id INTEGER)'", "db:exec 'DROP TABLE a'"),
-      ["2.lua"] = m("bbbb00000002", "aaaa00000001", "db:exec 'CREATE TABLE b (id INTEGER)'") })
-    p:ok("upgrade")
-    local code, _, err = p:luamig("downgrade base")
-    assert.are.equal(2, code)
-    assert.matches("migrations/2%.lua: revision bbbb00000002 has no downgrade%(db%)", err)
-    assert.are.same({ "bbbb00000002" }, heads(p))
-  end)
-
-  it("reports and warns about a migration changed after it was applied", function()
-    local p = three()
-    p:ok("upgrade")
-    local f = assert(io.open(p.dir .. "/migrations/2_b.lua", "a"))
-    f:write("-- edited\n")
-    f:close()
-    local st = p:json("status")
-    assert.are.equal(1, #st.drifted)
-    assert.are.equal("bbbb00000002", st.drifted[1].revision)
-    assert.matches("drifted bbbb00000002: migrations/2_b.lua changed after it was applied", p:ok("status"))
-    local _, err = p:ok("upgrade")
-    assert.matches("warning: migrations/2_b%.lua %(bbbb00000002%) changed after it was applied", err)
-  end)
-
-  it("runners started at once apply every migration exactly once", function()
-    local files = sh.chain(25)
-    local p = sh.project(files)
-    local procs = {}
-    for i = 1, 4 do
-      procs[i] = ("( cd %s && %s upgrade -q >out%d 2>err%d; echo $? >rc%d ) &"):format(
-        sh.quote(p.dir), sh.quote(sh.bin), i, i, i)
-    end
-    assert(os.execute("env -u LUAMIG_LUA_DIR sh -c " .. sh.quote(table.concat(procs, "\n") .. "\nwait")))
-    for i = 1, 4 do
-      local rc = io.open(p.dir .. "/rc" .. i):read("a")
-      local err = io.open(p.dir .. "/err" .. i):read("a")
-      assert.are.equal("0\n", rc, err)
-    end
-    assert.are.equal("25|25\n",
-      p:sql("SELECT count(*), count(DISTINCT revision) FROM luamig_version_history WHERE status = 'ok'"))
-    assert.are.same({ "a00000000025" }, heads(p))
-  end)
 
   describe("database URLs", function()
     it("come from --url, LUAMIG_URL, DATABASE_URL, the config, then sqlite:///luamig.db", function()
@@ -390,28 +207,214 @@ describe("luamig CLI", function()
       assert.are.equal(2, code)
       assert.matches("config file nothere.lua not found", err)
     end)
+  end)
+end)
+
+for _, b in ipairs(sh.backends()) do
+  describe("luamig CLI on " .. b.name, function()
+    it("applies the repo's sample migrations (SQLite: with the default URL)", function()
+      local p = sh.project_on(b)
+      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+      local out = p:ok("upgrade head")
+      assert.matches("upgrade   3f1a9c0d2b7e  Create teachers  %d+%.%d ms", out)
+      assert.matches("6 steps; the database is now at d2f4a6c8e0b1%.", out)
+      assert.not_matches("\27%[", out) -- no colour off a TTY
+      assert.are.equal("Analytical Engines|3\nComputability|2\n",
+        p:sql("SELECT title, lesson_count FROM courses ORDER BY title"))
+      assert.are.equal("3\n", p:sql("SELECT count(*) FROM enrollments"))
+      p:ok("downgrade base")
+      assert.are.equal("luamig_version luamig_version_history\n", p:tables())
+    end)
+
+
+    it("moves up and down by id, prefix, +N, -N and base; current/heads/check follow", function()
+      local p = three(b)
+      local doc = p:json("upgrade bbbb")
+      assert.are.same({ "aaaa00000001", "bbbb00000002" }, { doc.steps[1].revision, doc.steps[2].revision })
+      assert.are.equal("up", doc.steps[1].direction)
+      assert.are.equal("number", type(doc.steps[1].ms))
+      assert.are.same({ "bbbb00000002" }, doc.heads)
+
+      local out, code = p:json("check")
+      assert.are.equal(3, code)
+      assert.is_false(out.at_head)
+      assert.are.same({ "cccc00000003" }, out.pending)
+
+      p:ok("upgrade +1")
+      assert.are.same({ "cccc00000003" }, heads(p))
+      assert.are.equal(0, (select(2, p:json("check"))))
+      doc = p:json("downgrade -2")
+      assert.are.same({ "cccc00000003", "bbbb00000002" }, { doc.steps[1].revision, doc.steps[2].revision })
+      assert.are.equal("down", doc.steps[1].direction)
+      assert.are.same({ "aaaa00000001" }, heads(p))
+      assert.are.equal("a\n", p:tables():match("^(a) ") .. "\n")
+      p:ok("downgrade base")
+      assert.are.same({}, heads(p))
+      assert.are.equal("base (no revision applied)\n", p:ok("current"))
+      p:ok("upgrade")
+      assert.matches("^cccc00000003  migration cccc00000003\n$", p:ok("current"))
+      -- upgrading to an ancestor of where we are is a no-op
+      assert.are.equal(0, #(p:json("upgrade aaaa")).steps)
+    end)
+
+    it("history, show and status describe revisions with --json shapes from SPEC", function()
+      local p = three(b)
+      p:ok("upgrade bbbb")
+      local h = p:json("history")
+      assert.are.equal(3, #h.revisions)
+      local c, rb, a = h.revisions[1], h.revisions[2], h.revisions[3]
+      assert.are.same({ "cccc00000003", false, true, { "bbbb00000002" } },
+        { c.revision, c.applied, c.is_head, c.down_revisions })
+      assert.are.same({ true, false }, { rb.applied, rb.is_head })
+      assert.are.same({}, a.down_revisions)
+      assert.are.equal("migration cccc00000003", c.message)
+      assert.matches("%* aaaa00000001 %-> bbbb00000002 %(current%)", p:ok("history"))
+      assert.are.equal(2, #(p:json("history -r aaaa:bbbb")).revisions)
+      assert.are.equal(3, #(p:json("history -r -1:")).revisions) -- from current-1 up to head
+
+      local st = p:json("status")
+      assert.are.same({ "cccc00000003" }, st.pending)
+      assert.are.equal(2, #st.applied)
+      assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$", st.applied[1].applied_at)
+      assert.are.equal("number", type(st.applied[1].ms))
+      assert.matches("2 applied, 1 pending", p:ok("status"))
+
+      local s = p:json("show bbbb")
+      assert.are.same({ "bbbb00000002", true, { "cccc00000003" } }, { s.revision, s.applied, s.children })
+      assert.matches("Parents:   aaaa00000001", p:ok("show bbbb"))
+    end)
+
+    it("stamp sets the version without running anything", function()
+      local p = three(b)
+      local doc = p:json("stamp head")
+      assert.are.same({ "cccc00000003" }, doc.heads)
+      assert.are.equal("luamig_version luamig_version_history\n", p:tables())
+      p:ok("stamp base")
+      assert.are.same({}, heads(p))
+      p:ok("stamp aaaa")
+      p:ok("upgrade bbbb") -- runs only b: a was stamped, not created
+      assert.are.equal("b luamig_version luamig_version_history\n", p:tables())
+    end)
+
+    it("-q keeps results but drops progress lines", function()
+      local p = three(b)
+      assert.are.equal("", p:ok("upgrade -q"))
+      assert.are.equal("cccc00000003  migration cccc00000003\n", p:ok("current -q"))
+    end)
+
+
+    it("a failing step rolls back with its version row; a rerun after the fix reaches head", function()
+      local p = three(b)
+      p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003",
+        "db:exec 'CREATE TABLE half (id INTEGER)'\ndb:exec 'INSERT INTO half VALUES (1)'\ndb:exec 'INSERT INTO nope VALUES (1)'",
+        "db:exec 'DROP TABLE half'"))
+      local code, out, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches("upgrade   cccc00000003", out) -- the earlier steps committed
+      assert.matches("^luamig: upgrade dddd00000004 %(migrations/4_d%.lua%) failed: migrations/4_d%.lua:8: " ..
+        b.errors.no_table:gsub("%p", "%%%0") .. "\nthe step was rolled back; the database is still at cccc00000003\n$", err)
+      assert.are.same({ "cccc00000003" }, heads(p))
+      assert.is_nil(p:tables():match("half"))
+      local st = p:json("status")
+      assert.are.same({ "dddd00000004", "up", true }, { st.failed.revision, st.failed.direction, st.failed.transactional })
+      assert.matches("failed dddd00000004 upgrade failed at .*" .. b.errors.no_table:gsub("%p", "%%%0") ..
+        "; it was rolled back", p:ok("status"))
+
+      p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003", "db:exec 'CREATE TABLE half (id INTEGER)'",
+        "db:exec 'DROP TABLE half'"))
+      p:ok("upgrade")
+      assert.are.same({ "dddd00000004" }, heads(p))
+      assert.is_nil((p:json("status")).failed)
+    end)
+
+    it("a failing step outside a transaction says so and is recorded", function()
+      local p = three(b)
+      p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003",
+        "db:exec 'CREATE TABLE half (id INTEGER)'\nerror('boom')", nil, "transactional = false"))
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches("migrations/4_d%.lua:7: boom\n" ..
+        "it ran outside a transaction: check the schema, then rerun or `luamig stamp`", err)
+      assert.matches("half", p:tables()) -- the half-done DDL stayed: that is what the message warns about
+      local st = p:json("status")
+      assert.is_false(st.failed.transactional)
+      assert.matches("it ran outside a transaction", p:ok("status"))
+    end)
+
+    it('transaction = "all" leaves the database where the run started when any step fails', function()
+      local p = three(b)
+      p:write("luamig.lua", 'return { transaction = "all" }\n')
+      p:ok("upgrade aaaa")
+      p:write("migrations/4_d.lua", m("dddd00000004", "cccc00000003", "error('late failure')"))
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches("late failure\nthe run was rolled back", err)
+      assert.are.same({ "aaaa00000001" }, heads(p))
+      assert.is_nil(p:tables():match("b "))
+      p:remove("migrations/4_d.lua")
+      assert.are.equal(2, #(p:json("upgrade")).steps)
+    end)
+
+    it("refuses to downgrade through a migration without downgrade(), before running anything", function()
+      local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id INTEGER)'",
+        "db:exec 'DROP TABLE a'"),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", "db:exec 'CREATE TABLE b (id INTEGER)'") })
+      p:ok("upgrade")
+      local code, _, err = p:luamig("downgrade base")
+      assert.are.equal(2, code)
+      assert.matches("migrations/2%.lua: revision bbbb00000002 has no downgrade%(db%)", err)
+      assert.are.same({ "bbbb00000002" }, heads(p))
+    end)
+
+    it("reports and warns about a migration changed after it was applied", function()
+      local p = three(b)
+      p:ok("upgrade")
+      local f = assert(io.open(p.dir .. "/migrations/2_b.lua", "a"))
+      f:write("-- edited\n")
+      f:close()
+      local st = p:json("status")
+      assert.are.equal(1, #st.drifted)
+      assert.are.equal("bbbb00000002", st.drifted[1].revision)
+      assert.matches("drifted bbbb00000002: migrations/2_b.lua changed after it was applied", p:ok("status"))
+      local _, err = p:ok("upgrade")
+      assert.matches("warning: migrations/2_b%.lua %(bbbb00000002%) changed after it was applied", err)
+    end)
+
+    it("6 runners started at once apply every migration exactly once", function()
+      local p = sh.project_on(b, sh.chain(25))
+      local procs = {}
+      for i = 1, 6 do
+        procs[i] = ("( %s >out%d 2>err%d; echo $? >rc%d ) &"):format(p:command("upgrade -q"), i, i, i)
+      end
+      assert(os.execute("sh -c " .. sh.quote(table.concat(procs, "\n") .. "\nwait")))
+      for i = 1, 6 do
+        local rc = io.open(p.dir .. "/rc" .. i):read("a")
+        local err = io.open(p.dir .. "/err" .. i):read("a")
+        assert.are.equal("0\n", rc, err)
+      end
+      assert.are.equal("25|25\n",
+        p:sql("SELECT count(*), count(DISTINCT revision) FROM luamig_version_history WHERE status = 'ok'"))
+      assert.are.same({ "a00000000025" }, heads(p))
+    end)
 
     it("honours migrations and version_table settings", function()
-      local p = three()
+      local p = three(b)
       assert(os.execute(("mv %s/migrations %s/db"):format(sh.quote(p.dir), sh.quote(p.dir))))
       p:write("luamig.lua", 'return { migrations = "db", version_table = "schema_version" }\n')
       p:ok("upgrade")
       assert.are.equal("cccc00000003\n", p:sql("SELECT version_num FROM schema_version"))
-      local code, _, err = p:luamig("current -c /nonexistent/luamig.lua")
-      assert.are.equal(2, code)
-      assert.matches("not found", err)
+    end)
+
+    it("--json errors are JSON documents too, and human text never reaches stdout with --json", function()
+      local p = three(b)
+      local doc = p:json("upgrade")
+      assert.are.equal(3, #doc.steps)
+      local raw = select(2, p:luamig("upgrade --json"))
+      assert.are.same({ steps = {}, heads = { "cccc00000003" } }, (function()
+        local d = cjson.decode(raw)
+        return { steps = #d.steps == 0 and {} or d.steps, heads = d.heads }
+      end)())
+      assert.matches('"steps":%[%]', raw)
     end)
   end)
-
-  it("--json errors are JSON documents too, and human text never reaches stdout with --json", function()
-    local p = three()
-    local doc = p:json("upgrade")
-    assert.are.equal(3, #doc.steps)
-    local raw = select(2, p:luamig("upgrade --json"))
-    assert.are.same({ steps = {}, heads = { "cccc00000003" } }, (function()
-      local d = cjson.decode(raw)
-      return { steps = #d.steps == 0 and {} or d.steps, heads = d.heads }
-    end)())
-    assert.matches('"steps":%[%]', raw)
-  end)
-end)
+end

@@ -1,5 +1,6 @@
 -- The `db` handle's Lua half (luamig.db + dialects) through luamig.connect,
--- on real databases: first, scalar, transaction/savepoints, introspection, quoting.
+-- on both drivers against real databases: first, scalar, transaction and
+-- savepoints, autocommit sections, introspection, quoting.
 local sh = require "spec.support.sh"
 
 -- Runs `body` in the host with `db` connected to `url`.
@@ -9,19 +10,21 @@ local connect = require "luamig.connect"
 local config = require "luamig.config"
 local null = require "luamig.null"
 local db = connect.open(%q, { foreign_keys = true })
-]]):format(url) .. body
+local DIALECT = %q
+]]):format(url, url:match("^sqlite") and "sqlite" or "postgresql") .. body
   return sh.lua(src)
 end
 
-local function fresh_sqlite()
+local function fresh(backend)
+  if backend.name == "postgresql" then return sh.fresh_pg() end
   local path = os.tmpname()
   os.remove(path)
   return "sqlite:///" .. path
 end
 
-describe("db handle on sqlite", function()
+for _, b in ipairs(sh.backends()) do describe("db handle on " .. b.name, function()
   local url
-  before_each(function() url = fresh_sqlite() end)
+  before_each(function() url = fresh(b) end)
 
   local function ok(body)
     local code, out, err = run(url, body)
@@ -81,17 +84,41 @@ describe("db handle on sqlite", function()
       error(e)
     ]])
     assert.are.equal(1, code)
-    assert.matches("SQLITE_CONSTRAINT_FOREIGNKEY: FOREIGN KEY constraint failed", err)
+    assert.matches(b.name == "sqlite" and "SQLITE_CONSTRAINT_FOREIGNKEY: FOREIGN KEY constraint failed"
+      or 'pg 23503: insert or update on table "c" violates foreign key constraint', err)
+  end)
+
+  it("autocommit commits what came before, runs outside a transaction, then begins anew", function()
+    ok [[
+      db:exec "CREATE TABLE t (v INTEGER)"
+      db:exec "BEGIN"
+      db:exec "INSERT INTO t VALUES (1)"
+      local r1, r2 = db:autocommit(function(d)
+        assert(not d:in_transaction())
+        d:exec "VACUUM"
+        return "done", 2
+      end)
+      assert(r1 == "done" and r2 == 2 and db:in_transaction())
+      db:exec "INSERT INTO t VALUES (2)"
+      db:exec "ROLLBACK"
+      assert(db:scalar "SELECT count(*) FROM t" == 1, "the part before the section was committed")
+      -- outside a transaction it just runs; an error is re-raised as is
+      local okk, e = pcall(db.autocommit, db, function() error({ mine = true }) end)
+      assert(not okk and e.mine and not db:in_transaction())
+      okk, e = pcall(db.transaction, db, function(d) d:autocommit(function() end) end)
+      assert(not okk and e:match("cannot run inside db:transaction"), e)
+      assert(not db:in_transaction())
+    ]]
   end)
 
   it("introspects tables, columns and indexes", function()
     ok [[
       db:exec "CREATE TABLE users (id INTEGER, Email TEXT); CREATE INDEX users_email ON users (Email)"
-      assert(db:has_table "users" and db:has_table "USERS" and not db:has_table "nope")
+      assert(db:has_table "users" and not db:has_table "nope")
       assert(db:has_column("users", "email") and not db:has_column("users", "phone"))
       assert(not db:has_column("nope", "id"))
       assert(db:has_index "users_email" and not db:has_index "users_id")
-      assert(db.dialect == "sqlite")
+      assert(db.dialect == DIALECT, db.dialect)
     ]]
   end)
 
@@ -108,4 +135,4 @@ describe("db handle on sqlite", function()
       assert(not pcall(db.quote_ident, db, ""))
     ]]
   end)
-end)
+end) end

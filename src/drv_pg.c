@@ -2,10 +2,10 @@
  *
  * Same interface as luamig.sqlite. Parameters always go through the extended
  * protocol; `?` placeholders are rewritten to $n (see rewrite_placeholders).
- * rows() inside a transaction streams through a server-side cursor fetched
- * in batches, so other statements can run on the connection while a loop is
- * open (the backfill pattern); outside a transaction it reads the result at
- * once. */
+ * rows() streams through a server-side cursor fetched in batches, so other
+ * statements can run on the connection while a loop is open (the backfill
+ * pattern) and client memory stays bounded; outside a transaction the cursor
+ * is WITH HOLD (the server keeps the result until the loop ends). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +36,7 @@ typedef struct lm_pgstmt {
 } lm_pgstmt;        /* uservalues: 1 Conn, 2 rewritten SQL */
 
 typedef struct lm_pgcursor {
-  char name[32];     /* open server cursor; "" when none (local result, or closed) */
+  char name[32];     /* open server cursor; "" once closed */
   int done;          /* no more batches to fetch */
   int pos;           /* next row in the current batch (1-based) */
 } lm_pgcursor;      /* uservalues: 1 Conn, 2 current batch (array of rows) */
@@ -461,19 +461,14 @@ static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql,
   luaL_setmetatable(L, LM_PG_CURSOR);
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, kidx, 1);
-  if (PQtransactionStatus(c->conn) == PQTRANS_INTRANS) {
-    snprintf(k->name, sizeof k->name, "luamig_cur_%u", ++c->next_id);
-    lua_pushfstring(L, "DECLARE %s NO SCROLL CURSOR FOR %s", k->name, sql);
-    res = run(L, c, lua_tostring(L, -1), first, n, count);
-    PQclear(res);
-    lua_pop(L, 1);
-    k->done = 0;
-    lua_newtable(L);
-  } else {
-    res = run(L, c, sql, first, n, count);
-    push_rows(L, res);
-    PQclear(res);
-  }
+  snprintf(k->name, sizeof k->name, "luamig_cur_%u", ++c->next_id);
+  lua_pushfstring(L, "DECLARE %s NO SCROLL CURSOR%s FOR %s", k->name,
+                  PQtransactionStatus(c->conn) == PQTRANS_INTRANS ? "" : " WITH HOLD", sql);
+  res = run(L, c, lua_tostring(L, -1), first, n, count);
+  PQclear(res);
+  lua_pop(L, 1);
+  k->done = 0;
+  lua_newtable(L);
   lua_setiuservalue(L, kidx, 2);
   lua_pushvalue(L, kidx);
   lua_pushcclosure(L, cursor_next, 1);
@@ -644,7 +639,12 @@ static int pg_connect(lua_State *L) {
     return lua_error(L);
   }
   PQconninfoFree(opts);
-  c->conn = PQconnectdb(conninfo);
+  {
+    /* application_name=luamig unless the URL or PGAPPNAME names another. */
+    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *const vals[] = {conninfo, "luamig", NULL};
+    c->conn = PQconnectdbParams(keys, vals, 1);
+  }
   if (!c->conn) return luaL_error(L, "out of memory connecting to PostgreSQL");
   if (PQstatus(c->conn) != CONNECTION_OK) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};

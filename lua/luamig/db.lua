@@ -5,6 +5,25 @@
 local M = {}
 
 local savepoints = 0 -- names savepoints uniquely within the process
+local depth = setmetatable({}, { __mode = "k" })    -- conn -> open db:transaction levels
+local sections = setmetatable({}, { __mode = "k" }) -- conn -> autocommit sections run
+local refusals = setmetatable({}, { __mode = "k" }) -- conn -> why db:autocommit is refused now
+
+---Make db:autocommit raise `why` (nil allows it again); for a run that must
+---stay one transaction.
+---@param db table
+---@param why string?
+function M.refuse_autocommit(db, why)
+  refusals[db] = why
+end
+
+---How many db:autocommit sections have run on `db` (the runner reads this to
+---tell whether a failed step was partly committed).
+---@param db table
+---@return integer
+function M.autocommit_sections(db)
+  return sections[db] or 0
+end
 
 local function rollback_all(db)
   if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
@@ -52,7 +71,31 @@ function M.install(Conn, dialect)
     else
       self:exec "BEGIN"
     end
-    return finish(self, sp, pcall(fn, self))
+    depth[self] = (depth[self] or 0) + 1
+    return finish(self, sp, (function(...)
+      depth[self] = depth[self] - 1
+      return ...
+    end)(pcall(fn, self)))
+  end
+
+  ---Run fn(db) outside any transaction, for statements a transaction refuses
+  ---(CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE on old
+  ---servers). Inside a migration's transaction this COMMITs what came before
+  ---and opens a new transaction afterwards: the migration is no longer atomic.
+  ---Returns fn's results; an error is re-raised after the new transaction began.
+  function Conn:autocommit(fn)
+    if refusals[self] then error(refusals[self], 2) end
+    if (depth[self] or 0) > 0 then
+      error("db:autocommit cannot run inside db:transaction: end the transaction first", 2)
+    end
+    local reopen = self:in_transaction()
+    if reopen then self:exec "COMMIT" end
+    sections[self] = (sections[self] or 0) + 1
+    local res = table.pack(pcall(fn, self))
+    if self:in_transaction() then pcall(self.exec, self, "ROLLBACK") end -- fn left one open
+    if reopen then dialect.begin_locked(self) end
+    if not res[1] then error(res[2], 0) end
+    return table.unpack(res, 2, res.n)
   end
 
   function Conn:has_table(name) return dialect.has_table(self, name) end

@@ -3,6 +3,7 @@
 local host = require "luamig.host"
 local errors = require "luamig.errors"
 local version = require "luamig.version"
+local db_methods = require "luamig.db"
 
 local M = {}
 
@@ -73,8 +74,25 @@ local function warn_drift(s, t, heads)
   end
 end
 
+-- What to do about statements a transaction refuses: PostgreSQL's SQLSTATE
+-- 25001 (CREATE INDEX CONCURRENTLY, VACUUM, ...), 55P04 (a new enum value used
+-- in the transaction that added it), SQLite's VACUUM.
+local function advice(e)
+  if type(e) ~= "table" then return nil end
+  local msg = tostring(e.message or "")
+  if e.code == "25001" or msg:find("within a transaction", 1, true) then
+    return "this statement cannot run inside a transaction: set  transactional = false  in the migration, " ..
+        "or wrap the statement in db:autocommit(function(db) ... end)"
+  end
+  if e.code == "55P04" then
+    return "a new enum value cannot be used in the transaction that added it: add it inside " ..
+        "db:autocommit(function(db) ... end) or in an earlier migration"
+  end
+end
+
 -- The error raised when step `id` failed; records the failure first.
-local function fail_step(s, t, id, direction, tx, err, ms, rolled_back_to)
+-- `partial`: an autocommit section committed part of a transactional step.
+local function fail_step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
   local script = s.graph.revs[id]
   local text = err.text
   pcall(function()
@@ -85,14 +103,18 @@ local function fail_step(s, t, id, direction, tx, err, ms, rolled_back_to)
     end)
   end)
   local state
-  if tx then
+  if partial then
+    state = "the part after its last db:autocommit section was rolled back, the rest was committed: " ..
+        "check the schema, then rerun or `luamig stamp`"
+  elseif tx then
     state = rolled_back_to and ("the step was rolled back; the database is still at " .. rolled_back_to)
         or "the run was rolled back"
   else
     state = "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
   end
-  errors.raise("migration", ("%s %s (%s) failed: %s\n%s"):format(direction == "up" and "upgrade" or "downgrade",
-    id, script.path, text, state), { traceback = err.traceback, cause = err.object })
+  local hint = advice(err.object)
+  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(direction == "up" and "upgrade" or "downgrade",
+    id, script.path, text, hint and (hint .. "\n") or "", state), { traceback = err.traceback, cause = err.object })
 end
 
 local function heads_text(heads)
@@ -183,6 +205,7 @@ local function run_each(s, t, opts)
     end
     local script = s.graph.revs[id]
     if script.transactional then
+      local sections = db_methods.autocommit_sections(s.db)
       local body_ok, err, ms = run_body(s, id, opts.direction)
       if body_ok then
         body_ok, err = attempt(function()
@@ -192,7 +215,8 @@ local function run_each(s, t, opts)
       end
       if not body_ok then
         rollback(s.db)
-        fail_step(s, t, id, opts.direction, true, err, ms, heads_text(heads))
+        fail_step(s, t, id, opts.direction, true, err, ms, heads_text(heads),
+          db_methods.autocommit_sections(s.db) > sections)
       end
       emit(opts, s, id, ms)
     else
@@ -235,8 +259,14 @@ function M.run(s, opts)
     end
     return user_plan(heads)
   end
-  s.dialect.lock_run(s.db, s.config)
-  local ok, res = pcall(s.config.transaction == "all" and run_all or run_each, s, t, opts)
+  s.dialect.lock_run(s.db, s.config, s.log)
+  local whole = s.config.transaction == "all"
+  if whole then
+    db_methods.refuse_autocommit(s.db, 'db:autocommit cannot run with transaction = "all": ' ..
+      "the run is one transaction; use the default per-migration transactions")
+  end
+  local ok, res = pcall(whole and run_all or run_each, s, t, opts)
+  db_methods.refuse_autocommit(s.db, nil)
   s.dialect.unlock_run(s.db, s.config)
   if not ok then error(res, 0) end
   return res
@@ -248,7 +278,7 @@ end
 ---@return string[] old, string[] new
 function M.stamp(s, resolve)
   local t = version.tables(s.config, s.dialect)
-  s.dialect.lock_run(s.db, s.config)
+  s.dialect.lock_run(s.db, s.config, s.log)
   s.dialect.begin_locked(s.db)
   local ok, old, new = pcall(function()
     version.ensure(s.db, s.dialect, t)

@@ -45,8 +45,8 @@ end
 function M.heads(db, t)
   local out = {}
   if not exists(db, t) then return out end
-  for row in db:rows("SELECT version_num FROM " .. t.heads .. " ORDER BY version_num") do
-    out[#out + 1] = row.version_num
+  for i, row in ipairs(db:query("SELECT version_num FROM " .. t.heads .. " ORDER BY version_num")) do
+    out[i] = row.version_num
   end
   return out
 end

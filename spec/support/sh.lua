@@ -88,12 +88,19 @@ function Project:remove(rel)
   assert(os.remove(self.dir .. "/" .. rel))
 end
 
----Run `luamig ARGS` (a shell-ready string) inside the project directory,
----with the embedded runner (no LUAMIG_LUA_DIR), as a user would.
+---The shell command that runs `luamig ARGS` inside the project directory
+---with the embedded runner (no LUAMIG_LUA_DIR), as a user would; on the
+---project's backend database when it has one (as LUAMIG_URL).
+function Project:command(args, env)
+  local url = self.url and ("LUAMIG_URL=" .. M.quote(self.url)) or "-u LUAMIG_URL"
+  return ("cd %s && env -u LUAMIG_LUA_DIR -u DATABASE_URL %s %s %s %s"):format(
+    M.quote(self.dir), url, env or "", M.quote(M.bin), args)
+end
+
+---Run `luamig ARGS` (a shell-ready string) in the project; see Project:command.
 ---@return integer code, string out, string err
 function Project:luamig(args, env)
-  return M.run(("cd %s && env -u LUAMIG_LUA_DIR -u LUAMIG_URL -u DATABASE_URL %s %s %s"):format(
-    M.quote(self.dir), env or "", M.quote(M.bin), args))
+  return M.run(self:command(args, env))
 end
 
 ---Run luamig and insist on success; returns stdout.
@@ -112,11 +119,83 @@ function Project:json(args, env)
   return doc, code, err
 end
 
----Run SQL with the sqlite3 CLI on the project's luamig.db; returns stdout.
+---Run SQL on the project's database (sqlite3 or psql); returns the rows
+---as text, columns separated by "|", one line per row.
 function Project:sql(sql)
-  local code, out, err = M.run(("sqlite3 %s %s"):format(M.quote(self.dir .. "/luamig.db"), M.quote(sql)))
+  return (self.backend or M.backends()[1]).sql(self, sql)
+end
+
+---The project's tables (outside the catalog), sorted, space-separated, plus "\n".
+function Project:tables()
+  return (self.backend or M.backends()[1]).tables(self)
+end
+
+---@class spec.Backend
+---@field name "sqlite"|"postgresql"
+---@field fresh fun(): string?    URL of a new empty database (nil: the default sqlite:///luamig.db)
+---@field sql fun(p: spec.Project, sql: string): string
+---@field tables fun(p: spec.Project): string
+---@field errors table<string, string>  Lua patterns for driver messages the specs expect
+
+local made = 0
+
+---A new empty database on the test server (LUAMIG_TEST_PG); returns its URL.
+function M.fresh_pg()
+  local url = assert(os.getenv("LUAMIG_TEST_PG"), "LUAMIG_TEST_PG is not set: run the specs through ./test.sh")
+  made = made + 1
+  local name = ("luamig_spec_%d_%d_%d"):format(os.time() % 100000, math.random(1000000), made)
+  local code, _, err = M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("CREATE DATABASE " .. name)))
+  assert(code == 0, err)
+  return (url:gsub("/[^/]*$", "/" .. name))
+end
+
+local function checked(cmd)
+  local code, out, err = M.run(cmd)
   assert(code == 0, err)
   return out
+end
+
+local backends = {
+  {
+    name = "sqlite",
+    fresh = function() return nil end,
+    sql = function(p, sql)
+      return checked(("sqlite3 %s %s"):format(M.quote(p.dir .. "/luamig.db"), M.quote(sql)))
+    end,
+    tables = function(p)
+      return p:sql("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master " ..
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)")
+    end,
+    errors = { no_table = "sqlite SQLITE_ERROR: no such table: nope" },
+  },
+  {
+    name = "postgresql",
+    fresh = M.fresh_pg,
+    sql = function(p, sql)
+      return checked(("psql %s -XtAq -v ON_ERROR_STOP=1 -c %s"):format(M.quote(p.url), M.quote(sql)))
+    end,
+    tables = function(p)
+      return p:sql("SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables " ..
+        "WHERE schemaname = current_schema()")
+    end,
+    errors = { no_table = 'pg 42P01: relation "nope" does not exist' },
+  },
+}
+
+---Both drivers, for specs that must hold on each: SQLite, then PostgreSQL.
+---@return spec.Backend[]
+function M.backends()
+  return backends
+end
+
+---A project (see M.project) on a fresh database of `backend`.
+---@param backend spec.Backend
+---@param files table<string, string>?
+---@return spec.Project
+function M.project_on(backend, files)
+  local p = M.project(files)
+  p.backend, p.url = backend, backend.fresh()
+  return p
 end
 
 ---A migration file's text.

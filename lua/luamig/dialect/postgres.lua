@@ -1,6 +1,8 @@
 --- PostgreSQL specifics: introspection along search_path, the advisory lock
 --- that serializes runners, version-table column types.
 local common = require "luamig.dialect.common"
+local errors = require "luamig.errors"
+local host = require "luamig.host"
 
 local M = {}
 
@@ -55,19 +57,51 @@ function M.has_extension(db, name)
   return db:scalar("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = ?", name) ~= nil
 end
 
--- The advisory lock key: one per database and version table.
+-- The advisory lock key: one per database, schema and version table.
 local function lock_key(cfg)
   return "luamig:" .. (cfg.schema or "") .. ":" .. cfg.version_table
 end
 
+-- Who holds the lock, from pg_locks and pg_stat_activity, as text.
+local function lock_holder(db, key)
+  local ok, h = pcall(db.first, db, [[
+SELECT a.pid, a.application_name, a.usename,
+       to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS since, a.state
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext(?)::bigint]], key)
+  if not ok or not h then return "another session" end
+  return ("pid %d (application_name %q, user %s, connected since %s%s)"):format(h.pid,
+    h.application_name or "", h.usename or "?", h.since or "?", h.state and (", " .. h.state) or "")
+end
+
 ---Serialize runners for the whole run with a session advisory lock, so a
----step outside a transaction cannot run twice either. Waits up to
----lock_timeout seconds when set.
-function M.lock_run(db, cfg)
-  if cfg.lock_timeout then
-    db:exec(("SET lock_timeout = '%dms'"):format(math.floor(cfg.lock_timeout * 1000)))
+---step outside a transaction cannot run twice either. The lock is polled
+---with pg_try_advisory_lock rather than awaited in pg_advisory_lock: a
+---session blocked in a lock call holds a snapshot that another runner's
+---CREATE INDEX CONCURRENTLY would wait for, a deadlock. Gives up after
+---cfg.lock_timeout seconds (when set), naming the holder.
+---@param db table
+---@param cfg luamig.Config
+---@param log luamig.Log?
+function M.lock_run(db, cfg, log)
+  local key = lock_key(cfg)
+  local started = host.now_ms()
+  local pause, told = 10, false
+  while not db:scalar("SELECT pg_try_advisory_lock(hashtext(?))", key) do
+    local waited = host.now_ms() - started
+    if cfg.lock_timeout and waited >= cfg.lock_timeout * 1000 then
+      errors.raise("db", ("timed out after %gs waiting for the migration lock held by %s; " ..
+        "wait for that run to finish, or raise lock_timeout"):format(cfg.lock_timeout, lock_holder(db, key)))
+    end
+    if log and not told and waited >= 1000 then
+      told = true
+      log:info("waiting for the migration lock held by " .. lock_holder(db, key))
+    end
+    host.sleep_ms(pause)
+    pause = math.min(pause * 2, 250)
   end
-  db:exec("SELECT pg_advisory_lock(hashtext(?))", lock_key(cfg))
 end
 
 function M.unlock_run(db, cfg)
