@@ -220,6 +220,15 @@ describe("luamig CLI on PostgreSQL only", function()
     end
   end)
 
+  it("libpq is opened on first use: a missing one is one clear line, exit 2", function()
+    local p = sh.project(sh.chain(1))
+    local code, _, err = p:luamig("current --url postgresql://u:s3cret@127.0.0.1/db", "LUAMIG_LIBPQ=/nowhere/libpq.so")
+    assert.are.equal(2, code)
+    assert.matches("^luamig: PostgreSQL support needs libpq, which could not be loaded %(/nowhere/libpq%.so: " ..
+      ".*%); install it %(Debian: apt%-get install libpq5%) or point LUAMIG_LIBPQ at it\n$", err)
+    p:ok("upgrade", "LUAMIG_LIBPQ=/nowhere/libpq.so") -- SQLite runs never load it
+  end)
+
   it("server down, wrong password and missing database: one line, exit 1, no password", function()
     local p = sh.project(sh.chain(1))
     local cases = {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <libpq-fe.h>
+#include "pq_load.h"
 #include <lua.h>
 
 #include "drv_util.h"
@@ -45,12 +45,12 @@ typedef struct lm_pgcursor {
 
 /* [] -> [err]; the error of a failed result (or of the connection). */
 static void push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql) {
-  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-  lm_db_error e = {"pg", state ? state : (PQstatus(conn) == CONNECTION_BAD ? "08006" : "XX000"),
-                   msg ? msg : PQerrorMessage(conn),
-                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL,
-                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL, sql};
+  const char *state = res ? lm_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  const char *msg = res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  lm_db_error e = {"pg", state ? state : (lm_pq.PQstatus(conn) == CONNECTION_BAD ? "08006" : "XX000"),
+                   msg ? msg : lm_pq.PQerrorMessage(conn),
+                   res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL,
+                   res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL, sql};
   char *trimmed = NULL;
   size_t n = strlen(e.message);
   if (n > 0 && e.message[n - 1] == '\n' && (trimmed = malloc(n))) {
@@ -64,10 +64,10 @@ static void push_result_error(lua_State *L, PGconn *conn, const PGresult *res, c
 
 /* Raises for a result that did not succeed (the result is cleared). */
 static void check_result(lua_State *L, PGconn *conn, PGresult *res, const char *sql) {
-  ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  ExecStatusType st = res ? lm_pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
   push_result_error(L, conn, res, sql);
-  PQclear(res);
+  lm_pq.PQclear(res);
   lua_error(L);
 }
 
@@ -93,8 +93,8 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
 /* Runs a statement of our own (DEALLOCATE, CLOSE) when the connection can
  * take it; failures are ignored (the session ends them anyway). */
 static void run_quietly(PGconn *conn, const char *sql) {
-  PGTransactionStatusType ts = PQtransactionStatus(conn);
-  if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) PQclear(PQexec(conn, sql));
+  PGTransactionStatusType ts = lm_pq.PQtransactionStatus(conn);
+  if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) lm_pq.PQclear(lm_pq.PQexec(conn, sql));
 }
 
 /* [stmt] -> []; idempotent: __gc, __close and close. */
@@ -116,7 +116,7 @@ static int stmt_close(lua_State *L) {
 /* [conn] -> []; idempotent: __gc, __close and close. */
 static int conn_close(lua_State *L) {
   lm_pg *c = luaL_checkudata(L, 1, LM_PG_CONN);
-  if (c->conn) PQfinish(c->conn);
+  if (c->conn) lm_pq.PQfinish(c->conn);
   c->conn = NULL;
   return 0;
 }
@@ -270,34 +270,34 @@ static void build_params(lua_State *L, int first, int n, params *p) {
 
 /* [] -> [value]; field (row, col) of res converted by column type. */
 static void push_value(lua_State *L, const PGresult *res, int row, int col) {
-  const char *v = PQgetvalue(res, row, col);
-  switch (PQftype(res, col)) {
+  const char *v = lm_pq.PQgetvalue(res, row, col);
+  switch (lm_pq.PQftype(res, col)) {
     case OID_BOOL: lua_pushboolean(L, v[0] == 't'); break;
     case OID_INT2: case OID_INT4: case OID_INT8: lua_pushinteger(L, (lua_Integer)strtoll(v, NULL, 10)); break;
     case OID_FLOAT4: case OID_FLOAT8: lua_pushnumber(L, strtod(v, NULL)); break;
     case OID_BYTEA: {
       size_t n = 0;
-      unsigned char *bytes = PQunescapeBytea((const unsigned char *)v, &n);
+      unsigned char *bytes = lm_pq.PQunescapeBytea((const unsigned char *)v, &n);
       if (!bytes) luaL_error(L, "out of memory decoding bytea");
       lua_pushlstring(L, (const char *)bytes, n);
-      PQfreemem(bytes);
+      lm_pq.PQfreemem(bytes);
       break;
     }
-    default: lua_pushlstring(L, v, (size_t)PQgetlength(res, row, col));
+    default: lua_pushlstring(L, v, (size_t)lm_pq.PQgetlength(res, row, col));
   }
 }
 
 /* [] -> [rows]; every row of res (which the caller still owns). Lua errors
  * here are memory errors only; the caller's res then leaks, as libpq allows. */
 static void push_rows(lua_State *L, const PGresult *res) {
-  int r, c, nrows = PQntuples(res), ncols = PQnfields(res);
+  int r, c, nrows = lm_pq.PQntuples(res), ncols = lm_pq.PQnfields(res);
   lua_createtable(L, nrows, 0);
   for (r = 0; r < nrows; r++) {
     lua_createtable(L, 0, ncols);
     for (c = 0; c < ncols; c++) {
-      if (PQgetisnull(res, r, c)) continue;
+      if (lm_pq.PQgetisnull(res, r, c)) continue;
       push_value(L, res, r, c);
-      lua_setfield(L, -2, PQfname(res, c));
+      lua_setfield(L, -2, lm_pq.PQfname(res, c));
     }
     lua_rawseti(L, -2, r + 1);
   }
@@ -314,7 +314,7 @@ static PGresult *run(lua_State *L, lm_pg *c, const char *sql, int first, int n, 
   if (n != expected)
     lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", n);
   build_params(L, first, n, &p);
-  res = PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
+  res = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   check_result(L, c->conn, res, sql);
   return res;
@@ -322,7 +322,7 @@ static PGresult *run(lua_State *L, lm_pg *c, const char *sql, int first, int n, 
 
 /* Rows changed by a command result. */
 static lua_Integer changes(PGresult *res) {
-  const char *t = PQcmdTuples(res);
+  const char *t = lm_pq.PQcmdTuples(res);
   return t && *t ? (lua_Integer)strtoll(t, NULL, 10) : 0;
 }
 
@@ -343,20 +343,20 @@ static int conn_exec(lua_State *L) {
   PGresult *res;
   if (nparams == 0) {
     const char *sql = luaL_checkstring(L, 2);
-    if (!PQsendQuery(c->conn, sql)) {
+    if (!lm_pq.PQsendQuery(c->conn, sql)) {
       push_result_error(L, c->conn, NULL, sql);
       return lua_error(L);
     }
     /* Read every result; raise the first error after draining the rest. */
     PGresult *failed = NULL;
-    while ((res = PQgetResult(c->conn)) != NULL) {
-      ExecStatusType st = PQresultStatus(res);
+    while ((res = lm_pq.PQgetResult(c->conn)) != NULL) {
+      ExecStatusType st = lm_pq.PQresultStatus(res);
       if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
-        if (!failed) failed = res; else PQclear(res);
+        if (!failed) failed = res; else lm_pq.PQclear(res);
         continue;
       }
       total += changes(res);
-      PQclear(res);
+      lm_pq.PQclear(res);
     }
     if (failed) check_result(L, c->conn, failed, sql);
     lua_pushinteger(L, total);
@@ -365,7 +365,7 @@ static int conn_exec(lua_State *L) {
   const char *sql = rewritten(L, &count);
   res = run(L, c, sql, 3, nparams, count);
   lua_pushinteger(L, changes(res));
-  PQclear(res);
+  lm_pq.PQclear(res);
   return 1;
 }
 
@@ -376,7 +376,7 @@ static int conn_query(lua_State *L) {
   const char *sql = rewritten(L, &count);
   PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
   push_rows(L, res);
-  PQclear(res);
+  lm_pq.PQclear(res);
   return 1;
 }
 
@@ -386,9 +386,9 @@ static int conn_scalar(lua_State *L) {
   int count;
   const char *sql = rewritten(L, &count);
   PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
-  if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) push_value(L, res, 0, 0);
+  if (lm_pq.PQntuples(res) > 0 && lm_pq.PQnfields(res) > 0 && !lm_pq.PQgetisnull(res, 0, 0)) push_value(L, res, 0, 0);
   else lua_pushnil(L);
-  PQclear(res);
+  lm_pq.PQclear(res);
   return 1;
 }
 
@@ -414,17 +414,17 @@ static int cursor_next(lua_State *L) {
       char sql[64];
       PGresult *res;
       snprintf(sql, sizeof sql, "FETCH %d FROM %s", FETCH_BATCH, k->name);
-      res = PQexec(c->conn, sql);
+      res = lm_pq.PQexec(c->conn, sql);
       check_result(L, c->conn, res, sql);
-      if (PQntuples(res) < FETCH_BATCH) k->done = 1;
+      if (lm_pq.PQntuples(res) < FETCH_BATCH) k->done = 1;
       push_rows(L, res);
-      PQclear(res);
+      lm_pq.PQclear(res);
       if (k->done) { /* the last batch: free the server cursor now */
         snprintf(sql, sizeof sql, "CLOSE %s", k->name);
         k->name[0] = '\0';
-        res = PQexec(c->conn, sql);
+        res = lm_pq.PQexec(c->conn, sql);
         check_result(L, c->conn, res, sql);
-        PQclear(res);
+        lm_pq.PQclear(res);
       }
     }
     lua_setiuservalue(L, lua_upvalueindex(1), 2);
@@ -463,9 +463,9 @@ static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql,
   lua_setiuservalue(L, kidx, 1);
   snprintf(k->name, sizeof k->name, "luamig_cur_%u", ++c->next_id);
   lua_pushfstring(L, "DECLARE %s NO SCROLL CURSOR%s FOR %s", k->name,
-                  PQtransactionStatus(c->conn) == PQTRANS_INTRANS ? "" : " WITH HOLD", sql);
+                  lm_pq.PQtransactionStatus(c->conn) == PQTRANS_INTRANS ? "" : " WITH HOLD", sql);
   res = run(L, c, lua_tostring(L, -1), first, n, count);
-  PQclear(res);
+  lm_pq.PQclear(res);
   lua_pop(L, 1);
   k->done = 0;
   lua_newtable(L);
@@ -503,14 +503,14 @@ static int conn_prepare(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, -3, 2);
   snprintf(s->name, sizeof s->name, "luamig_stmt_%u", ++c->next_id);
-  res = PQprepare(c->conn, s->name, lua_tostring(L, -1), 0, NULL);
-  if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) s->name[0] = '\0';
+  res = lm_pq.PQprepare(c->conn, s->name, lua_tostring(L, -1), 0, NULL);
+  if (!res || lm_pq.PQresultStatus(res) != PGRES_COMMAND_OK) s->name[0] = '\0';
   check_result(L, c->conn, res, lua_tostring(L, -1));
-  PQclear(res);
-  res = PQdescribePrepared(c->conn, s->name);
+  lm_pq.PQclear(res);
+  res = lm_pq.PQdescribePrepared(c->conn, s->name);
   check_result(L, c->conn, res, lua_tostring(L, -1));
-  s->nparams = PQnparams(res);
-  PQclear(res);
+  s->nparams = lm_pq.PQnparams(res);
+  lm_pq.PQclear(res);
   lua_pop(L, 1);
   return 1;
 }
@@ -523,7 +523,7 @@ static PGresult *run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   if (n != s->nparams)
     lm_misuse(L, "statement takes %d parameter%s, %d given", s->nparams, s->nparams == 1 ? "" : "s", n);
   build_params(L, 2, n, &p);
-  res = PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
+  res = lm_pq.PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   lua_getiuservalue(L, 1, 2);
   check_result(L, c->conn, res, lua_tostring(L, -1));
@@ -537,7 +537,7 @@ static int stmt_exec(lua_State *L) {
   lm_pgstmt *s = check_stmt(L, 1, &c);
   PGresult *res = run_prepared(L, s, c);
   lua_pushinteger(L, changes(res));
-  PQclear(res);
+  lm_pq.PQclear(res);
   return 1;
 }
 
@@ -547,7 +547,7 @@ static int stmt_query(lua_State *L) {
   lm_pgstmt *s = check_stmt(L, 1, &c);
   PGresult *res = run_prepared(L, s, c);
   push_rows(L, res);
-  PQclear(res);
+  lm_pq.PQclear(res);
   return 1;
 }
 
@@ -574,7 +574,7 @@ static int stmt_sql(lua_State *L) {
 /* [conn] -> [boolean]; true inside BEGIN ... COMMIT (also when failed). */
 static int conn_in_transaction(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
-  PGTransactionStatusType ts = PQtransactionStatus(c->conn);
+  PGTransactionStatusType ts = lm_pq.PQtransactionStatus(c->conn);
   lua_pushboolean(L, ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR);
   return 1;
 }
@@ -587,7 +587,7 @@ static int conn_is_closed(lua_State *L) {
 
 /* [conn] -> [integer]; the server version, e.g. 150004. */
 static int conn_server_version(lua_State *L) {
-  lua_pushinteger(L, PQserverVersion(check_conn(L, 1)->conn));
+  lua_pushinteger(L, lm_pq.PQserverVersion(check_conn(L, 1)->conn));
   return 1;
 }
 
@@ -628,42 +628,42 @@ static int pg_connect(lua_State *L) {
   c->conn = NULL; /* closed until connected */
   c->next_id = 0;
   luaL_setmetatable(L, LM_PG_CONN);
-  opts = PQconninfoParse(conninfo, &err);
+  opts = lm_pq.PQconninfoParse(conninfo, &err);
   if (!opts) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
     push_scrubbed(L, err ? err : "out of memory");
-    PQfreemem(err);
+    lm_pq.PQfreemem(err);
     lua_pushfstring(L, "invalid PostgreSQL connection string: %s", lua_tostring(L, -1));
     e.message = lua_tostring(L, -1);
     lm_push_db_error(L, &e);
     return lua_error(L);
   }
-  PQconninfoFree(opts);
+  lm_pq.PQconninfoFree(opts);
   {
     /* application_name=luamig unless the URL or PGAPPNAME names another. */
     const char *const keys[] = {"dbname", "fallback_application_name", NULL};
     const char *const vals[] = {conninfo, "luamig", NULL};
-    c->conn = PQconnectdbParams(keys, vals, 1);
+    c->conn = lm_pq.PQconnectdbParams(keys, vals, 1);
   }
   if (!c->conn) return luaL_error(L, "out of memory connecting to PostgreSQL");
-  if (PQstatus(c->conn) != CONNECTION_OK) {
+  if (lm_pq.PQstatus(c->conn) != CONNECTION_OK) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
-    const char *msg = PQerrorMessage(c->conn), *nl;
+    const char *msg = lm_pq.PQerrorMessage(c->conn), *nl;
     /* libpq's first line names the server; keep the reason after it. */
     const char *reason = strstr(msg, "failed: ");
     reason = reason ? reason + 8 : msg;
     nl = strchr(reason, '\n');
     lua_pushlstring(L, reason, nl ? (size_t)(nl - reason) : strlen(reason));
-    lua_pushfstring(L, "cannot connect to PostgreSQL at %s:%s, database \"%s\": %s", PQhost(c->conn),
-                    PQport(c->conn), PQdb(c->conn), lua_tostring(L, -1));
+    lua_pushfstring(L, "cannot connect to PostgreSQL at %s:%s, database \"%s\": %s", lm_pq.PQhost(c->conn),
+                    lm_pq.PQport(c->conn), lm_pq.PQdb(c->conn), lua_tostring(L, -1));
     e.message = lua_tostring(L, -1);
     lm_push_db_error(L, &e);
-    PQfinish(c->conn);
+    lm_pq.PQfinish(c->conn);
     c->conn = NULL;
     return lua_error(L);
   }
-  PQsetNoticeProcessor(c->conn, ignore_notice, NULL);
-  PQclear(PQexec(c->conn, "SET client_min_messages = warning"));
+  lm_pq.PQsetNoticeProcessor(c->conn, ignore_notice, NULL);
+  lm_pq.PQclear(lm_pq.PQexec(c->conn, "SET client_min_messages = warning"));
   return 1;
 }
 
@@ -705,6 +705,8 @@ static void define_type(lua_State *L, const char *name, const luaL_Reg *methods,
 
 /* [] -> [module]; module.Conn is the Conn method table, which Lua extends. */
 int luaopen_luamig_pg(lua_State *L) {
+  const char *missing = lm_pq_load();
+  if (missing) return luaL_error(L, "%s", missing);
   define_type(L, LM_PG_CONN, conn_methods, conn_close);
   define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
   define_type(L, LM_PG_CURSOR, NULL, cursor_close);
@@ -719,7 +721,7 @@ int luaopen_luamig_pg(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, pg_connect);
   lua_setfield(L, -2, "connect");
-  lua_pushinteger(L, PQlibVersion());
+  lua_pushinteger(L, lm_pq.PQlibVersion());
   lua_setfield(L, -2, "libpq_version");
   return 1;
 }

@@ -54,7 +54,8 @@ function M.open(url, cfg)
   if target.driver == "pg" and not host.with_pg then
     errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
   end
-  local driver = require(target.driver == "sqlite" and "luamig.sqlite" or "luamig.pg")
+  local loaded, driver = pcall(require, target.driver == "sqlite" and "luamig.sqlite" or "luamig.pg")
+  if not loaded then errors.raise("config", errors.text(driver)) end
   local dialect = require(dialects[target.driver])
   db_methods.install(driver.Conn, dialect)
   local ok, db = pcall(function()
