@@ -78,7 +78,7 @@ describe("luamig CLI", function()
     assert.are.equal("luamig: unknown revision zzzz; `luamig history` lists the revisions\n", err)
     code, _, err = p:luamig("upgrade +9")
     assert.are.equal(2, code)
-    assert.matches("%+9 goes past head: only 3 revisions above", err)
+    assert.matches("%+9 goes past head", err)
     code, _, err = p:luamig("downgrade")
     assert.are.equal(2, code)
     assert.matches("downgrade needs a TARGET", err)
@@ -270,7 +270,7 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("migration cccc00000003", c.message)
       assert.matches("%* aaaa00000001 %-> bbbb00000002 %(current%)", p:ok("history"))
       assert.are.equal(2, #(p:json("history -r aaaa:bbbb")).revisions)
-      assert.are.equal(3, #(p:json("history -r -1:")).revisions) -- from current-1 up to head
+      assert.are.equal(2, #(p:json("history -r -1:")).revisions) -- from one below the head, up (as Alembic)
 
       local st = p:json("status")
       assert.are.same({ "cccc00000003" }, st.pending)

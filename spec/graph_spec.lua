@@ -1,7 +1,11 @@
--- luamig.graph is pure Lua: tested in-process under Lua 5.4.
+-- luamig.graph and luamig.plan are pure Lua: tested in-process under Lua 5.4.
+-- Alembic's behaviour is the reference (spec/alembic_diff_spec.lua compares
+-- the two on generated graphs); these are the cases worth reading.
 package.path = "lua/?.lua;" .. package.path
 local graph = require "luamig.graph"
+local plan = require "luamig.plan"
 
+-- rev("b2", { "a1" }, { depends_on = {...}, branch_labels = {...} })
 local function rev(id, parents, extra)
   local s = { id = id, parents = parents or {}, depends_on = {}, branch_labels = {}, path = id .. ".lua", line = 2 }
   for k, v in pairs(extra or {}) do s[k] = v end
@@ -10,82 +14,119 @@ end
 
 local function err_of(f, ...)
   local ok, e = pcall(f, ...)
-  assert.is_false(ok)
+  assert.is_false(ok, "expected an error")
   return tostring(e), e
 end
 
-describe("luamig.graph", function()
+describe("luamig.graph and luamig.plan", function()
   it("runs under Lua 5.4", function()
     assert.are.equal("Lua 5.4", _VERSION)
   end)
 
-  local linear = graph.new({ rev("c3", { "b2" }), rev("a1"), rev("b2", { "a1" }) })
+  local linear = graph.new({ rev("aaaa1"), rev("bbbb2", { "aaaa1" }), rev("cccc3", { "bbbb2" }) })
 
-  it("orders a chain parents first and finds its single head", function()
-    assert.are.same({ "a1", "b2", "c3" }, linear.order)
-    assert.are.same({ "c3" }, linear:heads())
-    assert.are.equal("c3", (linear:single_head()))
+  it("plans a chain up and down between any two points", function()
+    assert.are.same({ "cccc3" }, linear:heads())
+    assert.are.same({ "aaaa1", "bbbb2", "cccc3" }, plan.upgrade(linear, {}, "head"))
+    assert.are.same({ "cccc3" }, plan.upgrade(linear, { "bbbb2" }, "head"))
+    assert.are.same({}, plan.upgrade(linear, { "cccc3" }, "bbbb2"), "an ancestor: a silent no-op")
+    assert.are.same({ "cccc3", "bbbb2" }, plan.downgrade(linear, { "cccc3" }, "aaaa1"))
+    assert.are.same({ "cccc3", "bbbb2", "aaaa1" }, plan.downgrade(linear, { "cccc3" }, "base"))
   end)
 
-  it("plans upgrades and downgrades between any two points", function()
-    assert.are.same({ "a1", "b2", "c3" }, linear:upgrade_plan({}, { "c3" }))
-    assert.are.same({ "c3" }, linear:upgrade_plan({ "b2" }, { "c3" }))
-    assert.are.same({}, linear:upgrade_plan({ "c3" }, { "b2" })) -- already past: no-op
-    assert.are.same({ "c3", "b2" }, linear:downgrade_plan({ "c3" }, { "a1" }))
-    assert.are.same({ "c3", "b2", "a1" }, linear:downgrade_plan({ "c3" }, {}))
-  end)
-
-  it("resolves head, base, ids, prefixes and relative steps", function()
-    assert.are.same({ "c3" }, linear:resolve("head", {}))
-    assert.are.same({}, linear:resolve("base", { "c3" }))
-    assert.are.same({ "b2" }, linear:resolve("b", {}))
-    assert.are.same({ "b2" }, linear:resolve("+2", {}))
-    assert.are.same({ "c3" }, linear:resolve("+1", { "b2" }))
-    assert.are.same({ "a1" }, linear:resolve("-2", { "c3" }))
-    assert.are.same({}, linear:resolve("-3", { "c3" }))
-    assert.are.same({ "c3" }, linear:resolve("a1+2", {}))
-    assert.are.same({ "a1" }, linear:resolve("c3-2", {}))
-  end)
-
-  it("refuses steps past head or base, and unknown or ambiguous ids", function()
-    assert.matches("%-4 goes past base: only 3 revisions", err_of(linear.resolve, linear, "-4", { "c3" }))
-    assert.matches("%+1 goes past head", err_of(linear.resolve, linear, "+1", { "c3" }))
-    assert.matches("%-1 goes past base", err_of(linear.resolve, linear, "-1", {}))
-    assert.matches("unknown revision zz; `luamig history`", err_of(linear.resolve, linear, "zz", {}))
-    local g = graph.new({ rev("ab1"), rev("ab2", { "ab1" }) })
-    local text, e = err_of(g.resolve, g, "ab", {})
-    assert.matches("ambiguous: it starts ab1, ab2", text)
+  it("resolves partial ids (unique prefixes of ids of four characters or more) and relative steps", function()
+    assert.are.same({ "aaaa1", "bbbb2" }, plan.upgrade(linear, {}, "+2"))
+    assert.are.same({ "aaaa1", "bbbb2", "cccc3" }, plan.upgrade(linear, {}, "aaaa1+2"))
+    assert.are.same({ "cccc3" }, plan.upgrade(linear, { "bbbb2" }, "aaaa1+2"))
+    assert.are.same({ "aaaa1", "bbbb2" }, plan.upgrade(linear, {}, "b"))
+    assert.are.same({ "cccc3", "bbbb2" }, plan.downgrade(linear, { "cccc3" }, "-2"))
+    assert.are.same({ "cccc3", "bbbb2" }, plan.downgrade(linear, { "cccc3" }, "cccc3-2"))
+    assert.are.same({ "cccc3", "bbbb2", "aaaa1" }, plan.downgrade(linear, { "cccc3" }, "-3"))
+    assert.matches("%-4 goes past base", err_of(plan.downgrade, linear, { "cccc3" }, "-4"))
+    assert.matches("%+1 goes past head", err_of(plan.upgrade, linear, { "cccc3" }, "+1"))
+    assert.matches("unknown revision zz %(a partial id needs at least four characters%)",
+      err_of(plan.upgrade, linear, {}, "zz"))
+    local g = graph.new({ rev("ab1x"), rev("ab2x", { "ab1x" }) })
+    local text, e = err_of(plan.upgrade, g, {}, "ab")
+    assert.matches("ambiguous: it starts ab1x, ab2x", text)
     assert.are.equal("revision", e.kind)
   end)
 
-  it("reports several heads and says what to type instead", function()
-    local g = graph.new({ rev("r0"), rev("x1", { "r0" }), rev("y1", { "r0" }) })
-    assert.are.same({ "x1", "y1" }, g:heads())
-    assert.matches("several heads %(x1, y1%).*heads", err_of(g.resolve, g, "head", {}))
-    assert.are.same({ "x1", "y1" }, g:resolve("heads", {}))
-    assert.matches("%+1 is ambiguous: r0 branches into x1, y1", err_of(g.resolve, g, "+1", { "r0" }))
+  local forked = graph.new({ rev("root0"), rev("xone1", { "root0" }, { branch_labels = { "x" } }),
+    rev("yone1", { "root0" }, { branch_labels = { "y" } }), rev("xtwo2", { "xone1" }) })
+
+  it("with several heads: head is an error that says what to type; heads and LABEL@head work", function()
+    assert.are.same({ "yone1", "xtwo2" }, forked:heads())
+    local text = err_of(plan.upgrade, forked, {}, "head")
+    assert.matches("head is ambiguous: there are several heads %(yone1, xtwo2%); name one revision, " ..
+      "use LABEL@head for one branch, or heads for all of them", text)
+    assert.are.same({ "root0", "xone1", "xtwo2" }, plan.upgrade(forked, {}, "x@head"))
+    assert.are.same({ "root0", "xone1", "xtwo2", "yone1" }, plan.upgrade(forked, {}, "heads"))
+    assert.matches("%+1 is ambiguous: the database has several heads", err_of(plan.upgrade, forked,
+      { "xtwo2", "yone1" }, "+1"))
+    assert.matches("the walk is ambiguous: root0 branches into xone1, yone1", err_of(plan.upgrade, forked,
+      { "root0" }, "+1"))
+    assert.are.same({ "yone1" }, plan.upgrade(forked, { "root0" }, "y@+1"))
+    assert.matches("revision xtwo2 is not on branch y", err_of(plan.upgrade, forked, {}, "y@xtwo2"))
   end)
 
-  it("applies merges after both parents and keeps heads right on the way", function()
-    local g = graph.new({ rev("r0"), rev("x1", { "r0" }), rev("y1", { "r0" }), rev("m2", { "x1", "y1" }) })
-    assert.are.same({ "r0", "x1", "y1", "m2" }, g:upgrade_plan({}, { "m2" }))
-    assert.are.same({ "x1", "y1" }, g:step_heads({ "x1" }, "y1", "up"))
-    assert.are.same({ "m2" }, g:step_heads({ "x1", "y1" }, "m2", "up"))
-    assert.are.same({ "x1", "y1" }, g:step_heads({ "m2" }, "m2", "down"))
-    assert.are.same({ "y1" }, g:step_heads({ "x1", "y1" }, "x1", "down")) -- r0 stays below y1
+  it("downgrading one branch leaves the other's head in place", function()
+    local two = graph.new({ rev("xone1", {}, { branch_labels = { "x" } }), rev("yone1", {}, { branch_labels = { "y" } }),
+      rev("xtwo2", { "xone1" }) })
+    local heads = { "xtwo2", "yone1" }
+    local down = plan.downgrade(two, heads, "x@base")
+    assert.are.same({ "xtwo2", "xone1" }, down)
+    for _, id in ipairs(down) do heads = plan.step_heads(two, heads, id, "down") end
+    assert.are.same({ "yone1" }, heads)
+    -- with one root below both branches, LABEL@base is that root: Alembic drops both
+    assert.are.same({ "yone1", "xtwo2", "xone1", "root0" }, plan.downgrade(forked, { "xtwo2", "yone1" }, "x@base"))
+    assert.are.same({ "xtwo2" }, plan.downgrade(forked, { "xtwo2", "yone1" }, "x@xone1"))
+    assert.matches("cannot downgrade to yone1: it is not below the current heads",
+      err_of(plan.downgrade, forked, { "xtwo2" }, "yone1"))
   end)
 
-  it("rejects a dangling down_revision, a missing dependency and cycles, naming the file", function()
+  it("a merge collapses the stored heads and an unmerge splits them; -1 from a merge is ambiguous", function()
+    local g = graph.new({ rev("root0"), rev("xone1", { "root0" }), rev("yone1", { "root0" }),
+      rev("merge2", { "xone1", "yone1" }) })
+    assert.are.same({ "root0", "yone1", "xone1", "merge2" }, plan.upgrade(g, {}, "head"))
+    assert.are.same({ "xone1", "yone1" }, plan.step_heads(g, { "xone1" }, "yone1", "up"))
+    assert.are.same({ "merge2" }, plan.step_heads(g, { "xone1", "yone1" }, "merge2", "up"))
+    assert.are.same({ "xone1", "yone1" }, plan.step_heads(g, { "merge2" }, "merge2", "down"))
+    assert.are.same({ "yone1" }, plan.step_heads(g, { "xone1", "yone1" }, "xone1", "down"))
+    assert.matches("the walk is ambiguous: merge2 merges into xone1, yone1",
+      err_of(plan.downgrade, g, { "merge2" }, "-2"))
+  end)
+
+  it("depends_on orders a dependency first and is dropped from the heads once implied", function()
+    local g = graph.new({ rev("bbbb1"), rev("aaaa1", {}, { depends_on = { "bbbb1" } }) })
+    assert.are.same({ "bbbb1", "aaaa1" }, plan.upgrade(g, {}, "aaaa1"))
+    assert.are.same({ "aaaa1" }, plan.step_heads(g, { "bbbb1" }, "aaaa1", "up"))
+    assert.are.same({ "bbbb1" }, plan.step_heads(g, { "aaaa1" }, "aaaa1", "down"))
+  end)
+
+  it("stamps move the heads on the named line only", function()
+    assert.are.same({ "xone1", "yone1" }, plan.stamp(forked, { "xtwo2", "yone1" }, { "xone1" }))
+    assert.are.same({}, plan.stamp(forked, { "xtwo2", "yone1" }, { "base" }))
+    assert.are.same({ "yone1", "xtwo2" }, plan.stamp(forked, {}, { "heads" }))
+  end)
+
+  it("history ranges follow Alembic: base:head, -N: from the heads, LABEL@base:LABEL@head", function()
+    assert.are.same({ "cccc3", "bbbb2", "aaaa1" }, plan.range(linear, nil, nil))
+    assert.are.same({ "cccc3", "bbbb2" }, plan.range(linear, "-1", nil))
+    assert.are.same({ "bbbb2", "aaaa1" }, plan.range(linear, "aaaa1", "bbbb2"))
+    assert.are.same({ "xtwo2", "xone1", "root0" }, plan.range(forked, "x@base", "x@head"))
+    assert.matches("does not run along one line", err_of(plan.range, forked, "yone1", "xtwo2"))
+  end)
+
+  it("rejects a dangling down_revision, a missing dependency, a reused label and cycles, naming the file", function()
     local text, e = err_of(graph.new, { rev("a1", { "nope" }) })
     assert.matches("^a1.lua:2: down_revision nope does not exist", text)
     assert.are.equal("script", e.kind)
     assert.matches("depends_on zz does not exist", err_of(graph.new, { rev("a1", {}, { depends_on = { "zz" } }) }))
+    assert.matches("branch label x is already used by revision a1", err_of(graph.new, {
+      rev("a1", {}, { branch_labels = { "x" } }), rev("b1", {}, { branch_labels = { "x" } }) }))
     assert.matches("a1.lua:2: revision a1 is part of a cycle %(a1, b2%)",
       err_of(graph.new, { rev("a1", { "b2" }), rev("b2", { "a1" }), rev("c0") }))
-  end)
-
-  it("orders a dependency before its dependent", function()
-    local g = graph.new({ rev("b1"), rev("a1", {}, { depends_on = { "b1" } }) })
-    assert.are.same({ "b1", "a1" }, g:upgrade_plan({}, { "a1" }))
+    assert.matches("must not contain @, %+ or %-", err_of(graph.new, { rev("a-1") }))
   end)
 end)

@@ -43,10 +43,18 @@ local COMMANDS = {
   end },
   { "revision", "Write a new migration file chained to the current head.", function(c)
     c:option("-m --message", "What the migration does."):count(1)
-    c:option("--head", "Parent revision (default: the single head)."):argname("REV")
+    c:option("--head", "Parent revision: a head, LABEL@head, base for a new root (default: the single head).")
+      :argname("REV")
+    c:flag("--splice", "Allow --head to name a revision that is not a head (starts a new branch).")
     c:option("--rev-id", "Use this revision id instead of a random one."):argname("ID")
-    c:option("--depends-on", "A revision that must be applied first."):argname("REV"):count("*")
+    c:option("--depends-on", "A revision or branch label that must be applied first."):argname("REV"):count("*")
     c:option("--branch-label", "Label for a new branch."):argname("LABEL"):count("*")
+  end },
+  { "merge", "Write a merge revision joining REV... (e.g. heads).", function(c)
+    c:option("-m --message", "What the merge is for."):count(1)
+    c:option("--rev-id", "Use this revision id instead of a random one."):argname("ID")
+    c:option("--branch-label", "Label for the merged branch."):argname("LABEL"):count("*")
+    c:argument("revisions", "Revisions to merge (heads, LABEL@head, ids)."):args("+")
   end },
   { "upgrade", "Apply migrations up to TARGET (default: head).", function(c)
     c:argument("target", "Where to go."):args("?")
@@ -58,12 +66,15 @@ local COMMANDS = {
   { "history", "List revisions, newest first; * marks applied ones.", function(c)
     c:option("-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed)."):argname("A:B")
   end },
-  { "heads", "Show the head revision(s) of the migration files." },
+  { "heads", "Show the head revision(s) of the migration files.", function(c)
+    c:flag("-v --verbose", "Show each head's details.")
+  end },
+  { "branches", "Show branch points (revisions with several children)." },
   { "show", "Show one revision.", function(c)
     c:argument("target", "Revision."):args("?")
   end },
-  { "stamp", "Set the version table to TARGET without running migrations.", function(c)
-    c:argument("target", "Revision, head or base."):args("?")
+  { "stamp", "Set the version table to TARGET(s) without running migrations.", function(c)
+    c:argument("target", "Revision(s), head, heads or base."):args("*")
   end },
   { "status", "Applied and pending revisions, drift and failures." },
   { "check", "Exit 0 when the database is at head, 3 when not." },
@@ -77,7 +88,8 @@ local function build_parser(argv)
   local p = argparse("luamig", "Database migrations written in Lua, for SQLite and PostgreSQL.")
     :command_target("command")
     :require_command(false)
-    :epilog("Targets: head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N.\n" ..
+    :epilog("Targets: head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N, " ..
+      "LABEL@head, LABEL@base, LABEL@REV, LABEL@+N.\n" ..
       "Exit codes: 0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
       "3 `check`: not at head.")
   common(p, true)
@@ -123,8 +135,13 @@ function M.main(argv)
     for _, k in ipairs(COMMON) do
       if args[k] == nil then args[k] = args["global_" .. k] end
     end
-    for _, k in ipairs({ "target", "rev_range" }) do
-      if args[k] then args[k] = args[k]:gsub("^\1", "") end
+    local function unmark(v) return (v:gsub("^\1", "")) end
+    for _, k in ipairs({ "target", "rev_range", "revisions" }) do
+      if type(args[k]) == "string" then
+        args[k] = unmark(args[k])
+      elseif type(args[k]) == "table" then
+        for i, v in ipairs(args[k]) do args[k][i] = unmark(v) end
+      end
     end
   end
   if help_wanted then

@@ -7,6 +7,7 @@ local errors = require "luamig.errors"
 local config = require "luamig.config"
 local scripts = require "luamig.scripts"
 local graph_mod = require "luamig.graph"
+local plan = require "luamig.plan"
 local connect = require "luamig.connect"
 local runner = require "luamig.runner"
 local version = require "luamig.version"
@@ -55,16 +56,10 @@ local function migrate(ctx, direction, target)
   local heads = runner.run(s, {
     direction = direction,
     plan = function(heads)
-      local targets = s.graph:resolve(target, heads)
-      if direction == "up" then return s.graph:upgrade_plan(heads, targets) end
-      local applied = s.graph:ancestors(heads)
-      for _, id in ipairs(targets) do
-        if not applied[id] then
-          errors.raise("revision", ("cannot downgrade to %s: it is not applied (current: %s); " ..
-            "use `luamig upgrade %s` to go up"):format(id, #heads > 0 and table.concat(heads, ", ") or "base", target))
-        end
-      end
-      return s.graph:downgrade_plan(heads, targets)
+      -- "+1" means one step from where the database was when the run began
+      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
+      target = resolved
+      return ids
     end,
     on_plan = ctx.on_plan,
     on_step = function(step)
@@ -98,60 +93,59 @@ function M.current(ctx)
   return out
 end
 
----`heads`: head revisions of the migration files.
-function M.heads(ctx)
-  local g = load_graph(ctx)
-  local out = { heads = g:heads(), revisions = {} }
-  for _, id in ipairs(out.heads) do
-    out.revisions[#out.revisions + 1] = { revision = id, message = g.revs[id].message }
-  end
-  return out
-end
+local set_of = graph_mod.set_of
 
 local function describe(g, id, applied, heads_set)
-  local sc = g.revs[id]
+  local sc, node = g.revs[id], g.nodes[id]
+  local labels = {}
+  for l in pairs(node.labels) do labels[#labels + 1] = l end
+  table.sort(labels)
   return {
     revision = id,
     down_revisions = sc.parents,
     depends_on = sc.depends_on,
-    branch_labels = sc.branch_labels,
+    branch_labels = labels,
     message = sc.message,
     path = sc.path,
     transactional = sc.transactional,
-    applied = applied[id] or false,
+    applied = applied and (applied[id] == true),
     is_head = heads_set[id] or false,
-    is_branch_point = #g.children[id] > 1,
+    is_branch_point = #node.next > 1,
     is_merge_point = #sc.parents > 1,
+    children = node.next,
   }
 end
 
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v] = true end
-  return s
+---`heads [--verbose]`: head revisions of the migration files.
+function M.heads(ctx, args)
+  local g = load_graph(ctx)
+  local heads = g:heads()
+  local out = { heads = heads, revisions = {}, verbose = args.verbose or nil }
+  for _, id in ipairs(heads) do out.revisions[#out.revisions + 1] = describe(g, id, nil, set_of(heads)) end
+  return out
 end
 
--- The revisions selected by `-r A:B` (either side may be empty).
-local function range(g, spec, heads)
-  if not spec then return nil end
-  local a, b = spec:match("^([^:]*):([^:]*)$")
+---`branches`: revisions with several children, and those children.
+function M.branches(ctx)
+  local g = load_graph(ctx)
+  local out = { branch_points = {} }
+  for _, id in ipairs(g:branch_points()) do
+    out.branch_points[#out.branch_points + 1] = describe(g, id, nil, set_of(g:heads()))
+  end
+  return out
+end
+
+-- `-r A:B` -> lower, upper (nil when absent); "current" is the database's heads.
+local function range_sides(spec, heads)
+  if not spec then return nil, nil end
+  local a, b = spec:match("^%s*([^:]*):([^:]*)%s*$")
   if not a then errors.raise("usage", ("bad range %q: use -r A:B, -r A: or -r :B"):format(spec)) end
-  local function side(x, default)
-    if x == "" then return default end
+  local function side(x)
+    if x == "" then return nil end
     if x == "current" then return heads end
-    return g:resolve(x, heads)
+    return x
   end
-  local upper = g:ancestors(side(b, g:heads()))
-  local lower_ids = side(a, {})
-  local below = {}
-  for _, id in ipairs(lower_ids) do
-    for anc in pairs(g:ancestors(g.revs[id].parents)) do below[anc] = true end
-  end
-  local set = {}
-  for id in pairs(upper) do
-    if not below[id] then set[id] = true end
-  end
-  return set
+  return side(a), side(b)
 end
 
 ---`history [-r A:B]`: revisions newest first, marking applied ones.
@@ -160,9 +154,9 @@ function M.history(ctx, args)
   local g = s.graph
   local heads = current_heads(s)
   local applied, heads_set = g:ancestors(heads), set_of(g:heads())
-  local selected = range(g, args.rev_range, heads)
+  local lower, upper = range_sides(args.rev_range, heads)
   local out = { revisions = {}, current = heads }
-  for _, id in ipairs(g:ordered(selected or set_of(g.order), true)) do
+  for _, id in ipairs(plan.range(g, lower, upper)) do
     out.revisions[#out.revisions + 1] = describe(g, id, applied, heads_set)
   end
   return out
@@ -173,10 +167,11 @@ function M.show(ctx, args)
   local s = M.session(ctx)
   local g = s.graph
   local heads = current_heads(s)
-  local ids = g:resolve(require_target(args, "show"), heads)
+  local ids = g:ids(require_target(args, "show"))
   if #ids == 0 then errors.raise("usage", "show needs a revision, not base") end
+  if #ids > 1 then errors.raise("usage", ("show needs one revision; %s names %s"):format(args.target,
+    table.concat(ids, ", "))) end
   local out = describe(g, ids[1], g:ancestors(heads), set_of(g:heads()))
-  out.children = g.children[ids[1]]
   out.checksum = g.revs[ids[1]].checksum
   local last = version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
   if last then out.applied_at, out.ms = last.applied_at, last.ms end
@@ -186,8 +181,8 @@ end
 ---`stamp REV`: set the version table without running migrations.
 function M.stamp(ctx, args)
   local s = M.session(ctx)
-  local target = require_target(args, "stamp")
-  local old, new = runner.stamp(s, function(heads) return s.graph:resolve(target, heads) end)
+  if #args.target == 0 then errors.raise("usage", "stamp needs a TARGET (a revision, head, heads or base)") end
+  local old, new = runner.stamp(s, function(heads) return plan.stamp(s.graph, heads, args.target) end)
   return { previous = old, heads = new }
 end
 
@@ -245,27 +240,60 @@ local function write_new(path, text)
   f:close()
 end
 
----`revision -m MSG`: write a new migration file chained to the current head.
-function M.revision(ctx, args)
+-- Write a new migration whose parents are what `heads_specs` name (Alembic's
+-- generate_revision): each must be a head unless `splice`.
+local function new_revision(ctx, args, heads_specs, splice)
   local g = load_graph(ctx)
   local id = args.rev_id or host.random_hex(12)
   if not id:match("^[%w_]+$") then errors.raise("usage", "--rev-id must be letters, digits and _") end
   if g.revs[id] then errors.raise("usage", ("revision %s already exists (%s)"):format(id, g.revs[id].path)) end
-  local parents
-  if args.head then
-    parents = g:resolve(args.head, {})
-  else
-    local heads = g:heads()
-    if #heads > 1 then
-      errors.raise("revision", ("there are several heads (%s): pass --head REV, or `luamig merge` them first")
-        :format(table.concat(heads, ", ")))
+  local parents, seen, heads = {}, {}, set_of(g:heads())
+  for _, spec in ipairs(heads_specs) do
+    local ok, nodes = pcall(g.get_revisions, g, spec)
+    if not ok then
+      if spec == "head" and errors.is(nodes) and nodes.message:find("several heads", 1, true) then
+        errors.raise("revision", ("there are several heads (%s): pass --head REV or LABEL@head, " ..
+          "or `luamig merge -m MSG heads` first"):format(table.concat(g:heads(), ", ")))
+      end
+      error(nodes, 0)
     end
-    parents = heads
+    for _, n in ipairs(nodes) do
+      if type(n) ~= "table" then errors.raise("revision", spec .. " does not name a revision") end
+      if seen[n.id] then errors.raise("usage", ("%s is named twice"):format(n.id)) end
+      if not splice and not heads[n.id] then
+        errors.raise("revision", ("%s is not a head revision; pass --splice to start a new branch from it")
+          :format(n.id))
+      end
+      seen[n.id] = true
+      parents[#parents + 1] = n.id
+    end
+  end
+  local deps = {}
+  for _, d in ipairs(args.depends_on or {}) do
+    local node = g:get_revision(d)
+    if not node then errors.raise("revision", "--depends-on " .. d .. " names no revision") end
+    deps[#deps + 1] = node.labels[d] and d or node.id -- keep branch labels as written
+  end
+  local labels = args.branch_label or {}
+  for _, l in ipairs(labels) do
+    if g.map[l] then errors.raise("usage", ("branch label %s is already used by revision %s"):format(l, g.map[l].id)) end
   end
   local path = ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(args.message))
   write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
-    depends_on = args.depends_on, branch_label = args.branch_label, date = os.date("!%Y-%m-%d %H:%M UTC") }))
-  return { revision = id, down_revisions = parents, path = path, message = args.message }
+    depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC") }))
+  return { revision = id, down_revisions = parents, path = path, message = args.message,
+    branch_labels = labels, depends_on = deps }
+end
+
+---`revision -m MSG [--head REV] [--splice] [--branch-label L] [--depends-on R]`:
+---write a new migration file chained to the head (or to --head).
+function M.revision(ctx, args)
+  return new_revision(ctx, args, { args.head or "head" }, args.splice)
+end
+
+---`merge -m MSG REV...`: write a migration whose parents are REV... .
+function M.merge(ctx, args)
+  return new_revision(ctx, args, args.revisions, false)
 end
 
 ---`init [DIR]`: scaffold a project.

@@ -1,121 +1,254 @@
---- Revision graph built from loaded scripts: heads, ancestry, plans, target
---- resolution. No I/O; errors are raised as luamig errors.
+--- The revision graph, with Alembic's semantics: several roots, branches,
+--- merge points, depends_on, branch labels; identifier resolution (ids,
+--- partial ids, head/heads/base, LABEL@...), walks and Alembic's topological
+--- order. Pure Lua, no I/O; plans built on it are in luamig.plan.
+---
+--- Alembic's RevisionMap is the reference: names below follow its concepts
+--- (down revisions "versioned" = down_revision only; "normalized" = plus the
+--- dependencies no ancestor already has). Where Alembic's order comes from
+--- the directory listing, ours is the file-name order the loader uses.
 local errors = require "luamig.errors"
 
 local M = {}
 
+---@class luamig.Node
+---@field id string
+---@field idx integer          load order (file-name order)
+---@field parents string[]     down_revision, as declared
+---@field deps string[]        depends_on, resolved to revision ids
+---@field ndeps string[]       deps that no ancestor (along parents) already has
+---@field ndown string[]       parents then ndeps: what must be applied first
+---@field alldown string[]     parents then deps
+---@field next string[]        children along down_revision, in load order
+---@field allnext string[]     children along down_revision or depends_on
+---@field labels table<string, true>  branch labels, own and inherited
+
 ---@class luamig.Graph
----@field revs table<string, luamig.Script>
----@field children table<string, string[]>
----@field order string[]   topological order, parents first
+---@field revs table<string, luamig.Script>  scripts by revision id
+---@field nodes table<string, luamig.Node>
+---@field map table<string, luamig.Node>     ids and branch labels
+---@field load string[]        ids in load order
+---@field order string[]       ids in a topological order, parents first
+---@field children table<string, string[]>   alias of node.next lists
 local Graph = {}
 Graph.__index = Graph
 
-local function sorted_keys(set)
-  local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
-  table.sort(out)
-  return out
+M.BASE = "base" -- a walk that ended below the roots
+
+local function raise(fmt, ...)
+  errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
 end
 
 local function where(s)
   return ("%s:%d"):format(s.path, s.line)
 end
 
----Build and validate the graph: every down_revision/depends_on must exist,
----and there must be no cycle. Raises a "script" error naming the file.
----@param scripts luamig.Script[]
----@return luamig.Graph
-function M.new(scripts)
-  local revs, children = {}, {}
-  for _, s in ipairs(scripts) do
-    revs[s.id] = s
-    children[s.id] = {}
-  end
-  for _, s in ipairs(scripts) do
-    for _, p in ipairs(s.parents) do
-      if not revs[p] then
-        errors.raise("script", ("%s: down_revision %s does not exist (no migration file declares it)")
-          :format(where(s), p))
-      end
-      table.insert(children[p], s.id)
-    end
-    for _, d in ipairs(s.depends_on) do
-      if not revs[d] then
-        errors.raise("script", ("%s: depends_on %s does not exist"):format(where(s), d))
-      end
+local function dedupe(list)
+  local seen, out = {}, {}
+  for _, v in ipairs(list) do
+    if not seen[v] then
+      seen[v] = true
+      out[#out + 1] = v
     end
   end
-  for _, c in pairs(children) do table.sort(c) end
-
-  -- Kahn's algorithm over parents and dependencies; ties broken by id so
-  -- the order is stable.
-  local pending, ready, order = {}, {}, {}
-  local dependents = {}
-  for id, s in pairs(revs) do
-    pending[id] = #s.parents + #s.depends_on
-    if pending[id] == 0 then ready[#ready + 1] = id end
-    for _, d in ipairs(s.depends_on) do
-      dependents[d] = dependents[d] or {}
-      table.insert(dependents[d], id)
-    end
-  end
-  table.sort(ready, function(a, b) return a > b end)
-  while #ready > 0 do
-    local id = table.remove(ready)
-    order[#order + 1] = id
-    local next_ready = {}
-    for _, list in ipairs({ children[id], dependents[id] or {} }) do
-      for _, c in ipairs(list) do
-        pending[c] = pending[c] - 1
-        if pending[c] == 0 then next_ready[#next_ready + 1] = c end
-      end
-    end
-    for _, c in ipairs(next_ready) do ready[#ready + 1] = c end
-    table.sort(ready, function(a, b) return a > b end)
-  end
-  if #order < #scripts then
-    local stuck = {}
-    for id, n in pairs(pending) do if n > 0 then stuck[#stuck + 1] = id end end
-    table.sort(stuck)
-    local s = revs[stuck[1]]
-    errors.raise("script", ("%s: revision %s is part of a cycle (%s); fix down_revision"):format(
-      where(s), s.id, table.concat(stuck, ", ")))
-  end
-  local position = {}
-  for i, id in ipairs(order) do position[id] = i end
-  return setmetatable({ revs = revs, children = children, order = order, position = position }, Graph)
-end
-
----Revisions without children, sorted.
----@return string[]
-function Graph:heads()
-  local out = {}
-  for id, c in pairs(self.children) do
-    if #c == 0 then out[#out + 1] = id end
-  end
-  table.sort(out)
   return out
 end
 
----The set of `ids` and everything they need (parents and depends_on).
----@param ids string[]
----@return table<string, true>
-function Graph:ancestors(ids)
-  local seen, stack = {}, {}
-  for _, id in ipairs(ids) do stack[#stack + 1] = id end
-  while #stack > 0 do
-    local id = table.remove(stack)
-    if not seen[id] then
-      seen[id] = true
-      local s = self.revs[id]
-      if s then
-        for _, p in ipairs(s.parents) do stack[#stack + 1] = p end
-        for _, d in ipairs(s.depends_on) do stack[#stack + 1] = d end
+local function concat(a, b)
+  local out = {}
+  for _, v in ipairs(a) do out[#out + 1] = v end
+  for _, v in ipairs(b) do out[#out + 1] = v end
+  return out
+end
+
+-- ------------------------------------------------------------ building
+
+-- Kahn's algorithm over parents and dependencies, ties by load order; the
+-- leftovers of a cycle are reported with the first file involved.
+local function topo_order(g)
+  local pending, ready, order = {}, {}, {}
+  for _, id in ipairs(g.load) do
+    pending[id] = #g.nodes[id].alldown
+    if pending[id] == 0 then ready[#ready + 1] = id end
+  end
+  local by_load = function(a, b) return g.nodes[a].idx > g.nodes[b].idx end
+  table.sort(ready, by_load)
+  while #ready > 0 do
+    local id = table.remove(ready)
+    order[#order + 1] = id
+    for _, c in ipairs(g.nodes[id].allnext) do
+      pending[c] = pending[c] - 1
+      if pending[c] == 0 then ready[#ready + 1] = c end
+    end
+    table.sort(ready, by_load)
+  end
+  if #order < #g.load then
+    local stuck = {}
+    for _, id in ipairs(g.load) do
+      if pending[id] > 0 then stuck[#stuck + 1] = id end
+    end
+    local s = g.revs[stuck[1]]
+    errors.raise("script", ("%s: revision %s is part of a cycle (%s); fix down_revision or depends_on"):format(
+      where(s), s.id, table.concat(stuck, ", ")))
+  end
+  return order
+end
+
+-- Alembic's _add_branches: a label covers its revision's descendants, and
+-- the line below the last of them down to a branch or merge point.
+local function spread_labels(g)
+  for _, id in ipairs(g.load) do
+    local node = g.nodes[id]
+    local own = g.revs[id].branch_labels
+    if #own > 0 then
+      local last
+      for _, d in ipairs(g:related({ id }, "next")) do
+        for _, l in ipairs(own) do g.nodes[d].labels[l] = true end
+        last = d
+      end
+      local p = g.nodes[last or node.id]
+      while p and #p.allnext <= 1 and #p.parents <= 1 do
+        for _, l in ipairs(own) do p.labels[l] = true end
+        p = p.parents[1] and g.nodes[p.parents[1]]
       end
     end
   end
-  return seen
+end
+
+---Build the graph from loaded scripts (in load order). Raises a "script"
+---error naming the file for a bad id, a repeated branch label, a dangling
+---down_revision or depends_on, or a cycle.
+---@param scripts luamig.Script[]
+---@return luamig.Graph
+function M.new(scripts)
+  local g = setmetatable({ revs = {}, nodes = {}, map = {}, load = {}, children = {} }, Graph)
+  for i, s in ipairs(scripts) do
+    if s.id:find("[@+%-]") then
+      errors.raise("script", ("%s: revision id %s must not contain @, + or -"):format(where(s), s.id))
+    end
+    for _, p in ipairs(s.parents) do
+      if p == s.id then errors.raise("script", ("%s: revision %s names itself as down_revision"):format(where(s), s.id)) end
+    end
+    for _, d in ipairs(s.depends_on) do
+      if d == s.id then errors.raise("script", ("%s: revision %s depends on itself"):format(where(s), s.id)) end
+    end
+    local node = { id = s.id, idx = i, parents = s.parents, next = {}, allnext = {}, labels = {} }
+    g.revs[s.id], g.nodes[s.id], g.map[s.id], g.load[i] = s, node, node, s.id
+    g.children[s.id] = node.next
+  end
+  for _, id in ipairs(g.load) do
+    for _, l in ipairs(g.revs[id].branch_labels) do
+      local other = g.map[l]
+      if other then
+        errors.raise("script", ("%s: branch label %s is already used by revision %s"):format(
+          where(g.revs[id]), l, other.id))
+      end
+      g.map[l] = g.nodes[id]
+    end
+  end
+  for _, id in ipairs(g.load) do
+    local node, s = g.nodes[id], g.revs[id]
+    node.deps = {}
+    for _, d in ipairs(s.depends_on) do
+      local target = g.map[d]
+      if not target then
+        errors.raise("script", ("%s: depends_on %s does not exist (no revision id or branch label)"):format(
+          where(s), d))
+      end
+      node.deps[#node.deps + 1] = target.id
+    end
+    node.alldown = dedupe(concat(node.parents, node.deps))
+  end
+  for _, id in ipairs(g.load) do
+    local node = g.nodes[id]
+    for _, p in ipairs(node.parents) do
+      if not g.nodes[p] then
+        errors.raise("script", ("%s: down_revision %s does not exist (no migration file declares it)")
+          :format(where(g.revs[id]), p))
+      end
+    end
+    for _, d in ipairs(node.alldown) do
+      local parent = g.nodes[d]
+      parent.allnext[#parent.allnext + 1] = id
+    end
+    for _, p in ipairs(dedupe(node.parents)) do
+      local parent = g.nodes[p]
+      parent.next[#parent.next + 1] = id
+    end
+  end
+  g.order = topo_order(g)
+  -- dependencies an ancestor already has are implied (Alembic's normalization)
+  for _, id in ipairs(g.load) do
+    local node = g.nodes[id]
+    local implied = {}
+    for _, a in ipairs(g:related({ id }, "parents")) do
+      if a ~= id then
+        for _, d in ipairs(g.nodes[a].deps) do implied[d] = true end
+      end
+    end
+    node.ndeps = {}
+    for _, d in ipairs(dedupe(node.deps)) do
+      if not implied[d] then node.ndeps[#node.ndeps + 1] = d end
+    end
+    node.ndown = dedupe(concat(node.parents, node.ndeps))
+  end
+  spread_labels(g)
+  return g
+end
+
+-- ------------------------------------------------------------ traversal
+
+---Every node reachable from `targets` along `edge` ("ndown" ancestors with
+---dependencies, "parents" without, "allnext" descendants with dependents,
+---"next" without), targets included, in Alembic's visiting order. With
+---`check`, two targets where one reaches the other are an error.
+---@param targets string[]
+---@param edge "ndown"|"parents"|"allnext"|"next"
+---@param check boolean?
+---@return string[]
+function Graph:related(targets, edge, check)
+  local seen, out = {}, {}
+  for _, target in ipairs(targets) do
+    local stack, touched = { target }, check and {} or nil
+    while #stack > 0 do
+      local id = table.remove(stack)
+      if touched then touched[id] = true end
+      if not seen[id] then
+        seen[id] = true
+        for _, n in ipairs(self.nodes[id][edge]) do stack[#stack + 1] = n end
+        out[#out + 1] = id
+      end
+    end
+    if touched then
+      local overlaps = {}
+      for _, other in ipairs(targets) do
+        if other ~= target and touched[other] then overlaps[#overlaps + 1] = other end
+      end
+      if #overlaps > 0 then
+        raise("revision %s and %s are on one line of history (one is an ancestor of the other); name only the later one",
+          target, table.concat(overlaps, ", "))
+      end
+    end
+  end
+  return out
+end
+
+local function set_of(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+M.set_of = set_of
+
+---The set of `ids` and everything they need (parents and dependencies).
+---@param ids string[]
+---@return table<string, true>
+function Graph:ancestors(ids)
+  local known = {}
+  for _, id in ipairs(ids) do
+    if self.nodes[id] then known[#known + 1] = id end
+  end
+  return set_of(self:related(known, "ndown"))
 end
 
 ---Ids of `set` in topological order (reversed when `down`).
@@ -130,168 +263,261 @@ function Graph:ordered(set, down)
   return out
 end
 
----Revisions to apply, in order, to go from `heads` up to `targets`.
----@param heads string[] current heads
----@param targets string[]
+---Head revisions (no child along down_revision), in load order.
 ---@return string[]
-function Graph:upgrade_plan(heads, targets)
-  local applied, wanted = self:ancestors(heads), self:ancestors(targets)
-  local set = {}
-  for id in pairs(wanted) do
-    if not applied[id] then set[id] = true end
-  end
-  return self:ordered(set)
-end
-
----Revisions to revert, in order, to go from `heads` down to `targets`
----(an empty list means base).
----@param heads string[]
----@param targets string[]
----@return string[]
-function Graph:downgrade_plan(heads, targets)
-  local applied, keep = self:ancestors(heads), self:ancestors(targets)
-  local set = {}
-  for id in pairs(applied) do
-    if not keep[id] then set[id] = true end
-  end
-  return self:ordered(set, true)
-end
-
----The heads after applying (`up`) or reverting (`down`) revision `id`.
----@param heads string[]
----@param id string
----@param direction "up"|"down"
----@return string[]
-function Graph:step_heads(heads, id, direction)
-  local set = {}
-  if direction == "up" then
-    local below = self:ancestors({ id })
-    for _, h in ipairs(heads) do
-      if not below[h] then set[h] = true end
-    end
-    set[id] = true
-  else
-    for _, h in ipairs(heads) do
-      if h ~= id then set[h] = true end
-    end
-    local others = self:ancestors(sorted_keys(set))
-    for _, p in ipairs(self.revs[id].parents) do
-      if not others[p] then set[p] = true end
+function Graph:heads()
+  if not self._heads then
+    self._heads, self._real_heads = {}, {}
+    for _, id in ipairs(self.load) do
+      local node = self.nodes[id]
+      if #node.next == 0 then self._heads[#self._heads + 1] = id end
+      if #node.allnext == 0 then self._real_heads[#self._real_heads + 1] = id end
     end
   end
-  return sorted_keys(set)
+  return self._heads
 end
 
----Resolve a full or partial id. Returns nil and a message when unknown or
----ambiguous.
----@param name string
----@return string? id, string? err
-function Graph:lookup(name)
-  if self.revs[name] then return name end
-  local found = {}
-  for id in pairs(self.revs) do
-    if id:sub(1, #name) == name then found[#found + 1] = id end
-  end
-  table.sort(found)
-  if #found == 1 then return found[1] end
-  if #found > 1 then
-    return nil, ("revision %s is ambiguous: it starts %s; type more characters"):format(
-      name, table.concat(found, ", "))
-  end
-  return nil, ("unknown revision %s; `luamig history` lists the revisions"):format(name)
+---Heads that nothing depends on either ("heads" as a target).
+function Graph:real_heads()
+  self:heads()
+  return self._real_heads
 end
 
----The single head, or an error listing the heads.
----@return string? id, string? err
-function Graph:single_head()
-  local heads = self:heads()
-  if #heads == 1 then return heads[1] end
-  if #heads == 0 then return nil, "there are no migrations yet; create one with `luamig revision -m MSG`" end
-  return nil, ("there are several heads (%s): name one revision, or use `heads` to upgrade them all")
-      :format(table.concat(heads, ", "))
-end
-
-local function raise(fmt, ...)
-  errors.raise("revision", fmt:format(...))
-end
-
-local function plural(n, word)
-  return ("%d %s%s"):format(n, word, n == 1 and "" or "s")
-end
-
--- Walk n steps from `start` (nil = base) along children (n > 0) or parents
--- (n < 0); returns the id reached, or nil for base.
-function Graph:walk(start, n, spec)
-  local id = start
-  for i = 1, math.abs(n) do
-    local next_ids
-    if n > 0 then
-      next_ids = id and self.children[id] or self:roots()
-    else
-      if not id then raise("%s goes past base: only %s below the starting point", spec, plural(i - 1, "revision")) end
-      next_ids = self.revs[id].parents
-      if #next_ids == 0 then
-        if i == -n then return nil end
-        raise("%s goes past base: only %s below the starting point", spec, plural(i, "revision"))
-      end
-    end
-    if #next_ids == 0 then
-      raise("%s goes past head: only %s above the starting point", spec, plural(i - 1, "revision"))
-    end
-    if #next_ids > 1 then
-      raise("%s is ambiguous: %s branches into %s; name the revision instead", spec, id or "base",
-        table.concat(next_ids, ", "))
-    end
-    id = next_ids[1]
-  end
-  return id
-end
-
----Revisions without parents, sorted.
+---Revisions without a down_revision, in load order.
 ---@return string[]
 function Graph:roots()
   local out = {}
-  for id, s in pairs(self.revs) do
-    if #s.parents == 0 then out[#out + 1] = id end
+  for _, id in ipairs(self.load) do
+    if #self.nodes[id].parents == 0 then out[#out + 1] = id end
   end
-  table.sort(out)
   return out
 end
 
----Resolve a target (SPEC §4: head, heads, base, id, partial id, +N, -N,
----REV+N, REV-N) against the current heads. Returns the target heads; {}
----means base. Raises a "revision" error saying what to type instead.
----@param spec string
----@param current string[]
+---Revisions with several children along down_revision.
 ---@return string[]
-function Graph:resolve(spec, current)
-  if spec == "base" then return {} end
-  if spec == "heads" then return self:heads() end
-  if spec == "head" then
-    local h, err = self:single_head()
-    if not h then raise("%s", err) end
-    return { h }
+function Graph:branch_points()
+  local out = {}
+  for _, id in ipairs(self.load) do
+    if #self.nodes[id].next > 1 then out[#out + 1] = id end
   end
-  local rev, rel = spec:match("^(.-)([+-]%d+)$")
-  if not rel then
-    local id, err = self:lookup(spec)
-    if not id then raise("%s", err) end
-    return { id }
+  return out
+end
+
+-- ------------------------------------------------------------ identifiers
+
+-- The node a branch label (or a revision id standing for one) names.
+function Graph:branch(label)
+  local node = self.map[label]
+  if node then return node end
+  local ok, found = pcall(self.ident, self, label)
+  if not ok then raise("no branch or revision named %s; `luamig branches` and `luamig heads` list them", label) end
+  return found
+end
+
+---True when `id` is an ancestor or descendant of (or is) one of `others`.
+function Graph:shares_lineage(id, others, with_deps)
+  if #others == 0 then return true end
+  local node = self:ident(id)
+  local against = {}
+  for _, o in ipairs(others) do
+    local n = self:ident(o)
+    if n then against[n.id] = true end
   end
-  local start
-  if rev ~= "" then
-    local err
-    start, err = self:lookup(rev)
-    if not start then raise("%s", err) end
-  else
-    if #current > 1 then
-      raise("%s is ambiguous: the database has several heads (%s); use REV%s", spec,
-        table.concat(current, ", "), rel)
+  for _, e in ipairs(with_deps and { "allnext", "ndown" } or { "next", "parents" }) do
+    for _, r in ipairs(self:related({ node.id }, e)) do
+      if against[r] then return true end
     end
-    start = current[1]
   end
-  local id = self:walk(start, tonumber(rel), spec)
-  return { id }
+  return false
+end
+
+---The members of `ids` on the line of `spec` (a label, LABEL@..., a revision).
+function Graph:filter_for_lineage(ids, spec, with_deps)
+  local resolved, label = self:resolve_number(spec)
+  local shares = {}
+  if label then shares[#shares + 1] = label end
+  for _, r in ipairs(resolved) do shares[#shares + 1] = r end
+  local out = {}
+  for _, id in ipairs(ids) do
+    if self:shares_lineage(id, shares, with_deps) then out[#out + 1] = id end
+  end
+  return out
+end
+
+---The node for a full id, a label, or an unambiguous prefix of at least four
+---characters; nil for base. With `label`, the revision must be on that branch.
+---@return luamig.Node?
+function Graph:ident(name, label)
+  if name == nil or name == "" or name == M.BASE then return nil end
+  local branch = label and self:branch(label)
+  local node = self.map[name]
+  if not node then
+    local found = {}
+    for key in pairs(self.map) do
+      if #key > 3 and key:sub(1, #name) == name then found[#found + 1] = key end
+    end
+    table.sort(found)
+    if branch then found = self:filter_for_lineage(found, label) end
+    if #found == 0 then
+      raise("unknown revision %s%s; `luamig history` lists the revisions", name,
+        #name < 4 and " (a partial id needs at least four characters)" or "")
+    elseif #found > 1 then
+      raise("revision %s is ambiguous: it starts %s; type more characters", name, table.concat(found, ", "))
+    end
+    node = self.map[found[1]]
+  end
+  if branch and not self:shares_lineage(node.id, { branch.id }) then
+    raise("revision %s is not on branch %s", node.id, label)
+  end
+  return node
+end
+
+-- Several heads where one was wanted: say what to type instead.
+local function multiple_heads(heads, arg)
+  raise("%s is ambiguous: there are several heads (%s); name one revision, use LABEL@head for one branch, " ..
+    "or heads for all of them", arg, table.concat(heads, ", "))
+end
+
+---The single head (of branch `label` when given), or nil when there is none.
+function Graph:current_head(label)
+  local heads = self:heads()
+  if label then heads = self:filter_for_lineage(heads, label) end
+  if #heads > 1 then multiple_heads(heads, label and (label .. "@head") or "head") end
+  return heads[1]
+end
+
+---Split "LABEL@rest" and expand head/heads/base (Alembic's
+---_resolve_revision_number). Returns the ids (or raw names) and the label.
+---@return string[] ids, string? label
+function Graph:resolve_number(spec)
+  local label
+  if type(spec) == "string" and spec:find("@", 1, true) then
+    label, spec = spec:match("^(.-)@(.*)$")
+    if label == "" then label = nil end
+  end
+  if spec == "heads" then
+    if label then return self:filter_for_lineage(self:heads(), label), label end
+    return self:real_heads(), label
+  elseif spec == "head" then
+    local h = self:current_head(label)
+    return h and { h } or {}, label
+  elseif spec == nil or spec == "base" then
+    return {}, label
+  end
+  return { spec }, label
+end
+
+---Alembic's get_revisions: nodes for an identifier or a list of them
+---(false for a walk that went past an end).
+---@param spec string|string[]|nil
+---@return (luamig.Node|string|false)[]
+function Graph:get_revisions(spec)
+  if type(spec) == "table" then
+    local out = {}
+    for _, s in ipairs(spec) do
+      for _, r in ipairs(self:get_revisions(s)) do out[#out + 1] = r end
+    end
+    return out
+  end
+  local ids, label = self:resolve_number(spec)
+  if #ids == 1 then
+    local n = ids[1]:match("^%s*([+-]?%d+)%s*$")
+    if n and tonumber(n) < 0 then -- LABEL@-n: walk down from the heads
+      local out = {}
+      for _, h in ipairs(self:get_revisions("heads")) do
+        if not label or h.labels[label] then out[#out + 1] = self:walk(h, tonumber(n)) or false end
+      end
+      return out
+    end
+  end
+  local out = {}
+  for _, id in ipairs(ids) do out[#out + 1] = self:ident(id, label) end
+  return out
+end
+
+---One node (nil for base); several heads is an error.
+function Graph:get_revision(spec)
+  local ids, label = self:resolve_number(spec)
+  if #ids > 1 then multiple_heads(ids, spec) end
+  return self:ident(ids[1], label)
+end
+
+---Walk `steps` up (> 0) or down (< 0) from `start` (a node, an identifier,
+---or nil for below the roots). Returns the node reached, M.BASE below the
+---roots, or nil when the walk ran past an end (with `stay`: where it got
+---to); more than one way is an error.
+function Graph:walk(start, steps, label, stay)
+  local at = start
+  if type(start) == "string" and start ~= M.BASE then at = self:get_revision(start) end
+  for _ = 1, math.abs(steps) do
+    local options
+    if steps > 0 then
+      local ups = self:get_revisions(at == nil and self:roots() or at.next)
+      if label then
+        local ids = {}
+        for _, r in ipairs(ups) do ids[#ids + 1] = r.id end
+        options = {}
+        for _, id in ipairs(self:filter_for_lineage(ids, label)) do options[#options + 1] = self.nodes[id] end
+      else
+        options = ups
+      end
+    elseif at == M.BASE then
+      options = {}
+    else
+      options = self:get_revisions(at == nil and self:heads() or at.parents)
+      if #options == 0 then options = { M.BASE } end
+    end
+    if #options == 0 then
+      if stay then return at end
+      return nil
+    end
+    if #options > 1 then
+      local names = {}
+      for _, o in ipairs(options) do names[#names + 1] = type(o) == "table" and o.id or tostring(o) end
+      raise("the walk is ambiguous: %s %s into %s; name the revision (or LABEL@...) instead",
+        at == nil and "base" or (type(at) == "table" and at.id or tostring(at)),
+        steps > 0 and "branches" or "merges", table.concat(names, ", "))
+    end
+    at = options[1]
+  end
+  return at
+end
+
+---The resolved ids of `spec` (head, heads, base, ids, LABEL@...), for show,
+---merge and revision --head; relative forms are not accepted here.
+---@return string[]
+function Graph:ids(spec)
+  local out = {}
+  for _, r in ipairs(self:get_revisions(spec)) do
+    if type(r) ~= "table" then raise("%s does not name a revision", spec) end
+    out[#out + 1] = r.id
+  end
+  return out
+end
+
+---@class luamig.Relative
+---@field label string?
+---@field symbol string?
+---@field n integer
+
+---Alembic's relative destinations, [LABEL@][SYMBOL]+N or -N, matched at the
+---start of `spec` (its regex, with the label as short as possible).
+---@return luamig.Relative?
+function M.relative(spec)
+  if type(spec) ~= "string" then return nil end
+  local function tail(label, s)
+    local sym, n = s:match("^([%w_]*)([+-]%d+)")
+    if n then return { label = label, symbol = sym ~= "" and sym or nil, n = math.tointeger(tonumber(n)) } end
+  end
+  local from = 1
+  while true do
+    local at = spec:find("@", from, true)
+    if not at then break end
+    local r = at > 1 and tail(spec:sub(1, at - 1), spec:sub(at + 1))
+    if r then return r end
+    from = at + 1
+  end
+  return tail(nil, spec)
 end
 
 return M

@@ -36,16 +36,37 @@ function M.current(log, r)
   end
 end
 
-function M.heads(log, r)
-  for _, x in ipairs(r.revisions) do log:result(x.revision .. " (head)  " .. x.message) end
-end
-
 local function marks(x)
   local m = {}
+  if #x.branch_labels > 0 then m[#m + 1] = table.concat(x.branch_labels, ", ") end
   if x.is_head then m[#m + 1] = "head" end
   if x.is_branch_point then m[#m + 1] = "branchpoint" end
   if x.is_merge_point then m[#m + 1] = "mergepoint" end
   return #m > 0 and (" (" .. table.concat(m, ", ") .. ")") or ""
+end
+
+local function parents(x)
+  local from = #x.down_revisions == 0 and "<base>" or table.concat(x.down_revisions, ", ")
+  if #x.depends_on > 0 then from = from .. " (depends on " .. table.concat(x.depends_on, ", ") .. ")" end
+  return from
+end
+
+function M.heads(log, r)
+  for _, x in ipairs(r.revisions) do
+    log:result(x.revision .. marks(x) .. "  " .. x.message)
+    if r.verbose then
+      log:result("  Parents:  " .. parents(x))
+      log:result("  Path:     " .. x.path)
+    end
+  end
+end
+
+function M.branches(log, r)
+  for _, x in ipairs(r.branch_points) do
+    log:result(x.revision .. marks(x) .. "  " .. x.message)
+    for _, c in ipairs(x.children) do log:result("  -> " .. c) end
+  end
+  if #r.branch_points == 0 then log:result("(no branch points)") end
 end
 
 function M.history(log, r)
@@ -54,8 +75,7 @@ function M.history(log, r)
   for _, x in ipairs(r.revisions) do
     local mark = x.applied and log:out_paint("green", "*") or " "
     local cur = current[x.revision] and log:out_paint("bold", " (current)") or ""
-    local from = #x.down_revisions == 0 and "<base>" or table.concat(x.down_revisions, ", ")
-    log:result(("%s %s -> %s%s%s  %s"):format(mark, from, x.revision, marks(x), cur, x.message))
+    log:result(("%s %s -> %s%s%s  %s"):format(mark, parents(x), x.revision, marks(x), cur, x.message))
   end
   if #r.revisions == 0 then log:result("(no revisions)") end
 end
@@ -116,6 +136,7 @@ end
 function M.revision(log, r)
   log:result(("Created %s (revision %s, down_revision %s)"):format(r.path, r.revision, list(r.down_revisions)))
 end
+M.merge = M.revision
 
 function M.init(log, r)
   for _, p in ipairs(r.created) do log:result("created " .. p) end

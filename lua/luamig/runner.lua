@@ -4,6 +4,7 @@ local host = require "luamig.host"
 local errors = require "luamig.errors"
 local version = require "luamig.version"
 local db_methods = require "luamig.db"
+local plan_mod = require "luamig.plan"
 
 local M = {}
 
@@ -27,10 +28,13 @@ local M = {}
 ---@field graph luamig.Graph
 ---@field log luamig.Log
 
+-- The same heads, in any order.
 local function same(a, b)
   if #a ~= #b then return false end
-  for i = 1, #a do
-    if a[i] ~= b[i] then return false end
+  local set = {}
+  for _, v in ipairs(a) do set[v] = true end
+  for _, v in ipairs(b) do
+    if not set[v] then return false end
   end
   return true
 end
@@ -131,7 +135,7 @@ end
 
 local function finish_step(s, t, id, direction, heads, ms)
   local script = s.graph.revs[id]
-  local new = s.graph:step_heads(heads, id, direction)
+  local new = plan_mod.step_heads(s.graph, heads, id, direction)
   version.set_heads(s.db, t, heads, new)
   version.record(s.db, t, { revision = id, direction = direction, status = "ok", checksum = script.checksum,
     ms = ms, transactional = script.transactional })

@@ -2,6 +2,7 @@
 local M = {}
 
 M.bin = os.getenv("LUAMIG_BIN") or "build/luamig"
+if not M.bin:match("^/") then M.bin = (os.getenv("PWD") or ".") .. "/" .. M.bin end
 M.source_dir = os.getenv("LUAMIG_SOURCE_DIR") or "."
 
 ---Quote a string for /bin/sh.

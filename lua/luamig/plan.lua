@@ -1,0 +1,449 @@
+--- Plans over the revision graph, as Alembic makes them: which revisions an
+--- upgrade, downgrade or history range covers and in which order, and how
+--- the stored heads change with each step or stamp (Alembic's
+--- _collect_*_revisions, _topological_sort, _stamp_revs and HeadMaintainer).
+local errors = require "luamig.errors"
+local graph = require "luamig.graph"
+
+local M = {}
+
+local set_of = graph.set_of
+
+local function raise(fmt, ...)
+  errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
+end
+
+local function heads_text(ids)
+  return #ids == 0 and "base" or table.concat(ids, ", ")
+end
+
+local function contains(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
+  return false
+end
+
+local function ids_of(nodes)
+  local out = {}
+  for _, n in ipairs(nodes) do
+    if type(n) == "table" then out[#out + 1] = n.id end
+  end
+  return out
+end
+
+local function sorted_keys(set, g)
+  local out = {}
+  for k in pairs(set) do out[#out + 1] = k end
+  table.sort(out, function(a, b) return g.nodes[a].idx < g.nodes[b].idx end)
+  return out
+end
+
+---Alembic's topological order of the set `todo`, walking down from `heads`:
+---a branch is followed down until another head still needs its next node.
+---@param g luamig.Graph
+---@param todo table<string, true>
+---@param heads string[]
+---@return string[] ids, descendants first
+function M.sort(g, todo, heads)
+  todo = set_of(sorted_keys(todo, g))
+  local current, seen = {}, {}
+  for _, h in ipairs(heads) do
+    if todo[h] and not seen[h] then
+      seen[h] = true
+      current[#current + 1] = h
+    end
+  end
+  table.sort(current, function(a, b) return g.nodes[a].idx < g.nodes[b].idx end)
+  local function ancestors(id) return set_of(g:related({ id }, "ndown")) end
+  local anc = {}
+  for i, h in ipairs(current) do anc[i] = ancestors(h) end
+  local out, at = {}, 1
+  while #current > 0 do
+    local candidate, wait = current[at], nil
+    for i, a in ipairs(anc) do
+      if i ~= at and a[candidate] then
+        wait = i
+        break
+      end
+    end
+    if wait then
+      at = wait -- another head needs `candidate`: walk that one first
+    else
+      if todo[candidate] then
+        out[#out + 1] = candidate
+        todo[candidate] = nil
+      end
+      local node = g.nodes[candidate]
+      local add = {}
+      for _, r in ipairs(node.ndown) do
+        if todo[r] and not contains(current, r) then add[#add + 1] = r end
+      end
+      if #add == 0 then
+        table.remove(current, at)
+        table.remove(anc, at)
+        at = math.max(at - 1, 1)
+      elseif #node.ndeps == 0 and #node.parents == 1 then
+        current[at] = add[1]
+        anc[at][candidate] = nil
+      else
+        current[at] = add[1]
+        anc[at] = ancestors(add[1])
+        for k = 2, #add do
+          current[#current + 1] = add[k]
+          anc[#anc + 1] = ancestors(add[k])
+        end
+      end
+    end
+  end
+  local left = sorted_keys(todo, g)
+  if #left > 0 then -- (Alembic fails the same way, on an assertion)
+    raise("cannot order %s below %s: nothing between them runs along down_revision", table.concat(left, ", "),
+      heads_text(heads))
+  end
+  return out
+end
+
+-- The stored heads as nodes; an id no file declares is an error.
+local function current_nodes(g, current)
+  local out = {}
+  for _, id in ipairs(current) do
+    local node = g.nodes[id]
+    if not node then
+      raise("the database is at %s, which no migration file declares; restore the file or `luamig stamp` a known revision", id)
+    end
+    out[#out + 1] = node
+  end
+  return out
+end
+
+local function past(spec, where)
+  raise("%s goes past %s: there are not that many revisions %s the starting point", spec, where,
+    where == "head" and "above" or "below")
+end
+
+-- Alembic's _parse_upgrade_target: the nodes `target` names, relative to
+-- `current` for +N.
+local function upgrade_targets(g, current, target, no_overwalk)
+  local rel = graph.relative(target)
+  if not rel then return g:get_revisions(target) end
+  if rel.n > 0 then
+    if rel.symbol then
+      return { g:walk(g:get_revision(rel.symbol), rel.n, rel.label, no_overwalk == false) or false }
+    end
+    local starts = #current > 0 and current or { false }
+    if rel.label then
+      local from = ids_of(g:get_revisions(current))
+      starts = g:filter_for_lineage(from, rel.label)
+      if #starts == 0 then
+        -- not on that branch yet: start from the branch's tips below us
+        local active = g:filter_for_lineage(g:related(from, "ndown"), rel.label)
+        local below = {}
+        for _, id in ipairs(active) do
+          for _, d in ipairs(g.nodes[id].ndown) do below[d] = true end
+        end
+        starts = {}
+        for _, id in ipairs(active) do
+          if not below[id] then starts[#starts + 1] = id end
+        end
+        if #starts == 0 then starts = { false } end
+      end
+    end
+    if #starts > 1 then
+      raise("%s is ambiguous: the database has several heads (%s); use REV%s or LABEL@%s", target,
+        heads_text(starts), ("%+d"):format(rel.n), ("%+d"):format(rel.n))
+    end
+    local rev = g:walk(starts[1] or nil, rel.n, rel.label, no_overwalk == false)
+    if rev == nil and no_overwalk ~= false then past(target, "head") end
+    return { rev or false }
+  end
+  if not rel.symbol then
+    raise("upgrade %s goes down: use `luamig downgrade %s`", target, target)
+  end
+  local start = g:get_revision(rel.label and (rel.label .. "@" .. rel.symbol) or rel.symbol)
+  return { g:walk(start, rel.n, nil, no_overwalk == false) or false }
+end
+
+-- Alembic's _get_all_current: the branch tips of everything applied.
+local function all_current(g, current)
+  local set = set_of(g:related(current, "ndown"))
+  local out = {}
+  for _, id in ipairs(sorted_keys(set, g)) do
+    local tip = true
+    for _, d in ipairs(g:related({ id }, "next")) do
+      if d ~= id and set[d] then
+        tip = false
+        break
+      end
+    end
+    if tip then out[#out + 1] = id end
+  end
+  return out
+end
+
+-- Alembic's _parse_downgrade_target: the branch label and node (nil for
+-- base) `target` names, relative to `current` for -N.
+local function downgrade_target(g, current, target)
+  local rel = graph.relative(target)
+  if rel then
+    local label, symbol = rel.label, rel.symbol
+    if rel.n >= 0 then
+      if not symbol then raise("downgrade %s goes up: use `luamig upgrade %s`", target, target) end
+      local rev = g:walk(symbol, rel.n, label)
+      if rev == nil then past(target, "head") end
+      return label, rev
+    end
+    if not symbol then
+      if label then
+        local list = g:filter_for_lineage(current, label)
+        if #list == 0 then list = g:filter_for_lineage(all_current(g, current), label) end
+        if #list ~= 1 then
+          raise("%s is ambiguous: %s of branch %s are applied", target, heads_text(list), label)
+        end
+        symbol = list[1]
+      else
+        if #current == 0 then past(target, "base") end
+        if #current > 1 then
+          -- Alembic warns and picks a head by version-table row order; refuse instead
+          raise("%s is ambiguous: the database has several heads (%s); use REV%d or LABEL@%d", target,
+            heads_text(current), rel.n, rel.n)
+        end
+        symbol = current[1]
+        label = symbol
+      end
+    end
+    local start = g:get_revision(label and (label .. "@" .. symbol) or symbol)
+    local rev = g:walk(start, rel.n)
+    if rev == nil then past(target, "base") end
+    return label, rev ~= graph.BASE and rev or nil
+  end
+  local label, symbol = target:match("^(.*)@(.-)$")
+  if not label then symbol = target end
+  if label == "" then label = nil end
+  return label, g:get_revision(symbol)
+end
+
+---Revisions to apply, in order, to bring `current` up to `target` (Alembic's
+---upgrade: targets an ancestor of `current` are a no-op). Also returns the
+---target resolved to revision ids, to plan again from other heads.
+---@param g luamig.Graph
+---@param current string[] stored heads
+---@param target string|string[]
+---@return string[] plan, string[] targets
+function M.upgrade(g, current, target)
+  current_nodes(g, current)
+  local targets = {}
+  for _, t in ipairs(upgrade_targets(g, current, target)) do
+    if type(t) ~= "table" then raise("%s goes past base or head: it names no revision to upgrade to", target) end
+    targets[#targets + 1] = t.id
+  end
+  local needs = set_of(g:related(targets, "ndown", true))
+  for _, id in ipairs(g:related(current, "ndown", true)) do needs[id] = nil end
+  local order = M.sort(g, needs, targets)
+  local up = {}
+  for i = #order, 1, -1 do up[#up + 1] = order[i] end
+  return up, targets
+end
+
+---Revisions to revert, in order, to bring `current` down to `target`. Also
+---returns the target without relative steps, to plan again from other heads.
+---@param g luamig.Graph
+---@param current string[]
+---@param target string
+---@return string[] plan, string target
+function M.downgrade(g, current, target)
+  current_nodes(g, current)
+  local label, rev = downgrade_target(g, current, target)
+  local roots
+  if rev == nil then
+    roots = g:roots()
+  else
+    roots = rev.next
+  end
+  if label and #roots > 1 then
+    local on_branch = set_of(g:related({ g:branch(label).id }, "parents"))
+    local kept = {}
+    for _, r in ipairs(roots) do
+      if on_branch[r] then kept[#kept + 1] = r end
+    end
+    if #kept == 0 then raise("%s is not a downgrade target from the current heads (%s)", target, heads_text(current)) end
+    roots = kept
+  end
+  local active = set_of(g:related(current, "ndown"))
+  local drop = {}
+  for _, id in ipairs(g:related(roots, "allnext")) do
+    if active[id] then drop[id] = true end
+  end
+  if rev and next(drop) == nil and not contains(current, rev.id) then
+    raise("cannot downgrade to %s: it is not below the current heads (%s); `luamig upgrade %s` goes up",
+      rev.id, heads_text(current), target)
+  end
+  local absolute = (rev and rev.id or "base")
+  if label then absolute = label .. "@" .. absolute end
+  return M.sort(g, drop, current), absolute
+end
+
+---History range (Alembic's walk_revisions(lower, upper)): the revisions
+---from `lower` (base, an id, -N, a list of heads) up to `upper` (heads, an
+---id, a list), newest first.
+---@param g luamig.Graph
+---@param lower string|string[]|nil
+---@param upper string|string[]|nil
+---@return string[]
+function M.range(g, lower, upper)
+  lower = (lower == nil or lower == "" or (type(lower) == "table" and #lower == 0)) and "base" or lower
+  upper = (upper == nil or upper == "" or (type(upper) == "table" and #upper == 0)) and "heads" or upper
+  local from = type(lower) == "table" and lower or (lower == "base" and {} or { lower })
+  local targets = upgrade_targets(g, from, upper, false)
+  if type(lower) == "string" and lower:find("@", 1, true) then
+    local branch = lower:match("^(.-)@")
+    local node = g:get_revision(branch)
+    if node and node.id == branch then -- a revision standing for its branch
+      local labels = {}
+      for l in pairs(node.labels) do labels[#labels + 1] = l end
+      if #labels ~= 1 then raise("%s does not name one branch", branch) end
+      branch = labels[1]
+    end
+    local kept = {}
+    for _, t in ipairs(targets) do
+      if type(t) == "table" and t.labels[branch] then kept[#kept + 1] = t end
+    end
+    targets = kept
+  end
+  local target_ids = ids_of(targets)
+  local required = set_of(g:related(target_ids, "ndown", true))
+  local low = g:get_revisions(lower)
+  if low[1] == false then
+    local _, rev = downgrade_target(g, target_ids, lower)
+    low = rev and { rev } or {}
+    lower = rev and rev.id or "base"
+  end
+  local low_ids = ids_of(low)
+  for _, node in ipairs(low) do
+    if node ~= false and (type(node) ~= "table" or not required[node.id]) then
+      raise("history range %s:%s does not run along one line of history (ancestor to descendant)",
+        type(lower) == "table" and heads_text(lower) or lower, type(upper) == "table" and heads_text(upper) or upper)
+    end
+  end
+  local needs = {}
+  for id in pairs(required) do needs[id] = true end
+  for _, id in ipairs(g:related(low_ids, "ndown", true)) do needs[id] = nil end
+  for _, id in ipairs(ids_of(g:get_revisions(lower))) do needs[id] = true end
+  if #low_ids > 0 then
+    local above = set_of(g:related(low_ids, "next", true))
+    for id in pairs(needs) do
+      if not above[id] then needs[id] = nil end
+    end
+  end
+  return M.sort(g, needs, target_ids)
+end
+
+-- ------------------------------------------------------------ stored heads
+
+-- ndown of `node` minus what the other heads already imply.
+local function unmerge_to(g, heads, node)
+  local others = {}
+  for h in pairs(heads) do
+    if h ~= node.id then others[#others + 1] = h end
+  end
+  if #others == 0 then return node.ndown end
+  local implied = set_of(g:related(others, "ndown"))
+  local out = {}
+  for _, d in ipairs(node.ndown) do
+    if not implied[d] then out[#out + 1] = d end
+  end
+  return out
+end
+
+---The stored heads after applying (`up`) or reverting (`down`) revision
+---`id`: Alembic's HeadMaintainer (a merge collapses rows, an unmerge splits
+---them, a dependency already implied is dropped).
+---@param g luamig.Graph
+---@param heads string[]
+---@param id string
+---@param direction "up"|"down"
+---@return string[]
+function M.step_heads(g, heads, id, direction)
+  local set = set_of(heads)
+  local node = g.nodes[id]
+  local down = node.ndown
+  local in_heads = {}
+  for _, d in ipairs(down) do
+    if set[d] then in_heads[#in_heads + 1] = d end
+  end
+  if direction == "up" then
+    if #down == 0 or #in_heads == 0 then
+      set[id] = true -- a new branch
+    elseif #down > 1 and #in_heads > 1 then
+      local others, from = {}, {}
+      for h in pairs(set) do
+        if not contains(down, h) then others[#others + 1] = h end
+      end
+      local implied = #others > 0 and set_of(g:related(others, "ndown")) or {}
+      for _, d in ipairs(down) do
+        if not implied[d] then from[#from + 1] = d end
+      end
+      for _, d in ipairs(from) do set[d] = nil end -- merge
+      set[id] = true
+    else
+      set[#down == 1 and down[1] or in_heads[1]] = nil
+      set[id] = true
+    end
+  else
+    if set[id] then
+      set[id] = nil
+      for _, d in ipairs(#down == 0 and {} or unmerge_to(g, set_of(heads), node)) do set[d] = true end
+    else
+      raise("cannot revert %s: it is not a current head (%s)", id, heads_text(heads))
+    end
+  end
+  return sorted_keys(set, g)
+end
+
+---The stored heads after `luamig stamp targets` from `current` (Alembic's
+---_stamp_revs and StampStep).
+---@param g luamig.Graph
+---@param current string[]
+---@param targets string[]
+---@return string[]
+function M.stamp(g, current, targets)
+  current_nodes(g, current)
+  if #targets == 0 then targets = { "base" } end
+  local filtered, seen = {}, {}
+  for _, t in ipairs(targets) do
+    for _, h in ipairs(g:filter_for_lineage(current, t, true)) do
+      if not seen[h] then
+        seen[h] = true
+        filtered[#filtered + 1] = h
+      end
+    end
+  end
+  local dests = g:get_revisions(targets)
+  if #dests == 0 then dests = { false } end
+  local set = set_of(current)
+  for _, dest in ipairs(dests) do
+    if dest == false or dest == graph.BASE then
+      for _, h in ipairs(filtered) do set[h] = nil end
+    elseif not seen[dest.id] then
+      local below = set_of(g:related({ dest.id }, "allnext"))
+      local above = set_of(g:related({ dest.id }, "ndown"))
+      local moves, ups, downs = false, {}, {}
+      for _, h in ipairs(filtered) do
+        if below[h] then downs[#downs + 1] = h end
+        if above[h] then ups[#ups + 1] = h end
+        moves = moves or below[h] or above[h]
+      end
+      if #downs > 0 and #ups > 0 then -- (Alembic fails the same way, on an assertion)
+        raise("cannot stamp %s: the current heads %s are above it and %s below; stamp base first", dest.id,
+          table.concat(downs, ", "), table.concat(ups, ", "))
+      end
+      if moves then
+        for _, h in ipairs(filtered) do set[h] = nil end -- the heads on that line move to dest
+      end
+      set[dest.id] = true
+    end
+  end
+  return sorted_keys(set, g)
+end
+
+return M
