@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,15 @@ static int host_sleep_ms(lua_State *L) {
   return 0;
 }
 
+/* [path] -> [size, mtime_ns] or [nil]; one stat(2), for the script cache. */
+static int host_stat(lua_State *L) {
+  struct stat st;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) return 0;
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec * 1000000000 + (lua_Integer)st.st_mtim.tv_nsec);
+  return 2;
+}
+
 /* [s] -> [hex]; FNV-1a 64-bit: detects a changed migration file (not tampering). */
 static int host_checksum(lua_State *L) {
   size_t len, i;
@@ -95,7 +105,7 @@ static int host_getpid(lua_State *L) {
 static int luaopen_luamig_host(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
-    {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid},
+    {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
     {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_pushliteral(L, LUAMIG_VERSION);

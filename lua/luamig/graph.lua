@@ -157,7 +157,7 @@ function M.new(scripts)
       end
       node.deps[#node.deps + 1] = target.id
     end
-    node.alldown = dedupe(concat(node.parents, node.deps))
+    node.alldown = (#node.deps == 0 and #node.parents <= 1) and node.parents or dedupe(concat(node.parents, node.deps))
   end
   for _, id in ipairs(g.load) do
     local node = g.nodes[id]
@@ -171,7 +171,7 @@ function M.new(scripts)
       local parent = g.nodes[d]
       parent.allnext[#parent.allnext + 1] = id
     end
-    for _, p in ipairs(dedupe(node.parents)) do
+    for _, p in ipairs(#node.parents <= 1 and node.parents or dedupe(node.parents)) do
       local parent = g.nodes[p]
       parent.next[#parent.next + 1] = id
     end
@@ -181,16 +181,18 @@ function M.new(scripts)
   for _, id in ipairs(g.load) do
     local node = g.nodes[id]
     local implied = {}
-    for _, a in ipairs(g:related({ id }, "parents")) do
-      if a ~= id then
-        for _, d in ipairs(g.nodes[a].deps) do implied[d] = true end
+    if #node.deps > 0 then
+      for _, a in ipairs(g:related({ id }, "parents")) do
+        if a ~= id then
+          for _, d in ipairs(g.nodes[a].deps) do implied[d] = true end
+        end
       end
     end
     node.ndeps = {}
     for _, d in ipairs(dedupe(node.deps)) do
       if not implied[d] then node.ndeps[#node.ndeps + 1] = d end
     end
-    node.ndown = dedupe(concat(node.parents, node.ndeps))
+    node.ndown = (#node.ndeps == 0 and #node.parents <= 1) and node.parents or dedupe(concat(node.parents, node.ndeps))
   end
   spread_labels(g)
   return g

@@ -2,6 +2,7 @@
 local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.errors"
+local script_cache = require "luamig.script_cache"
 
 local M = {}
 
@@ -105,9 +106,25 @@ function M.load_file(path)
   }
 end
 
+-- A script known from the cache: its upgrade and downgrade functions are
+-- loaded from the file on first use.
+local lazy = {
+  __index = function(s, k)
+    if k ~= "upgrade" and k ~= "downgrade" then return nil end
+    local full = M.load_file(rawget(s, "path"))
+    if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
+      errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
+    end
+    rawset(s, "upgrade", full.upgrade)
+    rawset(s, "downgrade", full.downgrade or false)
+    return rawget(s, k) or nil
+  end,
+}
+
 ---Load every migration in `dir` (files *.lua not starting with _ or .), in
 ---file-name order. Raises on a missing directory, a broken file or a
----repeated revision id.
+---repeated revision id. Files unchanged since an earlier run come from the
+---script cache (luamig.script_cache) and are compiled only when run.
 ---@param dir string
 ---@return luamig.Script[]
 function M.load_dir(dir)
@@ -120,9 +137,21 @@ function M.load_dir(dir)
     if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
   end
   table.sort(names)
+  local cache = script_cache.open(dir)
+  local files, stale = {}, false
   local list, seen = {}, {}
   for _, name in ipairs(names) do
-    local s = M.load_file(dir == "." and name or (dir .. "/" .. name))
+    local path = dir == "." and name or (dir .. "/" .. name)
+    local size, mtime = host.stat(path)
+    local s = script_cache.lookup(cache, name, size, mtime)
+    if s then
+      s.path = path
+      setmetatable(s, lazy)
+    else
+      s = M.load_file(path)
+      stale = true
+    end
+    files[name] = { size = size, mtime = mtime, script = s }
     local other = seen[s.id]
     if other then
       fail(s.path, s.line, "revision %s is already used by %s:%d", s.id, other.path, other.line)
@@ -130,6 +159,7 @@ function M.load_dir(dir)
     seen[s.id] = s
     list[#list + 1] = s
   end
+  if stale or script_cache.count(cache) ~= #names then script_cache.save(cache, files) end
   return list
 end
 

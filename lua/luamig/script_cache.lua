@@ -1,0 +1,129 @@
+--- What the loader learnt from each migration file (revision, parents,
+--- labels, message, checksum ...), kept between runs so that commands that
+--- only read the graph (heads, history, current) need not compile thousands
+--- of files. An entry is used only while the file's size and modification
+--- time are unchanged and the file was last modified before the second the
+--- cache was written in (a file changed again within that second is read
+--- anew). Stored under $XDG_CACHE_HOME/luamig (or ~/.cache/luamig), one
+--- file per migrations directory; LUAMIG_CACHE=off turns it off. A cache
+--- that cannot be read or written is ignored.
+local lfs = require "lfs"
+local host = require "luamig.host"
+
+local M = {}
+
+local HEADER = "luamig-script-cache 2"
+
+---@class luamig.CacheEntry
+---@field size integer
+---@field mtime integer    nanoseconds
+---@field script table     the cached luamig.Script fields
+
+---@class luamig.Cache
+---@field path string?
+---@field root string?
+---@field written_at integer   seconds
+---@field entries table<string, string>  by file name: the entry's line, parsed on lookup
+
+local function cache_file(dir)
+  local setting = os.getenv("LUAMIG_CACHE")
+  if setting == "off" or setting == "0" then return nil end
+  local root = os.getenv("XDG_CACHE_HOME")
+  if not root or root == "" then
+    local home = os.getenv("HOME")
+    if not home or home == "" then return nil end
+    root = home .. "/.cache"
+  end
+  local abs = dir:match("^/") and dir or (lfs.currentdir() .. "/" .. dir)
+  return root .. "/luamig/" .. host.checksum(abs) .. ".tsv", root
+end
+
+-- Fields are tab-separated; in text, %, tab, newline and comma are %XX-escaped,
+-- and lists are comma-separated.
+local function esc(s)
+  return (s:gsub("[%%\t\n,]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+local function unesc(s)
+  if not s:find("%", 1, true) then return s end
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function list_of(s)
+  local out = {}
+  if s == "" then return out end
+  for item in s:gmatch("[^,]+") do out[#out + 1] = unesc(item) end
+  return out
+end
+
+local function join(list)
+  local parts = {}
+  for i, v in ipairs(list) do parts[i] = esc(v) end
+  return table.concat(parts, ",")
+end
+
+---Read the cache for migrations directory `dir` (empty when absent or unreadable).
+---@param dir string
+---@return luamig.Cache
+function M.open(dir)
+  local path, root = cache_file(dir)
+  local cache = { path = path, root = root, written_at = 0, entries = {} }
+  if not path then return cache end
+  local f = io.open(path, "rb")
+  if not f then return cache end
+  local text = f:read("a")
+  f:close()
+  if text:sub(1, #HEADER + 1) ~= HEADER .. "\t" then return cache end
+  local written = text:match("^(%d+)\n", #HEADER + 2)
+  if not written then return cache end
+  cache.written_at = math.tointeger(tonumber(written)) or 0
+  for name, rest in text:gmatch("\n([^\t\n]+)\t([^\n]*)") do cache.entries[unesc(name)] = rest end
+  return cache
+end
+
+local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d+)\t(%x+)\t([^\t]*)$"
+
+---The cached fields for file `name` (a fresh table) while its size and
+---mtime (ns) still match.
+---@return table?
+function M.lookup(cache, name, size, mtime)
+  local rest = cache.entries[name]
+  if not rest then return nil end
+  local sz, mt, id, parents, deps, labels, tx, line, sum, msg = rest:match(LINE)
+  if not sz or tonumber(sz) ~= size or tonumber(mt) ~= mtime or mtime >= cache.written_at * 1000000000 then
+    return nil
+  end
+  return { id = unesc(id), parents = list_of(parents), depends_on = list_of(deps), branch_labels = list_of(labels),
+    transactional = tx == "1", line = tonumber(line), checksum = sum, message = unesc(msg) }
+end
+
+---Write the cache: `files` maps file names to { size, mtime, script }.
+---Failures are ignored (the cache is an optimisation).
+---@param cache luamig.Cache
+---@param files table<string, luamig.CacheEntry>
+function M.save(cache, files)
+  if not cache.path then return end
+  local lines = { HEADER .. "\t" .. os.time() }
+  for name, e in pairs(files) do
+    local s = e.script
+    lines[#lines + 1] = table.concat({ esc(name), e.size, e.mtime, esc(s.id), join(s.parents), join(s.depends_on),
+      join(s.branch_labels), s.transactional and "1" or "0", s.line, s.checksum, esc(s.message) }, "\t")
+  end
+  lfs.mkdir(cache.root)
+  lfs.mkdir(cache.root .. "/luamig")
+  local tmp = ("%s.%d.tmp"):format(cache.path, host.getpid())
+  local f = io.open(tmp, "wb")
+  if not f then return end
+  local ok = f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  if ok then os.rename(tmp, cache.path) else os.remove(tmp) end
+end
+
+---Number of files the cache knows.
+function M.count(cache)
+  local n = 0
+  for _ in pairs(cache.entries) do n = n + 1 end
+  return n
+end
+
+return M
