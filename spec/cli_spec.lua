@@ -147,6 +147,68 @@ describe("luamig CLI", function()
   end)
 
 
+  it("branches, merges, labels: heads -v, branches, merge, revision --head/--splice/--branch-label/--depends-on", function()
+    local p = sh.project({ ["1.lua"] = m("root00000001", nil, "") })
+    local x = p:json("revision -m 'x one' --rev-id xone00000002 --branch-label x")
+    assert.are.same({ "root00000001" }, x.down_revisions)
+    local code, _, err = p:luamig("revision -m 'not a head' --head root00000001")
+    assert.are.equal(2, code)
+    assert.matches("root00000001 is not a head revision; pass %-%-splice to start a new branch from it", err)
+    p:ok("revision -m 'y one' --rev-id yone00000003 --head root00000001 --splice --branch-label y")
+    code, _, err = p:luamig("revision -m 'which head?'")
+    assert.are.equal(2, code)
+    assert.matches("there are several heads %(xone00000002, yone00000003%): pass %-%-head REV or LABEL@head, " ..
+      "or `luamig merge %-m MSG heads` first", err)
+    p:ok("revision -m 'x two' --rev-id xtwo00000004 --head x@head --depends-on y")
+    local h = p:json("heads")
+    assert.are.same({ "xtwo00000004", "yone00000003" }, h.heads) -- in file-name order
+    assert.matches("xtwo00000004 %(x, head%)  x two\n  Parents:  xone00000002  %[depends on y%]", p:ok("heads -v"))
+    assert.matches("root00000001 %(branchpoint%)  .*\n  %-> xone00000002\n  %-> yone00000003", p:ok("branches"))
+
+    code, _, err = p:luamig("upgrade")
+    assert.are.equal(2, code)
+    assert.matches("head is ambiguous: there are several heads %(xtwo00000004, yone00000003%); " ..
+      "name one revision, use LABEL@head for one branch, or heads for all of them", err)
+    local up = p:json("upgrade y@head")
+    assert.are.same({ "root00000001", "yone00000003" }, { up.steps[1].revision, up.steps[2].revision })
+    p:ok("upgrade heads")
+    assert.are.same({ "xtwo00000004" }, heads(p), "y is implied by x's dependency on it")
+    local merged = p:json("merge -m 'join' --rev-id mrge00000005 heads")
+    assert.are.same({ "xtwo00000004" }, merged.down_revisions)
+    code, _, err = p:luamig("merge -m 'twice' xtwo00000004")
+    assert.are.equal(2, code)
+    assert.matches("xtwo00000004 is not a head revision", err)
+    local hist = p:ok("history")
+    assert.matches("%* xone00000002 %-> xtwo00000004 %(x%) %(current%)  x two  %[depends on y%]", hist)
+    assert.matches("  xtwo00000004 %-> mrge00000005 %(x, head%)  join", hist)
+    assert.matches("<base> %-> root00000001 %(branchpoint%)", hist)
+    assert.matches("%* root00000001 %-> yone00000003 %(y, head%)", hist)
+  end)
+
+  it("keeps what it learnt from migration files in a cache, and notices a changed file", function()
+    local p = sh.project({ ["1.lua"] = m("aaaa00000001", nil, ""), ["2.lua"] = m("bbbb00000002", "aaaa00000001", "") })
+    local cache = sh.tmpdir()
+    local env = "XDG_CACHE_HOME=" .. sh.quote(cache)
+    local function age(name, secs) -- modified `secs` seconds ago, so that the cache trusts it
+      assert(os.execute(("touch -d '-%d seconds' %s/migrations/%s"):format(secs, sh.quote(p.dir), name)))
+    end
+    age("1.lua", 10)
+    age("2.lua", 10)
+    assert.are.same({ "bbbb00000002" }, (p:json("heads", env)).heads)
+    local _, files = sh.run("ls " .. sh.quote(cache .. "/luamig"))
+    assert.matches("^%x+%.tsv\n$", files)
+    assert.are.same({ "bbbb00000002" }, (p:json("heads", env)).heads) -- from the cache's memo
+    -- same size, new parent: a second root; the cache must not hide it
+    p:write("migrations/2.lua", m("bbbb00000002", nil, "") .. "-- pad to the same length.\n")
+    age("2.lua", 5)
+    assert.are.same({ "aaaa00000001", "bbbb00000002" }, (p:json("heads", env)).heads)
+    p:ok("upgrade heads", env) -- scripts known from the cache still run
+    assert.are.equal("2\n", p:sql("SELECT count(*) FROM luamig_version"))
+    sh.write(select(1, (cache .. "/luamig/" .. files:gsub("\n", ""))), "garbage\n\0\1")
+    assert.are.same({ "aaaa00000001", "bbbb00000002" }, (p:json("heads", env)).heads)
+    assert.are.same({ "aaaa00000001", "bbbb00000002" }, (p:json("heads", "LUAMIG_CACHE=off")).heads)
+  end)
+
   describe("database URLs", function()
     it("come from --url, LUAMIG_URL, DATABASE_URL, the config, then sqlite:///luamig.db", function()
       local p = three()

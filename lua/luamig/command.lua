@@ -12,6 +12,8 @@ local connect = require "luamig.connect"
 local runner = require "luamig.runner"
 local version = require "luamig.version"
 local templates = require "luamig.templates"
+local json = require "luamig.json"
+local cjson = require "cjson"
 
 local M = {}
 
@@ -23,7 +25,10 @@ local M = {}
 ---@field session luamig.Session?  opened on first use
 
 local function load_graph(ctx)
-  if not ctx.graph then ctx.graph = graph_mod.new(scripts.load_dir(ctx.config.migrations)) end
+  if not ctx.graph then
+    local list, loaded = scripts.load_dir(ctx.config.migrations)
+    ctx.graph, ctx.loaded = graph_mod.new(list), loaded
+  end
   return ctx.graph
 end
 
@@ -117,11 +122,19 @@ local function describe(g, id, applied, heads_set)
 end
 
 ---`heads [--verbose]`: head revisions of the migration files.
+---With no migration file changed since the last `heads`, its result comes
+---from the script cache's memo without loading the graph.
 function M.heads(ctx, args)
-  local g = load_graph(ctx)
-  local heads = g:heads()
-  local out = { heads = heads, revisions = {}, verbose = args.verbose or nil }
-  for _, id in ipairs(heads) do out.revisions[#out.revisions + 1] = describe(g, id, nil, set_of(heads)) end
+  local memo = scripts.memo(ctx.config.migrations)
+  local out = memo and cjson.decode(memo)
+  if not out then
+    local g = load_graph(ctx)
+    local heads = g:heads()
+    out = { heads = heads, revisions = {} }
+    for _, id in ipairs(heads) do out.revisions[#out.revisions + 1] = describe(g, id, nil, set_of(heads)) end
+    scripts.remember(ctx.loaded, json.encode(out))
+  end
+  out.verbose = args.verbose or nil
   return out
 end
 

@@ -46,16 +46,18 @@ local function marks(x)
 end
 
 local function parents(x)
-  local from = #x.down_revisions == 0 and "<base>" or table.concat(x.down_revisions, ", ")
-  if #x.depends_on > 0 then from = from .. " (depends on " .. table.concat(x.depends_on, ", ") .. ")" end
-  return from
+  return #x.down_revisions == 0 and "<base>" or table.concat(x.down_revisions, ", ")
+end
+
+local function depends(x)
+  return #x.depends_on > 0 and ("  [depends on " .. table.concat(x.depends_on, ", ") .. "]") or ""
 end
 
 function M.heads(log, r)
   for _, x in ipairs(r.revisions) do
     log:result(x.revision .. marks(x) .. "  " .. x.message)
     if r.verbose then
-      log:result("  Parents:  " .. parents(x))
+      log:result("  Parents:  " .. parents(x) .. depends(x))
       log:result("  Path:     " .. x.path)
     end
   end
@@ -75,7 +77,7 @@ function M.history(log, r)
   for _, x in ipairs(r.revisions) do
     local mark = x.applied and log:out_paint("green", "*") or " "
     local cur = current[x.revision] and log:out_paint("bold", " (current)") or ""
-    log:result(("%s %s -> %s%s%s  %s"):format(mark, parents(x), x.revision, marks(x), cur, x.message))
+    log:result(("%s %s -> %s%s%s  %s%s"):format(mark, parents(x), x.revision, marks(x), cur, x.message, depends(x)))
   end
   if #r.revisions == 0 then log:result("(no revisions)") end
 end

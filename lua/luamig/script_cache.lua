@@ -23,7 +23,9 @@ local HEADER = "luamig-script-cache 2"
 ---@field path string?
 ---@field root string?
 ---@field written_at integer   seconds
----@field entries table<string, string>  by file name: the entry's line, parsed on lookup
+---@field text string?   the cache file's entry lines (sorted by file name)
+---@field entries table<string, string>?  by file name: the entry's line, parsed on lookup
+---@field memo string?   a result derived from exactly these files (see M.save)
 
 local function cache_file(dir)
   local setting = os.getenv("LUAMIG_CACHE")
@@ -67,18 +69,28 @@ end
 ---@return luamig.Cache
 function M.open(dir)
   local path, root = cache_file(dir)
-  local cache = { path = path, root = root, written_at = 0, entries = {} }
+  local cache = { path = path, root = root, written_at = 0 }
   if not path then return cache end
   local f = io.open(path, "rb")
   if not f then return cache end
   local text = f:read("a")
   f:close()
   if text:sub(1, #HEADER + 1) ~= HEADER .. "\t" then return cache end
-  local written = text:match("^(%d+)\n", #HEADER + 2)
+  local written, memo = text:match("^(%d+)\t([^\n]*)\n", #HEADER + 2)
   if not written then return cache end
   cache.written_at = math.tointeger(tonumber(written)) or 0
-  for name, rest in text:gmatch("\n([^\t\n]+)\t([^\n]*)") do cache.entries[unesc(name)] = rest end
+  cache.memo = memo ~= "" and unesc(memo) or nil
+  cache.text = text
   return cache
+end
+
+-- The entries by file name, parsed from the text on first use.
+local function entries(cache)
+  if not cache.entries then
+    cache.entries = {}
+    for name, rest in (cache.text or ""):gmatch("\n([^\t\n]+)\t([^\n]*)") do cache.entries[unesc(name)] = rest end
+  end
+  return cache.entries
 end
 
 local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d+)\t(%x+)\t([^\t]*)$"
@@ -87,7 +99,7 @@ local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d
 ---mtime (ns) still match.
 ---@return table?
 function M.lookup(cache, name, size, mtime)
-  local rest = cache.entries[name]
+  local rest = entries(cache)[name]
   if not rest then return nil end
   local sz, mt, id, parents, deps, labels, tx, line, sum, msg = rest:match(LINE)
   if not sz or tonumber(sz) ~= size or tonumber(mt) ~= mtime or mtime >= cache.written_at * 1000000000 then
@@ -97,15 +109,39 @@ function M.lookup(cache, name, size, mtime)
     transactional = tx == "1", line = tonumber(line), checksum = sum, message = unesc(msg) }
 end
 
----Write the cache: `files` maps file names to { size, mtime, script }.
+---True when the files named `names` (with their paths) are exactly the ones
+---the cache describes, none changed since: then `cache.memo` still holds.
+---@param cache luamig.Cache
+---@param names string[]
+---@param paths string[]
+function M.unchanged(cache, names, paths)
+  if not cache.text then return false end
+  local limit = cache.written_at * 1000000000
+  local i = 0
+  -- one pass over the entry lines, which are sorted by name as `names` is
+  for name, sz, mt in cache.text:gmatch("\n([^\t\n]+)\t(%d+)\t(%d+)\t") do
+    i = i + 1
+    if unesc(name) ~= names[i] then return false end
+    local size, mtime = host.stat(paths[i])
+    if tonumber(sz) ~= size or tonumber(mt) ~= mtime or mtime >= limit then return false end
+  end
+  return i == #names
+end
+
+---Write the cache: `files` maps file names to { size, mtime, script }; `memo`
+---is text derived from exactly these files (e.g. the heads), or nil.
 ---Failures are ignored (the cache is an optimisation).
 ---@param cache luamig.Cache
 ---@param files table<string, luamig.CacheEntry>
-function M.save(cache, files)
+---@param memo string?
+function M.save(cache, files, memo)
   if not cache.path then return end
-  local lines = { HEADER .. "\t" .. os.time() }
-  for name, e in pairs(files) do
-    local s = e.script
+  local lines = { HEADER .. "\t" .. os.time() .. "\t" .. (memo and esc(memo) or "") }
+  local names = {}
+  for name in pairs(files) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local e, s = files[name], files[name].script
     lines[#lines + 1] = table.concat({ esc(name), e.size, e.mtime, esc(s.id), join(s.parents), join(s.depends_on),
       join(s.branch_labels), s.transactional and "1" or "0", s.line, s.checksum, esc(s.message) }, "\t")
   end
@@ -122,7 +158,7 @@ end
 ---Number of files the cache knows.
 function M.count(cache)
   local n = 0
-  for _ in pairs(cache.entries) do n = n + 1 end
+  for _ in pairs(entries(cache)) do n = n + 1 end
   return n
 end
 

@@ -126,22 +126,54 @@ local lazy = {
 ---repeated revision id. Files unchanged since an earlier run come from the
 ---script cache (luamig.script_cache) and are compiled only when run.
 ---@param dir string
+---@return luamig.Script[] scripts, luamig.Loaded loaded
+---@param dir string
 ---@return luamig.Script[]
-function M.load_dir(dir)
+-- The migration file names in `dir` (sorted) and their paths.
+local function listing(dir)
   if lfs.attributes(dir, "mode") ~= "directory" then
     errors.raise("config", ("migrations directory %s not found; run `luamig init` or set `migrations` in luamig.lua")
       :format(dir))
   end
-  local names = {}
+  local names, paths = {}, {}
   for name in lfs.dir(dir) do
     if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
   end
   table.sort(names)
+  for i, name in ipairs(names) do paths[i] = dir == "." and name or (dir .. "/" .. name) end
+  return names, paths
+end
+
+---@class luamig.Loaded
+---@field cache luamig.Cache
+---@field files table<string, luamig.CacheEntry>
+
+---The memo stored with the script cache for `dir`, when no migration file
+---was added, removed or changed since it was stored; else nil.
+---@param dir string
+---@return string?
+function M.memo(dir)
+  local cache = script_cache.open(dir)
+  if not cache.memo then return nil end
+  local names, paths = listing(dir)
+  if script_cache.unchanged(cache, names, paths) then return cache.memo end
+  return nil
+end
+
+---Store `memo` (text derived from the scripts `loaded` describes) with the cache.
+---@param loaded luamig.Loaded
+---@param memo string
+function M.remember(loaded, memo)
+  script_cache.save(loaded.cache, loaded.files, memo)
+end
+
+function M.load_dir(dir)
+  local names, paths = listing(dir)
   local cache = script_cache.open(dir)
   local files, stale = {}, false
   local list, seen = {}, {}
-  for _, name in ipairs(names) do
-    local path = dir == "." and name or (dir .. "/" .. name)
+  for i, name in ipairs(names) do
+    local path = paths[i]
     local size, mtime = host.stat(path)
     local s = script_cache.lookup(cache, name, size, mtime)
     if s then
@@ -160,7 +192,7 @@ function M.load_dir(dir)
     list[#list + 1] = s
   end
   if stale or script_cache.count(cache) ~= #names then script_cache.save(cache, files) end
-  return list
+  return list, { cache = cache, files = files }
 end
 
 return M
