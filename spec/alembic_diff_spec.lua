@@ -66,7 +66,7 @@ local function random_case(n)
   local prefixes = { "abcd", "abce", "dcba", "feed" }
   local revs, heads, all, ids = {}, {}, {}, {}
   local labels = 0
-  local size = math.random(2, 10)
+  local size = n % 10 == 0 and math.random(15, 40) or math.random(2, 10) -- some larger graphs
   local function new_id()
     local id
     repeat id = prefixes[math.random(#prefixes)] .. ("%04x"):format(math.random(0, 0xffff)) until not ids[id]
@@ -127,7 +127,7 @@ local function random_case(n)
     local t = pick(targets[kind])
     return type(t) == "function" and t() or t
   end
-  local commands = { { "upgrade", math.random() < 0.6 and "heads" or target("upgrade") } }
+  local commands = { { "upgrade", math.random() < 0.6 and "heads" or target("upgrade") }, { "history", ":" } }
   for _ = 1, math.random(4, 8) do
     local kind = pick({ "upgrade", "upgrade", "downgrade", "downgrade", "stamp", "history", "heads" })
     if kind == "history" then

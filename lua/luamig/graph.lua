@@ -29,6 +29,7 @@ local M = {}
 ---@field map table<string, luamig.Node>     ids and branch labels
 ---@field load string[]        ids in load order
 ---@field order string[]       ids in a topological order, parents first
+---@field position table<string, integer>  index in `order`
 ---@field children table<string, string[]>   alias of node.next lists
 local Graph = {}
 Graph.__index = Graph
@@ -177,6 +178,8 @@ function M.new(scripts)
     end
   end
   g.order = topo_order(g)
+  g.position = {}
+  for i, id in ipairs(g.order) do g.position[id] = i end
   -- dependencies an ancestor already has are implied (Alembic's normalization)
   for _, id in ipairs(g.load) do
     local node = g.nodes[id]

@@ -39,8 +39,52 @@ local function sorted_keys(set, g)
   return out
 end
 
+-- For each revision, the revisions whose ndown names it (built once per graph).
+local function up_edges(g)
+  if not g.up then
+    local up = {}
+    for _, id in ipairs(g.load) do up[id] = {} end
+    for _, id in ipairs(g.load) do
+      for _, d in ipairs(g.nodes[id].ndown) do table.insert(up[d], id) end
+    end
+    g.up = up
+  end
+  return g.up
+end
+
+-- The first index i ~= at whose head current[i] needs `candidate` (has it
+-- among its ancestors), or nil: a walk up from the candidate over revisions
+-- not yet emitted, no higher in the topological order than those heads.
+local function waiting_head(g, done, current, at, candidate)
+  local index, top = {}, 0
+  for i, h in ipairs(current) do
+    if i ~= at then
+      index[h] = i
+      top = math.max(top, g.position[h])
+    end
+  end
+  local up, position = up_edges(g), g.position
+  local first
+  local seen, stack = { [candidate] = true }, { candidate }
+  while #stack > 0 do
+    local ups = up[table.remove(stack)]
+    for k = 1, #ups do
+      local y = ups[k]
+      if not seen[y] and not done[y] and position[y] <= top then
+        seen[y] = true
+        local i = index[y]
+        if i and (not first or i < first) then first = i end
+        stack[#stack + 1] = y
+      end
+    end
+  end
+  return first
+end
+
 ---Alembic's topological order of the set `todo`, walking down from `heads`:
 ---a branch is followed down until another head still needs its next node.
+---(Alembic keeps each head's ancestor set; asking whether a head is above
+---the candidate gives the same answers without building those sets.)
 ---@param g luamig.Graph
 ---@param todo table<string, true>
 ---@param heads string[]
@@ -55,44 +99,28 @@ function M.sort(g, todo, heads)
     end
   end
   table.sort(current, function(a, b) return g.nodes[a].idx < g.nodes[b].idx end)
-  local function ancestors(id) return set_of(g:related({ id }, "ndown")) end
-  local anc = {}
-  for i, h in ipairs(current) do anc[i] = ancestors(h) end
-  local out, at = {}, 1
+  local out, done, at = {}, {}, 1
   while #current > 0 do
-    local candidate, wait = current[at], nil
-    for i, a in ipairs(anc) do
-      if i ~= at and a[candidate] then
-        wait = i
-        break
-      end
-    end
+    local candidate = current[at]
+    local wait = #current > 1 and waiting_head(g, done, current, at, candidate)
     if wait then
       at = wait -- another head needs `candidate`: walk that one first
     else
       if todo[candidate] then
         out[#out + 1] = candidate
         todo[candidate] = nil
+        done[candidate] = true
       end
-      local node = g.nodes[candidate]
       local add = {}
-      for _, r in ipairs(node.ndown) do
+      for _, r in ipairs(g.nodes[candidate].ndown) do
         if todo[r] and not contains(current, r) then add[#add + 1] = r end
       end
       if #add == 0 then
         table.remove(current, at)
-        table.remove(anc, at)
         at = math.max(at - 1, 1)
-      elseif #node.ndeps == 0 and #node.parents == 1 then
-        current[at] = add[1]
-        anc[at][candidate] = nil
       else
         current[at] = add[1]
-        anc[at] = ancestors(add[1])
-        for k = 2, #add do
-          current[#current + 1] = add[k]
-          anc[#anc + 1] = ancestors(add[k])
-        end
+        for k = 2, #add do current[#current + 1] = add[k] end
       end
     end
   end
