@@ -5,6 +5,7 @@ local errors = require "luamig.errors"
 local version = require "luamig.version"
 local db_methods = require "luamig.db"
 local plan_mod = require "luamig.plan"
+local ops = require "luamig.ops"
 
 local M = {}
 
@@ -58,6 +59,10 @@ local function check_plan(s, plan, direction, whole_run)
     if direction == "down" and not script.downgrade then
       errors.raise("script", ("%s: revision %s has no downgrade(db); write one or stamp past it")
         :format(script.path, id))
+    end
+    if direction == "down" and script.change then
+      local ok, err = ops.reversible(script.change, script.path)
+      if not ok then errors.raise("script", errors.text(err)) end
     end
     if whole_run and not script.transactional then
       errors.raise("config", ('%s: transaction = "all" cannot include a migration with transactional = false (%s)')
@@ -129,7 +134,12 @@ local function run_body(s, id, direction)
   local script = s.graph.revs[id]
   local fn = direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()
-  local ok, err = attempt(fn, s.db)
+  ops.current = ops.new(s.db)
+  local ok, err = attempt(function(db)
+    fn(db)
+    s.dialect.check_step(db)
+  end, s.db)
+  ops.current = nil
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000
 end
 
@@ -264,6 +274,7 @@ function M.run(s, opts)
     return user_plan(heads)
   end
   s.dialect.lock_run(s.db, s.config, s.log)
+  local relaxed = s.dialect.start_run(s.db, s.config)
   local whole = s.config.transaction == "all"
   if whole then
     db_methods.refuse_autocommit(s.db, 'db:autocommit cannot run with transaction = "all": ' ..
@@ -271,6 +282,8 @@ function M.run(s, opts)
   end
   local ok, res = pcall(whole and run_all or run_each, s, t, opts)
   db_methods.refuse_autocommit(s.db, nil)
+  rollback(s.db)
+  s.dialect.end_run(s.db, relaxed)
   s.dialect.unlock_run(s.db, s.config)
   if not ok then error(res, 0) end
   return res

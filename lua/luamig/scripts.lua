@@ -3,6 +3,7 @@ local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.errors"
 local script_cache = require "luamig.script_cache"
+local ops = require "luamig.ops"
 
 local M = {}
 
@@ -14,6 +15,7 @@ local M = {}
 ---@field transactional boolean
 ---@field upgrade fun(db: table)
 ---@field downgrade fun(db: table)?
+---@field change fun(op: table)?    when the file defines change(op) instead
 ---@field message string          first comment line, or `message = ...`
 ---@field path string             file path as shown to users
 ---@field line integer            line of `revision = ...` (1 when absent)
@@ -68,7 +70,7 @@ end
 ---@return luamig.Script
 function M.load_file(path)
   local text = read(path)
-  local env = setmetatable({}, { __index = _G })
+  local env = setmetatable({ op = ops.proxy }, { __index = _G })
   local chunk, err = load(text, "@" .. path, "t", env)
   if not chunk then errors.raise("script", err) end
   local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
@@ -81,11 +83,17 @@ function M.load_file(path)
     fail(path, rev_line, "revision must be a string of letters, digits and _ (got %s)", tostring(id))
   end
   if RESERVED[id] then fail(path, rev_line, "revision %q is a reserved word; pick another id", id) end
-  if type(rawget(env, "upgrade")) ~= "function" then
-    fail(path, 1, "no upgrade(db) function defined")
+  local change = rawget(env, "change")
+  if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
+  local up = rawget(env, "upgrade")
+  if change and up ~= nil then fail(path, line_of(text, "change"), "define change(op) or upgrade(db), not both") end
+  if change then up = function(db) ops.change_up(change, db) end end
+  if type(up) ~= "function" then
+    fail(path, 1, "no upgrade(db) function defined (or change(op))")
   end
   local down = rawget(env, "downgrade")
   if down ~= nil and type(down) ~= "function" then fail(path, line_of(text, "downgrade"), "downgrade must be a function") end
+  if change and down == nil then down = function(db) ops.change_down(change, db, path) end end
   local tx = rawget(env, "transactional")
   if tx ~= nil and type(tx) ~= "boolean" then
     fail(path, line_of(text, "transactional"), "transactional must be true or false")
@@ -97,8 +105,9 @@ function M.load_file(path)
     depends_on = as_list(env, "depends_on", path, text),
     branch_labels = as_list(env, "branch_labels", path, text),
     transactional = tx ~= false,
-    upgrade = rawget(env, "upgrade"),
+    upgrade = up,
     downgrade = down,
+    change = change or false,
     message = type(msg) == "string" and msg or message_of(text),
     path = path,
     line = rev_line,
@@ -110,13 +119,14 @@ end
 -- loaded from the file on first use.
 local lazy = {
   __index = function(s, k)
-    if k ~= "upgrade" and k ~= "downgrade" then return nil end
+    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" then return nil end
     local full = M.load_file(rawget(s, "path"))
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
     end
     rawset(s, "upgrade", full.upgrade)
     rawset(s, "downgrade", full.downgrade or false)
+    rawset(s, "change", full.change)
     return rawget(s, k) or nil
   end,
 }

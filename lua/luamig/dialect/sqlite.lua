@@ -36,4 +36,28 @@ end
 function M.lock_run(_) end
 function M.unlock_run(_) end
 
+---Before a run (no transaction open): stop enforcing foreign keys while
+---migrations run, so table rebuilds cannot fire ON DELETE actions; each
+---migration's foreign keys are checked before it commits (check_step), as
+---Django does. Returns whether enforcement must be restored.
+function M.start_run(db, cfg)
+  if cfg.foreign_keys == false or db:scalar "PRAGMA foreign_keys" ~= 1 then return false end
+  db:exec "PRAGMA foreign_keys = OFF"
+  return true
+end
+
+function M.end_run(db, relaxed)
+  if relaxed and not db:is_closed() then pcall(db.exec, db, "PRAGMA foreign_keys = ON") end
+end
+
+---Raise when the migration that just ran left a row whose foreign key points
+---at no row (checked before its COMMIT).
+function M.check_step(db)
+  local bad = db:first "SELECT \"table\" AS t, rowid, parent FROM pragma_foreign_key_check"
+  if bad then
+    error(("foreign key violated: a row of %s (rowid %s) references a missing row of %s (luamig checks " ..
+      "foreign keys at the end of each migration on SQLite)"):format(bad.t, tostring(bad.rowid), bad.parent), 0)
+  end
+end
+
 return M

@@ -1,0 +1,217 @@
+-- Schema ops (`op` in migrations) and introspection, through the luamig
+-- command on both drivers: the same migration files run unchanged on SQLite
+-- and PostgreSQL, up and down; results are checked through
+-- luamig.introspect and through plain sqlite3/psql.
+local sh = require "spec.support.sh"
+local cjson = require "cjson"
+
+local m = sh.migration
+
+local function url_of(p)
+  return p.url or ("sqlite:///" .. p.dir .. "/luamig.db")
+end
+
+-- The schema snapshot (luamig.introspect) of the project's database.
+local function snapshot(p)
+  local code, out, err = sh.lua(([[
+local db = require("luamig.connect").open(%q, {})
+print(require("cjson").encode(require("luamig.introspect").snapshot(db)))
+]]):format(url_of(p)))
+  assert(code == 0, err)
+  return cjson.decode(out)
+end
+
+local function names(list)
+  local out = {}
+  for i, c in ipairs(list) do out[i] = c.name end
+  return table.concat(out, ",")
+end
+
+local function column(t, name)
+  for _, c in ipairs(t.columns) do
+    if c.name == name then return c end
+  end
+end
+
+for _, b in ipairs(sh.backends()) do
+  describe("op on " .. b.name, function()
+    it("create_table with column options and constraints; change() reverses it", function()
+      local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, "", nil, [[
+function change(op)
+  op.create_table("orgs", { { "id", "integer", primary_key = true, autoincrement = true },
+    { "name", "string(80)", nullable = false, unique = true } })
+  op.create_table("order", { -- a reserved word
+    { "id", "bigint", primary_key = true, autoincrement = true },
+    { "org_id", "integer", nullable = false, references = "orgs.id", on_delete = "CASCADE" },
+    { "Total Price", "numeric(10,2)", default = 0, check = '"Total Price" >= 0' },
+    { "status", "text", server_default = "'new'" },
+    { "paid", "boolean", nullable = false, default = false },
+    { "placed_at", "timestamptz" }, { "payload", "json" }, { "ref", "uuid" }, { "blob", "bytes" },
+  }, { constraints = { { type = "unique", name = "uq_order_ref", columns = { "org_id", "ref" } },
+    { type = "check", name = "ck_status", condition = "status <> ''" } } })
+  op.create_index("ix_order_placed", "order", { "placed_at" }, { where = "paid" })
+end]]):gsub("function upgrade%(db%)\n\nend\n", "") })
+      p:ok("upgrade")
+      local s = snapshot(p)
+      local o = s.tables.order
+      assert.are.equal("id,org_id,Total Price,status,paid,placed_at,payload,ref,blob", names(o.columns))
+      assert.are.same({ "id" }, o.primary_key)
+      assert.is_false(column(o, "org_id").nullable)
+      assert.matches("numeric%(10, ?2%)", column(o, "Total Price").type)
+      assert.are.same({ "org_id" }, o.foreign_keys[1].columns)
+      assert.are.equal("orgs", o.foreign_keys[1].references)
+      assert.are.equal("CASCADE", o.foreign_keys[1].on_delete)
+      assert.are.equal(2, #o.checks)
+      assert.are.equal(1, #o.uniques)
+      assert.are.same({ "placed_at" }, o.indexes.ix_order_placed.columns)
+      assert.is_truthy(o.indexes.ix_order_placed.where)
+      assert.are.same({ "name" }, s.tables.orgs.uniques[1].columns)
+      -- defaults and identity work, checks hold
+      p:sql("INSERT INTO orgs (name) VALUES ('acme')")
+      p:sql([[INSERT INTO "order" (org_id, ref) VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')]])
+      assert.are.equal("1|new|0\n", p:sql([[SELECT id, status, "Total Price" FROM "order"]]):gsub("0%.00", "0"))
+      local code = sh.run(("%s %s"):format(b.name == "sqlite" and "sqlite3" or "psql -XtAq -v ON_ERROR_STOP=1",
+        b.name == "sqlite" and (sh.quote(p.dir .. "/luamig.db") .. " " ..
+          sh.quote([[INSERT INTO "order" (org_id, "Total Price") VALUES (1, -5)]]))
+        or (sh.quote(p.url) .. " -c " .. sh.quote([[INSERT INTO "order" (org_id, "Total Price") VALUES (1, -5)]]))))
+      assert.are_not.equal(0, code, "the CHECK refused a negative price")
+      p:ok("downgrade base")
+      assert.are.same({}, snapshot(p).tables)
+    end)
+
+    it("add, alter and drop columns keep the rows (SQLite: through a table rebuild)", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_table("people", { { "id", "integer", primary_key = true }, { "name", "text" }, { "age", "text" } })
+op.create_index("ix_people_name", "people", { "name" })
+op.bulk_insert("people", { { id = 1, name = "ada", age = "36" }, { id = 2, name = "alan", age = "41" } })]],
+          "op.drop_table('people')"),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.add_column("people", { "email", "string(120)", nullable = true })
+op.alter_column("people", "age", { type = "integer", using = "age::integer" })
+op.alter_column("people", "name", { nullable = false, server_default = "'anon'" })
+op.alter_column("people", "email", { new_name = "mail" })]], [[
+op.alter_column("people", "mail", { new_name = "email" })
+op.alter_column("people", "name", { nullable = true, server_default = false })
+op.alter_column("people", "age", { type = "text" })
+op.drop_column("people", "email")]]),
+      })
+      p:ok("upgrade")
+      local t = snapshot(p).tables.people
+      assert.are.equal("id,name,age,mail", names(t.columns))
+      assert.is_false(column(t, "name").nullable)
+      assert.matches("anon", column(t, "name").default)
+      assert.matches("^int", column(t, "age").type)
+      assert.are.same({ "name" }, t.indexes.ix_people_name.columns, "the index survived")
+      assert.are.equal("1|ada|36\n2|alan|41\n", p:sql("SELECT id, name, age FROM people ORDER BY id"))
+      p:ok("downgrade aaaa")
+      t = snapshot(p).tables.people
+      assert.are.equal("id,name,age", names(t.columns))
+      assert.is_true(column(t, "name").nullable)
+      assert.are.equal("1|ada|36\n2|alan|41\n", p:sql("SELECT id, name, age FROM people ORDER BY id"))
+      assert.is_truthy(t.indexes.ix_people_name)
+    end)
+
+    it("constraints: unique, check, foreign key added and dropped; children with ON DELETE CASCADE survive", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_table("parent", { { "id", "integer", primary_key = true }, { "code", "text" } })
+op.create_table("child", { { "id", "integer", primary_key = true },
+  { "parent_id", "integer", references = "parent.id", on_delete = "CASCADE" } })
+op.create_table("loose", { { "id", "integer", primary_key = true }, { "parent_id", "integer" } })
+op.execute("INSERT INTO parent VALUES (1, 'a'), (2, 'b')")
+op.execute("INSERT INTO child VALUES (10, 1), (11, 1), (12, 2)")
+op.execute("INSERT INTO loose VALUES (20, 2)")]]),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.create_unique_constraint("uq_parent_code", "parent", { "code" })
+op.create_check_constraint("ck_parent_code", "parent", "length(code) = 1")
+op.create_foreign_key("fk_loose_parent", "loose", "parent", { "parent_id" }, { "id" }, { on_delete = "CASCADE" })]], [[
+op.drop_constraint("fk_loose_parent", "loose")
+op.drop_constraint("ck_parent_code", "parent")
+op.drop_constraint("uq_parent_code", "parent")]]),
+      })
+      p:ok("upgrade")
+      local s = snapshot(p)
+      assert.are.equal(1, #s.tables.parent.uniques)
+      assert.are.equal(1, #s.tables.parent.checks)
+      assert.are.equal("parent", s.tables.loose.foreign_keys[1].references)
+      -- the rebuilt parent kept its children (their ON DELETE CASCADE did not fire)
+      assert.are.equal("3\n", p:sql("SELECT count(*) FROM child"))
+      -- and the foreign keys still work, cascading from the rebuilt tables
+      local fk_on = b.name == "sqlite" and "PRAGMA foreign_keys = ON; " or "" -- the sqlite3 CLI does not enforce them
+      p:sql(fk_on .. "DELETE FROM parent WHERE id = 1")
+      assert.are.equal("12\n", p:sql("SELECT id FROM child ORDER BY id"))
+      p:sql(fk_on .. "DELETE FROM parent WHERE id = 2")
+      assert.are.equal("0\n", p:sql("SELECT count(*) FROM loose"))
+      p:ok("downgrade aaaa")
+      s = snapshot(p)
+      assert.are.equal(0, #s.tables.parent.uniques)
+      assert.are.equal(0, #s.tables.parent.checks)
+      assert.are.equal(0, #s.tables.loose.foreign_keys)
+    end)
+
+    it("a migration that leaves a dangling foreign key fails and is rolled back", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_table("parent", { { "id", "integer", primary_key = true } })
+op.create_table("child", { { "id", "integer", primary_key = true }, { "parent_id", "integer", references = "parent.id" } })]]),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", "op.execute('INSERT INTO child VALUES (1, 42)')"),
+      })
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches(b.name == "sqlite" and "foreign key violated: a row of child %(rowid 1%) references a missing row of parent"
+        or "pg 23503", err)
+      assert.matches("the step was rolled back; the database is still at aaaa00000001", err)
+      assert.are.equal("0\n", p:sql("SELECT count(*) FROM child"))
+    end)
+
+    it("enums: create, use, add values before/after, rename a value; refused values fail", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_enum("mood", { "sad", "ok" })
+op.create_table("person", { { "name", "text" }, { "feeling", "mood" } })
+op.execute("INSERT INTO person VALUES ('ann', 'ok')")]], [[
+op.drop_table("person")
+op.drop_enum("mood")]]),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.add_enum_value("mood", "happy", { after = "ok" })
+op.add_enum_value("mood", "awful", { before = "sad" })
+op.add_enum_value("mood", "ok", { if_not_exists = true })
+op.rename_enum_value("mood", "ok", "fine")]], nil, "transactional = false"),
+      })
+      p:ok("upgrade")
+      local values = b.name == "postgresql"
+          and p:sql("SELECT string_agg(v::text, ',') FROM unnest(enum_range(NULL::mood)) v")
+          or p:sql("SELECT replace(vals, char(10), ',') FROM luamig_enums WHERE name = 'mood'")
+      assert.are.equal("awful,sad,fine,happy\n", values)
+      assert.are.equal("ann|fine\n", p:sql("SELECT name, feeling FROM person"))
+      p:sql("INSERT INTO person VALUES ('bob', 'happy')")
+      local code = sh.run(b.name == "sqlite"
+        and ("sqlite3 %s %s"):format(sh.quote(p.dir .. "/luamig.db"), sh.quote("INSERT INTO person VALUES ('x', 'meh')"))
+        or ("psql -Xq %s -c %s"):format(sh.quote(p.url), sh.quote("INSERT INTO person VALUES ('x', 'meh')")))
+      assert.are_not.equal(0, code, "a value outside the enum is refused")
+    end)
+
+    it("change() refuses to reverse an irreversible op, before running anything", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, "op.create_table('t', { { 'id', 'integer' } })", "op.drop_table('t')"),
+        ["2.lua"] = "revision = 'bbbb00000002'\ndown_revision = 'aaaa00000001'\n" ..
+            "function change(op)\n  op.add_column('t', { 'x', 'text' })\n  op.drop_table('t')\nend\n",
+      })
+      p:ok("upgrade")
+      local code, _, err = p:luamig("downgrade base")
+      assert.are.equal(2, code)
+      assert.matches("migrations/2%.lua: change%(%) uses op%.drop_table, which cannot be reversed; " ..
+        "write upgrade%(db%) and downgrade%(db%) instead", err)
+      assert.are.same({ "bbbb00000002" }, (p:json("current")).heads)
+    end)
+  end)
+end
+
+describe("op outside a migration", function()
+  it("says where it can be used", function()
+    local code, _, err = sh.lua('require("luamig.ops").proxy.create_table("x", {})')
+    assert.are.equal(1, code)
+    assert.matches("op%.create_table is only available while a migration runs", err)
+  end)
+end)
