@@ -150,6 +150,23 @@ op.drop_constraint("uq_parent_code", "parent")]]),
       assert.are.equal(0, #s.tables.loose.foreign_keys)
     end)
 
+    it("quotes awkward names: reserved words, mixed case, quotes, spaces", function()
+      local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [=[
+op.create_table('we"ird table', { { "select", "integer", primary_key = true }, { "Mixed Case", "text" } })
+op.create_index('ix "odd"', 'we"ird table', { "Mixed Case" })
+op.add_column('we"ird table', { "from", "text", default = "it's" })
+op.bulk_insert('we"ird table', { { ["select"] = 1, ["Mixed Case"] = "a" }, { ["select"] = 2, from = "b" } })]=],
+        [=[op.drop_table('we"ird table')]=]) })
+      p:ok("upgrade")
+      local t = snapshot(p).tables['we"ird table']
+      assert.are.equal("select,Mixed Case,from", names(t.columns))
+      assert.is_truthy(t.indexes['ix "odd"'])
+      assert.are.equal("1|a|\n2||b\n", -- bulk_insert: a key missing from a row is NULL
+        p:sql([[SELECT "select", "Mixed Case", "from" FROM "we""ird table" ORDER BY 1]]))
+      p:ok("downgrade base")
+      assert.are.same({}, snapshot(p).tables)
+    end)
+
     it("a migration that leaves a dangling foreign key fails and is rolled back", function()
       local p = sh.project_on(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[
@@ -178,18 +195,65 @@ op.add_enum_value("mood", "happy", { after = "ok" })
 op.add_enum_value("mood", "awful", { before = "sad" })
 op.add_enum_value("mood", "ok", { if_not_exists = true })
 op.rename_enum_value("mood", "ok", "fine")]], nil, "transactional = false"),
+        ["3.lua"] = m("cccc00000003", "bbbb00000002", 'op.drop_enum_value("mood", "awful")'),
       })
-      p:ok("upgrade")
+      p:ok("upgrade bbbb")
+      local code0, _, err0 = p:luamig("upgrade")
+      assert.are.equal(0, code0, err0)
       local values = b.name == "postgresql"
           and p:sql("SELECT string_agg(v::text, ',') FROM unnest(enum_range(NULL::mood)) v")
           or p:sql("SELECT replace(vals, char(10), ',') FROM luamig_enums WHERE name = 'mood'")
-      assert.are.equal("awful,sad,fine,happy\n", values)
+      assert.are.equal("sad,fine,happy\n", values)
       assert.are.equal("ann|fine\n", p:sql("SELECT name, feeling FROM person"))
       p:sql("INSERT INTO person VALUES ('bob', 'happy')")
       local code = sh.run(b.name == "sqlite"
         and ("sqlite3 %s %s"):format(sh.quote(p.dir .. "/luamig.db"), sh.quote("INSERT INTO person VALUES ('x', 'meh')"))
         or ("psql -Xq %s -c %s"):format(sh.quote(p.url), sh.quote("INSERT INTO person VALUES ('x', 'meh')")))
       assert.are_not.equal(0, code, "a value outside the enum is refused")
+    end)
+
+    it("--sql prints what a range would run, offline; sqlite3/psql accept it", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_enum("color", { "red", "green" })
+op.create_table("paint", { { "id", "integer", primary_key = true }, { "name", "text", nullable = false },
+  { "color", "color" } })
+op.create_index("ix_paint_name", "paint", { "name" }, { unique = true })
+db:exec("INSERT INTO paint (id, name, color) VALUES (?, ?, ?)", 1, "it's red", "red")]],
+          "op.drop_index('ix_paint_name')\nop.drop_table('paint')\nop.drop_enum('color')"),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", "op.add_column('paint', { 'gloss', 'boolean', default = true })",
+          "op.drop_column('paint', 'gloss')"),
+      })
+      local up = p:ok("upgrade --sql aaaa00000001")
+      assert.matches("BEGIN;\nCREATE", up)
+      assert.matches([[VALUES %(1, 'it''s red', 'red'%);]], up)
+      assert.not_matches("bbbb00000002", up)
+      local function feed(sql)
+        local file = p.dir .. "/script.sql"
+        sh.write(file, sql)
+        local cmd = b.name == "sqlite" and ("sqlite3 -bail %s <%s"):format(sh.quote(p.dir .. "/luamig.db"), sh.quote(file))
+          or ("psql -Xq -v ON_ERROR_STOP=1 %s -f %s"):format(sh.quote(p.url), sh.quote(file))
+        local code, _, err = sh.run(cmd)
+        assert.are.equal(0, code, err)
+      end
+      feed(up)
+      assert.are.same({ "aaaa00000001" }, (p:json("current")).heads)
+      assert.are.equal("it's red|red\n", p:sql("SELECT name, color FROM paint"))
+      if b.name == "postgresql" then -- (on SQLite drop_column rebuilds the table: not offline)
+        feed(p:ok("upgrade --sql aaaa00000001:head"))
+        assert.are.same({ "bbbb00000002" }, (p:json("current")).heads)
+      end
+      feed(p:ok("downgrade --sql " .. (b.name == "postgresql" and "head" or "aaaa00000001") .. ":base"))
+      assert.are.same({}, (p:json("current")).heads)
+      assert.are.same({}, snapshot(p).tables)
+
+      p:write("migrations/3.lua", m("cccc00000003", "bbbb00000002", "local n = db:scalar('SELECT 1')"))
+      local code, _, err = p:luamig("upgrade --sql")
+      assert.are.equal(1, code)
+      assert.matches("migrations/3%.lua needs the database %(db:scalar%), which %-%-sql cannot give", err)
+      code, _, err = p:luamig("downgrade --sql head")
+      assert.are.equal(2, code)
+      assert.matches("downgrade %-%-sql needs a range FROM:TO", err)
     end)
 
     it("change() refuses to reverse an irreversible op, before running anything", function()

@@ -57,10 +57,12 @@ local COMMANDS = {
     c:argument("revisions", "Revisions to merge (heads, LABEL@head, ids)."):args("+")
   end },
   { "upgrade", "Apply migrations up to TARGET (default: head).", function(c)
-    c:argument("target", "Where to go."):args("?")
+    c:argument("target", "Where to go ([FROM:]TO with --sql)."):args("?")
+    c:flag("--sql", "Print the SQL instead of running it (offline: no connection).")
   end },
   { "downgrade", "Revert migrations down to TARGET (-1, a revision, base).", function(c)
-    c:argument("target", "Where to go."):args("?")
+    c:argument("target", "Where to go (FROM:TO with --sql)."):args("?")
+    c:flag("--sql", "Print the SQL instead of running it (offline: no connection).")
   end },
   { "current", "Show the database's current revision(s)." },
   { "history", "List revisions, newest first; * marks applied ones.", function(c)

@@ -75,13 +75,24 @@ local function migrate(ctx, direction, target)
   return { steps = steps, heads = heads }
 end
 
----`upgrade [TARGET]`: apply up to TARGET (default head).
+-- `--sql`: the SQL a range would run, without connecting (luamig.offline).
+local function offline_sql(ctx, direction, range)
+  local url = config.resolve_url(ctx.url, ctx.config)
+  local target = connect.parse(url)
+  local dialect = require(target.driver == "sqlite" and "luamig.dialect.sqlite" or "luamig.dialect.postgres")
+  return { sql = require("luamig.offline").sql({ graph = load_graph(ctx), config = ctx.config, dialect = dialect },
+    direction, range) }
+end
+
+---`upgrade [TARGET]`: apply up to TARGET (default head); `--sql [FROM:]TO` prints it.
 function M.upgrade(ctx, args)
+  if args.sql then return offline_sql(ctx, "up", args.target or "head") end
   return migrate(ctx, "up", args.target or "head")
 end
 
----`downgrade TARGET`: revert down to TARGET.
+---`downgrade TARGET`: revert down to TARGET; `--sql FROM:TO` prints it.
 function M.downgrade(ctx, args)
+  if args.sql then return offline_sql(ctx, "down", require_target(args, "downgrade --sql")) end
   return migrate(ctx, "down", require_target(args, "downgrade"))
 end
 

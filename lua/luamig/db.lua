@@ -103,6 +103,10 @@ function M.install(Conn, dialect)
   function Conn:has_index(name) return dialect.has_index(self, name) end
   function Conn.quote_ident(_, s) return dialect.quote_ident(s) end
   function Conn.quote_literal(_, v) return dialect.quote_literal(v) end
+  ---The schema as one normalized structure (luamig.introspect), e.g.
+  ---db:schema().tables.users.columns; PostgreSQL: the current schema.
+  function Conn:schema() return require("luamig.introspect").snapshot(self) end
+
   if dialect.has_enum then
     function Conn:has_enum(name) return dialect.has_enum(self, name) end
     function Conn:has_extension(name) return dialect.has_extension(self, name) end

@@ -175,7 +175,8 @@ WHERE n.nspname = ? ORDER BY t.typname, e.enumsortorder]], schema) do
 end
 
 ---The schema of the database `db` is connected to (PostgreSQL: its current
----schema), without luamig's own version tables unless `all`.
+---schema), without luamig's own tables (version tables, SQLite's enum
+---list) unless `all`.
 ---@param db table
 ---@param all boolean?
 ---@return table snapshot
@@ -183,7 +184,7 @@ function M.snapshot(db, all)
   local s = (db.dialect == "postgresql" and pg_snapshot or sqlite_snapshot)(db)
   if not all then
     for name in pairs(s.tables) do
-      if name:match("^luamig_version") then s.tables[name] = nil end
+      if name:match("^luamig_version") or name == "luamig_enums" then s.tables[name] = nil end
     end
     for name in pairs(s.sequences) do
       if name:match("^luamig_version") then s.sequences[name] = nil end

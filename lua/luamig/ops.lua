@@ -17,6 +17,7 @@ local q = common.quote_ident
 local SQLITE_ENUMS = "luamig_enums"
 
 local function sqlite_enum_values(db, name)
+  if db.offline_enums then return db.offline_enums[name] end -- `--sql`: the enums created so far
   if not db:has_table(SQLITE_ENUMS) then return nil end
   local text = db:scalar("SELECT vals FROM " .. SQLITE_ENUMS .. " WHERE name = ?", name)
   if not text then return nil end
@@ -191,6 +192,7 @@ function M.new(db)
   ---this type are TEXT with a CHECK (col IN (...)).
   function op.create_enum(name, values)
     if pg then return exec(("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name), in_list(values))) end
+    if db.offline_enums then db.offline_enums[name] = values end
     exec("CREATE TABLE IF NOT EXISTS " .. SQLITE_ENUMS .. " (name TEXT PRIMARY KEY, vals TEXT NOT NULL)")
     exec("INSERT INTO " .. SQLITE_ENUMS .. " (name, vals) VALUES (?, ?)", name, table.concat(values, "\n"))
   end
@@ -199,7 +201,9 @@ function M.new(db)
     if pg then
       return exec(("DROP TYPE %s%s"):format(opts and opts.if_exists and "IF EXISTS " or "", ddl.qualified(name)))
     end
-    if db:has_table(SQLITE_ENUMS) then exec("DELETE FROM " .. SQLITE_ENUMS .. " WHERE name = ?", name) end
+    if db.offline_enums or db:has_table(SQLITE_ENUMS) then
+      exec("DELETE FROM " .. SQLITE_ENUMS .. " WHERE name = ?", name)
+    end
   end
 
   -- SQLite: rewrite the CHECK of every column declared with enum `name`.
@@ -273,6 +277,40 @@ function M.new(db)
       exec(("UPDATE %s SET %s = ? WHERE %s = ?"):format(q(tc[1]), q(tc[2]), q(tc[2])), new, old)
     end
     sqlite_recheck(name, values)
+  end
+
+  ---Remove a value: PostgreSQL cannot drop one in place, so the type is
+  ---renamed aside, created anew without it, every column of it recast, and
+  ---the old type dropped (rows holding the value make the recast fail).
+  function op.drop_enum_value(name, value)
+    if pg then
+      local values, cols = {}, {}
+      for _, r in ipairs(db:query([[
+SELECT e.enumlabel FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid
+WHERE t.typname = ? ORDER BY e.enumsortorder]], name)) do
+        if r.enumlabel ~= value then values[#values + 1] = r.enumlabel end
+      end
+      for _, r in ipairs(db:query([[
+SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c
+WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false))]], name)) do
+        cols[#cols + 1] = r
+      end
+      local aside = name .. "_luamig_old"
+      exec(("ALTER TYPE %s RENAME TO %s"):format(q(name), q(aside)))
+      exec(("CREATE TYPE %s AS ENUM (%s)"):format(q(name), in_list(values)))
+      for _, c in ipairs(cols) do
+        exec(("ALTER TABLE %s.%s ALTER COLUMN %s TYPE %s USING %s::text::%s"):format(q(c.table_schema),
+          q(c.table_name), q(c.column_name), q(name), q(c.column_name), q(name)))
+      end
+      return exec(("DROP TYPE %s"):format(q(aside)))
+    end
+    local values = sqlite_enum_values(db, name)
+    if not values then error(("no enum %s"):format(name), 0) end
+    local kept = {}
+    for _, v in ipairs(values) do
+      if v ~= value then kept[#kept + 1] = v end
+    end
+    sqlite_recheck(name, kept)
   end
 
   function op.create_extension(name, opts)

@@ -20,6 +20,7 @@ function M.step(log, step)
 end
 
 local function migrated(log, r)
+  if r.sql then return io.stdout:write(r.sql) end -- --sql: the script itself, even with -q
   if #r.steps == 0 then
     log:info("Nothing to do; the database is at " .. list(r.heads) .. ".")
   else
