@@ -289,6 +289,19 @@ for _, b in ipairs(sh.backends()) do
     end)
 
 
+    it("the examples/invoices project (op only) runs up, down and up again as copied", function()
+      local p = sh.project_on(b)
+      assert(os.execute(("cp -r %s/examples/invoices/. %s/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+      p:ok("upgrade head")
+      if b.name == "sqlite" then p.url = "sqlite:///" .. p.dir .. "/invoices.db" end -- the example's own URL
+      local sql = "SELECT number, status, due_on FROM invoices ORDER BY number"
+      local out = b.name == "sqlite" and select(2, sh.run(("sqlite3 %s/invoices.db %s"):format(sh.quote(p.dir),
+        sh.quote(sql)))) or p:sql(sql)
+      assert.are.equal("2026-001|paid|2026-12-31\n2026-002|sent|2026-12-31\n2026-003|draft|2026-12-31\n", out)
+      p:ok("downgrade base")
+      assert.are.equal(3, #(p:json("upgrade")).steps)
+    end)
+
     it("moves up and down by id, prefix, +N, -N and base; current/heads/check follow", function()
       local p = three(b)
       local doc = p:json("upgrade bbbb")

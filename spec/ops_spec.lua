@@ -150,6 +150,31 @@ op.drop_constraint("uq_parent_code", "parent")]]),
       assert.are.equal(0, #s.tables.loose.foreign_keys)
     end)
 
+    it("batch_alter_table applies several changes at once (one rebuild on SQLite)", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_table("users", { { "id", "integer", primary_key = true }, { "fax", "text" }, { "age", "integer" } })
+op.execute("INSERT INTO users VALUES (1, 'x', 30), (2, NULL, 40)")]]),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.batch_alter_table("users", function(t)
+  t:drop_column("fax")
+  t:alter_column("age", { nullable = false, server_default = "0" })
+  t:add_column({ "email", "text" })
+  t:create_unique_constraint("uq_users_email", { "email" })
+  t:create_check_constraint("ck_users_age", "age >= 0")
+  t:create_index("ix_users_age", { "age" })
+end)]]),
+      })
+      p:ok("upgrade")
+      local u = snapshot(p).tables.users
+      assert.are.equal("id,age,email", names(u.columns))
+      assert.is_false(column(u, "age").nullable)
+      assert.are.equal(1, #u.uniques)
+      assert.are.equal(1, #u.checks)
+      assert.is_truthy(u.indexes.ix_users_age)
+      assert.are.equal("1|30\n2|40\n", p:sql("SELECT id, age FROM users ORDER BY id"))
+    end)
+
     it("quotes awkward names: reserved words, mixed case, quotes, spaces", function()
       local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [=[
 op.create_table('we"ird table', { { "select", "integer", primary_key = true }, { "Mixed Case", "text" } })

@@ -176,11 +176,13 @@ function M.new(db)
   function op.batch_alter_table(table_name, fn)
     if not pg then return with_batch(table_name, fn) end
     local b = {}
-    for _, name in ipairs({ "add_column", "drop_column", "alter_column", "drop_constraint",
-      "create_unique_constraint", "create_check_constraint" }) do
+    for _, name in ipairs({ "add_column", "drop_column", "alter_column" }) do -- op.x(table, ...)
       b[name] = function(_, ...) return op[name](table_name, ...) end
     end
-    function b.create_foreign_key(_, name, ...) return op.create_foreign_key(name, table_name, ...) end
+    for _, name in ipairs({ "drop_constraint", "create_unique_constraint", "create_check_constraint",
+      "create_foreign_key" }) do -- op.x(name, table, ...)
+      b[name] = function(_, cname, ...) return op[name](cname, table_name, ...) end
+    end
     function b.create_index(_, name, columns, opts) return op.create_index(name, table_name, columns, opts) end
     function b.drop_index(_, name) return op.drop_index(name) end
     fn(b)
@@ -291,7 +293,7 @@ WHERE t.typname = ? ORDER BY e.enumsortorder]], name)) do
         if r.enumlabel ~= value then values[#values + 1] = r.enumlabel end
       end
       for _, r in ipairs(db:query([[
-SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c
+SELECT c.table_schema, c.table_name, c.column_name, c.column_default FROM information_schema.columns c
 WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false))]], name)) do
         cols[#cols + 1] = r
       end
@@ -299,8 +301,15 @@ WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false)
       exec(("ALTER TYPE %s RENAME TO %s"):format(q(name), q(aside)))
       exec(("CREATE TYPE %s AS ENUM (%s)"):format(q(name), in_list(values)))
       for _, c in ipairs(cols) do
-        exec(("ALTER TABLE %s.%s ALTER COLUMN %s TYPE %s USING %s::text::%s"):format(q(c.table_schema),
-          q(c.table_name), q(c.column_name), q(name), q(c.column_name), q(name)))
+        local t = q(c.table_schema) .. "." .. q(c.table_name)
+        -- a default is cast to the old type: drop it, recast the column, set it again
+        local default = c.column_default and c.column_default:match("^('.*')::")
+        if c.column_default then exec(("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT"):format(t, q(c.column_name))) end
+        exec(("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s"):format(t, q(c.column_name), q(name),
+          q(c.column_name), q(name)))
+        if default then
+          exec(("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s::%s"):format(t, q(c.column_name), default, q(name)))
+        end
       end
       return exec(("DROP TYPE %s"):format(q(aside)))
     end
