@@ -175,6 +175,50 @@ end)]]),
       assert.are.equal("1|30\n2|40\n", p:sql("SELECT id, age FROM users ORDER BY id"))
     end)
 
+    it("introspection sees views, triggers, sequences, enums and extensions; change() reverses a rename", function()
+      local pg = b.name == "postgresql"
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, ([[
+op.create_table("items", { { "id", "integer", primary_key = true }, { "n", "integer" } })
+op.create_table("log", { { "id", "integer" } })
+op.execute("CREATE VIEW big_items AS SELECT id FROM items WHERE n > 10")
+%s
+op.create_enum("size", { "s", "m" })
+op.create_extension("citext")]]):format(pg and [[
+op.execute("CREATE SEQUENCE item_numbers")
+op.execute([=[CREATE FUNCTION log_item() RETURNS trigger LANGUAGE plpgsql
+  AS $$ BEGIN INSERT INTO log VALUES (NEW.id); RETURN NEW; END $$]=])
+op.execute("CREATE TRIGGER items_log AFTER INSERT ON items FOR EACH ROW EXECUTE FUNCTION log_item()")]] or [[
+op.execute("CREATE TRIGGER items_log AFTER INSERT ON items BEGIN INSERT INTO log VALUES (NEW.id); END")]])),
+        ["2.lua"] = "revision = 'bbbb00000002'\ndown_revision = 'aaaa00000001'\n" ..
+            "function change(op)\n  op.rename_table('items', 'things')\n" ..
+            "  op.create_index('ix_things_n', 'things', { 'n' })\nend\n",
+      })
+      if pg and p:sql("SELECT count(*) FROM pg_available_extensions WHERE name = 'citext'") ~= "1\n" then
+        pending("citext is not installed on this server")
+        return
+      end
+      p:ok("upgrade aaaa")
+      local s = snapshot(p)
+      assert.is_truthy(s.views.big_items)
+      assert.are.equal("items", s.triggers.items_log.table)
+      assert.are.same({ "s", "m" }, pg and s.enums.size.values or { "s", "m" })
+      if pg then
+        assert.is_true(s.sequences.item_numbers)
+        assert.is_true(s.extensions.citext)
+      end
+      p:ok("upgrade")
+      s = snapshot(p)
+      assert.is_truthy(s.tables.things and s.tables.things.indexes.ix_things_n)
+      assert.is_nil(s.tables.items)
+      p:ok("downgrade aaaa")
+      s = snapshot(p)
+      assert.is_truthy(s.tables.items)
+      assert.is_nil(s.tables.things)
+      p:sql("INSERT INTO items VALUES (1, 20)")
+      assert.are.equal("1\n", p:sql("SELECT count(*) FROM log"), "the trigger still fires")
+    end)
+
     it("quotes awkward names: reserved words, mixed case, quotes, spaces", function()
       local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [=[
 op.create_table('we"ird table', { { "select", "integer", primary_key = true }, { "Mixed Case", "text" } })
