@@ -11,3 +11,4 @@ local migration_reads = { "op" }
 files["migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["examples/*/migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["spec/support/harness"] = {}
+files["examples/*/drills"] = { read_globals = { "drill" } }

@@ -42,6 +42,7 @@ describe("luamig CLI", function()
     assert.are.same({ 0, "Lovelace, Ada\nTuring, Alan\n" }, { code, out })
     p:ok("downgrade base")
     assert.are.equal(3, #(p:json("upgrade")).steps)
+    assert.matches("3 revisions round%-trip%.", p:ok("drill"))
   end)
 
   it("init scaffolds a project, revision chains new files, upgrade applies them", function()
@@ -300,6 +301,9 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("2026-001|paid|2026-12-31\n2026-002|sent|2026-12-31\n2026-003|draft|2026-12-31\n", out)
       p:ok("downgrade base")
       assert.are.equal(3, #(p:json("upgrade")).steps)
+      -- CI drills the examples: every downgrade round-trips, and the scripted drill passes
+      assert.matches("3 revisions round%-trip%.", p:ok("drill"))
+      assert.matches("drills/void_status%.lua: 2 steps, 0 failed", p:ok("drill drills/void_status.lua"))
     end)
 
     it("moves up and down by id, prefix, +N, -N and base; current/heads/check follow", function()

@@ -79,6 +79,13 @@ local COMMANDS = {
     c:argument("target", "Revision(s), head, heads or base."):args("*")
   end },
   { "status", "Applied and pending revisions, drift and failures." },
+  { "drill", "Rehearse every downgrade on a scratch database (or run a drill script).", function(c)
+    c:argument("script", "A drill script (drills/*.lua) instead of the built-in walk."):args("?")
+    c:option("--from", "Start after this revision (default: base)."):argname("REV")
+    c:option("--to", "Stop at this revision (default: heads)."):argname("REV")
+    c:option("--scratch-url", "Drill on this (empty) database instead of a temporary one."):argname("URL")
+    c:flag("--keep", "Keep the scratch database and print where it is.")
+  end },
   { "check", "Exit 0 when the database is at head, 3 when not." },
 }
 
@@ -187,6 +194,7 @@ function M.main(argv)
 
   if args.json then print_json(result) else render[args.command](log, result) end
   if args.command == "check" and not result.at_head then return M.EXIT_NOT_AT_HEAD end
+  if args.command == "drill" and not result.ok then return 1 end
   return 0
 end
 

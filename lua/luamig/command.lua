@@ -320,6 +320,33 @@ function M.merge(ctx, args)
   return new_revision(ctx, args, args.revisions, false)
 end
 
+---`drill [FILE]`: rehearse downgrades on a scratch database (luamig.drill);
+---result.ok is false when a step does not round-trip.
+function M.drill(ctx, args)
+  local drill = require "luamig.drill"
+  local g = load_graph(ctx)
+  local url = config.resolve_url(ctx.url, ctx.config)
+  local scratch = drill.scratch(url, ctx.config, { keep = args.keep, scratch_url = args.scratch_url })
+  local out = { scratch = (args.keep or args.scratch_url) and scratch.shown or nil }
+  local ok, err = pcall(function()
+    local db, dialect = connect.open(scratch.url, ctx.config)
+    local s = { db = db, dialect = dialect, config = ctx.config, graph = g, log = ctx.log }
+    local good, e = pcall(function()
+      if args.script then
+        out.script = args.script
+        out.steps, out.ok = drill.script(s, args.script, ctx.log)
+      else
+        out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to, on_step = ctx.on_drill_step })
+      end
+    end)
+    db:close()
+    if not good then error(e, 0) end
+  end)
+  if scratch.drop then scratch.drop() end
+  if not ok then error(err, 0) end
+  return out
+end
+
 ---`init [DIR]`: scaffold a project.
 function M.init(_, args)
   local dir = args.dir or "."

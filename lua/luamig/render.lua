@@ -136,6 +136,28 @@ function M.check(log, r)
   end
 end
 
+function M.drill(log, r)
+  if r.script then
+    local failed = 0
+    for _, st in ipairs(r.steps) do
+      if st.result ~= "ok" then failed = failed + 1 end
+    end
+    log:result(("%s: %d step%s, %d failed"):format(r.script, #r.steps, #r.steps == 1 and "" or "s", failed))
+  else
+    log:result(("%-14s %9s %9s  %-6s  %s"):format("revision", "up", "down", "result", "message"))
+    for _, st in ipairs(r.steps) do
+      log:result(("%-14s %9s %9s  %-6s  %s"):format(st.revision, ms(st.up_ms), ms(st.down_ms), st.result, st.message))
+      for _, p in ipairs(st.problems) do log:result("    " .. p) end
+    end
+    if r.ok then
+      log:result(("%d revision%s round-trip."):format(#r.steps, #r.steps == 1 and "" or "s"))
+    else
+      log:result("Drill failed at " .. r.steps[#r.steps].revision .. ".")
+    end
+  end
+  if r.scratch then log:result("Scratch database kept: " .. r.scratch) end
+end
+
 function M.revision(log, r)
   log:result(("Created %s (revision %s, down_revision %s)"):format(r.path, r.revision, list(r.down_revisions)))
 end

@@ -1,0 +1,188 @@
+--- Rollback drills (SPEC §6): on a scratch database, never the target, each
+--- revision in graph order is upgraded, snapshotted, downgraded, compared
+--- with the schema before it, and upgraded again and compared with the
+--- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
+--- scratch database and a small API.
+local errors = require "luamig.errors"
+local host = require "luamig.host"
+local connect = require "luamig.connect"
+local config = require "luamig.config"
+local introspect = require "luamig.introspect"
+local plan = require "luamig.plan"
+local runner = require "luamig.runner"
+
+local M = {}
+
+-- ------------------------------------------------------------ the scratch database
+
+---@class luamig.Scratch
+---@field url string       where the drill runs
+---@field shown string     the URL without a password
+---@field drop fun()?      removes it (nil with --keep or --scratch-url)
+
+-- A libpq URL or key/value string for database `name` on the same server.
+local function pg_url_for(url, name)
+  if url:match("^postgres") then
+    local base, query = url:match("^([^?]*)(.*)$")
+    local prefix = base:match("^(postgres[%w]*://[^/]*)") or base
+    return prefix .. "/" .. name .. query
+  end
+  return url .. " dbname=" .. name
+end
+
+---Create the scratch database next to `target_url` (SQLite: a temporary
+---file; PostgreSQL: a database luamig creates and drops).
+---@return luamig.Scratch
+function M.scratch(target_url, cfg, opts)
+  if opts.scratch_url then
+    if opts.scratch_url == target_url then
+      errors.raise("usage", "--scratch-url is the target database; a drill needs a database of its own")
+    end
+    return { url = opts.scratch_url, shown = config.redact(opts.scratch_url) }
+  end
+  local target = connect.parse(target_url)
+  if target.driver == "sqlite" then
+    local path = os.tmpname()
+    os.remove(path)
+    path = path .. "-luamig-drill.db"
+    return { url = "sqlite:///" .. path, shown = path, drop = not opts.keep and function()
+      for _, suffix in ipairs({ "", "-journal", "-wal", "-shm" }) do os.remove(path .. suffix) end
+    end or nil }
+  end
+  local name = ("luamig_drill_%d_%s"):format(host.getpid(), host.random_hex(6))
+  local admin = connect.open(target_url, cfg)
+  local ok, err = pcall(admin.exec, admin, "CREATE DATABASE " .. name)
+  admin:close()
+  if not ok then
+    errors.raise("connect", ("cannot create a scratch database for the drill (%s); the drill needs the CREATEDB " ..
+      "privilege (ALTER ROLE ... CREATEDB), or pass --scratch-url URL of an empty database"):format(
+      errors.text(err)))
+  end
+  local url = pg_url_for(target_url, name)
+  return { url = url, shown = config.redact(url), drop = not opts.keep and function()
+    local a = connect.open(target_url, cfg)
+    pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. name)
+    a:close()
+  end or nil }
+end
+
+-- ------------------------------------------------------------ steps
+
+-- Run exactly revision `id` in `direction` through the runner; returns ms.
+local function step(s, id, direction)
+  local given, ms = false, nil
+  runner.run(s, {
+    direction = direction,
+    plan = function()
+      if given then return {} end
+      given = true
+      return { id }
+    end,
+    on_step = function(st) ms = st.ms end,
+  })
+  return ms
+end
+
+-- Run to `target` ("head", "base", a revision...) through the runner.
+local function go(s, direction, target)
+  runner.run(s, {
+    direction = direction,
+    plan = function(heads)
+      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
+      target = resolved
+      return ids
+    end,
+  })
+end
+
+---@class luamig.DrillStep
+---@field revision string
+---@field message string
+---@field up_ms number?
+---@field down_ms number?
+---@field result "ok"|"failed"
+---@field problems string[]
+
+---Drill every revision from `from` (exclusive; nil = base) to `to` (default heads).
+---@param s table session on the scratch database
+---@param opts {from: string?, to: string?, on_step: fun(step: luamig.DrillStep)?}
+---@return luamig.DrillStep[] steps, boolean ok
+function M.walk(s, opts)
+  local g = s.graph
+  local start = {}
+  if opts.from and opts.from ~= "base" then
+    go(s, "up", opts.from)
+    start = g:ids(opts.from)
+  end
+  local ids = plan.upgrade(g, start, opts.to or "heads")
+  local steps, ok = {}, true
+  for _, id in ipairs(ids) do
+    local st = { revision = id, message = g.revs[id].message, result = "ok", problems = {} }
+    local good, err = pcall(function()
+      local before = introspect.snapshot(s.db)
+      st.up_ms = step(s, id, "up")
+      local after = introspect.snapshot(s.db)
+      if not g.revs[id].downgrade then
+        st.problems[#st.problems + 1] = ("%s has no downgrade(db)"):format(g.revs[id].path)
+        return
+      end
+      st.down_ms = step(s, id, "down")
+      for _, d in ipairs(introspect.diff(before, introspect.snapshot(s.db), "after downgrade of " .. id)) do
+        st.problems[#st.problems + 1] = d
+      end
+      if #st.problems > 0 then return end
+      step(s, id, "up")
+      for _, d in ipairs(introspect.diff(after, introspect.snapshot(s.db), "after upgrading " .. id .. " again")) do
+        st.problems[#st.problems + 1] = d
+      end
+    end)
+    if not good then st.problems[#st.problems + 1] = errors.text(err) end
+    if #st.problems > 0 then
+      st.result, ok = "failed", false
+    end
+    steps[#steps + 1] = st
+    if opts.on_step then opts.on_step(st) end
+    if not ok then break end -- the scratch schema is no longer what later steps expect
+  end
+  return steps, ok
+end
+
+-- ------------------------------------------------------------ scripted drills
+
+---Run a drill script: a Lua file using the `drill` global. A failed
+---assertion names the script's line.
+---@param s table session on the scratch database
+---@param path string
+---@return table[] steps {name, result, problem?}, boolean ok
+function M.script(s, path, log)
+  local steps, ok = {}, true
+  local api = { db = s.db }
+  function api.upgrade(target) go(s, "up", target or "heads") end
+  function api.downgrade(target)
+    if not target then error("drill.downgrade needs a target (-1, a revision, base)", 2) end
+    go(s, "down", target)
+  end
+  function api.snapshot() return introspect.snapshot(s.db) end
+  function api.assert_same(a, b, message)
+    local d = introspect.diff(a, b)
+    if #d > 0 then error((message and (message .. ": ") or "") .. table.concat(d, "; "), 2) end
+  end
+  function api.step(name, fn)
+    local good, err = pcall(fn)
+    local st = { name = name, result = good and "ok" or "failed", problem = not good and errors.text(err) or nil }
+    steps[#steps + 1] = st
+    if log then log:info(("%-6s %s%s"):format(st.result, name, st.problem and ("\n       " .. st.problem) or "")) end
+    if not good then ok = false end
+  end
+  local env = setmetatable({ drill = api }, { __index = _G })
+  local chunk, err = loadfile(path, "t", env)
+  if not chunk then errors.raise("script", err) end
+  local good, e = pcall(chunk)
+  if not good then
+    steps[#steps + 1] = { name = "(script)", result = "failed", problem = errors.text(e) }
+    ok = false
+  end
+  return steps, ok
+end
+
+return M

@@ -1,0 +1,140 @@
+-- `luamig drill` on both drivers: a correct chain round-trips; each seeded
+-- defect (a downgrade that forgets an index, a column, an enum, a
+-- constraint; an upgrade that cannot run twice) fails naming the object;
+-- the target database is never touched; scripted drills.
+local sh = require "spec.support.sh"
+
+local m = sh.migration
+
+local base_table = m("aaaa00000001", nil,
+  "op.create_table('orders', { { 'id', 'integer', primary_key = true }, { 'status', 'text' } })",
+  "op.drop_table('orders')")
+
+local function defect(up, down, extra)
+  return { ["1.lua"] = base_table, ["2.lua"] = m("bbbb00000002", "aaaa00000001", up, down, extra) }
+end
+
+for _, b in ipairs(sh.backends()) do
+  describe("luamig drill on " .. b.name, function()
+    it("walks the repo's sample migrations: every revision round-trips; the target is untouched", function()
+      local p = sh.project_on(b)
+      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+      local doc, code, err = p:json("drill")
+      assert.are.equal(0, code, err)
+      assert.is_true(doc.ok)
+      assert.are.equal(6, #doc.steps)
+      assert.are.same({ "3f1a9c0d2b7e", "ok" }, { doc.steps[1].revision, doc.steps[1].result })
+      assert.are.equal("number", type(doc.steps[1].down_ms))
+      assert.matches("6 revisions round%-trip%.", p:ok("drill"))
+      if b.name == "sqlite" then
+        assert.is_nil(io.open(p.dir .. "/luamig.db"), "the target database was not even created")
+      else
+        assert.are.equal("0\n", p:sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
+        assert.are.equal("0\n", p:sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'luamig_drill%'"))
+      end
+    end)
+
+    local cases = {
+      { "an index left behind", defect("op.create_index('ix_orders_status', 'orders', { 'status' })", ""),
+        "index ix_orders_status still exists after downgrade of bbbb00000002" },
+      { "a column left behind", defect("op.add_column('orders', { 'total', 'integer' })", ""),
+        "column orders%.total still exists after downgrade of bbbb00000002" },
+      { "an enum left behind", defect("op.create_enum('order_state', { 'new', 'paid' })", ""),
+        "enum order_state still exists after downgrade of bbbb00000002" },
+      { "a constraint left behind", defect("op.create_unique_constraint('uq_orders_status', 'orders', { 'status' })",
+        ""), "unique constraint on orders .*still exists after downgrade of bbbb00000002" },
+      { "a downgrade that drops too much", defect("op.add_column('orders', { 'note', 'text' })",
+        "op.drop_column('orders', 'note')\nop.drop_column('orders', 'status')"),
+        "column orders%.status is missing after downgrade of bbbb00000002" },
+      { "an upgrade that cannot run again", {
+        ["1.lua"] = m("aaaa00000001", nil, "op.create_table('settings', { { 'k', 'text', primary_key = true } })",
+          "op.drop_table('settings')"),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", "op.execute(\"INSERT INTO settings VALUES ('theme')\")", "") },
+        "bbbb00000002.*failed" },
+    }
+    for _, c in ipairs(cases) do
+      it("catches " .. c[1], function()
+        local p = sh.project_on(b, c[2])
+        local code, out, err = p:luamig("drill")
+        assert.are.equal(1, code, out .. err)
+        assert.matches(c[3], out)
+        assert.matches("Drill failed at bbbb00000002%.", out)
+        local doc = p:json("drill")
+        assert.is_false(doc.ok)
+        assert.are.same({ "aaaa00000001", "bbbb00000002" }, { doc.steps[1].revision, doc.steps[2].revision })
+        assert.are.equal("failed", doc.steps[2].result)
+      end)
+    end
+
+    it("walks branches and merges in graph order", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = base_table,
+        ["2.lua"] = m("xone00000002", "aaaa00000001", "op.add_column('orders', { 'x', 'text' })",
+          "op.drop_column('orders', 'x')"),
+        ["3.lua"] = m("yone00000002", "aaaa00000001", "op.add_column('orders', { 'y', 'text' })",
+          "op.drop_column('orders', 'y')"),
+        ["4.lua"] = "revision = 'merg00000003'\ndown_revision = { 'xone00000002', 'yone00000002' }\n" ..
+            "function upgrade(db) end\nfunction downgrade(db) end\n",
+      })
+      local doc, code, err = p:json("drill")
+      assert.are.equal(0, code, err)
+      local order = {}
+      for i, st in ipairs(doc.steps) do order[i] = st.revision end
+      assert.are.same({ "aaaa00000001", "yone00000002", "xone00000002", "merg00000003" }, order)
+      doc = p:json("drill --from aaaa00000001 --to xone00000002")
+      assert.are.equal(1, #doc.steps)
+    end)
+
+    it("runs drill scripts: upgrade, downgrade, snapshot, assert_same, db, step; a failed assertion names its line",
+      function()
+        local p = sh.project_on(b, defect("op.create_index('ix_orders_status', 'orders', { 'status' })",
+          "op.drop_index('ix_orders_status')"))
+        p:write("good.lua", [[
+drill.step("schema round-trips", function()
+  drill.upgrade("aaaa00000001")
+  local before = drill.snapshot()
+  drill.upgrade("head")
+  drill.downgrade("-1")
+  drill.assert_same(before, drill.snapshot(), "after -1")
+end)
+drill.step("data survives", function()
+  drill.upgrade("head")
+  drill.db:exec("INSERT INTO orders (id, status) VALUES (?, ?)", 1, "new")
+  drill.downgrade("aaaa00000001")
+  assert(drill.db:scalar("SELECT count(*) FROM orders") == 1)
+end)
+]])
+        local doc, code, err = p:json("drill good.lua")
+        assert.are.equal(0, code, err)
+        assert.are.same({ "ok", "ok" }, { doc.steps[1].result, doc.steps[2].result })
+        p:write("bad.lua", [[
+drill.step("index is gone", function()
+  local before = drill.snapshot()
+  drill.upgrade("head")
+  drill.assert_same(before, drill.snapshot(), "upgrade changed nothing?")
+end)
+]])
+        local code2, out2 = p:luamig("drill bad.lua")
+        assert.are.equal(1, code2)
+        assert.matches("bad%.lua:4: upgrade changed nothing%?: table orders still exists", out2)
+      end)
+
+    it("--keep keeps the scratch database; --scratch-url may not be the target", function()
+      local p = sh.project_on(b, { ["1.lua"] = base_table })
+      local doc = p:json("drill --keep")
+      assert.is_string(doc.scratch)
+      if b.name == "sqlite" then
+        assert.is_truthy(io.open(doc.scratch), "kept: " .. doc.scratch)
+        os.remove(doc.scratch)
+      else
+        local name = doc.scratch:match("/([%w_]+)$")
+        assert.are.equal("1\n", p:sql(("SELECT count(*) FROM pg_database WHERE datname = '%s'"):format(name)))
+        p:sql("DROP DATABASE " .. name)
+      end
+      local target = p.url or "sqlite:///luamig.db"
+      local code, _, err = p:luamig("drill --scratch-url " .. sh.quote(target) .. " --url " .. sh.quote(target))
+      assert.are.equal(2, code)
+      assert.matches("%-%-scratch%-url is the target database", err)
+    end)
+  end)
+end
