@@ -12,3 +12,6 @@ files["migrations"] = { globals = migration_globals, read_globals = migration_re
 files["examples/*/migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["spec/support/harness"] = {}
 files["examples/*/drills"] = { read_globals = { "drill" } }
+local seed_globals = { "requires", "env", "tables", "seed" }
+files["seeds"] = { globals = seed_globals }
+files["examples/*/seeds"] = { globals = seed_globals }

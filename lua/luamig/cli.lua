@@ -6,6 +6,7 @@ local config = require "luamig.config"
 local log_mod = require "luamig.log"
 local json = require "luamig.json"
 local command = require "luamig.command"
+local plugins = require "luamig.plugins"
 local render = require "luamig.render"
 
 local M = {}
@@ -87,11 +88,52 @@ local COMMANDS = {
     c:flag("--keep", "Keep the scratch database and print where it is.")
   end },
   { "check", "Exit 0 when the database is at head, 3 when not." },
+  { "plugins", "List the plugins (shipped and the project's) and their commands." },
 }
+
+local BUILTIN = {}
+for _, spec in ipairs(COMMANDS) do BUILTIN[spec[1]] = true end
+BUILTIN.help = true
+
+-- A plugin command's arguments and options, from its declarative spec:
+--   args = { { "names", "help", "*" } }, options = { { "--env", "help", "ENV" }, { "--yes", "help", flag = true } }
+local function plugin_options(c, spec)
+  for _, a in ipairs(spec.args or {}) do c:argument(a[1], a[2] or ""):args(a[3] or 1) end
+  for _, o in ipairs(spec.options or {}) do
+    if o.flag then
+      c:flag(o[1], o[2] or "")
+    else
+      c:option(o[1], o[2] or ""):argname(o[3] or "VALUE")
+    end
+  end
+end
+
+-- The command word of argv (skipping global options and their values).
+local function command_word(argv)
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "-c" or a == "--config" or a == "--url" then
+      i = i + 2
+    elseif a:match("^%-") then
+      i = i + 1
+    else
+      return a, argv
+    end
+  end
+end
+
+local function config_flag(argv)
+  for i, a in ipairs(argv) do
+    if (a == "-c" or a == "--config") and argv[i + 1] then return argv[i + 1] end
+    local v = a:match("^%-%-config=(.*)$")
+    if v then return v end
+  end
+end
 
 -- The parser. Only commands named in argv get their options (building all
 -- of them costs more start-up time than the rest of `luamig current`).
-local function build_parser(argv)
+local function build_parser(argv, plugin_list)
   local named = {}
   for _, a in ipairs(argv) do named[a] = true end
   local p = argparse("luamig", "Database migrations written in Lua, for SQLite and PostgreSQL.")
@@ -108,6 +150,19 @@ local function build_parser(argv)
     if named[spec[1]] then
       common(c)
       if spec[3] then spec[3](c) end
+    end
+  end
+  for _, plugin in ipairs(plugin_list or {}) do
+    local names = {}
+    for name in pairs(plugin.commands) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do
+      local spec = plugin.commands[name]
+      local c = p:command(name, (spec.help or "") .. " [plugin " .. plugin.name .. "]")
+      if named[name] then
+        common(c)
+        plugin_options(c, spec)
+      end
     end
   end
   return p
@@ -134,7 +189,21 @@ end
 ---@return integer exit code
 function M.main(argv)
   help_wanted = nil
-  local parser = build_parser(argv)
+  -- Plugins are loaded only when argv names no built-in command (or asks
+  -- for help): a plugin command, or a mistake to explain.
+  local word = command_word(argv)
+  local plugin_list, plugin_err
+  if not word or not BUILTIN[word] then
+    local ok, res = pcall(function()
+      return plugins.load(config.load(config_flag(argv)), BUILTIN)
+    end)
+    if ok then plugin_list = res else plugin_err = res end
+  end
+  if word and not BUILTIN[word] and plugin_err then
+    io.stderr:write("luamig: ", errors.text(plugin_err), "\n")
+    return errors.exit_code(plugin_err)
+  end
+  local parser = build_parser(argv, plugin_list)
   -- argparse reads "-1" as an option; relative targets are never options,
   -- so mark them and unmark after parsing.
   local marked = {}
@@ -178,9 +247,11 @@ function M.main(argv)
       config = config.load(args.config),
       url = args.url,
       log = log,
+      builtin = BUILTIN,
       on_step = function(step) render.step(log, step) end,
     }
-    return command[args.command](ctx, args)
+    if BUILTIN[args.command] then return command[args.command](ctx, args) end
+    return command.run_plugin_command(ctx, args.command, args)
   end, function(e)
     if type(e) == "table" then
       e.traceback = e.traceback or debug.traceback(errors.text(e), 2)
@@ -192,7 +263,11 @@ function M.main(argv)
   if ctx and ctx.session then ctx.session.db:close() end
   if not ok then return report(result, log, args) end
 
-  if args.json then print_json(result) else render[args.command](log, result) end
+  if args.json then
+    print_json(result)
+  elseif render[args.command] then
+    render[args.command](log, result)
+  end
   if args.command == "check" and not result.at_head then return M.EXIT_NOT_AT_HEAD end
   if args.command == "drill" and not result.ok then return 1 end
   return 0

@@ -8,6 +8,8 @@ local config = require "luamig.config"
 local scripts = require "luamig.scripts"
 local graph_mod = require "luamig.graph"
 local plan = require "luamig.plan"
+local plugins = require "luamig.plugins"
+local progress = require "luamig.progress"
 local connect = require "luamig.connect"
 local runner = require "luamig.runner"
 local version = require "luamig.version"
@@ -54,11 +56,68 @@ local function require_target(args, command)
   return args.target
 end
 
+-- ------------------------------------------------------------ plugins
+
+---The loaded plugins (shipped and the project's), once per command.
+function M.plugin_list(ctx)
+  if not ctx.plugin_list then ctx.plugin_list = plugins.load(ctx.config, ctx.builtin or {}) end
+  return ctx.plugin_list
+end
+
+---What plugin commands and hooks get: config, log, progress, and db (the
+---connected handle, opened on first use), heads() (the database's heads),
+---graph (the revision graph).
+function M.plugin_ctx(ctx)
+  if not ctx.plugin_ctx then
+    ctx.plugin_ctx = setmetatable({ config = ctx.config, log = ctx.log, progress = progress.new(ctx.log),
+      heads = function() return current_heads(M.session(ctx)) end }, {
+      __index = function(_, k)
+        if k == "db" then return M.session(ctx).db end
+        if k == "graph" then return load_graph(ctx) end
+      end,
+    })
+  end
+  return ctx.plugin_ctx
+end
+
+local function hooks(ctx)
+  local list = M.plugin_list(ctx)
+  return function(name, info) plugins.run_hook(list, name, M.plugin_ctx(ctx), info) end
+end
+
+---Run plugin command `name` with the parsed args.
+function M.run_plugin_command(ctx, name, args)
+  local spec, plugin = plugins.command(M.plugin_list(ctx), name)
+  if not spec then errors.raise("usage", ("unknown command '%s'"):format(name)) end
+  local ok, res = xpcall(spec.run, function(e)
+    if errors.is(e) then return e end
+    return errors.new("migration", ("plugin %s: command %s failed: %s"):format(plugin.name, name, errors.text(e)))
+  end, M.plugin_ctx(ctx), args)
+  if not ok then error(res, 0) end
+  return res or {}
+end
+
+---`plugins`: the plugins and their commands and hooks.
+function M.plugins(ctx)
+  local out = { plugins = {} }
+  for _, p in ipairs(M.plugin_list(ctx)) do
+    local cmds, hooks_ = {}, {}
+    for c in pairs(p.commands) do cmds[#cmds + 1] = c end
+    for h in pairs(p.hooks) do hooks_[#hooks_ + 1] = h end
+    table.sort(cmds)
+    table.sort(hooks_)
+    out.plugins[#out.plugins + 1] = { name = p.name, path = p.path, shipped = p.shipped or false, commands = cmds,
+      hooks = hooks_ }
+  end
+  return out
+end
+
 -- upgrade / downgrade share everything but the plan.
 local function migrate(ctx, direction, target)
   local s = M.session(ctx)
   local steps = {}
   local heads = runner.run(s, {
+    hook = hooks(ctx),
     direction = direction,
     plan = function(heads)
       -- "+1" means one step from where the database was when the run began

@@ -158,6 +158,14 @@ function M.drill(log, r)
   if r.scratch then log:result("Scratch database kept: " .. r.scratch) end
 end
 
+function M.plugins(log, r)
+  for _, p in ipairs(r.plugins) do
+    log:result(("%s  (%s)"):format(p.name, p.shipped and "shipped" or p.path))
+    if #p.commands > 0 then log:result("  commands: " .. table.concat(p.commands, ", ")) end
+    if #p.hooks > 0 then log:result("  hooks:    " .. table.concat(p.hooks, ", ")) end
+  end
+end
+
 function M.revision(log, r)
   log:result(("Created %s (revision %s, down_revision %s)"):format(r.path, r.revision, list(r.down_revisions)))
 end

@@ -21,6 +21,7 @@ local M = {}
 ---@field plan fun(heads: string[]): string[]   revisions to run, in order
 ---@field on_step fun(step: luamig.Step)?
 ---@field on_plan fun(heads: string[], plan: string[])? called once, under the lock
+---@field hook fun(name: string, info: table)?  plugin hooks (luamig.plugins.run_hook)
 
 ---@class luamig.Session
 ---@field db table
@@ -130,12 +131,13 @@ local function heads_text(heads)
   return #heads == 0 and "base" or table.concat(heads, ", ")
 end
 
-local function run_body(s, id, direction)
+local function run_body(s, id, direction, hook)
   local script = s.graph.revs[id]
   local fn = direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()
   ops.current = ops.new(s.db)
   local ok, err = attempt(function(db)
+    if hook then hook("before_migration", { revision = id, direction = direction, message = script.message }) end
     fn(db)
     s.dialect.check_step(db)
   end, s.db)
@@ -152,12 +154,13 @@ local function finish_step(s, t, id, direction, heads, ms)
   return new
 end
 
+-- A step is done (committed): report it, then the after_migration hooks.
 local function emit(opts, s, id, ms)
   local script = s.graph.revs[id]
-  if opts.on_step then
-    opts.on_step({ revision = id, direction = opts.direction, ms = ms, message = script.message,
-      transactional = script.transactional })
-  end
+  local step = { revision = id, direction = opts.direction, ms = ms, message = script.message,
+    transactional = script.transactional }
+  if opts.on_step then opts.on_step(step) end
+  if opts.hook then opts.hook("after_migration", step) end
 end
 
 -- transaction = "all": one transaction around every step.
@@ -171,7 +174,7 @@ local function run_all(s, t, opts)
     if opts.on_plan then opts.on_plan(heads, plan) end
     local done = {}
     for _, id in ipairs(plan) do
-      local body_ok, body_err, ms = run_body(s, id, opts.direction)
+      local body_ok, body_err, ms = run_body(s, id, opts.direction, opts.hook)
       if not body_ok then
         rollback(s.db)
         fail_step(s, t, id, opts.direction, true, body_err, ms, nil)
@@ -220,7 +223,7 @@ local function run_each(s, t, opts)
     local script = s.graph.revs[id]
     if script.transactional then
       local sections = db_methods.autocommit_sections(s.db)
-      local body_ok, err, ms = run_body(s, id, opts.direction)
+      local body_ok, err, ms = run_body(s, id, opts.direction, opts.hook)
       if body_ok then
         body_ok, err = attempt(function()
           expected = finish_step(s, t, id, opts.direction, heads, ms)
@@ -237,7 +240,7 @@ local function run_each(s, t, opts)
       -- Outside a transaction: release the write lock while the body runs,
       -- then record the step under the lock again.
       s.db:exec "COMMIT"
-      local body_ok, err, ms = run_body(s, id, opts.direction)
+      local body_ok, err, ms = run_body(s, id, opts.direction, opts.hook)
       if not body_ok then
         rollback(s.db)
         fail_step(s, t, id, opts.direction, false, err, ms, nil)
@@ -273,6 +276,11 @@ function M.run(s, opts)
     end
     return user_plan(heads)
   end
+  local user_on_plan = opts.on_plan
+  opts.on_plan = function(heads, plan) -- under the lock, before anything runs
+    if user_on_plan then user_on_plan(heads, plan) end
+    if opts.hook then opts.hook("before_run", { direction = opts.direction, heads = heads, plan = plan }) end
+  end
   s.dialect.lock_run(s.db, s.config, s.log)
   local relaxed = s.dialect.start_run(s.db, s.config)
   local whole = s.config.transaction == "all"
@@ -285,7 +293,14 @@ function M.run(s, opts)
   rollback(s.db)
   s.dialect.end_run(s.db, relaxed)
   s.dialect.unlock_run(s.db, s.config)
-  if not ok then error(res, 0) end
+  if not ok then
+    if opts.hook then
+      local hook_ok, hook_err = pcall(opts.hook, "on_error", { direction = opts.direction, error = errors.text(res) })
+      if not hook_ok then s.log:warn(errors.text(hook_err)) end
+    end
+    error(res, 0)
+  end
+  if opts.hook then opts.hook("after_run", { direction = opts.direction, heads = res }) end
   return res
 end
 

@@ -1,0 +1,141 @@
+--- Plugins (SPEC §6): Lua files returning
+---   { name = "...", commands = { name = { help, args = {...}, options = {...}, run = fn(ctx, args) } },
+---     hooks = { before_run, after_run, before_migration, after_migration, on_error } }
+--- found among the shipped ones (plugins/ of this repository, embedded in the
+--- binary) and the project's plugin directories (config `plugins`, default
+--- plugins/ next to the config). A project plugin overrides a shipped one of
+--- the same name. Hooks run in plugin-name order.
+local lfs = require "lfs"
+local errors = require "luamig.errors"
+local config_mod = require "luamig.config"
+
+local M = {}
+
+M.HOOKS = { "before_run", "after_run", "before_migration", "after_migration", "on_error" }
+local HOOK_SET = {}
+for _, h in ipairs(M.HOOKS) do HOOK_SET[h] = true end
+
+M.SHIPPED = { "seed" } -- plugins/*.lua of this repository, embedded as luamig.shipped_plugins.<name>
+
+---@class luamig.Plugin
+---@field name string
+---@field path string       where it came from (a file, or "(shipped)")
+---@field commands table<string, table>
+---@field hooks table<string, function>
+
+local function fail(path, fmt, ...)
+  errors.raise("config", ("plugin %s: " .. fmt):format(path, ...))
+end
+
+-- Check a plugin table's shape; returns it normalized.
+local function validate(p, path, builtin)
+  if type(p) ~= "table" then fail(path, "must return a table { name = ..., commands = ..., hooks = ... }") end
+  if type(p.name) ~= "string" or not p.name:match("^[%w_-]+$") then
+    fail(path, "needs name = \"...\" (letters, digits, _ and -)")
+  end
+  p.commands = p.commands or {}
+  p.hooks = p.hooks or {}
+  if type(p.commands) ~= "table" then fail(path, "commands must be a table") end
+  if type(p.hooks) ~= "table" then fail(path, "hooks must be a table") end
+  for name, c in pairs(p.commands) do
+    if builtin[name] then fail(path, "command '%s' is built into luamig; rename it", name) end
+    if type(c) ~= "table" or type(c.run) ~= "function" then
+      fail(path, "command '%s' needs run = function(ctx, args)", tostring(name))
+    end
+  end
+  for name, h in pairs(p.hooks) do
+    if not HOOK_SET[name] then
+      fail(path, "unknown hook '%s' (hooks: %s)", tostring(name), table.concat(M.HOOKS, ", "))
+    end
+    if type(h) ~= "function" then fail(path, "hook '%s' must be a function", name) end
+  end
+  p.path = path
+  return p
+end
+
+local function load_file(path)
+  local chunk, err = loadfile(path, "t", setmetatable({}, { __index = _G }))
+  if not chunk then errors.raise("config", "plugin " .. err) end
+  local ok, p = xpcall(chunk, function(e) return errors.text(e) end)
+  if not ok then errors.raise("config", "plugin " .. p) end
+  return p
+end
+
+-- The project's plugin directories.
+local function dirs(cfg)
+  local v = cfg.plugins
+  if v == nil then return { config_mod.join(cfg.dir, "plugins") } end
+  local list = type(v) == "table" and v or { v }
+  local out = {}
+  for i, d in ipairs(list) do out[i] = config_mod.join(cfg.dir, d) end
+  return out
+end
+
+---Load the shipped and project plugins, sorted by name.
+---@param cfg luamig.Config
+---@param builtin table<string, true>  built-in command names
+---@return luamig.Plugin[]
+function M.load(cfg, builtin)
+  local by_name = {}
+  for _, name in ipairs(M.SHIPPED) do
+    local found, shipped = pcall(require, "luamig.shipped_plugins." .. name)
+    local dev = os.getenv("LUAMIG_LUA_DIR") -- developing: plugins/ next to the lua/ being loaded
+    if not found and dev then shipped = load_file(dev .. "/../plugins/" .. name .. ".lua") end
+    if not found and not dev then error(shipped, 0) end
+    local p = validate(shipped, "(shipped) " .. name, builtin)
+    p.shipped = true
+    by_name[p.name] = p
+  end
+  for _, dir in ipairs(dirs(cfg)) do
+    if lfs.attributes(dir, "mode") == "directory" then
+      local files = {}
+      for f in lfs.dir(dir) do
+        if f:match("%.lua$") and not f:match("^[_.]") then files[#files + 1] = f end
+      end
+      table.sort(files)
+      for _, f in ipairs(files) do
+        local path = dir == "." and f or (dir .. "/" .. f)
+        local p = validate(load_file(path), path, builtin)
+        local other = by_name[p.name]
+        if other and not other.shipped then
+          fail(path, "name '%s' is already used by %s", p.name, other.path)
+        end
+        by_name[p.name] = p -- a project plugin overrides a shipped one
+      end
+    end
+  end
+  local list = {}
+  for _, p in pairs(by_name) do list[#list + 1] = p end
+  table.sort(list, function(a, b) return a.name < b.name end)
+  local owner = {}
+  for _, p in ipairs(list) do
+    for c in pairs(p.commands) do
+      if owner[c] then fail(p.path, "command '%s' is also defined by %s", c, owner[c].path) end
+      owner[c] = p
+    end
+  end
+  return list
+end
+
+---The plugin command named `name`, and its plugin.
+function M.command(list, name)
+  for _, p in ipairs(list) do
+    if p.commands[name] then return p.commands[name], p end
+  end
+end
+
+---Call hook `name` of every plugin (in name order) with (ctx, info). An
+---error names the plugin and its file and line.
+function M.run_hook(list, name, ctx, info)
+  for _, p in ipairs(list or {}) do
+    local h = p.hooks[name]
+    if h then
+      local ok, err = xpcall(h, function(e) return errors.text(e) end, ctx, info)
+      if not ok then
+        errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, err))
+      end
+    end
+  end
+end
+
+return M

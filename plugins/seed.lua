@@ -1,0 +1,207 @@
+--- The shipped seed plugin: `luamig seed [NAME...]` runs seeds/*.lua in name
+--- order (or the named ones), each in its own transaction, each given `db`
+--- and helpers: upsert (idempotent inserts), fake (deterministic fake data),
+--- ref (look up an id). A seed file:
+---
+---   requires = "4be1c0a9d2f3"      -- optional: skipped until this revision is applied
+---   env = { "dev", "test" }        -- optional: only for these (--env or $LUAMIG_ENV, default dev)
+---   tables = { "users" }           -- optional: what --reset empties
+---   function seed(db, h) h.upsert("users", { { email = h.fake.email() } }, { "email" }) end
+local lfs = require "lfs"
+local errors = require "luamig.errors"
+local fake = require "luamig.fake"
+local host = require "luamig.host"
+
+local function quote(db, name) return db:quote_ident(name) end
+
+-- INSERT ... ON CONFLICT (keys) DO UPDATE: the same rows twice leave one copy.
+local function upsert(db, tbl, rows, keys)
+  if #rows == 0 then return 0 end
+  if type(keys) ~= "table" or #keys == 0 then error("upsert needs the conflict columns, e.g. { \"email\" }", 2) end
+  local cols, seen = {}, {}
+  for _, r in ipairs(rows) do
+    for k in pairs(r) do
+      if not seen[k] then
+        seen[k] = true
+        cols[#cols + 1] = k
+      end
+    end
+  end
+  table.sort(cols)
+  local is_key = {}
+  for _, k in ipairs(keys) do is_key[k] = true end
+  local sets, qcols, qkeys = {}, {}, {}
+  for i, c in ipairs(cols) do
+    qcols[i] = quote(db, c)
+    if not is_key[c] then sets[#sets + 1] = ("%s = excluded.%s"):format(quote(db, c), quote(db, c)) end
+  end
+  for i, k in ipairs(keys) do qkeys[i] = quote(db, k) end
+  local null = require "luamig.null"
+  local one = "(" .. ("?, "):rep(#cols - 1) .. "?)"
+  local per = math.max(1, math.min(500, 30000 // #cols))
+  local n = 0
+  for first = 1, #rows, per do
+    local values, params = {}, {}
+    for i = first, math.min(first + per - 1, #rows) do
+      values[#values + 1] = one
+      for _, c in ipairs(cols) do
+        local v = rows[i][c]
+        if v == nil then v = null end
+        params[#params + 1] = v
+      end
+    end
+    n = n + db:exec(("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO %s"):format(quote(db, tbl),
+      table.concat(qcols, ", "), table.concat(values, ", "), table.concat(qkeys, ", "),
+      #sets > 0 and ("UPDATE SET " .. table.concat(sets, ", ")) or "NOTHING"), table.unpack(params))
+  end
+  return n
+end
+
+-- The id of the one row of `tbl` matching `where` ({ column = value }).
+local function ref(db, tbl, where, column)
+  local conds, params = {}, {}
+  local keys = {}
+  for k in pairs(where) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    conds[#conds + 1] = quote(db, k) .. " = ?"
+    params[#params + 1] = where[k]
+  end
+  local rows = db:query(("SELECT %s AS id FROM %s WHERE %s"):format(quote(db, column or "id"), quote(db, tbl),
+    table.concat(conds, " AND ")), table.unpack(params))
+  if #rows ~= 1 then
+    error(("ref: %d rows of %s match %s"):format(#rows, tbl, table.concat(keys, ", ")), 2)
+  end
+  return rows[1].id
+end
+
+-- The seed files of `dir`, loaded (name order).
+local function load_seeds(dir)
+  local files = {}
+  if lfs.attributes(dir, "mode") ~= "directory" then
+    errors.raise("config", ("seeds directory %s not found (set `seeds` in luamig.lua)"):format(dir))
+  end
+  for f in lfs.dir(dir) do
+    if f:match("%.lua$") and not f:match("^[_.]") then files[#files + 1] = f end
+  end
+  table.sort(files)
+  local seeds = {}
+  for _, f in ipairs(files) do
+    local path = dir .. "/" .. f
+    local env = setmetatable({}, { __index = _G })
+    local chunk, err = loadfile(path, "t", env)
+    if not chunk then errors.raise("script", err) end
+    local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
+    if not ok then errors.raise("script", e) end
+    if type(rawget(env, "seed")) ~= "function" then errors.raise("script", path .. ":1: no seed(db, h) function defined") end
+    local envs = rawget(env, "env")
+    seeds[#seeds + 1] = { name = f:gsub("%.lua$", ""), path = path, fn = rawget(env, "seed"),
+      requires = rawget(env, "requires"), env = type(envs) == "string" and { envs } or envs,
+      tables = rawget(env, "tables") or {} }
+  end
+  return seeds
+end
+
+-- Does `name` (as typed) pick seed `s` ("01_users" or "users")?
+local function picks(name, s)
+  return s.name == name or s.name:gsub("^%d+[_-]", "") == name
+end
+
+local function confirm(question)
+  if not host.isatty(0) then return true end
+  io.stderr:write(question, " [y/N] ")
+  local answer = io.stdin:read("l") or ""
+  return answer:lower():match("^y") ~= nil
+end
+
+local function run(ctx, args)
+  local db, log, g = ctx.db, ctx.log, ctx.graph
+  local heads = ctx.heads()
+  local applied = g:ancestors(heads)
+  if not args.force then
+    local pending = {}
+    for _, id in ipairs(g.order) do
+      if not applied[id] then pending[#pending + 1] = id end
+    end
+    if #pending > 0 then
+      errors.raise("migration", ("the database is not at head (%d pending: %s); run `luamig upgrade` first, " ..
+        "or pass --force"):format(#pending, table.concat(pending, ", ")))
+    end
+  end
+  local env = args.env or os.getenv("LUAMIG_ENV") or "dev"
+  local all = load_seeds(ctx.config.seeds)
+  local chosen = all
+  if args.names and #args.names > 0 then
+    chosen = {}
+    for _, name in ipairs(args.names) do
+      local found
+      for _, s in ipairs(all) do
+        if picks(name, s) then found = s end
+      end
+      if not found then errors.raise("usage", ("no seed named %s in %s"):format(name, ctx.config.seeds)) end
+      chosen[#chosen + 1] = found
+    end
+  end
+  local result = { env = env, seeds = {} }
+  if args.reset then
+    local tables = {}
+    for i = #chosen, 1, -1 do
+      for j = #chosen[i].tables, 1, -1 do tables[#tables + 1] = chosen[i].tables[j] end
+    end
+    if #tables > 0 then
+      if not args.yes and not confirm("Delete every row of " .. table.concat(tables, ", ") .. "?") then
+        errors.raise("usage", "reset cancelled")
+      end
+      db:transaction(function()
+        for _, t in ipairs(tables) do db:exec("DELETE FROM " .. quote(db, t)) end
+      end)
+      log:info("reset: emptied " .. table.concat(tables, ", "))
+    end
+    result.reset = tables
+  end
+  for _, s in ipairs(chosen) do
+    local rec = { name = s.name }
+    local wanted = not s.env
+    for _, e in ipairs(s.env or {}) do wanted = wanted or e == env end
+    if not wanted then
+      rec.status, rec.reason = "skipped", ("not for environment %s (only %s)"):format(env, table.concat(s.env, ", "))
+    elseif s.requires and not applied[s.requires] then
+      rec.status, rec.reason = "skipped", ("needs revision %s, which is not applied"):format(s.requires)
+    else
+      local t0 = host.now_ms()
+      local helpers = {
+        fake = fake.new(s.name),
+        upsert = function(tbl, rows, keys) return upsert(db, tbl, rows, keys) end,
+        ref = function(tbl, where, column) return ref(db, tbl, where, column) end,
+        progress = ctx.progress,
+      }
+      local ok, err = pcall(db.transaction, db, function() s.fn(db, helpers) end)
+      if not ok then
+        errors.raise("migration", ("seed %s (%s) failed and was rolled back: %s"):format(s.name, s.path,
+          errors.text(err)))
+      end
+      rec.status, rec.ms = "ran", math.floor((host.now_ms() - t0) * 10 + 0.5) / 10
+    end
+    log:info(("%-8s %s%s"):format(rec.status, s.name, rec.reason and ("  (" .. rec.reason .. ")")
+      or ("  " .. rec.ms .. " ms")))
+    result.seeds[#result.seeds + 1] = rec
+  end
+  return result
+end
+
+return {
+  name = "seed",
+  commands = {
+    seed = {
+      help = "Fill the database with seed data (seeds/*.lua); safe to run twice.",
+      args = { { "names", "Seeds to run (file names, with or without their number; default: all).", "*" } },
+      options = {
+        { "--env", "Environment (default: $LUAMIG_ENV or dev).", "ENV" },
+        { "--reset", "Empty the seeded tables first (asks on a terminal).", flag = true },
+        { "--yes", "Do not ask before --reset.", flag = true },
+        { "--force", "Run even when the database is not at head.", flag = true },
+      },
+      run = run,
+    },
+  },
+}
