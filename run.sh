@@ -7,4 +7,5 @@ cd "$(dirname "$0")"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 ./build/luamig upgrade head "$@"
+./build/luamig seed      # seeds/*.lua: realistic sample data; running it again changes nothing
 ./build/luamig status

@@ -38,12 +38,19 @@ function upgrade(db)
   end
 end
 
+-- Remove exactly the rows upgrade added (other data, e.g. seeds, stays).
 function downgrade(db)
-  db:exec [[
-    DELETE FROM enrollments;
-    DELETE FROM students;
-    DELETE FROM lessons;
-    DELETE FROM courses;
-    DELETE FROM teachers;
-  ]]
+  for _, s in ipairs(students) do
+    db:exec("DELETE FROM enrollments WHERE student_id IN (SELECT id FROM students WHERE email = ?)", s[2])
+    db:exec("DELETE FROM students WHERE email = ?", s[2])
+  end
+  for _, c in ipairs(courses) do
+    db:exec("DELETE FROM enrollments WHERE course_id IN (SELECT id FROM courses WHERE title = ?)", c[1])
+    db:exec("DELETE FROM lessons WHERE course_id IN (SELECT id FROM courses WHERE title = ?)", c[1])
+    db:exec("DELETE FROM courses WHERE title = ?", c[1])
+  end
+  for _, t in ipairs(teachers) do
+    db:exec("DELETE FROM courses WHERE teacher_id IN (SELECT id FROM teachers WHERE email = ?)", t[2])
+    db:exec("DELETE FROM teachers WHERE email = ?", t[2])
+  end
 end

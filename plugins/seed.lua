@@ -182,8 +182,10 @@ local function run(ctx, args)
       end
       rec.status, rec.ms = "ran", math.floor((host.now_ms() - t0) * 10 + 0.5) / 10
     end
-    log:info(("%-8s %s%s"):format(rec.status, s.name, rec.reason and ("  (" .. rec.reason .. ")")
-      or ("  " .. rec.ms .. " ms")))
+    if not args.quiet then
+      log:info(("%-8s %s%s"):format(rec.status, s.name, rec.reason and ("  (" .. rec.reason .. ")")
+        or ("  " .. rec.ms .. " ms")))
+    end
     result.seeds[#result.seeds + 1] = rec
   end
   return result
@@ -191,6 +193,8 @@ end
 
 return {
   name = "seed",
+  -- for other parts of luamig (drill --with-seeds): run(ctx, args) as the command does
+  api = { run = run },
   commands = {
     seed = {
       help = "Fill the database with seed data (seeds/*.lua); safe to run twice.",

@@ -24,6 +24,4 @@ function seed(db, h)
     end
   end
   h.upsert("enrollments", enrollments, { "student_id", "course_id" })
-  -- keep the denormalized lesson counts of the backfill migration right
-  db:exec "UPDATE courses SET lesson_count = (SELECT count(*) FROM lessons WHERE lessons.course_id = courses.id)"
 end

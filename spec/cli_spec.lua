@@ -285,6 +285,15 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("Analytical Engines|3\nComputability|2\n",
         p:sql("SELECT title, lesson_count FROM courses ORDER BY title"))
       assert.are.equal("3\n", p:sql("SELECT count(*) FROM enrollments"))
+      -- the repo's seeds fill it with sample data; twice changes nothing
+      assert(os.execute(("cp -r %s/seeds %s/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+      p:ok("seed")
+      local counts = "SELECT (SELECT count(*) FROM teachers), (SELECT count(*) FROM courses), " ..
+        "(SELECT count(*) FROM students), (SELECT count(*) FROM enrollments) > 50"
+      local first = p:sql(counts)
+      assert.matches("^12|22|52|[1t]", first)
+      p:ok("seed")
+      assert.are.equal(first, p:sql(counts))
       p:ok("downgrade base")
       assert.are.equal("luamig_version luamig_version_history\n", p:tables())
     end)

@@ -66,6 +66,21 @@ for _, b in ipairs(sh.backends()) do
       end)
     end
 
+    it("--with-seeds: seeds run before each step; a downgrade that destroys rows fails, naming the table", function()
+      local p = sh.project_on(b)
+      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/ && cp -r %s/seeds %s/"):format(sh.quote(sh.source_dir),
+        sh.quote(p.dir), sh.quote(sh.source_dir), sh.quote(p.dir))))
+      local doc, code, err = p:json("drill --with-seeds")
+      assert.are.equal(0, code, err)
+      assert.is_true(doc.ok)
+      -- a downgrade that empties a table it did not fill
+      p:write("migrations/zz.lua", m("ffff00000009", "d2f4a6c8e0b1", "db:exec 'CREATE TABLE scratch (id INTEGER)'",
+        "db:exec 'DROP TABLE scratch'\ndb:exec 'DELETE FROM enrollments'"))
+      local code2, out = p:luamig("drill --with-seeds")
+      assert.are.equal(1, code2)
+      assert.matches("table enrollments lost %d+ of %d+ rows across the round trip of ffff00000009", out)
+    end)
+
     it("walks branches and merges in graph order", function()
       local p = sh.project_on(b, {
         ["1.lua"] = base_table,

@@ -86,6 +86,7 @@ local COMMANDS = {
     c:option("--to", "Stop at this revision (default: heads)."):argname("REV")
     c:option("--scratch-url", "Drill on this (empty) database instead of a temporary one."):argname("URL")
     c:flag("--keep", "Keep the scratch database and print where it is.")
+    c:flag("--with-seeds", "Run the seeds (seeds/*.lua) before each step; rows lost across a round trip fail it.")
   end },
   { "check", "Exit 0 when the database is at head, 3 when not." },
   { "plugins", "List the plugins (shipped and the project's) and their commands." },

@@ -395,7 +395,16 @@ function M.drill(ctx, args)
         out.script = args.script
         out.steps, out.ok = drill.script(s, args.script, ctx.log)
       else
-        out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to, on_step = ctx.on_drill_step })
+        local seed
+        if args.with_seeds then
+          local _, plugin = plugins.command(M.plugin_list(ctx), "seed")
+          if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
+          local quiet = require("luamig.log").new({ quiet = true })
+          local pctx = { db = db, config = ctx.config, graph = g, log = quiet, progress = progress.new(quiet),
+            heads = function() return current_heads(s) end }
+          seed = function() plugin.api.run(pctx, { force = true, quiet = true }) end
+        end
+        out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to, seed = seed })
       end
     end)
     db:close()

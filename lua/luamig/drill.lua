@@ -103,9 +103,20 @@ end
 ---@field result "ok"|"failed"
 ---@field problems string[]
 
----Drill every revision from `from` (exclusive; nil = base) to `to` (default heads).
+-- Rows per table (luamig's own tables left out).
+local function row_counts(db)
+  local out = {}
+  for name in pairs(introspect.snapshot(db).tables) do
+    out[name] = db:scalar("SELECT count(*) FROM " .. db:quote_ident(name))
+  end
+  return out
+end
+
+---Drill every revision from `from` (exclusive; nil = base) to `to` (default
+---heads). With `seed(db)`, seeds run before each step, and rows a table
+---loses across the step's round trip are problems.
 ---@param s table session on the scratch database
----@param opts {from: string?, to: string?, on_step: fun(step: luamig.DrillStep)?}
+---@param opts {from: string?, to: string?, seed: fun()?, on_step: fun(step: luamig.DrillStep)?}
 ---@return luamig.DrillStep[] steps, boolean ok
 function M.walk(s, opts)
   local g = s.graph
@@ -119,6 +130,7 @@ function M.walk(s, opts)
   for _, id in ipairs(ids) do
     local st = { revision = id, message = g.revs[id].message, result = "ok", problems = {} }
     local good, err = pcall(function()
+      local rows_before = opts.seed and (opts.seed() or row_counts(s.db))
       local before = introspect.snapshot(s.db)
       st.up_ms = step(s, id, "up")
       local after = introspect.snapshot(s.db)
@@ -129,6 +141,17 @@ function M.walk(s, opts)
       st.down_ms = step(s, id, "down")
       for _, d in ipairs(introspect.diff(before, introspect.snapshot(s.db), "after downgrade of " .. id)) do
         st.problems[#st.problems + 1] = d
+      end
+      if rows_before then
+        local now = row_counts(s.db)
+        st.rows_lost = {}
+        for name, n in pairs(rows_before) do
+          if now[name] and now[name] < n then
+            st.rows_lost[name] = n - now[name]
+            st.problems[#st.problems + 1] = ("table %s lost %d of %d rows across the round trip of %s"):format(name,
+              n - now[name], n, id)
+          end
+        end
       end
       if #st.problems > 0 then return end
       step(s, id, "up")

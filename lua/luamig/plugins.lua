@@ -79,9 +79,10 @@ function M.load(cfg, builtin)
   local by_name = {}
   for _, name in ipairs(M.SHIPPED) do
     local found, shipped = pcall(require, "luamig.shipped_plugins." .. name)
-    local dev = os.getenv("LUAMIG_LUA_DIR") -- developing: plugins/ next to the lua/ being loaded
-    if not found and dev then shipped = load_file(dev .. "/../plugins/" .. name .. ".lua") end
-    if not found and not dev then error(shipped, 0) end
+    if not found then -- developing (LUAMIG_LUA_DIR): the repository's plugins/
+      local repo = os.getenv("LUAMIG_SOURCE_DIR") or (os.getenv("LUAMIG_LUA_DIR") or ".") .. "/.."
+      shipped = load_file(repo .. "/plugins/" .. name .. ".lua")
+    end
     local p = validate(shipped, "(shipped) " .. name, builtin)
     p.shipped = true
     by_name[p.name] = p

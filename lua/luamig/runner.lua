@@ -139,7 +139,7 @@ local function run_body(s, id, direction, hook)
   local ok, err = attempt(function(db)
     if hook then hook("before_migration", { revision = id, direction = direction, message = script.message }) end
     fn(db)
-    s.dialect.check_step(db)
+    if s.relaxed then s.dialect.check_step(db) end
   end, s.db)
   ops.current = nil
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000
@@ -163,6 +163,8 @@ local function emit(opts, s, id, ms)
   if opts.hook then opts.hook("after_migration", step) end
 end
 
+local RELAX = {} -- run_all's answer when it must start again with foreign keys unenforced
+
 -- transaction = "all": one transaction around every step.
 local function run_all(s, t, opts)
   s.dialect.begin_locked(s.db)
@@ -171,6 +173,11 @@ local function run_all(s, t, opts)
     local heads = version.heads(s.db, t)
     local plan = opts.plan(heads)
     check_plan(s, plan, opts.direction, true)
+    for _, id in ipairs(plan) do
+      if not s.relaxed and s.dialect.wants_relaxed(s.config, s.graph.revs[id]) then
+        return RELAX -- start again with foreign keys unenforced (see run_all's caller)
+      end
+    end
     if opts.on_plan then opts.on_plan(heads, plan) end
     local done = {}
     for _, id in ipairs(plan) do
@@ -189,6 +196,12 @@ local function run_all(s, t, opts)
   if not ok then
     rollback(s.db)
     error(err.object or err.text, 0)
+  end
+  if err == RELAX then
+    rollback(s.db)
+    s.dialect.set_relaxed(s.db, true)
+    s.relaxed = true
+    return run_all(s, t, opts)
   end
   return err
 end
@@ -221,6 +234,16 @@ local function run_each(s, t, opts)
       return heads
     end
     local script = s.graph.revs[id]
+    local relax = s.dialect.wants_relaxed(s.config, script)
+    if relax ~= (s.relaxed or false) then
+      -- switch foreign-key enforcement for this step: only outside a transaction
+      rollback(s.db)
+      s.dialect.set_relaxed(s.db, relax)
+      s.relaxed = relax
+      table.insert(plan, 1, id)
+      expected = heads -- keep this plan unless another runner moves the heads meanwhile
+      goto next_step
+    end
     if script.transactional then
       local sections = db_methods.autocommit_sections(s.db)
       local body_ok, err, ms = run_body(s, id, opts.direction, opts.hook)
@@ -257,6 +280,7 @@ local function run_each(s, t, opts)
       end
       emit(opts, s, id, ms)
     end
+    ::next_step::
   end
 end
 
@@ -282,7 +306,7 @@ function M.run(s, opts)
     if opts.hook then opts.hook("before_run", { direction = opts.direction, heads = heads, plan = plan }) end
   end
   s.dialect.lock_run(s.db, s.config, s.log)
-  local relaxed = s.dialect.start_run(s.db, s.config)
+
   local whole = s.config.transaction == "all"
   if whole then
     db_methods.refuse_autocommit(s.db, 'db:autocommit cannot run with transaction = "all": ' ..
@@ -291,7 +315,10 @@ function M.run(s, opts)
   local ok, res = pcall(whole and run_all or run_each, s, t, opts)
   db_methods.refuse_autocommit(s.db, nil)
   rollback(s.db)
-  s.dialect.end_run(s.db, relaxed)
+  if s.relaxed then
+    s.dialect.set_relaxed(s.db, false)
+    s.relaxed = false
+  end
   s.dialect.unlock_run(s.db, s.config)
   if not ok then
     if opts.hook then

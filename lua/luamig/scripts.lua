@@ -16,6 +16,7 @@ local M = {}
 ---@field upgrade fun(db: table)
 ---@field downgrade fun(db: table)?
 ---@field change fun(op: table)?    when the file defines change(op) instead
+---@field uses_op boolean            the file calls op.* (SQLite may rebuild tables)
 ---@field message string          first comment line, or `message = ...`
 ---@field path string             file path as shown to users
 ---@field line integer            line of `revision = ...` (1 when absent)
@@ -108,6 +109,7 @@ function M.load_file(path)
     upgrade = up,
     downgrade = down,
     change = change or false,
+    uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
     message = type(msg) == "string" and msg or message_of(text),
     path = path,
     line = rev_line,
@@ -119,7 +121,7 @@ end
 -- loaded from the file on first use.
 local lazy = {
   __index = function(s, k)
-    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" then return nil end
+    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" and k ~= "uses_op" then return nil end
     local full = M.load_file(rawget(s, "path"))
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
@@ -127,6 +129,7 @@ local lazy = {
     rawset(s, "upgrade", full.upgrade)
     rawset(s, "downgrade", full.downgrade or false)
     rawset(s, "change", full.change)
+    rawset(s, "uses_op", full.uses_op)
     return rawget(s, k) or nil
   end,
 }

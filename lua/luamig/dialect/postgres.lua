@@ -111,8 +111,8 @@ function M.unlock_run(db, cfg)
 end
 
 -- Foreign keys stay enforced: PostgreSQL alters constraints in place.
-function M.start_run() return false end
-function M.end_run() end
+function M.wants_relaxed() return false end
+function M.set_relaxed() end
 function M.check_step() end
 
 ---Start a step's transaction (the run-wide lock is already held).

@@ -36,18 +36,18 @@ end
 function M.lock_run(_) end
 function M.unlock_run(_) end
 
----Before a run (no transaction open): stop enforcing foreign keys while
----migrations run, so table rebuilds cannot fire ON DELETE actions; each
----migration's foreign keys are checked before it commits (check_step), as
----Django does. Returns whether enforcement must be restored.
-function M.start_run(db, cfg)
-  if cfg.foreign_keys == false or db:scalar "PRAGMA foreign_keys" ~= 1 then return false end
-  db:exec "PRAGMA foreign_keys = OFF"
-  return true
+---Whether `script` must run with foreign keys unenforced: migrations using
+---op may rebuild tables, and dropping the old copy of a table would fire
+---its children's ON DELETE CASCADE (PRAGMA foreign_keys cannot change inside
+---a transaction). Such a migration's foreign keys are checked before it
+---commits instead (check_step), as Django does; others keep them enforced.
+function M.wants_relaxed(cfg, script)
+  return cfg.foreign_keys ~= false and script.uses_op == true
 end
 
-function M.end_run(db, relaxed)
-  if relaxed and not db:is_closed() then pcall(db.exec, db, "PRAGMA foreign_keys = ON") end
+---Switch enforcement (no transaction may be open).
+function M.set_relaxed(db, relaxed)
+  if not db:is_closed() then db:exec("PRAGMA foreign_keys = " .. (relaxed and "OFF" or "ON")) end
 end
 
 ---Raise when the migration that just ran left a row whose foreign key points

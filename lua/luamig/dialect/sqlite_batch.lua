@@ -13,7 +13,7 @@
 --- Foreign keys must not be enforced meanwhile (dropping the old table would
 --- fire the children's ON DELETE CASCADE), and PRAGMA foreign_keys cannot
 --- change inside a transaction: the runner turns enforcement off before a
---- SQLite run and checks every foreign key at the end of each migration
+--- migration that uses op and checks every foreign key before it commits
 --- instead (luamig.dialect.sqlite).
 local sqlite_table = require "luamig.dialect.sqlite_table"
 local ddl = require "luamig.dialect.ddl"
