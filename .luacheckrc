@@ -7,7 +7,7 @@ exclude_files = { "build*/**" }
 files["spec"] = { std = "+busted" }
 local migration_globals = { "revision", "down_revision", "branch_labels", "depends_on", "transactional",
   "message", "upgrade", "downgrade", "change" }
-local migration_reads = { "op" }
+local migration_reads = { "op", "luamig" }
 files["migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["examples/*/migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["spec/support/harness"] = {}

@@ -60,6 +60,7 @@ local COMMANDS = {
   { "upgrade", "Apply migrations up to TARGET (default: head).", function(c)
     c:argument("target", "Where to go ([FROM:]TO with --sql)."):args("?")
     c:flag("--sql", "Print the SQL instead of running it (offline: no connection).")
+    c:flag("--dry-run", "Run in one transaction that is rolled back; backfills only count their rows.")
   end },
   { "downgrade", "Revert migrations down to TARGET (-1, a revision, base).", function(c)
     c:argument("target", "Where to go (FROM:TO with --sql)."):args("?")

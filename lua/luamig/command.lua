@@ -113,8 +113,9 @@ function M.plugins(ctx)
 end
 
 -- upgrade / downgrade share everything but the plan.
-local function migrate(ctx, direction, target)
+local function migrate(ctx, direction, target, dry_run)
   local s = M.session(ctx)
+  s.dry_run = dry_run or nil
   local steps = {}
   local heads = runner.run(s, {
     hook = hooks(ctx),
@@ -131,6 +132,7 @@ local function migrate(ctx, direction, target)
       if ctx.on_step then ctx.on_step(step) end
     end,
   })
+  if dry_run then return { steps = steps, heads = current_heads(s), dry_run = true } end
   return { steps = steps, heads = heads }
 end
 
@@ -146,7 +148,7 @@ end
 ---`upgrade [TARGET]`: apply up to TARGET (default head); `--sql [FROM:]TO` prints it.
 function M.upgrade(ctx, args)
   if args.sql then return offline_sql(ctx, "up", args.target or "head") end
-  return migrate(ctx, "up", args.target or "head")
+  return migrate(ctx, "up", args.target or "head", args.dry_run)
 end
 
 ---`downgrade TARGET`: revert down to TARGET; `--sql FROM:TO` prints it.

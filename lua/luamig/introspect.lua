@@ -191,7 +191,9 @@ function M.snapshot(db, all)
   local s = (db.dialect == "postgresql" and pg_snapshot or sqlite_snapshot)(db)
   if not all then
     for name in pairs(s.tables) do
-      if name:match("^luamig_version") or name == "luamig_enums" then s.tables[name] = nil end
+      if name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" then
+        s.tables[name] = nil
+      end
     end
     for name in pairs(s.sequences) do
       if name:match("^luamig_version") then s.sequences[name] = nil end

@@ -23,7 +23,8 @@ function M.new(log)
   local silent = log == nil or log.quiet or log.json
   return function(total, label)
     label = label or "progress"
-    local p = { n = 0, started = host.now_ms(), shown = 0 }
+    local p = { n = 0, started = host.now_ms() }
+    p.shown = p.started
     local function show(final)
       if silent then return end
       local now = host.now_ms()

@@ -16,11 +16,16 @@ end
 function M.step(log, step)
   local arrow = step.direction == "up" and log:out_paint("green", "upgrade  ") or log:out_paint("yellow", "downgrade")
   local msg = step.message ~= "" and ("  " .. step.message) or ""
-  log:info(("%s %s%s  %s"):format(arrow, step.revision, msg, log:out_paint("dim", ms(step.ms))))
+  local rows = step.rows and ("  (%d rows backfilled)"):format(step.rows) or ""
+  log:info(("%s %s%s  %s%s"):format(arrow, step.revision, msg, log:out_paint("dim", ms(step.ms)), rows))
 end
 
 local function migrated(log, r)
   if r.sql then return io.stdout:write(r.sql) end -- --sql: the script itself, even with -q
+  if r.dry_run then
+    return log:info(("Dry run: %d step%s ran and %s rolled back; the database is still at %s."):format(#r.steps,
+      #r.steps == 1 and "" or "s", #r.steps == 1 and "was" or "were", list(r.heads)))
+  end
   if #r.steps == 0 then
     log:info("Nothing to do; the database is at " .. list(r.heads) .. ".")
   else

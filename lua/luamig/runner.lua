@@ -6,6 +6,7 @@ local version = require "luamig.version"
 local db_methods = require "luamig.db"
 local plan_mod = require "luamig.plan"
 local ops = require "luamig.ops"
+local backfill = require "luamig.backfill"
 
 local M = {}
 
@@ -136,12 +137,16 @@ local function run_body(s, id, direction, hook)
   local fn = direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()
   ops.current = ops.new(s.db)
+  local ctx = { db = s.db, revision = id, transactional = script.transactional or s.dry_run, log = s.log, rows = 0,
+    dry_run = s.dry_run }
+  backfill.current = ctx
   local ok, err = attempt(function(db)
     if hook then hook("before_migration", { revision = id, direction = direction, message = script.message }) end
     fn(db)
     if s.relaxed then s.dialect.check_step(db) end
   end, s.db)
-  ops.current = nil
+  ops.current, backfill.current = nil, nil
+  s.rows = ctx.rows > 0 and ctx.rows or nil -- rows backfilled by this step, for its summary line
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000
 end
 
@@ -158,7 +163,7 @@ end
 local function emit(opts, s, id, ms)
   local script = s.graph.revs[id]
   local step = { revision = id, direction = opts.direction, ms = ms, message = script.message,
-    transactional = script.transactional }
+    transactional = script.transactional, rows = s.rows }
   if opts.on_step then opts.on_step(step) end
   if opts.hook then opts.hook("after_migration", step) end
 end
@@ -172,7 +177,7 @@ local function run_all(s, t, opts)
     version.ensure(s.db, s.dialect, t)
     local heads = version.heads(s.db, t)
     local plan = opts.plan(heads)
-    check_plan(s, plan, opts.direction, true)
+    check_plan(s, plan, opts.direction, not s.dry_run)
     for _, id in ipairs(plan) do
       if not s.relaxed and s.dialect.wants_relaxed(s.config, s.graph.revs[id]) then
         return RELAX -- start again with foreign keys unenforced (see run_all's caller)
@@ -189,7 +194,7 @@ local function run_all(s, t, opts)
       heads = finish_step(s, t, id, opts.direction, heads, ms)
       done[#done + 1] = { id, ms }
     end
-    s.db:exec "COMMIT"
+    s.db:exec(s.dry_run and "ROLLBACK" or "COMMIT") -- a dry run leaves nothing behind
     for _, d in ipairs(done) do emit(opts, s, d[1], d[2]) end
     return heads
   end)
@@ -307,7 +312,7 @@ function M.run(s, opts)
   end
   s.dialect.lock_run(s.db, s.config, s.log)
 
-  local whole = s.config.transaction == "all"
+  local whole = s.config.transaction == "all" or s.dry_run
   if whole then
     db_methods.refuse_autocommit(s.db, 'db:autocommit cannot run with transaction = "all": ' ..
       "the run is one transaction; use the default per-migration transactions")

@@ -1,0 +1,202 @@
+--- Backfills (`luamig.backfill{...}` in migrations): walk a table by its key
+--- in batches (keyset pagination), ask a Lua function for each row's new
+--- values, write them with one prepared UPDATE per column set, and report
+--- progress. Inside a transactional migration everything is part of the
+--- migration's transaction. In a `transactional = false` migration each
+--- batch commits with a checkpoint, so a run that is killed resumes after
+--- the last committed batch; the migration is recorded as applied only when
+--- its body (and so the backfill) completes.
+local errors = require "luamig.errors"
+local host = require "luamig.host"
+local progress_mod = require "luamig.progress"
+
+local M = {}
+
+local CHECKPOINTS = "luamig_backfill"
+
+---@class luamig.StepContext
+---@field db table
+---@field revision string
+---@field transactional boolean
+---@field log luamig.Log?
+---@field dry_run boolean?
+---@field rows integer    rows written by backfills in this step
+
+---@type luamig.StepContext?
+M.current = nil -- set by the runner while a migration body runs
+
+---@class luamig.BackfillSpec
+---@field table string
+---@field key string?              a unique, non-NULL-for-the-rows-wanted column (default "id")
+---@field columns string[]?        columns to read (default: all)
+---@field where string?            SQL condition on the rows to visit
+---@field params any[]?            bound parameters of `where`
+---@field batch_size integer?      rows per batch (default 1000)
+---@field set fun(row: table): table?        new values for one row (nil: leave it)
+---@field batch fun(rows: table[]): table[]? or: new values for a batch, each with the key
+---@field sleep_ms number?         pause between batches (spare a busy server)
+---@field name string?             names the checkpoint and the progress line (default: the table)
+
+local function quote(db, s) return db:quote_ident(s) end
+
+local function ensure_checkpoints(db)
+  db:exec("CREATE TABLE IF NOT EXISTS " .. CHECKPOINTS .. " (revision TEXT NOT NULL, name TEXT NOT NULL, " ..
+    "last_key TEXT, key_is_integer INTEGER, rows_done INTEGER NOT NULL, PRIMARY KEY (revision, name))")
+end
+
+local function load_checkpoint(db, revision, name)
+  if not db:has_table(CHECKPOINTS) then return nil end
+  local r = db:first("SELECT last_key, key_is_integer, rows_done FROM " .. CHECKPOINTS ..
+    " WHERE revision = ? AND name = ?", revision, name)
+  if not r then return nil end
+  local key = r.last_key
+  if r.key_is_integer == 1 or r.key_is_integer == true then key = math.tointeger(tonumber(key)) end
+  return { key = key, rows = r.rows_done }
+end
+
+local function save_checkpoint(db, revision, name, key, rows)
+  db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", revision, name)
+  db:exec("INSERT INTO " .. CHECKPOINTS .. " (revision, name, last_key, key_is_integer, rows_done) " ..
+    "VALUES (?, ?, ?, ?, ?)", revision, name, tostring(key), math.type(key) == "integer" and 1 or 0, rows)
+end
+
+-- A prepared UPDATE for a set of columns, reused across rows and batches.
+local function updater(db, spec, key)
+  local stmts = {}
+  return function(values, key_value)
+    local cols = {}
+    for c in pairs(values) do
+      if c ~= key then cols[#cols + 1] = c end
+    end
+    if #cols == 0 then return 0 end
+    table.sort(cols)
+    local sig = table.concat(cols, "\0")
+    local stmt = stmts[sig]
+    if not stmt then
+      local sets = {}
+      for i, c in ipairs(cols) do sets[i] = quote(db, c) .. " = ?" end
+      stmt = db:prepare(("UPDATE %s SET %s WHERE %s = ?"):format(quote(db, spec.table), table.concat(sets, ", "),
+        quote(db, key)))
+      stmts[sig] = stmt
+    end
+    local args = {}
+    for i, c in ipairs(cols) do
+      local v = values[c]
+      if v == nil then v = require "luamig.null" end
+      args[i] = v
+    end
+    args[#args + 1] = key_value
+    return stmt:exec(table.unpack(args))
+  end, function()
+    for _, s in pairs(stmts) do s:close() end
+  end
+end
+
+---Run a backfill in the running migration. Returns the number of rows
+---visited (with --dry-run: counted, nothing written).
+---@param spec luamig.BackfillSpec
+---@return integer rows
+function M.run(spec)
+  local ctx = M.current
+  if not ctx then error("luamig.backfill is only available while a migration runs", 2) end
+  if type(spec) ~= "table" or type(spec.table) ~= "string" then
+    error("luamig.backfill{ table = ..., set = function(row) ... end }", 2)
+  end
+  if type(spec.set) ~= "function" and type(spec.batch) ~= "function" then
+    error("luamig.backfill needs set = function(row) or batch = function(rows)", 2)
+  end
+  local db = ctx.db
+  local key = spec.key or "id"
+  local size = spec.batch_size or 1000
+  local name = spec.name or spec.table
+  local cols = spec.columns and table.concat((function()
+    local q = {}
+    for i, c in ipairs(spec.columns) do q[i] = quote(db, c) end
+    local has_key = false
+    for _, c in ipairs(spec.columns) do has_key = has_key or c == key end
+    if not has_key then q[#q + 1] = quote(db, key) end
+    return q
+  end)(), ", ") or "*"
+  local where = spec.where and ("(" .. spec.where .. ") AND ") or ""
+  local params = spec.params or {}
+  local qkey, qtable = quote(db, key), quote(db, spec.table)
+
+  local total = db:scalar(("SELECT count(*) FROM %s WHERE %s%s IS NOT NULL"):format(qtable, where, qkey),
+    table.unpack(params))
+  if ctx.dry_run then
+    if ctx.log then ctx.log:info(("backfill %s: %d rows (dry run: nothing written)"):format(name, total)) end
+    return total
+  end
+  local checkpointed = not ctx.transactional
+  local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
+  local last, done = resume and resume.key, resume and resume.rows or 0
+  if resume and ctx.log then ctx.log:info(("backfill %s: resuming after %s = %s (%d rows done)"):format(name, key,
+    tostring(last), done)) end
+  local bar = progress_mod.new(ctx.log)(total, "backfill " .. name)
+  bar:add(done)
+  local update, close = updater(db, spec, key)
+  local first_sql = ("SELECT %s FROM %s WHERE %s%s IS NOT NULL ORDER BY %s LIMIT %d"):format(cols, qtable, where,
+    qkey, qkey, size)
+  local next_sql = ("SELECT %s FROM %s WHERE %s%s > ? ORDER BY %s LIMIT %d"):format(cols, qtable, where, qkey, qkey,
+    size)
+  local ok, err = pcall(function()
+    while true do
+      local args = { table.unpack(params) }
+      if last ~= nil then args[#args + 1] = last end
+      local rows = db:query(last == nil and first_sql or next_sql, table.unpack(args))
+      if #rows == 0 then break end
+      local function apply()
+        if spec.batch then
+          local updates = spec.batch(rows) or {}
+          for _, u in ipairs(updates) do
+            if u[key] == nil then error(("batch: each update needs its %s"):format(key), 0) end
+            update(u, u[key])
+          end
+        else
+          for _, row in ipairs(rows) do
+            local good, values = pcall(spec.set, row)
+            if not good then
+              error(("row %s = %s: %s"):format(key, tostring(row[key]), errors.text(values)), 0)
+            end
+            if values then update(values, row[key]) end
+          end
+        end
+        last = rows[#rows][key]
+        done = done + #rows
+        if checkpointed then save_checkpoint(db, ctx.revision, name, last, done) end
+      end
+      if checkpointed then
+        ensure_checkpoints(db)
+        db:transaction(apply)
+      else
+        apply()
+      end
+      bar:add(#rows)
+      if #rows < size then break end
+      if spec.sleep_ms and spec.sleep_ms > 0 then host.sleep_ms(spec.sleep_ms) end
+    end
+  end)
+  close()
+  if not ok then errors.raise("migration", ("backfill %s failed: %s%s"):format(name, errors.text(err),
+    checkpointed and (" (batches before it are committed; a rerun resumes after " .. key .. " = " ..
+      tostring(last) .. ")") or "")) end
+  bar:done()
+  if checkpointed and db:has_table(CHECKPOINTS) then
+    db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", ctx.revision, name)
+  end
+  ctx.rows = (ctx.rows or 0) + done
+  return done
+end
+
+---The `luamig` global of migration files.
+M.api = setmetatable({
+  backfill = function(spec) return M.run(spec) end,
+  ---A progress bar/line for the running migration's own loops: p = luamig.progress(total, label); p:add(n); p:done().
+  progress = function(total, label)
+    local ctx = M.current
+    return progress_mod.new(ctx and ctx.log)(total, label)
+  end,
+  null = require "luamig.null",
+}, { __newindex = function() error("luamig is read-only", 2) end })
+
+return M
