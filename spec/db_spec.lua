@@ -111,6 +111,37 @@ for _, b in ipairs(sh.backends()) do describe("db handle on " .. b.name, functio
     ]]
   end)
 
+  it("copy_in inserts many rows (COPY on PostgreSQL), awkward values intact; a failing source inserts nothing",
+    function()
+      ok [[
+        db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, f DOUBLE PRECISION, b BOOLEAN)"
+        local odd = "tab\there, line\nbreak, back\\slash, cr\r, ünïcode, \\N"
+        local rows = { { id = 1, s = odd, f = 0.1, b = true }, { id = 2, b = false }, { id = 3, s = "", f = -1e300 } }
+        assert(db:copy_in("t", { "id", "s", "f", "b" }, rows) == 3)
+        local r = db:first "SELECT * FROM t WHERE id = 1"
+        assert(r.s == odd, r.s)
+        assert(r.f == 0.1 and (r.b == true or r.b == 1))
+        assert(db:first("SELECT * FROM t WHERE id = 2").s == nil)
+        assert(db:first("SELECT * FROM t WHERE id = 3").s == "")
+        local i = 3
+        local n = db:copy_in("t", { "id", "s" }, function()
+          i = i + 1
+          if i <= 5003 then return { id = i, s = "r" .. i } end
+        end)
+        assert(n == 5000 and db:scalar "SELECT count(*) FROM t" == 5003)
+        local okk, e = pcall(db.transaction, db, function(d)
+          local k = 0
+          d:copy_in("t", { "id" }, function()
+            k = k + 1
+            if k > 1500 then error("source broke") end
+            return { id = 10000 + k }
+          end)
+        end)
+        assert(not okk and tostring(e):match("source broke"), tostring(e))
+        assert(db:scalar "SELECT count(*) FROM t" == 5003)
+      ]]
+    end)
+
   it("introspects tables, columns and indexes", function()
     ok [[
       db:exec "CREATE TABLE users (id INTEGER, Email TEXT); CREATE INDEX users_email ON users (Email)"

@@ -369,6 +369,66 @@ static int conn_exec(lua_State *L) {
   return 1;
 }
 
+/* Reads and clears what is left of a command's results. */
+static void drain(PGconn *conn) {
+  PGresult *res;
+  while ((res = lm_pq.PQgetResult(conn)) != NULL) lm_pq.PQclear(res);
+}
+
+/* [conn, sql, next] -> [rows]; runs a `COPY ... FROM STDIN` statement and
+ * sends the strings next() returns (COPY text format) until it returns nil.
+ * An error in next() aborts the copy, then is re-raised. */
+static int conn_copy_from(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  const char *sql = luaL_checkstring(L, 2);
+  PGresult *res;
+  lua_Integer rows;
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  res = lm_pq.PQexec(c->conn, sql);
+  if (lm_pq.PQresultStatus(res) != PGRES_COPY_IN) {
+    check_result(L, c->conn, res, sql); /* raises for a failed statement */
+    lm_pq.PQclear(res);
+    drain(c->conn);
+    return lm_misuse(L, "copy_from needs a COPY ... FROM STDIN statement");
+  }
+  lm_pq.PQclear(res);
+  for (;;) {
+    size_t len;
+    const char *chunk;
+    lua_pushvalue(L, 3);
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+      lm_pq.PQputCopyEnd(c->conn, "luamig: the row source failed");
+      drain(c->conn);
+      return lua_error(L);
+    }
+    if (lua_isnil(L, -1)) break;
+    chunk = lua_tolstring(L, -1, &len);
+    if (!chunk) {
+      lm_pq.PQputCopyEnd(c->conn, "luamig: the row source returned a non-string");
+      drain(c->conn);
+      return lm_misuse(L, "copy_from: next() must return strings (or nil at the end)");
+    }
+    if (lm_pq.PQputCopyData(c->conn, chunk, (int)len) != 1) {
+      push_result_error(L, c->conn, NULL, sql);
+      return lua_error(L);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  if (lm_pq.PQputCopyEnd(c->conn, NULL) != 1) {
+    push_result_error(L, c->conn, NULL, sql);
+    return lua_error(L);
+  }
+  res = lm_pq.PQgetResult(c->conn);
+  if (lm_pq.PQresultStatus(res) != PGRES_COMMAND_OK) drain(c->conn); /* leave the connection usable */
+  check_result(L, c->conn, res, sql);
+  rows = changes(res);
+  lm_pq.PQclear(res);
+  drain(c->conn);
+  lua_pushinteger(L, rows);
+  return 1;
+}
+
 /* [conn, sql, params...] -> [rows] */
 static int conn_query(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
@@ -671,6 +731,7 @@ static int pg_connect(lua_State *L) {
 
 static const luaL_Reg conn_methods[] = {
   {"exec", conn_exec},
+  {"copy_from", conn_copy_from},
   {"query", conn_query},
   {"rows", conn_rows},
   {"scalar", conn_scalar},

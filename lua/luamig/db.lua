@@ -48,6 +48,37 @@ local function finish(db, sp, ok, ...)
   error((...), 0)
 end
 
+-- COPY's text format: tab-separated, \N for NULL, backslash escapes.
+local COPY_ESCAPES = { ["\\"] = "\\\\", ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] = "\\r" }
+
+-- A chunk source for Conn:copy_from: ~1000 rows of COPY text per call.
+local function copy_text(next_row, columns)
+  local null = require "luamig.null"
+  return function()
+    local lines = {}
+    for _ = 1, 1000 do
+      local row = next_row()
+      if not row then break end
+      local fields = {}
+      for i, c in ipairs(columns) do
+        local v = row[c]
+        if v == nil or v == null then
+          fields[i] = "\\N"
+        elseif type(v) == "boolean" then
+          fields[i] = v and "t" or "f"
+        elseif math.type(v) == "float" then
+          fields[i] = ("%.17g"):format(v)
+        else
+          fields[i] = tostring(v):gsub("[\\\t\n\r]", COPY_ESCAPES)
+        end
+      end
+      lines[#lines + 1] = table.concat(fields, "\t")
+    end
+    if #lines == 0 then return nil end
+    return table.concat(lines, "\n") .. "\n"
+  end
+end
+
 ---Install the Lua methods on a driver's Conn method table (idempotent).
 ---@param Conn table the driver's method table (sqlite.Conn, pg.Conn)
 ---@param dialect table luamig.dialect.<name>
@@ -103,6 +134,53 @@ function M.install(Conn, dialect)
   function Conn:has_index(name) return dialect.has_index(self, name) end
   function Conn.quote_ident(_, s) return dialect.quote_ident(s) end
   function Conn.quote_literal(_, v) return dialect.quote_literal(v) end
+  ---Insert many rows fast: `rows` is an array of rows or an iterator
+  ---function returning rows (nil at the end); each row is keyed by column
+  ---name (a missing key is NULL). PostgreSQL: COPY ... FROM STDIN;
+  ---SQLite: multi-row INSERTs of up to 500 rows. Returns the row count.
+  ---@param table_name string
+  ---@param columns string[]
+  ---@param rows table[]|fun(): table?
+  ---@return integer
+  function Conn:copy_in(table_name, columns, rows)
+    local next_row = rows
+    if type(rows) == "table" then
+      local i = 0
+      next_row = function()
+        i = i + 1
+        return rows[i]
+      end
+    end
+    local cols = {}
+    for i, c in ipairs(columns) do cols[i] = dialect.quote_ident(c) end
+    local target = dialect.quote_ident(table_name) .. " (" .. table.concat(cols, ", ") .. ")"
+    if self.copy_from then return self:copy_from("COPY " .. target .. " FROM STDIN", copy_text(next_row, columns)) end
+    local null = require "luamig.null"
+    local per = math.max(1, math.min(500, 30000 // #columns))
+    local one = "(" .. ("?, "):rep(#columns - 1) .. "?)"
+    local n, done = 0, false
+    while not done do
+      local values, params = {}, {}
+      for _ = 1, per do
+        local row = next_row()
+        if not row then
+          done = true
+          break
+        end
+        values[#values + 1] = one
+        for _, c in ipairs(columns) do
+          local v = row[c]
+          if v == nil then v = null end
+          params[#params + 1] = v
+        end
+      end
+      if #values > 0 then
+        n = n + self:exec("INSERT INTO " .. target .. " VALUES " .. table.concat(values, ", "), table.unpack(params))
+      end
+    end
+    return n
+  end
+
   ---The schema as one normalized structure (luamig.introspect), e.g.
   ---db:schema().tables.users.columns; PostgreSQL: the current schema.
   function Conn:schema() return require("luamig.introspect").snapshot(self) end

@@ -337,9 +337,10 @@ WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false)
   ---Run SQL (with bound parameters).
   function op.execute(sql, ...) return exec(sql, ...) end
 
-  ---Insert rows (tables keyed by column name; luamig.null for NULL) in
-  ---multi-row INSERTs of up to 500 rows, all values bound.
-  function op.bulk_insert(table_name, rows, opts)
+  ---Insert rows (tables keyed by column name; luamig.null or a missing key
+  ---for NULL) through db:copy_in: COPY on PostgreSQL, multi-row INSERTs on
+  ---SQLite.
+  function op.bulk_insert(table_name, rows)
     if #rows == 0 then return 0 end
     local cols, seen = {}, {}
     for _, r in ipairs(rows) do
@@ -351,25 +352,21 @@ WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false)
       end
     end
     table.sort(cols)
-    local null = require "luamig.null"
-    local per = math.max(1, math.min((opts and opts.batch_size) or 500, 30000 // #cols))
-    local one = "(" .. ("?, "):rep(#cols - 1) .. "?)"
-    local n = 0
-    for first = 1, #rows, per do
-      local last = math.min(first + per - 1, #rows)
-      local values, params = {}, {}
-      for i = first, last do
-        values[#values + 1] = one
-        for _, c in ipairs(cols) do
-          local v = rows[i][c]
+    if db.offline_enums then -- --sql: plain INSERT statements
+      local null = require "luamig.null"
+      for _, r in ipairs(rows) do
+        local params = {}
+        for i, c in ipairs(cols) do
+          local v = r[c]
           if v == nil then v = null end
-          params[#params + 1] = v
+          params[i] = v
         end
+        exec(("INSERT INTO %s (%s) VALUES (%s)"):format(ddl.qualified(table_name), ddl.names(cols),
+          ("?, "):rep(#cols - 1) .. "?"), table.unpack(params))
       end
-      n = n + exec(("INSERT INTO %s (%s) VALUES %s"):format(ddl.qualified(table_name), ddl.names(cols),
-        table.concat(values, ", ")), table.unpack(params))
+      return #rows
     end
-    return n
+    return db:copy_in(table_name, cols, rows)
   end
 
   return op
