@@ -78,26 +78,7 @@ cat >"$work/alembic.ini" <<INI
 script_location = $work/alembic
 INI
 
-# measure NAME PREPARE COMMAND: median wall time and peak RSS over $runs runs
-results=()
-measure() {
-  local name=$1 prepare=$2 cmd=$3 times=() rss=0 i t m
-  for ((i = 0; i < runs; i++)); do
-    bash -c "$prepare" >/dev/null 2>&1
-    if ! /usr/bin/time -o "$work/time" -f "%e %M" bash -c "$cmd" >/dev/null 2>"$work/err"; then
-      echo "bench: $name failed:" >&2
-      tail -n 5 "$work/err" >&2
-      exit 1
-    fi
-    read -r t m <"$work/time"
-    times+=("$t")
-    ((m > rss)) && rss=$m
-  done
-  local med
-  med=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  results+=("$name|$med|$rss")
-  echo "  $name: ${med}s, peak RSS ${rss} kB" >&2
-}
+source "$(dirname "$0")/measure.sh"
 
 stamp='CREATE TABLE luamig_version (version_num TEXT NOT NULL PRIMARY KEY); INSERT INTO luamig_version VALUES ('"'"'0000000000a1'"'"'); CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY); INSERT INTO alembic_version VALUES ('"'"'0000000000a1'"'"');'
 export LUAMIG_CACHE=off

@@ -315,6 +315,17 @@ for _, b in ipairs(sh.backends()) do
       assert.matches("drills/void_status%.lua: 2 steps, 0 failed", p:ok("drill drills/void_status.lua"))
     end)
 
+    it("the examples/backfill project loads rows in bulk and backfills them with progress", function()
+      local p = sh.project_on(b)
+      assert(os.execute(("cp -r %s/examples/backfill/. %s/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+      local out, err = p:ok("upgrade", "ROWS=3000")
+      assert.matches("%(2940 rows backfilled%)", out)
+      assert.matches("backfill people: 2940/2940 %(100%%%)", err)
+      if b.name == "sqlite" then p.url = "sqlite:///" .. p.dir .. "/people.db" end
+      assert.are.equal("3000|2940\n", p:sql("SELECT count(*), count(full_name) FROM people"))
+      assert.matches("2 revisions round%-trip%.", (p:ok("drill", "ROWS=500")))
+    end)
+
     it("moves up and down by id, prefix, +N, -N and base; current/heads/check follow", function()
       local p = three(b)
       local doc = p:json("upgrade bbbb")

@@ -162,7 +162,8 @@ local backends = {
     name = "sqlite",
     fresh = function() return nil end,
     sql = function(p, sql)
-      return checked(("sqlite3 %s %s"):format(M.quote(p.dir .. "/luamig.db"), M.quote(sql)))
+      local path = p.url and p.url:match("^sqlite:///(.+)$") or (p.dir .. "/luamig.db")
+      return checked(("sqlite3 %s %s"):format(M.quote(path), M.quote(sql)))
     end,
     tables = function(p)
       return p:sql("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master " ..
