@@ -134,6 +134,21 @@ end)
         assert.matches("bad%.lua:4: upgrade changed nothing%?: table orders still exists", out2)
       end)
 
+    if b.name == "postgresql" then
+      it("without the CREATEDB privilege: one message saying what is needed, or --scratch-url", function()
+        local p = sh.project_on(b, { ["1.lua"] = base_table })
+        local url = ("postgresql://luamig_pw:right-pw@127.0.0.1:%s/postgres"):format(os.getenv("PG_TEST_PORT"))
+        local code, _, err = p:luamig("drill --url " .. sh.quote(url))
+        assert.are.equal(1, code)
+        assert.matches("cannot create a scratch database for the drill %(.*permission denied to create database.*%); " ..
+          "the drill needs the CREATEDB privilege %(ALTER ROLE %.%.%. CREATEDB%), or pass %-%-scratch%-url URL", err)
+        assert.not_matches("right%-pw", err)
+        local doc, code2, err2 = p:json("drill --url " .. sh.quote(url) .. " --scratch-url " .. sh.quote(p.url))
+        assert.are.equal(0, code2, err2)
+        assert.is_true(doc.ok)
+      end)
+    end
+
     it("--keep keeps the scratch database; --scratch-url may not be the target", function()
       local p = sh.project_on(b, { ["1.lua"] = base_table })
       local doc = p:json("drill --keep")
