@@ -87,7 +87,7 @@ end
 -- on PostgreSQL (one round trip instead of one per row: 2.5x faster).
 local function writer(db, spec, key)
   local null = require "luamig.null"
-  local stmts, prev = {}, nil
+  local stmts, prev, args = {}, nil, {}
   local qt, qk = quote(db, spec.table), quote(db, key)
   local types -- PostgreSQL: column -> SQL type, to type the VALUES list
   local function pg_types()
@@ -111,21 +111,29 @@ WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped]], qt)) d
         if not t[c] then error(("table %s has no column %s"):format(spec.table, c), 0) end
         one[i] = "CAST(? AS " .. t[c] .. ")"
       end
-      local row_sql = "(" .. table.concat(one, ", ") .. ")"
-      local values, params = {}, {}
+      local params = {}
       for _, r in ipairs(rows) do
-        values[#values + 1] = row_sql
         for _, c in ipairs(cols) do
           local v = r[c]
           if v == nil then v = null end
           params[#params + 1] = v
         end
       end
-      local names, sets = {}, {}
-      for i, c in ipairs(cols) do names[i] = quote(db, c) end
-      for _, c in ipairs(sig.cols) do sets[#sets + 1] = ("%s = v.%s"):format(quote(db, c), quote(db, c)) end
-      db:exec(("UPDATE %s SET %s FROM (VALUES %s) AS v (%s) WHERE %s.%s = v.%s"):format(qt, table.concat(sets, ", "),
-        table.concat(values, ", "), table.concat(names, ", "), qt, qk, qk), table.unpack(params))
+      -- one prepared statement per column set and row count: full batches reuse it
+      local stmt_key = id .. "\0" .. #rows
+      local stmt = stmts[stmt_key]
+      if not stmt then
+        local plain = "(" .. ("?, "):rep(#cols - 1) .. "?)"
+        local values = { "(" .. table.concat(one, ", ") .. ")" } -- the first row's casts type the rest
+        for i = 2, #rows do values[i] = plain end
+        local names, sets = {}, {}
+        for i, c in ipairs(cols) do names[i] = quote(db, c) end
+        for _, c in ipairs(sig.cols) do sets[#sets + 1] = ("%s = v.%s"):format(quote(db, c), quote(db, c)) end
+        stmt = db:prepare(("UPDATE %s SET %s FROM (VALUES %s) AS v (%s) WHERE %s.%s = v.%s"):format(qt,
+          table.concat(sets, ", "), table.concat(values, ", "), table.concat(names, ", "), qt, qk, qk))
+        stmts[stmt_key] = stmt
+      end
+      stmt:exec(table.unpack(params))
       pending[id] = nil
     end
   end
@@ -142,7 +150,9 @@ WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped]], qt)) d
       local r = { [key] = key_value }
       for _, c in ipairs(sig.cols) do r[c] = values[c] end
       group.rows[#group.rows + 1] = r
-      if #group.rows * (#sig.cols + 1) >= 30000 then flush() end -- stay under the bind-parameter limit
+      -- libpq refuses a statement description over 30,000 bytes: at most ~7,500
+      -- parameters per prepared statement
+      if #group.rows * (#sig.cols + 1) >= 6000 then flush() end
       return
     end
     local stmt = stmts[sig.id]
@@ -152,14 +162,14 @@ WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped]], qt)) d
       stmt = db:prepare(("UPDATE %s SET %s WHERE %s = ?"):format(qt, table.concat(sets, ", "), qk))
       stmts[sig.id] = stmt
     end
-    local args = {}
-    for i, c in ipairs(sig.cols) do
-      local v = values[c]
+    local ncols = #sig.cols
+    for i = 1, ncols do
+      local v = values[sig.cols[i]]
       if v == nil then v = null end
       args[i] = v
     end
-    args[#args + 1] = key_value
-    stmt:exec(table.unpack(args))
+    args[ncols + 1] = key_value
+    stmt:exec(table.unpack(args, 1, ncols + 1))
   end
   local function close()
     for _, st in pairs(stmts) do st:close() end
@@ -228,14 +238,16 @@ function M.run(spec)
             update(u, u[key])
           end
         else
-          local set = spec.set
-          for _, row in ipairs(rows) do
-            local good, values = pcall(set, row)
-            if not good then
-              error(("row %s = %s: %s"):format(key, tostring(row[key]), errors.text(values)), 0)
+          local set, at = spec.set, 0
+          local good, e = pcall(function() -- one protected call per batch; `at` names the row on error
+            for i = 1, #rows do
+              at = i
+              local row = rows[i]
+              local values = set(row)
+              if values then update(values, row[key]) end
             end
-            if values then update(values, row[key]) end
-          end
+          end)
+          if not good then error(("row %s = %s: %s"):format(key, tostring(rows[at][key]), errors.text(e)), 0) end
         end
         flush()
         last = rows[#rows][key]
