@@ -5,8 +5,6 @@ local errors = require "luamig.errors"
 local version = require "luamig.version"
 local db_methods = require "luamig.db"
 local plan_mod = require "luamig.plan"
-local ops = require "luamig.ops"
-local backfill = require "luamig.backfill"
 
 local M = {}
 
@@ -63,7 +61,7 @@ local function check_plan(s, plan, direction, whole_run)
         :format(script.path, id))
     end
     if direction == "down" and script.change then
-      local ok, err = ops.reversible(script.change, script.path)
+      local ok, err = require("luamig.ops").reversible(script.change, script.path)
       if not ok then errors.raise("script", errors.text(err)) end
     end
     if whole_run and not script.transactional then
@@ -133,6 +131,7 @@ local function heads_text(heads)
 end
 
 local function run_body(s, id, direction, hook)
+  local ops, backfill = require "luamig.ops", require "luamig.backfill"
   local script = s.graph.revs[id]
   local fn = direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()

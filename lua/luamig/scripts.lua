@@ -3,8 +3,6 @@ local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.errors"
 local script_cache = require "luamig.script_cache"
-local ops = require "luamig.ops"
-local backfill = require "luamig.backfill"
 
 local M = {}
 
@@ -72,7 +70,8 @@ end
 ---@return luamig.Script
 function M.load_file(path)
   local text = read(path)
-  local env = setmetatable({ op = ops.proxy, luamig = backfill.api }, { __index = _G })
+  local ops = require "luamig.ops" -- (here, not at the top: most commands never compile a migration)
+  local env = setmetatable({ op = ops.proxy, luamig = require("luamig.backfill").api }, { __index = _G })
   local chunk, err = load(text, "@" .. path, "t", env)
   if not chunk then errors.raise("script", err) end
   local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
