@@ -496,6 +496,30 @@ for _, b in ipairs(sh.backends()) do
       assert.are.same({ "a00000000025" }, heads(p))
     end)
 
+    it("runners started at once run each step outside a transaction exactly once too (run-wide lock)", function()
+      local files = { ["000.lua"] = m("a00000000000", nil, "db:exec 'CREATE TABLE ran (id TEXT)'") }
+      local prev = "a00000000000"
+      for i = 1, 8 do
+        local id = ("b%011d"):format(i)
+        files[("%03d.lua"):format(i)] = m(id, prev, ([[
+local t = os.clock() + 0.02
+while os.clock() < t do end -- a slow step: widen the window another runner could slip into
+db:exec("INSERT INTO ran VALUES (?)", %q)]]):format(id), nil, "transactional = false")
+        prev = id
+      end
+      local p = sh.project_on(b, files)
+      local procs = {}
+      for i = 1, 4 do
+        procs[i] = ("( %s >%s/out%d 2>%s/err%d; echo $? >%s/rc%d ) &"):format(p:command("upgrade -q"), p.dir, i,
+          p.dir, i, p.dir, i)
+      end
+      assert(os.execute("sh -c " .. sh.quote(table.concat(procs, "\n") .. "\nwait")))
+      for i = 1, 4 do
+        assert.are.equal("0\n", io.open(p.dir .. "/rc" .. i):read("a"), io.open(p.dir .. "/err" .. i):read("a"))
+      end
+      assert.are.equal("8|8\n", p:sql("SELECT count(*), count(DISTINCT id) FROM ran"))
+    end)
+
     it("honours migrations and version_table settings", function()
       local p = three(b)
       assert(os.execute(("mv %s/migrations %s/db"):format(sh.quote(p.dir), sh.quote(p.dir))))

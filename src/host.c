@@ -1,10 +1,12 @@
 /* Host: state setup, module preloading, and the luamig.host utility module. */
 #include "host.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,11 +103,52 @@ static int host_getpid(lua_State *L) {
   return 1;
 }
 
+/* [path] -> [fd, holder] or [nil, error]; opens (creating) a lock file and
+ * tries flock(LOCK_EX | LOCK_NB) once. Locked: fd (closing it releases the
+ * lock); busy: [false, what the holder wrote in the file]. */
+static int host_try_lock(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot open the lock file %s: %s", path, strerror(errno));
+    return 2;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    lua_pushinteger(L, fd);
+    return 1;
+  }
+  {
+    char holder[256];
+    ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+    close(fd);
+    lua_pushboolean(L, 0);
+    lua_pushlstring(L, holder, n > 0 ? (size_t)n : 0);
+    return 2;
+  }
+}
+
+/* [fd, text] -> []; records who holds the lock (for waiting runners). */
+static int host_write_lock(lua_State *L) {
+  int fd = (int)luaL_checkinteger(L, 1);
+  size_t len;
+  const char *text = luaL_checklstring(L, 2, &len);
+  if (ftruncate(fd, 0) == 0 && pwrite(fd, text, len, 0) < 0) { /* best effort */ }
+  return 0;
+}
+
+/* [fd] -> []; releases the lock. */
+static int host_unlock(lua_State *L) {
+  close((int)luaL_checkinteger(L, 1));
+  return 0;
+}
+
 /* [] -> [module] */
 static int luaopen_luamig_host(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
+    {"try_lock", host_try_lock}, {"write_lock", host_write_lock}, {"unlock", host_unlock},
     {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_pushliteral(L, LUAMIG_VERSION);

@@ -46,7 +46,7 @@ function M.scratch(target_url, cfg, opts)
     os.remove(path)
     path = path .. "-luamig-drill.db"
     return { url = "sqlite:///" .. path, shown = path, drop = not opts.keep and function()
-      for _, suffix in ipairs({ "", "-journal", "-wal", "-shm" }) do os.remove(path .. suffix) end
+      for _, suffix in ipairs({ "", "-journal", "-wal", "-shm", "-luamig.lock" }) do os.remove(path .. suffix) end
     end or nil }
   end
   local name = ("luamig_drill_%d_%s"):format(host.getpid(), host.random_hex(6))

@@ -1,5 +1,7 @@
 --- SQLite specifics: introspection, locking, version-table column types.
 local common = require "luamig.dialect.common"
+local errors = require "luamig.errors"
+local host = require "luamig.host"
 
 local M = {}
 
@@ -30,11 +32,55 @@ function M.begin_locked(db)
   db:exec "BEGIN IMMEDIATE"
 end
 
--- Transactional DDL covers everything SQLite does, so a run-wide lock outside
--- transactions is not needed; steps with transactional = false run between
--- write transactions.
-function M.lock_run(_) end
-function M.unlock_run(_) end
+local held = setmetatable({}, { __mode = "k" }) -- db -> the lock file's descriptor
+
+-- The database file (nil for :memory: and temporary databases).
+local function file_of(db)
+  local f = db:scalar "SELECT file FROM pragma_database_list WHERE name = 'main'"
+  return f ~= "" and f or nil
+end
+
+---Serialize runners for the whole run, as PostgreSQL's advisory lock does:
+---each step's BEGIN IMMEDIATE already orders transactional steps, but a step
+---with transactional = false runs between write transactions, and only a
+---run-wide lock keeps two runners from both running it. The lock is an
+---flock on <database>-luamig.lock, polled up to lock_timeout seconds (when
+---set); the file names its holder for waiting runners.
+function M.lock_run(db, cfg, log)
+  local file = file_of(db)
+  if not file then return end
+  local path = file .. "-luamig.lock"
+  local started, pause, told = host.now_ms(), 10, false
+  while true do
+    local fd, holder = host.try_lock(path)
+    if fd then
+      held[db] = fd
+      host.write_lock(fd, ("pid %d since %s"):format(host.getpid(), os.date("!%Y-%m-%d %H:%M:%S UTC")))
+      return
+    end
+    if fd == nil then errors.raise("db", holder) end
+    local waited = host.now_ms() - started
+    local who = holder ~= "" and holder or "another luamig"
+    if cfg.lock_timeout and waited >= cfg.lock_timeout * 1000 then
+      errors.raise("db", ("timed out after %gs waiting for the migration lock (%s) held by %s; wait for that run " ..
+        "to finish, or raise lock_timeout"):format(cfg.lock_timeout, path, who))
+    end
+    if log and not told and waited >= 1000 then
+      told = true
+      log:info("waiting for the migration lock held by " .. who)
+    end
+    host.sleep_ms(pause)
+    pause = math.min(pause * 2, 250)
+  end
+end
+
+function M.unlock_run(db)
+  local fd = held[db]
+  if fd then
+    held[db] = nil
+    host.unlock(fd)
+  end
+end
 
 ---Whether `script` must run with foreign keys unenforced: migrations using
 ---op may rebuild tables, and dropping the old copy of a table would fire
