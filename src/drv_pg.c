@@ -1,7 +1,7 @@
 /* luamig.pg: the PostgreSQL driver over libpq (Conn, Stmt, Cursor).
  *
  * Same interface as luamig.sqlite. Parameters always go through the extended
- * protocol; `?` placeholders are rewritten to $n (see rewrite_placeholders).
+ * protocol; `?` placeholders are rewritten to $n (pg_values.c).
  * rows() streams through a server-side cursor fetched in batches, so other
  * statements can run on the connection while a loop is open (the backfill
  * pattern) and client memory stays bounded; outside a transaction the cursor
@@ -11,19 +11,16 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include "pq_load.h"
 #include <lua.h>
 
 #include "drv_util.h"
+#include "pg_values.h"
+#include "pq_load.h"
 
 #define LM_PG_CONN "luamig.pg.Conn"
 #define LM_PG_STMT "luamig.pg.Stmt"
 #define LM_PG_CURSOR "luamig.pg.Cursor"
 #define FETCH_BATCH 500
-
-/* Type OIDs (pg_type.h is not part of libpq-dev's public headers). */
-enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
-       OID_FLOAT4 = 700, OID_FLOAT8 = 701 };
 
 typedef struct lm_pg {
   PGconn *conn;      /* NULL once closed */
@@ -121,199 +118,17 @@ static int conn_close(lua_State *L) {
   return 0;
 }
 
-/* ---------------------------------------------------------------- SQL text */
-
-static int is_word(char ch) {
-  return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-         (unsigned char)ch >= 0x80;
-}
-
-/* Length of a dollar-quote tag ("$tag$" or "$$") at p, or 0. */
-static size_t dollar_tag(const char *p) {
-  size_t n = 1;
-  if (*p != '$') return 0;
-  if (p[1] >= '0' && p[1] <= '9') return 0; /* $1: a parameter */
-  while (is_word(p[n])) n++;
-  return p[n] == '$' ? n + 1 : 0;
-}
-
-/* [] -> [sql']; copies sql with each `?` outside literals, quoted names,
- * comments and dollar-quoted bodies replaced by $1, $2, ... Sets *count to
- * the number of parameters. SQL already using $n is left alone (count is
- * then the highest n). */
-static void rewrite_placeholders(lua_State *L, const char *sql, size_t len, int *count) {
-  const char *p = sql, *end = sql + len;
-  luaL_Buffer b;
-  int n = 0, max_dollar = 0;
-  luaL_buffinit(L, &b);
-  while (p < end) {
-    const char *start = p;
-    if (*p == '\'' ) {
-      int backslash = p > sql && (p[-1] == 'E' || p[-1] == 'e') && (p - 1 == sql || !is_word(p[-2]));
-      for (p++; p < end; p++) {
-        if (backslash && *p == '\\' && p + 1 < end) { p++; continue; }
-        if (*p == '\'') {
-          if (p + 1 < end && p[1] == '\'') { p++; continue; }
-          p++;
-          break;
-        }
-      }
-    } else if (*p == '"') {
-      for (p++; p < end && *p != '"'; p++) {}
-      if (p < end) p++;
-    } else if (*p == '-' && p + 1 < end && p[1] == '-') {
-      while (p < end && *p != '\n') p++;
-    } else if (*p == '/' && p + 1 < end && p[1] == '*') {
-      int depth = 1;
-      for (p += 2; p < end && depth > 0; p++) {
-        if (*p == '/' && p + 1 < end && p[1] == '*') { depth++; p++; }
-        else if (*p == '*' && p + 1 < end && p[1] == '/') { depth--; p++; }
-      }
-    } else if (*p == '$' && dollar_tag(p)) {
-      size_t t = dollar_tag(p);
-      const char *close = NULL;
-      for (const char *q = p + t; q + t <= end; q++)
-        if (*q == '$' && strncmp(q, p, t) == 0) { close = q; break; }
-      p = close ? close + t : end;
-    } else if (*p == '$' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
-      int k = (int)strtol(p + 1, NULL, 10);
-      if (k > max_dollar) max_dollar = k;
-      for (p++; p < end && *p >= '0' && *p <= '9'; p++) {}
-    } else if (*p == '?' && !max_dollar) {
-      char num[16];
-      snprintf(num, sizeof num, "$%d", ++n);
-      luaL_addstring(&b, num);
-      p++;
-      continue;
-    } else {
-      p++;
-    }
-    luaL_addlstring(&b, start, (size_t)(p - start));
-  }
-  luaL_pushresult(&b);
-  if (max_dollar > 0 && n > 0) { /* mixed: keep the text as written */
-    lua_pop(L, 1);
-    lua_pushlstring(L, sql, len);
-  }
-  *count = max_dollar > 0 ? max_dollar : n;
-}
-
-/* ---------------------------------------------------------------- values */
-
-typedef struct params {
-  int n;
-  const char **values;
-  int *lengths, *formats;
-  Oid *types;
-} params;
-
-/* True if s[0..len) is valid UTF-8 without NUL bytes (then it goes as text). */
-static int is_text(const unsigned char *s, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    unsigned char c = s[i];
-    size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-    if (c == 0 || k == 9 || i + k >= len + (k == 0)) return 0;
-    for (size_t j = 1; j <= k; j++)
-      if ((s[i + j] & 0xC0) != 0x80) return 0;
-    i += k + 1;
-  }
-  return 1;
-}
-
-/* [...] -> [..., arrays, texts...]; converts the n values from index first.
- * Text forms are pushed on the stack, which keeps them alive for the call.
- * Strings that are not NUL-free UTF-8 are sent as binary bytea. */
-static void build_params(lua_State *L, int first, int n, params *p) {
-  int i;
-  char *block = lua_newuserdatauv(L, (size_t)n * (sizeof(char *) + 2 * sizeof(int) + sizeof(Oid)) + 1, 0);
-  p->n = n;
-  p->values = (const char **)(void *)block;
-  p->lengths = (int *)(void *)(block + (size_t)n * sizeof(char *));
-  p->formats = p->lengths + n;
-  p->types = (Oid *)(void *)(p->formats + n);
-  luaL_checkstack(L, n, "too many parameters");
-  for (i = 0; i < n; i++) {
-    int idx = first + i;
-    size_t len = 0;
-    p->lengths[i] = 0;
-    p->formats[i] = 0;
-    p->types[i] = 0;
-    switch (lua_type(L, idx)) {
-      case LUA_TNIL: p->values[i] = NULL; continue;
-      case LUA_TBOOLEAN: p->values[i] = lua_toboolean(L, idx) ? "t" : "f"; p->types[i] = OID_BOOL; continue;
-      case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-          p->values[i] = lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
-        } else {
-          char num[64];
-          snprintf(num, sizeof num, "%.17g", (double)lua_tonumber(L, idx));
-          p->values[i] = lua_pushstring(L, num);
-        }
-        continue;
-      case LUA_TSTRING: {
-        const char *s = lua_tolstring(L, idx, &len);
-        p->values[i] = s;
-        if (!is_text((const unsigned char *)s, len)) {
-          p->formats[i] = 1;
-          p->lengths[i] = (int)len;
-          p->types[i] = OID_BYTEA;
-        }
-        continue;
-      }
-      default:
-        if (lm_is_null(L, idx)) { p->values[i] = NULL; continue; }
-        lm_misuse(L, "parameter %d: cannot bind a %s", i + 1, luaL_typename(L, idx));
-    }
-  }
-}
-
-/* [] -> [value]; field (row, col) of res converted by column type. */
-static void push_value(lua_State *L, const PGresult *res, int row, int col) {
-  const char *v = lm_pq.PQgetvalue(res, row, col);
-  switch (lm_pq.PQftype(res, col)) {
-    case OID_BOOL: lua_pushboolean(L, v[0] == 't'); break;
-    case OID_INT2: case OID_INT4: case OID_INT8: lua_pushinteger(L, (lua_Integer)strtoll(v, NULL, 10)); break;
-    case OID_FLOAT4: case OID_FLOAT8: lua_pushnumber(L, strtod(v, NULL)); break;
-    case OID_BYTEA: {
-      size_t n = 0;
-      unsigned char *bytes = lm_pq.PQunescapeBytea((const unsigned char *)v, &n);
-      if (!bytes) luaL_error(L, "out of memory decoding bytea");
-      lua_pushlstring(L, (const char *)bytes, n);
-      lm_pq.PQfreemem(bytes);
-      break;
-    }
-    default: lua_pushlstring(L, v, (size_t)lm_pq.PQgetlength(res, row, col));
-  }
-}
-
-/* [] -> [rows]; every row of res (which the caller still owns). Lua errors
- * here are memory errors only; the caller's res then leaks, as libpq allows. */
-static void push_rows(lua_State *L, const PGresult *res) {
-  int r, c, nrows = lm_pq.PQntuples(res), ncols = lm_pq.PQnfields(res);
-  lua_createtable(L, nrows, 0);
-  for (r = 0; r < nrows; r++) {
-    lua_createtable(L, 0, ncols);
-    for (c = 0; c < ncols; c++) {
-      if (lm_pq.PQgetisnull(res, r, c)) continue;
-      push_value(L, res, r, c);
-      lua_setfield(L, -2, lm_pq.PQfname(res, c));
-    }
-    lua_rawseti(L, -2, r + 1);
-  }
-}
-
 /* ---------------------------------------------------------------- running */
 
 /* Runs sql (already rewritten) with the n values at first; returns the
  * successful result (caller clears) or raises. */
 static PGresult *run(lua_State *L, lm_pg *c, const char *sql, int first, int n, int expected) {
   int top = lua_gettop(L);
-  params p;
+  lm_pg_params p;
   PGresult *res;
   if (n != expected)
     lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", n);
-  build_params(L, first, n, &p);
+  lm_pg_build_params(L, first, n, &p);
   res = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   check_result(L, c->conn, res, sql);
@@ -330,7 +145,7 @@ static lua_Integer changes(PGresult *res) {
 static const char *rewritten(lua_State *L, int *count) {
   size_t len;
   const char *sql = luaL_checklstring(L, 2, &len);
-  rewrite_placeholders(L, sql, len, count);
+  lm_pg_rewrite_placeholders(L, sql, len, count);
   return lua_tostring(L, -1);
 }
 
@@ -435,7 +250,7 @@ static int conn_query(lua_State *L) {
   int count;
   const char *sql = rewritten(L, &count);
   PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
-  push_rows(L, res);
+  lm_pg_push_rows(L, res);
   lm_pq.PQclear(res);
   return 1;
 }
@@ -446,7 +261,7 @@ static int conn_scalar(lua_State *L) {
   int count;
   const char *sql = rewritten(L, &count);
   PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
-  if (lm_pq.PQntuples(res) > 0 && lm_pq.PQnfields(res) > 0 && !lm_pq.PQgetisnull(res, 0, 0)) push_value(L, res, 0, 0);
+  if (lm_pq.PQntuples(res) > 0 && lm_pq.PQnfields(res) > 0 && !lm_pq.PQgetisnull(res, 0, 0)) lm_pg_push_value(L, res, 0, 0);
   else lua_pushnil(L);
   lm_pq.PQclear(res);
   return 1;
@@ -477,7 +292,7 @@ static int cursor_next(lua_State *L) {
       res = lm_pq.PQexec(c->conn, sql);
       check_result(L, c->conn, res, sql);
       if (lm_pq.PQntuples(res) < FETCH_BATCH) k->done = 1;
-      push_rows(L, res);
+      lm_pg_push_rows(L, res);
       lm_pq.PQclear(res);
       if (k->done) { /* the last batch: free the server cursor now */
         snprintf(sql, sizeof sql, "CLOSE %s", k->name);
@@ -559,7 +374,7 @@ static int conn_prepare(lua_State *L) {
   luaL_setmetatable(L, LM_PG_STMT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  rewrite_placeholders(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), &count);
+  lm_pg_rewrite_placeholders(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), &count);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, -3, 2);
   snprintf(s->name, sizeof s->name, "luamig_stmt_%u", ++c->next_id);
@@ -578,11 +393,11 @@ static int conn_prepare(lua_State *L) {
 /* [stmt, params...] -> [stmt, params..., sql]; runs the prepared statement. */
 static PGresult *run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   int n = lua_gettop(L) - 1, top = lua_gettop(L);
-  params p;
+  lm_pg_params p;
   PGresult *res;
   if (n != s->nparams)
     lm_misuse(L, "statement takes %d parameter%s, %d given", s->nparams, s->nparams == 1 ? "" : "s", n);
-  build_params(L, 2, n, &p);
+  lm_pg_build_params(L, 2, n, &p);
   res = lm_pq.PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   lua_getiuservalue(L, 1, 2);
@@ -606,7 +421,7 @@ static int stmt_query(lua_State *L) {
   lm_pg *c;
   lm_pgstmt *s = check_stmt(L, 1, &c);
   PGresult *res = run_prepared(L, s, c);
-  push_rows(L, res);
+  lm_pg_push_rows(L, res);
   lm_pq.PQclear(res);
   return 1;
 }

@@ -1,0 +1,189 @@
+/* luamig.pg's SQL text and values (see pg_values.h). */
+#include "pg_values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "drv_util.h"
+
+/* Type OIDs (pg_type.h is not part of libpq-dev's public headers). */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+       OID_FLOAT4 = 700, OID_FLOAT8 = 701 };
+
+/* ---------------------------------------------------------------- SQL text */
+
+static int is_word(char ch) {
+  return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         (unsigned char)ch >= 0x80;
+}
+
+/* Length of a dollar-quote tag ("$tag$" or "$$") at p, or 0. */
+static size_t dollar_tag(const char *p) {
+  size_t n = 1;
+  if (*p != '$') return 0;
+  if (p[1] >= '0' && p[1] <= '9') return 0; /* $1: a parameter */
+  while (is_word(p[n])) n++;
+  return p[n] == '$' ? n + 1 : 0;
+}
+
+/* [] -> [sql']; copies sql with each `?` outside literals, quoted names,
+ * comments and dollar-quoted bodies replaced by $1, $2, ... Sets *count to
+ * the number of parameters. SQL already using $n is left alone (count is
+ * then the highest n). */
+void lm_pg_rewrite_placeholders(lua_State *L, const char *sql, size_t len, int *count) {
+  const char *p = sql, *end = sql + len;
+  luaL_Buffer b;
+  int n = 0, max_dollar = 0;
+  luaL_buffinit(L, &b);
+  while (p < end) {
+    const char *start = p;
+    if (*p == '\'' ) {
+      int backslash = p > sql && (p[-1] == 'E' || p[-1] == 'e') && (p - 1 == sql || !is_word(p[-2]));
+      for (p++; p < end; p++) {
+        if (backslash && *p == '\\' && p + 1 < end) { p++; continue; }
+        if (*p == '\'') {
+          if (p + 1 < end && p[1] == '\'') { p++; continue; }
+          p++;
+          break;
+        }
+      }
+    } else if (*p == '"') {
+      for (p++; p < end && *p != '"'; p++) {}
+      if (p < end) p++;
+    } else if (*p == '-' && p + 1 < end && p[1] == '-') {
+      while (p < end && *p != '\n') p++;
+    } else if (*p == '/' && p + 1 < end && p[1] == '*') {
+      int depth = 1;
+      for (p += 2; p < end && depth > 0; p++) {
+        if (*p == '/' && p + 1 < end && p[1] == '*') { depth++; p++; }
+        else if (*p == '*' && p + 1 < end && p[1] == '/') { depth--; p++; }
+      }
+    } else if (*p == '$' && dollar_tag(p)) {
+      size_t t = dollar_tag(p);
+      const char *close = NULL;
+      for (const char *q = p + t; q + t <= end; q++)
+        if (*q == '$' && strncmp(q, p, t) == 0) { close = q; break; }
+      p = close ? close + t : end;
+    } else if (*p == '$' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
+      int k = (int)strtol(p + 1, NULL, 10);
+      if (k > max_dollar) max_dollar = k;
+      for (p++; p < end && *p >= '0' && *p <= '9'; p++) {}
+    } else if (*p == '?' && !max_dollar) {
+      char num[16];
+      snprintf(num, sizeof num, "$%d", ++n);
+      luaL_addstring(&b, num);
+      p++;
+      continue;
+    } else {
+      p++;
+    }
+    luaL_addlstring(&b, start, (size_t)(p - start));
+  }
+  luaL_pushresult(&b);
+  if (max_dollar > 0 && n > 0) { /* mixed: keep the text as written */
+    lua_pop(L, 1);
+    lua_pushlstring(L, sql, len);
+  }
+  *count = max_dollar > 0 ? max_dollar : n;
+}
+
+/* ---------------------------------------------------------------- values */
+
+/* True if s[0..len) is valid UTF-8 without NUL bytes (then it goes as text). */
+static int is_text(const unsigned char *s, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    unsigned char c = s[i];
+    size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    if (c == 0 || k == 9 || i + k >= len + (k == 0)) return 0;
+    for (size_t j = 1; j <= k; j++)
+      if ((s[i + j] & 0xC0) != 0x80) return 0;
+    i += k + 1;
+  }
+  return 1;
+}
+
+/* [...] -> [..., arrays, texts...]; converts the n values from index first.
+ * Text forms are pushed on the stack, which keeps them alive for the call.
+ * Strings that are not NUL-free UTF-8 are sent as binary bytea. */
+void lm_pg_build_params(lua_State *L, int first, int n, lm_pg_params *p) {
+  int i;
+  char *block = lua_newuserdatauv(L, (size_t)n * (sizeof(char *) + 2 * sizeof(int) + sizeof(Oid)) + 1, 0);
+  p->n = n;
+  p->values = (const char **)(void *)block;
+  p->lengths = (int *)(void *)(block + (size_t)n * sizeof(char *));
+  p->formats = p->lengths + n;
+  p->types = (Oid *)(void *)(p->formats + n);
+  luaL_checkstack(L, n, "too many parameters");
+  for (i = 0; i < n; i++) {
+    int idx = first + i;
+    size_t len = 0;
+    p->lengths[i] = 0;
+    p->formats[i] = 0;
+    p->types[i] = 0;
+    switch (lua_type(L, idx)) {
+      case LUA_TNIL: p->values[i] = NULL; continue;
+      case LUA_TBOOLEAN: p->values[i] = lua_toboolean(L, idx) ? "t" : "f"; p->types[i] = OID_BOOL; continue;
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+          p->values[i] = lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
+        } else {
+          char num[64];
+          snprintf(num, sizeof num, "%.17g", (double)lua_tonumber(L, idx));
+          p->values[i] = lua_pushstring(L, num);
+        }
+        continue;
+      case LUA_TSTRING: {
+        const char *s = lua_tolstring(L, idx, &len);
+        p->values[i] = s;
+        if (!is_text((const unsigned char *)s, len)) {
+          p->formats[i] = 1;
+          p->lengths[i] = (int)len;
+          p->types[i] = OID_BYTEA;
+        }
+        continue;
+      }
+      default:
+        if (lm_is_null(L, idx)) { p->values[i] = NULL; continue; }
+        lm_misuse(L, "parameter %d: cannot bind a %s", i + 1, luaL_typename(L, idx));
+    }
+  }
+}
+
+/* [] -> [value]; field (row, col) of res converted by column type. */
+void lm_pg_push_value(lua_State *L, const PGresult *res, int row, int col) {
+  const char *v = lm_pq.PQgetvalue(res, row, col);
+  switch (lm_pq.PQftype(res, col)) {
+    case OID_BOOL: lua_pushboolean(L, v[0] == 't'); break;
+    case OID_INT2: case OID_INT4: case OID_INT8: lua_pushinteger(L, (lua_Integer)strtoll(v, NULL, 10)); break;
+    case OID_FLOAT4: case OID_FLOAT8: lua_pushnumber(L, strtod(v, NULL)); break;
+    case OID_BYTEA: {
+      size_t n = 0;
+      unsigned char *bytes = lm_pq.PQunescapeBytea((const unsigned char *)v, &n);
+      if (!bytes) luaL_error(L, "out of memory decoding bytea");
+      lua_pushlstring(L, (const char *)bytes, n);
+      lm_pq.PQfreemem(bytes);
+      break;
+    }
+    default: lua_pushlstring(L, v, (size_t)lm_pq.PQgetlength(res, row, col));
+  }
+}
+
+/* [] -> [rows]; every row of res (which the caller still owns). Lua errors
+ * here are memory errors only; the caller's res then leaks, as libpq allows. */
+void lm_pg_push_rows(lua_State *L, const PGresult *res) {
+  int r, c, nrows = lm_pq.PQntuples(res), ncols = lm_pq.PQnfields(res);
+  lua_createtable(L, nrows, 0);
+  for (r = 0; r < nrows; r++) {
+    lua_createtable(L, 0, ncols);
+    for (c = 0; c < ncols; c++) {
+      if (lm_pq.PQgetisnull(res, r, c)) continue;
+      lm_pg_push_value(L, res, r, c);
+      lua_setfield(L, -2, lm_pq.PQfname(res, c));
+    }
+    lua_rawseti(L, -2, r + 1);
+  }
+}
