@@ -145,8 +145,8 @@ local function run_body(s, id, direction, hook)
     if s.relaxed then s.dialect.check_step(db) end
   end, s.db)
   ops.current, backfill.current = nil, nil
-  s.rows = ctx.rows > 0 and ctx.rows or nil -- rows backfilled by this step, for its summary line
-  return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000
+  -- also the rows the step's backfills wrote, for its summary line
+  return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
 
 local function finish_step(s, t, id, direction, heads, ms)
@@ -159,10 +159,10 @@ local function finish_step(s, t, id, direction, heads, ms)
 end
 
 -- A step is done (committed): report it, then the after_migration hooks.
-local function emit(opts, s, id, ms)
+local function emit(opts, s, id, ms, rows)
   local script = s.graph.revs[id]
   local step = { revision = id, direction = opts.direction, ms = ms, message = script.message,
-    transactional = script.transactional, rows = s.rows }
+    transactional = script.transactional, rows = rows }
   if opts.on_step then opts.on_step(step) end
   if opts.hook then opts.hook("after_migration", step) end
 end
@@ -185,16 +185,16 @@ local function run_all(s, t, opts)
     if opts.on_plan then opts.on_plan(heads, plan) end
     local done = {}
     for _, id in ipairs(plan) do
-      local body_ok, body_err, ms = run_body(s, id, opts.direction, opts.hook)
+      local body_ok, body_err, ms, rows = run_body(s, id, opts.direction, opts.hook)
       if not body_ok then
         rollback(s.db)
         fail_step(s, t, id, opts.direction, true, body_err, ms, nil)
       end
       heads = finish_step(s, t, id, opts.direction, heads, ms)
-      done[#done + 1] = { id, ms }
+      done[#done + 1] = { id, ms, rows }
     end
     s.db:exec(s.dry_run and "ROLLBACK" or "COMMIT") -- a dry run leaves nothing behind
-    for _, d in ipairs(done) do emit(opts, s, d[1], d[2]) end
+    for _, d in ipairs(done) do emit(opts, s, d[1], d[2], d[3]) end
     return heads
   end)
   if not ok then
@@ -250,7 +250,7 @@ local function run_each(s, t, opts)
     end
     if script.transactional then
       local sections = db_methods.autocommit_sections(s.db)
-      local body_ok, err, ms = run_body(s, id, opts.direction, opts.hook)
+      local body_ok, err, ms, rows = run_body(s, id, opts.direction, opts.hook)
       if body_ok then
         body_ok, err = attempt(function()
           expected = finish_step(s, t, id, opts.direction, heads, ms)
@@ -262,12 +262,12 @@ local function run_each(s, t, opts)
         fail_step(s, t, id, opts.direction, true, err, ms, heads_text(heads),
           db_methods.autocommit_sections(s.db) > sections)
       end
-      emit(opts, s, id, ms)
+      emit(opts, s, id, ms, rows)
     else
       -- Outside a transaction: release the write lock while the body runs,
       -- then record the step under the lock again.
       s.db:exec "COMMIT"
-      local body_ok, err, ms = run_body(s, id, opts.direction, opts.hook)
+      local body_ok, err, ms, rows = run_body(s, id, opts.direction, opts.hook)
       if not body_ok then
         rollback(s.db)
         fail_step(s, t, id, opts.direction, false, err, ms, nil)
@@ -282,7 +282,7 @@ local function run_each(s, t, opts)
         rollback(s.db)
         error(rec_err.object or rec_err.text, 0)
       end
-      emit(opts, s, id, ms)
+      emit(opts, s, id, ms, rows)
     end
     ::next_step::
   end
