@@ -45,7 +45,6 @@ local function ensure_checkpoints(db)
 end
 
 local function load_checkpoint(db, revision, name)
-  if not db:has_table(CHECKPOINTS) then return nil end
   local r = db:first("SELECT last_key, key_is_integer, rows_done FROM " .. CHECKPOINTS ..
     " WHERE revision = ? AND name = ?", revision, name)
   if not r then return nil end
@@ -194,14 +193,15 @@ function M.run(spec)
   local key = spec.key or "id"
   local size = spec.batch_size or 1000
   local name = spec.name or spec.table
-  local cols = spec.columns and table.concat((function()
-    local q = {}
-    for i, c in ipairs(spec.columns) do q[i] = quote(db, c) end
-    local has_key = false
-    for _, c in ipairs(spec.columns) do has_key = has_key or c == key end
+  local cols = "*"
+  if spec.columns then -- the wanted columns, and the key
+    local q, has_key = {}, false
+    for i, c in ipairs(spec.columns) do
+      q[i], has_key = quote(db, c), has_key or c == key
+    end
     if not has_key then q[#q + 1] = quote(db, key) end
-    return q
-  end)(), ", ") or "*"
+    cols = table.concat(q, ", ")
+  end
   local where = spec.where and ("(" .. spec.where .. ") AND ") or ""
   local params = spec.params or {}
   local qkey, qtable = quote(db, key), quote(db, spec.table)
@@ -213,6 +213,7 @@ function M.run(spec)
     return total
   end
   local checkpointed = not ctx.transactional
+  if checkpointed then ensure_checkpoints(db) end
   local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
   local last, done = resume and resume.key, resume and resume.rows or 0
   if resume and ctx.log then ctx.log:info(("backfill %s: resuming after %s = %s (%d rows done)"):format(name, key,
@@ -255,7 +256,6 @@ function M.run(spec)
         if checkpointed then save_checkpoint(db, ctx.revision, name, last, done) end
       end
       if checkpointed then
-        ensure_checkpoints(db)
         db:transaction(apply)
       else
         apply()
@@ -270,7 +270,7 @@ function M.run(spec)
     checkpointed and (" (batches before it are committed; a rerun resumes after " .. key .. " = " ..
       tostring(last) .. ")") or "")) end
   bar:done()
-  if checkpointed and db:has_table(CHECKPOINTS) then
+  if checkpointed then
     db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", ctx.revision, name)
   end
   ctx.rows = (ctx.rows or 0) + done

@@ -120,7 +120,7 @@ local function command_word(argv)
     elseif a:match("^%-") then
       i = i + 1
     else
-      return a, argv
+      return a
     end
   end
 end

@@ -90,7 +90,9 @@ end
 ---@param heads string[]
 ---@return string[] ids, descendants first
 function M.sort(g, todo, heads)
-  todo = set_of(sorted_keys(todo, g))
+  local copy = {}
+  for id in pairs(todo) do copy[id] = true end
+  todo = copy
   local current, seen = {}, {}
   for _, h in ipairs(heads) do
     if todo[h] and not seen[h] then
