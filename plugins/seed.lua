@@ -9,6 +9,7 @@
 ---   function seed(db, h) h.upsert("users", { { email = h.fake.email() } }, { "email" }) end
 local lfs = require "lfs"
 local errors = require "luamig.errors"
+local db_methods = require "luamig.db"
 local fake = require "luamig.fake"
 local host = require "luamig.host"
 
@@ -18,43 +19,14 @@ local function quote(db, name) return db:quote_ident(name) end
 local function upsert(db, tbl, rows, keys)
   if #rows == 0 then return 0 end
   if type(keys) ~= "table" or #keys == 0 then error("upsert needs the conflict columns, e.g. { \"email\" }", 2) end
-  local cols, seen = {}, {}
-  for _, r in ipairs(rows) do
-    for k in pairs(r) do
-      if not seen[k] then
-        seen[k] = true
-        cols[#cols + 1] = k
-      end
-    end
-  end
-  table.sort(cols)
-  local is_key = {}
-  for _, k in ipairs(keys) do is_key[k] = true end
-  local sets, qcols, qkeys = {}, {}, {}
-  for i, c in ipairs(cols) do
-    qcols[i] = quote(db, c)
+  local cols = db_methods.columns_of(rows)
+  local is_key, sets, qkeys = {}, {}, {}
+  for i, k in ipairs(keys) do is_key[k], qkeys[i] = true, quote(db, k) end
+  for _, c in ipairs(cols) do
     if not is_key[c] then sets[#sets + 1] = ("%s = excluded.%s"):format(quote(db, c), quote(db, c)) end
   end
-  for i, k in ipairs(keys) do qkeys[i] = quote(db, k) end
-  local null = require "luamig.null"
-  local one = "(" .. ("?, "):rep(#cols - 1) .. "?)"
-  local per = math.max(1, math.min(500, 30000 // #cols))
-  local n = 0
-  for first = 1, #rows, per do
-    local values, params = {}, {}
-    for i = first, math.min(first + per - 1, #rows) do
-      values[#values + 1] = one
-      for _, c in ipairs(cols) do
-        local v = rows[i][c]
-        if v == nil then v = null end
-        params[#params + 1] = v
-      end
-    end
-    n = n + db:exec(("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO %s"):format(quote(db, tbl),
-      table.concat(qcols, ", "), table.concat(values, ", "), table.concat(qkeys, ", "),
-      #sets > 0 and ("UPDATE SET " .. table.concat(sets, ", ")) or "NOTHING"), table.unpack(params))
-  end
-  return n
+  return db_methods.insert_rows(db, tbl, cols, rows, ("ON CONFLICT (%s) DO %s"):format(table.concat(qkeys, ", "),
+    #sets > 0 and ("UPDATE SET " .. table.concat(sets, ", ")) or "NOTHING"))
 end
 
 -- The id of the one row of `tbl` matching `where` ({ column = value }).

@@ -48,6 +48,74 @@ local function finish(db, sp, ok, ...)
   error((...), 0)
 end
 
+-- An array of rows or an iterator function, as an iterator.
+local function iterate(rows)
+  if type(rows) ~= "table" then return rows end
+  local i = 0
+  return function()
+    i = i + 1
+    return rows[i]
+  end
+end
+
+---The columns any of `rows` (tables keyed by column name) sets, sorted.
+---@param rows table[]
+---@return string[]
+function M.columns_of(rows)
+  local cols, seen = {}, {}
+  for _, r in ipairs(rows) do
+    for k in pairs(r) do
+      if not seen[k] then
+        seen[k] = true
+        cols[#cols + 1] = k
+      end
+    end
+  end
+  table.sort(cols)
+  return cols
+end
+
+---Insert rows (an array or an iterator of tables keyed by column name; a
+---missing key is NULL) with multi-row INSERT ... VALUES statements of up to
+---500 rows, every value bound; `suffix` ends each statement (e.g. ON
+---CONFLICT ...). Needs only db:exec and db:quote_ident. Returns the count.
+---@param db table
+---@param table_name string
+---@param columns string[]
+---@param rows table[]|fun(): table?
+---@param suffix string?
+---@return integer
+function M.insert_rows(db, table_name, columns, rows, suffix)
+  local null = require "luamig.null"
+  local next_row = iterate(rows)
+  local cols = {}
+  for i, c in ipairs(columns) do cols[i] = db:quote_ident(c) end
+  local head = ("INSERT INTO %s (%s) VALUES "):format(db:quote_ident(table_name), table.concat(cols, ", "))
+  local per = math.max(1, math.min(500, 30000 // #columns))
+  local one = "(" .. ("?, "):rep(#columns - 1) .. "?)"
+  local n, done = 0, false
+  while not done do
+    local values, params = {}, {}
+    for _ = 1, per do
+      local row = next_row()
+      if not row then
+        done = true
+        break
+      end
+      values[#values + 1] = one
+      for _, c in ipairs(columns) do
+        local v = row[c]
+        if v == nil then v = null end
+        params[#params + 1] = v
+      end
+    end
+    if #values > 0 then
+      n = n + db:exec(head .. table.concat(values, ", ") .. (suffix and (" " .. suffix) or ""), table.unpack(params))
+    end
+  end
+  return n
+end
+
 -- COPY's text format: tab-separated, \N for NULL, backslash escapes.
 local COPY_ESCAPES = { ["\\"] = "\\\\", ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] = "\\r" }
 
@@ -143,42 +211,11 @@ function M.install(Conn, dialect)
   ---@param rows table[]|fun(): table?
   ---@return integer
   function Conn:copy_in(table_name, columns, rows)
-    local next_row = rows
-    if type(rows) == "table" then
-      local i = 0
-      next_row = function()
-        i = i + 1
-        return rows[i]
-      end
-    end
+    if not self.copy_from then return M.insert_rows(self, table_name, columns, rows) end
     local cols = {}
     for i, c in ipairs(columns) do cols[i] = dialect.quote_ident(c) end
-    local target = dialect.quote_ident(table_name) .. " (" .. table.concat(cols, ", ") .. ")"
-    if self.copy_from then return self:copy_from("COPY " .. target .. " FROM STDIN", copy_text(next_row, columns)) end
-    local null = require "luamig.null"
-    local per = math.max(1, math.min(500, 30000 // #columns))
-    local one = "(" .. ("?, "):rep(#columns - 1) .. "?)"
-    local n, done = 0, false
-    while not done do
-      local values, params = {}, {}
-      for _ = 1, per do
-        local row = next_row()
-        if not row then
-          done = true
-          break
-        end
-        values[#values + 1] = one
-        for _, c in ipairs(columns) do
-          local v = row[c]
-          if v == nil then v = null end
-          params[#params + 1] = v
-        end
-      end
-      if #values > 0 then
-        n = n + self:exec("INSERT INTO " .. target .. " VALUES " .. table.concat(values, ", "), table.unpack(params))
-      end
-    end
-    return n
+    return self:copy_from(("COPY %s (%s) FROM STDIN"):format(dialect.quote_ident(table_name), table.concat(cols, ", ")),
+      copy_text(iterate(rows), columns))
   end
 
   ---The schema as one normalized structure (luamig.introspect), e.g.

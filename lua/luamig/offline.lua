@@ -66,6 +66,7 @@ function M.recorder(dialect, emit)
     db[name] = refuse("db:" .. name)
   end
   function db.transaction(self, fn) return fn(self) end
+  function db.copy_in(self, t, columns, rows) return require("luamig.db").insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")
     local r = table.pack(fn(self))

@@ -339,34 +339,10 @@ WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false)
 
   ---Insert rows (tables keyed by column name; luamig.null or a missing key
   ---for NULL) through db:copy_in: COPY on PostgreSQL, multi-row INSERTs on
-  ---SQLite.
+  ---SQLite (and in --sql output).
   function op.bulk_insert(table_name, rows)
     if #rows == 0 then return 0 end
-    local cols, seen = {}, {}
-    for _, r in ipairs(rows) do
-      for k in pairs(r) do
-        if not seen[k] then
-          seen[k] = true
-          cols[#cols + 1] = k
-        end
-      end
-    end
-    table.sort(cols)
-    if db.offline_enums then -- --sql: plain INSERT statements
-      local null = require "luamig.null"
-      for _, r in ipairs(rows) do
-        local params = {}
-        for i, c in ipairs(cols) do
-          local v = r[c]
-          if v == nil then v = null end
-          params[i] = v
-        end
-        exec(("INSERT INTO %s (%s) VALUES (%s)"):format(ddl.qualified(table_name), ddl.names(cols),
-          ("?, "):rep(#cols - 1) .. "?"), table.unpack(params))
-      end
-      return #rows
-    end
-    return db:copy_in(table_name, cols, rows)
+    return db:copy_in(table_name, require("luamig.db").columns_of(rows), rows)
   end
 
   return op
