@@ -10,15 +10,10 @@
 # Usage: bench/backfill.sh   (N_SQLITE, N_PG, RUNS; LUAMIG_BIN defaults to build/luamig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(realpath "${LUAMIG_BIN:-build/luamig}")
 n_sqlite=${N_SQLITE:-1000000}
 n_pg=${N_PG:-200000}
 runs=${RUNS:-3}
-work=$(mktemp -d)
-source .ci/pg.sh
-trap 'rm -rf "$work"; pg_stop' EXIT
-if [[ -z "${LUAMIG_TEST_PG:-}" ]]; then pg_start >&2; else unset PG_TEST_DIR; fi  # stop only our own server
-pg_base=${LUAMIG_TEST_PG%/*}
+source bench/lib.sh
 
 # --- the projects: one luamig project per way, one Alembic project
 mk_luamig() { # dir, body of upgrade
@@ -77,8 +72,6 @@ cat >"$work/alembic.ini" <<INI
 [alembic]
 script_location = $work/alembic
 INI
-
-source "$(dirname "$0")/measure.sh"
 
 stamp='CREATE TABLE luamig_version (version_num TEXT NOT NULL PRIMARY KEY); INSERT INTO luamig_version VALUES ('"'"'0000000000a1'"'"'); CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY); INSERT INTO alembic_version VALUES ('"'"'0000000000a1'"'"');'
 export LUAMIG_CACHE=off

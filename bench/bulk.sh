@@ -7,15 +7,9 @@
 # Usage: bench/bulk.sh   (N, RUNS; LUAMIG_BIN defaults to build/luamig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(realpath "${LUAMIG_BIN:-build/luamig}")
 n=${N:-1000000}
 runs=${RUNS:-3}
-work=$(mktemp -d)
-source .ci/pg.sh
-trap 'rm -rf "$work"; pg_stop' EXIT
-if [[ -z "${LUAMIG_TEST_PG:-}" ]]; then pg_start >&2; else unset PG_TEST_DIR; fi  # stop only our own server
-pg_base=${LUAMIG_TEST_PG%/*}
-source bench/measure.sh
+source bench/lib.sh
 
 mkdir -p "$work/p/migrations"
 cat >"$work/p/migrations/0001_items.lua" <<LUA

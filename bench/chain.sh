@@ -8,14 +8,9 @@
 # Usage: bench/chain.sh [N]   (LUAMIG_BIN defaults to build/luamig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(realpath "${LUAMIG_BIN:-build/luamig}")
 n=${1:-1000}
 n_pg=${N_PG:-300}
-work=$(mktemp -d)
-source .ci/pg.sh
-trap 'rm -rf "$work"; pg_stop' EXIT
-if [[ -z "${LUAMIG_TEST_PG:-}" ]]; then pg_start >&2; else unset PG_TEST_DIR; fi  # stop only our own server
-pg_base=${LUAMIG_TEST_PG%/*}
+source bench/lib.sh
 
 lua5.4 bench/gen_chain.lua "$n" "$work/chain"
 lua5.4 bench/gen_chain.lua 100 "$work/small"

@@ -143,12 +143,7 @@ end
 
 -- ------------------------------------------------------------ luamig side
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = sh.slurp
 
 local function sorted(list)
   local out = {}

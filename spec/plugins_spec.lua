@@ -46,11 +46,7 @@ local function two(b)
 end
 
 local function read(p, name)
-  local f = io.open(p.dir .. "/" .. name)
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
+  return io.open(p.dir .. "/" .. name) and sh.slurp(p.dir .. "/" .. name) or ""
 end
 
 for _, b in ipairs(sh.backends()) do

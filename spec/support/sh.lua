@@ -13,12 +13,16 @@ function M.quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
-local function slurp(path)
+---A file's whole text.
+---@param path string
+---@return string
+function M.slurp(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("a")
   f:close()
   return s
 end
+local slurp = M.slurp
 
 ---Run a shell command; returns exit code, stdout, stderr.
 ---@param cmd string
