@@ -30,7 +30,6 @@ local M = {}
 ---@field load string[]        ids in load order
 ---@field order string[]       ids in a topological order, parents first
 ---@field position table<string, integer>  index in `order`
----@field children table<string, string[]>   alias of node.next lists
 local Graph = {}
 Graph.__index = Graph
 
@@ -122,7 +121,7 @@ end
 ---@param scripts luamig.Script[]
 ---@return luamig.Graph
 function M.new(scripts)
-  local g = setmetatable({ revs = {}, nodes = {}, map = {}, load = {}, children = {} }, Graph)
+  local g = setmetatable({ revs = {}, nodes = {}, map = {}, load = {} }, Graph)
   for i, s in ipairs(scripts) do
     if s.id:find("[@+%-]") then
       errors.raise("script", ("%s: revision id %s must not contain @, + or -"):format(where(s), s.id))
@@ -135,7 +134,6 @@ function M.new(scripts)
     end
     local node = { id = s.id, idx = i, parents = s.parents, next = {}, allnext = {}, labels = {} }
     g.revs[s.id], g.nodes[s.id], g.map[s.id], g.load[i] = s, node, node, s.id
-    g.children[s.id] = node.next
   end
   for _, id in ipairs(g.load) do
     for _, l in ipairs(g.revs[id].branch_labels) do
@@ -256,14 +254,11 @@ function Graph:ancestors(ids)
   return set_of(self:related(known, "ndown"))
 end
 
----Ids of `set` in topological order (reversed when `down`).
-function Graph:ordered(set, down)
+---Ids of `set` in topological order.
+function Graph:ordered(set)
   local out = {}
   for _, id in ipairs(self.order) do
     if set[id] then out[#out + 1] = id end
-  end
-  if down then
-    for i = 1, #out // 2 do out[i], out[#out + 1 - i] = out[#out + 1 - i], out[i] end
   end
   return out
 end

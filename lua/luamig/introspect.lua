@@ -183,21 +183,18 @@ end
 
 ---The schema of the database `db` is connected to (PostgreSQL: its current
 ---schema), without luamig's own tables (version tables, SQLite's enum
----list) unless `all`.
+---list, backfill checkpoints).
 ---@param db table
----@param all boolean?
 ---@return table snapshot
-function M.snapshot(db, all)
+function M.snapshot(db)
   local s = (db.dialect == "postgresql" and pg_snapshot or sqlite_snapshot)(db)
-  if not all then
-    for name in pairs(s.tables) do
-      if name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" then
-        s.tables[name] = nil
-      end
+  for name in pairs(s.tables) do
+    if name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" then
+      s.tables[name] = nil
     end
-    for name in pairs(s.sequences) do
-      if name:match("^luamig_version") then s.sequences[name] = nil end
-    end
+  end
+  for name in pairs(s.sequences) do
+    if name:match("^luamig_version") then s.sequences[name] = nil end
   end
   return s
 end
@@ -300,9 +297,5 @@ function M.diff(expected, actual, context)
   return out
 end
 
----One table's part of a snapshot (nil when there is no such table).
-function M.table(db, name)
-  return M.snapshot(db, true).tables[name]
-end
 
 return M
