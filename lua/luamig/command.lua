@@ -381,6 +381,16 @@ function M.merge(ctx, args)
   return new_revision(ctx, args, args.revisions, false)
 end
 
+-- drill --with-seeds: runs the seed plugin, quietly, on the scratch session.
+local function drill_seeder(ctx, s)
+  local _, plugin = plugins.command(M.plugin_list(ctx), "seed")
+  if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
+  local quiet = require("luamig.log").new({ quiet = true })
+  local pctx = { db = s.db, config = ctx.config, graph = s.graph, log = quiet, progress = progress.new(quiet),
+    heads = function() return current_heads(s) end }
+  return function() plugin.api.run(pctx, { force = true, quiet = true }) end
+end
+
 ---`drill [FILE]`: rehearse downgrades on a scratch database (luamig.drill);
 ---result.ok is false when a step does not round-trip.
 function M.drill(ctx, args)
@@ -389,29 +399,18 @@ function M.drill(ctx, args)
   local url = config.resolve_url(ctx.url, ctx.config)
   local scratch = drill.scratch(url, ctx.config, { keep = args.keep, scratch_url = args.scratch_url })
   local out = { scratch = (args.keep or args.scratch_url) and scratch.shown or nil }
+  local s = { config = ctx.config, graph = g, log = ctx.log }
   local ok, err = pcall(function()
-    local db, dialect = connect.open(scratch.url, ctx.config)
-    local s = { db = db, dialect = dialect, config = ctx.config, graph = g, log = ctx.log }
-    local good, e = pcall(function()
-      if args.script then
-        out.script = args.script
-        out.steps, out.ok = drill.script(s, args.script, ctx.log)
-      else
-        local seed
-        if args.with_seeds then
-          local _, plugin = plugins.command(M.plugin_list(ctx), "seed")
-          if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
-          local quiet = require("luamig.log").new({ quiet = true })
-          local pctx = { db = db, config = ctx.config, graph = g, log = quiet, progress = progress.new(quiet),
-            heads = function() return current_heads(s) end }
-          seed = function() plugin.api.run(pctx, { force = true, quiet = true }) end
-        end
-        out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to, seed = seed })
-      end
-    end)
-    db:close()
-    if not good then error(e, 0) end
+    s.db, s.dialect = connect.open(scratch.url, ctx.config)
+    if args.script then
+      out.script = args.script
+      out.steps, out.ok = drill.script(s, args.script, ctx.log)
+    else
+      out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to,
+        seed = args.with_seeds and drill_seeder(ctx, s) or nil })
+    end
   end)
+  if s.db then s.db:close() end
   if scratch.drop then scratch.drop() end
   if not ok then error(err, 0) end
   return out
