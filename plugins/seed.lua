@@ -8,9 +8,9 @@
 ---   tables = { "users" }           -- optional: what --reset empties
 ---   function seed(db, h) h.upsert("users", { { email = h.fake.email() } }, { "email" }) end
 local lfs = require "lfs"
-local errors = require "luamig.errors"
-local db_methods = require "luamig.db"
-local fake = require "luamig.fake"
+local errors = require "luamig.util.errors"
+local db_methods = require "luamig.db.handle"
+local fake = require "luamig.tools.fake"
 local host = require "luamig.host"
 
 local function quote(db, name) return db:quote_ident(name) end

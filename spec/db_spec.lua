@@ -6,8 +6,8 @@ local sh = require "spec.support.sh"
 -- Runs `body` in the host with `db` connected to `url`.
 local function run(url, body)
   local src = ([[
-local connect = require "luamig.connect"
-local config = require "luamig.config"
+local connect = require "luamig.db.connect"
+local config = require "luamig.project.config"
 local null = require "luamig.null"
 local db = connect.open(%q, { foreign_keys = true })
 local DIALECT = %q

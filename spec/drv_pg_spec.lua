@@ -12,7 +12,7 @@ local function run(body)
   local src = ([[
 local pg = require "luamig.pg"
 local null = require "luamig.null"
-local db = require("luamig.connect").open(%q, {})
+local db = require("luamig.db.connect").open(%q, {})
 db:exec "CREATE SCHEMA %s; SET search_path TO %s"
 local ok, e = xpcall(function()
 ]]):format(url, schema, schema) .. body .. ([[

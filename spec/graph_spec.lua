@@ -2,8 +2,8 @@
 -- Alembic's behaviour is the reference (spec/alembic_diff_spec.lua compares
 -- the two on generated graphs); these are the cases worth reading.
 package.path = "lua/?.lua;" .. package.path
-local graph = require "luamig.graph"
-local plan = require "luamig.plan"
+local graph = require "luamig.revision.graph"
+local plan = require "luamig.revision.plan"
 
 -- rev("b2", { "a1" }, { depends_on = {...}, branch_labels = {...} })
 local function rev(id, parents, extra)

@@ -14,8 +14,8 @@ end
 -- The schema snapshot (luamig.introspect) of the project's database.
 local function snapshot(p)
   local code, out, err = sh.lua(([[
-local db = require("luamig.connect").open(%q, {})
-print(require("cjson").encode(require("luamig.introspect").snapshot(db)))
+local db = require("luamig.db.connect").open(%q, {})
+print(require("cjson").encode(require("luamig.schema.introspect").snapshot(db)))
 ]]):format(url_of(p)))
   assert(code == 0, err)
   return cjson.decode(out)
@@ -343,7 +343,7 @@ end
 
 describe("op outside a migration", function()
   it("says where it can be used", function()
-    local code, _, err = sh.lua('require("luamig.ops").proxy.create_table("x", {})')
+    local code, _, err = sh.lua('require("luamig.schema.ops").proxy.create_table("x", {})')
     assert.are.equal(1, code)
     assert.matches("op%.create_table is only available while a migration runs", err)
   end)

@@ -3,18 +3,18 @@
 --- prints results or exits. Progress goes through ctx.on_step.
 local lfs = require "lfs"
 local host = require "luamig.host"
-local errors = require "luamig.errors"
-local config = require "luamig.config"
-local scripts = require "luamig.scripts"
-local graph_mod = require "luamig.graph"
-local plan = require "luamig.plan"
-local plugins = require "luamig.plugins"
-local progress = require "luamig.progress"
-local connect = require "luamig.connect"
-local runner = require "luamig.runner"
-local version = require "luamig.version"
-local templates = require "luamig.templates"
-local json = require "luamig.json"
+local errors = require "luamig.util.errors"
+local config = require "luamig.project.config"
+local scripts = require "luamig.revision.scripts"
+local graph_mod = require "luamig.revision.graph"
+local plan = require "luamig.revision.plan"
+local plugins = require "luamig.project.plugins"
+local progress = require "luamig.util.progress"
+local connect = require "luamig.db.connect"
+local runner = require "luamig.run.runner"
+local version = require "luamig.run.version"
+local templates = require "luamig.revision.templates"
+local json = require "luamig.util.json"
 local cjson = require "cjson"
 
 local M = {}
@@ -140,8 +140,8 @@ end
 local function offline_sql(ctx, direction, range)
   local url = config.resolve_url(ctx.url, ctx.config)
   local target = connect.parse(url)
-  local dialect = require(target.driver == "sqlite" and "luamig.dialect.sqlite" or "luamig.dialect.postgres")
-  return { sql = require("luamig.offline").sql({ graph = load_graph(ctx), config = ctx.config, dialect = dialect },
+  local dialect = require(target.driver == "sqlite" and "luamig.dialect.sqlite" or "luamig.dialect.postgresql")
+  return { sql = require("luamig.run.offline").sql({ graph = load_graph(ctx), config = ctx.config, dialect = dialect },
     direction, range) }
 end
 
@@ -385,7 +385,7 @@ end
 local function drill_seeder(ctx, s)
   local _, plugin = plugins.command(M.plugin_list(ctx), "seed")
   if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
-  local quiet = require("luamig.log").new({ quiet = true })
+  local quiet = require("luamig.util.log").new({ quiet = true })
   local pctx = { db = s.db, config = ctx.config, graph = s.graph, log = quiet, progress = progress.new(quiet),
     heads = function() return current_heads(s) end }
   return function() plugin.api.run(pctx, { force = true, quiet = true }) end
@@ -394,7 +394,7 @@ end
 ---`drill [FILE]`: rehearse downgrades on a scratch database (luamig.drill);
 ---result.ok is false when a step does not round-trip.
 function M.drill(ctx, args)
-  local drill = require "luamig.drill"
+  local drill = require "luamig.tools.drill"
   local g = load_graph(ctx)
   local url = config.resolve_url(ctx.url, ctx.config)
   local scratch = drill.scratch(url, ctx.config, { keep = args.keep, scratch_url = args.scratch_url })

@@ -9,7 +9,7 @@ local lfs = require "lfs"
 local sqlite = require "luamig.sqlite"
 
 local src = os.getenv("LUAMIG_SOURCE_DIR") or "."
-local cli = dofile(src .. "/lua/luamig/cli.lua") -- the real one, not the harness's
+local cli = dofile(src .. "/lua/luamig/cli/init.lua") -- the real one, not the harness's
 
 local cases_path, results_path, work = ...
 

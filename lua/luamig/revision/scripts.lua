@@ -1,8 +1,8 @@
 --- Load migrations/*.lua, each in its own environment, and check their shape.
 local lfs = require "lfs"
 local host = require "luamig.host"
-local errors = require "luamig.errors"
-local script_cache = require "luamig.script_cache"
+local errors = require "luamig.util.errors"
+local script_cache = require "luamig.revision.cache"
 
 local M = {}
 
@@ -70,8 +70,8 @@ end
 ---@return luamig.Script
 function M.load_file(path)
   local text = read(path)
-  local ops = require "luamig.ops" -- (here, not at the top: most commands never compile a migration)
-  local env = setmetatable({ op = ops.proxy, luamig = require("luamig.backfill").api }, { __index = _G })
+  local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
+  local env = setmetatable({ op = ops.proxy, luamig = require("luamig.tools.backfill").api }, { __index = _G })
   local chunk, err = load(text, "@" .. path, "t", env)
   if not chunk then errors.raise("script", err) end
   local ok, e = xpcall(chunk, function(x) return errors.text(x) end)

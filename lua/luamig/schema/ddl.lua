@@ -1,7 +1,7 @@
 --- DDL text for the schema ops, per dialect: the portable type vocabulary,
 --- column definitions and table constraints. Pure string building; names are
 --- always quoted, literal defaults always go through quote_literal.
-local common = require "luamig.dialect.common"
+local common = require "luamig.dialect.sql"
 
 local M = {}
 

@@ -1,10 +1,10 @@
 --- Runs migrations: one transaction per step with its version update, or one
 --- around the whole run; takes the write lock before reading the version.
 local host = require "luamig.host"
-local errors = require "luamig.errors"
-local version = require "luamig.version"
-local db_methods = require "luamig.db"
-local plan_mod = require "luamig.plan"
+local errors = require "luamig.util.errors"
+local version = require "luamig.run.version"
+local db_methods = require "luamig.db.handle"
+local plan_mod = require "luamig.revision.plan"
 
 local M = {}
 
@@ -61,7 +61,7 @@ local function check_plan(s, plan, direction, whole_run)
         :format(script.path, id))
     end
     if direction == "down" and script.change then
-      local ok, err = require("luamig.ops").reversible(script.change, script.path)
+      local ok, err = require("luamig.schema.ops").reversible(script.change, script.path)
       if not ok then errors.raise("script", errors.text(err)) end
     end
     if whole_run and not script.transactional then
@@ -131,7 +131,7 @@ local function heads_text(heads)
 end
 
 local function run_body(s, id, direction, hook)
-  local ops, backfill = require "luamig.ops", require "luamig.backfill"
+  local ops, backfill = require "luamig.schema.ops", require "luamig.tools.backfill"
   local script = s.graph.revs[id]
   local fn = direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()

@@ -6,8 +6,8 @@
 --- plugins/ next to the config). A project plugin overrides a shipped one of
 --- the same name. Hooks run in plugin-name order.
 local lfs = require "lfs"
-local errors = require "luamig.errors"
-local config_mod = require "luamig.config"
+local errors = require "luamig.util.errors"
+local config_mod = require "luamig.project.config"
 
 local M = {}
 

@@ -1,8 +1,8 @@
 --- Database URL -> an open `db` handle with the Lua methods installed.
-local errors = require "luamig.errors"
-local config = require "luamig.config"
+local errors = require "luamig.util.errors"
+local config = require "luamig.project.config"
 local host = require "luamig.host"
-local db_methods = require "luamig.db"
+local db_methods = require "luamig.db.handle"
 
 local M = {}
 
@@ -41,7 +41,7 @@ function M.parse(url)
   errors.raise("config", ("cannot read database URL %q: %s"):format(shown, hint))
 end
 
-local dialects = { sqlite = "luamig.dialect.sqlite", pg = "luamig.dialect.postgres" }
+local dialects = { sqlite = "luamig.dialect.sqlite", pg = "luamig.dialect.postgresql" }
 
 ---Open a connection for `url`. Connection failures raise a "connect" error
 ---(exit 1) whose text never contains the password.

@@ -220,7 +220,7 @@ function M.install(Conn, dialect)
 
   ---The schema as one normalized structure (luamig.introspect), e.g.
   ---db:schema().tables.users.columns; PostgreSQL: the current schema.
-  function Conn:schema() return require("luamig.introspect").snapshot(self) end
+  function Conn:schema() return require("luamig.schema.introspect").snapshot(self) end
 
   if dialect.has_enum then
     function Conn:has_enum(name) return dialect.has_enum(self, name) end

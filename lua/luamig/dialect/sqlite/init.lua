@@ -1,6 +1,6 @@
 --- SQLite specifics: introspection, locking, version-table column types.
-local common = require "luamig.dialect.common"
-local errors = require "luamig.errors"
+local common = require "luamig.dialect.sql"
+local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 
 local M = {}

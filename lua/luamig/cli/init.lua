@@ -1,12 +1,12 @@
 --- Command line: options, dispatch, printing and exit codes (only here).
 local argparse = require "argparse"
 local host = require "luamig.host"
-local errors = require "luamig.errors"
-local config = require "luamig.config"
-local log_mod = require "luamig.log"
-local json = require "luamig.json"
+local errors = require "luamig.util.errors"
+local config = require "luamig.project.config"
+local log_mod = require "luamig.util.log"
+local json = require "luamig.util.json"
 local command = require "luamig.command"
-local plugins = require "luamig.plugins"
+local plugins = require "luamig.project.plugins"
 local render = require "luamig.render"
 
 local M = {}

@@ -4,9 +4,9 @@
 --- (luamig.dialect.sqlite_batch). Each op that has an obvious inverse names
 --- it (INVERSE), so a migration may define change(op) instead of
 --- upgrade/downgrade.
-local ddl = require "luamig.dialect.ddl"
-local common = require "luamig.dialect.common"
-local batch = require "luamig.dialect.sqlite_batch"
+local ddl = require "luamig.schema.ddl"
+local common = require "luamig.dialect.sql"
+local batch = require "luamig.dialect.sqlite.rebuild"
 
 local M = {}
 
@@ -342,7 +342,7 @@ WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false)
   ---SQLite (and in --sql output).
   function op.bulk_insert(table_name, rows)
     if #rows == 0 then return 0 end
-    return db:copy_in(table_name, require("luamig.db").columns_of(rows), rows)
+    return db:copy_in(table_name, require("luamig.db.handle").columns_of(rows), rows)
   end
 
   return op

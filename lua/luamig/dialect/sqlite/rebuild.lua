@@ -15,9 +15,9 @@
 --- change inside a transaction: the runner turns enforcement off before a
 --- migration that uses op and checks every foreign key before it commits
 --- instead (luamig.dialect.sqlite).
-local sqlite_table = require "luamig.dialect.sqlite_table"
-local ddl = require "luamig.dialect.ddl"
-local common = require "luamig.dialect.common"
+local sqlite_table = require "luamig.dialect.sqlite.table_sql"
+local ddl = require "luamig.schema.ddl"
+local common = require "luamig.dialect.sql"
 
 local M = {}
 

@@ -3,13 +3,13 @@
 --- with the schema before it, and upgraded again and compared with the
 --- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
 --- scratch database and a small API.
-local errors = require "luamig.errors"
+local errors = require "luamig.util.errors"
 local host = require "luamig.host"
-local connect = require "luamig.connect"
-local config = require "luamig.config"
-local introspect = require "luamig.introspect"
-local plan = require "luamig.plan"
-local runner = require "luamig.runner"
+local connect = require "luamig.db.connect"
+local config = require "luamig.project.config"
+local introspect = require "luamig.schema.introspect"
+local plan = require "luamig.revision.plan"
+local runner = require "luamig.run.runner"
 
 local M = {}
 

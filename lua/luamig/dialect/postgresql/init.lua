@@ -1,7 +1,7 @@
 --- PostgreSQL specifics: introspection along search_path, the advisory lock
 --- that serializes runners, version-table column types.
-local common = require "luamig.dialect.common"
-local errors = require "luamig.errors"
+local common = require "luamig.dialect.sql"
+local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 
 local M = {}

@@ -1,6 +1,6 @@
 --- Project configuration (luamig.lua), database URL resolution, redaction.
 local lfs = require "lfs"
-local errors = require "luamig.errors"
+local errors = require "luamig.util.errors"
 
 local M = {}
 

@@ -3,10 +3,10 @@
 --- send, with the version-table updates, one transaction per migration.
 --- Statements only: a migration that needs query results (db:query,
 --- db:rows, introspection, SQLite table rebuilds) fails, named.
-local errors = require "luamig.errors"
-local ops = require "luamig.ops"
-local plan = require "luamig.plan"
-local version = require "luamig.version"
+local errors = require "luamig.util.errors"
+local ops = require "luamig.schema.ops"
+local plan = require "luamig.revision.plan"
+local version = require "luamig.run.version"
 
 local M = {}
 
@@ -66,7 +66,7 @@ function M.recorder(dialect, emit)
     db[name] = refuse("db:" .. name)
   end
   function db.transaction(self, fn) return fn(self) end
-  function db.copy_in(self, t, columns, rows) return require("luamig.db").insert_rows(self, t, columns, rows) end
+  function db.copy_in(self, t, columns, rows) return require("luamig.db.handle").insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")
     local r = table.pack(fn(self))

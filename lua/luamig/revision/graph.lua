@@ -7,7 +7,7 @@
 --- (down revisions "versioned" = down_revision only; "normalized" = plus the
 --- dependencies no ancestor already has). Where Alembic's order comes from
 --- the directory listing, ours is the file-name order the loader uses.
-local errors = require "luamig.errors"
+local errors = require "luamig.util.errors"
 
 local M = {}
 

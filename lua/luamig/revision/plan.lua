@@ -2,8 +2,8 @@
 --- upgrade, downgrade or history range covers and in which order, and how
 --- the stored heads change with each step or stamp (Alembic's
 --- _collect_*_revisions, _topological_sort, _stamp_revs and HeadMaintainer).
-local errors = require "luamig.errors"
-local graph = require "luamig.graph"
+local errors = require "luamig.util.errors"
+local graph = require "luamig.revision.graph"
 
 local M = {}
 

@@ -9,7 +9,7 @@
 ---       foreign_keys = { {name?, columns, references, ref_columns, on_delete, on_update} } } },
 ---   views = { [name] = sql }, triggers = { [name] = {table, sql} },
 ---   enums = { [name] = {values} }, sequences = { [name] = true }, extensions = { [name] = true } }
-local sqlite_table = require "luamig.dialect.sqlite_table"
+local sqlite_table = require "luamig.dialect.sqlite.table_sql"
 
 local M = {}
 

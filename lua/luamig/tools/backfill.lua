@@ -6,9 +6,9 @@
 --- batch commits with a checkpoint, so a run that is killed resumes after
 --- the last committed batch; the migration is recorded as applied only when
 --- its body (and so the backfill) completes.
-local errors = require "luamig.errors"
+local errors = require "luamig.util.errors"
 local host = require "luamig.host"
-local progress_mod = require "luamig.progress"
+local progress_mod = require "luamig.util.progress"
 
 local M = {}
 
