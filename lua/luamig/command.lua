@@ -140,7 +140,7 @@ end
 local function offline_sql(ctx, direction, range)
   local url = config.resolve_url(ctx.url, ctx.config)
   local target = connect.parse(url)
-  local dialect = require(target.driver == "sqlite" and "luamig.dialect.sqlite" or "luamig.dialect.postgresql")
+  local dialect = require("luamig.dialect").load(target.backend)
   return { sql = require("luamig.run.offline").sql({ graph = load_graph(ctx), config = ctx.config, dialect = dialect },
     direction, range) }
 end

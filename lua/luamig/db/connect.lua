@@ -3,11 +3,12 @@ local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
 local host = require "luamig.host"
 local db_methods = require "luamig.db.handle"
+local dialects = require "luamig.dialect"
 
 local M = {}
 
 ---@class luamig.Target
----@field driver "sqlite"|"pg"
+---@field backend "sqlite"|"postgresql"
 ---@field path string?        SQLite file path or ":memory:"
 ---@field conninfo string?    libpq URL or key/value string
 
@@ -17,16 +18,16 @@ local M = {}
 ---@return luamig.Target
 function M.parse(url)
   if url == "sqlite::memory:" or url == "sqlite:///:memory:" then
-    return { driver = "sqlite", path = ":memory:" }
+    return { backend = "sqlite", path = ":memory:" }
   end
   local path = url:match("^sqlite:///(.+)$")
-  if path then return { driver = "sqlite", path = path } end
+  if path then return { backend = "sqlite", path = path } end
   if url:match("^postgres://") or url:match("^postgresql://") then
-    return { driver = "pg", conninfo = url }
+    return { backend = "postgresql", conninfo = url }
   end
   -- a libpq key/value string: "host=... dbname=..."
   if not url:find("://", 1, true) and url:match("^%s*[%a_]+%s*=") then
-    return { driver = "pg", conninfo = url }
+    return { backend = "postgresql", conninfo = url }
   end
   local shown = config.redact(url)
   local hint = "use sqlite:///relative.db, sqlite:////abs/path.db, sqlite::memory:, " ..
@@ -41,8 +42,6 @@ function M.parse(url)
   errors.raise("config", ("cannot read database URL %q: %s"):format(shown, hint))
 end
 
-local dialects = { sqlite = "luamig.dialect.sqlite", pg = "luamig.dialect.postgresql" }
-
 ---Open a connection for `url`. Connection failures raise a "connect" error
 ---(exit 1) whose text never contains the password.
 ---@param url string
@@ -51,15 +50,16 @@ local dialects = { sqlite = "luamig.dialect.sqlite", pg = "luamig.dialect.postgr
 ---@return table dialect
 function M.open(url, cfg)
   local target = M.parse(url)
-  if target.driver == "pg" and not host.with_pg then
+  if target.backend == "postgresql" and not host.with_pg then
     errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
   end
-  local loaded, driver = pcall(require, target.driver == "sqlite" and "luamig.sqlite" or "luamig.pg")
+  -- the C drivers: luamig.sqlite (SQLite3) and luamig.pg (libpq)
+  local loaded, driver = pcall(require, target.backend == "sqlite" and "luamig.sqlite" or "luamig.pg")
   if not loaded then errors.raise("config", errors.text(driver)) end
-  local dialect = require(dialects[target.driver])
+  local dialect = dialects.load(target.backend)
   db_methods.install(driver.Conn, dialect)
   local ok, db = pcall(function()
-    if target.driver == "sqlite" then
+    if target.backend == "sqlite" then
       return driver.open(target.path, { foreign_keys = cfg.foreign_keys,
         busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
     end

@@ -41,7 +41,7 @@ function M.scratch(target_url, cfg, opts)
     return { url = opts.scratch_url, shown = config.redact(opts.scratch_url) }
   end
   local target = connect.parse(target_url)
-  if target.driver == "sqlite" then
+  if target.backend == "sqlite" then
     local path = os.tmpname()
     os.remove(path)
     path = path .. "-luamig-drill.db"
