@@ -12,35 +12,52 @@ local mt = debug.getregistry()["luamig.Error"] or {
 }
 
 ---@class luamig.Error
----@field kind string     "usage"|"config"|"script"|"revision"|"db"|"connect"|"migration"
+---@field kind string     "usage"|"config"|"script"|"revision"|"db"|"connect"|"migration"|"lock"
 ---@field message string
 ---@field where string?   "file:line" the error points at
 ---@field hint string?    what to do about it
 
--- Exit codes (SPEC §4): 1 for a failure of the database or a migration,
--- 2 for bad usage, config or migration files.
+---Process exit codes, named once: 0 ok, 1 a migration or database failed,
+---2 bad usage, config or migration files, 3 `luamig check`: not at head.
+M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3 }
+
 local exit_codes = {
-  usage = 2, config = 2, script = 2, revision = 2,
-  db = 1, connect = 1, migration = 1,
+  usage = M.EXIT.usage, config = M.EXIT.usage, script = M.EXIT.usage, revision = M.EXIT.usage,
+  db = M.EXIT.failure, connect = M.EXIT.failure, migration = M.EXIT.failure, lock = M.EXIT.failure,
 }
 
----Make an error object.
+-- "file:line" of the function `level` levels above the caller of the
+-- constructor (1: the function that called errors.raise), or nil.
+local function where_of(level)
+  local info = debug.getinfo(level + 2, "Sl")
+  if info and info.currentline and info.currentline > 0 then
+    return info.short_src .. ":" .. info.currentline
+  end
+end
+
+---Make an error object. `level` (as for error()) fills `where` with the
+---file:line of the code to blame, unless fields.where is given; 0 or nil
+---leaves it empty.
 ---@param kind string
 ---@param message string
----@param fields table? extra fields (where, hint, ...)
+---@param fields table? extra fields (where, hint, code, ...)
+---@param level integer?
 ---@return luamig.Error
-function M.new(kind, message, fields)
+function M.new(kind, message, fields, level)
   local e = fields or {}
   e.kind, e.message = kind, message
+  if e.where == nil and level and level > 0 then e.where = where_of(level) end
   return setmetatable(e, mt)
 end
 
----Raise an error object (never returns).
+---Raise an error object (never returns). `level` 1 blames the caller of
+---raise, 2 its caller (the user's file, for an API the user calls), ...
 ---@param kind string
 ---@param message string
 ---@param fields table?
-function M.raise(kind, message, fields)
-  error(M.new(kind, message, fields), 0)
+---@param level integer?
+function M.raise(kind, message, fields, level)
+  error(M.new(kind, message, fields, level and level + 1), 0)
 end
 
 ---True when `e` is one of our error objects.
@@ -51,7 +68,7 @@ end
 ---The process exit code for an error; 1 for anything unrecognised.
 ---@return integer
 function M.exit_code(e)
-  return M.is(e) and exit_codes[e.kind] or 1
+  return M.is(e) and exit_codes[e.kind] or M.EXIT.failure
 end
 
 ---Text of any error value: our objects via __tostring, others via tostring.
