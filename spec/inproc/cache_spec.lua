@@ -5,18 +5,11 @@ local lfs = require "lfs"
 local scripts = require "luamig.revision.scripts"
 local cache = require "luamig.revision.cache"
 local support = require "spec.support.raised"
-
-local function tmpdir()
-  local dir = support.tmpname()
-  assert(lfs.mkdir(dir))
-  return dir
-end
+local fixtures = require "spec.support.fixtures"
 
 -- Write a migration with id `id` whose file is dated `mtime` (seconds).
 local function migration(path, id, mtime)
-  local f = assert(io.open(path, "wb"))
-  f:write(('revision = "%s"\nfunction upgrade(db) end\n'):format(id))
-  f:close()
+  fixtures.write(path, ('revision = "%s"\nfunction upgrade(db) end\n'):format(id))
   assert(lfs.touch(path, mtime, mtime))
 end
 
@@ -29,7 +22,7 @@ end
 describe("the script cache", function()
   local dir, old
   before_each(function()
-    dir, old = tmpdir(), os.time() - 100
+    dir, old = fixtures.tmpdir(), os.time() - 100
   end)
 
   it("serves an unchanged file's fields without reading it again", function()
@@ -99,11 +92,9 @@ describe("the script cache", function()
   end)
 
   it("keeps every field a script's graph needs", function()
-    local path = dir .. "/a.lua"
-    local f = assert(io.open(path, "wb"))
-    f:write('-- tab\there, comma, 100%\nrevision = "a1"\ndown_revision = { "p,1", "p2" }\n' ..
+    local path = fixtures.write(dir .. "/a.lua",
+      '-- tab\there, comma, 100%\nrevision = "a1"\ndown_revision = { "p,1", "p2" }\n' ..
       'depends_on = "d1"\nbranch_labels = { "x", "y" }\ntransactional = false\nfunction upgrade(db) end\n')
-    f:close()
     assert(lfs.touch(path, old, old))
     local fields = { "id", "parents", "depends_on", "branch_labels", "transactional", "message", "line", "checksum" }
     local function pick(s)

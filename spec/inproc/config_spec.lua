@@ -2,18 +2,8 @@
 local lfs = require "lfs"
 local config = require "luamig.project.config"
 local support = require "spec.support.raised"
-
-local function tmpdir()
-  local dir = support.tmpname()
-  assert(lfs.mkdir(dir))
-  return dir
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local fixtures = require "spec.support.fixtures"
+local tmpdir, write = fixtures.tmpdir, fixtures.write
 
 -- The config read from a luamig.lua holding `text`, and its path.
 local function load_text(text)

@@ -4,11 +4,7 @@
 local connect = require "luamig.db.connect"
 local sh = require "spec.support.sh"
 local support = require "spec.support.raised"
-
-local function fresh(backend)
-  if backend.name == "postgresql" then return sh.fresh_pg() end
-  return "sqlite:///" .. support.tmpname()
-end
+local fixtures = require "spec.support.fixtures"
 
 -- The values of column `col` of a query's rows, in order.
 local function column(db, sql, col)
@@ -18,15 +14,14 @@ local function column(db, sql, col)
 end
 
 for _, b in ipairs(sh.backends()) do describe("db handle on " .. b.name, function()
-  local db, url
+  local db, url, remove
   before_each(function()
-    url = fresh(b)
+    url, remove = fixtures.fresh_url(b)
     db = connect.open(url, { foreign_keys = true })
   end)
   after_each(function()
     db:close()
-    local path = url:match "^sqlite:///(.+)$"
-    if path then os.remove(path) end
+    remove()
   end)
 
   it("first and scalar return the first row / first column, or nil", function()

@@ -1,21 +1,8 @@
 -- luamig.revision.scripts: loading migration files and checking their shape.
-local lfs = require "lfs"
 local scripts = require "luamig.revision.scripts"
-local support = require "spec.support.raised"
-local raised = support.raised
-
-local function tmpdir()
-  local dir = support.tmpname()
-  assert(lfs.mkdir(dir))
-  return dir
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local raised = require("spec.support.raised").raised
+local fixtures = require "spec.support.fixtures"
+local tmpdir, write = fixtures.tmpdir, fixtures.write
 
 -- The "script" error loading a file holding `text` raises (as text), and the file's path.
 local function bad(text)

@@ -2,18 +2,17 @@
 local connect = require "luamig.db.connect"
 local version = require "luamig.run.version"
 local sh = require "spec.support.sh"
-local support = require "spec.support.raised"
+local fixtures = require "spec.support.fixtures"
 
 for _, b in ipairs(sh.backends()) do describe("version tables on " .. b.name, function()
-  local db, dialect, url
+  local db, dialect, url, remove
   before_each(function()
-    url = b.name == "postgresql" and sh.fresh_pg() or ("sqlite:///" .. support.tmpname())
+    url, remove = fixtures.fresh_url(b)
     db, dialect = connect.open(url, { foreign_keys = true })
   end)
   after_each(function()
     db:close()
-    local path = url:match "^sqlite:///(.+)$"
-    if path then os.remove(path) end
+    remove()
   end)
 
   it("quotes the table names, with the schema when set", function()
