@@ -7,6 +7,7 @@
 -- plugin command and drill script each append "CLASS<TAB>KEY<TAB>TYPE" lines
 -- for what they were given (see DUMP and the files in `project_files`).
 local sh = require "spec.support.sh"
+local fixtures = require "spec.support.fixtures"
 local types = require "spec.support.luals_meta"
 
 local TYPES = sh.source_dir .. "/share/luamig/types/luamig.lua"
@@ -250,5 +251,60 @@ describe("editor types", function()
     for key, s in pairs(COLUMN_SAMPLES) do expected[key] = s.same and "same" or "differs" end
     for _, key in ipairs(defs.classes["luamig.ColumnSpec"].order) do got[key] = runtime.sqlite.column[key] or "no sample" end
     assert.are.same(expected, got)
+  end)
+end)
+
+describe("editor set-up files", function()
+  local function luacheck_globals(text)
+    local env = { files = setmetatable({}, { __index = function(t, k) rawset(t, k, {}) return t[k] end }) }
+    assert(load(text, "=luacheckrc", "t", env))()
+    local names = {}
+    for _, f in pairs(env.files) do
+      for _, list in ipairs({ f.globals or {}, f.read_globals or {} }) do
+        for _, g in ipairs(list) do names[g] = true end
+      end
+    end
+    return names
+  end
+
+  it("give the .luacheckrc template exactly the typed globals", function()
+    local text = sh.slurp(sh.source_dir .. "/share/luamig/luacheckrc.lua")
+    assert.are.same(types.sorted_keys(defs.globals), types.sorted_keys(luacheck_globals(text)))
+  end)
+
+  it("let luacheck pass a project's files and catch an undefined global", function()
+    local dir = fixtures.tmpdir()
+    local editor = require "luamig.project.editor"
+    fixtures.write(dir .. "/.luacheckrc", assert(editor.luacheckrc()))
+    assert(os.execute("mkdir " .. sh.quote(dir .. "/migrations") .. " " .. sh.quote(dir .. "/drills")))
+    fixtures.write(dir .. "/migrations/001_a.lua", 'revision = "a1"\ndown_revision = nil\n' ..
+      "function upgrade(db) op.create_table(\"t\", {}) luamig.backfill { table = \"t\" } db:exec \"\" end\n")
+    fixtures.write(dir .. "/drills/d.lua", "drill.upgrade()\n")
+    local code, out = sh.run("cd " .. sh.quote(dir) .. " && luacheck --no-color -q migrations drills")
+    assert.are.equal(0, code, out)
+    fixtures.write(dir .. "/drills/d.lua", "drill.upgrade()\nop.drop_table(\"t\")\n")
+    code, out = sh.run("cd " .. sh.quote(dir) .. " && luacheck --no-color -q migrations drills")
+    assert.are.equal(1, code, out)
+    assert.matches("accessing undefined variable 'op'", out, 1, true)
+  end)
+
+  it("install the definitions with the binary, and find them from it", function()
+    local build = sh.bin:match("^(.*)/[^/]+$")
+    local prefix = fixtures.tmpdir()
+    local code, _, err = sh.run(("cmake --install %s --prefix %s"):format(sh.quote(build), sh.quote(prefix)))
+    assert.are.equal(0, code, err)
+    assert.are.equal(sh.slurp(TYPES), sh.slurp(prefix .. "/share/luamig/types/luamig.lua"))
+    local src = fixtures.write(os.tmpname() .. ".lua", [[
+local editor = require "luamig.project.editor"
+io.write(assert(editor.types_dir()), "\n", assert(editor.luarc_json()))
+]])
+    local out
+    code, out, err = sh.run(("env -u LUAMIG_SOURCE_DIR LUAMIG_LUA_DIR=%s %s %s"):format(
+      sh.quote(sh.source_dir .. "/spec/support/harness"), sh.quote(prefix .. "/bin/luamig"), sh.quote(src)))
+    os.remove(src)
+    assert.are.equal(0, code, err)
+    local dir, json = out:match("^([^\n]*)\n(.*)$")
+    assert.are.equal(prefix .. "/share/luamig/types", dir)
+    assert.are.same({ dir }, require("cjson").decode(json)["workspace.library"])
   end)
 end)
