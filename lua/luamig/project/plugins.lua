@@ -1,4 +1,4 @@
---- Plugins (SPEC §6): Lua files returning
+--- Plugins: Lua files returning
 ---   { name = "...", commands = { name = { help, args = {...}, options = {...}, run = fn(ctx, args) } },
 ---     hooks = { before_run, after_run, before_migration, after_migration, on_error } }
 --- found among the shipped ones (plugins/ of this repository, embedded in the
