@@ -6,7 +6,7 @@ local registry = require "luamig.cli.registry"
 
 local M = {}
 
-M.COMMON = { "config", "url", "json", "quiet", "debug" }
+local COMMON = { "config", "url", "json", "quiet", "debug" }
 
 -- Arguments whose values may look like options ("-1").
 local TARGETS = { "target", "rev_range", "revisions" }
@@ -80,7 +80,7 @@ function M.parse(p, argv)
   for i, a in ipairs(argv) do marked[i] = a:match("^%-%d") and ("\1" .. a) or a end
   local ok, args = p:pparse(marked)
   if not ok then return false, args end
-  for _, k in ipairs(M.COMMON) do
+  for _, k in ipairs(COMMON) do
     if args[k] == nil then args[k] = args["global_" .. k] end
   end
   local function unmark(v) return (v:gsub("^\1", "")) end

@@ -1,5 +1,6 @@
 --- `check`: whether the database is at head (exit 0) or not (exit 3).
 local errors = require "luamig.util.errors"
+local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
 
@@ -8,7 +9,7 @@ local M = { example = "luamig check || luamig upgrade head" }
 function M.run(ctx)
   local st = status.run(ctx)
   st.at_head = #st.pending == 0 and #st.unknown == 0
-  st.expected = ctx.graph:heads()
+  st.expected = context.graph(ctx):heads()
   return st
 end
 
