@@ -4,7 +4,6 @@ local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
 local connect = require "luamig.db.connect"
 local plugins = require "luamig.project.plugins"
-local progress = require "luamig.util.progress"
 local log_mod = require "luamig.util.log"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
@@ -26,9 +25,9 @@ local M = {
 local function seeder(ctx, s)
   local _, plugin = plugins.command(context.plugin_list(ctx), "seed")
   if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
-  local quiet = log_mod.new({ quiet = true })
-  local pctx = { db = s.db, config = ctx.config, graph = s.graph, log = quiet, progress = progress.new(quiet),
-    heads = function() return context.heads(s) end }
+  -- a context whose session is the scratch one (context.close is not called on it: M.run closes s.db)
+  local pctx = context.plugin_ctx({ config = ctx.config, log = log_mod.new({ quiet = true }), graph = s.graph,
+    session = s })
   return function() plugin.api.run(pctx, { force = true, quiet = true }) end
 end
 
