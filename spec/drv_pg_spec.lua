@@ -164,4 +164,75 @@ describe("luamig.pg", function()
       db = pg.connect(os.getenv("LUAMIG_TEST_PG")) -- for the schema clean-up
     ]]
   end)
+
+  it("a string that is not text (NUL, invalid UTF-8) is bytes for bytea and an error for text", function()
+    ok [[
+      db:exec "CREATE TABLE t (s TEXT, b BYTEA)"
+      db:exec("INSERT INTO t (b) VALUES (?)", "a\0b")
+      db:exec("INSERT INTO t (b) VALUES (?)", "\255\254")
+      local rows = db:query "SELECT b FROM t ORDER BY b"
+      assert(rows[1].b == "a\0b" and rows[2].b == "\255\254", rows[1].b)
+      for _, bad in ipairs({ "a\0b", "\255\254" }) do
+        local okk, e = pcall(db.exec, db, "INSERT INTO t (s) VALUES (?)", bad)
+        assert(not okk and e.code:match("^22"), tostring(e))
+      end
+      assert(db:scalar "SELECT count(*) FROM t WHERE s IS NOT NULL" == 0)
+      local st = db:prepare "INSERT INTO t (s) VALUES (?)"
+      assert(not pcall(st.exec, st, "x\0y"))
+      assert(db:scalar("SELECT ?::text", "plain") == "plain")
+    ]]
+  end)
+
+  it("NaN, tables and SQL with a NUL byte are refused with a clear error", function()
+    ok [[
+      db:exec "CREATE TABLE t (f DOUBLE PRECISION)"
+      local okk, e = pcall(db.exec, db, "INSERT INTO t VALUES (?)", 0/0)
+      assert(not okk and tostring(e):match("parameter 1: cannot bind NaN"), tostring(e))
+      okk, e = pcall(db.exec, db, "INSERT INTO t VALUES (?)", {})
+      assert(not okk and tostring(e):match("parameter 1: cannot bind a table"), tostring(e))
+      okk, e = pcall(db.exec, db, "CREATE TABLE a (x INT)\0; DROP TABLE t")
+      assert(not okk and tostring(e):match("NUL byte"), tostring(e))
+      assert(db:scalar "SELECT count(*) FROM t" == 0)
+    ]]
+  end)
+
+  it("forwards notices to on_notice with their severity", function()
+    local out = ok [[
+      db:on_notice(function(severity, message) print(severity .. ": " .. message) end)
+      db:exec "DROP TABLE IF EXISTS no_such_table"
+      db:exec "DO $$ BEGIN RAISE WARNING 'careful now'; END $$"
+      db:on_notice(nil)
+      db:exec "DO $$ BEGIN RAISE WARNING 'not shown'; END $$"
+    ]]
+    assert.are.equal('NOTICE: table "no_such_table" does not exist, skipping\nWARNING: careful now\n', out)
+  end)
+
+  it("COPY through exec or query fails fast pointing to db:copy_in; the connection stays usable", function()
+    -- under timeout: a hang must fail this spec, not stall the suite
+    local wrapper = os.tmpname()
+    sh.write(wrapper, ("#!/bin/sh\nexec timeout 20 %s \"$@\"\n"):format(sh.quote(sh.bin)))
+    assert(os.execute("chmod +x " .. sh.quote(wrapper)))
+    local bin = sh.bin
+    sh.bin = wrapper
+    local okk, code, out, err = pcall(run, [[
+      db:exec "CREATE TABLE t (a INT); INSERT INTO t VALUES (1)"
+      for _, sql in ipairs({ "COPY t FROM STDIN", "COPY t TO STDOUT" }) do
+        for _, method in ipairs({ "exec", "query", "scalar" }) do
+          local okk, e = pcall(db[method], db, sql)
+          assert(not okk and tostring(e):match("db:copy_in"), method .. ": " .. tostring(e))
+          assert(db:scalar "SELECT count(*) FROM t" == 1)
+        end
+      end
+      db:transaction(function(d)
+        assert(not pcall(d.exec, d, "COPY t TO STDOUT"))
+      end)
+      print "done"
+    ]])
+    sh.bin = bin
+    os.remove(wrapper)
+    assert(okk, code)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal("done\n", out)
+  end)
 end)

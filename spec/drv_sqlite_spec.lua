@@ -232,4 +232,18 @@ describe("luamig.sqlite", function()
     assert.are.equal(1, code)
     assert.matches("SQLITE_NOTADB: cannot open database .*file is not a database\n$", err)
   end)
+
+  it("SQL with a NUL byte and NaN parameters are errors, not silently truncated or NULL", function()
+    ok [[
+      db:exec "CREATE TABLE p (x)"
+      local okk, e = pcall(db.exec, db, "CREATE TABLE a (x)\0; DROP TABLE p")
+      assert(not okk and tostring(e):match("NUL byte"), tostring(e))
+      assert(db:scalar "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'p')" == 1)
+      assert(not pcall(db.query, db, "SELECT 1\0"))
+      assert(not pcall(db.prepare, db, "SELECT 1\0"))
+      okk, e = pcall(db.exec, db, "INSERT INTO p VALUES (?)", 0/0)
+      assert(not okk and tostring(e):match("parameter 1: cannot bind NaN"), tostring(e))
+      assert(db:scalar "SELECT count(*) FROM p" == 0)
+    ]]
+  end)
 end)

@@ -1,6 +1,7 @@
 /* Error objects, the NULL sentinel and caller locations, shared by drivers. */
 #include "drv_util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -113,4 +114,45 @@ int lm_misuse(lua_State *L, const char *fmt, ...) {
   va_end(ap);
   lua_concat(L, 3);
   return lua_error(L);
+}
+
+void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  if (methods) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+const char *lm_check_sql(lua_State *L, int idx, size_t *len) {
+  size_t n;
+  const char *sql = luaL_checklstring(L, idx, &n);
+  const char *nul = memchr(sql, '\0', n);
+  if (len) *len = n;
+  if (nul) lm_misuse(L, "SQL text holds a NUL byte (at byte %d): remove it", (int)(nul - sql) + 1);
+  return sql;
+}
+
+void lm_check_param_count(lua_State *L, int expected, int given) {
+  if (given != expected)
+    lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", given);
+}
+
+void lm_check_bindable(lua_State *L, int idx, int param) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: case LUA_TBOOLEAN: case LUA_TSTRING: return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx) || !isnan(lua_tonumber(L, idx))) return;
+      lm_misuse(L, "parameter %d: cannot bind NaN", param);
+      return;
+    default:
+      if (lm_is_null(L, idx)) return;
+      lm_misuse(L, "parameter %d: cannot bind a %s", param, luaL_typename(L, idx));
+  }
 }
