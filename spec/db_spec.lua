@@ -166,4 +166,15 @@ for _, b in ipairs(sh.backends()) do describe("db handle on " .. b.name, functio
       assert(not pcall(db.quote_ident, db, ""))
     ]]
   end)
+
+  it("copy_in refuses a table or NaN value, naming the column and the row", function()
+    ok [[
+      db:exec "CREATE TABLE t (id INTEGER, v TEXT, f DOUBLE PRECISION)"
+      local okk, e = pcall(db.copy_in, db, "t", { "id", "v" }, { { id = 1, v = "a" }, { id = 2, v = {} } })
+      assert(not okk and tostring(e):match('row 2, column "v": cannot store a table'), tostring(e))
+      okk, e = pcall(db.copy_in, db, "t", { "id", "f" }, { { id = 1, f = 0/0 } })
+      assert(not okk and tostring(e):match('row 1, column "f": cannot store NaN'), tostring(e))
+      assert(db:scalar "SELECT count(*) FROM t" == 0)
+    ]]
+  end)
 end) end
