@@ -31,7 +31,9 @@ static void add_field(lua_State *L, luaL_Buffer *b, int obj, const char *field, 
   }
 }
 
-/* [err] -> [text]; "where: driver code: message (detail) hint" with absent parts left out. */
+/* [err] -> [text]; "where: driver code: message (detail) hint" with absent
+ * parts left out. The code is shown with a driver only: the runner's own
+ * codes (e.g. "lock_timeout") are for programs, the message is for people. */
 static int error_tostring(lua_State *L) {
   luaL_Buffer b;
   size_t len;
@@ -41,8 +43,10 @@ static int error_tostring(lua_State *L) {
   if (luaL_bufflen(&b) > 0) luaL_addstring(&b, ": ");
   len = luaL_bufflen(&b);
   add_field(L, &b, 1, "driver", "");
-  add_field(L, &b, 1, "code", luaL_bufflen(&b) > len ? " " : "");
-  if (luaL_bufflen(&b) > len) luaL_addstring(&b, ": ");
+  if (luaL_bufflen(&b) > len) {
+    add_field(L, &b, 1, "code", " ");
+    luaL_addstring(&b, ": ");
+  }
   add_field(L, &b, 1, "message", "");
   add_field(L, &b, 1, "detail", "\nDETAIL: ");
   add_field(L, &b, 1, "hint", "\nHINT: ");
