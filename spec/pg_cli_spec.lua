@@ -248,4 +248,21 @@ describe("luamig CLI on PostgreSQL only", function()
       assert.not_matches("s3cret", err)
     end
   end)
+
+  it("server warnings reach stderr as warnings; notices only with --debug", function()
+    local p = project({
+      ["1.lua"] = m("n1", nil, [[
+        db:exec "DO $$ BEGIN RAISE WARNING 'the index is large'; END $$"
+        db:exec "DROP TABLE IF EXISTS no_such_table"]], ""),
+    })
+    local code, _, err = p:luamig("upgrade")
+    assert.are.equal(0, code, err)
+    assert.matches("warning: the index is large\n", err, 1, true)
+    assert.not_matches("no_such_table", err)
+    p:ok("downgrade base")
+    code, _, err = p:luamig("upgrade --debug")
+    assert.are.equal(0, code, err)
+    assert.matches("warning: the index is large\n", err, 1, true)
+    assert.matches('notice: table "no_such_table" does not exist, skipping\n', err, 1, true)
+  end)
 end)

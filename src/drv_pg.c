@@ -572,7 +572,8 @@ static int deliver_notice(lua_State *L) {
 
 /* libpq's notice receiver: notices (WARNING, NOTICE, ...) arrive during
  * libpq calls made from a method, whose thread is c->L. Lua runs protected:
- * an error must not unwind through libpq; a failing handler is ignored. */
+ * an error must not unwind through libpq; a failing handler is reported on
+ * stderr and the statement goes on. */
 static void receive_notice(void *arg, const PGresult *res) {
   lm_pg *c = arg;
   lua_State *L = c->L;
@@ -580,7 +581,11 @@ static void receive_notice(void *arg, const PGresult *res) {
   lua_pushcfunction(L, deliver_notice);
   lua_pushlightuserdata(L, (void *)res);
   lua_pushlightuserdata(L, c);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "luamig: the PostgreSQL notice handler failed: %s\n", msg ? msg : "(not a string)");
+    lua_pop(L, 1);
+  }
 }
 
 /* [conn, fn or nil] -> []; fn(severity, message) receives the server's

@@ -242,7 +242,7 @@ function M.main(argv)
   end
   if os.getenv("LUAMIG_DEBUG") and os.getenv("LUAMIG_DEBUG") ~= "" then args.debug = true end
 
-  local log = log_mod.new({ quiet = args.quiet, json = args.json })
+  local log = log_mod.new({ quiet = args.quiet, json = args.json, debug = args.debug })
   local ctx
   local ok, result = xpcall(function()
     ctx = {
