@@ -634,8 +634,10 @@ static int pg_connect(lua_State *L) {
   opts = lm_pq.PQconninfoParse(conninfo, &err);
   if (!opts) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
-    push_scrubbed(L, err ? err : "out of memory");
+    char reason[512]; /* copied out: libpq's message is freed before anything can raise */
+    snprintf(reason, sizeof reason, "%s", err ? err : "out of memory");
     lm_pq.PQfreemem(err);
+    push_scrubbed(L, reason);
     lua_pushfstring(L, "invalid PostgreSQL connection string: %s", lua_tostring(L, -1));
     e.message = lua_tostring(L, -1);
     lm_push_db_error(L, &e);
