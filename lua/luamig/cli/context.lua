@@ -39,7 +39,7 @@ function M.session(ctx)
   if not ctx.session then
     local graph = M.graph(ctx)
     local url = config.resolve_url(ctx.url, ctx.config)
-    local db, dialect = connect.open(url, ctx.config)
+    local db, dialect = connect.open(url, ctx.config, ctx.log)
     ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
   end
   return ctx.session

@@ -44,7 +44,7 @@ end
 -- Run the parsed command; print its result; return the exit code.
 local function run(cmd, args)
   if os.getenv("LUAMIG_DEBUG") and os.getenv("LUAMIG_DEBUG") ~= "" then args.debug = true end
-  local log = log_mod.new({ quiet = args.quiet, json = args.json })
+  local log = log_mod.new({ quiet = args.quiet, json = args.json, debug = args.debug })
   local ctx
   local ok, result = xpcall(function()
     ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED }
