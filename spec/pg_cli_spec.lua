@@ -248,4 +248,49 @@ describe("luamig CLI on PostgreSQL only", function()
       assert.not_matches("s3cret", err)
     end
   end)
+
+  it("server warnings reach stderr as warnings; notices only with --debug", function()
+    local p = project({
+      ["1.lua"] = m("n1", nil, [[
+        db:exec "DO $$ BEGIN RAISE WARNING 'the index is large'; END $$"
+        db:exec "DROP TABLE IF EXISTS no_such_table"]], ""),
+    })
+    local code, _, err = p:luamig("upgrade")
+    assert.are.equal(0, code, err)
+    assert.matches("warning: the index is large\n", err, 1, true)
+    assert.not_matches("no_such_table", err)
+    p:ok("downgrade base")
+    code, _, err = p:luamig("upgrade --debug")
+    assert.are.equal(0, code, err)
+    assert.matches("warning: the index is large\n", err, 1, true)
+    assert.matches('notice: table "no_such_table" does not exist, skipping\n', err, 1, true)
+  end)
+
+  it("COPY through exec or query fails fast pointing to db:copy_in; the connection stays usable", function()
+    -- a subprocess under timeout: a hang must fail this spec, not stall the suite
+    local wrapper = os.tmpname()
+    sh.write(wrapper, ("#!/bin/sh\nexec timeout 20 %s \"$@\"\n"):format(sh.quote(sh.bin)))
+    assert(os.execute("chmod +x " .. sh.quote(wrapper)))
+    local bin = sh.bin
+    sh.bin = wrapper
+    local okk, code, out, err = pcall(sh.lua, ([[
+      local db = require("luamig.db.connect").open(%q, {})
+      db:exec "CREATE TEMP TABLE t (a INT); INSERT INTO t VALUES (1)"
+      for _, sql in ipairs({ "COPY t FROM STDIN", "COPY t TO STDOUT" }) do
+        for _, method in ipairs({ "exec", "query", "scalar" }) do
+          local okk, e = pcall(db[method], db, sql)
+          assert(not okk and tostring(e):match("db:copy_in"), method .. ": " .. tostring(e))
+          assert(db:scalar "SELECT count(*) FROM t" == 1)
+        end
+      end
+      db:transaction(function(d) assert(not pcall(d.exec, d, "COPY t TO STDOUT")) end)
+      print "done"
+    ]]):format(os.getenv("LUAMIG_TEST_PG")))
+    sh.bin = bin
+    os.remove(wrapper)
+    assert(okk, code)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal("done\n", out)
+  end)
 end)

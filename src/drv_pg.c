@@ -20,11 +20,14 @@
 #define LM_PG_CONN "luamig.pg.Conn"
 #define LM_PG_STMT "luamig.pg.Stmt"
 #define LM_PG_CURSOR "luamig.pg.Cursor"
+#define LM_PG_RESULT "luamig.pg.Result"
 #define FETCH_BATCH 500
 
 typedef struct lm_pg {
   PGconn *conn;      /* NULL once closed */
   unsigned next_id;  /* names prepared statements and cursors */
+  lua_State *L;      /* the thread of the current call, for notices; NULL outside calls */
+  int notice_ref;    /* registry ref of the on_notice function, or LUA_NOREF */
 } lm_pg;
 
 typedef struct lm_pgstmt {
@@ -37,6 +40,30 @@ typedef struct lm_pgcursor {
   int done;          /* no more batches to fetch */
   int pos;           /* next row in the current batch (1-based) */
 } lm_pgcursor;      /* uservalues: 1 Conn, 2 current batch (array of rows) */
+
+/* ---------------------------------------------------------------- results */
+
+/* [] -> [box]; a userdata that owns a PGresult (NULL until set), so that a
+ * Lua error raised while a result is held (out of memory converting rows, an
+ * error object being built) cannot leak it: __gc clears it. Pushed before
+ * the libpq call that fills it, since pushing can raise too. */
+static PGresult **push_box(lua_State *L) {
+  PGresult **box = lua_newuserdatauv(L, sizeof *box, 0);
+  *box = NULL;
+  luaL_setmetatable(L, LM_PG_RESULT);
+  return box;
+}
+
+static void release(PGresult **box) {
+  if (*box) lm_pq.PQclear(*box);
+  *box = NULL;
+}
+
+/* [box] -> []; idempotent: __gc and __close. */
+static int box_gc(lua_State *L) {
+  release(luaL_checkudata(L, 1, LM_PG_RESULT));
+  return 0;
+}
 
 /* ---------------------------------------------------------------- errors */
 
@@ -59,12 +86,54 @@ static void push_result_error(lua_State *L, PGconn *conn, const PGresult *res, c
   free(trimmed);
 }
 
-/* Raises for a result that did not succeed (the result is cleared). */
-static void check_result(lua_State *L, PGconn *conn, PGresult *res, const char *sql) {
-  ExecStatusType st = res ? lm_pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
+static int is_copy(ExecStatusType st) { return st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH; }
+
+/* Ends a COPY the server started for a statement that has no data stream:
+ * aborts COPY FROM STDIN, reads and drops COPY TO STDOUT's rows. */
+static void end_copy(PGconn *conn, ExecStatusType st) {
+  char *row;
+  if (st == PGRES_COPY_IN) {
+    lm_pq.PQputCopyEnd(conn, "luamig: COPY FROM STDIN needs db:copy_in");
+    return;
+  }
+  while (lm_pq.PQgetCopyData(conn, &row, 0) > 0) lm_pq.PQfreemem(row);
+}
+
+/* Reads and clears what is left of a command's results, ending any COPY.
+ * Returns true when a COPY was met. */
+static int drain(PGconn *conn) {
+  PGresult *res;
+  int copying = 0;
+  while ((res = lm_pq.PQgetResult(conn)) != NULL) {
+    ExecStatusType st = lm_pq.PQresultStatus(res);
+    lm_pq.PQclear(res);
+    if (is_copy(st)) {
+      end_copy(conn, st);
+      copying = 1;
+    }
+  }
+  return copying;
+}
+
+/* Raises the error for a COPY run where no data stream was given. */
+static int refuse_copy(lua_State *L) {
+  return lm_misuse(L, "COPY FROM STDIN / TO STDOUT needs a data stream: load rows with "
+                      "db:copy_in(table, columns, rows), read them with db:query");
+}
+
+/* Raises for a result in *box that did not succeed (the result is cleared);
+ * a COPY is ended first, leaving the connection usable. */
+static void check_result(lua_State *L, PGconn *conn, PGresult **box, const char *sql) {
+  ExecStatusType st = *box ? lm_pq.PQresultStatus(*box) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
-  push_result_error(L, conn, res, sql);
-  lm_pq.PQclear(res);
+  if (is_copy(st)) {
+    release(box);
+    end_copy(conn, st);
+    drain(conn);
+    refuse_copy(L);
+  }
+  push_result_error(L, conn, *box, sql);
+  release(box);
   lua_error(L);
 }
 
@@ -73,6 +142,7 @@ static void check_result(lua_State *L, PGconn *conn, PGresult *res, const char *
 static lm_pg *check_conn(lua_State *L, int idx) {
   lm_pg *c = luaL_checkudata(L, idx, LM_PG_CONN);
   if (!c->conn) lm_misuse(L, "connection is closed");
+  c->L = L;
   return c;
 }
 
@@ -84,14 +154,16 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
   *conn = lua_touserdata(L, -1);
   lua_pop(L, 1);
   if (!*conn || !(*conn)->conn) lm_misuse(L, "connection is closed");
+  (*conn)->L = L;
   return s;
 }
 
 /* Runs a statement of our own (DEALLOCATE, CLOSE) when the connection can
  * take it; failures are ignored (the session ends them anyway). */
-static void run_quietly(PGconn *conn, const char *sql) {
-  PGTransactionStatusType ts = lm_pq.PQtransactionStatus(conn);
-  if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) lm_pq.PQclear(lm_pq.PQexec(conn, sql));
+static void run_quietly(lm_pg *c, const char *sql) {
+  PGTransactionStatusType ts = lm_pq.PQtransactionStatus(c->conn);
+  c->L = NULL; /* may run from __gc, in any thread: notices are dropped */
+  if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) lm_pq.PQclear(lm_pq.PQexec(c->conn, sql));
 }
 
 /* [stmt] -> []; idempotent: __gc, __close and close. */
@@ -104,7 +176,7 @@ static int stmt_close(lua_State *L) {
   c = lua_touserdata(L, -1);
   if (c && c->conn) {
     snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
-    run_quietly(c->conn, sql);
+    run_quietly(c, sql);
   }
   s->name[0] = '\0';
   return 0;
@@ -113,26 +185,30 @@ static int stmt_close(lua_State *L) {
 /* [conn] -> []; idempotent: __gc, __close and close. */
 static int conn_close(lua_State *L) {
   lm_pg *c = luaL_checkudata(L, 1, LM_PG_CONN);
+  c->L = NULL;
   if (c->conn) lm_pq.PQfinish(c->conn);
   c->conn = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, c->notice_ref);
+  c->notice_ref = LUA_NOREF;
   return 0;
 }
 
 /* ---------------------------------------------------------------- running */
 
-/* Runs sql (already rewritten) with the n values at first; returns the
- * successful result (caller clears) or raises. */
-static PGresult *run(lua_State *L, lm_pg *c, const char *sql, int first, int n, int expected) {
-  int top = lua_gettop(L);
+/* [] -> [box]; runs sql (already rewritten) with the n values at first.
+ * Returns the box holding the successful result, or raises. */
+static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n, int expected) {
   lm_pg_params p;
-  PGresult *res;
-  if (n != expected)
-    lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", n);
+  PGresult **box;
+  int top;
+  lm_check_param_count(L, expected, n);
+  box = push_box(L);
+  top = lua_gettop(L);
   lm_pg_build_params(L, first, n, &p);
-  res = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
+  *box = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
-  check_result(L, c->conn, res, sql);
-  return res;
+  check_result(L, c->conn, box, sql);
+  return box;
 }
 
 /* Rows changed by a command result. */
@@ -144,50 +220,59 @@ static lua_Integer changes(PGresult *res) {
 /* [conn, sql, params...] -> [conn, sql, params..., sql'] ; rewrites sql. */
 static const char *rewritten(lua_State *L, int *count) {
   size_t len;
-  const char *sql = luaL_checklstring(L, 2, &len);
+  const char *sql = lm_check_sql(L, 2, &len);
   lm_pg_rewrite_placeholders(L, sql, len, count);
   return lua_tostring(L, -1);
 }
 
-/* [conn, sql, params...] -> [changes]. Without params the script may hold
- * several statements (changes are summed); with params exactly one. */
-static int conn_exec(lua_State *L) {
-  lm_pg *c = check_conn(L, 1);
-  int nparams = lua_gettop(L) - 2, count;
+/* [conn, sql] -> [conn, sql, box, box, changes]; runs a script of one or
+ * more statements (changes are summed). Every result is read; the first
+ * error is raised after that, so the connection stays usable. */
+static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
+  PGresult **failed = push_box(L), **res = push_box(L);
   lua_Integer total = 0;
-  PGresult *res;
-  if (nparams == 0) {
-    const char *sql = luaL_checkstring(L, 2);
-    if (!lm_pq.PQsendQuery(c->conn, sql)) {
-      push_result_error(L, c->conn, NULL, sql);
-      return lua_error(L);
-    }
-    /* Read every result; raise the first error after draining the rest. */
-    PGresult *failed = NULL;
-    while ((res = lm_pq.PQgetResult(c->conn)) != NULL) {
-      ExecStatusType st = lm_pq.PQresultStatus(res);
-      if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
-        if (!failed) failed = res; else lm_pq.PQclear(res);
-        continue;
-      }
-      total += changes(res);
-      lm_pq.PQclear(res);
-    }
-    if (failed) check_result(L, c->conn, failed, sql);
-    lua_pushinteger(L, total);
-    return 1;
+  int copying = 0;
+  if (!lm_pq.PQsendQuery(c->conn, sql)) {
+    push_result_error(L, c->conn, NULL, sql);
+    return lua_error(L);
   }
-  const char *sql = rewritten(L, &count);
-  res = run(L, c, sql, 3, nparams, count);
-  lua_pushinteger(L, changes(res));
-  lm_pq.PQclear(res);
+  while ((*res = lm_pq.PQgetResult(c->conn)) != NULL) {
+    ExecStatusType st = lm_pq.PQresultStatus(*res);
+    if (is_copy(st)) {
+      end_copy(c->conn, st);
+      copying = 1;
+    } else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
+      if (!*failed) {
+        *failed = *res;
+        *res = NULL;
+      }
+    } else {
+      total += changes(*res);
+    }
+    release(res);
+  }
+  if (copying) {
+    release(failed);
+    return refuse_copy(L);
+  }
+  if (*failed) check_result(L, c->conn, failed, sql);
+  lua_pushinteger(L, total);
   return 1;
 }
 
-/* Reads and clears what is left of a command's results. */
-static void drain(PGconn *conn) {
-  PGresult *res;
-  while ((res = lm_pq.PQgetResult(conn)) != NULL) lm_pq.PQclear(res);
+/* [conn, sql, params...] -> [changes]. Without params the script may hold
+ * several statements; with params exactly one. */
+static int conn_exec(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  int nparams = lua_gettop(L) - 2, count;
+  PGresult **res;
+  const char *sql;
+  if (nparams == 0) return exec_script(L, c, lm_check_sql(L, 2, NULL));
+  sql = rewritten(L, &count);
+  res = run(L, c, sql, 3, nparams, count);
+  lua_pushinteger(L, changes(*res));
+  release(res);
+  return 1;
 }
 
 /* [conn, sql, next] -> [rows]; runs a `COPY ... FROM STDIN` statement and
@@ -195,18 +280,19 @@ static void drain(PGconn *conn) {
  * An error in next() aborts the copy, then is re-raised. */
 static int conn_copy_from(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
-  const char *sql = luaL_checkstring(L, 2);
-  PGresult *res;
+  const char *sql = lm_check_sql(L, 2, NULL);
+  PGresult **res;
   lua_Integer rows;
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  res = lm_pq.PQexec(c->conn, sql);
-  if (lm_pq.PQresultStatus(res) != PGRES_COPY_IN) {
-    check_result(L, c->conn, res, sql); /* raises for a failed statement */
-    lm_pq.PQclear(res);
+  res = push_box(L);
+  *res = lm_pq.PQexec(c->conn, sql);
+  if (lm_pq.PQresultStatus(*res) != PGRES_COPY_IN) {
+    check_result(L, c->conn, res, sql); /* raises for a failed statement or another COPY */
+    release(res);
     drain(c->conn);
     return lm_misuse(L, "copy_from needs a COPY ... FROM STDIN statement");
   }
-  lm_pq.PQclear(res);
+  release(res);
   for (;;) {
     size_t len;
     const char *chunk;
@@ -234,11 +320,11 @@ static int conn_copy_from(lua_State *L) {
     push_result_error(L, c->conn, NULL, sql);
     return lua_error(L);
   }
-  res = lm_pq.PQgetResult(c->conn);
-  if (lm_pq.PQresultStatus(res) != PGRES_COMMAND_OK) drain(c->conn); /* leave the connection usable */
+  *res = lm_pq.PQgetResult(c->conn);
+  if (lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) drain(c->conn); /* leave the connection usable */
   check_result(L, c->conn, res, sql);
-  rows = changes(res);
-  lm_pq.PQclear(res);
+  rows = changes(*res);
+  release(res);
   drain(c->conn);
   lua_pushinteger(L, rows);
   return 1;
@@ -249,9 +335,9 @@ static int conn_query(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
   int count;
   const char *sql = rewritten(L, &count);
-  PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
-  lm_pg_push_rows(L, res);
-  lm_pq.PQclear(res);
+  PGresult **res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
+  lm_pg_push_rows(L, *res);
+  release(res);
   return 1;
 }
 
@@ -260,10 +346,12 @@ static int conn_scalar(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
   int count;
   const char *sql = rewritten(L, &count);
-  PGresult *res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
-  if (lm_pq.PQntuples(res) > 0 && lm_pq.PQnfields(res) > 0 && !lm_pq.PQgetisnull(res, 0, 0)) lm_pg_push_value(L, res, 0, 0);
-  else lua_pushnil(L);
-  lm_pq.PQclear(res);
+  PGresult **res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
+  if (lm_pq.PQntuples(*res) > 0 && lm_pq.PQnfields(*res) > 0 && !lm_pq.PQgetisnull(*res, 0, 0))
+    lm_pg_push_value(L, *res, 0, 0);
+  else
+    lua_pushnil(L);
+  release(res);
   return 1;
 }
 
@@ -285,22 +373,24 @@ static int cursor_next(lua_State *L) {
     c = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (!c->conn) return lm_misuse(L, "connection is closed");
+    c->L = L;
     {
       char sql[64];
-      PGresult *res;
+      PGresult **res = push_box(L);
       snprintf(sql, sizeof sql, "FETCH %d FROM %s", FETCH_BATCH, k->name);
-      res = lm_pq.PQexec(c->conn, sql);
+      *res = lm_pq.PQexec(c->conn, sql);
       check_result(L, c->conn, res, sql);
-      if (lm_pq.PQntuples(res) < FETCH_BATCH) k->done = 1;
-      lm_pg_push_rows(L, res);
-      lm_pq.PQclear(res);
+      if (lm_pq.PQntuples(*res) < FETCH_BATCH) k->done = 1;
+      lm_pg_push_rows(L, *res);
+      release(res);
       if (k->done) { /* the last batch: free the server cursor now */
         snprintf(sql, sizeof sql, "CLOSE %s", k->name);
         k->name[0] = '\0';
-        res = lm_pq.PQexec(c->conn, sql);
+        *res = lm_pq.PQexec(c->conn, sql);
         check_result(L, c->conn, res, sql);
-        lm_pq.PQclear(res);
+        release(res);
       }
+      lua_remove(L, -2); /* the box */
     }
     lua_setiuservalue(L, lua_upvalueindex(1), 2);
     k->pos = 1;
@@ -318,7 +408,7 @@ static int cursor_close(lua_State *L) {
   if (c && c->conn) {
     char sql[64];
     snprintf(sql, sizeof sql, "CLOSE %s", k->name);
-    run_quietly(c->conn, sql);
+    run_quietly(c, sql);
   }
   k->name[0] = '\0';
   return 0;
@@ -329,7 +419,6 @@ static int cursor_close(lua_State *L) {
 static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql, int first, int n, int count) {
   lm_pgcursor *k = lua_newuserdatauv(L, sizeof *k, 2);
   int kidx = lua_gettop(L);
-  PGresult *res;
   k->name[0] = '\0';
   k->done = 1;
   k->pos = 1;
@@ -339,9 +428,8 @@ static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql,
   snprintf(k->name, sizeof k->name, "luamig_cur_%u", ++c->next_id);
   lua_pushfstring(L, "DECLARE %s NO SCROLL CURSOR%s FOR %s", k->name,
                   lm_pq.PQtransactionStatus(c->conn) == PQTRANS_INTRANS ? "" : " WITH HOLD", sql);
-  res = run(L, c, lua_tostring(L, -1), first, n, count);
-  lm_pq.PQclear(res);
-  lua_pop(L, 1);
+  release(run(L, c, lua_tostring(L, -1), first, n, count));
+  lua_pop(L, 2); /* the box and the DECLARE */
   k->done = 0;
   lua_newtable(L);
   lua_setiuservalue(L, kidx, 2);
@@ -368,37 +456,39 @@ static int conn_prepare(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
   int count;
   lm_pgstmt *s = lua_newuserdatauv(L, sizeof *s, 2);
-  PGresult *res;
+  PGresult **res;
   s->name[0] = '\0'; /* closed until prepared */
   s->nparams = 0;
   luaL_setmetatable(L, LM_PG_STMT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  lm_pg_rewrite_placeholders(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), &count);
+  lm_pg_rewrite_placeholders(L, lm_check_sql(L, 2, NULL), lua_rawlen(L, 2), &count);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, -3, 2);
   snprintf(s->name, sizeof s->name, "luamig_stmt_%u", ++c->next_id);
-  res = lm_pq.PQprepare(c->conn, s->name, lua_tostring(L, -1), 0, NULL);
-  if (!res || lm_pq.PQresultStatus(res) != PGRES_COMMAND_OK) s->name[0] = '\0';
-  check_result(L, c->conn, res, lua_tostring(L, -1));
-  lm_pq.PQclear(res);
-  res = lm_pq.PQdescribePrepared(c->conn, s->name);
-  check_result(L, c->conn, res, lua_tostring(L, -1));
-  s->nparams = lm_pq.PQnparams(res);
-  lm_pq.PQclear(res);
-  lua_pop(L, 1);
+  res = push_box(L);
+  *res = lm_pq.PQprepare(c->conn, s->name, lua_tostring(L, -2), 0, NULL);
+  if (!*res || lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) s->name[0] = '\0';
+  check_result(L, c->conn, res, lua_tostring(L, -2));
+  release(res);
+  *res = lm_pq.PQdescribePrepared(c->conn, s->name);
+  check_result(L, c->conn, res, lua_tostring(L, -2));
+  s->nparams = lm_pq.PQnparams(*res);
+  release(res);
+  lua_pop(L, 2);
   return 1;
 }
 
-/* [stmt, params...] -> [stmt, params..., sql]; runs the prepared statement. */
-static PGresult *run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
-  int n = lua_gettop(L) - 1, top = lua_gettop(L);
+/* [stmt, params...] -> [stmt, params..., box]; runs the prepared statement. */
+static PGresult **run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
+  int n = lua_gettop(L) - 1, top;
   lm_pg_params p;
-  PGresult *res;
-  if (n != s->nparams)
-    lm_misuse(L, "statement takes %d parameter%s, %d given", s->nparams, s->nparams == 1 ? "" : "s", n);
+  PGresult **res;
+  lm_check_param_count(L, s->nparams, n);
+  res = push_box(L);
+  top = lua_gettop(L);
   lm_pg_build_params(L, 2, n, &p);
-  res = lm_pq.PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
+  *res = lm_pq.PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   lua_getiuservalue(L, 1, 2);
   check_result(L, c->conn, res, lua_tostring(L, -1));
@@ -410,9 +500,9 @@ static PGresult *run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
 static int stmt_exec(lua_State *L) {
   lm_pg *c;
   lm_pgstmt *s = check_stmt(L, 1, &c);
-  PGresult *res = run_prepared(L, s, c);
-  lua_pushinteger(L, changes(res));
-  lm_pq.PQclear(res);
+  PGresult **res = run_prepared(L, s, c);
+  lua_pushinteger(L, changes(*res));
+  release(res);
   return 1;
 }
 
@@ -420,9 +510,9 @@ static int stmt_exec(lua_State *L) {
 static int stmt_query(lua_State *L) {
   lm_pg *c;
   lm_pgstmt *s = check_stmt(L, 1, &c);
-  PGresult *res = run_prepared(L, s, c);
-  lm_pg_push_rows(L, res);
-  lm_pq.PQclear(res);
+  PGresult **res = run_prepared(L, s, c);
+  lm_pg_push_rows(L, *res);
+  release(res);
   return 1;
 }
 
@@ -466,11 +556,47 @@ static int conn_server_version(lua_State *L) {
   return 1;
 }
 
-/* Notices (e.g. "relation already exists, skipping") are not errors; the
- * runner does not print them. */
-static void ignore_notice(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
+/* [res, conn] -> []; calls the on_notice function with severity and message. */
+static int deliver_notice(lua_State *L) {
+  const PGresult *res = lua_touserdata(L, 1);
+  lm_pg *c = lua_touserdata(L, 2);
+  const char *severity = lm_pq.PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char *message = lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  if (!severity) severity = lm_pq.PQresultErrorField(res, PG_DIAG_SEVERITY);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->notice_ref);
+  lua_pushstring(L, severity ? severity : "NOTICE");
+  lua_pushstring(L, message ? message : "");
+  lua_call(L, 2, 0);
+  return 0;
+}
+
+/* libpq's notice receiver: notices (WARNING, NOTICE, ...) arrive during
+ * libpq calls made from a method, whose thread is c->L. Lua runs protected:
+ * an error must not unwind through libpq; a failing handler is reported on
+ * stderr and the statement goes on. */
+static void receive_notice(void *arg, const PGresult *res) {
+  lm_pg *c = arg;
+  lua_State *L = c->L;
+  if (!L || c->notice_ref == LUA_NOREF || !lua_checkstack(L, 4)) return;
+  lua_pushcfunction(L, deliver_notice);
+  lua_pushlightuserdata(L, (void *)res);
+  lua_pushlightuserdata(L, c);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "luamig: the PostgreSQL notice handler failed: %s\n", msg ? msg : "(not a string)");
+    lua_pop(L, 1);
+  }
+}
+
+/* [conn, fn or nil] -> []; fn(severity, message) receives the server's
+ * notices from then on (severity as sent: "WARNING", "NOTICE", ...). */
+static int conn_on_notice(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  luaL_unref(L, LUA_REGISTRYINDEX, c->notice_ref);
+  c->notice_ref = lua_isnil(L, 2) ? LUA_NOREF : luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
 }
 
 /* [] -> [text]; msg with every "quoted" part replaced by "***": libpq quotes
@@ -502,12 +628,16 @@ static int pg_connect(lua_State *L) {
   PQconninfoOption *opts;
   c->conn = NULL; /* closed until connected */
   c->next_id = 0;
+  c->L = NULL;
+  c->notice_ref = LUA_NOREF;
   luaL_setmetatable(L, LM_PG_CONN);
   opts = lm_pq.PQconninfoParse(conninfo, &err);
   if (!opts) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
-    push_scrubbed(L, err ? err : "out of memory");
+    char reason[512]; /* copied out: libpq's message is freed before anything can raise */
+    snprintf(reason, sizeof reason, "%s", err ? err : "out of memory");
     lm_pq.PQfreemem(err);
+    push_scrubbed(L, reason);
     lua_pushfstring(L, "invalid PostgreSQL connection string: %s", lua_tostring(L, -1));
     e.message = lua_tostring(L, -1);
     lm_push_db_error(L, &e);
@@ -537,8 +667,7 @@ static int pg_connect(lua_State *L) {
     c->conn = NULL;
     return lua_error(L);
   }
-  lm_pq.PQsetNoticeProcessor(c->conn, ignore_notice, NULL);
-  lm_pq.PQclear(lm_pq.PQexec(c->conn, "SET client_min_messages = warning"));
+  lm_pq.PQsetNoticeReceiver(c->conn, receive_notice, c);
   return 1;
 }
 
@@ -547,6 +676,7 @@ static int pg_connect(lua_State *L) {
 static const luaL_Reg conn_methods[] = {
   {"exec", conn_exec},
   {"copy_from", conn_copy_from},
+  {"on_notice", conn_on_notice},
   {"query", conn_query},
   {"rows", conn_rows},
   {"scalar", conn_scalar},
@@ -565,27 +695,14 @@ static const luaL_Reg stmt_methods[] = {
   {"close", stmt_close},
   {NULL, NULL}};
 
-static void define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
-  luaL_newmetatable(L, name);
-  if (methods) {
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-}
-
 /* [] -> [module]; module.Conn is the Conn method table, which Lua extends. */
 int luaopen_luamig_pg(lua_State *L) {
   const char *missing = lm_pq_load();
   if (missing) return luaL_error(L, "%s", missing);
-  define_type(L, LM_PG_CONN, conn_methods, conn_close);
-  define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
-  define_type(L, LM_PG_CURSOR, NULL, cursor_close);
+  lm_define_type(L, LM_PG_CONN, conn_methods, conn_close);
+  lm_define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
+  lm_define_type(L, LM_PG_CURSOR, NULL, cursor_close);
+  lm_define_type(L, LM_PG_RESULT, NULL, box_gc);
   lua_newtable(L);
   luaL_getmetatable(L, LM_PG_CONN);
   lua_getfield(L, -1, "__index");

@@ -133,10 +133,10 @@ static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first
   int i, rc = SQLITE_OK;
   int expected = sqlite3_bind_parameter_count(stmt);
   sqlite3_clear_bindings(stmt);
-  if (n != expected)
-    lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", n);
+  lm_check_param_count(L, expected, n);
   for (i = 1; i <= n && rc == SQLITE_OK; i++) {
     int idx = first + i - 1;
+    lm_check_bindable(L, idx, i);
     switch (lua_type(L, idx)) {
       case LUA_TNIL: rc = sqlite3_bind_null(stmt, i); break;
       case LUA_TBOOLEAN: rc = sqlite3_bind_int(stmt, i, lua_toboolean(L, idx)); break;
@@ -152,12 +152,7 @@ static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first
         rc = sqlite3_bind_text64(stmt, i, s, len, copy ? SQLITE_TRANSIENT : SQLITE_STATIC, SQLITE_UTF8);
         break;
       }
-      default:
-        if (lm_is_null(L, idx)) {
-          rc = sqlite3_bind_null(stmt, i);
-          break;
-        }
-        lm_misuse(L, "parameter %d: cannot bind a %s", i, luaL_typename(L, idx));
+      default: rc = sqlite3_bind_null(stmt, i); break; /* luamig.null */
     }
   }
   if (rc != SQLITE_OK) {
@@ -166,7 +161,6 @@ static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first
   }
 }
 
-/* [] -> [row]; the current row as a table keyed by column name, NULLs absent. */
 /* [] -> [value]; column i of the current row (nil for NULL). */
 static void push_column(lua_State *L, sqlite3_stmt *stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
@@ -284,7 +278,7 @@ static int push_rows_loop(lua_State *L, int idx, lm_stmt *s) {
 static int conn_exec(lua_State *L) {
   lm_conn *c = check_conn(L, 1);
   size_t len;
-  const char *sql = luaL_checklstring(L, 2, &len), *tail = sql, *end = sql + len;
+  const char *sql = lm_check_sql(L, 2, &len), *tail = sql, *end = sql + len;
   int nparams = lua_gettop(L) - 2;
   sqlite3_int64 changes = 0;
   while (tail < end) {
@@ -295,7 +289,7 @@ static int conn_exec(lua_State *L) {
     if (nparams == 0 && sqlite3_bind_parameter_count(s->stmt) > 0) {
       int expected = sqlite3_bind_parameter_count(s->stmt);
       stmt_release(s);
-      return lm_misuse(L, "statement takes %d parameter%s, 0 given", expected, expected == 1 ? "" : "s");
+      lm_check_param_count(L, expected, 0);
     }
     if (nparams > 0) {
       if (strspn(tail, " \t\r\n;") != (size_t)(end - tail)) {
@@ -316,7 +310,7 @@ static int conn_exec(lua_State *L) {
  * [conn, sql, params...] -> [conn, sql, params..., stmt] */
 static lm_stmt *prepare_bound(lua_State *L, lm_conn *c, int copy) {
   size_t len;
-  const char *sql = luaL_checklstring(L, 2, &len), *tail;
+  const char *sql = lm_check_sql(L, 2, &len), *tail;
   int nparams = lua_gettop(L) - 2;
   lm_stmt *s = push_prepared(L, 1, c, sql, (int)len, &tail);
   s->temporary = 1;
@@ -361,7 +355,7 @@ static int conn_rows(lua_State *L) {
 static int conn_prepare(lua_State *L) {
   lm_conn *c = check_conn(L, 1);
   size_t len;
-  const char *sql = luaL_checklstring(L, 2, &len), *tail;
+  const char *sql = lm_check_sql(L, 2, &len), *tail;
   lm_stmt *s = push_prepared(L, 1, c, sql, (int)len, &tail);
   if (!s->stmt) return lm_misuse(L, "no SQL statement given");
   if (strspn(tail, " \t\r\n;") != strlen(tail)) {
@@ -488,26 +482,11 @@ static const luaL_Reg stmt_methods[] = {
   {"close", stmt_close},
   {NULL, NULL}};
 
-/* [] -> []; defines a metatable whose __index is a method table. */
-static void define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
-  luaL_newmetatable(L, name);
-  if (methods) {
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-}
-
 /* [] -> [module]; module.Conn is the Conn method table, which Lua extends. */
 int luaopen_luamig_sqlite(lua_State *L) {
-  define_type(L, LM_SQLITE_CONN, conn_methods, conn_close);
-  define_type(L, LM_SQLITE_STMT, stmt_methods, stmt_close);
-  define_type(L, LM_SQLITE_CURSOR, NULL, cursor_close);
+  lm_define_type(L, LM_SQLITE_CONN, conn_methods, conn_close);
+  lm_define_type(L, LM_SQLITE_STMT, stmt_methods, stmt_close);
+  lm_define_type(L, LM_SQLITE_CURSOR, NULL, cursor_close);
   luaL_getmetatable(L, LM_SQLITE_CONN);
   lua_getfield(L, -1, "__index");
   lua_pushliteral(L, "sqlite");

@@ -1,6 +1,7 @@
 /* Error objects, the NULL sentinel and caller locations, shared by drivers. */
 #include "drv_util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -30,7 +31,9 @@ static void add_field(lua_State *L, luaL_Buffer *b, int obj, const char *field, 
   }
 }
 
-/* [err] -> [text]; "where: driver code: message (detail) hint" with absent parts left out. */
+/* [err] -> [text]; "where: driver code: message (detail) hint" with absent
+ * parts left out. The code is shown with a driver only: the runner's own
+ * codes (e.g. "lock_timeout") are for programs, the message is for people. */
 static int error_tostring(lua_State *L) {
   luaL_Buffer b;
   size_t len;
@@ -40,8 +43,10 @@ static int error_tostring(lua_State *L) {
   if (luaL_bufflen(&b) > 0) luaL_addstring(&b, ": ");
   len = luaL_bufflen(&b);
   add_field(L, &b, 1, "driver", "");
-  add_field(L, &b, 1, "code", luaL_bufflen(&b) > len ? " " : "");
-  if (luaL_bufflen(&b) > len) luaL_addstring(&b, ": ");
+  if (luaL_bufflen(&b) > len) {
+    add_field(L, &b, 1, "code", " ");
+    luaL_addstring(&b, ": ");
+  }
   add_field(L, &b, 1, "message", "");
   add_field(L, &b, 1, "detail", "\nDETAIL: ");
   add_field(L, &b, 1, "hint", "\nHINT: ");
@@ -113,4 +118,45 @@ int lm_misuse(lua_State *L, const char *fmt, ...) {
   va_end(ap);
   lua_concat(L, 3);
   return lua_error(L);
+}
+
+void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  if (methods) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+const char *lm_check_sql(lua_State *L, int idx, size_t *len) {
+  size_t n;
+  const char *sql = luaL_checklstring(L, idx, &n);
+  const char *nul = memchr(sql, '\0', n);
+  if (len) *len = n;
+  if (nul) lm_misuse(L, "SQL text holds a NUL byte (at byte %d): remove it", (int)(nul - sql) + 1);
+  return sql;
+}
+
+void lm_check_param_count(lua_State *L, int expected, int given) {
+  if (given != expected)
+    lm_misuse(L, "statement takes %d parameter%s, %d given", expected, expected == 1 ? "" : "s", given);
+}
+
+void lm_check_bindable(lua_State *L, int idx, int param) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: case LUA_TBOOLEAN: case LUA_TSTRING: return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx) || !isnan(lua_tonumber(L, idx))) return;
+      lm_misuse(L, "parameter %d: cannot bind NaN", param);
+      return;
+    default:
+      if (lm_is_null(L, idx)) return;
+      lm_misuse(L, "parameter %d: cannot bind a %s", param, luaL_typename(L, idx));
+  }
 }

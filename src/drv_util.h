@@ -39,6 +39,24 @@ typedef struct lm_db_error {
  * releases its resources, then raises it with lua_error. */
 void lm_push_db_error(lua_State *L, const lm_db_error *e);
 
+/* [] -> []; defines the metatable `name`: __index is a table of `methods`
+ * (when given), and __gc and __close both call `close`, which must be
+ * idempotent. */
+void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
+
+/* [..., sql at idx, ...] -> unchanged; the SQL text at idx and its length.
+ * (len may be NULL). Raises a misuse error when it holds a NUL byte, which both libraries
+ * would take as the end of the text and silently skip what follows. */
+const char *lm_check_sql(lua_State *L, int idx, size_t *len);
+
+/* Raises the misuse error "statement takes N parameters, M given". */
+void lm_check_param_count(lua_State *L, int expected, int given);
+
+/* Raises a misuse error naming parameter `param` (1-based) unless the value
+ * at idx has an SQL form: nil, luamig.null, a boolean, a number other than
+ * NaN, or a string. */
+void lm_check_bindable(lua_State *L, int idx, int param);
+
 /* luaopen for "luamig.null": [] -> [null] */
 int luaopen_luamig_null(lua_State *L);
 

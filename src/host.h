@@ -13,4 +13,7 @@ void lm_host_setup(lua_State *L);
  * when err is a string]. Non-string error objects pass through unchanged. */
 int lm_host_traceback(lua_State *L);
 
+/* luaopen for "luamig.host" (host_lib.c): [] -> [module] */
+int luaopen_luamig_host(lua_State *L);
+
 #endif

@@ -8,6 +8,11 @@
 
 #include "host.h"
 
+/* Exit code for an error cli.main did not handle (a bug in luamig, or out
+ * of memory): EX_SOFTWARE from sysexits.h, apart from the runner's own codes
+ * (0-3, util/errors.lua). */
+#define EXIT_INTERNAL_ERROR 70
+
 /* [argc, argv as light userdata] -> [exit code]; everything runs in here. */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1), i;
@@ -36,10 +41,10 @@ static int wants_debug(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   lua_State *L = luaL_newstate();
-  int status, code = 70; /* EX_SOFTWARE: an error cli.main did not handle */
+  int status, code = EXIT_INTERNAL_ERROR;
   if (!L) {
     fputs("luamig: out of memory\n", stderr);
-    return 70;
+    return EXIT_INTERNAL_ERROR;
   }
   lua_pushcfunction(L, lm_host_traceback);
   lua_pushcfunction(L, pmain);

@@ -1,6 +1,7 @@
 /* luamig.pg's SQL text and values (see pg_values.h). */
 #include "pg_values.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,8 @@ void lm_pg_rewrite_placeholders(lua_State *L, const char *sql, size_t len, int *
 
 /* ---------------------------------------------------------------- values */
 
-/* True if s[0..len) is valid UTF-8 without NUL bytes (then it goes as text). */
+/* True if s[0..len) is valid UTF-8 without NUL bytes (then it goes as text,
+ * which libpq cannot send otherwise: text parameters end at a NUL). */
 static int is_text(const unsigned char *s, size_t len) {
   size_t i = 0;
   while (i < len) {
@@ -108,7 +110,9 @@ static int is_text(const unsigned char *s, size_t len) {
 
 /* [...] -> [..., arrays, texts...]; converts the n values from index first.
  * Text forms are pushed on the stack, which keeps them alive for the call.
- * Strings that are not NUL-free UTF-8 are sent as binary bytea. */
+ * Strings that are not NUL-free UTF-8 go in binary format with their type
+ * left to the server (0): the column's receive function decides, so bytea
+ * takes the bytes as they are and text rejects the invalid encoding. */
 void lm_pg_build_params(lua_State *L, int first, int n, lm_pg_params *p) {
   int i;
   char *block = lua_newuserdatauv(L, (size_t)n * (sizeof(char *) + 2 * sizeof(int) + sizeof(Oid)) + 1, 0);
@@ -121,6 +125,7 @@ void lm_pg_build_params(lua_State *L, int first, int n, lm_pg_params *p) {
   for (i = 0; i < n; i++) {
     int idx = first + i;
     size_t len = 0;
+    lm_check_bindable(L, idx, i + 1);
     p->lengths[i] = 0;
     p->formats[i] = 0;
     p->types[i] = 0;
@@ -140,15 +145,13 @@ void lm_pg_build_params(lua_State *L, int first, int n, lm_pg_params *p) {
         const char *s = lua_tolstring(L, idx, &len);
         p->values[i] = s;
         if (!is_text((const unsigned char *)s, len)) {
+          if (len > INT_MAX) lm_misuse(L, "parameter %d: a string over 2 GB cannot be sent", i + 1);
           p->formats[i] = 1;
           p->lengths[i] = (int)len;
-          p->types[i] = OID_BYTEA;
         }
         continue;
       }
-      default:
-        if (lm_is_null(L, idx)) { p->values[i] = NULL; continue; }
-        lm_misuse(L, "parameter %d: cannot bind a %s", i + 1, luaL_typename(L, idx));
+      default: p->values[i] = NULL; continue; /* luamig.null */
     }
   }
 }
@@ -161,19 +164,24 @@ void lm_pg_push_value(lua_State *L, const PGresult *res, int row, int col) {
     case OID_INT2: case OID_INT4: case OID_INT8: lua_pushinteger(L, (lua_Integer)strtoll(v, NULL, 10)); break;
     case OID_FLOAT4: case OID_FLOAT8: lua_pushnumber(L, strtod(v, NULL)); break;
     case OID_BYTEA: {
-      size_t n = 0;
+      /* The Lua buffer first: once libpq's copy exists, nothing may raise
+       * before it is freed. The decoded bytes are never longer than v. */
+      size_t n = 0, len = (size_t)lm_pq.PQgetlength(res, row, col);
+      luaL_Buffer b;
+      char *out = luaL_buffinitsize(L, &b, len);
       unsigned char *bytes = lm_pq.PQunescapeBytea((const unsigned char *)v, &n);
       if (!bytes) luaL_error(L, "out of memory decoding bytea");
-      lua_pushlstring(L, (const char *)bytes, n);
+      memcpy(out, bytes, n <= len ? n : len);
       lm_pq.PQfreemem(bytes);
+      luaL_pushresultsize(&b, n <= len ? n : len);
       break;
     }
     default: lua_pushlstring(L, v, (size_t)lm_pq.PQgetlength(res, row, col));
   }
 }
 
-/* [] -> [rows]; every row of res (which the caller still owns). Lua errors
- * here are memory errors only; the caller's res then leaks, as libpq allows. */
+/* [] -> [rows]; every row of res (which the caller still owns: drv_pg.c keeps
+ * it in a box that __gc clears, as these conversions can raise). */
 void lm_pg_push_rows(lua_State *L, const PGresult *res) {
   int r, c, nrows = lm_pq.PQntuples(res), ncols = lm_pq.PQnfields(res);
   lua_createtable(L, nrows, 0);

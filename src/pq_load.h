@@ -13,8 +13,8 @@
   X(PQfinish) X(PQfname) X(PQfreemem) X(PQftype) X(PQgetisnull) X(PQgetlength) X(PQgetResult)    \
   X(PQgetvalue) X(PQhost) X(PQlibVersion) X(PQnfields) X(PQnparams) X(PQntuples) X(PQport)       \
   X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQuery) X(PQserverVersion)         \
-  X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea) X(PQputCopyData)           \
-  X(PQputCopyEnd)
+  X(PQsetNoticeReceiver) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea) X(PQputCopyData)           \
+  X(PQputCopyEnd) X(PQgetCopyData)
 
 typedef struct lm_pq_api {
 #define LM_PQ_FIELD(f) __typeof__(f) *f;

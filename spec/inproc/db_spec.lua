@@ -156,4 +156,13 @@ for _, b in ipairs(sh.backends()) do describe("db handle on " .. b.name, functio
     assert.has_error(function() db:quote_literal {} end)
     assert.has_error(function() db:quote_ident "" end)
   end)
+
+  it("copy_in refuses a table or NaN value, naming the column and the row", function()
+    db:exec "CREATE TABLE t (id INTEGER, v TEXT, f DOUBLE PRECISION)"
+    local e = support.raised(function() db:copy_in("t", { "id", "v" }, { { id = 1, v = "a" }, { id = 2, v = {} } }) end)
+    assert.matches('row 2, column "v": cannot store a table', tostring(e))
+    e = support.raised(function() db:copy_in("t", { "id", "f" }, { { id = 1, f = 0 / 0 } }) end)
+    assert.matches('row 1, column "f": cannot store NaN', tostring(e))
+    assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
+  end)
 end) end

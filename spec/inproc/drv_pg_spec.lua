@@ -139,4 +139,41 @@ describe("luamig.pg", function()
     local e = raised(function() db:exec "SELECT 1" end)
     assert.matches("connection is closed", tostring(e))
   end)
+
+  it("a string that is not text (NUL, invalid UTF-8) is bytes for bytea and an error for text", function()
+    db:exec "CREATE TABLE t (s TEXT, b BYTEA)"
+    db:exec("INSERT INTO t (b) VALUES (?)", "a\0b")
+    db:exec("INSERT INTO t (b) VALUES (?)", "\255\254")
+    assert.are.same({ "a\0b", "\255\254" }, { db:scalar "SELECT b FROM t ORDER BY b LIMIT 1",
+      db:scalar "SELECT b FROM t ORDER BY b DESC LIMIT 1" })
+    for _, bad in ipairs({ "a\0b", "\255\254" }) do
+      local e = raised(function() db:exec("INSERT INTO t (s) VALUES (?)", bad) end)
+      assert.matches("^22", e.code)
+    end
+    assert.are.equal(0, db:scalar "SELECT count(*) FROM t WHERE s IS NOT NULL")
+    local st = db:prepare "INSERT INTO t (s) VALUES (?)"
+    raised(function() st:exec "x\0y" end)
+    assert.are.equal("plain", db:scalar("SELECT ?::text", "plain"))
+  end)
+
+  it("NaN, tables and SQL with a NUL byte are refused, naming the caller's line", function()
+    db:exec "CREATE TABLE t (f DOUBLE PRECISION)"
+    local e, at = raised(function() db:exec("INSERT INTO t VALUES (?)", 0 / 0) end)
+    assert.are.equal(at .. "parameter 1: cannot bind NaN", e)
+    e, at = raised(function() db:exec("INSERT INTO t VALUES (?)", {}) end)
+    assert.are.equal(at .. "parameter 1: cannot bind a table", e)
+    e = raised(function() db:exec "CREATE TABLE a (x INT)\0; DROP TABLE t" end)
+    assert.matches("SQL text holds a NUL byte %(at byte 23%)", e)
+    assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
+  end)
+
+  it("forwards notices to on_notice with their severity", function()
+    local got = {}
+    db:on_notice(function(severity, message) got[#got + 1] = severity .. ": " .. message end)
+    db:exec "DROP TABLE IF EXISTS no_such_table"
+    db:exec "DO $$ BEGIN RAISE WARNING 'careful now'; END $$"
+    db:on_notice(nil)
+    db:exec "DO $$ BEGIN RAISE WARNING 'not shown'; END $$"
+    assert.are.same({ 'NOTICE: table "no_such_table" does not exist, skipping', "WARNING: careful now" }, got)
+  end)
 end)

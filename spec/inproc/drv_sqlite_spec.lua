@@ -190,4 +190,18 @@ describe("luamig.sqlite", function()
     assert.matches("SQLITE_NOTADB: cannot open database .*file is not a database$", tostring(e))
     assert.not_matches("\n", tostring(e))
   end)
+
+  it("SQL with a NUL byte and NaN parameters are errors, not silently truncated or NULL", function()
+    open()
+    db:exec "CREATE TABLE p (x)"
+    local e = raised(function() db:exec "CREATE TABLE a (x)\0; DROP TABLE p" end)
+    assert.matches("SQL text holds a NUL byte %(at byte 19%)", e)
+    assert.are.equal(1, db:scalar "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'p')")
+    raised(function() db:query "SELECT 1\0" end)
+    raised(function() db:prepare "SELECT 1\0" end)
+    local at
+    e, at = raised(function() db:exec("INSERT INTO p VALUES (?)", 0 / 0) end)
+    assert.are.equal(at .. "parameter 1: cannot bind NaN", e)
+    assert.are.equal(0, db:scalar "SELECT count(*) FROM p")
+  end)
 end)

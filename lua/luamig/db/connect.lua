@@ -42,13 +42,29 @@ function M.parse(url)
   errors.raise("config", ("cannot read database URL %q: %s"):format(shown, hint))
 end
 
+-- PostgreSQL's notices go to the log: WARNING and above as warnings, the
+-- rest (NOTICE, INFO, LOG, DEBUG) only with --debug.
+local QUIET_SEVERITIES = { NOTICE = true, INFO = true, LOG = true }
+
+local function forward_notices(db, log)
+  db:on_notice(function(severity, message)
+    if QUIET_SEVERITIES[severity] or severity:match("^DEBUG") then
+      log:debug(severity:lower() .. ": " .. message)
+    else
+      log:warn(message)
+    end
+  end)
+end
+
 ---Open a connection for `url`. Connection failures raise a "connect" error
----(exit 1) whose text never contains the password.
+---(exit 1) whose text never contains the password. With `log`, the
+---server's notices are shown through it.
 ---@param url string
 ---@param cfg luamig.Config
+---@param log luamig.Log?
 ---@return table db
 ---@return table dialect
-function M.open(url, cfg)
+function M.open(url, cfg, log)
   local target = M.parse(url)
   if target.backend == "postgresql" and not host.with_pg then
     errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
@@ -70,6 +86,7 @@ function M.open(url, cfg)
     local text = errors.is(e) and e.message or errors.text(e)
     errors.raise("connect", config.redact(text))
   end
+  if log and db.on_notice then forward_notices(db, log) end
   if dialect.on_connect then dialect.on_connect(db, cfg) end
   return db, dialect
 end

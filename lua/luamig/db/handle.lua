@@ -75,6 +75,21 @@ function M.columns_of(rows)
   return cols
 end
 
+-- `column` of the n-th row for a bulk insert (nil: luamig.null). A value with
+-- no SQL form is an error naming the row and column: PostgreSQL's COPY would
+-- store a table as "table: 0x...", NaN as "-nan".
+local function field(row, column, n)
+  local null = require "luamig.null"
+  local v = row[column]
+  if v == nil or v == null then return null end
+  local t = type(v)
+  if t ~= "string" and t ~= "number" and t ~= "boolean" then
+    error(("row %d, column %q: cannot store a %s"):format(n, column, t), 0)
+  end
+  if v ~= v then error(("row %d, column %q: cannot store NaN"):format(n, column), 0) end
+  return v
+end
+
 ---Insert rows (an array or an iterator of tables keyed by column name; a
 ---missing key is NULL) with multi-row INSERT ... VALUES statements of up to
 ---500 rows, every value bound; `suffix` ends each statement (e.g. ON
@@ -86,14 +101,13 @@ end
 ---@param suffix string?
 ---@return integer
 function M.insert_rows(db, table_name, columns, rows, suffix)
-  local null = require "luamig.null"
   local next_row = iterate(rows)
   local cols = {}
   for i, c in ipairs(columns) do cols[i] = db:quote_ident(c) end
   local head = ("INSERT INTO %s (%s) VALUES "):format(db:quote_ident(table_name), table.concat(cols, ", "))
   local per = math.max(1, math.min(500, 30000 // #columns))
   local one = "(" .. ("?, "):rep(#columns - 1) .. "?)"
-  local n, done = 0, false
+  local n, read, done = 0, 0, false
   while not done do
     local values, params = {}, {}
     for _ = 1, per do
@@ -102,12 +116,9 @@ function M.insert_rows(db, table_name, columns, rows, suffix)
         done = true
         break
       end
+      read = read + 1
       values[#values + 1] = one
-      for _, c in ipairs(columns) do
-        local v = row[c]
-        if v == nil then v = null end
-        params[#params + 1] = v
-      end
+      for _, c in ipairs(columns) do params[#params + 1] = field(row, c, read) end
     end
     if #values > 0 then
       n = n + db:exec(head .. table.concat(values, ", ") .. (suffix and (" " .. suffix) or ""), table.unpack(params))
@@ -122,15 +133,17 @@ local COPY_ESCAPES = { ["\\"] = "\\\\", ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] =
 -- A chunk source for Conn:copy_from: ~1000 rows of COPY text per call.
 local function copy_text(next_row, columns)
   local null = require "luamig.null"
+  local read = 0
   return function()
     local lines = {}
     for _ = 1, 1000 do
       local row = next_row()
       if not row then break end
+      read = read + 1
       local fields = {}
       for i, c in ipairs(columns) do
-        local v = row[c]
-        if v == nil or v == null then
+        local v = field(row, c, read)
+        if v == null then
           fields[i] = "\\N"
         elseif type(v) == "boolean" then
           fields[i] = v and "t" or "f"

@@ -6,12 +6,13 @@ local M = {}
 ---@class luamig.Log
 ---@field quiet boolean   suppress informational lines
 ---@field json boolean    stdout is reserved for the JSON document
+---@field debugging boolean show debugging lines (--debug)
 local Log = {}
 Log.__index = Log
 
 local codes = { red = "31", green = "32", yellow = "33", dim = "2", bold = "1" }
 
----@param opts {quiet: boolean?, json: boolean?}
+---@param opts {quiet: boolean?, json: boolean?, debug: boolean?}
 ---@return luamig.Log
 function M.new(opts)
   local no_color = os.getenv("NO_COLOR")
@@ -19,6 +20,7 @@ function M.new(opts)
   return setmetatable({
     quiet = opts.quiet or false,
     json = opts.json or false,
+    debugging = opts.debug or false,
     colour_out = colour and host.isatty(1),
     colour_err = colour and host.isatty(2),
   }, Log)
@@ -45,6 +47,11 @@ end
 ---A warning on stderr (always shown).
 function Log:warn(s)
   io.stderr:write(paint(self.colour_err, "yellow", "warning: "), s, "\n")
+end
+
+---A debugging line on stderr (only with --debug).
+function Log:debug(s)
+  if self.debugging then io.stderr:write(paint(self.colour_err, "dim", s), "\n") end
 end
 
 ---An error on stderr.

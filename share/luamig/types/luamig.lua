@@ -193,6 +193,10 @@ function Db:copy_from(sql, next) end
 ---@return integer version
 function Db:server_version() end
 
+---PostgreSQL only: fn(severity, message) receives the server's notices from now on (nil: they are dropped; luamig sends them to its log).
+---@param fn fun(severity: string, message: string)?
+function Db:on_notice(fn) end
+
 ---Whether the connection is closed.
 ---@return boolean
 function Db:is_closed() end
@@ -637,6 +641,7 @@ function PluginContext.heads() end
 ---@class luamig.Log
 ---@field quiet boolean            -q: informational lines are suppressed
 ---@field json boolean             --json: stdout is reserved for the JSON document
+---@field debugging boolean        --debug: debugging lines are shown
 local Log = {}
 
 ---A result line on stdout (skipped with --json).
@@ -654,6 +659,10 @@ function Log:warn(s) end
 ---An error line on stderr.
 ---@param s string
 function Log:error(s) end
+
+---A debugging line on stderr (only with --debug).
+---@param s string
+function Log:debug(s) end
 
 ---Colour `s` for stdout (unchanged off a terminal).
 ---@param colour "red"|"green"|"yellow"|"dim"|"bold"

@@ -1,8 +1,7 @@
 --- PostgreSQL specifics: introspection along search_path, the advisory lock
 --- that serializes runners, version-table column types.
 local common = require "luamig.dialect.sql"
-local errors = require "luamig.util.errors"
-local host = require "luamig.host"
+local lock_wait = require "luamig.db.lock_wait"
 
 local M = {}
 
@@ -87,21 +86,13 @@ end
 ---@param log luamig.Log?
 function M.lock_run(db, cfg, log)
   local key = lock_key(cfg)
-  local started = host.now_ms()
-  local pause, told = 10, false
-  while not db:scalar("SELECT pg_try_advisory_lock(hashtext(?))", key) do
-    local waited = host.now_ms() - started
-    if cfg.lock_timeout and waited >= cfg.lock_timeout * 1000 then
-      errors.raise("db", ("timed out after %gs waiting for the migration lock held by %s; " ..
-        "wait for that run to finish, or raise lock_timeout"):format(cfg.lock_timeout, lock_holder(db, key)))
-    end
-    if log and not told and waited >= 1000 then
-      told = true
-      log:info("waiting for the migration lock held by " .. lock_holder(db, key))
-    end
-    host.sleep_ms(pause)
-    pause = math.min(pause * 2, 250)
-  end
+  lock_wait.wait({
+    try = function() return db:scalar("SELECT pg_try_advisory_lock(hashtext(?))", key) end,
+    holder = function() return lock_holder(db, key) end,
+    what = "the migration lock",
+    timeout = cfg.lock_timeout,
+    log = log,
+  })
 end
 
 function M.unlock_run(db, cfg)

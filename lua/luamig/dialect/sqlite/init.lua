@@ -2,6 +2,7 @@
 local common = require "luamig.dialect.sql"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
+local lock_wait = require "luamig.db.lock_wait"
 
 local M = {}
 
@@ -32,7 +33,7 @@ function M.begin_locked(db)
   db:exec "BEGIN IMMEDIATE"
 end
 
-local held = setmetatable({}, { __mode = "k" }) -- db -> the lock file's descriptor
+local held = setmetatable({}, { __mode = "k" }) -- db -> its luamig.host Lock
 
 -- The database file (nil for :memory: and temporary databases).
 local function file_of(db)
@@ -43,43 +44,37 @@ end
 ---Serialize runners for the whole run, as PostgreSQL's advisory lock does:
 ---each step's BEGIN IMMEDIATE already orders transactional steps, but a step
 ---with transactional = false runs between write transactions, and only a
----run-wide lock keeps two runners from both running it. The lock is an
----flock on <database>-luamig.lock, polled up to lock_timeout seconds (when
----set); the file names its holder for waiting runners.
+---run-wide lock keeps two runners from both running it. The lock is taken
+---on the database file itself (luamig.host.try_lock), so every path to it
+---shares it, polled up to lock_timeout seconds (when set);
+---<database>-luamig.lock names its holder for waiting runners.
+---@param db table
+---@param cfg luamig.Config
+---@param log luamig.Log?
 function M.lock_run(db, cfg, log)
   local file = file_of(db)
   if not file then return end
-  local path = file .. "-luamig.lock"
-  local started, pause, told = host.now_ms(), 10, false
-  while true do
-    local fd, holder = host.try_lock(path)
-    if fd then
-      held[db] = fd
-      host.write_lock(fd, ("pid %d since %s"):format(host.getpid(), os.date("!%Y-%m-%d %H:%M:%S UTC")))
-      return
-    end
-    if fd == nil then errors.raise("db", holder) end
-    local waited = host.now_ms() - started
-    local who = holder ~= "" and holder or "another luamig"
-    if cfg.lock_timeout and waited >= cfg.lock_timeout * 1000 then
-      errors.raise("db", ("timed out after %gs waiting for the migration lock (%s) held by %s; wait for that run " ..
-        "to finish, or raise lock_timeout"):format(cfg.lock_timeout, path, who))
-    end
-    if log and not told and waited >= 1000 then
-      told = true
-      log:info("waiting for the migration lock held by " .. who)
-    end
-    host.sleep_ms(pause)
-    pause = math.min(pause * 2, 250)
-  end
+  local holder = ""
+  local lock = lock_wait.wait({
+    try = function()
+      local lock, who, err = host.try_lock(file)
+      if err then errors.raise("lock", err, { code = "lock_failed" }) end
+      holder = who
+      return lock
+    end,
+    holder = function() return holder ~= "" and holder or "another luamig" end,
+    what = ("the migration lock (%s)"):format(file),
+    timeout = cfg.lock_timeout,
+    log = log,
+  })
+  lock:write(("pid %d since %s"):format(host.getpid(), os.date("!%Y-%m-%d %H:%M:%S UTC")))
+  held[db] = lock
 end
 
 function M.unlock_run(db)
-  local fd = held[db]
-  if fd then
-    held[db] = nil
-    host.unlock(fd)
-  end
+  local lock = held[db]
+  held[db] = nil
+  if lock then lock:unlock() end
 end
 
 ---Whether `script` must run with foreign keys unenforced: migrations using
