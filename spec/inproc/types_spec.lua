@@ -224,6 +224,18 @@ describe("editor types", function()
     end
   end)
 
+  it("type the hooks a plugin may define", function()
+    local p = sh.project()
+    assert(os.execute("mkdir " .. sh.quote(p.dir .. "/plugins")))
+    p:write("plugins/bad.lua", 'return { name = "bad", hooks = { not_a_hook = function() end } }')
+    local code, _, err = p:luamig("plugins")
+    assert.are.equal(2, code, err)
+    local hooks = {}
+    for h in assert(err:match("%(hooks: ([%w_, ]+)%)"), err):gmatch("[%w_]+") do hooks[#hooks + 1] = h end
+    table.sort(hooks)
+    assert.are.same(hooks, types.sorted_keys(defs.classes["luamig.Hooks"].members))
+  end)
+
   it("declare the globals each loader provides", function()
     for _, kind in ipairs({ "migration", "seed", "plugin", "drill" }) do
       for key in pairs(runtime.sqlite["env." .. kind] or {}) do

@@ -609,6 +609,27 @@ function Fake.uuid() end
 
 -- ------------------------------------------------------------ plugins
 
+---What a plugin file returns.
+---@class luamig.PluginSpec
+---@field name string                                   letters, digits, _ and -
+---@field commands table<string, luamig.CommandSpec>?  new commands, by name
+---@field hooks luamig.Hooks?
+
+---A plugin command.
+---@class luamig.CommandSpec
+---@field help string?                                  one line for --help
+---@field args {[1]: string, [2]: string?, [3]: integer|"?"|"*"|"+"|nil}[]?  positional arguments: name, help, count
+---@field options {[1]: string, [2]: string?, [3]: string?, flag: boolean?, count: integer|"?"|"*"|"+"|nil}[]?  "--name", help, ARGNAME
+---@field run fun(ctx: luamig.PluginContext, args: table<string, any>): table?  its result (printed as JSON with --json)
+
+---A plugin's hooks, all optional, called in plugin-name order.
+---@class luamig.Hooks
+---@field before_run fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", heads: string[], plan: string[]})?  under the lock, before anything runs
+---@field before_migration fun(ctx: luamig.PluginContext, step: {revision: string, direction: "up"|"down", message: string})?  inside the migration's transaction
+---@field after_migration fun(ctx: luamig.PluginContext, step: {revision: string, direction: "up"|"down", ms: number, message: string, transactional: boolean, rows: integer?})?  after it committed
+---@field after_run fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", heads: string[]})?
+---@field on_error fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", error: string})?
+
 ---What a plugin command's run(ctx, args) and its hooks get.
 ---@class luamig.PluginContext
 ---@field config luamig.Config     the project's configuration
