@@ -1,4 +1,4 @@
----@meta luamig
+---@meta _
 -- Editor types for luamig (Lua Language Server definitions): what a
 -- migration, seed, plugin or drill file sees. Nothing here runs; the editor
 -- reads it through `workspace.library` (see README, "Editor set-up").
@@ -618,8 +618,8 @@ function Fake.uuid() end
 ---A plugin command.
 ---@class luamig.CommandSpec
 ---@field help string?                                  one line for --help
----@field args {[1]: string, [2]: string?, [3]: integer|"?"|"*"|"+"|nil}[]?  positional arguments: name, help, count
----@field options {[1]: string, [2]: string?, [3]: string?, flag: boolean?, count: integer|"?"|"*"|"+"|nil}[]?  "--name", help, ARGNAME
+---@field args table[]?      positional arguments: { NAME, help, count (1, "?", "*", "+") }
+---@field options table[]?   { "-s --long", help, ARGNAME, flag = true, count = N }
 ---@field run fun(ctx: luamig.PluginContext, args: table<string, any>): table?  its result (printed as JSON with --json)
 
 ---A plugin's hooks, all optional, called in plugin-name order.
