@@ -106,6 +106,7 @@ end
 revision = "a00000000002"
 down_revision = "a00000000001"
 function upgrade(db)
+  if db.offline_enums then return dump("offline.Db", db) end -- `upgrade --sql`: the recording stand-in
   dump("luamig.Db", db)
   local stmt = db:prepare("SELECT 1")
   dump("luamig.Statement", stmt)
@@ -161,6 +162,7 @@ local function discover(backend, everything)
     p:ok("seed", env)
     p:ok("dumpctx", env)
     p:ok("drill drills/dump.lua", env)
+    p:ok("upgrade --sql a00000000001:a00000000002", env)
   end
   local found = read_dump(out)
   os.remove(out)
@@ -222,6 +224,15 @@ describe("editor types", function()
     for name, class in pairs(defs.classes) do
       if class.functions > 0 then assert.is_true(checked[name] or false, name .. " has functions nobody checks") end
     end
+  end)
+
+  it("type every method of the db that `upgrade --sql` gives migrations", function()
+    local untyped = {}
+    for key, ty in pairs(runtime.sqlite["offline.Db"]) do
+      if ty == "function" and not defs.classes["luamig.Db"].members[key] then untyped[#untyped + 1] = key end
+    end
+    assert.is_truthy(runtime.sqlite["offline.Db"].exec)
+    assert.are.same({}, untyped)
   end)
 
   it("type the hooks a plugin may define", function()
