@@ -1,4 +1,4 @@
--- The editor definitions (share/luamig/types/luamig.lua) against the running
+-- The editor definitions (share/luamig/types/*.lua) against the running
 -- objects: every function a migration, seed, plugin or drill file can reach
 -- must be typed, and everything typed must exist, on both drivers.
 --
@@ -10,8 +10,8 @@ local sh = require "spec.support.sh"
 local fixtures = require "spec.support.fixtures"
 local types = require "spec.support.luals_meta"
 
-local TYPES = sh.source_dir .. "/share/luamig/types/luamig.lua"
-local defs = types.parse(sh.slurp(TYPES))
+local TYPES = sh.source_dir .. "/share/luamig/types"
+local defs, def_files = types.parse_dir(TYPES)
 
 -- Runtime keys that are implementation, not API.
 local INTERNAL = { ["luamig.Batch"] = { last_column = true } }
@@ -316,7 +316,9 @@ describe("editor set-up files", function()
     local prefix = fixtures.tmpdir()
     local code, _, err = sh.run(("cmake --install %s --prefix %s"):format(sh.quote(build), sh.quote(prefix)))
     assert.are.equal(0, code, err)
-    assert.are.equal(sh.slurp(TYPES), sh.slurp(prefix .. "/share/luamig/types/luamig.lua"))
+    for _, f in ipairs(def_files) do
+      assert.are.equal(sh.slurp(TYPES .. "/" .. f), sh.slurp(prefix .. "/share/luamig/types/" .. f))
+    end
     local src = fixtures.write(os.tmpname() .. ".lua", [[
 local editor = require "luamig.project.editor"
 io.write(assert(editor.types_dir()), "\n", assert(editor.luarc_json()))

@@ -1,4 +1,4 @@
---- Reads a LuaLS ---@meta file the way spec/inproc/types_spec.lua needs:
+--- Reads LuaLS ---@meta files the way spec/inproc/types_spec.lua needs:
 --- its classes with their members (---@field lines and `function X:name`
 --- declarations after `local X = {}`), its globals, and the functions that
 --- lack a description or a @param.
@@ -16,11 +16,20 @@ local M = {}
 ---@field order string[]      member names in file order
 ---@field functions integer
 
----Parse the text of a ---@meta file.
+---@class spec.Meta
+---@field classes table<string, spec.MetaClass>
+---@field globals table<string, true>
+---@field problems string[]
+
+---Parse the text of a ---@meta file (into `into`, to merge several files).
 ---@param text string
----@return {classes: table<string, spec.MetaClass>, globals: table<string, true>, problems: string[]}
-function M.parse(text)
-  local classes, globals, problems = { ["?"] = { members = {}, order = {}, functions = 0 } }, {}, {}
+---@param file string  its name, for problems
+---@param into spec.Meta?
+---@return spec.Meta
+function M.parse(text, file, into)
+  into = into or { classes = {}, globals = {}, problems = {} }
+  local classes, globals, problems = into.classes, into.globals, into.problems
+  classes["?"] = { members = {}, order = {}, functions = 0 }
   local class, var_class = nil, {}
   local doc = {} -- the ---lines above the current line
   local n = 0
@@ -53,11 +62,11 @@ function M.parse(text)
         if p then params[p] = true end
       end
       for a in (args or gargs):gmatch("[%w_.]+") do
-        if not params[a] then problems[#problems + 1] = ("line %d: no ---@param %s"):format(n, a) end
+        if not params[a] then problems[#problems + 1] = ("%s:%d: no ---@param %s"):format(file, n, a) end
       end
-      if not desc then problems[#problems + 1] = ("line %d: no one-line description"):format(n) end
+      if not desc then problems[#problems + 1] = ("%s:%d: no one-line description"):format(file, n) end
       if owner then
-        if not var_class[owner] then problems[#problems + 1] = ("line %d: %s is no class's table"):format(n, owner) end
+        if not var_class[owner] then problems[#problems + 1] = ("%s:%d: %s is no class's table"):format(file, n, owner) end
         local only = desc and (desc:match("^SQLite only") and "sqlite" or desc:match("^PostgreSQL only") and "postgresql")
         add(var_class[owner] or "?", fname, { kind = "function", only = only or nil, method = sep == ":" })
       else
@@ -71,7 +80,25 @@ function M.parse(text)
     if not (cname or field or d) and line ~= "" then class = class and var and class or nil end
   end
   classes["?"] = nil
-  return { classes = classes, globals = globals, problems = problems }
+  return into
+end
+
+---Parse every .lua file of `dir` (name order) into one spec.Meta.
+---@param dir string
+---@return spec.Meta meta, string[] files
+function M.parse_dir(dir)
+  local files = {}
+  for entry in lfs.dir(dir) do
+    if entry:match("%.lua$") then files[#files + 1] = entry end
+  end
+  table.sort(files)
+  local meta
+  for _, f in ipairs(files) do
+    local h = assert(io.open(dir .. "/" .. f, "rb"))
+    meta = M.parse(h:read("a"), f, meta)
+    h:close()
+  end
+  return meta, files
 end
 
 ---The keys of a table, sorted.

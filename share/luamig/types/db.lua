@@ -1,0 +1,169 @@
+---@meta _
+-- luamig editor types (see luamig.lua in this folder): the `db` handle and its statements.
+
+---A database row: column name -> value; a NULL column is absent.
+---@alias luamig.Row table<string, any>
+
+---The handle a migration, seed or plugin gets: SQLite or PostgreSQL, same methods.
+---@class luamig.Db
+---@field dialect "sqlite"|"postgresql"  which database this is
+---@field driver "sqlite"|"pg"           the C driver behind it
+local Db = {}
+
+---Run SQL; without parameters `sql` may hold several statements.
+---@param sql string
+---@param ... any bound to the `?` placeholders
+---@return integer changes rows changed
+function Db:exec(sql, ...) end
+
+---Run a query and return every row.
+---@param sql string
+---@param ... any
+---@return luamig.Row[] rows
+function Db:query(sql, ...) end
+
+---Stream the rows of a query (`for row in db:rows(sql) do ... end`; break is fine).
+---@param sql string
+---@param ... any
+---@return fun(): luamig.Row? iterator
+function Db:rows(sql, ...) end
+
+---The first row of a query, or nil.
+---@param sql string
+---@param ... any
+---@return luamig.Row? row
+function Db:first(sql, ...) end
+
+---The first column of the first row, or nil.
+---@param sql string
+---@param ... any
+---@return any value
+function Db:scalar(sql, ...) end
+
+---Prepare one statement for repeated use.
+---@param sql string
+---@return luamig.Statement stmt
+function Db:prepare(sql) end
+
+---Run fn(db) atomically (BEGIN/COMMIT, or a SAVEPOINT inside a transaction); errors roll back and are re-raised.
+---@generic R
+---@param fn fun(db: luamig.Db): R
+---@return R
+function Db:transaction(fn) end
+
+---Run fn(db) outside any transaction; inside a migration this commits what came before.
+---@generic R
+---@param fn fun(db: luamig.Db): R
+---@return R
+function Db:autocommit(fn) end
+
+---Whether a transaction is open.
+---@return boolean
+function Db:in_transaction() end
+
+---Load many rows fast: COPY on PostgreSQL, multi-row INSERTs on SQLite.
+---@param table_name string
+---@param columns string[]
+---@param rows luamig.Row[]|fun(): luamig.Row? an array, or an iterator returning nil at the end
+---@return integer count rows loaded
+function Db:copy_in(table_name, columns, rows) end
+
+---The schema as one normalized table (tables, views, triggers, enums, sequences, extensions).
+---@return luamig.Schema schema
+function Db:schema() end
+
+---Whether the table exists ("schema.name" or a name along search_path).
+---@param name string
+---@return boolean
+function Db:has_table(name) end
+
+---Whether the table has the column.
+---@param table_name string
+---@param column string
+---@return boolean
+function Db:has_column(table_name, column) end
+
+---Whether the index exists.
+---@param name string
+---@return boolean
+function Db:has_index(name) end
+
+---PostgreSQL only: whether the enum type exists.
+---@param name string
+---@return boolean
+function Db:has_enum(name) end
+
+---PostgreSQL only: whether the extension is installed.
+---@param name string
+---@return boolean
+function Db:has_extension(name) end
+
+---Quote an identifier for this database.
+---@param name string
+---@return string sql
+function Db:quote_ident(name) end
+
+---Quote a value as an SQL literal.
+---@param value any
+---@return string sql
+function Db:quote_literal(value) end
+
+---SQLite only: the rowid of the last successful INSERT.
+---@return integer rowid
+function Db:last_insert_id() end
+
+---PostgreSQL only: run `COPY ... FROM STDIN`, feeding it the strings next() returns until nil.
+---@param sql string
+---@param next fun(): string?
+---@return integer count rows copied
+function Db:copy_from(sql, next) end
+
+---PostgreSQL only: the server version number, e.g. 150004.
+---@return integer version
+function Db:server_version() end
+
+---PostgreSQL only: fn(severity, message) receives the server's notices from now on (nil: they are dropped; luamig sends them to its log).
+---@param fn fun(severity: string, message: string)?
+function Db:on_notice(fn) end
+
+---Whether the connection is closed.
+---@return boolean
+function Db:is_closed() end
+
+---Close the connection (closing twice is harmless).
+function Db:close() end
+
+---A prepared statement (db:prepare).
+---@class luamig.Statement
+local Statement = {}
+
+---Run the statement with these parameters.
+---@param ... any
+---@return integer changes
+function Statement:exec(...) end
+
+---Run the statement and return every row.
+---@param ... any
+---@return luamig.Row[] rows
+function Statement:query(...) end
+
+---Stream the statement's rows.
+---@param ... any
+---@return fun(): luamig.Row? iterator
+function Statement:rows(...) end
+
+---The statement's SQL text.
+---@return string sql
+function Statement:sql() end
+
+---Free the statement (closing twice is harmless).
+function Statement:close() end
+
+---db:schema(): one shape for both databases (see lua/luamig/schema/introspect.lua).
+---@class luamig.Schema
+---@field tables table<string, table>      columns, primary_key, indexes, uniques, checks, foreign_keys
+---@field views table<string, string>      name -> SQL
+---@field triggers table<string, table>    name -> {table, sql}
+---@field enums table<string, table>       name -> {values}
+---@field sequences table<string, true>
+---@field extensions table<string, true>

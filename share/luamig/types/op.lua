@@ -1,0 +1,206 @@
+---@meta _
+-- luamig editor types (see luamig.lua in this folder): `op`, its column and constraint specs, batch_alter_table's batch.
+
+---A column: `{ "name", "type", key = value ... }`.
+---@class luamig.ColumnSpec
+---@field [1] string                the column's name
+---@field [2] string                its type: integer, bigint, smallint, text, string(n), boolean, float, numeric(p,s), date, timestamp, timestamptz, json, uuid, bytes, or any SQL type
+---@field name string?              the name, when not given as [1]
+---@field type string?              the type, when not given as [2]
+---@field nullable boolean?         default true (false for primary keys)
+---@field primary_key boolean?      part of the primary key
+---@field autoincrement boolean?    an integer primary key numbered by the database
+---@field unique boolean?           a UNIQUE column
+---@field default any?              a literal default value
+---@field server_default string?    a default SQL expression, as written
+---@field references string?        "table.column" or "table" (its primary key)
+---@field on_delete string?         CASCADE, SET NULL, SET DEFAULT, RESTRICT or NO ACTION
+---@field on_update string?         CASCADE, SET NULL, SET DEFAULT, RESTRICT or NO ACTION
+---@field check string?             an SQL condition
+
+---A table constraint (create_table's opts.constraints).
+---@class luamig.ConstraintSpec
+---@field type "primary_key"|"unique"|"check"|"foreign_key"
+---@field name string?
+---@field columns string[]?
+---@field condition string?         check: the SQL condition
+---@field references string?        foreign_key: the referenced table
+---@field ref_columns string[]?     foreign_key: its columns
+---@field on_delete string?
+---@field on_update string?
+
+---Schema operations (`op`): portable DDL for SQLite and PostgreSQL, every name quoted.
+---@class luamig.Op
+local Op = {}
+
+---CREATE TABLE.
+---@param name string
+---@param columns luamig.ColumnSpec[]
+---@param opts {constraints: luamig.ConstraintSpec[]?, if_not_exists: boolean?}?
+function Op.create_table(name, columns, opts) end
+
+---DROP TABLE.
+---@param name string
+---@param opts {if_exists: boolean?}?
+function Op.drop_table(name, opts) end
+
+---Rename a table.
+---@param old string
+---@param new string
+function Op.rename_table(old, new) end
+
+---Add a column.
+---@param table_name string
+---@param column luamig.ColumnSpec
+function Op.add_column(table_name, column) end
+
+---Drop a column (SQLite: rebuilds the table).
+---@param table_name string
+---@param column string
+function Op.drop_column(table_name, column) end
+
+---Change a column: type (using: PostgreSQL cast), nullability, default (false drops it), name.
+---@param table_name string
+---@param column string
+---@param opts {type: string?, using: string?, nullable: boolean?, server_default: string|false|nil, default: any, new_name: string?}
+function Op.alter_column(table_name, column, opts) end
+
+---CREATE INDEX (where: partial; concurrently: PostgreSQL, outside a transaction).
+---@param name string
+---@param table_name string
+---@param columns string[]
+---@param opts {unique: boolean?, where: string?, concurrently: boolean?, if_not_exists: boolean?}?
+function Op.create_index(name, table_name, columns, opts) end
+
+---DROP INDEX.
+---@param name string
+---@param opts {if_exists: boolean?, concurrently: boolean?}?
+function Op.drop_index(name, opts) end
+
+---Add a UNIQUE constraint.
+---@param name string
+---@param table_name string
+---@param columns string[]
+function Op.create_unique_constraint(name, table_name, columns) end
+
+---Add a CHECK constraint.
+---@param name string
+---@param table_name string
+---@param condition string an SQL condition
+function Op.create_check_constraint(name, table_name, condition) end
+
+---Add FOREIGN KEY (columns) REFERENCES referent (ref_columns).
+---@param name string
+---@param source string the referencing table
+---@param referent string the referenced table
+---@param columns string[]
+---@param ref_columns string[]
+---@param opts {on_delete: string?, on_update: string?}?
+function Op.create_foreign_key(name, source, referent, columns, ref_columns, opts) end
+
+---Drop a named constraint.
+---@param name string
+---@param table_name string
+function Op.drop_constraint(name, table_name) end
+
+---Several changes to one table at once (one rebuild on SQLite).
+---@param table_name string
+---@param fn fun(batch: luamig.Batch)
+function Op.batch_alter_table(table_name, fn) end
+
+---Create an enum type (SQLite: TEXT columns with a CHECK).
+---@param name string
+---@param values string[]
+function Op.create_enum(name, values) end
+
+---Drop an enum type.
+---@param name string
+---@param opts {if_exists: boolean?}?
+function Op.drop_enum(name, opts) end
+
+---Add a value to an enum type.
+---@param name string
+---@param value string
+---@param opts {before: string?, after: string?, if_not_exists: boolean?}?
+function Op.add_enum_value(name, value, opts) end
+
+---Rename an enum value (SQLite: rows holding it change too).
+---@param name string
+---@param old string
+---@param new string
+function Op.rename_enum_value(name, old, new) end
+
+---Remove an enum value (PostgreSQL: the type is recreated and its columns recast).
+---@param name string
+---@param value string
+function Op.drop_enum_value(name, value) end
+
+---CREATE EXTENSION IF NOT EXISTS (nothing on SQLite).
+---@param name string
+---@param opts {if_not_exists: boolean?}?
+function Op.create_extension(name, opts) end
+
+---DROP EXTENSION IF EXISTS (nothing on SQLite).
+---@param name string
+function Op.drop_extension(name) end
+
+---Run SQL with bound parameters.
+---@param sql string
+---@param ... any
+---@return integer changes
+function Op.execute(sql, ...) end
+
+---Insert rows (a missing key or luamig.null is NULL) through db:copy_in.
+---@param table_name string
+---@param rows luamig.Row[]
+---@return integer count
+function Op.bulk_insert(table_name, rows) end
+
+---op.batch_alter_table's batch: the table-level ops with the table left out.
+---@class luamig.Batch
+local Batch = {}
+
+---Add a column.
+---@param column luamig.ColumnSpec
+function Batch:add_column(column) end
+
+---Drop a column.
+---@param name string
+function Batch:drop_column(name) end
+
+---Change a column (as op.alter_column).
+---@param name string
+---@param opts table
+function Batch:alter_column(name, opts) end
+
+---Add a UNIQUE constraint.
+---@param name string
+---@param columns string[]
+function Batch:create_unique_constraint(name, columns) end
+
+---Add a CHECK constraint.
+---@param name string
+---@param condition string
+function Batch:create_check_constraint(name, condition) end
+
+---Add a FOREIGN KEY.
+---@param name string
+---@param referent string
+---@param columns string[]
+---@param ref_columns string[]
+---@param opts {on_delete: string?, on_update: string?}?
+function Batch:create_foreign_key(name, referent, columns, ref_columns, opts) end
+
+---Drop a named constraint.
+---@param name string
+function Batch:drop_constraint(name) end
+
+---Create an index on the table.
+---@param name string
+---@param columns string[]
+---@param opts {unique: boolean?, where: string?}?
+function Batch:create_index(name, columns, opts) end
+
+---Drop an index.
+---@param name string
+function Batch:drop_index(name) end
