@@ -19,6 +19,56 @@ local function numbers(text)
   return out
 end
 
+-- The table constraints of `oid` into `t`.
+local function constraints(db, t, oid)
+  for c in db:rows([[
+SELECT conname, contype, conkey::text AS conkey, confkey::text AS confkey, confrelid::regclass::text AS ref,
+     confdeltype, confupdtype, pg_catalog.pg_get_constraintdef(oid, true) AS def, confrelid
+FROM pg_catalog.pg_constraint WHERE conrelid = ? ORDER BY conname]], oid) do
+    local cols = columns_of(db, oid, numbers(c.conkey))
+    if c.contype == "p" then
+      t.primary_key = cols
+    elseif c.contype == "u" then
+      t.uniques[#t.uniques + 1] = { name = c.conname, columns = cols }
+    elseif c.contype == "c" then
+      t.checks[#t.checks + 1] = { name = c.conname, condition = c.def:match("^CHECK %((.*)%)$") or c.def }
+    elseif c.contype == "f" then
+      t.foreign_keys[#t.foreign_keys + 1] = { name = c.conname, columns = cols, references = c.ref,
+        ref_columns = columns_of(db, c.confrelid, numbers(c.confkey)),
+        on_delete = ACTIONS[c.confdeltype], on_update = ACTIONS[c.confupdtype] }
+    end
+  end
+end
+
+-- Table `name` (oid) as a snapshot entry; its triggers go into s.triggers.
+local function table_info(db, s, name, oid)
+  local t = { columns = {}, primary_key = {}, indexes = {}, uniques = {}, checks = {}, foreign_keys = {} }
+  for c in db:rows([[
+SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
+     pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, a.attidentity
+FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum]], oid) do
+    t.columns[#t.columns + 1] = { name = c.attname, type = c.type, nullable = not c.attnotnull,
+      default = c.def or (c.attidentity ~= "" and c.attidentity and ("identity " .. c.attidentity) or nil) }
+  end
+  constraints(db, t, oid)
+  for ix in db:rows([[
+SELECT i.relname, x.indisunique, x.indkey::text AS indkey, pg_catalog.pg_get_expr(x.indpred, x.indrelid) AS pred
+FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+WHERE x.indrelid = ? AND NOT x.indisprimary
+AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype = 'u')
+ORDER BY i.relname]], oid) do
+    t.indexes[ix.relname] = { columns = columns_of(db, oid, numbers(ix.indkey)), unique = ix.indisunique,
+      where = ix.pred }
+  end
+  for tr in db:rows([[
+SELECT tgname, pg_catalog.pg_get_triggerdef(oid) AS def FROM pg_catalog.pg_trigger
+WHERE tgrelid = ? AND NOT tgisinternal]], oid) do
+    s.triggers[tr.tgname] = { table = name, sql = tr.def }
+  end
+  return t
+end
+
 ---The schema snapshot (luamig.schema.introspect's shape) of the current schema.
 ---@param db table
 ---@return table
@@ -37,49 +87,7 @@ WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'S') ORDER BY c.relnam
       s.tables[r.relname] = { oid = r.oid }
     end
   end
-  for name, ref in pairs(s.tables) do
-    local t = { columns = {}, primary_key = {}, indexes = {}, uniques = {}, checks = {}, foreign_keys = {} }
-    for c in db:rows([[
-SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
-       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, a.attidentity
-FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum]], ref.oid) do
-      t.columns[#t.columns + 1] = { name = c.attname, type = c.type, nullable = not c.attnotnull,
-        default = c.def or (c.attidentity ~= "" and c.attidentity and ("identity " .. c.attidentity) or nil) }
-    end
-    for c in db:rows([[
-SELECT conname, contype, conkey::text AS conkey, confkey::text AS confkey, confrelid::regclass::text AS ref,
-       confdeltype, confupdtype, pg_catalog.pg_get_constraintdef(oid, true) AS def, confrelid
-FROM pg_catalog.pg_constraint WHERE conrelid = ? ORDER BY conname]], ref.oid) do
-      local cols = columns_of(db, ref.oid, numbers(c.conkey))
-      if c.contype == "p" then
-        t.primary_key = cols
-      elseif c.contype == "u" then
-        t.uniques[#t.uniques + 1] = { name = c.conname, columns = cols }
-      elseif c.contype == "c" then
-        t.checks[#t.checks + 1] = { name = c.conname, condition = c.def:match("^CHECK %((.*)%)$") or c.def }
-      elseif c.contype == "f" then
-        t.foreign_keys[#t.foreign_keys + 1] = { name = c.conname, columns = cols, references = c.ref,
-          ref_columns = columns_of(db, c.confrelid, numbers(c.confkey)),
-          on_delete = ACTIONS[c.confdeltype], on_update = ACTIONS[c.confupdtype] }
-      end
-    end
-    for ix in db:rows([[
-SELECT i.relname, x.indisunique, x.indkey::text AS indkey, pg_catalog.pg_get_expr(x.indpred, x.indrelid) AS pred
-FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-WHERE x.indrelid = ? AND NOT x.indisprimary
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype = 'u')
-ORDER BY i.relname]], ref.oid) do
-      t.indexes[ix.relname] = { columns = columns_of(db, ref.oid, numbers(ix.indkey)), unique = ix.indisunique,
-        where = ix.pred }
-    end
-    for tr in db:rows([[
-SELECT tgname, pg_catalog.pg_get_triggerdef(oid) AS def FROM pg_catalog.pg_trigger
-WHERE tgrelid = ? AND NOT tgisinternal]], ref.oid) do
-      s.triggers[tr.tgname] = { table = name, sql = tr.def }
-    end
-    s.tables[name] = t
-  end
+  for name, ref in pairs(s.tables) do s.tables[name] = table_info(db, s, name, ref.oid) end
   for e in db:rows([[
 SELECT t.typname, e.enumlabel FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
