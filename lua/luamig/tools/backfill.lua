@@ -68,21 +68,36 @@ local function signature(values, key, prev)
   return { cols = cols, set = set, id = table.concat(cols, "\0") }
 end
 
----@class luamig.BackfillWriter  (a dialect's backfill_writer)
+---@class luamig.BackfillWriter  (a dialect's backfill_writer(db, table, key, prepared))
 ---@field write fun(sig: table, values: table, key_value: any)  one row's new values; sig.cols lists them
 ---@field flush fun()   write what is pending (the end of a batch)
----@field close fun()
 
--- The dialect's writer behind one function: update(values, key_value).
+---@alias luamig.BackfillStatements fun(id: string, sql: fun(): string): table
+---  the statement prepared for `id` (from sql() the first time), closed when the backfill ends
+
+-- The dialect's writer behind one function, update(values, key_value); and
+-- flush and close.
 local function writer(ctx, spec, key)
-  local w = ctx.dialect.backfill_writer(ctx.db, spec.table, key)
+  local db, stmts = ctx.db, {}
+  local function prepared(id, sql)
+    local stmt = stmts[id]
+    if not stmt then
+      stmt = db:prepare(sql())
+      stmts[id] = stmt
+    end
+    return stmt
+  end
+  local w = ctx.dialect.backfill_writer(db, spec.table, key, prepared)
   local prev
   local function update(values, key_value)
     local sig = signature(values, key, prev)
     prev = sig
     if #sig.cols > 0 then w.write(sig, values, key_value) end
   end
-  return update, w.flush, w.close
+  local function close()
+    for _, st in pairs(stmts) do st:close() end
+  end
+  return update, w.flush, close
 end
 
 local function check_spec(spec)

@@ -36,10 +36,11 @@ end
 ---@param db table
 ---@param table_name string
 ---@param key string  the key column
+---@param prepared luamig.BackfillStatements
 ---@return luamig.BackfillWriter
-function M.backfill_writer(db, table_name, key)
+function M.backfill_writer(db, table_name, key, prepared)
   local qt = db:quote_ident(table_name)
-  local stmts, pending, types = {}, {}, nil -- pending: signature id -> { sig, rows }
+  local pending, types = {}, nil -- pending: signature id -> { sig, rows }
   local w = {}
   function w.flush()
     if next(pending) == nil then return end
@@ -55,13 +56,8 @@ function M.backfill_writer(db, table_name, key)
         end
       end
       -- one prepared statement per column set and row count: full batches reuse it
-      local stmt_key = id .. "\0" .. #group.rows
-      local stmt = stmts[stmt_key]
-      if not stmt then
-        stmt = db:prepare(update_sql(db, qt, cols, types, #group.rows, table_name))
-        stmts[stmt_key] = stmt
-      end
-      stmt:exec(table.unpack(params))
+      prepared(id .. "\0" .. #group.rows, function() return update_sql(db, qt, cols, types, #group.rows, table_name) end)
+        :exec(table.unpack(params))
       pending[id] = nil
     end
   end
@@ -75,9 +71,6 @@ function M.backfill_writer(db, table_name, key)
     for _, c in ipairs(sig.cols) do r[c] = values[c] end
     group.rows[#group.rows + 1] = r
     if #group.rows * (#sig.cols + 1) >= limits.BACKFILL_FLUSH_PARAMS then w.flush() end
-  end
-  function w.close()
-    for _, st in pairs(stmts) do st:close() end
   end
   return w
 end

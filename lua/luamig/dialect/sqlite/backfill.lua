@@ -8,19 +8,18 @@ local M = {}
 ---@param db table
 ---@param table_name string
 ---@param key string  the key column
+---@param prepared luamig.BackfillStatements
 ---@return luamig.BackfillWriter
-function M.backfill_writer(db, table_name, key)
-  local stmts, args = {}, {}
+function M.backfill_writer(db, table_name, key, prepared)
+  local args = {}
   local qt, qk = db:quote_ident(table_name), db:quote_ident(key)
   local w = {}
   function w.write(sig, values, key_value)
-    local stmt = stmts[sig.id]
-    if not stmt then
+    local stmt = prepared(sig.id, function()
       local sets = {}
       for i, c in ipairs(sig.cols) do sets[i] = db:quote_ident(c) .. " = ?" end
-      stmt = db:prepare(("UPDATE %s SET %s WHERE %s = ?"):format(qt, table.concat(sets, ", "), qk))
-      stmts[sig.id] = stmt
-    end
+      return ("UPDATE %s SET %s WHERE %s = ?"):format(qt, table.concat(sets, ", "), qk)
+    end)
     local ncols = #sig.cols
     for i = 1, ncols do
       local v = values[sig.cols[i]]
@@ -31,9 +30,6 @@ function M.backfill_writer(db, table_name, key)
     stmt:exec(table.unpack(args, 1, ncols + 1))
   end
   function w.flush() end
-  function w.close()
-    for _, st in pairs(stmts) do st:close() end
-  end
   return w
 end
 

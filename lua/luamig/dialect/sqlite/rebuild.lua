@@ -12,9 +12,9 @@
 ---      run PRAGMA foreign_key_check.
 --- Foreign keys must not be enforced meanwhile (dropping the old table would
 --- fire the children's ON DELETE CASCADE), and PRAGMA foreign_keys cannot
---- change inside a transaction: the runner turns enforcement off before a
---- migration that uses op and checks every foreign key before it commits
---- instead (luamig.dialect.sqlite).
+--- change inside a transaction: the dialect's step set-up turns enforcement
+--- off before a migration that uses op, and check_step checks every foreign
+--- key before it commits instead (luamig.dialect.sqlite).
 local sqlite_table = require "luamig.dialect.sqlite.table_sql"
 local ddl = require "luamig.schema.ddl"
 local common = require "luamig.dialect.sql"
