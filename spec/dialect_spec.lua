@@ -54,6 +54,17 @@ print(select(2, pcall(dialects.check, d, "other")))
     assert.matches("dialect other names itself postgresql", out)
   end)
 
+  it("names its backend on every db handle, as db.dialect and db.backend", function()
+    for _, b in ipairs(sh.backends()) do
+      local url = b.fresh() or "sqlite::memory:"
+      local out = lua_ok(([[
+local db = require("luamig.db.connect").open(%q, {})
+print(db.dialect, db.backend, require("luamig.dialect").of(db).name)
+]]):format(url))
+      assert.are.equal(("%s\t%s\t%s\n"):format(b.name, b.name, b.name), out)
+    end
+  end)
+
   it("keeps backend names out of ops, introspection, diff, backfill and the runner", function()
     local files = { "schema/ops.lua", "schema/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
       "tools/backfill.lua", "run/runner.lua", "run/offline.lua", "run/step.lua", "run/version.lua" }
