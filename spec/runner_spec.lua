@@ -1,83 +1,13 @@
--- luamig.run.runner on real databases (both backends): the step context a
--- migration sees, options left as the caller passed them, foreign keys on
--- SQLite relaxed only for migrations that may rebuild tables (and checked
--- before they commit), errors naming the migration's line.
+-- The runner through the luamig command, on real databases (both
+-- backends): errors naming the migration's line, foreign keys on SQLite
+-- relaxed only for migrations that may rebuild tables (and checked before
+-- they commit). The step context itself: spec/inproc/runner_spec.lua.
 local sh = require "spec.support.sh"
-local cjson = require "cjson"
 
 local m = sh.migration
 
--- A Lua script (run by sh.lua) that opens a session on the project and
--- calls runner.run; `body` may use s (the session), opts and runner, and
--- prints what the spec checks.
-local function session_script(p, body)
-  return ([[
-local dir, url = %q, %q
-local config = require "luamig.project.config"
-local cfg = config.load(nil)
-cfg.migrations = dir .. "/migrations"
-local db, dialect = require("luamig.db.connect").open(url, cfg)
-local list = require("luamig.revision.scripts").load_dir(cfg.migrations)
-local s = { db = db, dialect = dialect, config = cfg, graph = require("luamig.revision.graph").new(list),
-  log = require("luamig.util.log").new({ quiet = true }) }
-local runner = require "luamig.run.runner"
-local plan = require "luamig.revision.plan"
-local cjson = require "cjson"
-%s
-]]):format(p.dir, p.url or ("sqlite:///" .. p.dir .. "/luamig.db"), body)
-end
-
-local function run_script(p, body)
-  local code, out, err = sh.lua(session_script(p, body))
-  assert(code == 0, err)
-  return out
-end
-
 for _, b in ipairs(sh.backends()) do
   describe("runner on " .. b.name, function()
-    it("gives each migration its own step context: revision, op bound to db, transactional flag", function()
-      local p = sh.project_on(b, {
-        ["1.lua"] = m("aaaa00000001", nil, [[
-  seen_1 = { op = op ~= nil, luamig = luamig.backfill ~= nil }
-  op.create_table("t1", { { "id", "integer", primary_key = true } })
-  luamig.backfill({ table = "t1", set = function() return nil end })]]),
-        ["2.lua"] = m("aaaa00000002", "aaaa00000001", [[
-  op.execute("INSERT INTO t1 (id) VALUES (1)")]], nil, "transactional = false"),
-      })
-      local out = run_script(p, [[
-local opts = { direction = "up", plan = function(heads) return plan.upgrade(s.graph, heads, "heads") end }
-local steps = {}
-opts.on_step = function(step) steps[#steps + 1] = step.revision .. ":" .. tostring(step.transactional) end
-local before = {}
-for k, v in pairs(opts) do before[k] = v end
-local heads = runner.run(s, opts)
-local same = true
-for k, v in pairs(opts) do if before[k] ~= v then same = false end end
-for k in pairs(before) do if opts[k] == nil then same = false end end
-print(cjson.encode({ heads = heads, steps = steps, unchanged = same,
-  rows = db:scalar("SELECT count(*) FROM t1") }))
-]])
-      local r = cjson.decode(out)
-      assert.are.same({ "aaaa00000002" }, r.heads)
-      assert.are.same({ "aaaa00000001:true", "aaaa00000002:false" }, r.steps)
-      assert.is_true(r.unchanged, "runner.run changed its caller's options")
-      assert.are.equal(1, r.rows)
-    end)
-
-    it("leaves op unbound between steps: a migration that keeps op for later cannot use it", function()
-      local p = sh.project_on(b, {
-        ["1.lua"] = m("aaaa00000001", nil, [[
-  keep = op
-  op.create_table("t1", { { "id", "integer", primary_key = true } })]]),
-      })
-      local out = run_script(p, [[
-runner.run(s, { direction = "up", plan = function(heads) return plan.upgrade(s.graph, heads, "heads") end })
-local ok, err = pcall(function() return s.graph.revs.aaaa00000001.upgrade(db) end)
-print(ok, err)
-]])
-      assert.matches("^false\t.*op%.create_table is only available while a migration runs", out)
-    end)
-
     it("names the migration's line when an op is misused", function()
       local p = sh.project_on(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[
