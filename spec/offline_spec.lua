@@ -39,22 +39,6 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal(1, code)
       assert.matches("migrations/1%.lua needs the database %(db:has_table%), which %-%-sql cannot give", err)
     end)
-
-    it("leaves op unbound once the SQL is written", function()
-      local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [[
-  op.create_table("t1", { { "id", "integer", primary_key = true } })]]) })
-      local code, out, err = sh.lua(([[
-local dialect = require("luamig.dialect").load(%q)
-local list = require("luamig.revision.scripts").load_dir(%q)
-local g = require("luamig.revision.graph").new(list)
-local cfg = require("luamig.project.config").load(nil)
-io.write(require("luamig.run.offline").sql({ graph = g, config = cfg, dialect = dialect }, "up", "head"))
-print(pcall(g.revs.aaaa00000001.upgrade))
-]]):format(b.name, p.dir .. "/migrations"))
-      assert(code == 0, err)
-      assert.matches('CREATE TABLE "t1"', out)
-      assert.matches("false\t.*op%.create_table is only available while a migration runs", out)
-    end)
   end)
 end
 
