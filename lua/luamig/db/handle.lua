@@ -78,6 +78,23 @@ function M.columns_of(rows)
   return cols
 end
 
+local null_value -- luamig.null, loaded on first use
+
+---Append row[c] for each of `columns` to `params`, luamig.null for a
+---missing one (a statement's parameters, row by row).
+---@param params any[]
+---@param row table
+---@param columns string[]
+function M.append_values(params, row, columns)
+  local null = null_value or require "luamig.null"
+  null_value = null
+  for _, c in ipairs(columns) do
+    local v = row[c]
+    if v == nil then v = null end
+    params[#params + 1] = v
+  end
+end
+
 ---Insert rows (an array or an iterator of tables keyed by column name; a
 ---missing key is NULL) with multi-row INSERT ... VALUES statements of up to
 ---limits.INSERT_ROWS rows (and limits.INSERT_PARAMS values), every value bound; `suffix` ends each statement (e.g. ON
@@ -89,7 +106,6 @@ end
 ---@param suffix string?
 ---@return integer
 function M.insert_rows(db, table_name, columns, rows, suffix)
-  local null = require "luamig.null"
   local next_row = iterate(rows)
   local cols = {}
   for i, c in ipairs(columns) do cols[i] = db:quote_ident(c) end
@@ -106,11 +122,7 @@ function M.insert_rows(db, table_name, columns, rows, suffix)
         break
       end
       values[#values + 1] = one
-      for _, c in ipairs(columns) do
-        local v = row[c]
-        if v == nil then v = null end
-        params[#params + 1] = v
-      end
+      M.append_values(params, row, columns)
     end
     if #values > 0 then
       n = n + db:exec(head .. table.concat(values, ", ") .. (suffix and (" " .. suffix) or ""), table.unpack(params))

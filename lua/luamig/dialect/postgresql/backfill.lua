@@ -3,7 +3,7 @@
 --- (one round trip instead of one per row: 2.5x faster).
 local errors = require "luamig.util.errors"
 local limits = require "luamig.db.limits"
-local null = require "luamig.null"
+local db_methods = require "luamig.db.handle"
 
 local M = {}
 
@@ -48,13 +48,7 @@ function M.backfill_writer(db, table_name, key, prepared)
     for id, group in pairs(pending) do
       local cols = { key, table.unpack(group.sig.cols) }
       local params = {}
-      for _, r in ipairs(group.rows) do
-        for _, c in ipairs(cols) do
-          local v = r[c]
-          if v == nil then v = null end
-          params[#params + 1] = v
-        end
-      end
+      for _, r in ipairs(group.rows) do db_methods.append_values(params, r, cols) end
       -- one prepared statement per column set and row count: full batches reuse it
       prepared(id .. "\0" .. #group.rows, function() return update_sql(db, qt, cols, types, #group.rows, table_name) end)
         :exec(table.unpack(params))
