@@ -56,6 +56,17 @@ for _, b in ipairs(sh.backends()) do describe("introspection on " .. b.name, fun
     local again = introspect.diff(before, db:schema(), "after X") -- the same function, for older callers
     table.sort(again)
     assert.are.same(lines, again)
+    -- a changed column, primary key and index, each named with both sides
+    local now = db:schema()
+    now.tables.a.columns[2].type, now.tables.a.columns[2].nullable = "text", false
+    now.tables.a.primary_key = { "age" }
+    now.tables.a.indexes.ix_a_age.unique = true
+    before.tables.a.indexes.ix_a_age = { columns = { "age" }, unique = false }
+    local changed = diff.diff(before, now)
+    table.sort(changed)
+    assert.are.same({ "column a.age changed: nullable true -> false", "column a.age changed: type " ..
+      before.tables.a.columns[2].type .. " -> text", "column a.note still exists", "index ix_a_age changed: (age) -> " ..
+      "(age) unique", "primary key of a changed: (id) -> (age)", "table c still exists" }, changed)
   end)
 
   it("lists enum types with their values (created by the enum ops)", function()

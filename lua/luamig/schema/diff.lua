@@ -34,6 +34,49 @@ local function compare_sets(a, b, kind, say)
   end
 end
 
+local function index_text(ix)
+  return ("(%s)%s%s"):format(list_text(ix.columns), ix.unique and " unique" or "",
+    ix.where and (" where " .. ix.where) or "")
+end
+
+-- Columns of table `name` in both snapshots: missing, extra or changed.
+local function diff_columns(name, e, a, say)
+  local ecols, acols = {}, {}
+  for _, c in ipairs(e.columns) do ecols[c.name] = c end
+  for _, c in ipairs(a.columns) do acols[c.name] = c end
+  compare_sets(ecols, acols, "column", function(kind, col, what) say(kind, name .. "." .. col, what) end)
+  for _, col in ipairs(sorted_keys(ecols)) do
+    local ec, ac = ecols[col], acols[col]
+    for _, field in ipairs(ac and { "type", "nullable", "default" } or {}) do
+      if ec[field] ~= ac[field] then
+        say("column", name .. "." .. col, ("changed: %s %s -> %s"):format(field, tostring(ec[field]),
+          tostring(ac[field])))
+      end
+    end
+  end
+end
+
+-- Table `name`, present in both snapshots (e expected, a actual).
+local function diff_table(name, e, a, say)
+  diff_columns(name, e, a, say)
+  if list_text(e.primary_key) ~= list_text(a.primary_key) then
+    say("primary key of", name, ("changed: (%s) -> (%s)"):format(list_text(e.primary_key), list_text(a.primary_key)))
+  end
+  local eix, aix = {}, {}
+  for k, ix in pairs(e.indexes) do eix[k] = index_text(ix) end
+  for k, ix in pairs(a.indexes) do aix[k] = index_text(ix) end
+  compare_sets(eix, aix, "index", say)
+  for _, k in ipairs(sorted_keys(eix)) do
+    if aix[k] and aix[k] ~= eix[k] then say("index", k, ("changed: %s -> %s"):format(eix[k], aix[k])) end
+  end
+  local function constraints(kind, text, field)
+    compare_sets(keyed(e[field], text), keyed(a[field], text), kind .. " on " .. name, say)
+  end
+  constraints("unique constraint", function(x) return "(" .. list_text(x.columns) .. ")" end, "uniques")
+  constraints("check constraint", function(x) return x.condition end, "checks")
+  constraints("foreign key", fk_text, "foreign_keys")
+end
+
 ---The differences between snapshots `expected` and `actual`, as readable
 ---lines ("index ix_orders_status still exists", "column users.age changed:
 ---type integer -> text"); `context` ends each line (e.g. "after downgrade of X").
@@ -45,41 +88,7 @@ function M.diff(expected, actual, context)
   compare_sets(expected.tables, actual.tables, "table", say)
   for _, name in ipairs(sorted_keys(expected.tables)) do
     local e, a = expected.tables[name], actual.tables[name]
-    if a then
-      local ecols, acols = {}, {}
-      for _, c in ipairs(e.columns) do ecols[c.name] = c end
-      for _, c in ipairs(a.columns) do acols[c.name] = c end
-      compare_sets(ecols, acols, "column", function(kind, col, what) say(kind, name .. "." .. col, what) end)
-      for _, col in ipairs(sorted_keys(ecols)) do
-        local ec, ac = ecols[col], acols[col]
-        if ac then
-          for _, field in ipairs({ "type", "nullable", "default" }) do
-            if ec[field] ~= ac[field] then
-              say("column", name .. "." .. col, ("changed: %s %s -> %s"):format(field, tostring(ec[field]),
-                tostring(ac[field])))
-            end
-          end
-        end
-      end
-      if list_text(e.primary_key) ~= list_text(a.primary_key) then
-        say("primary key of", name, ("changed: (%s) -> (%s)"):format(list_text(e.primary_key), list_text(a.primary_key)))
-      end
-      local function index_text(ix) return ("(%s)%s%s"):format(list_text(ix.columns), ix.unique and " unique" or "",
-        ix.where and (" where " .. ix.where) or "") end
-      local eix, aix = {}, {}
-      for k, ix in pairs(e.indexes) do eix[k] = index_text(ix) end
-      for k, ix in pairs(a.indexes) do aix[k] = index_text(ix) end
-      compare_sets(eix, aix, "index", say)
-      for _, k in ipairs(sorted_keys(eix)) do
-        if aix[k] and aix[k] ~= eix[k] then say("index", k, ("changed: %s -> %s"):format(eix[k], aix[k])) end
-      end
-      local function constraints(kind, text, field)
-        compare_sets(keyed(e[field], text), keyed(a[field], text), kind .. " on " .. name, say)
-      end
-      constraints("unique constraint", function(x) return "(" .. list_text(x.columns) .. ")" end, "uniques")
-      constraints("check constraint", function(x) return x.condition end, "checks")
-      constraints("foreign key", fk_text, "foreign_keys")
-    end
+    if a then diff_table(name, e, a, say) end
   end
   local function named(field, kind, text)
     local ea, aa = {}, {}
