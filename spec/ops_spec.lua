@@ -343,8 +343,11 @@ end
 
 describe("op outside a migration", function()
   it("says where it can be used", function()
-    local code, _, err = sh.lua('require("luamig.schema.ops").proxy.create_table("x", {})')
+    -- a migration's function called when no step is bound to its file
+    local p = sh.project({ ["1.lua"] = 'revision = "a1"\nfunction upgrade(db) op.create_table("x", {}) end\n' })
+    local code, _, err = sh.lua(('require("luamig.revision.scripts").load_file(%q).upgrade()')
+      :format(p.dir .. "/migrations/1.lua"))
     assert.are.equal(1, code)
-    assert.matches("op%.create_table is only available while a migration runs", err)
+    assert.matches("1%.lua:2: op%.create_table is only available while a migration runs", err)
   end)
 end)

@@ -149,7 +149,11 @@ local made = 0
 function M.fresh_pg()
   local url = assert(os.getenv("LUAMIG_TEST_PG"), "LUAMIG_TEST_PG is not set: run the specs through ./test.sh")
   made = made + 1
-  local name = ("luamig_spec_%d_%d_%d"):format(os.time() % 100000, math.random(1000000), made)
+  -- a name unique to this process: math.random repeats across processes
+  -- started in the same second when the seed does (e.g. without ASLR)
+  local tmp = os.tmpname()
+  os.remove(tmp)
+  local name = ("luamig_spec_%d_%s_%d"):format(os.time() % 100000, tmp:match("([%w]+)$"):lower(), made)
   local code, _, err = M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("CREATE DATABASE " .. name)))
   assert(code == 0, err)
   return (url:gsub("/[^/]*$", "/" .. name))

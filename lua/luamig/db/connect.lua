@@ -12,7 +12,7 @@ local M = {}
 ---@field path string?        SQLite file path or ":memory:"
 ---@field conninfo string?    libpq URL or key/value string
 
----Parse a database URL (SPEC §1). Raises a "config" error naming the URL
+---Parse a database URL. Raises a "config" error naming the URL
 ---(password redacted) and the accepted forms.
 ---@param url string
 ---@return luamig.Target

@@ -1,7 +1,10 @@
---- The `db` handle's Lua half (SPEC §3): methods added to every driver's Conn.
--- The C drivers provide exec, query, rows, scalar, prepare, in_transaction and
--- close; this module adds first, transaction, introspection and quoting,
--- delegating dialect specifics to luamig.dialect.*.
+--- The `db` handle's Lua half: methods added to every driver's Conn.
+-- The C drivers provide exec, query, rows, scalar, prepare, in_transaction,
+-- close and `dialect` (the backend's name); this module adds first,
+-- transaction, autocommit, introspection, quoting, bulk inserts and
+-- `backend` (the same name), delegating dialect specifics to the dialect.
+local limits = require "luamig.db.limits"
+
 local M = {}
 
 local savepoints = 0 -- names savepoints uniquely within the process
@@ -90,9 +93,26 @@ local function field(row, column, n)
   return v
 end
 
+local null_value -- luamig.null, loaded on first use
+
+---Append row[c] for each of `columns` to `params`, luamig.null for a
+---missing one (a statement's parameters, row by row).
+---@param params any[]
+---@param row table
+---@param columns string[]
+function M.append_values(params, row, columns)
+  local null = null_value or require "luamig.null"
+  null_value = null
+  for _, c in ipairs(columns) do
+    local v = row[c]
+    if v == nil then v = null end
+    params[#params + 1] = v
+  end
+end
+
 ---Insert rows (an array or an iterator of tables keyed by column name; a
 ---missing key is NULL) with multi-row INSERT ... VALUES statements of up to
----500 rows, every value bound; `suffix` ends each statement (e.g. ON
+---limits.INSERT_ROWS rows (and limits.INSERT_PARAMS values), every value bound; `suffix` ends each statement (e.g. ON
 ---CONFLICT ...). Needs only db:exec and db:quote_ident. Returns the count.
 ---@param db table
 ---@param table_name string
@@ -105,7 +125,7 @@ function M.insert_rows(db, table_name, columns, rows, suffix)
   local cols = {}
   for i, c in ipairs(columns) do cols[i] = db:quote_ident(c) end
   local head = ("INSERT INTO %s (%s) VALUES "):format(db:quote_ident(table_name), table.concat(cols, ", "))
-  local per = math.max(1, math.min(500, 30000 // #columns))
+  local per = math.max(1, math.min(limits.INSERT_ROWS, limits.INSERT_PARAMS // #columns))
   local one = "(" .. ("?, "):rep(#columns - 1) .. "?)"
   local n, read, done = 0, 0, false
   while not done do
@@ -160,18 +180,8 @@ local function copy_text(next_row, columns)
   end
 end
 
----Install the Lua methods on a driver's Conn method table (idempotent).
----@param Conn table the driver's method table (sqlite.Conn, pg.Conn)
----@param dialect table luamig.dialect.<name>
-function M.install(Conn, dialect)
-  if Conn.transaction then return end
-
-  ---First row of a query, or nil.
-  function Conn:first(sql, ...)
-    for row in self:rows(sql, ...) do return row end -- luacheck: ignore 512 (first row only)
-    return nil
-  end
-
+-- db:transaction and db:autocommit.
+local function install_transactions(Conn, dialect)
   ---Run fn(db) atomically: BEGIN/COMMIT, or a SAVEPOINT inside an open
   ---transaction. An error rolls back and is re-raised. Returns fn's results.
   function Conn:transaction(fn)
@@ -209,6 +219,21 @@ function M.install(Conn, dialect)
     if not res[1] then error(res[2], 0) end
     return table.unpack(res, 2, res.n)
   end
+end
+
+---Install the Lua methods on a driver's Conn method table (idempotent).
+---@param Conn table the driver's method table (sqlite.Conn, pg.Conn)
+---@param dialect table luamig.dialect.<name>
+function M.install(Conn, dialect)
+  if Conn.transaction then return end
+  Conn.backend = dialect.name
+  install_transactions(Conn, dialect)
+
+  ---First row of a query, or nil.
+  function Conn:first(sql, ...)
+    for row in self:rows(sql, ...) do return row end -- luacheck: ignore 512 (first row only)
+    return nil
+  end
 
   function Conn:has_table(name) return dialect.has_table(self, name) end
   function Conn:has_column(table_name, column) return dialect.has_column(self, table_name, column) end
@@ -218,7 +243,7 @@ function M.install(Conn, dialect)
   ---Insert many rows fast: `rows` is an array of rows or an iterator
   ---function returning rows (nil at the end); each row is keyed by column
   ---name (a missing key is NULL). PostgreSQL: COPY ... FROM STDIN;
-  ---SQLite: multi-row INSERTs of up to 500 rows. Returns the row count.
+  ---SQLite: multi-row INSERTs (insert_rows). Returns the row count.
   ---@param table_name string
   ---@param columns string[]
   ---@param rows table[]|fun(): table?
@@ -231,9 +256,9 @@ function M.install(Conn, dialect)
       copy_text(iterate(rows), columns))
   end
 
-  ---The schema as one normalized structure (luamig.introspect), e.g.
+  ---The schema as one normalized structure (luamig.schema.introspect), e.g.
   ---db:schema().tables.users.columns; PostgreSQL: the current schema.
-  function Conn:schema() return require("luamig.schema.introspect").snapshot(self) end
+  function Conn:schema() return require("luamig.schema.introspect").snapshot(self, dialect) end
 
   if dialect.has_enum then
     function Conn:has_enum(name) return dialect.has_enum(self, name) end

@@ -1,20 +1,62 @@
 --- The dialect contract: what every backend (dialect/sqlite/,
 --- dialect/postgresql/) implements, checked when it loads. Generic code asks
 --- its dialect; it never branches on a backend's name.
+local errors = require "luamig.util.errors"
+
 local M = {}
 
 ---Backend names, one spelling each.
 M.NAMES = { "sqlite", "postgresql" }
 
----What every dialect must provide (functions unless noted).
+---What every dialect must provide: functions, unless M.TABLES names them.
 M.REQUIRED = {
-  "quote_ident", "quote_literal",
-  "has_table", "has_column", "has_index",
-  "begin_locked", "lock_run", "unlock_run",
-  "wants_relaxed", "set_relaxed", "check_step",
+  -- SQL text and types (luamig.schema.ddl)
+  "quote_ident", "quote_literal", "types", "type_names", "autoincrement",
+  -- introspection (db:has_*, db:schema())
+  "has_table", "has_column", "has_index", "snapshot",
+  -- the run: lock, each step's transaction and connection set-up
+  "begin_locked", "lock_run", "unlock_run", "step_setup", "apply_setup", "check_step",
+  -- the schema ops (luamig.schema.ops)
+  "column_spec", "add_column", "drop_column", "alter_column", "add_constraint", "drop_constraint",
+  "batch_alter_table", "concurrently", "create_extension", "drop_extension",
+  -- enum types
+  "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
+  -- backfills (luamig.tools.backfill)
+  "backfill_writer",
 }
 
+---The entries of REQUIRED that are tables, not functions.
+M.TABLES = { types = true, type_names = true }
+
 local loaded = {}
+
+---The entries of the contract dialect `d` lacks (or has of the wrong type).
+---@param d table
+---@return string[]
+function M.missing(d)
+  local out = {}
+  for _, f in ipairs(M.REQUIRED) do
+    if type(d[f]) ~= (M.TABLES[f] and "table" or "function") then out[#out + 1] = f end
+  end
+  return out
+end
+
+---Check that `d`, loaded as `name`, implements the contract; raises a
+---"config" error naming what it lacks.
+---@param d table
+---@param name string
+---@return table d
+function M.check(d, name)
+  if type(d) ~= "table" or d.name ~= name then
+    errors.raise("config", ("dialect %s names itself %s"):format(name, tostring(type(d) == "table" and d.name or d)))
+  end
+  local missing = M.missing(d)
+  if #missing > 0 then
+    errors.raise("config", ("dialect %s does not implement the dialect contract: it lacks %s")
+      :format(name, table.concat(missing, ", ")))
+  end
+  return d
+end
 
 ---Load the dialect named `name` and check it implements the contract.
 ---@param name "sqlite"|"postgresql"
@@ -22,13 +64,16 @@ local loaded = {}
 function M.load(name)
   local d = loaded[name]
   if d then return d end
-  d = require("luamig.dialect." .. name)
-  assert(d.name == name, ("dialect %s names itself %s"):format(name, tostring(d.name)))
-  for _, f in ipairs(M.REQUIRED) do
-    assert(type(d[f]) == "function", ("dialect %s lacks %s"):format(name, f))
-  end
+  d = M.check(require("luamig.dialect." .. name), name)
   loaded[name] = d
   return d
+end
+
+---The dialect of connection (or recorder) `db`, by its backend name.
+---@param db table
+---@return table dialect
+function M.of(db)
+  return M.load(db.backend)
 end
 
 return M

@@ -28,4 +28,13 @@ function M.quote_literal(v)
   return "'" .. v:gsub("'", "''") .. "'"
 end
 
+---Values as a comma-separated list of literals (an IN list, an enum's labels).
+---@param values any[]
+---@return string
+function M.literal_list(values)
+  local parts = {}
+  for i, v in ipairs(values) do parts[i] = M.quote_literal(v) end
+  return table.concat(parts, ", ")
+end
+
 return M

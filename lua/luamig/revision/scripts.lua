@@ -16,6 +16,7 @@ local M = {}
 ---@field downgrade fun(db: table)?
 ---@field change fun(op: table)?    when the file defines change(op) instead
 ---@field uses_op boolean            the file calls op.* (SQLite may rebuild tables)
+---@field bind fun(ctx: luamig.StepContext?)  binds the file's `op` and `luamig` to a step (nil: unbinds)
 ---@field message string          first comment line, or `message = ...`
 ---@field path string             file path as shown to users
 ---@field line integer            line of `revision = ...` (1 when absent)
@@ -68,13 +69,34 @@ local function as_list(env, name, path, text)
   fail(path, line_of(text, name), "%s must be a string, a list of strings or nil (got %s)", name, type(v))
 end
 
+-- The environment of one migration file: _G, plus `op` and `luamig`, which
+-- forward to the step bound with the returned bind(ctx). They are proxies
+-- rather than fields set per step, so that a file that keeps them in a
+-- local (`local op = op`) still reaches the running step.
+local function environment()
+  local step -- the bound luamig.StepContext, or nil between steps
+  local unbound = require("luamig.tools.backfill").api(nil)
+  local op = setmetatable({}, {
+    __index = function(_, name)
+      if not step then error("op." .. name .. " is only available while a migration runs", 2) end
+      return step.op[name]
+    end,
+  })
+  local luamig = setmetatable({}, {
+    __index = function(_, name) return (step and step.luamig or unbound)[name] end,
+    __newindex = function() error("luamig is read-only", 2) end,
+  })
+  local env = setmetatable({ op = op, luamig = luamig }, { __index = _G })
+  return env, function(ctx) step = ctx end, op
+end
+
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
 ---@return luamig.Script
 function M.load_file(path)
   local text = read(path)
   local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
-  local env = setmetatable({ op = ops.proxy, luamig = require("luamig.tools.backfill").api }, { __index = _G })
+  local env, bind, op = environment()
   local chunk, err = load(text, "@" .. path, "t", env)
   if not chunk then errors.raise("script", err) end
   local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
@@ -91,13 +113,13 @@ function M.load_file(path)
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
   if change and up ~= nil then fail(path, line_of(text, "change"), "define change(op) or upgrade(db), not both") end
-  if change then up = function(db) ops.change_up(change, db) end end
+  if change then up = function() ops.change_up(change, op) end end
   if type(up) ~= "function" then
     fail(path, 1, "no upgrade(db) function defined (or change(op))")
   end
   local down = rawget(env, "downgrade")
   if down ~= nil and type(down) ~= "function" then fail(path, line_of(text, "downgrade"), "downgrade must be a function") end
-  if change and down == nil then down = function(db) ops.change_down(change, db, path) end end
+  if change and down == nil then down = function() ops.change_down(change, op, path) end end
   local tx = rawget(env, "transactional")
   if tx ~= nil and type(tx) ~= "boolean" then
     fail(path, line_of(text, "transactional"), "transactional must be true or false")
@@ -112,6 +134,7 @@ function M.load_file(path)
     upgrade = up,
     downgrade = down,
     change = change or false,
+    bind = bind,
     uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
     message = type(msg) == "string" and msg or message_of(text),
     path = path,
@@ -124,7 +147,7 @@ end
 -- loaded from the file on first use.
 local lazy = {
   __index = function(s, k)
-    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" and k ~= "uses_op" then return nil end
+    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" and k ~= "uses_op" and k ~= "bind" then return nil end
     local full = M.load_file(rawget(s, "path"))
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
@@ -133,6 +156,7 @@ local lazy = {
     rawset(s, "downgrade", full.downgrade or false)
     rawset(s, "change", full.change)
     rawset(s, "uses_op", full.uses_op)
+    rawset(s, "bind", full.bind)
     return rawget(s, k) or nil
   end,
 }

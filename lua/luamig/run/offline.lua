@@ -4,8 +4,8 @@
 --- Statements only: a migration that needs query results (db:query,
 --- db:rows, introspection, SQLite table rebuilds) fails, named.
 local errors = require "luamig.util.errors"
-local ops = require "luamig.schema.ops"
 local plan = require "luamig.revision.plan"
+local step_mod = require "luamig.run.step"
 local version = require "luamig.run.version"
 
 local M = {}
@@ -42,17 +42,18 @@ local function inline(sql, params, quote_literal)
   return table.concat(out)
 end
 
----A stand-in for `db` that writes statements to `emit` instead of running them.
+---A stand-in for `db` that writes statements to `emit` instead of running
+---them. Set `db.running` to the migration file being recorded, for messages.
 ---@param dialect table luamig.dialect.*
 ---@param emit fun(sql: string)
 function M.recorder(dialect, emit)
+  local db = { dialect = dialect.name, backend = dialect.name, offline_enums = {} }
   local function refuse(what)
     return function()
       errors.raise("migration", ("%s needs the database (%s), which --sql cannot give; run it against a database")
-        :format(M.running or "this migration", what))
+        :format(db.running or "this migration", what))
     end
   end
-  local db = { dialect = dialect.name, offline_enums = {} }
   function db.exec(_, sql, ...)
     local params = table.pack(...)
     for i = 1, params.n do
@@ -105,12 +106,11 @@ function M.sql(s, direction, range)
     local script = g.revs[id]
     out[#out + 1] = ("\n-- %s %s: %s (%s)"):format(direction, id, script.message, script.path)
     if script.transactional then emit("BEGIN") end
-    M.running = script.path
-    ops.current = ops.new(db)
     local fn = direction == "up" and script.upgrade or script.downgrade
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
-    local ok, err = pcall(fn, db)
-    ops.current, M.running = nil, nil
+    db.running = script.path
+    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script), script, pcall, fn, db)
+    db.running = nil
     if not ok then error(err, 0) end
     local new = plan.step_heads(g, heads, id, direction)
     version.set_heads(db, t, heads, new)

@@ -130,162 +130,209 @@ local function heads_text(heads)
   return #heads == 0 and "base" or table.concat(heads, ", ")
 end
 
-local function run_body(s, id, direction, hook)
-  local ops, backfill = require "luamig.schema.ops", require "luamig.tools.backfill"
+-- Runs step `id`'s body with its step context; returns ok, err, its time
+-- in ms and the rows its backfills wrote (for its summary line).
+local function run_body(r, id)
+  local step_mod = require "luamig.run.step" -- (here: commands that run nothing never load the ops)
+  local s = r.s
   local script = s.graph.revs[id]
-  local fn = direction == "up" and script.upgrade or script.downgrade
+  local fn = r.direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()
-  ops.current = ops.new(s.db)
-  local ctx = { db = s.db, revision = id, transactional = script.transactional or s.dry_run, log = s.log, rows = 0,
-    dry_run = s.dry_run }
-  backfill.current = ctx
-  local ok, err = attempt(function(db)
-    if hook then hook("before_migration", { revision = id, direction = direction, message = script.message }) end
+  local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run,
+    transactional = script.transactional or s.dry_run })
+  local ok, err = step_mod.call(ctx, script, attempt, function(db)
+    if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
     fn(db)
-    if s.relaxed then s.dialect.check_step(db) end
+    s.dialect.check_step(db, r.setup)
   end, s.db)
-  ops.current, backfill.current = nil, nil
-  -- also the rows the step's backfills wrote, for its summary line
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
 
-local function finish_step(s, t, id, direction, heads, ms)
+local function finish_step(r, id, heads, ms)
+  local s, t = r.s, r.t
   local script = s.graph.revs[id]
-  local new = plan_mod.step_heads(s.graph, heads, id, direction)
+  local new = plan_mod.step_heads(s.graph, heads, id, r.direction)
   version.set_heads(s.db, t, heads, new)
-  version.record(s.db, t, { revision = id, direction = direction, status = "ok", checksum = script.checksum,
+  version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
     ms = ms, transactional = script.transactional })
   return new
 end
 
 -- A step is done (committed): report it, then the after_migration hooks.
-local function emit(opts, s, id, ms, rows)
-  local script = s.graph.revs[id]
-  local step = { revision = id, direction = opts.direction, ms = ms, message = script.message,
+local function emit(r, id, ms, rows)
+  local script = r.s.graph.revs[id]
+  local step = { revision = id, direction = r.direction, ms = ms, message = script.message,
     transactional = script.transactional, rows = rows }
-  if opts.on_step then opts.on_step(step) end
-  if opts.hook then opts.hook("after_migration", step) end
+  if r.on_step then r.on_step(step) end
+  if r.hook then r.hook("after_migration", step) end
 end
 
-local RELAX = {} -- run_all's answer when it must start again with foreign keys unenforced
+-- The connection set-up (dialect.step_setup) for running `ids` in one
+-- transaction; the dialect applies a change outside any transaction.
+local function setup_for(r, ids)
+  local scripts = {}
+  for i, id in ipairs(ids) do scripts[i] = r.s.graph.revs[id] end
+  return r.s.dialect.step_setup(r.s.config, scripts)
+end
+
+local function apply_setup(r, setup)
+  rollback(r.s.db)
+  r.s.dialect.apply_setup(r.s.db, setup)
+  r.setup = setup
+end
+
+-- The whole plan in the open transaction. Returns { heads = ... } when it
+-- ran, or { setup = ... } when the plan needs another connection set-up
+-- first (nothing ran).
+local function run_plan(r)
+  local s, t = r.s, r.t
+  version.ensure(s.db, s.dialect, t)
+  local heads = version.heads(s.db, t)
+  local plan = r.plan(heads)
+  check_plan(s, plan, r.direction, not s.dry_run)
+  local setup = setup_for(r, plan)
+  if setup ~= r.setup then return { setup = setup } end
+  r.on_plan(heads, plan)
+  local done = {}
+  for _, id in ipairs(plan) do
+    local body_ok, body_err, ms, rows = run_body(r, id)
+    if not body_ok then
+      rollback(s.db)
+      fail_step(s, t, id, r.direction, true, body_err, ms, nil)
+    end
+    heads = finish_step(r, id, heads, ms)
+    done[#done + 1] = { id, ms, rows }
+  end
+  s.db:exec(s.dry_run and "ROLLBACK" or "COMMIT") -- a dry run leaves nothing behind
+  for _, d in ipairs(done) do emit(r, d[1], d[2], d[3]) end
+  return { heads = heads }
+end
 
 -- transaction = "all": one transaction around every step.
-local function run_all(s, t, opts)
+local function run_all(r)
+  local s = r.s
+  while true do
+    s.dialect.begin_locked(s.db)
+    local ok, res = attempt(run_plan, r)
+    if not ok then
+      rollback(s.db)
+      error(res.object or res.text, 0)
+    end
+    if res.heads then return res.heads end
+    apply_setup(r, res.setup) -- then plan again under the lock
+  end
+end
+
+-- Under the lock, in a new transaction: the heads and the next step to run
+-- (nil when done). The plan is recomputed when another runner moved the
+-- heads since `walk.expected`.
+local function next_step(r, walk)
+  local s, t = r.s, r.t
   s.dialect.begin_locked(s.db)
-  local ok, err = attempt(function()
+  local ok, step = attempt(function()
     version.ensure(s.db, s.dialect, t)
     local heads = version.heads(s.db, t)
-    local plan = opts.plan(heads)
-    check_plan(s, plan, opts.direction, not s.dry_run)
-    for _, id in ipairs(plan) do
-      if not s.relaxed and s.dialect.wants_relaxed(s.config, s.graph.revs[id]) then
-        return RELAX -- start again with foreign keys unenforced (see run_all's caller)
-      end
+    if not walk.expected or not same(heads, walk.expected) then
+      walk.plan = r.plan(heads)
+      check_plan(s, walk.plan, r.direction, false)
+      if not walk.planned then r.on_plan(heads, walk.plan) end
+      walk.planned = true
     end
-    if opts.on_plan then opts.on_plan(heads, plan) end
-    local done = {}
-    for _, id in ipairs(plan) do
-      local body_ok, body_err, ms, rows = run_body(s, id, opts.direction, opts.hook)
-      if not body_ok then
-        rollback(s.db)
-        fail_step(s, t, id, opts.direction, true, body_err, ms, nil)
-      end
-      heads = finish_step(s, t, id, opts.direction, heads, ms)
-      done[#done + 1] = { id, ms, rows }
-    end
-    s.db:exec(s.dry_run and "ROLLBACK" or "COMMIT") -- a dry run leaves nothing behind
-    for _, d in ipairs(done) do emit(opts, s, d[1], d[2], d[3]) end
-    return heads
+    return { id = table.remove(walk.plan, 1), heads = heads }
   end)
   if not ok then
     rollback(s.db)
-    error(err.object or err.text, 0)
+    error(step.object or step.text, 0)
   end
-  if err == RELAX then
-    rollback(s.db)
-    s.dialect.set_relaxed(s.db, true)
-    s.relaxed = true
-    return run_all(s, t, opts)
-  end
-  return err
+  return step.id, step.heads
 end
 
--- Per-migration: each step in its own locked transaction; the heads are
--- re-read under the lock, and the plan recomputed if another runner moved them.
-local function run_each(s, t, opts)
-  local plan, expected
-  local first = true
-  while true do
-    s.dialect.begin_locked(s.db)
-    local ok, step = attempt(function()
-      version.ensure(s.db, s.dialect, t)
-      local heads = version.heads(s.db, t)
-      if not expected or not same(heads, expected) then
-        plan = opts.plan(heads)
-        check_plan(s, plan, opts.direction, false)
-        if first and opts.on_plan then opts.on_plan(heads, plan) end
-        first = false
-      end
-      return { id = table.remove(plan, 1), heads = heads }
-    end)
-    if not ok then
-      rollback(s.db)
-      error(step.object or step.text, 0)
-    end
-    local id, heads = step.id, step.heads
-    if not id then
+-- A transactional step: its body, the version update and COMMIT in the
+-- transaction next_step opened.
+local function run_in_transaction(r, walk, id, heads)
+  local s = r.s
+  local sections = db_methods.autocommit_sections(s.db)
+  local body_ok, err, ms, rows = run_body(r, id)
+  if body_ok then
+    body_ok, err = attempt(function()
+      walk.expected = finish_step(r, id, heads, ms)
       s.db:exec "COMMIT"
+    end)
+  end
+  if not body_ok then
+    rollback(s.db)
+    fail_step(s, r.t, id, r.direction, true, err, ms, heads_text(heads),
+      db_methods.autocommit_sections(s.db) > sections)
+  end
+  emit(r, id, ms, rows)
+end
+
+-- A step outside a transaction: release the write lock while the body
+-- runs, then record the step under the lock again.
+local function run_outside(r, walk, id)
+  local s = r.s
+  s.db:exec "COMMIT"
+  local body_ok, err, ms, rows = run_body(r, id)
+  if not body_ok then
+    rollback(s.db)
+    fail_step(s, r.t, id, r.direction, false, err, ms, nil)
+  end
+  s.dialect.begin_locked(s.db)
+  local rec_ok, rec_err = attempt(function()
+    walk.expected = finish_step(r, id, version.heads(s.db, r.t), ms)
+    s.db:exec "COMMIT"
+  end)
+  if not rec_ok then
+    rollback(s.db)
+    error(rec_err.object or rec_err.text, 0)
+  end
+  emit(r, id, ms, rows)
+end
+
+-- Per-migration: each step in its own locked transaction.
+local function run_each(r)
+  local walk = {} -- plan, expected (the heads the plan assumes), planned
+  while true do
+    local id, heads = next_step(r, walk)
+    if not id then
+      r.s.db:exec "COMMIT"
       return heads
     end
-    local script = s.graph.revs[id]
-    local relax = s.dialect.wants_relaxed(s.config, script)
-    if relax ~= (s.relaxed or false) then
-      -- switch foreign-key enforcement for this step: only outside a transaction
-      rollback(s.db)
-      s.dialect.set_relaxed(s.db, relax)
-      s.relaxed = relax
-      table.insert(plan, 1, id)
-      expected = heads -- keep this plan unless another runner moves the heads meanwhile
-      goto next_step
-    end
-    if script.transactional then
-      local sections = db_methods.autocommit_sections(s.db)
-      local body_ok, err, ms, rows = run_body(s, id, opts.direction, opts.hook)
-      if body_ok then
-        body_ok, err = attempt(function()
-          expected = finish_step(s, t, id, opts.direction, heads, ms)
-          s.db:exec "COMMIT"
-        end)
-      end
-      if not body_ok then
-        rollback(s.db)
-        fail_step(s, t, id, opts.direction, true, err, ms, heads_text(heads),
-          db_methods.autocommit_sections(s.db) > sections)
-      end
-      emit(opts, s, id, ms, rows)
+    local setup = setup_for(r, { id })
+    if setup ~= r.setup then
+      -- set the connection up outside a transaction, then take the step
+      -- again under the lock (this plan holds unless the heads move meanwhile)
+      apply_setup(r, setup)
+      table.insert(walk.plan, 1, id)
+      walk.expected = heads
+    elseif r.s.graph.revs[id].transactional then
+      run_in_transaction(r, walk, id, heads)
     else
-      -- Outside a transaction: release the write lock while the body runs,
-      -- then record the step under the lock again.
-      s.db:exec "COMMIT"
-      local body_ok, err, ms, rows = run_body(s, id, opts.direction, opts.hook)
-      if not body_ok then
-        rollback(s.db)
-        fail_step(s, t, id, opts.direction, false, err, ms, nil)
-      end
-      s.dialect.begin_locked(s.db)
-      local rec_ok, rec_err = attempt(function()
-        local now = version.heads(s.db, t)
-        expected = finish_step(s, t, id, opts.direction, now, ms)
-        s.db:exec "COMMIT"
-      end)
-      if not rec_ok then
-        rollback(s.db)
-        error(rec_err.object or rec_err.text, 0)
-      end
-      emit(opts, s, id, ms, rows)
+      run_outside(r, walk, id)
     end
-    ::next_step::
   end
+end
+
+-- The state of one run: the session, the version tables, the caller's
+-- options (never modified) and the connection's current set-up.
+local function new_run(s, opts)
+  local r = { s = s, t = version.tables(s.config, s.dialect), direction = opts.direction, hook = opts.hook,
+    on_step = opts.on_step }
+  local warned = false
+  function r.plan(heads)
+    if opts.direction == "up" and not warned then
+      warned = true
+      warn_drift(s, r.t, heads)
+    end
+    return opts.plan(heads)
+  end
+  function r.on_plan(heads, plan) -- under the lock, before anything runs
+    if opts.on_plan then opts.on_plan(heads, plan) end
+    if opts.hook then opts.hook("before_run", { direction = opts.direction, heads = heads, plan = plan }) end
+  end
+  r.initial_setup = s.dialect.step_setup(s.config, {})
+  r.setup = r.initial_setup
+  return r
 end
 
 ---Run migrations in one direction until `opts.plan` has nothing left.
@@ -294,35 +341,17 @@ end
 ---@param opts luamig.RunOptions
 ---@return string[] heads the heads afterwards
 function M.run(s, opts)
-  local t = version.tables(s.config, s.dialect)
-  local user_plan = opts.plan
-  local warned = false
-  opts.plan = function(heads)
-    if opts.direction == "up" and not warned then
-      warned = true
-      warn_drift(s, t, heads)
-    end
-    return user_plan(heads)
-  end
-  local user_on_plan = opts.on_plan
-  opts.on_plan = function(heads, plan) -- under the lock, before anything runs
-    if user_on_plan then user_on_plan(heads, plan) end
-    if opts.hook then opts.hook("before_run", { direction = opts.direction, heads = heads, plan = plan }) end
-  end
+  local r = new_run(s, opts)
   s.dialect.lock_run(s.db, s.config, s.log)
-
   local whole = s.config.transaction == "all" or s.dry_run
   if whole then
     db_methods.refuse_autocommit(s.db, 'db:autocommit cannot run with transaction = "all": ' ..
       "the run is one transaction; use the default per-migration transactions")
   end
-  local ok, res = pcall(whole and run_all or run_each, s, t, opts)
+  local ok, res = pcall(whole and run_all or run_each, r)
   db_methods.refuse_autocommit(s.db, nil)
   rollback(s.db)
-  if s.relaxed then
-    s.dialect.set_relaxed(s.db, false)
-    s.relaxed = false
-  end
+  if r.setup ~= r.initial_setup and not s.db:is_closed() then s.dialect.apply_setup(s.db, r.initial_setup) end
   s.dialect.unlock_run(s.db, s.config)
   if not ok then
     if opts.hook then

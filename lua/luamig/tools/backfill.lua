@@ -8,22 +8,12 @@
 --- its body (and so the backfill) completes.
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
+local limits = require "luamig.db.limits"
 local progress_mod = require "luamig.util.progress"
 
 local M = {}
 
 local CHECKPOINTS = "luamig_backfill"
-
----@class luamig.StepContext
----@field db table
----@field revision string
----@field transactional boolean
----@field log luamig.Log?
----@field dry_run boolean?
----@field rows integer    rows written by backfills in this step
-
----@type luamig.StepContext?
-M.current = nil -- set by the runner while a migration body runs
 
 ---@class luamig.BackfillSpec
 ---@field table string
@@ -31,13 +21,11 @@ M.current = nil -- set by the runner while a migration body runs
 ---@field columns string[]?        columns to read (default: all)
 ---@field where string?            SQL condition on the rows to visit
 ---@field params any[]?            bound parameters of `where`
----@field batch_size integer?      rows per batch (default 1000)
+---@field batch_size integer?      rows per batch (default limits.BACKFILL_BATCH_ROWS)
 ---@field set fun(row: table): table?        new values for one row (nil: leave it)
 ---@field batch fun(rows: table[]): table[]? or: new values for a batch, each with the key
 ---@field sleep_ms number?         pause between batches (spare a busy server)
 ---@field name string?             names the checkpoint and the progress line (default: the table)
-
-local function quote(db, s) return db:quote_ident(s) end
 
 local function ensure_checkpoints(db)
   db:exec("CREATE TABLE IF NOT EXISTS " .. CHECKPOINTS .. " (revision TEXT NOT NULL, name TEXT NOT NULL, " ..
@@ -80,212 +68,175 @@ local function signature(values, key, prev)
   return { cols = cols, set = set, id = table.concat(cols, "\0") }
 end
 
--- Writes a batch's new values: one prepared UPDATE per row on SQLite (an
--- in-process call; a multi-row UPDATE ... FROM (VALUES ...) measured 1.6x
--- slower there), one UPDATE ... FROM (VALUES ...) per batch and column set
--- on PostgreSQL (one round trip instead of one per row: 2.5x faster).
-local function writer(db, spec, key)
-  local null = require "luamig.null"
-  local stmts, prev, args = {}, nil, {}
-  local qt, qk = quote(db, spec.table), quote(db, key)
-  local types -- PostgreSQL: column -> SQL type, to type the VALUES list
-  local function pg_types()
-    if not types then
-      types = {}
-      for _, r in ipairs(db:query([[
-SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS t FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped]], qt)) do types[r.attname] = r.t end
+---@class luamig.BackfillWriter  (a dialect's backfill_writer(db, table, key, prepared))
+---@field write fun(sig: table, values: table, key_value: any)  one row's new values; sig.cols lists them
+---@field flush fun()   write what is pending (the end of a batch)
+
+---@alias luamig.BackfillStatements fun(id: string, sql: fun(): string): table
+---  the statement prepared for `id` (from sql() the first time), closed when the backfill ends
+
+-- The dialect's writer behind one function, update(values, key_value); and
+-- flush and close.
+local function writer(ctx, spec, key)
+  local db, stmts = ctx.db, {}
+  local function prepared(id, sql)
+    local stmt = stmts[id]
+    if not stmt then
+      stmt = db:prepare(sql())
+      stmts[id] = stmt
     end
-    return types
+    return stmt
   end
-  local pending = {} -- PostgreSQL: signature id -> { sig, rows }
-  local function flush()
-    for id, group in pairs(pending) do
-      local sig, rows = group.sig, group.rows
-      local t = pg_types()
-      local cols = { key }
-      for _, c in ipairs(sig.cols) do cols[#cols + 1] = c end
-      local one = {}
-      for i, c in ipairs(cols) do
-        if not t[c] then error(("table %s has no column %s"):format(spec.table, c), 0) end
-        one[i] = "CAST(? AS " .. t[c] .. ")"
-      end
-      local params = {}
-      for _, r in ipairs(rows) do
-        for _, c in ipairs(cols) do
-          local v = r[c]
-          if v == nil then v = null end
-          params[#params + 1] = v
-        end
-      end
-      -- one prepared statement per column set and row count: full batches reuse it
-      local stmt_key = id .. "\0" .. #rows
-      local stmt = stmts[stmt_key]
-      if not stmt then
-        local plain = "(" .. ("?, "):rep(#cols - 1) .. "?)"
-        local values = { "(" .. table.concat(one, ", ") .. ")" } -- the first row's casts type the rest
-        for i = 2, #rows do values[i] = plain end
-        local names, sets = {}, {}
-        for i, c in ipairs(cols) do names[i] = quote(db, c) end
-        for _, c in ipairs(sig.cols) do sets[#sets + 1] = ("%s = v.%s"):format(quote(db, c), quote(db, c)) end
-        stmt = db:prepare(("UPDATE %s SET %s FROM (VALUES %s) AS v (%s) WHERE %s.%s = v.%s"):format(qt,
-          table.concat(sets, ", "), table.concat(values, ", "), table.concat(names, ", "), qt, qk, qk))
-        stmts[stmt_key] = stmt
-      end
-      stmt:exec(table.unpack(params))
-      pending[id] = nil
-    end
-  end
-  local function write(values, key_value)
+  local w = ctx.dialect.backfill_writer(db, spec.table, key, prepared)
+  local prev
+  local function update(values, key_value)
     local sig = signature(values, key, prev)
     prev = sig
-    if #sig.cols == 0 then return end
-    if db.dialect == "postgresql" then
-      local group = pending[sig.id]
-      if not group then
-        group = { sig = sig, rows = {} }
-        pending[sig.id] = group
-      end
-      local r = { [key] = key_value }
-      for _, c in ipairs(sig.cols) do r[c] = values[c] end
-      group.rows[#group.rows + 1] = r
-      -- libpq refuses a statement description over 30,000 bytes: at most ~7,500
-      -- parameters per prepared statement
-      if #group.rows * (#sig.cols + 1) >= 6000 then flush() end
-      return
-    end
-    local stmt = stmts[sig.id]
-    if not stmt then
-      local sets = {}
-      for i, c in ipairs(sig.cols) do sets[i] = quote(db, c) .. " = ?" end
-      stmt = db:prepare(("UPDATE %s SET %s WHERE %s = ?"):format(qt, table.concat(sets, ", "), qk))
-      stmts[sig.id] = stmt
-    end
-    local ncols = #sig.cols
-    for i = 1, ncols do
-      local v = values[sig.cols[i]]
-      if v == nil then v = null end
-      args[i] = v
-    end
-    args[ncols + 1] = key_value
-    stmt:exec(table.unpack(args, 1, ncols + 1))
+    if #sig.cols > 0 then w.write(sig, values, key_value) end
   end
   local function close()
     for _, st in pairs(stmts) do st:close() end
   end
-  return write, flush, close
+  return update, w.flush, close
 end
 
----Run a backfill in the running migration. Returns the number of rows
----visited (with --dry-run: counted, nothing written).
----@param spec luamig.BackfillSpec
----@return integer rows
-function M.run(spec)
-  local ctx = M.current
-  if not ctx then error("luamig.backfill is only available while a migration runs", 2) end
+local function check_spec(spec)
   if type(spec) ~= "table" or type(spec.table) ~= "string" then
-    error("luamig.backfill{ table = ..., set = function(row) ... end }", 2)
+    errors.raise("migration", "luamig.backfill{ table = ..., set = function(row) ... end }", nil, 3)
   end
   if type(spec.set) ~= "function" and type(spec.batch) ~= "function" then
-    error("luamig.backfill needs set = function(row) or batch = function(rows)", 2)
+    errors.raise("migration", "luamig.backfill needs set = function(row) or batch = function(rows)", nil, 3)
   end
-  local db = ctx.db
-  local key = spec.key or "id"
-  local size = spec.batch_size or 1000
-  local name = spec.name or spec.table
+end
+
+-- The first and the following batches' SELECTs (keyset pagination).
+local function batch_queries(db, spec, key, size)
   local cols = "*"
   if spec.columns then -- the wanted columns, and the key
     local q, has_key = {}, false
     for i, c in ipairs(spec.columns) do
-      q[i], has_key = quote(db, c), has_key or c == key
+      q[i], has_key = db:quote_ident(c), has_key or c == key
     end
-    if not has_key then q[#q + 1] = quote(db, key) end
+    if not has_key then q[#q + 1] = db:quote_ident(key) end
     cols = table.concat(q, ", ")
   end
   local where = spec.where and ("(" .. spec.where .. ") AND ") or ""
-  local params = spec.params or {}
-  local qkey, qtable = quote(db, key), quote(db, spec.table)
+  local qkey, qtable = db:quote_ident(key), db:quote_ident(spec.table)
+  local head = ("SELECT %s FROM %s WHERE %s%s"):format(cols, qtable, where, qkey)
+  local tail = (" ORDER BY %s LIMIT %d"):format(qkey, size)
+  return head .. " IS NOT NULL" .. tail, head .. " > ?" .. tail,
+      ("SELECT count(*) FROM %s WHERE %s%s IS NOT NULL"):format(qtable, where, qkey)
+end
 
-  local total = db:scalar(("SELECT count(*) FROM %s WHERE %s%s IS NOT NULL"):format(qtable, where, qkey),
-    table.unpack(params))
-  if ctx.dry_run then
-    if ctx.log then ctx.log:info(("backfill %s: %d rows (dry run: nothing written)"):format(name, total)) end
-    return total
+-- New values for one batch of rows, handed to update(values, key).
+local function apply_batch(spec, key, rows, update)
+  if spec.batch then
+    for _, u in ipairs(spec.batch(rows) or {}) do
+      if u[key] == nil then errors.raise("migration", ("batch: each update needs its %s"):format(key)) end
+      update(u, u[key])
+    end
+    return
   end
-  local checkpointed = not ctx.transactional
-  if checkpointed then ensure_checkpoints(db) end
-  local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
-  local last, done = resume and resume.key, resume and resume.rows or 0
-  if resume and ctx.log then ctx.log:info(("backfill %s: resuming after %s = %s (%d rows done)"):format(name, key,
-    tostring(last), done)) end
-  local bar = progress_mod.new(ctx.log)(total, "backfill " .. name)
-  bar:add(done)
-  local update, flush, close = writer(db, spec, key)
-  local first_sql = ("SELECT %s FROM %s WHERE %s%s IS NOT NULL ORDER BY %s LIMIT %d"):format(cols, qtable, where,
-    qkey, qkey, size)
-  local next_sql = ("SELECT %s FROM %s WHERE %s%s > ? ORDER BY %s LIMIT %d"):format(cols, qtable, where, qkey, qkey,
-    size)
+  local set, at = spec.set, 0
+  local good, e = pcall(function() -- one protected call per batch; `at` names the row on error
+    for i = 1, #rows do
+      at = i
+      local row = rows[i]
+      local values = set(row)
+      if values then update(values, row[key]) end
+    end
+  end)
+  if not good then
+    errors.raise("migration", ("row %s = %s: %s"):format(key, tostring(rows[at][key]), errors.text(e)))
+  end
+end
+
+---@class luamig.BackfillWalk
+---@field last any        the last key written
+---@field done integer    rows done
+
+-- Walk the table batch by batch from `walk`, updating it as it goes.
+local function walk_table(ctx, spec, key, size, walk, bar)
+  local db, name, checkpointed = ctx.db, spec.name or spec.table, not ctx.transactional
+  local first_sql, next_sql = batch_queries(db, spec, key, size)
+  local params = spec.params or {}
+  local update, flush, close = writer(ctx, spec, key)
   local ok, err = pcall(function()
     while true do
       local args = { table.unpack(params) }
-      if last ~= nil then args[#args + 1] = last end
-      local rows = db:query(last == nil and first_sql or next_sql, table.unpack(args))
+      if walk.last ~= nil then args[#args + 1] = walk.last end
+      local rows = db:query(walk.last == nil and first_sql or next_sql, table.unpack(args))
       if #rows == 0 then break end
       local function apply()
-        if spec.batch then
-          local updates = spec.batch(rows) or {}
-          for _, u in ipairs(updates) do
-            if u[key] == nil then error(("batch: each update needs its %s"):format(key), 0) end
-            update(u, u[key])
-          end
-        else
-          local set, at = spec.set, 0
-          local good, e = pcall(function() -- one protected call per batch; `at` names the row on error
-            for i = 1, #rows do
-              at = i
-              local row = rows[i]
-              local values = set(row)
-              if values then update(values, row[key]) end
-            end
-          end)
-          if not good then error(("row %s = %s: %s"):format(key, tostring(rows[at][key]), errors.text(e)), 0) end
-        end
+        apply_batch(spec, key, rows, update)
         flush()
-        last = rows[#rows][key]
-        done = done + #rows
-        if checkpointed then save_checkpoint(db, ctx.revision, name, last, done) end
+        walk.last, walk.done = rows[#rows][key], walk.done + #rows
+        if checkpointed then save_checkpoint(db, ctx.revision, name, walk.last, walk.done) end
       end
-      if checkpointed then
-        db:transaction(apply)
-      else
-        apply()
-      end
+      if checkpointed then db:transaction(apply) else apply() end
       bar:add(#rows)
       if #rows < size then break end
       if spec.sleep_ms and spec.sleep_ms > 0 then host.sleep_ms(spec.sleep_ms) end
     end
   end)
   close()
+  return ok, err
+end
+
+---Run a backfill in the step `ctx`. Returns the number of rows visited
+---(with --dry-run: counted, nothing written).
+---@param ctx luamig.StepContext
+---@param spec luamig.BackfillSpec
+---@return integer rows
+function M.run(ctx, spec)
+  check_spec(spec)
+  local db, log = ctx.db, ctx.log
+  local key = spec.key or "id"
+  local size = spec.batch_size or limits.BACKFILL_BATCH_ROWS
+  local name = spec.name or spec.table
+  local _, _, count_sql = batch_queries(db, spec, key, size)
+  local total = db:scalar(count_sql, table.unpack(spec.params or {}))
+  if ctx.dry_run then
+    if log then log:info(("backfill %s: %d rows (dry run: nothing written)"):format(name, total)) end
+    return total
+  end
+  local checkpointed = not ctx.transactional
+  if checkpointed then ensure_checkpoints(db) end
+  local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
+  local walk = { last = resume and resume.key, done = resume and resume.rows or 0 }
+  if resume and log then
+    log:info(("backfill %s: resuming after %s = %s (%d rows done)"):format(name, key, tostring(walk.last), walk.done))
+  end
+  local bar = progress_mod.new(log)(total, "backfill " .. name)
+  bar:add(walk.done)
+  local ok, err = walk_table(ctx, spec, key, size, walk, bar)
   if not ok then errors.raise("migration", ("backfill %s failed: %s%s"):format(name, errors.text(err),
     checkpointed and (" (batches before it are committed; a rerun resumes after " .. key .. " = " ..
-      tostring(last) .. ")") or "")) end
+      tostring(walk.last) .. ")") or "")) end
   bar:done()
   if checkpointed then
     db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", ctx.revision, name)
   end
-  ctx.rows = (ctx.rows or 0) + done
-  return done
+  ctx.rows = (ctx.rows or 0) + walk.done
+  return walk.done
 end
 
----The `luamig` global of migration files.
-M.api = setmetatable({
-  backfill = function(spec) return M.run(spec) end,
-  ---A progress bar/line for the running migration's own loops: p = luamig.progress(total, label); p:add(n); p:done().
-  progress = function(total, label)
-    local ctx = M.current
-    return progress_mod.new(ctx and ctx.log)(total, label)
-  end,
-  null = require "luamig.null",
-}, { __newindex = function() error("luamig is read-only", 2) end })
+local READ_ONLY = { __newindex = function() error("luamig is read-only", 2) end }
+
+---The `luamig` table a migration sees while step `ctx` runs (nil: between
+---steps, where backfill refuses and progress has no logger).
+---@param ctx luamig.StepContext?
+---@return table
+function M.api(ctx)
+  return setmetatable({
+    backfill = function(spec)
+      if not ctx then errors.raise("migration", "luamig.backfill is only available while a migration runs", nil, 2) end
+      return M.run(ctx, spec)
+    end,
+    ---A progress bar/line for the migration's own loops: p = luamig.progress(total, label); p:add(n); p:done().
+    progress = function(total, label) return progress_mod.new(ctx and ctx.log)(total, label) end,
+    null = require "luamig.null",
+  }, READ_ONLY)
+end
 
 return M

@@ -1,5 +1,7 @@
---- PostgreSQL specifics: introspection along search_path, the advisory lock
---- that serializes runners, version-table column types.
+--- PostgreSQL's dialect (the contract is luamig.dialect): introspection
+--- along search_path, the advisory lock that serializes runners,
+--- version-table column types; the schema changes and enums, the catalog
+--- snapshot and the backfill writer come from the modules next to this one.
 local common = require "luamig.dialect.sql"
 local lock_wait = require "luamig.db.lock_wait"
 
@@ -8,6 +10,12 @@ local M = {}
 M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
+
+for _, part in ipairs({ "alter", "catalog", "backfill" }) do
+  for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
+    if M[k] == nil then M[k] = v end
+  end
+end
 
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
 
@@ -101,9 +109,10 @@ function M.unlock_run(db, cfg)
   end
 end
 
--- Foreign keys stay enforced: PostgreSQL alters constraints in place.
-function M.wants_relaxed() return false end
-function M.set_relaxed() end
+-- Every step runs on the connection as it is: PostgreSQL alters tables and
+-- constraints in place, with foreign keys enforced.
+function M.step_setup() return "default" end
+function M.apply_setup() end
 function M.check_step() end
 
 ---Start a step's transaction (the run-wide lock is already held).

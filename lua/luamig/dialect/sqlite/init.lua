@@ -1,4 +1,7 @@
---- SQLite specifics: introspection, locking, version-table column types.
+--- SQLite's dialect (the contract is luamig.dialect): introspection,
+--- locking, the step set-up that relaxes foreign keys; the types, the schema
+--- changes (alter, with the table rebuild), enums, the catalog snapshot and
+--- the backfill writer come from the modules next to this one.
 local common = require "luamig.dialect.sql"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
@@ -10,8 +13,11 @@ M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
--- Column types for the runner's own tables.
-M.types = { id = "INTEGER PRIMARY KEY AUTOINCREMENT", bool = "INTEGER", float = "REAL" }
+for _, part in ipairs({ "types", "alter", "enums", "catalog", "backfill" }) do
+  for k, v in pairs(require("luamig.dialect.sqlite." .. part)) do
+    if M[k] == nil then M[k] = v end
+  end
+end
 
 function M.has_table(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
@@ -77,27 +83,43 @@ function M.unlock_run(db)
   if lock then lock:unlock() end
 end
 
----Whether `script` must run with foreign keys unenforced: migrations using
----op may rebuild tables, and dropping the old copy of a table would fire
----its children's ON DELETE CASCADE (PRAGMA foreign_keys cannot change inside
----a transaction). Such a migration's foreign keys are checked before it
----commits instead (check_step), as Django does; others keep them enforced.
-function M.wants_relaxed(cfg, script)
+-- A migration using op may rebuild tables, and dropping the old copy of a
+-- table would fire its children's ON DELETE CASCADE (PRAGMA foreign_keys
+-- cannot change inside a transaction). Such a migration runs with foreign
+-- keys unenforced and has them checked before it commits (check_step), as
+-- Django does; others keep them enforced.
+local function wants_relaxed(cfg, script)
   return cfg.foreign_keys ~= false and script.uses_op == true
 end
 
----Switch enforcement (no transaction may be open).
-function M.set_relaxed(db, relaxed)
-  if not db:is_closed() then db:exec("PRAGMA foreign_keys = " .. (relaxed and "OFF" or "ON")) end
+---The connection set-up for running `scripts` in one transaction:
+---"relaxed" (foreign keys unenforced) when one of them may rebuild a table,
+---else "enforced" (as the connection was opened).
+---@param cfg luamig.Config
+---@param scripts luamig.Script[]
+---@return "relaxed"|"enforced"
+function M.step_setup(cfg, scripts)
+  for _, script in ipairs(scripts) do
+    if wants_relaxed(cfg, script) then return "relaxed" end
+  end
+  return "enforced"
 end
 
----Raise when the migration that just ran left a row whose foreign key points
----at no row (checked before its COMMIT).
-function M.check_step(db)
+---Switch foreign-key enforcement (no transaction may be open).
+---@param setup "relaxed"|"enforced"
+function M.apply_setup(db, setup)
+  if not db:is_closed() then db:exec("PRAGMA foreign_keys = " .. (setup == "relaxed" and "OFF" or "ON")) end
+end
+
+---Before a relaxed step commits: raise when it left a row whose foreign key
+---points at no row.
+function M.check_step(db, setup)
+  if setup ~= "relaxed" then return end
   local bad = db:first "SELECT \"table\" AS t, rowid, parent FROM pragma_foreign_key_check"
   if bad then
-    error(("foreign key violated: a row of %s (rowid %s) references a missing row of %s (luamig checks " ..
-      "foreign keys at the end of each migration on SQLite)"):format(bad.t, tostring(bad.rowid), bad.parent), 0)
+    errors.raise("migration", ("foreign key violated: a row of %s (rowid %s) references a missing row of %s " ..
+      "(luamig checks foreign keys at the end of each migration on SQLite)"):format(bad.t, tostring(bad.rowid),
+      bad.parent))
   end
 end
 

@@ -12,12 +12,14 @@
 ---      run PRAGMA foreign_key_check.
 --- Foreign keys must not be enforced meanwhile (dropping the old table would
 --- fire the children's ON DELETE CASCADE), and PRAGMA foreign_keys cannot
---- change inside a transaction: the runner turns enforcement off before a
---- migration that uses op and checks every foreign key before it commits
---- instead (luamig.dialect.sqlite).
+--- change inside a transaction: the dialect's step set-up turns enforcement
+--- off before a migration that uses op, and check_step checks every foreign
+--- key before it commits instead (luamig.dialect.sqlite).
 local sqlite_table = require "luamig.dialect.sqlite.table_sql"
 local ddl = require "luamig.schema.ddl"
 local common = require "luamig.dialect.sql"
+local errors = require "luamig.util.errors"
+local types = require "luamig.dialect.sqlite.types"
 
 local M = {}
 
@@ -37,13 +39,13 @@ local function find_column(b, name)
   for i, item in ipairs(b.shape.items) do
     if item.kind == "column" and item.name:lower() == name:lower() then return i, item end
   end
-  error(("table %s has no column %s"):format(b.name, name), 0)
+  errors.raise("migration", ("table %s has no column %s"):format(b.name, name))
 end
 
 ---Add a column (a luamig.ColumnSpec).
 function Batch:add_column(spec)
   table.insert(self.shape.items, self:last_column() + 1,
-    { kind = "column", name = spec[1] or spec.name, text = ddl.column("sqlite", spec, spec.primary_key or false) })
+    { kind = "column", name = spec[1] or spec.name, text = ddl.column(types, spec, spec.primary_key or false) })
 end
 
 function Batch:last_column()
@@ -86,17 +88,18 @@ function Batch:alter_column(name, opts)
   end
   local new_name = opts.new_name or col
   if opts.new_name then self.renames[opts.new_name] = col end
-  local new_type = opts.type and ddl.type("sqlite", opts.type) or typ
+  local new_type = opts.type and ddl.type(types, opts.type) or typ
   item.text = table.concat({ q(new_name), new_type, table.concat(kept, " ") }, " "):gsub("%s+$", "")
   item.name = new_name
   self.shape.items[i] = item
 end
 
-local function add_constraint(self, spec)
+---Add a table constraint (a luamig.ConstraintSpec).
+function Batch:add_constraint(spec)
   if spec.name then
     for _, item in ipairs(self.shape.items) do
       if item.kind == "constraint" and item.name == spec.name then
-        error(("table %s already has a constraint named %s"):format(self.name, spec.name), 0)
+        errors.raise("migration", ("table %s already has a constraint named %s"):format(self.name, spec.name))
       end
     end
   end
@@ -104,16 +107,16 @@ local function add_constraint(self, spec)
 end
 
 function Batch:create_unique_constraint(name, columns)
-  add_constraint(self, { type = "unique", name = name, columns = columns })
+  self:add_constraint({ type = "unique", name = name, columns = columns })
 end
 
 function Batch:create_check_constraint(name, condition)
-  add_constraint(self, { type = "check", name = name, condition = condition })
+  self:add_constraint({ type = "check", name = name, condition = condition })
 end
 
 function Batch:create_foreign_key(name, referent, local_cols, remote_cols, opts)
   opts = opts or {}
-  add_constraint(self, { type = "foreign_key", name = name, columns = local_cols, references = referent,
+  self:add_constraint({ type = "foreign_key", name = name, columns = local_cols, references = referent,
     ref_columns = remote_cols, on_delete = opts.on_delete, on_update = opts.on_update })
 end
 
@@ -125,8 +128,8 @@ function Batch:drop_constraint(name)
       return
     end
   end
-  error(("table %s has no constraint named %s (SQLite knows only named table constraints: " ..
-    "CONSTRAINT name ...)"):format(self.name, name), 0)
+  errors.raise("migration", ("table %s has no constraint named %s (SQLite knows only named table constraints: " ..
+    "CONSTRAINT name ...)"):format(self.name, name))
 end
 
 function Batch:create_index(name, columns, opts)
@@ -143,7 +146,7 @@ end
 ---@return luamig.Batch
 function M.start(db, name)
   local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", name)
-  if not sql then error(("no table %s to alter"):format(name), 0) end
+  if not sql then errors.raise("migration", ("no table %s to alter"):format(name)) end
   return setmetatable({ name = name, shape = sqlite_table.parse(sql), renames = {}, dropped_indexes = {},
     new_indexes = {} }, Batch)
 end
@@ -185,8 +188,8 @@ function M.finish(db, b)
     for _, r in ipairs(saved) do
       local rok, rerr = pcall(db.exec, db, r.sql)
       if not rok then
-        error(("cannot recreate %s %s after rebuilding %s: %s; drop it first"):format(r.type, r.name, b.name,
-          tostring(rerr.message or rerr)), 0)
+        errors.raise("migration", ("cannot recreate %s %s after rebuilding %s: %s; drop it first")
+          :format(r.type, r.name, b.name, tostring(rerr.message or rerr)))
       end
     end
     for _, sql in ipairs(b.new_indexes) do db:exec(sql) end
@@ -195,8 +198,8 @@ function M.finish(db, b)
   if not ok then error(err, 0) end
   local bad = db:first("SELECT \"table\" AS t, rowid, parent FROM pragma_foreign_key_check(?)", b.name)
   if bad then
-    error(("rebuilding %s broke a foreign key: a row of %s (rowid %s) references a missing row of %s")
-      :format(b.name, bad.t, tostring(bad.rowid), bad.parent), 0)
+    errors.raise("migration", ("rebuilding %s broke a foreign key: a row of %s (rowid %s) references a missing row " ..
+      "of %s"):format(b.name, bad.t, tostring(bad.rowid), bad.parent))
   end
 end
 

@@ -3,6 +3,8 @@
 --- comments and nested parentheses respected). SQLite cannot alter most of a
 --- table in place; the batch rebuild edits these parts and writes the table
 --- anew. Introspection reads CHECK constraints from them.
+local errors = require "luamig.util.errors"
+
 local M = {}
 
 ---@class luamig.SqliteItem
@@ -93,7 +95,7 @@ function M.parse(sql)
       return false
     end
   end)
-  if not open or not close then error("cannot read the table definition: " .. sql, 0) end
+  if not open or not close then errors.raise("migration", "cannot read the table definition: " .. sql) end
   local items, from = {}, open + 1
   cuts[#cuts + 1] = close
   for _, cut in ipairs(cuts) do

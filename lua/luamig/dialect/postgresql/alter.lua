@@ -1,0 +1,139 @@
+--- PostgreSQL's schema changes for the ops: ALTER TABLE in place, native
+--- enum types, extensions.
+local ddl = require "luamig.schema.ddl"
+local common = require "luamig.dialect.sql"
+
+local M = {}
+
+local q, lit = common.quote_ident, common.quote_literal
+
+-- Enum-typed columns are plain columns of the type.
+function M.column_spec(_, spec) return spec end
+
+function M.add_column(db, table_name, spec)
+  db:exec(("ALTER TABLE %s ADD COLUMN %s"):format(ddl.qualified(table_name), ddl.column(M, spec, false)))
+end
+
+function M.drop_column(db, table_name, column)
+  db:exec(("ALTER TABLE %s DROP COLUMN %s"):format(ddl.qualified(table_name), q(column)))
+end
+
+---opts.type (with opts.using), opts.nullable, opts.server_default /
+---opts.default (false drops it), opts.new_name: one ALTER each.
+function M.alter_column(db, table_name, column, opts)
+  local head = ("ALTER TABLE %s ALTER COLUMN %s "):format(ddl.qualified(table_name), q(column))
+  if opts.type then
+    db:exec(head .. "TYPE " .. ddl.type(M, opts.type) .. (opts.using and (" USING " .. opts.using) or ""))
+  end
+  if opts.nullable ~= nil then db:exec(head .. (opts.nullable and "DROP" or "SET") .. " NOT NULL") end
+  if opts.server_default == false or opts.default == false then
+    db:exec(head .. "DROP DEFAULT")
+  elseif opts.server_default ~= nil or opts.default ~= nil then
+    db:exec(head .. "SET DEFAULT " .. ddl.default(opts))
+  end
+  if opts.new_name then
+    db:exec(("ALTER TABLE %s RENAME COLUMN %s TO %s"):format(ddl.qualified(table_name), q(column), q(opts.new_name)))
+  end
+end
+
+function M.add_constraint(db, table_name, spec)
+  db:exec(("ALTER TABLE %s ADD %s"):format(ddl.qualified(table_name), ddl.constraint(spec)))
+end
+
+function M.drop_constraint(db, table_name, name)
+  db:exec(("ALTER TABLE %s DROP CONSTRAINT %s"):format(ddl.qualified(table_name), q(name)))
+end
+
+---Plain ALTER TABLE statements, one per call of fn(batch): the batch's
+---methods are the table's ops with the table left out.
+function M.batch_alter_table(_, op, table_name, fn)
+  local b = {}
+  for _, name in ipairs({ "add_column", "drop_column", "alter_column" }) do -- op.x(table, ...)
+    b[name] = function(_, ...) return op[name](table_name, ...) end
+  end
+  for _, name in ipairs({ "drop_constraint", "create_unique_constraint", "create_check_constraint",
+    "create_foreign_key" }) do -- op.x(name, table, ...)
+    b[name] = function(_, cname, ...) return op[name](cname, table_name, ...) end
+  end
+  function b.create_index(_, name, columns, opts) return op.create_index(name, table_name, columns, opts) end
+  function b.drop_index(_, name) return op.drop_index(name) end
+  fn(b)
+end
+
+---CREATE/DROP INDEX CONCURRENTLY (in a migration outside a transaction).
+function M.concurrently(opts) return opts.concurrently and "CONCURRENTLY " or "" end
+
+function M.create_extension(db, name, opts)
+  db:exec(("CREATE EXTENSION %s%s"):format((opts == nil or opts.if_not_exists ~= false) and "IF NOT EXISTS " or "",
+    q(name)))
+end
+
+function M.drop_extension(db, name)
+  db:exec(("DROP EXTENSION IF EXISTS %s"):format(q(name)))
+end
+
+-- ------------------------------------------------------------ enums
+
+function M.create_enum(db, name, values)
+  db:exec(("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name), common.literal_list(values)))
+end
+
+function M.drop_enum(db, name, opts)
+  db:exec(("DROP TYPE %s%s"):format(opts and opts.if_exists and "IF EXISTS " or "", ddl.qualified(name)))
+end
+
+---On PostgreSQL >= 12 this runs inside a transaction, but the value cannot
+---be used before that transaction commits.
+function M.add_enum_value(db, name, value, opts)
+  local where = opts.before and (" BEFORE " .. lit(opts.before)) or opts.after and (" AFTER " .. lit(opts.after)) or ""
+  db:exec(("ALTER TYPE %s ADD VALUE %s%s%s"):format(ddl.qualified(name), opts.if_not_exists and "IF NOT EXISTS " or "",
+    lit(value), where))
+end
+
+function M.rename_enum_value(db, name, old, new)
+  db:exec(("ALTER TYPE %s RENAME VALUE %s TO %s"):format(ddl.qualified(name), lit(old), lit(new)))
+end
+
+-- Recast one column of the enum to the new type `name`: a default is cast
+-- to the old type, so drop it, recast the column, set it again.
+local function recast(db, c, name)
+  local t, col = q(c.table_schema) .. "." .. q(c.table_name), q(c.column_name)
+  local default = c.column_default and c.column_default:match("^('.*')::")
+  if c.column_default then db:exec(("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT"):format(t, col)) end
+  db:exec(("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s"):format(t, col, q(name), col, q(name)))
+  if default then db:exec(("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s::%s"):format(t, col, default, q(name))) end
+end
+
+---PostgreSQL cannot drop a value in place: the type is renamed aside,
+---created anew without it, every column of it recast, and the old type
+---dropped (rows holding the value make the recast fail).
+function M.drop_enum_value(db, name, value)
+  local values = {}
+  for _, r in ipairs(db:query([[
+SELECT e.enumlabel FROM pg_catalog.pg_enum e JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid
+WHERE t.typname = ? ORDER BY e.enumsortorder]], name)) do
+    if r.enumlabel ~= value then values[#values + 1] = r.enumlabel end
+  end
+  local cols = db:query([[
+SELECT c.table_schema, c.table_name, c.column_name, c.column_default FROM information_schema.columns c
+WHERE c.udt_name = ? AND c.table_schema = ANY (pg_catalog.current_schemas(false))]], name)
+  local aside = name .. "_luamig_old"
+  db:exec(("ALTER TYPE %s RENAME TO %s"):format(q(name), q(aside)))
+  db:exec(("CREATE TYPE %s AS ENUM (%s)"):format(q(name), common.literal_list(values)))
+  for _, c in ipairs(cols) do recast(db, c, name) end
+  db:exec(("DROP TYPE %s"):format(q(aside)))
+end
+
+-- ------------------------------------------------------------ types
+
+---Portable type name -> PostgreSQL type.
+M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", text = "TEXT", boolean = "BOOLEAN",
+  float = "DOUBLE PRECISION", date = "DATE", timestamp = "TIMESTAMP", timestamptz = "TIMESTAMPTZ", json = "JSONB",
+  uuid = "UUID", bytes = "BYTEA", string = "VARCHAR", numeric = "NUMERIC" }
+
+---An identity column (numbered by the server).
+function M.autoincrement(sql_type, inline_pk)
+  return sql_type .. " GENERATED BY DEFAULT AS IDENTITY" .. (inline_pk and " PRIMARY KEY" or "")
+end
+
+return M

@@ -1,0 +1,82 @@
+-- Schema snapshots (luamig.schema.introspect, each dialect's catalog) and
+-- their comparison (luamig.schema.diff), on real databases of both backends.
+local connect = require "luamig.db.connect"
+local introspect = require "luamig.schema.introspect"
+local diff = require "luamig.schema.diff"
+local sh = require "spec.support.sh"
+local fixtures = require "spec.support.fixtures"
+
+for _, b in ipairs(sh.backends()) do describe("introspection on " .. b.name, function()
+  local db, dialect, remove
+  before_each(function()
+    local url
+    url, remove = fixtures.fresh_url(b)
+    db, dialect = connect.open(url, { foreign_keys = true })
+  end)
+  after_each(function()
+    db:close()
+    remove()
+  end)
+
+  it("snapshots tables, keys, indexes and constraints in one shape, without luamig's tables", function()
+    db:exec "CREATE TABLE luamig_version (version_num TEXT)"
+    db:exec "CREATE TABLE luamig_backfill (x INTEGER)"
+    db:exec "CREATE TABLE a (id INTEGER PRIMARY KEY, code TEXT NOT NULL, UNIQUE (code))"
+    db:exec "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE, n INTEGER CHECK (n > 0))"
+    db:exec "CREATE INDEX ix_b_n ON b (n) WHERE n > 1"
+    local s = db:schema()
+    local names = {}
+    for name in pairs(s.tables) do names[#names + 1] = name end
+    table.sort(names)
+    assert.are.same({ "a", "b" }, names)
+    assert.are.same({ "id" }, s.tables.a.primary_key)
+    assert.are.same({ "code" }, s.tables.a.uniques[1].columns)
+    assert.is_false(s.tables.a.columns[2].nullable)
+    local fk = s.tables.b.foreign_keys[1]
+    assert.are.same({ { "a_id" }, "a", { "id" }, "CASCADE" }, { fk.columns, fk.references, fk.ref_columns, fk.on_delete })
+    assert.are.equal(1, #s.tables.b.checks)
+    assert.matches("n > 0", s.tables.b.checks[1].condition)
+    assert.are.same({ "n" }, s.tables.b.indexes.ix_b_n.columns)
+    assert.matches("n > 1", s.tables.b.indexes.ix_b_n.where)
+    -- the dialect's snapshot, asked directly, is the same
+    assert.are.same(s, introspect.snapshot(db, dialect))
+  end)
+
+  it("diffs two snapshots into readable lines, and none for the same schema", function()
+    db:exec "CREATE TABLE a (id INTEGER PRIMARY KEY, age INTEGER)"
+    local before = introspect.snapshot(db)
+    assert.are.same({}, diff.diff(before, introspect.snapshot(db)))
+    db:exec "CREATE TABLE c (id INTEGER)"
+    db:exec "CREATE INDEX ix_a_age ON a (age)"
+    db:exec "ALTER TABLE a ADD COLUMN note TEXT"
+    local lines = diff.diff(before, db:schema(), "after X")
+    table.sort(lines)
+    assert.are.same({ "column a.note still exists after X", "index ix_a_age still exists after X",
+      "table c still exists after X" }, lines)
+    local again = introspect.diff(before, db:schema(), "after X") -- the same function, for older callers
+    table.sort(again)
+    assert.are.same(lines, again)
+    -- a changed column, primary key and index, each named with both sides
+    local now = db:schema()
+    now.tables.a.columns[2].type, now.tables.a.columns[2].nullable = "text", false
+    now.tables.a.primary_key = { "age" }
+    now.tables.a.indexes.ix_a_age.unique = true
+    before.tables.a.indexes.ix_a_age = { columns = { "age" }, unique = false }
+    local changed = diff.diff(before, now)
+    table.sort(changed)
+    assert.are.same({ "column a.age changed: nullable true -> false", "column a.age changed: type " ..
+      before.tables.a.columns[2].type .. " -> text", "column a.note still exists", "index ix_a_age changed: (age) -> " ..
+      "(age) unique", "primary key of a changed: (id) -> (age)", "table c still exists" }, changed)
+  end)
+
+  it("lists enum types with their values (created by the enum ops)", function()
+    local step = require("luamig.run.step")
+    local ctx = step.new(db, dialect, { id = "x", path = "x.lua", transactional = true })
+    ctx.op.create_enum("mood", { "sad", "ok", "happy" })
+    ctx.op.create_table("person", { { "id", "integer", primary_key = true }, { "m", "mood" } })
+    local s = db:schema()
+    assert.are.same({ "sad", "ok", "happy" }, s.enums.mood.values)
+    assert.is_nil(s.tables.luamig_enums)
+    assert.is_not_nil(s.tables.person)
+  end)
+end) end

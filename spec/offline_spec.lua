@@ -1,0 +1,55 @@
+-- Offline SQL (luamig.run.offline, `upgrade --sql`): the migrations run
+-- against a recorder through the same step context as online, on both
+-- backends' SQL; what needs the database is refused, naming the file.
+local sh = require "spec.support.sh"
+
+local m = sh.migration
+
+for _, b in ipairs(sh.backends()) do
+  describe("offline SQL for " .. b.name, function()
+    it("records each migration's op calls and version updates, one transaction each", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+  op.create_table("t1", { { "id", "integer", primary_key = true }, { "name", "string(20)" } })
+  op.bulk_insert("t1", { { id = 1, name = "o'k" } })]]),
+        ["2.lua"] = m("aaaa00000002", "aaaa00000001", [[
+  op.create_index("ix_t1_name", "t1", { "name" })]], nil, "transactional = false"),
+      })
+      local out = p:ok("upgrade --sql head")
+      assert.matches("%-%- luamig upgrade head %(" .. b.name .. "%)", out)
+      assert.matches('CREATE TABLE "t1"', out)
+      assert.matches([[INSERT INTO "t1" %("id", "name"%) VALUES %(1, 'o''k'%);]], out)
+      local first = out:find("-- up aaaa00000001", 1, true)
+      local second = out:find("-- up aaaa00000002", 1, true)
+      assert.truthy(first and second and first < second)
+      -- the transactional step is wrapped, the other one is not
+      assert.matches("^%s*BEGIN;", out:sub(first):match("\n(.-)\n%-%- up aaaa00000002") .. "")
+      assert.is_nil(out:sub(second):find("BEGIN;", 1, true))
+      assert.matches('CREATE INDEX "ix_t1_name" ON "t1"', out:sub(second))
+      -- nothing ran: the database has no tables
+      assert.are.equal("", (p:tables():gsub("%s", "")))
+    end)
+
+    it("refuses a migration that needs query results, naming it, and exits 1", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+  if db:has_table("t1") then return end]]),
+      })
+      local code, _, err = p:luamig("upgrade --sql head")
+      assert.are.equal(1, code)
+      assert.matches("migrations/1%.lua needs the database %(db:has_table%), which %-%-sql cannot give", err)
+    end)
+  end)
+end
+
+describe("offline SQL for sqlite enums", function()
+  it("uses the enums created earlier in the same output", function()
+    local p = sh.project({
+      ["1.lua"] = m("aaaa00000001", nil, [[
+  op.create_enum("mood", { "sad", "happy" })
+  op.create_table("person", { { "id", "integer", primary_key = true }, { "m", "mood" } })]]),
+    })
+    local out = p:ok("upgrade --sql head")
+    assert.matches([["m" mood CHECK %("m" IN %('sad', 'happy'%)%)]], out)
+  end)
+end)
