@@ -76,18 +76,22 @@ end
 local function environment()
   local step -- the bound luamig.StepContext, or nil between steps
   local unbound = require("luamig.tools.backfill").api(nil)
+  local function ops_now(name)
+    if not step then error("op." .. name .. " is only available while a migration runs", 3) end
+    return step.op
+  end
+  -- (__pairs: the globals list what they hold, for editors' cross-checks and users alike)
   local op = setmetatable({}, {
-    __index = function(_, name)
-      if not step then error("op." .. name .. " is only available while a migration runs", 2) end
-      return step.op[name]
-    end,
+    __index = function(_, name) return ops_now(name)[name] end,
+    __pairs = function() return pairs(step and step.op or {}) end,
   })
   local luamig = setmetatable({}, {
     __index = function(_, name) return (step and step.luamig or unbound)[name] end,
+    __pairs = function() return pairs(step and step.luamig or unbound) end,
     __newindex = function() error("luamig is read-only", 2) end,
   })
   local env = setmetatable({ op = op, luamig = luamig }, { __index = _G })
-  return env, function(ctx) step = ctx end, op
+  return env, function(ctx) step = ctx end, function() return ops_now("change") end
 end
 
 ---Load one migration file. Raises a "script" error naming file and line.
@@ -96,7 +100,7 @@ end
 function M.load_file(path)
   local text = read(path)
   local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
-  local env, bind, op = environment()
+  local env, bind, step_ops = environment()
   local chunk, err = load(text, "@" .. path, "t", env)
   if not chunk then errors.raise("script", err) end
   local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
@@ -113,13 +117,13 @@ function M.load_file(path)
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
   if change and up ~= nil then fail(path, line_of(text, "change"), "define change(op) or upgrade(db), not both") end
-  if change then up = function() ops.change_up(change, op) end end
+  if change then up = function() ops.change_up(change, step_ops()) end end
   if type(up) ~= "function" then
     fail(path, 1, "no upgrade(db) function defined (or change(op))")
   end
   local down = rawget(env, "downgrade")
   if down ~= nil and type(down) ~= "function" then fail(path, line_of(text, "downgrade"), "downgrade must be a function") end
-  if change and down == nil then down = function() ops.change_down(change, op, path) end end
+  if change and down == nil then down = function() ops.change_down(change, step_ops(), path) end end
   local tx = rawget(env, "transactional")
   if tx ~= nil and type(tx) ~= "boolean" then
     fail(path, line_of(text, "transactional"), "transactional must be true or false")
