@@ -7,8 +7,9 @@
 ---   env = { "dev", "test" }        -- optional: only for these (--env or $LUAMIG_ENV, default dev)
 ---   tables = { "users" }           -- optional: what --reset empties
 ---   function seed(db, h) h.upsert("users", { { email = h.fake.email() } }, { "email" }) end
-local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
+local sandbox = require "luamig.util.sandbox"
 local db_methods = require "luamig.db.handle"
 local fake = require "luamig.tools.fake"
 local host = require "luamig.host"
@@ -49,25 +50,19 @@ end
 
 -- The seed files of `dir`, loaded (name order).
 local function load_seeds(dir)
-  local files = {}
-  if lfs.attributes(dir, "mode") ~= "directory" then
+  local names, paths = fs.list_lua(dir)
+  if not names then
     errors.raise("config", ("seeds directory %s not found (set `seeds` in luamig.lua)"):format(dir))
   end
-  for f in lfs.dir(dir) do
-    if f:match("%.lua$") and not f:match("^[_.]") then files[#files + 1] = f end
-  end
-  table.sort(files)
   local seeds = {}
-  for _, f in ipairs(files) do
-    local path = dir .. "/" .. f
-    local env = setmetatable({}, { __index = _G })
-    local chunk, err = loadfile(path, "t", env)
-    if not chunk then errors.raise("script", err) end
-    local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
-    if not ok then errors.raise("script", e) end
-    if type(rawget(env, "seed")) ~= "function" then errors.raise("script", path .. ":1: no seed(db, h) function defined") end
+  for i, path in ipairs(paths) do
+    local env = sandbox.env()
+    sandbox.run_file(path, env, "script")
+    if type(rawget(env, "seed")) ~= "function" then
+      errors.raise("script", "no seed(db, h) function defined", { where = path .. ":1" })
+    end
     local envs = rawget(env, "env")
-    seeds[#seeds + 1] = { name = f:gsub("%.lua$", ""), path = path, fn = rawget(env, "seed"),
+    seeds[i] = { name = names[i]:gsub("%.lua$", ""), path = path, fn = rawget(env, "seed"),
       requires = rawget(env, "requires"), env = type(envs) == "string" and { envs } or envs,
       tables = rawget(env, "tables") or {} }
   end
