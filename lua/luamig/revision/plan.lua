@@ -4,6 +4,7 @@
 --- _collect_*_revisions, _topological_sort, _stamp_revs and HeadMaintainer).
 local errors = require "luamig.util.errors"
 local graph = require "luamig.revision.graph"
+local heads_text = require("luamig.util.text").heads
 
 local M = {}
 
@@ -11,10 +12,6 @@ local set_of = graph.set_of
 
 local function raise(fmt, ...)
   errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
-end
-
-local function heads_text(ids)
-  return #ids == 0 and "base" or table.concat(ids, ", ")
 end
 
 local function contains(list, v)
@@ -39,17 +36,17 @@ local function sorted_keys(set, g)
   return out
 end
 
--- For each revision, the revisions whose ndown names it (built once per graph).
-local function up_edges(g)
-  if not g.up then
-    local up = {}
-    for _, id in ipairs(g.load) do up[id] = {} end
+-- For each revision, the revisions whose `requires` names it (built once per graph).
+local function required_by(g)
+  if not g.required_by then
+    local by = {}
+    for _, id in ipairs(g.load) do by[id] = {} end
     for _, id in ipairs(g.load) do
-      for _, d in ipairs(g.nodes[id].ndown) do table.insert(up[d], id) end
+      for _, d in ipairs(g.nodes[id].requires) do table.insert(by[d], id) end
     end
-    g.up = up
+    g.required_by = by
   end
-  return g.up
+  return g.required_by
 end
 
 -- The first index i ~= at whose head current[i] needs `candidate` (has it
@@ -63,7 +60,7 @@ local function waiting_head(g, done, current, at, candidate)
       top = math.max(top, g.position[h])
     end
   end
-  local up, position = up_edges(g), g.position
+  local up, position = required_by(g), g.position
   local first
   local seen, stack = { [candidate] = true }, { candidate }
   while #stack > 0 do
@@ -114,7 +111,7 @@ function M.sort(g, todo, heads)
         done[candidate] = true
       end
       local add = {}
-      for _, r in ipairs(g.nodes[candidate].ndown) do
+      for _, r in ipairs(g.nodes[candidate].requires) do
         if todo[r] and not contains(current, r) then add[#add + 1] = r end
       end
       if #add == 0 then
@@ -167,10 +164,10 @@ local function upgrade_targets(g, current, target, no_overwalk)
       starts = g:filter_for_lineage(from, rel.label)
       if #starts == 0 then
         -- not on that branch yet: start from the branch's tips below us
-        local active = g:filter_for_lineage(g:related(from, "ndown"), rel.label)
+        local active = g:filter_for_lineage(g:related(from, "requires"), rel.label)
         local below = {}
         for _, id in ipairs(active) do
-          for _, d in ipairs(g.nodes[id].ndown) do below[d] = true end
+          for _, d in ipairs(g.nodes[id].requires) do below[d] = true end
         end
         starts = {}
         for _, id in ipairs(active) do
@@ -196,7 +193,7 @@ end
 
 -- Alembic's _get_all_current: the branch tips of everything applied.
 local function all_current(g, current)
-  local set = set_of(g:related(current, "ndown"))
+  local set = set_of(g:related(current, "requires"))
   local out = {}
   for _, id in ipairs(sorted_keys(set, g)) do
     local tip = true
@@ -267,8 +264,8 @@ function M.upgrade(g, current, target)
     if type(t) ~= "table" then raise("%s goes past base or head: it names no revision to upgrade to", target) end
     targets[#targets + 1] = t.id
   end
-  local needs = set_of(g:related(targets, "ndown", true))
-  for _, id in ipairs(g:related(current, "ndown", true)) do needs[id] = nil end
+  local needs = set_of(g:related(targets, "requires", true))
+  for _, id in ipairs(g:related(current, "requires", true)) do needs[id] = nil end
   local order = M.sort(g, needs, targets)
   local up = {}
   for i = #order, 1, -1 do up[#up + 1] = order[i] end
@@ -299,9 +296,9 @@ function M.downgrade(g, current, target)
     if #kept == 0 then raise("%s is not a downgrade target from the current heads (%s)", target, heads_text(current)) end
     roots = kept
   end
-  local active = set_of(g:related(current, "ndown"))
+  local active = set_of(g:related(current, "requires"))
   local drop = {}
-  for _, id in ipairs(g:related(roots, "allnext")) do
+  for _, id in ipairs(g:related(roots, "next_and_dependents")) do
     if active[id] then drop[id] = true end
   end
   if rev and next(drop) == nil and not contains(current, rev.id) then
@@ -341,7 +338,7 @@ function M.range(g, lower, upper)
     targets = kept
   end
   local target_ids = ids_of(targets)
-  local required = set_of(g:related(target_ids, "ndown", true))
+  local required = set_of(g:related(target_ids, "requires", true))
   local low = g:get_revisions(lower)
   if low[1] == false then
     local _, rev = downgrade_target(g, target_ids, lower)
@@ -357,7 +354,7 @@ function M.range(g, lower, upper)
   end
   local needs = {}
   for id in pairs(required) do needs[id] = true end
-  for _, id in ipairs(g:related(low_ids, "ndown", true)) do needs[id] = nil end
+  for _, id in ipairs(g:related(low_ids, "requires", true)) do needs[id] = nil end
   for _, id in ipairs(ids_of(g:get_revisions(lower))) do needs[id] = true end
   if #low_ids > 0 then
     local above = set_of(g:related(low_ids, "next", true))
@@ -370,16 +367,16 @@ end
 
 -- ------------------------------------------------------------ stored heads
 
--- ndown of `node` minus what the other heads already imply.
+-- `requires` of `node` minus what the other heads already imply.
 local function unmerge_to(g, heads, node)
   local others = {}
   for h in pairs(heads) do
     if h ~= node.id then others[#others + 1] = h end
   end
-  if #others == 0 then return node.ndown end
-  local implied = set_of(g:related(others, "ndown"))
+  if #others == 0 then return node.requires end
+  local implied = set_of(g:related(others, "requires"))
   local out = {}
-  for _, d in ipairs(node.ndown) do
+  for _, d in ipairs(node.requires) do
     if not implied[d] then out[#out + 1] = d end
   end
   return out
@@ -396,7 +393,7 @@ end
 function M.step_heads(g, heads, id, direction)
   local set = set_of(heads)
   local node = g.nodes[id]
-  local down = node.ndown
+  local down = node.requires
   local in_heads = {}
   for _, d in ipairs(down) do
     if set[d] then in_heads[#in_heads + 1] = d end
@@ -409,7 +406,7 @@ function M.step_heads(g, heads, id, direction)
       for h in pairs(set) do
         if not contains(down, h) then others[#others + 1] = h end
       end
-      local implied = #others > 0 and set_of(g:related(others, "ndown")) or {}
+      local implied = #others > 0 and set_of(g:related(others, "requires")) or {}
       for _, d in ipairs(down) do
         if not implied[d] then from[#from + 1] = d end
       end
@@ -455,8 +452,8 @@ function M.stamp(g, current, targets)
     if dest == false or dest == graph.BASE then
       for _, h in ipairs(filtered) do set[h] = nil end
     elseif not seen[dest.id] then
-      local below = set_of(g:related({ dest.id }, "allnext"))
-      local above = set_of(g:related({ dest.id }, "ndown"))
+      local below = set_of(g:related({ dest.id }, "next_and_dependents"))
+      local above = set_of(g:related({ dest.id }, "requires"))
       local moves, ups, downs = false, {}, {}
       for _, h in ipairs(filtered) do
         if below[h] then downs[#downs + 1] = h end
