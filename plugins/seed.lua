@@ -81,76 +81,89 @@ local function confirm(question)
   return answer:lower():match("^y") ~= nil
 end
 
+-- Refuse to seed a database with pending migrations (unless --force).
+local function check_at_head(g, applied)
+  local pending = {}
+  for _, id in ipairs(g.order) do
+    if not applied[id] then pending[#pending + 1] = id end
+  end
+  if #pending > 0 then
+    errors.raise("migration", ("the database is not at head (%d pending: %s); run `luamig upgrade` first, " ..
+      "or pass --force"):format(#pending, table.concat(pending, ", ")))
+  end
+end
+
+-- The seeds `names` picks among `all` (all of them when none is named).
+local function choose(all, names, dir)
+  if not names or #names == 0 then return all end
+  local chosen = {}
+  for _, name in ipairs(names) do
+    local found
+    for _, s in ipairs(all) do
+      if picks(name, s) then found = s end
+    end
+    if not found then errors.raise("usage", ("no seed named %s in %s"):format(name, dir)) end
+    chosen[#chosen + 1] = found
+  end
+  return chosen
+end
+
+-- --reset: empty the chosen seeds' tables, last seed's last table first.
+local function reset(ctx, chosen, args)
+  local db, tables = ctx.db, {}
+  for i = #chosen, 1, -1 do
+    for j = #chosen[i].tables, 1, -1 do tables[#tables + 1] = chosen[i].tables[j] end
+  end
+  if #tables > 0 then
+    if not args.yes and not confirm("Delete every row of " .. table.concat(tables, ", ") .. "?") then
+      errors.raise("usage", "reset cancelled")
+    end
+    db:transaction(function()
+      for _, t in ipairs(tables) do db:exec("DELETE FROM " .. quote(db, t)) end
+    end)
+    ctx.log:info("reset: emptied " .. table.concat(tables, ", "))
+  end
+  return tables
+end
+
+-- Run seed `s` in its own transaction, or say why it is skipped.
+local function run_one(ctx, s, env, applied)
+  local db, rec = ctx.db, { name = s.name }
+  local wanted = not s.env
+  for _, e in ipairs(s.env or {}) do wanted = wanted or e == env end
+  if not wanted then
+    rec.status, rec.reason = "skipped", ("not for environment %s (only %s)"):format(env, table.concat(s.env, ", "))
+  elseif s.requires and not applied[s.requires] then
+    rec.status, rec.reason = "skipped", ("needs revision %s, which is not applied"):format(s.requires)
+  else
+    local t0 = host.now_ms()
+    local helpers = {
+      fake = fake.new(s.name),
+      upsert = function(tbl, rows, keys) return upsert(db, tbl, rows, keys) end,
+      ref = function(tbl, where, column) return ref(db, tbl, where, column) end,
+      progress = ctx.progress,
+    }
+    local ok, err = pcall(db.transaction, db, function() s.fn(db, helpers) end)
+    if not ok then
+      errors.raise("migration", ("seed %s (%s) failed and was rolled back: %s"):format(s.name, s.path,
+        errors.text(err)))
+    end
+    rec.status, rec.ms = "ran", math.floor((host.now_ms() - t0) * 10 + 0.5) / 10
+  end
+  return rec
+end
+
 local function run(ctx, args)
-  local db, log, g = ctx.db, ctx.log, ctx.graph
-  local heads = ctx.heads()
-  local applied = g:ancestors(heads)
-  if not args.force then
-    local pending = {}
-    for _, id in ipairs(g.order) do
-      if not applied[id] then pending[#pending + 1] = id end
-    end
-    if #pending > 0 then
-      errors.raise("migration", ("the database is not at head (%d pending: %s); run `luamig upgrade` first, " ..
-        "or pass --force"):format(#pending, table.concat(pending, ", ")))
-    end
-  end
+  local applied = ctx.graph:ancestors(ctx.heads())
+  if not args.force then check_at_head(ctx.graph, applied) end
   local env = args.env or os.getenv("LUAMIG_ENV") or "dev"
-  local all = load_seeds(ctx.config.seeds)
-  local chosen = all
-  if args.names and #args.names > 0 then
-    chosen = {}
-    for _, name in ipairs(args.names) do
-      local found
-      for _, s in ipairs(all) do
-        if picks(name, s) then found = s end
-      end
-      if not found then errors.raise("usage", ("no seed named %s in %s"):format(name, ctx.config.seeds)) end
-      chosen[#chosen + 1] = found
-    end
-  end
+  local chosen = choose(load_seeds(ctx.config.seeds), args.names, ctx.config.seeds)
   local result = { env = env, seeds = {} }
-  if args.reset then
-    local tables = {}
-    for i = #chosen, 1, -1 do
-      for j = #chosen[i].tables, 1, -1 do tables[#tables + 1] = chosen[i].tables[j] end
-    end
-    if #tables > 0 then
-      if not args.yes and not confirm("Delete every row of " .. table.concat(tables, ", ") .. "?") then
-        errors.raise("usage", "reset cancelled")
-      end
-      db:transaction(function()
-        for _, t in ipairs(tables) do db:exec("DELETE FROM " .. quote(db, t)) end
-      end)
-      log:info("reset: emptied " .. table.concat(tables, ", "))
-    end
-    result.reset = tables
-  end
+  if args.reset then result.reset = reset(ctx, chosen, args) end
   for _, s in ipairs(chosen) do
-    local rec = { name = s.name }
-    local wanted = not s.env
-    for _, e in ipairs(s.env or {}) do wanted = wanted or e == env end
-    if not wanted then
-      rec.status, rec.reason = "skipped", ("not for environment %s (only %s)"):format(env, table.concat(s.env, ", "))
-    elseif s.requires and not applied[s.requires] then
-      rec.status, rec.reason = "skipped", ("needs revision %s, which is not applied"):format(s.requires)
-    else
-      local t0 = host.now_ms()
-      local helpers = {
-        fake = fake.new(s.name),
-        upsert = function(tbl, rows, keys) return upsert(db, tbl, rows, keys) end,
-        ref = function(tbl, where, column) return ref(db, tbl, where, column) end,
-        progress = ctx.progress,
-      }
-      local ok, err = pcall(db.transaction, db, function() s.fn(db, helpers) end)
-      if not ok then
-        errors.raise("migration", ("seed %s (%s) failed and was rolled back: %s"):format(s.name, s.path,
-          errors.text(err)))
-      end
-      rec.status, rec.ms = "ran", math.floor((host.now_ms() - t0) * 10 + 0.5) / 10
-    end
+    local rec = run_one(ctx, s, env, applied)
     if not args.quiet then
-      log:info(("%-8s %s%s"):format(rec.status, s.name, rec.reason and ("  (" .. rec.reason .. ")")
+      ctx.log:info(("%-8s %s%s"):format(rec.status, s.name, rec.reason and ("  (" .. rec.reason .. ")")
         or ("  " .. rec.ms .. " ms")))
     end
     result.seeds[#result.seeds + 1] = rec
