@@ -117,6 +117,32 @@ function Graph:ordered(set)
   return out
 end
 
+---Ids of `set` in load order.
+---@param set table<string, true>
+---@return string[]
+function Graph:in_load_order(set)
+  local out = {}
+  for id in pairs(set) do out[#out + 1] = id end
+  local nodes = self.nodes
+  table.sort(out, function(a, b) return nodes[a].idx < nodes[b].idx end)
+  return out
+end
+
+---The nodes of stored heads `ids`; an id no file declares is an error.
+---@param ids string[]
+---@return luamig.Node[]
+function Graph:stored_nodes(ids)
+  local out = {}
+  for _, id in ipairs(ids) do
+    local node = self.nodes[id]
+    if not node then
+      raise("the database is at %s, which no migration file declares; restore the file or `luamig stamp` a known revision", id)
+    end
+    out[#out + 1] = node
+  end
+  return out
+end
+
 ---Head revisions (no child along down_revision), in load order.
 ---@return string[]
 function Graph:heads()
