@@ -19,7 +19,9 @@ local function quote(db, name) return db:quote_ident(name) end
 -- INSERT ... ON CONFLICT (keys) DO UPDATE: the same rows twice leave one copy.
 local function upsert(db, tbl, rows, keys)
   if #rows == 0 then return 0 end
-  if type(keys) ~= "table" or #keys == 0 then error("upsert needs the conflict columns, e.g. { \"email\" }", 2) end
+  if type(keys) ~= "table" or #keys == 0 then
+    errors.raise("script", 'upsert needs the conflict columns, e.g. { "email" }', nil, 2)
+  end
   local cols = db_methods.columns_of(rows)
   local is_key, sets, qkeys = {}, {}, {}
   for i, k in ipairs(keys) do is_key[k], qkeys[i] = true, quote(db, k) end
@@ -43,7 +45,7 @@ local function ref(db, tbl, where, column)
   local rows = db:query(("SELECT %s AS id FROM %s WHERE %s"):format(quote(db, column or "id"), quote(db, tbl),
     table.concat(conds, " AND ")), table.unpack(params))
   if #rows ~= 1 then
-    error(("ref: %d rows of %s match %s"):format(#rows, tbl, table.concat(keys, ", ")), 2)
+    errors.raise("migration", ("ref: %d rows of %s match %s"):format(#rows, tbl, table.concat(keys, ", ")), nil, 2)
   end
   return rows[1].id
 end

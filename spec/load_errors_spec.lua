@@ -73,4 +73,17 @@ describe("loading files that fail", function()
     local err = refused("luamig.lua", "local x = 1\nerror({})\nreturn {}\n", "heads", 2)
     assert.are.equal("luamig: luamig.lua:2: (error object is a table value)\n", err)
   end)
+
+  it("a seed misusing a helper is told at its own line", function()
+    local cases = {
+      { "h.upsert('a', { { id = 1 } })", "upsert needs the conflict columns" },
+      { "h.fake.int(5, 1)", "fake.int: empty range" },
+      { "h.ref('a', { id = 99 })", "ref: 0 rows of a match id" },
+    }
+    for _, c in ipairs(cases) do
+      local err = refused("seeds/01_users.lua", "function seed(db, h)\n  " .. c[1] .. "\nend\n", "seed", 1, true)
+      assert.matches("seed 01_users %(seeds/01_users%.lua%) failed and was rolled back: seeds/01_users%.lua:2: " ..
+        c[2]:gsub("%p", "%%%0"), err)
+    end
+  end)
 end)

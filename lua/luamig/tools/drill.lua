@@ -183,13 +183,13 @@ function M.script(s, path, log)
   local api = { db = s.db }
   function api.upgrade(target) go(s, "up", target or "heads") end
   function api.downgrade(target)
-    if not target then error("drill.downgrade needs a target (-1, a revision, base)", 2) end
+    if not target then errors.raise("script", "drill.downgrade needs a target (-1, a revision, base)", nil, 2) end
     go(s, "down", target)
   end
   function api.snapshot() return introspect.snapshot(s.db) end
   function api.assert_same(a, b, message)
     local d = introspect.diff(a, b)
-    if #d > 0 then error((message and (message .. ": ") or "") .. table.concat(d, "; "), 2) end
+    if #d > 0 then errors.raise("migration", (message and (message .. ": ") or "") .. table.concat(d, "; "), nil, 2) end
   end
   function api.step(name, fn)
     local good, err = pcall(fn)
