@@ -131,6 +131,8 @@ end
 ---@return string
 function M.redact(url)
   local s = url:gsub("^(%a[%w+.-]*://[^/:@]*:)[^/]*@", "%1***@")
+  -- user:password@host with the scheme forgotten (or just "//")
+  s = s:gsub("^(/*[^/:@%s]*:)[^/@%s]*@", "%1***@")
   -- password=... in a query string or a libpq key/value string
   s = s:gsub("([?&]password=)[^&#]*", "%1***")
   s = s:gsub("(%f[%w]password%s*=%s*)'[^']*'", "%1***")

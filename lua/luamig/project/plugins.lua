@@ -28,6 +28,32 @@ local function fail(path, fmt, ...)
   errors.raise("config", ("plugin %s: " .. fmt):format(path, ...))
 end
 
+local COUNTS = { ["?"] = true, ["*"] = true, ["+"] = true }
+
+local function valid_count(n)
+  return n == nil or COUNTS[n] or (math.type(n) == "integer" and n >= 0)
+end
+
+-- A command's help, args and options, as the parser reads them (the shape
+-- the built-in commands declare too):
+--   args = { { NAME, help, count } }, options = { { "-s --long", help, ARGNAME, flag = true, count = N } }
+local function validate_declaration(c, bad)
+  if c.help ~= nil and type(c.help) ~= "string" then bad("help must be a string") end
+  for _, field in ipairs({ "args", "options" }) do
+    if c[field] ~= nil and type(c[field]) ~= "table" then bad("%s must be a list of tables", field) end
+  end
+  for i, a in ipairs(c.args or {}) do
+    if type(a) ~= "table" then bad("args[%d] must be a table { NAME, help, count }", i) end
+    if type(a[1]) ~= "string" then bad("args[%d] needs a name", i) end
+    if not valid_count(a[3]) then bad("args[%d] count must be a number, \"?\", \"*\" or \"+\"", i) end
+  end
+  for i, o in ipairs(c.options or {}) do
+    if type(o) ~= "table" then bad("options[%d] must be a table { \"--name\", help, ARGNAME }", i) end
+    if type(o[1]) ~= "string" or not o[1]:match("^%-") then bad("options[%d] needs a name such as \"--name\"", i) end
+    if not valid_count(o.count) then bad("options[%d] count must be a number, \"?\", \"*\" or \"+\"", i) end
+  end
+end
+
 -- Check a plugin table's shape; returns it normalized.
 local function validate(p, path, builtin)
   if type(p) ~= "table" then fail(path, "must return a table { name = ..., commands = ..., hooks = ... }") end
@@ -43,6 +69,7 @@ local function validate(p, path, builtin)
     if type(c) ~= "table" or type(c.run) ~= "function" then
       fail(path, "command '%s' needs run = function(ctx, args)", tostring(name))
     end
+    validate_declaration(c, function(fmt, ...) fail(path, "command '%s': " .. fmt, name, ...) end)
   end
   for name, h in pairs(p.hooks) do
     if not HOOK_SET[name] then

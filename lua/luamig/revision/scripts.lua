@@ -32,9 +32,12 @@ local function read(path)
   return text
 end
 
--- Line of the first `name = ...` assignment at the start of a line (1 if none).
+-- Line of the first `name = ...` or `function name` at the start of a line (1 if none).
 local function line_of(text, name)
-  local at = ("\n" .. text):find("\n[ \t]*" .. name .. "[ \t]*=")
+  local t = "\n" .. text
+  local assigned = t:find("\n[ \t]*" .. name .. "[ \t]*=")
+  local defined = t:find("\n[ \t]*function[ \t]+" .. name .. "%f[^%w_]")
+  local at = assigned and defined and math.min(assigned, defined) or assigned or defined
   if not at then return 1 end
   local _, newlines = text:sub(1, at - 1):gsub("\n", "")
   return newlines + 1

@@ -1,0 +1,94 @@
+--- What a command runs with: the config, the --url flag, the log, and what
+--- is opened on first use (the revision graph, the session = graph + open
+--- database, the plugins and the context plugins get).
+local config = require "luamig.project.config"
+local scripts = require "luamig.revision.scripts"
+local graph_mod = require "luamig.revision.graph"
+local plugins = require "luamig.project.plugins"
+local progress = require "luamig.util.progress"
+local connect = require "luamig.db.connect"
+local version = require "luamig.run.version"
+
+local M = {}
+
+---@class luamig.Context
+---@field config luamig.Config
+---@field url string?                 the --url flag
+---@field log luamig.Log
+---@field reserved table<string, true> command names plugins may not take
+---@field graph luamig.Graph?         loaded on first use
+---@field loaded table?               what scripts.load_dir loaded (for the heads memo)
+---@field session luamig.Session?     opened on first use
+---@field plugin_list luamig.Plugin[]?
+
+---The revision graph of the migration files, loaded once.
+---@param ctx luamig.Context
+---@return luamig.Graph
+function M.graph(ctx)
+  if not ctx.graph then
+    local list, loaded = scripts.load_dir(ctx.config.migrations)
+    ctx.graph, ctx.loaded = graph_mod.new(list), loaded
+  end
+  return ctx.graph
+end
+
+---The context's session (graph + open database), opened once.
+---@param ctx luamig.Context
+---@return luamig.Session
+function M.session(ctx)
+  if not ctx.session then
+    local graph = M.graph(ctx)
+    local url = config.resolve_url(ctx.url, ctx.config)
+    local db, dialect = connect.open(url, ctx.config)
+    ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
+  end
+  return ctx.session
+end
+
+---The revisions a session's database is at.
+---@param s luamig.Session
+---@return string[]
+function M.heads(s)
+  return version.heads(s.db, version.tables(s.config, s.dialect))
+end
+
+---Close what the context opened.
+---@param ctx luamig.Context
+function M.close(ctx)
+  if ctx.session then ctx.session.db:close() end
+end
+
+---The loaded plugins (shipped and the project's), once per command.
+---@param ctx luamig.Context
+---@return luamig.Plugin[]
+function M.plugin_list(ctx)
+  if not ctx.plugin_list then ctx.plugin_list = plugins.load(ctx.config, ctx.reserved or {}) end
+  return ctx.plugin_list
+end
+
+---What plugin commands and hooks get: config, log, progress, and db (the
+---connected handle, opened on first use), heads() (the database's heads),
+---graph (the revision graph).
+---@param ctx luamig.Context
+function M.plugin_ctx(ctx)
+  if not ctx.plugin_ctx then
+    ctx.plugin_ctx = setmetatable({ config = ctx.config, log = ctx.log, progress = progress.new(ctx.log),
+      heads = function() return M.heads(M.session(ctx)) end }, {
+      __index = function(_, k)
+        if k == "db" then return M.session(ctx).db end
+        if k == "graph" then return M.graph(ctx) end
+      end,
+    })
+  end
+  return ctx.plugin_ctx
+end
+
+---A function calling hook `name` of every plugin with (plugin ctx, info).
+---@param ctx luamig.Context
+---@return fun(name: string, info: table)
+function M.hooks(ctx)
+  local list = M.plugin_list(ctx)
+  return function(name, info) plugins.run_hook(list, name, M.plugin_ctx(ctx), info) end
+end
+
+return M

@@ -1,0 +1,25 @@
+--- `current`: the revision(s) the database is at.
+local context = require "luamig.cli.context"
+
+local M = { example = "luamig current --json" }
+
+function M.run(ctx)
+  local s = context.session(ctx)
+  local heads = context.heads(s)
+  local out = { heads = heads, revisions = {} }
+  for _, id in ipairs(heads) do
+    local script = s.graph.revs[id]
+    out.revisions[#out.revisions + 1] = { revision = id, message = script and script.message or "",
+      known = script ~= nil }
+  end
+  return out
+end
+
+function M.render(log, r)
+  if #r.revisions == 0 then return log:result("base (no revision applied)") end
+  for _, x in ipairs(r.revisions) do
+    log:result(x.revision .. (x.known and ("  " .. x.message) or "  (no migration file has this revision)"))
+  end
+end
+
+return M

@@ -1,0 +1,88 @@
+--- `drill [SCRIPT]`: rehearse downgrades on a scratch database
+--- (luamig.tools.drill); exit 1 when a step does not round-trip.
+local errors = require "luamig.util.errors"
+local config = require "luamig.project.config"
+local connect = require "luamig.db.connect"
+local plugins = require "luamig.project.plugins"
+local log_mod = require "luamig.util.log"
+local context = require "luamig.cli.context"
+local format = require "luamig.commands.shared.format"
+
+local M = {
+  example = "luamig drill --with-seeds",
+  args = { { "script", "A drill script (drills/*.lua) instead of the built-in walk.", "?" } },
+  options = {
+    { "--from", "Start after this revision (default: base).", "REV" },
+    { "--to", "Stop at this revision (default: heads).", "REV" },
+    { "--scratch-url", "Drill on this (empty) database instead of a temporary one.", "URL" },
+    { "--keep", "Keep the scratch database and print where it is.", flag = true },
+    { "--with-seeds", "Run the seeds (seeds/*.lua) before each step; rows lost across a round trip fail it.",
+      flag = true },
+  },
+}
+
+-- --with-seeds: runs the seed plugin, quietly, on the scratch session.
+local function seeder(ctx, s)
+  local _, plugin = plugins.command(context.plugin_list(ctx), "seed")
+  if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
+  -- a context whose session is the scratch one (context.close is not called on it: M.run closes s.db)
+  local pctx = context.plugin_ctx({ config = ctx.config, log = log_mod.new({ quiet = true }), graph = s.graph,
+    session = s })
+  return function() plugin.api.run(pctx, { force = true, quiet = true }) end
+end
+
+function M.run(ctx, args)
+  local drill = require "luamig.tools.drill"
+  local g = context.graph(ctx)
+  local url = config.resolve_url(ctx.url, ctx.config)
+  local scratch = drill.scratch(url, ctx.config, { keep = args.keep, scratch_url = args.scratch_url })
+  local out = { scratch = (args.keep or args.scratch_url) and scratch.shown or nil }
+  local s = { config = ctx.config, graph = g, log = ctx.log }
+  local ok, err = pcall(function()
+    s.db, s.dialect = connect.open(scratch.url, ctx.config)
+    if args.script then
+      out.script = args.script
+      out.steps, out.ok = drill.script(s, args.script, ctx.log)
+    else
+      out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to,
+        seed = args.with_seeds and seeder(ctx, s) or nil })
+    end
+  end)
+  if s.db then s.db:close() end
+  if scratch.drop then scratch.drop() end
+  if not ok then error(err, 0) end
+  return out
+end
+
+local function render_walk(log, r)
+  log:result(("%-14s %9s %9s  %-6s  %s"):format("revision", "up", "down", "result", "message"))
+  for _, st in ipairs(r.steps) do
+    log:result(("%-14s %9s %9s  %-6s  %s"):format(st.revision, format.ms(st.up_ms), format.ms(st.down_ms), st.result,
+      st.message))
+    for _, p in ipairs(st.problems) do log:result("    " .. p) end
+  end
+  if r.ok then
+    log:result(("%d revision%s round-trip."):format(#r.steps, format.plural(#r.steps)))
+  else
+    log:result("Drill failed at " .. r.steps[#r.steps].revision .. ".")
+  end
+end
+
+function M.render(log, r)
+  if r.script then
+    local failed = 0
+    for _, st in ipairs(r.steps) do
+      if st.result ~= "ok" then failed = failed + 1 end
+    end
+    log:result(("%s: %d step%s, %d failed"):format(r.script, #r.steps, format.plural(#r.steps), failed))
+  else
+    render_walk(log, r)
+  end
+  if r.scratch then log:result("Scratch database kept: " .. r.scratch) end
+end
+
+function M.exit(r)
+  return r.ok and errors.EXIT.ok or errors.EXIT.failure
+end
+
+return M

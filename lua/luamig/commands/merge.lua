@@ -1,0 +1,19 @@
+--- `merge -m MSG REV...`: write a migration whose parents are REV... .
+local revision_file = require "luamig.commands.shared.revision_file"
+
+local M = {
+  example = 'luamig merge -m "join the branches" heads',
+  args = { { "revisions", "Revisions to merge (heads, LABEL@head, ids).", "+" } },
+  options = {
+    { "-m --message", "What the merge is for.", "<message>", count = 1 },
+    { "--rev-id", "Use this revision id instead of a random one.", "ID" },
+    { "--branch-label", "Label for the merged branch.", "LABEL", count = "*" },
+  },
+  render = revision_file.render,
+}
+
+function M.run(ctx, args)
+  return revision_file.new_revision(ctx, args, args.revisions, false)
+end
+
+return M

@@ -1,0 +1,30 @@
+--- `plugins`: the plugins (shipped and the project's), their commands and hooks.
+local context = require "luamig.cli.context"
+
+local M = { example = "luamig plugins --json" }
+
+local function sorted_keys(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+function M.run(ctx)
+  local out = { plugins = {} }
+  for _, p in ipairs(context.plugin_list(ctx)) do
+    out.plugins[#out.plugins + 1] = { name = p.name, path = p.path, shipped = p.shipped or false,
+      commands = sorted_keys(p.commands), hooks = sorted_keys(p.hooks) }
+  end
+  return out
+end
+
+function M.render(log, r)
+  for _, p in ipairs(r.plugins) do
+    log:result(("%s  (%s)"):format(p.name, p.shipped and "shipped" or p.path))
+    if #p.commands > 0 then log:result("  commands: " .. table.concat(p.commands, ", ")) end
+    if #p.hooks > 0 then log:result("  hooks:    " .. table.concat(p.hooks, ", ")) end
+  end
+end
+
+return M

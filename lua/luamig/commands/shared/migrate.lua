@@ -1,0 +1,81 @@
+--- What upgrade and downgrade share: the run (or the offline --sql script),
+--- the line printed as each step applies, and the summary.
+local config = require "luamig.project.config"
+local connect = require "luamig.db.connect"
+local plan = require "luamig.revision.plan"
+local runner = require "luamig.run.runner"
+local context = require "luamig.cli.context"
+local format = require "luamig.commands.shared.format"
+
+local M = {}
+
+---The --sql flag both commands take.
+M.SQL_FLAG = { "--sql", "Print the SQL instead of running it (offline: no connection).", flag = true }
+
+-- A line for one applied step (printed as it happens).
+local function step_line(log, step)
+  local arrow = step.direction == "up" and log:out_paint("green", "upgrade  ") or log:out_paint("yellow", "downgrade")
+  local msg = step.message ~= "" and ("  " .. step.message) or ""
+  local rows = step.rows and ("  (%d rows backfilled)"):format(step.rows) or ""
+  log:info(("%s %s%s  %s%s"):format(arrow, step.revision, msg, log:out_paint("dim", format.ms(step.ms)), rows))
+end
+
+---Run migrations in `direction` ("up"|"down") to `target`.
+---@param ctx luamig.Context
+---@param direction "up"|"down"
+---@param target string
+---@param dry_run boolean?
+---@return table result: steps, heads, dry_run
+function M.run(ctx, direction, target, dry_run)
+  local s = context.session(ctx)
+  s.dry_run = dry_run or nil
+  local steps = {}
+  local heads = runner.run(s, {
+    hook = context.hooks(ctx),
+    direction = direction,
+    plan = function(heads)
+      -- "+1" means one step from where the database was when the run began
+      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
+      target = resolved
+      return ids
+    end,
+    on_step = function(step)
+      steps[#steps + 1] = { revision = step.revision, direction = step.direction, ms = step.ms }
+      step_line(ctx.log, step)
+    end,
+  })
+  if dry_run then return { steps = steps, heads = context.heads(s), dry_run = true } end
+  return { steps = steps, heads = heads }
+end
+
+---`--sql`: the SQL a range would run, without connecting (luamig.run.offline).
+---@param ctx luamig.Context
+---@param direction "up"|"down"
+---@param range string
+---@return {sql: string}
+function M.offline_sql(ctx, direction, range)
+  local url = config.resolve_url(ctx.url, ctx.config)
+  local target = connect.parse(url)
+  local dialect = require("luamig.dialect").load(target.backend)
+  return { sql = require("luamig.run.offline").sql({ graph = context.graph(ctx), config = ctx.config,
+    dialect = dialect }, direction, range) }
+end
+
+---Text output of upgrade and downgrade.
+---@param log luamig.Log
+---@param r table
+function M.render(log, r)
+  if r.sql then return io.stdout:write(r.sql) end -- --sql: the script itself, even with -q
+  local n = #r.steps
+  if r.dry_run then
+    return log:info(("Dry run: %d step%s ran and %s rolled back; the database is still at %s."):format(n,
+      format.plural(n), n == 1 and "was" or "were", format.heads(r.heads)))
+  end
+  if n == 0 then
+    log:info("Nothing to do; the database is at " .. format.heads(r.heads) .. ".")
+  else
+    log:info(("%d step%s; the database is now at %s."):format(n, format.plural(n), format.heads(r.heads)))
+  end
+end
+
+return M

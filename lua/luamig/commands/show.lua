@@ -1,0 +1,47 @@
+--- `show REV`: one revision's details.
+local errors = require "luamig.util.errors"
+local graph_mod = require "luamig.revision.graph"
+local version = require "luamig.run.version"
+local context = require "luamig.cli.context"
+local revisions = require "luamig.commands.shared.revisions"
+local format = require "luamig.commands.shared.format"
+
+local M = {
+  example = "luamig show head",
+  args = { { "target", "Revision.", "?" } },
+}
+
+function M.run(ctx, args)
+  local s = context.session(ctx)
+  local g = s.graph
+  local heads = context.heads(s)
+  local ids = g:ids(revisions.require_target(args, "show"))
+  if #ids == 0 then errors.raise("usage", "show needs a revision, not base") end
+  if #ids > 1 then errors.raise("usage", ("show needs one revision; %s names %s"):format(args.target,
+    table.concat(ids, ", "))) end
+  local out = revisions.describe(g, ids[1], g:ancestors(heads), graph_mod.set_of(g:heads()))
+  out.checksum = g.revs[ids[1]].checksum
+  local last = version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
+  if last then out.applied_at, out.ms = last.applied_at, last.ms end
+  return out
+end
+
+local function applied(r)
+  if not r.applied then return "no" end
+  return (r.applied_at or "yes") .. (r.ms and ("  " .. format.ms(r.ms)) or "")
+end
+
+function M.render(log, r)
+  log:result("Revision:  " .. r.revision .. format.marks(r))
+  log:result("Parents:   " .. format.parents(r))
+  log:result("Children:  " .. (#r.children == 0 and "-" or table.concat(r.children, ", ")))
+  if #r.depends_on > 0 then log:result("Depends:   " .. table.concat(r.depends_on, ", ")) end
+  if #r.branch_labels > 0 then log:result("Labels:    " .. table.concat(r.branch_labels, ", ")) end
+  log:result("Path:      " .. r.path)
+  log:result("Applied:   " .. applied(r))
+  if not r.transactional then log:result("Runs outside a transaction (transactional = false)") end
+  log:result("")
+  log:result("    " .. r.message)
+end
+
+return M

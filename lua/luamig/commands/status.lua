@@ -1,0 +1,66 @@
+--- `status`: applied and pending revisions, drift and the last failure.
+local version = require "luamig.run.version"
+local context = require "luamig.cli.context"
+local format = require "luamig.commands.shared.format"
+
+local M = { example = "luamig status" }
+
+function M.run(ctx)
+  local s = context.session(ctx)
+  local g = s.graph
+  local heads = context.heads(s)
+  local rows = version.history(s.db, version.tables(s.config, s.dialect))
+  local last = version.last_applied(rows)
+  local applied_set = g:ancestors(heads)
+  local out = { heads = heads, applied = {}, pending = {}, drifted = {}, unknown = {} }
+  for _, id in ipairs(g:ordered(applied_set)) do
+    local rec = last[id] or {}
+    out.applied[#out.applied + 1] = { revision = id, message = g.revs[id].message,
+      applied_at = rec.applied_at, ms = rec.ms, stamped = rec.direction == "stamp" or nil }
+    if rec.checksum and rec.checksum ~= g.revs[id].checksum then
+      out.drifted[#out.drifted + 1] = { revision = id, path = g.revs[id].path, applied_at = rec.applied_at }
+    end
+  end
+  for _, h in ipairs(heads) do
+    if not g.revs[h] then out.unknown[#out.unknown + 1] = h end
+  end
+  for _, id in ipairs(g.order) do
+    if not applied_set[id] then out.pending[#out.pending + 1] = id end
+  end
+  local final = rows[#rows]
+  if final and final.status == "failed" then
+    out.failed = { revision = final.revision, direction = final.direction, at = final.applied_at,
+      error = final.error, transactional = final.transactional }
+  end
+  return out
+end
+
+local function failed_line(log, f)
+  local advice = f.transactional and "it was rolled back; fix the migration and rerun"
+      or "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
+  log:result(("  %s %s %s failed at %s: %s; %s"):format(log:out_paint("red", "failed"), f.revision,
+    f.direction == "up" and "upgrade" or "downgrade", f.at, f.error, advice))
+end
+
+function M.render(log, r)
+  log:result("Database at: " .. format.heads(r.heads))
+  for _, x in ipairs(r.applied) do
+    log:result(("  %s %s  %-20s %9s  %s"):format(log:out_paint("green", "applied"), x.revision,
+      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), x.message))
+  end
+  for _, id in ipairs(r.pending) do
+    log:result(("  %s %s"):format(log:out_paint("yellow", "pending"), id))
+  end
+  for _, d in ipairs(r.drifted) do
+    log:result(("  %s %s: %s changed after it was applied at %s"):format(log:out_paint("red", "drifted"),
+      d.revision, d.path, d.applied_at or "?"))
+  end
+  for _, id in ipairs(r.unknown) do
+    log:result(("  %s %s is in the version table but no migration file has it"):format(
+      log:out_paint("red", "unknown"), id))
+  end
+  if r.failed then failed_line(log, r.failed) end
+  log:result(("%d applied, %d pending."):format(#r.applied, #r.pending))
+end
+
+return M
