@@ -73,6 +73,13 @@ function M.compile(path, env, kind, text)
   return chunk
 end
 
+-- xpcall's results without its status; its error raised again. (No table:
+-- every migration file goes through here when the script cache is cold.)
+local function results(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
+
 ---Call `fn` (code of `path`) protected, returning its results. Any error
 ---value it raises becomes an error of `kind` whose `where` is the line of
 ---`path` that raised it; the original value is kept as `cause`.
@@ -81,13 +88,10 @@ end
 ---@param fn function
 ---@return any ...
 function M.call(path, kind, fn, ...)
-  local function handler(x)
+  return results(xpcall(fn, function(x)
     local where, message = M.describe(path, x, frame_in(path))
     return errors.new(kind, message, { where = where, cause = x })
-  end
-  local res = table.pack(xpcall(fn, handler, ...))
-  if not res[1] then error(res[2], 0) end
-  return table.unpack(res, 2, res.n)
+  end, ...))
 end
 
 ---Compile and run `path` in `env`; returns what the file returns.
