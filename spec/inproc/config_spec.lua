@@ -12,13 +12,14 @@ local function load_text(text)
   return config.load(path), path
 end
 
--- The message of the "config" error loading `text` raises, and the file's path.
+-- The text of the "config" error loading `text` raises (its where, then its
+-- message), and the file's path.
 local function bad(text)
   local path = tmpdir() .. "/luamig.lua"
   write(path, text)
   local e = support.raised(function() config.load(path) end)
   assert.are.equal("config", e.kind)
-  return e.message, path
+  return tostring(e), path
 end
 
 describe("config.load", function()

@@ -1,6 +1,7 @@
 --- Project configuration (luamig.lua), database URL resolution, redaction.
-local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
+local sandbox = require "luamig.util.sandbox"
 
 local M = {}
 
@@ -48,22 +49,12 @@ local keys = {
   schema = is "string",
 }
 
-local function exists(path)
-  return lfs.attributes(path, "mode") ~= nil
-end
-
 local function dirname(path)
   return path:match("^(.*)/[^/]*$") or "."
 end
 
 ---Join a relative path onto dir ("." stays implicit); absolute paths win.
----@param dir string
----@param path string
----@return string
-function M.join(dir, path)
-  if path:sub(1, 1) == "/" or dir == "." then return path end
-  return dir .. "/" .. path
-end
+M.join = fs.join
 
 local function close_key(key)
   local best
@@ -79,17 +70,13 @@ end
 ---@return luamig.Config
 function M.load(path)
   local file = path
-  if not file and exists(M.DEFAULT_FILE) then file = M.DEFAULT_FILE end
+  if not file and fs.exists(M.DEFAULT_FILE) then file = M.DEFAULT_FILE end
   local t = {}
   if file then
-    if not exists(file) then
+    if not fs.exists(file) then
       errors.raise("config", ("config file %s not found"):format(file))
     end
-    local env = setmetatable({}, { __index = _G })
-    local chunk, err = loadfile(file, "t", env)
-    if not chunk then errors.raise("config", err) end
-    local ok, res = xpcall(chunk, function(e) return errors.text(e) end)
-    if not ok then errors.raise("config", res) end
+    local res = sandbox.run_file(file, sandbox.env(), "config")
     if type(res) ~= "table" then
       errors.raise("config", ("%s must return a table of settings (got %s)"):format(file, type(res)))
     end
@@ -98,10 +85,10 @@ function M.load(path)
   for k, v in pairs(t) do
     local check = keys[k]
     if not check then
-      errors.raise("config", ("%s: unknown setting '%s'%s"):format(file, tostring(k), close_key(tostring(k))))
+      errors.raise("config", ("unknown setting '%s'%s"):format(tostring(k), close_key(tostring(k))), { where = file })
     end
     local bad = check(v)
-    if bad then errors.raise("config", ("%s: setting '%s' %s"):format(file, k, bad)) end
+    if bad then errors.raise("config", ("setting '%s' %s"):format(k, bad), { where = file }) end
   end
   local dir = file and dirname(file) or "."
   return {

@@ -1,7 +1,8 @@
 --- Load migrations/*.lua, each in its own environment, and check their shape.
-local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
+local sandbox = require "luamig.util.sandbox"
 local script_cache = require "luamig.revision.cache"
 
 local M = {}
@@ -50,7 +51,7 @@ local function message_of(text)
 end
 
 local function fail(path, line, fmt, ...)
-  errors.raise("script", ("%s:%d: " .. fmt):format(path, line, ...))
+  errors.raise("script", fmt:format(...), { where = ("%s:%d"):format(path, line) })
 end
 
 -- env[name] as a list of strings; raises naming the file and line otherwise.
@@ -90,7 +91,7 @@ local function environment()
     __pairs = function() return pairs(step and step.luamig or unbound) end,
     __newindex = function() error("luamig is read-only", 2) end,
   })
-  local env = setmetatable({ op = op, luamig = luamig }, { __index = _G })
+  local env = sandbox.env({ op = op, luamig = luamig })
   return env, function(ctx) step = ctx end, function() return ops_now("change") end
 end
 
@@ -101,10 +102,7 @@ function M.load_file(path)
   local text = read(path)
   local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
   local env, bind, step_ops = environment()
-  local chunk, err = load(text, "@" .. path, "t", env)
-  if not chunk then errors.raise("script", err) end
-  local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
-  if not ok then errors.raise("script", e) end
+  sandbox.run_file(path, env, "script", text)
 
   local rev_line = line_of(text, "revision")
   local id = rawget(env, "revision")
@@ -165,26 +163,13 @@ local lazy = {
   end,
 }
 
----Load every migration in `dir` (files *.lua not starting with _ or .), in
----file-name order. Raises on a missing directory, a broken file or a
----repeated revision id. Files unchanged since an earlier run come from the
----script cache (luamig.script_cache) and are compiled only when run.
----@param dir string
----@return luamig.Script[] scripts, luamig.Loaded loaded
----@param dir string
----@return luamig.Script[]
 -- The migration file names in `dir` (sorted) and their paths.
 local function listing(dir)
-  if lfs.attributes(dir, "mode") ~= "directory" then
+  local names, paths = fs.list_lua(dir)
+  if not names then
     errors.raise("config", ("migrations directory %s not found; run `luamig init` or set `migrations` in luamig.lua")
       :format(dir))
   end
-  local names, paths = {}, {}
-  for name in lfs.dir(dir) do
-    if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
-  end
-  table.sort(names)
-  for i, name in ipairs(names) do paths[i] = dir == "." and name or (dir .. "/" .. name) end
   return names, paths
 end
 
@@ -211,6 +196,12 @@ function M.remember(loaded, memo)
   script_cache.save(loaded.cache, loaded.files, memo)
 end
 
+---Load every migration in `dir` (files *.lua not starting with _ or .), in
+---file-name order. Raises on a missing directory, a broken file or a
+---repeated revision id. Files unchanged since an earlier run come from the
+---script cache (luamig.revision.cache) and are compiled only when run.
+---@param dir string
+---@return luamig.Script[] scripts, luamig.Loaded loaded
 function M.load_dir(dir)
   local names, paths = listing(dir)
   local cache = script_cache.open(dir)

@@ -1,4 +1,4 @@
---- Rollback drills (SPEC §6): on a scratch database, never the target, each
+--- Rollback drills: on a scratch database, never the target, each
 --- revision in graph order is upgraded, snapshotted, downgraded, compared
 --- with the schema before it, and upgraded again and compared with the
 --- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
@@ -10,6 +10,7 @@ local config = require "luamig.project.config"
 local introspect = require "luamig.schema.introspect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
+local sandbox = require "luamig.util.sandbox"
 
 local M = {}
 
@@ -182,13 +183,13 @@ function M.script(s, path, log)
   local api = { db = s.db }
   function api.upgrade(target) go(s, "up", target or "heads") end
   function api.downgrade(target)
-    if not target then error("drill.downgrade needs a target (-1, a revision, base)", 2) end
+    if not target then errors.raise("script", "drill.downgrade needs a target (-1, a revision, base)", nil, 2) end
     go(s, "down", target)
   end
   function api.snapshot() return introspect.snapshot(s.db) end
   function api.assert_same(a, b, message)
     local d = introspect.diff(a, b)
-    if #d > 0 then error((message and (message .. ": ") or "") .. table.concat(d, "; "), 2) end
+    if #d > 0 then errors.raise("migration", (message and (message .. ": ") or "") .. table.concat(d, "; "), nil, 2) end
   end
   function api.step(name, fn)
     local good, err = pcall(fn)
@@ -197,10 +198,8 @@ function M.script(s, path, log)
     if log then log:info(("%-6s %s%s"):format(st.result, name, st.problem and ("\n       " .. st.problem) or "")) end
     if not good then ok = false end
   end
-  local env = setmetatable({ drill = api }, { __index = _G })
-  local chunk, err = loadfile(path, "t", env)
-  if not chunk then errors.raise("script", err) end
-  local good, e = pcall(chunk)
+  local chunk = sandbox.compile(path, sandbox.env({ drill = api }), "script")
+  local good, e = pcall(sandbox.call, path, "script", chunk)
   if not good then
     steps[#steps + 1] = { name = "(script)", result = "failed", problem = errors.text(e) }
     ok = false
