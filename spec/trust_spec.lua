@@ -32,6 +32,23 @@ local function counts(p)
   return p:sql("SELECT count(*), sum(n), max(n) FROM c")
 end
 
+-- The first true value of f(), tried every 50 ms for up to 15 s (nil after).
+local function poll(f)
+  for _ = 1, 300 do
+    local v = f()
+    if v then return v end
+    os.execute("sleep 0.05")
+  end
+end
+
+local function first_line(path, fmt)
+  local f = io.open(path)
+  if not f then return nil end
+  local v = f:read(fmt or "l")
+  f:close()
+  return v
+end
+
 -- `luamig ARGS` started in the background (stderr to err, its exit code to
 -- rc when it ends); returns its pid.
 local function spawn(p, args)
@@ -39,27 +56,14 @@ local function spawn(p, args)
   local d = sh.quote(p.dir)
   assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
     :format(cmd, d, d, d, d)))
-  for _ = 1, 100 do
-    local f = io.open(p.dir .. "/pid")
-    local pid = f and f:read("l")
-    if f then f:close() end
-    if pid then return pid end
-    os.execute("sleep 0.02")
-  end
-  error("not started")
+  return assert(poll(function() return first_line(p.dir .. "/pid") end), "not started")
 end
 
--- The exit code of the run spawn started, once it ends.
+-- The exit code of the run spawn started, once it ends (killed after 15 s).
 local function exit_code(p)
-  for _ = 1, 300 do
-    local f = io.open(p.dir .. "/rc")
-    local rc = f and f:read("n")
-    if f then f:close() end
-    if rc then return rc end
-    os.execute("sleep 0.05")
-  end
-  os.execute("kill -9 " .. io.open(p.dir .. "/pid"):read("l"))
-  error("luamig did not stop")
+  local rc = poll(function() return first_line(p.dir .. "/rc", "n") end)
+  if not rc then os.execute("kill -9 " .. first_line(p.dir .. "/pid")) end
+  return assert(rc, "luamig did not stop")
 end
 
 for _, b in ipairs(sh.backends()) do
@@ -87,6 +91,15 @@ for _, b in ipairs(sh.backends()) do
       local out = p:ok("upgrade", "FIXED=1")
       assert.matches("%(70 rows backfilled%)", out)
       assert.are.equal("120|120|1\n", counts(p))
+    end)
+
+    it("a failed backfill ends its progress bar before the message", function()
+      local p = sh.project_on(b, { ["1.lua"] = counters(200),
+        ["2.lua"] = bump({ fields = " sleep_ms = 150,", row = "if row.id == 125 then error('bad row') end" }) })
+      local code, out = sh.run(("cd %s && script -qec %s /dev/null"):format(sh.quote(p.dir),
+        sh.quote(p:command("upgrade"))))
+      assert.are_not.equal(0, code)
+      assert.matches("\27%[Kbackfill c %[#*%.*%] %d+/200[^\n]*\r?\n[^\n]-luamig: [^\n]-upgrade bbbb00000002", out)
     end)
 
     it("a failed backfill says what its checkpoint says", function()
@@ -155,16 +168,10 @@ op.alter_column("t", "b", { nullable = false })]]) })
         ["2.lua"] = bump({ batch = 20, fields = " sleep_ms = 20," }) })
       p:ok("upgrade aaaa")
       local pid = spawn(p, "upgrade")
-      local started = false
-      for _ = 1, 200 do
+      assert.truthy(poll(function()
         local ok, n = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
-        if ok and tonumber(n) and tonumber(n) >= 100 then
-          started = true
-          break
-        end
-        os.execute("sleep 0.05")
-      end
-      assert.is_true(started, "the backfill got going")
+        return ok and (tonumber(n) or 0) >= 100
+      end), "the backfill got going")
       assert(os.execute("kill -INT " .. pid))
       assert.are.equal(130, exit_code(p))
       local err = sh.slurp(p.dir .. "/err")
@@ -183,7 +190,7 @@ op.alter_column("t", "b", { nullable = false })]]) })
         "while true do db:scalar 'SELECT 1' end") })
       spawn(p, "upgrade")
       os.execute("sleep 1")
-      assert(os.execute("kill -INT " .. io.open(p.dir .. "/pid"):read("l")))
+      assert(os.execute("kill -INT " .. first_line(p.dir .. "/pid")))
       assert.are.equal(130, exit_code(p))
       local err = sh.slurp(p.dir .. "/err")
       assert.matches("upgrade aaaa00000001 .*interrupted", err)
