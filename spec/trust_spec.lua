@@ -82,6 +82,21 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("0\n", p:sql("SELECT count(*) FROM luamig_backfill"), "checkpoints go with the record")
     end)
 
+    it("a kill -9 after a completed backfill does not make the rerun redo it", function()
+      local p = sh.project_on(b, { ["1.lua"] = counters(120), ["2.lua"] = bump({ after =
+        "local t = os.clock()\nwhile not os.getenv('FIXED') and os.clock() - t < 20 do end" }) })
+      p:ok("upgrade aaaa")
+      local pid = spawn(p, "upgrade")
+      assert.truthy(poll(function()
+        local ok, n = pcall(p.sql, p, "SELECT sum(n) FROM c")
+        return ok and n == "120\n"
+      end), "the backfill completed")
+      assert(os.execute("kill -9 " .. pid))
+      assert.are.equal(137, exit_code(p))
+      p:ok("upgrade", "FIXED=1")
+      assert.are.equal("120|120|1\n", counts(p), "every row exactly once")
+    end)
+
     it("a resumed backfill reports this run's rows only", function()
       local p = sh.project_on(b, { ["1.lua"] = counters(120),
         ["2.lua"] = bump({ row = "if row.id == 75 and not os.getenv('FIXED') then error('bad row') end" }) })
