@@ -10,13 +10,22 @@
 
 #include <lauxlib.h>
 
+#include "drv_util.h"
+
 static lua_State *volatile hooked;
 static volatile sig_atomic_t caught; /* the first signal's number, 0 before */
 
+/* The hook: raises "FILE:LINE: interrupted (...)", naming the user's line
+ * that was running (not the runner's). */
 static void raise_interrupted(lua_State *L, lua_Debug *ar) {
+  const char *where;
   (void)ar;
   lua_sethook(L, NULL, 0, 0); /* once: the clean-up after it must run */
-  luaL_error(L, "interrupted (%s)", caught == SIGTERM ? "SIGTERM" : "SIGINT, Ctrl-C");
+  lm_push_where(L);
+  where = lua_tostring(L, -1);
+  lua_pushfstring(L, "%s%sinterrupted (%s)", where, *where ? ": " : "",
+                  caught == SIGTERM ? "SIGTERM" : "SIGINT, Ctrl-C");
+  lua_error(L);
 }
 
 static void on_signal(int sig) {
