@@ -61,6 +61,12 @@ function Db:autocommit(fn) end
 ---@return boolean
 function Db:in_transaction() end
 
+---The runner's: arm the guard that stops a migration's BEGIN, COMMIT or
+---ROLLBACK inside its step's transaction; returns the key that disarms it.
+---@param key table?
+---@return table? key
+function Db:guard_transaction(key) end
+
 ---Load many rows fast: COPY on PostgreSQL, multi-row INSERTs on SQLite.
 ---All or none. A row is keyed by column name, or positional in the order of `columns`
 ---({ 1, "a" }); a row mixing both, with more values than columns or setting a column not
