@@ -1,6 +1,6 @@
 --- Database URL -> an open `db` handle with the Lua methods installed.
 local errors = require "luamig.util.errors"
-local config = require "luamig.project.config"
+local redact = require "luamig.util.redact"
 local host = require "luamig.host"
 local db_methods = require "luamig.db.handle"
 local dialects = require "luamig.dialect"
@@ -17,25 +17,36 @@ local M = {}
 ---@param url string
 ---@return luamig.Target
 function M.parse(url)
+  if url:find("\0", 1, true) then
+    errors.raise("config", ("database URL %q contains a NUL byte"):format(redact.url(url)))
+  end
   if url == "sqlite::memory:" or url == "sqlite:///:memory:" then
     return { backend = "sqlite", path = ":memory:" }
   end
   local path = url:match("^sqlite:///(.+)$")
   if path then return { backend = "sqlite", path = path } end
   if url:match("^postgres://") or url:match("^postgresql://") then
+    local bad = (redact.url_password(url) or ""):match("[/@?#]")
+    if bad then
+      errors.raise("config", ("the password in database URL %q holds an unencoded %q, which a URL parser takes " ..
+        "for the end of the password: percent-encode it (/ %%2F, @ %%40, ? %%3F, # %%23)"):format(redact.url(url), bad))
+    end
     return { backend = "postgresql", conninfo = url }
   end
   -- a libpq key/value string: "host=... dbname=..."
   if not url:find("://", 1, true) and url:match("^%s*[%a_]+%s*=") then
     return { backend = "postgresql", conninfo = url }
   end
-  local shown = config.redact(url)
+  local shown = redact.url(url)
   local hint = "use sqlite:///relative.db, sqlite:////abs/path.db, sqlite::memory:, " ..
       "postgresql://user@host:port/db or a libpq connection string"
   if url:match("^sqlite:") then
     errors.raise("config", ("bad SQLite URL %q: %s"):format(shown, hint))
   end
   local scheme = url:match("^(%a[%w+.-]*):")
+  if scheme == "postgres" or scheme == "postgresql" then
+    errors.raise("config", ("bad PostgreSQL URL %q (write %s://, with two slashes): %s"):format(shown, scheme, hint))
+  end
   if scheme then
     errors.raise("config", ("unsupported database URL scheme %q in %q: %s"):format(scheme, shown, hint))
   end
@@ -84,7 +95,7 @@ function M.open(url, cfg, log)
   if not ok then
     local e = db
     local text = errors.is(e) and e.message or errors.text(e)
-    errors.raise("connect", config.redact(text))
+    errors.raise("connect", redact.scrub(text, redact.secrets(url)))
   end
   if log and db.on_notice then forward_notices(db, log) end
   if dialect.on_connect then dialect.on_connect(db, cfg) end
