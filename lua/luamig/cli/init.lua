@@ -53,7 +53,8 @@ local function run(cmd, args)
   local log = log_mod.new({ quiet = args.quiet, json = args.json, debug = args.debug })
   local ctx
   local ok, result = xpcall(function()
-    ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED }
+    ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED,
+      readonly = cmd.readonly }
     return cmd.run(ctx, args)
   end, with_traceback)
   if ctx then context.close(ctx) end

@@ -1,5 +1,7 @@
 --- Database URL -> an open `db` handle with the Lua methods installed.
+local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
 local redact = require "luamig.util.redact"
 local host = require "luamig.host"
 local db_methods = require "luamig.db.handle"
@@ -67,16 +69,46 @@ local function forward_notices(db, log)
   end)
 end
 
+---@class luamig.OpenOptions
+---@field base string?     directory a relative SQLite path is relative to (default: the working directory)
+---@field source string?   where the URL came from ("--url", a config file, "default"...), for messages
+---@field create boolean?  false: a missing SQLite file is an error, not a new empty database
+
+-- The absolute path of SQLite file `path` (relative to `base`); special
+-- names (":memory:", "file:" URIs) as they are.
+local function sqlite_path(path, base)
+  if path == ":memory:" or path:match("^file:") or path:sub(1, 1) == "/" then return path end
+  path = fs.join(base or ".", path)
+  return path:sub(1, 1) == "/" and path or (lfs.currentdir() .. "/" .. path)
+end
+
+-- Refuse to open a missing SQLite file, naming the path meant and why.
+local function require_file(path, url, opts)
+  if path == ":memory:" or path:match("^file:") or fs.exists(path) then return end
+  local given = url:match("^sqlite:///(.*)$") or ""
+  local from = opts.source == "default" and "the default" or opts.source
+  local relative = given:sub(1, 1) ~= "/" and (", relative to " .. ((opts.base or ".") == "." and
+    "the working directory" or "the config file's directory")) or ""
+  errors.raise("connect", ("SQLite database %s does not exist (%s%s%s); check the path, or run `luamig upgrade` " ..
+    "to create it"):format(path, url, from and (" from " .. from) or "", relative))
+end
+
 ---Open a connection for `url`. Connection failures raise a "connect" error
 ---(exit 1) whose text never contains the password. With `log`, the
 ---server's notices are shown through it.
 ---@param url string
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
+---@param opts luamig.OpenOptions?
 ---@return table db
 ---@return table dialect
-function M.open(url, cfg, log)
+function M.open(url, cfg, log, opts)
+  opts = opts or {}
   local target = M.parse(url)
+  if target.backend == "sqlite" then
+    target.path = sqlite_path(target.path, opts.base)
+    if opts.create == false then require_file(target.path, url, opts) end
+  end
   if target.backend == "postgresql" and not host.with_pg then
     errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
   end
@@ -87,7 +119,7 @@ function M.open(url, cfg, log)
   db_methods.install(driver.Conn, dialect)
   local ok, db = pcall(function()
     if target.backend == "sqlite" then
-      return driver.open(target.path, { foreign_keys = cfg.foreign_keys,
+      return driver.open(target.path, { foreign_keys = cfg.foreign_keys, create = opts.create ~= false,
         busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
     end
     return driver.connect(target.conninfo)

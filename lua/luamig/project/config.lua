@@ -156,4 +156,16 @@ function M.resolve_url(flag, cfg)
   return M.DEFAULT_URL, "default"
 end
 
+---The directory a relative sqlite:/// path of the URL from `source` (as
+---resolve_url returns it) is relative to: the config file's directory for
+---the config's `url` and the default, the working directory (".") for
+-----url, LUAMIG_URL and DATABASE_URL, which were typed where luamig runs.
+---@param source string
+---@param cfg luamig.Config
+---@return string
+function M.url_base(source, cfg)
+  if cfg.file and (source == cfg.file or source == "default") then return cfg.dir end
+  return "."
+end
+
 return M
