@@ -630,26 +630,6 @@ static int conn_on_notice(lua_State *L) {
   return 0;
 }
 
-/* [] -> [text]; msg with every "quoted" part replaced by "***": libpq quotes
- * the offending text of a bad connection string, which may be a password. */
-static void push_scrubbed(lua_State *L, const char *msg) {
-  luaL_Buffer b;
-  const char *p = msg, *end = msg + strlen(msg);
-  luaL_buffinit(L, &b);
-  while (end > p && (end[-1] == '\n' || end[-1] == ' ')) end--;
-  while (p < end) {
-    const char *q = memchr(p, '"', (size_t)(end - p)), *close;
-    if (!q || !(close = memchr(q + 1, '"', (size_t)(end - q - 1)))) {
-      luaL_addlstring(&b, p, (size_t)(end - p));
-      break;
-    }
-    luaL_addlstring(&b, p, (size_t)(q - p));
-    luaL_addstring(&b, "\"***\"");
-    p = close + 1;
-  }
-  luaL_pushresult(&b);
-}
-
 /* [conninfo] -> [conn]; conninfo is a postgresql:// URL or key=value string.
  * Failures raise a db error naming host, port and database, never the password. */
 static int pg_connect(lua_State *L) {
@@ -668,10 +648,13 @@ static int pg_connect(lua_State *L) {
   if (!opts) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
     char reason[512]; /* copied out: libpq's message is freed before anything can raise */
+    size_t n;
     snprintf(reason, sizeof reason, "%s", err ? err : "out of memory");
+    n = strlen(reason);
+    while (n > 0 && (reason[n - 1] == '\n' || reason[n - 1] == ' ')) reason[--n] = '\0';
     lm_pq.PQfreemem(err);
-    push_scrubbed(L, reason);
-    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", lua_tostring(L, -1));
+    /* libpq may quote part of the string, a password too: connect.open scrubs it */
+    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", reason);
     e.message = lua_tostring(L, -1);
     lm_push_db_error(L, &e);
     return lua_error(L);

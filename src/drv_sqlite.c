@@ -3,6 +3,7 @@
  * Conn wraps a sqlite3 handle; Stmt a prepared statement that keeps its Conn
  * alive through a user value; Cursor resets a reusable Stmt when a rows()
  * loop ends early. Policy (transactions, introspection) lives in Lua. */
+#include <limits.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -454,23 +455,32 @@ static int stmt_sql(lua_State *L) {
 
 /* ---------------------------------------------------------------- module */
 
-/* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true). */
+/* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true),
+ * create (true; false: a missing file is an error, not a new empty database). */
 static int sqlite_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
   lua_Integer timeout = 30000;
-  int foreign_keys = 1, rc;
+  int foreign_keys = 1, create = 1, rc;
   lm_conn *c;
+  /* SQLite would stop at the NUL: "" is a throwaway temporary database */
+  if (strlen(path) != len) return luaL_argerror(L, 1, "path contains a NUL byte");
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    if (lua_getfield(L, 2, "busy_timeout_ms") != LUA_TNIL) timeout = luaL_checkinteger(L, -1);
+    if (lua_getfield(L, 2, "busy_timeout_ms") != LUA_TNIL) {
+      timeout = luaL_checkinteger(L, -1);
+      luaL_argcheck(L, timeout >= 0 && timeout <= INT_MAX, 2, "busy_timeout_ms out of range");
+    }
     if (lua_getfield(L, 2, "foreign_keys") != LUA_TNIL) foreign_keys = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    if (lua_getfield(L, 2, "create") != LUA_TNIL) create = lua_toboolean(L, -1);
+    lua_pop(L, 3);
   }
   c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c); /* closed until opened */
   c->guard_key = LUA_NOREF;
   luaL_setmetatable(L, LM_SQLITE_CONN);
-  rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+  rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_URI,
+                       NULL);
   if (rc == SQLITE_OK) rc = sqlite3_extended_result_codes(c->db, 1);
   if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(c->db, (int)timeout);
   if (rc == SQLITE_OK) rc = sqlite3_set_authorizer(c->db, authorize, c);

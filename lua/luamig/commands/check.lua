@@ -4,7 +4,7 @@ local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
 
-local M = { example = "luamig check || luamig upgrade head" }
+local M = { example = "luamig check || luamig upgrade head", readonly = true }
 
 function M.run(ctx)
   local st = status.run(ctx)

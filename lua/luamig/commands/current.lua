@@ -1,7 +1,7 @@
 --- `current`: the revision(s) the database is at.
 local context = require "luamig.cli.context"
 
-local M = { example = "luamig current --json" }
+local M = { example = "luamig current --json", readonly = true }
 
 function M.run(ctx)
   local s = context.session(ctx)

@@ -7,6 +7,7 @@ local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
 local M = {
+  readonly = true,
   example = "luamig history -r current:",
   options = {
     { "-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed).", "A:B" },

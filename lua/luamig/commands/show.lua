@@ -7,6 +7,7 @@ local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
 local M = {
+  readonly = true,
   example = "luamig show head",
   args = { { "target", "Revision.", "?" } },
 }

@@ -3,7 +3,7 @@ local version = require "luamig.run.version"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
 
-local M = { example = "luamig status" }
+local M = { example = "luamig status", readonly = true }
 
 function M.run(ctx)
   local s = context.session(ctx)

@@ -85,7 +85,7 @@ local function load_file(path)
   return sandbox.run_file(path, sandbox.env(), "config")
 end
 
--- The project's plugin directories.
+-- The project's plugin directories (or files).
 local function dirs(cfg)
   local v = cfg.plugins
   if v == nil then return { config_mod.join(cfg.dir, "plugins") } end
@@ -113,6 +113,7 @@ function M.load(cfg, builtin)
   end
   for _, dir in ipairs(dirs(cfg)) do
     local _, paths = fs.list_lua(dir)
+    if not paths and fs.exists(dir) then paths = { dir } end -- a plugin file named in `plugins`
     for _, path in ipairs(paths or {}) do
       local p = validate(load_file(path), path, builtin)
       local other = by_name[p.name]

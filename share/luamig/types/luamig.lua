@@ -59,7 +59,8 @@ function change(op) end
 ---Skip the seed until this revision is applied.
 ---@type string?
 requires = nil
----Environments the seed runs in (--env, $LUAMIG_ENV; default dev).
+---Environments the seed runs in (--env, $LUAMIG_ENV; default dev). Without
+---it, the seed runs in dev and test only.
 ---@type string|string[]|nil
 env = nil
 ---Tables `luamig seed --reset` empties first.
