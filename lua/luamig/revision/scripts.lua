@@ -25,6 +25,20 @@ local M = {}
 
 local RESERVED = { head = true, heads = true, base = true, current = true }
 
+---What is wrong with `id` as a revision id, or nil when it is fine: the
+---rules the loader applies, shared with `revision --rev-id` and `merge --rev-id`.
+---@param id any
+---@param used table<string, {path: string, line: integer?}>? the ids already taken, and by which file
+---@return string? problem
+function M.id_problem(id, used)
+  if type(id) ~= "string" or not id:match("^[%w_]+$") then
+    return ("revision must be a string of letters, digits and _ (got %s)"):format(tostring(id))
+  end
+  if RESERVED[id] then return ("revision %q is a reserved word; pick another id"):format(id) end
+  local other = used and used[id]
+  if other then return ("revision %s is already used by %s:%d"):format(id, other.path, other.line or 1) end
+end
+
 local function read(path)
   local f, err = io.open(path, "rb")
   if not f then errors.raise("script", err) end
@@ -107,10 +121,8 @@ function M.load_file(path)
   local rev_line = line_of(text, "revision")
   local id = rawget(env, "revision")
   if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
-  if type(id) ~= "string" or not id:match("^[%w_]+$") then
-    fail(path, rev_line, "revision must be a string of letters, digits and _ (got %s)", tostring(id))
-  end
-  if RESERVED[id] then fail(path, rev_line, "revision %q is a reserved word; pick another id", id) end
+  local problem = M.id_problem(id)
+  if problem then fail(path, rev_line, "%s", problem) end
   local change = rawget(env, "change")
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
@@ -219,10 +231,8 @@ function M.load_dir(dir)
       stale = true
     end
     files[name] = { size = size, mtime = mtime, script = s }
-    local other = seen[s.id]
-    if other then
-      fail(s.path, s.line, "revision %s is already used by %s:%d", s.id, other.path, other.line)
-    end
+    local problem = M.id_problem(s.id, seen)
+    if problem then fail(s.path, s.line, "%s", problem) end
     seen[s.id] = s
     list[#list + 1] = s
   end

@@ -4,6 +4,7 @@ local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
+local scripts = require "luamig.revision.scripts"
 local templates = require "luamig.revision.templates"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
@@ -73,8 +74,8 @@ end
 function M.new_revision(ctx, args, heads_specs, splice)
   local g = context.graph(ctx)
   local id = args.rev_id or host.random_hex(12)
-  if not id:match("^[%w_]+$") then errors.raise("usage", "--rev-id must be letters, digits and _") end
-  if g.revs[id] then errors.raise("usage", ("revision %s already exists (%s)"):format(id, g.revs[id].path)) end
+  local problem = scripts.id_problem(id, g.revs)
+  if problem then errors.raise("usage", "--rev-id: " .. problem) end
   local parents = parents_of(g, heads_specs, splice)
   local deps = depends_of(g, args.depends_on)
   local labels = args.branch_label or {}
