@@ -15,6 +15,12 @@ local M = {}
 
 local EXIT = errors.EXIT
 
+-- User-provided text in a message, shown with its control characters
+-- escaped (loaded only on the error path: start-up time).
+local function visible(text)
+  return require("luamig.util.text").visible(text, true)
+end
+
 local function print_json(doc)
   io.stdout:write(json.encode(doc), "\n")
 end
@@ -22,7 +28,7 @@ end
 -- Report an error: one message on stderr (and a JSON error document with
 -- --json), a traceback with --debug. Returns the exit code.
 local function report(e, log, opts)
-  local text = errors.text(e)
+  local text = visible(errors.text(e))
   if log then log:error(text) else io.stderr:write("luamig: ", text, "\n") end
   if opts.debug and type(e) == "table" and e.traceback then io.stderr:write(e.traceback, "\n") end
   if opts.json then
@@ -87,7 +93,7 @@ function M.main(argv)
     return EXIT.ok
   end
   if not parsed_ok then
-    io.stderr:write("luamig: ", args, "\n", "Run `luamig --help` for the commands and their options.\n")
+    io.stderr:write("luamig: ", visible(args), "\n", "Run `luamig --help` for the commands and their options.\n")
     return EXIT.usage
   end
   if args.version then

@@ -58,8 +58,8 @@ local function render_walk(log, r)
   log:result(("%-14s %9s %9s  %-6s  %s"):format("revision", "up", "down", "result", "message"))
   for _, st in ipairs(r.steps) do
     log:result(("%-14s %9s %9s  %-6s  %s"):format(st.revision, format.ms(st.up_ms), format.ms(st.down_ms), st.result,
-      st.message))
-    for _, p in ipairs(st.problems) do log:result("    " .. p) end
+      format.visible(st.message)))
+    for _, p in ipairs(st.problems) do log:result("    " .. format.visible(p, true)) end
   end
   if r.ok then
     log:result(("%d revision%s round-trip."):format(#r.steps, format.plural(#r.steps)))
@@ -74,11 +74,11 @@ function M.render(log, r)
     for _, st in ipairs(r.steps) do
       if st.result ~= "ok" then failed = failed + 1 end
     end
-    log:result(("%s: %d step%s, %d failed"):format(r.script, #r.steps, format.plural(#r.steps), failed))
+    log:result(("%s: %d step%s, %d failed"):format(format.visible(r.script), #r.steps, format.plural(#r.steps), failed))
   else
     render_walk(log, r)
   end
-  if r.scratch then log:result("Scratch database kept: " .. r.scratch) end
+  if r.scratch then log:result("Scratch database kept: " .. format.visible(r.scratch)) end
 end
 
 function M.exit(r)

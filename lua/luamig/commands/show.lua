@@ -34,14 +34,14 @@ end
 function M.render(log, r)
   log:result("Revision:  " .. r.revision .. format.marks(r))
   log:result("Parents:   " .. format.parents(r))
-  log:result("Children:  " .. (#r.children == 0 and "-" or table.concat(r.children, ", ")))
-  if #r.depends_on > 0 then log:result("Depends:   " .. table.concat(r.depends_on, ", ")) end
-  if #r.branch_labels > 0 then log:result("Labels:    " .. table.concat(r.branch_labels, ", ")) end
-  log:result("Path:      " .. r.path)
+  log:result("Children:  " .. (#r.children == 0 and "-" or format.list(r.children)))
+  if #r.depends_on > 0 then log:result("Depends:   " .. format.list(r.depends_on)) end
+  if #r.branch_labels > 0 then log:result("Labels:    " .. format.list(r.branch_labels)) end
+  log:result("Path:      " .. format.visible(r.path))
   log:result("Applied:   " .. applied(r))
   if not r.transactional then log:result("Runs outside a transaction (transactional = false)") end
   log:result("")
-  log:result("    " .. r.message)
+  log:result("    " .. format.visible(r.message))
 end
 
 return M

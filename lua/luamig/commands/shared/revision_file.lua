@@ -93,7 +93,7 @@ end
 ---@param log luamig.Log
 ---@param r table
 function M.render(log, r)
-  log:result(("Created %s (revision %s, down_revision %s)"):format(r.path, r.revision,
+  log:result(("Created %s (revision %s, down_revision %s)"):format(format.visible(r.path), r.revision,
     format.heads(r.down_revisions)))
 end
 
