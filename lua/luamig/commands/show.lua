@@ -23,6 +23,9 @@ function M.run(ctx, args)
   out.checksum = g.revs[ids[1]].checksum
   local last = version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
   if last then out.applied_at, out.ms = last.applied_at, last.ms end
+  if last and last.checksum and last.checksum ~= out.checksum then
+    out.drifted = { applied_checksum = last.checksum }
+  end
   return out
 end
 
@@ -39,6 +42,10 @@ function M.render(log, r)
   if #r.branch_labels > 0 then log:result("Labels:    " .. format.list(r.branch_labels)) end
   log:result("Path:      " .. format.visible(r.path))
   log:result("Applied:   " .. applied(r))
+  if r.drifted then
+    log:result(("Drift:     %s changed after it was applied; `luamig stamp --refresh-checksums %s` accepts it")
+      :format(format.visible(r.path), r.revision))
+  end
   if not r.transactional then log:result("Runs outside a transaction (transactional = false)") end
   log:result("")
   log:result("    " .. format.visible(r.message))

@@ -52,8 +52,8 @@ function M.render(log, r)
     log:result(("  %s %s"):format(log:out_paint("yellow", "pending"), id))
   end
   for _, d in ipairs(r.drifted) do
-    log:result(("  %s %s: %s changed after it was applied at %s"):format(log:out_paint("red", "drifted"),
-      d.revision, format.visible(d.path), d.applied_at or "?"))
+    log:result(("  %s %s: %s changed after it was applied at %s; `luamig stamp --refresh-checksums %s` accepts it")
+      :format(log:out_paint("red", "drifted"), d.revision, format.visible(d.path), d.applied_at or "?", d.revision))
   end
   for _, id in ipairs(r.unknown) do
     log:result(("  %s %s is in the version table but no migration file has it"):format(

@@ -136,7 +136,8 @@ function Graph:stored_nodes(ids)
   for _, id in ipairs(ids) do
     local node = self.nodes[id]
     if not node then
-      raise("the database is at %s, which no migration file declares; restore the file or `luamig stamp` a known revision", id)
+      raise("the database is at %s, which no migration file declares; restore the file, or `luamig stamp REV` " ..
+        "a revision the files declare (`stamp --purge REV` replaces every stored head)", id)
     end
     out[#out + 1] = node
   end
