@@ -64,6 +64,36 @@ local function message_of(text)
   return ""
 end
 
+-- Lua names a chunk in its messages by a short form of its name, cut to
+-- "...tail" past LUA_IDSIZE (60) characters; `text` with each such name
+-- of `path` spelled whole.
+local function whole_path(path, text)
+  return (text:gsub("%.%.%.([^:\n]+):(%d+):", function(tail, line)
+    if path:sub(-#tail) == tail then return path .. ":" .. line .. ":" end
+  end))
+end
+
+-- `fn` (code of the file `path`), raising errors that name `path` whole
+-- (as the history table stores them). Only long paths need it: the wrapper
+-- rethrows, so --debug's traceback starts here for them.
+local function with_whole_path(path, fn)
+  if type(fn) ~= "function" or #path < 55 then return fn end
+  local function rethrow(ok, ...)
+    if not ok then error((...), 0) end
+    return ...
+  end
+  return function(...)
+    return rethrow(xpcall(fn, function(e)
+      if type(e) == "string" then return whole_path(path, e) end
+      if errors.is(e) then
+        e.message = whole_path(path, tostring(e.message))
+        if e.where then e.where = whole_path(path, e.where .. ":"):sub(1, -2) end
+      end
+      return e
+    end, ...))
+  end
+end
+
 local function fail(path, line, fmt, ...)
   errors.raise("script", fmt:format(...), { where = ("%s:%d"):format(path, line) })
 end
@@ -145,8 +175,8 @@ function M.load_file(path)
     depends_on = as_list(env, "depends_on", path, text),
     branch_labels = as_list(env, "branch_labels", path, text),
     transactional = tx ~= false,
-    upgrade = up,
-    downgrade = down,
+    upgrade = with_whole_path(path, up),
+    downgrade = with_whole_path(path, down),
     change = change or false,
     bind = bind,
     uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,

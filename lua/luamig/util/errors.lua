@@ -32,7 +32,9 @@ local exit_codes = {
 local function where_of(level)
   local info = debug.getinfo(level + 2, "Sl")
   if info and info.currentline and info.currentline > 0 then
-    return info.short_src .. ":" .. info.currentline
+    -- (source, not short_src: Lua cuts a long file name to "...tail")
+    local src = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+    return src .. ":" .. info.currentline
   end
 end
 

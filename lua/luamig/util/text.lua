@@ -50,4 +50,49 @@ function M.visible(s, keep_newlines)
     :gsub("\226\129[\166-\169]", codepoint))
 end
 
+-- Edit distance between a and b (Levenshtein), or limit + 1 once it exceeds `limit`.
+local function distance(a, b, limit)
+  if math.abs(#a - #b) > limit then return limit + 1 end
+  local row = {}
+  for j = 0, #b do row[j] = j end
+  for i = 1, #a do
+    local diag, low = row[0], i
+    row[0] = i
+    local ca = a:byte(i)
+    for j = 1, #b do
+      local up = row[j]
+      row[j] = math.min(up + 1, row[j - 1] + 1, diag + (ca == b:byte(j) and 0 or 1))
+      diag = up
+      if row[j] < low then low = row[j] end
+    end
+    if low > limit then return limit + 1 end
+  end
+  return row[#b]
+end
+
+---The keys of `names` closest to `name` by edit distance (at most one edit
+---per four characters, at least one), sorted; {} when none is that close or
+---more than three tie. With `prefixes`, a longer key also counts by its
+---first #name characters (a mistyped partial id).
+---@param names table<string, any>
+---@param name string
+---@param prefixes boolean?
+---@return string[]
+function M.closest(names, name, prefixes)
+  local limit = math.max(1, #name // 4)
+  local best, found = limit + 1, {}
+  for key in pairs(names) do
+    local d = distance(name, key, limit)
+    if prefixes and #key > #name then d = math.min(d, distance(name, key:sub(1, #name), limit)) end
+    if d < best then
+      best, found = d, { key }
+    elseif d == best then
+      found[#found + 1] = key
+    end
+  end
+  if best > limit or #found > 3 then return {} end
+  table.sort(found)
+  return found
+end
+
 return M
