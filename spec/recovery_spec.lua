@@ -22,6 +22,8 @@ for _, b in ipairs(sh.backends()) do
       local code, _, err = p:luamig("upgrade head")
       assert.are.equal(2, code)
       assert.matches("which no migration file declares", err, 1, true)
+      assert.matches("cccc00000003 is in the version table but no migration file has it; `luamig stamp REV` " ..
+        "replaces it", p:ok("status"), 1, true)
       local doc = p:json("stamp bbbb00000002")
       assert.are.same({ "cccc00000003" }, doc.previous)
       assert.are.same({ "bbbb00000002" }, doc.heads)

@@ -56,7 +56,7 @@ function M.render(log, r)
       :format(log:out_paint("red", "drifted"), d.revision, format.visible(d.path), d.applied_at or "?", d.revision))
   end
   for _, id in ipairs(r.unknown) do
-    log:result(("  %s %s is in the version table but no migration file has it"):format(
+    log:result(("  %s %s is in the version table but no migration file has it; `luamig stamp REV` replaces it"):format(
       log:out_paint("red", "unknown"), format.visible(id)))
   end
   if r.failed then failed_line(log, r.failed) end
