@@ -189,6 +189,7 @@ local function run(ctx, args)
     end
     result.seeds[#result.seeds + 1] = rec
   end
+  if #chosen == 0 and not args.quiet then ctx.log:info("no seed files in " .. ctx.config.seeds .. ": nothing to seed") end
   return result
 end
 

@@ -16,6 +16,12 @@ local M = {}
 
 local EXIT = errors.EXIT
 
+-- User-provided text in a message, shown with its control characters
+-- escaped (loaded only on the error path: start-up time).
+local function visible(text)
+  return require("luamig.util.text").visible(text, true)
+end
+
 local function print_json(doc)
   io.stdout:write(json.encode(doc), "\n")
 end
@@ -26,7 +32,7 @@ end
 local function report(e, log, opts, cfg)
   local secrets = redact.secrets_of(opts.url, opts.scratch_url, os.getenv("LUAMIG_URL"), os.getenv("DATABASE_URL"),
     cfg and cfg.url)
-  local text = redact.scrub(errors.text(e), secrets)
+  local text = visible(redact.scrub(errors.text(e), secrets))
   if log then log:error(text) else io.stderr:write("luamig: ", text, "\n") end
   if opts.debug and type(e) == "table" and e.traceback then
     io.stderr:write(redact.scrub(e.traceback, secrets), "\n")
@@ -94,7 +100,7 @@ function M.main(argv)
     return EXIT.ok
   end
   if not parsed_ok then
-    io.stderr:write("luamig: ", args, "\n", "Run `luamig --help` for the commands and their options.\n")
+    io.stderr:write("luamig: ", visible(args), "\n", "Run `luamig --help` for the commands and their options.\n")
     return EXIT.usage
   end
   if args.version then

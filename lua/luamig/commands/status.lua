@@ -39,25 +39,26 @@ local function failed_line(log, f)
   local advice = f.transactional and "it was rolled back; fix the migration and rerun"
       or "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
   log:result(("  %s %s %s %s at %s: %s; %s"):format(log:out_paint("red", f.status or "failed"), f.revision,
-    f.direction == "up" and "upgrade" or "downgrade", f.status or "failed", f.at, f.error, advice))
+    f.direction == "up" and "upgrade" or "downgrade", f.status or "failed", f.at, format.visible(f.error, true),
+    advice))
 end
 
 function M.render(log, r)
   log:result("Database at: " .. format.heads(r.heads))
   for _, x in ipairs(r.applied) do
     log:result(("  %s %s  %-20s %9s  %s"):format(log:out_paint("green", "applied"), x.revision,
-      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), x.message))
+      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), format.visible(x.message)))
   end
   for _, id in ipairs(r.pending) do
     log:result(("  %s %s"):format(log:out_paint("yellow", "pending"), id))
   end
   for _, d in ipairs(r.drifted) do
-    log:result(("  %s %s: %s changed after it was applied at %s"):format(log:out_paint("red", "drifted"),
-      d.revision, d.path, d.applied_at or "?"))
+    log:result(("  %s %s: %s changed after it was applied at %s; `luamig stamp --refresh-checksums %s` accepts it")
+      :format(log:out_paint("red", "drifted"), d.revision, format.visible(d.path), d.applied_at or "?", d.revision))
   end
   for _, id in ipairs(r.unknown) do
-    log:result(("  %s %s is in the version table but no migration file has it"):format(
-      log:out_paint("red", "unknown"), id))
+    log:result(("  %s %s is in the version table but no migration file has it; `luamig stamp REV` replaces it"):format(
+      log:out_paint("red", "unknown"), format.visible(id)))
   end
   if r.failed then failed_line(log, r.failed) end
   log:result(("%d applied, %d pending."):format(#r.applied, #r.pending))

@@ -328,33 +328,4 @@ function M.run(s, opts)
   return res
 end
 
----Set the version table to `targets` without running anything.
----@param s luamig.Session
----@param resolve fun(heads: string[]): string[]  the target heads
----@return string[] old, string[] new
-function M.stamp(s, resolve)
-  local t = version.tables(s.config, s.dialect)
-  s.dialect.lock_run(s.db, s.config, s.log)
-  s.dialect.begin_locked(s.db)
-  local ok, old, new = pcall(function()
-    version.ensure(s.db, s.dialect, t)
-    local heads = version.heads(s.db, t)
-    local targets = resolve(heads)
-    version.set_heads(s.db, t, heads, targets)
-    for _, id in ipairs(#targets > 0 and targets or { "base" }) do
-      local script = s.graph.revs[id]
-      version.record(s.db, t, { revision = id, direction = "stamp", status = "ok",
-        checksum = script and script.checksum })
-    end
-    s.db:exec "COMMIT"
-    return heads, targets
-  end)
-  s.dialect.unlock_run(s.db, s.config)
-  if not ok then
-    rollback(s.db)
-    error(old, 0)
-  end
-  return old, new
-end
-
 return M
