@@ -88,11 +88,7 @@ end
 local function go(s, direction, target)
   runner.run(s, {
     direction = direction,
-    plan = function(heads)
-      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
-      target = resolved
-      return ids
-    end,
+    plan = plan.planner(s.graph, direction, target),
   })
 end
 
