@@ -20,7 +20,7 @@ local function locked(s, body)
   end)
   s.dialect.unlock_run(s.db, s.config)
   if not ok then
-    if s.db:in_transaction() then pcall(s.db.exec, s.db, "ROLLBACK") end
+    require("luamig.db.handle").rollback(s.db)
     error(a, 0)
   end
   return a, b
