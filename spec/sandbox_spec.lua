@@ -151,3 +151,21 @@ describe("files too deeply nested to parse", function()
     end
   end)
 end)
+
+describe("the README's plugin context", function()
+  it("documents every member of luamig.PluginContext and luamig.Log the editor types declare", function()
+    local defs = require("spec.support.luals_meta").parse_dir(sh.source_dir .. "/share/luamig/types")
+    local readme = sh.slurp(sh.source_dir .. "/README.md")
+    local missing = {}
+    for class, spellings in pairs({ ["luamig.PluginContext"] = { "`ctx.%s", "`ctx.%s(" },
+      ["luamig.Log"] = { "`ctx.log:%s(", "`ctx.log.%s`" } }) do
+      for _, name in ipairs(defs.classes[class].order) do
+        local found = false
+        for _, s in ipairs(spellings) do found = found or readme:find(s:format(name), 1, true) ~= nil end
+        if not found then missing[#missing + 1] = class .. "." .. name end
+      end
+    end
+    assert.are.same({}, missing)
+    assert.truthy(readme:find("`ctx.log(s)`", 1, true), "ctx.log is documented as callable")
+  end)
+end)
