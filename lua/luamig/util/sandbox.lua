@@ -52,6 +52,34 @@ function M.describe(path, x, at)
   return at, ("(error object is a %s value)"):format(type(x))
 end
 
+-- Lua's parser reports nesting past its limit (about 200 levels) as a C
+-- stack overflow, without a line.
+local function overflows(message)
+  return message:find("C stack overflow", 1, true) ~= nil
+end
+
+local function read_all(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The line where `text` first nests too deeply: the number of whole lines
+-- of the shortest prefix that still overflows (a binary search).
+local function overflow_line(text)
+  local ends = { 0 } -- ends[k]: where line k - 1 ends
+  for pos in text:gmatch("()\n") do ends[#ends + 1] = pos end
+  ends[#ends + 1] = #text
+  local lo, hi = 1, #ends - 1
+  while lo < hi do
+    local mid = (lo + hi) // 2
+    local _, err = load(text:sub(1, ends[mid + 1]), "=", "t", {})
+    if err and overflows(errors.text(err)) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
 ---Compile `path` (or `text`, its contents) with `env` as its globals.
 ---Raises an error of `kind` naming the file and line of a syntax error.
 ---@param path string
@@ -68,7 +96,8 @@ function M.compile(path, env, kind, text)
   end
   if not chunk then
     local where, message = M.describe(path, err)
-    if message:find("C stack overflow", 1, true) then -- the parser's own limit (about 200 levels)
+    if overflows(message) then
+      where = ("%s:%d"):format(path, overflow_line(text or read_all(path)))
       message = "too deeply nested to compile (C stack overflow): split the expression into smaller ones"
     end
     errors.raise(kind, message, { where = where or path })
