@@ -96,6 +96,7 @@ v.record = function() end]]) })
       local p = project(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[
 db:exec "CREATE TABLE a (id INTEGER)"
+op.batch_alter_table("a", function(batch) assert(type(getmetatable(batch)) ~= "table") end)
 string.format, table.concat, _G.string.rep = nil, nil, nil
 load("table.insert = nil; string.gsub = nil")()
 assert(not pcall(function() getmetatable("").__index.find = nil end))
@@ -104,6 +105,8 @@ os.getenv = nil]]),
           "db:exec(('CREATE TABLE %s (id INTEGER)'):format(table.concat({ 'b' })))"),
       })
       p:write("plugins/check.lua", "return { name = 'check', hooks = { after_migration = function(ctx, s)\n" ..
+        "  assert(getmetatable(ctx.graph) == false and getmetatable(ctx.log) == false)\n" ..
+        "  ctx.config.version_table = 'elsewhere'\n" ..
         "  ctx.log:info(string.format('checked %s', s.revision))\nend,\n" ..
         "  before_run = function(_, info) for i = #info.plan, 1, -1 do info.plan[i] = nil end end } }\n")
       local code, out, err = run(p, "upgrade")

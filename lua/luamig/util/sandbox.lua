@@ -254,6 +254,25 @@ function M.copy_data(v)
   return c
 end
 
+---Keep the methods of `class` (the metatable of objects user code gets)
+---out of user code's reach: getmetatable(obj) returns false, setmetatable
+---refuses obj, and pairs(obj) lists obj's fields, then the class's methods.
+---@param class table
+function M.protect_class(class)
+  class.__metatable = false
+  class.__pairs = function(obj)
+    local t, k = obj, nil
+    return function()
+      local v
+      repeat
+        k, v = next(t, k)
+        if k == nil and t == obj then t, k, v = class, next(class) end
+      until k == nil or t == obj or (type(k) == "string" and not k:match("^__"))
+      return k, v
+    end
+  end
+end
+
 ---A fresh environment for one user file: the standard globals (its own
 ---copies of the library tables; os.exit raises; require, package, load and
 ---debug without the back doors into the runner), plus `fields`.
