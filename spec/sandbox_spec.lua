@@ -96,7 +96,6 @@ v.record = function() end]]) })
       local p = project(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[
 db:exec "CREATE TABLE a (id INTEGER)"
-op.batch_alter_table("a", function(batch) assert(type(getmetatable(batch)) ~= "table") end)
 string.format, table.concat, _G.string.rep = nil, nil, nil
 load("table.insert = nil; string.gsub = nil")()
 assert(not pcall(function() getmetatable("").__index.find = nil end))

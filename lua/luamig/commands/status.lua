@@ -28,9 +28,9 @@ function M.run(ctx)
     if not applied_set[id] then out.pending[#out.pending + 1] = id end
   end
   local final = rows[#rows]
-  if final and final.status == "failed" then
+  if final and (final.status == "failed" or final.status == "interrupted") then
     out.failed = { revision = final.revision, direction = final.direction, at = final.applied_at,
-      error = final.error, transactional = final.transactional }
+      error = final.error, transactional = final.transactional, status = final.status }
   end
   return out
 end
@@ -38,8 +38,8 @@ end
 local function failed_line(log, f)
   local advice = f.transactional and "it was rolled back; fix the migration and rerun"
       or "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
-  log:result(("  %s %s %s failed at %s: %s; %s"):format(log:out_paint("red", "failed"), f.revision,
-    f.direction == "up" and "upgrade" or "downgrade", f.at, f.error, advice))
+  log:result(("  %s %s %s %s at %s: %s; %s"):format(log:out_paint("red", f.status or "failed"), f.revision,
+    f.direction == "up" and "upgrade" or "downgrade", f.status or "failed", f.at, f.error, advice))
 end
 
 function M.render(log, r)

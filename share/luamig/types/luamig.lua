@@ -113,6 +113,9 @@ function Progress:add(n) end
 ---Finish the display.
 function Progress:done() end
 
+---End a bar drawn in place without finishing it (before an error message).
+function Progress:stop() end
+
 -- ------------------------------------------------------------ drill
 
 ---The `drill` global of scripted drills, on a scratch database.

@@ -19,7 +19,6 @@ local sqlite_table = require "luamig.dialect.sqlite.table_sql"
 local ddl = require "luamig.schema.ddl"
 local common = require "luamig.dialect.sql"
 local errors = require "luamig.util.errors"
-local sandbox = require "luamig.util.sandbox"
 local types = require "luamig.dialect.sqlite.types"
 
 local M = {}
@@ -35,7 +34,6 @@ local q = common.quote_ident
 
 local Batch = {}
 Batch.__index = Batch
-sandbox.protect_class(Batch) -- (migrations get one: op.batch_alter_table)
 
 local function find_column(b, name)
   for i, item in ipairs(b.shape.items) do
