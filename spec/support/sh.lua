@@ -146,8 +146,34 @@ end
 local made = 0
 
 ---A new empty database on the test server (LUAMIG_TEST_PG); returns its URL.
+-- The databases fresh_pg made that are not dropped yet (name -> server URL).
+local to_drop = {}
+
+-- Drop them (each test end, and when busted exits): one is ~8 MB, and a run
+-- makes a thousand. One still in use stays for the next try.
+local function drop_made()
+  for name, url in pairs(to_drop) do
+    if M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("DROP DATABASE IF EXISTS " .. name))) == 0 then
+      to_drop[name] = nil
+    end
+  end
+  return nil, true -- (busted: keep going, keep subscribed)
+end
+
+local subscribed = false
+local function drop_after_tests()
+  if subscribed then return end
+  subscribed = true
+  local ok, busted = pcall(require, "busted")
+  if ok and type(busted) == "table" and busted.subscribe then
+    busted.subscribe({ "test", "end" }, drop_made)
+    busted.subscribe({ "exit" }, drop_made)
+  end
+end
+
 function M.fresh_pg()
   local url = assert(os.getenv("LUAMIG_TEST_PG"), "LUAMIG_TEST_PG is not set: run the specs through ./test.sh")
+  drop_after_tests()
   made = made + 1
   -- a name unique to this process: math.random repeats across processes
   -- started in the same second when the seed does (e.g. without ASLR)
@@ -156,6 +182,7 @@ function M.fresh_pg()
   local name = ("luamig_spec_%d_%s_%d"):format(os.time() % 100000, tmp:match("([%w]+)$"):lower(), made)
   local code, _, err = M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("CREATE DATABASE " .. name)))
   assert(code == 0, err)
+  to_drop[name] = url
   return (url:gsub("/[^/]*$", "/" .. name))
 end
 
