@@ -20,6 +20,8 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field seeds string
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
+---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants
 
 -- Key -> checker returning an error text for a bad value.
 local function is(kind)
@@ -46,6 +48,11 @@ local keys = {
   seeds = is "string",
   drills = is "string",
   schema = is "string",
+  schemas = function(v)
+    if type(v) ~= "table" then return "must be a list of schema names" end
+    for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
+  end,
+  compare_privileges = is "boolean",
 }
 
 local function exists(path)
@@ -117,6 +124,8 @@ function M.load(path)
     seeds = M.join(dir, t.seeds or "seeds"),
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
+    schemas = t.schemas,
+    compare_privileges = t.compare_privileges,
   }
 end
 

@@ -316,7 +316,7 @@ end
 -- The state of one run: the session, the version tables, the caller's
 -- options (never modified) and the connection's current set-up.
 local function new_run(s, opts)
-  local r = { s = s, t = version.tables(s.config, s.dialect), direction = opts.direction, hook = opts.hook,
+  local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
     on_step = opts.on_step }
   local warned = false
   function r.plan(heads)
@@ -369,7 +369,7 @@ end
 ---@param resolve fun(heads: string[]): string[]  the target heads
 ---@return string[] old, string[] new
 function M.stamp(s, resolve)
-  local t = version.tables(s.config, s.dialect)
+  local t = version.tables(s.config, s.dialect, s.db)
   s.dialect.lock_run(s.db, s.config, s.log)
   s.dialect.begin_locked(s.db)
   local ok, old, new = pcall(function()
