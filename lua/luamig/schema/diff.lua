@@ -18,7 +18,7 @@ local SKIP = { schema = true, name = true, columns = true, indexes = true, const
   checks = true, foreign_keys = true, table = true, on = true, create_sql = true }
 -- The full definition text: said only when no other field tells the difference.
 local FALLBACK = { def = true, sql = true }
-local LABEL = { body_md5 = "body checksum", values = "values" }
+local LABEL = { body_md5 = "body checksum", schema_name = "schema" }
 
 local function text(v, field)
   if field == "nullable" then return v and "NULL" or "NOT NULL" end

@@ -22,7 +22,7 @@
 ---@field triggers table<string, luamig.Rule>
 ---@field rules table<string, luamig.Rule>
 ---@field policies table<string, luamig.Rule>
----@field extensions table<string, {name: string, version: string?, schema: string?, comment: string?}>
+---@field extensions table<string, {name: string, version: string?, schema_name: string?, comment: string?}>
 ---@field unsupported string[]  objects the model does not cover, described ("operator public.===(integer,integer)")
 
 ---@class luamig.SchemaEntry
@@ -50,6 +50,7 @@
 ---@field rls boolean?              row-level security enabled
 ---@field rls_forced boolean?
 ---@field options string?           storage parameters
+---@field replica_identity string?  "full"|"nothing"|"index" (nil: default)
 ---@field strict boolean?           SQLite STRICT
 ---@field without_rowid boolean?    SQLite WITHOUT ROWID
 ---@field create_sql string?        SQLite: the CREATE TABLE text (not compared: batch rebuilds rewrite it)
@@ -76,6 +77,8 @@
 ---@field stored boolean?      SQLite: a stored (not virtual) generated column
 ---@field hidden boolean?      SQLite: hidden column of a virtual table
 ---@field autoincrement boolean? SQLite: INTEGER PRIMARY KEY AUTOINCREMENT
+---@field statistics integer?  PostgreSQL: SET STATISTICS target
+---@field storage string?      PostgreSQL: when not the type's
 ---@field comment string?
 ---@field acl string?
 
@@ -87,6 +90,7 @@
 ---@field method string?       access method (btree, gin, ...)
 ---@field include string[]?    INCLUDE columns
 ---@field nulls_not_distinct boolean?
+---@field clustered boolean?  CLUSTER ON
 ---@field def string?          the full CREATE INDEX text (compared when nothing else differs)
 ---@field comment string?
 
@@ -150,7 +154,7 @@
 ---@field base string?         domain: base type; range: subtype
 ---@field default string?
 ---@field not_null boolean?
----@field constraints string?  domain: "name CHECK (...)"; ...
+---@field constraint_defs string?  domain: "name CHECK (...); ..."
 ---@field attributes string?   composite: "a integer, b text"
 ---@field comment string?
 

@@ -92,7 +92,7 @@ WHERE t.typnamespace = ANY (?::oid[]) AND t.typtype IN ('d', 'c', 'r', 'e')
     else
       e = { schema = r.nspname, name = r.typname, kind = TYPE[r.typtype] }
       if r.typtype == "d" then
-        e.base, e.default, e.not_null, e.constraints = r.base, r.typdefault, r.typnotnull or nil, r.cons
+        e.base, e.default, e.not_null, e.constraint_defs = r.base, r.typdefault, r.typnotnull or nil, r.cons
       elseif r.typtype == "c" then
         e.attributes = r.attrs
       else
@@ -109,7 +109,7 @@ local function extensions(b)
   for x in b.db:rows [[
 SELECT e.oid::text AS oid, e.extname, e.extversion, n.nspname FROM pg_catalog.pg_extension e
 JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql']] do
-    local e = { name = x.extname, version = x.extversion, schema = x.nspname }
+    local e = { name = x.extname, version = x.extversion, schema_name = x.nspname }
     b.s.extensions[x.extname] = e
     b.reg["pg_extension:" .. x.oid] = e
   end

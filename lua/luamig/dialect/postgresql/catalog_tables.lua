@@ -19,6 +19,7 @@ local ACTIONS = { a = "NO ACTION", r = "RESTRICT", c = "CASCADE", n = "SET NULL"
 local MATCH = { f = "FULL", p = "PARTIAL", s = "SIMPLE" }
 local ENABLED = { O = "origin", D = "disabled", R = "replica", A = "always" }
 M.ENABLED = ENABLED
+local REPLICA = { n = "nothing", f = "full", i = "index" } -- "d" (default) is nil
 local CONTYPE = { p = "primary key", u = "unique", c = "check", f = "foreign key", x = "exclusion" }
 
 -- Not a member of an extension, nor an internal part of another object.
@@ -29,7 +30,7 @@ end
 
 local function relations(b)
   for r in b.db:rows([[
-SELECT c.oid::text AS oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity,
+SELECT c.oid::text AS oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relreplident,
   c.relforcerowsecurity, pg_catalog.array_to_string(c.reloptions, ', ') AS options,
   CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
   CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
@@ -56,7 +57,8 @@ WHERE c.relnamespace = ANY (?::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm') AND 
         columns = {}, primary_key = {}, indexes = {}, constraints = {}, uniques = {}, checks = {}, foreign_keys = {},
         partition_key = r.partkey, partition_bound = r.bound, unlogged = r.relpersistence == "u" or nil,
         partition_of = r.pname and b.key(r.pschema, r.pname), inherits = (not r.bound) and r.parents or nil,
-        rls = r.relrowsecurity or nil, rls_forced = r.relforcerowsecurity or nil, options = r.options }
+        rls = r.relrowsecurity or nil, rls_forced = r.relforcerowsecurity or nil, options = r.options,
+        replica_identity = REPLICA[r.relreplident] }
       b.s.tables[key] = e
     end
     b.privileges(e, r)
@@ -66,13 +68,15 @@ WHERE c.relnamespace = ANY (?::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm') AND 
 end
 
 local IDENTITY = { a = "always", d = "by default" }
+local STORAGE = { p = "plain", e = "external", m = "main", x = "extended" }
 
 local function columns(b)
   for c in b.db:rows([[
 SELECT a.attrelid::text AS rel, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
   a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, a.attidentity, a.attgenerated,
   CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname || '.' || pg_catalog.quote_ident(co.collname) END AS coll,
-  a.attacl::text AS acl
+  a.attacl::text AS acl, CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS stat,
+  CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -85,7 +89,7 @@ ORDER BY a.attrelid, a.attnum]], b.nsps) do
       local gen = c.attgenerated ~= "" and c.attgenerated or nil
       local col = { name = c.attname, type = c.type, nullable = not c.attnotnull, default = not gen and c.def or nil,
         generated = gen and c.def or nil, identity = IDENTITY[c.attidentity], collation = c.coll,
-        acl = b.opts.privileges and c.acl or nil }
+        acl = b.opts.privileges and c.acl or nil, statistics = c.stat, storage = STORAGE[c.storage] }
       table.insert(rel.entry.columns, col)
       rel.cols[c.attnum] = col
       b.reg["pg_class:" .. c.rel .. ":" .. c.attnum] = col
@@ -93,13 +97,25 @@ ORDER BY a.attrelid, a.attnum]], b.nsps) do
   end
 end
 
+-- Column names of relation `rel` (oid text) by attnum list text "{1,2}";
+-- a referenced table outside the snapshot's schemas is asked for them.
+local function names(b, rel, nums)
+  local out, known = {}, b.rel[rel]
+  for n in tostring(nums or ""):gmatch("%-?%d+") do
+    local col = known and known.cols[math.tointeger(tonumber(n))]
+    out[#out + 1] = col and col.name or b.db:scalar(
+      "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = ?::oid AND attnum = ?", rel, tonumber(n))
+  end
+  return out
+end
+
 local function constraint_entry(b, c)
-  local x = { name = c.conname, type = CONTYPE[c.contype], columns = list(c.cols), def = c.def,
+  local x = { name = c.conname, type = CONTYPE[c.contype], columns = names(b, c.rel, c.conkey), def = c.def,
     deferrable = c.condeferrable or nil, deferred = c.condeferred or nil, validated = c.convalidated }
   if c.contype == "c" then
     x.columns, x.condition = nil, c.def:match("^CHECK %((.*)%)[^)]*$") or c.def
   elseif c.contype == "f" then
-    x.references, x.ref_columns = b.key(c.refschema, c.refname), list(c.refcols)
+    x.references, x.ref_columns = b.key(c.refschema, c.refname), names(b, c.refrel, c.confkey)
     x.on_delete, x.on_update, x.match = ACTIONS[c.confdeltype], ACTIONS[c.confupdtype], MATCH[c.confmatchtype]
   end
   return x
@@ -109,10 +125,7 @@ local function constraints(b)
   for c in b.db:rows([[
 SELECT k.oid::text AS oid, k.conrelid::text AS rel, k.conname, k.contype, pg_catalog.pg_get_constraintdef(k.oid, true) AS def,
   k.condeferrable, k.condeferred, k.convalidated, k.confmatchtype, k.confdeltype, k.confupdtype,
-  (SELECT pg_catalog.string_agg(a.attname, chr(31) ORDER BY u.ord) FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(n, ord)
-   JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n) AS cols,
-  (SELECT pg_catalog.string_agg(a.attname, chr(31) ORDER BY u.ord) FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY u(n, ord)
-   JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n) AS refcols,
+  k.conkey::text AS conkey, k.confkey::text AS confkey, k.confrelid::text AS refrel,
   rn.nspname AS refschema, r.relname AS refname
 FROM pg_catalog.pg_constraint k
 LEFT JOIN pg_catalog.pg_class r ON r.oid = k.confrelid LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
@@ -140,6 +153,7 @@ local function indexes(b)
   local nnd = b.version >= 150000 and "x.indnullsnotdistinct" or "false"
   for ix in b.db:rows(([[
 SELECT x.indexrelid::text AS oid, x.indrelid::text AS rel, i.relname, x.indisunique, %s AS nnd, am.amname,
+  x.indisclustered,
   pg_catalog.pg_get_indexdef(x.indexrelid) AS def, pg_catalog.pg_get_expr(x.indpred, x.indrelid) AS pred,
   (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(x.indexrelid, k, true), chr(31) ORDER BY k)
    FROM pg_catalog.generate_series(1, x.indnkeyatts) k) AS keys,
@@ -148,13 +162,13 @@ SELECT x.indexrelid::text AS oid, x.indrelid::text AS rel, i.relname, x.indisuni
 FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = i.relam
 WHERE i.relnamespace = ANY (?::oid[])
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
+  AND x.indexrelid NOT IN (SELECT k.conindid FROM pg_catalog.pg_constraint k WHERE k.contype IN ('p', 'u', 'x'))
 ORDER BY 2, 3]]):format(nnd), b.nsps) do
     local rel = b.rel[ix.rel]
     if rel then
       local e = { name = ix.relname, columns = list(ix.keys), unique = ix.indisunique, where = ix.pred,
         method = ix.amname, include = ix.include and list(ix.include) or nil, nulls_not_distinct = ix.nnd or nil,
-        def = ix.def }
+        clustered = ix.indisclustered or nil, def = ix.def }
       rel.entry.indexes[ix.relname] = e
       b.reg["pg_class:" .. ix.oid] = e
     end
