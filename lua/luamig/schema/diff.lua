@@ -14,7 +14,7 @@ local function sorted_keys(t)
 end
 
 -- Fields that are an entry's identity or compared on their own.
-local SKIP = { schema = true, name = true, columns = true, indexes = true, constraints = true, uniques = true,
+local SKIP = { schema = true, name = true, indexes = true, constraints = true, uniques = true,
   checks = true, foreign_keys = true, table = true, on = true, create_sql = true }
 -- The full definition text: said only when no other field tells the difference.
 local FALLBACK = { def = true, sql = true }
@@ -27,14 +27,19 @@ local function text(v, field)
   return (tostring(v):gsub("%s+", " "))
 end
 
+-- A list of entries (a table's columns), compared on its own.
+local function nested(v)
+  return type(v) == "table" and type(v[1]) == "table"
+end
+
 -- The scalar (and list) fields of two entries; `say(what)` per difference.
 local function compare_fields(e, a, say)
   local fields = {}
   for k in pairs(e) do fields[k] = true end
   for k in pairs(a) do fields[k] = true end
   for _, f in ipairs(sorted_keys(fields)) do
-    if not SKIP[f] and not FALLBACK[f] then
-      local ev, av = e[f], a[f]
+    local ev, av = e[f], a[f]
+    if not SKIP[f] and not FALLBACK[f] and not nested(ev) and not nested(av) then
       if type(ev) == "boolean" or type(av) == "boolean" then ev, av = ev or false, av or false end
       local et, at = text(ev, f), text(av, f)
       if et ~= at then

@@ -1,0 +1,91 @@
+-- The SQLite catalog oracle: for each change of the corpus
+-- (spec/support/catalog_corpus_sqlite.lua) to the base schema
+-- (spec/fixtures/catalog_base_sqlite.sql), luamig's diff is empty exactly
+-- when `sqlite3 .schema` plus the table pragmas are unchanged, and names the
+-- change in words when it is not.
+local connect = require "luamig.db.connect"
+local introspect = require "luamig.schema.introspect"
+local sh = require "spec.support.sh"
+local fixtures = require "spec.support.fixtures"
+local corpus = require "spec.support.catalog_corpus_sqlite"
+
+-- .schema's statements, sorted, without SQLite's own statistics tables;
+-- then every table's pragmas.
+local function oracle(path)
+  local code, out, err = sh.run("sqlite3 " .. sh.quote(path) .. " .schema")
+  assert(code == 0, err)
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do
+    if not line:match("^CREATE TABLE sqlite_stat") then lines[#lines + 1] = line end
+  end
+  table.sort(lines) -- VACUUM may reorder sqlite_master
+  local db = connect.open("sqlite:///" .. path, {})
+  for t in db:rows "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%' ORDER BY name" do
+    for _, pragma in ipairs({ "table_xinfo", "foreign_key_list", "index_list" }) do
+      for _, r in ipairs(db:query(("SELECT * FROM pragma_%s(?)"):format(pragma), t.name)) do
+        local cells = {}
+        for k, v in pairs(r) do cells[#cells + 1] = k .. "=" .. tostring(v) end
+        table.sort(cells)
+        lines[#lines + 1] = pragma .. " " .. t.name .. ": " .. table.concat(cells, " ")
+      end
+    end
+  end
+  db:close()
+  return table.concat(lines, "\n")
+end
+
+local function copy(from, to)
+  local src = assert(io.open(from, "rb"))
+  local data = src:read("a")
+  src:close()
+  fixtures.write(to, data)
+end
+
+local function change_and_snapshot(path, sql)
+  local db = connect.open("sqlite:///" .. path, { foreign_keys = false })
+  local ok, s = pcall(function()
+    if sql then db:exec(sql) end
+    return introspect.snapshot(db)
+  end)
+  db:close()
+  if not ok then error(s, 0) end
+  return s
+end
+
+describe("the SQLite catalog oracle", function()
+  local dir, base
+
+  setup(function()
+    dir = fixtures.tmpdir()
+    base = dir .. "/base.db"
+    local code, _, err = sh.run(("sqlite3 %s < %s"):format(sh.quote(base),
+      sh.quote(sh.source_dir .. "/spec/fixtures/catalog_base_sqlite.sql")))
+    assert(code == 0, err)
+  end)
+  teardown(function() sh.run("rm -rf " .. sh.quote(dir)) end)
+
+  it("sees a change exactly when .schema and the pragmas do, and names it", function()
+    local base_snap, base_oracle = change_and_snapshot(base), oracle(base)
+    local wrong = {}
+    for i, c in ipairs(corpus) do
+      local path = ("%s/c%d.db"):format(dir, i)
+      copy(base, path)
+      local ok, after = pcall(change_and_snapshot, path, c[1])
+      if not ok then
+        wrong[#wrong + 1] = c[1] .. ": " .. tostring(after)
+      else
+        local lines = introspect.diff(base_snap, after)
+        local same = oracle(path) == base_oracle
+        local text = table.concat(lines, "\n")
+        if same ~= (#lines == 0) or same ~= (c.same == true) then
+          wrong[#wrong + 1] = ("%s: the oracle says %s, luamig says: %s"):format(c[1], same and "unchanged" or "changed",
+            #lines == 0 and "nothing" or text)
+        elseif c.says and not text:find(c.says) then
+          wrong[#wrong + 1] = ("%s: expected a line matching %q, got:\n  %s"):format(c[1], c.says, text)
+        end
+      end
+    end
+    assert.is_true(#corpus >= 30)
+    assert.are.same({}, wrong)
+  end)
+end)
