@@ -41,6 +41,20 @@ describe("bookkeeping on PostgreSQL", function()
     end)
   end
 
+  it("puts back the role and timeouts a migration set, for the next one", function()
+    local p = sh.project_on(pg, {
+      ["1.lua"] = m("role00000001", nil, [[
+        db:exec "SET ROLE pg_monitor"
+        db:exec "SET statement_timeout = '3s'"]], "", "transactional = false"),
+      ["2.lua"] = m("next00000002", "role00000001", [[
+        local s = db:first "SELECT current_user AS u, current_setting('statement_timeout') AS st"
+        assert(s.u ~= "pg_monitor", "role leaked")
+        assert(s.st == "0", "statement_timeout leaked: " .. s.st)]], ""),
+    })
+    p:ok("upgrade")
+    assert.are.same({ "next00000002" }, p:json("current").heads)
+  end)
+
   it("records a failed step after a migration emptied search_path outside a transaction", function()
     local p = sh.project_on(pg, {
       ["1.lua"] = m("dump00000001", nil, [[

@@ -3,9 +3,8 @@
 -- (spec/fixtures/catalog_base_pg.sql), luamig's diff is empty exactly when
 -- the normalized `pg_dump --schema-only` output is unchanged, and names the
 -- change in words when it is not.
-local connect = require "luamig.db.connect"
-local introspect = require "luamig.schema.introspect"
 local sh = require "spec.support.sh"
+local oracle = require "spec.support.oracle"
 local corpus = require "spec.support.catalog_corpus_pg"
 
 local server = os.getenv("LUAMIG_TEST_PG")
@@ -41,17 +40,7 @@ end
 
 local function url_of(name) return (server:gsub("/[^/]*$", "/" .. name)) end
 
--- Run `sql` on database `name` and snapshot it on the same connection.
-local function change_and_snapshot(name, sql)
-  local db = connect.open(url_of(name), { version_table = "luamig_version" })
-  local ok, s = pcall(function()
-    if sql then db:exec(sql) end
-    return introspect.snapshot(db)
-  end)
-  db:close()
-  if not ok then error(s, 0) end
-  return s
-end
+local function change_and_snapshot(name, sql) return oracle.change_and_snapshot(url_of(name), sql) end
 
 describe("the PostgreSQL catalog oracle", function()
   if not server then return end
@@ -90,19 +79,8 @@ describe("the PostgreSQL catalog oracle", function()
       local ok, after = pcall(change_and_snapshot, name, c[1])
       local after_dump = ok and dump(url_of(name))
       psql(server, "DROP DATABASE " .. name)
-      if not ok then
-        wrong[#wrong + 1] = c[1] .. ": " .. tostring(after)
-      else
-        local lines = introspect.diff(before, after)
-        local oracle_same = after_dump == before_dump
-        local text = table.concat(lines, "\n")
-        if oracle_same ~= (#lines == 0) or oracle_same ~= (c.same == true) then
-          wrong[#wrong + 1] = ("%s: pg_dump %s, luamig says: %s"):format(c[1], oracle_same and "unchanged" or "changed",
-            #lines == 0 and "nothing" or text)
-        elseif c.says and not text:find(c.says) then
-          wrong[#wrong + 1] = ("%s: expected a line matching %q, got:\n  %s"):format(c[1], c.says, text)
-        end
-      end
+      wrong[#wrong + 1] = not ok and (c[1] .. ": " .. tostring(after))
+        or oracle.verdict(c, before, after, before_dump, after_dump)
     end
     assert.are.same({}, wrong)
   end)

@@ -4,14 +4,14 @@
 -- when `sqlite3 .schema` plus the table pragmas are unchanged, and names the
 -- change in words when it is not.
 local connect = require "luamig.db.connect"
-local introspect = require "luamig.schema.introspect"
+local oracle = require "spec.support.oracle"
 local sh = require "spec.support.sh"
 local fixtures = require "spec.support.fixtures"
 local corpus = require "spec.support.catalog_corpus_sqlite"
 
 -- .schema's statements, sorted, without SQLite's own statistics tables;
 -- then every table's pragmas.
-local function oracle(path)
+local function schema_text(path)
   local code, out, err = sh.run("sqlite3 " .. sh.quote(path) .. " .schema")
   assert(code == 0, err)
   local lines = {}
@@ -41,16 +41,7 @@ local function copy(from, to)
   fixtures.write(to, data)
 end
 
-local function change_and_snapshot(path, sql)
-  local db = connect.open("sqlite:///" .. path, { foreign_keys = false })
-  local ok, s = pcall(function()
-    if sql then db:exec(sql) end
-    return introspect.snapshot(db)
-  end)
-  db:close()
-  if not ok then error(s, 0) end
-  return s
-end
+local function change_and_snapshot(path, sql) return oracle.change_and_snapshot("sqlite:///" .. path, sql) end
 
 describe("the SQLite catalog oracle", function()
   local dir, base
@@ -65,25 +56,14 @@ describe("the SQLite catalog oracle", function()
   teardown(function() sh.run("rm -rf " .. sh.quote(dir)) end)
 
   it("sees a change exactly when .schema and the pragmas do, and names it", function()
-    local base_snap, base_oracle = change_and_snapshot(base), oracle(base)
+    local base_snap, base_oracle = change_and_snapshot(base), schema_text(base)
     local wrong = {}
     for i, c in ipairs(corpus) do
       local path = ("%s/c%d.db"):format(dir, i)
       copy(base, path)
       local ok, after = pcall(change_and_snapshot, path, c[1])
-      if not ok then
-        wrong[#wrong + 1] = c[1] .. ": " .. tostring(after)
-      else
-        local lines = introspect.diff(base_snap, after)
-        local same = oracle(path) == base_oracle
-        local text = table.concat(lines, "\n")
-        if same ~= (#lines == 0) or same ~= (c.same == true) then
-          wrong[#wrong + 1] = ("%s: the oracle says %s, luamig says: %s"):format(c[1], same and "unchanged" or "changed",
-            #lines == 0 and "nothing" or text)
-        elseif c.says and not text:find(c.says) then
-          wrong[#wrong + 1] = ("%s: expected a line matching %q, got:\n  %s"):format(c[1], c.says, text)
-        end
-      end
+      wrong[#wrong + 1] = not ok and (c[1] .. ": " .. tostring(after))
+        or oracle.verdict(c, base_snap, after, base_oracle, ok and schema_text(path))
     end
     assert.is_true(#corpus >= 30)
     assert.are.same({}, wrong)

@@ -85,3 +85,39 @@ for _, b in ipairs(sh.backends()) do describe("introspection on " .. b.name, fun
     assert.is_not_nil(s.tables.person)
   end)
 end) end
+
+describe("introspection on postgresql only", function()
+  local pg = sh.backends()[2]
+  if not pg then return end
+  local db
+  before_each(function() db = connect.open(fixtures.fresh_url(pg), {}) end)
+  after_each(function() db:close() end)
+
+  it("snapshots 500 tables in under a second (one catalog query per kind of object)", function()
+    local sql = {}
+    for i = 1, 500 do
+      sql[#sql + 1] = ("CREATE TABLE t%d (id bigserial PRIMARY KEY, name text NOT NULL DEFAULT '', n int CHECK (n > 0), " ..
+        "ref bigint%s, note text, UNIQUE (name, n)); CREATE INDEX ix_t%d ON t%d (n) WHERE n > 10;")
+        :format(i, i > 1 and (" REFERENCES t" .. (i - 1)) or "", i, i)
+    end
+    db:exec(table.concat(sql, "\n"))
+    local host, best, s = require "luamig.host", math.huge, nil
+    for _ = 1, 3 do
+      local t0 = host.now_ms()
+      s = db:schema()
+      best = math.min(best, host.now_ms() - t0)
+    end
+    local n = 0
+    for _ in pairs(s.tables) do n = n + 1 end
+    assert.are.equal(500, n)
+    assert.is_true(best < 1000, ("500 tables took %.0f ms"):format(best))
+  end)
+
+  it("includes owners and grants only when asked", function()
+    db:exec "CREATE TABLE owned (x int)"
+    assert.is_nil(db:schema().tables.owned.owner)
+    local s = introspect.snapshot(db, nil, { privileges = true })
+    assert.are.equal(db:scalar "SELECT current_user", s.tables.owned.owner)
+    assert.is_truthy(s.schemas.public.owner)
+  end)
+end)
