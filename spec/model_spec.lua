@@ -35,6 +35,25 @@ describe("the schema model on PostgreSQL", function()
     assert.not_matches("view billing%.recent", out)
   end)
 
+  it("has drills with seeds count the rows of tables in a second schema", function()
+    local p = sh.project_on(pg, {
+      ["1.lua"] = m("aaaa00000001", nil, [[
+        db:exec "CREATE SCHEMA billing"
+        db:exec "CREATE TABLE billing.invoices (id int PRIMARY KEY)"]], "db:exec 'DROP SCHEMA billing CASCADE'"),
+      ["2.lua"] = m("bbbb00000002", "aaaa00000001", "db:exec 'CREATE TABLE notes (id int)'",
+        "db:exec 'DROP TABLE notes'\ndb:exec 'DELETE FROM billing.invoices'"),
+    })
+    assert(os.execute("mkdir -p " .. sh.quote(p.dir .. "/seeds")))
+    p:write("seeds/01_invoices.lua", [[
+requires = "aaaa00000001"
+tables = { "billing.invoices" }
+function seed(db) db:exec "INSERT INTO billing.invoices VALUES (1), (2) ON CONFLICT DO NOTHING" end
+]])
+    local code, out, err = p:luamig("drill --with-seeds")
+    assert.are.equal(1, code, out .. err)
+    assert.matches("table billing%.invoices lost 2 of 2 rows across the round trip of bbbb00000002", out)
+  end)
+
   it("compares only the schemas the config lists", function()
     local p = sh.project_on(pg, {
       ["1.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE SCHEMA IF NOT EXISTS scratch'",
