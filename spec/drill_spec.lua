@@ -19,7 +19,9 @@ for _, b in ipairs(sh.backends()) do
     it("walks the repo's sample migrations: every revision round-trips; the target is untouched", function()
       local p = sh.project_on(b)
       assert(os.execute(("cp %s/migrations/*.lua %s/migrations/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
-      local doc, code, err = p:json("drill")
+      -- the drill's process id names its scratch database: record it (exec keeps it)
+      local pid_file = p.dir .. "/drill.pid"
+      local doc, code, err = p:json("drill", ("sh -c 'echo $$ > %s; exec \"$@\"' sh"):format(sh.quote(pid_file)))
       assert.are.equal(0, code, err)
       assert.is_true(doc.ok)
       assert.are.equal(6, #doc.steps)
@@ -30,7 +32,9 @@ for _, b in ipairs(sh.backends()) do
         assert.is_nil(io.open(p.dir .. "/luamig.db"), "the target database was not even created")
       else
         assert.are.equal("0\n", p:sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
-        assert.are.equal("0\n", p:sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'luamig_drill%'"))
+        local pid = sh.slurp(pid_file):match("%d+")
+        assert.are.equal("0\n", p:sql(("SELECT count(*) FROM pg_database WHERE datname LIKE 'luamig_drill_%s_%%'")
+          :format(pid)), "the drill's own scratch database was dropped")
       end
     end)
 

@@ -129,4 +129,65 @@ describe("luamig.graph and luamig.plan", function()
       err_of(graph.new, { rev("a1", { "b2" }), rev("b2", { "a1" }), rev("c0") }))
     assert.matches("must not contain @, %+ or %-", err_of(graph.new, { rev("a-1") }))
   end)
+
+  it("every refusal while building names the file and line in `where`", function()
+    local cases = {
+      { { rev("a@1") }, "a@1.lua:2", "revision id a@1 must not contain @, + or -" },
+      { { rev("a1", { "a1" }) }, "a1.lua:2", "revision a1 names itself as down_revision" },
+      { { rev("a1", {}, { depends_on = { "a1" } }) }, "a1.lua:2", "revision a1 depends on itself" },
+      { { rev("a1", {}, { branch_labels = { "x" } }), rev("b1", {}, { branch_labels = { "x" } }) }, "b1.lua:2",
+        "branch label x is already used by revision a1" },
+      { { rev("a1", {}, { depends_on = { "zz" } }) }, "a1.lua:2",
+        "depends_on zz does not exist (no revision id or branch label)" },
+      { { rev("a1", { "nope" }) }, "a1.lua:2", "down_revision nope does not exist (no migration file declares it)" },
+      { { rev("c0"), rev("b2", { "a1" }), rev("a1", { "b2" }) }, "b2.lua:2",
+        "revision b2 is part of a cycle (b2, a1); fix down_revision or depends_on" },
+    }
+    for _, c in ipairs(cases) do
+      local text, e = err_of(graph.new, c[1])
+      assert.are.equal("script", e.kind, c[3])
+      assert.are.equal(c[2], e.where, c[3])
+      assert.are.equal(c[3], e.message)
+      assert.are.equal(c[2] .. ": " .. c[3], text)
+    end
+  end)
+
+  it("keeps each node's edges: requires drops a dependency an ancestor already has", function()
+    -- c3 depends on d0 directly and through b2, whose parent a1 depends on it too
+    local g = graph.new({ rev("d0"), rev("a1", {}, { depends_on = { "d0" } }), rev("b2", { "a1" }),
+      rev("c3", { "b2" }, { depends_on = { "d0", "d0" } }), rev("e4", {}, { depends_on = { "lbl" } }),
+      rev("f5", { "d0" }, { branch_labels = { "lbl" } }) })
+    local n = g.nodes
+    assert.are.same({ "d0", "d0" }, n.c3.deps, "as declared")
+    assert.are.same({}, n.c3.unimplied_deps, "a1, an ancestor, already depends on d0")
+    assert.are.same({ "b2" }, n.c3.requires)
+    assert.are.same({ "b2", "d0" }, n.c3.parents_and_deps)
+    assert.are.same({ "d0" }, n.a1.unimplied_deps)
+    assert.are.same({ "d0" }, n.a1.requires)
+    assert.are.same({ "f5" }, n.e4.deps, "a branch label in depends_on names its revision")
+    assert.are.same({ "f5" }, n.d0.next, "children along down_revision only")
+    assert.are.same({ "a1", "c3", "f5" }, n.d0.next_and_dependents, "children and dependents, in load order")
+    assert.are.same({ "c3", "e4", "f5" }, g:heads(), "no child along down_revision")
+    assert.are.same({ "c3", "e4" }, g:real_heads(), "e4 depends on f5")
+    assert.are.same({ "d0", "f5", "e4" }, g:ordered(g:ancestors({ "e4" })))
+  end)
+
+  it("real heads leave out heads another revision depends on", function()
+    local g = graph.new({ rev("a1"), rev("b1"), rev("c2", { "a1" }, { depends_on = { "b1" } }) })
+    assert.are.same({ "b1", "c2" }, g:heads())
+    assert.are.same({ "c2" }, g:real_heads())
+    assert.are.same({ "b1", "a1", "c2" }, plan.upgrade(g, {}, "heads"))
+  end)
+
+  it("expands LABEL@ and head/heads/base into ids, keeping the label", function()
+    local g = graph.new({ rev("root0"), rev("xone1", { "root0" }, { branch_labels = { "x" } }),
+      rev("yone1", { "root0" }, { branch_labels = { "y" } }), rev("xtwo2", { "xone1" }) })
+    assert.are.same({ { "yone1", "xtwo2" } }, { (g:expand_symbolic("heads")) })
+    assert.are.same({ { "xtwo2" }, "x" }, { g:expand_symbolic("x@head") })
+    assert.are.same({ { "xtwo2" }, "x" }, { g:expand_symbolic("x@heads") })
+    assert.are.same({ {}, "y" }, { g:expand_symbolic("y@base") })
+    assert.are.same({ { "xone" } }, { (g:expand_symbolic("xone")) }, "other names pass through unresolved")
+    assert.are.same({ { "-1" }, "x" }, { g:expand_symbolic("x@-1") })
+    assert.are.same({ "xone1" }, g:ids("x@-1"))
+  end)
 end)

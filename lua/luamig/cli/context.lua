@@ -14,6 +14,7 @@ local M = {}
 ---@class luamig.Context
 ---@field config luamig.Config
 ---@field url string?                 the --url flag
+---@field readonly boolean?           the command only reads: its session never creates a database
 ---@field log luamig.Log
 ---@field reserved table<string, true> command names plugins may not take
 ---@field graph luamig.Graph?         loaded on first use
@@ -38,8 +39,9 @@ end
 function M.session(ctx)
   if not ctx.session then
     local graph = M.graph(ctx)
-    local url = config.resolve_url(ctx.url, ctx.config)
-    local db, dialect = connect.open(url, ctx.config, ctx.log)
+    local url, source = config.resolve_url(ctx.url, ctx.config)
+    local db, dialect = connect.open(url, ctx.config, ctx.log, { source = source,
+      base = config.url_base(source, ctx.config), create = not ctx.readonly })
     ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
   end
   return ctx.session

@@ -55,7 +55,7 @@ function M.build(argv, list)
     :epilog("Targets: head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N, " ..
       "LABEL@head, LABEL@base, LABEL@REV, LABEL@+N.\n" ..
       "Exit codes: 0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
-      "3 `check`: not at head.")
+      "3 `check`: not at head, 4 `check --fail-on-drift`: an applied migration's file changed.")
   common(p, state, true)
   p:flag("--version", "Print the version and exit.")
   for _, entry in ipairs(list) do

@@ -16,6 +16,7 @@ local M = {}
 ---@field run fun(ctx: luamig.Context, args: table): table  the result, also the --json document
 ---@field render fun(log: luamig.Log, result: table)?       its text output
 ---@field exit fun(result: table): integer?                 its exit code (default errors.EXIT.ok)
+---@field readonly boolean?  only reads the database: it must not create one (a missing SQLite file is an error)
 
 -- The built-in commands in --help order: name and summary. The summaries
 -- live here so that the command list costs no module load at start-up.

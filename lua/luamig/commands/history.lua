@@ -7,6 +7,7 @@ local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
 local M = {
+  readonly = true,
   example = "luamig history -r current:",
   options = {
     { "-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed).", "A:B" },
@@ -44,8 +45,8 @@ function M.render(log, r)
   for _, x in ipairs(r.revisions) do
     local mark = x.applied and log:out_paint("green", "*") or " "
     local cur = current[x.revision] and log:out_paint("bold", " (current)") or ""
-    log:result(("%s %s -> %s%s%s  %s%s"):format(mark, format.parents(x), x.revision, format.marks(x), cur, x.message,
-      format.depends(x)))
+    log:result(("%s %s -> %s%s%s  %s%s"):format(mark, format.parents(x), x.revision, format.marks(x), cur,
+      format.visible(x.message), format.depends(x)))
   end
   if #r.revisions == 0 then log:result("(no revisions)") end
 end

@@ -5,6 +5,7 @@ local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
 local templates = require "luamig.revision.templates"
 local revision_file = require "luamig.commands.shared.revision_file"
+local format = require "luamig.commands.shared.format"
 
 local M = {
   example = "luamig init myapp",
@@ -31,7 +32,7 @@ function M.run(_, args)
 end
 
 function M.render(log, r)
-  for _, p in ipairs(r.created) do log:result("created " .. p) end
+  for _, p in ipairs(r.created) do log:result("created " .. format.visible(p)) end
   log:result("Next: `luamig revision -m \"create users\"`, then `luamig upgrade head`.")
 end
 

@@ -5,8 +5,9 @@
 --- binary) and the project's plugin directories (config `plugins`, default
 --- plugins/ next to the config). A project plugin overrides a shipped one of
 --- the same name. Hooks run in plugin-name order.
-local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
+local sandbox = require "luamig.util.sandbox"
 local config_mod = require "luamig.project.config"
 
 local M = {}
@@ -81,14 +82,10 @@ local function validate(p, path, builtin)
 end
 
 local function load_file(path)
-  local chunk, err = loadfile(path, "t", setmetatable({}, { __index = _G }))
-  if not chunk then errors.raise("config", "plugin " .. err) end
-  local ok, p = xpcall(chunk, function(e) return errors.text(e) end)
-  if not ok then errors.raise("config", "plugin " .. p) end
-  return p
+  return sandbox.run_file(path, sandbox.env(), "config")
 end
 
--- The project's plugin directories.
+-- The project's plugin directories (or files).
 local function dirs(cfg)
   local v = cfg.plugins
   if v == nil then return { config_mod.join(cfg.dir, "plugins") } end
@@ -115,21 +112,15 @@ function M.load(cfg, builtin)
     by_name[p.name] = p
   end
   for _, dir in ipairs(dirs(cfg)) do
-    if lfs.attributes(dir, "mode") == "directory" then
-      local files = {}
-      for f in lfs.dir(dir) do
-        if f:match("%.lua$") and not f:match("^[_.]") then files[#files + 1] = f end
+    local _, paths = fs.list_lua(dir)
+    if not paths and fs.exists(dir) then paths = { dir } end -- a plugin file named in `plugins`
+    for _, path in ipairs(paths or {}) do
+      local p = validate(load_file(path), path, builtin)
+      local other = by_name[p.name]
+      if other and not other.shipped then
+        fail(path, "name '%s' is already used by %s", p.name, other.path)
       end
-      table.sort(files)
-      for _, f in ipairs(files) do
-        local path = dir == "." and f or (dir .. "/" .. f)
-        local p = validate(load_file(path), path, builtin)
-        local other = by_name[p.name]
-        if other and not other.shipped then
-          fail(path, "name '%s' is already used by %s", p.name, other.path)
-        end
-        by_name[p.name] = p -- a project plugin overrides a shipped one
-      end
+      by_name[p.name] = p -- a project plugin overrides a shipped one
     end
   end
   local list = {}
@@ -158,9 +149,9 @@ function M.run_hook(list, name, ctx, info)
   for _, p in ipairs(list or {}) do
     local h = p.hooks[name]
     if h then
-      local ok, err = xpcall(h, function(e) return errors.text(e) end, ctx, info)
+      local ok, err = pcall(sandbox.call, p.path, "migration", h, ctx, info)
       if not ok then
-        errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, err))
+        errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, errors.text(err)))
       end
     end
   end

@@ -1,13 +1,16 @@
 --- The revision graph, with Alembic's semantics: several roots, branches,
 --- merge points, depends_on, branch labels; identifier resolution (ids,
 --- partial ids, head/heads/base, LABEL@...), walks and Alembic's topological
---- order. Pure Lua, no I/O; plans built on it are in luamig.plan.
+--- order. Pure Lua, no I/O; luamig.revision.build fills a new graph in, and
+--- the plans built on it are in luamig.revision.plan.
 ---
 --- Alembic's RevisionMap is the reference: names below follow its concepts
 --- (down revisions "versioned" = down_revision only; "normalized" = plus the
 --- dependencies no ancestor already has). Where Alembic's order comes from
 --- the directory listing, ours is the file-name order the loader uses.
 local errors = require "luamig.util.errors"
+local build = require "luamig.revision.build"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -16,11 +19,11 @@ local M = {}
 ---@field idx integer          load order (file-name order)
 ---@field parents string[]     down_revision, as declared
 ---@field deps string[]        depends_on, resolved to revision ids
----@field ndeps string[]       deps that no ancestor (along parents) already has
----@field ndown string[]       parents then ndeps: what must be applied first
----@field alldown string[]     parents then deps
+---@field unimplied_deps string[]  deps that no ancestor (along parents) already has
+---@field requires string[]    parents then unimplied_deps: what must be applied first
+---@field parents_and_deps string[]  parents then deps
 ---@field next string[]        children along down_revision, in load order
----@field allnext string[]     children along down_revision or depends_on
+---@field next_and_dependents string[]  children along down_revision or depends_on
 ---@field labels table<string, true>  branch labels, own and inherited
 
 ---@class luamig.Graph
@@ -39,82 +42,6 @@ local function raise(fmt, ...)
   errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
 end
 
-local function where(s)
-  return ("%s:%d"):format(s.path, s.line)
-end
-
-local function dedupe(list)
-  local seen, out = {}, {}
-  for _, v in ipairs(list) do
-    if not seen[v] then
-      seen[v] = true
-      out[#out + 1] = v
-    end
-  end
-  return out
-end
-
-local function concat(a, b)
-  local out = {}
-  for _, v in ipairs(a) do out[#out + 1] = v end
-  for _, v in ipairs(b) do out[#out + 1] = v end
-  return out
-end
-
--- ------------------------------------------------------------ building
-
--- Kahn's algorithm over parents and dependencies, ties by load order; the
--- leftovers of a cycle are reported with the first file involved.
-local function topo_order(g)
-  local pending, ready, order = {}, {}, {}
-  for _, id in ipairs(g.load) do
-    pending[id] = #g.nodes[id].alldown
-    if pending[id] == 0 then ready[#ready + 1] = id end
-  end
-  local by_load = function(a, b) return g.nodes[a].idx > g.nodes[b].idx end
-  table.sort(ready, by_load)
-  while #ready > 0 do
-    local id = table.remove(ready)
-    order[#order + 1] = id
-    for _, c in ipairs(g.nodes[id].allnext) do
-      pending[c] = pending[c] - 1
-      if pending[c] == 0 then ready[#ready + 1] = c end
-    end
-    table.sort(ready, by_load)
-  end
-  if #order < #g.load then
-    local stuck = {}
-    for _, id in ipairs(g.load) do
-      if pending[id] > 0 then stuck[#stuck + 1] = id end
-    end
-    local s = g.revs[stuck[1]]
-    errors.raise("script", ("%s: revision %s is part of a cycle (%s); fix down_revision or depends_on"):format(
-      where(s), s.id, table.concat(stuck, ", ")))
-  end
-  return order
-end
-
--- Alembic's _add_branches: a label covers its revision's descendants, and
--- the line below the last of them down to a branch or merge point.
-local function spread_labels(g)
-  for _, id in ipairs(g.load) do
-    local node = g.nodes[id]
-    local own = g.revs[id].branch_labels
-    if #own > 0 then
-      local last
-      for _, d in ipairs(g:related({ id }, "next")) do
-        for _, l in ipairs(own) do g.nodes[d].labels[l] = true end
-        last = d
-      end
-      local p = g.nodes[last or node.id]
-      while p and #p.allnext <= 1 and #p.parents <= 1 do
-        for _, l in ipairs(own) do p.labels[l] = true end
-        p = p.parents[1] and g.nodes[p.parents[1]]
-      end
-    end
-  end
-end
-
 ---Build the graph from loaded scripts (in load order). Raises a "script"
 ---error naming the file for a bad id, a repeated branch label, a dangling
 ---down_revision or depends_on, or a cycle.
@@ -122,91 +49,19 @@ end
 ---@return luamig.Graph
 function M.new(scripts)
   local g = setmetatable({ revs = {}, nodes = {}, map = {}, load = {} }, Graph)
-  for i, s in ipairs(scripts) do
-    if s.id:find("[@+%-]") then
-      errors.raise("script", ("%s: revision id %s must not contain @, + or -"):format(where(s), s.id))
-    end
-    for _, p in ipairs(s.parents) do
-      if p == s.id then errors.raise("script", ("%s: revision %s names itself as down_revision"):format(where(s), s.id)) end
-    end
-    for _, d in ipairs(s.depends_on) do
-      if d == s.id then errors.raise("script", ("%s: revision %s depends on itself"):format(where(s), s.id)) end
-    end
-    local node = { id = s.id, idx = i, parents = s.parents, next = {}, allnext = {}, labels = {} }
-    g.revs[s.id], g.nodes[s.id], g.map[s.id], g.load[i] = s, node, node, s.id
-  end
-  for _, id in ipairs(g.load) do
-    for _, l in ipairs(g.revs[id].branch_labels) do
-      local other = g.map[l]
-      if other then
-        errors.raise("script", ("%s: branch label %s is already used by revision %s"):format(
-          where(g.revs[id]), l, other.id))
-      end
-      g.map[l] = g.nodes[id]
-    end
-  end
-  for _, id in ipairs(g.load) do
-    local node, s = g.nodes[id], g.revs[id]
-    node.deps = {}
-    for _, d in ipairs(s.depends_on) do
-      local target = g.map[d]
-      if not target then
-        errors.raise("script", ("%s: depends_on %s does not exist (no revision id or branch label)"):format(
-          where(s), d))
-      end
-      node.deps[#node.deps + 1] = target.id
-    end
-    node.alldown = (#node.deps == 0 and #node.parents <= 1) and node.parents or dedupe(concat(node.parents, node.deps))
-  end
-  for _, id in ipairs(g.load) do
-    local node = g.nodes[id]
-    for _, p in ipairs(node.parents) do
-      if not g.nodes[p] then
-        errors.raise("script", ("%s: down_revision %s does not exist (no migration file declares it)")
-          :format(where(g.revs[id]), p))
-      end
-    end
-    for _, d in ipairs(node.alldown) do
-      local parent = g.nodes[d]
-      parent.allnext[#parent.allnext + 1] = id
-    end
-    for _, p in ipairs(#node.parents <= 1 and node.parents or dedupe(node.parents)) do
-      local parent = g.nodes[p]
-      parent.next[#parent.next + 1] = id
-    end
-  end
-  g.order = topo_order(g)
-  g.position = {}
-  for i, id in ipairs(g.order) do g.position[id] = i end
-  -- dependencies an ancestor already has are implied (Alembic's normalization)
-  for _, id in ipairs(g.load) do
-    local node = g.nodes[id]
-    local implied = {}
-    if #node.deps > 0 then
-      for _, a in ipairs(g:related({ id }, "parents")) do
-        if a ~= id then
-          for _, d in ipairs(g.nodes[a].deps) do implied[d] = true end
-        end
-      end
-    end
-    node.ndeps = {}
-    for _, d in ipairs(dedupe(node.deps)) do
-      if not implied[d] then node.ndeps[#node.ndeps + 1] = d end
-    end
-    node.ndown = (#node.ndeps == 0 and #node.parents <= 1) and node.parents or dedupe(concat(node.parents, node.ndeps))
-  end
-  spread_labels(g)
+  build.fill(g, scripts)
   return g
 end
 
 -- ------------------------------------------------------------ traversal
 
----Every node reachable from `targets` along `edge` ("ndown" ancestors with
----dependencies, "parents" without, "allnext" descendants with dependents,
----"next" without), targets included, in Alembic's visiting order. With
----`check`, two targets where one reaches the other are an error.
+---Every node reachable from `targets` along `edge` ("requires": ancestors
+---with dependencies, "parents" without; "next_and_dependents": descendants
+---with dependents, "next" without), targets included, in Alembic's
+---visiting order. With `check`, two targets where one reaches the other
+---are an error.
 ---@param targets string[]
----@param edge "ndown"|"parents"|"allnext"|"next"
+---@param edge "requires"|"parents"|"next_and_dependents"|"next"
 ---@param check boolean?
 ---@return string[]
 function Graph:related(targets, edge, check)
@@ -251,7 +106,7 @@ function Graph:ancestors(ids)
   for _, id in ipairs(ids) do
     if self.nodes[id] then known[#known + 1] = id end
   end
-  return set_of(self:related(known, "ndown"))
+  return set_of(self:related(known, "requires"))
 end
 
 ---Ids of `set` in topological order.
@@ -259,6 +114,33 @@ function Graph:ordered(set)
   local out = {}
   for _, id in ipairs(self.order) do
     if set[id] then out[#out + 1] = id end
+  end
+  return out
+end
+
+---Ids of `set` in load order.
+---@param set table<string, true>
+---@return string[]
+function Graph:in_load_order(set)
+  local out = {}
+  for id in pairs(set) do out[#out + 1] = id end
+  local nodes = self.nodes
+  table.sort(out, function(a, b) return nodes[a].idx < nodes[b].idx end)
+  return out
+end
+
+---The nodes of stored heads `ids`; an id no file declares is an error.
+---@param ids string[]
+---@return luamig.Node[]
+function Graph:stored_nodes(ids)
+  local out = {}
+  for _, id in ipairs(ids) do
+    local node = self.nodes[id]
+    if not node then
+      raise("the database is at %s, which no migration file declares; restore the file, or `luamig stamp REV` " ..
+        "a revision the files declare (`stamp --purge REV` replaces every stored head)", id)
+    end
+    out[#out + 1] = node
   end
   return out
 end
@@ -271,7 +153,7 @@ function Graph:heads()
     for _, id in ipairs(self.load) do
       local node = self.nodes[id]
       if #node.next == 0 then self._heads[#self._heads + 1] = id end
-      if #node.allnext == 0 then self._real_heads[#self._real_heads + 1] = id end
+      if #node.next_and_dependents == 0 then self._real_heads[#self._real_heads + 1] = id end
     end
   end
   return self._heads
@@ -323,7 +205,7 @@ function Graph:shares_lineage(id, others, with_deps)
     local n = self:ident(o)
     if n then against[n.id] = true end
   end
-  for _, e in ipairs(with_deps and { "allnext", "ndown" } or { "next", "parents" }) do
+  for _, e in ipairs(with_deps and { "next_and_dependents", "requires" } or { "next", "parents" }) do
     for _, r in ipairs(self:related({ node.id }, e)) do
       if against[r] then return true end
     end
@@ -333,7 +215,7 @@ end
 
 ---The members of `ids` on the line of `spec` (a label, LABEL@..., a revision).
 function Graph:filter_for_lineage(ids, spec, with_deps)
-  local resolved, label = self:resolve_number(spec)
+  local resolved, label = self:expand_symbolic(spec)
   local shares = {}
   if label then shares[#shares + 1] = label end
   for _, r in ipairs(resolved) do shares[#shares + 1] = r end
@@ -359,8 +241,10 @@ function Graph:ident(name, label)
     table.sort(found)
     if branch then found = self:filter_for_lineage(found, label) end
     if #found == 0 then
+      local near = #name >= 4 and text.closest(self.map, name, true) or {} -- (ids and labels)
       raise("unknown revision %s%s; `luamig history` lists the revisions", name,
-        #name < 4 and " (a partial id needs at least four characters)" or "")
+        #name < 4 and " (a partial id needs at least four characters)"
+        or (#near > 0 and (" (did you mean " .. table.concat(near, " or ") .. "?)") or ""))
     elseif #found > 1 then
       raise("revision %s is ambiguous: it starts %s; type more characters", name, table.concat(found, ", "))
     end
@@ -375,7 +259,7 @@ end
 -- Several heads where one was wanted: say what to type instead.
 local function multiple_heads(heads, arg)
   raise("%s is ambiguous: there are several heads (%s); name one revision, use LABEL@head for one branch, " ..
-    "or heads for all of them", arg, table.concat(heads, ", "))
+    "or heads for all of them; to join them: `luamig merge -m MSG heads`", arg, table.concat(heads, ", "))
 end
 
 ---The single head (of branch `label` when given), or nil when there is none.
@@ -389,7 +273,7 @@ end
 ---Split "LABEL@rest" and expand head/heads/base (Alembic's
 ---_resolve_revision_number). Returns the ids (or raw names) and the label.
 ---@return string[] ids, string? label
-function Graph:resolve_number(spec)
+function Graph:expand_symbolic(spec)
   local label
   if type(spec) == "string" and spec:find("@", 1, true) then
     label, spec = spec:match("^(.-)@(.*)$")
@@ -419,7 +303,7 @@ function Graph:get_revisions(spec)
     end
     return out
   end
-  local ids, label = self:resolve_number(spec)
+  local ids, label = self:expand_symbolic(spec)
   if #ids == 1 then
     local n = ids[1]:match("^%s*([+-]?%d+)%s*$")
     if n and tonumber(n) < 0 then -- LABEL@-n: walk down from the heads
@@ -437,7 +321,7 @@ end
 
 ---One node (nil for base); several heads is an error.
 function Graph:get_revision(spec)
-  local ids, label = self:resolve_number(spec)
+  local ids, label = self:expand_symbolic(spec)
   if #ids > 1 then multiple_heads(ids, spec) end
   return self:ident(ids[1], label)
 end

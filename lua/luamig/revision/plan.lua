@@ -4,6 +4,8 @@
 --- _collect_*_revisions, _topological_sort, _stamp_revs and HeadMaintainer).
 local errors = require "luamig.util.errors"
 local graph = require "luamig.revision.graph"
+local stored_heads = require "luamig.revision.heads"
+local heads_text = require("luamig.util.text").heads
 
 local M = {}
 
@@ -11,10 +13,6 @@ local set_of = graph.set_of
 
 local function raise(fmt, ...)
   errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
-end
-
-local function heads_text(ids)
-  return #ids == 0 and "base" or table.concat(ids, ", ")
 end
 
 local function contains(list, v)
@@ -32,24 +30,17 @@ local function ids_of(nodes)
   return out
 end
 
-local function sorted_keys(set, g)
-  local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
-  table.sort(out, function(a, b) return g.nodes[a].idx < g.nodes[b].idx end)
-  return out
-end
-
--- For each revision, the revisions whose ndown names it (built once per graph).
-local function up_edges(g)
-  if not g.up then
-    local up = {}
-    for _, id in ipairs(g.load) do up[id] = {} end
+-- For each revision, the revisions whose `requires` names it (built once per graph).
+local function required_by(g)
+  if not g.required_by then
+    local by = {}
+    for _, id in ipairs(g.load) do by[id] = {} end
     for _, id in ipairs(g.load) do
-      for _, d in ipairs(g.nodes[id].ndown) do table.insert(up[d], id) end
+      for _, d in ipairs(g.nodes[id].requires) do table.insert(by[d], id) end
     end
-    g.up = up
+    g.required_by = by
   end
-  return g.up
+  return g.required_by
 end
 
 -- The first index i ~= at whose head current[i] needs `candidate` (has it
@@ -63,7 +54,7 @@ local function waiting_head(g, done, current, at, candidate)
       top = math.max(top, g.position[h])
     end
   end
-  local up, position = up_edges(g), g.position
+  local up, position = required_by(g), g.position
   local first
   local seen, stack = { [candidate] = true }, { candidate }
   while #stack > 0 do
@@ -114,7 +105,7 @@ function M.sort(g, todo, heads)
         done[candidate] = true
       end
       local add = {}
-      for _, r in ipairs(g.nodes[candidate].ndown) do
+      for _, r in ipairs(g.nodes[candidate].requires) do
         if todo[r] and not contains(current, r) then add[#add + 1] = r end
       end
       if #add == 0 then
@@ -126,7 +117,7 @@ function M.sort(g, todo, heads)
       end
     end
   end
-  local left = sorted_keys(todo, g)
+  local left = g:in_load_order(todo)
   if #left > 0 then -- (Alembic fails the same way, on an assertion)
     raise("cannot order %s below %s: nothing between them runs along down_revision", table.concat(left, ", "),
       heads_text(heads))
@@ -134,22 +125,26 @@ function M.sort(g, todo, heads)
   return out
 end
 
--- The stored heads as nodes; an id no file declares is an error.
-local function current_nodes(g, current)
-  local out = {}
-  for _, id in ipairs(current) do
-    local node = g.nodes[id]
-    if not node then
-      raise("the database is at %s, which no migration file declares; restore the file or `luamig stamp` a known revision", id)
-    end
-    out[#out + 1] = node
+-- How many single steps (of n's sign, at most |n|) a walk from `start` takes.
+local function reachable(g, start, n, label)
+  local at, k = start, 0
+  while k < math.abs(n) do
+    local ok, nxt = pcall(g.walk, g, at, n < 0 and -1 or 1, label)
+    if not ok or nxt == nil then break end
+    at, k = nxt, k + 1
   end
-  return out
+  return k
 end
 
-local function past(spec, where)
-  raise("%s goes past %s: there are not that many revisions %s the starting point", spec, where,
-    where == "head" and "above" or "below")
+-- A walk of `spec` from `start` that goes past base or head: say how far it can go.
+local function past(g, spec, start, n, label)
+  local k = reachable(g, start, n, label)
+  local up = n > 0
+  if k == 0 then raise("%s goes past %s: the database is already at %s", spec, up and "head" or "base",
+    up and "head" or "base") end
+  raise("%s goes past %s: only %d step%s lie%s %s the starting point; `luamig %s %s` goes all the way", spec,
+    up and "head" or "base", k, k == 1 and "" or "s", k == 1 and "s" or "", up and "above" or "below",
+    up and "upgrade" or "downgrade", up and "heads" or "base")
 end
 
 -- Alembic's _parse_upgrade_target: the nodes `target` names, relative to
@@ -159,7 +154,10 @@ local function upgrade_targets(g, current, target, no_overwalk)
   if not rel then return g:get_revisions(target) end
   if rel.n > 0 then
     if rel.symbol then
-      return { g:walk(g:get_revision(rel.symbol), rel.n, rel.label, no_overwalk == false) or false }
+      local from = g:get_revision(rel.symbol)
+      local rev = g:walk(from, rel.n, rel.label, no_overwalk == false)
+      if rev == nil and no_overwalk ~= false then past(g, target, from, rel.n, rel.label) end
+      return { rev or false }
     end
     local starts = #current > 0 and current or { false }
     if rel.label then
@@ -167,10 +165,10 @@ local function upgrade_targets(g, current, target, no_overwalk)
       starts = g:filter_for_lineage(from, rel.label)
       if #starts == 0 then
         -- not on that branch yet: start from the branch's tips below us
-        local active = g:filter_for_lineage(g:related(from, "ndown"), rel.label)
+        local active = g:filter_for_lineage(g:related(from, "requires"), rel.label)
         local below = {}
         for _, id in ipairs(active) do
-          for _, d in ipairs(g.nodes[id].ndown) do below[d] = true end
+          for _, d in ipairs(g.nodes[id].requires) do below[d] = true end
         end
         starts = {}
         for _, id in ipairs(active) do
@@ -184,21 +182,23 @@ local function upgrade_targets(g, current, target, no_overwalk)
         heads_text(starts), ("%+d"):format(rel.n), ("%+d"):format(rel.n))
     end
     local rev = g:walk(starts[1] or nil, rel.n, rel.label, no_overwalk == false)
-    if rev == nil and no_overwalk ~= false then past(target, "head") end
+    if rev == nil and no_overwalk ~= false then past(g, target, starts[1] or nil, rel.n, rel.label) end
     return { rev or false }
   end
   if not rel.symbol then
     raise("upgrade %s goes down: use `luamig downgrade %s`", target, target)
   end
   local start = g:get_revision(rel.label and (rel.label .. "@" .. rel.symbol) or rel.symbol)
-  return { g:walk(start, rel.n, nil, no_overwalk == false) or false }
+  local rev = g:walk(start, rel.n, nil, no_overwalk == false)
+  if rev == nil and no_overwalk ~= false then past(g, target, start, rel.n) end
+  return { rev or false }
 end
 
 -- Alembic's _get_all_current: the branch tips of everything applied.
 local function all_current(g, current)
-  local set = set_of(g:related(current, "ndown"))
+  local set = set_of(g:related(current, "requires"))
   local out = {}
-  for _, id in ipairs(sorted_keys(set, g)) do
+  for _, id in ipairs(g:in_load_order(set)) do
     local tip = true
     for _, d in ipairs(g:related({ id }, "next")) do
       if d ~= id and set[d] then
@@ -220,7 +220,7 @@ local function downgrade_target(g, current, target)
     if rel.n >= 0 then
       if not symbol then raise("downgrade %s goes up: use `luamig upgrade %s`", target, target) end
       local rev = g:walk(symbol, rel.n, label)
-      if rev == nil then past(target, "head") end
+      if rev == nil then past(g, target, symbol, rel.n, label) end
       return label, rev
     end
     if not symbol then
@@ -232,7 +232,7 @@ local function downgrade_target(g, current, target)
         end
         symbol = list[1]
       else
-        if #current == 0 then past(target, "base") end
+        if #current == 0 then past(g, target, graph.BASE, rel.n) end
         if #current > 1 then
           -- Alembic warns and picks a head by version-table row order; refuse instead
           raise("%s is ambiguous: the database has several heads (%s); use REV%d or LABEL@%d", target,
@@ -244,7 +244,7 @@ local function downgrade_target(g, current, target)
     end
     local start = g:get_revision(label and (label .. "@" .. symbol) or symbol)
     local rev = g:walk(start, rel.n)
-    if rev == nil then past(target, "base") end
+    if rev == nil then past(g, target, start, rel.n) end
     return label, rev ~= graph.BASE and rev or nil
   end
   local label, symbol = target:match("^(.*)@(.-)$")
@@ -261,14 +261,14 @@ end
 ---@param target string|string[]
 ---@return string[] plan, string[] targets
 function M.upgrade(g, current, target)
-  current_nodes(g, current)
+  g:stored_nodes(current)
   local targets = {}
   for _, t in ipairs(upgrade_targets(g, current, target)) do
     if type(t) ~= "table" then raise("%s goes past base or head: it names no revision to upgrade to", target) end
     targets[#targets + 1] = t.id
   end
-  local needs = set_of(g:related(targets, "ndown", true))
-  for _, id in ipairs(g:related(current, "ndown", true)) do needs[id] = nil end
+  local needs = set_of(g:related(targets, "requires", true))
+  for _, id in ipairs(g:related(current, "requires", true)) do needs[id] = nil end
   local order = M.sort(g, needs, targets)
   local up = {}
   for i = #order, 1, -1 do up[#up + 1] = order[i] end
@@ -282,7 +282,7 @@ end
 ---@param target string
 ---@return string[] plan, string target
 function M.downgrade(g, current, target)
-  current_nodes(g, current)
+  g:stored_nodes(current)
   local label, rev = downgrade_target(g, current, target)
   local roots
   if rev == nil then
@@ -299,9 +299,9 @@ function M.downgrade(g, current, target)
     if #kept == 0 then raise("%s is not a downgrade target from the current heads (%s)", target, heads_text(current)) end
     roots = kept
   end
-  local active = set_of(g:related(current, "ndown"))
+  local active = set_of(g:related(current, "requires"))
   local drop = {}
-  for _, id in ipairs(g:related(roots, "allnext")) do
+  for _, id in ipairs(g:related(roots, "next_and_dependents")) do
     if active[id] then drop[id] = true end
   end
   if rev and next(drop) == nil and not contains(current, rev.id) then
@@ -341,7 +341,7 @@ function M.range(g, lower, upper)
     targets = kept
   end
   local target_ids = ids_of(targets)
-  local required = set_of(g:related(target_ids, "ndown", true))
+  local required = set_of(g:related(target_ids, "requires", true))
   local low = g:get_revisions(lower)
   if low[1] == false then
     local _, rev = downgrade_target(g, target_ids, lower)
@@ -357,7 +357,7 @@ function M.range(g, lower, upper)
   end
   local needs = {}
   for id in pairs(required) do needs[id] = true end
-  for _, id in ipairs(g:related(low_ids, "ndown", true)) do needs[id] = nil end
+  for _, id in ipairs(g:related(low_ids, "requires", true)) do needs[id] = nil end
   for _, id in ipairs(ids_of(g:get_revisions(lower))) do needs[id] = true end
   if #low_ids > 0 then
     local above = set_of(g:related(low_ids, "next", true))
@@ -368,112 +368,25 @@ function M.range(g, lower, upper)
   return M.sort(g, needs, target_ids)
 end
 
--- ------------------------------------------------------------ stored heads
+-- The stored heads after a step or a stamp (luamig.revision.heads), here
+-- too for the callers that plan with this module.
+M.step_heads = stored_heads.step
+M.stamp = stored_heads.stamp
 
--- ndown of `node` minus what the other heads already imply.
-local function unmerge_to(g, heads, node)
-  local others = {}
-  for h in pairs(heads) do
-    if h ~= node.id then others[#others + 1] = h end
-  end
-  if #others == 0 then return node.ndown end
-  local implied = set_of(g:related(others, "ndown"))
-  local out = {}
-  for _, d in ipairs(node.ndown) do
-    if not implied[d] then out[#out + 1] = d end
-  end
-  return out
-end
-
----The stored heads after applying (`up`) or reverting (`down`) revision
----`id`: Alembic's HeadMaintainer (a merge collapses rows, an unmerge splits
----them, a dependency already implied is dropped).
+---A planner for runner.run: each call plans from the stored heads it is given,
+---with a relative target ("+1", "-2") resolved once, from the heads of the
+---first call (where the database was when the run began).
 ---@param g luamig.Graph
----@param heads string[]
----@param id string
 ---@param direction "up"|"down"
----@return string[]
-function M.step_heads(g, heads, id, direction)
-  local set = set_of(heads)
-  local node = g.nodes[id]
-  local down = node.ndown
-  local in_heads = {}
-  for _, d in ipairs(down) do
-    if set[d] then in_heads[#in_heads + 1] = d end
+---@param target string
+---@return fun(heads: string[]): string[]
+function M.planner(g, direction, target)
+  local walk = direction == "up" and M.upgrade or M.downgrade
+  return function(heads)
+    local ids, resolved = walk(g, heads, target)
+    target = resolved
+    return ids
   end
-  if direction == "up" then
-    if #down == 0 or #in_heads == 0 then
-      set[id] = true -- a new branch
-    elseif #down > 1 and #in_heads > 1 then
-      local others, from = {}, {}
-      for h in pairs(set) do
-        if not contains(down, h) then others[#others + 1] = h end
-      end
-      local implied = #others > 0 and set_of(g:related(others, "ndown")) or {}
-      for _, d in ipairs(down) do
-        if not implied[d] then from[#from + 1] = d end
-      end
-      for _, d in ipairs(from) do set[d] = nil end -- merge
-      set[id] = true
-    else
-      set[#down == 1 and down[1] or in_heads[1]] = nil
-      set[id] = true
-    end
-  else
-    if set[id] then
-      set[id] = nil
-      for _, d in ipairs(#down == 0 and {} or unmerge_to(g, set_of(heads), node)) do set[d] = true end
-    else
-      raise("cannot revert %s: it is not a current head (%s)", id, heads_text(heads))
-    end
-  end
-  return sorted_keys(set, g)
-end
-
----The stored heads after `luamig stamp targets` from `current` (Alembic's
----_stamp_revs and StampStep).
----@param g luamig.Graph
----@param current string[]
----@param targets string[]
----@return string[]
-function M.stamp(g, current, targets)
-  current_nodes(g, current)
-  if #targets == 0 then targets = { "base" } end
-  local filtered, seen = {}, {}
-  for _, t in ipairs(targets) do
-    for _, h in ipairs(g:filter_for_lineage(current, t, true)) do
-      if not seen[h] then
-        seen[h] = true
-        filtered[#filtered + 1] = h
-      end
-    end
-  end
-  local dests = g:get_revisions(targets)
-  if #dests == 0 then dests = { false } end
-  local set = set_of(current)
-  for _, dest in ipairs(dests) do
-    if dest == false or dest == graph.BASE then
-      for _, h in ipairs(filtered) do set[h] = nil end
-    elseif not seen[dest.id] then
-      local below = set_of(g:related({ dest.id }, "allnext"))
-      local above = set_of(g:related({ dest.id }, "ndown"))
-      local moves, ups, downs = false, {}, {}
-      for _, h in ipairs(filtered) do
-        if below[h] then downs[#downs + 1] = h end
-        if above[h] then ups[#ups + 1] = h end
-        moves = moves or below[h] or above[h]
-      end
-      if #downs > 0 and #ups > 0 then -- (Alembic fails the same way, on an assertion)
-        raise("cannot stamp %s: the current heads %s are above it and %s below; stamp base first", dest.id,
-          table.concat(downs, ", "), table.concat(ups, ", "))
-      end
-      if moves then
-        for _, h in ipairs(filtered) do set[h] = nil end -- the heads on that line move to dest
-      end
-      set[dest.id] = true
-    end
-  end
-  return sorted_keys(set, g)
 end
 
 return M

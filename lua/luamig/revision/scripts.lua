@@ -1,7 +1,8 @@
 --- Load migrations/*.lua, each in its own environment, and check their shape.
-local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
+local sandbox = require "luamig.util.sandbox"
 local script_cache = require "luamig.revision.cache"
 
 local M = {}
@@ -23,6 +24,20 @@ local M = {}
 ---@field checksum string         of the file's bytes, for drift detection
 
 local RESERVED = { head = true, heads = true, base = true, current = true }
+
+---What is wrong with `id` as a revision id, or nil when it is fine: the
+---rules the loader applies, shared with `revision --rev-id` and `merge --rev-id`.
+---@param id any
+---@param used table<string, {path: string, line: integer?}>? the ids already taken, and by which file
+---@return string? problem
+function M.id_problem(id, used)
+  if type(id) ~= "string" or not id:match("^[%w_]+$") then
+    return ("revision must be a string of letters, digits and _ (got %s)"):format(tostring(id))
+  end
+  if RESERVED[id] then return ("revision %q is a reserved word; pick another id"):format(id) end
+  local other = used and used[id]
+  if other then return ("revision %s is already used by %s:%d"):format(id, other.path, other.line or 1) end
+end
 
 local function read(path)
   local f, err = io.open(path, "rb")
@@ -49,8 +64,38 @@ local function message_of(text)
   return ""
 end
 
+-- Lua names a chunk in its messages by a short form of its name, cut to
+-- "...tail" past LUA_IDSIZE (60) characters; `text` with each such name
+-- of `path` spelled whole.
+local function whole_path(path, text)
+  return (text:gsub("%.%.%.([^:\n]+):(%d+):", function(tail, line)
+    if path:sub(-#tail) == tail then return path .. ":" .. line .. ":" end
+  end))
+end
+
+-- `fn` (code of the file `path`), raising errors that name `path` whole
+-- (as the history table stores them). Only long paths need it: the wrapper
+-- rethrows, so --debug's traceback starts here for them.
+local function with_whole_path(path, fn)
+  if type(fn) ~= "function" or #path < 55 then return fn end
+  local function rethrow(ok, ...)
+    if not ok then error((...), 0) end
+    return ...
+  end
+  return function(...)
+    return rethrow(xpcall(fn, function(e)
+      if type(e) == "string" then return whole_path(path, e) end
+      if errors.is(e) then
+        e.message = whole_path(path, tostring(e.message))
+        if e.where then e.where = whole_path(path, e.where .. ":"):sub(1, -2) end
+      end
+      return e
+    end, ...))
+  end
+end
+
 local function fail(path, line, fmt, ...)
-  errors.raise("script", ("%s:%d: " .. fmt):format(path, line, ...))
+  errors.raise("script", fmt:format(...), { where = ("%s:%d"):format(path, line) })
 end
 
 -- env[name] as a list of strings; raises naming the file and line otherwise.
@@ -90,7 +135,7 @@ local function environment()
     __pairs = function() return pairs(step and step.luamig or unbound) end,
     __newindex = function() error("luamig is read-only", 2) end,
   })
-  local env = setmetatable({ op = op, luamig = luamig }, { __index = _G })
+  local env = sandbox.env({ op = op, luamig = luamig })
   return env, function(ctx) step = ctx end, function() return ops_now("change") end
 end
 
@@ -101,18 +146,13 @@ function M.load_file(path)
   local text = read(path)
   local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
   local env, bind, step_ops = environment()
-  local chunk, err = load(text, "@" .. path, "t", env)
-  if not chunk then errors.raise("script", err) end
-  local ok, e = xpcall(chunk, function(x) return errors.text(x) end)
-  if not ok then errors.raise("script", e) end
+  sandbox.run_file(path, env, "script", text)
 
   local rev_line = line_of(text, "revision")
   local id = rawget(env, "revision")
   if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
-  if type(id) ~= "string" or not id:match("^[%w_]+$") then
-    fail(path, rev_line, "revision must be a string of letters, digits and _ (got %s)", tostring(id))
-  end
-  if RESERVED[id] then fail(path, rev_line, "revision %q is a reserved word; pick another id", id) end
+  local problem = M.id_problem(id)
+  if problem then fail(path, rev_line, "%s", problem) end
   local change = rawget(env, "change")
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
@@ -135,8 +175,8 @@ function M.load_file(path)
     depends_on = as_list(env, "depends_on", path, text),
     branch_labels = as_list(env, "branch_labels", path, text),
     transactional = tx ~= false,
-    upgrade = up,
-    downgrade = down,
+    upgrade = with_whole_path(path, up),
+    downgrade = with_whole_path(path, down),
     change = change or false,
     bind = bind,
     uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
@@ -165,26 +205,13 @@ local lazy = {
   end,
 }
 
----Load every migration in `dir` (files *.lua not starting with _ or .), in
----file-name order. Raises on a missing directory, a broken file or a
----repeated revision id. Files unchanged since an earlier run come from the
----script cache (luamig.script_cache) and are compiled only when run.
----@param dir string
----@return luamig.Script[] scripts, luamig.Loaded loaded
----@param dir string
----@return luamig.Script[]
 -- The migration file names in `dir` (sorted) and their paths.
 local function listing(dir)
-  if lfs.attributes(dir, "mode") ~= "directory" then
+  local names, paths = fs.list_lua(dir)
+  if not names then
     errors.raise("config", ("migrations directory %s not found; run `luamig init` or set `migrations` in luamig.lua")
       :format(dir))
   end
-  local names, paths = {}, {}
-  for name in lfs.dir(dir) do
-    if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
-  end
-  table.sort(names)
-  for i, name in ipairs(names) do paths[i] = dir == "." and name or (dir .. "/" .. name) end
   return names, paths
 end
 
@@ -211,6 +238,12 @@ function M.remember(loaded, memo)
   script_cache.save(loaded.cache, loaded.files, memo)
 end
 
+---Load every migration in `dir` (files *.lua not starting with _ or .), in
+---file-name order. Raises on a missing directory, a broken file or a
+---repeated revision id. Files unchanged since an earlier run come from the
+---script cache (luamig.revision.cache) and are compiled only when run.
+---@param dir string
+---@return luamig.Script[] scripts, luamig.Loaded loaded
 function M.load_dir(dir)
   local names, paths = listing(dir)
   local cache = script_cache.open(dir)
@@ -228,10 +261,8 @@ function M.load_dir(dir)
       stale = true
     end
     files[name] = { size = size, mtime = mtime, script = s }
-    local other = seen[s.id]
-    if other then
-      fail(s.path, s.line, "revision %s is already used by %s:%d", s.id, other.path, other.line)
-    end
+    local problem = M.id_problem(s.id, seen)
+    if problem then fail(s.path, s.line, "%s", problem) end
     seen[s.id] = s
     list[#list + 1] = s
   end

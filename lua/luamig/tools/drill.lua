@@ -1,4 +1,4 @@
---- Rollback drills (SPEC §6): on a scratch database, never the target, each
+--- Rollback drills: on a scratch database, never the target, each
 --- revision in graph order is upgraded, snapshotted, downgraded, compared
 --- with the schema before it, and upgraded again and compared with the
 --- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
@@ -6,10 +6,11 @@
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local connect = require "luamig.db.connect"
-local config = require "luamig.project.config"
+local redact = require "luamig.util.redact"
 local introspect = require "luamig.schema.introspect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
+local sandbox = require "luamig.util.sandbox"
 
 local M = {}
 
@@ -38,7 +39,7 @@ function M.scratch(target_url, cfg, opts)
     if opts.scratch_url == target_url then
       errors.raise("usage", "--scratch-url is the target database; a drill needs a database of its own")
     end
-    return { url = opts.scratch_url, shown = config.redact(opts.scratch_url) }
+    return { url = opts.scratch_url, shown = redact.url(opts.scratch_url) }
   end
   local target = connect.parse(target_url)
   if target.backend == "sqlite" then
@@ -59,7 +60,7 @@ function M.scratch(target_url, cfg, opts)
       errors.text(err)))
   end
   local url = pg_url_for(target_url, name)
-  return { url = url, shown = config.redact(url), drop = not opts.keep and function()
+  return { url = url, shown = redact.scrub(url, redact.secrets_of(target_url, url)), drop = not opts.keep and function()
     local a = connect.open(target_url, cfg)
     pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. name)
     a:close()
@@ -87,11 +88,7 @@ end
 local function go(s, direction, target)
   runner.run(s, {
     direction = direction,
-    plan = function(heads)
-      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
-      target = resolved
-      return ids
-    end,
+    plan = plan.planner(s.graph, direction, target),
   })
 end
 
@@ -183,13 +180,13 @@ function M.script(s, path, log)
   local api = { db = s.db }
   function api.upgrade(target) go(s, "up", target or "heads") end
   function api.downgrade(target)
-    if not target then error("drill.downgrade needs a target (-1, a revision, base)", 2) end
+    if not target then errors.raise("script", "drill.downgrade needs a target (-1, a revision, base)", nil, 2) end
     go(s, "down", target)
   end
   function api.snapshot() return introspect.snapshot(s.db) end
   function api.assert_same(a, b, message)
     local d = introspect.diff(a, b)
-    if #d > 0 then error((message and (message .. ": ") or "") .. table.concat(d, "; "), 2) end
+    if #d > 0 then errors.raise("migration", (message and (message .. ": ") or "") .. table.concat(d, "; "), nil, 2) end
   end
   function api.step(name, fn)
     local good, err = pcall(fn)
@@ -198,10 +195,8 @@ function M.script(s, path, log)
     if log then log:info(("%-6s %s%s"):format(st.result, name, st.problem and ("\n       " .. st.problem) or "")) end
     if not good then ok = false end
   end
-  local env = setmetatable({ drill = api }, { __index = _G })
-  local chunk, err = loadfile(path, "t", env)
-  if not chunk then errors.raise("script", err) end
-  local good, e = pcall(chunk)
+  local chunk = sandbox.compile(path, sandbox.env({ drill = api }), "script")
+  local good, e = pcall(sandbox.call, path, "script", chunk)
   if not good then
     steps[#steps + 1] = { name = "(script)", result = "failed", problem = errors.text(e) }
     ok = false

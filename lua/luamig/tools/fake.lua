@@ -1,6 +1,8 @@
 --- Deterministic fake data for seeds: a generator seeded by a string gives
 --- the same names, emails, sentences and dates on every run and machine
 --- (splitmix64 over Lua's 64-bit integers), so seeding is reproducible.
+local errors = require "luamig.util.errors"
+
 local M = {}
 
 local FIRST = { "Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "John", "Katherine", "Linus",
@@ -53,7 +55,7 @@ function M.new(seed)
   end
   local f = {}
   function f.int(a, b)
-    if b < a then error("fake.int: empty range", 2) end
+    if b < a then errors.raise("script", "fake.int: empty range", nil, 2) end
     return a + (next64() >> 1) % (b - a + 1)
   end
   function f.pick(list) return list[f.int(1, #list)] end

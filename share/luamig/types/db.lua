@@ -61,10 +61,19 @@ function Db:autocommit(fn) end
 ---@return boolean
 function Db:in_transaction() end
 
+---The runner's: arm the guard that stops a migration's BEGIN, COMMIT or
+---ROLLBACK inside its step's transaction; returns the key that disarms it.
+---@param key table?
+---@return table? key
+function Db:guard_transaction(key) end
+
 ---Load many rows fast: COPY on PostgreSQL, multi-row INSERTs on SQLite.
+---All or none. A row is keyed by column name, or positional in the order of `columns`
+---({ 1, "a" }); a row mixing both, with more values than columns or setting a column not
+---listed is an error naming it.
 ---@param table_name string
 ---@param columns string[]
----@param rows luamig.Row[]|fun(): luamig.Row? an array, or an iterator returning nil at the end
+---@param rows (luamig.Row|any[])[]|fun(): (luamig.Row|any[])? an array, or an iterator returning nil at the end
 ---@return integer count rows loaded
 function Db:copy_in(table_name, columns, rows) end
 

@@ -43,9 +43,9 @@ function PluginContext.heads() end
 ---@field migrations string        the migrations directory
 ---@field version_table string
 ---@field transaction "per-migration"|"all"
----@field lock_timeout number?     seconds to wait for the migration lock
+---@field lock_timeout number?     seconds to wait for the migration lock (0 to 86400)
 ---@field foreign_keys boolean     SQLite: enforce foreign keys
----@field plugins string|string[]|nil
+---@field plugins string|string[]|nil  plugin directories or files
 ---@field seeds string
 ---@field drills string
 ---@field schema string?           PostgreSQL schema of the version tables

@@ -1,7 +1,8 @@
 --- PostgreSQL's dialect (the contract is luamig.dialect): introspection
 --- along search_path, the advisory lock that serializes runners,
---- version-table column types; the schema changes and enums, the catalog
---- snapshot and the backfill writer come from the modules next to this one.
+--- version-table column types; the type vocabulary, the schema changes and
+--- enums, the catalog snapshot and the backfill writer come from the modules
+--- next to this one.
 local common = require "luamig.dialect.sql"
 local lock_wait = require "luamig.db.lock_wait"
 local session = require "luamig.dialect.postgresql.session"
@@ -12,7 +13,7 @@ M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "alter", "catalog", "backfill" }) do
+for _, part in ipairs({ "types", "alter", "catalog", "backfill" }) do
   for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
     if M[k] == nil then M[k] = v end
   end

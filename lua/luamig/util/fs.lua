@@ -1,0 +1,46 @@
+--- Small file-system helpers over lfs.
+local lfs = require "lfs"
+
+local M = {}
+
+---True when `path` exists (any kind of file).
+---@param path string
+---@return boolean
+function M.exists(path)
+  return lfs.attributes(path, "mode") ~= nil
+end
+
+---True when `path` is a directory.
+---@param path string
+---@return boolean
+function M.is_dir(path)
+  return lfs.attributes(path, "mode") == "directory"
+end
+
+---Join a relative path onto dir ("." stays implicit); absolute paths win.
+---@param dir string
+---@param path string
+---@return string
+function M.join(dir, path)
+  if path:sub(1, 1) == "/" or dir == "." then return path end
+  return dir .. "/" .. path
+end
+
+---The Lua files of directory `dir`: names ending in .lua that do not start
+---with _ or . (helpers and hidden files), sorted; and their paths. Nil when
+---`dir` is not a directory.
+---@param dir string
+---@return string[]? names, string[]? paths
+function M.list_lua(dir)
+  if not M.is_dir(dir) then return nil end
+  local names, paths = {}, {}
+  for name in lfs.dir(dir) do
+    if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
+  end
+  table.sort(names)
+  local prefix = dir == "." and "" or (dir .. "/") -- (not M.join per name: `heads` lists 10,000 files)
+  for i, name in ipairs(names) do paths[i] = prefix .. name end
+  return names, paths
+end
+
+return M

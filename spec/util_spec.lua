@@ -1,0 +1,143 @@
+-- The shared helpers (luamig.util.sandbox, fs, text) are pure Lua over lfs:
+-- tested in-process on real files in a temporary directory.
+package.path = "lua/?.lua;" .. package.path
+local sandbox = require "luamig.util.sandbox"
+local fs = require "luamig.util.fs"
+local text = require "luamig.util.text"
+local errors = require "luamig.util.errors"
+
+local function tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  return dir
+end
+
+local function write(path, body)
+  local f = assert(io.open(path, "w"))
+  f:write(body)
+  f:close()
+  return path
+end
+
+-- The error object raised by f(...), which must fail.
+local function err_of(f, ...)
+  local ok, e = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  assert.is_true(errors.is(e), "expected an error object, got " .. tostring(e))
+  return e
+end
+
+describe("luamig.util.sandbox", function()
+  local dir = tmpdir()
+  teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  it("runs a file in its own environment and returns what it returns", function()
+    local path = write(dir .. "/ok.lua", "x = 1 + base\nreturn { seen = x }\n")
+    local env = sandbox.env({ base = 41 })
+    assert.are.same({ seen = 42 }, sandbox.run_file(path, env, "config"))
+    assert.are.equal(42, rawget(env, "x"))
+    assert.is_nil(rawget(_G, "x"), "the file's globals stay in its environment")
+    assert.are.equal(string, env.string, "standard globals are visible")
+  end)
+
+  it("names file:line of a syntax error", function()
+    local path = write(dir .. "/syntax.lua", "local a = 1\nreturn {")
+    local e = err_of(sandbox.run_file, path, sandbox.env(), "config")
+    assert.are.equal("config", e.kind)
+    assert.are.equal(path .. ":2", e.where)
+    assert.matches("^unexpected symbol near <eof>$", e.message)
+    assert.are.equal(path .. ":2: unexpected symbol near <eof>", tostring(e))
+  end)
+
+  it("compiles given text under the file's name", function()
+    local path = dir .. "/never_written.lua"
+    local e = err_of(sandbox.run_file, path, sandbox.env(), "script", "\n\nerror('boom')\n")
+    assert.are.equal(path .. ":3", e.where)
+    assert.are.equal("boom", e.message)
+    assert.are.equal("script", e.kind)
+  end)
+
+  it("names file:line of a run-time error raised with a string", function()
+    local path = write(dir .. "/string.lua", "local t = nil\n\nreturn t.x\n")
+    local e = err_of(sandbox.run_file, path, sandbox.env(), "script")
+    assert.are.equal(path .. ":3", e.where)
+    assert.matches("attempt to index a nil value", e.message)
+  end)
+
+  it("names the file's line when the error value is not a string", function()
+    local cases = {
+      { "error({ code = 7 })", "(error object is a table value)" },
+      { "error(42)", "42" },
+      { "error(nil)", "(error object is a nil value)" },
+      { "error(setmetatable({}, { __tostring = function() return 'custom' end }))", "custom" },
+      { "error('no position', 0)", "no position" },
+    }
+    for i, c in ipairs(cases) do
+      local path = write(("%s/value%d.lua"):format(dir, i), "local x = 1\nlocal function f()\n  " .. c[1] .. "\nend\nf()\n")
+      local e = err_of(sandbox.run_file, path, sandbox.env(), "script")
+      assert.are.equal(path .. ":3", e.where, c[1])
+      assert.are.equal(c[2], e.message, c[1])
+    end
+  end)
+
+  it("keeps the position of an error object and fills it in when empty", function()
+    local env = sandbox.env({
+      placed = function() errors.raise("script", "placed", { where = "elsewhere.lua:9" }) end,
+      unplaced = function() errors.raise("script", "unplaced") end,
+    })
+    local e = err_of(sandbox.run_file, write(dir .. "/placed.lua", "\nplaced()\n"), env, "config")
+    assert.are.equal("elsewhere.lua:9", e.where)
+    assert.are.equal("placed", e.message)
+    assert.are.equal("config", e.kind)
+    local path = write(dir .. "/unplaced.lua", "\n\nunplaced()\n")
+    e = err_of(sandbox.run_file, path, env, "config")
+    assert.are.equal(path .. ":3", e.where, "the line of the file that called the raising helper")
+    assert.are.equal("unplaced", e.message)
+  end)
+
+  it("blames the whole path even when Lua shortens a long one", function()
+    local deep = dir .. "/" .. ("d"):rep(70)
+    assert(os.execute("mkdir -p '" .. deep .. "'"))
+    local path = write(deep .. "/long.lua", "\nerror('far')\n")
+    local e = err_of(sandbox.run_file, path, sandbox.env(), "script")
+    assert.are.equal(path .. ":2", e.where)
+    assert.are.equal("far", e.message)
+  end)
+
+  it("calls a loaded chunk with arguments and returns all its results", function()
+    local chunk = sandbox.compile(write(dir .. "/args.lua", "return ..., 'two', nil\n"), sandbox.env(), "script")
+    assert.are.same({ n = 3, "one", "two" }, table.pack(sandbox.call(dir .. "/args.lua", "script", chunk, "one")))
+  end)
+end)
+
+describe("luamig.util.fs", function()
+  local dir = tmpdir()
+  teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  it("lists the .lua files of a directory, sorted, without helpers or hidden files", function()
+    for _, name in ipairs({ "b.lua", "a.lua", "_helper.lua", ".hidden.lua", "notes.txt", "c.lua.bak", "10.lua" }) do
+      write(dir .. "/" .. name, "")
+    end
+    local names, paths = fs.list_lua(dir)
+    assert.are.same({ "10.lua", "a.lua", "b.lua" }, names)
+    assert.are.same({ dir .. "/10.lua", dir .. "/a.lua", dir .. "/b.lua" }, paths)
+  end)
+
+  it("returns nil for a missing directory or a file", function()
+    assert.is_nil(fs.list_lua(dir .. "/missing"))
+    assert.is_nil(fs.list_lua(dir .. "/a.lua"))
+    assert.is_true(fs.exists(dir .. "/a.lua"))
+    assert.is_false(fs.is_dir(dir .. "/a.lua"))
+  end)
+
+  -- fs.join is config.join: spec/inproc/config_spec.lua covers it
+end)
+
+describe("luamig.util.text", function()
+  it("renders a set of heads", function()
+    assert.are.equal("base", text.heads({}))
+    assert.are.equal("a1", text.heads({ "a1" }))
+    assert.are.equal("a1, b2", text.heads({ "a1", "b2" }))
+  end)
+end)
