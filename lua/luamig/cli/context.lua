@@ -52,7 +52,7 @@ end
 ---@param s luamig.Session
 ---@return string[]
 function M.heads(s)
-  return version.heads(s.db, version.tables(s.config, s.dialect))
+  return version.heads(s.db, version.tables(s.config, s.dialect, s.db))
 end
 
 ---Close what the context opened.

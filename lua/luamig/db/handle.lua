@@ -372,7 +372,7 @@ function M.install(Conn, dialect)
   end
 
   ---The schema as one normalized structure (luamig.schema.introspect), e.g.
-  ---db:schema().tables.users.columns; PostgreSQL: the current schema.
+  ---db:schema().tables.users.columns (luamig.schema.model; PostgreSQL: every schema).
   function Conn:schema() return require("luamig.schema.introspect").snapshot(self, dialect) end
 
   if dialect.has_enum then

@@ -279,7 +279,7 @@ end
 -- The state of one run: the session, the version tables, the caller's
 -- options (never modified) and the connection's current set-up.
 local function new_run(s, opts)
-  local r = { s = s, t = version.tables(s.config, s.dialect), direction = opts.direction, hook = opts.hook,
+  local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
     on_step = opts.on_step, committed = {} }
   local warned = false
   function r.plan(heads)

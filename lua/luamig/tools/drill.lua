@@ -103,8 +103,9 @@ end
 -- Rows per table (luamig's own tables left out).
 local function row_counts(db)
   local out = {}
-  for name in pairs(introspect.snapshot(db).tables) do
-    out[name] = db:scalar("SELECT count(*) FROM " .. db:quote_ident(name))
+  for key, t in pairs(introspect.snapshot(db).tables) do -- key: "name" or "schema.name"
+    local qualified = (t.schema and (db:quote_ident(t.schema) .. ".") or "") .. db:quote_ident(t.name or key)
+    out[key] = db:scalar("SELECT count(*) FROM " .. qualified)
   end
   return out
 end

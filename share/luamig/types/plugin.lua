@@ -50,6 +50,8 @@ function PluginContext.heads() end
 ---@field seeds string
 ---@field drills string
 ---@field schema string?           PostgreSQL schema of the version tables
+---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants (default: off)
 
 ---Output for humans: stdout for results, stderr for diagnostics. Callable:
 ---ctx.log(s) writes an informational line, as ctx.log:info(s).
