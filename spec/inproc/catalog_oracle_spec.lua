@@ -47,7 +47,7 @@ describe("the PostgreSQL catalog oracle", function()
   local template
 
   setup(function()
-    template = sh.fresh_pg():match("/([^/]+)$")
+    template = sh.fresh_pg(true):match("/([^/]+)$")
     local code, _, err = sh.run(("%s %s -XqAt -v ON_ERROR_STOP=1 -f %s"):format(PSQL, sh.quote(url_of(template)),
       sh.quote(sh.source_dir .. "/spec/fixtures/catalog_base_pg.sql")))
     assert(code == 0, err)

@@ -145,7 +145,6 @@ end
 
 local made = 0
 
----A new empty database on the test server (LUAMIG_TEST_PG); returns its URL.
 -- The databases fresh_pg made that are not dropped yet (name -> server URL).
 local to_drop = {}
 
@@ -171,7 +170,12 @@ local function drop_after_tests()
   end
 end
 
-function M.fresh_pg()
+---A new, empty PostgreSQL database on $LUAMIG_TEST_PG's server; its URL.
+---It is dropped when the test ends, unless `keep` (then the caller drops it,
+---e.g. one made in setup() for a whole describe block).
+---@param keep boolean?
+---@return string
+function M.fresh_pg(keep)
   local url = assert(os.getenv("LUAMIG_TEST_PG"), "LUAMIG_TEST_PG is not set: run the specs through ./test.sh")
   drop_after_tests()
   made = made + 1
@@ -182,7 +186,7 @@ function M.fresh_pg()
   local name = ("luamig_spec_%d_%s_%d"):format(os.time() % 100000, tmp:match("([%w]+)$"):lower(), made)
   local code, _, err = M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("CREATE DATABASE " .. name)))
   assert(code == 0, err)
-  to_drop[name] = url
+  if not keep then to_drop[name] = url end
   return (url:gsub("/[^/]*$", "/" .. name))
 end
 
