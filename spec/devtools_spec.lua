@@ -38,6 +38,13 @@ describe("help", function()
     assert.matches('unknown command "upgrad" %(did you mean upgrade%?%)', err)
   end)
 
+  it("an option value that looks like a relative target (-m '-1 fix') arrives as typed", function()
+    local p = sh.project()
+    local doc = p:json("revision -m '-1 fix' --rev-id x1")
+    assert.are.equal("-1 fix", doc.message)
+    assert.matches("^%-%- %-1 fix\n", sh.slurp(p.dir .. "/" .. doc.path))
+  end)
+
   it("--version names luamig, Lua, SQLite and libpq", function()
     local out = sh.project():ok("--version")
     assert.matches("^luamig %d+%.%d+%.%d+ %(Lua 5%.4%)\nSQLite 3%.%d+%.%d+\nlibpq %d+%.%d+\n$", out)
