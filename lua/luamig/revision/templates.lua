@@ -9,8 +9,9 @@ local function lua_list(list)
   return "{ " .. table.concat(parts, ", ") .. " }"
 end
 
----A new migration file.
----@param r {id: string, parents: string[], message: string, depends_on: string[]?, branch_label: string[]?, date: string}
+---A new migration file; `r.body` (autogenerate) gives its upgrade and
+---downgrade bodies and whether it runs in a transaction.
+---@param r {id: string, parents: string[], message: string, depends_on: string[]?, branch_label: string[]?, date: string, body: {upgrade: string, downgrade: string, transactional: boolean}?}
 ---@return string
 function M.migration(r)
   return ([==[
@@ -20,17 +21,19 @@ revision      = %q
 down_revision = %s
 branch_labels = %s
 depends_on    = %s
-transactional = true
+transactional = %s
 
 function upgrade(db)
-  -- db:exec [[CREATE TABLE ...]]
+%s
 end
 
 function downgrade(db)
-  -- db:exec [[DROP TABLE ...]]
+%s
 end
 ]==]):format(r.message:gsub("\n", " "), r.date, r.id, lua_list(r.parents), lua_list(r.branch_label),
-    lua_list(r.depends_on))
+    lua_list(r.depends_on), tostring(not r.body or r.body.transactional),
+    r.body and r.body.upgrade or "  -- db:exec [[CREATE TABLE ...]]",
+    r.body and r.body.downgrade or "  -- db:exec [[DROP TABLE ...]]")
 end
 
 ---A new project's luamig.lua.
