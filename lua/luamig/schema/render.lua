@@ -36,11 +36,15 @@ function M.literal(v)
   return "{ " .. table.concat(parts, ", ") .. " }"
 end
 
--- A name for a constraint the database left unnamed.
-local function constraint_name(t, c)
+-- A name for a constraint the database left unnamed (SQLite's column
+-- constraints), the same for the upgrade that creates it and the downgrade
+-- that drops it, whatever the table is called then.
+local function constraint_name(_, c)
   local prefix = ({ unique = "uq", check = "ck", foreign_key = "fk" })[c.type]
-  local tail = c.columns and table.concat(c.columns, "_") or tostring(#(c.condition or "")):gsub("%W", "")
-  return ("%s_%s_%s"):format(prefix, t, tail)
+  local text = c.columns and table.concat(c.columns, "_") or (c.condition or "")
+  local h = 5381
+  for i = 1, #text do h = (h * 33 + text:byte(i)) % 16777216 end
+  return ("%s_%s_%06x"):format(prefix, (text:match("[%a_][%w_]*") or "x"):sub(1, 30), h)
 end
 
 -- The constraint specs and columns of a compare.table_form for create_table.
@@ -94,6 +98,7 @@ local function call_of(ch, style, column_spec)
     local add = #a[3] > 0 and ('ALTER TABLE %s ADD PRIMARY KEY (%s)'):format(q(a[1]), table.concat(a[3], ", ")) or nil
     return "execute", { table.concat({ #a[2] > 0 and stmt or nil, add }, "; ") }
   end
+  if ch.call == "drop_constraint" and a[1] == nil then return ch.call, { constraint_name(a[2], ch.con), a[2] } end
   return ch.call, a
 end
 
@@ -116,6 +121,19 @@ local function table_text(args, indent)
     args[3] and (", " .. M.literal(args[3])) or "")
 end
 
+-- Why change `ch` cannot be written as an op call, or nil.
+local function by_hand_text(ch, style, named)
+  if ch.call == "primary_key" and style.pk_by_hand then
+    return ("the primary key of %s changes from (%s) to (%s): SQLite cannot alter it; rebuild the table by hand")
+      :format(ch.args[1], table.concat(ch.args[2], ", "), table.concat(ch.args[3], ", "))
+  end
+  if ch.call == "drop_constraint" and ch.args[1] == nil and not named then
+    local c = ch.con
+    return ("table %s: the unnamed %s constraint (%s) cannot be dropped by name; drop it by hand"):format(ch.table,
+      c.type, c.columns and table.concat(c.columns, ", ") or c.condition)
+  end
+end
+
 ---The body lines of one direction; `warn(text)` is told of each destructive
 ---change. Returns the lines and whether the migration must run outside a
 ---transaction (a PostgreSQL enum value that later statements may use).
@@ -123,8 +141,9 @@ end
 ---@param backend string  "sqlite" | "postgresql"
 ---@param warn fun(text: string)
 ---@param column_spec fun(f: table, c: table, single_pk: boolean): table
+---@param named boolean?  unnamed constraints to drop were created by the upgrade, under the names it gave them
 ---@return string[] lines, boolean outside_tx
-function M.body(changes, backend, warn, column_spec)
+function M.body(changes, backend, warn, column_spec, named)
   local style = STYLE[backend] or {}
   local lines, outside = {}, false
   local batch -- the table of the open batch_alter_table
@@ -133,7 +152,7 @@ function M.body(changes, backend, warn, column_spec)
     batch = nil
   end
   for _, ch in ipairs(changes) do
-    local in_batch = style.batch and ch.table ~= nil and not ch.index and ch.call ~= "primary_key"
+    local in_batch = style.batch and ch.table ~= nil and not ch.index and not by_hand_text(ch, style, named)
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
     if ch.destructive then
@@ -141,11 +160,10 @@ function M.body(changes, backend, warn, column_spec)
       lines[#lines + 1] = indent .. "-- WARNING: destructive: " .. ch.destructive
     end
     if ch.enum_value and style.enum_outside_tx then outside = true end
-    if ch.call == "primary_key" and style.pk_by_hand then
-      local text = ("the primary key of %s changes from (%s) to (%s): SQLite cannot alter it; rebuild the table by hand")
-        :format(ch.args[1], table.concat(ch.args[2], ", "), table.concat(ch.args[3], ", "))
-      warn(text)
-      lines[#lines + 1] = "  -- TODO: " .. text
+    local by_hand = by_hand_text(ch, style, named)
+    if by_hand then
+      warn(by_hand)
+      lines[#lines + 1] = indent .. "-- TODO: " .. by_hand
     else
       if in_batch and not batch then
         lines[#lines + 1] = ("  op.batch_alter_table(%s, function(b)"):format(M.literal(ch.table))

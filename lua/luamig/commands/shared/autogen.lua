@@ -18,6 +18,41 @@ local runner = require "luamig.run.runner"
 
 local M = {}
 
+-- "(\"a\", b)" -> "a,b"
+local function column_list(text)
+  return (text:sub(2, -2):gsub("[\"`%[%]%s]", ""))
+end
+
+-- The names of table constraints a catalog left unnamed (SQLite's pragmas
+-- give none for UNIQUE and FOREIGN KEY), read from the CREATE TABLE text.
+local function name_constraints(db, snap)
+  for tname, t in pairs(snap.tables) do
+    local missing = {}
+    for _, kind in ipairs({ "uniques", "foreign_keys" }) do
+      for _, c in ipairs(t[kind] or {}) do
+        if not c.name then missing[kind .. ":" .. table.concat(c.columns, ",")] = c end
+      end
+    end
+    if next(missing) then
+      local table_sql = require "luamig.dialect.sqlite.table_sql"
+      local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", tname)
+      for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
+        if item.kind == "constraint" and item.name then
+          local u = item.text:match("^.-[Uu][Nn][Ii][Qq][Uu][Ee]%s*(%b())")
+          local f = item.text:match("^.-[Ff][Oo][Rr][Ee][Ii][Gg][Nn]%s+[Kk][Ee][Yy]%s*(%b())")
+          local c = (u and missing["uniques:" .. column_list(u)]) or (f and missing["foreign_keys:" .. column_list(f)])
+          if c then c.name = item.name end
+        end
+      end
+    end
+  end
+  return snap
+end
+
+local function snapshot(db, dialect)
+  return name_constraints(db, introspect.snapshot(db, dialect))
+end
+
 -- fn(db, dialect) on a new scratch database next to `url`, dropped afterwards.
 local function on_scratch(url, cfg, fn)
   local scratch = drill.scratch(url, cfg, {})
@@ -40,13 +75,13 @@ local function head_snapshot(ctx, url)
     runner.run(s, { direction = "up", plan = function(heads)
       return (plan.upgrade(g, heads, "heads"))
     end })
-    return introspect.snapshot(db, dialect)
+    return snapshot(db, dialect)
   end)
 end
 
 local function live_snapshot(url, cfg)
   local db, dialect = connect.open(url, cfg)
-  local ok, snap = pcall(introspect.snapshot, db, dialect)
+  local ok, snap = pcall(snapshot, db, dialect)
   db:close()
   if not ok then error(snap, 0) end
   return snap
@@ -87,7 +122,7 @@ function M.compare(ctx, opts)
   else
     target = on_scratch(url, ctx.config, function(db, dialect)
       declare.realize(decl, db, dialect)
-      return introspect.snapshot(db, dialect)
+      return snapshot(db, dialect)
     end)
   end
   local up_hints, down_hints
@@ -103,7 +138,7 @@ end
 ---@return {upgrade: string, downgrade: string, transactional: boolean}
 function M.bodies(c, warn)
   local up, outside_up = render.body(c.up, c.backend, warn, compare.column_spec)
-  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec)
+  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec, true)
   return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"),
     transactional = not (outside_up or outside_down) }
 end
