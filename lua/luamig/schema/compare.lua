@@ -5,6 +5,7 @@
 --- parents, views last. Each change is close to one op call
 --- (luamig.schema.render writes it); a destructive one says why.
 local declare = require "luamig.schema.declare"
+local introspect = require "luamig.schema.introspect"
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -23,6 +24,23 @@ local function list(l) return table.concat(l or {}, ",") end
 
 local function action(x) return (x == nil or x == "NO ACTION") and "" or x end
 
+---An index as compared.
+---@return table
+function M.index_form(name, columns, unique, where)
+  return { name = name, columns = columns, unique = unique or nil, where = where,
+    text = ("(%s)%s %s"):format(list(columns), unique and " unique" or "", where or "") }
+end
+
+---What makes two constraints the same (their name aside).
+---@param c table
+---@return string
+function M.constraint_key(c)
+  if c.type == "unique" then return "unique (" .. list(c.columns) .. ")" end
+  if c.type == "check" then return "check (" .. c.condition:gsub("%s+", " ") .. ")" end
+  return ("foreign key (%s) -> %s (%s) %s %s"):format(list(c.columns), c.references, list(c.ref_columns),
+    action(c.on_delete), action(c.on_update))
+end
+
 ---The comparable form of a snapshot table: columns by name, constraints by
 ---their content (SQLite does not keep every name), indexes by name. The
 ---CHECK an enum column carries on SQLite belongs to its type, not here.
@@ -36,27 +54,34 @@ function M.table_form(name, t, enums)
       raw_default = c.default, identity = c.identity }
     f.order[#f.order + 1] = c.name
   end
-  for k, ix in pairs(t.indexes or {}) do
-    f.indexes[k] = { name = k, columns = ix.columns, unique = ix.unique or nil, where = ix.where,
-      text = ("(%s)%s %s"):format(list(ix.columns), ix.unique and " unique" or "", ix.where or "") }
+  for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix.columns, ix.unique, ix.where) end
+  local function add(c)
+    c.key = M.constraint_key(c)
+    f.cons[#f.cons + 1] = c
   end
-  local function add(key, c) f.cons[key] = c end
-  for _, u in ipairs(t.uniques or {}) do
-    add("unique (" .. list(u.columns) .. ")", { type = "unique", name = u.name, columns = u.columns })
-  end
+  for _, u in ipairs(t.uniques or {}) do add({ type = "unique", name = u.name, columns = u.columns }) end
   for _, c in ipairs(t.checks or {}) do
     local col = c.column and f.columns[c.column]
-    if not (col and enums[col.type]) then
-      add("check (" .. c.condition:gsub("%s+", " ") .. ")", { type = "check", name = c.name, condition = c.condition })
-    end
+    if not (col and enums[col.type]) then add({ type = "check", name = c.name, condition = c.condition }) end
   end
   for _, fk in ipairs(t.foreign_keys or {}) do
-    add(("foreign key (%s) -> %s (%s) %s %s"):format(list(fk.columns), fk.references, list(fk.ref_columns),
-      action(fk.on_delete), action(fk.on_update)), { type = "foreign_key", name = fk.name, columns = fk.columns,
-      references = fk.references, ref_columns = fk.ref_columns, on_delete = action(fk.on_delete) ~= "" and fk.on_delete
-      or nil, on_update = action(fk.on_update) ~= "" and fk.on_update or nil })
+    add({ type = "foreign_key", name = fk.name, columns = fk.columns, references = fk.references,
+      ref_columns = fk.ref_columns, on_delete = action(fk.on_delete) ~= "" and fk.on_delete or nil,
+      on_update = action(fk.on_update) ~= "" and fk.on_update or nil })
   end
   return f
+end
+
+---Whether constraint `c` is in `list`: the same content, and the same name
+---unless one of them has none (SQLite forgets some names).
+---@param list table[]
+---@param c table
+---@return boolean
+function M.find(list, c)
+  for _, x in ipairs(list) do
+    if x.key == c.key and (x.name == c.name or x.name == nil or c.name == nil) then return true end
+  end
+  return false
 end
 
 local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
@@ -67,7 +92,7 @@ local function parents_first(set)
   local function visit(n)
     if seen[n] then return end
     seen[n] = true
-    for _, c in pairs(set[n].cons) do
+    for _, c in ipairs(set[n].cons) do
       if c.type == "foreign_key" and set[c.references] and c.references ~= n then visit(c.references) end
     end
     order[#order + 1] = n
@@ -145,27 +170,62 @@ local function index_change(t, k, ix)
     args = { k, t, ix.columns, (ix.unique or ix.where) and { unique = ix.unique, where = ix.where } or nil } }
 end
 
+-- Form `a` after its columns were renamed (back: new -> old): what the
+-- database does to the indexes and constraints naming them.
+local function renamed(a, back)
+  local fwd = {}
+  for new, old in pairs(back) do fwd[old] = new end
+  local function col(n) return fwd[n] or n end
+  local function cols(l)
+    local out = {}
+    for i, n in ipairs(l or {}) do out[i] = col(n) end
+    return out
+  end
+  -- A predicate naming a renamed column is rewritten by the database in its
+  -- own words (SQLite quotes the name): recreate it as declared.
+  local function text(t)
+    if not t then return nil end
+    local out, n = t:gsub("[%a_][%w_]*", function(w) return fwd[w] end)
+    return n > 0 and (out .. " -- renamed") or t
+  end
+  local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), indexes = {} }
+  for k, ix in pairs(a.indexes) do
+    t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
+  end
+  local forms = {}
+  for _, c in ipairs(a.cons) do
+    forms[#forms + 1] = { type = c.type, name = c.name, columns = c.columns and cols(c.columns),
+      condition = text(c.condition), references = c.references, ref_columns = c.ref_columns, on_delete = c.on_delete,
+      on_update = c.on_update }
+  end
+  t.cons = {}
+  for _, c in ipairs(forms) do
+    c.key = M.constraint_key(c)
+    t.cons[#t.cons + 1] = c
+  end
+  return t
+end
+
 -- The changes to table `name`, present in both (a: renamed from `old`).
 local function table_changes(out, name, a, b, renames)
   local back = {}
   for new, old in pairs(renames or {}) do
     if a.columns[old] and not a.columns[new] and b.columns[new] and not b.columns[old] then
-      out[#out + 1] = { call = "alter_column", table = name, args = { name, old, { new_name = new } } }
+      out[#out + 1] = { call = "alter_column", table = name, args = { name, old, { new_name = new } }, in_place = true }
       back[new] = old
     end
   end
   local function acol(n) return a.columns[back[n] or n] end
   local renamed_away = {}
   for _, old in pairs(back) do renamed_away[old] = true end
+  if next(back) then a = renamed(a, back) end
   for k, ix in pairs(a.indexes) do
     if not b.indexes[k] or b.indexes[k].text ~= ix.text then
       out[#out + 1] = { call = "drop_index", table = name, args = { k }, index = true }
     end
   end
-  for _, k in ipairs(names(a.cons)) do
-    if not b.cons[k] then
-      out[#out + 1] = { call = "drop_constraint", table = name, args = { a.cons[k].name, name }, con = a.cons[k] }
-    end
+  for _, c in ipairs(a.cons) do
+    if not M.find(b.cons, c) then out[#out + 1] = { call = "drop_constraint", table = name, args = { c.name, name }, con = c } end
   end
   for _, n in ipairs(b.order) do
     if not acol(n) then
@@ -184,8 +244,8 @@ local function table_changes(out, name, a, b, renames)
   if list(a.pk) ~= list(b.pk) then
     out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk } }
   end
-  for _, k in ipairs(names(b.cons)) do
-    if not a.cons[k] then out[#out + 1] = { call = "constraint", table = name, args = { name, b.cons[k] } } end
+  for _, c in ipairs(b.cons) do
+    if not M.find(a.cons, c) then out[#out + 1] = { call = "constraint", table = name, args = { name, c } } end
   end
   for _, k in ipairs(names(b.indexes)) do
     if not a.indexes[k] or a.indexes[k].text ~= b.indexes[k].text then out[#out + 1] = index_change(name, k, b.indexes[k]) end
@@ -200,6 +260,54 @@ local function matched(a, b, hints)
     if not a[n] and old and a[old] and not b[old] then from[n] = old end
   end
   return from
+end
+
+-- "(\"a\", b)" -> "a,b"
+local function column_list(text)
+  return (text:sub(2, -2):gsub("[\"`%[%]%s]", ""))
+end
+
+-- The unnamed constraint of `list` that CREATE TABLE item `text` is, if any.
+local function unnamed_match(t, text)
+  local u = text:match("^.-[Uu][Nn][Ii][Qq][Uu][Ee]%s*(%b())")
+  local f, ref = text:match("^.-[Ff][Oo][Rr][Ee][Ii][Gg][Nn]%s+[Kk][Ee][Yy]%s*(%b())%s*[Rr][Ee][Ff][Ee][Rr][Ee][Nn][Cc][Ee][Ss]%s*([^%s(]+)")
+  local cols, list = u or f, u and t.uniques or t.foreign_keys
+  if not cols then return nil end
+  ref = ref and ref:gsub('["`%[%]]', "")
+  for _, c in ipairs(list or {}) do
+    if not c.name and table.concat(c.columns, ",") == column_list(cols) and (not ref or c.references == ref) then
+      return c
+    end
+  end
+end
+
+-- The names of table constraints a catalog left unnamed (SQLite's pragmas
+-- give none for UNIQUE and FOREIGN KEY), read from the CREATE TABLE text.
+local function name_constraints(db, snap)
+  for tname, t in pairs(snap.tables) do
+    local missing = false
+    for _, kind in ipairs({ "uniques", "foreign_keys" }) do
+      for _, c in ipairs(t[kind] or {}) do missing = missing or not c.name end
+    end
+    if missing then
+      local table_sql = require "luamig.dialect.sqlite.table_sql"
+      local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", tname)
+      for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
+        local c = item.kind == "constraint" and item.name and unnamed_match(t, item.text)
+        if c then c.name = item.name end
+      end
+    end
+  end
+  return snap
+end
+
+---The snapshot of `db` to compare (luamig.schema.introspect), with the
+---names of constraints SQLite's pragmas leave out read from its table text.
+---@param db table
+---@param dialect table
+---@return table
+function M.snapshot(db, dialect)
+  return name_constraints(db, introspect.snapshot(db, dialect))
 end
 
 ---The changes taking snapshot `a` to snapshot `b`. `hints` = {tables = {new

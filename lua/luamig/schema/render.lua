@@ -53,12 +53,10 @@ local function create_table_args(f, column_spec)
   local single = #f.pk == 1 and f.pk[1] or nil
   for i, n in ipairs(f.order) do cols[i] = column_spec(f, f.columns[n], n == single) end
   if #f.pk > 1 then cons[#cons + 1] = { type = "primary_key", columns = f.pk } end
-  local keys = {}
-  for k in pairs(f.cons) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
+  for _, con in ipairs(f.cons) do
     local c = {}
-    for key, v in pairs(f.cons[k]) do c[key] = v end
+    for key, v in pairs(con) do c[key] = v end
+    c.key = nil
     c.name = c.name or constraint_name(f.name, c)
     cons[#cons + 1] = c
   end
@@ -152,7 +150,8 @@ function M.body(changes, backend, warn, column_spec, named)
     batch = nil
   end
   for _, ch in ipairs(changes) do
-    local in_batch = style.batch and ch.table ~= nil and not ch.index and not by_hand_text(ch, style, named)
+    local in_batch = style.batch and ch.table ~= nil and not ch.index and not ch.in_place
+      and not by_hand_text(ch, style, named)
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
     if ch.destructive then

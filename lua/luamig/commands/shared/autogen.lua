@@ -10,48 +10,12 @@ local context = require "luamig.cli.context"
 local declare = require "luamig.schema.declare"
 local drill = require "luamig.tools.drill"
 local errors = require "luamig.util.errors"
-local introspect = require "luamig.schema.introspect"
 local log_mod = require "luamig.util.log"
 local plan = require "luamig.revision.plan"
 local render = require "luamig.schema.render"
 local runner = require "luamig.run.runner"
 
 local M = {}
-
--- "(\"a\", b)" -> "a,b"
-local function column_list(text)
-  return (text:sub(2, -2):gsub("[\"`%[%]%s]", ""))
-end
-
--- The names of table constraints a catalog left unnamed (SQLite's pragmas
--- give none for UNIQUE and FOREIGN KEY), read from the CREATE TABLE text.
-local function name_constraints(db, snap)
-  for tname, t in pairs(snap.tables) do
-    local missing = {}
-    for _, kind in ipairs({ "uniques", "foreign_keys" }) do
-      for _, c in ipairs(t[kind] or {}) do
-        if not c.name then missing[kind .. ":" .. table.concat(c.columns, ",")] = c end
-      end
-    end
-    if next(missing) then
-      local table_sql = require "luamig.dialect.sqlite.table_sql"
-      local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", tname)
-      for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
-        if item.kind == "constraint" and item.name then
-          local u = item.text:match("^.-[Uu][Nn][Ii][Qq][Uu][Ee]%s*(%b())")
-          local f = item.text:match("^.-[Ff][Oo][Rr][Ee][Ii][Gg][Nn]%s+[Kk][Ee][Yy]%s*(%b())")
-          local c = (u and missing["uniques:" .. column_list(u)]) or (f and missing["foreign_keys:" .. column_list(f)])
-          if c then c.name = item.name end
-        end
-      end
-    end
-  end
-  return snap
-end
-
-local function snapshot(db, dialect)
-  return name_constraints(db, introspect.snapshot(db, dialect))
-end
 
 -- fn(db, dialect) on a new scratch database next to `url`, dropped afterwards.
 local function on_scratch(url, cfg, fn)
@@ -78,6 +42,8 @@ local function head_snapshot(ctx, url)
     return snapshot(db, dialect)
   end)
 end
+
+local snapshot = compare.snapshot
 
 local function live_snapshot(url, cfg)
   local db, dialect = connect.open(url, cfg)
