@@ -28,6 +28,11 @@ function M.run(_, args)
   for _, sub in ipairs({ "migrations", "plugins", "seeds", "drills" }) do mkdir(config.join(dir, sub)) end
   revision_file.write_new(cfg, templates.config())
   created[#created + 1] = cfg
+  local schema = config.join(dir, "schema.lua")
+  if not lfs.attributes(schema) then
+    revision_file.write_new(schema, templates.schema())
+    created[#created + 1] = schema
+  end
   return { dir = dir, created = created }
 end
 

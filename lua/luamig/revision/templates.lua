@@ -51,4 +51,40 @@ return {
 ]]
 end
 
+---A new project's schema.lua: the declared schema, all commented out (a
+---file that declares nothing is not compared).
+---@return string
+function M.schema()
+  return [[
+-- The declared schema: what the database should look like. `luamig revision
+-- --autogenerate -m MSG` writes the migration from the schema at head to
+-- this; `luamig check` exits 5 while they differ. Each call takes the
+-- arguments of the op that creates the object (README, "Declared schema").
+--
+-- schema.enum("mood", { "sad", "ok", "happy" })
+--
+-- schema.table("users", {
+--   { "id", "integer", primary_key = true },
+--   { "email", "string(200)", nullable = false },
+--   { "mood", "mood", server_default = "'ok'" },
+--   { "created_at", "timestamptz", server_default = "CURRENT_TIMESTAMP" },
+-- }, {
+--   -- renamed_from = "accounts",   -- a rename, not a drop and an add
+--   constraints = { { type = "unique", name = "uq_users_email", columns = { "email" } } },
+-- })
+--
+-- schema.table("posts", {
+--   { "id", "integer", primary_key = true },
+--   { "user_id", "integer", nullable = false },
+--   { "title", "text", nullable = false, renamed_from = "subject" },
+-- }, { constraints = {
+--   { type = "foreign_key", name = "fk_posts_user", columns = { "user_id" }, references = "users",
+--     ref_columns = { "id" }, on_delete = "CASCADE" },
+-- } })
+--
+-- schema.index("ix_posts_user", "posts", { "user_id" })
+-- schema.view("recent_posts", "SELECT id, title FROM posts ORDER BY id DESC")
+]]
+end
+
 return M

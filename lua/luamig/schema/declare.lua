@@ -140,7 +140,8 @@ local function api(decl, path)
     add("sql", name, { create_sql }, where)
   end
   return setmetatable(S, { __index = function(_, k)
-    error(check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "sql" }), 2)
+    local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "sql" })
+    bad(caller(path), "%s", e.message)
   end })
 end
 

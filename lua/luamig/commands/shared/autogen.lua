@@ -17,6 +17,8 @@ local runner = require "luamig.run.runner"
 
 local M = {}
 
+local snapshot = compare.snapshot
+
 -- fn(db, dialect) on a new scratch database next to `url`, dropped afterwards.
 local function on_scratch(url, cfg, fn)
   local scratch = drill.scratch(url, cfg, {})
@@ -43,8 +45,6 @@ local function head_snapshot(ctx, url)
   end)
 end
 
-local snapshot = compare.snapshot
-
 local function live_snapshot(url, cfg)
   local db, dialect = connect.open(url, cfg)
   local ok, snap = pcall(snapshot, db, dialect)
@@ -53,12 +53,15 @@ local function live_snapshot(url, cfg)
   return snap
 end
 
----The declared schema of the project, or nil when it has none.
+---The declared schema of the project, or nil when it has none (no
+---schema.lua, or one that declares nothing, as `luamig init` writes it).
 ---@param ctx luamig.Context
 ---@return luamig.Declared?
 function M.declared(ctx)
   local files = declare.files(ctx.config.dir or ".")
-  return files and declare.load(files) or nil
+  local decl = files and declare.load(files)
+  if decl and #decl.items > 0 then return decl end
+  return nil
 end
 
 ---@class luamig.Comparison
@@ -77,8 +80,8 @@ function M.compare(ctx, opts)
   if not decl and not opts.from_url then
     decl = M.declared(ctx)
     if not decl then
-      errors.raise("usage", ("no declared schema: write %s/schema.lua (or schema/*.lua), or pass --from-url URL; " ..
-        "`luamig init` writes an example"):format(ctx.config.dir or "."))
+      errors.raise("usage", ("no declared schema: %s/schema.lua (or schema/*.lua) is missing or declares nothing; " ..
+        "declare the tables there (`luamig init` writes an example), or pass --from-url URL"):format(ctx.config.dir or "."))
     end
   end
   local head = opts.against_db and live_snapshot(url, ctx.config) or head_snapshot(ctx, url)
