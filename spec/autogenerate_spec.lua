@@ -80,8 +80,7 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
 
     local before = only_migration(p)
     p:write("schema.lua", SCHEMA_V2)
-    local err
-    out, err = p:ok('revision --autogenerate -m "second"')
+    local _, err = p:ok('revision --autogenerate -m "second"')
     text = newest(p, before)
     assert.matches('op.rename_table%("users", "people"%)', text)
     assert.matches('new_name = "title"', text)

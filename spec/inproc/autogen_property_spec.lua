@@ -112,6 +112,13 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
     decl_db.db:close()
     head.remove()
     decl_db.remove()
+    if b.name == "postgresql" then -- (fixtures leave PostgreSQL databases behind)
+      local admin = connect.open(os.getenv("LUAMIG_TEST_PG"), {})
+      for _, h in ipairs({ head, decl_db }) do
+        admin:exec("DROP DATABASE IF EXISTS " .. admin:quote_ident(h.url:match("/([^/?]+)%??[^/]*$")))
+      end
+      admin:close()
+    end
     local kinds = {}
     for k, n in pairs(calls) do kinds[#kinds + 1] = k .. "=" .. n end
     table.sort(kinds)

@@ -60,10 +60,6 @@ local function new_table(r, m)
   return t
 end
 
-local function column_named(t, n)
-  for i, c in ipairs(t.columns) do if c.name == n then return c, i end end
-end
-
 local function numeric_columns(t)
   local out = {}
   for _, c in ipairs(t.columns) do if NUMERIC[c.type] then out[#out + 1] = c end end
@@ -78,8 +74,9 @@ local ADDS = {
     t.indexes[#t.indexes + 1] = { name = "ix_" .. t.name .. "_" .. m.serial, columns = { c.name }, unique = r(3) == 1,
       where = r(3) == 1 and (c.name .. " IS NOT NULL") or nil }
   end,
-  function(r, m, t) -- unique
+  function(r, m, t) -- unique (SQLite keeps one of two on the same column)
     local c = pick(r, t.columns)
+    for _, u in ipairs(t.uniques) do if u.columns[1] == c.name then return end end
     m.serial = m.serial + 1
     t.uniques[#t.uniques + 1] = { name = "uq_" .. t.name .. "_" .. m.serial, columns = { c.name } }
   end,
@@ -94,8 +91,10 @@ local ADDS = {
     local ints = {}
     for _, c in ipairs(t.columns) do if c.type == "integer" then ints[#ints + 1] = c end end
     if #ints == 0 then return end
+    local col = pick(r, ints).name
+    for _, fk in ipairs(t.fks) do if fk.column == col and fk.parent == parent.name then return end end
     m.serial = m.serial + 1
-    t.fks[#t.fks + 1] = { name = "fk_" .. t.name .. "_" .. m.serial, column = pick(r, ints).name, parent = parent.name,
+    t.fks[#t.fks + 1] = { name = "fk_" .. t.name .. "_" .. m.serial, column = col, parent = parent.name,
       on_delete = pick(r, { nil, "CASCADE", "SET NULL" }) }
   end,
 }
@@ -255,8 +254,12 @@ function M.source(m, renames)
         renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
     end
     local cons = {}
-    for _, u in ipairs(t.uniques) do cons[#cons + 1] = ("{ type = \"unique\", name = %q, columns = { %q } }"):format(u.name, u.columns[1]) end
-    for _, k in ipairs(t.checks) do cons[#cons + 1] = ("{ type = \"check\", name = %q, condition = %q }"):format(k.name, k.condition) end
+    for _, u in ipairs(t.uniques) do
+      cons[#cons + 1] = ("{ type = \"unique\", name = %q, columns = { %q } }"):format(u.name, u.columns[1])
+    end
+    for _, k in ipairs(t.checks) do
+      cons[#cons + 1] = ("{ type = \"check\", name = %q, condition = %q }"):format(k.name, k.condition)
+    end
     for _, f in ipairs(t.fks) do
       cons[#cons + 1] = ("{ type = \"foreign_key\", name = %q, columns = { %q }, references = %q, ref_columns = { \"id\" }%s }")
         :format(f.name, f.column, f.parent, f.on_delete and (", on_delete = " .. lit(f.on_delete)) or "")

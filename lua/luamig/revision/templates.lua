@@ -9,9 +9,15 @@ local function lua_list(list)
   return "{ " .. table.concat(parts, ", ") .. " }"
 end
 
+---@class luamig.MigrationBody
+---@field upgrade string        the body of upgrade(db)
+---@field downgrade string      the body of downgrade(db)
+---@field transactional boolean
+
 ---A new migration file; `r.body` (autogenerate) gives its upgrade and
 ---downgrade bodies and whether it runs in a transaction.
----@param r {id: string, parents: string[], message: string, depends_on: string[]?, branch_label: string[]?, date: string, body: {upgrade: string, downgrade: string, transactional: boolean}?}
+---@param r {id: string, parents: string[], message: string, depends_on: string[]?, branch_label: string[]?,
+---  date: string, body: luamig.MigrationBody?}
 ---@return string
 function M.migration(r)
   return ([==[

@@ -74,11 +74,11 @@ end
 
 ---Whether constraint `c` is in `list`: the same content, and the same name
 ---unless one of them has none (SQLite forgets some names).
----@param list table[]
+---@param cons table[]
 ---@param c table
 ---@return boolean
-function M.find(list, c)
-  for _, x in ipairs(list) do
+function M.find(cons, c)
+  for _, x in ipairs(cons) do
     if x.key == c.key and (x.name == c.name or x.name == nil or c.name == nil) then return true end
   end
   return false
@@ -270,11 +270,12 @@ end
 -- The unnamed constraint of `list` that CREATE TABLE item `text` is, if any.
 local function unnamed_match(t, text)
   local u = text:match("^.-[Uu][Nn][Ii][Qq][Uu][Ee]%s*(%b())")
-  local f, ref = text:match("^.-[Ff][Oo][Rr][Ee][Ii][Gg][Nn]%s+[Kk][Ee][Yy]%s*(%b())%s*[Rr][Ee][Ff][Ee][Rr][Ee][Nn][Cc][Ee][Ss]%s*([^%s(]+)")
-  local cols, list = u or f, u and t.uniques or t.foreign_keys
+  local f, ref = text:match("^.-[Ff][Oo][Rr][Ee][Ii][Gg][Nn]%s+[Kk][Ee][Yy]%s*(%b())%s*" ..
+    "[Rr][Ee][Ff][Ee][Rr][Ee][Nn][Cc][Ee][Ss]%s*([^%s(]+)")
+  local cols, candidates = u or f, u and t.uniques or t.foreign_keys
   if not cols then return nil end
   ref = ref and ref:gsub('["`%[%]]', "")
-  for _, c in ipairs(list or {}) do
+  for _, c in ipairs(candidates or {}) do
     if not c.name and table.concat(c.columns, ",") == column_list(cols) and (not ref or c.references == ref) then
       return c
     end
@@ -339,22 +340,22 @@ function M.changes(a, b, hints)
       enum_changes(out, n, ae[n].values, be[n].values)
     end
   end
-  local renamed = matched(at, bt, hints.tables or {})
+  local renames = matched(at, bt, hints.tables or {})
   local old_of = {}
-  for new, old in pairs(renamed) do
+  for new, old in pairs(renames) do
     out[#out + 1] = { call = "rename_table", args = { old, new } }
     old_of[old] = new
   end
   local order = parents_first(bt)
   for _, n in ipairs(order) do
-    local old = renamed[n] or n
+    local old = renames[n] or n
     if not at[old] then
       out[#out + 1] = { call = "create_table", args = { n, bt[n] } }
       for _, k in ipairs(names(bt[n].indexes)) do out[#out + 1] = index_change(n, k, bt[n].indexes[k]) end
     end
   end
   for _, n in ipairs(order) do
-    local old = renamed[n] or n
+    local old = renames[n] or n
     if at[old] then table_changes(out, n, at[old], bt[n], (hints.columns or {})[n]) end
   end
   local gone = {}

@@ -15,6 +15,9 @@ local STYLE = {
 local IDENT = "^[%a_][%w_]*$"
 local KEYWORDS = { ["and"] = 1, ["or"] = 1, ["not"] = 1, ["end"] = 1, ["function"] = 1, ["if"] = 1, ["for"] = 1 }
 
+-- Keys written first, in this order (a constraint reads "type, name, columns ...").
+local RANK = { type = 1, name = 2, columns = 3, condition = 4, references = 5, ref_columns = 6 }
+
 ---A Lua literal of `v` (strings, numbers, booleans, nested tables).
 ---@param v any
 ---@return string
@@ -27,7 +30,11 @@ function M.literal(v)
   for k in pairs(v) do
     if not (math.type(k) == "integer" and k >= 1 and k <= #v) then keys[#keys + 1] = k end
   end
-  table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  table.sort(keys, function(x, y)
+    local rx, ry = RANK[x] or 99, RANK[y] or 99
+    if rx ~= ry then return rx < ry end
+    return tostring(x) < tostring(y)
+  end)
   for _, k in ipairs(keys) do
     local key = (type(k) == "string" and k:match(IDENT) and not KEYWORDS[k]) and k or ("[" .. M.literal(k) .. "]")
     parts[#parts + 1] = key .. " = " .. M.literal(v[k])
@@ -115,8 +122,13 @@ end
 local function table_text(args, indent)
   local cols = {}
   for i, c in ipairs(args[2]) do cols[i] = indent .. "  " .. M.literal(c) .. "," end
-  return ("%s, {\n%s\n%s}%s"):format(M.literal(args[1]), table.concat(cols, "\n"), indent,
-    args[3] and (", " .. M.literal(args[3])) or "")
+  local opts = ""
+  if args[3] then
+    local cons = {}
+    for i, c in ipairs(args[3].constraints) do cons[i] = indent .. "  " .. M.literal(c) .. "," end
+    opts = (", { constraints = {\n%s\n%s} }"):format(table.concat(cons, "\n"), indent)
+  end
+  return ("%s, {\n%s\n%s}%s"):format(M.literal(args[1]), table.concat(cols, "\n"), indent, opts)
 end
 
 -- Why change `ch` cannot be written as an op call, or nil.

@@ -25,6 +25,9 @@ local function on_scratch(url, cfg, fn)
   local db, dialect
   local ok, res = pcall(function()
     db, dialect = connect.open(scratch.url, cfg)
+    if connect.parse(scratch.url).backend == "sqlite" then -- a throwaway file: no need to wait for the disk
+      db:exec "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY"
+    end
     return fn(db, dialect)
   end)
   if db and not db:is_closed() then db:close() end
