@@ -116,6 +116,23 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
   end)
 end) end
 
+describe("autogenerate of raw SQL objects", function()
+  it("creates, compares and drops a trigger declared as SQL", function()
+    local p = sh.project_on(sh.backends()[1])
+    p:write("schema.lua", [[
+schema.table("t", { { "id", "integer", primary_key = true }, { "n", "integer" } })
+schema.sql("t_touch", "CREATE TRIGGER t_touch AFTER INSERT ON t BEGIN UPDATE t SET n = 1 WHERE id = new.id; END")
+]])
+    p:ok('revision --autogenerate -m "trigger"')
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:write("schema.lua", 'schema.table("t", { { "id", "integer", primary_key = true }, { "n", "integer" } })\n')
+    local code, out = p:luamig("check")
+    assert.are.equal(5, code, out)
+    assert.matches('DROP TRIGGER \\"t_touch\\"', out)
+  end)
+end)
+
 describe("a declared schema with a mistake", function()
   local function fails(schema_text, pattern, line)
     local p = sh.project()

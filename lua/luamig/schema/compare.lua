@@ -330,6 +330,11 @@ function M.changes(a, b, hints)
       out[#out + 1] = { call = "drop_view", args = { n } }
     end
   end
+  local trig_a, trig_b = a.triggers or {}, b.triggers or {}
+  local function trigger_changed(n) return view_text(trig_a[n].sql) ~= view_text(trig_b[n].sql) end
+  for _, n in ipairs(names(trig_a)) do
+    if not trig_b[n] or trigger_changed(n) then out[#out + 1] = { call = "drop_trigger", args = { n, trig_a[n].table } } end
+  end
   for _, n in ipairs(names(b.extensions or {})) do
     if not (a.extensions or {})[n] then out[#out + 1] = { call = "create_extension", args = { n } } end
   end
@@ -378,6 +383,9 @@ function M.changes(a, b, hints)
       out[#out + 1] = { call = "create_view", args = { n, type(b.views[n]) == "table" and b.views[n].definition
         or b.views[n] } }
     end
+  end
+  for _, n in ipairs(names(trig_b)) do
+    if not trig_a[n] or trigger_changed(n) then out[#out + 1] = { call = "create_trigger", args = { n, trig_b[n].sql } } end
   end
   return out
 end

@@ -9,7 +9,7 @@ local M = {}
 -- How each backend wants some changes written.
 local STYLE = {
   sqlite = { batch = true, pk_by_hand = true },
-  postgresql = { using = true, enum_outside_tx = true },
+  postgresql = { using = true, enum_outside_tx = true, trigger_on = true },
 }
 
 local IDENT = "^[%a_][%w_]*$"
@@ -98,6 +98,10 @@ local function call_of(ch, style, column_spec)
     return "execute", { sql }
   elseif ch.call == "drop_view" then
     return "execute", { "DROP VIEW " .. q(a[1]) }
+  elseif ch.call == "create_trigger" then
+    return "execute", { a[2] }
+  elseif ch.call == "drop_trigger" then
+    return "execute", { ("DROP TRIGGER %s%s"):format(q(a[1]), style.trigger_on and (" ON " .. q(a[2])) or "") }
   elseif ch.call == "primary_key" then
     local stmt = ('ALTER TABLE %s DROP CONSTRAINT %s'):format(q(a[1]), q(a[1] .. "_pkey"))
     local add = #a[3] > 0 and ('ALTER TABLE %s ADD PRIMARY KEY (%s)'):format(q(a[1]), table.concat(a[3], ", ")) or nil
