@@ -229,7 +229,10 @@ local function table_changes(out, name, a, b, renames)
   end
   for _, n in ipairs(b.order) do
     if not acol(n) then
-      out[#out + 1] = { call = "add_column", table = name, args = { name, M.column_spec(b, b.columns[n]) } }
+      local spec = M.column_spec(b, b.columns[n])
+      -- (SQLite adds such a column in place, without a rebuild)
+      local simple = spec.nullable ~= false or spec.server_default ~= nil
+      out[#out + 1] = { call = "add_column", table = name, args = { name, spec }, in_place = simple }
     end
   end
   for _, n in ipairs(b.order) do
