@@ -5,7 +5,7 @@
 --- parents, views last. Each change is close to one op call
 --- (luamig.schema.render writes it); a destructive one says why.
 local declare = require "luamig.schema.declare"
-local introspect = require "luamig.schema.introspect"
+local named = require "luamig.schema.named"
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -83,6 +83,9 @@ function M.find(cons, c)
   end
   return false
 end
+
+---The snapshot of `db` to compare (luamig.schema.named).
+M.snapshot = named.snapshot
 
 local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
 
@@ -265,53 +268,55 @@ local function matched(a, b, hints)
   return from
 end
 
--- "(\"a\", b)" -> "a,b"
-local function column_list(text)
-  return (text:sub(2, -2):gsub("[\"`%[%]%s]", ""))
-end
-
--- The unnamed constraint of `list` that CREATE TABLE item `text` is, if any.
-local function unnamed_match(t, text)
-  local u = text:match("^.-[Uu][Nn][Ii][Qq][Uu][Ee]%s*(%b())")
-  local f, ref = text:match("^.-[Ff][Oo][Rr][Ee][Ii][Gg][Nn]%s+[Kk][Ee][Yy]%s*(%b())%s*" ..
-    "[Rr][Ee][Ff][Ee][Rr][Ee][Nn][Cc][Ee][Ss]%s*([^%s(]+)")
-  local cols, candidates = u or f, u and t.uniques or t.foreign_keys
-  if not cols then return nil end
-  ref = ref and ref:gsub('["`%[%]]', "")
-  for _, c in ipairs(candidates or {}) do
-    if not c.name and table.concat(c.columns, ",") == column_list(cols) and (not ref or c.references == ref) then
-      return c
+-- Views, triggers, extensions and enums before the tables change (drops of
+-- what changed, creations of what tables will use).
+local function before_tables(out, a, b)
+  for _, n in ipairs(names(a.views or {})) do
+    if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
+      out[#out + 1] = { call = "drop_view", args = { n } }
+    end
+  end
+  local ta, tb = a.triggers or {}, b.triggers or {}
+  for _, n in ipairs(names(ta)) do
+    if not tb[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
+      out[#out + 1] = { call = "drop_trigger", args = { n, ta[n].table } }
+    end
+  end
+  for _, n in ipairs(names(b.extensions or {})) do
+    if not (a.extensions or {})[n] then out[#out + 1] = { call = "create_extension", args = { n } } end
+  end
+  local ae, be = a.enums or {}, b.enums or {}
+  for _, n in ipairs(names(be)) do
+    if not ae[n] then
+      out[#out + 1] = { call = "create_enum", args = { n, be[n].values } }
+    else
+      enum_changes(out, n, ae[n].values, be[n].values)
     end
   end
 end
 
--- The names of table constraints a catalog left unnamed (SQLite's pragmas
--- give none for UNIQUE and FOREIGN KEY), read from the CREATE TABLE text.
-local function name_constraints(db, snap)
-  for tname, t in pairs(snap.tables) do
-    local missing = false
-    for _, kind in ipairs({ "uniques", "foreign_keys" }) do
-      for _, c in ipairs(t[kind] or {}) do missing = missing or not c.name end
-    end
-    if missing then
-      local table_sql = require "luamig.dialect.sqlite.table_sql"
-      local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", tname)
-      for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
-        local c = item.kind == "constraint" and item.name and unnamed_match(t, item.text)
-        if c then c.name = item.name end
-      end
+-- Enums, extensions and views after the tables changed (drops of what is
+-- gone, views and triggers made anew).
+local function after_tables(out, a, b)
+  local ae, be = a.enums or {}, b.enums or {}
+  for _, n in ipairs(names(ae)) do
+    if not be[n] then out[#out + 1] = { call = "drop_enum", args = { n }, destructive = "drops enum " .. n } end
+  end
+  for _, n in ipairs(names(a.extensions or {})) do
+    if not (b.extensions or {})[n] then out[#out + 1] = { call = "drop_extension", args = { n } } end
+  end
+  for _, n in ipairs(names(b.views or {})) do
+    if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
+      out[#out + 1] = { call = "create_view", args = { n, type(b.views[n]) == "table" and b.views[n].definition
+        or b.views[n] } }
     end
   end
-  return snap
-end
-
----The snapshot of `db` to compare (luamig.schema.introspect), with the
----names of constraints SQLite's pragmas leave out read from its table text.
----@param db table
----@param dialect table
----@return table
-function M.snapshot(db, dialect)
-  return name_constraints(db, introspect.snapshot(db, dialect))
+  local ta, tb = a.triggers or {}, b.triggers or {}
+  for _, n in ipairs(names(tb)) do
+    if not ta[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
+      out[#out + 1] = { call = "create_trigger", args = { n, tb[n].sql } }
+    end
+  end
 end
 
 ---The changes taking snapshot `a` to snapshot `b`. `hints` = {tables = {new
@@ -324,30 +329,10 @@ end
 function M.changes(a, b, hints)
   hints = hints or { tables = {}, columns = {} }
   local out = {}
-  local ae, be = a.enums or {}, b.enums or {}
   local at, bt = {}, {}
-  for n, t in pairs(a.tables) do at[n] = M.table_form(n, t, ae) end
-  for n, t in pairs(b.tables) do bt[n] = M.table_form(n, t, be) end
-  for _, n in ipairs(names(a.views or {})) do
-    if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = { call = "drop_view", args = { n } }
-    end
-  end
-  local trig_a, trig_b = a.triggers or {}, b.triggers or {}
-  local function trigger_changed(n) return view_text(trig_a[n].sql) ~= view_text(trig_b[n].sql) end
-  for _, n in ipairs(names(trig_a)) do
-    if not trig_b[n] or trigger_changed(n) then out[#out + 1] = { call = "drop_trigger", args = { n, trig_a[n].table } } end
-  end
-  for _, n in ipairs(names(b.extensions or {})) do
-    if not (a.extensions or {})[n] then out[#out + 1] = { call = "create_extension", args = { n } } end
-  end
-  for _, n in ipairs(names(be)) do
-    if not ae[n] then
-      out[#out + 1] = { call = "create_enum", args = { n, be[n].values } }
-    else
-      enum_changes(out, n, ae[n].values, be[n].values)
-    end
-  end
+  for n, t in pairs(a.tables) do at[n] = M.table_form(n, t, a.enums or {}) end
+  for n, t in pairs(b.tables) do bt[n] = M.table_form(n, t, b.enums or {}) end
+  before_tables(out, a, b)
   local renames = matched(at, bt, hints.tables or {})
   local old_of = {}
   for new, old in pairs(renames) do
@@ -356,8 +341,7 @@ function M.changes(a, b, hints)
   end
   local order = parents_first(bt)
   for _, n in ipairs(order) do
-    local old = renames[n] or n
-    if not at[old] then
+    if not at[renames[n] or n] then
       out[#out + 1] = { call = "create_table", args = { n, bt[n] } }
       for _, k in ipairs(names(bt[n].indexes)) do out[#out + 1] = index_change(n, k, bt[n].indexes[k]) end
     end
@@ -375,21 +359,7 @@ function M.changes(a, b, hints)
     local n = drop_order[i]
     out[#out + 1] = { call = "drop_table", args = { n }, destructive = ("drops table %s and its rows"):format(n) }
   end
-  for _, n in ipairs(names(ae)) do
-    if not be[n] then out[#out + 1] = { call = "drop_enum", args = { n }, destructive = "drops enum " .. n } end
-  end
-  for _, n in ipairs(names(a.extensions or {})) do
-    if not (b.extensions or {})[n] then out[#out + 1] = { call = "drop_extension", args = { n } } end
-  end
-  for _, n in ipairs(names(b.views or {})) do
-    if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = { call = "create_view", args = { n, type(b.views[n]) == "table" and b.views[n].definition
-        or b.views[n] } }
-    end
-  end
-  for _, n in ipairs(names(trig_b)) do
-    if not trig_a[n] or trigger_changed(n) then out[#out + 1] = { call = "create_trigger", args = { n, trig_b[n].sql } } end
-  end
+  after_tables(out, a, b)
   return out
 end
 
