@@ -21,6 +21,8 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field seeds string
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
+---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants
 
 M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
 
@@ -77,6 +79,11 @@ local keys = {
   seeds = bad_text,
   drills = bad_text,
   schema = bad_text,
+  schemas = function(v)
+    if type(v) ~= "table" then return "must be a list of schema names" end
+    for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
+  end,
+  compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
 }
 
 local function dirname(path)
@@ -134,6 +141,8 @@ function M.load(path)
     seeds = M.join(dir, t.seeds or "seeds"),
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
+    schemas = t.schemas,
+    compare_privileges = t.compare_privileges,
   }
 end
 
