@@ -4,7 +4,7 @@
 -- enums, renames), with the migration autogenerate writes for A applied:
 --   1. autogenerate B; 2. its upgrade gives a snapshot equal to B's;
 --   3. autogenerate again finds nothing; 4. its downgrade returns exactly to
---   A and its upgrade again to B (a clean drill).
+--   A (but for the order of re-added columns) and its upgrade again to B.
 -- LUAMIG_AUTOGEN_CASES sets the count (200; fewer under the sanitizers).
 local compare = require "luamig.schema.compare"
 local connect = require "luamig.db.connect"
@@ -69,8 +69,13 @@ local function declared(m, renames, h)
   return decl, snap(h.db)
 end
 
+-- The one difference allowed: a column that a downgrade adds back comes
+-- last (PostgreSQL cannot place a column; SQLite's batch adds at the end).
 local function no_diff(expected, actual, what, src)
-  local d = introspect.diff(expected, actual)
+  local d = {}
+  for _, line in ipairs(introspect.diff(expected, actual)) do
+    if not line:match(": column order ") then d[#d + 1] = line end
+  end
   if #d > 0 then error(("%s: %s\n%s"):format(what, table.concat(d, "; "), src), 0) end
 end
 

@@ -49,6 +49,9 @@ end
 ---@return table
 function M.table_form(name, t, enums)
   local f = { name = name, columns = {}, order = {}, pk = t.primary_key or {}, indexes = {}, cons = {} }
+  for k, c in pairs(t.constraints or {}) do
+    if c.type == "primary key" then f.pk_name = c.name or k end
+  end
   for _, c in ipairs(t.columns) do
     f.columns[c.name] = { name = c.name, type = c.type, nullable = c.nullable, default = bare(c.default),
       raw_default = c.default, identity = c.identity }
@@ -191,7 +194,7 @@ local function renamed(a, back)
     local out, n = t:gsub("[%a_][%w_]*", function(w) return fwd[w] end)
     return n > 0 and (out .. " -- renamed") or t
   end
-  local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), indexes = {} }
+  local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), pk_name = a.pk_name, indexes = {} }
   for k, ix in pairs(a.indexes) do
     t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
   end
@@ -248,7 +251,9 @@ local function table_changes(out, name, a, b, renames)
     end
   end
   if list(a.pk) ~= list(b.pk) then
-    out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk } }
+    out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk, a.pk_name } }
+  elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name then -- (PostgreSQL keeps "old_pkey" across a rename)
+    out[#out + 1] = { call = "rename_constraint", table = name, args = { name, a.pk_name, b.pk_name }, in_place = true }
   end
   for _, c in ipairs(b.cons) do
     if not M.find(a.cons, c) then out[#out + 1] = { call = "constraint", table = name, args = { name, c } } end
@@ -279,7 +284,7 @@ local function before_tables(out, a, b)
   local ta, tb = a.triggers or {}, b.triggers or {}
   for _, n in ipairs(names(ta)) do
     if not tb[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
-      out[#out + 1] = { call = "drop_trigger", args = { n, ta[n].table } }
+      out[#out + 1] = { call = "drop_trigger", args = { ta[n].name or n, ta[n].table } }
     end
   end
   for _, n in ipairs(names(b.extensions or {})) do

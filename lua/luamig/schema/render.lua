@@ -98,12 +98,14 @@ local function call_of(ch, style, column_spec)
     return "execute", { sql }
   elseif ch.call == "drop_view" then
     return "execute", { "DROP VIEW " .. q(a[1]) }
+  elseif ch.call == "rename_constraint" then
+    return "execute", { ("ALTER TABLE %s RENAME CONSTRAINT %s TO %s"):format(q(a[1]), q(a[2]), q(a[3])) }
   elseif ch.call == "create_trigger" then
     return "execute", { a[2] }
   elseif ch.call == "drop_trigger" then
     return "execute", { ("DROP TRIGGER %s%s"):format(q(a[1]), style.trigger_on and (" ON " .. q(a[2])) or "") }
   elseif ch.call == "primary_key" then
-    local stmt = ('ALTER TABLE %s DROP CONSTRAINT %s'):format(q(a[1]), q(a[1] .. "_pkey"))
+    local stmt = ('ALTER TABLE %s DROP CONSTRAINT %s'):format(q(a[1]), q(a[4] or (a[1] .. "_pkey")))
     local add = #a[3] > 0 and ('ALTER TABLE %s ADD PRIMARY KEY (%s)'):format(q(a[1]), table.concat(a[3], ", ")) or nil
     return "execute", { table.concat({ #a[2] > 0 and stmt or nil, add }, "; ") }
   end
