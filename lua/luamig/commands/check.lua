@@ -1,5 +1,7 @@
 --- `check`: whether the database is at head (exit 0) or not (exit 3); with
---- --fail-on-drift, an applied migration whose file changed exits 4.
+--- --fail-on-drift, an applied migration whose file changed exits 4; when the
+--- project declares its schema (schema.lua), a declared schema that the
+--- migrations at head do not produce exits 5 and lists the differences.
 local errors = require "luamig.util.errors"
 local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
@@ -19,6 +21,9 @@ function M.run(ctx, args)
   st.at_head = #st.pending == 0 and #st.unknown == 0
   st.expected = context.graph(ctx):heads()
   st.fail_on_drift = args.fail_on_drift or nil
+  local autogen = require "luamig.commands.shared.autogen"
+  local decl = autogen.declared(ctx)
+  if decl then st.schema_differences = autogen.lines(autogen.compare(ctx, { decl = decl })) end
   return st
 end
 
@@ -33,11 +38,21 @@ function M.render(log, r)
     log:result(("Drift: %s (%s) changed after it was applied; `luamig stamp --refresh-checksums %s` accepts it.")
       :format(format.visible(d.path), d.revision, d.revision))
   end
+  local diffs = r.schema_differences
+  if diffs and #diffs > 0 then
+    log:result(("The declared schema differs from the migrations at head (%d changes; " ..
+      "`luamig revision --autogenerate -m MSG` writes them):"):format(#diffs))
+    for _, l in ipairs(diffs) do log:result("  " .. l) end
+  elseif diffs then
+    log:result("The declared schema matches the migrations at head.")
+  end
 end
 
 function M.exit(r)
   if r.fail_on_drift and #r.drifted > 0 then return errors.EXIT.drifted end
-  return r.at_head and errors.EXIT.ok or errors.EXIT.not_at_head
+  if not r.at_head then return errors.EXIT.not_at_head end
+  if r.schema_differences and #r.schema_differences > 0 then return errors.EXIT.schema_differs end
+  return errors.EXIT.ok
 end
 
 return M

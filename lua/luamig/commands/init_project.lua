@@ -73,6 +73,11 @@ function M.run(_, args)
   local how = gitignore(ignore)
   if how == "created" then created[#created + 1] = ignore elseif how then notes[#notes + 1] = "updated " .. ignore end
   editor_files(dir, created, notes)
+  local schema = config.join(dir, "schema.lua")
+  if not lfs.attributes(schema) then
+    revision_file.write_new(schema, templates.schema())
+    created[#created + 1] = schema
+  end
   return { dir = dir, created = created, notes = notes }
 end
 

@@ -193,6 +193,7 @@ function M.checked_batch(b, db, d)
   for name, sig in pairs(check.BATCH) do
     proxy[name] = function(_, ...)
       check.args(db, d, "batch." .. name, sig, table.pack(...), created[db])
+      if name == "add_column" then return b[name](b, d.column_spec(db, (...))) end -- as op.add_column: enum columns
       return b[name](b, ...)
     end
   end

@@ -20,7 +20,7 @@ local mt = debug.getregistry()["luamig.Error"] or {
 ---Process exit codes, named once: 0 ok, 1 a migration or database failed,
 ---2 bad usage, config or migration files, 3 `luamig check`: not at head,
 ---4 `luamig check --fail-on-drift`: an applied migration's file changed.
-M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3, drifted = 4 }
+M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3, drifted = 4, schema_differs = 5 }
 
 local exit_codes = {
   usage = M.EXIT.usage, config = M.EXIT.usage, script = M.EXIT.usage, revision = M.EXIT.usage,

@@ -72,8 +72,9 @@ end
 ---@param heads_specs string[]
 ---@param splice boolean?
 ---@param merge boolean?
+---@param body table?  autogenerate's bodies (luamig.revision.templates)
 ---@return table result: revision, down_revisions, path, message, branch_labels, depends_on
-function M.new_revision(ctx, args, heads_specs, splice, merge)
+function M.new_revision(ctx, args, heads_specs, splice, merge, body)
   local g = context.graph(ctx)
   local id = args.rev_id or host.random_hex(12)
   local problem = scripts.id_problem(id, g.revs)
@@ -91,7 +92,7 @@ function M.new_revision(ctx, args, heads_specs, splice, merge)
   local path = ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(args.message))
   M.write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
     depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC"),
-    template = args.template, dir = ctx.config.dir }))
+    template = args.template, dir = ctx.config.dir, body = body }))
   return { revision = id, down_revisions = parents, path = path, message = args.message,
     branch_labels = labels, depends_on = deps }
 end
