@@ -47,7 +47,7 @@ describe("the command registry", function()
       for _, o in ipairs(c.options) do assert.matches("^%-", o, nil, c.name) end
     end
     assert.are.same({ "init", "revision", "merge", "upgrade", "downgrade", "current", "history", "heads",
-      "branches", "show", "stamp", "status", "drill", "check", "plugins" }, names)
+      "branches", "show", "stamp", "status", "drill", "lint", "check", "plugins" }, names)
   end)
 
   it("shows each command's example at the end of its --help", function()

@@ -49,6 +49,7 @@ function PluginContext.heads() end
 ---@field seeds string
 ---@field drills string
 ---@field schema string?           PostgreSQL schema of the version tables
+---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored in every migration
 
 ---Output for humans: stdout for results, stderr for diagnostics.
 ---@class luamig.Log
