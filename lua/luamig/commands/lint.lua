@@ -133,8 +133,7 @@ local function render_migration(log, m)
     format.ms(m.ms)))
   if m.error then log:result("    " .. format.visible(m.error, true)) end
   for _, r in ipairs(m.refused) do
-    log:result(("    %s: a transaction refuses this statement; set transactional = false or use db:autocommit")
-      :format(r.where or m.path))
+    log:result(("    %s: refused inside a transaction: %s"):format(r.where or m.path, format.visible(r.sql)))
   end
   render_observed(log, m.observed)
   for _, f in ipairs(m.findings) do

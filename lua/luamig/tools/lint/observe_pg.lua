@@ -109,11 +109,26 @@ function M.observer(db, tables, lock_timeout)
       end
     end
   end
+  -- The scan counts are the backend's pending statistics, which may still
+  -- hold earlier transactions' (they are flushed when idle): the baseline
+  -- is taken in the migration's transaction, before its first statement.
+  local function baseline()
+    o.counted = true
+    for _, r in ipairs(look(db, oids)) do
+      if r.scans then scans[r.oid] = r.scans end
+    end
+  end
   function o.before(st)
-    if st.sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") then observe({ sql = st.sql, started = st.started }) end
+    local commit = st.sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]")
+    if commit then observe({ sql = st.sql, started = st.started }) end
+    if not o.counted and not commit and db:in_transaction() then baseline() end
   end
   function o.after(st)
-    if st.sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") then o.committed = host.now_ms() elseif st.where then observe(st) end
+    if st.sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") then
+      o.committed, o.counted = host.now_ms(), false
+    elseif st.where then
+      observe(st)
+    end
   end
   function o.finish()
     local locks, strongest, strongest_since = {}, nil, nil

@@ -47,7 +47,7 @@ local VOLATILE = { "RANDOM%(", "CLOCK_TIMESTAMP%(", "GEN_RANDOM_UUID%(", "UUID_G
 
 local function volatile(s)
   for _, p in ipairs(VOLATILE) do
-    if s:find(p) then return p:gsub("%%", ""):gsub("^ ", "") end
+    if s:find(p) then return (p:gsub("%%%(", "()"):gsub("^ ", ""):lower()) end
   end
 end
 
