@@ -22,10 +22,8 @@ M.MODES = {
 local RANK, NAME, BLOCKS = {}, {}, {}
 for i, m in ipairs(M.MODES) do RANK[m[1]], NAME[m[1]], BLOCKS[m[1]] = i, m[2], m[3] end
 
----Rank of a pg_locks mode (1 = ACCESS SHARE ... 8 = ACCESS EXCLUSIVE).
+---Rank of a pg_locks mode (1 = ACCESS SHARE ... 8 = ACCESS EXCLUSIVE; 0 = none).
 function M.rank(mode) return RANK[mode] or 0 end
----The SQL spelling of a pg_locks mode and what it blocks.
-function M.describe(mode) return NAME[mode] or mode, BLOCKS[mode] or "?" end
 
 ---The user tables that exist now, by oid: name, relfilenode; luamig's
 ---version tables (`skip`, by name) left out. Also the session's lock_timeout.
@@ -56,111 +54,131 @@ UNION ALL
 SELECT NULL, current_setting('lock_timeout'), NULL, NULL]]):format(list, list))
 end
 
----An observer for one migration: tables are M.before's. Its `after(st)`
----annotates statement `st` (locks it took, tables it rewrote, scanned or
----dropped, lock_timeout before it); `finish()` gives the migration's summary.
+-- The state of one migration's observation: `held[oid][mode]` (and since
+-- when), scan counts, and the tables rewritten, scanned and dropped so far.
+local function watch(db, tables, lock_timeout)
+  local w = { db = db, tables = tables, oids = {}, setting = lock_timeout, held = {}, since = {}, scans = {},
+    rewritten = {}, scanned = {}, dropped = {} }
+  for oid in pairs(tables) do w.oids[#w.oids + 1] = math.tointeger(oid) end
+  return w
+end
+
+-- One row of `look` about table `t` (its lock, or its node and scans), for `st`.
+local function note(w, st, r, t, nodes)
+  if r.mode then
+    w.held[r.oid] = w.held[r.oid] or {}
+    if not w.held[r.oid][r.mode] then
+      w.held[r.oid][r.mode], w.since[r.oid .. r.mode] = true, st.started
+      st.locks[#st.locks + 1] = { relation = t.name, mode = r.mode }
+    end
+    return
+  end
+  nodes[r.oid] = true
+  if r.node ~= t.node and not w.rewritten[r.oid] then
+    w.rewritten[r.oid] = true
+    st.rewrote[#st.rewrote + 1] = t.name
+  end
+  if r.scans > (w.scans[r.oid] or 0) then
+    w.scans[r.oid], w.scanned[r.oid] = r.scans, true
+    st.scanned[#st.scanned + 1] = t.name
+  end
+end
+
+-- Annotate statement `st` with what the transaction holds and did since
+-- the previous one: st.locks (new), rewrote, scanned, dropped; st.held is
+-- the strongest mode per table so far, st.lock_timeout the one it ran under.
+local function observe(w, st)
+  if not w.db:in_transaction() then return end
+  local nodes = {}
+  st.locks, st.rewrote, st.scanned, st.dropped, st.lock_timeout = {}, {}, {}, {}, w.setting
+  for _, r in ipairs(look(w.db, w.oids)) do
+    if r.oid then note(w, st, r, w.tables[r.oid], nodes) else w.setting = r.mode end
+  end
+  st.observed, st.held = true, {}
+  for oid, modes in pairs(w.held) do
+    local name = w.tables[oid].name
+    for mode in pairs(modes) do
+      if RANK[mode] > M.rank(st.held[name]) then st.held[name] = mode end
+    end
+  end
+  for oid, t in pairs(w.tables) do
+    if not nodes[oid] and not w.dropped[oid] then
+      w.dropped[oid] = true
+      st.dropped[#st.dropped + 1] = t.name
+    end
+  end
+end
+
+-- The names of the oids in `set`, sorted.
+local function names(w, set)
+  local out = {}
+  for oid in pairs(set) do out[#out + 1] = w.tables[oid].name end
+  table.sort(out)
+  return out
+end
+
+-- The migration's summary: every lock (strongest first per table), the
+-- strongest one and how long it was held until COMMIT, rewrites, scans.
+local function summarize(w)
+  local locks, strongest, strongest_since = {}, nil, nil
+  for oid, modes in pairs(w.held) do
+    for mode in pairs(modes) do
+      local l = { relation = w.tables[oid].name, mode = NAME[mode], blocks = BLOCKS[mode], rank = RANK[mode],
+        since = w.since[oid .. mode] }
+      locks[#locks + 1] = l
+      if not strongest or l.rank > strongest.rank or (l.rank == strongest.rank and l.since < strongest.since) then
+        strongest, strongest_since = l, l.since
+      end
+    end
+  end
+  table.sort(locks, function(a, b)
+    if a.relation ~= b.relation then return a.relation < b.relation end
+    return a.rank > b.rank
+  end)
+  for _, l in ipairs(locks) do l.since, l.rank = nil, nil end
+  for oid in pairs(w.rewritten) do w.scanned[oid] = nil end -- (a rewrite reads the table too)
+  local summary = { locks = locks, rewritten = names(w, w.rewritten), scanned = names(w, w.scanned),
+    dropped = names(w, w.dropped) }
+  if strongest and w.committed then
+    summary.strongest = { relation = strongest.relation, mode = strongest.mode, blocks = strongest.blocks,
+      held_ms = w.committed - strongest_since }
+  end
+  return summary
+end
+
+local function is_commit(sql) return sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") ~= nil end
+
+---An observer for one migration (tables: M.before's), for the recorder:
+---before(st) and after(st) run around each statement (the last look is
+---just before COMMIT, when the transaction still holds every lock);
+---finish() gives the migration's summary.
 ---@param db userdata
 ---@param tables table
 ---@param lock_timeout string
 function M.observer(db, tables, lock_timeout)
-  local oids = {}
-  for oid in pairs(tables) do oids[#oids + 1] = math.tointeger(oid) end
-  local held, since, scans, rewritten, dropped, scanned = {}, {}, {}, {}, {}, {}
-  local o = { setting = lock_timeout }
-  local function observe(st)
-    if not db:in_transaction() then return end
-    local nodes, setting = {}, o.setting
-    st.locks, st.rewrote, st.scanned, st.dropped, st.lock_timeout = {}, {}, {}, {}, setting
-    for _, r in ipairs(look(db, oids)) do
-      local t = r.oid and tables[r.oid]
-      if not r.oid then
-        o.setting = r.mode
-      elseif r.mode then
-        held[r.oid] = held[r.oid] or {}
-        if not held[r.oid][r.mode] then
-          held[r.oid][r.mode] = true
-          since[r.oid .. r.mode] = st.started
-          st.locks[#st.locks + 1] = { relation = t.name, mode = r.mode }
-        end
-      else
-        nodes[r.oid] = true
-        if r.node ~= t.node and not rewritten[r.oid] then
-          rewritten[r.oid] = true
-          st.rewrote[#st.rewrote + 1] = t.name
-        end
-        if r.scans > (scans[r.oid] or 0) then
-          scans[r.oid] = r.scans
-          st.scanned[#st.scanned + 1] = t.name
-          scanned[r.oid] = true
-        end
-      end
-    end
-    st.observed, st.held = true, {}
-    for oid, modes in pairs(held) do
-      for mode in pairs(modes) do
-        local name = tables[oid].name
-        if RANK[mode] > M.rank(st.held[name]) then st.held[name] = mode end
-      end
-    end
-    for oid, t in pairs(tables) do
-      if not nodes[oid] and not dropped[oid] then
-        dropped[oid] = true
-        st.dropped[#st.dropped + 1] = t.name
-      end
-    end
-  end
-  -- The scan counts are the backend's pending statistics, which may still
-  -- hold earlier transactions' (they are flushed when idle): the baseline
-  -- is taken in the migration's transaction, before its first statement.
-  local function baseline()
-    o.counted = true
-    for _, r in ipairs(look(db, oids)) do
-      if r.scans then scans[r.oid] = r.scans end
-    end
-  end
+  local w = watch(db, tables, lock_timeout)
+  local o = {}
   function o.before(st)
-    local commit = st.sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]")
-    if commit then observe({ sql = st.sql, started = st.started }) end
-    if not o.counted and not commit and db:in_transaction() then baseline() end
+    if is_commit(st.sql) then
+      observe(w, { sql = st.sql, started = st.started })
+    elseif not w.counted and db:in_transaction() then
+      -- the scan counts are the backend's pending statistics, which may
+      -- still hold earlier transactions' (flushed when idle): the baseline
+      -- is taken in the migration's transaction, before its first statement
+      w.counted = true
+      for _, r in ipairs(look(db, w.oids)) do
+        if r.scans then w.scans[r.oid] = r.scans end
+      end
+    end
   end
   function o.after(st)
-    if st.sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") then
-      o.committed, o.counted = host.now_ms(), false
+    if is_commit(st.sql) then
+      w.committed, w.counted = host.now_ms(), false
     elseif st.where then
-      observe(st)
+      observe(w, st)
     end
   end
-  function o.finish()
-    local locks, strongest, strongest_since = {}, nil, nil
-    for oid, modes in pairs(held) do
-      for mode in pairs(modes) do
-        local l = { relation = tables[oid].name, mode = NAME[mode], blocks = BLOCKS[mode], rank = RANK[mode],
-          since = since[oid .. mode] }
-        locks[#locks + 1] = l
-        if not strongest or l.rank > strongest.rank or (l.rank == strongest.rank and l.since < strongest.since) then
-          strongest, strongest_since = l, l.since
-        end
-      end
-    end
-    table.sort(locks, function(a, b)
-      if a.relation ~= b.relation then return a.relation < b.relation end
-      return a.rank > b.rank
-    end)
-    local function list(set)
-      local out = {}
-      for oid in pairs(set) do out[#out + 1] = tables[oid].name end
-      table.sort(out)
-      return out
-    end
-    for _, l in ipairs(locks) do l.since, l.rank = nil, nil end
-    for oid in pairs(rewritten) do scanned[oid] = nil end -- (a rewrite reads the table too)
-    local summary = { locks = locks, rewritten = list(rewritten), scanned = list(scanned), dropped = list(dropped) }
-    if strongest and o.committed then
-      summary.strongest = { relation = strongest.relation, mode = strongest.mode, blocks = strongest.blocks,
-        held_ms = o.committed - strongest_since }
-    end
-    return summary
-  end
+  function o.finish() return summarize(w) end
   return o
 end
 
