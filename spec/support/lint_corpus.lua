@@ -95,6 +95,7 @@ M.CASES = {
   { name = "ignored", body = { LT, "-- luamig:lint ignore create-index",
     "db:exec 'CREATE INDEX orders_user ON orders (user_id)'" }, expect = {},
     squawk_only = "suppressed by its -- luamig:lint ignore comment" },
+  { name = "drop_default", body = { LT, "db:exec 'ALTER TABLE users ALTER COLUMN status DROP DEFAULT'" }, expect = {} },
 }
 
 ---The revision id of case i (0-based: base is 0).

@@ -5,6 +5,7 @@
 --- observer sees each statement right after it ran, inside its transaction.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
+local line_in = require("luamig.schema.ops").migration_line
 
 local M = {}
 
@@ -15,16 +16,6 @@ local M = {}
 ---@field started number  host.now_ms() when it began
 ---@field changes integer? rows it changed
 ---@field error string?   why the server refused it
-
--- "path:line" of the innermost frame running the file `path`, or nil.
-local function line_in(path)
-  local source = "@" .. path
-  for level = 3, 40 do
-    local info = debug.getinfo(level, "Sl")
-    if not info then return nil end
-    if info.source == source and info.currentline > 0 then return path .. ":" .. info.currentline end
-  end
-end
 
 ---Record the statements of connection `db` (a driver's `Conn` method table
 ---is shared by every connection: only `db`'s statements are recorded).

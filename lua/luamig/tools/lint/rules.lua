@@ -36,10 +36,10 @@ end
 
 -- The table an ALTER TABLE / CREATE INDEX / DROP TABLE statement is about.
 local function target(sql)
-  local t = sql:match("^%s*[Aa][Ll][Tt][Ee][Rr]%s+[Tt][Aa][Bb][Ll][Ee]%s+" .. NAME)
-  if t and t:upper() == "ONLY" then t = sql:match("^%s*%a+%s+%a+%s+%a+%s+" .. NAME) end
-  if t and t:upper() == "IF" then t = sql:match("[Ee][Xx][Ii][Ss][Tt][Ss]%s+" .. NAME) end
-  return ident(t or sql:match("%s[Oo][Nn]%s+" .. NAME) or sql:match("[Tt][Aa][Bb][Ll][Ee]%s+" .. NAME))
+  local s = (" " .. sql:gsub("%s+", " ") .. " "):gsub(" [Ii][Ff] [Nn][Oo][Tt] [Ee][Xx][Ii][Ss][Tt][Ss] ", " ")
+    :gsub(" [Ii][Ff] [Ee][Xx][Ii][Ss][Tt][Ss] ", " "):gsub(" [Oo][Nn][Ll][Yy] ", " ")
+  return ident(s:match("^ [Aa][Ll][Tt][Ee][Rr] [Tt][Aa][Bb][Ll][Ee] " .. NAME) or s:match(" [Oo][Nn] " .. NAME) or
+    s:match("^ [Dd][Rr][Oo][Pp] [Tt][Aa][Bb][Ll][Ee] " .. NAME))
 end
 
 local VOLATILE = { "RANDOM%(", "CLOCK_TIMESTAMP%(", "GEN_RANDOM_UUID%(", "UUID_GENERATE_V", "NEXTVAL%(",
@@ -117,8 +117,9 @@ M.LIST = {
   end, recipe = "expand and contract: add the new column (or a view with the new name), write both, " ..
     "switch the code, drop the old one in a later migration" },
   { id = "drop", severity = "warning", blocks = "running code that still reads it", check = function(_, s)
-    if s:match("^DROP TABLE ") or s:match("^ALTER TABLE .* DROP COLUMN ") or
-        s:match("^ALTER TABLE .* DROP [%w_\"]+ *$") then
+    -- (DROP COLUMN's COLUMN is optional; ALTER COLUMN ... DROP DEFAULT is no drop)
+    local bare = not s:find(" ALTER COLUMN ") and s:match("^ALTER TABLE .* DROP ([%w_\"]+) *$")
+    if s:match("^DROP TABLE ") or s:match("^ALTER TABLE .* DROP COLUMN ") or (bare and bare ~= "CONSTRAINT") then
       return "dropping breaks the running application if it still reads or writes it"
     end
   end, recipe = "deploy code that no longer uses it first; drop it in a later migration" },
