@@ -161,7 +161,9 @@ describe("luamig CLI on PostgreSQL only", function()
     assert(os.execute(holder))
     local held = false
     for _ = 1, 100 do
-      if p:sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == "1\n" then
+      -- (pg_locks is server-wide: other specs' runs hold advisory locks in their own databases)
+      if p:sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = " ..
+          "(SELECT oid FROM pg_database WHERE datname = current_database())") == "1\n" then
         held = true
         break
       end
