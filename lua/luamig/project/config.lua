@@ -22,6 +22,8 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
 ---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored everywhere
+---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants
 
 M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
 
@@ -88,6 +90,11 @@ local keys = {
       end
     end
   end,
+  schemas = function(v)
+    if type(v) ~= "table" then return "must be a list of schema names" end
+    for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
+  end,
+  compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
 }
 
 local function dirname(path)
@@ -146,6 +153,8 @@ function M.load(path)
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
     lint = t.lint,
+    schemas = t.schemas,
+    compare_privileges = t.compare_privileges,
   }
 end
 
