@@ -29,7 +29,6 @@ local LEVELS = { never = 3, error = 2, warning = 1 }
 
 local function number_option(v, name, min)
   if v == nil then return nil end
-  v = v:gsub("^\1", "") -- (the parser marks "-1" so that argparse does not read it as an option)
   local n = tonumber(v)
   if not n or n ~= n or n < min or (name == "--rows" and math.tointeger(n) == nil) then
     errors.raise("usage", ("%s must be a number from %d (got %s)"):format(name, min, v))
