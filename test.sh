@@ -13,6 +13,14 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUAMIG_WERROR=ON -DLUAMIG_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
+# squawk (npm's squawk-cli), only for the lint comparison (spec/lint_spec.lua,
+# bench/lint.sh): never a dependency of luamig. Without the npm registry the
+# comparison skips, saying so.
+if [[ ! -x build/npm/node_modules/.bin/squawk ]]; then
+  npm install --prefix build/npm --no-audit --no-fund squawk-cli >/dev/null 2>&1 ||
+    echo "npm could not install squawk-cli: the squawk comparison will be skipped" >&2
+fi
+
 # A PostgreSQL server of our own: temp dir, loopback only, stopped on exit.
 source .ci/pg.sh
 pg_start

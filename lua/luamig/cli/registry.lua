@@ -35,6 +35,7 @@ M.BUILTIN = {
   { "stamp", "Set the version table to TARGET(s) without running migrations." },
   { "status", "Applied and pending revisions, drift and failures." },
   { "drill", "Rehearse every downgrade on a scratch database (or run a drill script)." },
+  { "lint", "Run pending migrations on a scratch database; report their locks, rewrites and hazards." },
   { "check", "Exit 0 when the database is at head, 3 when not." },
   { "plugins", "List the plugins (shipped and the project's) and their commands." },
   { "graph", "Write the revision graph as Graphviz dot or Mermaid." },

@@ -23,8 +23,10 @@ local M = {
   },
 }
 
--- --with-seeds: runs the seed plugin, quietly, on the scratch session.
-local function seeder(ctx, s)
+---For --with-seeds (drill, lint): a function running the seed plugin, quietly,
+---on the scratch session `s`.
+---@return fun()
+function M.seeder(ctx, s)
   local _, plugin = plugins.command(context.plugin_list(ctx), "seed")
   if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
   -- a context whose session is the scratch one (context.close is not called on it: M.run closes s.db)
@@ -75,7 +77,7 @@ function M.run(ctx, args)
       out.steps, out.ok = drill.script(s, script, ctx.log)
     else
       out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to,
-        seed = args.with_seeds and seeder(ctx, s) or nil })
+        seed = args.with_seeds and M.seeder(ctx, s) or nil })
     end
   end)
   if s.db then s.db:close() end

@@ -21,6 +21,7 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field seeds string
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
+---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored everywhere
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
 
@@ -79,6 +80,16 @@ local keys = {
   seeds = bad_text,
   drills = bad_text,
   schema = bad_text,
+  lint = function(v)
+    if type(v) ~= "table" then return "must be a table, e.g. { ignore = { \"rename\" } }" end
+    for k, x in pairs(v) do
+      if k ~= "ignore" then return ("has no setting '%s' (only ignore)"):format(tostring(k)) end
+      if type(x) ~= "table" then return "ignore must be a list of rule names" end
+      for _, r in pairs(x) do
+        if type(r) ~= "string" then return "ignore must be a list of rule names (strings)" end
+      end
+    end
+  end,
   schemas = function(v)
     if type(v) ~= "table" then return "must be a list of schema names" end
     for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
@@ -141,6 +152,7 @@ function M.load(path)
     seeds = M.join(dir, t.seeds or "seeds"),
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
+    lint = t.lint,
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
   }

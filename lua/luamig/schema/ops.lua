@@ -16,8 +16,10 @@ local q = common.quote_ident
 
 local created = setmetatable({}, { __mode = "k" }) -- db -> { [enum name] = true } made by op.create_enum
 
--- The innermost line of the migration file `path` on the stack, as
--- "path:line" (nil when no frame of it is there).
+---The innermost line of the migration file `path` on the stack, as
+---"path:line" (nil when no frame of it is there); also lint's recorder.
+---@param path string
+---@return string?
 local function migration_line(path)
   local source = "@" .. path
   for level = 3, 200 do
@@ -26,6 +28,7 @@ local function migration_line(path)
     if info.source == source and info.currentline > 0 then return path .. ":" .. info.currentline end
   end
 end
+M.migration_line = migration_line
 
 -- `fn` such that an error it raises without a location names the
 -- migration's line that called the op (found while the stack is intact).

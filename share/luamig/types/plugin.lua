@@ -50,6 +50,7 @@ function PluginContext.heads() end
 ---@field seeds string
 ---@field drills string
 ---@field schema string?           PostgreSQL schema of the version tables
+---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored in every migration
 ---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants (default: off)
 
