@@ -128,9 +128,12 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
     for k, n in pairs(calls) do kinds[#kinds + 1] = k .. "=" .. n end
     table.sort(kinds)
     io.stderr:write(("\n[autogen %s] %d pairs; upgrade changes: %s\n"):format(b.name, CASES, table.concat(kinds, " ")))
-    for _, k in ipairs({ "create_table", "drop_table", "add_column", "drop_column", "alter_column", "create_index",
-      "drop_index", "constraint", "drop_constraint", "add_enum_value", "rename_enum_value", "drop_enum_value",
-      "create_enum", "drop_enum", "rename_table" }) do
+    -- every kind of change occurs in the full run (the 200 default pairs); a
+    -- shortened run (LUAMIG_AUTOGEN_CASES, e.g. 40 under the sanitizers) may miss rare ones
+    local required = CASES >= 200 and { "create_table", "drop_table", "add_column", "drop_column", "alter_column",
+      "create_index", "drop_index", "constraint", "drop_constraint", "add_enum_value", "rename_enum_value",
+      "drop_enum_value", "create_enum", "drop_enum", "rename_table" } or {}
+    for _, k in ipairs(required) do
       assert.is_truthy(calls[k], "no pair exercised " .. k)
     end
   end)
