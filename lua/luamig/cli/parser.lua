@@ -3,13 +3,14 @@
 --- parsing quirks (global options before the command, "-1" targets).
 local argparse = require "argparse"
 local registry = require "luamig.cli.registry"
+local fleet = require "luamig.fleet.options"
 
 local M = {}
 
 local COMMON = { "config", "url", "json", "quiet", "debug" }
 
--- Arguments whose values may look like options ("-1").
-local TARGETS = { "target", "rev_range", "revisions" }
+-- Arguments whose values may look like options ("-1"; --jobs -1 is then refused as a count).
+local TARGETS = { "target", "rev_range", "revisions", "jobs", "canary" }
 
 local function help_flag(p, state)
   p:add_help(false)
@@ -31,12 +32,19 @@ local function common(p, state, global)
 end
 
 -- A command's declared arguments and options (luamig.Command's args, options).
-local function declare(c, cmd)
-  for _, a in ipairs(cmd.args or {}) do c:argument(a[1], a[2] or ""):args(a[3] or 1) end
-  for _, o in ipairs(cmd.options or {}) do
+local function declare_options(c, options)
+  for _, o in ipairs(options) do
     local opt = o.flag and c:flag(o[1], o[2] or "") or c:option(o[1], o[2] or ""):argname(o[3] or "VALUE")
     if o.count then opt:count(o.count) end
+    if o.args then opt:args(o.args) end
+    if o.dest then opt:target(o.dest) end
   end
+end
+
+local function declare(c, cmd)
+  for _, a in ipairs(cmd.args or {}) do c:argument(a[1], a[2] or ""):args(a[3] or 1) end
+  declare_options(c, cmd.options or {})
+  if fleet.COMMANDS[cmd.name] then declare_options(c, fleet.OPTIONS) end
   if cmd.example then c:epilog("Example: " .. cmd.example) end
 end
 

@@ -2,6 +2,7 @@
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
+local replicas = require "luamig.fleet.replicas"
 
 local M = {}
 
@@ -21,6 +22,10 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field seeds string
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
+---@field targets table|function|nil  fleet targets (luamig.fleet.targets)
+---@field replicas string[]?     replica URLs (default: discovered through pg_stat_replication)
+---@field max_replica_lag luamig.Lag?  backfills pause while a replica lags more
+---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 
 M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
 
@@ -77,6 +82,24 @@ local keys = {
   seeds = bad_text,
   drills = bad_text,
   schema = bad_text,
+  targets = function(v)
+    if type(v) ~= "table" and type(v) ~= "function" then
+      return "must be a list of targets or a function returning one"
+    end
+  end,
+  replicas = function(v)
+    if type(v) ~= "table" then return "must be a list of replica URLs" end
+    for i, u in ipairs(v) do
+      local bad = bad_text(u)
+      if bad then return ("entry %d %s"):format(i, bad) end
+    end
+  end,
+  max_replica_lag = function(v) return select(2, replicas.parse_lag(v)) end,
+  wait_for_replicas = function(v)
+    if type(v) ~= "boolean" and (type(v) ~= "number" or v ~= v or v <= 0 or v > M.MAX_LOCK_TIMEOUT) then
+      return ("must be true, false or a timeout in seconds up to %d"):format(M.MAX_LOCK_TIMEOUT)
+    end
+  end,
 }
 
 local function dirname(path)
@@ -134,6 +157,10 @@ function M.load(path)
     seeds = M.join(dir, t.seeds or "seeds"),
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
+    targets = t.targets,
+    replicas = t.replicas,
+    max_replica_lag = t.max_replica_lag and replicas.parse_lag(t.max_replica_lag),
+    wait_for_replicas = t.wait_for_replicas == true and replicas.DEFAULT_WAIT or t.wait_for_replicas or nil,
   }
 end
 
