@@ -15,7 +15,8 @@ cmake --build build-asan -j"$jobs"
 # A PostgreSQL server of our own: temp dir, loopback only, stopped on exit.
 source .ci/pg.sh
 pg_start
-trap pg_stop EXIT
+trap 'pg_stop_standby; pg_stop' EXIT
+pg_start_standby # for spec/replica_spec.lua
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0

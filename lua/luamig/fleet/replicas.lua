@@ -57,7 +57,7 @@ Replicas.__index = Replicas
 ---@param lsn string?
 ---@return {name: string, bytes: number, seconds: number}[]
 function Replicas:lags(lsn)
-  local target = lsn and ("'" .. lsn:gsub("'", "") .. "'::pg_lsn") or "pg_catalog.pg_current_wal_lsn()"
+  local target = lsn and ("'" .. lsn:gsub("'", "") .. "'::pg_lsn") or "pg_catalog.pg_current_wal_insert_lsn()"
   if not self.urls then return self.db:query(DISCOVER:format(target)) end
   local out = {}
   for i, url in ipairs(self.urls) do
@@ -97,7 +97,10 @@ function Replicas:throttle(name, log)
   local worst = over(self:lags(), max)
   if not worst then return end
   local t0 = host.now_ms()
-  if log then log:info(("backfill %s: paused: replica %s (max_replica_lag)"):format(name, lag_text(worst))) end
+  if log then
+    log:info(("backfill %s: paused: replica %s (max_replica_lag)"):format(name, lag_text(worst)))
+    io.stdout:flush() -- seen now, also when stdout is a file
+  end
   repeat
     check_interrupt()
     host.sleep_ms(M.POLL_MS)
@@ -114,7 +117,9 @@ end
 function Replicas:wait(id)
   local timeout = self.config.wait_for_replicas
   if not timeout then return end
-  local lsn = self.db:scalar("SELECT pg_catalog.pg_current_wal_lsn()::text")
+  -- the insert position: with synchronous_commit = off the commit record
+  -- may not be written yet, and the write position would be before it
+  local lsn = self.db:scalar("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")
   local deadline = host.now_ms() + timeout * 1000
   while true do
     local late = over(self:lags(lsn), { bytes = 0 })
