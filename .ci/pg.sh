@@ -42,12 +42,17 @@ pg_start() {
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_TEST_DIR)"
 }
 
-pg_stop() {
-  [[ -n "${PG_TEST_DIR:-}" && -d "$PG_TEST_DIR" ]] || return 0
+# Stop the cluster whose data directory is DIR/data and remove DIR.
+pg_stop_cluster() {
   local bin
   bin=$(pg_bin) || return 1
-  pg_as "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-  rm -rf "$PG_TEST_DIR"
+  pg_as "$bin/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$1"
+}
+
+pg_stop() {
+  [[ -n "${PG_TEST_DIR:-}" && -d "$PG_TEST_DIR" ]] || return 0
+  pg_stop_cluster "$PG_TEST_DIR"
   unset PG_TEST_DIR
 }
 
@@ -74,9 +79,6 @@ pg_start_standby() {
 
 pg_stop_standby() {
   [[ -n "${PG_TEST_DIR:-}" && -d "$PG_TEST_DIR/standby" ]] || return 0
-  local bin
-  bin=$(pg_bin) || return 1
-  pg_as "$bin/pg_ctl" -D "$PG_TEST_DIR/standby/data" -m fast -w stop >/dev/null 2>&1 || true
-  rm -rf "$PG_TEST_DIR/standby"
+  pg_stop_cluster "$PG_TEST_DIR/standby"
   unset PG_STANDBY_PORT LUAMIG_TEST_PG_STANDBY
 }
