@@ -3,7 +3,8 @@
 # PostgreSQL schema-per-tenant targets, 10 migrations each, at --jobs 1, 4
 # and 8, against one target's time x targets / jobs (the ideal), and the
 # peak RSS (of the largest process: the parent or one job).
-# Prints "name|seconds|peak RSS kB|ratio to ideal" lines.
+# Prints "name|seconds|peak RSS kB|ratio to one x targets / jobs|ratio to
+# one x targets / min(jobs, cores)" lines.
 # Usage: bench/fleet.sh   (LUAMIG_BIN defaults to build/luamig; RUNS=3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,16 +46,16 @@ measure "rerun, 200 SQLite at head, --jobs 4" "true" "BENCH_FLEET=sqlite $bin -q
 
 one_sqlite=$(echo "${results[0]}" | cut -d'|' -f2)
 one_pg=$(echo "${results[4]}" | cut -d'|' -f2)
+cores=$(nproc)
 for r in "${results[@]}"; do
   IFS='|' read -r name secs rss <<<"$r"
-  ideal=""
-  if [[ $name =~ ^([0-9]+)\ (SQLite|PostgreSQL).*--jobs\ ([0-9]+)$ && ! $name =~ rerun ]]; then
+  ratio=""
+  if [[ ! $name =~ rerun && $name =~ ^([0-9]+)\ (SQLite|PostgreSQL).*--jobs\ ([0-9]+)$ ]]; then
     n=${BASH_REMATCH[1]} jobs=${BASH_REMATCH[3]}
     one=$([[ ${BASH_REMATCH[2]} == SQLite ]] && echo "$one_sqlite" || echo "$one_pg")
-    # the ideal on this machine: one target's time x targets / min(jobs, cores)
-    cores=$(nproc)
-    ideal=$(awk -v o="$one" -v n="$n" -v j="$jobs" -v c="$cores" -v s="$secs" \
-      'BEGIN { k = j < c ? j : c; i = o * n / k; printf "%.2f (ideal %.2f s with %d cores)", s / i, i, c }')
+    # against one target's time x targets / jobs, and / min(jobs, cores)
+    ratio=$(awk -v o="$one" -v n="$n" -v j="$jobs" -v c="$cores" -v s="$secs" \
+      'BEGIN { k = j < c ? j : c; printf "%.2f|%.2f", s / (o * n / j), s / (o * n / k) }')
   fi
-  echo "$name|$secs|$rss|$ideal"
+  echo "$name|$secs|$rss|$ratio"
 done

@@ -47,7 +47,7 @@ local function run_on(cmd, args, parent, t, rec)
     local s = context.session(ctx)
     rec.heads_before = context.heads(s)
     if at_head(cmd, args, s.graph, rec.heads_before) then
-      rec.status, rec.heads_after, rec.steps = "skipped", rec.heads_before, 0
+      rec.status, rec.heads_after, rec.steps, rec.exit = "skipped", rec.heads_before, 0, errors.EXIT.ok
       return
     end
     local result = cmd.run(ctx, args) or {}

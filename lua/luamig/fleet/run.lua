@@ -28,7 +28,7 @@ end
 
 local function live_line(state, total)
   if not state.tty then return end
-  io.stderr:write(("\r\27[K%d/%d %s, %d failed, %d running"):format(state.done, total, state.label,
+  io.stderr:write(("\r\27[K%d/%d %s, %d failed, %d running"):format(state.done - state.failed, total, state.label,
     state.failed, state.running))
 end
 
