@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test: install dependencies, build with -Werror (plain and under
-# ASan/UBSan), start a throwaway PostgreSQL server, and run all busted specs
-# through ctest against both builds. Exits non-zero if anything fails.
+# ASan/UBSan), start a throwaway PostgreSQL server, run all busted specs
+# through ctest against both builds, then install the package and use it
+# (.ci/deb_test.sh; root or sudo). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
 .ci/deps.sh test
@@ -24,4 +25,6 @@ echo "== specs (release build)"
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1
 echo "== specs (ASan/UBSan build)"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" || status=1
+echo "== installed luamig (cmake --install, the .deb through apt-get)"
+.ci/deb_test.sh build || status=1
 exit $status

@@ -54,12 +54,28 @@ static int error_tostring(lua_State *L) {
   return 1;
 }
 
+/* [mt] -> [mt]; getmetatable() of its objects returns false, and
+ * setmetatable() refuses them: user code cannot reach or swap the methods
+ * the runner relies on. */
+static void protect(lua_State *L) {
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+}
+
 void lm_util_init(lua_State *L) {
   if (luaL_newmetatable(L, LM_ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
+    protect(L);
   }
   lua_pop(L, 1);
+}
+
+void lm_protect_metatable(lua_State *L, int idx) {
+  if (lua_getmetatable(L, idx)) {
+    protect(L);
+    lua_pop(L, 1);
+  }
 }
 
 /* True when a chunk's source belongs to the runner itself (or is C). */
@@ -144,11 +160,31 @@ int lm_misuse(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
+/* [_, key] -> [key', method]; the next method after `key` (upvalue: the
+ * method table, which stays out of reach). */
+static int next_method(lua_State *L) {
+  lua_settop(L, 2);
+  return lua_next(L, lua_upvalueindex(1)) ? 2 : 0;
+}
+
+/* [obj] -> [iterator, nil, nil]; `pairs(obj)` lists its methods. */
+static int pairs_methods(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, next_method, 1);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  return 3;
+}
+
 void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
   luaL_newmetatable(L, name);
+  protect(L);
   if (methods) {
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, pairs_methods, 1);
+    lua_setfield(L, -3, "__pairs");
     lua_setfield(L, -2, "__index");
   }
   lua_pushcfunction(L, close);

@@ -10,6 +10,8 @@
 
 /* [] -> []; creates the error metatable in the registry. Call once per state. */
 void lm_util_init(lua_State *L);
+/* [] -> []; protects the metatable of the value at idx (if any) with __metatable. */
+void lm_protect_metatable(lua_State *L, int idx);
 
 /* [] -> [null]; pushes luamig.null, the sentinel that binds as SQL NULL. */
 void lm_push_null(lua_State *L);

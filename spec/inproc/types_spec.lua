@@ -32,7 +32,7 @@ local function dump(class, t, probe)
       f:write(class, "\t", k, "\t", type(v), "\n")
     end
   end
-  if type(t) == "table" then for k, v in pairs(t) do add(k, v) end end
+  if type(t) == "table" or type(t) == "userdata" then for k, v in pairs(t) do add(k, v) end end -- (db: __pairs)
   local mt = getmetatable(t)
   if type(mt) == "table" and type(mt.__index) == "table" then
     for k, v in pairs(mt.__index) do add(k, v) end

@@ -6,6 +6,7 @@ local scripts = require "luamig.revision.scripts"
 local graph_mod = require "luamig.revision.graph"
 local plugins = require "luamig.project.plugins"
 local progress = require "luamig.util.progress"
+local sandbox = require "luamig.util.sandbox"
 local connect = require "luamig.db.connect"
 local version = require "luamig.run.version"
 
@@ -52,7 +53,7 @@ end
 ---@param s luamig.Session
 ---@return string[]
 function M.heads(s)
-  return version.heads(s.db, version.tables(s.config, s.dialect))
+  return version.heads(s.db, version.tables(s.config, s.dialect, s.db))
 end
 
 ---Close what the context opened.
@@ -69,18 +70,30 @@ function M.plugin_list(ctx)
   return ctx.plugin_list
 end
 
----What plugin commands and hooks get: config, log, progress, and db (the
----connected handle, opened on first use), heads() (the database's heads),
----graph (the revision graph).
+-- The log as plugins get it: its fields and methods in a table of its own
+-- (a plugin cannot change the runner's), callable as ctx.log(s) = ctx.log:info(s).
+local function plugin_log(log)
+  local l = {}
+  for k, v in pairs(log) do l[k] = v end
+  for k, v in pairs(debug.getmetatable(log).__index) do
+    if type(v) == "function" then l[k] = v end
+  end
+  return setmetatable(l, { __call = function(self, s) return self:info(tostring(s)) end, __metatable = false })
+end
+
+---What plugin commands and hooks get: config (a copy), log (callable: an
+---informational line), progress, db (the connected handle, opened on
+---first use), heads() (the database's heads), graph (the revision graph).
 ---@param ctx luamig.Context
 function M.plugin_ctx(ctx)
   if not ctx.plugin_ctx then
-    ctx.plugin_ctx = setmetatable({ config = ctx.config, log = ctx.log, progress = progress.new(ctx.log),
-      heads = function() return M.heads(M.session(ctx)) end }, {
+    ctx.plugin_ctx = setmetatable({ config = sandbox.copy_data(ctx.config), log = plugin_log(ctx.log),
+      progress = progress.new(ctx.log), heads = function() return M.heads(M.session(ctx)) end }, {
       __index = function(_, k)
         if k == "db" then return M.session(ctx).db end
         if k == "graph" then return M.graph(ctx) end
       end,
+      __metatable = false,
     })
   end
   return ctx.plugin_ctx

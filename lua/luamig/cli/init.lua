@@ -87,6 +87,22 @@ local function load_plugins(argv, word)
   return nil, res
 end
 
+-- libpq's version number (150005, or 90624 before 10) as text.
+local function libpq_version(n)
+  if n >= 100000 then return ("%d.%d"):format(n // 10000, n % 10000) end
+  return ("%d.%d.%d"):format(n // 10000, n // 100 % 100, n % 100)
+end
+
+-- --version: luamig and Lua, then the database libraries (libpq is loaded
+-- on first use: a machine without it can still run SQLite).
+local function version_text()
+  local sqlite = require "luamig.sqlite"
+  local ok, pg = pcall(require, "luamig.pg")
+  local pq = ok and ("libpq " .. libpq_version(pg.libpq_version))
+    or ("libpq not available (" .. errors.text(pg):gsub("\n.*", "") .. ")")
+  return ("luamig %s (%s)\nSQLite %s\n%s\n"):format(host.version, _VERSION, sqlite.version, pq)
+end
+
 ---Entry point called by the host with argv (without the program name).
 ---@param argv string[]
 ---@return integer exit code
@@ -106,7 +122,7 @@ function M.main(argv)
     return EXIT.usage
   end
   if args.version then
-    io.stdout:write("luamig ", host.version, " (", _VERSION, ")\n")
+    io.stdout:write(version_text())
     return EXIT.ok
   end
   if not args.command then

@@ -37,11 +37,14 @@ M.BUILTIN = {
   { "drill", "Rehearse every downgrade on a scratch database (or run a drill script)." },
   { "check", "Exit 0 when the database is at head, 3 when not." },
   { "plugins", "List the plugins (shipped and the project's) and their commands." },
+  { "graph", "Write the revision graph as Graphviz dot or Mermaid." },
+  { "completion", "Print the shell completion script (bash, zsh, fish)." },
+  { "help", "Show a command's help (or the manual page with --man)." },
 }
 
----Names plugins may not use: the built-in commands and "help".
+---Names plugins may not use: the built-in commands.
 ---@type table<string, true>
-M.RESERVED = { help = true }
+M.RESERVED = {}
 for _, b in ipairs(M.BUILTIN) do M.RESERVED[b[1]] = true end
 
 -- A plugin's command as a registry entry; its run gets the plugin context,

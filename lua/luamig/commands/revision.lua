@@ -3,7 +3,7 @@
 local revision_file = require "luamig.commands.shared.revision_file"
 
 local M = {
-  example = 'luamig revision -m "add users.email"',
+  example = { 'luamig revision -m "add users.email"', 'luamig revision -m "create orders" --template change' },
   options = {
     { "-m --message", "What the migration does.", "<message>", count = 1 },
     { "--head", "Parent revision: a head, LABEL@head, base for a new root (default: the single head).", "REV" },
@@ -11,6 +11,8 @@ local M = {
     { "--rev-id", "Use this revision id instead of a random one.", "ID" },
     { "--depends-on", "A revision or branch label that must be applied first.", "REV", count = "*" },
     { "--branch-label", "Label for a new branch.", "LABEL", count = "*" },
+    { "--template", "upgrade (default), change (op calls, downgrade derived), sql (raw SQL), " ..
+      "or NAME for the project's templates/NAME.lua.", "NAME" },
   },
   render = revision_file.render,
 }

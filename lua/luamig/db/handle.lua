@@ -29,9 +29,13 @@ function M.autocommit_sections(db)
   return sections[db] or 0
 end
 
-local function rollback_all(db)
+---Roll back the open transaction, if any, ignoring a failure (the
+---connection may be gone): for clean-up paths that re-raise the real error.
+---@param db table
+function M.rollback(db)
   if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
 end
+local rollback_all = M.rollback
 
 -- Ends what Conn:transaction began: savepoint `sp`, or the whole transaction.
 local function finish(db, sp, ok, ...)
@@ -368,7 +372,7 @@ function M.install(Conn, dialect)
   end
 
   ---The schema as one normalized structure (luamig.schema.introspect), e.g.
-  ---db:schema().tables.users.columns; PostgreSQL: the current schema.
+  ---db:schema().tables.users.columns (luamig.schema.model; PostgreSQL: every schema).
   function Conn:schema() return require("luamig.schema.introspect").snapshot(self, dialect) end
 
   if dialect.has_enum then

@@ -26,6 +26,8 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field replicas string[]?     replica URLs (default: discovered through pg_stat_replication)
 ---@field max_replica_lag luamig.Lag?  backfills pause while a replica lags more
 ---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
+---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants
 
 M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
 
@@ -100,6 +102,11 @@ local keys = {
       return ("must be true, false or a timeout in seconds up to %d"):format(M.MAX_LOCK_TIMEOUT)
     end
   end,
+  schemas = function(v)
+    if type(v) ~= "table" then return "must be a list of schema names" end
+    for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
+  end,
+  compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
 }
 
 local function dirname(path)
@@ -161,6 +168,8 @@ function M.load(path)
     replicas = t.replicas,
     max_replica_lag = t.max_replica_lag and replicas.parse_lag(t.max_replica_lag),
     wait_for_replicas = t.wait_for_replicas == true and replicas.DEFAULT_WAIT or t.wait_for_replicas or nil,
+    schemas = t.schemas,
+    compare_privileges = t.compare_privileges,
   }
 end
 

@@ -105,7 +105,7 @@ function M.load(cfg, builtin)
     local found, shipped = pcall(require, "luamig.shipped_plugins." .. name)
     if not found then -- developing (LUAMIG_LUA_DIR): the repository's plugins/
       local repo = os.getenv("LUAMIG_SOURCE_DIR") or (os.getenv("LUAMIG_LUA_DIR") or ".") .. "/.."
-      shipped = load_file(repo .. "/plugins/" .. name .. ".lua")
+      shipped = sandbox.run_file(repo .. "/plugins/" .. name .. ".lua", _G, "config") -- (the runner's own code)
     end
     local p = validate(shipped, "(shipped) " .. name, builtin)
     p.shipped = true
@@ -143,13 +143,13 @@ function M.command(list, name)
   end
 end
 
----Call hook `name` of every plugin (in name order) with (ctx, info). An
----error names the plugin and its file and line.
+---Call hook `name` of every plugin (in name order) with (ctx, a copy of
+---info). An error names the plugin and its file and line.
 function M.run_hook(list, name, ctx, info)
   for _, p in ipairs(list or {}) do
     local h = p.hooks[name]
     if h then
-      local ok, err = pcall(sandbox.call, p.path, "migration", h, ctx, info)
+      local ok, err = pcall(sandbox.call, p.path, "migration", h, ctx, sandbox.copy_data(info))
       if not ok then
         errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, errors.text(err)))
       end

@@ -9,6 +9,7 @@
 --- dependencies no ancestor already has). Where Alembic's order comes from
 --- the directory listing, ours is the file-name order the loader uses.
 local errors = require "luamig.util.errors"
+local sandbox = require "luamig.util.sandbox"
 local build = require "luamig.revision.build"
 local text = require "luamig.util.text"
 
@@ -35,6 +36,7 @@ local M = {}
 ---@field position table<string, integer>  index in `order`
 local Graph = {}
 Graph.__index = Graph
+sandbox.protect_class(Graph) -- (plugins get one: ctx.graph)
 
 M.BASE = "base" -- a walk that ended below the roots
 

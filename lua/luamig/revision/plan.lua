@@ -373,4 +373,20 @@ end
 M.step_heads = stored_heads.step
 M.stamp = stored_heads.stamp
 
+---A planner for runner.run: each call plans from the stored heads it is given,
+---with a relative target ("+1", "-2") resolved once, from the heads of the
+---first call (where the database was when the run began).
+---@param g luamig.Graph
+---@param direction "up"|"down"
+---@param target string
+---@return fun(heads: string[]): string[]
+function M.planner(g, direction, target)
+  local walk = direction == "up" and M.upgrade or M.downgrade
+  return function(heads)
+    local ids, resolved = walk(g, heads, target)
+    target = resolved
+    return ids
+  end
+end
+
 return M

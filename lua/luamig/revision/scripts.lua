@@ -114,7 +114,17 @@ local function as_list(env, name, path, text)
   fail(path, line_of(text, name), "%s must be a string, a list of strings or nil (got %s)", name, type(v))
 end
 
--- The environment of one migration file: _G, plus `op` and `luamig`, which
+-- An iterator over t's members that does not hand out t itself (as pairs would).
+local function members(t)
+  local k
+  return function()
+    local v
+    k, v = next(t, k)
+    return k, v
+  end
+end
+
+-- The environment of one migration file: sandbox.env's, plus `op` and `luamig`, which
 -- forward to the step bound with the returned bind(ctx). They are proxies
 -- rather than fields set per step, so that a file that keeps them in a
 -- local (`local op = op`) still reaches the running step.
@@ -125,15 +135,18 @@ local function environment()
     if not step then error("op." .. name .. " is only available while a migration runs", 3) end
     return step.op
   end
-  -- (__pairs: the globals list what they hold, for editors' cross-checks and users alike)
+  -- (__pairs: the globals list what they hold, for editors' cross-checks and
+  -- users alike; __metatable: the step's tables stay out of the file's reach)
   local op = setmetatable({}, {
     __index = function(_, name) return ops_now(name)[name] end,
-    __pairs = function() return pairs(step and step.op or {}) end,
+    __pairs = function() return members(step and step.op or {}) end,
+    __metatable = false,
   })
   local luamig = setmetatable({}, {
     __index = function(_, name) return (step and step.luamig or unbound)[name] end,
-    __pairs = function() return pairs(step and step.luamig or unbound) end,
+    __pairs = function() return members(step and step.luamig or unbound) end,
     __newindex = function() error("luamig is read-only", 2) end,
+    __metatable = false,
   })
   local env = sandbox.env({ op = op, luamig = luamig })
   return env, function(ctx) step = ctx end, function() return ops_now("change") end

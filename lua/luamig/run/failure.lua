@@ -70,12 +70,6 @@ function M.step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
     { traceback = err.traceback, cause = err.object })
 end
 
----The heads as text ("base" for none).
----@param heads string[]
----@return string
-function M.heads_text(heads)
-  return #heads == 0 and "base" or table.concat(heads, ", ")
-end
 
 -- A step body's result, checked against the driver's own state: a
 -- transactional step's transaction must still be open (whatever the
@@ -118,7 +112,7 @@ function M.between_steps(r, walk, e, where)
   where = where or (next_id and ("before " .. verb .. next_id) or "between steps")
   errors.raise("migration", ("%s %s: %s\n%s; a rerun continues from there"):format(
     lost and "lost the connection" or "stopped", where, e.text, #done > 0 and ("committed: " ..
-      table.concat(done, ", ") .. "; the database is at " .. M.heads_text(walk.expected or {}))
+      table.concat(done, ", ") .. "; the database is at " .. require("luamig.util.text").heads(walk.expected or {}))
       or "nothing was committed"), { cause = e.object, traceback = e.traceback })
 end
 

@@ -7,6 +7,7 @@ local db_methods = require "luamig.db.handle"
 local plan_mod = require "luamig.revision.plan"
 local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.fleet.replicas"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -42,9 +43,7 @@ local function same(a, b)
   return true
 end
 
-local function rollback(db)
-  if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
-end
+local rollback = db_methods.rollback
 
 -- Runs f(...) and returns ok, err; err keeps a traceback for --debug.
 local function attempt(f, ...)
@@ -225,7 +224,7 @@ local function run_in_transaction(r, walk, id, heads)
   end
   if not body_ok then
     rollback(s.db)
-    failure.step(s, r.t, id, r.direction, true, err, ms, failure.heads_text(heads),
+    failure.step(s, r.t, id, r.direction, true, err, ms, text.heads(heads),
       db_methods.autocommit_sections(s.db) > sections)
   end
   r.committed[#r.committed + 1] = id
@@ -283,7 +282,7 @@ end
 -- The state of one run: the session, the version tables, the caller's
 -- options (never modified) and the connection's current set-up.
 local function new_run(s, opts)
-  local r = { s = s, t = version.tables(s.config, s.dialect), direction = opts.direction, hook = opts.hook,
+  local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
     on_step = opts.on_step, committed = {}, replicas = not s.dry_run and replicas_mod.of_session(s) or nil }
   local warned = false
   function r.plan(heads)

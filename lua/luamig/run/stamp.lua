@@ -9,7 +9,7 @@ local M = {}
 
 -- Run `body(t, heads)` under the lock in one transaction; returns its results.
 local function locked(s, body)
-  local t = version.tables(s.config, s.dialect)
+  local t = version.tables(s.config, s.dialect, s.db)
   s.dialect.lock_run(s.db, s.config, s.log)
   s.dialect.begin_locked(s.db)
   local ok, a, b = pcall(function()
@@ -20,7 +20,7 @@ local function locked(s, body)
   end)
   s.dialect.unlock_run(s.db, s.config)
   if not ok then
-    if s.db:in_transaction() then pcall(s.db.exec, s.db, "ROLLBACK") end
+    require("luamig.db.handle").rollback(s.db)
     error(a, 0)
   end
   return a, b

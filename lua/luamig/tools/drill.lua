@@ -88,11 +88,7 @@ end
 local function go(s, direction, target)
   runner.run(s, {
     direction = direction,
-    plan = function(heads)
-      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
-      target = resolved
-      return ids
-    end,
+    plan = plan.planner(s.graph, direction, target),
   })
 end
 
@@ -107,8 +103,9 @@ end
 -- Rows per table (luamig's own tables left out).
 local function row_counts(db)
   local out = {}
-  for name in pairs(introspect.snapshot(db).tables) do
-    out[name] = db:scalar("SELECT count(*) FROM " .. db:quote_ident(name))
+  for key, t in pairs(introspect.snapshot(db).tables) do -- key: "name" or "schema.name"
+    local qualified = (t.schema and (db:quote_ident(t.schema) .. ".") or "") .. db:quote_ident(t.name or key)
+    out[key] = db:scalar("SELECT count(*) FROM " .. qualified)
   end
   return out
 end

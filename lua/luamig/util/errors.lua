@@ -65,7 +65,7 @@ end
 
 ---True when `e` is one of our error objects.
 function M.is(e)
-  return type(e) == "table" and getmetatable(e) == mt
+  return type(e) == "table" and debug.getmetatable(e) == mt -- (getmetatable sees __metatable)
 end
 
 ---The process exit code for an error; 1 for anything unrecognised.

@@ -50,24 +50,31 @@ function M.visible(s, keep_newlines)
     :gsub("\226\129[\166-\169]", codepoint))
 end
 
--- Edit distance between a and b (Levenshtein), or limit + 1 once it exceeds `limit`.
+---Edit distance between a and b (insertions, deletions, substitutions, and
+---an adjacent swap counting as one edit: "txet" is one edit from "text").
+---@param a string
+---@param b string
+---@return integer
+function M.distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 1, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+      end
+    end
+  end
+  return d[#a][#b]
+end
+
+-- The distance, or limit + 1 when the lengths alone put it past `limit`.
 local function distance(a, b, limit)
   if math.abs(#a - #b) > limit then return limit + 1 end
-  local row = {}
-  for j = 0, #b do row[j] = j end
-  for i = 1, #a do
-    local diag, low = row[0], i
-    row[0] = i
-    local ca = a:byte(i)
-    for j = 1, #b do
-      local up = row[j]
-      row[j] = math.min(up + 1, row[j - 1] + 1, diag + (ca == b:byte(j) and 0 or 1))
-      diag = up
-      if row[j] < low then low = row[j] end
-    end
-    if low > limit then return limit + 1 end
-  end
-  return row[#b]
+  return M.distance(a, b)
 end
 
 ---The keys of `names` closest to `name` by edit distance (at most one edit

@@ -22,13 +22,14 @@
 ---@field after_run fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", heads: string[]})?
 ---@field on_error fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", error: string})?
 
----What a plugin command's run(ctx, args) and its hooks get.
+---What a plugin command's run(ctx, args) and its hooks get (one context
+---per command run, shared by its plugins).
 ---@class luamig.PluginContext
----@field config luamig.Config     the project's configuration
----@field log luamig.Log           output that respects -q and --json
----@field progress fun(total: integer?, label: string?): luamig.Progress
+---@field config luamig.Config     the project's configuration (a copy: changing it changes nothing else)
+---@field log luamig.Log           output that respects -q and --json; ctx.log(s) is ctx.log:info(s)
+---@field progress fun(total: integer?, label: string?): luamig.Progress  a progress bar on stderr
 ---@field db luamig.Db             the database (connected on first use)
----@field graph luamig.Graph       the revision graph (loaded on first use)
+---@field graph luamig.Graph       the revision graph (loaded on first use; read it, do not change it)
 local PluginContext = {}
 
 ---The revisions the database is at.
@@ -53,14 +54,18 @@ function PluginContext.heads() end
 ---@field replicas string[]?       replica URLs (default: those pg_stat_replication lists)
 ---@field max_replica_lag luamig.Lag?  backfills pause between batches while a replica lags more
 ---@field wait_for_replicas number?    seconds upgrade waits after each migration for every replica (true: 60)
+---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants (default: off)
 
 ---A replica lag limit (max_replica_lag = 16777216, "16MB" or "5s").
 ---@class luamig.Lag
 ---@field bytes number?            WAL bytes not yet replayed
 ---@field seconds number?          age of the last replayed transaction
 
----Output for humans: stdout for results, stderr for diagnostics.
+---Output for humans: stdout for results, stderr for diagnostics. Callable:
+---ctx.log(s) writes an informational line, as ctx.log:info(s).
 ---@class luamig.Log
+---@overload fun(s: any)
 ---@field quiet boolean            -q: informational lines are suppressed
 ---@field json boolean             --json: stdout is reserved for the JSON document
 ---@field debugging boolean        --debug: debugging lines are shown

@@ -33,12 +33,7 @@ function M.run(ctx, direction, target, dry_run)
   local heads = runner.run(s, {
     hook = context.hooks(ctx),
     direction = direction,
-    plan = function(heads)
-      -- "+1" means one step from where the database was when the run began
-      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
-      target = resolved
-      return ids
-    end,
+    plan = plan.planner(s.graph, direction, target),
     on_step = function(step)
       steps[#steps + 1] = { revision = step.revision, direction = step.direction, ms = step.ms }
       step_line(ctx.log, step)

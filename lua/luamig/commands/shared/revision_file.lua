@@ -90,7 +90,8 @@ function M.new_revision(ctx, args, heads_specs, splice, merge)
   end
   local path = ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(args.message))
   M.write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
-    depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC") }))
+    depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC"),
+    template = args.template, dir = ctx.config.dir }))
   return { revision = id, down_revisions = parents, path = path, message = args.message,
     branch_labels = labels, depends_on = deps }
 end
