@@ -24,7 +24,8 @@ fi
 # A PostgreSQL server of our own: temp dir, loopback only, stopped on exit.
 source .ci/pg.sh
 pg_start
-trap pg_stop EXIT
+trap 'pg_stop_standby; pg_stop' EXIT
+pg_start_standby # for spec/replica_spec.lua
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0

@@ -14,7 +14,8 @@ local M = {}
 
 ---@class luamig.Context
 ---@field config luamig.Config
----@field url string?                 the --url flag
+---@field url string?                 the --url flag (a fleet job: its target's URL)
+---@field url_base string?            what a relative sqlite:/// path of `url` is relative to (default: config.url_base)
 ---@field readonly boolean?           the command only reads: its session never creates a database
 ---@field log luamig.Log
 ---@field reserved table<string, true> command names plugins may not take
@@ -42,7 +43,7 @@ function M.session(ctx)
     local graph = M.graph(ctx)
     local url, source = config.resolve_url(ctx.url, ctx.config)
     local db, dialect = connect.open(url, ctx.config, ctx.log, { source = source,
-      base = config.url_base(source, ctx.config), create = not ctx.readonly })
+      base = ctx.url_base or config.url_base(source, ctx.config), create = not ctx.readonly })
     ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
   end
   return ctx.session

@@ -11,6 +11,7 @@ local plugins = require "luamig.project.plugins"
 local context = require "luamig.cli.context"
 local registry = require "luamig.cli.registry"
 local parser = require "luamig.cli.parser"
+local fleet = require "luamig.fleet.options"
 
 local M = {}
 
@@ -61,6 +62,7 @@ local function run(cmd, args)
   local ok, result = xpcall(function()
     ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED,
       readonly = cmd.readonly }
+    cmd = fleet.dispatch(cmd, args) -- --all / --target: the fleet run of the command
     return cmd.run(ctx, args)
   end, with_traceback)
   if ctx then context.close(ctx) end

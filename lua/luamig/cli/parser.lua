@@ -3,6 +3,7 @@
 --- parsing quirks (global options before the command, "-1" targets).
 local argparse = require "argparse"
 local registry = require "luamig.cli.registry"
+local fleet = require "luamig.fleet.options"
 
 local M = {}
 
@@ -45,6 +46,7 @@ local function add_option(c, o, target)
   local opt = o.flag and c:flag(o[1], o[2] or "") or c:option(o[1], o[2] or ""):argname(o[3] or "VALUE")
   if o.count then opt:count(o.count) end
   if o.choices then opt:choices(o.choices) end
+  if o.args then opt:args(o.args) end
   if target then opt:target(target) end
   local label = M.label(o)
   opt._get_label_lines = function() return { label } end
@@ -77,6 +79,9 @@ end
 local function declare(c, cmd)
   for _, a in ipairs(cmd.args or {}) do c:argument(a[1], a[2] or ""):args(a[3] or 1) end
   for _, o in ipairs(cmd.options or {}) do add_option(c, o) end
+  if fleet.COMMANDS[cmd.name] then
+    for _, o in ipairs(fleet.OPTIONS) do add_option(c, o, o.dest) end
+  end
   local ex = M.examples(cmd)
   if #ex > 0 then c:epilog((#ex > 1 and "Examples:\n   " or "Example:\n   ") .. table.concat(ex, "\n   ")) end
 end

@@ -2,6 +2,7 @@
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
+local replicas = require "luamig.fleet.replicas"
 
 local M = {}
 
@@ -22,6 +23,10 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
 ---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored everywhere
+---@field targets table|function|nil  fleet targets (luamig.fleet.targets)
+---@field replicas string[]?     replica URLs (default: discovered through pg_stat_replication)
+---@field max_replica_lag luamig.Lag?  backfills pause while a replica lags more
+---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
 
@@ -90,6 +95,24 @@ local keys = {
       end
     end
   end,
+  targets = function(v)
+    if type(v) ~= "table" and type(v) ~= "function" then
+      return "must be a list of targets or a function returning one"
+    end
+  end,
+  replicas = function(v)
+    if type(v) ~= "table" then return "must be a list of replica URLs" end
+    for i, u in ipairs(v) do
+      local bad = bad_text(u)
+      if bad then return ("entry %d %s"):format(i, bad) end
+    end
+  end,
+  max_replica_lag = function(v) return select(2, replicas.parse_lag(v)) end,
+  wait_for_replicas = function(v)
+    if type(v) ~= "boolean" and (type(v) ~= "number" or v ~= v or v <= 0 or v > M.MAX_LOCK_TIMEOUT) then
+      return ("must be true, false or a timeout in seconds up to %d"):format(M.MAX_LOCK_TIMEOUT)
+    end
+  end,
   schemas = function(v)
     if type(v) ~= "table" then return "must be a list of schema names" end
     for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
@@ -153,6 +176,10 @@ function M.load(path)
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
     lint = t.lint,
+    targets = t.targets,
+    replicas = t.replicas,
+    max_replica_lag = t.max_replica_lag and replicas.parse_lag(t.max_replica_lag),
+    wait_for_replicas = t.wait_for_replicas == true and replicas.DEFAULT_WAIT or t.wait_for_replicas or nil,
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
   }

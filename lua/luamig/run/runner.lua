@@ -6,6 +6,7 @@ local version = require "luamig.run.version"
 local db_methods = require "luamig.db.handle"
 local plan_mod = require "luamig.revision.plan"
 local failure = require "luamig.run.failure"
+local replicas_mod = require "luamig.fleet.replicas"
 local text = require "luamig.util.text"
 
 local M = {}
@@ -92,7 +93,8 @@ local function run_body(r, id)
   local fn = r.direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()
   local tx = script.transactional or s.dry_run
-  local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx })
+  local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx,
+    replicas = r.replicas })
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   local key = tx and s.db:guard_transaction()
@@ -123,6 +125,7 @@ local function emit(r, id, ms, rows)
   local script = r.s.graph.revs[id]
   local step = { revision = id, direction = r.direction, ms = ms, message = script.message,
     transactional = script.transactional, rows = rows }
+  if r.replicas then r.replicas:wait(id) end -- wait_for_replicas
   if r.on_step then r.on_step(step) end
   if r.hook then r.hook("after_migration", step) end
 end
@@ -280,7 +283,7 @@ end
 -- options (never modified) and the connection's current set-up.
 local function new_run(s, opts)
   local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
-    on_step = opts.on_step, committed = {} }
+    on_step = opts.on_step, committed = {}, replicas = not s.dry_run and replicas_mod.of_session(s) or nil }
   local warned = false
   function r.plan(heads)
     if opts.direction == "up" and not warned then
@@ -316,6 +319,7 @@ function M.run(s, opts)
   rollback(s.db)
   if r.setup ~= r.initial_setup and not s.db:is_closed() then s.dialect.apply_setup(s.db, r.initial_setup) end
   s.dialect.unlock_run(s.db, s.config)
+  if r.replicas then r.replicas:close() end
   if not ok then
     if opts.hook then
       local hook_ok, hook_err = pcall(opts.hook, "on_error", { direction = opts.direction, error = errors.text(res) })

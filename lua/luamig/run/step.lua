@@ -18,17 +18,18 @@ local M = {}
 ---@field rows integer         rows written by backfills in this step
 ---@field op table             the ops bound to db
 ---@field luamig table         the `luamig` table (backfill, progress, null) bound to this step
+---@field replicas luamig.Replicas?  backfills pause between batches while they lag (max_replica_lag)
 
 ---A step context for `script` on `db`.
 ---@param db table
 ---@param dialect table
 ---@param script luamig.Script
----@param fields table?  log, dry_run, transactional (default: the script's)
+---@param fields table?  log, dry_run, transactional (default: the script's), replicas
 ---@return luamig.StepContext
 function M.new(db, dialect, script, fields)
   fields = fields or {}
   local ctx = { db = db, dialect = dialect, revision = script.id, path = script.path, log = fields.log,
-    dry_run = fields.dry_run, transactional = fields.transactional, rows = 0 }
+    dry_run = fields.dry_run, transactional = fields.transactional, rows = 0, replicas = fields.replicas }
   if ctx.transactional == nil then ctx.transactional = script.transactional end
   ctx.op = ops.new(ctx)
   ctx.luamig = backfill.api(ctx)

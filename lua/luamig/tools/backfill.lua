@@ -197,6 +197,7 @@ local function walk_table(ctx, spec, key, size, walk, bar)
       bar:add(#rows)
       if #rows < size then break end
       if spec.sleep_ms and spec.sleep_ms > 0 then host.sleep_ms(spec.sleep_ms) end
+      if ctx.replicas then ctx.replicas:throttle(name, ctx.log) end -- max_replica_lag
     end
   end)
   close()

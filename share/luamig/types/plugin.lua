@@ -51,8 +51,17 @@ function PluginContext.heads() end
 ---@field drills string
 ---@field schema string?           PostgreSQL schema of the version tables
 ---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored in every migration
+---@field targets table|function|nil  fleet targets: a list of URLs or { name =, url =, schema = }, or a function returning one
+---@field replicas string[]?       replica URLs (default: those pg_stat_replication lists)
+---@field max_replica_lag luamig.Lag?  backfills pause between batches while a replica lags more
+---@field wait_for_replicas number?    seconds upgrade waits after each migration for every replica (true: 60)
 ---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants (default: off)
+
+---A replica lag limit (max_replica_lag = 16777216, "16MB" or "5s").
+---@class luamig.Lag
+---@field bytes number?            WAL bytes not yet replayed
+---@field seconds number?          age of the last replayed transaction
 
 ---Output for humans: stdout for results, stderr for diagnostics. Callable:
 ---ctx.log(s) writes an informational line, as ctx.log:info(s).

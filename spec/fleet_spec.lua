@@ -1,0 +1,199 @@
+-- Fleet runs (--all, --target): 200 SQLite tenants and 50 PostgreSQL
+-- schemas at --jobs 8, every target at head exactly once; a failing target
+-- with and without --continue-on-error; reruns; --canary; bad input.
+local sh = require "spec.support.sh"
+
+-- Ten migrations; each adds a row to `applied` (a target that ran one twice
+-- has 11 rows). Migration 5 refuses a database holding a `poison` table.
+local function migrations()
+  local files, prev = {}, nil
+  for i = 1, 10 do
+    local id = ("f%011d"):format(i)
+    local body = (i == 1 and "db:exec 'CREATE TABLE applied (n INTEGER)'\n" or "") ..
+      (i == 5 and "if db:has_table('poison') then error('poisoned tenant') end\n" or "") ..
+      ("db:exec('INSERT INTO applied (n) VALUES (%d)')"):format(i)
+    files[("%02d_%s.lua"):format(i, id)] = sh.migration(id, prev, body, i == 1 and "db:exec 'DROP TABLE applied'" or
+      ("db:exec('DELETE FROM applied WHERE n = %d')"):format(i))
+    prev = id
+  end
+  return files
+end
+
+local HEAD = "f00000000010"
+
+-- A project whose config lists `n` SQLite tenants (t1..tn) plus `extra` (Lua source of more entries).
+local function fleet(n, extra)
+  local p = sh.project(migrations())
+  p:write("luamig.lua", ([[
+local t = {}
+for i = 1, %d do t[#t + 1] = { name = "t" .. i, url = "sqlite:///db/t" .. i .. ".db" } end
+for _, e in ipairs({ %s }) do t[#t + 1] = e end
+return { targets = t }
+]]):format(n, extra or ""))
+  assert(os.execute("mkdir -p " .. sh.quote(p.dir .. "/db")))
+  return p
+end
+
+local function sqlite(p, name, sql)
+  local _, out = sh.run(("sqlite3 %s %s"):format(sh.quote(p.dir .. "/db/" .. name .. ".db"), sh.quote(sql)))
+  return out
+end
+
+local function exists(p, name)
+  local f = io.open(p.dir .. "/db/" .. name .. ".db")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function by_name(doc)
+  local out = {}
+  for _, r in ipairs(doc.targets) do out[r.name] = r end
+  return out
+end
+
+describe("fleet runs", function()
+  it("migrates 200 SQLite tenants and 50 PostgreSQL schemas at --jobs 8, each exactly once", function()
+    local url = sh.fresh_pg()
+    local p = fleet(0)
+    p:write("luamig.lua", ([[
+local t = {}
+for i = 1, 200 do t[#t + 1] = { name = "t" .. i, url = "sqlite:///db/t" .. i .. ".db" } end
+for i = 1, 50 do t[#t + 1] = { name = "pg" .. i, url = %q, schema = "tenant_" .. i } end
+return { targets = t }
+]]):format(url))
+    local doc, code, err = p:json("upgrade --all --jobs 8")
+    assert.are.equal(0, code, err)
+    assert.are.same({ 250, 250, 0 }, { doc.total, doc.ok, doc.failed })
+    for _, r in ipairs(doc.targets) do
+      assert.are.same({ {}, { HEAD }, 10 }, { r.heads_before, r.heads_after, r.steps }, r.name)
+      assert.is_number(r.ms)
+    end
+    assert.are.equal("10|55\n", sqlite(p, "t1", "SELECT count(*), sum(n) FROM applied"))
+    assert.are.equal("10|55\n", sqlite(p, "t200", "SELECT count(*), sum(n) FROM applied"))
+    local _, counts = sh.run(("psql %s -XtAc %s"):format(sh.quote(url), sh.quote(
+      "SELECT count(*) FROM information_schema.tables WHERE table_name = 'applied'")))
+    assert.are.equal("50\n", counts)
+    local _, pg = sh.run(("psql %s -XtAc %s"):format(sh.quote(url), sh.quote(
+      "SELECT count(*), sum(n) FROM tenant_50.applied")))
+    assert.are.equal("10|55\n", pg)
+    -- a rerun touches nothing: every target is already at head
+    doc = p:json("upgrade --all --jobs 8")
+    assert.are.same({ 0, 250 }, { doc.ok, doc.skipped })
+    assert.are.equal("10\n", sqlite(p, "t7", "SELECT count(*) FROM applied"))
+  end)
+
+  it("reports a failed target, finishes the others with --continue-on-error, and a rerun completes only it", function()
+    local p = fleet(12)
+    sqlite(p, "t3", "CREATE TABLE poison (x)")
+    local doc, code = p:json("upgrade --all --jobs 4 --continue-on-error")
+    assert.are.equal(1, code)
+    assert.are.same({ 11, 1 }, { doc.ok, doc.failed })
+    local t3 = by_name(doc).t3
+    assert.are.equal("failed", t3.status)
+    assert.matches("poisoned tenant", t3.error)
+    assert.are.same({ "f00000000004" }, t3.heads_after)
+    local code2, out = p:luamig("upgrade --all --jobs 4 --continue-on-error")
+    assert.are.equal(1, code2)
+    assert.matches("t3%s+failed", out)
+    assert.matches("t3: .*poisoned tenant", out)
+    assert.matches("12 targets: 0 ok, 11 already at head, 1 failed, 0 not run", out)
+    sqlite(p, "t3", "DROP TABLE poison")
+    doc, code = p:json("upgrade --all --jobs 4")
+    assert.are.equal(0, code)
+    assert.are.same({ 1, 11 }, { doc.ok, doc.skipped })
+    assert.are.same({ "ok", 6 }, { by_name(doc).t3.status, by_name(doc).t3.steps })
+    assert.are.equal("10|55\n", sqlite(p, "t3", "SELECT count(*), sum(n) FROM applied"))
+  end)
+
+  it("stops at the first failure without --continue-on-error", function()
+    local p = fleet(6)
+    sqlite(p, "t2", "CREATE TABLE poison (x)")
+    local doc, code = p:json("upgrade --all")
+    assert.are.equal(1, code)
+    assert.are.same({ "ok", "failed", "not run" }, { doc.targets[1].status, doc.targets[2].status,
+      doc.targets[3].status })
+    assert.are.same({ 1, 1, 4 }, { doc.ok, doc.failed, doc.not_run })
+    assert.is_false(exists(p, "t3"))
+  end)
+
+  it("--canary 1 with a failing first target touches no other target", function()
+    local p = fleet(5)
+    sqlite(p, "t1", "CREATE TABLE poison (x)")
+    local doc, code = p:json("upgrade --all --jobs 4 --canary 1 --continue-on-error")
+    assert.are.equal(1, code)
+    assert.are.same({ 1, 4 }, { doc.failed, doc.not_run })
+    for i = 2, 5 do assert.is_false(exists(p, "t" .. i)) end
+    -- a passing canary lets the rest run
+    doc, code = fleet(5):json("upgrade --all --jobs 2 --canary 2")
+    assert.are.same({ 0, 5 }, { code, doc.ok })
+  end)
+
+  it("--target NAME... runs only those, and the other fleet commands take --all", function()
+    local p = fleet(4)
+    local doc = p:json("upgrade --target t2 t4")
+    assert.are.same({ "t2", "t4" }, { doc.targets[1].name, doc.targets[2].name })
+    assert.is_false(exists(p, "t1"))
+    local code, out = p:luamig("check --target t2 t4")
+    assert.are.equal(0, code, out)
+    code, out = p:luamig("check --target t1")
+    assert.are.equal(1, code) -- t1 does not exist yet: a readonly command refuses to create it
+    assert.matches("t1%s+failed", out)
+    assert.is_false(exists(p, "t1"))
+    p:ok("downgrade --target t2 t4 --continue-on-error f00000000009")
+    assert.are.equal("9\n", sqlite(p, "t4", "SELECT count(*) FROM applied"))
+    local cur = p:json("current --target t4")
+    assert.are.same({ "f00000000009" }, cur.targets[1].heads_after)
+  end)
+
+  it("reads --targets FILE", function()
+    local p = fleet(0)
+    p:write("fleet.txt", "# tenants\none sqlite:///db/one.db\n\nsqlite:///db/two.db\n")
+    local doc, code = p:json("upgrade --all --targets fleet.txt")
+    assert.are.equal(0, code)
+    assert.are.same({ "one", "sqlite:///db/two.db" }, { doc.targets[1].name, doc.targets[2].name })
+    assert.is_true(exists(p, "one") and exists(p, "two"))
+  end)
+
+  it("takes the targets from a function in the config", function()
+    local p = fleet(0)
+    p:write("luamig.lua", [[
+return { targets = function()
+  local t = {}
+  for _, n in ipairs({ "a", "b" }) do t[#t + 1] = { name = n, url = "sqlite:///db/" .. n .. ".db" } end
+  return t
+end }]])
+    local doc = p:json("upgrade --all")
+    assert.are.same({ 2, "a", "b" }, { doc.ok, doc.targets[1].name, doc.targets[2].name })
+  end)
+
+  it("an unreachable target fails alone, named, without its password", function()
+    local port = os.getenv("PG_TEST_PORT") or "5432"
+    local p = fleet(2, ([[{ url = "postgresql://luamig_pw:sekrit-pw@127.0.0.1:%s/postgres" }]]):format(port))
+    local code, out, err = p:luamig("upgrade --all --continue-on-error")
+    assert.are.equal(1, code)
+    assert.is_nil((out .. err):find("sekrit", 1, true))
+    assert.matches("postgresql://luamig_pw:%*%*%*@127%.0%.0%.1:%d+/postgres%s+failed", out)
+    assert.matches("password authentication failed", out)
+    assert.matches("3 targets: 2 ok, 0 already at head, 1 failed", out)
+  end)
+
+  it("refuses bad input before anything runs", function()
+    local p = fleet(2, [[{ name = "t1", url = "sqlite:///db/other.db" }]])
+    local code, _, err = p:luamig("upgrade --all")
+    assert.are.equal(2, code)
+    assert.matches("duplicate target name t1 %(targets 1 and 3%)", err)
+    assert.is_false(exists(p, "t2"))
+    p = fleet(2)
+    for _, bad in ipairs({ "--jobs 0", "--jobs -1", "--jobs x", "--canary 0" }) do
+      code, _, err = p:luamig("upgrade --all " .. bad)
+      assert.are.equal(2, code, bad)
+      assert.matches("must be a whole number of at least 1", err)
+    end
+    code, _, err = p:luamig("upgrade --target t9")
+    assert.are.same({ 2, true }, { code, err:find("no target named t9", 1, true) ~= nil })
+    code, _, err = p:luamig("upgrade --jobs 2")
+    assert.are.equal(2, code)
+    assert.matches("%-%-jobs needs %-%-all or %-%-target", err)
+    assert.is_false(exists(p, "t1"))
+  end)
+end)
