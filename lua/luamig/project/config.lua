@@ -17,6 +17,7 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field version_table string
 ---@field transaction "per-migration"|"all"
 ---@field lock_timeout number?   seconds to wait for the migration lock
+---@field migration_timeouts table? defaults of the migration files' lock_timeout, statement_timeout, lock_retries
 ---@field foreign_keys boolean   SQLite: enforce foreign keys
 ---@field plugins string|string[]|nil
 ---@field seeds string
@@ -118,6 +119,19 @@ local keys = {
     for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
   end,
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
+  migration_timeouts = function(v)
+    if type(v) ~= "table" then return 'must be a table, e.g. { lock_timeout = "2s", statement_timeout = "5min" }' end
+    local timeouts = require "luamig.run.timeouts"
+    for k, x in pairs(v) do
+      local known = false
+      for _, name in ipairs(timeouts.KEYS) do known = known or name == k end
+      if not known then
+        return ("has no setting '%s' (only lock_timeout, statement_timeout, lock_retries)"):format(tostring(k))
+      end
+      local bad = timeouts.problem(k, x)
+      if bad then return bad end
+    end
+  end,
 }
 
 local function dirname(path)
@@ -130,7 +144,8 @@ M.join = fs.join
 local function close_key(key)
   local best
   for k in pairs(keys) do
-    if k:sub(1, 4) == key:sub(1, 4) then best = k end
+    -- (the shortest of them: the same answer whatever order pairs gives)
+    if k:sub(1, 4) == key:sub(1, 4) and (not best or #k < #best or #k == #best and k < best) then best = k end
   end
   return best and ("; did you mean '" .. best .. "'?") or ""
 end
@@ -182,6 +197,7 @@ function M.load(path)
     wait_for_replicas = t.wait_for_replicas == true and replicas.DEFAULT_WAIT or t.wait_for_replicas or nil,
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
+    migration_timeouts = t.migration_timeouts,
   }
 end
 

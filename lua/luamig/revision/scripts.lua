@@ -4,6 +4,7 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
 local script_cache = require "luamig.revision.cache"
+local timeout_keys = require "luamig.run.timeouts"
 
 local M = {}
 
@@ -22,6 +23,9 @@ local M = {}
 ---@field path string             file path as shown to users
 ---@field line integer            line of `revision = ...` (1 when absent)
 ---@field checksum string         of the file's bytes, for drift detection
+---@field lock_timeout string?       PostgreSQL duration, SET LOCAL for the step (luamig.run.timeouts)
+---@field statement_timeout string?
+---@field lock_retries integer?      retries of a transactional step that hit its lock_timeout
 
 local RESERVED = { head = true, heads = true, base = true, current = true }
 
@@ -152,6 +156,22 @@ local function environment()
   return env, function(ctx) step = ctx end, function() return ops_now("change") end
 end
 
+-- The file's lock_timeout, statement_timeout and lock_retries (luamig.run.timeouts), checked.
+local function timeouts_of(env, path, text, transactional)
+  local out = {}
+  for _, k in ipairs(timeout_keys.KEYS) do
+    local v = rawget(env, k)
+    local bad = v ~= nil and timeout_keys.problem(k, v)
+    if bad then fail(path, line_of(text, k), "%s", bad) end
+    out[k] = v
+  end
+  if out.lock_retries and not transactional then
+    fail(path, line_of(text, "lock_retries"), "lock_retries needs a transactional migration " ..
+      "(a failed attempt outside a transaction may have changed things); drop one of the two")
+  end
+  return out
+end
+
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
 ---@return luamig.Script
@@ -182,6 +202,7 @@ function M.load_file(path)
     fail(path, line_of(text, "transactional"), "transactional must be true or false")
   end
   local msg = rawget(env, "message")
+  local timeouts = timeouts_of(env, path, text, tx ~= false)
   return {
     id = id,
     parents = as_list(env, "down_revision", path, text),
@@ -197,6 +218,9 @@ function M.load_file(path)
     path = path,
     line = rev_line,
     checksum = host.checksum(text),
+    lock_timeout = timeouts.lock_timeout,
+    statement_timeout = timeouts.statement_timeout,
+    lock_retries = timeouts.lock_retries,
   }
 end
 

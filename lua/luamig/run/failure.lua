@@ -8,7 +8,7 @@ local M = {}
 
 -- What to do about statements a transaction refuses: PostgreSQL's SQLSTATE
 -- 25001 (CREATE INDEX CONCURRENTLY, VACUUM, ...), 55P04 (a new enum value used
--- in the transaction that added it), SQLite's VACUUM.
+-- in the transaction that added it), SQLite's VACUUM; and 55P03, a lock_timeout.
 local function advice(e)
   if type(e) ~= "table" then return nil end
   local msg = tostring(e.message or "")
@@ -19,6 +19,10 @@ local function advice(e)
   if e.code == "55P04" then
     return "a new enum value cannot be used in the transaction that added it: add it inside " ..
         "db:autocommit(function(db) ... end) or in an earlier migration"
+  end
+  if e.code == "55P03" then
+    return "another session held a lock this migration needed for longer than its lock_timeout: " ..
+        "run it when the table is quiet, or set  lock_retries = N  to retry it"
   end
 end
 

@@ -8,6 +8,7 @@ local plan_mod = require "luamig.revision.plan"
 local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.fleet.replicas"
 local text = require "luamig.util.text"
+local timeouts = require "luamig.run.timeouts"
 
 local M = {}
 
@@ -100,6 +101,7 @@ local function run_body(r, id)
   local key = tx and s.db:guard_transaction()
   local ok, err = step_mod.call(ctx, script, attempt, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
+    s.dialect.apply_timeouts(db, timeouts.of(script, s.config), tx)
     fn(db)
     s.dialect.check_step(db, r.setup)
   end, s.db)
@@ -215,7 +217,21 @@ end
 local function run_in_transaction(r, walk, id, heads)
   local s = r.s
   local sections = db_methods.autocommit_sections(s.db)
-  local body_ok, err, ms, rows = run_body(r, id)
+  local ms, rows
+  local label = (r.direction == "up" and "upgrade " or "downgrade ") .. id
+  local body_ok, err = timeouts.with_retries(timeouts.of(s.graph.revs[id], s.config).lock_retries, label,
+    function(line) s.log:warn(line) end,
+    function() -- (not after a db:autocommit section: that part was committed)
+      if db_methods.autocommit_sections(s.db) > sections then return false end
+      rollback(s.db)
+      s.dialect.begin_locked(s.db)
+      return true
+    end,
+    function()
+      local ok, e
+      ok, e, ms, rows = run_body(r, id)
+      return ok, e
+    end)
   if body_ok then
     body_ok, err = attempt(function()
       walk.expected = finish_step(r, id, heads, ms)

@@ -38,6 +38,15 @@ depends_on = nil
 ---false runs the migration outside a transaction (default true).
 ---@type boolean?
 transactional = nil
+---PostgreSQL: SET LOCAL lock_timeout for this step, a duration such as "2s" (default: the config's migration_timeouts). SQLite: ignored.
+---@type string?
+lock_timeout = nil
+---PostgreSQL: SET LOCAL statement_timeout for this step, e.g. "5min" (default: the config's migration_timeouts). SQLite: ignored.
+---@type string?
+statement_timeout = nil
+---Retries (0 to 100) of this transactional migration when it hits its lock_timeout (SQLSTATE 55P03), with backoff.
+---@type integer?
+lock_retries = nil
 ---The revision's message (default: the file's first comment line).
 ---@type string?
 message = nil

@@ -45,6 +45,7 @@ function PluginContext.heads() end
 ---@field version_table string
 ---@field transaction "per-migration"|"all"
 ---@field lock_timeout number?     seconds to wait for the migration lock (0 to 86400)
+---@field migration_timeouts table? defaults of the migration files' own settings: { lock_timeout = "2s", statement_timeout = "5min", lock_retries = 3 }
 ---@field foreign_keys boolean     SQLite: enforce foreign keys
 ---@field plugins string|string[]|nil  plugin directories or files
 ---@field seeds string

@@ -123,6 +123,20 @@ function M.check_step(db)
   session.reset(db)
 end
 
+---At the start of a step's body: its lock_timeout and statement_timeout
+---(luamig.run.timeouts.of), SET LOCAL in its transaction, or SET for a step
+---outside one (check_step and begin_locked put the session's back after).
+---@param db table
+---@param t {lock_timeout: string?, statement_timeout: string?}
+---@param transactional boolean
+function M.apply_timeouts(db, t, transactional)
+  for _, name in ipairs { "lock_timeout", "statement_timeout" } do
+    if t[name] then
+      db:exec(("SET %s%s = %s"):format(transactional and "LOCAL " or "", name, common.quote_literal(t[name])))
+    end
+  end
+end
+
 ---Start a step's transaction (the run-wide lock is already held), with the
 ---session settings as at connect time.
 function M.begin_locked(db)

@@ -111,6 +111,10 @@ function M.apply_setup(db, setup)
   if not db:is_closed() then db:exec("PRAGMA foreign_keys = " .. (setup == "relaxed" and "OFF" or "ON")) end
 end
 
+---SQLite has no lock or statement timeouts: a migration's lock_timeout and
+---statement_timeout do not apply (the write lock is taken once, by lock_run).
+function M.apply_timeouts() end
+
 ---Before a relaxed step commits: raise when it left a row whose foreign key
 ---points at no row.
 function M.check_step(db, setup)

@@ -176,6 +176,9 @@ function M.observer(db, tables, lock_timeout)
       w.committed, w.counted = host.now_ms(), false
     elseif st.where then
       observe(w, st)
+    elseif st.sql:match("^SET [%a ]*lock_timeout") then
+      -- the step's own lock_timeout (a migration file's or the config's), set by the runner
+      w.setting = db:scalar("SELECT current_setting('lock_timeout')")
     end
   end
   function o.finish() return summarize(w) end

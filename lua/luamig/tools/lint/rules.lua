@@ -126,7 +126,8 @@ M.LIST = {
 }
 
 local LOCK_TIMEOUT = { id = "lock-timeout", severity = "warning", blocks = "every query that queues behind it",
-  recipe = "SET LOCAL lock_timeout = '2s' first (db:exec), and retry the migration when it times out" }
+  recipe = 'set  lock_timeout = "2s"  and  lock_retries = 3  in the migration file ' ..
+    '(or migration_timeouts = { lock_timeout = "2s" } in the config)' }
 
 ---Is rule `id` ignored: the config's lint.ignore lists it, or the
 ---statement's SQL or the migration file has `-- luamig:lint ignore ID`?

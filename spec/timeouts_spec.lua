@@ -1,0 +1,138 @@
+-- Per-migration timeouts on PostgreSQL: lock_timeout, statement_timeout and
+-- lock_retries in a migration file or as config defaults, against a real
+-- server with a second session holding the lock.
+local sh = require "spec.support.sh"
+
+local pg = sh.backends()[2]
+
+-- Another session takes ACCESS EXCLUSIVE on t and holds it `seconds`; returns
+-- once the lock is held (polled in pg_locks).
+local function hold_lock(p, seconds)
+  local sql = ("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;"):format(seconds)
+  os.execute(("psql %s -Xq -c %s >/dev/null 2>&1 &"):format(sh.quote(p.url), sh.quote(sql)))
+  for _ = 1, 100 do
+    if p:sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation " ..
+        "WHERE c.relname = 't' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1\n" then return end
+    os.execute("sleep 0.05")
+  end
+  error("the holder never took its lock")
+end
+
+local function project(extra, config)
+  local p = sh.project_on(pg, {
+    ["001_t.lua"] = sh.migration("a1", nil, 'db:exec "CREATE TABLE t (a int)"'),
+    ["002_add.lua"] = sh.migration("a2", "a1", 'db:exec "ALTER TABLE t ADD COLUMN b int"', nil, extra),
+  })
+  if config then p:write("luamig.lua", "return " .. config .. "\n") end
+  p:ok("upgrade a1")
+  return p
+end
+
+describe("per-migration timeouts (PostgreSQL)", function()
+  it("lock_timeout makes a migration fail fast with 55P03 and a clear message", function()
+    local p = project('lock_timeout = "200ms"')
+    hold_lock(p, 3)
+    local t0 = os.time()
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.is_true(os.time() - t0 <= 2, "it waited for the holder")
+    assert.matches("55P03", err)
+    assert.matches("lock timeout", err)
+    assert.matches("lock_retries", err)
+    assert.are.equal("a1\n", p:sql("SELECT version_num FROM luamig_version"))
+  end)
+
+  it("the script cache keeps the settings: a cached file still fails fast", function()
+    local p = project('lock_timeout = "200ms"')
+    local cache = sh.tmpdir()
+    local env = "XDG_CACHE_HOME=" .. sh.quote(cache)
+    os.execute("sleep 1.1") -- (a file modified in the second the cache is written is read anew)
+    p:ok("history", env) -- writes the cache
+    p:ok("history", env) -- and reads it
+    local _, cached = sh.run("cat " .. sh.quote(cache) .. "/luamig/*.tsv")
+    assert.matches("\t200ms\t", cached)
+    hold_lock(p, 3)
+    local t0 = os.time()
+    local code, _, err = p:luamig("upgrade head", env)
+    assert.are.equal(1, code)
+    assert.is_true(os.time() - t0 <= 2, "it waited for the holder")
+    assert.matches("55P03", err)
+    os.execute("rm -rf " .. sh.quote(cache))
+  end)
+
+  it("with lock_retries it retries with backoff and succeeds once the holder releases", function()
+    local p = project('lock_timeout = "200ms"\nlock_retries = 5')
+    hold_lock(p, 1.5)
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(0, code, err)
+    assert.matches("retrying upgrade a2 in 0%.5s %(lock_timeout; attempt 2 of 6%)", err)
+    assert.are.equal("a2\n", p:sql("SELECT version_num FROM luamig_version"))
+  end)
+
+  it("statement_timeout stops a long statement", function()
+    local p = project()
+    p:write("migrations/003_sleep.lua", sh.migration("a3", "a2", 'db:exec "SELECT pg_sleep(2)"', nil,
+      'statement_timeout = "100ms"'))
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.matches("57014", err)
+    assert.are.equal("a2\n", p:sql("SELECT version_num FROM luamig_version"))
+  end)
+
+  it("config defaults apply when the file sets none; the file's own win", function()
+    local p = project(nil, '{ migration_timeouts = { lock_timeout = "150ms", statement_timeout = "4s" } }')
+    p:write("migrations/003_show.lua", sh.migration("a3", "a2",
+      'db:exec("CREATE TABLE shown AS SELECT current_setting(\'lock_timeout\') AS l, ' ..
+      'current_setting(\'statement_timeout\') AS s")', nil, 'statement_timeout = "7s"'))
+    hold_lock(p, 3)
+    local code, _, err = p:luamig("upgrade a2")
+    assert.are.equal(1, code)
+    assert.matches("55P03", err)
+    os.execute("sleep 3")
+    p:ok("upgrade head")
+    assert.are.equal("150ms|7s\n", p:sql("SELECT l, s FROM shown"))
+    -- and nothing leaks into the session after the step
+    assert.are.equal("0\n", p:sql("SHOW lock_timeout"))
+  end)
+
+  it("lint reports no lock_timeout in force only when neither the file nor the config sets one", function()
+    local function rules(extra, config)
+      local p = project(nil, config)
+      p:write("migrations/003_idx.lua", sh.migration("a3", "a2", 'db:exec "CREATE INDEX t_a ON t (a)"', nil, extra))
+      p:ok("upgrade a2")
+      local doc = p:json("lint")
+      local out = {}
+      for _, f in ipairs(doc.migrations[1].findings) do out[#out + 1] = f.rule end
+      table.sort(out)
+      return table.concat(out, " ")
+    end
+    assert.matches("lock%-timeout", rules())
+    assert.not_matches("lock%-timeout", rules('lock_timeout = "2s"'))
+    assert.not_matches("lock%-timeout", rules(nil, '{ migration_timeouts = { lock_timeout = "2s" } }'))
+  end)
+
+  it("refuses bad values, naming the file:line or the setting", function()
+    local p = project()
+    p:write("migrations/002_add.lua", sh.migration("a2", "a1", "", nil, '\nlock_timeout = "2 parsecs"'))
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(2, code)
+    assert.matches("002_add%.lua:5", err)
+    assert.matches('lock_timeout must be a PostgreSQL duration such as "2s"', err)
+    p:write("migrations/002_add.lua", sh.migration("a2", "a1", "", nil, "lock_retries = -1"))
+    code, _, err = p:luamig("upgrade head")
+    assert.are.equal(2, code)
+    assert.matches("002_add%.lua:4.*lock_retries must be a whole number", err)
+    p:write("migrations/002_add.lua", sh.migration("a2", "a1", "", nil, "transactional = false\nlock_retries = 2"))
+    code, _, err = p:luamig("upgrade head")
+    assert.are.equal(2, code)
+    assert.matches("002_add%.lua:5.*lock_retries needs a transactional migration", err)
+    p:write("luamig.lua", 'return { migration_timeouts = { statement_timeout = 5 } }\n')
+    code, _, err = p:luamig("upgrade head")
+    assert.are.equal(2, code)
+    assert.matches("migration_timeouts.*statement_timeout must be a PostgreSQL duration", err)
+    p:write("luamig.lua", 'return { migration_timeouts = { lock_timout = "1s" } }\n')
+    code, _, err = p:luamig("upgrade head")
+    assert.are.equal(2, code)
+    assert.matches("has no setting 'lock_timout'", err)
+  end)
+end)
