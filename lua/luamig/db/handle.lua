@@ -228,9 +228,10 @@ function M.install(Conn, dialect)
   if Conn.transaction then return end
   Conn.backend = dialect.name
   install_transactions(Conn, dialect)
+  require("luamig.db.pipeline").install(Conn)
 
-  ---First row of a query, or nil.
-  function Conn:first(sql, ...)
+  ---First row of a query, or nil (PostgreSQL's driver has its own: one round trip).
+  Conn.first = Conn.first or function(self, sql, ...)
     for row in self:rows(sql, ...) do return row end -- luacheck: ignore 512 (first row only)
     return nil
   end
