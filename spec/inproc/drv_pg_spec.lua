@@ -206,6 +206,20 @@ describe("luamig.pg", function()
     assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
   end)
 
+  it("pipeline: a Lua error in db:transaction with a failed statement in flight rolls back and is the error raised",
+    function()
+      db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+      local ok, err = pcall(db.transaction, db, function()
+        db:pipeline_send("INSERT INTO t (id, v) VALUES (?, ?)", 1, "a")
+        db:pipeline_send("INSERT INTO t (id, v) VALUES (?, ?)", 2, null)
+        error("mine", 0)
+      end)
+      assert.is_false(ok)
+      assert.are.equal("mine", err)
+      assert.is_false(db:in_transaction())
+      assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
+    end)
+
   it("pipeline: a statement closed while the pipeline runs is deallocated once it ends", function()
     db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
     local name_count = "SELECT count(*) FROM pg_prepared_statements"

@@ -28,8 +28,11 @@ function M.autocommit_sections(db)
   return sections[db] or 0
 end
 
+-- (in_transaction reads what a pipeline left in flight first, which may raise:
+-- the error being handled comes first, and the ROLLBACK is still due)
 local function rollback_all(db)
-  if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
+  local ok, open = pcall(db.in_transaction, db)
+  if open or not ok then pcall(db.exec, db, "ROLLBACK") end
 end
 
 -- Ends what Conn:transaction began: savepoint `sp`, or the whole transaction.
