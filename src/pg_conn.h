@@ -21,6 +21,7 @@ typedef struct lm_pgpipe {
   int unread;          /* sync points whose results are not read yet */
   int in_tx;           /* the pipeline began inside a transaction */
   int ring_ref;        /* registry ref of the ring of statements in flight */
+  lua_Integer ring_values; /* parameters the ring took since it was made */
   int ndeferred;
   char deferred[LM_PG_DEFERRED][64]; /* DEALLOCATE / CLOSE, run once the pipeline ends */
 } lm_pgpipe;

@@ -29,6 +29,7 @@
 
 #define PIPELINE_DEPTH 1000                /* statements per sync point */
 #define RING_SIZE (2 * PIPELINE_DEPTH + 2) /* > what can be in flight */
+#define RING_VALUES 8000                   /* parameters kept before a fresh ring */
 
 /* Runs the statements of our own put off while the pipeline ran. */
 static void run_deferred(lm_pg *c) {
@@ -94,6 +95,14 @@ static void note_statement(lua_State *L, lm_pg *c, lua_Integer at) {
   lua_settop(L, err);
 }
 
+/* Replaces the ring once nothing is in flight: its entries keep the values
+ * of statements long done alive (a backfill's thousands per statement). */
+static void new_ring(lua_State *L, lm_pg *c) {
+  lua_newtable(L);
+  lua_rawseti(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
+  c->pipe.ring_values = 0;
+}
+
 /* Sends a sync point, then reads segments until `keep` remain unread (all
  * of them after a failure, which is then raised). */
 static void sync_point(lua_State *L, lm_pg *c, int keep) {
@@ -111,6 +120,7 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
   if (c->pipe.unread == 0 && (keep == 0 || *failed)) {
     lm_pq.PQexitPipelineMode(c->conn);
     run_deferred(c);
+    if (!*failed && c->pipe.ring_values > RING_VALUES) new_ring(L, c);
   }
   if (*failed) {
     lm_pg_push_result_error(L, c->conn, *failed, NULL);
@@ -145,6 +155,7 @@ static void remember(lua_State *L, lm_pg *c, int n) {
   lua_rawseti(L, -2, 3);
   lua_pushinteger(L, n);
   lua_rawseti(L, -2, 4);
+  c->pipe.ring_values += n;
   for (i = 1; i <= n; i++) {
     lua_pushvalue(L, 2 + i);
     lua_rawseti(L, -2, 4 + i);
