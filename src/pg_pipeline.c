@@ -122,6 +122,10 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
     run_deferred(c);
     if (!*failed && c->pipe.ring_values > RING_VALUES) new_ring(L, c);
   }
+  if (!*failed && lm_pq.PQstatus(c->conn) == CONNECTION_BAD) { /* lost without a result saying so */
+    lm_pg_push_result_error(L, c->conn, NULL, NULL);
+    lua_error(L);
+  }
   if (*failed) {
     lm_pg_push_result_error(L, c->conn, *failed, NULL);
     lm_pg_release(failed);

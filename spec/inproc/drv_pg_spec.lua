@@ -220,6 +220,19 @@ describe("luamig.pg", function()
       assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
     end)
 
+  it("pipeline: a connection lost with statements in flight raises, it does not drop them silently", function()
+    local pid = db:scalar "SELECT pg_backend_pid()"
+    local other = connect.open(url, {})
+    db:pipeline_send "SELECT pg_sleep(0.2)"
+    db:pipeline_send "SELECT 1"
+    other:exec("SELECT pg_terminate_backend(?)", pid)
+    other:close()
+    local ok, err = pcall(db.pipeline_sync, db)
+    assert.is_false(ok)
+    assert.are.equal("db", err.kind)
+    db:close() -- after_each reconnects
+  end)
+
   it("pipeline: a statement closed while the pipeline runs is deallocated once it ends", function()
     db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
     local name_count = "SELECT count(*) FROM pg_prepared_statements"
