@@ -8,12 +8,13 @@
 # Targets: pipelined loop on PostgreSQL >= 8x faster than the Alembic loop and
 # <= 4x the set-based UPDATE; SQLite loop >= 5x faster than Alembic's; the
 # backfill helper <= 2.5x the set-based UPDATE; peak RSS <= 16 MiB.
-# Usage: bench/backfill.sh   (N_SQLITE, N_PG, RUNS; LUAMIG_BIN defaults to build/luamig)
+# Usage: bench/backfill.sh   (N_SQLITE, N_PG, RUNS, ALEMBIC_RUNS; LUAMIG_BIN defaults to build/luamig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_sqlite=${N_SQLITE:-1000000}
 n_pg=${N_PG:-200000}
 runs=${RUNS:-5}
+alembic_runs=${ALEMBIC_RUNS:-$runs}  # the slowest way: fewer runs when time is short
 source bench/lib.sh
 
 # --- the projects: one luamig project per way, one Alembic project
@@ -87,7 +88,7 @@ echo "SQLite, $n_sqlite rows:" >&2
 measure "sqlite|luamig Lua loop" "$prep_sqlite" "cd $work/loop && $bin -q upgrade --url sqlite:///$db"
 measure "sqlite|luamig pipelined loop" "$prep_sqlite" "cd $work/pipe && $bin -q upgrade --url sqlite:///$db"
 measure "sqlite|luamig backfill helper" "$prep_sqlite" "cd $work/helper && $bin -q upgrade --url sqlite:///$db"
-measure "sqlite|Alembic loop (SQLAlchemy Core)" "$prep_sqlite" \
+runs=$alembic_runs measure "sqlite|Alembic loop (SQLAlchemy Core)" "$prep_sqlite" \
   "cd $work && ALEMBIC_URL=sqlite:///$db /usr/bin/python3 -c 'import os,sys; from alembic.config import Config; from alembic import command; c=Config(\"$work/alembic.ini\"); c.set_main_option(\"sqlalchemy.url\", os.environ[\"ALEMBIC_URL\"]); command.upgrade(c, \"head\")'"
 measure "sqlite|set-based UPDATE (limit)" "$prep_sqlite" "sqlite3 $db \"UPDATE people SET full_name = first || ' ' || last\""
 
@@ -97,7 +98,7 @@ echo "PostgreSQL, $n_pg rows:" >&2
 measure "postgresql|luamig Lua loop" "$prep_pg" "cd $work/loop && $bin -q upgrade --url $pgdb"
 measure "postgresql|luamig pipelined loop" "$prep_pg" "cd $work/pipe && $bin -q upgrade --url $pgdb"
 measure "postgresql|luamig backfill helper" "$prep_pg" "cd $work/helper && $bin -q upgrade --url $pgdb"
-measure "postgresql|Alembic loop (SQLAlchemy Core)" "$prep_pg" \
+runs=$alembic_runs measure "postgresql|Alembic loop (SQLAlchemy Core)" "$prep_pg" \
   "cd $work && ALEMBIC_URL=${pgdb/postgresql:/postgresql+psycopg2:} /usr/bin/python3 -c 'import os; from alembic.config import Config; from alembic import command; c=Config(\"$work/alembic.ini\"); c.set_main_option(\"sqlalchemy.url\", os.environ[\"ALEMBIC_URL\"]); command.upgrade(c, \"head\")'"
 measure "postgresql|set-based UPDATE (limit)" "$prep_pg" "psql -Xq $pgdb -c \"UPDATE people SET full_name = first || ' ' || last\""
 
