@@ -12,6 +12,10 @@ files["migrations"] = { globals = migration_globals, read_globals = migration_re
 files["examples/*/migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["spec/support/harness"] = {}
 files["examples/*/drills"] = { read_globals = { "drill" } }
+files["examples/*/schema.lua"] = { read_globals = { "schema" } }
+-- migrations written by `revision --autogenerate` take db and may not use it
+files["examples/autogen/migrations"] = { globals = migration_globals, read_globals = migration_reads, unused_args = false,
+  max_line_length = false }
 local seed_globals = { "requires", "env", "tables", "seed" }
 files["seeds"] = { globals = seed_globals }
 files["examples/*/seeds"] = { globals = seed_globals }

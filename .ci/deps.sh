@@ -4,8 +4,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libpq-dev
-  lua-filesystem-dev lua-cjson-dev lua-argparse sqlite3)
-test_pkgs=(lua-busted lua-check postgresql python3-alembic python3-sqlalchemy python3-psycopg2 hyperfine valgrind)
+  lua-filesystem-dev lua-cjson-dev lua-argparse sqlite3 dpkg-dev)
+# groff-base (man page check), graphviz (dot output), zsh and fish (completion scripts),
+# npm (squawk-cli for the lint comparison; tests only)
+test_pkgs=(lua-busted lua-check postgresql python3-alembic python3-sqlalchemy python3-psycopg2 hyperfine valgrind
+  groff-base graphviz zsh fish npm)
 
 pkgs=("${build_pkgs[@]}")
 [[ "${1:-build}" == test ]] && pkgs+=("${test_pkgs[@]}")

@@ -4,7 +4,8 @@
 --- ref (look up an id). A seed file:
 ---
 ---   requires = "4be1c0a9d2f3"      -- optional: skipped until this revision is applied
----   env = { "dev", "test" }        -- optional: only for these (--env or $LUAMIG_ENV, default dev)
+---   env = { "dev", "test" }        -- optional: only for these (--env or $LUAMIG_ENV, default dev);
+---                                     without it, dev and test only
 ---   tables = { "users" }           -- optional: what --reset empties
 ---   function seed(db, h) h.upsert("users", { { email = h.fake.email() } }, { "email" }) end
 local errors = require "luamig.util.errors"
@@ -15,6 +16,9 @@ local fake = require "luamig.tools.fake"
 local host = require "luamig.host"
 
 local function quote(db, name) return db:quote_ident(name) end
+
+-- Where a seed file that declares no `env` runs: never in production by accident.
+local DEFAULT_ENVS = { "dev", "test" }
 
 -- INSERT ... ON CONFLICT (keys) DO UPDATE: the same rows twice leave one copy.
 local function upsert(db, tbl, rows, keys)
@@ -76,9 +80,13 @@ local function picks(name, s)
   return s.name == name or s.name:gsub("^%d+[_-]", "") == name
 end
 
-local function confirm(question)
-  if not host.isatty(0) then return true end
-  io.stderr:write(question, " [y/N] ")
+-- Ask on a terminal; without one nobody can answer, so only --yes will do.
+local function confirm(tables)
+  local what = "every row of " .. table.concat(tables, ", ")
+  if not host.isatty(0) then
+    errors.raise("usage", ("--reset would delete %s, and stdin is not a terminal: pass --yes"):format(what))
+  end
+  io.stderr:write("Delete ", what, "? [y/N] ")
   local answer = io.stdin:read("l") or ""
   return answer:lower():match("^y") ~= nil
 end
@@ -110,14 +118,25 @@ local function choose(all, names, dir)
   return chosen
 end
 
--- --reset: empty the chosen seeds' tables, last seed's last table first.
-local function reset(ctx, chosen, args)
+-- Does seed `s` run in environment `env`?
+local function for_env(s, env)
+  for _, e in ipairs(s.env or DEFAULT_ENVS) do
+    if e == env then return true end
+  end
+  return false
+end
+
+-- --reset: empty the tables of the chosen seeds that run in `env`, last
+-- seed's last table first.
+local function reset(ctx, chosen, env, args)
   local db, tables = ctx.db, {}
   for i = #chosen, 1, -1 do
-    for j = #chosen[i].tables, 1, -1 do tables[#tables + 1] = chosen[i].tables[j] end
+    if for_env(chosen[i], env) then
+      for j = #chosen[i].tables, 1, -1 do tables[#tables + 1] = chosen[i].tables[j] end
+    end
   end
   if #tables > 0 then
-    if not args.yes and not confirm("Delete every row of " .. table.concat(tables, ", ") .. "?") then
+    if not args.yes and not confirm(tables) then
       errors.raise("usage", "reset cancelled")
     end
     db:transaction(function()
@@ -131,10 +150,9 @@ end
 -- Run seed `s` in its own transaction, or say why it is skipped.
 local function run_one(ctx, s, env, applied)
   local db, rec = ctx.db, { name = s.name }
-  local wanted = not s.env
-  for _, e in ipairs(s.env or {}) do wanted = wanted or e == env end
-  if not wanted then
-    rec.status, rec.reason = "skipped", ("not for environment %s (only %s)"):format(env, table.concat(s.env, ", "))
+  if not for_env(s, env) then
+    rec.status, rec.reason = "skipped", s.env and ("not for environment %s (only %s)"):format(env,
+      table.concat(s.env, ", ")) or "declares no env, so it runs in dev and test only"
   elseif s.requires and not applied[s.requires] then
     rec.status, rec.reason = "skipped", ("needs revision %s, which is not applied"):format(s.requires)
   else
@@ -159,9 +177,10 @@ local function run(ctx, args)
   local applied = ctx.graph:ancestors(ctx.heads())
   if not args.force then check_at_head(ctx.graph, applied) end
   local env = args.env or os.getenv("LUAMIG_ENV") or "dev"
+  if env == "" then env = "dev" end
   local chosen = choose(load_seeds(ctx.config.seeds), args.names, ctx.config.seeds)
   local result = { env = env, seeds = {} }
-  if args.reset then result.reset = reset(ctx, chosen, args) end
+  if args.reset then result.reset = reset(ctx, chosen, env, args) end
   for _, s in ipairs(chosen) do
     local rec = run_one(ctx, s, env, applied)
     if not args.quiet then
@@ -170,6 +189,7 @@ local function run(ctx, args)
     end
     result.seeds[#result.seeds + 1] = rec
   end
+  if #chosen == 0 and not args.quiet then ctx.log:info("no seed files in " .. ctx.config.seeds .. ": nothing to seed") end
   return result
 end
 
@@ -183,7 +203,7 @@ return {
       args = { { "names", "Seeds to run (file names, with or without their number; default: all).", "*" } },
       options = {
         { "--env", "Environment (default: $LUAMIG_ENV or dev).", "ENV" },
-        { "--reset", "Empty the seeded tables first (asks on a terminal).", flag = true },
+        { "--reset", "Empty the seeded tables first (asks on a terminal; without one, needs --yes).", flag = true },
         { "--yes", "Do not ask before --reset.", flag = true },
         { "--force", "Run even when the database is not at head.", flag = true },
       },

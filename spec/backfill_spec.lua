@@ -55,7 +55,7 @@ for _, b in ipairs(sh.backends()) do
           { tx = "transactional = false" }) })
       local code, _, err = p:luamig("upgrade")
       assert.are.equal(1, code)
-      assert.matches("backfill people failed: row id = 555: .*bad row %(batches before it are committed; a rerun " ..
+      assert.matches("backfill people failed: row id = 555: .*bad row %(%d+ rows committed; a rerun " ..
         "resumes after id = %d+%)", err)
       local done = tonumber(p:sql("SELECT count(full_name) FROM people"))
       assert.is_true(done > 0 and done < 555 and done % 1 == 0, "only whole batches before the failing one: " .. done)
@@ -93,11 +93,11 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("0\n", p:sql("SELECT count(*) FROM luamig_backfill"))
     end)
 
-    it("--dry-run counts the rows, writes nothing and leaves the database where it was", function()
+    it("--dry-run runs the backfill, rolls it back and leaves the database where it was", function()
       local p = sh.project_on(b, { ["1.lua"] = people(300), ["2.lua"] = backfill() })
       p:ok("upgrade aaaa")
       local out = p:ok("upgrade --dry-run")
-      assert.matches("backfill people: 258 rows %(dry run: nothing written%)", out)
+      assert.matches("backfill people: 258 rows %(dry run: rolled back%)", out)
       assert.matches("Dry run: 1 step ran and was rolled back; the database is still at aaaa00000001%.", out)
       assert.are.equal("0\n", p:sql("SELECT count(full_name) FROM people"))
     end)

@@ -39,7 +39,10 @@ describe("the command registry", function()
       assert.are.equal("function", c.render, c.name)
       assert.is_true(c.exit == "function" or c.exit == "nil", c.name)
       assert.matches("^%u.*%.$", c.help, nil, c.name)
-      assert.matches("^luamig ", c.example, nil, c.name)
+      -- one or two examples
+      local examples = type(c.example) == "table" and c.example or { c.example }
+      assert.is_true(#examples == 1 or #examples == 2, c.name)
+      for _, e in ipairs(examples) do assert.matches("^luamig ", e, nil, c.name) end
       for _, a in ipairs(c.args) do
         assert.is_string(a[1], c.name)
         assert.is_true(COUNTS[a[2]] or a[2] == 1, c.name .. " " .. a[1])
@@ -47,14 +50,23 @@ describe("the command registry", function()
       for _, o in ipairs(c.options) do assert.matches("^%-", o, nil, c.name) end
     end
     assert.are.same({ "init", "revision", "merge", "upgrade", "downgrade", "current", "history", "heads",
-      "branches", "show", "stamp", "status", "drill", "check", "plugins" }, names)
+      "branches", "show", "stamp", "status", "drill", "lint", "check", "plugins", "graph", "completion", "help" }, names)
   end)
 
-  it("shows each command's example at the end of its --help", function()
+  it("shows each command's examples at the end of its --help, and `help CMD` shows the same page", function()
     local p = sh.project()
     for _, c in ipairs({ "init", "revision", "merge", "upgrade", "downgrade", "current", "history", "heads",
-      "branches", "show", "stamp", "status", "drill", "check", "plugins" }) do
-      assert.matches("\nExample: luamig " .. c .. "[^\n]*\n$", p:ok(c .. " --help"))
+      "branches", "show", "stamp", "status", "drill", "check", "plugins", "graph", "completion", "help" }) do
+      local page = p:ok(c .. " --help")
+      local tail = page:match("\nExamples?:\n(.*)$")
+      assert.is_string(tail, c)
+      local n = 0
+      for line in tail:gmatch("[^\n]+") do
+        n = n + 1
+        assert.matches("^   luamig ", line, nil, c)
+      end
+      assert.is_true(n == 1 or n == 2, c)
+      assert.are.equal(page, p:ok("help " .. c))
     end
   end)
 

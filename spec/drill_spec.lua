@@ -40,16 +40,16 @@ for _, b in ipairs(sh.backends()) do
 
     local cases = {
       { "an index left behind", defect("op.create_index('ix_orders_status', 'orders', { 'status' })", ""),
-        "index ix_orders_status still exists after downgrade of bbbb00000002" },
+        "index [%w.]*ix_orders_status still exists after downgrade of bbbb00000002" },
       { "a column left behind", defect("op.add_column('orders', { 'total', 'integer' })", ""),
-        "column orders%.total still exists after downgrade of bbbb00000002" },
+        "column [%w.]*orders%.total still exists after downgrade of bbbb00000002" },
       { "an enum left behind", defect("op.create_enum('order_state', { 'new', 'paid' })", ""),
-        "enum order_state still exists after downgrade of bbbb00000002" },
+        "enum [%w.]*order_state still exists after downgrade of bbbb00000002" },
       { "a constraint left behind", defect("op.create_unique_constraint('uq_orders_status', 'orders', { 'status' })",
-        ""), "unique constraint on orders .*still exists after downgrade of bbbb00000002" },
+        ""), "unique constraint .* on [%w.]*orders still exists after downgrade of bbbb00000002" },
       { "a downgrade that drops too much", defect("op.add_column('orders', { 'note', 'text' })",
         "op.drop_column('orders', 'note')\nop.drop_column('orders', 'status')"),
-        "column orders%.status is missing after downgrade of bbbb00000002" },
+        "column [%w.]*orders%.status is missing after downgrade of bbbb00000002" },
       { "an upgrade that cannot run again", {
         ["1.lua"] = m("aaaa00000001", nil, "op.create_table('settings', { { 'k', 'text', primary_key = true } })",
           "op.drop_table('settings')"),
@@ -135,7 +135,7 @@ end)
 ]])
         local code2, out2 = p:luamig("drill bad.lua")
         assert.are.equal(1, code2)
-        assert.matches("bad%.lua:4: upgrade changed nothing%?: table orders still exists", out2)
+        assert.matches("bad%.lua:4: upgrade changed nothing%?: table [%w.]*orders still exists", out2)
       end)
 
     if b.name == "postgresql" then

@@ -146,6 +146,18 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
   return s;
 }
 
+/* Raises when a migration's statement (`tag`: its command tag) ended the
+ * transaction the runner guards; `before`: the state before it ran. The
+ * server has run it: the message says what became of the step's work. */
+static void check_guard(lua_State *L, lm_pg *c, PGTransactionStatusType before, const char *tag) {
+  int committed;
+  if (!c->guard || (before != PQTRANS_INTRANS && before != PQTRANS_INERROR)) return;
+  if (lm_pq.PQtransactionStatus(c->conn) != PQTRANS_IDLE || lm_called_by_runner(L)) return;
+  committed = tag && (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "END") == 0);
+  lm_misuse(L, LM_TX_ENDED, tag && *tag ? tag : "a statement", "ended",
+            committed ? "what ran before it was committed" : "what ran before it was rolled back");
+}
+
 /* [stmt] -> []; idempotent: __gc, __close and close. */
 static int stmt_close(lua_State *L) {
   lm_pgstmt *s = luaL_checkudata(L, 1, LM_PG_STMT);
@@ -183,6 +195,7 @@ static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n,
   lm_pg_params p;
   PGresult **box;
   int top;
+  PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   lm_check_param_count(L, expected, n);
   box = lm_pg_push_box(L);
   top = lua_gettop(L);
@@ -190,6 +203,7 @@ static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n,
   *box = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   check_result(L, c->conn, box, sql);
+  check_guard(L, c, before, lm_pq.PQcmdStatus(*box));
   return box;
 }
 
@@ -214,6 +228,8 @@ static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
   PGresult **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
   lua_Integer total = 0;
   int copying = 0;
+  PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
+  char ended[16] = ""; /* the last COMMIT or ROLLBACK's tag */
   if (!lm_pq.PQsendQuery(c->conn, sql)) {
     lm_pg_push_result_error(L, c->conn, NULL, sql);
     return lua_error(L);
@@ -229,7 +245,10 @@ static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
         *res = NULL;
       }
     } else {
+      const char *tag = lm_pq.PQcmdStatus(*res);
       total += lm_pg_changes(*res);
+      if (tag && strlen(tag) < sizeof ended && (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "ROLLBACK") == 0))
+        strcpy(ended, tag);
     }
     lm_pg_release(res);
   }
@@ -238,6 +257,7 @@ static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
     return refuse_copy(L);
   }
   if (*failed) check_result(L, c->conn, failed, sql);
+  check_guard(L, c, before, ended);
   lua_pushinteger(L, total);
   return 1;
 }
@@ -332,6 +352,8 @@ static PGresult **run_first(lua_State *L, lm_pg *c) {
   const char *sql = rewritten(L, &count);
   PGresult **first = lm_pg_push_box(L), **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
   lm_pg_params p;
+  PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
+  char tag[16] = ""; /* the command's, for check_guard */
   lm_check_param_count(L, count, n);
   top = lua_gettop(L);
   lm_pg_build_params(L, 3, n, &p);
@@ -351,13 +373,16 @@ static PGresult **run_first(lua_State *L, lm_pg *c) {
       lm_pg_end_copy(c->conn, st);
       drain(c->conn);
       refuse_copy(L);
-    } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !*failed) {
+    } else if (st == PGRES_COMMAND_OK) {
+      snprintf(tag, sizeof tag, "%s", lm_pq.PQcmdStatus(*res));
+    } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !*failed) {
       *failed = *res;
       *res = NULL;
     }
     lm_pg_release(res);
   }
   if (*failed) check_result(L, c->conn, failed, sql);
+  check_guard(L, c, before, tag);
   lua_pop(L, 2);
   return first;
 }
@@ -515,6 +540,7 @@ static PGresult **run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   int n = lua_gettop(L) - 1, top;
   lm_pg_params p;
   PGresult **res;
+  PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   lm_check_param_count(L, s->nparams, n);
   res = lm_pg_push_box(L);
   top = lua_gettop(L);
@@ -524,6 +550,7 @@ static PGresult **run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   lua_getiuservalue(L, 1, 2);
   check_result(L, c->conn, res, lua_tostring(L, -1));
   lua_pop(L, 1);
+  check_guard(L, c, before, lm_pq.PQcmdStatus(*res));
   return res;
 }
 
@@ -566,6 +593,13 @@ static int stmt_sql(lua_State *L) {
 }
 
 /* ---------------------------------------------------------------- Conn misc */
+
+/* [conn, key?] -> [key?]; while armed, a migration's statement that ends
+ * the transaction raises (lm_guard_transaction). */
+static int conn_guard_transaction(lua_State *L) {
+  lm_pg *c = check_conn(L, 1);
+  return lm_guard_transaction(L, &c->guard, &c->guard_key);
+}
 
 /* [conn] -> [boolean]; true inside BEGIN ... COMMIT (also when failed). */
 static int conn_in_transaction(lua_State *L) {
@@ -630,26 +664,6 @@ static int conn_on_notice(lua_State *L) {
   return 0;
 }
 
-/* [] -> [text]; msg with every "quoted" part replaced by "***": libpq quotes
- * the offending text of a bad connection string, which may be a password. */
-static void push_scrubbed(lua_State *L, const char *msg) {
-  luaL_Buffer b;
-  const char *p = msg, *end = msg + strlen(msg);
-  luaL_buffinit(L, &b);
-  while (end > p && (end[-1] == '\n' || end[-1] == ' ')) end--;
-  while (p < end) {
-    const char *q = memchr(p, '"', (size_t)(end - p)), *close;
-    if (!q || !(close = memchr(q + 1, '"', (size_t)(end - q - 1)))) {
-      luaL_addlstring(&b, p, (size_t)(end - p));
-      break;
-    }
-    luaL_addlstring(&b, p, (size_t)(q - p));
-    luaL_addstring(&b, "\"***\"");
-    p = close + 1;
-  }
-  luaL_pushresult(&b);
-}
-
 /* [conninfo] -> [conn]; conninfo is a postgresql:// URL or key=value string.
  * Failures raise a db error naming host, port and database, never the password. */
 static int pg_connect(lua_State *L) {
@@ -660,6 +674,7 @@ static int pg_connect(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->conn = NULL; /* closed until connected */
   c->notice_ref = LUA_NOREF;
+  c->guard_key = LUA_NOREF;
   c->pipe.ring_ref = LUA_NOREF;
   luaL_setmetatable(L, LM_PG_CONN);
   lua_newtable(L);
@@ -668,10 +683,13 @@ static int pg_connect(lua_State *L) {
   if (!opts) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
     char reason[512]; /* copied out: libpq's message is freed before anything can raise */
+    size_t n;
     snprintf(reason, sizeof reason, "%s", err ? err : "out of memory");
+    n = strlen(reason);
+    while (n > 0 && (reason[n - 1] == '\n' || reason[n - 1] == ' ')) reason[--n] = '\0';
     lm_pq.PQfreemem(err);
-    push_scrubbed(L, reason);
-    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", lua_tostring(L, -1));
+    /* libpq may quote part of the string, a password too: connect.open scrubs it */
+    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", reason);
     e.message = lua_tostring(L, -1);
     lm_push_db_error(L, &e);
     return lua_error(L);
@@ -716,6 +734,7 @@ static const luaL_Reg conn_methods[] = {
   {"first", conn_first},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
+  {"guard_transaction", conn_guard_transaction},
   {"server_version", conn_server_version},
   {"is_closed", conn_is_closed},
   {"close", conn_close},

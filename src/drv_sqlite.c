@@ -3,6 +3,7 @@
  * Conn wraps a sqlite3 handle; Stmt a prepared statement that keeps its Conn
  * alive through a user value; Cursor resets a reusable Stmt when a rows()
  * loop ends early. Policy (transactions, introspection) lives in Lua. */
+#include <limits.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -17,6 +18,10 @@ typedef struct lm_conn {
   sqlite3 *db;         /* NULL once closed */
   lua_Integer sent;    /* statements db:pipeline ran (their numbers) */
   lua_Integer changes; /* rows they changed since the last pipeline_sync */
+  int guard;           /* the runner's step transaction must stay open */
+  int guard_key;       /* registry ref of the key that disarms it */
+  int deny;            /* refuse BEGIN/COMMIT/ROLLBACK in the statement being prepared */
+  char denied[16];     /* the one refused ("COMMIT"), for the message */
 } lm_conn;
 
 typedef struct lm_stmt {
@@ -118,8 +123,13 @@ static lm_stmt *push_prepared(lua_State *L, int conn_idx, lm_conn *c, const char
   luaL_setmetatable(L, LM_SQLITE_STMT);
   lua_pushvalue(L, conn_idx); /* keep the Conn alive */
   lua_setiuservalue(L, -2, 1);
+  c->deny = c->guard && !lm_called_by_runner(L);
+  c->denied[0] = '\0';
   rc = sqlite3_prepare_v2(c->db, sql, len, &s->stmt, tail);
-  if (rc != SQLITE_OK) {
+  c->deny = 0;
+  if (rc != SQLITE_OK && c->denied[0]) {
+    lm_misuse(L, LM_TX_ENDED, c->denied, "would end", "so it was refused");
+  } else if (rc != SQLITE_OK) {
     push_error(L, c->db, rc, sql);
     lua_error(L);
   }
@@ -367,6 +377,24 @@ static int conn_prepare(lua_State *L) {
   return 1;
 }
 
+/* The authorizer: while a migration's statement is prepared under the
+ * guard, transaction control is refused, so nothing commits half-way. */
+static int authorize(void *arg, int action, const char *what, const char *a2, const char *a3, const char *a4) {
+  lm_conn *c = arg;
+  (void)a2, (void)a3, (void)a4;
+  if (!c->deny || action != SQLITE_TRANSACTION) return SQLITE_OK;
+  strncpy(c->denied, what ? what : "BEGIN", sizeof c->denied - 1);
+  c->denied[sizeof c->denied - 1] = '\0';
+  return SQLITE_DENY;
+}
+
+/* [conn, key?] -> [key?]; while armed, a migration's BEGIN, COMMIT or
+ * ROLLBACK is refused (lm_guard_transaction). */
+static int conn_guard_transaction(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  return lm_guard_transaction(L, &c->guard, &c->guard_key);
+}
+
 /* [conn] -> [boolean]; true inside BEGIN ... COMMIT. */
 static int conn_in_transaction(lua_State *L) {
   lm_conn *c = check_conn(L, 1);
@@ -472,25 +500,35 @@ static int conn_pipeline_sync(lua_State *L) {
 
 /* ---------------------------------------------------------------- module */
 
-/* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true). */
+/* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true),
+ * create (true; false: a missing file is an error, not a new empty database). */
 static int sqlite_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
   lua_Integer timeout = 30000;
-  int foreign_keys = 1, rc;
+  int foreign_keys = 1, create = 1, rc;
   lm_conn *c;
+  /* SQLite would stop at the NUL: "" is a throwaway temporary database */
+  if (strlen(path) != len) return luaL_argerror(L, 1, "path contains a NUL byte");
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    if (lua_getfield(L, 2, "busy_timeout_ms") != LUA_TNIL) timeout = luaL_checkinteger(L, -1);
+    if (lua_getfield(L, 2, "busy_timeout_ms") != LUA_TNIL) {
+      timeout = luaL_checkinteger(L, -1);
+      luaL_argcheck(L, timeout >= 0 && timeout <= INT_MAX, 2, "busy_timeout_ms out of range");
+    }
     if (lua_getfield(L, 2, "foreign_keys") != LUA_TNIL) foreign_keys = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    if (lua_getfield(L, 2, "create") != LUA_TNIL) create = lua_toboolean(L, -1);
+    lua_pop(L, 3);
   }
   c = lua_newuserdatauv(L, sizeof *c, 0);
-  c->db = NULL; /* closed until opened */
-  c->sent = c->changes = 0;
+  memset(c, 0, sizeof *c); /* closed until opened; nothing sent */
+  c->guard_key = LUA_NOREF;
   luaL_setmetatable(L, LM_SQLITE_CONN);
-  rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+  rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_URI,
+                       NULL);
   if (rc == SQLITE_OK) rc = sqlite3_extended_result_codes(c->db, 1);
   if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(c->db, (int)timeout);
+  if (rc == SQLITE_OK) rc = sqlite3_set_authorizer(c->db, authorize, c);
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(c->db, foreign_keys ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
   /* Opening is lazy: read the schema now so a non-database file fails here. */
@@ -515,6 +553,7 @@ static const luaL_Reg conn_methods[] = {
   {"scalar", conn_scalar},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
+  {"guard_transaction", conn_guard_transaction},
   {"last_insert_id", conn_last_insert_id},
   {"pipeline_send", conn_pipeline_send},
   {"pipeline_sync", conn_pipeline_sync},

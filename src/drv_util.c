@@ -54,12 +54,28 @@ static int error_tostring(lua_State *L) {
   return 1;
 }
 
+/* [mt] -> [mt]; getmetatable() of its objects returns false, and
+ * setmetatable() refuses them: user code cannot reach or swap the methods
+ * the runner relies on. */
+static void protect(lua_State *L) {
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+}
+
 void lm_util_init(lua_State *L) {
   if (luaL_newmetatable(L, LM_ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
+    protect(L);
   }
   lua_pop(L, 1);
+}
+
+void lm_protect_metatable(lua_State *L, int idx) {
+  if (lua_getmetatable(L, idx)) {
+    protect(L);
+    lua_pop(L, 1);
+  }
 }
 
 /* True when a chunk's source belongs to the runner itself (or is C). */
@@ -73,6 +89,30 @@ static int is_runner_source(lua_State *L, const char *source) {
   }
   lua_pop(L, 1);
   return skip || strcmp(source, "@argparse.lua") == 0;
+}
+
+int lm_called_by_runner(lua_State *L) {
+  lua_Debug ar;
+  if (!lua_getstack(L, 1, &ar)) return 0;
+  lua_getinfo(L, "S", &ar);
+  return ar.source[0] == '@' && is_runner_source(L, ar.source);
+}
+
+int lm_guard_transaction(lua_State *L, int *guard, int *key_ref) {
+  if (lua_isnoneornil(L, 2)) {
+    luaL_unref(L, LUA_REGISTRYINDEX, *key_ref); /* arming again: only the new key disarms */
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    *key_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    *guard = 1;
+    return 1;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, *key_ref);
+  if (!*guard || !lua_rawequal(L, 2, -1)) return lm_misuse(L, "db:guard_transaction: that is not the guard's key");
+  luaL_unref(L, LUA_REGISTRYINDEX, *key_ref);
+  *key_ref = LUA_NOREF;
+  *guard = 0;
+  return 0;
 }
 
 void lm_push_where(lua_State *L) {
@@ -181,11 +221,31 @@ int lm_misuse(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
+/* [_, key] -> [key', method]; the next method after `key` (upvalue: the
+ * method table, which stays out of reach). */
+static int next_method(lua_State *L) {
+  lua_settop(L, 2);
+  return lua_next(L, lua_upvalueindex(1)) ? 2 : 0;
+}
+
+/* [obj] -> [iterator, nil, nil]; `pairs(obj)` lists its methods. */
+static int pairs_methods(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, next_method, 1);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  return 3;
+}
+
 void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
   luaL_newmetatable(L, name);
+  protect(L);
   if (methods) {
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, pairs_methods, 1);
+    lua_setfield(L, -3, "__pairs");
     lua_setfield(L, -2, "__index");
   }
   lua_pushcfunction(L, close);

@@ -10,6 +10,8 @@
 
 /* [] -> []; creates the error metatable in the registry. Call once per state. */
 void lm_util_init(lua_State *L);
+/* [] -> []; protects the metatable of the value at idx (if any) with __metatable. */
+void lm_protect_metatable(lua_State *L, int idx);
 
 /* [] -> [null]; pushes luamig.null, the sentinel that binds as SQL NULL. */
 void lm_push_null(lua_State *L);
@@ -20,6 +22,22 @@ int lm_is_null(lua_State *L, int idx);
 /* [] -> [where]; "file:line" of the innermost Lua frame outside the runner's
  * own modules (the user's migration line), or "" when there is none. */
 void lm_push_where(lua_State *L);
+
+/* True when the Lua function calling the running C function is the
+ * runner's own code (not a migration, a plugin or a seed). */
+int lm_called_by_runner(lua_State *L);
+
+/* [conn, key?] -> [key?]; db:guard_transaction for both drivers. Without a
+ * key: arm the guard, return a new key (the only one that disarms it); with
+ * that key: disarm.
+ * Only the holder of the key (the runner) can disarm it. */
+int lm_guard_transaction(lua_State *L, int *guard, int *key_ref);
+
+/* The message when a migration's statement `what` ends the transaction the
+ * runner guards (db:guard_transaction); `done` says what became of the
+ * statements before it. */
+#define LM_TX_ENDED "%s %s the migration's transaction (%s): a transactional migration cannot run BEGIN, " \
+  "COMMIT or ROLLBACK; use db:autocommit(function(db) ... end) or transactional = false"
 
 /* Raises a misuse error (a string) prefixed with the caller's file:line,
  * as luaL_error would if the caller were a Lua function. Never returns. */
@@ -58,6 +76,22 @@ const char *lm_check_sql(lua_State *L, int idx, size_t *len);
 
 /* Raises the misuse error "statement takes N parameters, M given". */
 void lm_check_param_count(lua_State *L, int expected, int given);
+
+/* True when the Lua function calling the running C function is the
+ * runner's own code (not a migration, a plugin or a seed). */
+int lm_called_by_runner(lua_State *L);
+
+/* [conn, key?] -> [key?]; db:guard_transaction for both drivers. Without a
+ * key: arm the guard, return a new key (the only one that disarms it); with
+ * that key: disarm.
+ * Only the holder of the key (the runner) can disarm it. */
+int lm_guard_transaction(lua_State *L, int *guard, int *key_ref);
+
+/* The message when a migration's statement `what` ends the transaction the
+ * runner guards (db:guard_transaction); `done` says what became of the
+ * statements before it. */
+#define LM_TX_ENDED "%s %s the migration's transaction (%s): a transactional migration cannot run BEGIN, " \
+  "COMMIT or ROLLBACK; use db:autocommit(function(db) ... end) or transactional = false"
 
 /* Raises a misuse error naming parameter `param` (1-based) unless the value
  * at idx has an SQL form: nil, luamig.null, a boolean, a number other than

@@ -40,6 +40,15 @@ void lm_host_setup(lua_State *L) {
   size_t i;
   luaL_openlibs(L);
   lm_util_init(L);
+  /* Strings' and files' methods are the runner's too: out of user code's reach. */
+  lua_pushliteral(L, "");
+  lm_protect_metatable(L, -1);
+  lua_pop(L, 1);
+  luaL_getmetatable(L, LUA_FILEHANDLE);
+  lua_pushliteral(L, "__metatable");
+  lua_pushboolean(L, 0);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
 
   preload(L, "lfs", luaopen_lfs);
   preload(L, "cjson", luaopen_cjson);

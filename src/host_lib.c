@@ -2,6 +2,7 @@
  * file status, checksums, random names) and the migration lock. */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "drv_util.h"
 #include "host.h"
+#include "signals.h"
 
 #ifndef LUAMIG_VERSION
 #define LUAMIG_VERSION "0.0.0"
@@ -46,6 +48,14 @@ static int host_sleep_ms(lua_State *L) {
   ts.tv_nsec = (long)((ms - (lua_Number)ts.tv_sec * 1e3) * 1e6);
   nanosleep(&ts, NULL);
   return 0;
+}
+
+/* [] -> [name] or [nil]; the signal that interrupted the run (src/signals.c). */
+static int host_interrupted(lua_State *L) {
+  int sig = lm_signals_caught();
+  if (!sig) return 0;
+  lua_pushstring(L, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  return 1;
 }
 
 /* [path] -> [size, mtime_ns] or [nil]; one stat(2), for the script cache. */
@@ -226,7 +236,7 @@ int luaopen_luamig_host(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
-    {"try_lock", host_try_lock}, {NULL, NULL}};
+    {"try_lock", host_try_lock}, {"interrupted", host_interrupted}, {NULL, NULL}};
   static const luaL_Reg lock_methods[] = {{"write", lock_write}, {"unlock", lock_unlock}, {NULL, NULL}};
   lm_define_type(L, LM_LOCK, lock_methods, lock_unlock);
   luaL_newlib(L, fns);

@@ -7,6 +7,7 @@
 #include <lua.h>
 
 #include "host.h"
+#include "signals.h"
 
 /* Exit code for an error cli.main did not handle (a bug in luamig, or out
  * of memory): EX_SOFTWARE from sysexits.h, apart from the runner's own codes
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     fputs("luamig: out of memory\n", stderr);
     return EXIT_INTERNAL_ERROR;
   }
+  lm_signals_install(L);
   lua_pushcfunction(L, lm_host_traceback);
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
@@ -62,6 +64,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "luamig: internal error: %s\n", msg);
     }
   }
+  if (lm_signals_caught()) code = 128 + lm_signals_caught(); /* the shell's convention: 130 for Ctrl-C */
   lua_close(L);
   return code;
 }

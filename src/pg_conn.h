@@ -20,6 +20,8 @@ typedef struct lm_pgpipe {
   int open;            /* sent since the last sync point */
   int unread;          /* sync points whose results are not read yet */
   int in_tx;           /* the pipeline began inside a transaction */
+  lua_Integer ended_at; /* under the guard: the first statement read that ended one (COMMIT...) */
+  char ended[16];      /* its command tag */
   int ring_ref;        /* registry ref of the ring of statements in flight */
   lua_Integer ring_values; /* parameters the ring took since it was made */
   int ndeferred;
@@ -31,6 +33,8 @@ typedef struct lm_pg {
   unsigned next_id;  /* names prepared statements and cursors */
   lua_State *L;      /* the thread of the current call, for notices; NULL outside calls */
   int notice_ref;    /* registry ref of the on_notice function, or LUA_NOREF */
+  int guard;         /* the runner's step transaction must stay open */
+  int guard_key;     /* registry ref of the key that disarms it */
   lm_pgpipe pipe;
 } lm_pg;
 

@@ -73,7 +73,12 @@ static void read_segment(lm_pg *c, PGresult **failed, lua_Integer *failed_at, PG
       return;
     }
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      const char *tag = lm_pq.PQcmdStatus(*res);
       c->pipe.changes += lm_pg_changes(*res);
+      if (c->guard && c->pipe.in_tx && !c->pipe.ended_at && (!strcmp(tag, "COMMIT") || !strcmp(tag, "ROLLBACK"))) {
+        c->pipe.ended_at = c->pipe.read + 1; /* checked once all is read (a savepoint's ROLLBACK ends nothing) */
+        snprintf(c->pipe.ended, sizeof c->pipe.ended, "%s", tag);
+      }
     } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
       lm_pg_end_copy(c->conn, st); /* COPY IN fails on the server: that is the error */
     } else if (st != PGRES_PIPELINE_ABORTED && !*failed) {
@@ -93,6 +98,25 @@ static void note_statement(lua_State *L, lm_pg *c, lua_Integer at) {
       lua_tointeger(L, -1) == at && lua_rawgeti(L, -2, 1) == LUA_TSTRING)
     lm_pipeline_note(L, err, lua_tostring(L, -1), err + 2);
   lua_settop(L, err);
+}
+
+/* Raises when statement `at`, a migration's COMMIT or ROLLBACK (`tag`)
+ * queued under the guard, ended the runner's step transaction: as
+ * check_guard in drv_pg.c, naming the line that queued it. What the pipeline
+ * sent after it ran outside the transaction (committed at its sync point). */
+static void raise_tx_ended(lua_State *L, lm_pg *c, lua_Integer at, const char *tag) {
+  const char *where = "", *sql = "?";
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
+  if (lua_rawgeti(L, -1, at % RING_SIZE + 1) == LUA_TTABLE && lua_rawgeti(L, -1, 3) == LUA_TNUMBER &&
+      lua_tointeger(L, -1) == at && lua_rawgeti(L, -2, 1) == LUA_TSTRING && lua_rawgeti(L, -3, 2) == LUA_TSTRING) {
+    where = lua_tostring(L, -1);
+    sql = lua_tostring(L, -2);
+  }
+  lua_pushfstring(L, "%s%s" LM_TX_ENDED " (in the pipelined statement %s)", where, *where ? ": " : "", tag, "ended",
+                  strcmp(tag, "COMMIT") == 0 ? "what ran before it was committed, what was queued after it ran outside it"
+                                             : "what ran before it was rolled back, what was queued after it ran outside it",
+                  sql);
+  lua_error(L);
 }
 
 /* Replaces the ring once nothing is in flight: its entries keep the values
@@ -116,8 +140,8 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
     c->pipe.open = 0;
     c->pipe.unread++;
   }
-  while (c->pipe.unread > (*failed ? 0 : keep)) read_segment(c, failed, &failed_at, res);
-  if (c->pipe.unread == 0 && (keep == 0 || *failed)) {
+  while (c->pipe.unread > (*failed || c->pipe.ended_at ? 0 : keep)) read_segment(c, failed, &failed_at, res);
+  if (c->pipe.unread == 0 && (keep == 0 || *failed || c->pipe.ended_at)) {
     lm_pq.PQexitPipelineMode(c->conn);
     run_deferred(c);
     if (!*failed && c->pipe.ring_values > RING_VALUES) new_ring(L, c);
@@ -125,6 +149,16 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
   if (!*failed && lm_pq.PQstatus(c->conn) == CONNECTION_BAD) { /* lost without a result saying so */
     lm_pg_push_result_error(L, c->conn, NULL, NULL);
     lua_error(L);
+  }
+  if (c->pipe.ended_at) {
+    lua_Integer at = c->pipe.ended_at;
+    char tag[sizeof c->pipe.ended];
+    memcpy(tag, c->pipe.ended, sizeof tag);
+    c->pipe.ended_at = 0;
+    if (lm_pq.PQtransactionStatus(c->conn) == PQTRANS_IDLE && (!*failed || at < failed_at)) {
+      lm_pg_release(failed);
+      raise_tx_ended(L, c, at, tag);
+    }
   }
   if (*failed) {
     lm_pg_push_result_error(L, c->conn, *failed, NULL);

@@ -8,7 +8,7 @@
 
 /* Every libpq function the driver calls. */
 #define LM_PQ_FUNCTIONS(X)                                                                       \
-  X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdb)    \
+  X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdb)    \
   X(PQdescribePrepared) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQexecPrepared)            \
   X(PQfinish) X(PQfname) X(PQfreemem) X(PQftype) X(PQgetisnull) X(PQgetlength) X(PQgetResult)    \
   X(PQgetvalue) X(PQhost) X(PQlibVersion) X(PQnfields) X(PQnparams) X(PQntuples) X(PQport)       \

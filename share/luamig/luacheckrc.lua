@@ -8,3 +8,5 @@ local migration_defines = { "revision", "down_revision", "branch_labels", "depen
 files["migrations"] = { globals = migration_defines, read_globals = { "op", "luamig" } }
 files["seeds"] = { globals = { "requires", "env", "tables", "seed" } }
 files["drills"] = { read_globals = { "drill" } }
+files["schema.lua"] = { read_globals = { "schema" } }
+files["schema"] = { read_globals = { "schema" } }

@@ -1,4 +1,4 @@
--- luamig.project.config: the luamig.lua file, URL resolution, redaction.
+-- luamig.project.config: the luamig.lua file, URL resolution.
 local lfs = require "lfs"
 local config = require "luamig.project.config"
 local support = require "spec.support.raised"
@@ -47,13 +47,13 @@ describe("config.load", function()
   it("reads every setting; paths are relative to the file's directory, absolute ones stay", function()
     local cfg, path = load_text [[
       return { url = "postgresql://h/db", migrations = "db/migrations", version_table = "my_version",
-        transaction = "all", lock_timeout = 1.5, foreign_keys = false, plugins = { "p.lua" },
+        transaction = "all", lock_timeout = 1.5, foreign_keys = false, plugins = { "." },
         seeds = "/abs/seeds", drills = "d", schema = "app" }
     ]]
     local dir = path:match "^(.*)/luamig.lua$"
     assert.are.same({ file = path, dir = dir, url = "postgresql://h/db", migrations = dir .. "/db/migrations",
       version_table = "my_version", transaction = "all", lock_timeout = 1.5, foreign_keys = false,
-      plugins = { "p.lua" }, seeds = "/abs/seeds", drills = dir .. "/d", schema = "app" }, cfg)
+      plugins = { "." }, seeds = "/abs/seeds", drills = dir .. "/d", schema = "app" }, cfg)
   end)
 
   it("runs the file in its own environment with the standard library", function()
@@ -95,16 +95,16 @@ describe("config.load", function()
       ["return { migrations = true }"] = "setting 'migrations' must be a string",
       ["return { version_table = 'my-table' }"] = "setting 'version_table' must be a plain SQL name (letters, digits, _)",
       ["return { transaction = 'each' }"] = [[setting 'transaction' must be "per-migration" or "all"]],
-      ["return { lock_timeout = -1 }"] = "setting 'lock_timeout' must be a number of seconds >= 0",
-      ["return { lock_timeout = '5' }"] = "setting 'lock_timeout' must be a number of seconds >= 0",
+      ["return { lock_timeout = -1 }"] = "setting 'lock_timeout' must be a number of seconds from 0 to 86400",
+      ["return { lock_timeout = '5' }"] = "setting 'lock_timeout' must be a number of seconds from 0 to 86400",
       ["return { foreign_keys = 'no' }"] = "setting 'foreign_keys' must be a boolean",
-      ["return { plugins = 3 }"] = "setting 'plugins' must be a directory or a list of files",
+      ["return { plugins = 3 }"] = "setting 'plugins' must be a directory or a list of paths",
       ["return { seeds = {} }"] = "setting 'seeds' must be a string",
       ["return { drills = 1 }"] = "setting 'drills' must be a string",
       ["return { schema = false }"] = "setting 'schema' must be a string",
     } do
       local msg, path = bad(text)
-      assert.are.equal(path .. ": " .. want, msg)
+      assert.are.equal(1, msg:find(path .. ": " .. want, 1, true), msg)
     end
   end)
 end)
@@ -126,25 +126,6 @@ describe("config.resolve_url", function()
       assert.are.same({ "sqlite:///cfg.db", "conf/luamig.lua" }, { config.resolve_url("", with_cfg) })
       assert.are.same({ config.DEFAULT_URL, "default" }, { config.resolve_url(nil, {}) })
       assert.are.equal("sqlite:///luamig.db", config.DEFAULT_URL)
-    end
-  end)
-end)
-
-describe("config.redact", function()
-  it("hides the password of URLs and libpq strings, and nothing else", function()
-    for url, want in pairs {
-      ["postgresql://bob:s3cret@host:5432/db"] = "postgresql://bob:***@host:5432/db",
-      ["postgres://bob:p@ss:w0rd@host/db"] = "postgres://bob:***@host/db",
-      ["postgresql://bob@host/db?sslmode=require&password=s3cret"] = "postgresql://bob@host/db?sslmode=require&password=***",
-      ["postgresql://host/db?password=s3cret&sslmode=require"] = "postgresql://host/db?password=***&sslmode=require",
-      ["host=h password=s3cret dbname=d"] = "host=h password=*** dbname=d",
-      ["host=h password = 's3 cret' dbname=d"] = "host=h password = *** dbname=d",
-      ["bob:s3cret@host/db"] = "bob:***@host/db",
-      ["postgresql://bob@host/db"] = "postgresql://bob@host/db",
-      ["sqlite:///data/app.db"] = "sqlite:///data/app.db",
-      ["host=h user=password_owner"] = "host=h user=password_owner",
-    } do
-      assert.are.equal(want, config.redact(url))
     end
   end)
 end)

@@ -32,7 +32,7 @@ local function dump(class, t, probe)
       f:write(class, "\t", k, "\t", type(v), "\n")
     end
   end
-  if type(t) == "table" then for k, v in pairs(t) do add(k, v) end end
+  if type(t) == "table" or type(t) == "userdata" then for k, v in pairs(t) do add(k, v) end end -- (db: __pairs)
   local mt = getmetatable(t)
   if type(mt) == "table" and type(mt.__index) == "table" then
     for k, v in pairs(mt.__index) do add(k, v) end
@@ -136,6 +136,10 @@ return { name = "dump", commands = { dumpctx = { help = "types spec", run = func
   return {}
 end } } }
 ]]):format(list_literal(defs.classes["luamig.PluginContext"].order)))
+  p:write("schema.lua", DUMP .. [[
+dump("env.schema", own(_ENV))
+dump("luamig.Declare", schema, { "table", "index", "enum", "extension", "view", "sql" })
+]])
   p:write("drills/dump.lua", DUMP .. [[
 dump("env.drill", own(_ENV))
 dump("luamig.Drill", drill)
@@ -165,6 +169,7 @@ local function discover(backend, everything)
     p:ok("dumpctx", env)
     p:ok("drill drills/dump.lua", env)
     p:ok("upgrade --sql a00000000001:a00000000002", env)
+    p:ok("check", env) -- loads schema.lua (which declares nothing)
   end
   local found = read_dump(out)
   os.remove(out)
@@ -213,7 +218,7 @@ describe("editor types", function()
   end
 
   for _, name in ipairs({ "luamig.Api", "luamig.Progress", "luamig.Drill", "luamig.SeedHelpers", "luamig.Fake",
-    "luamig.PluginContext", "luamig.Log", "luamig.Config", "luamig.Graph", "luamig.Revision" }) do
+    "luamig.PluginContext", "luamig.Log", "luamig.Config", "luamig.Graph", "luamig.Revision", "luamig.Declare" }) do
     it("match " .. name, function()
       assert.is_table(runtime.sqlite[name], "nothing reported " .. name)
       assert.are.same({}, compare(name, "sqlite", runtime.sqlite[name]))
@@ -251,7 +256,7 @@ describe("editor types", function()
   end)
 
   it("declare the globals each loader provides", function()
-    for _, kind in ipairs({ "migration", "seed", "plugin", "drill" }) do
+    for _, kind in ipairs({ "migration", "seed", "plugin", "drill", "schema" }) do
       for key in pairs(runtime.sqlite["env." .. kind] or {}) do
         assert.is_true(defs.globals[key] or false, ("a %s file sees global %s, which is not typed"):format(kind, key))
       end

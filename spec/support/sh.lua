@@ -145,9 +145,39 @@ end
 
 local made = 0
 
----A new empty database on the test server (LUAMIG_TEST_PG); returns its URL.
-function M.fresh_pg()
+-- The databases fresh_pg made that are not dropped yet (name -> server URL).
+local to_drop = {}
+
+-- Drop them (each test end, and when busted exits): one is ~8 MB, and a run
+-- makes a thousand. One still in use stays for the next try.
+local function drop_made()
+  for name, url in pairs(to_drop) do
+    if M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("DROP DATABASE IF EXISTS " .. name))) == 0 then
+      to_drop[name] = nil
+    end
+  end
+  return nil, true -- (busted: keep going, keep subscribed)
+end
+
+local subscribed = false
+local function drop_after_tests()
+  if subscribed then return end
+  subscribed = true
+  local ok, busted = pcall(require, "busted")
+  if ok and type(busted) == "table" and busted.subscribe then
+    busted.subscribe({ "test", "end" }, drop_made)
+    busted.subscribe({ "exit" }, drop_made)
+  end
+end
+
+---A new, empty PostgreSQL database on $LUAMIG_TEST_PG's server; its URL.
+---It is dropped when the test ends, unless `keep` (then the caller drops it,
+---e.g. one made in setup() for a whole describe block).
+---@param keep boolean?
+---@return string
+function M.fresh_pg(keep)
   local url = assert(os.getenv("LUAMIG_TEST_PG"), "LUAMIG_TEST_PG is not set: run the specs through ./test.sh")
+  drop_after_tests()
   made = made + 1
   -- a name unique to this process: math.random repeats across processes
   -- started in the same second when the seed does (e.g. without ASLR)
@@ -156,6 +186,7 @@ function M.fresh_pg()
   local name = ("luamig_spec_%d_%s_%d"):format(os.time() % 100000, tmp:match("([%w]+)$"):lower(), made)
   local code, _, err = M.run(("psql %s -qc %s"):format(M.quote(url), M.quote("CREATE DATABASE " .. name)))
   assert(code == 0, err)
+  if not keep then to_drop[name] = url end
   return (url:gsub("/[^/]*$", "/" .. name))
 end
 

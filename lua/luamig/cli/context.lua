@@ -6,6 +6,7 @@ local scripts = require "luamig.revision.scripts"
 local graph_mod = require "luamig.revision.graph"
 local plugins = require "luamig.project.plugins"
 local progress = require "luamig.util.progress"
+local sandbox = require "luamig.util.sandbox"
 local connect = require "luamig.db.connect"
 local version = require "luamig.run.version"
 
@@ -14,6 +15,7 @@ local M = {}
 ---@class luamig.Context
 ---@field config luamig.Config
 ---@field url string?                 the --url flag
+---@field readonly boolean?           the command only reads: its session never creates a database
 ---@field log luamig.Log
 ---@field reserved table<string, true> command names plugins may not take
 ---@field graph luamig.Graph?         loaded on first use
@@ -38,8 +40,9 @@ end
 function M.session(ctx)
   if not ctx.session then
     local graph = M.graph(ctx)
-    local url = config.resolve_url(ctx.url, ctx.config)
-    local db, dialect = connect.open(url, ctx.config, ctx.log)
+    local url, source = config.resolve_url(ctx.url, ctx.config)
+    local db, dialect = connect.open(url, ctx.config, ctx.log, { source = source,
+      base = config.url_base(source, ctx.config), create = not ctx.readonly })
     ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
   end
   return ctx.session
@@ -49,7 +52,7 @@ end
 ---@param s luamig.Session
 ---@return string[]
 function M.heads(s)
-  return version.heads(s.db, version.tables(s.config, s.dialect))
+  return version.heads(s.db, version.tables(s.config, s.dialect, s.db))
 end
 
 ---Close what the context opened.
@@ -66,18 +69,30 @@ function M.plugin_list(ctx)
   return ctx.plugin_list
 end
 
----What plugin commands and hooks get: config, log, progress, and db (the
----connected handle, opened on first use), heads() (the database's heads),
----graph (the revision graph).
+-- The log as plugins get it: its fields and methods in a table of its own
+-- (a plugin cannot change the runner's), callable as ctx.log(s) = ctx.log:info(s).
+local function plugin_log(log)
+  local l = {}
+  for k, v in pairs(log) do l[k] = v end
+  for k, v in pairs(debug.getmetatable(log).__index) do
+    if type(v) == "function" then l[k] = v end
+  end
+  return setmetatable(l, { __call = function(self, s) return self:info(tostring(s)) end, __metatable = false })
+end
+
+---What plugin commands and hooks get: config (a copy), log (callable: an
+---informational line), progress, db (the connected handle, opened on
+---first use), heads() (the database's heads), graph (the revision graph).
 ---@param ctx luamig.Context
 function M.plugin_ctx(ctx)
   if not ctx.plugin_ctx then
-    ctx.plugin_ctx = setmetatable({ config = ctx.config, log = ctx.log, progress = progress.new(ctx.log),
-      heads = function() return M.heads(M.session(ctx)) end }, {
+    ctx.plugin_ctx = setmetatable({ config = sandbox.copy_data(ctx.config), log = plugin_log(ctx.log),
+      progress = progress.new(ctx.log), heads = function() return M.heads(M.session(ctx)) end }, {
       __index = function(_, k)
         if k == "db" then return M.session(ctx).db end
         if k == "graph" then return M.graph(ctx) end
       end,
+      __metatable = false,
     })
   end
   return ctx.plugin_ctx

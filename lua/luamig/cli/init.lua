@@ -4,6 +4,7 @@
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
+local redact = require "luamig.util.redact"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
 local plugins = require "luamig.project.plugins"
@@ -15,16 +16,27 @@ local M = {}
 
 local EXIT = errors.EXIT
 
+-- User-provided text in a message, shown with its control characters
+-- escaped (loaded only on the error path: start-up time).
+local function visible(text)
+  return require("luamig.util.text").visible(text, true)
+end
+
 local function print_json(doc)
   io.stdout:write(json.encode(doc), "\n")
 end
 
 -- Report an error: one message on stderr (and a JSON error document with
--- --json), a traceback with --debug. Returns the exit code.
-local function report(e, log, opts)
-  local text = errors.text(e)
+-- --json), a traceback with --debug. Returns the exit code. Whatever the
+-- error says, the passwords of every URL the run was given are scrubbed.
+local function report(e, log, opts, cfg)
+  local secrets = redact.secrets_of(opts.url, opts.scratch_url, os.getenv("LUAMIG_URL"), os.getenv("DATABASE_URL"),
+    cfg and cfg.url)
+  local text = visible(redact.scrub(errors.text(e), secrets))
   if log then log:error(text) else io.stderr:write("luamig: ", text, "\n") end
-  if opts.debug and type(e) == "table" and e.traceback then io.stderr:write(e.traceback, "\n") end
+  if opts.debug and type(e) == "table" and e.traceback then
+    io.stderr:write(redact.scrub(e.traceback, secrets), "\n")
+  end
   if opts.json then
     print_json({ error = { kind = errors.is(e) and e.kind or "internal", message = text } })
   end
@@ -47,11 +59,12 @@ local function run(cmd, args)
   local log = log_mod.new({ quiet = args.quiet, json = args.json, debug = args.debug })
   local ctx
   local ok, result = xpcall(function()
-    ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED }
+    ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED,
+      readonly = cmd.readonly }
     return cmd.run(ctx, args)
   end, with_traceback)
   if ctx then context.close(ctx) end
-  if not ok then return report(result, log, args) end
+  if not ok then return report(result, log, args, ctx and ctx.config) end
   if args.json then
     print_json(result)
   elseif cmd.render then
@@ -72,6 +85,22 @@ local function load_plugins(argv, word)
   return nil, res
 end
 
+-- libpq's version number (150005, or 90624 before 10) as text.
+local function libpq_version(n)
+  if n >= 100000 then return ("%d.%d"):format(n // 10000, n % 10000) end
+  return ("%d.%d.%d"):format(n // 10000, n // 100 % 100, n % 100)
+end
+
+-- --version: luamig and Lua, then the database libraries (libpq is loaded
+-- on first use: a machine without it can still run SQLite).
+local function version_text()
+  local sqlite = require "luamig.sqlite"
+  local ok, pg = pcall(require, "luamig.pg")
+  local pq = ok and ("libpq " .. libpq_version(pg.libpq_version))
+    or ("libpq not available (" .. errors.text(pg):gsub("\n.*", "") .. ")")
+  return ("luamig %s (%s)\nSQLite %s\n%s\n"):format(host.version, _VERSION, sqlite.version, pq)
+end
+
 ---Entry point called by the host with argv (without the program name).
 ---@param argv string[]
 ---@return integer exit code
@@ -87,11 +116,11 @@ function M.main(argv)
     return EXIT.ok
   end
   if not parsed_ok then
-    io.stderr:write("luamig: ", args, "\n", "Run `luamig --help` for the commands and their options.\n")
+    io.stderr:write("luamig: ", visible(args), "\n", "Run `luamig --help` for the commands and their options.\n")
     return EXIT.usage
   end
   if args.version then
-    io.stdout:write("luamig ", host.version, " (", _VERSION, ")\n")
+    io.stdout:write(version_text())
     return EXIT.ok
   end
   if not args.command then

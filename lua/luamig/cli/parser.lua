@@ -6,10 +6,50 @@ local registry = require "luamig.cli.registry"
 
 local M = {}
 
-local COMMON = { "config", "url", "json", "quiet", "debug" }
+M.SUMMARY = "Database migrations written in Lua, for SQLite and PostgreSQL."
+M.TARGETS = "head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N, " ..
+  "LABEL@head, LABEL@base, LABEL@REV, LABEL@+N."
+M.EXIT_CODES = "0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
+  "3 `check`: not at head, 4 `check --fail-on-drift`: an applied migration's file changed"
 
--- Arguments whose values may look like options ("-1").
-local TARGETS = { "target", "rev_range", "revisions" }
+-- The options every command takes, as a command's `options` are declared.
+---@type table[]
+M.COMMON = {
+  { "-c --config", "Config file (default: ./luamig.lua if present).", "FILE", target = "config" },
+  { "--url", "Database URL; overrides $LUAMIG_URL, $DATABASE_URL and the config.", "URL", target = "url" },
+  { "--json", "Print one JSON document on stdout.", flag = true, target = "json" },
+  { "-q --quiet", "Print only results and errors.", flag = true, target = "quiet" },
+  { "--debug", "Show Lua tracebacks with errors.", flag = true, target = "debug" },
+}
+
+-- Arguments and option values that name revisions: completion offers the
+-- revision ids, labels, head/heads/base for them.
+M.TARGET_ARGS = { target = true, revisions = true }
+M.TARGET_ARGNAMES = { REV = true, TARGET = true, ["A:B"] = true }
+
+-- Help pages put every option on one line ("-c, --config FILE"; argparse
+-- would split aliases with an argument over several lines), descriptions
+-- starting in one column.
+local MARGIN = 28
+
+---An option's help label: "-c, --config FILE".
+---@param o table  an entry of a command's `options` (or M.COMMON)
+---@return string
+function M.label(o)
+  local aliases = {}
+  for w in o[1]:gmatch("%S+") do aliases[#aliases + 1] = w end
+  return table.concat(aliases, ", ") .. (o.flag and "" or (" " .. (o[3] or "VALUE")))
+end
+
+local function add_option(c, o, target)
+  local opt = o.flag and c:flag(o[1], o[2] or "") or c:option(o[1], o[2] or ""):argname(o[3] or "VALUE")
+  if o.count then opt:count(o.count) end
+  if o.choices then opt:choices(o.choices) end
+  if target then opt:target(target) end
+  local label = M.label(o)
+  opt._get_label_lines = function() return { label } end
+  return opt
+end
 
 local function help_flag(p, state)
   p:add_help(false)
@@ -20,24 +60,25 @@ end
 -- "global_<name>" (argparse would reset a shared target when the command
 -- starts); M.parse merges the two.
 local function common(p, state, global)
-  local t = global and "global_" or ""
   help_flag(p, state)
-  p:option("-c --config", "Config file (default: ./luamig.lua if present)."):argname("FILE"):target(t .. "config")
-  p:option("--url", "Database URL; overrides $LUAMIG_URL, $DATABASE_URL and the config."):argname("URL")
-    :target(t .. "url")
-  p:flag("--json", "Print one JSON document on stdout."):target(t .. "json")
-  p:flag("-q --quiet", "Print only results and errors."):target(t .. "quiet")
-  p:flag("--debug", "Show Lua tracebacks with errors."):target(t .. "debug")
+  for _, o in ipairs(M.COMMON) do add_option(p, o, (global and "global_" or "") .. o.target) end
+end
+
+---A command's examples as a list (`example` is one string or a list).
+---@param cmd luamig.Command
+---@return string[]
+function M.examples(cmd)
+  local e = cmd.example
+  if type(e) == "string" then return { e } end
+  return e or {}
 end
 
 -- A command's declared arguments and options (luamig.Command's args, options).
 local function declare(c, cmd)
   for _, a in ipairs(cmd.args or {}) do c:argument(a[1], a[2] or ""):args(a[3] or 1) end
-  for _, o in ipairs(cmd.options or {}) do
-    local opt = o.flag and c:flag(o[1], o[2] or "") or c:option(o[1], o[2] or ""):argname(o[3] or "VALUE")
-    if o.count then opt:count(o.count) end
-  end
-  if cmd.example then c:epilog("Example: " .. cmd.example) end
+  for _, o in ipairs(cmd.options or {}) do add_option(c, o) end
+  local ex = M.examples(cmd)
+  if #ex > 0 then c:epilog((#ex > 1 and "Examples:\n   " or "Example:\n   ") .. table.concat(ex, "\n   ")) end
 end
 
 ---The parser for `argv` over the registry's `list`. Only commands named in
@@ -49,13 +90,11 @@ end
 function M.build(argv, list)
   local named, state = {}, {}
   for _, a in ipairs(argv) do named[a] = true end
-  local p = argparse("luamig", "Database migrations written in Lua, for SQLite and PostgreSQL.")
+  local p = argparse("luamig", M.SUMMARY)
     :command_target("command")
     :require_command(false)
-    :epilog("Targets: head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N, " ..
-      "LABEL@head, LABEL@base, LABEL@REV, LABEL@+N.\n" ..
-      "Exit codes: 0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
-      "3 `check`: not at head.")
+    :epilog("Targets: " .. M.TARGETS .. "\nExit codes: " .. M.EXIT_CODES .. ".")
+  p:help_description_margin(MARGIN)
   common(p, state, true)
   p:flag("--version", "Print the version and exit.")
   for _, entry in ipairs(list) do
@@ -66,6 +105,16 @@ function M.build(argv, list)
     end
   end
   return p, state
+end
+
+---Every command of `list` complete (modules loaded): what the man page and
+---the completion scripts are generated from.
+---@param list luamig.Command[]
+---@return luamig.Command[]
+function M.commands(list)
+  local out = {}
+  for i, entry in ipairs(list) do out[i] = registry.load(entry) end
+  return out
 end
 
 ---Parse `argv`: ok and the arguments (common options merged, targets as
@@ -80,15 +129,19 @@ function M.parse(p, argv)
   for i, a in ipairs(argv) do marked[i] = a:match("^%-%d") and ("\1" .. a) or a end
   local ok, args = p:pparse(marked)
   if not ok then return false, args end
-  for _, k in ipairs(COMMON) do
+  for _, o in ipairs(M.COMMON) do
+    local k = o.target
     if args[k] == nil then args[k] = args["global_" .. k] end
   end
+  -- unmark every value: marked words are positional ones of any command
   local function unmark(v) return (v:gsub("^\1", "")) end
-  for _, k in ipairs(TARGETS) do
-    if type(args[k]) == "string" then
-      args[k] = unmark(args[k])
-    elseif type(args[k]) == "table" then
-      for i, v in ipairs(args[k]) do args[k][i] = unmark(v) end
+  for k, v in pairs(args) do
+    if type(v) == "string" then
+      args[k] = unmark(v)
+    elseif type(v) == "table" then
+      for i, x in ipairs(v) do
+        if type(x) == "string" then v[i] = unmark(x) end
+      end
     end
   end
   return true, args

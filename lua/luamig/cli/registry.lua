@@ -16,6 +16,7 @@ local M = {}
 ---@field run fun(ctx: luamig.Context, args: table): table  the result, also the --json document
 ---@field render fun(log: luamig.Log, result: table)?       its text output
 ---@field exit fun(result: table): integer?                 its exit code (default errors.EXIT.ok)
+---@field readonly boolean?  only reads the database: it must not create one (a missing SQLite file is an error)
 
 -- The built-in commands in --help order: name and summary. The summaries
 -- live here so that the command list costs no module load at start-up.
@@ -34,13 +35,17 @@ M.BUILTIN = {
   { "stamp", "Set the version table to TARGET(s) without running migrations." },
   { "status", "Applied and pending revisions, drift and failures." },
   { "drill", "Rehearse every downgrade on a scratch database (or run a drill script)." },
+  { "lint", "Run pending migrations on a scratch database; report their locks, rewrites and hazards." },
   { "check", "Exit 0 when the database is at head, 3 when not." },
   { "plugins", "List the plugins (shipped and the project's) and their commands." },
+  { "graph", "Write the revision graph as Graphviz dot or Mermaid." },
+  { "completion", "Print the shell completion script (bash, zsh, fish)." },
+  { "help", "Show a command's help (or the manual page with --man)." },
 }
 
----Names plugins may not use: the built-in commands and "help".
+---Names plugins may not use: the built-in commands.
 ---@type table<string, true>
-M.RESERVED = { help = true }
+M.RESERVED = {}
 for _, b in ipairs(M.BUILTIN) do M.RESERVED[b[1]] = true end
 
 -- A plugin's command as a registry entry; its run gets the plugin context,

@@ -17,7 +17,7 @@ end
 
 function M.render(log, r)
   for _, x in ipairs(r.branch_points) do
-    log:result(x.revision .. format.marks(x) .. "  " .. x.message)
+    log:result(x.revision .. format.marks(x) .. "  " .. format.visible(x.message))
     for _, c in ipairs(x.children) do log:result("  -> " .. c) end
   end
   if #r.branch_points == 0 then log:result("(no branch points)") end

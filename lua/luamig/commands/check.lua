@@ -1,15 +1,29 @@
---- `check`: whether the database is at head (exit 0) or not (exit 3).
+--- `check`: whether the database is at head (exit 0) or not (exit 3); with
+--- --fail-on-drift, an applied migration whose file changed exits 4; when the
+--- project declares its schema (schema.lua), a declared schema that the
+--- migrations at head do not produce exits 5 and lists the differences.
 local errors = require "luamig.util.errors"
 local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
 
-local M = { example = "luamig check || luamig upgrade head" }
+local M = {
+  example = "luamig check || luamig upgrade head",
+  readonly = true,
+  options = {
+    { "--fail-on-drift", "Exit 4 when an applied migration's file changed after it was applied " ..
+      "(`luamig stamp --refresh-checksums REV` accepts the change).", flag = true },
+  },
+}
 
-function M.run(ctx)
+function M.run(ctx, args)
   local st = status.run(ctx)
   st.at_head = #st.pending == 0 and #st.unknown == 0
   st.expected = context.graph(ctx):heads()
+  st.fail_on_drift = args.fail_on_drift or nil
+  local autogen = require "luamig.commands.shared.autogen"
+  local decl = autogen.declared(ctx)
+  if decl then st.schema_differences = autogen.lines(autogen.compare(ctx, { decl = decl })) end
   return st
 end
 
@@ -20,10 +34,25 @@ function M.render(log, r)
     log:result(("Not at head: the database is at %s; %d pending (%s)."):format(format.heads(r.heads), #r.pending,
       table.concat(r.pending, ", ")))
   end
+  for _, d in ipairs(r.drifted) do
+    log:result(("Drift: %s (%s) changed after it was applied; `luamig stamp --refresh-checksums %s` accepts it.")
+      :format(format.visible(d.path), d.revision, d.revision))
+  end
+  local diffs = r.schema_differences
+  if diffs and #diffs > 0 then
+    log:result(("The declared schema differs from the migrations at head (%d changes; " ..
+      "`luamig revision --autogenerate -m MSG` writes them):"):format(#diffs))
+    for _, l in ipairs(diffs) do log:result("  " .. l) end
+  elseif diffs then
+    log:result("The declared schema matches the migrations at head.")
+  end
 end
 
 function M.exit(r)
-  return r.at_head and errors.EXIT.ok or errors.EXIT.not_at_head
+  if r.fail_on_drift and #r.drifted > 0 then return errors.EXIT.drifted end
+  if not r.at_head then return errors.EXIT.not_at_head end
+  if r.schema_differences and #r.schema_differences > 0 then return errors.EXIT.schema_differs end
+  return errors.EXIT.ok
 end
 
 return M

@@ -1,7 +1,8 @@
 --- `current`: the revision(s) the database is at.
 local context = require "luamig.cli.context"
+local visible = require("luamig.util.text").visible
 
-local M = { example = "luamig current --json" }
+local M = { example = "luamig current --json", readonly = true }
 
 function M.run(ctx)
   local s = context.session(ctx)
@@ -18,7 +19,7 @@ end
 function M.render(log, r)
   if #r.revisions == 0 then return log:result("base (no revision applied)") end
   for _, x in ipairs(r.revisions) do
-    log:result(x.revision .. (x.known and ("  " .. x.message) or "  (no migration file has this revision)"))
+    log:result(visible(x.revision) .. (x.known and ("  " .. visible(x.message)) or "  (no migration file has this revision)"))
   end
 end
 

@@ -7,10 +7,12 @@ local plugins = require "luamig.project.plugins"
 local log_mod = require "luamig.util.log"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
+local fs = require "luamig.util.fs"
 
 local M = {
   example = "luamig drill --with-seeds",
-  args = { { "script", "A drill script (drills/*.lua) instead of the built-in walk.", "?" } },
+  args = { { "script", "A drill script instead of the built-in walk: a path, or a name in drills/ " ..
+    "(NAME.lua, NAME without its number, or a unique prefix).", "?" } },
   options = {
     { "--from", "Start after this revision (default: base).", "REV" },
     { "--to", "Stop at this revision (default: heads).", "REV" },
@@ -21,8 +23,10 @@ local M = {
   },
 }
 
--- --with-seeds: runs the seed plugin, quietly, on the scratch session.
-local function seeder(ctx, s)
+---For --with-seeds (drill, lint): a function running the seed plugin, quietly,
+---on the scratch session `s`.
+---@return fun()
+function M.seeder(ctx, s)
   local _, plugin = plugins.command(context.plugin_list(ctx), "seed")
   if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
   -- a context whose session is the scratch one (context.close is not called on it: M.run closes s.db)
@@ -31,21 +35,49 @@ local function seeder(ctx, s)
   return function() plugin.api.run(pctx, { force = true, quiet = true }) end
 end
 
+-- The drill script `name` stands for: an existing file, else the one file
+-- of `dir` it names as `seed NAME` names seeds ("01_release" or "release"),
+-- else the one whose name (with or without its number) it starts.
+local function script_path(name, dir)
+  if fs.exists(name) and not fs.is_dir(name) then return name end
+  local names, paths = fs.list_lua(dir)
+  if not names then
+    errors.raise("usage", ("%s is not a file, and there is no drills directory %s"):format(name, dir))
+  end
+  local bare = name:gsub("%.lua$", "")
+  local exact, prefixed, shown = {}, {}, {}
+  for i, file in ipairs(names) do
+    local base = file:gsub("%.lua$", "")
+    local short = base:gsub("^%d+[_-]", "")
+    shown[i] = base
+    if base == bare or short == bare then exact[#exact + 1] = paths[i] end
+    if base:sub(1, #bare) == bare or short:sub(1, #bare) == bare then prefixed[#prefixed + 1] = paths[i] end
+  end
+  local found = #exact > 0 and exact or prefixed
+  if #found == 1 then return found[1] end
+  if #found == 0 then
+    errors.raise("usage", ("no drill named %s in %s (%s)"):format(name, dir, #shown > 0 and table.concat(shown, ", ")
+      or "it has no .lua file"))
+  end
+  errors.raise("usage", ("drill %s is ambiguous: %s; type more of the name"):format(name, table.concat(found, ", ")))
+end
+
 function M.run(ctx, args)
   local drill = require "luamig.tools.drill"
   local g = context.graph(ctx)
+  local script = args.script and script_path(args.script, ctx.config.drills) -- (before any scratch database)
   local url = config.resolve_url(ctx.url, ctx.config)
   local scratch = drill.scratch(url, ctx.config, { keep = args.keep, scratch_url = args.scratch_url })
   local out = { scratch = (args.keep or args.scratch_url) and scratch.shown or nil }
   local s = { config = ctx.config, graph = g, log = ctx.log }
   local ok, err = pcall(function()
     s.db, s.dialect = connect.open(scratch.url, ctx.config)
-    if args.script then
-      out.script = args.script
-      out.steps, out.ok = drill.script(s, args.script, ctx.log)
+    if script then
+      out.script = script
+      out.steps, out.ok = drill.script(s, script, ctx.log)
     else
       out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to,
-        seed = args.with_seeds and seeder(ctx, s) or nil })
+        seed = args.with_seeds and M.seeder(ctx, s) or nil })
     end
   end)
   if s.db then s.db:close() end
@@ -58,8 +90,8 @@ local function render_walk(log, r)
   log:result(("%-14s %9s %9s  %-6s  %s"):format("revision", "up", "down", "result", "message"))
   for _, st in ipairs(r.steps) do
     log:result(("%-14s %9s %9s  %-6s  %s"):format(st.revision, format.ms(st.up_ms), format.ms(st.down_ms), st.result,
-      st.message))
-    for _, p in ipairs(st.problems) do log:result("    " .. p) end
+      format.visible(st.message)))
+    for _, p in ipairs(st.problems) do log:result("    " .. format.visible(p, true)) end
   end
   if r.ok then
     log:result(("%d revision%s round-trip."):format(#r.steps, format.plural(#r.steps)))
@@ -74,11 +106,11 @@ function M.render(log, r)
     for _, st in ipairs(r.steps) do
       if st.result ~= "ok" then failed = failed + 1 end
     end
-    log:result(("%s: %d step%s, %d failed"):format(r.script, #r.steps, format.plural(#r.steps), failed))
+    log:result(("%s: %d step%s, %d failed"):format(format.visible(r.script), #r.steps, format.plural(#r.steps), failed))
   else
     render_walk(log, r)
   end
-  if r.scratch then log:result("Scratch database kept: " .. r.scratch) end
+  if r.scratch then log:result("Scratch database kept: " .. format.visible(r.scratch)) end
 end
 
 function M.exit(r)

@@ -32,10 +32,10 @@ end
 
 function M.render(log, r)
   for _, x in ipairs(r.revisions) do
-    log:result(x.revision .. format.marks(x) .. "  " .. x.message)
+    log:result(x.revision .. format.marks(x) .. "  " .. format.visible(x.message))
     if r.verbose then
       log:result("  Parents:  " .. format.parents(x) .. format.depends(x))
-      log:result("  Path:     " .. x.path)
+      log:result("  Path:     " .. format.visible(x.path))
     end
   end
 end

@@ -5,11 +5,15 @@ local plan = require "luamig.revision.plan"
 local context = require "luamig.cli.context"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
+local lanes = require "luamig.revision.lanes"
 
 local M = {
-  example = "luamig history -r current:",
+  readonly = true,
+  example = { "luamig history -r current:", "luamig history --graph" },
   options = {
     { "-r --rev-range", "Only revisions in A:B (either side may be empty; `current` allowed).", "A:B" },
+    { "--graph", "Draw the revision graph (like git log --graph): * applied, o pending, : depends_on.",
+      flag = true },
   },
 }
 
@@ -31,21 +35,46 @@ function M.run(ctx, args)
   local g = s.graph
   local heads = context.heads(s)
   local applied, heads_set = g:ancestors(heads), graph_mod.set_of(g:heads())
-  local lower, upper = range_sides(args.rev_range, heads)
   local out = { revisions = {}, current = heads }
+  if args.graph then
+    if args.rev_range then errors.raise("usage", "--graph draws the whole graph: drop -r") end
+    out.graph = lanes.draw(g, applied)
+    for _, row in ipairs(out.graph) do
+      if row.id then out.revisions[#out.revisions + 1] = revisions.describe(g, row.id, applied, heads_set) end
+    end
+    return out
+  end
+  local lower, upper = range_sides(args.rev_range, heads)
   for _, id in ipairs(plan.range(g, lower, upper)) do
     out.revisions[#out.revisions + 1] = revisions.describe(g, id, applied, heads_set)
   end
   return out
 end
 
+-- --graph: the lanes, then each revision's id, marks and message.
+local function render_graph(log, r, current)
+  local by_id = {}
+  for _, x in ipairs(r.revisions) do by_id[x.revision] = x end
+  for _, row in ipairs(r.graph) do
+    local x = row.id and by_id[row.id]
+    if x then
+      local cur = current[x.revision] and log:out_paint("bold", " (current)") or ""
+      log:result(("%s  %s%s%s  %s%s"):format(row.graph, x.revision, format.marks(x), cur, format.visible(x.message),
+        format.depends(x)))
+    else
+      log:result(row.graph)
+    end
+  end
+end
+
 function M.render(log, r)
   local current = graph_mod.set_of(r.current)
+  if r.graph then return render_graph(log, r, current) end
   for _, x in ipairs(r.revisions) do
     local mark = x.applied and log:out_paint("green", "*") or " "
     local cur = current[x.revision] and log:out_paint("bold", " (current)") or ""
-    log:result(("%s %s -> %s%s%s  %s%s"):format(mark, format.parents(x), x.revision, format.marks(x), cur, x.message,
-      format.depends(x)))
+    log:result(("%s %s -> %s%s%s  %s%s"):format(mark, format.parents(x), x.revision, format.marks(x), cur,
+      format.visible(x.message), format.depends(x)))
   end
   if #r.revisions == 0 then log:result("(no revisions)") end
 end

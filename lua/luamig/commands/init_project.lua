@@ -3,17 +3,59 @@
 local lfs = require "lfs"
 local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
+local editor = require "luamig.project.editor"
+local fs = require "luamig.util.fs"
 local templates = require "luamig.revision.templates"
 local revision_file = require "luamig.commands.shared.revision_file"
+local format = require "luamig.commands.shared.format"
 
 local M = {
-  example = "luamig init myapp",
-  args = { { "dir", "Directory (default: .).", "?" } },
+  example = { "luamig init myapp", "luamig init && luamig revision -m \"create users\" --template change" },
+  args = { { "dir", "Directory (default: .).", "?", complete = "dirs" } },
 }
+
+-- .gitignore: a new one, or the luamig lines an existing one lacks added.
+local function gitignore(path)
+  local want = templates.gitignore()
+  if not fs.exists(path) then
+    revision_file.write_new(path, want)
+    return "created"
+  end
+  local f = assert(io.open(path, "rb"))
+  local have = f:read("a")
+  f:close()
+  local present, missing = {}, {}
+  for line in have:gmatch("[^\n]+") do present[line] = true end
+  for line in want:gmatch("[^\n]+") do
+    if not line:match("^#") and not present[line] then missing[#missing + 1] = line end
+  end
+  if #missing == 0 then return nil end
+  f = assert(io.open(path, "ab"))
+  f:write((have == "" or have:sub(-1) == "\n") and "" or "\n", table.concat(missing, "\n"), "\n")
+  f:close()
+  return "updated"
+end
+
+-- The editor set-up files (.luarc.json, .luacheckrc), unless they exist;
+-- without the installed definitions they are skipped and `notes` says why.
+local function editor_files(dir, created, notes)
+  for _, file in ipairs({ { ".luarc.json", editor.luarc_json }, { ".luacheckrc", editor.luacheckrc } }) do
+    local path = config.join(dir, file[1])
+    if not fs.exists(path) then
+      local text, err = file[2]()
+      if text then
+        revision_file.write_new(path, text)
+        created[#created + 1] = path
+      else
+        notes[#notes + 1] = ("skipped %s: %s"):format(path, err)
+      end
+    end
+  end
+end
 
 function M.run(_, args)
   local dir = args.dir or "."
-  local created = {}
+  local created, notes = {}, {}
   local function mkdir(p)
     if not lfs.attributes(p) then
       local ok, err = lfs.mkdir(p)
@@ -27,11 +69,21 @@ function M.run(_, args)
   for _, sub in ipairs({ "migrations", "plugins", "seeds", "drills" }) do mkdir(config.join(dir, sub)) end
   revision_file.write_new(cfg, templates.config())
   created[#created + 1] = cfg
-  return { dir = dir, created = created }
+  local ignore = config.join(dir, ".gitignore")
+  local how = gitignore(ignore)
+  if how == "created" then created[#created + 1] = ignore elseif how then notes[#notes + 1] = "updated " .. ignore end
+  editor_files(dir, created, notes)
+  local schema = config.join(dir, "schema.lua")
+  if not lfs.attributes(schema) then
+    revision_file.write_new(schema, templates.schema())
+    created[#created + 1] = schema
+  end
+  return { dir = dir, created = created, notes = notes }
 end
 
 function M.render(log, r)
-  for _, p in ipairs(r.created) do log:result("created " .. p) end
+  for _, p in ipairs(r.created) do log:result("created " .. format.visible(p)) end
+  for _, n in ipairs(r.notes) do log:result(format.visible(n)) end
   log:result("Next: `luamig revision -m \"create users\"`, then `luamig upgrade head`.")
 end
 

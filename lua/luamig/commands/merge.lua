@@ -13,7 +13,7 @@ local M = {
 }
 
 function M.run(ctx, args)
-  return revision_file.new_revision(ctx, args, args.revisions, false)
+  return revision_file.new_revision(ctx, args, args.revisions, false, true)
 end
 
 return M

@@ -1,5 +1,6 @@
 --- `plugins`: the plugins (shipped and the project's), their commands and hooks.
 local context = require "luamig.cli.context"
+local format = require "luamig.commands.shared.format"
 
 local M = { example = "luamig plugins --json" }
 
@@ -21,9 +22,9 @@ end
 
 function M.render(log, r)
   for _, p in ipairs(r.plugins) do
-    log:result(("%s  (%s)"):format(p.name, p.shipped and "shipped" or p.path))
-    if #p.commands > 0 then log:result("  commands: " .. table.concat(p.commands, ", ")) end
-    if #p.hooks > 0 then log:result("  hooks:    " .. table.concat(p.hooks, ", ")) end
+    log:result(("%s  (%s)"):format(format.visible(p.name), p.shipped and "shipped" or format.visible(p.path)))
+    if #p.commands > 0 then log:result("  commands: " .. format.list(p.commands)) end
+    if #p.hooks > 0 then log:result("  hooks:    " .. format.list(p.hooks)) end
   end
 end
 

@@ -1,9 +1,12 @@
 --- `revision -m MSG [--head REV] [--splice] [--branch-label L] [--depends-on R]`:
---- write a new migration file chained to the head (or to --head).
+--- write a new migration file chained to the head (or to --head). With
+--- --autogenerate, its upgrade and downgrade are the op calls that take the
+--- schema at head to the declared schema (schema.lua), and nothing is
+--- written when they agree.
 local revision_file = require "luamig.commands.shared.revision_file"
 
 local M = {
-  example = 'luamig revision -m "add users.email"',
+  example = { 'luamig revision -m "add users.email"', 'luamig revision -m "create orders" --template change' },
   options = {
     { "-m --message", "What the migration does.", "<message>", count = 1 },
     { "--head", "Parent revision: a head, LABEL@head, base for a new root (default: the single head).", "REV" },
@@ -11,12 +14,41 @@ local M = {
     { "--rev-id", "Use this revision id instead of a random one.", "ID" },
     { "--depends-on", "A revision or branch label that must be applied first.", "REV", count = "*" },
     { "--branch-label", "Label for a new branch.", "LABEL", count = "*" },
+    { "--template", "upgrade (default), change (op calls, downgrade derived), sql (raw SQL), " ..
+      "or NAME for the project's templates/NAME.lua.", "NAME" },
+    { "--autogenerate", "Write the op calls that take the schema at head to the declared schema (schema.lua).",
+      flag = true },
+    { "--against-db", "With --autogenerate: compare with the target database instead of the migrations at head.",
+      flag = true },
+    { "--from-url", "With --autogenerate: take the declared schema from this live database instead of schema.lua.",
+      "URL" },
+    { "--allow-empty", "With --autogenerate: write the revision even when nothing differs.", flag = true },
   },
-  render = revision_file.render,
 }
 
 function M.run(ctx, args)
-  return revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice)
+  if not args.autogenerate then
+    if args.against_db or args.from_url or args.allow_empty then
+      require("luamig.util.errors").raise("usage", "--against-db, --from-url and --allow-empty go with --autogenerate")
+    end
+    return revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice)
+  end
+  local autogen = require "luamig.commands.shared.autogen"
+  local c = autogen.compare(ctx, { against_db = args.against_db, from_url = args.from_url })
+  if #c.up == 0 and not args.allow_empty then return { empty = true } end
+  local r = revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice, false,
+    autogen.bodies(c, function(text) ctx.log:warn(text) end))
+  r.changes = #c.up
+  return r
+end
+
+function M.render(log, r)
+  if r.empty then
+    log:result("No changes: the declared schema matches the schema at head; no revision written " ..
+      "(--allow-empty writes one anyway).")
+    return
+  end
+  revision_file.render(log, r)
 end
 
 return M

@@ -7,6 +7,7 @@ local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
 local M = {
+  readonly = true,
   example = "luamig show head",
   args = { { "target", "Revision.", "?" } },
 }
@@ -23,6 +24,9 @@ function M.run(ctx, args)
   out.checksum = g.revs[ids[1]].checksum
   local last = version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
   if last then out.applied_at, out.ms = last.applied_at, last.ms end
+  if last and last.checksum and last.checksum ~= out.checksum then
+    out.drifted = { applied_checksum = last.checksum }
+  end
   return out
 end
 
@@ -34,14 +38,18 @@ end
 function M.render(log, r)
   log:result("Revision:  " .. r.revision .. format.marks(r))
   log:result("Parents:   " .. format.parents(r))
-  log:result("Children:  " .. (#r.children == 0 and "-" or table.concat(r.children, ", ")))
-  if #r.depends_on > 0 then log:result("Depends:   " .. table.concat(r.depends_on, ", ")) end
-  if #r.branch_labels > 0 then log:result("Labels:    " .. table.concat(r.branch_labels, ", ")) end
-  log:result("Path:      " .. r.path)
+  log:result("Children:  " .. (#r.children == 0 and "-" or format.list(r.children)))
+  if #r.depends_on > 0 then log:result("Depends:   " .. format.list(r.depends_on)) end
+  if #r.branch_labels > 0 then log:result("Labels:    " .. format.list(r.branch_labels)) end
+  log:result("Path:      " .. format.visible(r.path))
   log:result("Applied:   " .. applied(r))
+  if r.drifted then
+    log:result(("Drift:     %s changed after it was applied; `luamig stamp --refresh-checksums %s` accepts it")
+      :format(format.visible(r.path), r.revision))
+  end
   if not r.transactional then log:result("Runs outside a transaction (transactional = false)") end
   log:result("")
-  log:result("    " .. r.message)
+  log:result("    " .. format.visible(r.message))
 end
 
 return M

@@ -3,7 +3,7 @@ local version = require "luamig.run.version"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
 
-local M = { example = "luamig status" }
+local M = { example = "luamig status", readonly = true }
 
 function M.run(ctx)
   local s = context.session(ctx)
@@ -28,9 +28,9 @@ function M.run(ctx)
     if not applied_set[id] then out.pending[#out.pending + 1] = id end
   end
   local final = rows[#rows]
-  if final and final.status == "failed" then
+  if final and (final.status == "failed" or final.status == "interrupted") then
     out.failed = { revision = final.revision, direction = final.direction, at = final.applied_at,
-      error = final.error, transactional = final.transactional }
+      error = final.error, transactional = final.transactional, status = final.status }
   end
   return out
 end
@@ -38,26 +38,27 @@ end
 local function failed_line(log, f)
   local advice = f.transactional and "it was rolled back; fix the migration and rerun"
       or "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
-  log:result(("  %s %s %s failed at %s: %s; %s"):format(log:out_paint("red", "failed"), f.revision,
-    f.direction == "up" and "upgrade" or "downgrade", f.at, f.error, advice))
+  log:result(("  %s %s %s %s at %s: %s; %s"):format(log:out_paint("red", f.status or "failed"), f.revision,
+    f.direction == "up" and "upgrade" or "downgrade", f.status or "failed", f.at, format.visible(f.error, true),
+    advice))
 end
 
 function M.render(log, r)
   log:result("Database at: " .. format.heads(r.heads))
   for _, x in ipairs(r.applied) do
     log:result(("  %s %s  %-20s %9s  %s"):format(log:out_paint("green", "applied"), x.revision,
-      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), x.message))
+      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), format.visible(x.message)))
   end
   for _, id in ipairs(r.pending) do
     log:result(("  %s %s"):format(log:out_paint("yellow", "pending"), id))
   end
   for _, d in ipairs(r.drifted) do
-    log:result(("  %s %s: %s changed after it was applied at %s"):format(log:out_paint("red", "drifted"),
-      d.revision, d.path, d.applied_at or "?"))
+    log:result(("  %s %s: %s changed after it was applied at %s; `luamig stamp --refresh-checksums %s` accepts it")
+      :format(log:out_paint("red", "drifted"), d.revision, format.visible(d.path), d.applied_at or "?", d.revision))
   end
   for _, id in ipairs(r.unknown) do
-    log:result(("  %s %s is in the version table but no migration file has it"):format(
-      log:out_paint("red", "unknown"), id))
+    log:result(("  %s %s is in the version table but no migration file has it; `luamig stamp REV` replaces it"):format(
+      log:out_paint("red", "unknown"), format.visible(id)))
   end
   if r.failed then failed_line(log, r.failed) end
   log:result(("%d applied, %d pending."):format(#r.applied, #r.pending))

@@ -1,6 +1,8 @@
 --- Database URL -> an open `db` handle with the Lua methods installed.
+local lfs = require "lfs"
 local errors = require "luamig.util.errors"
-local config = require "luamig.project.config"
+local fs = require "luamig.util.fs"
+local redact = require "luamig.util.redact"
 local host = require "luamig.host"
 local db_methods = require "luamig.db.handle"
 local dialects = require "luamig.dialect"
@@ -17,25 +19,36 @@ local M = {}
 ---@param url string
 ---@return luamig.Target
 function M.parse(url)
+  if url:find("\0", 1, true) then
+    errors.raise("config", ("database URL %q contains a NUL byte"):format(redact.url(url)))
+  end
   if url == "sqlite::memory:" or url == "sqlite:///:memory:" then
     return { backend = "sqlite", path = ":memory:" }
   end
   local path = url:match("^sqlite:///(.+)$")
   if path then return { backend = "sqlite", path = path } end
   if url:match("^postgres://") or url:match("^postgresql://") then
+    local bad = (redact.url_password(url) or ""):match("[/@?#]")
+    if bad then
+      errors.raise("config", ("the password in database URL %q holds an unencoded %q, which a URL parser takes " ..
+        "for the end of the password: percent-encode it (/ %%2F, @ %%40, ? %%3F, # %%23)"):format(redact.url(url), bad))
+    end
     return { backend = "postgresql", conninfo = url }
   end
   -- a libpq key/value string: "host=... dbname=..."
   if not url:find("://", 1, true) and url:match("^%s*[%a_]+%s*=") then
     return { backend = "postgresql", conninfo = url }
   end
-  local shown = config.redact(url)
+  local shown = redact.url(url)
   local hint = "use sqlite:///relative.db, sqlite:////abs/path.db, sqlite::memory:, " ..
       "postgresql://user@host:port/db or a libpq connection string"
   if url:match("^sqlite:") then
     errors.raise("config", ("bad SQLite URL %q: %s"):format(shown, hint))
   end
   local scheme = url:match("^(%a[%w+.-]*):")
+  if scheme == "postgres" or scheme == "postgresql" then
+    errors.raise("config", ("bad PostgreSQL URL %q (write %s://, with two slashes): %s"):format(shown, scheme, hint))
+  end
   if scheme then
     errors.raise("config", ("unsupported database URL scheme %q in %q: %s"):format(scheme, shown, hint))
   end
@@ -56,16 +69,46 @@ local function forward_notices(db, log)
   end)
 end
 
+---@class luamig.OpenOptions
+---@field base string?     directory a relative SQLite path is relative to (default: the working directory)
+---@field source string?   where the URL came from ("--url", a config file, "default"...), for messages
+---@field create boolean?  false: a missing SQLite file is an error, not a new empty database
+
+-- The absolute path of SQLite file `path` (relative to `base`); special
+-- names (":memory:", "file:" URIs) as they are.
+local function sqlite_path(path, base)
+  if path == ":memory:" or path:match("^file:") or path:sub(1, 1) == "/" then return path end
+  path = fs.join(base or ".", path)
+  return path:sub(1, 1) == "/" and path or (lfs.currentdir() .. "/" .. path)
+end
+
+-- Refuse to open a missing SQLite file, naming the path meant and why.
+local function require_file(path, url, opts)
+  if path == ":memory:" or path:match("^file:") or fs.exists(path) then return end
+  local given = url:match("^sqlite:///(.*)$") or ""
+  local from = opts.source == "default" and "the default" or opts.source
+  local relative = given:sub(1, 1) ~= "/" and (", relative to " .. ((opts.base or ".") == "." and
+    "the working directory" or "the config file's directory")) or ""
+  errors.raise("connect", ("SQLite database %s does not exist (%s%s%s); check the path, or run `luamig upgrade` " ..
+    "to create it"):format(path, url, from and (" from " .. from) or "", relative))
+end
+
 ---Open a connection for `url`. Connection failures raise a "connect" error
 ---(exit 1) whose text never contains the password. With `log`, the
 ---server's notices are shown through it.
 ---@param url string
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
+---@param opts luamig.OpenOptions?
 ---@return table db
 ---@return table dialect
-function M.open(url, cfg, log)
+function M.open(url, cfg, log, opts)
+  opts = opts or {}
   local target = M.parse(url)
+  if target.backend == "sqlite" then
+    target.path = sqlite_path(target.path, opts.base)
+    if opts.create == false then require_file(target.path, url, opts) end
+  end
   if target.backend == "postgresql" and not host.with_pg then
     errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
   end
@@ -76,7 +119,7 @@ function M.open(url, cfg, log)
   db_methods.install(driver.Conn, dialect)
   local ok, db = pcall(function()
     if target.backend == "sqlite" then
-      return driver.open(target.path, { foreign_keys = cfg.foreign_keys,
+      return driver.open(target.path, { foreign_keys = cfg.foreign_keys, create = opts.create ~= false,
         busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
     end
     return driver.connect(target.conninfo)
@@ -84,7 +127,7 @@ function M.open(url, cfg, log)
   if not ok then
     local e = db
     local text = errors.is(e) and e.message or errors.text(e)
-    errors.raise("connect", config.redact(text))
+    errors.raise("connect", redact.scrub(text, redact.secrets(url)))
   end
   if log and db.on_notice then forward_notices(db, log) end
   if dialect.on_connect then dialect.on_connect(db, cfg) end

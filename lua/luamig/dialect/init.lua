@@ -11,7 +11,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---What every dialect must provide: functions, unless M.TABLES names them.
 M.REQUIRED = {
   -- SQL text and types (luamig.schema.ddl)
-  "quote_ident", "quote_literal", "types", "type_names", "autoincrement",
+  "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type",
   -- introspection (db:has_*, db:schema())
   "has_table", "has_column", "has_index", "snapshot",
   -- the run: lock, each step's transaction and connection set-up

@@ -1,4 +1,4 @@
---- Project configuration (luamig.lua), database URL resolution, redaction.
+--- Project configuration (luamig.lua) and database URL resolution.
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
@@ -21,14 +21,46 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field seeds string
 ---@field drills string
 ---@field schema string?         PostgreSQL schema for the version tables
+---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored everywhere
+---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants
 
--- Key -> checker returning an error text for a bad value.
-local function is(kind)
-  return function(v) if type(v) ~= kind then return "must be a " .. kind end end
+M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
+
+-- A non-empty string without NUL bytes (a NUL would cut the text short in C:
+-- a path, a URL); nil when good, else what is wrong.
+local function bad_text(v)
+  if type(v) ~= "string" then return "must be a string, not a " .. type(v) end
+  if v == "" then return "must not be empty" end
+  if v:find("\0", 1, true) then return "contains a NUL byte" end
 end
+
+-- A path setting: text as above, and (exists) an existing file.
+local function bad_path(v, dir, exists)
+  local bad = bad_text(v)
+  if not bad and exists and not fs.exists(fs.join(dir, v)) then bad = ("names %s, which does not exist"):format(v) end
+  return bad
+end
+
+-- `plugins`: a directory or plugin file, or a list of them; each must exist.
+local function bad_plugins(v, dir)
+  if type(v) ~= "table" then
+    return type(v) == "string" and bad_path(v, dir, true) or "must be a directory or a list of paths"
+  end
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > #v then return "must be a list of paths (no other keys)" end
+  end
+  for i, entry in ipairs(v) do
+    if type(entry) ~= "string" then return ("entry %d must be a path (a string), not a %s"):format(i, type(entry)) end
+    local bad = bad_path(entry, dir, true)
+    if bad then return bad:match("^names") and bad or ("entry %d %s"):format(i, bad) end
+  end
+end
+
+-- Key -> checker(value, config dir) returning an error text for a bad value.
 local keys = {
-  url = is "string",
-  migrations = is "string",
+  url = bad_text,
+  migrations = bad_text,
   version_table = function(v)
     if type(v) ~= "string" or not v:match("^[%a_][%w_]*$") then
       return "must be a plain SQL name (letters, digits, _)"
@@ -38,15 +70,31 @@ local keys = {
     if v ~= "per-migration" and v ~= "all" then return 'must be "per-migration" or "all"' end
   end,
   lock_timeout = function(v)
-    if type(v) ~= "number" or v < 0 then return "must be a number of seconds >= 0" end
+    -- v ~= v: NaN, which no comparison rejects
+    if type(v) ~= "number" or v ~= v or v < 0 or v > M.MAX_LOCK_TIMEOUT then
+      return ("must be a number of seconds from 0 to %d (got %s)"):format(M.MAX_LOCK_TIMEOUT, tostring(v))
+    end
   end,
-  foreign_keys = is "boolean",
-  plugins = function(v)
-    if type(v) ~= "string" and type(v) ~= "table" then return "must be a directory or a list of files" end
+  foreign_keys = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
+  plugins = bad_plugins,
+  seeds = bad_text,
+  drills = bad_text,
+  schema = bad_text,
+  lint = function(v)
+    if type(v) ~= "table" then return "must be a table, e.g. { ignore = { \"rename\" } }" end
+    for k, x in pairs(v) do
+      if k ~= "ignore" then return ("has no setting '%s' (only ignore)"):format(tostring(k)) end
+      if type(x) ~= "table" then return "ignore must be a list of rule names" end
+      for _, r in pairs(x) do
+        if type(r) ~= "string" then return "ignore must be a list of rule names (strings)" end
+      end
+    end
   end,
-  seeds = is "string",
-  drills = is "string",
-  schema = is "string",
+  schemas = function(v)
+    if type(v) ~= "table" then return "must be a list of schema names" end
+    for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
+  end,
+  compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
 }
 
 local function dirname(path)
@@ -82,15 +130,15 @@ function M.load(path)
     end
     t = res
   end
+  local dir = file and dirname(file) or "."
   for k, v in pairs(t) do
     local check = keys[k]
     if not check then
       errors.raise("config", ("unknown setting '%s'%s"):format(tostring(k), close_key(tostring(k))), { where = file })
     end
-    local bad = check(v)
+    local bad = check(v, dir)
     if bad then errors.raise("config", ("setting '%s' %s"):format(k, bad), { where = file }) end
   end
-  local dir = file and dirname(file) or "."
   return {
     file = file,
     dir = dir,
@@ -104,6 +152,9 @@ function M.load(path)
     seeds = M.join(dir, t.seeds or "seeds"),
     drills = M.join(dir, t.drills or "drills"),
     schema = t.schema,
+    lint = t.lint,
+    schemas = t.schemas,
+    compare_privileges = t.compare_privileges,
   }
 end
 
@@ -126,18 +177,16 @@ function M.resolve_url(flag, cfg)
   return M.DEFAULT_URL, "default"
 end
 
----The URL or connection string with any password replaced by ***.
----@param url string
+---The directory a relative sqlite:/// path of the URL from `source` (as
+---resolve_url returns it) is relative to: the config file's directory for
+---the config's `url` and the default, the working directory (".") for
+-----url, LUAMIG_URL and DATABASE_URL, which were typed where luamig runs.
+---@param source string
+---@param cfg luamig.Config
 ---@return string
-function M.redact(url)
-  local s = url:gsub("^(%a[%w+.-]*://[^/:@]*:)[^/]*@", "%1***@")
-  -- user:password@host with the scheme forgotten (or just "//")
-  s = s:gsub("^(/*[^/:@%s]*:)[^/@%s]*@", "%1***@")
-  -- password=... in a query string or a libpq key/value string
-  s = s:gsub("([?&]password=)[^&#]*", "%1***")
-  s = s:gsub("(%f[%w]password%s*=%s*)'[^']*'", "%1***")
-  s = s:gsub("(%f[%w]password%s*=%s*)[^%s'&][^%s&]*", "%1***")
-  return s
+function M.url_base(source, cfg)
+  if cfg.file and (source == cfg.file or source == "default") then return cfg.dir end
+  return "."
 end
 
 return M

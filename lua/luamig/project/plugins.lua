@@ -85,7 +85,7 @@ local function load_file(path)
   return sandbox.run_file(path, sandbox.env(), "config")
 end
 
--- The project's plugin directories.
+-- The project's plugin directories (or files).
 local function dirs(cfg)
   local v = cfg.plugins
   if v == nil then return { config_mod.join(cfg.dir, "plugins") } end
@@ -105,7 +105,7 @@ function M.load(cfg, builtin)
     local found, shipped = pcall(require, "luamig.shipped_plugins." .. name)
     if not found then -- developing (LUAMIG_LUA_DIR): the repository's plugins/
       local repo = os.getenv("LUAMIG_SOURCE_DIR") or (os.getenv("LUAMIG_LUA_DIR") or ".") .. "/.."
-      shipped = load_file(repo .. "/plugins/" .. name .. ".lua")
+      shipped = sandbox.run_file(repo .. "/plugins/" .. name .. ".lua", _G, "config") -- (the runner's own code)
     end
     local p = validate(shipped, "(shipped) " .. name, builtin)
     p.shipped = true
@@ -113,6 +113,7 @@ function M.load(cfg, builtin)
   end
   for _, dir in ipairs(dirs(cfg)) do
     local _, paths = fs.list_lua(dir)
+    if not paths and fs.exists(dir) then paths = { dir } end -- a plugin file named in `plugins`
     for _, path in ipairs(paths or {}) do
       local p = validate(load_file(path), path, builtin)
       local other = by_name[p.name]
@@ -142,13 +143,13 @@ function M.command(list, name)
   end
 end
 
----Call hook `name` of every plugin (in name order) with (ctx, info). An
----error names the plugin and its file and line.
+---Call hook `name` of every plugin (in name order) with (ctx, a copy of
+---info). An error names the plugin and its file and line.
 function M.run_hook(list, name, ctx, info)
   for _, p in ipairs(list or {}) do
     local h = p.hooks[name]
     if h then
-      local ok, err = pcall(sandbox.call, p.path, "migration", h, ctx, info)
+      local ok, err = pcall(sandbox.call, p.path, "migration", h, ctx, sandbox.copy_data(info))
       if not ok then
         errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, errors.text(err)))
       end

@@ -9,7 +9,9 @@
 --- dependencies no ancestor already has). Where Alembic's order comes from
 --- the directory listing, ours is the file-name order the loader uses.
 local errors = require "luamig.util.errors"
+local sandbox = require "luamig.util.sandbox"
 local build = require "luamig.revision.build"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -34,6 +36,7 @@ local M = {}
 ---@field position table<string, integer>  index in `order`
 local Graph = {}
 Graph.__index = Graph
+sandbox.protect_class(Graph) -- (plugins get one: ctx.graph)
 
 M.BASE = "base" -- a walk that ended below the roots
 
@@ -136,7 +139,8 @@ function Graph:stored_nodes(ids)
   for _, id in ipairs(ids) do
     local node = self.nodes[id]
     if not node then
-      raise("the database is at %s, which no migration file declares; restore the file or `luamig stamp` a known revision", id)
+      raise("the database is at %s, which no migration file declares; restore the file, or `luamig stamp REV` " ..
+        "a revision the files declare (`stamp --purge REV` replaces every stored head)", id)
     end
     out[#out + 1] = node
   end
@@ -239,8 +243,10 @@ function Graph:ident(name, label)
     table.sort(found)
     if branch then found = self:filter_for_lineage(found, label) end
     if #found == 0 then
+      local near = #name >= 4 and text.closest(self.map, name, true) or {} -- (ids and labels)
       raise("unknown revision %s%s; `luamig history` lists the revisions", name,
-        #name < 4 and " (a partial id needs at least four characters)" or "")
+        #name < 4 and " (a partial id needs at least four characters)"
+        or (#near > 0 and (" (did you mean " .. table.concat(near, " or ") .. "?)") or ""))
     elseif #found > 1 then
       raise("revision %s is ambiguous: it starts %s; type more characters", name, table.concat(found, ", "))
     end
@@ -255,7 +261,7 @@ end
 -- Several heads where one was wanted: say what to type instead.
 local function multiple_heads(heads, arg)
   raise("%s is ambiguous: there are several heads (%s); name one revision, use LABEL@head for one branch, " ..
-    "or heads for all of them", arg, table.concat(heads, ", "))
+    "or heads for all of them; to join them: `luamig merge -m MSG heads`", arg, table.concat(heads, ", "))
 end
 
 ---The single head (of branch `label` when given), or nil when there is none.

@@ -125,9 +125,26 @@ function M.sort(g, todo, heads)
   return out
 end
 
-local function past(spec, where)
-  raise("%s goes past %s: there are not that many revisions %s the starting point", spec, where,
-    where == "head" and "above" or "below")
+-- How many single steps (of n's sign, at most |n|) a walk from `start` takes.
+local function reachable(g, start, n, label)
+  local at, k = start, 0
+  while k < math.abs(n) do
+    local ok, nxt = pcall(g.walk, g, at, n < 0 and -1 or 1, label)
+    if not ok or nxt == nil then break end
+    at, k = nxt, k + 1
+  end
+  return k
+end
+
+-- A walk of `spec` from `start` that goes past base or head: say how far it can go.
+local function past(g, spec, start, n, label)
+  local k = reachable(g, start, n, label)
+  local up = n > 0
+  if k == 0 then raise("%s goes past %s: the database is already at %s", spec, up and "head" or "base",
+    up and "head" or "base") end
+  raise("%s goes past %s: only %d step%s lie%s %s the starting point; `luamig %s %s` goes all the way", spec,
+    up and "head" or "base", k, k == 1 and "" or "s", k == 1 and "s" or "", up and "above" or "below",
+    up and "upgrade" or "downgrade", up and "heads" or "base")
 end
 
 -- Alembic's _parse_upgrade_target: the nodes `target` names, relative to
@@ -137,7 +154,10 @@ local function upgrade_targets(g, current, target, no_overwalk)
   if not rel then return g:get_revisions(target) end
   if rel.n > 0 then
     if rel.symbol then
-      return { g:walk(g:get_revision(rel.symbol), rel.n, rel.label, no_overwalk == false) or false }
+      local from = g:get_revision(rel.symbol)
+      local rev = g:walk(from, rel.n, rel.label, no_overwalk == false)
+      if rev == nil and no_overwalk ~= false then past(g, target, from, rel.n, rel.label) end
+      return { rev or false }
     end
     local starts = #current > 0 and current or { false }
     if rel.label then
@@ -162,14 +182,16 @@ local function upgrade_targets(g, current, target, no_overwalk)
         heads_text(starts), ("%+d"):format(rel.n), ("%+d"):format(rel.n))
     end
     local rev = g:walk(starts[1] or nil, rel.n, rel.label, no_overwalk == false)
-    if rev == nil and no_overwalk ~= false then past(target, "head") end
+    if rev == nil and no_overwalk ~= false then past(g, target, starts[1] or nil, rel.n, rel.label) end
     return { rev or false }
   end
   if not rel.symbol then
     raise("upgrade %s goes down: use `luamig downgrade %s`", target, target)
   end
   local start = g:get_revision(rel.label and (rel.label .. "@" .. rel.symbol) or rel.symbol)
-  return { g:walk(start, rel.n, nil, no_overwalk == false) or false }
+  local rev = g:walk(start, rel.n, nil, no_overwalk == false)
+  if rev == nil and no_overwalk ~= false then past(g, target, start, rel.n) end
+  return { rev or false }
 end
 
 -- Alembic's _get_all_current: the branch tips of everything applied.
@@ -198,7 +220,7 @@ local function downgrade_target(g, current, target)
     if rel.n >= 0 then
       if not symbol then raise("downgrade %s goes up: use `luamig upgrade %s`", target, target) end
       local rev = g:walk(symbol, rel.n, label)
-      if rev == nil then past(target, "head") end
+      if rev == nil then past(g, target, symbol, rel.n, label) end
       return label, rev
     end
     if not symbol then
@@ -210,7 +232,7 @@ local function downgrade_target(g, current, target)
         end
         symbol = list[1]
       else
-        if #current == 0 then past(target, "base") end
+        if #current == 0 then past(g, target, graph.BASE, rel.n) end
         if #current > 1 then
           -- Alembic warns and picks a head by version-table row order; refuse instead
           raise("%s is ambiguous: the database has several heads (%s); use REV%d or LABEL@%d", target,
@@ -222,7 +244,7 @@ local function downgrade_target(g, current, target)
     end
     local start = g:get_revision(label and (label .. "@" .. symbol) or symbol)
     local rev = g:walk(start, rel.n)
-    if rev == nil then past(target, "base") end
+    if rev == nil then past(g, target, start, rel.n) end
     return label, rev ~= graph.BASE and rev or nil
   end
   local label, symbol = target:match("^(.*)@(.-)$")
@@ -350,5 +372,21 @@ end
 -- too for the callers that plan with this module.
 M.step_heads = stored_heads.step
 M.stamp = stored_heads.stamp
+
+---A planner for runner.run: each call plans from the stored heads it is given,
+---with a relative target ("+1", "-2") resolved once, from the heads of the
+---first call (where the database was when the run began).
+---@param g luamig.Graph
+---@param direction "up"|"down"
+---@param target string
+---@return fun(heads: string[]): string[]
+function M.planner(g, direction, target)
+  local walk = direction == "up" and M.upgrade or M.downgrade
+  return function(heads)
+    local ids, resolved = walk(g, heads, target)
+    target = resolved
+    return ids
+  end
+end
 
 return M

@@ -25,6 +25,20 @@ local M = {}
 
 local RESERVED = { head = true, heads = true, base = true, current = true }
 
+---What is wrong with `id` as a revision id, or nil when it is fine: the
+---rules the loader applies, shared with `revision --rev-id` and `merge --rev-id`.
+---@param id any
+---@param used table<string, {path: string, line: integer?}>? the ids already taken, and by which file
+---@return string? problem
+function M.id_problem(id, used)
+  if type(id) ~= "string" or not id:match("^[%w_]+$") then
+    return ("revision must be a string of letters, digits and _ (got %s)"):format(tostring(id))
+  end
+  if RESERVED[id] then return ("revision %q is a reserved word; pick another id"):format(id) end
+  local other = used and used[id]
+  if other then return ("revision %s is already used by %s:%d"):format(id, other.path, other.line or 1) end
+end
+
 local function read(path)
   local f, err = io.open(path, "rb")
   if not f then errors.raise("script", err) end
@@ -50,6 +64,36 @@ local function message_of(text)
   return ""
 end
 
+-- Lua names a chunk in its messages by a short form of its name, cut to
+-- "...tail" past LUA_IDSIZE (60) characters; `text` with each such name
+-- of `path` spelled whole.
+local function whole_path(path, text)
+  return (text:gsub("%.%.%.([^:\n]+):(%d+):", function(tail, line)
+    if path:sub(-#tail) == tail then return path .. ":" .. line .. ":" end
+  end))
+end
+
+-- `fn` (code of the file `path`), raising errors that name `path` whole
+-- (as the history table stores them). Only long paths need it: the wrapper
+-- rethrows, so --debug's traceback starts here for them.
+local function with_whole_path(path, fn)
+  if type(fn) ~= "function" or #path < 55 then return fn end
+  local function rethrow(ok, ...)
+    if not ok then error((...), 0) end
+    return ...
+  end
+  return function(...)
+    return rethrow(xpcall(fn, function(e)
+      if type(e) == "string" then return whole_path(path, e) end
+      if errors.is(e) then
+        e.message = whole_path(path, tostring(e.message))
+        if e.where then e.where = whole_path(path, e.where .. ":"):sub(1, -2) end
+      end
+      return e
+    end, ...))
+  end
+end
+
 local function fail(path, line, fmt, ...)
   errors.raise("script", fmt:format(...), { where = ("%s:%d"):format(path, line) })
 end
@@ -70,7 +114,17 @@ local function as_list(env, name, path, text)
   fail(path, line_of(text, name), "%s must be a string, a list of strings or nil (got %s)", name, type(v))
 end
 
--- The environment of one migration file: _G, plus `op` and `luamig`, which
+-- An iterator over t's members that does not hand out t itself (as pairs would).
+local function members(t)
+  local k
+  return function()
+    local v
+    k, v = next(t, k)
+    return k, v
+  end
+end
+
+-- The environment of one migration file: sandbox.env's, plus `op` and `luamig`, which
 -- forward to the step bound with the returned bind(ctx). They are proxies
 -- rather than fields set per step, so that a file that keeps them in a
 -- local (`local op = op`) still reaches the running step.
@@ -81,15 +135,18 @@ local function environment()
     if not step then error("op." .. name .. " is only available while a migration runs", 3) end
     return step.op
   end
-  -- (__pairs: the globals list what they hold, for editors' cross-checks and users alike)
+  -- (__pairs: the globals list what they hold, for editors' cross-checks and
+  -- users alike; __metatable: the step's tables stay out of the file's reach)
   local op = setmetatable({}, {
     __index = function(_, name) return ops_now(name)[name] end,
-    __pairs = function() return pairs(step and step.op or {}) end,
+    __pairs = function() return members(step and step.op or {}) end,
+    __metatable = false,
   })
   local luamig = setmetatable({}, {
     __index = function(_, name) return (step and step.luamig or unbound)[name] end,
-    __pairs = function() return pairs(step and step.luamig or unbound) end,
+    __pairs = function() return members(step and step.luamig or unbound) end,
     __newindex = function() error("luamig is read-only", 2) end,
+    __metatable = false,
   })
   local env = sandbox.env({ op = op, luamig = luamig })
   return env, function(ctx) step = ctx end, function() return ops_now("change") end
@@ -107,10 +164,8 @@ function M.load_file(path)
   local rev_line = line_of(text, "revision")
   local id = rawget(env, "revision")
   if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
-  if type(id) ~= "string" or not id:match("^[%w_]+$") then
-    fail(path, rev_line, "revision must be a string of letters, digits and _ (got %s)", tostring(id))
-  end
-  if RESERVED[id] then fail(path, rev_line, "revision %q is a reserved word; pick another id", id) end
+  local problem = M.id_problem(id)
+  if problem then fail(path, rev_line, "%s", problem) end
   local change = rawget(env, "change")
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
@@ -133,8 +188,8 @@ function M.load_file(path)
     depends_on = as_list(env, "depends_on", path, text),
     branch_labels = as_list(env, "branch_labels", path, text),
     transactional = tx ~= false,
-    upgrade = up,
-    downgrade = down,
+    upgrade = with_whole_path(path, up),
+    downgrade = with_whole_path(path, down),
     change = change or false,
     bind = bind,
     uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
@@ -219,10 +274,8 @@ function M.load_dir(dir)
       stale = true
     end
     files[name] = { size = size, mtime = mtime, script = s }
-    local other = seen[s.id]
-    if other then
-      fail(s.path, s.line, "revision %s is already used by %s:%d", s.id, other.path, other.line)
-    end
+    local problem = M.id_problem(s.id, seen)
+    if problem then fail(s.path, s.line, "%s", problem) end
     seen[s.id] = s
     list[#list + 1] = s
   end

@@ -5,6 +5,8 @@ local errors = require "luamig.util.errors"
 local version = require "luamig.run.version"
 local db_methods = require "luamig.db.handle"
 local plan_mod = require "luamig.revision.plan"
+local failure = require "luamig.run.failure"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -40,9 +42,7 @@ local function same(a, b)
   return true
 end
 
-local function rollback(db)
-  if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
-end
+local rollback = db_methods.rollback
 
 -- Runs f(...) and returns ok, err; err keeps a traceback for --debug.
 local function attempt(f, ...)
@@ -83,53 +83,6 @@ local function warn_drift(s, t, heads)
   end
 end
 
--- What to do about statements a transaction refuses: PostgreSQL's SQLSTATE
--- 25001 (CREATE INDEX CONCURRENTLY, VACUUM, ...), 55P04 (a new enum value used
--- in the transaction that added it), SQLite's VACUUM.
-local function advice(e)
-  if type(e) ~= "table" then return nil end
-  local msg = tostring(e.message or "")
-  if e.code == "25001" or msg:find("within a transaction", 1, true) then
-    return "this statement cannot run inside a transaction: set  transactional = false  in the migration, " ..
-        "or wrap the statement in db:autocommit(function(db) ... end)"
-  end
-  if e.code == "55P04" then
-    return "a new enum value cannot be used in the transaction that added it: add it inside " ..
-        "db:autocommit(function(db) ... end) or in an earlier migration"
-  end
-end
-
--- The error raised when step `id` failed; records the failure first.
--- `partial`: an autocommit section committed part of a transactional step.
-local function fail_step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
-  local script = s.graph.revs[id]
-  local text = err.text
-  pcall(function()
-    s.db:transaction(function(db)
-      version.ensure(db, s.dialect, t)
-      version.record(db, t, { revision = id, direction = direction, status = "failed",
-        checksum = script.checksum, ms = ms, transactional = tx, error = text })
-    end)
-  end)
-  local state
-  if partial then
-    state = "the part after its last db:autocommit section was rolled back, the rest was committed: " ..
-        "check the schema, then rerun or `luamig stamp`"
-  elseif tx then
-    state = rolled_back_to and ("the step was rolled back; the database is still at " .. rolled_back_to)
-        or "the run was rolled back"
-  else
-    state = "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
-  end
-  local hint = advice(err.object)
-  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(direction == "up" and "upgrade" or "downgrade",
-    id, script.path, text, hint and (hint .. "\n") or "", state), { traceback = err.traceback, cause = err.object })
-end
-
-local function heads_text(heads)
-  return #heads == 0 and "base" or table.concat(heads, ", ")
-end
-
 -- Runs step `id`'s body with its step context; returns ok, err, its time
 -- in ms and the rows its backfills wrote (for its summary line).
 local function run_body(r, id)
@@ -138,13 +91,18 @@ local function run_body(r, id)
   local script = s.graph.revs[id]
   local fn = r.direction == "up" and script.upgrade or script.downgrade
   local t0 = host.now_ms()
-  local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run,
-    transactional = script.transactional or s.dry_run })
+  local tx = script.transactional or s.dry_run
+  local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx })
+  -- in the step's transaction the driver refuses (SQLite) or reports
+  -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
+  local key = tx and s.db:guard_transaction()
   local ok, err = step_mod.call(ctx, script, attempt, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
     fn(db)
     s.dialect.check_step(db, r.setup)
   end, s.db)
+  if key and not s.db:is_closed() then s.db:guard_transaction(key) end
+  ok, err = failure.checked_body(s, tx, ok, err)
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
 
@@ -155,6 +113,8 @@ local function finish_step(r, id, heads, ms)
   version.set_heads(s.db, t, heads, new)
   version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
     ms = ms, transactional = script.transactional })
+  -- its completed backfills stay done until now, in the same transaction
+  if not script.transactional then require("luamig.tools.backfill").forget(s.db, id) end
   return new
 end
 
@@ -198,7 +158,7 @@ local function run_plan(r)
     local body_ok, body_err, ms, rows = run_body(r, id)
     if not body_ok then
       rollback(s.db)
-      fail_step(s, t, id, r.direction, true, body_err, ms, nil)
+      failure.step(s, t, id, r.direction, true, body_err, ms, nil)
     end
     heads = finish_step(r, id, heads, ms)
     done[#done + 1] = { id, ms, rows }
@@ -228,8 +188,8 @@ end
 -- heads since `walk.expected`.
 local function next_step(r, walk)
   local s, t = r.s, r.t
-  s.dialect.begin_locked(s.db)
   local ok, step = attempt(function()
+    s.dialect.begin_locked(s.db)
     version.ensure(s.db, s.dialect, t)
     local heads = version.heads(s.db, t)
     if not walk.expected or not same(heads, walk.expected) then
@@ -242,7 +202,7 @@ local function next_step(r, walk)
   end)
   if not ok then
     rollback(s.db)
-    error(step.object or step.text, 0)
+    failure.between_steps(r, walk, step)
   end
   return step.id, step.heads
 end
@@ -261,9 +221,10 @@ local function run_in_transaction(r, walk, id, heads)
   end
   if not body_ok then
     rollback(s.db)
-    fail_step(s, r.t, id, r.direction, true, err, ms, heads_text(heads),
+    failure.step(s, r.t, id, r.direction, true, err, ms, text.heads(heads),
       db_methods.autocommit_sections(s.db) > sections)
   end
+  r.committed[#r.committed + 1] = id
   emit(r, id, ms, rows)
 end
 
@@ -275,17 +236,19 @@ local function run_outside(r, walk, id)
   local body_ok, err, ms, rows = run_body(r, id)
   if not body_ok then
     rollback(s.db)
-    fail_step(s, r.t, id, r.direction, false, err, ms, nil)
+    failure.step(s, r.t, id, r.direction, false, err, ms, nil)
   end
-  s.dialect.begin_locked(s.db)
   local rec_ok, rec_err = attempt(function()
+    s.dialect.begin_locked(s.db)
     walk.expected = finish_step(r, id, version.heads(s.db, r.t), ms)
     s.db:exec "COMMIT"
   end)
   if not rec_ok then
     rollback(s.db)
-    error(rec_err.object or rec_err.text, 0)
+    failure.between_steps(r, walk, rec_err, ("after %s %s ran (outside a transaction), before it was recorded")
+      :format(r.direction == "up" and "upgrade" or "downgrade", id))
   end
+  r.committed[#r.committed + 1] = id
   emit(r, id, ms, rows)
 end
 
@@ -316,8 +279,8 @@ end
 -- The state of one run: the session, the version tables, the caller's
 -- options (never modified) and the connection's current set-up.
 local function new_run(s, opts)
-  local r = { s = s, t = version.tables(s.config, s.dialect), direction = opts.direction, hook = opts.hook,
-    on_step = opts.on_step }
+  local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
+    on_step = opts.on_step, committed = {} }
   local warned = false
   function r.plan(heads)
     if opts.direction == "up" and not warned then
@@ -362,35 +325,6 @@ function M.run(s, opts)
   end
   if opts.hook then opts.hook("after_run", { direction = opts.direction, heads = res }) end
   return res
-end
-
----Set the version table to `targets` without running anything.
----@param s luamig.Session
----@param resolve fun(heads: string[]): string[]  the target heads
----@return string[] old, string[] new
-function M.stamp(s, resolve)
-  local t = version.tables(s.config, s.dialect)
-  s.dialect.lock_run(s.db, s.config, s.log)
-  s.dialect.begin_locked(s.db)
-  local ok, old, new = pcall(function()
-    version.ensure(s.db, s.dialect, t)
-    local heads = version.heads(s.db, t)
-    local targets = resolve(heads)
-    version.set_heads(s.db, t, heads, targets)
-    for _, id in ipairs(#targets > 0 and targets or { "base" }) do
-      local script = s.graph.revs[id]
-      version.record(s.db, t, { revision = id, direction = "stamp", status = "ok",
-        checksum = script and script.checksum })
-    end
-    s.db:exec "COMMIT"
-    return heads, targets
-  end)
-  s.dialect.unlock_run(s.db, s.config)
-  if not ok then
-    rollback(s.db)
-    error(old, 0)
-  end
-  return old, new
 end
 
 return M

@@ -5,17 +5,25 @@ local M = {}
 ---@class luamig.VersionTables
 ---@field heads string    quoted name of the heads table
 ---@field history string  quoted name of the history table
----@field plain string    unquoted heads-table name (for has_table)
+---@field plain string    unquoted heads-table name (for has_table), schema-qualified where the dialect resolves one
 
----Quoted table names for a config and dialect.
+---Quoted table names for a config and dialect. With the connection `db`,
+---they are qualified with the schema the dialect resolved at connect time
+---(dialect.home_schema), so that a migration that empties search_path
+---cannot make luamig lose its own tables.
+---@param cfg luamig.Config
+---@param dialect table
+---@param db table?
 ---@return luamig.VersionTables
-function M.tables(cfg, dialect)
+function M.tables(cfg, dialect, db)
   local q = dialect.quote_ident
-  local prefix = cfg.schema and (q(cfg.schema) .. ".") or ""
+  local home = db and dialect.home_schema and dialect.home_schema(db)
+  local schema = cfg.schema or home
+  local prefix = schema and (q(schema) .. ".") or ""
   return {
     heads = prefix .. q(cfg.version_table),
     history = prefix .. q(cfg.version_table .. "_history"),
-    plain = cfg.version_table,
+    plain = (home and (schema .. ".") or "") .. cfg.version_table,
   }
 end
 

@@ -9,24 +9,34 @@ local M = {}
 
 local q = common.quote_ident
 
----The SQL type for a portable name ("string(255)", "numeric(10,2)", "uuid")
----or a raw type (passed through as written: CITEXT, an enum's name,
----"INTEGER[]" ...), on dialect `d` (its type_names).
+---The SQL type for portable type `t` ("string(255)", "numeric(10,2)",
+---"uuid") on dialect `d` (its type_names), or nil when `t` is none.
 ---@param d table luamig dialect
 ---@param t string
----@return string
-function M.type(d, t)
-  if type(t) ~= "string" or t == "" then errors.raise("migration", 'a column needs a type (e.g. "text", "string(80)")') end
+---@return string?
+function M.portable(d, t)
   local base, args = t:match("^%s*([%a_]+)%s*(%b())%s*$")
   base = base or t:match("^%s*([%a_]+)%s*$")
   local mapped = base and d.type_names[base:lower()]
-  if not mapped then return t end
+  if not mapped then return nil end
   return mapped .. (args and args:gsub("%s", "") or "")
+end
+
+---The SQL type for a portable name, `{ raw = "SQL" }` (as written), or a
+---type of the database's own (passed through as written: CITEXT, an enum's
+---name, "INTEGER[]" ...; luamig.schema.check refuses an unknown one).
+---@param d table luamig dialect
+---@param t string|{raw: string}
+---@return string
+function M.type(d, t)
+  if type(t) == "table" and type(t.raw) == "string" then return t.raw end
+  if type(t) ~= "string" or t == "" then errors.raise("migration", 'a column needs a type (e.g. "text", "string(80)")') end
+  return M.portable(d, t) or t
 end
 
 ---@class luamig.ColumnSpec
 ---@field [1] string   name
----@field [2] string   type
+---@field [2] string|{raw: string}   type (portable, the database's, or raw SQL)
 ---@field nullable boolean?        default true (false for primary keys)
 ---@field primary_key boolean?
 ---@field autoincrement boolean?   integer primary key numbered by the database

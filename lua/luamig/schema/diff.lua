@@ -1,110 +1,178 @@
---- Comparing two schema snapshots (luamig.schema.introspect): readable lines
---- naming each difference, for rollback drills and plugins.
+--- Comparing two schema snapshots (luamig.schema.model): one sentence per
+--- difference, naming the object by its qualified name and saying what
+--- changed ("function billing.last_day(date) still exists after downgrade
+--- of X", "column public.orders.total: default 0 became NULL").
+local model = require "luamig.schema.model"
+
 local M = {}
-
-local function list_text(l) return table.concat(l or {}, ", ") end
-
--- A constraint as comparable text (names included when the database keeps them).
-local function fk_text(fk)
-  return ("(%s) -> %s (%s)%s%s"):format(list_text(fk.columns), fk.references, list_text(fk.ref_columns),
-    fk.on_delete and fk.on_delete ~= "NO ACTION" and (" ON DELETE " .. fk.on_delete) or "",
-    fk.on_update and fk.on_update ~= "NO ACTION" and (" ON UPDATE " .. fk.on_update) or "")
-end
-
-local function keyed(list, text)
-  local out = {}
-  for _, x in ipairs(list or {}) do out[(x.name and (x.name .. ": ") or "") .. text(x)] = true end
-  return out
-end
 
 local function sorted_keys(t)
   local out = {}
   for k in pairs(t or {}) do out[#out + 1] = k end
-  table.sort(out)
+  table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
   return out
 end
 
--- Compare two keyed sets; `say(kind, key, what)` for each difference.
-local function compare_sets(a, b, kind, say)
-  for _, k in ipairs(sorted_keys(b)) do
-    if a[k] == nil then say(kind, k, "still exists") end
-  end
-  for _, k in ipairs(sorted_keys(a)) do
-    if b[k] == nil then say(kind, k, "is missing") end
-  end
+-- Fields that are an entry's identity or compared on their own.
+local SKIP = { schema = true, name = true, indexes = true, constraints = true, uniques = true,
+  checks = true, foreign_keys = true, table = true, on = true, create_sql = true }
+-- The full definition text: said only when no other field tells the difference.
+local FALLBACK = { def = true, sql = true }
+local LABEL = { body_md5 = "body checksum", schema_name = "schema" }
+
+local function text(v, field)
+  if field == "nullable" then return v and "NULL" or "NOT NULL" end
+  if v == nil then return "NULL" end
+  if type(v) == "table" then return "(" .. table.concat(v, ", ") .. ")" end
+  return (tostring(v):gsub("%s+", " "))
 end
 
-local function index_text(ix)
-  return ("(%s)%s%s"):format(list_text(ix.columns), ix.unique and " unique" or "",
-    ix.where and (" where " .. ix.where) or "")
+-- A list of entries (a table's columns), compared on its own.
+local function nested(v)
+  return type(v) == "table" and type(v[1]) == "table"
 end
 
--- Columns of table `name` in both snapshots: missing, extra or changed.
-local function diff_columns(name, e, a, say)
-  local ecols, acols = {}, {}
-  for _, c in ipairs(e.columns) do ecols[c.name] = c end
-  for _, c in ipairs(a.columns) do acols[c.name] = c end
-  compare_sets(ecols, acols, "column", function(kind, col, what) say(kind, name .. "." .. col, what) end)
-  for _, col in ipairs(sorted_keys(ecols)) do
-    local ec, ac = ecols[col], acols[col]
-    for _, field in ipairs(ac and { "type", "nullable", "default" } or {}) do
-      if ec[field] ~= ac[field] then
-        say("column", name .. "." .. col, ("changed: %s %s -> %s"):format(field, tostring(ec[field]),
-          tostring(ac[field])))
+-- The scalar (and list) fields of two entries; `say(what)` per difference.
+local function compare_fields(e, a, say)
+  local fields = {}
+  for k in pairs(e) do fields[k] = true end
+  for k in pairs(a) do fields[k] = true end
+  for _, f in ipairs(sorted_keys(fields)) do
+    local ev, av = e[f], a[f]
+    if not SKIP[f] and not FALLBACK[f] and not nested(ev) and not nested(av) then
+      if type(ev) == "boolean" or type(av) == "boolean" then ev, av = ev or false, av or false end
+      local et, at = text(ev, f), text(av, f)
+      if et ~= at then
+        say(f == "nullable" and (et .. " became " .. at)
+          or ("%s %s became %s"):format(LABEL[f] or f:gsub("_", " "), et, at))
       end
     end
   end
 end
 
--- Table `name`, present in both snapshots (e expected, a actual).
-local function diff_table(name, e, a, say)
-  diff_columns(name, e, a, say)
-  if list_text(e.primary_key) ~= list_text(a.primary_key) then
-    say("primary key of", name, ("changed: (%s) -> (%s)"):format(list_text(e.primary_key), list_text(a.primary_key)))
-  end
-  local eix, aix = {}, {}
-  for k, ix in pairs(e.indexes) do eix[k] = index_text(ix) end
-  for k, ix in pairs(a.indexes) do aix[k] = index_text(ix) end
-  compare_sets(eix, aix, "index", say)
-  for _, k in ipairs(sorted_keys(eix)) do
-    if aix[k] and aix[k] ~= eix[k] then say("index", k, ("changed: %s -> %s"):format(eix[k], aix[k])) end
-  end
-  local function constraints(kind, text, field)
-    compare_sets(keyed(e[field], text), keyed(a[field], text), kind .. " on " .. name, say)
-  end
-  constraints("unique constraint", function(x) return "(" .. list_text(x.columns) .. ")" end, "uniques")
-  constraints("check constraint", function(x) return x.condition end, "checks")
-  constraints("foreign key", fk_text, "foreign_keys")
+-- SQL text without the spacing that differs between equal statements.
+local function normal(sql)
+  return (text(sql):gsub(" ?([(),]) ?", "%1"))
 end
 
----The differences between snapshots `expected` and `actual`, as readable
----lines ("index ix_orders_status still exists", "column users.age changed:
----type integer -> text"); `context` ends each line (e.g. "after downgrade of X").
----@return string[]
-function M.diff(expected, actual, context)
-  local out = {}
-  local suffix = context and (" " .. context) or ""
-  local function say(kind, name, what) out[#out + 1] = ("%s %s %s%s"):format(kind, name, what, suffix) end
-  compare_sets(expected.tables, actual.tables, "table", say)
-  for _, name in ipairs(sorted_keys(expected.tables)) do
-    local e, a = expected.tables[name], actual.tables[name]
-    if a then diff_table(name, e, a, say) end
-  end
-  local function named(field, kind, text)
-    local ea, aa = {}, {}
-    for k, v in pairs(expected[field] or {}) do ea[k] = text and text(v) or true end
-    for k, v in pairs(actual[field] or {}) do aa[k] = text and text(v) or true end
-    compare_sets(ea, aa, kind, say)
-    for _, k in ipairs(sorted_keys(ea)) do
-      if aa[k] ~= nil and aa[k] ~= ea[k] then say(kind, k, ("changed: %s -> %s"):format(ea[k], aa[k])) end
+-- The full definition, when nothing else told the entries apart.
+local function compare_definition(e, a, say)
+  for _, f in ipairs({ "def", "sql" }) do
+    if e[f] ~= nil and normal(e[f]) ~= normal(a[f]) then
+      return say(("definition %s became %s"):format(text(e[f]), text(a[f])))
     end
   end
-  named("views", "view", function(v) return (tostring(v):gsub("%s+", " ")) end)
-  named("triggers", "trigger", function(t) return t.table .. ": " .. (tostring(t.sql):gsub("%s+", " ")) end)
-  named("enums", "enum", function(x) return "(" .. list_text(x.values) .. ")" end)
-  named("sequences", "sequence")
-  named("extensions", "extension")
-  return out
+end
+
+-- Two keyed collections: missing, extra and changed entries. `show(key,
+-- entry)` is how a message names an entry, `inner(key, e, a, out)` compares
+-- what an entry holds besides its fields.
+local function compare(ec, ac, show, out, inner)
+  ec, ac = ec or {}, ac or {}
+  local n_lines = out.count
+  for _, k in ipairs(sorted_keys(ac)) do
+    if ec[k] == nil then out(show(k, ac[k]) .. " still exists") end
+  end
+  for _, k in ipairs(sorted_keys(ec)) do
+    local e, a = ec[k], ac[k]
+    if a == nil then
+      out(show(k, e) .. " is missing")
+    elseif type(e) == "table" and type(a) == "table" then
+      local before = n_lines()
+      local function say(what) out(show(k, e) .. ": " .. what) end
+      compare_fields(e, a, say)
+      if inner then inner(k, e, a, out) end
+      if n_lines() == before then compare_definition(e, a, say) end
+    end
+  end
+end
+
+local CONSTRAINT = { unique = "unique constraint", check = "check constraint", exclusion = "exclusion constraint",
+  ["primary key"] = "primary key", ["foreign key"] = "foreign key" }
+
+local function by_name(list)
+  local out, order = {}, {}
+  for i, c in ipairs(list or {}) do
+    out[c.name] = c
+    order[i] = c.name
+  end
+  return out, order
+end
+
+-- What a table (or materialized view) `name` holds: columns in order,
+-- indexes and constraints.
+local function table_parts(name, e, a, out)
+  local ecols, eorder = by_name(e.columns)
+  local acols, aorder = by_name(a.columns)
+  compare(ecols, acols, function(k) return "column " .. name .. "." .. k end, out)
+  local ekept, akept = {}, {}
+  for _, c in ipairs(eorder) do if acols[c] then ekept[#ekept + 1] = c end end
+  for _, c in ipairs(aorder) do if ecols[c] then akept[#akept + 1] = c end end
+  if table.concat(ekept, "\0") ~= table.concat(akept, "\0") then
+    out(("table %s: column order %s became %s"):format(name, text(ekept), text(akept)))
+  end
+  local schema = e.schema and (e.schema .. ".") or ""
+  compare(e.indexes, a.indexes, function(k) return "index " .. schema .. k end, out)
+  compare(e.constraints, a.constraints, function(k, x)
+    return ("%s %s on %s"):format(CONSTRAINT[x.type] or "constraint", k, name)
+  end, out)
+end
+
+local function kind_of(word)
+  return function(e) return type(e) == "table" and e.kind or word end
+end
+
+-- The snapshot's collections, in the order messages come: field, how an
+-- entry is called, whether its name is schema-qualified.
+local COLLECTIONS = {
+  { "schemas", kind_of "schema" },
+  { "tables", kind_of "table", true, table_parts },
+  { "views", function(e) return e.materialized and "materialized view" or "view" end, true, table_parts },
+  { "sequences", kind_of "sequence", true },
+  { "functions", kind_of "function", true },
+  { "types", kind_of "type", true },
+  { "enums", kind_of "enum", true },
+  { "triggers", kind_of "trigger" },
+  { "rules", kind_of "rule" },
+  { "policies", kind_of "policy" },
+  { "extensions", kind_of "extension" },
+}
+
+local function show_for(c)
+  local kind, qualify = c[2], c[3]
+  return function(k, e)
+    if type(e) == "table" and e.table then
+      return ("%s %s on %s"):format(kind(e), e.name, e.on or e.table)
+    end
+    return kind(e) .. " " .. (qualify and model.qualified(e, k) or k)
+  end
+end
+
+---The differences between snapshots `expected` and `actual`, one sentence
+---each ("index public.ix_orders_status still exists", "column
+---public.users.age: type integer became text"); `context` ends each line
+---(e.g. "after downgrade of X").
+---@param expected luamig.Snapshot
+---@param actual luamig.Snapshot
+---@param context string?
+---@return string[]
+function M.diff(expected, actual, context)
+  local lines = {}
+  local suffix = context and (" " .. context) or ""
+  -- out(line) adds a line; out.count() is how many there are
+  local out = setmetatable({ count = function() return #lines end }, {
+    __call = function(_, line) lines[#lines + 1] = line .. suffix end })
+  for _, c in ipairs(COLLECTIONS) do
+    local show, inner = show_for(c), c[4]
+    compare(expected[c[1]], actual[c[1]], show, out, inner and function(k, e, a, o)
+      inner(model.qualified(e, k), e, a, o)
+    end)
+  end
+  local eu, au = {}, {}
+  for _, x in ipairs(expected.unsupported or {}) do eu[x] = true end
+  for _, x in ipairs(actual.unsupported or {}) do au[x] = true end
+  compare(eu, au, function(k) return "object not in luamig's model: " .. k end, out)
+  return lines
 end
 
 return M

@@ -1,15 +1,8 @@
 --- Schema snapshots: one normalized Lua structure per database, the same
---- shape on every backend (each dialect's snapshot reads its own catalog),
---- so that two snapshots can be compared (luamig.schema.diff; rollback
---- drills) and migrations can look before they change.
----
---- snapshot = {
----   tables = { [name] = { columns = { {name, type, nullable, default}... },
----       primary_key = {cols}, indexes = { [name] = {columns, unique, where} },
----       uniques = { {name?, columns} }, checks = { {name?, condition} },
----       foreign_keys = { {name?, columns, references, ref_columns, on_delete, on_update} } } },
----   views = { [name] = sql }, triggers = { [name] = {table, sql} },
----   enums = { [name] = {values} }, sequences = { [name] = true }, extensions = { [name] = true } }
+--- shape on every backend (luamig.schema.model describes it; each dialect's
+--- snapshot reads its own catalog), so that two snapshots can be compared
+--- (luamig.schema.diff; rollback drills) and migrations can look before
+--- they change.
 local diff = require "luamig.schema.diff"
 
 local M = {}
@@ -19,19 +12,25 @@ local function ours(name)
   return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill"
 end
 
----The schema of the database `db` is connected to (PostgreSQL: its current
----schema), without luamig's own tables (version tables, SQLite's enum
----list, backfill checkpoints).
+local function drop_ours(list)
+  for key, e in pairs(list or {}) do
+    if ours(type(e) == "table" and e.name or key) then list[key] = nil end
+  end
+end
+
+---The schema of the database `db` is connected to (PostgreSQL: every
+---non-system schema, or the config's `schemas`), without luamig's own
+---tables (version tables, SQLite's enum list, backfill checkpoints).
 ---@param db table
 ---@param dialect table?  db's luamig dialect (default: the one of db.backend)
----@return table snapshot
-function M.snapshot(db, dialect)
-  local s = (dialect or require("luamig.dialect").of(db)).snapshot(db)
-  for name in pairs(s.tables) do
-    if ours(name) then s.tables[name] = nil end
-  end
-  for name in pairs(s.sequences) do
-    if name:match("^luamig_version") then s.sequences[name] = nil end
+---@param opts table?     the dialect's snapshot options (PostgreSQL: schemas, privileges)
+---@return luamig.Snapshot snapshot
+function M.snapshot(db, dialect, opts)
+  local s = (dialect or require("luamig.dialect").of(db)).snapshot(db, opts)
+  drop_ours(s.tables)
+  drop_ours(s.sequences)
+  for key, t in pairs(s.triggers or {}) do
+    if ours(t.table:match("[^.]+$")) then s.triggers[key] = nil end
   end
   return s
 end

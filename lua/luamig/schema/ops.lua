@@ -4,7 +4,9 @@
 --- CONCURRENTLY) is the dialect's (luamig.dialect). Each op that has an
 --- obvious inverse names it (INVERSE), so a migration may define change(op)
 --- instead of upgrade/downgrade.
+local check = require "luamig.schema.check"
 local ddl = require "luamig.schema.ddl"
+local handle = require "luamig.db.handle"
 local common = require "luamig.dialect.sql"
 local errors = require "luamig.util.errors"
 
@@ -12,8 +14,12 @@ local M = {}
 
 local q = common.quote_ident
 
--- The innermost line of the migration file `path` on the stack, as
--- "path:line" (nil when no frame of it is there).
+local created = setmetatable({}, { __mode = "k" }) -- db -> { [enum name] = true } made by op.create_enum
+
+---The innermost line of the migration file `path` on the stack, as
+---"path:line" (nil when no frame of it is there); also lint's recorder.
+---@param path string
+---@return string?
 local function migration_line(path)
   local source = "@" .. path
   for level = 3, 200 do
@@ -22,6 +28,7 @@ local function migration_line(path)
     if info.source == source and info.currentline > 0 then return path .. ":" .. info.currentline end
   end
 end
+M.migration_line = migration_line
 
 -- `fn` such that an error it raises without a location names the
 -- migration's line that called the op (found while the stack is intact).
@@ -105,15 +112,25 @@ local function alter_ops(op, db, d)
   ---ALTER TABLE statements on PostgreSQL). `fn(batch)` gets add_column,
   ---drop_column, alter_column, create_*_constraint, drop_constraint,
   ---create_index, drop_index with the table left out.
-  function op.batch_alter_table(table_name, fn) d.batch_alter_table(db, op, table_name, fn) end
+  function op.batch_alter_table(table_name, fn)
+    d.batch_alter_table(db, op, table_name, function(b) return fn(M.checked_batch(b, db, d)) end)
+  end
 end
 
 -- Enum types and extensions: the dialect's.
 local function type_ops(op, db, d)
   ---An enum type. PostgreSQL: CREATE TYPE ... AS ENUM. SQLite: columns of
   ---this type are TEXT with a CHECK (col IN (...)).
-  function op.create_enum(name, values) d.create_enum(db, name, values) end
-  function op.drop_enum(name, opts) d.drop_enum(db, name, opts) end
+  function op.create_enum(name, values)
+    d.create_enum(db, name, values)
+    created[db] = created[db] or {}
+    created[db][name] = true
+  end
+
+  function op.drop_enum(name, opts)
+    d.drop_enum(db, name, opts)
+    if created[db] then created[db][name] = nil end
+  end
 
   ---Add a value: opts.before / opts.after, opts.if_not_exists. On
   ---PostgreSQL the value cannot be used before the transaction that added
@@ -128,17 +145,8 @@ local function type_ops(op, db, d)
   function op.drop_extension(name) d.drop_extension(db, name) end
 end
 
----@class luamig.OpsTarget
----@field db table        the connection (or the offline recorder)
----@field dialect table   its luamig dialect
----@field path string?    the running migration's file, to name its line in errors
-
----Bind the ops to a step's connection. Returns a table of functions (called
----as `op.create_table(...)`, like Alembic's).
----@param step luamig.OpsTarget
----@return table op
-function M.new(step)
-  local db, d = step.db, step.dialect
+-- Every op, bound to `db` and dialect `d` (unchecked, unlocated).
+local function build(db, d)
   local raw = {}
   table_ops(raw, db, d)
   alter_ops(raw, db, d)
@@ -147,17 +155,80 @@ function M.new(step)
   ---Run SQL (with bound parameters).
   function raw.execute(sql, ...) return db:exec(sql, ...) end
 
-  ---Insert rows (tables keyed by column name; luamig.null or a missing key
-  ---for NULL) through db:copy_in: COPY on PostgreSQL, multi-row INSERTs on
-  ---SQLite (and in --sql output).
-  function raw.bulk_insert(table_name, rows)
+  ---Insert rows through db:copy_in (COPY on PostgreSQL, multi-row INSERTs on
+  ---SQLite and in --sql output): rows keyed by column name (luamig.null or a
+  ---missing key for NULL), or positional in the order of opts.columns.
+  function raw.bulk_insert(table_name, rows, opts)
+    if type(rows) ~= "table" then errors.raise("migration", "op.bulk_insert: rows must be a list of rows") end
     if #rows == 0 then return 0 end
-    return db:copy_in(table_name, require("luamig.db.handle").columns_of(rows), rows)
+    local columns = opts and opts.columns or handle.columns_of(rows, "op.bulk_insert")
+    return handle.copy_in(db, table_name, columns, rows, "op.bulk_insert")
   end
+  return raw
+end
 
+local op_names, op_set -- every op's name (sorted) and as a set, made on first use
+
+local function names()
+  if not op_names then
+    op_names, op_set = {}, {}
+    for name in pairs(build()) do
+      op_names[#op_names + 1] = name
+      op_set[name] = true
+    end
+    table.sort(op_names)
+  end
+  return op_names, op_set
+end
+
+local batch_names = {}
+for name in pairs(check.BATCH) do batch_names[#batch_names + 1] = name end
+table.sort(batch_names)
+
+---batch_alter_table's batch `b` with each method's arguments checked first
+---(check.BATCH) and an unknown method an error with a did-you-mean.
+---@param b table  the dialect's batch
+---@param db table
+---@param d table
+---@return table
+function M.checked_batch(b, db, d)
+  local proxy = {}
+  for name, sig in pairs(check.BATCH) do
+    proxy[name] = function(_, ...)
+      check.args(db, d, "batch." .. name, sig, table.pack(...), created[db])
+      if name == "add_column" then return b[name](b, d.column_spec(db, (...))) end -- as op.add_column: enum columns
+      return b[name](b, ...)
+    end
+  end
+  return setmetatable(proxy, { __index = function(_, name) error(check.unknown("batch.", name, batch_names), 0) end })
+end
+
+---@class luamig.OpsTarget
+---@field db table        the connection (or the offline recorder)
+---@field dialect table   its luamig dialect
+---@field path string?    the running migration's file, to name its line in errors
+
+---Bind the ops to a step's connection. Returns a table of functions (called
+---as `op.create_table(...)`, like Alembic's), each checking its arguments
+---(luamig.schema.check) before any SQL runs; an unknown name is an error
+---with a did-you-mean.
+---@param step luamig.OpsTarget
+---@return table op
+function M.new(step)
+  local db, d, path = step.db, step.dialect, step.path
   local op = {}
-  for name, fn in pairs(raw) do op[name] = blamed(fn, step.path) end
-  return op
+  for name, fn in pairs(build(db, d)) do
+    local sig = check.OPS[name]
+    op[name] = blamed(sig and function(...)
+      check.args(db, d, "op." .. name, sig, table.pack(...), created[db])
+      return fn(...)
+    end or fn, path)
+  end
+  return setmetatable(op, { __index = function(_, name)
+    local e = check.unknown("op.", name, (names()))
+    e.where = path and migration_line(path)
+    error(e, 0)
+  end })
 end
 
 -- ------------------------------------------------------------ change()
@@ -189,6 +260,14 @@ function M.change_up(change, op)
   change(op)
 end
 
+-- An op change() calls that does not exist, in the words of `kind`'s error.
+local function unknown_in_change(kind, path, name)
+  local _, set = names()
+  if not set[name] then
+    errors.raise(kind, check.unknown("op.", name, (names()), path .. ": change(): ").message)
+  end
+end
+
 local function irreversible(path, name)
   return ("%s: change() uses op.%s, which cannot be reversed; write upgrade(db) and downgrade(db) instead")
       :format(path, name)
@@ -203,6 +282,7 @@ function M.change_down(change, op, path)
   local recorded = {}
   local recorder = setmetatable({}, { __index = function(_, name)
     return function(...)
+      unknown_in_change("migration", path, name)
       local inverse = INVERSE[name]
       local inv_name, inv_args
       if inverse then inv_name, inv_args = inverse(...) end
@@ -221,6 +301,7 @@ end
 function M.reversible(change, path)
   local ok, err = pcall(change, setmetatable({}, { __index = function(_, name)
     return function(...)
+      unknown_in_change("script", path, name)
       local inverse = INVERSE[name]
       if not (inverse and inverse(...)) then
         errors.raise("script", irreversible(path, name))

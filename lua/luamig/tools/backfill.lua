@@ -4,8 +4,9 @@
 --- progress. Inside a transactional migration everything is part of the
 --- migration's transaction. In a `transactional = false` migration each
 --- batch commits with a checkpoint, so a run that is killed resumes after
---- the last committed batch; the migration is recorded as applied only when
---- its body (and so the backfill) completes.
+--- the last committed batch. A completed backfill keeps its checkpoint,
+--- marked done, until the runner records the migration (M.forget, in the
+--- same transaction), so a migration that fails after it does not redo it.
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local limits = require "luamig.db.limits"
@@ -32,19 +33,38 @@ local function ensure_checkpoints(db)
     "last_key TEXT, key_is_integer INTEGER, rows_done INTEGER NOT NULL, PRIMARY KEY (revision, name))")
 end
 
+-- A checkpoint: the last key committed and the rows done; `done` (stored
+-- as key_is_integer = 2) once the backfill completed.
 local function load_checkpoint(db, revision, name)
   local r = db:first("SELECT last_key, key_is_integer, rows_done FROM " .. CHECKPOINTS ..
     " WHERE revision = ? AND name = ?", revision, name)
   if not r then return nil end
-  local key = r.last_key
-  if r.key_is_integer == 1 or r.key_is_integer == true then key = math.tointeger(tonumber(key)) end
-  return { key = key, rows = r.rows_done }
+  local key, kind = r.last_key, tonumber(r.key_is_integer) or 0
+  if kind == 1 then key = math.tointeger(tonumber(key)) end
+  return { key = key, rows = math.tointeger(r.rows_done) or r.rows_done, done = kind == 2 }
 end
 
-local function save_checkpoint(db, revision, name, key, rows)
+local function save_checkpoint(db, revision, name, key, rows, done)
   db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", revision, name)
   db:exec("INSERT INTO " .. CHECKPOINTS .. " (revision, name, last_key, key_is_integer, rows_done) " ..
-    "VALUES (?, ?, ?, ?, ?)", revision, name, tostring(key), math.type(key) == "integer" and 1 or 0, rows)
+    "VALUES (?, ?, ?, ?, ?)", revision, name, key ~= nil and tostring(key) or nil,
+    done and 2 or math.type(key) == "integer" and 1 or 0, rows)
+end
+
+---Drop `revision`'s checkpoints: called in the transaction that records it.
+---@param db table
+---@param revision string
+function M.forget(db, revision)
+  if db:has_table(CHECKPOINTS) then db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ?", revision) end
+end
+
+-- What a failed checkpointed backfill left: read back from the database,
+-- which is what a rerun will see.
+local function committed_text(db, revision, name, key)
+  local ok, cp = pcall(load_checkpoint, db, revision, name)
+  if not ok then return "" end
+  if not cp then return " (no batch was committed; a rerun starts from the first row)" end
+  return (" (%d rows committed; a rerun resumes after %s = %s)"):format(cp.rows, key, tostring(cp.key))
 end
 
 -- The columns (sorted, key left out) a row's new values set, reusing the
@@ -183,8 +203,8 @@ local function walk_table(ctx, spec, key, size, walk, bar)
   return ok, err
 end
 
----Run a backfill in the step `ctx`. Returns the number of rows visited
----(with --dry-run: counted, nothing written).
+---Run a backfill in the step `ctx`. Returns the number of rows it visited
+---in this run (a dry run writes them too, in the transaction it rolls back).
 ---@param ctx luamig.StepContext
 ---@param spec luamig.BackfillSpec
 ---@return integer rows
@@ -194,15 +214,15 @@ function M.run(ctx, spec)
   local key = spec.key or "id"
   local size = spec.batch_size or limits.BACKFILL_BATCH_ROWS
   local name = spec.name or spec.table
-  local _, _, count_sql = batch_queries(db, spec, key, size)
-  local total = db:scalar(count_sql, table.unpack(spec.params or {}))
-  if ctx.dry_run then
-    if log then log:info(("backfill %s: %d rows (dry run: nothing written)"):format(name, total)) end
-    return total
-  end
   local checkpointed = not ctx.transactional
   if checkpointed then ensure_checkpoints(db) end
   local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
+  if resume and resume.done then
+    if log then log:info(("backfill %s: done in an earlier run (%d rows)"):format(name, resume.rows)) end
+    return 0
+  end
+  local _, _, count_sql = batch_queries(db, spec, key, size)
+  local total = db:scalar(count_sql, table.unpack(spec.params or {}))
   local walk = { last = resume and resume.key, done = resume and resume.rows or 0 }
   if resume and log then
     log:info(("backfill %s: resuming after %s = %s (%d rows done)"):format(name, key, tostring(walk.last), walk.done))
@@ -210,15 +230,17 @@ function M.run(ctx, spec)
   local bar = progress_mod.new(log)(total, "backfill " .. name)
   bar:add(walk.done)
   local ok, err = walk_table(ctx, spec, key, size, walk, bar)
-  if not ok then errors.raise("migration", ("backfill %s failed: %s%s"):format(name, errors.text(err),
-    checkpointed and (" (batches before it are committed; a rerun resumes after " .. key .. " = " ..
-      tostring(walk.last) .. ")") or "")) end
-  bar:done()
-  if checkpointed then
-    db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", ctx.revision, name)
+  if not ok then
+    bar:stop()
+    errors.raise("migration", ("backfill %s failed: %s%s"):format(name, errors.text(err),
+      checkpointed and committed_text(db, ctx.revision, name, key) or ""))
   end
-  ctx.rows = (ctx.rows or 0) + walk.done
-  return walk.done
+  bar:done()
+  if checkpointed then save_checkpoint(db, ctx.revision, name, walk.last, walk.done, true) end
+  local this_run = walk.done - (resume and resume.rows or 0)
+  ctx.rows = (ctx.rows or 0) + this_run
+  if ctx.dry_run and log then log:info(("backfill %s: %d rows (dry run: rolled back)"):format(name, this_run)) end
+  return this_run
 end
 
 local READ_ONLY = { __newindex = function() error("luamig is read-only", 2) end }

@@ -6,7 +6,7 @@
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local connect = require "luamig.db.connect"
-local config = require "luamig.project.config"
+local redact = require "luamig.util.redact"
 local introspect = require "luamig.schema.introspect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
@@ -39,7 +39,7 @@ function M.scratch(target_url, cfg, opts)
     if opts.scratch_url == target_url then
       errors.raise("usage", "--scratch-url is the target database; a drill needs a database of its own")
     end
-    return { url = opts.scratch_url, shown = config.redact(opts.scratch_url) }
+    return { url = opts.scratch_url, shown = redact.url(opts.scratch_url) }
   end
   local target = connect.parse(target_url)
   if target.backend == "sqlite" then
@@ -60,7 +60,7 @@ function M.scratch(target_url, cfg, opts)
       errors.text(err)))
   end
   local url = pg_url_for(target_url, name)
-  return { url = url, shown = config.redact(url), drop = not opts.keep and function()
+  return { url = url, shown = redact.scrub(url, redact.secrets_of(target_url, url)), drop = not opts.keep and function()
     local a = connect.open(target_url, cfg)
     pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. name)
     a:close()
@@ -88,11 +88,7 @@ end
 local function go(s, direction, target)
   runner.run(s, {
     direction = direction,
-    plan = function(heads)
-      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
-      target = resolved
-      return ids
-    end,
+    plan = plan.planner(s.graph, direction, target),
   })
 end
 
@@ -107,8 +103,9 @@ end
 -- Rows per table (luamig's own tables left out).
 local function row_counts(db)
   local out = {}
-  for name in pairs(introspect.snapshot(db).tables) do
-    out[name] = db:scalar("SELECT count(*) FROM " .. db:quote_ident(name))
+  for key, t in pairs(introspect.snapshot(db).tables) do -- key: "name" or "schema.name"
+    local qualified = (t.schema and (db:quote_ident(t.schema) .. ".") or "") .. db:quote_ident(t.name or key)
+    out[key] = db:scalar("SELECT count(*) FROM " .. qualified)
   end
   return out
 end

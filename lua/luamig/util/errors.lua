@@ -18,8 +18,9 @@ local mt = debug.getregistry()["luamig.Error"] or {
 ---@field hint string?    what to do about it
 
 ---Process exit codes, named once: 0 ok, 1 a migration or database failed,
----2 bad usage, config or migration files, 3 `luamig check`: not at head.
-M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3 }
+---2 bad usage, config or migration files, 3 `luamig check`: not at head,
+---4 `luamig check --fail-on-drift`: an applied migration's file changed.
+M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3, drifted = 4, schema_differs = 5 }
 
 local exit_codes = {
   usage = M.EXIT.usage, config = M.EXIT.usage, script = M.EXIT.usage, revision = M.EXIT.usage,
@@ -31,7 +32,9 @@ local exit_codes = {
 local function where_of(level)
   local info = debug.getinfo(level + 2, "Sl")
   if info and info.currentline and info.currentline > 0 then
-    return info.short_src .. ":" .. info.currentline
+    -- (source, not short_src: Lua cuts a long file name to "...tail")
+    local src = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+    return src .. ":" .. info.currentline
   end
 end
 
@@ -62,7 +65,7 @@ end
 
 ---True when `e` is one of our error objects.
 function M.is(e)
-  return type(e) == "table" and getmetatable(e) == mt
+  return type(e) == "table" and debug.getmetatable(e) == mt -- (getmetatable sees __metatable)
 end
 
 ---The process exit code for an error; 1 for anything unrecognised.

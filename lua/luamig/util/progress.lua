@@ -8,6 +8,7 @@ local M = {}
 ---@class luamig.Progress
 ---@field add fun(self: luamig.Progress, n: integer?)
 ---@field done fun(self: luamig.Progress)
+---@field stop fun(self: luamig.Progress)  end the line without a final redraw
 
 local function rate_text(n, secs)
   if secs <= 0 then return "" end
@@ -59,6 +60,10 @@ function M.new(log)
     end
     function p.done()
       show(true)
+    end
+    -- ends a bar drawn in place, so that a message can follow (a failure)
+    function p.stop()
+      if tty and not silent and p.n > 0 then io.stderr:write("\n") end
     end
     return p
   end

@@ -52,6 +52,34 @@ function M.describe(path, x, at)
   return at, ("(error object is a %s value)"):format(type(x))
 end
 
+-- Lua's parser reports nesting past its limit (about 200 levels) as a C
+-- stack overflow, without a line.
+local function overflows(message)
+  return message:find("C stack overflow", 1, true) ~= nil
+end
+
+local function read_all(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The line where `text` first nests too deeply: the number of whole lines
+-- of the shortest prefix that still overflows (a binary search).
+local function overflow_line(text)
+  local ends = { 0 } -- ends[k]: where line k - 1 ends
+  for pos in text:gmatch("()\n") do ends[#ends + 1] = pos end
+  ends[#ends + 1] = #text
+  local lo, hi = 1, #ends - 1
+  while lo < hi do
+    local mid = (lo + hi) // 2
+    local _, err = load(text:sub(1, ends[mid + 1]), "=", "t", {})
+    if err and overflows(errors.text(err)) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
 ---Compile `path` (or `text`, its contents) with `env` as its globals.
 ---Raises an error of `kind` naming the file and line of a syntax error.
 ---@param path string
@@ -68,6 +96,10 @@ function M.compile(path, env, kind, text)
   end
   if not chunk then
     local where, message = M.describe(path, err)
+    if overflows(message) then
+      where = ("%s:%d"):format(path, overflow_line(text or read_all(path)))
+      message = "too deeply nested to compile (C stack overflow): split the expression into smaller ones"
+    end
     errors.raise(kind, message, { where = where or path })
   end
   return chunk
@@ -104,11 +136,151 @@ function M.run_file(path, env, kind, text)
   return M.call(path, kind, M.compile(path, env, kind, text))
 end
 
----A fresh environment whose misses fall back to the standard globals.
+-- ------------------------------------------------------------ what a user file sees
+
+-- Standard functions a file gets as they are (a function cannot be changed).
+local SHARED = {}
+for _, name in ipairs({ "assert", "collectgarbage", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
+  "print", "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
+  "warn", "xpcall", "_VERSION" }) do
+  SHARED[name] = _G[name]
+end
+
+-- Standard library tables: each file gets copies, so that `string.format =
+-- nil` in one file changes neither the runner nor other files.
+local LIBS = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutine, io = io, os = os }
+
+local std_require, std_load, std_loadfile = require, load, loadfile
+local searchpath, preload = package.searchpath, package.preload
+local traceback = debug.traceback
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+local function exit_refused()
+  error("os.exit would stop luamig without rolling back or recording anything; raise an error instead", 2)
+end
+
+-- Modules user files required from their package.path, shared by all of them.
+local user_loaded = {}
+
+-- A user module: the file found along the requiring file's package.path,
+-- run in an environment of its own.
+local function user_module(env, name)
+  local pkg = env.package
+  local loader = pkg.preload[name]
+  if loader then return loader(name) end
+  local path, err = searchpath(name, pkg.path)
+  if not path then error(("module %q not found:%s"):format(name, err), 3) end
+  local result = M.run_file(path, M.env(), "script")
+  if result == nil then result = true end
+  return result
+end
+
+-- require as a user file sees it: its own copies of the standard modules,
+-- luamig.null but none of luamig's own modules, copies of the built-in
+-- third-party ones (lfs, a fresh cjson), and modules along package.path.
+local function requirer(env)
+  return function(name)
+    if type(name) ~= "string" then error("require expects a module name (a string)", 2) end
+    if LIBS[name] or name == "debug" or name == "package" then return env[name] end
+    if name == "luamig.null" then return std_require(name) end
+    if name == "luamig" or name:match("^luamig%.") then
+      error(("require %q: luamig's own modules are not available to user files (only \"luamig.null\")"):format(name), 2)
+    end
+    if name == "cjson" then return std_require("cjson").new() end
+    if preload[name] then
+      local mod = std_require(name)
+      return type(mod) == "table" and copy(mod) or mod
+    end
+    if user_loaded[name] == nil then user_loaded[name] = user_module(env, name) end
+    return user_loaded[name]
+  end
+end
+
+-- Globals built for each file on its first use of them.
+local BUILD = {
+  _G = function(env) return env end,
+  os = function()
+    local c = copy(os)
+    c.exit = exit_refused
+    return c
+  end,
+  debug = function() return { traceback = traceback } end,
+  package = function() return { path = "", cpath = "", config = package.config, loaded = user_loaded, preload = {},
+    searchpath = searchpath } end,
+  require = requirer,
+  -- (text only: a crafted binary chunk can crash the host)
+  load = function(env) return function(chunk, name, _, e) return std_load(chunk, name, "t", e or env) end end,
+  loadfile = function(env) return function(path, _, e) return std_loadfile(path, "t", e or env) end end,
+  dofile = function(env)
+    return function(path)
+      local chunk, err = std_loadfile(path, "t", env)
+      if not chunk then error(err, 2) end
+      return chunk()
+    end
+  end,
+}
+
+-- Behind each environment, a table of its own holding the standard globals
+-- the file used so far (built on first use): later reads are plain table
+-- hits, and pairs(_ENV) shows only what the file defined.
+local OWNER = {} -- key of the environment a lazy table belongs to
+local LAZY_MT = {
+  __index = function(lazy, name)
+    local build, v = BUILD[name], SHARED[name]
+    if build then
+      v = build(rawget(lazy, OWNER))
+    elseif LIBS[name] then
+      v = copy(LIBS[name])
+    end
+    if v ~= nil then rawset(lazy, name, v) end
+    return v
+  end,
+}
+
+---A deep copy of plain data (tables of strings, numbers, booleans) handed
+---to user code, so that what it changes stays its own.
+---@generic T
+---@param v T
+---@return T
+function M.copy_data(v)
+  if type(v) ~= "table" then return v end
+  local c = {}
+  for k, x in pairs(v) do c[k] = M.copy_data(x) end
+  return c
+end
+
+---Keep the methods of `class` (the metatable of objects user code gets)
+---out of user code's reach: getmetatable(obj) returns false, setmetatable
+---refuses obj, and pairs(obj) lists obj's fields, then the class's methods.
+---@param class table
+function M.protect_class(class)
+  class.__metatable = false
+  class.__pairs = function(obj)
+    local t, k = obj, nil
+    return function()
+      local v
+      repeat
+        k, v = next(t, k)
+        if k == nil and t == obj then t, k, v = class, next(class) end
+      until k == nil or t == obj or (type(k) == "string" and not k:match("^__"))
+      return k, v
+    end
+  end
+end
+
+---A fresh environment for one user file: the standard globals (its own
+---copies of the library tables; os.exit raises; require, package, load and
+---debug without the back doors into the runner), plus `fields`.
 ---@param fields table? the names the file sees besides them
 ---@return table
 function M.env(fields)
-  return setmetatable(fields or {}, { __index = _G })
+  local env = fields or {}
+  return setmetatable(env, { __index = setmetatable({ [OWNER] = env }, LAZY_MT), __metatable = false })
 end
 
 return M

@@ -76,14 +76,23 @@ function Db:pipeline_send(stmt, ...) end
 ---@return integer changes
 function Db:pipeline_sync() end
 
+---The runner's: arm the guard that stops a migration's BEGIN, COMMIT or
+---ROLLBACK inside its step's transaction; returns the key that disarms it.
+---@param key table?
+---@return table? key
+function Db:guard_transaction(key) end
+
 ---Load many rows fast: COPY on PostgreSQL, multi-row INSERTs on SQLite.
+---All or none. A row is keyed by column name, or positional in the order of `columns`
+---({ 1, "a" }); a row mixing both, with more values than columns or setting a column not
+---listed is an error naming it.
 ---@param table_name string
 ---@param columns string[]
----@param rows luamig.Row[]|fun(): luamig.Row? an array, or an iterator returning nil at the end
+---@param rows (luamig.Row|any[])[]|fun(): (luamig.Row|any[])? an array, or an iterator returning nil at the end
 ---@return integer count rows loaded
 function Db:copy_in(table_name, columns, rows) end
 
----The schema as one normalized table (tables, views, triggers, enums, sequences, extensions).
+---The schema as one normalized table (every schema and object kind: luamig.Schema).
 ---@return luamig.Schema schema
 function Db:schema() end
 
@@ -187,11 +196,19 @@ function Statement:sql() end
 ---Free the statement (closing twice is harmless).
 function Statement:close() end
 
----db:schema(): one shape for both databases (see lua/luamig/schema/introspect.lua).
+---db:schema(): one shape for both databases; every field is described in
+---lua/luamig/schema/model.lua. Objects of the home schema are keyed by bare
+---name, others by "schema.name"; each entry has `schema` and `name`.
 ---@class luamig.Schema
----@field tables table<string, table>      columns, primary_key, indexes, uniques, checks, foreign_keys
----@field views table<string, string>      name -> SQL
----@field triggers table<string, table>    name -> {table, sql}
+---@field schemas table<string, table>     PostgreSQL: name -> {name, comment}
+---@field tables table<string, table>      columns, primary_key, indexes, constraints, uniques, checks, foreign_keys, ...
+---@field views table<string, table>       {definition, materialized, indexes, ...}
+---@field sequences table<string, table>   {type, start, increment, min, max, cache, cycle, owned_by}
+---@field functions table<string, table>   "name(types)" -> {kind, language, volatility, body_md5, ...}
+---@field types table<string, table>       domains, composite and range types
 ---@field enums table<string, table>       name -> {values}
----@field sequences table<string, true>
----@field extensions table<string, true>
+---@field triggers table<string, table>    {table, name, sql, enabled}
+---@field rules table<string, table>       {table, name, sql, enabled}
+---@field policies table<string, table>    {table, name, sql}
+---@field extensions table<string, table>  {name, version, schema_name}
+---@field unsupported string[]             objects the model does not cover, described

@@ -59,7 +59,8 @@ function change(op) end
 ---Skip the seed until this revision is applied.
 ---@type string?
 requires = nil
----Environments the seed runs in (--env, $LUAMIG_ENV; default dev).
+---Environments the seed runs in (--env, $LUAMIG_ENV; default dev). Without
+---it, the seed runs in dev and test only.
 ---@type string|string[]|nil
 env = nil
 ---Tables `luamig seed --reset` empties first.
@@ -112,6 +113,9 @@ function Progress:add(n) end
 
 ---Finish the display.
 function Progress:done() end
+
+---End a bar drawn in place without finishing it (before an error message).
+function Progress:stop() end
 
 -- ------------------------------------------------------------ drill
 

@@ -1,12 +1,12 @@
 ---@meta _
 -- luamig editor types (see luamig.lua in this folder): `op`, its column and constraint specs, batch_alter_table's batch.
 
----A column: `{ "name", "type", key = value ... }`.
+---A column: `{ "name", "type", key = value ... }`; a key not listed here is an error.
 ---@class luamig.ColumnSpec
 ---@field [1] string                the column's name
----@field [2] string                its type: integer, bigint, smallint, text, string(n), boolean, float, numeric(p,s), date, timestamp, timestamptz, json, uuid, bytes, or any SQL type
+---@field [2] string|{raw: string}  its type: integer, bigint, smallint, text, string(n), boolean, float, numeric(p,s), date, timestamp, timestamptz, json, uuid, bytes, a type the database knows, or { raw = "SQL" } unchecked
 ---@field name string?              the name, when not given as [1]
----@field type string?              the type, when not given as [2]
+---@field type (string|{raw: string})?  the type, when not given as [2]
 ---@field nullable boolean?         default true (false for primary keys)
 ---@field primary_key boolean?      part of the primary key
 ---@field autoincrement boolean?    an integer primary key numbered by the database
@@ -29,7 +29,8 @@
 ---@field on_delete string?
 ---@field on_update string?
 
----Schema operations (`op`): portable DDL for SQLite and PostgreSQL, every name quoted.
+---Schema operations (`op`): portable DDL for SQLite and PostgreSQL, every name quoted. Each op
+---checks its arguments first: an unknown key, option or op name is an error with a did-you-mean.
 ---@class luamig.Op
 local Op = {}
 
@@ -62,7 +63,7 @@ function Op.drop_column(table_name, column) end
 ---Change a column: type (using: PostgreSQL cast), nullability, default (false drops it), name.
 ---@param table_name string
 ---@param column string
----@param opts {type: string?, using: string?, nullable: boolean?, server_default: string|false|nil, default: any, new_name: string?}
+---@param opts {type: (string|{raw: string})?, using: string?, nullable: boolean?, server_default: string|false|nil, default: any, new_name: string?}
 function Op.alter_column(table_name, column, opts) end
 
 ---CREATE INDEX (where: partial; concurrently: PostgreSQL, outside a transaction).
@@ -150,11 +151,13 @@ function Op.drop_extension(name) end
 ---@return integer changes
 function Op.execute(sql, ...) end
 
----Insert rows (a missing key or luamig.null is NULL) through db:copy_in.
+---Insert rows (a missing key or luamig.null is NULL) through db:copy_in; positional rows
+---({ 1, "a" }) need opts.columns.
 ---@param table_name string
----@param rows luamig.Row[]
+---@param rows (luamig.Row|any[])[]
+---@param opts {columns: string[]?, batch_size: integer?}?
 ---@return integer count
-function Op.bulk_insert(table_name, rows) end
+function Op.bulk_insert(table_name, rows, opts) end
 
 ---op.batch_alter_table's batch: the table-level ops with the table left out.
 ---@class luamig.Batch

@@ -22,13 +22,14 @@
 ---@field after_run fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", heads: string[]})?
 ---@field on_error fun(ctx: luamig.PluginContext, info: {direction: "up"|"down", error: string})?
 
----What a plugin command's run(ctx, args) and its hooks get.
+---What a plugin command's run(ctx, args) and its hooks get (one context
+---per command run, shared by its plugins).
 ---@class luamig.PluginContext
----@field config luamig.Config     the project's configuration
----@field log luamig.Log           output that respects -q and --json
----@field progress fun(total: integer?, label: string?): luamig.Progress
+---@field config luamig.Config     the project's configuration (a copy: changing it changes nothing else)
+---@field log luamig.Log           output that respects -q and --json; ctx.log(s) is ctx.log:info(s)
+---@field progress fun(total: integer?, label: string?): luamig.Progress  a progress bar on stderr
 ---@field db luamig.Db             the database (connected on first use)
----@field graph luamig.Graph       the revision graph (loaded on first use)
+---@field graph luamig.Graph       the revision graph (loaded on first use; read it, do not change it)
 local PluginContext = {}
 
 ---The revisions the database is at.
@@ -43,15 +44,20 @@ function PluginContext.heads() end
 ---@field migrations string        the migrations directory
 ---@field version_table string
 ---@field transaction "per-migration"|"all"
----@field lock_timeout number?     seconds to wait for the migration lock
+---@field lock_timeout number?     seconds to wait for the migration lock (0 to 86400)
 ---@field foreign_keys boolean     SQLite: enforce foreign keys
----@field plugins string|string[]|nil
+---@field plugins string|string[]|nil  plugin directories or files
 ---@field seeds string
 ---@field drills string
 ---@field schema string?           PostgreSQL schema of the version tables
+---@field lint table?             `luamig lint`: { ignore = { RULE... } }, rules ignored in every migration
+---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
+---@field compare_privileges boolean? snapshots include owners and grants (default: off)
 
----Output for humans: stdout for results, stderr for diagnostics.
+---Output for humans: stdout for results, stderr for diagnostics. Callable:
+---ctx.log(s) writes an informational line, as ctx.log:info(s).
 ---@class luamig.Log
+---@overload fun(s: any)
 ---@field quiet boolean            -q: informational lines are suppressed
 ---@field json boolean             --json: stdout is reserved for the JSON document
 ---@field debugging boolean        --debug: debugging lines are shown

@@ -1,6 +1,20 @@
 --- Text pieces the renderers share: durations, revision lists, a
---- revision's marks, parents and dependencies.
+--- revision's marks, parents and dependencies, and user-provided text made
+--- safe to print.
+local text = require "luamig.util.text"
+
 local M = {}
+
+M.visible = text.visible
+
+---Several texts made visible, joined by ", ".
+---@param list string[]
+---@return string
+function M.list(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = M.visible(x) end
+  return table.concat(out, ", ")
+end
 
 ---A duration in milliseconds as "12.3 ms" or "1.25 s"; "" for none.
 ---@param x number?
@@ -14,7 +28,7 @@ end
 ---@param ids string[]
 ---@return string
 function M.heads(ids)
-  return #ids == 0 and "base" or table.concat(ids, ", ")
+  return #ids == 0 and "base" or M.list(ids)
 end
 
 ---"" for one, "s" for other counts.
@@ -28,7 +42,7 @@ end
 ---@return string
 function M.marks(x)
   local m = {}
-  if #x.branch_labels > 0 then m[#m + 1] = table.concat(x.branch_labels, ", ") end
+  if #x.branch_labels > 0 then m[#m + 1] = M.list(x.branch_labels) end
   if x.is_head then m[#m + 1] = "head" end
   if x.is_branch_point then m[#m + 1] = "branchpoint" end
   if x.is_merge_point then m[#m + 1] = "mergepoint" end
@@ -39,14 +53,14 @@ end
 ---@param x table
 ---@return string
 function M.parents(x)
-  return #x.down_revisions == 0 and "<base>" or table.concat(x.down_revisions, ", ")
+  return #x.down_revisions == 0 and "<base>" or M.list(x.down_revisions)
 end
 
 ---"  [depends on a, b]", or "".
 ---@param x table
 ---@return string
 function M.depends(x)
-  return #x.depends_on > 0 and ("  [depends on " .. table.concat(x.depends_on, ", ") .. "]") or ""
+  return #x.depends_on > 0 and ("  [depends on " .. M.list(x.depends_on) .. "]") or ""
 end
 
 return M

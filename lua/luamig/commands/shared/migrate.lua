@@ -15,7 +15,7 @@ M.SQL_FLAG = { "--sql", "Print the SQL instead of running it (offline: no connec
 -- A line for one applied step (printed as it happens).
 local function step_line(log, step)
   local arrow = step.direction == "up" and log:out_paint("green", "upgrade  ") or log:out_paint("yellow", "downgrade")
-  local msg = step.message ~= "" and ("  " .. step.message) or ""
+  local msg = step.message ~= "" and ("  " .. format.visible(step.message)) or ""
   local rows = step.rows and ("  (%d rows backfilled)"):format(step.rows) or ""
   log:info(("%s %s%s  %s%s"):format(arrow, step.revision, msg, log:out_paint("dim", format.ms(step.ms)), rows))
 end
@@ -33,12 +33,7 @@ function M.run(ctx, direction, target, dry_run)
   local heads = runner.run(s, {
     hook = context.hooks(ctx),
     direction = direction,
-    plan = function(heads)
-      -- "+1" means one step from where the database was when the run began
-      local ids, resolved = (direction == "up" and plan.upgrade or plan.downgrade)(s.graph, heads, target)
-      target = resolved
-      return ids
-    end,
+    plan = plan.planner(s.graph, direction, target),
     on_step = function(step)
       steps[#steps + 1] = { revision = step.revision, direction = step.direction, ms = step.ms }
       step_line(ctx.log, step)

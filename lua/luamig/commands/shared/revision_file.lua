@@ -4,6 +4,7 @@ local lfs = require "lfs"
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
+local scripts = require "luamig.revision.scripts"
 local templates = require "luamig.revision.templates"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
@@ -64,18 +65,25 @@ local function depends_of(g, list)
 end
 
 ---Write a new migration whose parents are what `heads_specs` name
----(Alembic's generate_revision): each must be a head unless `splice`.
+---(Alembic's generate_revision): each must be a head unless `splice`. A
+---merge (`merge`) needs two parents or more.
 ---@param ctx luamig.Context
 ---@param args {message: string, rev_id: string?, depends_on: string[]?, branch_label: string[]?}
 ---@param heads_specs string[]
 ---@param splice boolean?
+---@param merge boolean?
+---@param body table?  autogenerate's bodies (luamig.revision.templates)
 ---@return table result: revision, down_revisions, path, message, branch_labels, depends_on
-function M.new_revision(ctx, args, heads_specs, splice)
+function M.new_revision(ctx, args, heads_specs, splice, merge, body)
   local g = context.graph(ctx)
   local id = args.rev_id or host.random_hex(12)
-  if not id:match("^[%w_]+$") then errors.raise("usage", "--rev-id must be letters, digits and _") end
-  if g.revs[id] then errors.raise("usage", ("revision %s already exists (%s)"):format(id, g.revs[id].path)) end
+  local problem = scripts.id_problem(id, g.revs)
+  if problem then errors.raise("usage", "--rev-id: " .. problem) end
   local parents = parents_of(g, heads_specs, splice)
+  if merge and #parents < 2 then
+    errors.raise("usage", ("merge needs two or more revisions; %s names only %s: there is nothing to merge")
+      :format(table.concat(heads_specs, " "), format.heads(parents)))
+  end
   local deps = depends_of(g, args.depends_on)
   local labels = args.branch_label or {}
   for _, l in ipairs(labels) do
@@ -83,7 +91,8 @@ function M.new_revision(ctx, args, heads_specs, splice)
   end
   local path = ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(args.message))
   M.write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
-    depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC") }))
+    depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC"),
+    template = args.template, dir = ctx.config.dir, body = body }))
   return { revision = id, down_revisions = parents, path = path, message = args.message,
     branch_labels = labels, depends_on = deps }
 end
@@ -92,7 +101,7 @@ end
 ---@param log luamig.Log
 ---@param r table
 function M.render(log, r)
-  log:result(("Created %s (revision %s, down_revision %s)"):format(r.path, r.revision,
+  log:result(("Created %s (revision %s, down_revision %s)"):format(format.visible(r.path), r.revision,
     format.heads(r.down_revisions)))
 end
 

@@ -1,9 +1,11 @@
 --- PostgreSQL's dialect (the contract is luamig.dialect): introspection
 --- along search_path, the advisory lock that serializes runners,
---- version-table column types; the schema changes and enums, the catalog
---- snapshot and the backfill writer come from the modules next to this one.
+--- version-table column types; the type vocabulary, the schema changes and
+--- enums, the catalog snapshot and the backfill writer come from the modules
+--- next to this one.
 local common = require "luamig.dialect.sql"
 local lock_wait = require "luamig.db.lock_wait"
+local session = require "luamig.dialect.postgresql.session"
 
 local M = {}
 
@@ -11,7 +13,7 @@ M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "alter", "catalog", "backfill" }) do
+for _, part in ipairs({ "types", "alter", "catalog", "backfill" }) do
   for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
     if M[k] == nil then M[k] = v end
   end
@@ -77,7 +79,7 @@ SELECT a.pid, a.application_name, a.usename,
 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext(?)::bigint]], key)
+  AND ((l.classid::bigint << 32) | l.objid::bigint) = pg_catalog.hashtext(?)::bigint]], key)
   if not ok or not h then return "another session" end
   return ("pid %d (application_name %q, user %s, connected since %s%s)"):format(h.pid,
     h.application_name or "", h.usename or "?", h.since or "?", h.state and (", " .. h.state) or "")
@@ -95,7 +97,7 @@ end
 function M.lock_run(db, cfg, log)
   local key = lock_key(cfg)
   lock_wait.wait({
-    try = function() return db:scalar("SELECT pg_try_advisory_lock(hashtext(?))", key) end,
+    try = function() return db:scalar("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext(?))", key) end,
     holder = function() return lock_holder(db, key) end,
     what = "the migration lock",
     timeout = cfg.lock_timeout,
@@ -105,7 +107,7 @@ end
 
 function M.unlock_run(db, cfg)
   if not db:is_closed() then
-    pcall(db.exec, db, "SELECT pg_advisory_unlock(hashtext(?))", lock_key(cfg))
+    pcall(db.exec, db, "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext(?))", lock_key(cfg))
   end
 end
 
@@ -113,19 +115,26 @@ end
 -- constraints in place, with foreign keys enforced.
 function M.step_setup() return "default" end
 function M.apply_setup() end
-function M.check_step() end
 
----Start a step's transaction (the run-wide lock is already held).
+---After each step's body (in its transaction): put back the session
+---settings it changed (search_path, role, timeouts), so that luamig's own
+---statements and the next migration run as the connection was set up.
+function M.check_step(db)
+  session.reset(db)
+end
+
+---Start a step's transaction (the run-wide lock is already held), with the
+---session settings as at connect time.
 function M.begin_locked(db)
+  session.reset(db)
   db:exec "BEGIN"
 end
 
----Put the version tables (and unqualified names) in the configured schema.
-function M.on_connect(db, cfg)
-  if cfg.schema then
-    db:exec("CREATE SCHEMA IF NOT EXISTS " .. M.quote_ident(cfg.schema))
-    db:exec("SET search_path TO " .. M.quote_ident(cfg.schema) .. ", public")
-  end
-end
+---Put the version tables (and unqualified names) in the configured schema;
+---remember the schema and settings resolved now.
+M.on_connect = session.connect
+
+---The schema resolved at connect time: luamig qualifies its own tables with it.
+M.home_schema = session.home
 
 return M

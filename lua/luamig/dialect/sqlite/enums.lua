@@ -37,7 +37,8 @@ end
 
 ---An enum-typed column spec gets `CHECK (name IN (...))`.
 function M.column_spec(db, spec)
-  local values = M.values(db, spec[2] or spec.type)
+  local t = spec[2] or spec.type
+  local values = type(t) == "string" and M.values(db, t) -- (not `{ raw = ... }`)
   if not values then return spec end
   local copy = {}
   for k, v in pairs(spec) do copy[k] = v end

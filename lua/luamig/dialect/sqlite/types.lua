@@ -1,4 +1,5 @@
---- SQLite's types: the portable vocabulary, autoincrement, the runner's own columns.
+--- SQLite's types: the portable vocabulary, the type names SQLite gives an
+--- affinity by name, autoincrement, the runner's own columns.
 local M = {}
 
 ---Portable type name -> SQLite type.
@@ -17,6 +18,29 @@ M.types = { id = "INTEGER PRIMARY KEY AUTOINCREMENT", bool = "INTEGER", float = 
 function M.autoincrement(sql_type, inline_pk)
   if inline_pk then return "INTEGER PRIMARY KEY" end
   return sql_type
+end
+
+-- The type names of SQLite's affinity table (its "datatypes" page), without
+-- their arguments, and ANY (STRICT tables). Anything else gets NUMERIC
+-- affinity by accident: "txet" is a typo, not a type.
+local AFFINITY = {}
+for _, name in ipairs({ "INT", "INTEGER", "TINYINT", "SMALLINT", "MEDIUMINT", "BIGINT", "UNSIGNED BIG INT", "INT2",
+  "INT8", "CHARACTER", "VARCHAR", "VARYING CHARACTER", "NCHAR", "NATIVE CHARACTER", "NVARCHAR", "TEXT", "CLOB",
+  "BLOB", "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT", "NUMERIC", "DECIMAL", "BOOLEAN", "DATE", "DATETIME",
+  "ANY" }) do
+  AFFINITY[name] = true
+end
+
+---Whether `t` (not a portable type) names a SQLite type: one of the
+---affinity table's names (arguments aside: VARCHAR(20), DECIMAL(10,5)) or an
+---enum made by op.create_enum.
+---@param db table
+---@param t string
+---@return boolean
+function M.known_type(db, t)
+  local base = t:gsub("%b()", " "):gsub("%s+", " "):match("^%s*(.-)%s*$"):upper()
+  if AFFINITY[base] then return true end
+  return require("luamig.dialect.sqlite.enums").values(db, t) ~= nil -- (required here: enums requires this module)
 end
 
 return M

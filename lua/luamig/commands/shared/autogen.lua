@@ -1,0 +1,127 @@
+--- Autogenerate: the schema at head (the migrations applied to a scratch
+--- database, or the target database with --against-db) against the declared
+--- schema (schema.lua built on a second scratch database, or a live
+--- database with --from-url), as changes and as migration bodies. Shared by
+--- `revision --autogenerate` and `check`.
+local compare = require "luamig.schema.compare"
+local config = require "luamig.project.config"
+local connect = require "luamig.db.connect"
+local context = require "luamig.cli.context"
+local declare = require "luamig.schema.declare"
+local drill = require "luamig.tools.drill"
+local errors = require "luamig.util.errors"
+local log_mod = require "luamig.util.log"
+local plan = require "luamig.revision.plan"
+local render = require "luamig.schema.render"
+local runner = require "luamig.run.runner"
+
+local M = {}
+
+local snapshot = compare.snapshot
+
+-- fn(db, dialect) on a new scratch database next to `url`, dropped afterwards.
+local function on_scratch(url, cfg, fn)
+  local scratch = drill.scratch(url, cfg, {})
+  local db, dialect
+  local ok, res = pcall(function()
+    db, dialect = connect.open(scratch.url, cfg)
+    if connect.parse(scratch.url).backend == "sqlite" then -- a throwaway file: no need to wait for the disk
+      db:exec "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY"
+    end
+    return fn(db, dialect)
+  end)
+  if db and not db:is_closed() then db:close() end
+  if scratch.drop then scratch.drop() end
+  if not ok then error(res, 0) end
+  return res
+end
+
+-- The snapshot of the migrations at head, applied to a scratch database.
+local function head_snapshot(ctx, url)
+  local g = context.graph(ctx)
+  return on_scratch(url, ctx.config, function(db, dialect)
+    local s = { db = db, dialect = dialect, config = ctx.config, graph = g, log = log_mod.new({ quiet = true }) }
+    runner.run(s, { direction = "up", plan = function(heads)
+      return (plan.upgrade(g, heads, "heads"))
+    end })
+    return snapshot(db, dialect)
+  end)
+end
+
+local function live_snapshot(url, cfg)
+  local db, dialect = connect.open(url, cfg)
+  local ok, snap = pcall(snapshot, db, dialect)
+  db:close()
+  if not ok then error(snap, 0) end
+  return snap
+end
+
+---The declared schema of the project, or nil when it has none (no
+---schema.lua, or one that declares nothing, as `luamig init` writes it).
+---@param ctx luamig.Context
+---@return luamig.Declared?
+function M.declared(ctx)
+  local files = declare.files(ctx.config.dir or ".")
+  local decl = files and declare.load(files)
+  if decl and #decl.items > 0 then return decl end
+  return nil
+end
+
+---@class luamig.Comparison
+---@field backend string
+---@field up table[]     changes from head to the declared schema
+---@field down table[]   changes back
+---@field declared luamig.Declared?
+
+---Compare the schema at head with the declared one.
+---@param ctx luamig.Context
+---@param opts {against_db: boolean?, from_url: string?, decl: luamig.Declared?}
+---@return luamig.Comparison
+function M.compare(ctx, opts)
+  local url = config.resolve_url(ctx.url, ctx.config)
+  local decl = opts.decl
+  if not decl and not opts.from_url then
+    decl = M.declared(ctx)
+    if not decl then
+      errors.raise("usage", ("no declared schema: %s/schema.lua (or schema/*.lua) is missing or declares nothing; " ..
+        "declare the tables there (`luamig init` writes an example), or pass --from-url URL"):format(ctx.config.dir or "."))
+    end
+  end
+  local head = opts.against_db and live_snapshot(url, ctx.config) or head_snapshot(ctx, url)
+  local target
+  if opts.from_url then
+    target = live_snapshot(opts.from_url, ctx.config)
+  else
+    target = on_scratch(url, ctx.config, function(db, dialect)
+      declare.realize(decl, db, dialect)
+      return snapshot(db, dialect)
+    end)
+  end
+  local up_hints, down_hints
+  if decl then up_hints, down_hints = compare.hints(decl) end
+  return { backend = connect.parse(url).backend, declared = decl,
+    up = compare.changes(head, target, up_hints), down = compare.changes(target, head, down_hints) }
+end
+
+---The upgrade and downgrade bodies of comparison `c`; `warn(text)` for each
+---destructive step of the upgrade.
+---@param c luamig.Comparison
+---@param warn fun(text: string)
+---@return {upgrade: string, downgrade: string, transactional: boolean}
+function M.bodies(c, warn)
+  local up, outside_up = render.body(c.up, c.backend, warn, compare.column_spec)
+  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec, true)
+  return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"),
+    transactional = not (outside_up or outside_down) }
+end
+
+---The differences of comparison `c` as lines (the upgrade's op calls).
+---@param c luamig.Comparison
+---@return string[]
+function M.lines(c)
+  local lines = render.body(c.up, c.backend, function() end, compare.column_spec)
+  for i, l in ipairs(lines) do lines[i] = l:gsub("^%s+", "") end
+  return lines
+end
+
+return M

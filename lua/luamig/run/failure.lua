@@ -1,0 +1,119 @@
+--- Failures while running: the message and history record of a failed step
+--- (what failed and what became of its work), and of an error between steps.
+local host = require "luamig.host"
+local errors = require "luamig.util.errors"
+local version = require "luamig.run.version"
+
+local M = {}
+
+-- What to do about statements a transaction refuses: PostgreSQL's SQLSTATE
+-- 25001 (CREATE INDEX CONCURRENTLY, VACUUM, ...), 55P04 (a new enum value used
+-- in the transaction that added it), SQLite's VACUUM.
+local function advice(e)
+  if type(e) ~= "table" then return nil end
+  local msg = tostring(e.message or "")
+  if e.code == "25001" or msg:find("within a transaction", 1, true) then
+    return "this statement cannot run inside a transaction: set  transactional = false  in the migration, " ..
+        "or wrap the statement in db:autocommit(function(db) ... end)"
+  end
+  if e.code == "55P04" then
+    return "a new enum value cannot be used in the transaction that added it: add it inside " ..
+        "db:autocommit(function(db) ... end) or in an earlier migration"
+  end
+end
+
+-- What became of a failed step's work, for its message.
+local function outcome(s, tx, rolled_back_to, partial, err)
+  if s.dry_run then return "dry run: nothing was changed" end
+  if err.ended_tx then
+    return "the migration ended the step's transaction itself, so luamig did not record the step: " ..
+        "check the schema, then rerun or `luamig stamp`"
+  end
+  if partial then
+    return "the part after its last db:autocommit section was rolled back, the rest was committed: " ..
+        "check the schema, then rerun or `luamig stamp`"
+  end
+  if tx then
+    return rolled_back_to and ("the step was rolled back; the database is still at " .. rolled_back_to)
+        or "the run was rolled back"
+  end
+  return "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
+end
+
+---Record step `id`'s failure (not in a dry run: it leaves no trace; an
+---interrupted step is recorded as such), then raise its "migration" error:
+---what failed and what became of the step's work.
+---@param s luamig.Session
+---@param t luamig.VersionTables
+---@param id string
+---@param direction "up"|"down"
+---@param tx boolean           it ran in a transaction
+---@param err table            from the runner's attempt: text, object, traceback, ended_tx
+---@param ms number?
+---@param rolled_back_to string?  the heads the rollback left (per-step transactions)
+---@param partial boolean?     a db:autocommit section committed part of it
+function M.step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
+  local script = s.graph.revs[id]
+  local text = err.text
+  if not s.dry_run then
+    pcall(function()
+      s.db:transaction(function(db)
+        version.ensure(db, s.dialect, t)
+        version.record(db, t, { revision = id, direction = direction, status = host.interrupted() and "interrupted"
+          or "failed", checksum = script.checksum, ms = ms, transactional = tx, error = text })
+      end)
+    end)
+  end
+  local hint = advice(err.object)
+  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(direction == "up" and "upgrade" or "downgrade",
+    id, script.path, text, hint and (hint .. "\n") or "", outcome(s, tx, rolled_back_to, partial, err)),
+    { traceback = err.traceback, cause = err.object })
+end
+
+
+-- A step body's result, checked against the driver's own state: a
+-- transactional step's transaction must still be open (whatever the
+-- migration caught), and an interrupt the migration swallowed still fails it.
+---@param s luamig.Session
+---@param tx boolean  the step ran in the step's transaction
+---@param ok boolean
+---@param err table?
+---@return boolean ok, table? err
+function M.checked_body(s, tx, ok, err)
+  if tx and not s.db:is_closed() and not s.db:in_transaction() then
+    local text = ok and "the migration ended its own transaction (BEGIN, COMMIT or ROLLBACK): " ..
+        "a transactional migration cannot; use db:autocommit(function(db) ... end) or transactional = false"
+        or err.text
+    return false, { text = text, object = not ok and err.object or nil, traceback = err and err.traceback,
+      ended_tx = true }
+  end
+  if ok and host.interrupted() then
+    return false, { text = ("interrupted (%s)"):format(host.interrupted()) }
+  end
+  return ok, err
+end
+
+-- Raises the error `e` (from attempt) met between two steps: a lost
+-- connection or an interrupt says which step was next and what the run
+-- committed; the runner's own errors (a plan that cannot run) pass as they are.
+---@param r table     the run (direction, committed ids)
+---@param walk table  the walk (plan, expected heads)
+---@param e table     from attempt: text, object, traceback
+---@param where string?  where it happened (default: before the next step)
+function M.between_steps(r, walk, e, where)
+  local kind = e.object and e.object.kind
+  if kind and kind ~= "db" and kind ~= "connect" then error(e.object, 0) end
+  local code = e.object and tostring(e.object.code or "") or ""
+  local lost = r.s.db:is_closed() or code:match("^08") or code:match("^57P0")
+  local verb = r.direction == "up" and "upgrade " or "downgrade "
+  local next_id = walk.plan and walk.plan[1]
+  local done = {}
+  for i, id in ipairs(r.committed) do done[i] = verb .. id end
+  where = where or (next_id and ("before " .. verb .. next_id) or "between steps")
+  errors.raise("migration", ("%s %s: %s\n%s; a rerun continues from there"):format(
+    lost and "lost the connection" or "stopped", where, e.text, #done > 0 and ("committed: " ..
+      table.concat(done, ", ") .. "; the database is at " .. require("luamig.util.text").heads(walk.expected or {}))
+      or "nothing was committed"), { cause = e.object, traceback = e.traceback })
+end
+
+return M

@@ -1,0 +1,393 @@
+--- Declared vs actual: the changes that take snapshot `a` (the schema at
+--- head) to snapshot `b` (the declared schema, as a database built it), in
+--- the order they must run: extensions and enums first, parents before
+--- children, children's foreign keys and columns dropped before their
+--- parents, views last. Each change is close to one op call
+--- (luamig.schema.render writes it); a destructive one says why.
+local declare = require "luamig.schema.declare"
+local named = require "luamig.schema.named"
+local types = require "luamig.schema.widening"
+
+local M = {}
+
+local names = declare.names
+
+-- "((0))" -> "0": SQLite keeps a default's text as written, and a rebuild adds parentheses.
+local function bare(text)
+  if text == nil then return nil end
+  text = tostring(text):gsub("^%s+", ""):gsub("%s+$", "")
+  while text:match("^%b()$") do text = text:sub(2, -2):gsub("^%s+", ""):gsub("%s+$", "") end
+  return text
+end
+
+local function list(l) return table.concat(l or {}, ",") end
+
+local function action(x) return (x == nil or x == "NO ACTION") and "" or x end
+
+---An index as compared.
+---@return table
+function M.index_form(name, columns, unique, where)
+  return { name = name, columns = columns, unique = unique or nil, where = where,
+    text = ("(%s)%s %s"):format(list(columns), unique and " unique" or "", where or "") }
+end
+
+---What makes two constraints the same (their name aside).
+---@param c table
+---@return string
+function M.constraint_key(c)
+  if c.type == "unique" then return "unique (" .. list(c.columns) .. ")" end
+  if c.type == "check" then return "check (" .. c.condition:gsub("%s+", " ") .. ")" end
+  return ("foreign key (%s) -> %s (%s) %s %s"):format(list(c.columns), c.references, list(c.ref_columns),
+    action(c.on_delete), action(c.on_update))
+end
+
+---The comparable form of a snapshot table: columns by name, constraints by
+---their content (SQLite does not keep every name), indexes by name. The
+---CHECK an enum column carries on SQLite belongs to its type, not here.
+---@param t table  a snapshot table
+---@param enums table  the snapshot's enums
+---@return table
+function M.table_form(name, t, enums)
+  local f = { name = name, columns = {}, order = {}, pk = t.primary_key or {}, indexes = {}, cons = {} }
+  for k, c in pairs(t.constraints or {}) do
+    if c.type == "primary key" then f.pk_name = c.name or k end
+  end
+  for _, c in ipairs(t.columns) do
+    f.columns[c.name] = { name = c.name, type = c.type, nullable = c.nullable, default = bare(c.default),
+      raw_default = c.default, identity = c.identity }
+    f.order[#f.order + 1] = c.name
+  end
+  for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix.columns, ix.unique, ix.where) end
+  local function add(c)
+    c.key = M.constraint_key(c)
+    f.cons[#f.cons + 1] = c
+  end
+  for _, u in ipairs(t.uniques or {}) do add({ type = "unique", name = u.name, columns = u.columns }) end
+  for _, c in ipairs(t.checks or {}) do
+    local col = c.column and f.columns[c.column]
+    if not (col and enums[col.type]) then add({ type = "check", name = c.name, condition = c.condition }) end
+  end
+  for _, fk in ipairs(t.foreign_keys or {}) do
+    add({ type = "foreign_key", name = fk.name, columns = fk.columns, references = fk.references,
+      ref_columns = fk.ref_columns, on_delete = action(fk.on_delete) ~= "" and fk.on_delete or nil,
+      on_update = action(fk.on_update) ~= "" and fk.on_update or nil })
+  end
+  return f
+end
+
+---Whether constraint `c` is in `list`: the same content, and the same name
+---unless one of them has none (SQLite forgets some names).
+---@param cons table[]
+---@param c table
+---@return boolean
+function M.find(cons, c)
+  for _, x in ipairs(cons) do
+    if x.key == c.key and (x.name == c.name or x.name == nil or c.name == nil) then return true end
+  end
+  return false
+end
+
+---The snapshot of `db` to compare (luamig.schema.named).
+M.snapshot = named.snapshot
+
+local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
+
+-- Tables `set` (name -> form) in an order where referenced tables come first.
+local function parents_first(set)
+  local order, seen = {}, {}
+  local function visit(n)
+    if seen[n] then return end
+    seen[n] = true
+    for _, c in ipairs(set[n].cons) do
+      if c.type == "foreign_key" and set[c.references] and c.references ~= n then visit(c.references) end
+    end
+    order[#order + 1] = n
+  end
+  for _, n in ipairs(names(set)) do visit(n) end
+  return order
+end
+
+-- The changes to enum `name` from values `av` to `bv`.
+local function enum_changes(out, name, av, bv)
+  local ina, inb = {}, {}
+  for i, v in ipairs(av) do ina[v] = i end
+  for i, v in ipairs(bv) do inb[v] = i end
+  local gone, new = {}, {}
+  for _, v in ipairs(av) do if not inb[v] then gone[#gone + 1] = v end end
+  for _, v in ipairs(bv) do if not ina[v] then new[#new + 1] = v end end
+  if #gone == 1 and #new == 1 and #av == #bv and ina[gone[1]] == inb[new[1]] then
+    out[#out + 1] = { call = "rename_enum_value", args = { name, gone[1], new[1] } }
+    return
+  end
+  local first_old
+  for _, v in ipairs(bv) do if ina[v] then first_old = first_old or v end end
+  for i, v in ipairs(bv) do
+    if not ina[v] then
+      local pos = i > 1 and { after = bv[i - 1] } or { before = first_old }
+      out[#out + 1] = { call = "add_enum_value", args = { name, v, pos }, enum_value = true }
+    end
+  end
+  for _, v in ipairs(gone) do
+    out[#out + 1] = { call = "drop_enum_value", args = { name, v },
+      destructive = ("drops value %s of enum %s (rows holding it make the migration fail)"):format(v, name) }
+  end
+end
+
+-- The changes of one column of table `t`, from `ac` to `bc`.
+local function column_changes(out, t, ac, bc)
+  local opts, pre = {}, nil
+  local destructive
+  if ac.type ~= bc.type then
+    opts.type = bc.type
+    opts.using = true -- the renderer writes the cast where the dialect needs one
+    if not types.widens(ac.type, bc.type) then
+      destructive = ("changes %s.%s from %s to %s, which can lose data"):format(t, bc.name, ac.type, bc.type)
+    end
+    if ac.default then pre = { call = "alter_column", table = t, args = { t, bc.name, { server_default = false } } } end
+  end
+  if ac.nullable ~= bc.nullable then opts.nullable = bc.nullable end
+  if ac.default ~= bc.default or (pre and bc.default) then
+    if bc.default == nil then opts.server_default = false else opts.server_default = bc.raw_default end
+  end
+  if pre and opts.server_default == false then opts.server_default = nil end
+  if next(opts) then
+    if pre then out[#out + 1] = pre end
+    out[#out + 1] = { call = "alter_column", table = t, args = { t, bc.name, opts }, destructive = destructive }
+  end
+end
+
+---A column spec of column `c` of form `f` (for add_column, create_table).
+---@return table
+function M.column_spec(_, c, single_pk)
+  local spec = { c.name, c.type }
+  if c.nullable == false and not single_pk then spec.nullable = false end
+  if single_pk then spec.primary_key = true end
+  local d = c.raw_default
+  if c.identity or (d and (tostring(d):match("^nextval%(") or tostring(d):match("^identity"))) then
+    spec.autoincrement = true
+  elseif d ~= nil then
+    spec.server_default = d
+  end
+  return spec
+end
+
+local function index_change(t, k, ix)
+  return { call = "create_index", table = t, index = true,
+    args = { k, t, ix.columns, (ix.unique or ix.where) and { unique = ix.unique, where = ix.where } or nil } }
+end
+
+-- Form `a` after its columns were renamed (back: new -> old): what the
+-- database does to the indexes and constraints naming them.
+local function renamed(a, back)
+  local fwd = {}
+  for new, old in pairs(back) do fwd[old] = new end
+  local function col(n) return fwd[n] or n end
+  local function cols(l)
+    local out = {}
+    for i, n in ipairs(l or {}) do out[i] = col(n) end
+    return out
+  end
+  -- A predicate naming a renamed column is rewritten by the database in its
+  -- own words (SQLite quotes the name): recreate it as declared.
+  local function text(t)
+    if not t then return nil end
+    local out, n = t:gsub("[%a_][%w_]*", function(w) return fwd[w] end)
+    return n > 0 and (out .. " -- renamed") or t
+  end
+  local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), pk_name = a.pk_name, indexes = {} }
+  for k, ix in pairs(a.indexes) do
+    t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
+  end
+  local forms = {}
+  for _, c in ipairs(a.cons) do
+    forms[#forms + 1] = { type = c.type, name = c.name, columns = c.columns and cols(c.columns),
+      condition = text(c.condition), references = c.references, ref_columns = c.ref_columns, on_delete = c.on_delete,
+      on_update = c.on_update }
+  end
+  t.cons = {}
+  for _, c in ipairs(forms) do
+    c.key = M.constraint_key(c)
+    t.cons[#t.cons + 1] = c
+  end
+  return t
+end
+
+-- The changes to table `name`, present in both (a: renamed from `old`).
+local function table_changes(out, name, a, b, renames)
+  local back = {}
+  for new, old in pairs(renames or {}) do
+    if a.columns[old] and not a.columns[new] and b.columns[new] and not b.columns[old] then
+      out[#out + 1] = { call = "alter_column", table = name, args = { name, old, { new_name = new } }, in_place = true }
+      back[new] = old
+    end
+  end
+  local function acol(n) return a.columns[back[n] or n] end
+  local renamed_away = {}
+  for _, old in pairs(back) do renamed_away[old] = true end
+  if next(back) then a = renamed(a, back) end
+  for k, ix in pairs(a.indexes) do
+    if not b.indexes[k] or b.indexes[k].text ~= ix.text then
+      out[#out + 1] = { call = "drop_index", table = name, args = { k }, index = true }
+    end
+  end
+  for _, c in ipairs(a.cons) do
+    if not M.find(b.cons, c) then out[#out + 1] = { call = "drop_constraint", table = name, args = { c.name, name }, con = c } end
+  end
+  for _, n in ipairs(b.order) do
+    if not acol(n) then
+      local spec = M.column_spec(b, b.columns[n])
+      -- (SQLite adds such a column in place, without a rebuild)
+      local simple = spec.nullable ~= false or spec.server_default ~= nil
+      out[#out + 1] = { call = "add_column", table = name, args = { name, spec }, in_place = simple }
+    end
+  end
+  for _, n in ipairs(b.order) do
+    if acol(n) then column_changes(out, name, acol(n), b.columns[n]) end
+  end
+  for _, n in ipairs(a.order) do
+    if not b.columns[n] and not renamed_away[n] then
+      out[#out + 1] = { call = "drop_column", table = name, args = { name, n },
+        destructive = ("drops column %s.%s and its data"):format(name, n) }
+    end
+  end
+  if list(a.pk) ~= list(b.pk) then
+    out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk, a.pk_name } }
+  elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name then -- (PostgreSQL keeps "old_pkey" across a rename)
+    out[#out + 1] = { call = "rename_constraint", table = name, args = { name, a.pk_name, b.pk_name }, in_place = true }
+  end
+  for _, c in ipairs(b.cons) do
+    if not M.find(a.cons, c) then out[#out + 1] = { call = "constraint", table = name, args = { name, c } } end
+  end
+  for _, k in ipairs(names(b.indexes)) do
+    if not a.indexes[k] or a.indexes[k].text ~= b.indexes[k].text then out[#out + 1] = index_change(name, k, b.indexes[k]) end
+  end
+end
+
+-- Which tables of `b` are renames of tables of `a` (hints: new -> old).
+local function matched(a, b, hints)
+  local from = {}
+  for _, n in ipairs(names(b)) do
+    local old = hints[n]
+    if not a[n] and old and a[old] and not b[old] then from[n] = old end
+  end
+  return from
+end
+
+-- Views, triggers, extensions and enums before the tables change (drops of
+-- what changed, creations of what tables will use).
+local function before_tables(out, a, b)
+  for _, n in ipairs(names(a.views or {})) do
+    if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
+      out[#out + 1] = { call = "drop_view", args = { n } }
+    end
+  end
+  local ta, tb = a.triggers or {}, b.triggers or {}
+  for _, n in ipairs(names(ta)) do
+    if not tb[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
+      out[#out + 1] = { call = "drop_trigger", args = { ta[n].name or n, ta[n].table } }
+    end
+  end
+  for _, n in ipairs(names(b.extensions or {})) do
+    if not (a.extensions or {})[n] then out[#out + 1] = { call = "create_extension", args = { n } } end
+  end
+  local ae, be = a.enums or {}, b.enums or {}
+  for _, n in ipairs(names(be)) do
+    if not ae[n] then
+      out[#out + 1] = { call = "create_enum", args = { n, be[n].values } }
+    else
+      enum_changes(out, n, ae[n].values, be[n].values)
+    end
+  end
+end
+
+-- Enums, extensions and views after the tables changed (drops of what is
+-- gone, views and triggers made anew).
+local function after_tables(out, a, b)
+  local ae, be = a.enums or {}, b.enums or {}
+  for _, n in ipairs(names(ae)) do
+    if not be[n] then out[#out + 1] = { call = "drop_enum", args = { n }, destructive = "drops enum " .. n } end
+  end
+  for _, n in ipairs(names(a.extensions or {})) do
+    if not (b.extensions or {})[n] then out[#out + 1] = { call = "drop_extension", args = { n } } end
+  end
+  for _, n in ipairs(names(b.views or {})) do
+    if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
+      out[#out + 1] = { call = "create_view", args = { n, type(b.views[n]) == "table" and b.views[n].definition
+        or b.views[n] } }
+    end
+  end
+  local ta, tb = a.triggers or {}, b.triggers or {}
+  for _, n in ipairs(names(tb)) do
+    if not ta[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
+      out[#out + 1] = { call = "create_trigger", args = { n, tb[n].sql } }
+    end
+  end
+end
+
+---The changes taking snapshot `a` to snapshot `b`. `hints` = {tables = {new
+---= old}, columns = {[table] = {new = old}}} (renamed_from), read in the
+---direction a -> b.
+---@param a table snapshot
+---@param b table snapshot
+---@param hints table?
+---@return table[] changes
+function M.changes(a, b, hints)
+  hints = hints or { tables = {}, columns = {} }
+  local out = {}
+  local at, bt = {}, {}
+  for n, t in pairs(a.tables) do at[n] = M.table_form(n, t, a.enums or {}) end
+  for n, t in pairs(b.tables) do bt[n] = M.table_form(n, t, b.enums or {}) end
+  before_tables(out, a, b)
+  local renames = matched(at, bt, hints.tables or {})
+  local old_of = {}
+  for new, old in pairs(renames) do
+    out[#out + 1] = { call = "rename_table", args = { old, new } }
+    old_of[old] = new
+  end
+  local order = parents_first(bt)
+  for _, n in ipairs(order) do
+    if not at[renames[n] or n] then
+      out[#out + 1] = { call = "create_table", args = { n, bt[n] } }
+      for _, k in ipairs(names(bt[n].indexes)) do out[#out + 1] = index_change(n, k, bt[n].indexes[k]) end
+    end
+  end
+  for _, n in ipairs(order) do
+    local old = renames[n] or n
+    if at[old] then table_changes(out, n, at[old], bt[n], (hints.columns or {})[n]) end
+  end
+  local gone = {}
+  for n in pairs(at) do
+    if not bt[n] and not old_of[n] then gone[n] = at[n] end
+  end
+  local drop_order = parents_first(gone)
+  for i = #drop_order, 1, -1 do
+    local n = drop_order[i]
+    out[#out + 1] = { call = "drop_table", args = { n }, destructive = ("drops table %s and its rows"):format(n) }
+  end
+  after_tables(out, a, b)
+  return out
+end
+
+---The hints of declared schema `decl` (renamed_from), and their reverse
+---(for the downgrade).
+---@param decl luamig.Declared
+---@return table up, table down
+function M.hints(decl)
+  local up, down = { tables = {}, columns = {} }, { tables = {}, columns = {} }
+  for name, t in pairs(decl.tables) do
+    local old = t.renamed_from
+    if old then
+      up.tables[name] = old
+      down.tables[old] = name
+    end
+    for new, oldc in pairs(t.column_renames) do
+      up.columns[name] = up.columns[name] or {}
+      up.columns[name][new] = oldc
+      down.columns[old or name] = down.columns[old or name] or {}
+      down.columns[old or name][oldc] = new
+    end
+  end
+  return up, down
+end
+
+return M

@@ -1,0 +1,273 @@
+--- The declared schema: `schema.lua` or `schema/*.lua`, written in the op
+--- vocabulary (`schema.table` takes op.create_table's arguments,
+--- `schema.index` op.create_index's ...). Loading records each declaration
+--- with the file:line that made it; `realize` builds the declared schema on
+--- an empty database, so that it can be snapshotted and compared with the
+--- schema at head (luamig.schema.compare) exactly as the database sees it.
+local check = require "luamig.schema.check"
+local errors = require "luamig.util.errors"
+local fs = require "luamig.util.fs"
+local ops = require "luamig.schema.ops"
+local q = require("luamig.dialect.sql").quote_ident
+local sandbox = require "luamig.util.sandbox"
+
+local M = {}
+
+local TABLE_KEYS = { "constraints", "renamed_from", "comment" }
+local INDEX_KEYS = { "unique", "where" }
+
+---@class luamig.Declared
+---@field files string[]
+---@field items table[]   every declaration in file order: {what, name, args, where}
+---@field tables table<string, table>  name -> {name, columns, opts, where, renamed_from, column_renames}
+---@field enums table<string, table>
+---@field extensions table<string, table>
+---@field views table<string, table>
+---@field indexes table<string, table>
+
+---The declared-schema files of a project whose config file is in `dir`:
+---`schema.lua`, else every `schema/*.lua` in name order; nil when neither exists.
+---@param dir string
+---@return string[]?
+function M.files(dir)
+  local single = (dir == "." and "" or (dir .. "/")) .. "schema.lua"
+  if fs.exists(single) then return { single } end
+  local _, paths = fs.list_lua((dir == "." and "" or (dir .. "/")) .. "schema")
+  if paths and #paths > 0 then return paths end
+  return nil
+end
+
+local function known(k, list)
+  for _, x in ipairs(list) do
+    if x == k then return true end
+  end
+  return false
+end
+
+local function bad(where, fmt, ...)
+  local e = errors.new("config", fmt:format(...))
+  e.where = where
+  error(e, 0)
+end
+
+-- The file:line of the declaration being made (the innermost frame of `path`).
+local function caller(path)
+  for level = 3, 50 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.source == "@" .. path then return path .. ":" .. info.currentline end
+  end
+  return path
+end
+
+local function need_name(where, what, name)
+  if type(name) ~= "string" or name == "" then bad(where, "schema.%s needs a name as its first argument", what) end
+end
+
+-- Table `name`'s declaration: its columns (without renamed_from, which no op takes) and options.
+local function declare_table(decl, where, name, columns, opts)
+  need_name(where, "table", name)
+  if decl.tables[name] then bad(where, "table %s is declared twice (first at %s)", name, decl.tables[name].where) end
+  if type(columns) ~= "table" then bad(where, "schema.table %s: columns must be a list of column specs", name) end
+  opts = opts or {}
+  if type(opts) ~= "table" then bad(where, "schema.table %s: options must be a table", name) end
+  for k in pairs(opts) do
+    if not known(k, TABLE_KEYS) then
+      bad(where, "schema.table %s: unknown option %q%s", name, tostring(k), check.did_you_mean(tostring(k), TABLE_KEYS))
+    end
+  end
+  local cols, renames = {}, {}
+  for i, c in ipairs(columns) do
+    if type(c) ~= "table" then bad(where, "schema.table %s: column %d is not a table", name, i) end
+    local copy = {}
+    for k, v in pairs(c) do copy[k] = v end
+    if copy.renamed_from ~= nil then renames[copy[1] or copy.name] = copy.renamed_from end
+    copy.renamed_from = nil
+    cols[i] = copy
+  end
+  local t = { name = name, columns = cols, where = where, renamed_from = opts.renamed_from, column_renames = renames,
+    opts = { constraints = opts.constraints } }
+  decl.tables[name] = t
+  return t
+end
+
+-- The `schema` API a declaration file sees, recording into `decl`.
+local function api(decl, path)
+  local S = {}
+  local function add(what, name, args, where)
+    local item = { what = what, name = name, args = args, where = where }
+    decl.items[#decl.items + 1] = item
+    return item
+  end
+  ---@diagnostic disable-next-line: redefined-local
+  function S.table(name, columns, opts)
+    local where = caller(path)
+    add("table", name, declare_table(decl, where, name, columns, opts), where)
+  end
+  function S.index(name, table_name, columns, opts)
+    local where = caller(path)
+    need_name(where, "index", name)
+    if type(table_name) ~= "string" then bad(where, "schema.index %s: needs the table's name", name) end
+    if type(columns) ~= "table" or #columns == 0 then bad(where, "schema.index %s: needs a list of columns", name) end
+    for k in pairs(opts or {}) do
+      if not known(k, INDEX_KEYS) then
+        bad(where, "schema.index %s: unknown option %q%s", name, tostring(k), check.did_you_mean(tostring(k), INDEX_KEYS))
+      end
+    end
+    decl.indexes[name] = add("index", name, { table_name, columns, opts or {} }, where)
+  end
+  function S.enum(name, values)
+    local where = caller(path)
+    need_name(where, "enum", name)
+    if type(values) ~= "table" or #values == 0 then bad(where, "schema.enum %s: needs a list of values", name) end
+    decl.enums[name] = add("enum", name, { values }, where)
+  end
+  function S.extension(name)
+    local where = caller(path)
+    need_name(where, "extension", name)
+    decl.extensions[name] = add("extension", name, {}, where)
+  end
+  function S.view(name, sql)
+    local where = caller(path)
+    need_name(where, "view", name)
+    if type(sql) ~= "string" then bad(where, "schema.view %s: needs its SELECT as a string", name) end
+    decl.views[name] = add("view", name, { sql }, where)
+  end
+  function S.sql(name, create_sql)
+    local where = caller(path)
+    need_name(where, "sql", name)
+    if type(create_sql) ~= "string" then bad(where, "schema.sql %s: needs the SQL that creates it", name) end
+    add("sql", name, { create_sql }, where)
+  end
+  return setmetatable(S, { __index = function(_, k)
+    local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "sql" })
+    bad(caller(path), "%s", e.message)
+  end })
+end
+
+-- Every reference of table `t` to another table must be declared.
+local function check_references(decl, t)
+  local function need(ref, column)
+    local parent = type(ref) == "string" and ref:match("^([^.]+)") or ref
+    if parent and not decl.tables[parent] then
+      bad(t.where, "table %s: %sforeign key references table %s, which is not declared%s", t.name,
+        column and ("column " .. column .. ": ") or "", parent, check.did_you_mean(parent, M.names(decl.tables)))
+    end
+  end
+  for _, c in ipairs(t.columns) do
+    if c.references then need(c.references, c[1] or c.name) end
+  end
+  for _, c in ipairs(t.opts.constraints or {}) do
+    if type(c) == "table" and c.type == "foreign_key" then need(c.references) end
+  end
+end
+
+---The sorted keys of `t`.
+---@param t table
+---@return string[]
+function M.names(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+---Load the declaration files `paths` (in order).
+---@param paths string[]
+---@return luamig.Declared
+function M.load(paths)
+  local decl = { files = paths, items = {}, tables = {}, enums = {}, extensions = {}, views = {}, indexes = {} }
+  for _, path in ipairs(paths) do
+    local chunk = sandbox.compile(path, sandbox.env({ schema = api(decl, path) }), "config")
+    sandbox.call(path, "config", chunk)
+  end
+  for _, name in ipairs(M.names(decl.tables)) do check_references(decl, decl.tables[name]) end
+  for name, ix in pairs(decl.indexes) do
+    if not decl.tables[ix.args[1]] then
+      bad(ix.where, "index %s is on table %s, which is not declared%s", name, ix.args[1],
+        check.did_you_mean(ix.args[1], M.names(decl.tables)))
+    end
+  end
+  return decl
+end
+
+-- Tables in an order where each one's parents come first (a cycle keeps file order).
+local function table_order(decl)
+  local order, state = {}, {}
+  local function visit(name)
+    if state[name] then return end
+    state[name] = "visiting"
+    local t = decl.tables[name]
+    local function dep(ref)
+      local parent = type(ref) == "string" and ref:match("^([^.]+)") or ref
+      if parent and parent ~= name and decl.tables[parent] then visit(parent) end
+    end
+    for _, c in ipairs(t.columns) do dep(c.references) end
+    for _, c in ipairs(t.opts.constraints or {}) do
+      if type(c) == "table" and c.type == "foreign_key" then dep(c.references) end
+    end
+    order[#order + 1] = t
+  end
+  for _, item in ipairs(decl.items) do
+    if item.what == "table" then visit(item.name) end
+  end
+  return order
+end
+
+-- Run fn(); an error without a place is blamed on `where`.
+local function at(where, fn, label)
+  local ok, err = pcall(fn)
+  if ok then return end
+  if errors.is(err) then
+    if not err.where then err.where = where end
+    if label then err.message = err.message:gsub("^op%.create_table", label) end
+    err.kind = "config"
+    error(err, 0)
+  end
+  bad(where, "%s", errors.text(err))
+end
+
+---Build the declared schema on the empty database `db` (of dialect `d`):
+---extensions, enums, tables (parents first), indexes, views, raw SQL. An
+---error (an unknown key or type, SQL the database refuses) names the
+---declaration's file:line.
+---@param decl luamig.Declared
+---@param db table
+---@param d table
+function M.realize(decl, db, d)
+  local op = ops.new({ db = db, dialect = d })
+  db:exec "BEGIN"
+  local ok, err = pcall(function()
+    for _, kind in ipairs({ "extension", "enum" }) do
+      for _, item in ipairs(decl.items) do
+        if item.what == kind then
+          at(item.where, function()
+            if kind == "enum" then op.create_enum(item.name, item.args[1]) else op.create_extension(item.name) end
+          end)
+        end
+      end
+    end
+    for _, t in ipairs(table_order(decl)) do
+      at(t.where, function() op.create_table(t.name, t.columns, t.opts) end, "schema.table " .. t.name)
+    end
+    for _, kind in ipairs({ "index", "view", "sql" }) do
+      for _, item in ipairs(decl.items) do
+        if item.what == kind then
+          at(item.where, function()
+            if kind == "index" then
+              op.create_index(item.name, item.args[1], item.args[2], item.args[3])
+            elseif kind == "view" then
+              db:exec(("CREATE VIEW %s AS %s"):format(q(item.name), item.args[1]))
+            else
+              db:exec(item.args[1])
+            end
+          end)
+        end
+      end
+    end
+  end)
+  db:exec(ok and "COMMIT" or "ROLLBACK")
+  if not ok then error(err, 0) end
+end
+
+return M

@@ -1,0 +1,122 @@
+--- `luamig lint`: run migrations on a scratch database brought to the
+--- revision before them, one at a time, recording every statement with
+--- its migration file:line and watching what the server really does
+--- (observe_pg: locks, rewrites, scans; observe_sqlite: table rebuilds,
+--- the write lock); then the rules read the record. A migration that fails
+--- is reported with its error and the lint goes on with the next one.
+local errors = require "luamig.util.errors"
+local runner = require "luamig.run.runner"
+local version = require "luamig.run.version"
+local plan = require "luamig.revision.plan"
+local record = require "luamig.tools.lint.record"
+local rules = require "luamig.tools.lint.rules"
+
+local M = {}
+
+local OBSERVERS = { postgresql = "luamig.tools.lint.observe_pg", sqlite = "luamig.tools.lint.observe_sqlite" }
+
+---The observer module for a dialect.
+function M.observer_for(dialect)
+  local name = OBSERVERS[dialect.name]
+  if not name then errors.raise("usage", ("luamig lint does not know the %s backend"):format(dialect.name)) end
+  return require(name)
+end
+
+---@class luamig.LintMigration
+---@field revision string
+---@field path string
+---@field message string
+---@field ms number?
+---@field result "ok"|"failed"
+---@field error string?
+---@field statements integer
+---@field findings luamig.LintFinding[]
+---@field observed table   the observer's summary (locks, rewritten, scanned... or rebuilds)
+---@field refused {where: string?, sql: string, error: string}[]
+
+-- Run exactly `id` upward through the runner; returns its ms.
+local function step(s, id)
+  local given, ms = false, nil
+  runner.run(s, { direction = "up", on_step = function(st) ms = st.ms end, plan = function()
+    if given then return {} end
+    given = true
+    return { id }
+  end })
+  return ms
+end
+
+---Bring the scratch session to `heads` (and everything they need).
+function M.bring_to(s, heads)
+  local ids = s.graph:ordered(s.graph:ancestors(heads))
+  if #ids == 0 then return end
+  runner.run(s, { direction = "up", plan = function(now)
+    local done = s.graph:ancestors(now)
+    local out = {}
+    for _, id in ipairs(ids) do if not done[id] then out[#out + 1] = id end end
+    return out
+  end })
+end
+
+-- After a failed migration: record it as applied so the next one can run.
+local function step_past(s, id)
+  local t = version.tables(s.config, s.dialect)
+  s.db:transaction(function(db)
+    version.ensure(db, s.dialect, t)
+    local heads = version.heads(db, t)
+    version.set_heads(db, t, heads, plan.step_heads(s.graph, heads, id, "up"))
+  end)
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- Lint one migration: run it under the recorder and its observer.
+local function lint_one(s, obs_mod, rec, id, opts)
+  local script = s.graph.revs[id]
+  local skip = { [s.config.version_table] = true, [s.config.version_table .. "_history"] = true }
+  local tables, setting = obs_mod.before(s.db, skip)
+  local obs = obs_mod.observer(s.db, tables, setting, opts)
+  local m = { revision = id, path = script.path, message = script.message, result = "ok", refused = {} }
+  rec.start(script.path, obs)
+  local ok, err = pcall(step, s, id)
+  local statements = rec.stop()
+  m.statements = 0
+  for _, st in ipairs(statements) do
+    if st.where then m.statements = m.statements + 1 end
+    if st.error and st.error:find("cannot run inside a transaction block", 1, true) then
+      m.refused[#m.refused + 1] = { where = st.where, sql = st.sql, error = st.error }
+    end
+  end
+  if ok then m.ms = err else m.result, m.error = "failed", errors.text(err) end
+  m.observed = obs.finish()
+  m.findings = obs_mod.findings(statements, m.observed, obs, {
+    existing = obs_mod.existing(tables), ignore = opts.ignore or {}, source = read(script.path), rules = rules })
+  if not ok then step_past(s, id) end
+  return m
+end
+
+---Lint `ids` (in order) on scratch session `s`, which is already at the
+---revision before the first. opts.prepare(s) runs first (seeds, rows).
+---@param s luamig.Session
+---@param ids string[]
+---@param opts {ignore: table<string, true>?, slow_ms: number?, prepare: fun()?}
+---@return luamig.LintMigration[]
+function M.run(s, ids, opts)
+  local obs_mod = M.observer_for(s.dialect)
+  local rec = record.install(require(obs_mod.driver).Conn, s.db)
+  local ok, res = pcall(function()
+    local out = {}
+    for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts) end
+    return out
+  end)
+  rec.uninstall()
+  if not ok then error(res, 0) end
+  return res
+end
+
+return M

@@ -1,0 +1,245 @@
+--- What a migration really does on PostgreSQL, seen from its own backend:
+--- after each of its statements (and just before COMMIT, when the
+--- transaction still holds every lock) the relation locks in pg_locks, the
+--- tables whose pg_class.relfilenode changed (rewritten) and those the
+--- transaction scanned (pg_stat_xact_user_tables) — for the tables that
+--- existed before the migration. Locks on tables it created block nobody.
+local host = require "luamig.host"
+
+local M = { driver = "luamig.pg" }
+
+---Lock modes, weakest first, with what each blocks in other sessions.
+M.MODES = {
+  { "AccessShareLock", "ACCESS SHARE", "DDL that takes ACCESS EXCLUSIVE" },
+  { "RowShareLock", "ROW SHARE", "DDL (EXCLUSIVE, ACCESS EXCLUSIVE)" },
+  { "RowExclusiveLock", "ROW EXCLUSIVE", "DDL and CREATE INDEX" },
+  { "ShareUpdateExclusiveLock", "SHARE UPDATE EXCLUSIVE", "DDL, VACUUM and CREATE INDEX CONCURRENTLY" },
+  { "ShareLock", "SHARE", "writes and DDL" },
+  { "ShareRowExclusiveLock", "SHARE ROW EXCLUSIVE", "writes and DDL" },
+  { "ExclusiveLock", "EXCLUSIVE", "writes and DDL (reads go on)" },
+  { "AccessExclusiveLock", "ACCESS EXCLUSIVE", "reads, writes and DDL" },
+}
+local RANK, NAME, BLOCKS = {}, {}, {}
+for i, m in ipairs(M.MODES) do RANK[m[1]], NAME[m[1]], BLOCKS[m[1]] = i, m[2], m[3] end
+
+---Rank of a pg_locks mode (1 = ACCESS SHARE ... 8 = ACCESS EXCLUSIVE; 0 = none).
+function M.rank(mode) return RANK[mode] or 0 end
+
+---The user tables that exist now, by oid: name, relfilenode; luamig's
+---version tables (`skip`, by name) left out. Also the session's lock_timeout.
+---@return table<integer, {name: string, node: integer}> tables, string lock_timeout
+function M.before(db, skip)
+  local out = {}
+  for _, r in ipairs(db:query([[
+SELECT c.oid::bigint AS oid, c.relname, c.relfilenode::bigint AS node
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%']])) do
+    if not skip[r.relname] then out[r.oid] = { name = r.relname, node = r.node } end
+  end
+  return out, db:scalar("SELECT current_setting('lock_timeout')")
+end
+
+-- One round trip: this backend's locks on `oids`, their relfilenode and
+-- scan counts in this transaction, and lock_timeout.
+local function look(db, oids)
+  local list = "'{" .. table.concat(oids, ",") .. "}'::oid[]"
+  return db:query(([[
+SELECT l.relation::bigint AS oid, l.mode, NULL::bigint AS node, NULL::bigint AS scans FROM pg_locks l
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation = ANY(%s)
+UNION ALL
+SELECT c.oid::bigint, NULL, c.relfilenode::bigint, (coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0))::bigint
+FROM pg_class c LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid WHERE c.oid = ANY(%s)
+UNION ALL
+SELECT NULL, current_setting('lock_timeout'), NULL, NULL]]):format(list, list))
+end
+
+-- The state of one migration's observation: `held[oid][mode]` (and since
+-- when), scan counts, and the tables rewritten, scanned and dropped so far.
+local function watch(db, tables, lock_timeout)
+  local w = { db = db, tables = tables, oids = {}, setting = lock_timeout, held = {}, since = {}, scans = {},
+    rewritten = {}, scanned = {}, dropped = {} }
+  for oid in pairs(tables) do w.oids[#w.oids + 1] = math.tointeger(oid) end
+  return w
+end
+
+-- One row of `look` about table `t` (its lock, or its node and scans), for `st`.
+local function note(w, st, r, t, nodes)
+  if r.mode then
+    w.held[r.oid] = w.held[r.oid] or {}
+    if not w.held[r.oid][r.mode] then
+      w.held[r.oid][r.mode], w.since[r.oid .. r.mode] = true, st.started
+      st.locks[#st.locks + 1] = { relation = t.name, mode = r.mode }
+    end
+    return
+  end
+  nodes[r.oid] = true
+  if r.node ~= t.node and not w.rewritten[r.oid] then
+    w.rewritten[r.oid] = true
+    st.rewrote[#st.rewrote + 1] = t.name
+  end
+  if r.scans > (w.scans[r.oid] or 0) then
+    w.scans[r.oid], w.scanned[r.oid] = r.scans, true
+    st.scanned[#st.scanned + 1] = t.name
+  end
+end
+
+-- Annotate statement `st` with what the transaction holds and did since
+-- the previous one: st.locks (new), rewrote, scanned, dropped; st.held is
+-- the strongest mode per table so far, st.lock_timeout the one it ran under.
+local function observe(w, st)
+  if not w.db:in_transaction() then return end
+  local nodes = {}
+  st.locks, st.rewrote, st.scanned, st.dropped, st.lock_timeout = {}, {}, {}, {}, w.setting
+  for _, r in ipairs(look(w.db, w.oids)) do
+    if r.oid then note(w, st, r, w.tables[r.oid], nodes) else w.setting = r.mode end
+  end
+  st.observed, st.held = true, {}
+  for oid, modes in pairs(w.held) do
+    local name = w.tables[oid].name
+    for mode in pairs(modes) do
+      if RANK[mode] > M.rank(st.held[name]) then st.held[name] = mode end
+    end
+  end
+  for oid, t in pairs(w.tables) do
+    if not nodes[oid] and not w.dropped[oid] then
+      w.dropped[oid] = true
+      st.dropped[#st.dropped + 1] = t.name
+    end
+  end
+end
+
+-- The names of the oids in `set`, sorted.
+local function names(w, set)
+  local out = {}
+  for oid in pairs(set) do out[#out + 1] = w.tables[oid].name end
+  table.sort(out)
+  return out
+end
+
+-- The migration's summary: every lock (strongest first per table), the
+-- strongest one and how long it was held until COMMIT, rewrites, scans.
+local function summarize(w)
+  local locks, strongest, strongest_since = {}, nil, nil
+  for oid, modes in pairs(w.held) do
+    for mode in pairs(modes) do
+      local l = { relation = w.tables[oid].name, mode = NAME[mode], blocks = BLOCKS[mode], rank = RANK[mode],
+        since = w.since[oid .. mode] }
+      locks[#locks + 1] = l
+      if not strongest or l.rank > strongest.rank or (l.rank == strongest.rank and l.since < strongest.since) then
+        strongest, strongest_since = l, l.since
+      end
+    end
+  end
+  table.sort(locks, function(a, b)
+    if a.relation ~= b.relation then return a.relation < b.relation end
+    return a.rank > b.rank
+  end)
+  for _, l in ipairs(locks) do l.since, l.rank = nil, nil end
+  for oid in pairs(w.rewritten) do w.scanned[oid] = nil end -- (a rewrite reads the table too)
+  local summary = { locks = locks, rewritten = names(w, w.rewritten), scanned = names(w, w.scanned),
+    dropped = names(w, w.dropped) }
+  if strongest and w.committed then
+    summary.strongest = { relation = strongest.relation, mode = strongest.mode, blocks = strongest.blocks,
+      held_ms = w.committed - strongest_since }
+  end
+  return summary
+end
+
+local function is_commit(sql) return sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") ~= nil end
+
+---An observer for one migration (tables: M.before's), for the recorder:
+---before(st) and after(st) run around each statement (the last look is
+---just before COMMIT, when the transaction still holds every lock);
+---finish() gives the migration's summary.
+---@param db userdata
+---@param tables table
+---@param lock_timeout string
+function M.observer(db, tables, lock_timeout)
+  local w = watch(db, tables, lock_timeout)
+  local o = {}
+  function o.before(st)
+    if is_commit(st.sql) then
+      observe(w, { sql = st.sql, started = st.started })
+    elseif not w.counted and db:in_transaction() then
+      -- the scan counts are the backend's pending statistics, which may
+      -- still hold earlier transactions' (flushed when idle): the baseline
+      -- is taken in the migration's transaction, before its first statement
+      w.counted = true
+      for _, r in ipairs(look(db, w.oids)) do
+        if r.scans then w.scans[r.oid] = r.scans end
+      end
+    end
+  end
+  function o.after(st)
+    if is_commit(st.sql) then
+      w.committed, w.counted = host.now_ms(), false
+    elseif st.where then
+      observe(w, st)
+    end
+  end
+  function o.finish() return summarize(w) end
+  return o
+end
+
+local KINDS = { smallint = "integer", integer = "integer", bigint = "integer", numeric = "integer",
+  real = "real", ["double precision"] = "real", text = "text", ["character varying"] = "text",
+  character = "text", boolean = "boolean", date = "time", uuid = "uuid", json = "json", jsonb = "json",
+  bytea = "blob", ["USER-DEFINED"] = "enum" }
+
+---The columns to fill for `lint --rows` (luamig.tools.lint.rows).
+function M.fill_info(db, skip)
+  local tables, deps = {}, {}
+  for _, r in ipairs(db:query([[
+SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.is_nullable, c.column_default,
+  c.character_maximum_length AS len, c.is_identity, c.is_generated
+FROM information_schema.columns c JOIN information_schema.tables t
+  ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_position]])) do
+    if not skip[r.table_name] then
+      local cols = tables[r.table_name] or {}
+      tables[r.table_name] = cols
+      if not r.column_default and r.is_identity ~= "YES" and r.is_generated ~= "ALWAYS" then
+        cols[#cols + 1] = { name = r.column_name, type = r.data_type, nullable = r.is_nullable == "YES",
+          kind = KINDS[r.data_type] or (r.data_type:match("^time") and "time"), length = r.len,
+          enum = r.udt_name }
+      end
+    end
+  end
+  for _, r in ipairs(db:query([[
+SELECT ch.relname AS child, p.relname AS parent FROM pg_constraint k
+JOIN pg_class ch ON ch.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid WHERE k.contype = 'f']])) do
+    deps[r.child] = deps[r.child] or {}
+    table.insert(deps[r.child], r.parent)
+  end
+  return { tables = tables, deps = deps, boolean = "(g % 2 = 0)", now = "now()", uuid = "md5(g::text)::uuid",
+    blob = "'\\x00'::bytea",
+    left = function(n) return ("left('r' || g, %d)"):format(n) end,
+    enum = function(t) return ("(enum_range(NULL::%s))[1]"):format(db:quote_ident(t)) end,
+    series = function(n, sql) return ("WITH series(g) AS (SELECT generate_series(1, %d)) %s"):format(n, sql) end }
+end
+
+---The names of `tables` (M.before's), as a set.
+function M.existing(tables)
+  local out = {}
+  for _, t in pairs(tables) do out[t.name] = true end
+  return out
+end
+
+-- The strongest lock statement `st` took that blocks writes, or nil.
+local function strong_lock(st)
+  local best
+  for _, l in ipairs(st.locks or {}) do
+    if RANK[l.mode] >= RANK.ShareLock and (not best or RANK[l.mode] > RANK[best.mode]) then best = l end
+  end
+  return best and { relation = best.relation, mode = NAME[best.mode] }
+end
+
+---The rules' findings for a migration's statements.
+function M.findings(statements, _, _, ctx)
+  ctx.lock_of = function(st, t) return st.held and st.held[t] and NAME[st.held[t]] end
+  ctx.strong_lock = strong_lock
+  return ctx.rules.check(statements, ctx)
+end
+
+return M

@@ -1,0 +1,55 @@
+---@meta _
+-- luamig editor types: the `schema` global of a declared schema (schema.lua
+-- or schema/*.lua), which `luamig revision --autogenerate` and `luamig
+-- check` compare with the migrations at head. Each call takes the arguments
+-- of the op that would create the object.
+
+---The declared schema: tables, indexes, enums, extensions, views and raw SQL objects.
+---@type luamig.Declare
+schema = nil
+
+---A declared table's options: op.create_table's, plus renamed_from.
+---@class luamig.DeclaredTableOptions
+---@field constraints luamig.ConstraintSpec[]?  table constraints, as op.create_table takes them
+---@field renamed_from string?                  the table's former name: autogenerate renames it instead of drop and add
+---@field comment string?                       a note for readers (not compared)
+
+---A declared column: a luamig.ColumnSpec, plus renamed_from.
+---@class luamig.DeclaredColumn: luamig.ColumnSpec
+---@field renamed_from string?  the column's former name: autogenerate renames it instead of drop and add
+
+---The `schema` global of a declaration file.
+---@class luamig.Declare
+local Declare = {}
+
+---A table, as op.create_table creates it.
+---@param name string
+---@param columns luamig.DeclaredColumn[]
+---@param opts luamig.DeclaredTableOptions?
+function Declare.table(name, columns, opts) end
+
+---An index, as op.create_index creates it.
+---@param name string
+---@param table_name string
+---@param columns string[]
+---@param opts {unique: boolean?, where: string?}?
+function Declare.index(name, table_name, columns, opts) end
+
+---An enum type and its values, in order.
+---@param name string
+---@param values string[]
+function Declare.enum(name, values) end
+
+---An extension (PostgreSQL; nothing on SQLite).
+---@param name string
+function Declare.extension(name) end
+
+---A view: its SELECT, compared as the database normalizes it.
+---@param name string
+---@param sql string
+function Declare.view(name, sql) end
+
+---Any other object as the SQL that creates it (a trigger, a sequence ...), compared by its definition in the database.
+---@param name string
+---@param create_sql string
+function Declare.sql(name, create_sql) end

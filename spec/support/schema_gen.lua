@@ -1,0 +1,277 @@
+-- Seeded random declared schemas and pairs (A, B = a mutation of A) in the
+-- op vocabulary, for the autogenerate property spec and its Alembic
+-- comparison. A model is plain data; M.source writes it as schema.lua.
+local M = {}
+
+local GROUPS = {
+  { "integer", "bigint", "smallint", "numeric(10,2)", "float" },
+  { "text", "string(20)", "string(80)" },
+  { "date", "timestamp", "timestamptz" },
+  { "boolean" }, { "json" }, { "uuid" }, { "bytes" },
+}
+local DEFAULTS = { integer = { 0, 7 }, bigint = { 0, 1 }, smallint = { 3 }, text = { "x", "y" }, ["string(20)"] = { "a" },
+  ["string(80)"] = { "b" }, boolean = { true, false } }
+local NUMERIC = { integer = true, bigint = true, smallint = true }
+
+local function rng(seed)
+  local state = seed * 7919 + 17
+  return function(n)
+    state = (state * 1103515245 + 12345) % 2147483648
+    return state % n + 1
+  end
+end
+
+local function pick(r, list) return list[r(#list)] end
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = copy(x) end
+  return out
+end
+
+local function group_of(t)
+  for _, g in ipairs(GROUPS) do
+    for _, x in ipairs(g) do if x == t then return g end end
+  end
+end
+
+local function all_types(m)
+  local out = {}
+  for _, g in ipairs(GROUPS) do for _, t in ipairs(g) do out[#out + 1] = t end end
+  for _, e in ipairs(m.enums) do out[#out + 1] = e.name end
+  return out
+end
+
+local function new_column(r, m, t)
+  m.serial = m.serial + 1
+  local c = { name = "c" .. m.serial, type = pick(r, all_types(m)), nullable = r(3) > 1 }
+  if DEFAULTS[c.type] and r(2) == 1 then c.default = pick(r, DEFAULTS[c.type]) end
+  if not c.nullable and not c.default and r(2) == 1 then c.nullable = true end
+  t.columns[#t.columns + 1] = c
+  return c
+end
+
+local function new_table(r, m)
+  m.serial = m.serial + 1
+  local t = { name = "t" .. m.serial, columns = {}, uniques = {}, checks = {}, fks = {}, indexes = {} }
+  for _ = 1, r(3) do new_column(r, m, t) end
+  m.tables[#m.tables + 1] = t
+  return t
+end
+
+local function numeric_columns(t)
+  local out = {}
+  for _, c in ipairs(t.columns) do if NUMERIC[c.type] then out[#out + 1] = c end end
+  return out
+end
+
+-- Constraint and index additions on table t.
+local ADDS = {
+  function(r, m, t) -- index
+    local c = pick(r, t.columns)
+    m.serial = m.serial + 1
+    t.indexes[#t.indexes + 1] = { name = "ix_" .. t.name .. "_" .. m.serial, columns = { c.name }, unique = r(3) == 1,
+      where = r(3) == 1 and (c.name .. " IS NOT NULL") or nil }
+  end,
+  function(r, m, t) -- unique (SQLite keeps one of two on the same column)
+    local c = pick(r, t.columns)
+    for _, u in ipairs(t.uniques) do if u.columns[1] == c.name then return end end
+    m.serial = m.serial + 1
+    t.uniques[#t.uniques + 1] = { name = "uq_" .. t.name .. "_" .. m.serial, columns = { c.name } }
+  end,
+  function(r, m, t) -- check
+    local nums = numeric_columns(t)
+    if #nums == 0 then return end
+    m.serial = m.serial + 1
+    t.checks[#t.checks + 1] = { name = "ck_" .. t.name .. "_" .. m.serial, condition = pick(r, nums).name .. " >= 0" }
+  end,
+  function(r, m, t) -- foreign key to another table's id
+    local parent = pick(r, m.tables)
+    local ints = {}
+    for _, c in ipairs(t.columns) do if c.type == "integer" then ints[#ints + 1] = c end end
+    if #ints == 0 then return end
+    local col = pick(r, ints).name
+    for _, fk in ipairs(t.fks) do if fk.column == col and fk.parent == parent.name then return end end
+    m.serial = m.serial + 1
+    t.fks[#t.fks + 1] = { name = "fk_" .. t.name .. "_" .. m.serial, column = col, parent = parent.name,
+      on_delete = pick(r, { nil, "CASCADE", "SET NULL" }) }
+  end,
+}
+
+local function uses(t, col)
+  local function keep(list, field)
+    for i = #list, 1, -1 do
+      local x = list[i]
+      local hit = x.column == col or (x.columns and x.columns[1] == col) or (x.condition and x.condition:match("^" .. col .. " "))
+      if hit and field then table.remove(list, i) end
+    end
+  end
+  keep(t.indexes, true)
+  keep(t.uniques, true)
+  keep(t.checks, true)
+  keep(t.fks, true)
+end
+
+local function drop_fks_to(m, name)
+  for _, t in ipairs(m.tables) do
+    for i = #t.fks, 1, -1 do if t.fks[i].parent == name then table.remove(t.fks, i) end end
+  end
+end
+
+local function enum_used(m, name)
+  for _, t in ipairs(m.tables) do
+    for _, c in ipairs(t.columns) do if c.type == name then return true end end
+  end
+end
+
+---A random schema model for `seed`.
+function M.schema(seed)
+  local r = rng(seed)
+  local m = { serial = 0, enums = {}, tables = {} }
+  for i = 1, r(3) - 1 do m.enums[i] = { name = "e" .. i .. "_" .. seed, values = { "a", "b", "c" } } end
+  for _ = 1, r(4) do new_table(r, m) end
+  for _, t in ipairs(m.tables) do
+    for _ = 1, r(4) - 1 do pick(r, ADDS)(r, m, t) end
+  end
+  return m
+end
+
+local MUTATIONS = {
+  function(r, m) new_table(r, m) end,
+  function(r, m)
+    if #m.tables < 2 then return end
+    local i = r(#m.tables)
+    local name = m.tables[i].name
+    table.remove(m.tables, i)
+    drop_fks_to(m, name)
+  end,
+  function(r, m) new_column(r, m, pick(r, m.tables)) end,
+  function(r, m)
+    local t = pick(r, m.tables)
+    if #t.columns < 2 then return end
+    local i = r(#t.columns)
+    uses(t, t.columns[i].name)
+    table.remove(t.columns, i)
+  end,
+  function(r, m) -- type change within a group
+    local t = pick(r, m.tables)
+    local c = pick(r, t.columns)
+    local g = group_of(c.type)
+    if not g or #g < 2 then return end
+    uses(t, c.name)
+    c.type = pick(r, g)
+    if c.default ~= nil and not (DEFAULTS[c.type] and group_of(c.type) == g and type(c.default) == type(DEFAULTS[c.type][1])) then
+      c.default = nil
+      c.nullable = true
+    end
+  end,
+  function(r, m)
+    local c = pick(r, pick(r, m.tables).columns)
+    c.nullable = not c.nullable
+  end,
+  function(r, m)
+    local c = pick(r, pick(r, m.tables).columns)
+    if DEFAULTS[c.type] then c.default = (c.default == nil or r(2) == 1) and pick(r, DEFAULTS[c.type]) or nil end
+  end,
+  function(r, m) local t = pick(r, m.tables); pick(r, ADDS)(r, m, t) end,
+  function(r, m) -- drop a constraint or index
+    local t = pick(r, m.tables)
+    local list = pick(r, { t.indexes, t.uniques, t.checks, t.fks })
+    if #list > 0 then table.remove(list, r(#list)) end
+  end,
+  function(r, m) -- enum value added, renamed or dropped; enum added or dropped
+    local e = m.enums[1]
+    local k = r(5)
+    if not e or k == 4 then
+      m.serial = m.serial + 1
+      m.enums[#m.enums + 1] = { name = "en" .. m.serial, values = { "x", "y" } }
+    elseif k == 1 then
+      m.serial = m.serial + 1
+      table.insert(e.values, r(#e.values + 1), "v" .. m.serial)
+    elseif k == 2 then
+      m.serial = m.serial + 1
+      e.values[r(#e.values)] = "w" .. m.serial
+    elseif k == 3 and #e.values > 1 then
+      table.remove(e.values, r(#e.values))
+    elseif k == 5 and not enum_used(m, e.name) then
+      table.remove(m.enums, 1)
+    end
+  end,
+  function(r, m) -- rename a table
+    local t = pick(r, m.tables)
+    if t.renamed_from then return end
+    local old = t.name
+    t.renamed_from, t.name = old, old .. "r"
+    for _, x in ipairs(m.tables) do
+      for _, fk in ipairs(x.fks) do if fk.parent == old then fk.parent = t.name end end
+    end
+  end,
+  function(r, m) -- rename a column
+    local t = pick(r, m.tables)
+    local c = pick(r, t.columns)
+    if c.renamed_from or t.renamed_from then return end
+    local old = c.name
+    c.renamed_from, c.name = old, old .. "r"
+    for _, list in ipairs({ t.indexes, t.uniques }) do
+      for _, x in ipairs(list) do
+        if x.columns[1] == old then x.columns[1] = c.name end
+        if x.where then x.where = x.where:gsub("^" .. old .. " ", c.name .. " ") end
+      end
+    end
+    for _, x in ipairs(t.checks) do x.condition = x.condition:gsub("^" .. old .. " ", c.name .. " ") end
+    for _, x in ipairs(t.fks) do if x.column == old then x.column = c.name end end
+  end,
+}
+
+---Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as renamed_from).
+function M.pair(seed)
+  local a = M.schema(seed)
+  local b = copy(a)
+  local r = rng(seed + 100000)
+  for _ = 1, r(4) do pick(r, MUTATIONS)(r, b) end
+  return a, b
+end
+
+local function lit(v)
+  if type(v) == "string" then return ("%q"):format(v) end
+  return tostring(v)
+end
+
+---The declaration (schema.lua text) of model `m`; `renames` keeps renamed_from.
+function M.source(m, renames)
+  local out = {}
+  for _, e in ipairs(m.enums) do
+    local vals = {}
+    for i, v in ipairs(e.values) do vals[i] = lit(v) end
+    out[#out + 1] = ("schema.enum(%q, { %s })"):format(e.name, table.concat(vals, ", "))
+  end
+  for _, t in ipairs(m.tables) do
+    local cols = { '  { "id", "integer", primary_key = true },' }
+    for _, c in ipairs(t.columns) do
+      cols[#cols + 1] = ("  { %q, %q%s%s%s },"):format(c.name, c.type, c.nullable and "" or ", nullable = false",
+        c.default ~= nil and (", default = " .. lit(c.default)) or "",
+        renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
+    end
+    local cons = {}
+    for _, u in ipairs(t.uniques) do
+      cons[#cons + 1] = ("{ type = \"unique\", name = %q, columns = { %q } }"):format(u.name, u.columns[1])
+    end
+    for _, k in ipairs(t.checks) do
+      cons[#cons + 1] = ("{ type = \"check\", name = %q, condition = %q }"):format(k.name, k.condition)
+    end
+    for _, f in ipairs(t.fks) do
+      cons[#cons + 1] = ("{ type = \"foreign_key\", name = %q, columns = { %q }, references = %q, ref_columns = { \"id\" }%s }")
+        :format(f.name, f.column, f.parent, f.on_delete and (", on_delete = " .. lit(f.on_delete)) or "")
+    end
+    out[#out + 1] = ("schema.table(%q, {\n%s\n}, { constraints = { %s }%s })"):format(t.name, table.concat(cols, "\n"),
+      table.concat(cons, ", "), renames and t.renamed_from and (", renamed_from = " .. lit(t.renamed_from)) or "")
+    for _, ix in ipairs(t.indexes) do
+      out[#out + 1] = ("schema.index(%q, %q, { %q }, { unique = %s%s })"):format(ix.name, t.name, ix.columns[1],
+        tostring(ix.unique), ix.where and (", where = " .. lit(ix.where)) or "")
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

@@ -1,0 +1,13 @@
+/* SIGINT/SIGTERM turned into a Lua error (src/signals.c). */
+#ifndef LM_SIGNALS_H
+#define LM_SIGNALS_H
+
+#include <lua.h>
+
+/* Handle SIGINT and SIGTERM by interrupting the Lua code running on L. */
+void lm_signals_install(lua_State *L);
+
+/* The signal caught (SIGINT, SIGTERM), or 0. */
+int lm_signals_caught(void);
+
+#endif
