@@ -16,6 +16,7 @@
 #include "drv_util.h"
 #include "pg_conn.h"
 #include "pg_values.h"
+#include "sql_scan.h"
 
 #define LM_PG_CURSOR "luamig.pg.Cursor"
 #define LM_PG_RESULT "luamig.pg.Result"
@@ -196,6 +197,7 @@ static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n,
   PGresult **box;
   int top;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
+  lm_refuse_tx_control(L, c->guard, sql);
   lm_check_param_count(L, expected, n);
   box = lm_pg_push_box(L);
   top = lua_gettop(L);
@@ -230,6 +232,7 @@ static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
   int copying = 0;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   char ended[16] = ""; /* the last COMMIT or ROLLBACK's tag */
+  lm_refuse_tx_control(L, c->guard, sql);
   if (!lm_pq.PQsendQuery(c->conn, sql)) {
     lm_pg_push_result_error(L, c->conn, NULL, sql);
     return lua_error(L);
@@ -286,6 +289,7 @@ static int conn_copy_from(lua_State *L) {
   PGresult **res;
   lua_Integer rows;
   luaL_checktype(L, 3, LUA_TFUNCTION);
+  lm_refuse_tx_control(L, c->guard, sql);
   res = lm_pg_push_box(L);
   *res = lm_pq.PQexec(c->conn, sql);
   if (lm_pq.PQresultStatus(*res) != PGRES_COPY_IN) {
@@ -354,6 +358,7 @@ static PGresult **run_first(lua_State *L, lm_pg *c) {
   lm_pg_params p;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   char tag[16] = ""; /* the command's, for check_guard */
+  lm_refuse_tx_control(L, c->guard, sql);
   lm_check_param_count(L, count, n);
   top = lua_gettop(L);
   lm_pg_build_params(L, 3, n, &p);
@@ -475,6 +480,7 @@ static int cursor_close(lua_State *L) {
 static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql, int first, int n, int count) {
   lm_pgcursor *k = lua_newuserdatauv(L, sizeof *k, 2);
   int kidx = lua_gettop(L);
+  lm_refuse_tx_control(L, c->guard, sql); /* before it is wrapped in a DECLARE */
   k->name[0] = '\0';
   k->done = 1;
   k->pos = 1;
@@ -519,6 +525,7 @@ static int conn_prepare(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   lm_pg_rewrite_placeholders(L, lm_check_sql(L, 2, NULL), lua_rawlen(L, 2), &count);
+  lm_refuse_tx_control(L, c->guard, lua_tostring(L, -1));
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, -3, 2);
   snprintf(s->name, sizeof s->name, "luamig_stmt_%u", ++c->next_id);
@@ -541,6 +548,9 @@ static PGresult **run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   lm_pg_params p;
   PGresult **res;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
+  lua_getiuservalue(L, 1, 2); /* its SQL: it may have been prepared before the guard was armed */
+  lm_refuse_tx_control(L, c->guard, lua_tostring(L, -1));
+  lua_pop(L, 1);
   lm_check_param_count(L, s->nparams, n);
   res = lm_pg_push_box(L);
   top = lua_gettop(L);

@@ -26,6 +26,7 @@
 #include "drv_util.h"
 #include "pg_conn.h"
 #include "pg_values.h"
+#include "sql_scan.h"
 
 #define PIPELINE_DEPTH 1000                /* statements per sync point */
 #define RING_SIZE (2 * PIPELINE_DEPTH + 2) /* > what can be in flight */
@@ -209,7 +210,7 @@ static int conn_pipeline_send(lua_State *L) {
   lm_pg *c = luaL_checkudata(L, 1, LM_PG_CONN);
   int n = lua_gettop(L) - 2, count, ok;
   lm_pgstmt *s = NULL;
-  const char *sql;
+  const char *sql, *what;
   lm_pg_params p;
   if (!c->conn) return lm_misuse(L, "connection is closed");
   c->L = L;
@@ -231,6 +232,10 @@ static int conn_pipeline_send(lua_State *L) {
     sql = NULL;
   }
   lm_check_param_count(L, count, n);
+  /* as lm_refuse_tx_control, whoever calls: p:exec is the runner's own Lua
+   * on behalf of a migration, and the runner queues no transaction control */
+  if (c->guard && (what = lm_sql_tx_control(lua_tostring(L, 3 + n), lua_rawlen(L, 3 + n))))
+    return lm_misuse(L, LM_TX_ENDED, what, "would end", "so it was refused");
   remember(L, c, n);
   lm_pg_build_params(L, 3, n, &p);
   if (lm_pq.PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF) {

@@ -19,18 +19,87 @@ for _, b in ipairs(sh.backends()) do
       remove()
     end)
 
-    for _, sql in ipairs({ "COMMIT", "ROLLBACK", "INSERT INTO t VALUES (1); COMMIT" }) do
-      it("stops " .. sql .. " naming the statement and the caller's line", function()
+    -- Refused before anything is sent, on both drivers: the transaction stays
+    -- open, so the runner rolls the whole step back.
+    local refused = {
+      { "COMMIT", "COMMIT" }, { "rollback transaction", "ROLLBACK" }, { "BEGIN", "BEGIN" }, { "end", "END", sqlite = "COMMIT" },
+      { "  -- a note\n\tCommit", "COMMIT" }, { "INSERT INTO t VALUES (1); COMMIT", "COMMIT" },
+    }
+    if b.name == "postgresql" then
+      for _, case in ipairs({
+        { "ABORT", "ABORT" }, { "start  transaction", "START TRANSACTION" }, { "COMMIT AND CHAIN", "COMMIT" },
+        { "rollback work", "ROLLBACK" }, { "/* a /* nested */ ; comment */ end", "END" },
+        { "PREPARE TRANSACTION 'x'", "PREPARE TRANSACTION" }, { "COMMIT PREPARED 'x'", "COMMIT PREPARED" },
+        { "ROLLBACK PREPARED 'x'", "ROLLBACK PREPARED" },
+        { "INSERT INTO t VALUES (1); SELECT ';', $$;$$, E'\\';' -- ;\n; COMMIT; INSERT INTO t VALUES (2)", "COMMIT" },
+      }) do refused[#refused + 1] = case end
+    end
+    for _, case in ipairs(refused) do
+      it("refuses " .. case[1]:gsub("%s+", " ") .. " before it runs, naming it and the caller's line", function()
         db:exec "BEGIN"
         db:exec "INSERT INTO t VALUES (0)"
         local key = db:guard_transaction()
-        local ok, err = pcall(db.exec, db, sql)
+        local ok, err = pcall(db.exec, db, case[1])
         assert.is_false(ok)
-        local verb = b.name == "sqlite" and "would end" or "ended"
-        assert.matches("guard_spec%.lua:%d+: %u+ " .. verb .. " the migration's transaction", tostring(err))
-        assert.are.equal(b.name == "sqlite", db:in_transaction(), "SQLite refuses it before it runs")
+        assert.matches("guard_spec%.lua:%d+: " .. (case[b.name] or case[2]) ..
+          " would end the migration's transaction %(so it was refused%)", tostring(err))
+        assert.is_true(db:in_transaction())
+        -- PostgreSQL gets the whole string at once: nothing of it was sent
+        -- (SQLite runs a script one statement at a time; the step's rollback undoes them)
+        if b.name == "postgresql" then assert.are.equal(1, db:scalar "SELECT count(*) FROM t") end
         db:guard_transaction(key)
-        if db:in_transaction() then db:exec "ROLLBACK" end
+        db:exec "ROLLBACK"
+      end)
+    end
+
+    it("refuses it through every method that sends SQL", function()
+      db:exec "BEGIN"
+      local key = db:guard_transaction()
+      for name, call in pairs({
+        query = function() return db:query "COMMIT" end, scalar = function() return db:scalar "COMMIT" end,
+        first = function() return db:first "COMMIT" end, rows = function() for _ in db:rows "COMMIT" do end end,
+        exec_params = function() return db:exec("COMMIT", nil) end,
+        prepare = function() return db:prepare "COMMIT" end,
+      }) do
+        local ok, err = pcall(call)
+        assert.is_false(ok, name)
+        assert.matches("COMMIT would end the migration's transaction", tostring(err), nil, nil, name)
+        assert.is_true(db:in_transaction(), name)
+      end
+      db:guard_transaction(key)
+      if b.name == "postgresql" then -- (SQLite's authorizer sees statements only as they are prepared)
+        local stmt = db:prepare "COMMIT" -- prepared before the guard, run under it
+        key = db:guard_transaction()
+        assert.matches("COMMIT would end", tostring(select(2, pcall(stmt.exec, stmt))))
+        assert.is_true(db:in_transaction())
+        stmt:close()
+        db:guard_transaction(key)
+      end
+      db:exec "ROLLBACK"
+    end)
+
+    if b.name == "postgresql" then
+      it("looks only at statement starts: quotes, comments and function bodies are not statements", function()
+        db:exec "BEGIN"
+        db:exec "SAVEPOINT x"
+        local key = db:guard_transaction()
+        for _, sql in ipairs({
+          "ROLLBACK TO SAVEPOINT x", "rollback work to x", "SELECT 'COMMIT; ROLLBACK'", 'SELECT 1 AS "x; COMMIT"',
+          "SELECT E'it\\'s; COMMIT'",
+          "SELECT $$; COMMIT$$, $q$ $$; END $q$", "-- COMMIT\nSELECT 1", "/* /* */ ; COMMIT */ SELECT 1",
+          "CREATE PROCEDURE p() LANGUAGE plpgsql AS $body$ BEGIN COMMIT; END $body$",
+          "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END; " ..
+            "END; SELECT f(1)",
+          "SELECT 1 AS commit; SELECT 2 AS rollback",
+          "PREPARE q AS SELECT 1; DEALLOCATE q", "RELEASE SAVEPOINT x; SAVEPOINT x",
+        }) do
+          local ok, err = pcall(db.exec, db, sql)
+          assert.is_true(ok, sql .. ": " .. tostring(err))
+          assert.is_true(db:in_transaction(), sql)
+        end
+        assert.are.equal(1, db:scalar "SELECT count(*) FROM pg_proc WHERE proname = 'p'")
+        db:guard_transaction(key)
+        db:exec "ROLLBACK"
       end)
     end
 
@@ -57,7 +126,9 @@ for _, b in ipairs(sh.backends()) do
           p:exec("INSERT INTO t VALUES (?)", 2)
         end)
         assert.is_false(ok)
-        assert.matches("%.lua:%d+: " .. sql .. " %a+ %a* ?the migration's transaction", tostring(err))
+        assert.matches("%.lua:%d+: " .. sql .. " would end the migration's transaction", tostring(err))
+        assert.is_true(db:in_transaction(), "refused before it is sent")
+        assert.are.equal(1, db:scalar "SELECT count(*) FROM t", "what was queued before it ran")
         db:guard_transaction(key)
         if db:in_transaction() then db:exec "ROLLBACK" end
         db:exec "DELETE FROM t"
