@@ -26,6 +26,7 @@ for shape in linear branchy; do
     -n "alembic heads" "/usr/bin/python3 -m alembic heads" \
     -n "luamig history" "$bin history" \
     -n "alembic history" "/usr/bin/python3 -m alembic history" >&2
+  /usr/bin/time -f "$shape luamig heads: peak RSS %M kB" "$bin" heads 2>&1 >/dev/null | tail -n 1 >&2
   cd - >/dev/null
 done
 
@@ -35,7 +36,7 @@ n = sys.argv[3]
 print("| project | command | luamig | Alembic | Alembic / luamig |")
 print("|---|---|---|---|---|")
 for path, shape in ((sys.argv[1], "linear"), (sys.argv[2], "branchy")):
-    r = {x["command"]: x["mean"] * 1000 for x in json.load(open(path))["results"]}
+    r = {x["command"]: x["median"] * 1000 for x in json.load(open(path))["results"]}
     for lm, al in (("luamig heads", "alembic heads"), ("luamig heads (no cache)", "alembic heads"),
                    ("luamig history", "alembic history")):
         print(f"| {n} {shape} | {lm} | {r[lm]:.0f} ms | {r[al]:.0f} ms | {r[al] / r[lm]:.1f}x |")

@@ -14,29 +14,13 @@
 #include <lua.h>
 
 #include "drv_util.h"
+#include "pg_conn.h"
 #include "pg_values.h"
-#include "pq_load.h"
 #include "sql_scan.h"
 
-#define LM_PG_CONN "luamig.pg.Conn"
-#define LM_PG_STMT "luamig.pg.Stmt"
 #define LM_PG_CURSOR "luamig.pg.Cursor"
 #define LM_PG_RESULT "luamig.pg.Result"
 #define FETCH_BATCH 500
-
-typedef struct lm_pg {
-  PGconn *conn;      /* NULL once closed */
-  unsigned next_id;  /* names prepared statements and cursors */
-  lua_State *L;      /* the thread of the current call, for notices; NULL outside calls */
-  int notice_ref;    /* registry ref of the on_notice function, or LUA_NOREF */
-  int guard;         /* the runner's step transaction must stay open */
-  int guard_key;     /* registry ref of the key that disarms it */
-} lm_pg;
-
-typedef struct lm_pgstmt {
-  char name[32];     /* "" once closed */
-  int nparams;
-} lm_pgstmt;        /* uservalues: 1 Conn, 2 rewritten SQL */
 
 typedef struct lm_pgcursor {
   char name[32];     /* open server cursor; "" once closed */
@@ -50,28 +34,28 @@ typedef struct lm_pgcursor {
  * Lua error raised while a result is held (out of memory converting rows, an
  * error object being built) cannot leak it: __gc clears it. Pushed before
  * the libpq call that fills it, since pushing can raise too. */
-static PGresult **push_box(lua_State *L) {
+PGresult **lm_pg_push_box(lua_State *L) {
   PGresult **box = lua_newuserdatauv(L, sizeof *box, 0);
   *box = NULL;
   luaL_setmetatable(L, LM_PG_RESULT);
   return box;
 }
 
-static void release(PGresult **box) {
+void lm_pg_release(PGresult **box) {
   if (*box) lm_pq.PQclear(*box);
   *box = NULL;
 }
 
 /* [box] -> []; idempotent: __gc and __close. */
 static int box_gc(lua_State *L) {
-  release(luaL_checkudata(L, 1, LM_PG_RESULT));
+  lm_pg_release(luaL_checkudata(L, 1, LM_PG_RESULT));
   return 0;
 }
 
 /* ---------------------------------------------------------------- errors */
 
 /* [] -> [err]; the error of a failed result (or of the connection). */
-static void push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql) {
+void lm_pg_push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql) {
   const char *state = res ? lm_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   const char *msg = res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   lm_db_error e = {"pg", state ? state : (lm_pq.PQstatus(conn) == CONNECTION_BAD ? "08006" : "XX000"),
@@ -93,7 +77,7 @@ static int is_copy(ExecStatusType st) { return st == PGRES_COPY_IN || st == PGRE
 
 /* Ends a COPY the server started for a statement that has no data stream:
  * aborts COPY FROM STDIN, reads and drops COPY TO STDOUT's rows. */
-static void end_copy(PGconn *conn, ExecStatusType st) {
+void lm_pg_end_copy(PGconn *conn, ExecStatusType st) {
   char *row;
   if (st == PGRES_COPY_IN) {
     lm_pq.PQputCopyEnd(conn, "luamig: COPY FROM STDIN needs db:copy_in");
@@ -111,7 +95,7 @@ static int drain(PGconn *conn) {
     ExecStatusType st = lm_pq.PQresultStatus(res);
     lm_pq.PQclear(res);
     if (is_copy(st)) {
-      end_copy(conn, st);
+      lm_pg_end_copy(conn, st);
       copying = 1;
     }
   }
@@ -130,13 +114,13 @@ static void check_result(lua_State *L, PGconn *conn, PGresult **box, const char 
   ExecStatusType st = *box ? lm_pq.PQresultStatus(*box) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
   if (is_copy(st)) {
-    release(box);
-    end_copy(conn, st);
+    lm_pg_release(box);
+    lm_pg_end_copy(conn, st);
     drain(conn);
     refuse_copy(L);
   }
-  push_result_error(L, conn, *box, sql);
-  release(box);
+  lm_pg_push_result_error(L, conn, *box, sql);
+  lm_pg_release(box);
   lua_error(L);
 }
 
@@ -146,6 +130,7 @@ static lm_pg *check_conn(lua_State *L, int idx) {
   lm_pg *c = luaL_checkudata(L, idx, LM_PG_CONN);
   if (!c->conn) lm_misuse(L, "connection is closed");
   c->L = L;
+  lm_pg_settle(L, c);
   return c;
 }
 
@@ -158,15 +143,8 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
   lua_pop(L, 1);
   if (!*conn || !(*conn)->conn) lm_misuse(L, "connection is closed");
   (*conn)->L = L;
+  lm_pg_settle(L, *conn);
   return s;
-}
-
-/* Runs a statement of our own (DEALLOCATE, CLOSE) when the connection can
- * take it; failures are ignored (the session ends them anyway). */
-static void run_quietly(lm_pg *c, const char *sql) {
-  PGTransactionStatusType ts = lm_pq.PQtransactionStatus(c->conn);
-  c->L = NULL; /* may run from __gc, in any thread: notices are dropped */
-  if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) lm_pq.PQclear(lm_pq.PQexec(c->conn, sql));
 }
 
 /* Raises when a migration's statement (`tag`: its command tag) ended the
@@ -191,7 +169,7 @@ static int stmt_close(lua_State *L) {
   c = lua_touserdata(L, -1);
   if (c && c->conn) {
     snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
-    run_quietly(c, sql);
+    lm_pg_run_quietly(c, sql);
   }
   s->name[0] = '\0';
   return 0;
@@ -205,6 +183,8 @@ static int conn_close(lua_State *L) {
   c->conn = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, c->notice_ref);
   c->notice_ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
+  c->pipe.ring_ref = LUA_NOREF;
   return 0;
 }
 
@@ -219,7 +199,7 @@ static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n,
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   lm_refuse_tx_control(L, c->guard, sql);
   lm_check_param_count(L, expected, n);
-  box = push_box(L);
+  box = lm_pg_push_box(L);
   top = lua_gettop(L);
   lm_pg_build_params(L, first, n, &p);
   *box = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
@@ -230,7 +210,7 @@ static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n,
 }
 
 /* Rows changed by a command result. */
-static lua_Integer changes(PGresult *res) {
+lua_Integer lm_pg_changes(PGresult *res) {
   const char *t = lm_pq.PQcmdTuples(res);
   return t && *t ? (lua_Integer)strtoll(t, NULL, 10) : 0;
 }
@@ -247,20 +227,20 @@ static const char *rewritten(lua_State *L, int *count) {
  * more statements (changes are summed). Every result is read; the first
  * error is raised after that, so the connection stays usable. */
 static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
-  PGresult **failed = push_box(L), **res = push_box(L);
+  PGresult **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
   lua_Integer total = 0;
   int copying = 0;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   char ended[16] = ""; /* the last COMMIT or ROLLBACK's tag */
   lm_refuse_tx_control(L, c->guard, sql);
   if (!lm_pq.PQsendQuery(c->conn, sql)) {
-    push_result_error(L, c->conn, NULL, sql);
+    lm_pg_push_result_error(L, c->conn, NULL, sql);
     return lua_error(L);
   }
   while ((*res = lm_pq.PQgetResult(c->conn)) != NULL) {
     ExecStatusType st = lm_pq.PQresultStatus(*res);
     if (is_copy(st)) {
-      end_copy(c->conn, st);
+      lm_pg_end_copy(c->conn, st);
       copying = 1;
     } else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
       if (!*failed) {
@@ -269,14 +249,14 @@ static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
       }
     } else {
       const char *tag = lm_pq.PQcmdStatus(*res);
-      total += changes(*res);
+      total += lm_pg_changes(*res);
       if (tag && strlen(tag) < sizeof ended && (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "ROLLBACK") == 0))
         strcpy(ended, tag);
     }
-    release(res);
+    lm_pg_release(res);
   }
   if (copying) {
-    release(failed);
+    lm_pg_release(failed);
     return refuse_copy(L);
   }
   if (*failed) check_result(L, c->conn, failed, sql);
@@ -295,8 +275,8 @@ static int conn_exec(lua_State *L) {
   if (nparams == 0) return exec_script(L, c, lm_check_sql(L, 2, NULL));
   sql = rewritten(L, &count);
   res = run(L, c, sql, 3, nparams, count);
-  lua_pushinteger(L, changes(*res));
-  release(res);
+  lua_pushinteger(L, lm_pg_changes(*res));
+  lm_pg_release(res);
   return 1;
 }
 
@@ -310,15 +290,15 @@ static int conn_copy_from(lua_State *L) {
   lua_Integer rows;
   luaL_checktype(L, 3, LUA_TFUNCTION);
   lm_refuse_tx_control(L, c->guard, sql);
-  res = push_box(L);
+  res = lm_pg_push_box(L);
   *res = lm_pq.PQexec(c->conn, sql);
   if (lm_pq.PQresultStatus(*res) != PGRES_COPY_IN) {
     check_result(L, c->conn, res, sql); /* raises for a failed statement or another COPY */
-    release(res);
+    lm_pg_release(res);
     drain(c->conn);
     return lm_misuse(L, "copy_from needs a COPY ... FROM STDIN statement");
   }
-  release(res);
+  lm_pg_release(res);
   for (;;) {
     size_t len;
     const char *chunk;
@@ -336,21 +316,21 @@ static int conn_copy_from(lua_State *L) {
       return lm_misuse(L, "copy_from: next() must return strings (or nil at the end)");
     }
     if (lm_pq.PQputCopyData(c->conn, chunk, (int)len) != 1) {
-      push_result_error(L, c->conn, NULL, sql);
+      lm_pg_push_result_error(L, c->conn, NULL, sql);
       return lua_error(L);
     }
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
   if (lm_pq.PQputCopyEnd(c->conn, NULL) != 1) {
-    push_result_error(L, c->conn, NULL, sql);
+    lm_pg_push_result_error(L, c->conn, NULL, sql);
     return lua_error(L);
   }
   *res = lm_pq.PQgetResult(c->conn);
   if (lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) drain(c->conn); /* leave the connection usable */
   check_result(L, c->conn, res, sql);
-  rows = changes(*res);
-  release(res);
+  rows = lm_pg_changes(*res);
+  lm_pg_release(res);
   drain(c->conn);
   lua_pushinteger(L, rows);
   return 1;
@@ -363,21 +343,75 @@ static int conn_query(lua_State *L) {
   const char *sql = rewritten(L, &count);
   PGresult **res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
   lm_pg_push_rows(L, *res);
-  release(res);
+  lm_pg_release(res);
+  return 1;
+}
+
+/* [conn, sql, params...] -> [conn, sql, params..., sql', box]; runs the query
+ * in single-row mode: the box holds its first row's result (NULL when it has
+ * none); the rest is read and dropped as it comes, so memory stays bounded
+ * and no cursor is needed (one round trip). Raises the first failure. */
+static PGresult **run_first(lua_State *L, lm_pg *c) {
+  int n = lua_gettop(L) - 2, count, top;
+  const char *sql = rewritten(L, &count);
+  PGresult **first = lm_pg_push_box(L), **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
+  lm_pg_params p;
+  PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
+  char tag[16] = ""; /* the command's, for check_guard */
+  lm_refuse_tx_control(L, c->guard, sql);
+  lm_check_param_count(L, count, n);
+  top = lua_gettop(L);
+  lm_pg_build_params(L, 3, n, &p);
+  if (!lm_pq.PQsendQueryParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0)) {
+    lm_pg_push_result_error(L, c->conn, NULL, sql);
+    lua_error(L);
+  }
+  lua_settop(L, top);
+  lm_pq.PQsetSingleRowMode(c->conn);
+  while ((*res = lm_pq.PQgetResult(c->conn)) != NULL) {
+    ExecStatusType st = lm_pq.PQresultStatus(*res);
+    if (st == PGRES_SINGLE_TUPLE && !*first) {
+      *first = *res;
+      *res = NULL;
+    } else if (is_copy(st)) {
+      lm_pg_release(res);
+      lm_pg_end_copy(c->conn, st);
+      drain(c->conn);
+      refuse_copy(L);
+    } else if (st == PGRES_COMMAND_OK) {
+      snprintf(tag, sizeof tag, "%s", lm_pq.PQcmdStatus(*res));
+    } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !*failed) {
+      *failed = *res;
+      *res = NULL;
+    }
+    lm_pg_release(res);
+  }
+  if (*failed) check_result(L, c->conn, failed, sql);
+  check_guard(L, c, before, tag);
+  lua_pop(L, 2);
+  return first;
+}
+
+/* [conn, sql, params...] -> [row]; the first row, or nil. */
+static int conn_first(lua_State *L) {
+  PGresult **res = run_first(L, check_conn(L, 1));
+  if (*res) {
+    lm_pg_push_row(L, *res, 0);
+    lm_pg_release(res);
+  } else {
+    lua_pushnil(L);
+  }
   return 1;
 }
 
 /* [conn, sql, params...] -> [value]; first column of the first row, or nil. */
 static int conn_scalar(lua_State *L) {
-  lm_pg *c = check_conn(L, 1);
-  int count;
-  const char *sql = rewritten(L, &count);
-  PGresult **res = run(L, c, sql, 3, lua_gettop(L) - 3, count);
-  if (lm_pq.PQntuples(*res) > 0 && lm_pq.PQnfields(*res) > 0 && !lm_pq.PQgetisnull(*res, 0, 0))
+  PGresult **res = run_first(L, check_conn(L, 1));
+  if (*res && lm_pq.PQnfields(*res) > 0 && !lm_pq.PQgetisnull(*res, 0, 0))
     lm_pg_push_value(L, *res, 0, 0);
   else
     lua_pushnil(L);
-  release(res);
+  lm_pg_release(res);
   return 1;
 }
 
@@ -400,21 +434,22 @@ static int cursor_next(lua_State *L) {
     lua_pop(L, 1);
     if (!c->conn) return lm_misuse(L, "connection is closed");
     c->L = L;
+    lm_pg_settle(L, c);
     {
       char sql[64];
-      PGresult **res = push_box(L);
+      PGresult **res = lm_pg_push_box(L);
       snprintf(sql, sizeof sql, "FETCH %d FROM %s", FETCH_BATCH, k->name);
       *res = lm_pq.PQexec(c->conn, sql);
       check_result(L, c->conn, res, sql);
       if (lm_pq.PQntuples(*res) < FETCH_BATCH) k->done = 1;
       lm_pg_push_rows(L, *res);
-      release(res);
+      lm_pg_release(res);
       if (k->done) { /* the last batch: free the server cursor now */
         snprintf(sql, sizeof sql, "CLOSE %s", k->name);
         k->name[0] = '\0';
         *res = lm_pq.PQexec(c->conn, sql);
         check_result(L, c->conn, res, sql);
-        release(res);
+        lm_pg_release(res);
       }
       lua_remove(L, -2); /* the box */
     }
@@ -434,7 +469,7 @@ static int cursor_close(lua_State *L) {
   if (c && c->conn) {
     char sql[64];
     snprintf(sql, sizeof sql, "CLOSE %s", k->name);
-    run_quietly(c, sql);
+    lm_pg_run_quietly(c, sql);
   }
   k->name[0] = '\0';
   return 0;
@@ -455,7 +490,7 @@ static int push_rows_loop(lua_State *L, int conn_idx, lm_pg *c, const char *sql,
   snprintf(k->name, sizeof k->name, "luamig_cur_%u", ++c->next_id);
   lua_pushfstring(L, "DECLARE %s NO SCROLL CURSOR%s FOR %s", k->name,
                   lm_pq.PQtransactionStatus(c->conn) == PQTRANS_INTRANS ? "" : " WITH HOLD", sql);
-  release(run(L, c, lua_tostring(L, -1), first, n, count));
+  lm_pg_release(run(L, c, lua_tostring(L, -1), first, n, count));
   lua_pop(L, 2); /* the box and the DECLARE */
   k->done = 0;
   lua_newtable(L);
@@ -494,15 +529,15 @@ static int conn_prepare(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, -3, 2);
   snprintf(s->name, sizeof s->name, "luamig_stmt_%u", ++c->next_id);
-  res = push_box(L);
+  res = lm_pg_push_box(L);
   *res = lm_pq.PQprepare(c->conn, s->name, lua_tostring(L, -2), 0, NULL);
   if (!*res || lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) s->name[0] = '\0';
   check_result(L, c->conn, res, lua_tostring(L, -2));
-  release(res);
+  lm_pg_release(res);
   *res = lm_pq.PQdescribePrepared(c->conn, s->name);
   check_result(L, c->conn, res, lua_tostring(L, -2));
   s->nparams = lm_pq.PQnparams(*res);
-  release(res);
+  lm_pg_release(res);
   lua_pop(L, 2);
   return 1;
 }
@@ -517,7 +552,7 @@ static PGresult **run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   lm_refuse_tx_control(L, c->guard, lua_tostring(L, -1));
   lua_pop(L, 1);
   lm_check_param_count(L, s->nparams, n);
-  res = push_box(L);
+  res = lm_pg_push_box(L);
   top = lua_gettop(L);
   lm_pg_build_params(L, 2, n, &p);
   *res = lm_pq.PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
@@ -534,8 +569,8 @@ static int stmt_exec(lua_State *L) {
   lm_pg *c;
   lm_pgstmt *s = check_stmt(L, 1, &c);
   PGresult **res = run_prepared(L, s, c);
-  lua_pushinteger(L, changes(*res));
-  release(res);
+  lua_pushinteger(L, lm_pg_changes(*res));
+  lm_pg_release(res);
   return 1;
 }
 
@@ -545,7 +580,7 @@ static int stmt_query(lua_State *L) {
   lm_pgstmt *s = check_stmt(L, 1, &c);
   PGresult **res = run_prepared(L, s, c);
   lm_pg_push_rows(L, *res);
-  release(res);
+  lm_pg_release(res);
   return 1;
 }
 
@@ -646,13 +681,14 @@ static int pg_connect(lua_State *L) {
   lm_pg *c = lua_newuserdatauv(L, sizeof *c, 0);
   char *err = NULL;
   PQconninfoOption *opts;
+  memset(c, 0, sizeof *c);
   c->conn = NULL; /* closed until connected */
-  c->next_id = 0;
-  c->L = NULL;
   c->notice_ref = LUA_NOREF;
-  c->guard = 0;
   c->guard_key = LUA_NOREF;
+  c->pipe.ring_ref = LUA_NOREF;
   luaL_setmetatable(L, LM_PG_CONN);
+  lua_newtable(L);
+  c->pipe.ring_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   opts = lm_pq.PQconninfoParse(conninfo, &err);
   if (!opts) {
     lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
@@ -705,6 +741,7 @@ static const luaL_Reg conn_methods[] = {
   {"query", conn_query},
   {"rows", conn_rows},
   {"scalar", conn_scalar},
+  {"first", conn_first},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
   {"guard_transaction", conn_guard_transaction},
@@ -732,6 +769,7 @@ int luaopen_luamig_pg(lua_State *L) {
   lua_newtable(L);
   luaL_getmetatable(L, LM_PG_CONN);
   lua_getfield(L, -1, "__index");
+  lm_pg_pipeline_methods(L);
   lua_pushliteral(L, "postgresql");
   lua_setfield(L, -2, "dialect");
   lua_pushliteral(L, "pg");

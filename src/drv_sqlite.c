@@ -15,11 +15,13 @@
 #define LM_SQLITE_CURSOR "luamig.sqlite.Cursor"
 
 typedef struct lm_conn {
-  sqlite3 *db;      /* NULL once closed */
-  int guard;        /* the runner's step transaction must stay open */
-  int guard_key;    /* registry ref of the key that disarms it */
-  int deny;         /* refuse BEGIN/COMMIT/ROLLBACK in the statement being prepared */
-  char denied[16];  /* the one refused ("COMMIT"), for the message */
+  sqlite3 *db;         /* NULL once closed */
+  lua_Integer sent;    /* statements db:pipeline ran (their numbers) */
+  lua_Integer changes; /* rows they changed since the last pipeline_sync */
+  int guard;           /* the runner's step transaction must stay open */
+  int guard_key;       /* registry ref of the key that disarms it */
+  int deny;            /* refuse BEGIN/COMMIT/ROLLBACK in the statement being prepared */
+  char denied[16];     /* the one refused ("COMMIT"), for the message */
 } lm_conn;
 
 typedef struct lm_stmt {
@@ -453,6 +455,49 @@ static int stmt_sql(lua_State *L) {
   return 1;
 }
 
+/* ---------------------------------------------------------------- pipeline */
+
+/* [conn, stmt or sql, params...] -> [number]; db:pipeline's send on SQLite:
+ * the statement runs at once (an in-process call has no round trip to
+ * save). A failure names the statement and its parameters as on PostgreSQL. */
+static int conn_pipeline_send(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  int n = lua_gettop(L) - 2;
+  lm_stmt *s = luaL_testudata(L, 2, LM_SQLITE_STMT);
+  if (!s && lua_type(L, 2) != LUA_TSTRING)
+    return lm_misuse(L, "pipeline: exec takes a statement (db:prepare) or SQL text, got a %s", luaL_typename(L, 2));
+  if (s && s->stmt && sqlite3_db_handle(s->stmt) != c->db)
+    return lm_misuse(L, "pipeline: the statement was prepared on another connection");
+  int i, first = s ? 2 : 1; /* stmt:exec(params) or conn:exec(sql, params) */
+  lua_pushcfunction(L, s ? stmt_exec : conn_exec);
+  for (i = first; i <= n + 2; i++) lua_pushvalue(L, i);
+  if (lua_pcall(L, n + 3 - first, 1, 0) != LUA_OK) {
+    if (lua_istable(L, -1)) {
+      lua_createtable(L, n + 4, 0); /* the entry lm_pipeline_note reads */
+      lua_pushinteger(L, n);
+      lua_rawseti(L, -2, 4);
+      for (i = 1; i <= n; i++) {
+        lua_pushvalue(L, 2 + i);
+        lua_rawseti(L, -2, 4 + i);
+      }
+      lm_pipeline_note(L, -2, s ? (s->stmt ? sqlite3_sql(s->stmt) : "") : lua_tostring(L, 2), -1);
+      lua_pop(L, 1);
+    }
+    return lua_error(L);
+  }
+  c->changes += lua_tointeger(L, -1);
+  lua_pushinteger(L, ++c->sent);
+  return 1;
+}
+
+/* [conn] -> [changes]; the rows db:pipeline's statements changed since the last call. */
+static int conn_pipeline_sync(lua_State *L) {
+  lm_conn *c = check_conn(L, 1);
+  lua_pushinteger(L, c->changes);
+  c->changes = 0;
+  return 1;
+}
+
 /* ---------------------------------------------------------------- module */
 
 /* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true),
@@ -476,7 +521,7 @@ static int sqlite_open(lua_State *L) {
     lua_pop(L, 3);
   }
   c = lua_newuserdatauv(L, sizeof *c, 0);
-  memset(c, 0, sizeof *c); /* closed until opened */
+  memset(c, 0, sizeof *c); /* closed until opened; nothing sent */
   c->guard_key = LUA_NOREF;
   luaL_setmetatable(L, LM_SQLITE_CONN);
   rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_URI,
@@ -510,6 +555,8 @@ static const luaL_Reg conn_methods[] = {
   {"in_transaction", conn_in_transaction},
   {"guard_transaction", conn_guard_transaction},
   {"last_insert_id", conn_last_insert_id},
+  {"pipeline_send", conn_pipeline_send},
+  {"pipeline_sync", conn_pipeline_sync},
   {"is_closed", conn_is_closed},
   {"close", conn_close},
   {NULL, NULL}};

@@ -148,6 +148,67 @@ void lm_push_db_error(lua_State *L, const lm_db_error *e) {
   luaL_setmetatable(L, LM_ERROR_MT);
 }
 
+/* [] -> [text]; the value at idx as SQL would show it: 'text' (cut at 60
+ * bytes), a number, true/false, NULL. */
+static void push_param_text(lua_State *L, int idx) {
+  size_t len;
+  const char *s;
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+      s = lua_tolstring(L, idx, &len);
+      lua_pushlstring(L, s, len > 60 ? 60 : len);
+      luaL_gsub(L, lua_tostring(L, -1), "'", "''");
+      lua_pushfstring(L, "'%s'%s", lua_tostring(L, -1), len > 60 ? "..." : "");
+      lua_replace(L, -3);
+      lua_pop(L, 1);
+      return;
+    case LUA_TNUMBER: case LUA_TBOOLEAN: luaL_tolstring(L, idx, NULL); return;
+    default: lua_pushliteral(L, "NULL");
+  }
+}
+
+void lm_pipeline_note(lua_State *L, int err, const char *sql, int entry) {
+  luaL_Buffer b;
+  lua_Integer i, n;
+  size_t len = strlen(sql);
+  err = lua_absindex(L, err);
+  entry = lua_absindex(L, entry);
+  if (!lua_istable(L, err)) return;
+  lua_rawgeti(L, entry, 4);
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  lua_createtable(L, (int)n, 1); /* err.params */
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, entry, 4 + i);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_setfield(L, err, "params");
+  luaL_buffinit(L, &b);
+  lua_getfield(L, err, "message");
+  luaL_addvalue(&b);
+  luaL_addstring(&b, " (in the pipelined statement ");
+  luaL_addlstring(&b, sql, len > 200 ? 200 : len);
+  if (len > 200) luaL_addstring(&b, "...");
+  if (n) luaL_addstring(&b, ", parameters (");
+  for (i = 1; i <= n && i <= 12; i++) { /* a batch's thousands of values: the first few */
+    lua_rawgeti(L, entry, 4 + i);
+    push_param_text(L, -1);
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+    if (i < n) luaL_addstring(&b, i < 12 ? ", " : ", ...");
+  }
+  luaL_addstring(&b, n ? "))" : ")");
+  luaL_pushresult(&b);
+  lua_setfield(L, err, "message");
+  lua_pushstring(L, sql);
+  lua_setfield(L, err, "sql");
+  if (lua_rawgeti(L, entry, 2) == LUA_TSTRING && lua_rawlen(L, -1) > 0) lua_setfield(L, err, "where");
+  else lua_pop(L, 1);
+}
+
 int lm_misuse(lua_State *L, const char *fmt, ...) {
   va_list ap;
   lm_push_where(L);

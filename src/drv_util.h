@@ -57,6 +57,13 @@ typedef struct lm_db_error {
  * releases its resources, then raises it with lua_error. */
 void lm_push_db_error(lua_State *L, const lm_db_error *e);
 
+/* [err at idx] -> unchanged; names in the db error at idx the statement
+ * db:pipeline queued: its SQL, the Lua line that queued it and its
+ * parameters, from `entry`, a table {target, where, number, n, params...}.
+ * The message gets "(queued ...: <sql>, parameters (...))"; the fields
+ * where, sql and params are set. */
+void lm_pipeline_note(lua_State *L, int err, const char *sql, int entry);
+
 /* [] -> []; defines the metatable `name`: __index is a table of `methods`
  * (when given), and __gc and __close both call `close`, which must be
  * idempotent. */

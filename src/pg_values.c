@@ -183,15 +183,21 @@ void lm_pg_push_value(lua_State *L, const PGresult *res, int row, int col) {
 /* [] -> [rows]; every row of res (which the caller still owns: drv_pg.c keeps
  * it in a box that __gc clears, as these conversions can raise). */
 void lm_pg_push_rows(lua_State *L, const PGresult *res) {
-  int r, c, nrows = lm_pq.PQntuples(res), ncols = lm_pq.PQnfields(res);
+  int r, nrows = lm_pq.PQntuples(res);
   lua_createtable(L, nrows, 0);
   for (r = 0; r < nrows; r++) {
-    lua_createtable(L, 0, ncols);
-    for (c = 0; c < ncols; c++) {
-      if (lm_pq.PQgetisnull(res, r, c)) continue;
-      lm_pg_push_value(L, res, r, c);
-      lua_setfield(L, -2, lm_pq.PQfname(res, c));
-    }
+    lm_pg_push_row(L, res, r);
     lua_rawseti(L, -2, r + 1);
+  }
+}
+
+/* [] -> [row]; row r of res as a table keyed by column name. */
+void lm_pg_push_row(lua_State *L, const PGresult *res, int r) {
+  int c, ncols = lm_pq.PQnfields(res);
+  lua_createtable(L, 0, ncols);
+  for (c = 0; c < ncols; c++) {
+    if (lm_pq.PQgetisnull(res, r, c)) continue;
+    lm_pg_push_value(L, res, r, c);
+    lua_setfield(L, -2, lm_pq.PQfname(res, c));
   }
 }

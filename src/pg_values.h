@@ -29,4 +29,7 @@ void lm_pg_push_value(lua_State *L, const PGresult *res, int row, int col);
 /* [] -> [rows]; every row of res as a table keyed by column name. */
 void lm_pg_push_rows(lua_State *L, const PGresult *res);
 
+/* [] -> [row]; row r of res as a table keyed by column name. */
+void lm_pg_push_row(lua_State *L, const PGresult *res, int r);
+
 #endif

@@ -14,7 +14,8 @@
   X(PQgetvalue) X(PQhost) X(PQlibVersion) X(PQnfields) X(PQnparams) X(PQntuples) X(PQport)       \
   X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQuery) X(PQserverVersion)         \
   X(PQsetNoticeReceiver) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea) X(PQputCopyData)           \
-  X(PQputCopyEnd) X(PQgetCopyData)
+  X(PQputCopyEnd) X(PQgetCopyData) X(PQsendQueryParams) X(PQsendQueryPrepared) X(PQsetSingleRowMode)   \
+  X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineStatus) X(PQpipelineSync)
 
 typedef struct lm_pq_api {
 #define LM_PQ_FIELD(f) __typeof__(f) *f;

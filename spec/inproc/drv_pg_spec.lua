@@ -1,5 +1,6 @@
 -- luamig.pg in the host against the PostgreSQL server of LUAMIG_TEST_PG
--- (test.sh starts one). A missing server fails, it does not skip.
+-- (test.sh starts one). A missing server fails, it does not skip. Also the
+-- pipeline (db:pipeline's driver half) and the one-round-trip reads.
 local pg = require "luamig.pg"
 local connect = require "luamig.db.connect"
 local null = require "luamig.null"
@@ -175,5 +176,85 @@ describe("luamig.pg", function()
     db:on_notice(nil)
     db:exec "DO $$ BEGIN RAISE WARNING 'not shown'; END $$"
     assert.are.same({ 'NOTICE: table "no_such_table" does not exist, skipping', "WARNING: careful now" }, got)
+  end)
+
+  it("pipeline: sends without waiting; any other call reads the results first", function()
+    db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+    local ins = db:prepare "INSERT INTO t (id, v) VALUES (?, ?)"
+    local first = db:pipeline_send(ins, 1, "v")
+    for i = 2, 2500 do assert.are.equal(first + i - 1, db:pipeline_send(ins, i, "v")) end
+    assert.are.equal(2500, db:scalar "SELECT count(*) FROM t")
+    assert.are.equal(2500, db:pipeline_sync())
+    assert.are.equal(0, db:pipeline_sync())
+  end)
+
+  it("pipeline: inside a transaction, the first failure is raised; what follows it is not run", function()
+    db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+    local ins = db:prepare "INSERT INTO t (id, v) VALUES (?, ?)"
+    local ok, err = pcall(db.transaction, db, function()
+      db:pipeline(function(p)
+        for i = 1, 3000 do p:exec(ins, i, i == 1500 and null or "v") end
+        p:exec("INSERT INTO t (id, v) VALUES (?, ?)", 1, "dup") -- fails too, but later
+      end)
+    end)
+    assert.is_false(ok)
+    assert.are.equal("23502", err.code)
+    assert.are.same({ 1500, null, n = 2 }, err.params)
+    assert.matches("%(in the pipelined statement INSERT INTO t %(id, v%) VALUES %(%$1, %$2%), parameters %(1500, NULL%)%)$",
+      err.message) -- (err.where, the line of p:exec, is checked by spec/pipeline_spec.lua: here the runner's files are on disk)
+    assert.is_false(db:in_transaction())
+    assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
+  end)
+
+  it("pipeline: a Lua error in db:transaction with a failed statement in flight rolls back and is the error raised",
+    function()
+      db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+      local ok, err = pcall(db.transaction, db, function()
+        db:pipeline_send("INSERT INTO t (id, v) VALUES (?, ?)", 1, "a")
+        db:pipeline_send("INSERT INTO t (id, v) VALUES (?, ?)", 2, null)
+        error("mine", 0)
+      end)
+      assert.is_false(ok)
+      assert.are.equal("mine", err)
+      assert.is_false(db:in_transaction())
+      assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
+    end)
+
+  it("pipeline: a connection lost with statements in flight raises, it does not drop them silently", function()
+    local pid = db:scalar "SELECT pg_backend_pid()"
+    local other = connect.open(url, {})
+    db:pipeline_send "SELECT pg_sleep(0.2)"
+    db:pipeline_send "SELECT 1"
+    other:exec("SELECT pg_terminate_backend(?)", pid)
+    other:close()
+    local ok, err = pcall(db.pipeline_sync, db)
+    assert.is_false(ok)
+    assert.are.equal("db", err.kind)
+    db:close() -- after_each reconnects
+  end)
+
+  it("pipeline: a statement closed while the pipeline runs is deallocated once it ends", function()
+    db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+    local name_count = "SELECT count(*) FROM pg_prepared_statements"
+    local before = db:scalar(name_count)
+    local ins = db:prepare "INSERT INTO t (id, v) VALUES (?, ?)"
+    db:pipeline_send(ins, 1, "a")
+    ins:close()
+    assert.are.equal(1, db:pipeline_sync())
+    assert.are.equal(before, db:scalar(name_count))
+  end)
+
+  it("db:first and db:scalar take one round trip, with no cursor", function()
+    db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+    db:exec "INSERT INTO t SELECT x, 'v' || x FROM generate_series(1, 3) x"
+    -- (the protocol's unnamed portal is listed too, as "")
+    assert.are.same({ n = 0 }, db:first "SELECT count(*) AS n FROM pg_cursors WHERE name <> ''")
+    assert.are.same({ id = 2, v = "v2" }, db:first("SELECT * FROM t WHERE id >= ? ORDER BY id", 2))
+    assert.is_nil(db:first "SELECT * FROM t WHERE false")
+    assert.are.equal(0, db:scalar "SELECT count(*) FROM pg_cursors WHERE name <> ''")
+    local ok, err = pcall(db.first, db, "SELECT 1 / (id - 2) FROM t ORDER BY id")
+    assert.is_false(ok)
+    assert.are.equal("22012", err.code)
+    assert.are.equal(1, db:scalar "SELECT 1") -- the connection is usable
   end)
 end)

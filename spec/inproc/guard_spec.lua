@@ -103,6 +103,53 @@ for _, b in ipairs(sh.backends()) do
       end)
     end
 
+    it("stops a COMMIT sent by db:scalar or db:first", function()
+      db:exec "BEGIN"
+      local key = db:guard_transaction()
+      for _, call in ipairs({ db.scalar, db.first }) do
+        local ok, err = pcall(call, db, "COMMIT")
+        assert.is_false(ok)
+        assert.matches("%.lua:%d+: COMMIT %a+ %a* ?the migration's transaction", tostring(err))
+        if not db:in_transaction() then db:exec "BEGIN" end
+      end
+      db:guard_transaction(key)
+      db:exec "ROLLBACK"
+    end)
+
+    it("stops a COMMIT or ROLLBACK queued through db:pipeline, ", function()
+      for _, sql in ipairs({ "COMMIT", "ROLLBACK" }) do
+        db:exec "BEGIN"
+        local key = db:guard_transaction()
+        local ok, err = pcall(db.pipeline, db, function(p)
+          p:exec("INSERT INTO t VALUES (?)", 1)
+          p:exec(sql) -- the line named
+          p:exec("INSERT INTO t VALUES (?)", 2)
+        end)
+        assert.is_false(ok)
+        assert.matches("%.lua:%d+: " .. sql .. " would end the migration's transaction", tostring(err))
+        assert.is_true(db:in_transaction(), "refused before it is sent")
+        assert.are.equal(1, db:scalar "SELECT count(*) FROM t", "what was queued before it ran")
+        db:guard_transaction(key)
+        if db:in_transaction() then db:exec "ROLLBACK" end
+        db:exec "DELETE FROM t"
+      end
+    end)
+
+    it("lets a pipeline's savepoints be under the guard", function()
+      db:exec "BEGIN"
+      local key = db:guard_transaction()
+      db:pipeline(function(p)
+        p:exec "SAVEPOINT a"
+        p:exec("INSERT INTO t VALUES (?)", 1)
+        p:exec "ROLLBACK TO SAVEPOINT a"
+        p:exec("INSERT INTO t VALUES (?)", 2)
+      end)
+      assert.is_true(db:in_transaction())
+      assert.are.equal(2, db:scalar "SELECT sum(x) FROM t")
+      db:guard_transaction(key)
+      db:exec "ROLLBACK"
+    end)
+
     it("lets prepared statements, queries and savepoints be; only its key disarms it", function()
       db:exec "BEGIN"
       local key = db:guard_transaction()

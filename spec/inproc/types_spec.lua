@@ -112,6 +112,7 @@ function upgrade(db)
   local stmt = db:prepare("SELECT 1")
   dump("luamig.Statement", stmt)
   stmt:close()
+  db:pipeline(function(p) dump("luamig.Pipeline", p) end)
 end
 ]])
   p:write("migrations/003_columns.lua", columns_migration())
@@ -208,7 +209,7 @@ describe("editor types", function()
   end)
 
   for _, bname in ipairs({ "sqlite", "postgresql" }) do
-    for _, name in ipairs({ "luamig.Db", "luamig.Statement", "luamig.Op", "luamig.Batch" }) do
+    for _, name in ipairs({ "luamig.Db", "luamig.Statement", "luamig.Op", "luamig.Batch", "luamig.Pipeline" }) do
       it(("match %s on %s"):format(name, bname), function()
         assert.is_table(runtime[bname][name], "nothing reported " .. name)
         assert.are.same({}, compare(name, bname, runtime[bname][name]))
@@ -225,7 +226,8 @@ describe("editor types", function()
   end
 
   it("cover every class the spec checks, and check every class with functions", function()
-    local checked = { ["luamig.Db"] = true, ["luamig.Statement"] = true, ["luamig.Op"] = true, ["luamig.Batch"] = true }
+    local checked = { ["luamig.Db"] = true, ["luamig.Statement"] = true, ["luamig.Op"] = true, ["luamig.Batch"] = true,
+      ["luamig.Pipeline"] = true }
     for name in pairs(runtime.sqlite) do checked[name] = true end
     for name, class in pairs(defs.classes) do
       if class.functions > 0 then assert.is_true(checked[name] or false, name .. " has functions nobody checks") end

@@ -31,9 +31,12 @@ end
 
 ---Roll back the open transaction, if any, ignoring a failure (the
 ---connection may be gone): for clean-up paths that re-raise the real error.
+---(in_transaction reads what a pipeline left in flight first, which may raise:
+---the error being handled comes first, and the ROLLBACK is still due.)
 ---@param db table
 function M.rollback(db)
-  if db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
+  local ok, open = pcall(db.in_transaction, db)
+  if open or not ok then pcall(db.exec, db, "ROLLBACK") end
 end
 local rollback_all = M.rollback
 
@@ -342,9 +345,10 @@ function M.install(Conn, dialect)
   if Conn.transaction then return end
   Conn.backend = dialect.name
   install_transactions(Conn, dialect)
+  require("luamig.db.pipeline").install(Conn)
 
-  ---First row of a query, or nil.
-  function Conn:first(sql, ...)
+  ---First row of a query, or nil (PostgreSQL's driver has its own: one round trip).
+  Conn.first = Conn.first or function(self, sql, ...)
     for row in self:rows(sql, ...) do return row end -- luacheck: ignore 512 (first row only)
     return nil
   end

@@ -67,6 +67,10 @@ function M.recorder(dialect, emit)
     db[name] = refuse("db:" .. name)
   end
   function db.transaction(self, fn) return fn(self) end
+  function db.pipeline(self, fn) -- p:exec(sql, ...) records like db:exec (prepare is refused)
+    fn({ exec = function(_, sql, ...) self:exec(sql, ...) end, sync = function() return 0 end })
+    return 0
+  end
   function db.copy_in(self, t, columns, rows) return require("luamig.db.handle").insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")

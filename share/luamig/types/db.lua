@@ -61,6 +61,21 @@ function Db:autocommit(fn) end
 ---@return boolean
 function Db:in_transaction() end
 
+---Run fn(p) with p:exec(stmt, ...) sending statements without waiting for each result (libpq pipeline mode; SQLite runs each at once). The first failure is raised naming its statement, parameters and Lua line; inside a transaction it aborts the transaction. Returns the rows changed.
+---@param fn fun(p: luamig.Pipeline)
+---@return integer changes
+function Db:pipeline(fn) end
+
+---Low level (db:pipeline uses it): send a statement (a prepared one or SQL text) without waiting; returns its number.
+---@param stmt luamig.Statement|string
+---@param ... any
+---@return integer number
+function Db:pipeline_send(stmt, ...) end
+
+---Low level: read every result db:pipeline_send left in flight (raising the first failure); returns the rows changed since the last call.
+---@return integer changes
+function Db:pipeline_sync() end
+
 ---The runner's: arm the guard that stops a migration's BEGIN, COMMIT or
 ---ROLLBACK inside its step's transaction; returns the key that disarms it.
 ---@param key table?
@@ -141,6 +156,19 @@ function Db:is_closed() end
 
 ---Close the connection (closing twice is harmless).
 function Db:close() end
+
+---The `p` of db:pipeline(function(p) ... end).
+---@class luamig.Pipeline
+local Pipeline = {}
+
+---Queue a statement: a prepared one (db:prepare) or SQL text with `?` placeholders.
+---@param stmt luamig.Statement|string
+---@param ... any bound to its placeholders
+function Pipeline:exec(stmt, ...) end
+
+---Wait for every statement queued so far (raising the first failure).
+---@return integer changes rows changed since the pipeline began
+function Pipeline:sync() end
 
 ---A prepared statement (db:prepare).
 ---@class luamig.Statement

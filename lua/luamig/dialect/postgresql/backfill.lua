@@ -1,6 +1,7 @@
 --- PostgreSQL's backfill batch writer: rows are grouped by the columns they
 --- set, and each group is written with one UPDATE ... FROM (VALUES ...)
---- (one round trip instead of one per row: 2.5x faster).
+--- (one round trip instead of one per row: 2.5x faster), sent through the
+--- pipeline (db.pipeline) without waiting for its result.
 local errors = require "luamig.util.errors"
 local limits = require "luamig.db.limits"
 local db_methods = require "luamig.db.handle"
@@ -50,8 +51,10 @@ function M.backfill_writer(db, table_name, key, prepared)
       local params = {}
       for _, r in ipairs(group.rows) do db_methods.append_values(params, r, cols) end
       -- one prepared statement per column set and row count: full batches reuse it
-      prepared(id .. "\0" .. #group.rows, function() return update_sql(db, qt, cols, types, #group.rows, table_name) end)
-        :exec(table.unpack(params))
+      -- through the pipeline: the result is read before the next statement
+      -- (the checkpoint or the next batch's SELECT), not waited for here
+      db:pipeline_send(prepared(id .. "\0" .. #group.rows,
+        function() return update_sql(db, qt, cols, types, #group.rows, table_name) end), table.unpack(params))
       pending[id] = nil
     end
   end
