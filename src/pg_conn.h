@@ -1,11 +1,11 @@
-/* luamig.pg internals shared by drv_pg.c (Conn, Stmt, Cursor) and
+/* luamig.pg internals shared by pg_driver.c (Conn, Stmt, Cursor) and
  * pg_pipeline.c (db:pipeline's sends and sync points). */
 #ifndef LUAMIG_PG_CONN_H
 #define LUAMIG_PG_CONN_H
 
 #include <lua.h>
 
-#include "pq_load.h"
+#include "pg_load.h"
 
 #define LM_PG_CONN "luamig.pg.Conn"
 #define LM_PG_STMT "luamig.pg.Stmt"
@@ -43,7 +43,7 @@ typedef struct lm_pgstmt {
   int nparams;
 } lm_pgstmt;        /* uservalues: 1 Conn, 2 rewritten SQL */
 
-/* drv_pg.c */
+/* pg_driver.c */
 PGresult **lm_pg_push_box(lua_State *L);
 void lm_pg_release(PGresult **box);
 void lm_pg_push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql);

@@ -26,7 +26,7 @@
 #include "drv_util.h"
 #include "pg_conn.h"
 #include "pg_values.h"
-#include "sql_scan.h"
+#include "sql_tokens.h"
 
 #define PIPELINE_DEPTH 1000                /* statements per sync point */
 #define RING_SIZE (2 * PIPELINE_DEPTH + 2) /* > what can be in flight */
@@ -103,7 +103,7 @@ static void note_statement(lua_State *L, lm_pg *c, lua_Integer at) {
 
 /* Raises when statement `at`, a migration's COMMIT or ROLLBACK (`tag`)
  * queued under the guard, ended the runner's step transaction: as
- * check_guard in drv_pg.c, naming the line that queued it. What the pipeline
+ * check_guard in pg_driver.c, naming the line that queued it. What the pipeline
  * sent after it ran outside the transaction (committed at its sync point). */
 static void raise_tx_ended(lua_State *L, lm_pg *c, lua_Integer at, const char *tag) {
   const char *where = "", *sql = "?";

@@ -16,7 +16,7 @@
 #include "drv_util.h"
 #include "pg_conn.h"
 #include "pg_values.h"
-#include "sql_scan.h"
+#include "sql_tokens.h"
 
 #define LM_PG_CURSOR "luamig.pg.Cursor"
 #define LM_PG_RESULT "luamig.pg.Result"

@@ -10,7 +10,7 @@
  * the statement. Unterminated quotes or comments run to the end of the text
  * (the server rejects them). With standard_conforming_strings off, a plain
  * '...' would take backslash escapes too; PostgreSQL's default is on. */
-#include "sql_scan.h"
+#include "sql_tokens.h"
 
 #include <string.h>
 #include <strings.h>
