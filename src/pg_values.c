@@ -137,8 +137,8 @@ void lm_pg_push_value(lua_State *L, const PGresult *res, int row, int col) {
   }
 }
 
-/* [] -> [rows]; every row of res (which the caller still owns: pg_driver.c keeps
- * it in a box that __gc clears, as these conversions can raise). */
+/* [] -> [rows]; every row of res (which the caller still owns: pg_result.c's
+ * box keeps it, which __gc clears, as these conversions can raise). */
 void lm_pg_push_rows(lua_State *L, const PGresult *res) {
   int r, nrows = lm_pq.PQntuples(res);
   lua_createtable(L, nrows, 0);
