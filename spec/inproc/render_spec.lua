@@ -152,3 +152,17 @@ for _, backend in ipairs({ "sqlite", "postgresql" }) do
     end)
   end)
 end
+
+describe("luamig.util.lua_source", function()
+  local lua_source = require "luamig.util.lua_source"
+  it("writes any string as a literal that reads back the same, and a comment on one line", function()
+    for _, s in ipairs({ NL, CR, BR, UNI, CHECK, "\0\1\127\t", "\200\201 not UTF-8", 'q"\\', "\194\133 C1" }) do
+      local lit = lua_source.literal(s)
+      assert.is_nil(lit:find("[%c\127]"), lit)
+      assert.are.equal(s, load("return " .. lit)())
+      assert.is_nil(lua_source.comment_text(s):find("[%c\127]"))
+    end
+    assert.are.equal("-- a\\nb\\r\\u{202E}", "-- " .. lua_source.comment_text("a\nb\r\226\128\174"))
+    assert.are.equal(math.huge, load("return " .. lua_source.literal(math.huge))())
+  end)
+end)
