@@ -101,10 +101,13 @@ local function run_body(r, id)
   local key = tx and s.db:guard_transaction()
   local ok, err = step_mod.call(ctx, script, attempt, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
-    s.dialect.apply_timeouts(db, timeouts.of(script, s.config), tx)
+    local t = timeouts.of(script, s.config)
+    s.dialect.apply_timeouts(db, t, tx)
+    db_methods.step_timeouts(db, t)
     fn(db)
     s.dialect.check_step(db, r.setup)
   end, s.db)
+  db_methods.step_timeouts(s.db, nil)
   if key and not s.db:is_closed() then s.db:guard_transaction(key) end
   ok, err = failure.checked_body(s, tx, ok, err)
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
@@ -219,19 +222,22 @@ local function run_in_transaction(r, walk, id, heads)
   local sections = db_methods.autocommit_sections(s.db)
   local ms, rows
   local label = (r.direction == "up" and "upgrade " or "downgrade ") .. id
-  local body_ok, err = timeouts.with_retries(timeouts.of(s.graph.revs[id], s.config).lock_retries, label,
-    function(line) s.log:warn(line) end,
+  -- (attempt: an interrupt in the backoff's sleep fails the step like one in its body)
+  local ok, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
+    label, function(line) s.log:warn(line) end,
     function() -- (not after a db:autocommit section: that part was committed)
       if db_methods.autocommit_sections(s.db) > sections then return false end
       rollback(s.db)
       s.dialect.begin_locked(s.db)
+      version.ensure(s.db, s.dialect, r.t) -- the rollback took them when this run created them
       return true
     end,
     function()
-      local ok, e
-      ok, e, ms, rows = run_body(r, id)
-      return ok, e
+      local body_ok_, e
+      body_ok_, e, ms, rows = run_body(r, id)
+      return body_ok_, e
     end)
+  if not ok then body_ok, err = false, body_ok end
   if body_ok then
     body_ok, err = attempt(function()
       walk.expected = finish_step(r, id, heads, ms)
