@@ -176,6 +176,7 @@ end
 ---@field fresh fun(): string?    URL of a new empty database (nil: the default sqlite:///luamig.db)
 ---@field sql fun(p: spec.Project, sql: string): string
 ---@field tables fun(p: spec.Project): string
+---@field run_file fun(p: spec.Project, path: string): integer, string, string  a SQL script, by sqlite3 or psql
 ---@field errors table<string, string>  Lua patterns for driver messages the specs expect
 
 local made = 0
@@ -243,6 +244,10 @@ local backends = {
       return p:sql("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master " ..
         "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)")
     end,
+    run_file = function(p, path)
+      local db = p.url and p.url:match("^sqlite:///(.+)$") or (p.dir .. "/luamig.db")
+      return M.run(("sqlite3 -bail %s < %s"):format(M.quote(db), M.quote(path)))
+    end,
     errors = { no_table = "sqlite SQLITE_ERROR: no such table: nope" },
   },
   {
@@ -254,6 +259,9 @@ local backends = {
     tables = function(p)
       return p:sql("SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables " ..
         "WHERE schemaname = current_schema()")
+    end,
+    run_file = function(p, path)
+      return M.run(("psql %s -Xq -v ON_ERROR_STOP=1 -f %s"):format(M.quote(p.url), M.quote(path)))
     end,
     errors = { no_table = 'pg 42P01: relation "nope" does not exist' },
   },
