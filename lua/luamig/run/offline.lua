@@ -115,7 +115,7 @@ function M.sql(s, direction, range)
     local fn = direction == "up" and script.upgrade or script.downgrade
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
     db.running = script.path
-    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script), script, pcall, fn, db)
+    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script, { root = s.config.dir }), script, pcall, fn, db)
     db.running = nil
     if not ok then error(err, 0) end
     local new = plan.step_heads(g, heads, id, direction)

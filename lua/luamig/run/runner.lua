@@ -95,7 +95,7 @@ local function run_body(r, id)
   local t0 = host.now_ms()
   local tx = script.transactional or s.dry_run
   local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx,
-    replicas = r.replicas })
+    replicas = r.replicas, root = s.config.dir })
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   local key = tx and s.db:guard_transaction()
