@@ -5,6 +5,7 @@ M.bin = os.getenv("LUAMIG_BIN") or "build/luamig"
 if not M.bin:match("^/") then M.bin = (os.getenv("PWD") or ".") .. "/" .. M.bin end
 M.source_dir = os.getenv("LUAMIG_SOURCE_DIR") or "."
 if not M.source_dir:match("^/") then M.source_dir = (os.getenv("PWD") or ".") .. "/" .. M.source_dir end
+M.sample_dir = M.source_dir .. "/examples/sample" -- the sample project ./run.sh uses
 
 ---Quote a string for /bin/sh.
 ---@param s string
