@@ -223,7 +223,7 @@ local function run_in_transaction(r, walk, id, heads)
   local ms, rows
   local label = (r.direction == "up" and "upgrade " or "downgrade ") .. id
   -- (attempt: an interrupt in the backoff's sleep fails the step like one in its body)
-  local ok, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
+  local no_raise, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
     label, function(line) s.log:warn(line) end,
     function() -- (not after a db:autocommit section: that part was committed)
       if db_methods.autocommit_sections(s.db) > sections then return false end
@@ -233,11 +233,11 @@ local function run_in_transaction(r, walk, id, heads)
       return true
     end,
     function()
-      local body_ok_, e
-      body_ok_, e, ms, rows = run_body(r, id)
-      return body_ok_, e
+      local ok, e
+      ok, e, ms, rows = run_body(r, id)
+      return ok, e
     end)
-  if not ok then body_ok, err = false, body_ok end
+  if not no_raise then body_ok, err = false, body_ok end -- (then body_ok holds attempt's error)
   if body_ok then
     body_ok, err = attempt(function()
       walk.expected = finish_step(r, id, heads, ms)
