@@ -47,6 +47,7 @@ static void skip_quoted(lm_sql_lexer *s, char q, int backslash) {
     else if (ch == q && (s->p == s->end || *s->p != q)) return;
     else if (ch == q) s->p++; /* '' or "" */
   }
+  s->open = 1;
 }
 
 /* Skips a slash-star comment whose opening was just read; `nest`: they nest
@@ -58,7 +59,7 @@ static void skip_block_comment(lm_sql_lexer *s, int nest) {
     else if (s->p + 1 < s->end && s->p[0] == '*' && s->p[1] == '/') depth--, s->p += 2;
     else s->p++;
   }
-  if (depth > 0) s->p = s->end;
+  if (depth > 0) s->p = s->end, s->open = 1;
 }
 
 /* At a `$`: if it opens a dollar quote ($$ or $tag$), skips to its closing
@@ -77,6 +78,7 @@ static int skip_dollar_quote(lm_sql_lexer *s) {
     }
   }
   s->p = s->end;
+  s->open = 1;
   return 1;
 }
 
@@ -84,6 +86,7 @@ void lm_sql_lexer_init(lm_sql_lexer *x, const char *sql, size_t len, lm_sql_flav
   x->sql = x->p = sql;
   x->end = sql + len;
   x->flavour = flavour;
+  x->open = 0;
 }
 
 /* The token kind of the text at s->p, which it consumes. */
@@ -123,7 +126,9 @@ static lm_tok_kind lex(lm_sql_lexer *s) {
     return LM_TOK_NAME;
   case '[':
     if (pg) return LM_TOK_OTHER;
-    while (s->p < s->end && *s->p++ != ']') {}
+    while (s->p < s->end && *s->p != ']') s->p++;
+    if (s->p < s->end) s->p++;
+    else s->open = 1;
     return LM_TOK_NAME;
   case '?': /* ?, ?NNN (SQLite) */
     if (!pg) while (s->p < s->end && is_digit((unsigned char)*s->p)) s->p++;
@@ -149,6 +154,7 @@ static lm_tok_kind lex(lm_sql_lexer *s) {
 
 lm_tok_kind lm_sql_next(lm_sql_lexer *x, lm_token *t) {
   t->start = (size_t)(x->p - x->sql);
+  x->open = 0;
   t->kind = x->p < x->end ? lex(x) : LM_TOK_END;
   t->len = (size_t)(x->p - x->sql) - t->start;
   return t->kind;
@@ -238,7 +244,7 @@ static void skip_statement(scan *s, tok_kind k) {
 }
 
 const char *lm_sql_tx_control(const char *sql, size_t len) {
-  scan s = {{NULL, NULL, NULL, LM_SQL_POSTGRESQL}, NULL, 0};
+  scan s = {{NULL, NULL, NULL, LM_SQL_POSTGRESQL, 0}, NULL, 0};
   tok_kind k;
   lm_sql_lexer_init(&s.x, sql, len, LM_SQL_POSTGRESQL);
   while ((k = next_token(&s)) != TOK_END) {
@@ -262,7 +268,8 @@ void lm_refuse_tx_control(lua_State *L, int guard, const char *sql) {
 
 static const char *const kind_names[] = {"end", "space", "comment", "word", "name", "string", "param", "named", "other"};
 
-/* upvalues: sql, flavour, offset. [] -> [kind, first, last] or [] at the end. */
+/* upvalues: sql, flavour, offset. [] -> [kind, first, last, open] or [] at
+ * the end; open: true for a quote or comment the text does not close. */
 static int tokens_next(lua_State *L) {
   size_t len;
   const char *sql = lua_tolstring(L, lua_upvalueindex(1), &len);
@@ -277,15 +284,20 @@ static int tokens_next(lua_State *L) {
   lua_pushstring(L, kind_names[t.kind]);
   lua_pushinteger(L, (lua_Integer)t.start + 1);
   lua_pushinteger(L, (lua_Integer)(t.start + t.len));
-  return 3;
+  lua_pushboolean(L, x.open);
+  return 4;
 }
 
 int lm_sql_tokens_lua(lua_State *L) {
   static const char *const flavours[] = {"postgresql", "sqlite", NULL};
-  luaL_checkstring(L, 1);
+  size_t len;
+  lua_Integer init;
+  luaL_checklstring(L, 1, &len);
+  init = luaL_optinteger(L, 3, 1);
+  luaL_argcheck(L, init >= 1 && (size_t)init <= len + 1, 3, "out of the text");
   lua_pushvalue(L, 1);
   lua_pushinteger(L, luaL_checkoption(L, 2, NULL, flavours) == 0 ? LM_SQL_POSTGRESQL : LM_SQL_SQLITE);
-  lua_pushinteger(L, 0);
+  lua_pushinteger(L, init - 1);
   lua_pushcclosure(L, tokens_next, 3);
   return 1;
 }

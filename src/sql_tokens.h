@@ -30,6 +30,7 @@ typedef enum {
 typedef struct lm_sql_lexer {
   const char *sql, *p, *end; /* the text, the unread part, its end */
   lm_sql_flavour flavour;
+  int open;                  /* the last token is a quote or comment the text does not close */
 } lm_sql_lexer;
 
 typedef struct lm_token {
@@ -55,10 +56,11 @@ const char *lm_sql_tx_control(const char *sql, size_t len);
  * the runner, and sql (NUL-terminated) holds transaction control. */
 void lm_refuse_tx_control(lua_State *L, int guard, const char *sql);
 
-/* [sql, flavour] -> [iterator]; luamig.host.sql_tokens: each call of the
- * iterator returns kind ("space", "comment", "word", "name", "string",
- * "param", "named", "other"), first, last (1-based, inclusive), then nil at the end.
- * flavour: "postgresql" or "sqlite". */
+/* [sql, flavour, init?] -> [iterator]; luamig.host.sql_tokens: each call of
+ * the iterator returns kind ("space", "comment", "word", "name", "string",
+ * "param", "named", "other"), first, last (1-based, inclusive) and open (true
+ * for an unterminated quote or comment), then nil at the end. flavour:
+ * "postgresql" or "sqlite"; init: where to start (default 1). */
 int lm_sql_tokens_lua(lua_State *L);
 
 #endif

@@ -3,11 +3,13 @@
 -- and COMMIT in a string, a comment, a dollar quote or a quoted name. The
 -- transaction guard does not refuse it (and refuses a COMMIT after it), the
 -- `?`-to-`$n` rewrite takes one parameter, the SQLite table-SQL reader reads
--- the right items, and the offline rendering runs to what runs live.
+-- the right items, the offline rendering runs to what runs live, and
+-- op.execute_file's splitter keeps the statement whole.
 local connect = require "luamig.db.connect"
 local dialects = require "luamig.dialect"
 local host = require "luamig.host"
 local offline = require "luamig.run.offline"
+local sql_split = require "luamig.util.sql_split"
 local table_sql = require "luamig.dialect.sqlite.table_sql"
 local fixtures = require "spec.support.fixtures"
 
@@ -89,6 +91,9 @@ describe("the tokenizer's consumers agree on the corpus", function()
       -- the offline rendering runs to the same row
       local rendered = offline.render(sql, table.pack("live"), dialect)
       assert.are.same(live, db:first((rendered:gsub(";$", ""))), entry)
+      -- op.execute_file's splitter: the statement whole, then the next one
+      local pieces = assert(sql_split.split(rendered .. "\nSELECT 2;"))
+      assert.are.same({ rendered:gsub(";$", ""), "SELECT 2" }, { pieces[1].text, pieces[2] and pieces[2].text }, entry)
     end
     assert.is_true(db:in_transaction())
     db:guard_transaction(key)
