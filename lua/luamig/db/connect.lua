@@ -72,7 +72,7 @@ end
 ---@class luamig.OpenOptions
 ---@field base string?     directory a relative SQLite path is relative to (default: the working directory)
 ---@field source string?   where the URL came from ("--url", a config file, "default"...), for messages
----@field create boolean?  false: a missing SQLite file is an error, not a new empty database
+---@field create boolean?  false: create nothing (a missing SQLite file is an error, the config's schema is not made)
 
 -- The absolute path of SQLite file `path` (relative to `base`); special
 -- names (":memory:", "file:" URIs) as they are.
@@ -130,7 +130,7 @@ function M.open(url, cfg, log, opts)
     errors.raise("connect", redact.scrub(text, redact.secrets(url)))
   end
   if log and db.on_notice then forward_notices(db, log) end
-  if dialect.on_connect then dialect.on_connect(db, cfg) end
+  if dialect.on_connect then dialect.on_connect(db, cfg, { create = opts.create ~= false }) end
   return db, dialect
 end
 

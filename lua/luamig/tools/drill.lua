@@ -51,7 +51,7 @@ function M.scratch(target_url, cfg, opts)
     end or nil }
   end
   local name = ("luamig_drill_%d_%s"):format(host.getpid(), host.random_hex(6))
-  local admin = connect.open(target_url, cfg)
+  local admin = connect.open(target_url, cfg, nil, { create = false }) -- creates nothing on the target
   local ok, err = pcall(admin.exec, admin, "CREATE DATABASE " .. name)
   admin:close()
   if not ok then
@@ -61,7 +61,7 @@ function M.scratch(target_url, cfg, opts)
   end
   local url = pg_url_for(target_url, name)
   return { url = url, shown = redact.scrub(url, redact.secrets_of(target_url, url)), drop = not opts.keep and function()
-    local a = connect.open(target_url, cfg)
+    local a = connect.open(target_url, cfg, nil, { create = false })
     pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. name)
     a:close()
   end or nil }
