@@ -28,6 +28,8 @@ trap 'pg_stop_standby; pg_stop' EXIT
 pg_start_standby # for spec/replica_spec.lua
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# deps.sh installed every tool the specs call (dot, groff, fish): one missing fails, not skips
+export LUAMIG_REQUIRE_TOOLS=1
 status=0
 echo "== specs (release build)"
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1

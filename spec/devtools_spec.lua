@@ -3,8 +3,13 @@
 -- completion (driven through bash's compgen) and the man page (groff -ww).
 local sh = require "spec.support.sh"
 
+-- Whether `program` is installed. Without it a check is skipped, except
+-- under test.sh (LUAMIG_REQUIRE_TOOLS=1, after .ci/deps.sh installed it):
+-- there a missing tool fails the run.
 local function have(program)
-  return os.execute("command -v " .. program .. " >/dev/null 2>&1") == true
+  if os.execute("command -v " .. program .. " >/dev/null 2>&1") == true then return true end
+  assert(os.getenv("LUAMIG_REQUIRE_TOOLS") ~= "1", program .. " is not installed: .ci/deps.sh test installs it")
+  return false
 end
 
 -- A project with a branchy history: a1 <- b2 (applied), a1 <- c3 [audit] <- d4 depends_on b2.
@@ -153,7 +158,7 @@ describe("the revision graph as a picture", function()
     local p = branchy()
     local dot = p:ok("graph")
     assert.matches("^digraph luamig {", dot)
-    assert.matches("b2 -> d4 [style=dashed", dot, 1, true)
+    assert.matches("\"b2\" -> \"d4\" [style=dashed", dot, 1, true)
     assert.matches("^flowchart TD\n", p:ok("graph --format mermaid"))
     local code, _, err = p:luamig("graph --format png")
     assert.are.equal(2, code)
@@ -165,6 +170,32 @@ describe("the revision graph as a picture", function()
     assert.are.equal("", svg_err)
     assert.matches("<svg", svg, 1, true)
     assert.matches(">d4</text>", svg, 1, true)
+  end)
+
+  it("graph --format dot quotes every node id: Graphviz sees one node per revision", function()
+    local p = sh.project()
+    p:ok("revision -m one --rev-id 6b384dec4dcd")
+    p:ok("revision -m two --rev-id 1e2")
+    p:ok("revision -m 'odd id' --rev-id 7_x")
+    p:ok("revision -m dep --rev-id 0a --head 6b384dec4dcd --splice --depends-on 1e2")
+    local dot = p:ok("graph")
+    if not have("dot") then pending("Graphviz is not installed") return end
+    p:write("g.dot", dot)
+    local code, plain, err = sh.run(("dot -Tplain %s"):format(sh.quote(p.dir .. "/g.dot")))
+    assert.are.same({ 0, "" }, { code, err })
+    local nodes, edges = {}, {}
+    local function name(s) return s:match('^"(.*)"$') or s end -- -Tplain quotes what needs it
+    for kind, rest in plain:gmatch("(%a+) ([^\n]*)") do
+      if kind == "node" then nodes[#nodes + 1] = name(rest:match("^(%S+)")) end
+      if kind == "edge" then
+        local a, b = rest:match("^(%S+) (%S+)")
+        edges[#edges + 1] = name(a) .. "->" .. name(b)
+      end
+    end
+    table.sort(nodes)
+    table.sort(edges)
+    assert.are.same({ "0a", "1e2", "6b384dec4dcd", "7_x" }, nodes)
+    assert.are.same({ "1e2->0a", "1e2->7_x", "6b384dec4dcd->0a", "6b384dec4dcd->1e2" }, edges)
   end)
 end)
 
