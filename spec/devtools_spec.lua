@@ -93,6 +93,27 @@ describe("init", function()
     assert.are.equal(0, code, out2)
   end)
 
+  it("a luamig with no installed share/ (a build directory, a copied binary) still writes the editor files",
+    function()
+      local bindir = sh.tmpdir()
+      assert(os.execute(("cp %s %s/luamig"):format(sh.quote(sh.bin), sh.quote(bindir))))
+      local p = sh.project()
+      local code, out, err = sh.run(("cd %s && env -u LUAMIG_SOURCE_DIR -u LUAMIG_LUA_DIR %s/luamig init app")
+        :format(sh.quote(p.dir), sh.quote(bindir)))
+      assert.are.same({ 0, "" }, { code, err })
+      assert.is_nil(out:find("skipped", 1, true), out)
+      for _, f in ipairs({ ".luarc.json", ".luacheckrc", ".luamig/types/luamig.lua", ".luamig/types/db.lua" }) do
+        assert.matches("created app/" .. f:gsub("%p", "%%%0") .. "\n", out)
+      end
+      local luarc = require("cjson").decode(sh.slurp(p.dir .. "/app/.luarc.json"))
+      assert.are.same({ ".luamig/types" }, luarc["workspace.library"])
+      for _, f in ipairs({ "luamig.lua", "db.lua", "op.lua", "plugin.lua", "schema.lua" }) do
+        assert.are.equal(sh.slurp(sh.source_dir .. "/share/luamig/types/" .. f),
+          sh.slurp(p.dir .. "/app/.luamig/types/" .. f))
+      end
+      assert.are.equal(sh.slurp(sh.source_dir .. "/share/luamig/luacheckrc.lua"), sh.slurp(p.dir .. "/app/.luacheckrc"))
+    end)
+
   it("adds its lines to an existing .gitignore once", function()
     local p = sh.project()
     p:write(".gitignore", "node_modules/\nluamig.db\n")
