@@ -130,6 +130,7 @@ schema.sql("t_touch", "CREATE TRIGGER t_touch AFTER INSERT ON t BEGIN UPDATE t S
     local code, out = p:luamig("check")
     assert.are.equal(5, code, out)
     assert.matches('DROP TRIGGER \\"t_touch\\"', out)
+    assert.matches("differs from the migrations at head (1 change;", out, 1, true)
   end)
 end)
 

@@ -43,6 +43,17 @@ describe("help", function()
     assert.matches('unknown command "upgrad" %(did you mean upgrade%?%)', err)
   end)
 
+  it("luamig help and check --help list every exit code, 5 included", function()
+    local p = sh.project()
+    for _, args in ipairs({ "help", "--help", "check --help" }) do
+      local page = p:ok(args)
+      for code = 0, 5 do assert.matches("[ ,]" .. code .. " [%w`]", page:match("Exit codes: [^\n]+"), nil, args) end
+      assert.matches("5 `check`: the declared schema", page, 1, true)
+    end
+    assert.matches("check +Exit 0 when the database is at head, 3 when not, 4 on drift %(%-%-fail%-on%-drift%), " ..
+      "5 when the declared schema differs", p:ok("help"))
+  end)
+
   it("an option value that looks like a relative target (-m '-1 fix') arrives as typed", function()
     local p = sh.project()
     local doc = p:json("revision -m '-1 fix' --rev-id x1")

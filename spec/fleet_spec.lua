@@ -152,6 +152,8 @@ return { targets = t }
     assert.are.equal(0, code)
     assert.are.same({ "one", "sqlite:///db/two.db" }, { doc.targets[1].name, doc.targets[2].name })
     assert.is_true(exists(p, "one") and exists(p, "two"))
+    p:write("fleet.txt", "one sqlite:///db/one.db\n")
+    assert.matches("\n1 target: 0 ok, 1 already at head, 0 failed, 0 not run\n", p:ok("upgrade --all --targets fleet.txt"))
   end)
 
   it("--targets FILE: only a # at the start of a line starts a comment", function()
