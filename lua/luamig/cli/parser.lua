@@ -84,9 +84,9 @@ local function declare(c, cmd)
     for _, o in ipairs(fleet.OPTIONS) do add_option(c, o, o.dest) end
   end
   local ex, epilog = M.examples(cmd), {}
-  if #ex > 0 then epilog[1] = (#ex > 1 and "Examples:\n   " or "Example:\n   ") .. table.concat(ex, "\n   ") end
-  if cmd.exit_codes then epilog[#epilog + 1] = "Exit codes: " .. M.EXIT_CODES .. "." end
-  if #epilog > 0 then c:epilog(table.concat(epilog, "\n\n")) end
+  if cmd.exit_codes then epilog[1] = "Exit codes: " .. M.EXIT_CODES .. "." end
+  if #ex > 0 then epilog[#epilog + 1] = (#ex > 1 and "Examples:\n   " or "Example:\n   ") .. table.concat(ex, "\n   ") end
+  if #epilog > 0 then c:epilog(table.concat(epilog, "\n\n")) end -- (the examples end the page)
 end
 
 ---The parser for `argv` over the registry's `list`. Only commands named in
