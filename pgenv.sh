@@ -1,1 +1,0 @@
-export LUAMIG_TEST_PG=postgresql://postgres@127.0.0.1:54465/postgres LUAMIG_TEST_PG_STANDBY=postgresql://postgres@127.0.0.1:46945/postgres PG_TEST_DIR=/tmp/luamig-pg.8m90WR PG_TEST_PORT=54465 PG_STANDBY_PORT=46945
