@@ -272,6 +272,7 @@ int luaopen_luamig_host(lua_State *L) {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
     {"try_lock", host_try_lock}, {"interrupted", host_interrupted},
+    {"check_interrupt", lm_signals_check}, {"watch_coroutine", lm_signals_watch},
     {"fork", host_fork}, {"wait", host_wait}, {"exit_child", host_exit_child}, {NULL, NULL}};
   static const luaL_Reg lock_methods[] = {{"write", lock_write}, {"unlock", lock_unlock}, {NULL, NULL}};
   lm_define_type(L, LM_LOCK, lock_methods, lock_unlock);

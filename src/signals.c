@@ -1,7 +1,13 @@
 /* SIGINT and SIGTERM: the first one sets a Lua hook that raises an
  * "interrupted" error at the next Lua instruction, so the runner's failure
  * path rolls back, records and reports as for any error; a second one exits
- * at once. lua_sethook is the one Lua call that is safe in a handler. */
+ * at once. lua_sethook is the one Lua call that is safe in a handler.
+ *
+ * The interrupt stays raised: user code cannot swallow it. The sandbox's
+ * pcall, xpcall and coroutine.resume raise it again on return
+ * (lm_signals_check), and every coroutine user code creates carries a hook
+ * that raises it every few thousand instructions once it is caught
+ * (lm_signals_watch): the main thread's hook cannot reach a coroutine. */
 #include "signals.h"
 
 #include <signal.h>
@@ -17,15 +23,26 @@ static volatile sig_atomic_t caught; /* the first signal's number, 0 before */
 
 /* The hook: raises "FILE:LINE: interrupted (...)", naming the user's line
  * that was running (not the runner's). */
-static void raise_interrupted(lua_State *L, lua_Debug *ar) {
+static int push_interrupted(lua_State *L) {
   const char *where;
-  (void)ar;
-  lua_sethook(L, NULL, 0, 0); /* once: the clean-up after it must run */
   lm_push_where(L);
   where = lua_tostring(L, -1);
   lua_pushfstring(L, "%s%sinterrupted (%s)", where, *where ? ": " : "",
                   caught == SIGTERM ? "SIGTERM" : "SIGINT, Ctrl-C");
-  lua_error(L);
+  return lua_error(L);
+}
+
+/* The main thread's hook: raises once (the runner's clean-up after it must run). */
+static void raise_interrupted(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  push_interrupted(L);
+}
+
+/* A user coroutine's hook: raises whenever it runs after the signal. */
+static void watch_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  if (caught) push_interrupted(L);
 }
 
 static void on_signal(int sig) {
@@ -49,3 +66,19 @@ void lm_signals_install(lua_State *L) {
 }
 
 int lm_signals_caught(void) { return (int)caught; }
+
+int lm_signals_check(lua_State *L) {
+  if (caught) push_interrupted(L);
+  return 0;
+}
+
+/* Often enough to stop at once, rare enough to cost nothing. */
+#define WATCH_EVERY 1000
+
+int lm_signals_watch(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  luaL_argexpected(L, co != NULL, 1, "coroutine");
+  lua_sethook(co, watch_hook, LUA_MASKCOUNT, WATCH_EVERY);
+  lua_settop(L, 1);
+  return 1;
+}

@@ -3,6 +3,9 @@
 --- becomes one error object whose `where` names the file and line to fix,
 --- whatever value the file raised.
 local errors = require "luamig.util.errors"
+-- (outside the host, in pure-Lua specs, nothing is ever interrupted)
+local has_host, host = pcall(require, "luamig.host")
+if not has_host then host = { check_interrupt = function() end, watch_coroutine = function(co) return co end } end
 
 local M = {}
 
@@ -146,9 +149,43 @@ for _, name in ipairs({ "assert", "collectgarbage", "error", "getmetatable", "ip
   SHARED[name] = _G[name]
 end
 
+-- ------------------------------------------------ interrupts user code cannot catch
+
+-- Once Ctrl-C or SIGTERM is caught, every way user code catches an error
+-- (pcall, xpcall, coroutine.resume) raises the interrupt again on return,
+-- and every coroutine it makes is watched (src/signals.c).
+local check_interrupt, watch = host.check_interrupt, host.watch_coroutine
+local std_pcall, std_xpcall, co_create, co_resume, co_close = pcall, xpcall, coroutine.create, coroutine.resume,
+    coroutine.close
+
+local function settled(...)
+  check_interrupt()
+  return ...
+end
+
+SHARED.pcall = function(f, ...) return settled(std_pcall(f, ...)) end
+SHARED.xpcall = function(f, handler, ...) return settled(std_xpcall(f, handler, ...)) end
+
+local coroutines = {}
+for k, v in pairs(coroutine) do coroutines[k] = v end
+coroutines.create = function(f) return watch(co_create(f)) end
+coroutines.resume = function(co, ...) return settled(co_resume(co, ...)) end
+coroutines.wrap = function(f)
+  local co = watch(co_create(f))
+  local function results(ok, ...)
+    check_interrupt()
+    if not ok then
+      co_close(co)
+      error((...), 0)
+    end
+    return ...
+  end
+  return function(...) return results(co_resume(co, ...)) end
+end
+
 -- Standard library tables: each file gets copies, so that `string.format =
 -- nil` in one file changes neither the runner nor other files.
-local LIBS = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutine, io = io, os = os }
+local LIBS = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutines, io = io, os = os }
 
 local std_require, std_load, std_loadfile = require, load, loadfile
 local searchpath, preload = package.searchpath, package.preload
