@@ -20,6 +20,7 @@
 
 static lua_State *volatile hooked;
 static volatile sig_atomic_t caught; /* the first signal's number, 0 before */
+static volatile sig_atomic_t deferred; /* note the signal only (lm_signals_defer) */
 
 /* The hook: raises "FILE:LINE: interrupted (...)", naming the user's line
  * that was running (not the runner's). */
@@ -52,7 +53,7 @@ static void on_signal(int sig) {
     _exit(128 + caught);
   }
   caught = sig;
-  if (hooked) lua_sethook(hooked, raise_interrupted, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  if (hooked && !deferred) lua_sethook(hooked, raise_interrupted, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
 void lm_signals_install(lua_State *L) {
@@ -66,6 +67,8 @@ void lm_signals_install(lua_State *L) {
 }
 
 int lm_signals_caught(void) { return (int)caught; }
+
+void lm_signals_defer(int on) { deferred = on; }
 
 int lm_signals_check(lua_State *L) {
   if (caught) push_interrupted(L);

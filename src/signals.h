@@ -10,6 +10,9 @@ void lm_signals_install(lua_State *L);
 /* The signal caught (SIGINT, SIGTERM), or 0. */
 int lm_signals_caught(void);
 
+/* While on, a signal is only noted (lm_signals_caught), not raised in Lua. */
+void lm_signals_defer(int on);
+
 /* [] -> []; raises "interrupted" once a signal was caught (at every call). */
 int lm_signals_check(lua_State *L);
 
