@@ -194,7 +194,7 @@ coroutines.create = function(f) return watch(co_create(f)) end
 coroutines.resume = function(co, ...) return settled(co_resume(co, ...)) end
 coroutines.wrap = function(f)
   local co = watch(co_create(f))
-  local function results(ok, ...)
+  local function resumed(ok, ...)
     check_interrupt()
     if not ok then
       co_close(co)
@@ -202,7 +202,7 @@ coroutines.wrap = function(f)
     end
     return ...
   end
-  return function(...) return results(co_resume(co, ...)) end
+  return function(...) return resumed(co_resume(co, ...)) end
 end
 
 -- io, writing to stderr where it would write to stdout.
