@@ -106,7 +106,8 @@ function M.collect(t, dir, pid, code)
     os.remove(file)
   end
   if ok and type(rec) == "table" and rec.name == t.name then
-    rec.ms, rec.steps, rec.exit = tonumber(rec.ms), math.tointeger(rec.steps), math.tointeger(rec.exit)
+    rec.ms, rec.steps, rec.exit = math.tointeger(rec.ms) or tonumber(rec.ms), math.tointeger(rec.steps),
+      math.tointeger(rec.exit)
     for _, k in ipairs({ "heads_before", "heads_after" }) do
       if type(rec[k]) ~= "table" then rec[k] = nil end
     end
