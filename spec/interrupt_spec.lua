@@ -25,7 +25,7 @@ local function interrupt(p, args, sig)
   local pid = p:spawn(args, "MARK=" .. sh.quote(mark))
   assert.truthy(sh.poll(function() return io.open(mark) end), "the migration started")
   assert(os.execute(("kill -%s %d"):format(sig or "INT", pid)))
-  return p:wait(10)
+  return p:wait(15) -- (the migration's loop would run on for 20 s)
 end
 
 for _, b in ipairs(sh.backends()) do
@@ -43,7 +43,7 @@ for _, b in ipairs(sh.backends()) do
           case[2]) })
         local code, secs = interrupt(p, "upgrade")
         assert.are.equal(130, code, sh.slurp(p.dir .. "/err"))
-        assert.is_true(secs <= 5, "stopped after " .. secs .. " s")
+        assert.is_true(secs <= 8, "stopped after " .. secs .. " s") -- (0.1 s when the machine is idle)
         local err = sh.slurp(p.dir .. "/err")
         assert.matches("upgrade aaaa00000001 .*interrupted", err)
         assert.matches("rolled back", err)
@@ -77,7 +77,7 @@ for _, b in ipairs(sh.backends()) do
       p:ok("upgrade aaaa00000000")
       local code, secs = interrupt(p, "lint")
       assert.are.equal(130, code, sh.slurp(p.dir .. "/err"))
-      assert.is_true(secs <= 5, "stopped after " .. secs .. " s")
+      assert.is_true(secs <= 8, "stopped after " .. secs .. " s")
     end)
   end)
 end
