@@ -1,0 +1,1 @@
+export LUAMIG_TEST_PG=postgresql://postgres@127.0.0.1:53217/postgres LUAMIG_TEST_PG_STANDBY=postgresql://postgres@127.0.0.1:49201/postgres PG_TEST_DIR=/tmp/luamig-pg.nODjoX PG_TEST_PORT=53217 PG_STANDBY_PORT=49201
