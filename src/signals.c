@@ -46,8 +46,11 @@ static void watch_hook(lua_State *L, lua_Debug *ar) {
   if (caught) push_interrupted(L);
 }
 
-static void on_signal(int sig) {
+static void on_signal(int sig, siginfo_t *info, void *context) {
+  (void)context;
   if (caught) {
+    /* a fleet parent passing on the Ctrl-C this child already got from the terminal */
+    if (info && info->si_code == SI_USER && info->si_pid == getppid()) return;
     static const char msg[] = "\nluamig: interrupted again: exiting at once\n";
     if (write(2, msg, sizeof msg - 1) < 0) {}
     _exit(128 + caught);
@@ -59,7 +62,8 @@ static void on_signal(int sig) {
 void lm_signals_install(lua_State *L) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   hooked = L;
   sigaction(SIGINT, &sa, NULL);
