@@ -137,3 +137,58 @@ luamig.backfill { table = "people", batch_size = 200, set = function(r) return {
     assert.matches("max_replica_lag and wait_for_replicas need PostgreSQL", err)
   end)
 end)
+
+-- What luamig says about a replica it cannot use (issue 22, item 18).
+describe_standby("replicas that luamig cannot measure", function()
+  local p
+  before_each(function()
+    p = sh.project_on(sh.backends()[2], { ["1.lua"] = m("aaaa00000001", nil, [[
+db:exec "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, full_name TEXT)"
+db:exec "INSERT INTO people SELECT g, 'n' || g FROM generate_series(1, 1000) g"]]),
+      ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+luamig.backfill { table = "people", batch_size = 200, set = function(r) return { full_name = r.name .. "!" } end }]],
+        nil, "transactional = false") })
+  end)
+
+  -- `luamig upgrade` started in the background; its exit code and stderr
+  -- once it ends (nil when it is still running after 15 s: then killed).
+  local function upgrade()
+    p:spawn("upgrade")
+    local code = p:wait(15)
+    return code, sh.slurp(p.dir .. "/err")
+  end
+
+  it("a primary listed as a replica is named as not a standby, not as gigabytes behind", function()
+    p:write("luamig.lua", ('return { max_replica_lag = "8kB", replicas = { %q } }'):format(p.url))
+    local code, err = upgrade()
+    assert.are.equal(1, code, err)
+    assert.matches("replica postgresql://postgres@[^ ]+ is not a standby %(pg_is_in_recovery%(%) is false", err)
+    assert.is_nil(err:find("bytes behind", 1, true), err)
+  end)
+
+  it("a role without pg_monitor is told it cannot see the replicas' positions", function()
+    local admin, name = p.url, p.url:match("([%w_]+)$")
+    local role = "luamig_nomon_" .. name
+    psql(admin, ("CREATE ROLE %s LOGIN; ALTER DATABASE %s OWNER TO %s"):format(role, name, role))
+    finally(function()
+      psql(admin, ("ALTER DATABASE %s OWNER TO postgres; DROP OWNED BY %s"):format(name, role))
+      psql(os.getenv("LUAMIG_TEST_PG"), "DROP ROLE " .. role)
+    end)
+    p.url = p.url:gsub("//[^@/]*@", "//" .. role .. "@")
+    p:write("luamig.lua", 'return { max_replica_lag = "8kB" }')
+    local code, err = upgrade()
+    assert.are.equal(1, code, err)
+    assert.matches("cannot see the replicas' positions", err)
+    assert.matches("pg_monitor", err)
+    assert.is_nil(err:find("bytes behind", 1, true), err)
+  end)
+
+  it("an unreachable replica's error says the migration is committed on the primary", function()
+    p:write("luamig.lua", 'return { wait_for_replicas = 2, replicas = { "postgresql://postgres:s3cret@127.0.0.1:1/x" } }')
+    local code, err = upgrade()
+    assert.are.equal(1, code, err)
+    assert.matches("cannot reach replica postgresql://postgres:%*%*%*@127%.0%.0%.1:1/x", err)
+    assert.matches("migration aaaa00000001 is committed on the primary", err)
+    assert.is_nil(err:find("s3cret", 1, true), err)
+  end)
+end)
