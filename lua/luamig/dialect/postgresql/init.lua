@@ -150,6 +150,55 @@ function M.begin_locked(db)
   db:exec "BEGIN"
 end
 
+local READ_BATCH = 500 -- version tables per query (one statement stays a few hundred kB)
+
+-- The version tables of tables[first..last] that exist, as their indexes.
+local function existing(db, tables, first, last)
+  local q, pairs_sql = common.quote_literal, {}
+  for i = first, last do
+    pairs_sql[#pairs_sql + 1] = ("(%d, %s, %s)"):format(i, q(tables[i].schema), q(tables[i].name))
+  end
+  local out = {}
+  for _, row in ipairs(db:query(([[
+SELECT w.i FROM (VALUES %s) AS w(i, s, r)
+JOIN pg_catalog.pg_namespace n ON n.nspname = w.s
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.r AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY w.i]]):format(table.concat(pairs_sql, ", ")))) do
+    out[#out + 1] = math.tointeger(tonumber(row.i))
+  end
+  return out
+end
+
+---The heads of the version tables `tables` ({ schema =, name = } each; no
+---schema: the connection's home schema), each sorted ({} where the table is
+---missing): per batch of tables, one catalog query for those that exist and
+---one UNION ALL over them.
+---@param db table
+---@param tables { schema: string?, name: string }[]
+---@return string[][]
+function M.read_heads(db, tables)
+  local out, all = {}, {}
+  for i, t in ipairs(tables) do
+    out[i] = {}
+    all[i] = { schema = t.schema or session.home(db), name = t.name }
+  end
+  for first = 1, #all, READ_BATCH do
+    local found = existing(db, all, first, math.min(first + READ_BATCH - 1, #all))
+    if #found > 0 then
+      local parts = {}
+      for k, i in ipairs(found) do
+        parts[k] = ("SELECT %d AS i, version_num::text AS v FROM %s.%s"):format(i, common.quote_ident(all[i].schema),
+          common.quote_ident(all[i].name))
+      end
+      for _, row in ipairs(db:query(table.concat(parts, " UNION ALL ") .. " ORDER BY 1, 2")) do
+        local heads = out[math.tointeger(tonumber(row.i))]
+        heads[#heads + 1] = row.v
+      end
+    end
+  end
+  return out
+end
+
 ---Put the version tables (and unqualified names) in the configured schema;
 ---remember the schema and settings resolved now.
 M.on_connect = session.connect
