@@ -223,13 +223,6 @@ end }]])
   end)
 end)
 
--- The JSON summary's statuses, in target order.
-local function statuses(doc)
-  local out = {}
-  for i, r in ipairs(doc.targets) do out[i] = r.status end
-  return out
-end
-
 describe("fleet runs at scale", function()
   it("skip targets already at head without a child process: SQLite read-only, PostgreSQL schemas in bulk", function()
     local url = sh.fresh_pg()

@@ -15,6 +15,7 @@
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local context = require "luamig.cli.context"
+local scripts = require "luamig.revision.scripts"
 local text = require "luamig.util.text"
 local targets_mod = require "luamig.fleet.targets"
 local job = require "luamig.fleet.job"
@@ -161,6 +162,8 @@ function M.run(cmd, ctx, args)
     run.state.done = #list - #run.pending
     plan = waves_mod.plan(wave_specs, #run.pending)
     if #run.pending == 0 then return end
+    -- the children inherit the compiled migrations (not each reading and compiling the files)
+    if #run.pending > 1 then scripts.compile_all(ctx.loaded) end
     -- the children's records: a directory only this user can read, removed at the end
     run.dir = host.private_dir(os.getenv("TMPDIR") or "/tmp", "luamig-fleet-")
     for _, w in ipairs(plan) do
