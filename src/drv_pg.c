@@ -153,7 +153,7 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
 static void check_guard(lua_State *L, lm_pg *c, PGTransactionStatusType before, const char *tag) {
   int committed;
   if (!c->guard || (before != PQTRANS_INTRANS && before != PQTRANS_INERROR)) return;
-  if (lm_pq.PQtransactionStatus(c->conn) != PQTRANS_IDLE || lm_called_by_runner(L)) return;
+  if (lm_pq.PQtransactionStatus(c->conn) != PQTRANS_IDLE) return;
   committed = tag && (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "END") == 0);
   lm_misuse(L, LM_TX_ENDED, tag && *tag ? tag : "a statement", "ended",
             committed ? "what ran before it was committed" : "what ran before it was rolled back");
@@ -604,11 +604,10 @@ static int stmt_sql(lua_State *L) {
 
 /* ---------------------------------------------------------------- Conn misc */
 
-/* [conn, key?] -> [key?]; while armed, a migration's statement that ends
- * the transaction raises (lm_guard_transaction). */
-static int conn_guard_transaction(lua_State *L) {
+/* [conn, on] -> [was]; the transaction guard (lm_set_guarded). */
+static int conn_set_guarded(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
-  return lm_guard_transaction(L, &c->guard, &c->guard_key);
+  return lm_set_guarded(L, &c->guard);
 }
 
 /* [conn] -> [boolean]; true inside BEGIN ... COMMIT (also when failed). */
@@ -684,7 +683,6 @@ static int pg_connect(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->conn = NULL; /* closed until connected */
   c->notice_ref = LUA_NOREF;
-  c->guard_key = LUA_NOREF;
   c->pipe.ring_ref = LUA_NOREF;
   luaL_setmetatable(L, LM_PG_CONN);
   lua_newtable(L);
@@ -744,7 +742,7 @@ static const luaL_Reg conn_methods[] = {
   {"first", conn_first},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
-  {"guard_transaction", conn_guard_transaction},
+  {"set_guarded", conn_set_guarded},
   {"server_version", conn_server_version},
   {"is_closed", conn_is_closed},
   {"close", conn_close},

@@ -189,7 +189,7 @@ const char *lm_sql_tx_control(const char *sql, size_t len) {
 
 void lm_refuse_tx_control(lua_State *L, int guard, const char *sql) {
   const char *what;
-  if (!guard || lm_called_by_runner(L)) return;
+  if (!guard) return;
   what = lm_sql_tx_control(sql, strlen(sql));
   if (what) lm_misuse(L, LM_TX_ENDED, what, "would end", "so it was refused");
 }

@@ -71,7 +71,7 @@ function M.recorder(dialect, emit)
     fn({ exec = function(_, sql, ...) self:exec(sql, ...) end, sync = function() return 0 end })
     return 0
   end
-  function db.copy_in(self, t, columns, rows) return require("luamig.db.handle").insert_rows(self, t, columns, rows) end
+  function db.copy_in(self, t, columns, rows) return require("luamig.db.rows").insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")
     local r = table.pack(fn(self))
