@@ -270,6 +270,9 @@ end
 local PUBLIC = { "exec", "query", "rows", "first", "scalar", "prepare", "has_table", "has_column", "has_index",
   "quote_ident", "quote_literal", "schema" }
 
+-- getmetatable(db) is false and setmetatable refuses it, as for the driver's objects.
+local PROTECTED = { __metatable = false }
+
 ---The `db` a migration, seed or plugin sees: a fresh table holding only the
 ---README's methods (closures over this Db; no way to reach it, its guard,
 ---its driver handle, close or on_notice).
@@ -289,7 +292,7 @@ function Db:public()
   function pub.autocommit(_, fn) return db:autocommit(fn, pub, 3) end
   function pub.pipeline(_, fn) return db:pipeline(fn, 2) end
   function pub.copy_in(_, table_name, columns, rows) return db:copy_in(table_name, columns, rows, 3) end
-  return pub
+  return setmetatable(pub, PROTECTED)
 end
 
 return M
