@@ -651,11 +651,15 @@ static int deliver_notice(lua_State *L) {
 static void receive_notice(void *arg, const PGresult *res) {
   lm_pg *c = arg;
   lua_State *L = c->L;
-  if (!L || c->notice_ref == LUA_NOREF || !lua_checkstack(L, 4)) return;
+  int rc;
+  if (!L || c->notice_ref == LUA_NOREF || c->in_notice || !lua_checkstack(L, 4)) return;
   lua_pushcfunction(L, deliver_notice);
   lua_pushlightuserdata(L, (void *)res);
   lua_pushlightuserdata(L, c);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+  c->in_notice = 1; /* the handler may not call the connection back (lm_pg_settle refuses) */
+  rc = lua_pcall(L, 2, 0, 0);
+  c->in_notice = 0;
+  if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, "luamig: the PostgreSQL notice handler failed: %s\n", msg ? msg : "(not a string)");
     lua_pop(L, 1);

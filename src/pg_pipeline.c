@@ -171,6 +171,8 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
 }
 
 void lm_pg_settle(lua_State *L, lm_pg *c) {
+  /* libpq is inside a call on this connection: a query would wait forever */
+  if (c->in_notice) lm_misuse(L, "a notice handler cannot use the connection whose notice it handles");
   if (lm_pq.PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF) sync_point(L, c, 0);
 }
 
@@ -213,6 +215,7 @@ static int conn_pipeline_send(lua_State *L) {
   const char *sql, *what;
   lm_pg_params p;
   if (!c->conn) return lm_misuse(L, "connection is closed");
+  if (c->in_notice) return lm_misuse(L, "a notice handler cannot use the connection whose notice it handles");
   c->L = L;
   if (lua_type(L, 2) == LUA_TSTRING) {
     size_t len;
@@ -236,6 +239,10 @@ static int conn_pipeline_send(lua_State *L) {
    * on behalf of a migration, and the runner queues no transaction control */
   if (c->guard && (what = lm_sql_tx_control(lua_tostring(L, 3 + n), lua_rawlen(L, 3 + n))))
     return lm_misuse(L, LM_TX_ENDED, what, "would end", "so it was refused");
+  /* refused before anything is sent, as the connection could not end it in pipeline mode */
+  if (lm_sql_copy_stream(lua_tostring(L, 3 + n), lua_rawlen(L, 3 + n)))
+    return lm_misuse(L, "p:exec cannot run COPY FROM STDIN / TO STDOUT (a pipeline has no data stream): load "
+                        "rows with db:copy_in(table, columns, rows), read them with db:query");
   remember(L, c, n);
   lm_pg_build_params(L, 3, n, &p);
   if (lm_pq.PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF) {

@@ -187,6 +187,15 @@ const char *lm_sql_tx_control(const char *sql, size_t len) {
   return NULL;
 }
 
+int lm_sql_copy_stream(const char *sql, size_t len) {
+  scan s = {sql, sql + len, NULL, 0};
+  tok_kind k = next_token(&s);
+  if (!is(&s, k, "COPY")) return 0;
+  while ((k = next_token(&s)) != TOK_END && k != TOK_SEMI)
+    if (is(&s, k, "STDIN") || is(&s, k, "STDOUT")) return 1;
+  return 0;
+}
+
 void lm_refuse_tx_control(lua_State *L, int guard, const char *sql) {
   const char *what;
   if (!guard) return;

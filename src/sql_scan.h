@@ -14,6 +14,10 @@
  * transaction control. */
 const char *lm_sql_tx_control(const char *sql, size_t len);
 
+/* True when sql[0..len) is a COPY ... FROM STDIN or TO STDOUT statement
+ * (one that needs a data stream, which a pipeline cannot give). */
+int lm_sql_copy_stream(const char *sql, size_t len);
+
 /* Raises the misuse error the SQLite authorizer path raises (LM_TX_ENDED,
  * "would end ... so it was refused") when `guard` is armed, the caller is not
  * the runner, and sql (NUL-terminated) holds transaction control. */
