@@ -108,6 +108,27 @@ end)]]) })
       end)
     end
 
+    if b.name == "postgresql" then
+      it("cancels a pipeline's queued statements on Ctrl-C instead of waiting for each", function()
+        local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [[
+db:exec "CREATE TABLE t (x int)"
+db:pipeline(function(p)
+  for i = 1, 200 do p:exec("SELECT pg_sleep(0.05), ? AS luamig_spec_sleep", i) end
+end)]]) })
+        local pid = sh.spawn(p, "upgrade")
+        local busy = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%luamig_spec_sleep%' AND " ..
+          "state = 'active' AND pid <> pg_backend_pid()"
+        assert.truthy(sh.poll(function() return p:sql(busy) == "1\n" end), "the pipeline got going")
+        local t0 = os.time()
+        assert(os.execute("kill -INT " .. pid))
+        assert.are.equal(130, sh.exit_code(p))
+        assert.is_true(os.time() - t0 <= 3, "stopped within 3 s of Ctrl-C, not after the 10 s queued")
+        assert.matches("interrupted", sh.slurp(p.dir .. "/err"))
+        assert.are.equal("0\n", p:sql(busy))
+        assert.are.equal("", (p:tables():gsub("luamig_version_history", ""):gsub("luamig_version", ""):gsub("%s", "")))
+      end)
+    end
+
     it("releases a pipeline left open by a suspended coroutine when its step ends", function()
       local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [[
 db:exec "CREATE TABLE t (x int)"

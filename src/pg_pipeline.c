@@ -17,6 +17,7 @@
  * there a sync point waits for its own segment, so nothing is sent after a
  * failed segment, which is rolled back whole; segments before it are
  * committed. */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #include "drv_util.h"
 #include "pg_conn.h"
 #include "pg_values.h"
+#include "signals.h"
 #include "sql_scan.h"
 
 #define PIPELINE_DEPTH 1000                /* statements per sync point */
@@ -52,12 +54,38 @@ void lm_pg_run_quietly(lm_pg *c, const char *sql) {
   if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) lm_pq.PQclear(lm_pq.PQexec(c->conn, sql));
 }
 
+/* Waits until a result can be read without blocking. On Ctrl-C or SIGTERM
+ * the statements in flight are cancelled once (PQcancel): the running one
+ * fails with 57014 and the server skips the rest up to the sync point,
+ * instead of the run waiting for every queued statement. */
+static void wait_for_result(lm_pg *c) {
+  int cancelled = 0;
+  while (lm_pq.PQisBusy(c->conn)) {
+    struct pollfd p;
+    p.fd = lm_pq.PQsocket(c->conn);
+    p.events = POLLIN;
+    p.revents = 0;
+    if (p.fd < 0) return;
+    if (!cancelled && lm_signals_caught()) {
+      PGcancel *cancel = lm_pq.PQgetCancel(c->conn);
+      char err[256];
+      if (cancel) {
+        lm_pq.PQcancel(cancel, err, sizeof err);
+        lm_pq.PQfreeCancel(cancel);
+      }
+      cancelled = 1;
+    }
+    if (poll(&p, 1, 100) > 0 && !lm_pq.PQconsumeInput(c->conn)) return; /* PQgetResult reports it */
+  }
+}
+
 /* Reads the results up to the next PIPELINE_SYNC: keeps the first failure
  * in *failed (and its number in *failed_at), counts changed rows. Raises
  * nothing: the caller decides once the stream is in step again. */
 static void read_segment(lm_pg *c, PGresult **failed, lua_Integer *failed_at, PGresult **res) {
   for (;;) {
     ExecStatusType st;
+    wait_for_result(c);
     if ((*res = lm_pq.PQgetResult(c->conn)) == NULL) { /* one statement's results end */
       if (lm_pq.PQstatus(c->conn) == CONNECTION_BAD || c->pipe.read >= c->pipe.sent) {
         c->pipe.unread = 0; /* the stream ended early: nothing more will come */

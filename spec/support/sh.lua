@@ -252,6 +252,42 @@ function M.migration(id, down, up, down_body, extra)
     (down_body and ("function downgrade(db)\n%s\nend\n"):format(down_body) or "")
 end
 
+---The first true value of f(), tried every 50 ms up to `tries` times (300: 15 s); nil after.
+---@param f fun(): any
+---@param tries integer?
+function M.poll(f, tries)
+  for _ = 1, tries or 300 do
+    local v = f()
+    if v then return v end
+    os.execute("sleep 0.05")
+  end
+end
+
+local function first_line(path, fmt)
+  local f = io.open(path)
+  if not f then return nil end
+  local v = f:read(fmt or "l")
+  f:close()
+  return v
+end
+
+---Start `luamig ARGS` in project p in the background (stdout to out, stderr
+---to err, its exit code to rc in p.dir once it ends); returns its pid.
+function M.spawn(p, args)
+  local cmd = p:command(args):gsub("&& env ", "&& exec env ", 1)
+  local d = M.quote(p.dir)
+  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
+    :format(cmd, d, d, d, d)))
+  return assert(M.poll(function() return first_line(p.dir .. "/pid") end), "not started")
+end
+
+---The exit code of the run M.spawn started, once it ends (killed -9 after 15 s: an error).
+function M.exit_code(p)
+  local rc = M.poll(function() return first_line(p.dir .. "/rc", "n") end)
+  if not rc then os.execute("kill -9 " .. first_line(p.dir .. "/pid")) end
+  return assert(rc, "luamig did not stop")
+end
+
 ---A linear chain of n migrations each creating table t<i>; returns files.
 function M.chain(n, prefix)
   prefix = prefix or "a"
