@@ -9,9 +9,13 @@
 --- the connection's (luamig.Db.open_pipeline), released when its step ends.
 local M = {}
 
+---The `p` of db:pipeline. p:exec(stmt, ...) queues a statement (db:prepare's,
+---or SQL text with `?` placeholders); p:sync() waits for every statement
+---queued so far (raising the first failure) and returns the rows they
+---changed since the pipeline began.
 ---@class luamig.Pipeline
----@field exec fun(self: luamig.Pipeline, stmt: userdata|table|string, ...: any)  queue a statement (db:prepare's, or SQL text with `?` placeholders)
----@field sync fun(self: luamig.Pipeline): integer  wait for every statement queued so far (raising the first failure); the rows they changed since the pipeline began
+---@field exec fun(self: luamig.Pipeline, stmt: userdata|table|string, ...: any)
+---@field sync fun(self: luamig.Pipeline): integer
 
 -- The `p` given to fn: closures only, so user code cannot reach the Db.
 local function new(db)
