@@ -1,1 +1,0 @@
-export LUAMIG_TEST_PG=postgresql://postgres@127.0.0.1:46395/postgres LUAMIG_TEST_PG_STANDBY=postgresql://postgres@127.0.0.1:50477/postgres PG_TEST_DIR=/tmp/luamig-pg.eaX0hM PG_TEST_PORT=46395 PG_STANDBY_PORT=50477
