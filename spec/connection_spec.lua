@@ -7,7 +7,7 @@ local sh = require "spec.support.sh"
 local m = sh.migration
 
 local DOCUMENTED = { "autocommit", "backend", "copy_in", "dialect", "exec", "first", "has_column", "has_index",
-  "has_table", "pipeline", "prepare", "query", "quote_ident", "quote_literal", "rows", "scalar", "schema",
+  "has_table", "in_transaction", "pipeline", "prepare", "query", "quote_ident", "quote_literal", "rows", "scalar", "schema",
   "transaction" }
 
 for _, b in ipairs(sh.backends()) do

@@ -121,7 +121,7 @@ for _, b in ipairs(sh.backends()) do
     it("gives user code only the README's methods, none reaching the connection itself", function()
       local pub = db:public()
       local want = { "autocommit", "backend", "copy_in", "dialect", "exec", "first", "has_column", "has_index",
-        "has_table", "pipeline", "prepare", "query", "quote_ident", "quote_literal", "rows", "scalar", "schema",
+        "has_table", "in_transaction", "pipeline", "prepare", "query", "quote_ident", "quote_literal", "rows", "scalar", "schema",
         "transaction" }
       if b.name == "postgresql" then
         want[#want + 1] = "has_enum"

@@ -261,14 +261,17 @@ end
 ---@param fn fun(p: luamig.Pipeline)
 ---@return integer changes
 function Db:pipeline(fn, level)
-  return require("luamig.db.pipeline").run(self, fn, (level or 1) + 1)
+  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1)
+  return changes -- (not a tail call: `level` counts this frame)
 end
 
 -- What user code sees ------------------------------------------------------
 
 -- The README's `db` methods, each as a Db method taking the user's view.
-local PUBLIC = { "exec", "query", "rows", "first", "scalar", "prepare", "has_table", "has_column", "has_index",
-  "quote_ident", "quote_literal", "schema" }
+local PUBLIC = { "exec", "query", "rows", "first", "scalar", "prepare", "in_transaction", "has_table", "has_column",
+  "has_index", "quote_ident", "quote_literal", "schema" }
+
+local function results(...) return ... end
 
 -- getmetatable(db) is false and setmetatable refuses it, as for the driver's objects.
 local PROTECTED = { __metatable = false }
@@ -281,7 +284,7 @@ function Db:public()
   local db = self
   local pub = { dialect = self.backend, backend = self.backend }
   for _, name in ipairs(PUBLIC) do
-    local f = Db[name]
+    local f = db[name]
     pub[name] = function(_, ...) return f(db, ...) end
   end
   if self.dialect.has_enum then
@@ -289,9 +292,16 @@ function Db:public()
     pub.has_extension = function(_, name) return db:has_extension(name) end
   end
   function pub.transaction(_, fn) return db:transaction(fn, pub) end
-  function pub.autocommit(_, fn) return db:autocommit(fn, pub, 3) end
-  function pub.pipeline(_, fn) return db:pipeline(fn, 2) end
-  function pub.copy_in(_, table_name, columns, rows) return db:copy_in(table_name, columns, rows, 3) end
+  -- (no tail calls below: the levels count these frames, to blame the user's line)
+  function pub.autocommit(_, fn) return results(db:autocommit(fn, pub, 3)) end
+  function pub.pipeline(_, fn)
+    local changes = db:pipeline(fn, 2)
+    return changes
+  end
+  function pub.copy_in(_, table_name, columns, rows)
+    local n = db:copy_in(table_name, columns, rows, 3)
+    return n
+  end
   return setmetatable(pub, PROTECTED)
 end
 

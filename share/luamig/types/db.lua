@@ -58,6 +58,10 @@ function Db:transaction(fn) end
 ---@return R
 function Db:autocommit(fn) end
 
+---Whether a transaction is open.
+---@return boolean
+function Db:in_transaction() end
+
 ---Run fn(p) with p:exec(stmt, ...) sending statements without waiting for each result (libpq pipeline mode; SQLite runs each at once). The first failure is raised naming its statement, parameters and Lua line; inside a transaction it aborts the transaction. Returns the rows changed.
 ---@param fn fun(p: luamig.Pipeline)
 ---@return integer changes
