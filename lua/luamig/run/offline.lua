@@ -63,7 +63,7 @@ function M.recorder(dialect, emit)
     return 0
   end
   for _, name in ipairs({ "query", "rows", "first", "scalar", "prepare", "has_table", "has_column", "has_index",
-    "has_enum", "has_extension", "schema", "last_insert_id" }) do
+    "has_enum", "has_extension", "schema" }) do
     db[name] = refuse("db:" .. name)
   end
   function db.transaction(self, fn) return fn(self) end
@@ -79,8 +79,6 @@ function M.recorder(dialect, emit)
     return table.unpack(r, 1, r.n)
   end
   function db.in_transaction() return true end
-  function db.is_closed() return false end
-  function db.close() end
   function db.quote_ident(_, s) return dialect.quote_ident(s) end
   function db.quote_literal(_, v) return dialect.quote_literal(v) end
   return db
