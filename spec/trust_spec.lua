@@ -32,8 +32,7 @@ local function counts(p)
   return p:sql("SELECT count(*), sum(n), max(n) FROM c")
 end
 
--- (background runs and polling: spec/support/sh.lua)
-local poll, spawn, exit_code = sh.poll, sh.spawn, sh.exit_code
+local poll, first_line, spawn, exit_code = sh.poll, sh.first_line, sh.spawn, sh.exit_code
 
 for _, b in ipairs(sh.backends()) do
   describe("guarantees on " .. b.name, function()
@@ -172,7 +171,7 @@ op.alter_column("t", "b", { nullable = false })]]) })
         "while true do db:scalar 'SELECT 1' end") })
       spawn(p, "upgrade")
       os.execute("sleep 1")
-      assert(os.execute("kill -INT " .. sh.slurp(p.dir .. "/pid"):match("%d+")))
+      assert(os.execute("kill -INT " .. first_line(p.dir .. "/pid")))
       assert.are.equal(130, exit_code(p))
       local err = sh.slurp(p.dir .. "/err")
       assert.matches("upgrade aaaa00000001 .*interrupted", err)

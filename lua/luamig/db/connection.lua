@@ -18,6 +18,9 @@ local M = {}
 ---@field savepoints integer     savepoints named so far (luamig_sp_<n>)
 ---@field sections integer       db:autocommit sections run
 ---@field refusal string?        why db:autocommit is refused now
+---@field step_timeouts table?   the running step's timeouts (luamig.run.timeouts.of): a db:autocommit
+---                              section's COMMIT ends their SET LOCAL, so the section sets them again
+---                              inside, and again in the transaction after it
 ---@field open_pipeline luamig.Pipeline?  the db:pipeline running on it
 ---@field step_enums table<string, true>  enum types op.create_enum made in the running step
 ---@field session table?         the dialect's state of this connection (home schema, settings)
@@ -200,12 +203,18 @@ function Db:autocommit(fn, as, level)
   level = level or 2
   if self.refusal then error(self.refusal, level) end
   if self.depth > 0 then error("db:autocommit cannot run inside db:transaction: end the transaction first", level) end
-  local reopen = self:in_transaction()
-  if reopen then unguarded(self, self.exec, "COMMIT") end
+  local reopen, t = self:in_transaction(), self.step_timeouts
+  if reopen then
+    unguarded(self, self.exec, "COMMIT")
+    if t then self.dialect.apply_timeouts(self, t, false) end -- (begin_locked puts the session's back)
+  end
   self.sections = self.sections + 1
   local res = table.pack(pcall(fn, as or self))
   if self:in_transaction() then pcall(unguarded, self, self.exec, "ROLLBACK") end -- fn left one open
-  if reopen then unguarded(self, self.dialect.begin_locked) end
+  if reopen then
+    unguarded(self, self.dialect.begin_locked)
+    if t then self.dialect.apply_timeouts(self, t, true) end
+  end
   if not res[1] then error(res[2], 0) end
   return table.unpack(res, 2, res.n)
 end
@@ -215,7 +224,7 @@ end
 ---End of a step: forget what belonged to it (the enums it made, a pipeline
 ---a suspended coroutine left open) and lift the guard.
 function Db:end_step()
-  self.step_enums = {}
+  self.step_enums, self.step_timeouts = {}, nil
   if self.open_pipeline then
     self.open_pipeline = nil
     if not self.handle:is_closed() then pcall(self.pipeline_sync, self) end

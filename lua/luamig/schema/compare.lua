@@ -189,25 +189,24 @@ local function renamed(a, back)
   end
   -- A predicate naming a renamed column is rewritten by the database in its
   -- own words (SQLite quotes the name): recreate it as declared.
-  local function text(t)
-    if not t then return nil end
-    local out, n = t:gsub("[%a_][%w_]*", function(w) return fwd[w] end)
-    return n > 0 and (out .. " -- renamed") or t
+  local function mentions(t)
+    for old in pairs(fwd) do
+      if t and t:find(old, 1, true) then return true end
+    end
+    return false
   end
+  local function text(t) return mentions(t) and (t .. " -- renamed") or t end
   local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), pk_name = a.pk_name, indexes = {} }
   for k, ix in pairs(a.indexes) do
     t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
   end
-  local forms = {}
-  for _, c in ipairs(a.cons) do
-    forms[#forms + 1] = { type = c.type, name = c.name, columns = c.columns and cols(c.columns),
-      condition = text(c.condition), references = c.references, ref_columns = c.ref_columns, on_delete = c.on_delete,
-      on_update = c.on_update }
-  end
   t.cons = {}
-  for _, c in ipairs(forms) do
-    c.key = M.constraint_key(c)
-    t.cons[#t.cons + 1] = c
+  for _, c in ipairs(a.cons) do
+    local f = { type = c.type, name = c.name, columns = c.columns and cols(c.columns), condition = c.condition,
+      references = c.references, ref_columns = c.ref_columns, on_delete = c.on_delete, on_update = c.on_update }
+    -- (the condition stays as it is: an unnamed CHECK is dropped by the name its text gives)
+    f.key = M.constraint_key(f) .. (mentions(c.condition) and " -- renamed" or "")
+    t.cons[#t.cons + 1] = f
   end
   return t
 end

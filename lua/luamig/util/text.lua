@@ -11,10 +11,11 @@ function M.heads(ids)
 end
 
 ---`s` with each byte that does not start a valid UTF-8 sequence replaced
----by U+FFFD (`s` itself when it is valid).
+---by U+FFFD, or by `replace(byte)` (`s` itself when it is valid).
 ---@param s string
+---@param replace (fun(byte: string): string)?
 ---@return string
-function M.valid_utf8(s)
+function M.valid_utf8(s, replace)
   if utf8.len(s) then return s end
   local out, i = {}, 1
   while i <= #s do
@@ -23,7 +24,7 @@ function M.valid_utf8(s)
       out[#out + 1] = s:sub(i)
       break
     end
-    out[#out + 1] = s:sub(i, bad - 1) .. REPLACEMENT
+    out[#out + 1] = s:sub(i, bad - 1) .. (replace and replace(s:sub(bad, bad)) or REPLACEMENT)
     i = bad + 1
   end
   return table.concat(out)

@@ -151,6 +151,13 @@ function Op.drop_extension(name) end
 ---@return integer changes
 function Op.execute(sql, ...) end
 
+---Run a SQL file, statement by statement: plain pg_dump output included (COPY ... FROM stdin
+---data loaded on PostgreSQL, \restrict/\unrestrict skipped, other psql meta-commands refused).
+---`path` is relative to the migration file's folder, else to the project's.
+---@param path string
+---@return integer statements
+function Op.execute_file(path) end
+
 ---Insert rows (a missing key or luamig.null is NULL) through db:copy_in; positional rows
 ---({ 1, "a" }) need opts.columns.
 ---@param table_name string
