@@ -204,5 +204,21 @@ db:exec("INSERT INTO shown (phase, l, s) VALUES ('after 2', ?, ?)", %s)]]):forma
     code, _, err = p:luamig("upgrade head")
     assert.are.equal(2, code)
     assert.matches("has no setting 'lock_timout'", err)
+    -- beyond PostgreSQL's limit (2147483647 ms, about 24.8 days): refused when the file loads, not at run time
+    for _, v in ipairs({ "99999999999999999999s", "25d", "2147483648" }) do
+      p:write("luamig.lua", "return {}\n")
+      p:write("migrations/002_add.lua", sh.migration("a2", "a1", "", nil, ("\nlock_timeout = %q"):format(v)))
+      code, _, err = p:luamig("upgrade head")
+      assert.are.equal(2, code, err)
+      assert.matches("002_add%.lua:5: .*lock_timeout must be at most 2147483647ms %(about 24%.8 days, " ..
+        "PostgreSQL's limit; got \"" .. v .. "\"%)", err)
+      p:write("migrations/002_add.lua", sh.migration("a2", "a1", ""))
+      p:write("luamig.lua", ("return { migration_timeouts = { statement_timeout = %q } }\n"):format(v))
+      code, _, err = p:luamig("upgrade head")
+      assert.are.equal(2, code, err)
+      assert.matches("migration_timeouts.*statement_timeout must be at most 2147483647ms", err)
+    end
+    p:write("luamig.lua", 'return { migration_timeouts = { statement_timeout = "2147483647ms", lock_timeout = "24d" } }\n')
+    p:ok("upgrade head")
   end)
 end)

@@ -107,6 +107,20 @@ local function parents_first(set)
   return order
 end
 
+-- Form `f` without its foreign keys whose referenced table `pick(name)`
+-- picks, and those foreign keys.
+local function without_fks(f, pick)
+  local kept, picked = {}, {}
+  for _, c in ipairs(f.cons) do
+    if c.type == "foreign_key" and pick(c.references) then picked[#picked + 1] = c else kept[#kept + 1] = c end
+  end
+  if #picked == 0 then return f, picked end
+  local copy = {}
+  for k, v in pairs(f) do copy[k] = v end
+  copy.cons = kept
+  return copy, picked
+end
+
 -- The changes to enum `name` from values `av` to `bv`.
 local function enum_changes(out, name, av, bv)
   local ina, inb = {}, {}
@@ -344,12 +358,21 @@ function M.changes(a, b, hints)
     old_of[old] = new
   end
   local order = parents_first(bt)
+  -- a new table's foreign key to a new table made after it (a cycle) is
+  -- added once both exist
+  local made, later = {}, {}
   for _, n in ipairs(order) do
     if not at[renames[n] or n] then
-      out[#out + 1] = { call = "create_table", args = { n, bt[n] } }
+      local form, fks = without_fks(bt[n], function(ref)
+        return ref ~= n and bt[ref] ~= nil and not at[renames[ref] or ref] and not made[ref]
+      end)
+      out[#out + 1] = { call = "create_table", args = { n, form } }
+      made[n] = true
+      for _, c in ipairs(fks) do later[#later + 1] = { call = "constraint", table = n, args = { n, c } } end
       for _, k in ipairs(names(bt[n].indexes)) do out[#out + 1] = index_change(n, k, bt[n].indexes[k]) end
     end
   end
+  for _, c in ipairs(later) do out[#out + 1] = c end
   for _, n in ipairs(order) do
     local old = renames[n] or n
     if at[old] then table_changes(out, n, at[old], bt[n], (hints.columns or {})[n]) end
@@ -359,6 +382,19 @@ function M.changes(a, b, hints)
     if not bt[n] and not old_of[n] then gone[n] = at[n] end
   end
   local drop_order = parents_first(gone)
+  -- children first; in a cycle, a named foreign key to a table dropped
+  -- before its own is dropped first (SQLite keeps unnamed ones unenforced)
+  local dropped_at = {}
+  for i = #drop_order, 1, -1 do dropped_at[drop_order[i]] = #drop_order - i + 1 end
+  for i = #drop_order, 1, -1 do
+    local n = drop_order[i]
+    local _, fks = without_fks(gone[n], function(ref)
+      return ref ~= n and dropped_at[ref] ~= nil and dropped_at[ref] < dropped_at[n]
+    end)
+    for _, c in ipairs(fks) do
+      if c.name then out[#out + 1] = { call = "drop_constraint", table = n, args = { c.name, n }, con = c } end
+    end
+  end
   for i = #drop_order, 1, -1 do
     local n = drop_order[i]
     out[#out + 1] = { call = "drop_table", args = { n }, destructive = ("drops table %s and its rows"):format(n) }

@@ -126,9 +126,10 @@ end
 -- Enum types and extensions: the dialect's.
 local function type_ops(op, db, d)
   ---An enum type. PostgreSQL: CREATE TYPE ... AS ENUM. SQLite: columns of
-  ---this type are TEXT with a CHECK (col IN (...)).
-  function op.create_enum(name, values)
-    d.create_enum(db, name, values)
+  ---this type are TEXT with a CHECK (col IN (...)). opts.if_not_exists: an
+  ---existing enum of that name is left as it is.
+  function op.create_enum(name, values, opts)
+    d.create_enum(db, name, values, opts or {})
     created(db)[name] = true
   end
 

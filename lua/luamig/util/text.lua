@@ -3,6 +3,15 @@ local M = {}
 
 local REPLACEMENT = "\239\191\189" -- U+FFFD
 
+---`n` and its noun: "1 row", "2 rows" (`many` defaults to `one` .. "s").
+---@param n integer
+---@param one string
+---@param many string?
+---@return string
+function M.count(n, one, many)
+  return ("%d %s"):format(n, n == 1 and one or (many or one .. "s"))
+end
+
 ---A set of heads as users read it: "base" when empty, else "a, b".
 ---@param ids string[]
 ---@return string

@@ -109,10 +109,12 @@ function Op.drop_constraint(name, table_name) end
 ---@param fn fun(batch: luamig.Batch)
 function Op.batch_alter_table(table_name, fn) end
 
----Create an enum type (SQLite: TEXT columns with a CHECK).
+---Create an enum type (SQLite: TEXT columns with a CHECK). `if_not_exists`:
+---an existing enum of that name is left as it is.
 ---@param name string
 ---@param values string[]
-function Op.create_enum(name, values) end
+---@param opts {if_not_exists: boolean?}?
+function Op.create_enum(name, values, opts) end
 
 ---Drop an enum type.
 ---@param name string
