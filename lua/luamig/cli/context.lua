@@ -105,7 +105,7 @@ function M.plugin_ctx(ctx)
     ctx.plugin_ctx = setmetatable({ config = sandbox.copy_data(ctx.config), log = plugin_log(ctx.log),
       progress = progress.new(ctx.log), heads = function() return M.heads(M.session(ctx)) end }, {
       __index = function(_, k)
-        if k == "db" then return M.session(ctx).db end
+        if k == "db" then return M.session(ctx).db:public() end
         if k == "graph" then
           ctx.graph_view = ctx.graph_view or M.graph(ctx):view()
           return ctx.graph_view

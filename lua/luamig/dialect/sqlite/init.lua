@@ -39,8 +39,6 @@ function M.begin_locked(db)
   db:exec "BEGIN IMMEDIATE"
 end
 
-local held = setmetatable({}, { __mode = "k" }) -- db -> its luamig.host Lock
-
 -- The database file (nil for :memory: and temporary databases).
 local function file_of(db)
   local f = db:scalar "SELECT file FROM pragma_database_list WHERE name = 'main'"
@@ -74,12 +72,12 @@ function M.lock_run(db, cfg, log)
     log = log,
   })
   lock:write(("pid %d since %s"):format(host.getpid(), os.date("!%Y-%m-%d %H:%M:%S UTC")))
-  held[db] = lock
+  db.run_lock = lock -- (luamig.Db.run_lock)
 end
 
 function M.unlock_run(db)
-  local lock = held[db]
-  held[db] = nil
+  local lock = db.run_lock
+  db.run_lock = nil
   if lock then lock:unlock() end
 end
 

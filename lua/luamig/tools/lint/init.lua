@@ -110,7 +110,7 @@ end
 ---@return luamig.LintMigration[]
 function M.run(s, ids, opts)
   local obs_mod = M.observer_for(s.dialect)
-  local rec = record.install(require(obs_mod.driver).Conn, s.db)
+  local rec = record.install(s.db)
   local ok, res = pcall(function()
     local out = {}
     for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts) end
