@@ -2,8 +2,9 @@
 -- configured one: not through a `?dbname=` in the target URL (libpq lets
 -- it win over the path), not through a --scratch-url that names the target
 -- in another spelling, not through a --scratch-url that already holds
--- tables. Scratch databases and files are named so that a later run drops
--- the leftovers of a killed one (its pid gone, on this host) and nothing else.
+-- tables. The scratch database goes on every path, Ctrl-C included, and
+-- is named so that a later run drops the leftovers of a killed one (its pid
+-- gone, on this host) and nothing else.
 local sh = require "spec.support.sh"
 
 local m = sh.migration
@@ -16,6 +17,8 @@ local ORDERS = m("aaaa00000001", nil, "db:exec 'CREATE TABLE IF NOT EXISTS order
 local PENDING = m("bbbb00000002", "aaaa00000001", "db:exec 'CREATE TABLE pending_t (id integer)'",
   "db:exec 'DROP TABLE pending_t'")
 local FAILING = m("cccc00000003", "bbbb00000002", "db:exec 'SELECT * FROM no_such_table'", "")
+-- A migration that runs until it is interrupted.
+local ENDLESS = m("dddd00000004", "aaaa00000001", "while true do end", "")
 local SCHEMA = [[
 schema.table("orders", { { "id", "integer", primary_key = true }, { "note", "text" } })
 schema.table("pending_t", { { "id", "integer" } })
@@ -163,6 +166,28 @@ describe("scratch databases on postgresql", function()
     end)
   end)
 
+  it("Ctrl-C: the scratch database is dropped; kill -9: the next run drops it", function()
+    local p = sh.project_on(backend, { ["001.lua"] = ORDERS, ["004.lua"] = ENDLESS })
+    local function scratch_of(pid)
+      return ("SELECT count(*) FROM pg_database WHERE datname LIKE 'luamig\\_drill\\_%d\\_%%'"):format(pid)
+    end
+    local pid = p:spawn("drill")
+    assert.is_truthy(sh.poll(function() return psql(pg, scratch_of(pid)) == "1\n" end), "no scratch database")
+    assert(os.execute("kill -INT " .. pid))
+    assert.are_not.equal(0, p:exit_code())
+    assert.matches("interrupted", sh.slurp(p.dir .. "/out") .. sh.slurp(p.dir .. "/err"))
+    assert.are.equal("0\n", psql(pg, scratch_of(pid)))
+
+    pid = p:spawn("drill")
+    assert.is_truthy(sh.poll(function() return psql(pg, scratch_of(pid)) == "1\n" end), "no scratch database")
+    assert(os.execute("kill -9 " .. pid))
+    p:exit_code()
+    assert.are.equal("1\n", psql(pg, scratch_of(pid)))
+    p:remove("migrations/004.lua")
+    p:ok("drill")
+    assert.are.equal("0\n", psql(pg, scratch_of(pid)))
+  end)
+
   it("a later run drops the scratch databases its host's killed runs left, and nothing else", function()
     local p = sh.project_on(backend, { ["001.lua"] = ORDERS })
     -- this host's tag, from the name of a kept scratch database
@@ -223,6 +248,32 @@ describe("scratch databases on sqlite", function()
     assert.are.equal(2, code, out .. err)
     assert.matches("%-%-scratch%-url is not empty: it holds keep_me; give an empty database", err)
     p:ok("drill --scratch-url sqlite::memory:")
+  end)
+
+  it("Ctrl-C: the scratch file is removed; kill -9: the next run removes it", function()
+    local p = sh.project({ ["001.lua"] = ORDERS, ["004.lua"] = ENDLESS })
+    local tmp = sh.tmpdir()
+    finally(function() os.execute("rm -rf " .. sh.quote(tmp)) end)
+    local env = "TMPDIR=" .. sh.quote(tmp)
+    local function files()
+      local _, out = sh.run("ls " .. sh.quote(tmp))
+      return out
+    end
+    local pid = p:spawn("drill", env)
+    assert.is_truthy(sh.poll(function() return files():match("luamig_drill_" .. pid .. "_%x+_%x+%.db") end), files())
+    assert(os.execute("kill -INT " .. pid))
+    assert.are_not.equal(0, p:exit_code())
+    assert.matches("interrupted", sh.slurp(p.dir .. "/out") .. sh.slurp(p.dir .. "/err"))
+    assert.are.equal("", files())
+
+    pid = p:spawn("drill", env)
+    assert.is_truthy(sh.poll(function() return files():match("luamig_drill_" .. pid .. "_%x+_%x+%.db") end), files())
+    assert(os.execute("kill -9 " .. pid))
+    p:exit_code()
+    assert.matches("luamig_drill_" .. pid, files())
+    p:remove("migrations/004.lua")
+    p:ok("drill", env)
+    assert.are.equal("", files())
   end)
 
   it("scratch files go to $TMPDIR; a later run removes those its host's killed runs left, and nothing else", function()

@@ -32,40 +32,6 @@ local function counts(p)
   return p:sql("SELECT count(*), sum(n), max(n) FROM c")
 end
 
--- The first true value of f(), tried every 50 ms for up to 15 s (nil after).
-local function poll(f)
-  for _ = 1, 300 do
-    local v = f()
-    if v then return v end
-    os.execute("sleep 0.05")
-  end
-end
-
-local function first_line(path, fmt)
-  local f = io.open(path)
-  if not f then return nil end
-  local v = f:read(fmt or "l")
-  f:close()
-  return v
-end
-
--- `luamig ARGS` started in the background (stderr to err, its exit code to
--- rc when it ends); returns its pid.
-local function spawn(p, args)
-  local cmd = p:command(args):gsub("&& env ", "&& exec env ", 1)
-  local d = sh.quote(p.dir)
-  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
-    :format(cmd, d, d, d, d)))
-  return assert(poll(function() return first_line(p.dir .. "/pid") end), "not started")
-end
-
--- The exit code of the run spawn started, once it ends (killed after 15 s).
-local function exit_code(p)
-  local rc = poll(function() return first_line(p.dir .. "/rc", "n") end)
-  if not rc then os.execute("kill -9 " .. first_line(p.dir .. "/pid")) end
-  return assert(rc, "luamig did not stop")
-end
-
 for _, b in ipairs(sh.backends()) do
   describe("guarantees on " .. b.name, function()
     it("a completed backfill stays done when its migration fails later; the rerun does not redo it", function()
@@ -86,13 +52,13 @@ for _, b in ipairs(sh.backends()) do
       local p = sh.project_on(b, { ["1.lua"] = counters(120), ["2.lua"] = bump({ after =
         "local t = os.clock()\nwhile not os.getenv('FIXED') and os.clock() - t < 20 do end" }) })
       p:ok("upgrade aaaa")
-      local pid = spawn(p, "upgrade")
-      assert.truthy(poll(function()
+      local pid = p:spawn("upgrade")
+      assert.truthy(sh.poll(function()
         local ok, n = pcall(p.sql, p, "SELECT sum(n) FROM c")
         return ok and n == "120\n"
       end), "the backfill completed")
       assert(os.execute("kill -9 " .. pid))
-      assert.are.equal(137, exit_code(p))
+      assert.are.equal(137, p:exit_code())
       p:ok("upgrade", "FIXED=1")
       assert.are.equal("120|120|1\n", counts(p), "every row exactly once")
     end)
@@ -180,13 +146,13 @@ op.alter_column("t", "b", { nullable = false })]]) })
       local p = sh.project_on(b, { ["1.lua"] = counters(3000),
         ["2.lua"] = bump({ batch = 20, fields = " sleep_ms = 20," }) })
       p:ok("upgrade aaaa")
-      local pid = spawn(p, "upgrade")
-      assert.truthy(poll(function()
+      local pid = p:spawn("upgrade")
+      assert.truthy(sh.poll(function()
         local ok, n = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
         return ok and (tonumber(n) or 0) >= 100
       end), "the backfill got going")
       assert(os.execute("kill -INT " .. pid))
-      assert.are.equal(130, exit_code(p))
+      assert.are.equal(130, p:exit_code())
       local err = sh.slurp(p.dir .. "/err")
       assert.matches("upgrade bbbb00000002 .*interrupted", err)
       assert.matches("(%d+) rows committed; a rerun resumes after id = %1", err)
@@ -201,10 +167,10 @@ op.alter_column("t", "b", { nullable = false })]]) })
     it("Ctrl-C in a transactional step rolls it back and exits 130", function()
       local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id int)'\n" ..
         "while true do db:scalar 'SELECT 1' end") })
-      spawn(p, "upgrade")
+      local pid = p:spawn("upgrade")
       os.execute("sleep 1")
-      assert(os.execute("kill -INT " .. first_line(p.dir .. "/pid")))
-      assert.are.equal(130, exit_code(p))
+      assert(os.execute("kill -INT " .. pid))
+      assert.are.equal(130, p:exit_code())
       local err = sh.slurp(p.dir .. "/err")
       assert.matches("upgrade aaaa00000001 .*interrupted", err)
       assert.matches("rolled back", err)

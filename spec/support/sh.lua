@@ -240,6 +240,49 @@ function M.project_on(backend, files)
   return p
 end
 
+---The first true value of f(), tried every 50 ms for up to `seconds` (default 15); nil after.
+---@generic T
+---@param f fun(): T
+---@param seconds number?
+---@return T?
+function M.poll(f, seconds)
+  for _ = 1, math.floor((seconds or 15) * 20) do
+    local v = f()
+    if v then return v end
+    os.execute("sleep 0.05")
+  end
+end
+
+local function first_line(path, fmt)
+  local f = io.open(path)
+  if not f then return nil end
+  local v = f:read(fmt or "l")
+  f:close()
+  return v
+end
+
+---Start `luamig ARGS` in the project in the background (stdout to
+---<dir>/out, stderr to <dir>/err, its exit code to <dir>/rc when it ends);
+---returns its pid.
+---@return integer
+function Project:spawn(args, env)
+  local cmd = self:command(args, env):gsub("&& env ", "&& exec env ", 1)
+  local d = M.quote(self.dir)
+  for _, f in ipairs({ "pid", "rc", "out", "err" }) do os.remove(self.dir .. "/" .. f) end
+  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
+    :format(cmd, d, d, d, d)))
+  return assert(tonumber(M.poll(function() return first_line(self.dir .. "/pid") end)), "not started")
+end
+
+---The exit code of the run Project:spawn started, once it ends (killed
+---with SIGKILL after 15 s, and an error).
+---@return integer
+function Project:exit_code()
+  local rc = M.poll(function() return first_line(self.dir .. "/rc", "n") end)
+  if not rc then os.execute("kill -9 " .. first_line(self.dir .. "/pid")) end
+  return assert(rc, "luamig did not stop")
+end
+
 ---A migration file's text.
 ---@param id string
 ---@param down string|nil

@@ -31,8 +31,7 @@ M.REQUIRED = {
 ---The entries of REQUIRED that are tables, not functions.
 M.TABLES = { types = true, type_names = true, scratch = true }
 
----What luamig.run.scratch reaches the backend through (the fields of
----luamig.run.scratch's env: open, file, tmpdir, is_leftover, removed, what, hint).
+---What luamig.run.scratch gives the dialect's scratch part.
 ---@class luamig.ScratchEnv
 ---@field open fun(url: string): luamig.Db        a connection to the target's server (no schema made)
 ---@field file fun(url: string): string?          the file a sqlite:/// URL names, resolved; nil in memory
@@ -46,7 +45,6 @@ M.TABLES = { types = true, type_names = true, scratch = true }
 ---@class luamig.ScratchPlace
 ---@field url string      its URL or connection string
 ---@field shown string    the same without a password
----@field drop fun()      removes it
 
 ---Which database a connection is on: two that share a key are the same.
 ---@class luamig.ScratchIdentity
@@ -56,6 +54,7 @@ M.TABLES = { types = true, type_names = true, scratch = true }
 ---The dialect's part of the scratch session.
 ---@class luamig.DialectScratch
 ---@field create fun(target: string, name: string, env: luamig.ScratchEnv): luamig.ScratchPlace
+---@field drop fun(target: string, name: string, env: luamig.ScratchEnv)   removes it, if it exists
 ---@field identity fun(db: luamig.Db): luamig.ScratchIdentity
 ---@field target_identity fun(url: string, env: luamig.ScratchEnv): luamig.ScratchIdentity  (never creates it)
 ---@field tables fun(db: luamig.Db, limit: integer): {schema: string?, name: string}[]

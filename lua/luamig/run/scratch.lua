@@ -110,20 +110,57 @@ local function check_empty(s, o)
     "there and leaves what they made)"):format(table.concat(names, ", "), o.what))
 end
 
----Close the session and drop its database (unless kept or the user's).
----Never raises: a database it cannot drop is named in a warning.
----@param s luamig.ScratchSession
-function M.close(s)
-  if s.db and not s.db:is_closed() then pcall(s.db.close, s.db) end
+-- Close the session's connection, then drop its database.
+local function finish(s)
+  if s.db and not s.db:is_closed() then s.db:close() end
   local drop = s.drop
-  s.drop = nil
   if drop then
     local ok, err = pcall(drop)
+    s.drop = nil
     if not ok then
       s.log:warn(("the scratch database %s was not removed (%s); the next run on this host removes it")
         :format(s.shown, errors.text(err)))
     end
   end
+end
+
+---Close the session and drop its database (unless kept or the user's).
+---Never raises: a database it cannot drop is named in a warning.
+---@param s luamig.ScratchSession
+function M.close(s)
+  -- a Ctrl-C raises once (luamig.host): when it lands here, finish again
+  if not pcall(finish, s) then pcall(finish, s) end
+end
+
+-- Fill session `s`: the target's identity, the database (created, with
+-- s.drop set before anything is created), the connection, the checks.
+local function prepare(s, o)
+  local d = dialects.load(connect.parse(o.target).backend)
+  local env = env_of(o)
+  local got, target_id = pcall(d.scratch.target_identity, o.target, env)
+  if not got then
+    if not o.scratch_url then error(target_id, 0) end
+    errors.raise("connect", ("cannot check that --scratch-url is not the target database: %s"):format(
+      errors.text(target_id)))
+  end
+  local place
+  if o.scratch_url then
+    place = { url = o.scratch_url, shown = redact.url(o.scratch_url) }
+  else
+    local name = M.new_name(o.keep)
+    s.shown = name
+    if not o.keep then s.drop = function() d.scratch.drop(o.target, name, env) end end
+    place = d.scratch.create(o.target, name, env)
+  end
+  s.shown = place.shown
+  s.db, s.dialect = connect.open(place.url, o.config)
+  check_not_target(s, target_id, o)
+  if o.scratch_url then check_empty(s, o) end
+  if o.fast then s.dialect.scratch.fast(s.db) end
+end
+
+local function new_session(o)
+  return { config = o.config, graph = o.graph, log = o.log, shown = "" }
 end
 
 ---Open a scratch session for options `o`: create the database (or take
@@ -133,41 +170,27 @@ end
 ---@param o luamig.ScratchOptions
 ---@return luamig.ScratchSession
 function M.open(o)
-  local d = dialects.load(connect.parse(o.target).backend)
-  local env = env_of(o)
-  local target_id
-  local got, err = pcall(function() target_id = d.scratch.target_identity(o.target, env) end)
-  if not got then
-    if not o.scratch_url then error(err, 0) end
-    errors.raise("connect", ("cannot check that --scratch-url is not the target database: %s"):format(
-      errors.text(err)))
-  end
-  local place = o.scratch_url and { url = o.scratch_url, shown = redact.url(o.scratch_url) }
-      or d.scratch.create(o.target, M.new_name(o.keep), env)
-  local s = { config = o.config, graph = o.graph, log = o.log, shown = place.shown,
-    drop = not o.keep and place.drop or nil }
-  local ok, e = pcall(function()
-    s.db, s.dialect = connect.open(place.url, o.config)
-    check_not_target(s, target_id, o)
-    if o.scratch_url then check_empty(s, o) end
-    if o.fast then s.dialect.scratch.fast(s.db) end
-  end)
+  local s = new_session(o)
+  local ok, err = pcall(prepare, s, o)
   if not ok then
     M.close(s)
-    error(e, 0)
+    error(err, 0)
   end
   return s
 end
 
 ---fn(s) on a scratch session (M.open), which is closed and dropped
----afterwards whatever fn does; returns what fn returns.
+---afterwards whatever happens, error or Ctrl-C; returns what fn returns.
 ---@generic T
 ---@param o luamig.ScratchOptions
 ---@param fn fun(s: luamig.ScratchSession): T
 ---@return T
 function M.with(o, fn)
-  local s = M.open(o)
-  local ok, res = pcall(fn, s)
+  local s = new_session(o)
+  local ok, res = pcall(function()
+    prepare(s, o)
+    return fn(s)
+  end)
   M.close(s)
   if not ok then error(res, 0) end
   return res

@@ -63,16 +63,18 @@ function M.create(target, name, env)
       env.hint and (", or pass " .. env.hint) or ""))
   end
   local conninfo = M.conninfo_for(target, name)
-  return {
-    url = conninfo,
-    shown = redact.scrub(conninfo, redact.secrets_of(target, conninfo)),
-    drop = function()
-      local a = env.open(target)
-      local dropped, e = pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. common.quote_ident(name))
-      a:close()
-      if not dropped then error(e, 0) end
-    end,
-  }
+  return { url = conninfo, shown = redact.scrub(conninfo, redact.secrets_of(target, conninfo)) }
+end
+
+---Drop scratch database `name` (if it exists) from the target's server.
+---@param target string
+---@param name string
+---@param env luamig.ScratchEnv
+function M.drop(target, name, env)
+  local admin = env.open(target)
+  local ok, err = pcall(admin.exec, admin, "DROP DATABASE IF EXISTS " .. common.quote_ident(name))
+  admin:close()
+  if not ok then error(err, 0) end
 end
 
 ---The server and database connection `db` is on: the cluster's system

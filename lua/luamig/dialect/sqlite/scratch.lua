@@ -39,9 +39,15 @@ end
 function M.create(_, name, env)
   remove_leftovers(env)
   local path = env.tmpdir .. "/" .. name .. ".db"
-  return { url = "sqlite:///" .. path, shown = path, drop = function()
-    for _, suffix in ipairs(SUFFIXES) do os.remove(path .. suffix) end
-  end }
+  return { url = "sqlite:///" .. path, shown = path }
+end
+
+---Remove scratch file `name`.db and the files next to it.
+---@param _ string the target's URL
+---@param name string
+---@param env luamig.ScratchEnv
+function M.drop(_, name, env)
+  for _, suffix in ipairs(SUFFIXES) do os.remove(env.tmpdir .. "/" .. name .. ".db" .. suffix) end
 end
 
 -- The identity of database file `path` (which may not exist yet): its
