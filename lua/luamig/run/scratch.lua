@@ -149,7 +149,7 @@ local function prepare(s, o)
   else
     local name = M.new_name(o.keep)
     s.shown = name
-    if not o.keep then s.drop = function() d.scratch.drop(o.target, name, env) end end
+    s.drop = function() d.scratch.drop(o.target, name, env) end
     place = d.scratch.create(o.target, name, env)
   end
   s.shown = place.shown
@@ -157,6 +157,7 @@ local function prepare(s, o)
   check_not_target(s, target_id, o)
   if o.scratch_url then check_empty(s, o) end
   if o.fast then s.dialect.scratch.fast(s.db) end
+  if o.keep then s.drop = nil end -- (kept from here on: a database nothing ran on is dropped)
 end
 
 local function new_session(o)
