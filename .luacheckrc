@@ -8,7 +8,6 @@ files["spec"] = { std = "+busted" }
 local migration_globals = { "revision", "down_revision", "branch_labels", "depends_on", "transactional",
   "message", "upgrade", "downgrade", "change" }
 local migration_reads = { "op", "luamig" }
-files["migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["examples/*/migrations"] = { globals = migration_globals, read_globals = migration_reads }
 files["spec/support/harness"] = {}
 files["examples/*/drills"] = { read_globals = { "drill" } }
@@ -17,5 +16,4 @@ files["examples/*/schema.lua"] = { read_globals = { "schema" } }
 files["examples/autogen/migrations"] = { globals = migration_globals, read_globals = migration_reads, unused_args = false,
   max_line_length = false }
 local seed_globals = { "requires", "env", "tables", "seed" }
-files["seeds"] = { globals = seed_globals }
 files["examples/*/seeds"] = { globals = seed_globals }

@@ -18,7 +18,7 @@ for _, b in ipairs(sh.backends()) do
   describe("luamig drill on " .. b.name, function()
     it("walks the repo's sample migrations: every revision round-trips; the target is untouched", function()
       local p = sh.project_on(b)
-      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/"):format(sh.quote(sh.source_dir), sh.quote(p.dir))))
+      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/"):format(sh.quote(sh.sample_dir), sh.quote(p.dir))))
       -- the drill's process id names its scratch database: record it (exec keeps it)
       local pid_file = p.dir .. "/drill.pid"
       local doc, code, err = p:json("drill", ("sh -c 'echo $$ > %s; exec \"$@\"' sh"):format(sh.quote(pid_file)))
@@ -72,8 +72,9 @@ for _, b in ipairs(sh.backends()) do
 
     it("--with-seeds: seeds run before each step; a downgrade that destroys rows fails, naming the table", function()
       local p = sh.project_on(b)
-      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/ && cp -r %s/seeds %s/"):format(sh.quote(sh.source_dir),
-        sh.quote(p.dir), sh.quote(sh.source_dir), sh.quote(p.dir))))
+      local sample = sh.quote(sh.sample_dir)
+      assert(os.execute(("cp %s/migrations/*.lua %s/migrations/ && cp -r %s/seeds %s/"):format(sample, sh.quote(p.dir), sample,
+        sh.quote(p.dir))))
       local doc, code, err = p:json("drill --with-seeds")
       assert.are.equal(0, code, err)
       assert.is_true(doc.ok)

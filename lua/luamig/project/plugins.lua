@@ -1,7 +1,7 @@
 --- Plugins: Lua files returning
 ---   { name = "...", commands = { name = { help, args = {...}, options = {...}, run = fn(ctx, args) } },
 ---     hooks = { before_run, after_run, before_migration, after_migration, on_error } }
---- found among the shipped ones (plugins/ of this repository, embedded in the
+--- found among the shipped ones (lua/luamig/shipped_plugins/, embedded in the
 --- binary) and the project's plugin directories (config `plugins`, default
 --- plugins/ next to the config). A project plugin overrides a shipped one of
 --- the same name. Hooks run in plugin-name order.
@@ -16,7 +16,7 @@ M.HOOKS = { "before_run", "after_run", "before_migration", "after_migration", "o
 local HOOK_SET = {}
 for _, h in ipairs(M.HOOKS) do HOOK_SET[h] = true end
 
-M.SHIPPED = { "seed" } -- plugins/*.lua of this repository, embedded as luamig.shipped_plugins.<name>
+M.SHIPPED = { "seed" } -- lua/luamig/shipped_plugins/<name>.lua
 
 ---@class luamig.Plugin
 ---@field name string
@@ -102,12 +102,7 @@ end
 function M.load(cfg, builtin)
   local by_name = {}
   for _, name in ipairs(M.SHIPPED) do
-    local found, shipped = pcall(require, "luamig.shipped_plugins." .. name)
-    if not found then -- developing (LUAMIG_LUA_DIR): the repository's plugins/
-      local repo = os.getenv("LUAMIG_SOURCE_DIR") or (os.getenv("LUAMIG_LUA_DIR") or ".") .. "/.."
-      shipped = sandbox.run_file(repo .. "/plugins/" .. name .. ".lua", _G, "config") -- (the runner's own code)
-    end
-    local p = validate(shipped, "(shipped) " .. name, builtin)
+    local p = validate(require("luamig.shipped_plugins." .. name), "(shipped) " .. name, builtin)
     p.shipped = true
     by_name[p.name] = p
   end
