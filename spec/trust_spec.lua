@@ -32,6 +32,8 @@ local function counts(p)
   return p:sql("SELECT count(*), sum(n), max(n) FROM c")
 end
 
+local poll, first_line, spawn, exit_code = sh.poll, sh.first_line, sh.spawn, sh.exit_code
+
 for _, b in ipairs(sh.backends()) do
   describe("guarantees on " .. b.name, function()
     it("a completed backfill stays done when its migration fails later; the rerun does not redo it", function()
@@ -52,13 +54,13 @@ for _, b in ipairs(sh.backends()) do
       local p = sh.project_on(b, { ["1.lua"] = counters(120), ["2.lua"] = bump({ after =
         "local t = os.clock()\nwhile not os.getenv('FIXED') and os.clock() - t < 20 do end" }) })
       p:ok("upgrade aaaa")
-      local pid = p:spawn("upgrade")
-      assert.truthy(sh.poll(function()
+      local pid = spawn(p, "upgrade")
+      assert.truthy(poll(function()
         local ok, n = pcall(p.sql, p, "SELECT sum(n) FROM c")
         return ok and n == "120\n"
       end), "the backfill completed")
       assert(os.execute("kill -9 " .. pid))
-      assert.are.equal(137, p:exit_code())
+      assert.are.equal(137, exit_code(p))
       p:ok("upgrade", "FIXED=1")
       assert.are.equal("120|120|1\n", counts(p), "every row exactly once")
     end)
@@ -146,13 +148,13 @@ op.alter_column("t", "b", { nullable = false })]]) })
       local p = sh.project_on(b, { ["1.lua"] = counters(3000),
         ["2.lua"] = bump({ batch = 20, fields = " sleep_ms = 20," }) })
       p:ok("upgrade aaaa")
-      local pid = p:spawn("upgrade")
-      assert.truthy(sh.poll(function()
+      local pid = spawn(p, "upgrade")
+      assert.truthy(poll(function()
         local ok, n = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
         return ok and (tonumber(n) or 0) >= 100
       end), "the backfill got going")
       assert(os.execute("kill -INT " .. pid))
-      assert.are.equal(130, p:exit_code())
+      assert.are.equal(130, exit_code(p))
       local err = sh.slurp(p.dir .. "/err")
       assert.matches("upgrade bbbb00000002 .*interrupted", err)
       assert.matches("(%d+) rows committed; a rerun resumes after id = %1", err)
@@ -167,10 +169,10 @@ op.alter_column("t", "b", { nullable = false })]]) })
     it("Ctrl-C in a transactional step rolls it back and exits 130", function()
       local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id int)'\n" ..
         "while true do db:scalar 'SELECT 1' end") })
-      local pid = p:spawn("upgrade")
+      spawn(p, "upgrade")
       os.execute("sleep 1")
-      assert(os.execute("kill -INT " .. pid))
-      assert.are.equal(130, p:exit_code())
+      assert(os.execute("kill -INT " .. first_line(p.dir .. "/pid")))
+      assert.are.equal(130, exit_code(p))
       local err = sh.slurp(p.dir .. "/err")
       assert.matches("upgrade aaaa00000001 .*interrupted", err)
       assert.matches("rolled back", err)

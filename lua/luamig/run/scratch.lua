@@ -56,7 +56,7 @@ local function env_of(o)
   local tmp = os.getenv("TMPDIR")
   return {
     -- the target's server, without the config's schema (nothing is made on it)
-    open = function(url) return (connect.open(url, {}, nil, { base = o.base })) end,
+    open = function(url) return (connect.open(url, {}, nil, { base = o.base, create = false })) end,
     file = function(url) return connect.sqlite_file(url, o.base) end,
     tmpdir = (tmp and tmp ~= "") and tmp:gsub("(.)/+$", "%1") or "/tmp",
     is_leftover = M.is_leftover,

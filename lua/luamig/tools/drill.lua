@@ -4,6 +4,7 @@
 --- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
 --- scratch database and a small API.
 local errors = require "luamig.util.errors"
+local text = require "luamig.util.text"
 local introspect = require "luamig.schema.introspect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
@@ -65,8 +66,8 @@ function M.walk(s, opts)
         for name, n in pairs(rows_before) do
           if now[name] and now[name] < n then
             st.rows_lost[name] = n - now[name]
-            st.problems[#st.problems + 1] = ("table %s lost %d of %d rows across the round trip of %s"):format(name,
-              n - now[name], n, id)
+            st.problems[#st.problems + 1] = ("table %s lost %d of %s across the round trip of %s"):format(name,
+              n - now[name], text.count(n, "row"), id)
           end
         end
       end
