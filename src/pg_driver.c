@@ -589,6 +589,58 @@ static int pg_connect(lua_State *L) {
   return 1;
 }
 
+#define LM_PG_CONNINFO "luamig.pg.Conninfo"
+
+/* [box] -> []; frees the parsed options a conninfo box holds (idempotent). */
+static int conninfo_gc(lua_State *L) {
+  PQconninfoOption **box = luaL_checkudata(L, 1, LM_PG_CONNINFO);
+  if (*box) lm_pq.PQconninfoFree(*box);
+  *box = NULL;
+  return 0;
+}
+
+/* [conninfo] -> [{{keyword, value}, ...}]; libpq's own reading of a
+ * postgresql:// URL or key=value string (PQconninfoParse): the options it
+ * sets, in libpq's order, query-string options included. No environment or
+ * defaults are read, nothing is connected. A string libpq cannot read raises
+ * a db error like connect's (its text may quote the password: callers scrub). */
+static int pg_conninfo_parse(lua_State *L) {
+  const char *conninfo = luaL_checkstring(L, 1);
+  char *err = NULL;
+  PQconninfoOption **box, *o;
+  lua_Integer n = 0;
+  box = lua_newuserdatauv(L, sizeof *box, 0); /* owns the options until the end, errors included */
+  *box = NULL;
+  luaL_setmetatable(L, LM_PG_CONNINFO);
+  *box = lm_pq.PQconninfoParse(conninfo, &err);
+  if (!*box) {
+    lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
+    char reason[512]; /* copied out: libpq's message is freed before anything can raise */
+    size_t len;
+    snprintf(reason, sizeof reason, "%s", err ? err : "out of memory");
+    len = strlen(reason);
+    while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == ' ')) reason[--len] = '\0';
+    lm_pq.PQfreemem(err);
+    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", reason);
+    e.message = lua_tostring(L, -1);
+    lm_push_db_error(L, &e);
+    return lua_error(L);
+  }
+  lua_newtable(L);
+  for (o = *box; o->keyword; o++) {
+    if (!o->val) continue;
+    lua_createtable(L, 2, 0);
+    lua_pushstring(L, o->keyword);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, o->val);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, ++n);
+  }
+  lm_pq.PQconninfoFree(*box);
+  *box = NULL;
+  return 1;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static const luaL_Reg conn_methods[] = {
@@ -623,6 +675,7 @@ int luaopen_luamig_pg(lua_State *L) {
   lm_define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
   lm_define_type(L, LM_PG_CURSOR, NULL, cursor_close);
   lm_pg_result_type(L);
+  lm_define_type(L, LM_PG_CONNINFO, NULL, conninfo_gc);
   lua_newtable(L);
   luaL_getmetatable(L, LM_PG_CONN);
   lua_getfield(L, -1, "__index");
@@ -635,6 +688,8 @@ int luaopen_luamig_pg(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, pg_connect);
   lua_setfield(L, -2, "connect");
+  lua_pushcfunction(L, pg_conninfo_parse);
+  lua_setfield(L, -2, "conninfo_parse");
   lua_pushinteger(L, lm_pq.PQlibVersion());
   lua_setfield(L, -2, "libpq_version");
   return 1;

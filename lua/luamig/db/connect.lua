@@ -83,6 +83,17 @@ local function sqlite_path(path, base)
   return path:sub(1, 1) == "/" and path or (lfs.currentdir() .. "/" .. path)
 end
 
+---The file a sqlite:/// URL names, resolved as M.open resolves it
+---(relative to `base`); nil for an in-memory database or another backend.
+---@param url string
+---@param base string?
+---@return string?
+function M.sqlite_file(url, base)
+  local target = M.parse(url)
+  if target.backend ~= "sqlite" or target.path == ":memory:" then return nil end
+  return sqlite_path(target.path, base)
+end
+
 -- Whether SQLite file `path` (absolute, or a special name) is missing.
 local function missing(path)
   return not (path == ":memory:" or path:match("^file:") or fs.exists(path))

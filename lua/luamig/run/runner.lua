@@ -351,4 +351,35 @@ function M.run(s, opts)
   return res
 end
 
+---Run exactly revision `id` in `direction` (whatever the stored heads say:
+---drills and lint step on a scratch database).
+---@param s luamig.Session
+---@param id string
+---@param direction "up"|"down"
+---@return number ms its time
+function M.run_one(s, id, direction)
+  local given, ms = false, nil
+  M.run(s, { direction = direction, on_step = function(st) ms = st.ms end, plan = function()
+    if given then return {} end
+    given = true
+    return { id }
+  end })
+  return ms
+end
+
+---Run in `direction` to `target` ("heads", "base", a revision, "+1", "-2"),
+---or up to every one of a list of heads.
+---@param s luamig.Session
+---@param direction "up"|"down"
+---@param target string|string[]
+---@return string[] heads the heads afterwards
+function M.run_to(s, direction, target)
+  if type(target) == "table" then
+    local heads = {}
+    for _, t in ipairs(target) do heads = M.run_to(s, direction, t) end
+    return heads
+  end
+  return M.run(s, { direction = direction, plan = plan_mod.planner(s.graph, direction, target) })
+end
+
 return M

@@ -21,6 +21,9 @@ end
 
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
 
+---The scratch database of drill, lint and autogenerate.
+M.scratch = require "luamig.dialect.postgresql.scratch"
+
 -- "schema.name" -> schema, name; a bare name is looked up along search_path.
 local function split(name)
   local schema, rel = name:match("^([^.]+)%.([^.]+)$")

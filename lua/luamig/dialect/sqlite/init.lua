@@ -19,6 +19,9 @@ for _, part in ipairs({ "types", "alter", "enums", "catalog", "backfill" }) do
   end
 end
 
+---The scratch database of drill, lint and autogenerate.
+M.scratch = require "luamig.dialect.sqlite.scratch"
+
 function M.has_table(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
     name) ~= nil
