@@ -72,7 +72,10 @@ end
 ---@param env luamig.ScratchEnv
 function M.drop(target, name, env)
   local admin = env.open(target)
-  local ok, err = pcall(admin.exec, admin, "DROP DATABASE IF EXISTS " .. common.quote_ident(name))
+  -- FORCE (PostgreSQL 13+): this run's own database; the backend of the
+  -- connection just closed may not have exited yet on a loaded server
+  local force = tonumber(admin:scalar "SHOW server_version_num") >= 130000 and " WITH (FORCE)" or ""
+  local ok, err = pcall(admin.exec, admin, "DROP DATABASE IF EXISTS " .. common.quote_ident(name) .. force)
   admin:close()
   if not ok then error(err, 0) end
 end
