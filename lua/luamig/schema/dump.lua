@@ -1,0 +1,186 @@
+--- The live schema as one migration (`luamig dump`, the baseline of `import
+--- alembic`): the snapshot (luamig.schema.model) turned into steps by the
+--- dialect's dump module (op calls where the op vocabulary says it exactly,
+--- the object's DDL through op.execute for the rest), put in dependency
+--- order (edges from the catalog), and rendered as a migration body or as a
+--- declared schema (schema.lua). Every value written into the Lua text goes
+--- through render.literal, the one escaping function of generated files.
+local errors = require "luamig.util.errors"
+local introspect = require "luamig.schema.introspect"
+local literal = require("luamig.schema.render").literal
+
+local M = {}
+
+-- Alembic's version table: bookkeeping, like luamig's own, never dumped.
+local ALEMBIC = "alembic_version"
+
+---@class luamig.DumpStep  one statement: an op call or SQL for op.execute
+---@field op string?        op name (with args)
+---@field args any[]?
+---@field sql string?       DDL for op.execute
+
+---@class luamig.DumpItem  one object and what creates and drops it
+---@field id string         "kind:key" (the dialect's dependency edges use the same ids)
+---@field rank number       kind order (schemas first, triggers last): the tie-break of the dependency order
+---@field what string       the object as messages name it ("table billing.customers")
+---@field up luamig.DumpStep[]
+---@field down luamig.DumpStep[]   run in reverse item order, each item's steps in order
+---@field deps string[]?    ids that must come first (beyond the catalog's edges)
+---@field declare table?    its declared-schema call {call, args...} for its op steps (its SQL steps follow as schema.sql)
+---@field declare_sql string?  the SQL its declaration runs instead (an op step schema.lua has no call for)
+
+---@class luamig.Dump
+---@field items luamig.DumpItem[]   in dependency order
+---@field skipped string[]          unsupported objects left out (--skip-unsupported)
+
+-- Items in an order where each one's dependencies come first, else by
+-- (rank, id). A cycle (which the dialect breaks by separate constraint
+-- items) keeps the order the walk reached.
+local function ordered(items, edges)
+  local by_id, after = {}, {}
+  for _, it in ipairs(items) do by_id[it.id] = it end
+  local function need(from, to)
+    if by_id[from] and by_id[to] and from ~= to then
+      after[from] = after[from] or {}
+      after[from][#after[from] + 1] = to
+    end
+  end
+  for _, it in ipairs(items) do
+    for _, d in ipairs(it.deps or {}) do need(it.id, d) end
+  end
+  for _, e in ipairs(edges) do need(e[1], e[2]) end
+  local base = {}
+  for i, it in ipairs(items) do base[i] = it end
+  table.sort(base, function(a, b)
+    if a.rank ~= b.rank then return a.rank < b.rank end
+    return a.id < b.id
+  end)
+  local out, state = {}, {}
+  local function visit(it)
+    if state[it.id] then return end
+    state[it.id] = "visiting"
+    local deps = after[it.id] or {}
+    table.sort(deps, function(a, b)
+      local x, y = by_id[a], by_id[b]
+      if x.rank ~= y.rank then return x.rank < y.rank end
+      return a < b
+    end)
+    for _, d in ipairs(deps) do visit(by_id[d]) end
+    state[it.id] = "done"
+    out[#out + 1] = it
+  end
+  for _, it in ipairs(base) do visit(it) end
+  return out
+end
+
+---@class luamig.DumpOptions
+---@field skip_unsupported boolean?  leave out what the model does not cover (named in `skipped`) instead of failing
+---@field schemas string[]?          PostgreSQL: the schemas to dump (default: the config's, else every one)
+
+---The dump of the database `db` is connected to. Raises, naming each object,
+---when the database holds objects the model does not cover (unless
+---opts.skip_unsupported) or the role cannot read part of it.
+---@param db table
+---@param dialect table
+---@param opts luamig.DumpOptions?
+---@return luamig.Dump
+function M.build(db, dialect, opts)
+  opts = opts or {}
+  local snap = introspect.snapshot(db, dialect, { schemas = opts.schemas, privileges = false })
+  snap.tables[ALEMBIC] = nil
+  local skipped = {}
+  for _, what in ipairs(snap.unsupported or {}) do skipped[#skipped + 1] = what end
+  table.sort(skipped)
+  if #skipped > 0 and not opts.skip_unsupported then
+    errors.raise("db", ("cannot dump %d object%s that luamig's schema model does not cover: %s; drop %s, or pass " ..
+      "--skip-unsupported to leave %s out (each is then named at the top of the file)"):format(#skipped,
+      #skipped == 1 and "" or "s", table.concat(skipped, "; "), #skipped == 1 and "it" or "them",
+      #skipped == 1 and "it" or "them"))
+  end
+  local items, edges = dialect.dump_items(db, snap)
+  return { items = ordered(items, edges), skipped = skipped }
+end
+
+-- One step as Lua; create_table with a column a line.
+local function step_line(s)
+  if s.sql then return "  op.execute(" .. literal(s.sql) .. ")" end
+  if s.op == "create_table" then
+    local cols = {}
+    for i, c in ipairs(s.args[2]) do cols[i] = "    " .. literal(c) .. "," end
+    return ("  op.create_table(%s, {\n%s\n  }%s)"):format(literal(s.args[1]), table.concat(cols, "\n"),
+      s.args[3] and (", " .. literal(s.args[3])) or "")
+  end
+  local args = {}
+  for i = 1, #s.args do args[i] = s.args[i] == nil and "nil" or literal(s.args[i]) end
+  while args[#args] == "nil" do args[#args] = nil end
+  return ("  op.%s(%s)"):format(s.op, table.concat(args, ", "))
+end
+
+-- "-- " lines naming the skipped objects (escaped: a name is never raw in a comment).
+local function skipped_lines(d, lines)
+  if #d.skipped == 0 then return end
+  lines[#lines + 1] = "-- Left out (--skip-unsupported): objects luamig's schema model does not cover:"
+  for _, what in ipairs(d.skipped) do lines[#lines + 1] = "--   " .. literal(what) end
+end
+
+---The upgrade and downgrade bodies of dump `d` (luamig.MigrationBody), and
+---the comment lines naming what was skipped.
+---@param d luamig.Dump
+---@return luamig.MigrationBody body, string[] preamble
+function M.bodies(d)
+  local up, down = {}, {}
+  for _, it in ipairs(d.items) do
+    for _, s in ipairs(it.up) do up[#up + 1] = step_line(s) end
+  end
+  for i = #d.items, 1, -1 do
+    for _, s in ipairs(d.items[i].down) do down[#down + 1] = step_line(s) end
+  end
+  local pre = {}
+  skipped_lines(d, pre)
+  return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"), transactional = true }, pre
+end
+
+-- An item's SQL steps as one text (schema.sql), nil when it has none.
+local function sql_of(it)
+  local parts = {}
+  for _, s in ipairs(it.up) do parts[#parts + 1] = s.sql end
+  return #parts > 0 and table.concat(parts, ";\n") or nil
+end
+
+---The dump as a declared schema (schema.lua): schema.table, schema.index,
+---schema.enum, schema.extension where the op vocabulary covers the object,
+---schema.sql with its DDL for the rest, in dependency order.
+---@param d luamig.Dump
+---@return string
+function M.declared(d)
+  local lines = { "-- The declared schema, written by `luamig dump --declared` from the live database.",
+    "-- Edit it, then `luamig revision --autogenerate -m MSG` writes the migration (README, \"Declared schema\")." }
+  skipped_lines(d, lines)
+  for _, it in ipairs(d.items) do
+    local decl = it.declare
+    if decl then
+      local args = {}
+      for i = 2, #decl do args[#args + 1] = literal(decl[i]) end
+      lines[#lines + 1] = ("schema.%s(%s)"):format(decl[1], table.concat(args, ", "))
+    end
+    local sql = it.declare_sql or sql_of(it)
+    if sql then lines[#lines + 1] = ("schema.sql(%s, %s)"):format(literal(it.what), literal(sql)) end
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+---The dump as a whole migration file: a root revision (no down_revision)
+---whose upgrade creates the schema and whose downgrade drops it.
+---@param d luamig.Dump
+---@param id string        the revision id
+---@param message string
+---@return string
+function M.migration(d, id, message)
+  local body, pre = M.bodies(d)
+  local text = require("luamig.revision.templates").migration({ id = id, parents = {}, message = message,
+    date = os.date("!%Y-%m-%d %H:%M UTC"), body = body })
+  if #pre == 0 then return text end
+  return table.concat(pre, "\n") .. "\n" .. text
+end
+
+return M
