@@ -101,19 +101,24 @@ function M.build(db, dialect, opts)
   return { items = ordered(items, edges), skipped = skipped }
 end
 
--- One step as Lua; create_table with a column a line.
-local function step_line(s)
-  if s.sql then return "  op.execute(" .. literal(s.sql) .. ")" end
-  if s.op == "create_table" then
+-- A call `fn(args...)` as Lua (`indent` before it); a table's columns one a line.
+local function call_text(indent, fn, args)
+  if fn:match("create_table$") or fn == "schema.table" then
     local cols = {}
-    for i, c in ipairs(s.args[2]) do cols[i] = "    " .. literal(c) .. "," end
-    return ("  op.create_table(%s, {\n%s\n  }%s)"):format(literal(s.args[1]), table.concat(cols, "\n"),
-      s.args[3] and (", " .. literal(s.args[3])) or "")
+    for i, c in ipairs(args[2]) do cols[i] = indent .. "  " .. literal(c) .. "," end
+    return ("%s%s(%s, {\n%s\n%s}%s)"):format(indent, fn, literal(args[1]), table.concat(cols, "\n"), indent,
+      args[3] and (", " .. literal(args[3])) or "")
   end
-  local args = {}
-  for i = 1, #s.args do args[i] = s.args[i] == nil and "nil" or literal(s.args[i]) end
-  while args[#args] == "nil" do args[#args] = nil end
-  return ("  op.%s(%s)"):format(s.op, table.concat(args, ", "))
+  local out = {}
+  for i = 1, #args do out[i] = args[i] == nil and "nil" or literal(args[i]) end
+  while out[#out] == "nil" do out[#out] = nil end
+  return ("%s%s(%s)"):format(indent, fn, table.concat(out, ", "))
+end
+
+-- One step as Lua.
+local function step_line(s)
+  if s.sql then return call_text("  ", "op.execute", { s.sql }) end
+  return call_text("  ", "op." .. s.op, s.args)
 end
 
 -- "-- " lines naming the skipped objects (escaped: a name is never raw in a comment).
@@ -158,13 +163,9 @@ function M.declared(d)
   skipped_lines(d, lines)
   for _, it in ipairs(d.items) do
     local decl = it.declare
-    if decl then
-      local args = {}
-      for i = 2, #decl do args[#args + 1] = literal(decl[i]) end
-      lines[#lines + 1] = ("schema.%s(%s)"):format(decl[1], table.concat(args, ", "))
-    end
+    if decl then lines[#lines + 1] = call_text("", "schema." .. decl[1], { table.unpack(decl, 2) }) end
     local sql = it.declare_sql or sql_of(it)
-    if sql then lines[#lines + 1] = ("schema.sql(%s, %s)"):format(literal(it.what), literal(sql)) end
+    if sql then lines[#lines + 1] = call_text("", "schema.sql", { it.what, sql }) end
   end
   return table.concat(lines, "\n") .. "\n"
 end

@@ -409,7 +409,7 @@ function M.dump_items(db, s)
         if plain_index(ix, colset) and t.schema == home and t.kind == "table" then
           local opts = (ix.unique or ix.where) and { unique = ix.unique or nil, where = ix.where } or nil
           ii.up = { { op = "create_index", args = { n, k, ix.columns, opts } } }
-          ii.declare = { "index", n, k, ix.columns, opts }
+          if it.declare then ii.declare = { "index", n, k, ix.columns, opts } else ii.declare_sql = ix.def end
           ii.down = { { op = "drop_index", args = { n } } }
         else
           ii.up = { { sql = (ix.def:gsub(" ON ONLY ", " ON ", 1)) } }

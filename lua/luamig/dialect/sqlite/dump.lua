@@ -68,15 +68,16 @@ end
 function M.dump_items(db, s)
   local items = {}
   for _, t in pairs(s.tables) do
-    items[#items + 1] = table_item(db, t)
+    local ti = table_item(db, t)
+    items[#items + 1] = ti
     local cols = {}
     for _, c in ipairs(t.columns) do cols[c.name] = true end
     for n, ix in pairs(t.indexes) do
       local it = { id = "index:" .. n, rank = RANK.index, what = "index " .. n, deps = { "rel:" .. t.name } }
       if plain_index(ix, cols) then
         local opts = (ix.unique or ix.where) and { unique = ix.unique or nil, where = ix.where } or nil
-        it.up, it.declare = { { op = "create_index", args = { n, t.name, ix.columns, opts } } },
-          { "index", n, t.name, ix.columns, opts }
+        it.up = { { op = "create_index", args = { n, t.name, ix.columns, opts } } }
+        if ti.declare then it.declare = { "index", n, t.name, ix.columns, opts } else it.declare_sql = ix.sql end
       else
         it.up = { { sql = ix.sql } }
       end
