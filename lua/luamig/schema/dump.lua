@@ -33,6 +33,27 @@ local ALEMBIC = "alembic_version"
 ---@field items luamig.DumpItem[]   in dependency order
 ---@field skipped string[]          unsupported objects left out (--skip-unsupported)
 
+---A column spec's `nullable` for a column that is nullable or not: false, or
+---nil (the default).
+---@param nullable boolean
+---@return false?
+function M.nullable(nullable)
+  if not nullable then return false end
+  return nil
+end
+
+---A column type as a column spec's: as written when the op vocabulary reads
+---it as the same type, else { raw = t } (PostgreSQL's json is not the
+---portable json, which is jsonb).
+---@param d table  the dialect
+---@param t string
+---@return string|{raw: string}
+function M.spec_type(d, t)
+  local mapped = require("luamig.schema.ddl").portable(d, t)
+  if mapped == nil or mapped:lower() == t:lower() then return t end
+  return { raw = t }
+end
+
 -- Items in an order where each one's dependencies come first, else by
 -- (rank, id). A cycle (which the dialect breaks by separate constraint
 -- items) keeps the order the walk reached.

@@ -9,6 +9,7 @@ local model = require "luamig.schema.model"
 local session = require "luamig.dialect.postgresql.session"
 local types = require "luamig.dialect.postgresql.types"
 local common = require "luamig.dialect.sql"
+local dump = require "luamig.schema.dump"
 
 local M = {}
 
@@ -148,14 +149,6 @@ WHERE d.deptype IN ('n', 'a') AND NOT (d.deptype = 'a' AND d.classid = 'pg_class
     if from and to and from ~= to then out[#out + 1] = { from, to } end
   end
   return out
-end
-
--- "character varying(20)" as a column spec's type: the portable name when it
--- says the same type, else { raw = ... } (json would become jsonb).
-local function spec_type(t)
-  local mapped = types.type_names[t:lower()]
-  if mapped == nil or mapped == t:upper() then return t end
-  return { raw = t }
 end
 
 local PLAIN = "^[a-z_][a-z0-9_]*$"
@@ -347,7 +340,7 @@ function M.dump_items(db, s)
     if plain_table(t, x) and not (t.name .. t.schema):find(".", 1, true) then
       local cols = {}
       for i, c in ipairs(t.columns) do
-        cols[i] = { c.name, spec_type(c.type), nullable = (not c.nullable) and false or nil, server_default = c.default }
+        cols[i] = { c.name, dump.spec_type(types, c.type), nullable = dump.nullable(c.nullable), server_default = c.default }
       end
       local specs = {}
       for i, c in ipairs(cons) do

@@ -4,9 +4,13 @@
 --- columns, collations, deferrable foreign keys); indexes, views and
 --- triggers with their SQL text. Tables come parents first (their foreign
 --- keys), views and triggers in the order sqlite_master holds them.
+local dump = require "luamig.schema.dump"
+local types = require "luamig.dialect.sqlite.types"
+local q = require("luamig.dialect.sql").quote_ident
+
 local M = {}
 
-local RANK = { table = 1, index = 2, view = 3, trigger = 4 }
+local RANK = { enum = 0, table = 1, index = 2, view = 3, trigger = 4 }
 
 -- Whether op.create_table writes table `t` exactly.
 local function plain_table(t)
@@ -20,26 +24,34 @@ local function plain_table(t)
   return true
 end
 
-local function table_item(db, t)
+local function table_item(db, t, enums)
   local it = { id = "rel:" .. t.name, rank = RANK.table, what = "table " .. t.name, deps = {} }
+  for _, c in ipairs(t.columns) do
+    if enums[c.type] then it.deps[#it.deps + 1] = "enum:" .. c.type end
+  end
   for _, fk in ipairs(t.foreign_keys) do it.deps[#it.deps + 1] = "rel:" .. fk.references end
   if not plain_table(t) then
     it.up, it.down = { { sql = t.create_sql } }, { { op = "drop_table", args = { t.name } } }
     return it
   end
-  local cols, cons, pk = {}, {}, {}
-  for _, n in ipairs(t.primary_key) do pk[n] = true end
+  -- the types as written (the snapshot's are lower case), NOT NULL as written (a key column's is implied)
+  local written = {}
+  for r in db:rows('SELECT name, type, "notnull" AS nn FROM pragma_table_info(?)', t.name) do written[r.name] = r end
+  local cols, cons = {}, {}
   for i, c in ipairs(t.columns) do
-    local not_null = not c.nullable -- (a key column's is implied: the pragma says whether it was written)
-    if pk[c.name] then
-      not_null = db:scalar('SELECT "notnull" FROM pragma_table_info(?) WHERE name = ?', t.name, c.name) == 1
-    end
-    cols[i] = { c.name, c.type ~= "" and c.type or { raw = "" }, nullable = not_null and false or nil,
-      server_default = c.default }
+    local w = written[c.name]
+    cols[i] = { c.name, w.type ~= "" and dump.spec_type(types, w.type) or { raw = "" },
+      nullable = dump.nullable(w.nn == 0), server_default = c.default }
   end
   if #t.primary_key > 0 then cons[1] = { type = "primary_key", columns = t.primary_key } end
   for _, u in ipairs(t.uniques) do cons[#cons + 1] = { type = "unique", name = u.name, columns = u.columns } end
-  for _, c in ipairs(t.checks) do cons[#cons + 1] = { type = "check", name = c.name, condition = c.condition } end
+  local types = {}
+  for _, c in ipairs(t.columns) do types[c.name] = c.type end
+  for _, c in ipairs(t.checks) do
+    if not (c.column and enums[types[c.column]]) then -- (an enum column's check comes with its type)
+      cons[#cons + 1] = { type = "check", name = c.name, condition = c.condition }
+    end
+  end
   for _, fk in ipairs(t.foreign_keys) do
     cons[#cons + 1] = { type = "foreign_key", name = fk.name, columns = fk.columns, references = fk.references,
       ref_columns = fk.ref_columns, on_delete = fk.on_delete ~= "NO ACTION" and fk.on_delete or nil,
@@ -60,6 +72,14 @@ local function plain_index(ix, cols)
   return not (text:find("[Cc][Oo][Ll][Ll][Aa][Tt][Ee]") or text:find("[Dd][Ee][Ss][Cc]") or text:find("[Aa][Ss][Cc]%s*[,)]"))
 end
 
+-- The text op.create_index gives SQLite.
+local function op_index_sql(name, table_name, columns, opts)
+  local cols = {}
+  for i, c in ipairs(columns) do cols[i] = q(c) end
+  return ("CREATE %sINDEX %s ON %s (%s)%s"):format(opts and opts.unique and "UNIQUE " or "", q(name), q(table_name),
+    table.concat(cols, ", "), opts and opts.where and (" WHERE " .. opts.where) or "")
+end
+
 ---The dump items of snapshot `s` (luamig.schema.dump) and their order
 ---edges (views and triggers in the order sqlite_master holds them).
 ---@param db table
@@ -68,30 +88,36 @@ end
 function M.dump_items(db, s)
   local items = {}
   for _, t in pairs(s.tables) do
-    local ti = table_item(db, t)
+    local ti = table_item(db, t, s.enums)
     items[#items + 1] = ti
     local cols = {}
     for _, c in ipairs(t.columns) do cols[c.name] = true end
     for n, ix in pairs(t.indexes) do
       local it = { id = "index:" .. n, rank = RANK.index, what = "index " .. n, deps = { "rel:" .. t.name } }
+      it.up = { { sql = ix.sql } }
       if plain_index(ix, cols) then
         local opts = (ix.unique or ix.where) and { unique = ix.unique or nil, where = ix.where } or nil
-        it.up = { { op = "create_index", args = { n, t.name, ix.columns, opts } } }
+        -- the op only where it writes the same text (SQLite keeps it, and so does the snapshot)
+        if ix.sql == op_index_sql(n, t.name, ix.columns, opts) then
+          it.up = { { op = "create_index", args = { n, t.name, ix.columns, opts } } }
+        end
         if ti.declare then it.declare = { "index", n, t.name, ix.columns, opts } else it.declare_sql = ix.sql end
-      else
-        it.up = { { sql = ix.sql } }
       end
       it.down = { { op = "drop_index", args = { n } } }
       items[#items + 1] = it
     end
   end
+  for n, e in pairs(s.enums) do
+    items[#items + 1] = { id = "enum:" .. n, rank = RANK.enum, what = "enum " .. n, declare = { "enum", n, e.values },
+      up = { { op = "create_enum", args = { n, e.values } } }, down = { { op = "drop_enum", args = { n } } } }
+  end
   for n, v in pairs(s.views) do
     items[#items + 1] = { id = "rel:" .. n, rank = RANK.view, what = "view " .. n, up = { { sql = v.definition } },
-      down = { { sql = "DROP VIEW " .. require("luamig.dialect.sql").quote_ident(n) } } }
+      down = { { sql = "DROP VIEW " .. q(n) } } }
   end
   for n, g in pairs(s.triggers) do
     items[#items + 1] = { id = "trigger:" .. n, rank = RANK.trigger, what = "trigger " .. n, up = { { sql = g.sql } },
-      deps = { "rel:" .. g.table }, down = { { sql = "DROP TRIGGER " .. require("luamig.dialect.sql").quote_ident(n) } } }
+      deps = { "rel:" .. g.table }, down = { { sql = "DROP TRIGGER " .. q(n) } } }
   end
   -- views and triggers after what was created before them
   local edges, prev = {}, nil
