@@ -42,7 +42,8 @@ local ORACLE = {
     return checked(("sqlite3 %s %s"):format(sh.quote(path), sh.quote([[
 SELECT 'table', l.name, l.strict, l.wr FROM pragma_table_list l
 WHERE l.schema = 'main' AND l.name NOT LIKE 'sqlite_%' AND l.name NOT LIKE 'luamig_%' ORDER BY l.name;
-SELECT 'column', m.name, c.cid, c.name, lower(c.type), c."notnull", c.dflt_value, c.pk, c.hidden FROM sqlite_master m, pragma_table_xinfo(m.name) c
+SELECT 'column', m.name, c.cid, c.name, lower(c.type), c."notnull", c.dflt_value, c.pk, c.hidden
+FROM sqlite_master m, pragma_table_xinfo(m.name) c
 WHERE m.type = 'table' AND m.name NOT LIKE 'luamig_%' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid;
 SELECT 'index', m.name, i.name, i."unique", i.origin, i.partial, group_concat(x.name) FROM sqlite_master m,
   pragma_index_list(m.name) i, pragma_index_info(i.name) x
@@ -264,6 +265,19 @@ CREATE TEXT SEARCH CONFIGURATION my_ts (COPY = simple);]])
       local text = sh.slurp(p.dir .. "/migrations/0001_baseline.lua")
       assert.matches('^%-%- Left out %(%-%-skip%-unsupported%)[^\n]*\n%-%-   "operator ===%(integer,integer%)"', text)
     end)
+
+  it("names a function whose definition cannot be read back (its language is gone) and writes no file", function()
+    local a = pg.fresh()
+    psql(a, [[CREATE FUNCTION h() RETURNS language_handler AS 'plpgsql', 'plpgsql_call_handler' LANGUAGE C;
+CREATE LANGUAGE mylang HANDLER h; CREATE FUNCTION lost() RETURNS int LANGUAGE mylang AS 'x';
+DELETE FROM pg_language WHERE lanname = 'mylang';]])
+    local p = sh.project()
+    local code, _, err = with(a, p, "dump -o out.lua")
+    assert.are.equal(1, code)
+    assert.matches("cannot dump what cannot be read back: function public.lost() (its language is not installed)",
+      err, 1, true)
+    assert.is_nil(io.open(p.dir .. "/out.lua"), "no file")
+  end)
 
   it("names what the role cannot read and writes no file", function()
     local a = pg.fresh()

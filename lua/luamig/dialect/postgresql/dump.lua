@@ -23,18 +23,30 @@ local function qn(schema, name) return q(schema) .. "." .. q(name) end
 
 -- What the snapshot leaves out that a dump needs, one query each.
 local function extras(db, schemas)
-  local x = { defs = {}, inherited = {}, attached = {}, nonlocal = {}, domain_cons = {}, failed = {} }
+  local x = { defs = {}, inherited = {}, attached = {}, nonlocal = {}, domain_cons = {}, unreadable = {} }
   local nsps = "{" .. table.concat(schemas, ",") .. "}"
-  local ok, err = pcall(function()
-    for r in db:rows([[
-SELECT n.nspname, p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS name, p.prokind,
-  CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS def
+  local FUNCTIONS = [[
+SELECT p.oid::text AS oid, n.nspname, p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS name,
+  l.oid IS NULL AS no_language%s
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname = ANY (?::text[])]], nsps) do
+LEFT JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE n.nspname = ANY (?::text[]) AND p.prokind <> 'a']]
+  local function unreadable(r, why)
+    x.unreadable[#x.unreadable + 1] = ("function %s.%s (%s)"):format(r.nspname, r.name, why)
+  end
+  local ok = pcall(function()
+    for r in db:rows(FUNCTIONS:format(", CASE WHEN l.oid IS NOT NULL THEN pg_catalog.pg_get_functiondef(p.oid) END AS def"),
+      nsps) do
+      if r.no_language then unreadable(r, "its language is not installed") end
       x.defs[r.nspname .. "\0" .. r.name] = r.def
     end
   end)
-  if not ok then x.failed[#x.failed + 1] = errors.text(err) end
+  if not ok then -- one at a time, to name each that cannot be read back
+    for _, r in ipairs(db:query(FUNCTIONS:format(""), nsps)) do
+      local got, def = pcall(db.scalar, db, "SELECT pg_catalog.pg_get_functiondef(?::oid)", r.oid)
+      if got then x.defs[r.nspname .. "\0" .. r.name] = def else unreadable(r, errors.text(def)) end
+    end
+  end
   for r in db:rows([[
 SELECT n.nspname, p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS name,
   pg_catalog.concat_ws(', ', 'SFUNC = ' || g.aggtransfn::regproc::text,
@@ -220,12 +232,6 @@ local function table_extras(t, name, up)
   end
 end
 
-local function names_list(cols)
-  local out = {}
-  for i, c in ipairs(cols) do out[i] = q(c) end
-  return table.concat(out, ", ")
-end
-
 ---The dump items of snapshot `s` (luamig.schema.dump) and the catalog's
 ---dependency edges between them.
 ---@param db table
@@ -313,14 +319,19 @@ function M.dump_items(db, s)
     local fname = qn(e.schema, e.name:match("^(.-)%(")) .. "(" .. (e.arguments or "") .. ")"
     local kind = e.kind == "procedure" and "PROCEDURE" or e.kind == "aggregate" and "AGGREGATE" or "FUNCTION"
     if not def then
-      errors.raise("db", ("cannot dump %s %s.%s: its definition cannot be read back%s"):format(e.kind, e.schema, e.name,
-        #x.failed > 0 and (" (" .. x.failed[1] .. ")") or (def == false and " (an ordered-set aggregate)" or "")))
+      x.unreadable[#x.unreadable + 1] = ("%s %s.%s (%s)"):format(e.kind, e.schema, e.name,
+        def == false and "an ordered-set aggregate" or "its definition cannot be read back")
+      def = ""
     end
     local up = { { sql = e.kind == "aggregate" and ("CREATE AGGREGATE %s (%s)"):format(fname, def)
       or (def:gsub("%s+$", "")) } }
     if e.comment then up[2] = comment(kind, fname, e.comment) end
     add({ id = "fn:" .. k, what = e.kind .. " " .. e.schema .. "." .. e.name, up = up,
       down = { { sql = ("DROP %s %s"):format(kind, fname) } }, deps = { "schema:" .. e.schema } })
+  end
+  if #x.unreadable > 0 then
+    table.sort(x.unreadable)
+    errors.raise("db", ("cannot dump what cannot be read back: %s"):format(table.concat(x.unreadable, "; ")))
   end
   local tables = {}
   for k in pairs(s.tables) do tables[#tables + 1] = k end

@@ -45,10 +45,10 @@ local function table_item(db, t, enums)
   end
   if #t.primary_key > 0 then cons[1] = { type = "primary_key", columns = t.primary_key } end
   for _, u in ipairs(t.uniques) do cons[#cons + 1] = { type = "unique", name = u.name, columns = u.columns } end
-  local types = {}
-  for _, c in ipairs(t.columns) do types[c.name] = c.type end
+  local type_of = {}
+  for _, c in ipairs(t.columns) do type_of[c.name] = c.type end
   for _, c in ipairs(t.checks) do
-    if not (c.column and enums[types[c.column]]) then -- (an enum column's check comes with its type)
+    if not (c.column and enums[type_of[c.column]]) then -- (an enum column's check comes with its type)
       cons[#cons + 1] = { type = "check", name = c.name, condition = c.condition }
     end
   end
