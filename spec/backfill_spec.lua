@@ -83,7 +83,10 @@ for _, b in ipairs(sh.backends()) do
       end
       assert.is_true(progressed, "the backfill got going")
       assert(os.execute("kill -9 " .. pid))
-      os.execute("sleep 0.3")
+      for _ = 1, 200 do -- until the process is gone (its connection then ends with it)
+        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+        os.execute("sleep 0.02")
+      end
       local partial = tonumber(p:sql("SELECT count(full_name) FROM people"))
       assert.is_true(partial >= 500 and partial < 2572, "killed midway: " .. partial)
       local out = p:ok("upgrade")

@@ -3,8 +3,10 @@
 -- completion (driven through bash's compgen) and the man page (groff -ww).
 local sh = require "spec.support.sh"
 
-local function have(program)
-  return os.execute("command -v " .. program .. " >/dev/null 2>&1") == true
+local function need(program)
+  local why = sh.missing(sh.have(program), program)
+  if why then pending(why) end
+  return not why
 end
 
 -- A project with a branchy history: a1 <- b2 (applied), a1 <- c3 [audit] <- d4 depends_on b2.
@@ -51,7 +53,7 @@ describe("help", function()
   end)
 
   it("the man page renders with groff -ww without a warning and covers every command", function()
-    if not have("groff") then pending("groff is not installed") return end
+    if not need("groff") then return end
     local p = sh.project()
     p:write("luamig.1", p:ok("help --man"))
     local code, out, err = sh.run(("cd %s && groff -ww -man -Tutf8 luamig.1"):format(sh.quote(p.dir)))
@@ -79,7 +81,7 @@ describe("init", function()
     local luarc = require("cjson").decode(sh.slurp(p.dir .. "/app/.luarc.json"))
     local types = luarc["workspace.library"][1]
     assert.are.equal("file", require("lfs").attributes(types .. "/luamig.lua", "mode"))
-    if not have("luacheck") then return end
+    if not need("luacheck") then return end
     -- luacheck with the written .luacheckrc knows a migration's globals
     local app = sh.project()
     app.dir = p.dir .. "/app"
@@ -158,7 +160,7 @@ describe("the revision graph as a picture", function()
     local code, _, err = p:luamig("graph --format png")
     assert.are.equal(2, code)
     assert.matches("must be one of 'dot', 'mermaid'", err)
-    if not have("dot") then pending("Graphviz is not installed") return end
+    if not need("dot") then return end
     p:write("g.dot", dot)
     local svg_code, svg, svg_err = sh.run(("dot -Tsvg %s"):format(sh.quote(p.dir .. "/g.dot")))
     assert.are.equal(0, svg_code, svg_err)
@@ -204,12 +206,10 @@ describe("shell completion", function()
 
   it("the zsh and fish scripts are valid; fish offers the same words", function()
     local p = branchy()
-    if have("zsh") then
-      p:write("_luamig", p:ok("completion zsh"))
-      local code, _, err = sh.run("zsh -n " .. sh.quote(p.dir .. "/_luamig"))
-      assert.are.equal(0, code, err)
-    end
-    if not have("fish") then pending("fish is not installed") return end
+    if not need("zsh") or not need("fish") then return end
+    p:write("_luamig", p:ok("completion zsh"))
+    local zsh_code, _, zsh_err = sh.run("zsh -n " .. sh.quote(p.dir .. "/_luamig"))
+    assert.are.equal(0, zsh_code, zsh_err)
     p:write("luamig.fish", p:ok("completion fish"))
     local script = ("source luamig.fish; complete -C %s"):format(sh.quote("luamig upgrade a"))
     local code, out, err = sh.run(("cd %s && PATH=%s:$PATH fish --no-config -c %s"):format(sh.quote(p.dir),

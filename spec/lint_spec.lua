@@ -203,10 +203,8 @@ describe("luamig lint beside squawk", function()
   it("flags every lock or rewrite hazard squawk flags on the same SQL, except where the server shows otherwise",
     function()
       local bin = squawk()
-      if not bin then
-        pending("squawk-cli is not installed (test.sh installs it from npm into build/npm): comparison skipped")
-        return
-      end
+      local why = sh.missing(bin, "squawk-cli (test.sh installs it from npm into build/npm)")
+      if why then pending(why) return end
       local code, out, err = sh.run(("cd %s && SQUAWK=%s LUAMIG_BIN=%s ROWS=200 bash bench/lint.sh"):format(
         sh.quote(sh.source_dir), sh.quote(bin), sh.quote(sh.bin)))
       assert.are.equal(0, code, out .. err)

@@ -194,10 +194,9 @@ op.execute("CREATE TRIGGER items_log AFTER INSERT ON items BEGIN INSERT INTO log
             "function change(op)\n  op.rename_table('items', 'things')\n" ..
             "  op.create_index('ix_things_n', 'things', { 'n' })\nend\n",
       })
-      if pg and p:sql("SELECT count(*) FROM pg_available_extensions WHERE name = 'citext'") ~= "1\n" then
-        pending("citext is not installed on this server")
-        return
-      end
+      local why = pg and sh.missing(p:sql("SELECT count(*) FROM pg_available_extensions WHERE name = 'citext'") == "1\n",
+        "the citext extension on the test server")
+      if why then pending(why) return end
       p:ok("upgrade aaaa")
       local s = snapshot(p)
       assert.is_truthy(s.views.big_items)

@@ -7,7 +7,9 @@ local sh = require "spec.support.sh"
 
 local m = sh.migration
 local STANDBY = os.getenv("LUAMIG_TEST_PG_STANDBY")
-local describe_standby = STANDBY and describe or pending
+local describe_standby = describe
+local why = sh.missing(STANDBY, "the standby server (LUAMIG_TEST_PG_STANDBY, started by test.sh)")
+if why then describe_standby = function(name) pending(name .. ": " .. why) end end
 
 local function psql(url, sql)
   local code, out, err = sh.run(("psql %s -XtAq -v ON_ERROR_STOP=1 -c %s"):format(sh.quote(url), sh.quote(sql)))

@@ -18,6 +18,16 @@ local function hold_lock(p, seconds)
   error("the holder never took its lock")
 end
 
+-- Returns once no session holds ACCESS EXCLUSIVE on t (polled in pg_locks).
+local function lock_released(p)
+  for _ = 1, 200 do
+    if p:sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation " ..
+        "WHERE c.relname = 't' AND l.mode = 'AccessExclusiveLock'") == "0\n" then return end
+    os.execute("sleep 0.05")
+  end
+  error("the holder never released its lock")
+end
+
 local function project(extra, config)
   local p = sh.project_on(pg, {
     ["001_t.lua"] = sh.migration("a1", nil, 'db:exec "CREATE TABLE t (a int)"'),
@@ -46,7 +56,8 @@ describe("per-migration timeouts (PostgreSQL)", function()
     local p = project('lock_timeout = "200ms"')
     local cache = sh.tmpdir()
     local env = "XDG_CACHE_HOME=" .. sh.quote(cache)
-    os.execute("sleep 1.1") -- (a file modified in the second the cache is written is read anew)
+    -- (a file modified in the second the cache is written is read anew: settle the files)
+    assert(os.execute("touch -d '-10 seconds' " .. sh.quote(p.dir) .. "/migrations/*.lua"))
     p:ok("history", env) -- writes the cache
     p:ok("history", env) -- and reads it
     local _, cached = sh.run("cat " .. sh.quote(cache) .. "/luamig/*.tsv")
@@ -88,7 +99,7 @@ describe("per-migration timeouts (PostgreSQL)", function()
     local code, _, err = p:luamig("upgrade a2")
     assert.are.equal(1, code)
     assert.matches("55P03", err)
-    os.execute("sleep 3")
+    lock_released(p)
     p:ok("upgrade head")
     assert.are.equal("150ms|7s\n", p:sql("SELECT l, s FROM shown"))
     -- and nothing leaks into the session after the step

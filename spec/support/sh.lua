@@ -7,6 +7,25 @@ M.source_dir = os.getenv("LUAMIG_SOURCE_DIR") or "."
 if not M.source_dir:match("^/") then M.source_dir = (os.getenv("PWD") or ".") .. "/" .. M.source_dir end
 M.sample_dir = M.source_dir .. "/examples/sample" -- the sample project ./run.sh uses
 
+---True when `program` is on PATH.
+---@param program string
+---@return boolean
+function M.have(program)
+  return os.execute("command -v " .. program .. " >/dev/null 2>&1") == true
+end
+
+---Why a spec cannot run here (its tool or server `what` is missing), or nil
+---when `present`. In CI (CI set) a missing tool fails the spec instead: the
+---scripts must install it. Use: `local why = sh.missing(ok, "dot"); if why then pending(why) return end`
+---@param present any
+---@param what string
+---@return string?
+function M.missing(present, what)
+  if present then return nil end
+  if os.getenv("CI") then error(what .. " is missing in CI: .ci/deps.sh or test.sh must provide it", 2) end
+  return what .. " is missing here: skipped (in CI this fails)"
+end
+
 ---Quote a string for /bin/sh.
 ---@param s string
 ---@return string
