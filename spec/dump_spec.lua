@@ -226,6 +226,9 @@ describe("luamig dump on postgresql", function()
 
   it("round-trips a schema that uses extensions (uuid-ossp, pgcrypto, ltree, citext)", function()
     local a = pg.fresh()
+    local why = sh.missing(psql(a, "SELECT count(*) FROM pg_available_extensions WHERE name IN " ..
+      "('uuid-ossp', 'pgcrypto', 'ltree', 'citext')") == "4\n", "postgresql-contrib's uuid-ossp, pgcrypto, ltree, citext")
+    if why then pending(why) return end
     psql(a, [[
 CREATE EXTENSION "uuid-ossp"; CREATE EXTENSION pgcrypto; CREATE EXTENSION ltree; CREATE EXTENSION citext;
 CREATE TABLE nodes (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), path ltree NOT NULL, email citext UNIQUE,
