@@ -5,9 +5,11 @@
 --- order (edges from the catalog), and rendered as a migration body or as a
 --- declared schema (schema.lua). Every value written into the Lua text goes
 --- through render.literal, the one escaping function of generated files.
+local ddl = require "luamig.schema.ddl"
 local errors = require "luamig.util.errors"
 local introspect = require "luamig.schema.introspect"
 local literal = require("luamig.schema.render").literal
+local templates = require "luamig.revision.templates"
 
 local M = {}
 
@@ -49,7 +51,7 @@ end
 ---@param t string
 ---@return string|{raw: string}
 function M.spec_type(d, t)
-  local mapped = require("luamig.schema.ddl").portable(d, t)
+  local mapped = ddl.portable(d, t)
   if mapped == nil or mapped:lower() == t:lower() then return t end
   return { raw = t }
 end
@@ -199,7 +201,7 @@ end
 ---@return string
 function M.migration(d, id, message)
   local body, pre = M.bodies(d)
-  local text = require("luamig.revision.templates").migration({ id = id, parents = {}, message = message,
+  local text = templates.migration({ id = id, parents = {}, message = message,
     date = os.date("!%Y-%m-%d %H:%M UTC"), body = body })
   if #pre == 0 then return text end
   return table.concat(pre, "\n") .. "\n" .. text

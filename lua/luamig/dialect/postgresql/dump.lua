@@ -1,9 +1,8 @@
 --- PostgreSQL's part of `luamig dump` (luamig.schema.dump): each object of
---- a snapshot as an item with the steps that create and drop it, and the
---- dependency edges between items read from pg_depend. What the snapshot
---- keeps only as a checksum (function bodies, aggregates' parts, domain
---- constraints) and what a dump must leave to the parent (inherited
---- constraints, columns and partition indexes) is read here.
+--- a snapshot as an item with the steps that create and drop it (op calls
+--- where the op vocabulary says it exactly, its DDL otherwise), and the
+--- dependency edges between items (luamig.dialect.postgresql.dump_catalog).
+local catalog = require "luamig.dialect.postgresql.dump_catalog"
 local errors = require "luamig.util.errors"
 local model = require "luamig.schema.model"
 local session = require "luamig.dialect.postgresql.session"
@@ -21,149 +20,14 @@ local RANK = { schema = 0, ext = 1, type = 2, seq = 3, table = 5, partition = 5.
 
 local function qn(schema, name) return q(schema) .. "." .. q(name) end
 
--- What the snapshot leaves out that a dump needs, one query each.
-local function extras(db, schemas)
-  local x = { defs = {}, inherited = {}, attached = {}, nonlocal = {}, domain_cons = {}, unreadable = {} }
-  local nsps = "{" .. table.concat(schemas, ",") .. "}"
-  local FUNCTIONS = [[
-SELECT p.oid::text AS oid, n.nspname, p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS name,
-  l.oid IS NULL AS no_language%s
-FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-LEFT JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-WHERE n.nspname = ANY (?::text[]) AND p.prokind <> 'a']]
-  local function unreadable(r, why)
-    x.unreadable[#x.unreadable + 1] = ("function %s.%s (%s)"):format(r.nspname, r.name, why)
-  end
-  local ok = pcall(function()
-    for r in db:rows(FUNCTIONS:format(", CASE WHEN l.oid IS NOT NULL THEN pg_catalog.pg_get_functiondef(p.oid) END AS def"),
-      nsps) do
-      if r.no_language then unreadable(r, "its language is not installed") end
-      x.defs[r.nspname .. "\0" .. r.name] = r.def
-    end
-  end)
-  if not ok then -- one at a time, to name each that cannot be read back
-    for _, r in ipairs(db:query(FUNCTIONS:format(""), nsps)) do
-      local got, def = pcall(db.scalar, db, "SELECT pg_catalog.pg_get_functiondef(?::oid)", r.oid)
-      if got then x.defs[r.nspname .. "\0" .. r.name] = def else unreadable(r, errors.text(def)) end
-    end
-  end
-  for r in db:rows([[
-SELECT n.nspname, p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS name,
-  pg_catalog.concat_ws(', ', 'SFUNC = ' || g.aggtransfn::regproc::text,
-    'STYPE = ' || pg_catalog.format_type(g.aggtranstype, NULL),
-    CASE WHEN g.aggtransspace <> 0 THEN 'SSPACE = ' || g.aggtransspace END,
-    CASE WHEN g.aggfinalfn <> 0 THEN 'FINALFUNC = ' || g.aggfinalfn::regproc::text END,
-    CASE WHEN g.aggfinalextra THEN 'FINALFUNC_EXTRA' END,
-    CASE WHEN g.aggcombinefn <> 0 THEN 'COMBINEFUNC = ' || g.aggcombinefn::regproc::text END,
-    CASE WHEN g.aggserialfn <> 0 THEN 'SERIALFUNC = ' || g.aggserialfn::regproc::text END,
-    CASE WHEN g.aggdeserialfn <> 0 THEN 'DESERIALFUNC = ' || g.aggdeserialfn::regproc::text END,
-    CASE WHEN g.agginitval IS NOT NULL THEN 'INITCOND = ' || pg_catalog.quote_literal(g.agginitval) END,
-    CASE WHEN g.aggmtransfn <> 0 THEN 'MSFUNC = ' || g.aggmtransfn::regproc::text END,
-    CASE WHEN g.aggminvtransfn <> 0 THEN 'MINVFUNC = ' || g.aggminvtransfn::regproc::text END,
-    CASE WHEN g.aggmtransfn <> 0 THEN 'MSTYPE = ' || pg_catalog.format_type(g.aggmtranstype, NULL) END,
-    CASE WHEN g.aggmfinalfn <> 0 THEN 'MFINALFUNC = ' || g.aggmfinalfn::regproc::text END,
-    CASE WHEN g.aggminitval IS NOT NULL THEN 'MINITCOND = ' || pg_catalog.quote_literal(g.aggminitval) END,
-    CASE WHEN g.aggsortop <> 0 THEN 'SORTOP = ' || g.aggsortop::regoperator::text END,
-    CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' END) AS parts,
-  g.aggkind
-FROM pg_catalog.pg_aggregate g JOIN pg_catalog.pg_proc p ON p.oid = g.aggfnoid
-JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY (?::text[])]], nsps) do
-    x.defs[r.nspname .. "\0" .. r.name] = r.aggkind == "n" and r.parts or false
-  end
-  for r in db:rows([[
-SELECT n.nspname, c.relname, k.conname FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = ANY (?::text[]) AND (NOT k.conislocal OR k.conparentid <> 0)]], nsps) do
-    x.inherited[r.nspname .. "\0" .. r.relname .. "\0" .. r.conname] = true
-  end
-  for r in db:rows([[
-SELECT n.nspname, c.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('i', 'I') AND n.nspname = ANY (?::text[])]],
-    nsps) do
-    x.attached[r.nspname .. "\0" .. r.relname] = true
-  end
-  for r in db:rows([[
-SELECT n.nspname, c.relname, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = ANY (?::text[]) AND a.attnum > 0 AND NOT a.attisdropped AND NOT a.attislocal]], nsps) do
-    x.nonlocal[r.nspname .. "\0" .. r.relname .. "\0" .. r.attname] = true
-  end
-  for r in db:rows([[
-SELECT n.nspname, t.typname, pg_catalog.string_agg('CONSTRAINT ' || pg_catalog.quote_ident(k.conname) || ' ' ||
-  pg_catalog.pg_get_constraintdef(k.oid), ' ' ORDER BY k.conname) AS cons
-FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_type t ON t.oid = k.contypid
-JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-WHERE n.nspname = ANY (?::text[]) AND k.contype = 'c' GROUP BY 1, 2]], nsps) do
-    x.domain_cons[r.nspname .. "\0" .. r.typname] = r.cons
-  end
-  return x
-end
+local PLAIN = "^[a-z_][a-z0-9_]*$"
 
--- Each object of the snapshot's schemas that pg_depend may name, as
--- (catalog, oid) -> the id of the item it belongs to: an index or a
--- column default belongs to its table, a view's rule to the view, an
--- array type to its element type, an extension's member to the extension.
-local ID_SQL = [[
-WITH nsp AS (SELECT oid, nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY (?::text[])),
-rel AS (SELECT c.oid, CASE WHEN c.relkind IN ('i', 'I') THEN x.indrelid ELSE c.oid END AS owner
-  FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = c.oid
-  WHERE c.relnamespace IN (SELECT oid FROM nsp)),
-relid AS (SELECT r.oid, CASE WHEN c.relkind = 'c' THEN 'type' ELSE 'rel' END AS kind, n.nspname, c.relname AS name FROM rel r
-  JOIN pg_catalog.pg_class c ON c.oid = r.owner JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace),
-typ AS (SELECT t.oid, CASE WHEN e.oid IS NOT NULL THEN e.oid ELSE t.oid END AS base FROM pg_catalog.pg_type t
-  LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND e.typarray = t.oid),
-typid AS (SELECT y.oid, CASE WHEN b.typrelid <> 0 AND c.relkind <> 'c' THEN 'rel' ELSE 'type' END AS kind, n.nspname,
-    CASE WHEN b.typrelid <> 0 AND c.relkind <> 'c' THEN c.relname ELSE b.typname END AS name
-  FROM typ y JOIN pg_catalog.pg_type b ON b.oid = y.base JOIN nsp n ON n.oid = b.typnamespace
-  LEFT JOIN pg_catalog.pg_class c ON c.oid = b.typrelid)
-SELECT 'pg_class' AS cat, oid, kind, nspname, name, NULL AS sub FROM relid
-UNION ALL SELECT 'pg_type', oid, kind, nspname, name, NULL FROM typid
-UNION ALL SELECT 'pg_proc', p.oid, 'fn', n.nspname, p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')', NULL
-  FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid = p.pronamespace
-UNION ALL SELECT 'pg_attrdef', d.oid, 'rel', n.nspname, c.relname, NULL FROM pg_catalog.pg_attrdef d
-  JOIN pg_catalog.pg_class c ON c.oid = d.adrelid JOIN nsp n ON n.oid = c.relnamespace
-UNION ALL SELECT 'pg_constraint', k.oid, CASE WHEN k.contypid <> 0 THEN 'type' ELSE 'rel' END, n.nspname,
-    COALESCE(c.relname, t.typname), NULL
-  FROM pg_catalog.pg_constraint k LEFT JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
-  LEFT JOIN pg_catalog.pg_type t ON t.oid = k.contypid JOIN nsp n ON n.oid = COALESCE(c.relnamespace, t.typnamespace)
-  WHERE k.contype <> 'f'
-UNION ALL SELECT 'pg_rewrite', r.oid, CASE WHEN r.rulename = '_RETURN' THEN 'rel' ELSE 'rule' END, n.nspname, c.relname,
-    CASE WHEN r.rulename <> '_RETURN' THEN r.rulename END
-  FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN nsp n ON n.oid = c.relnamespace
-UNION ALL SELECT 'pg_trigger', g.oid, 'trigger', n.nspname, c.relname, g.tgname FROM pg_catalog.pg_trigger g
-  JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid JOIN nsp n ON n.oid = c.relnamespace
-UNION ALL SELECT 'pg_policy', p.oid, 'policy', n.nspname, c.relname, p.polname FROM pg_catalog.pg_policy p
-  JOIN pg_catalog.pg_class c ON c.oid = p.polrelid JOIN nsp n ON n.oid = c.relnamespace
-UNION ALL SELECT 'pg_namespace', oid, 'schema', NULL, nspname, NULL FROM nsp
-UNION ALL SELECT 'pg_extension', oid, 'ext', NULL, extname, NULL FROM pg_catalog.pg_extension]]
-
--- The catalog's dependencies between items: { {from id, to id} ... }.
-local function edges(db, schemas, id_of)
-  local nsps = "{" .. table.concat(schemas, ",") .. "}"
-  local ids = {}
-  for r in db:rows(ID_SQL, nsps) do
-    local id = id_of(r.kind, r.nspname, r.name, r.sub)
-    if id then ids[r.cat .. ":" .. r.oid] = id end
-  end
-  for r in db:rows [[
-SELECT d.classid::regclass::text AS cat, d.objid::text AS oid, e.extname
-FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e']] do
-    ids[r.cat .. ":" .. r.oid] = "ext:" .. r.extname
-  end
+local function sorted_keys(t)
   local out = {}
-  for r in db:rows [[
-SELECT d.classid::regclass::text AS cat, d.objid::text AS oid, d.refclassid::regclass::text AS refcat,
-  d.refobjid::text AS refoid
-FROM pg_catalog.pg_depend d
-WHERE d.deptype IN ('n', 'a') AND NOT (d.deptype = 'a' AND d.classid = 'pg_class'::regclass AND d.refobjsubid <> 0)]] do
-    local from, to = ids[r.cat .. ":" .. r.oid], ids[r.refcat .. ":" .. r.refoid]
-    if from and to and from ~= to then out[#out + 1] = { from, to } end
-  end
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out)
   return out
 end
-
-local PLAIN = "^[a-z_][a-z0-9_]*$"
 
 local function comment(kind, name, text)
   return { sql = ("COMMENT ON %s %s IS %s"):format(kind, name, lit(text)) }
@@ -232,27 +96,10 @@ local function table_extras(t, name, up)
   end
 end
 
----The dump items of snapshot `s` (luamig.schema.dump) and the catalog's
----dependency edges between them.
----@param db table
----@param s luamig.Snapshot
----@return luamig.DumpItem[] items, string[][] edges
-function M.dump_items(db, s)
-  local home = session.home(db)
-  local function key(schema, name) return model.key(home, schema, name) end
-  local schemas = {}
-  for n in pairs(s.schemas) do schemas[#schemas + 1] = n end
-  table.sort(schemas)
-  local x = extras(db, schemas)
-  local items, by_id = {}, {}
-  local function add(it)
-    it.rank = it.rank or RANK[it.id:match("^[^:]+")]
-    items[#items + 1] = it
-    by_id[it.id] = it
-    return it
-  end
-
-  for _, n in ipairs(schemas) do
+-- Schemas, extensions, enums, domains, composite and range types.
+local function types_items(b)
+  local s, x, add, home = b.s, b.x, b.add, b.home
+  for _, n in ipairs(b.schemas) do
     local e = s.schemas[n]
     if n ~= "public" then
       local up = { { sql = "CREATE SCHEMA " .. q(n) } }
@@ -294,10 +141,14 @@ function M.dump_items(db, s)
     add({ id = "type:" .. k, what = e.kind .. " " .. e.schema .. "." .. e.name, up = up,
       down = { { sql = ("DROP %s %s"):format(kind, name) } }, deps = { "schema:" .. e.schema } })
   end
-  local identity_seq = {}
+end
+
+-- Sequences (an identity column's belongs to its table: kept in b.identity_seq) and their ownership.
+local function sequence_items(b)
+  local s, key, add = b.s, b.key, b.add
   for k, e in pairs(s.sequences) do
     if e.identity then
-      identity_seq[e.owned_by or k] = e
+      b.identity_seq[e.owned_by or k] = e
     else
       local name = qn(e.schema, e.name)
       local up = { { sql = ("CREATE SEQUENCE %s AS %s START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s")
@@ -314,6 +165,11 @@ function M.dump_items(db, s)
       end
     end
   end
+end
+
+-- Functions, procedures and aggregates; raises naming each whose definition cannot be read back.
+local function function_items(b)
+  local s, x, add = b.s, b.x, b.add
   for k, e in pairs(s.functions) do
     local def = x.defs[e.schema .. "\0" .. e.name]
     local fname = qn(e.schema, e.name:match("^(.-)%(")) .. "(" .. (e.arguments or "") .. ")"
@@ -333,137 +189,153 @@ function M.dump_items(db, s)
     table.sort(x.unreadable)
     errors.raise("db", ("cannot dump what cannot be read back: %s"):format(table.concat(x.unreadable, "; ")))
   end
-  local tables = {}
-  for k in pairs(s.tables) do tables[#tables + 1] = k end
-  table.sort(tables)
-  for _, k in ipairs(tables) do
-    local t = s.tables[k]
-    local name = qn(t.schema, t.name)
-    local it = { id = "rel:" .. k, rank = t.partition_of and RANK.partition or RANK.table,
-      what = "table " .. t.schema .. "." .. t.name, deps = { "schema:" .. t.schema }, up = {} }
-    local cons = {}
-    for cname, c in pairs(t.constraints) do
-      if c.type ~= "foreign key" and not x.inherited[t.schema .. "\0" .. t.name .. "\0" .. cname] then
-        cons[#cons + 1] = c
-      end
-    end
-    table.sort(cons, function(a, b) return a.name < b.name end)
-    if plain_table(t, x) and not (t.name .. t.schema):find(".", 1, true) then
-      local cols = {}
-      for i, c in ipairs(t.columns) do
-        cols[i] = { c.name, dump.spec_type(types, c.type), nullable = dump.nullable(c.nullable), server_default = c.default }
-      end
-      local specs = {}
-      for i, c in ipairs(cons) do
-        local kind = c.type:gsub(" ", "_")
-        specs[i] = { type = kind, name = c.name, columns = c.type ~= "check" and c.columns or nil,
-          condition = c.condition }
-      end
-      local opts = #specs > 0 and { constraints = specs } or nil
-      it.up[1] = { op = "create_table", args = { k, cols, opts } }
-      it.declare = { "table", k, cols, opts }
-      it.down = { { op = "drop_table", args = { k } } }
-    else
-      local head
-      if t.partition_of then
-        local p = s.tables[t.partition_of]
-        head = ("CREATE TABLE %s PARTITION OF %s %s"):format(name, qn(p.schema, p.name), t.partition_bound)
-        it.deps[#it.deps + 1] = "rel:" .. t.partition_of
-      else
-        local cols = {}
-        for _, c in ipairs(t.columns) do
-          if not x.nonlocal[t.schema .. "\0" .. t.name .. "\0" .. c.name] then
-            cols[#cols + 1] = "  " .. column_sql(t, c, identity_seq)
-          end
-        end
-        head = ("CREATE %sTABLE %s (\n%s\n)"):format(t.unlogged and "UNLOGGED " or "", name, table.concat(cols, ",\n"))
-        if t.inherits then
-          local parents = {}
-          for p in (t.inherits .. ", "):gmatch("(.-), ") do
-            local ps, pn = p:match("^(.-)%.(.+)$")
-            parents[#parents + 1] = qn(ps, pn)
-            it.deps[#it.deps + 1] = "rel:" .. key(ps, pn)
-          end
-          head = head .. " INHERITS (" .. table.concat(parents, ", ") .. ")"
-        end
-      end
-      if t.partition_key then head = head .. " PARTITION BY " .. t.partition_key end
-      if t.options then head = head .. " WITH (" .. t.options .. ")" end
-      it.up[1] = { sql = head }
-      for _, c in ipairs(cons) do
-        it.up[#it.up + 1] = { sql = ("ALTER TABLE %s ADD CONSTRAINT %s %s"):format(name, q(c.name), c.def) }
-      end
-      it.down = { { sql = "DROP TABLE " .. name } }
-    end
-    for _, c in ipairs(cons) do
-      if c.comment then it.up[#it.up + 1] = comment("CONSTRAINT", q(c.name) .. " ON " .. name, c.comment) end
-    end
-    table_extras(t, name, it.up)
-    add(it)
-    local colset = {}
-    for _, c in ipairs(t.columns) do colset[c.name] = true end
-    local ixs = {}
-    for n in pairs(t.indexes) do ixs[#ixs + 1] = n end
-    table.sort(ixs)
-    for _, n in ipairs(ixs) do
-      local ix = t.indexes[n]
-      if not x.attached[t.schema .. "\0" .. n] then
-        local ixname = qn(t.schema, n)
-        local ii = { id = "index:" .. key(t.schema, n), what = "index " .. t.schema .. "." .. n, deps = { it.id } }
-        if plain_index(ix, colset) and t.schema == home and t.kind == "table" then
-          local opts = (ix.unique or ix.where) and { unique = ix.unique or nil, where = ix.where } or nil
-          ii.up = { { op = "create_index", args = { n, k, ix.columns, opts } } }
-          if it.declare then ii.declare = { "index", n, k, ix.columns, opts } else ii.declare_sql = ix.def end
-          ii.down = { { op = "drop_index", args = { n } } }
-        else
-          ii.up = { { sql = (ix.def:gsub(" ON ONLY ", " ON ", 1)) } }
-          ii.down = { { sql = "DROP INDEX " .. ixname } }
-        end
-        if ix.clustered then ii.up[#ii.up + 1] = { sql = ("ALTER TABLE %s CLUSTER ON %s"):format(name, q(n)) } end
-        if ix.comment then ii.up[#ii.up + 1] = comment("INDEX", ixname, ix.comment) end
-        if t.replica_identity == "index" and ix.unique then
-          ii.up[#ii.up + 1] = { sql = ("ALTER TABLE %s REPLICA IDENTITY USING INDEX %s"):format(name, q(n)) }
-        end
-        add(ii)
-      end
-    end
-    for cname, c in pairs(t.constraints) do
-      if c.type == "foreign key" and not x.inherited[t.schema .. "\0" .. t.name .. "\0" .. cname] then
-        local fi = { id = "fk:" .. k .. "." .. cname, what = ("foreign key %s on %s.%s"):format(cname, t.schema, t.name),
-          deps = { it.id, "rel:" .. c.references } }
-        local sql = ("ALTER TABLE %s ADD CONSTRAINT %s %s"):format(name, q(cname), c.def)
-        if plain_fk(c) and it.declare then
-          local opts = (c.on_delete ~= "NO ACTION" or c.on_update ~= "NO ACTION") and {
-            on_delete = c.on_delete ~= "NO ACTION" and c.on_delete or nil,
-            on_update = c.on_update ~= "NO ACTION" and c.on_update or nil } or nil
-          fi.up = { { op = "create_foreign_key", args = { cname, k, c.references, c.columns, c.ref_columns, opts } } }
-          fi.declare_sql = sql
-        else
-          fi.up = { { sql = sql } }
-        end
-        if c.comment then fi.up[#fi.up + 1] = comment("CONSTRAINT", q(cname) .. " ON " .. name, c.comment) end
-        fi.down = { fi.up[1].op and { op = "drop_constraint", args = { cname, k } }
-          or { sql = ("ALTER TABLE %s DROP CONSTRAINT %s"):format(name, q(cname)) } }
-        add(fi)
-      end
+end
+
+-- Table `k`'s item: op.create_table when the op vocabulary says it exactly, else its DDL.
+local function table_item(b, k, t)
+  local s, x, key, add = b.s, b.x, b.key, b.add
+  local name = qn(t.schema, t.name)
+  local it = { id = "rel:" .. k, rank = t.partition_of and RANK.partition or RANK.table,
+    what = "table " .. t.schema .. "." .. t.name, deps = { "schema:" .. t.schema }, up = {} }
+  local cons = {}
+  for cname, c in pairs(t.constraints) do
+    if c.type ~= "foreign key" and not x.inherited[t.schema .. "\0" .. t.name .. "\0" .. cname] then
+      cons[#cons + 1] = c
     end
   end
-  local views = {}
-  for k in pairs(s.views) do views[#views + 1] = k end
-  table.sort(views)
-  for _, k in ipairs(views) do
+  table.sort(cons, function(c1, c2) return c1.name < c2.name end)
+  if plain_table(t, x) and not (t.name .. t.schema):find(".", 1, true) then
+    local cols = {}
+    for i, c in ipairs(t.columns) do
+      cols[i] = { c.name, dump.spec_type(types, c.type), nullable = dump.nullable(c.nullable), server_default = c.default }
+    end
+    local specs = {}
+    for i, c in ipairs(cons) do
+      local kind = c.type:gsub(" ", "_")
+      specs[i] = { type = kind, name = c.name, columns = c.type ~= "check" and c.columns or nil,
+        condition = c.condition }
+    end
+    local opts = #specs > 0 and { constraints = specs } or nil
+    it.up[1] = { op = "create_table", args = { k, cols, opts } }
+    it.declare = { "table", k, cols, opts }
+    it.down = { { op = "drop_table", args = { k } } }
+  else
+    local head
+    if t.partition_of then
+      local p = s.tables[t.partition_of]
+      head = ("CREATE TABLE %s PARTITION OF %s %s"):format(name, qn(p.schema, p.name), t.partition_bound)
+      it.deps[#it.deps + 1] = "rel:" .. t.partition_of
+    else
+      local cols = {}
+      for _, c in ipairs(t.columns) do
+        if not x.nonlocal[t.schema .. "\0" .. t.name .. "\0" .. c.name] then
+          cols[#cols + 1] = "  " .. column_sql(t, c, b.identity_seq)
+        end
+      end
+      head = ("CREATE %sTABLE %s (\n%s\n)"):format(t.unlogged and "UNLOGGED " or "", name, table.concat(cols, ",\n"))
+      if t.inherits then
+        local parents = {}
+        for p in (t.inherits .. ", "):gmatch("(.-), ") do
+          local ps, pn = p:match("^(.-)%.(.+)$")
+          parents[#parents + 1] = qn(ps, pn)
+          it.deps[#it.deps + 1] = "rel:" .. key(ps, pn)
+        end
+        head = head .. " INHERITS (" .. table.concat(parents, ", ") .. ")"
+      end
+    end
+    if t.partition_key then head = head .. " PARTITION BY " .. t.partition_key end
+    if t.options then head = head .. " WITH (" .. t.options .. ")" end
+    it.up[1] = { sql = head }
+    for _, c in ipairs(cons) do
+      it.up[#it.up + 1] = { sql = ("ALTER TABLE %s ADD CONSTRAINT %s %s"):format(name, q(c.name), c.def) }
+    end
+    it.down = { { sql = "DROP TABLE " .. name } }
+  end
+  for _, c in ipairs(cons) do
+    if c.comment then it.up[#it.up + 1] = comment("CONSTRAINT", q(c.name) .. " ON " .. name, c.comment) end
+  end
+  table_extras(t, name, it.up)
+  add(it)
+  return it
+end
+
+-- The indexes of table `k` (item `it`) not attached to a parent's.
+local function index_items(b, k, t, it)
+  local x, key, add, home = b.x, b.key, b.add, b.home
+  local name = qn(t.schema, t.name)
+  local colset = {}
+  for _, c in ipairs(t.columns) do colset[c.name] = true end
+  for _, n in ipairs(sorted_keys(t.indexes)) do
+    local ix = t.indexes[n]
+    if not x.attached[t.schema .. "\0" .. n] then
+      local ixname = qn(t.schema, n)
+      local ii = { id = "index:" .. key(t.schema, n), what = "index " .. t.schema .. "." .. n, deps = { it.id } }
+      if plain_index(ix, colset) and t.schema == home and t.kind == "table" then
+        local opts = (ix.unique or ix.where) and { unique = ix.unique or nil, where = ix.where } or nil
+        ii.up = { { op = "create_index", args = { n, k, ix.columns, opts } } }
+        if it.declare then ii.declare = { "index", n, k, ix.columns, opts } else ii.declare_sql = ix.def end
+        ii.down = { { op = "drop_index", args = { n } } }
+      else
+        ii.up = { { sql = (ix.def:gsub(" ON ONLY ", " ON ", 1)) } }
+        ii.down = { { sql = "DROP INDEX " .. ixname } }
+      end
+      if ix.clustered then ii.up[#ii.up + 1] = { sql = ("ALTER TABLE %s CLUSTER ON %s"):format(name, q(n)) } end
+      if ix.comment then ii.up[#ii.up + 1] = comment("INDEX", ixname, ix.comment) end
+      if t.replica_identity == "index" and ix.unique then
+        ii.up[#ii.up + 1] = { sql = ("ALTER TABLE %s REPLICA IDENTITY USING INDEX %s"):format(name, q(n)) }
+      end
+      add(ii)
+    end
+  end
+end
+
+-- The foreign keys of table `k` (item `it`), each its own item after the tables.
+local function fk_items(b, k, t, it)
+  local x, add = b.x, b.add
+  local name = qn(t.schema, t.name)
+  for cname, c in pairs(t.constraints) do
+    if c.type == "foreign key" and not x.inherited[t.schema .. "\0" .. t.name .. "\0" .. cname] then
+      local fi = { id = "fk:" .. k .. "." .. cname, what = ("foreign key %s on %s.%s"):format(cname, t.schema, t.name),
+        deps = { it.id, "rel:" .. c.references } }
+      local sql = ("ALTER TABLE %s ADD CONSTRAINT %s %s"):format(name, q(cname), c.def)
+      if plain_fk(c) and it.declare then
+        local opts = (c.on_delete ~= "NO ACTION" or c.on_update ~= "NO ACTION") and {
+          on_delete = c.on_delete ~= "NO ACTION" and c.on_delete or nil,
+          on_update = c.on_update ~= "NO ACTION" and c.on_update or nil } or nil
+        fi.up = { { op = "create_foreign_key", args = { cname, k, c.references, c.columns, c.ref_columns, opts } } }
+        fi.declare_sql = sql
+      else
+        fi.up = { { sql = sql } }
+      end
+      if c.comment then fi.up[#fi.up + 1] = comment("CONSTRAINT", q(cname) .. " ON " .. name, c.comment) end
+      fi.down = { fi.up[1].op and { op = "drop_constraint", args = { cname, k } }
+        or { sql = ("ALTER TABLE %s DROP CONSTRAINT %s"):format(name, q(cname)) } }
+      add(fi)
+    end
+  end
+end
+
+-- Views and materialized views (with their indexes).
+local function view_items(b)
+  local s, add = b.s, b.add
+  for _, k in ipairs(sorted_keys(s.views)) do
     local v = s.views[k]
     local name, kind = qn(v.schema, v.name), v.materialized and "MATERIALIZED VIEW" or "VIEW"
     local up = { { sql = ("CREATE %s %s%s AS\n%s"):format(kind, name, v.options and (" WITH (" .. v.options .. ")") or "",
       (v.definition:gsub(";%s*$", ""))) } }
     if v.comment then up[2] = comment(kind, name, v.comment) end
-    for _, n in ipairs(require("luamig.schema.declare").names(v.indexes or {})) do
+    for _, n in ipairs(sorted_keys(v.indexes or {})) do
       up[#up + 1] = { sql = v.indexes[n].def }
       if v.indexes[n].comment then up[#up + 1] = comment("INDEX", qn(v.schema, n), v.indexes[n].comment) end
     end
     add({ id = "rel:" .. k, rank = RANK.view, what = (v.materialized and "materialized view " or "view ") .. v.schema ..
       "." .. v.name, up = up, down = { { sql = ("DROP %s %s"):format(kind, name) } }, deps = { "schema:" .. v.schema } })
   end
+end
+
+-- Triggers, rules and policies.
+local function attached_items(b)
+  local s, add = b.s, b.add
   local ENABLE = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
   for field, kind in pairs({ triggers = "trigger", rules = "rule", policies = "policy" }) do
     for k, e in pairs(s[field]) do
@@ -480,11 +352,41 @@ function M.dump_items(db, s)
         down = { { sql = ("DROP %s %s ON %s"):format(kind:upper(), q(e.name), tname) } } })
     end
   end
+end
+
+---The dump items of snapshot `s` (luamig.schema.dump) and the catalog's
+---dependency edges between them.
+---@param db table
+---@param s luamig.Snapshot
+---@return luamig.DumpItem[] items, string[][] edges
+function M.dump_items(db, s)
+  local home = session.home(db)
+  local items, by_id = {}, {}
+  local b = { s = s, home = home, schemas = sorted_keys(s.schemas), identity_seq = {} }
+  function b.key(schema, name) return model.key(home, schema, name) end
+  function b.add(it)
+    it.rank = it.rank or RANK[it.id:match("^[^:]+")]
+    items[#items + 1] = it
+    by_id[it.id] = it
+    return it
+  end
+  b.x = catalog.extras(db, b.schemas)
+  types_items(b)
+  sequence_items(b)
+  function_items(b)
+  for _, k in ipairs(sorted_keys(s.tables)) do
+    local t = s.tables[k]
+    local it = table_item(b, k, t)
+    index_items(b, k, t, it)
+    fk_items(b, k, t, it)
+  end
+  view_items(b)
+  attached_items(b)
   local function id_of(kind, schema, name, sub)
-    local id = kind .. ":" .. (schema and key(schema, name) or name) .. (sub and ("." .. sub) or "")
+    local id = kind .. ":" .. (schema and b.key(schema, name) or name) .. (sub and ("." .. sub) or "")
     if by_id[id] then return id end
   end
-  return items, edges(db, schemas, id_of)
+  return items, catalog.edges(db, b.schemas, id_of)
 end
 
 return M
