@@ -7,7 +7,7 @@
 --- through render.literal, the one escaping function of generated files.
 local ddl = require "luamig.schema.ddl"
 local errors = require "luamig.util.errors"
-local introspect = require "luamig.schema.introspect"
+local named = require "luamig.schema.named"
 local literal = require("luamig.schema.render").literal
 local templates = require "luamig.revision.templates"
 
@@ -98,9 +98,9 @@ end
 
 ---@class luamig.DumpOptions
 ---@field skip_unsupported boolean?  leave out what the model does not cover (named in `skipped`) instead of failing
----@field schemas string[]?          PostgreSQL: the schemas to dump (default: the config's, else every one)
 
----The dump of the database `db` is connected to. Raises, naming each object,
+---The dump of the database `db` is connected to (PostgreSQL: the schemas of
+---the config's `schemas`, else every one). Raises, naming each object,
 ---when the database holds objects the model does not cover (unless
 ---opts.skip_unsupported) or the role cannot read part of it.
 ---@param db table
@@ -109,7 +109,7 @@ end
 ---@return luamig.Dump
 function M.build(db, dialect, opts)
   opts = opts or {}
-  local snap = introspect.snapshot(db, dialect, { schemas = opts.schemas, privileges = false })
+  local snap = named.snapshot(db, dialect) -- (SQLite: with the constraint names its pragmas leave out)
   snap.tables[ALEMBIC] = nil
   local skipped = {}
   for _, what in ipairs(snap.unsupported or {}) do skipped[#skipped + 1] = what end
