@@ -114,6 +114,46 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
     local text = newest(p, {})
     assert.matches('op.create_table%("notes"', text)
   end)
+
+  it("builds tables whose foreign keys form a cycle: the constraints come after the tables", function()
+    local p = sh.project_on(b)
+    p:write("schema.lua", [[
+schema.table("a", {
+  { "id", "integer", primary_key = true },
+  { "b_id", "integer", references = "b.id" },
+})
+schema.table("b", {
+  { "id", "integer", primary_key = true },
+  { "a_id", "integer" },
+}, { constraints = {
+  { type = "foreign_key", name = "fk_b_a", columns = { "a_id" }, references = "a", ref_columns = { "id" } },
+} })
+schema.table("c", {
+  { "id", "integer", primary_key = true },
+  { "parent", "integer", references = "c" },
+})
+]])
+    p:ok('revision --autogenerate -m cycle')
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    -- a constraint the database refuses names its declaration's file:line
+    p:write("schema.lua", [[
+schema.table("a", {
+  { "id", "integer", primary_key = true },
+  { "b_id", "integer", references = "b.id" },
+})
+schema.table("b", {
+  { "id", "integer", primary_key = true },
+  { "a_id", "text" },
+}, { constraints = {
+  { type = "foreign_key", name = "fk_b_a", columns = { "a_id" }, references = "a", ref_columns = { "nope" } },
+} })
+]])
+    local code, _, err = p:luamig("revision --autogenerate -m broken")
+    assert.are.equal(2, code, err)
+    assert.matches("^luamig: schema%.lua:5: ", err)
+  end)
 end) end
 
 describe("autogenerate of raw SQL objects", function()
@@ -130,6 +170,7 @@ schema.sql("t_touch", "CREATE TRIGGER t_touch AFTER INSERT ON t BEGIN UPDATE t S
     local code, out = p:luamig("check")
     assert.are.equal(5, code, out)
     assert.matches('DROP TRIGGER \\"t_touch\\"', out)
+    assert.matches("differs from the migrations at head (1 change;", out, 1, true)
   end)
 end)
 

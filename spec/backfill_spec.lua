@@ -29,6 +29,13 @@ end
 
 for _, b in ipairs(sh.backends()) do
   describe("luamig.backfill on " .. b.name, function()
+    it("counts one row as one row", function()
+      local p = sh.project_on(b, { ["1.lua"] = people(1), ["2.lua"] = backfill() })
+      local out, err = p:ok("upgrade")
+      assert.matches("%(1 row backfilled%)", out)
+      assert.is_nil((out .. err):find("1 rows", 1, true), out .. err)
+    end)
+
     for _, tx in ipairs({ "transactional = true", "transactional = false" }) do
       it(("visits every wanted row exactly once (%s)"):format(tx), function()
         local p = sh.project_on(b, { ["1.lua"] = people(1050), ["2.lua"] = backfill(nil, { tx = tx }) })

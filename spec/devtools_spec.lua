@@ -40,6 +40,17 @@ describe("help", function()
     assert.matches('unknown command "upgrad" %(did you mean upgrade%?%)', err)
   end)
 
+  it("luamig help and check --help list every exit code, 5 included", function()
+    local p = sh.project()
+    for _, args in ipairs({ "help", "--help", "check --help" }) do
+      local page = p:ok(args)
+      for code = 0, 5 do assert.matches("[ ,]" .. code .. " [%w`]", page:match("Exit codes: [^\n]+"), nil, args) end
+      assert.matches("5 `check`: the declared schema", page, 1, true)
+    end
+    assert.matches("check +Exit 0 when the database is at head, 3 when not, 4 on drift %(%-%-fail%-on%-drift%), " ..
+      "5 when the declared schema differs", p:ok("help"))
+  end)
+
   it("an option value that looks like a relative target (-m '-1 fix') arrives as typed", function()
     local p = sh.project()
     local doc = p:json("revision -m '-1 fix' --rev-id x1")
@@ -89,6 +100,27 @@ describe("init", function()
     local code, out2 = sh.run(("cd %s && luacheck --no-color migrations"):format(sh.quote(app.dir)))
     assert.are.equal(0, code, out2)
   end)
+
+  it("a luamig with no installed share/ (a build directory, a copied binary) still writes the editor files",
+    function()
+      local bindir = sh.tmpdir()
+      assert(os.execute(("cp %s %s/luamig"):format(sh.quote(sh.bin), sh.quote(bindir))))
+      local p = sh.project()
+      local code, out, err = sh.run(("cd %s && env -u LUAMIG_SOURCE_DIR -u LUAMIG_LUA_DIR %s/luamig init app")
+        :format(sh.quote(p.dir), sh.quote(bindir)))
+      assert.are.same({ 0, "" }, { code, err })
+      assert.is_nil(out:find("skipped", 1, true), out)
+      for _, f in ipairs({ ".luarc.json", ".luacheckrc", ".luamig/types/luamig.lua", ".luamig/types/db.lua" }) do
+        assert.matches("created app/" .. f:gsub("%p", "%%%0") .. "\n", out)
+      end
+      local luarc = require("cjson").decode(sh.slurp(p.dir .. "/app/.luarc.json"))
+      assert.are.same({ ".luamig/types" }, luarc["workspace.library"])
+      for _, f in ipairs({ "luamig.lua", "db.lua", "op.lua", "plugin.lua", "schema.lua" }) do
+        assert.are.equal(sh.slurp(sh.source_dir .. "/share/luamig/types/" .. f),
+          sh.slurp(p.dir .. "/app/.luamig/types/" .. f))
+      end
+      assert.are.equal(sh.slurp(sh.source_dir .. "/share/luamig/luacheckrc.lua"), sh.slurp(p.dir .. "/app/.luacheckrc"))
+    end)
 
   it("adds its lines to an existing .gitignore once", function()
     local p = sh.project()
@@ -155,7 +187,7 @@ describe("the revision graph as a picture", function()
     local p = branchy()
     local dot = p:ok("graph")
     assert.matches("^digraph luamig {", dot)
-    assert.matches("b2 -> d4 [style=dashed", dot, 1, true)
+    assert.matches("\"b2\" -> \"d4\" [style=dashed", dot, 1, true)
     assert.matches("^flowchart TD\n", p:ok("graph --format mermaid"))
     local code, _, err = p:luamig("graph --format png")
     assert.are.equal(2, code)
@@ -167,6 +199,32 @@ describe("the revision graph as a picture", function()
     assert.are.equal("", svg_err)
     assert.matches("<svg", svg, 1, true)
     assert.matches(">d4</text>", svg, 1, true)
+  end)
+
+  it("graph --format dot quotes every node id: Graphviz sees one node per revision", function()
+    local p = sh.project()
+    p:ok("revision -m one --rev-id 6b384dec4dcd")
+    p:ok("revision -m two --rev-id 1e2")
+    p:ok("revision -m 'odd id' --rev-id 7_x")
+    p:ok("revision -m dep --rev-id 0a --head 6b384dec4dcd --splice --depends-on 1e2")
+    local dot = p:ok("graph")
+    if not need("dot") then return end
+    p:write("g.dot", dot)
+    local code, plain, err = sh.run(("dot -Tplain %s"):format(sh.quote(p.dir .. "/g.dot")))
+    assert.are.same({ 0, "" }, { code, err })
+    local nodes, edges = {}, {}
+    local function name(s) return s:match('^"(.*)"$') or s end -- -Tplain quotes what needs it
+    for kind, rest in plain:gmatch("(%a+) ([^\n]*)") do
+      if kind == "node" then nodes[#nodes + 1] = name(rest:match("^(%S+)")) end
+      if kind == "edge" then
+        local a, b = rest:match("^(%S+) (%S+)")
+        edges[#edges + 1] = name(a) .. "->" .. name(b)
+      end
+    end
+    table.sort(nodes)
+    table.sort(edges)
+    assert.are.same({ "0a", "1e2", "6b384dec4dcd", "7_x" }, nodes)
+    assert.are.same({ "1e2->0a", "1e2->7_x", "6b384dec4dcd->0a", "6b384dec4dcd->1e2" }, edges)
   end)
 end)
 

@@ -86,6 +86,23 @@ for _, b in ipairs(sh.backends()) do
       assert.matches("table enrollments lost %d+ of %d+ rows across the round trip of ffff00000009", out)
     end)
 
+    it("--with-seeds: a seed whose tables do not exist yet is told about requires", function()
+      local p = sh.project_on(b, { ["1.lua"] = base_table })
+      assert(os.execute("mkdir -p " .. sh.quote(p.dir .. "/seeds")))
+      p:write("seeds/01_orders.lua", 'tables = { "orders" }\nfunction seed(db)\n' ..
+        '  db:exec "INSERT INTO orders (id) VALUES (1)"\nend\n')
+      local code, out, err = p:luamig("drill --with-seeds")
+      assert.are.equal(1, code, out .. err)
+      assert.matches("seed 01_orders %(seeds/01_orders%.lua%) failed and was rolled back: seeds/01_orders%.lua:3: ", out)
+      assert.matches('; it ran before aaaa00000001 was applied (1 pending): a seed that needs the tables of a ' ..
+        'revision declares requires = "<revision>" in seeds/01_orders.lua, and waits until that revision is applied',
+        out, 1, true)
+      -- with requires, it waits for its revision
+      p:write("seeds/01_orders.lua", 'requires = "aaaa00000001"\ntables = { "orders" }\nfunction seed(db)\n' ..
+        '  db:exec "INSERT INTO orders (id) VALUES (1)"\nend\n')
+      p:ok("drill --with-seeds")
+    end)
+
     it("walks branches and merges in graph order", function()
       local p = sh.project_on(b, {
         ["1.lua"] = base_table,

@@ -152,6 +152,30 @@ return { targets = t }
     assert.are.equal(0, code)
     assert.are.same({ "one", "sqlite:///db/two.db" }, { doc.targets[1].name, doc.targets[2].name })
     assert.is_true(exists(p, "one") and exists(p, "two"))
+    p:write("fleet.txt", "one sqlite:///db/one.db\n")
+    assert.matches("\n1 target: 0 ok, 1 already at head, 0 failed, 0 not run\n", p:ok("upgrade --all --targets fleet.txt"))
+  end)
+
+  it("--targets FILE: only a # at the start of a line starts a comment", function()
+    local p = fleet(0)
+    local port = os.getenv("PG_TEST_PORT") or "5432"
+    p:write("fleet.txt", ("  # tenants\nw sqlite:///db/w#4.db\npw postgresql://u:Zq9#Tail@127.0.0.1:%s/postgres\n")
+      :format(port))
+    for _, json in ipairs({ false, true }) do
+      local code, out, err = p:luamig("upgrade --all --continue-on-error --targets fleet.txt" .. (json and " --json" or ""))
+      assert.are.equal(2, code) -- the bad URL is a config error
+      assert.is_nil((out .. err):find("Zq9", 1, true), out .. err)
+      assert.matches("unencoded .-#.-%%23", out .. err)
+    end
+    assert.is_true(exists(p, "w#4"))
+    assert.is_false(exists(p, "w"))
+    -- a # after a blank is no comment: a word too many, named by its line, without the password
+    p:write("fleet.txt", "n postgresql://u:Zq9@127.0.0.1/postgres s # note\n")
+    local code, _, err = p:luamig("upgrade --all --targets fleet.txt")
+    assert.are.equal(2, code)
+    assert.matches("fleet%.txt:1: expected URL, NAME URL or NAME URL SCHEMA", err)
+    assert.matches("only at the start of a line", err)
+    assert.is_nil(err:find("Zq9", 1, true), err)
   end)
 
   it("takes the targets from a function in the config", function()

@@ -55,4 +55,48 @@ describe("the migration lock", function()
       sqlite.unlock_run(two)
     ]]):format(a, a, b, b))
   end)
+
+  -- Hold `url`'s migration lock from another process until the returned
+  -- function is called (it releases the lock and waits for the holder to end).
+  local function hold(url)
+    local ready, release = dir .. "/held", dir .. "/release"
+    sh.write(release, "")
+    local script = dir .. "/holder.lua"
+    sh.write(script, ([[
+      local connect = require "luamig.db.connect"
+      local host = require "luamig.host"
+      local db, d = connect.open(%q, { version_table = "luamig_version" })
+      d.lock_run(db, { version_table = "luamig_version" })
+      io.open(%q, "w"):close()
+      while io.open(%q) do host.sleep_ms(20) end
+    ]]):format(url, ready, release))
+    assert(os.execute(("LUAMIG_LUA_DIR=%s/spec/support/harness LUAMIG_SOURCE_DIR=%s %s %s >%s/holder.log 2>&1 &")
+      :format(sh.quote(sh.source_dir), sh.quote(sh.source_dir), sh.quote(sh.bin), sh.quote(script), sh.quote(dir))))
+    for _ = 1, 500 do
+      if io.open(ready) then break end
+      os.execute("sleep 0.02")
+    end
+    assert(io.open(ready), "the holder took the lock: " .. sh.slurp(dir .. "/holder.log"))
+    return function() os.remove(release) end
+  end
+
+  for _, b in ipairs(sh.backends()) do
+    it("on " .. b.name .. ": the \"waiting for the migration lock\" line goes to stderr, stdout stays clean", function()
+      local p = sh.project_on(b, sh.chain(1))
+      p:write("luamig.lua", "return { lock_timeout = 1.5 }\n")
+      local url = p.url or ("sqlite:///" .. p.dir .. "/luamig.db")
+      if not p.url then sh.write(p.dir .. "/luamig.db", "") end
+      finally(hold(url))
+      for _, json in ipairs({ "", " --json" }) do
+        local code, out, stderr = p:luamig("upgrade" .. json)
+        assert.are.equal(1, code, out .. stderr)
+        assert.matches("waiting for the migration lock held by ", stderr)
+        if json == "" then
+          assert.are.equal("", out)
+        else -- stdout is the one JSON document (whose error names the lock)
+          assert.are.equal("lock", require("cjson").decode(out).error.kind)
+        end
+      end
+    end)
+  end
 end)

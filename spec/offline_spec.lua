@@ -30,6 +30,46 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("", (p:tables():gsub("%s", "")))
     end)
 
+    it("writes the history rows, with checksums, that a live run writes", function()
+      local files = {
+        ["1.lua"] = m("aaaa00000001", nil, 'op.create_table("t1", { { "id", "integer", primary_key = true } })',
+          'op.drop_table("t1")'),
+        ["2.lua"] = m("aaaa00000002", "aaaa00000001", 'op.create_index("ix_t1", "t1", { "id" })',
+          'op.drop_index("ix_t1")', "transactional = false"),
+      }
+      local live, dba = sh.project_on(b, files), sh.project_on(b, files)
+      local function script(p, args)
+        local path = p.dir .. "/script.sql"
+        sh.write(path, p:ok(args))
+        local code, _, err = b.run_file(p, path)
+        assert.are.equal(0, code, err)
+      end
+      local rows = "SELECT revision, direction, status, checksum, transactional, error FROM luamig_version_history " ..
+        "ORDER BY id"
+      live:ok("upgrade head")
+      script(dba, "upgrade --sql head")
+      assert.are.equal(live:sql(rows), dba:sql(rows))
+      assert.are.equal(live:ok("history"), dba:ok("history"))
+      for _, x in ipairs(dba:json("status").applied) do
+        assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$", x.applied_at)
+      end
+      live:ok("downgrade aaaa00000001")
+      script(dba, "downgrade --sql head:aaaa00000001")
+      assert.are.equal(live:sql(rows), dba:sql(rows))
+      live:ok("upgrade head")
+      script(dba, "upgrade --sql aaaa00000001:head")
+      assert.are.equal(live:sql(rows), dba:sql(rows))
+      assert.are.equal(4, select(2, live:sql(rows):gsub("\n", ""))) -- up, up, down, up
+      -- a later edit of an applied file is drift, as on the live database
+      for _, p in ipairs({ live, dba }) do
+        p:ok("check --fail-on-drift")
+        p:write("migrations/1.lua", files["1.lua"] .. "-- edited\n")
+        local code, out = p:luamig("check --fail-on-drift")
+        assert.are.equal(4, code, out)
+        assert.matches("aaaa00000001", out)
+      end
+    end)
+
     it("refuses a migration that needs query results, naming it, and exits 1", function()
       local p = sh.project_on(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[

@@ -48,6 +48,10 @@ for _, b in ipairs(sh.backends()) do
         'op.create_table: constraint 1 (unique): unknown key "column" (did you mean "columns"?)')
       refused(p, 'op.drop_table("base", { if_exist = true })', 6,
         'op.drop_table: unknown option "if_exist" (did you mean "if_exists"?)')
+      refused(p, 'op.create_enum("mood", { "ok", "sad" }, { if_not_exist = true })', 6,
+        'op.create_enum: unknown option "if_not_exist" (did you mean "if_not_exists"?)')
+      refused(p, 'op.create_enum("mood", { "ok", "sad" }, "yes")', 6,
+        'op.create_enum: options must be a table (got a string)')
       refused(p, 'op.batch_alter_table("base", function(t)\n  t:add_column({ "x", "text", defualt = "a" })\nend)', 7,
         'batch.add_column: column "x": unknown key "defualt" (did you mean "default"?)')
     end)
@@ -113,6 +117,22 @@ op.alter_column("kinds", "a", { type = "text" })]]):format(
       -- an enum made by an earlier migration is known too
       p:write("migrations/3.lua", m("cccc00000003", "bbbb00000002", 'op.add_column("base", { "feel", "mood" })'))
       p:ok("upgrade")
+    end)
+
+    it("op.create_enum with if_not_exists leaves an existing enum as it is", function()
+      local p = project(b)
+      p:write("migrations/2.lua", m("bbbb00000002", "aaaa00000001", 'op.create_enum("mood", { "ok", "sad" })'))
+      p:write("migrations/3.lua", m("cccc00000003", "bbbb00000002",
+        'op.create_enum("mood", { "other" }, { if_not_exists = true })\n' ..
+        'op.create_enum("feel", { "a", "b" }, { if_not_exists = true })\n' ..
+        'op.add_column("base", { "m", "mood" })\nop.add_column("base", { "f", "feel" })'))
+      p:ok("upgrade")
+      p:sql("INSERT INTO base (id, m, f) VALUES (1, 'sad', 'b')")
+      assert.has_error(function() p:sql("INSERT INTO base (id, m) VALUES (2, 'other')") end)
+      p:write("migrations/4.lua", m("dddd00000004", "cccc00000003", 'op.create_enum("mood", { "x" })'))
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches("migrations/4%.lua:6: ", err) -- without if_not_exists, an existing enum is an error
     end)
 
     it("op.bulk_insert: positional rows need opts.columns; a row mixing both is refused, naming it", function()

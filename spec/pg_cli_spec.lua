@@ -153,6 +153,23 @@ describe("luamig CLI on PostgreSQL only", function()
     assert.are.same({}, heads(p), "the public schema has no version table of its own")
   end)
 
+  it("read-only commands do not create the schema setting's schema", function()
+    local p = project({ ["1.lua"] = m("s1", nil, "db:exec 'CREATE TABLE things (id INT)'") })
+    p:write("luamig.lua", 'return { schema = "ro_app" }\n')
+    local function schemas()
+      return p:sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'ro_app'")
+    end
+    assert.are.same({}, heads(p))
+    for _, cmd in ipairs({ "current", "status", "history", "show s1", "lint", "check" }) do
+      p:luamig(cmd)
+      assert.are.equal("0\n", schemas(), cmd .. " created the schema")
+    end
+    assert.are.equal("0\n", p:sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
+    p:ok("upgrade")
+    assert.are.equal("1\n", schemas())
+    assert.are.same({ "s1" }, heads(p))
+  end)
+
   it("lock_timeout: gives up naming who holds the lock, and changes nothing", function()
     local p = project(sh.chain(2))
     p:write("luamig.lua", "return { lock_timeout = 0.5 }\n")

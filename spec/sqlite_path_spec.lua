@@ -25,7 +25,7 @@ local function real(dir)
 end
 
 describe("sqlite paths", function()
-  for _, cmd in ipairs({ "current", "status", "check", "history", "show aaaa00000001" }) do
+  for _, cmd in ipairs({ "current", "status", "check" }) do
     it(cmd .. " on a missing SQLite file says so, names the absolute path and creates nothing", function()
       local p = project()
       local code, out, err = p:luamig("--url sqlite:///luamgi.db " .. cmd)
@@ -41,6 +41,22 @@ describe("sqlite paths", function()
       assert.is_false(exists(p.dir .. "/luamgi.db"), "no file was created")
     end)
   end
+
+  it("history, history --graph and show need no database: nothing is applied, nothing is created", function()
+    local p = project()
+    for _, url in ipairs({ "--url sqlite:///luamgi.db ", "" }) do
+      local out = p:ok(url .. "history")
+      assert.matches("^  <base> %-> aaaa00000001 %(head%)", out)
+      assert.matches("^o  aaaa00000001 %(head%)", p:ok(url .. "history --graph"))
+      assert.matches("Applied:   no\n", p:ok(url .. "show aaaa00000001"))
+      local doc = p:json(url .. "show aaaa00000001")
+      assert.are.same({ "aaaa00000001", false }, { doc.revision, doc.applied })
+      doc = p:json(url .. "history -r current:")
+      assert.are.same({ {}, 1, false }, { doc.current, #doc.revisions, doc.revisions[1].applied })
+    end
+    assert.is_false(exists(p.dir .. "/luamgi.db"), "no file was created")
+    assert.is_false(exists(p.dir .. "/luamig.db"), "no file was created")
+  end)
 
   it("the default database is not created by a read-only command either; upgrade creates it", function()
     local p = project()

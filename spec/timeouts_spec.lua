@@ -80,6 +80,65 @@ describe("per-migration timeouts (PostgreSQL)", function()
     assert.are.equal("a2\n", p:sql("SELECT version_num FROM luamig_version"))
   end)
 
+  it("keeps the step's timeouts inside and after each db:autocommit section", function()
+    local p = project('lock_timeout = "200ms"\nstatement_timeout = "7s"')
+    p:ok("upgrade a2")
+    local show = "db:scalar 'SHOW lock_timeout', db:scalar 'SHOW statement_timeout'"
+    p:write("migrations/003_sections.lua", sh.migration("a3", "a2", ([[
+db:exec "CREATE TABLE shown (n serial, phase text, l text, s text)"
+db:autocommit(function(db) db:exec("INSERT INTO shown (phase, l, s) VALUES ('in', ?, ?)", %s) end)
+db:exec("INSERT INTO shown (phase, l, s) VALUES ('after', ?, ?)", %s)
+db:autocommit(function(db) db:exec("INSERT INTO shown (phase, l, s) VALUES ('in 2', ?, ?)", %s) end)
+db:exec("INSERT INTO shown (phase, l, s) VALUES ('after 2', ?, ?)", %s)]]):format(show, show, show, show), nil,
+      'lock_timeout = "200ms"\nstatement_timeout = "7s"'))
+    p:write("migrations/004_next.lua", sh.migration("a4", "a3",
+      ("db:exec(\"INSERT INTO shown (phase, l, s) VALUES ('next', ?, ?)\", %s)"):format(show)))
+    p:ok("upgrade head")
+    assert.are.equal("in|200ms|7s\nafter|200ms|7s\nin 2|200ms|7s\nafter 2|200ms|7s\nnext|0|0\n",
+      p:sql("SELECT phase, l, s FROM shown ORDER BY n"))
+  end)
+
+  it("lock_timeout fires inside a db:autocommit section (CREATE INDEX CONCURRENTLY)", function()
+    local p = project()
+    p:ok("upgrade a2")
+    p:write("migrations/003_idx.lua", sh.migration("a3", "a2",
+      'db:autocommit(function(db) db:exec "CREATE INDEX CONCURRENTLY t_a ON t (a)" end)', nil,
+      'lock_timeout = "200ms"'))
+    hold_lock(p, 5)
+    local t0 = os.time()
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.is_true(os.time() - t0 <= 2, "it waited for the holder")
+    assert.matches("55P03", err)
+    assert.are.equal("a2\n", p:sql("SELECT version_num FROM luamig_version"))
+  end)
+
+  it("lock_retries works on a database without luamig's tables yet", function()
+    local p = sh.project_on(pg, { ["001_add.lua"] = sh.migration("a1", nil, 'db:exec "ALTER TABLE t ADD COLUMN b int"',
+      nil, 'lock_timeout = "200ms"\nlock_retries = 5') })
+    p:sql("CREATE TABLE t (a int)")
+    hold_lock(p, 1.5)
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(0, code, err)
+    assert.matches("retrying upgrade a1", err)
+    assert.are.equal("a1\n", p:sql("SELECT version_num FROM luamig_version"))
+    assert.are.equal("a1|up|ok\n", p:sql("SELECT revision, direction, status FROM luamig_version_history"))
+  end)
+
+  it("Ctrl-C during the lock_retries backoff records the step as interrupted and exits 130", function()
+    local p = project('lock_timeout = "200ms"\nlock_retries = 5')
+    hold_lock(p, 6)
+    sh.spawn(p, "upgrade head")
+    assert.truthy(sh.poll(function() return sh.slurp(p.dir .. "/err"):find("attempt 3 of 6", 1, true) end),
+      "it never retried")
+    assert(os.execute("kill -INT " .. sh.first_line(p.dir .. "/pid")))
+    assert.are.equal(130, sh.exit_code(p))
+    assert.matches("upgrade a2 .*interrupted", sh.slurp(p.dir .. "/err"))
+    assert.are.equal("a1|ok\na2|interrupted\n",
+      p:sql("SELECT revision, status FROM luamig_version_history ORDER BY id"))
+    assert.are.equal("interrupted", p:json("status").failed.status)
+  end)
+
   it("statement_timeout stops a long statement", function()
     local p = project()
     p:write("migrations/003_sleep.lua", sh.migration("a3", "a2", 'db:exec "SELECT pg_sleep(2)"', nil,
@@ -145,5 +204,21 @@ describe("per-migration timeouts (PostgreSQL)", function()
     code, _, err = p:luamig("upgrade head")
     assert.are.equal(2, code)
     assert.matches("has no setting 'lock_timout'", err)
+    -- beyond PostgreSQL's limit (2147483647 ms, about 24.8 days): refused when the file loads, not at run time
+    for _, v in ipairs({ "99999999999999999999s", "25d", "2147483648" }) do
+      p:write("luamig.lua", "return {}\n")
+      p:write("migrations/002_add.lua", sh.migration("a2", "a1", "", nil, ("\nlock_timeout = %q"):format(v)))
+      code, _, err = p:luamig("upgrade head")
+      assert.are.equal(2, code, err)
+      assert.matches("002_add%.lua:5: .*lock_timeout must be at most 2147483647ms %(about 24%.8 days, " ..
+        "PostgreSQL's limit; got \"" .. v .. "\"%)", err)
+      p:write("migrations/002_add.lua", sh.migration("a2", "a1", ""))
+      p:write("luamig.lua", ("return { migration_timeouts = { statement_timeout = %q } }\n"):format(v))
+      code, _, err = p:luamig("upgrade head")
+      assert.are.equal(2, code, err)
+      assert.matches("migration_timeouts.*statement_timeout must be at most 2147483647ms", err)
+    end
+    p:write("luamig.lua", 'return { migration_timeouts = { statement_timeout = "2147483647ms", lock_timeout = "24d" } }\n')
+    p:ok("upgrade head")
   end)
 end)

@@ -32,39 +32,7 @@ local function counts(p)
   return p:sql("SELECT count(*), sum(n), max(n) FROM c")
 end
 
--- The first true value of f(), tried every 50 ms for up to 15 s (nil after).
-local function poll(f)
-  for _ = 1, 300 do
-    local v = f()
-    if v then return v end
-    os.execute("sleep 0.05")
-  end
-end
-
-local function first_line(path, fmt)
-  local f = io.open(path)
-  if not f then return nil end
-  local v = f:read(fmt or "l")
-  f:close()
-  return v
-end
-
--- `luamig ARGS` started in the background (stderr to err, its exit code to
--- rc when it ends); returns its pid.
-local function spawn(p, args)
-  local cmd = p:command(args):gsub("&& env ", "&& exec env ", 1)
-  local d = sh.quote(p.dir)
-  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
-    :format(cmd, d, d, d, d)))
-  return assert(poll(function() return first_line(p.dir .. "/pid") end), "not started")
-end
-
--- The exit code of the run spawn started, once it ends (killed after 15 s).
-local function exit_code(p)
-  local rc = poll(function() return first_line(p.dir .. "/rc", "n") end)
-  if not rc then os.execute("kill -9 " .. first_line(p.dir .. "/pid")) end
-  return assert(rc, "luamig did not stop")
-end
+local poll, first_line, spawn, exit_code = sh.poll, sh.first_line, sh.spawn, sh.exit_code
 
 for _, b in ipairs(sh.backends()) do
   describe("guarantees on " .. b.name, function()

@@ -93,6 +93,41 @@ end
 local Project = {}
 Project.__index = Project
 
+---The first true value of f(), tried every 50 ms for up to 15 s (nil after).
+function M.poll(f)
+  for _ = 1, 300 do
+    local v = f()
+    if v then return v end
+    os.execute("sleep 0.05")
+  end
+end
+
+---A file's first line (or the value io.read(fmt) gives), nil when it is missing.
+function M.first_line(path, fmt)
+  local f = io.open(path)
+  if not f then return nil end
+  local v = f:read(fmt or "l")
+  f:close()
+  return v
+end
+
+---`luamig ARGS` started in the background in project `p` (stdout to out,
+---stderr to err, its exit code to rc when it ends); returns its pid.
+function M.spawn(p, args)
+  local cmd = p:command(args):gsub("&& env ", "&& exec env ", 1)
+  local d = M.quote(p.dir)
+  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
+    :format(cmd, d, d, d, d)))
+  return assert(M.poll(function() return M.first_line(p.dir .. "/pid") end), "not started")
+end
+
+---The exit code of the run M.spawn started, once it ends (killed after 15 s).
+function M.exit_code(p)
+  local rc = M.poll(function() return M.first_line(p.dir .. "/rc", "n") end)
+  if not rc then os.execute("kill -9 " .. M.first_line(p.dir .. "/pid")) end
+  return assert(rc, "luamig did not stop")
+end
+
 ---A fresh project directory with a migrations/ folder; `files` maps names
 ---under migrations/ to their text.
 ---@param files table<string, string>?
@@ -161,6 +196,7 @@ end
 ---@field fresh fun(): string?    URL of a new empty database (nil: the default sqlite:///luamig.db)
 ---@field sql fun(p: spec.Project, sql: string): string
 ---@field tables fun(p: spec.Project): string
+---@field run_file fun(p: spec.Project, path: string): integer, string, string  a SQL script, by sqlite3 or psql
 ---@field errors table<string, string>  Lua patterns for driver messages the specs expect
 
 local made = 0
@@ -228,6 +264,10 @@ local backends = {
       return p:sql("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master " ..
         "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)")
     end,
+    run_file = function(p, path)
+      local db = p.url and p.url:match("^sqlite:///(.+)$") or (p.dir .. "/luamig.db")
+      return M.run(("sqlite3 -bail %s < %s"):format(M.quote(db), M.quote(path)))
+    end,
     errors = { no_table = "sqlite SQLITE_ERROR: no such table: nope" },
   },
   {
@@ -239,6 +279,9 @@ local backends = {
     tables = function(p)
       return p:sql("SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables " ..
         "WHERE schemaname = current_schema()")
+    end,
+    run_file = function(p, path)
+      return M.run(("psql %s -Xq -v ON_ERROR_STOP=1 -f %s"):format(M.quote(p.url), M.quote(path)))
     end,
     errors = { no_table = 'pg 42P01: relation "nope" does not exist' },
   },

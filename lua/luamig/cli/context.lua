@@ -35,18 +35,32 @@ function M.graph(ctx)
   return ctx.graph
 end
 
----The context's session (graph + open database), opened once.
----@param ctx luamig.Context
----@return luamig.Session
-function M.session(ctx)
+-- Open the context's session once; with `if_exists`, nil while its SQLite file is missing.
+local function open_session(ctx, if_exists)
   if not ctx.session then
     local graph = M.graph(ctx)
     local url, source = config.resolve_url(ctx.url, ctx.config)
     local db, dialect = connect.open(url, ctx.config, ctx.log, { source = source,
-      base = ctx.url_base or config.url_base(source, ctx.config), create = not ctx.readonly })
+      base = ctx.url_base or config.url_base(source, ctx.config), create = not ctx.readonly, if_exists = if_exists })
+    if not db then return nil end
     ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
   end
   return ctx.session
+end
+
+---The context's session (graph + open database), opened once.
+---@param ctx luamig.Context
+---@return luamig.Session
+function M.session(ctx)
+  return open_session(ctx, false)
+end
+
+---The session of a read-only command that also works without a database
+---(history, show): nil when the SQLite file does not exist, nothing created.
+---@param ctx luamig.Context
+---@return luamig.Session?
+function M.session_if_exists(ctx)
+  return open_session(ctx, true)
 end
 
 ---The revisions a session's database is at.

@@ -11,7 +11,8 @@ M.SUMMARY = "Database migrations written in Lua, for SQLite and PostgreSQL."
 M.TARGETS = "head, heads, base, a revision id or unique prefix, +N, -N, REV+N, REV-N, " ..
   "LABEL@head, LABEL@base, LABEL@REV, LABEL@+N."
 M.EXIT_CODES = "0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
-  "3 `check`: not at head, 4 `check --fail-on-drift`: an applied migration's file changed"
+  "3 `check`: not at head, 4 `check --fail-on-drift`: an applied migration's file changed, " ..
+  "5 `check`: the declared schema (schema.lua) differs from the migrations at head"
 
 -- The options every command takes, as a command's `options` are declared.
 ---@type table[]
@@ -82,8 +83,10 @@ local function declare(c, cmd)
   if fleet.COMMANDS[cmd.name] then
     for _, o in ipairs(fleet.OPTIONS) do add_option(c, o, o.dest) end
   end
-  local ex = M.examples(cmd)
-  if #ex > 0 then c:epilog((#ex > 1 and "Examples:\n   " or "Example:\n   ") .. table.concat(ex, "\n   ")) end
+  local ex, epilog = M.examples(cmd), {}
+  if cmd.exit_codes then epilog[1] = "Exit codes: " .. M.EXIT_CODES .. "." end
+  if #ex > 0 then epilog[#epilog + 1] = (#ex > 1 and "Examples:\n   " or "Example:\n   ") .. table.concat(ex, "\n   ") end
+  if #epilog > 0 then c:epilog(table.concat(epilog, "\n\n")) end -- (the examples end the page)
 end
 
 ---The parser for `argv` over the registry's `list`. Only commands named in

@@ -16,6 +16,7 @@ local M = {}
 ---@field run fun(ctx: luamig.Context, args: table): table  the result, also the --json document
 ---@field render fun(log: luamig.Log, result: table)?       its text output
 ---@field exit fun(result: table): integer?                 its exit code (default errors.EXIT.ok)
+---@field exit_codes boolean?  its --help lists luamig's exit codes (a command scripts branch on)
 ---@field readonly boolean?  only reads the database: it must not create one (a missing SQLite file is an error)
 
 -- The built-in commands in --help order: name and summary. The summaries
@@ -38,7 +39,8 @@ M.BUILTIN = {
   { "import", "Adopt a database another tool manages: `import alembic` writes a baseline at Alembic's head." },
   { "drill", "Rehearse every downgrade on a scratch database (or run a drill script)." },
   { "lint", "Run pending migrations on a scratch database; report their locks, rewrites and hazards." },
-  { "check", "Exit 0 when the database is at head, 3 when not." },
+  { "check", "Exit 0 when the database is at head, 3 when not, 4 on drift (--fail-on-drift), 5 when the declared " ..
+    "schema differs." },
   { "plugins", "List the plugins (shipped and the project's) and their commands." },
   { "graph", "Write the revision graph as Graphviz dot or Mermaid." },
   { "completion", "Print the shell completion script (bash, zsh, fish)." },

@@ -3,12 +3,14 @@
 --- project declares its schema (schema.lua), a declared schema that the
 --- migrations at head do not produce exits 5 and lists the differences.
 local errors = require "luamig.util.errors"
+local text = require "luamig.util.text"
 local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
 
 local M = {
   example = "luamig check || luamig upgrade head",
+  exit_codes = true,
   readonly = true,
   options = {
     { "--fail-on-drift", "Exit 4 when an applied migration's file changed after it was applied " ..
@@ -40,8 +42,8 @@ function M.render(log, r)
   end
   local diffs = r.schema_differences
   if diffs and #diffs > 0 then
-    log:result(("The declared schema differs from the migrations at head (%d changes; " ..
-      "`luamig revision --autogenerate -m MSG` writes them):"):format(#diffs))
+    log:result(("The declared schema differs from the migrations at head (%s; " ..
+      "`luamig revision --autogenerate -m MSG` writes them):"):format(text.count(#diffs, "change")))
     for _, l in ipairs(diffs) do log:result("  " .. l) end
   elseif diffs then
     log:result("The declared schema matches the migrations at head.")

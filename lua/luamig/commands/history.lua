@@ -1,4 +1,5 @@
---- `history [-r A:B]`: revisions newest first, marking applied ones.
+--- `history [-r A:B]`: revisions newest first, marking applied ones (none
+--- while the SQLite database does not exist).
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local plan = require "luamig.revision.plan"
@@ -31,9 +32,9 @@ local function range_sides(spec, heads)
 end
 
 function M.run(ctx, args)
-  local s = context.session(ctx)
-  local g = s.graph
-  local heads = context.heads(s)
+  local s = context.session_if_exists(ctx) -- no database yet: nothing applied
+  local g = context.graph(ctx)
+  local heads = s and context.heads(s) or {}
   local applied, heads_set = g:ancestors(heads), graph_mod.set_of(g:heads())
   local out = { revisions = {}, current = heads }
   if args.graph then

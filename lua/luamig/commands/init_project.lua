@@ -36,19 +36,22 @@ local function gitignore(path)
   return "updated"
 end
 
--- The editor set-up files (.luarc.json, .luacheckrc), unless they exist;
--- without the installed definitions they are skipped and `notes` says why.
-local function editor_files(dir, created, notes)
-  for _, file in ipairs({ { ".luarc.json", editor.luarc_json }, { ".luacheckrc", editor.luacheckrc } }) do
-    local path = config.join(dir, file[1])
+-- The editor set-up files (.luarc.json, .luacheckrc, and the definitions
+-- when none are installed), each unless it exists.
+local function editor_files(dir, created)
+  for _, file in ipairs(editor.project_files()) do
+    local path = config.join(dir, file.path)
     if not fs.exists(path) then
-      local text, err = file[2]()
-      if text then
-        revision_file.write_new(path, text)
-        created[#created + 1] = path
-      else
-        notes[#notes + 1] = ("skipped %s: %s"):format(path, err)
+      local parent = dir
+      for part in file.path:gmatch("([^/]+)/") do
+        parent = config.join(parent, part)
+        if not lfs.attributes(parent) then
+          local ok, err = lfs.mkdir(parent)
+          if not ok then errors.raise("config", ("cannot create %s: %s"):format(parent, err)) end
+        end
       end
+      revision_file.write_new(path, file.text)
+      created[#created + 1] = path
     end
   end
 end
@@ -72,7 +75,7 @@ function M.run(_, args)
   local ignore = config.join(dir, ".gitignore")
   local how = gitignore(ignore)
   if how == "created" then created[#created + 1] = ignore elseif how then notes[#notes + 1] = "updated " .. ignore end
-  editor_files(dir, created, notes)
+  editor_files(dir, created)
   local schema = config.join(dir, "schema.lua")
   if not lfs.attributes(schema) then
     revision_file.write_new(schema, templates.schema())

@@ -1,4 +1,5 @@
---- `show REV`: one revision's details.
+--- `show REV`: one revision's details (not applied while the SQLite database
+--- does not exist).
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local version = require "luamig.run.version"
@@ -13,16 +14,16 @@ local M = {
 }
 
 function M.run(ctx, args)
-  local s = context.session(ctx)
-  local g = s.graph
-  local heads = context.heads(s)
+  local s = context.session_if_exists(ctx) -- no database yet: nothing applied
+  local g = context.graph(ctx)
+  local heads = s and context.heads(s) or {}
   local ids = g:ids(revisions.require_target(args, "show"))
   if #ids == 0 then errors.raise("usage", "show needs a revision, not base") end
   if #ids > 1 then errors.raise("usage", ("show needs one revision; %s names %s"):format(args.target,
     table.concat(ids, ", "))) end
   local out = revisions.describe(g, ids[1], g:ancestors(heads), graph_mod.set_of(g:heads()))
   out.checksum = g.revs[ids[1]].checksum
-  local last = version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
+  local last = s and version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
   if last then out.applied_at, out.ms = last.applied_at, last.ms end
   if last and last.checksum and last.checksum ~= out.checksum then
     out.drifted = { applied_checksum = last.checksum }

@@ -72,7 +72,8 @@ end
 ---@class luamig.OpenOptions
 ---@field base string?     directory a relative SQLite path is relative to (default: the working directory)
 ---@field source string?   where the URL came from ("--url", a config file, "default"...), for messages
----@field create boolean?  false: a missing SQLite file is an error, not a new empty database
+---@field create boolean?  false: create nothing (a missing SQLite file is an error, the config's schema is not made)
+---@field if_exists boolean?  with create = false: a missing SQLite file opens nothing (M.open returns nil)
 
 -- The absolute path of SQLite file `path` (relative to `base`); special
 -- names (":memory:", "file:" URIs) as they are.
@@ -82,9 +83,13 @@ local function sqlite_path(path, base)
   return path:sub(1, 1) == "/" and path or (lfs.currentdir() .. "/" .. path)
 end
 
+-- Whether SQLite file `path` (absolute, or a special name) is missing.
+local function missing(path)
+  return not (path == ":memory:" or path:match("^file:") or fs.exists(path))
+end
+
 -- Refuse to open a missing SQLite file, naming the path meant and why.
 local function require_file(path, url, opts)
-  if path == ":memory:" or path:match("^file:") or fs.exists(path) then return end
   local given = url:match("^sqlite:///(.*)$") or ""
   local from = opts.source == "default" and "the default" or opts.source
   local relative = given:sub(1, 1) ~= "/" and (", relative to " .. ((opts.base or ".") == "." and
@@ -100,14 +105,17 @@ end
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
 ---@param opts luamig.OpenOptions?
----@return table db
----@return table dialect
+---@return table? db      nil only with opts.if_exists, when the SQLite file is missing
+---@return table? dialect
 function M.open(url, cfg, log, opts)
   opts = opts or {}
   local target = M.parse(url)
   if target.backend == "sqlite" then
     target.path = sqlite_path(target.path, opts.base)
-    if opts.create == false then require_file(target.path, url, opts) end
+    if opts.create == false and missing(target.path) then
+      if opts.if_exists then return nil end
+      require_file(target.path, url, opts)
+    end
   end
   if target.backend == "postgresql" and not host.with_pg then
     errors.raise("config", "this luamig was built without PostgreSQL support (LUAMIG_WITH_PG=OFF)")
@@ -130,7 +138,7 @@ function M.open(url, cfg, log, opts)
     errors.raise("connect", redact.scrub(text, redact.secrets(url)))
   end
   if log and db.on_notice then forward_notices(db, log) end
-  if dialect.on_connect then dialect.on_connect(db, cfg) end
+  if dialect.on_connect then dialect.on_connect(db, cfg, { create = opts.create ~= false }) end
   return db, dialect
 end
 

@@ -12,6 +12,7 @@ local savepoints = 0 -- names savepoints uniquely within the process
 local depth = setmetatable({}, { __mode = "k" })    -- conn -> open db:transaction levels
 local sections = setmetatable({}, { __mode = "k" }) -- conn -> autocommit sections run
 local refusals = setmetatable({}, { __mode = "k" }) -- conn -> why db:autocommit is refused now
+local step_timeouts = setmetatable({}, { __mode = "k" }) -- conn -> the running step's timeouts
 
 ---Make db:autocommit raise `why` (nil allows it again); for a run that must
 ---stay one transaction.
@@ -19,6 +20,15 @@ local refusals = setmetatable({}, { __mode = "k" }) -- conn -> why db:autocommit
 ---@param why string?
 function M.refuse_autocommit(db, why)
   refusals[db] = why
+end
+
+---The running step's timeouts (luamig.run.timeouts.of; nil when no step
+---runs): a db:autocommit section's COMMIT ends their SET LOCAL, so the
+---section sets them again inside, and again in the transaction after it.
+---@param db table
+---@param t table?
+function M.step_timeouts(db, t)
+  step_timeouts[db] = t
 end
 
 ---How many db:autocommit sections have run on `db` (the runner reads this to
@@ -328,11 +338,18 @@ local function install_transactions(Conn, dialect)
       error("db:autocommit cannot run inside db:transaction: end the transaction first", 2)
     end
     local reopen = self:in_transaction()
-    if reopen then self:exec "COMMIT" end
+    local t = step_timeouts[self]
+    if reopen then
+      self:exec "COMMIT"
+      if t then dialect.apply_timeouts(self, t, false) end -- (begin_locked puts the session's back)
+    end
     sections[self] = (sections[self] or 0) + 1
     local res = table.pack(pcall(fn, self))
     if self:in_transaction() then pcall(self.exec, self, "ROLLBACK") end -- fn left one open
-    if reopen then dialect.begin_locked(self) end
+    if reopen then
+      dialect.begin_locked(self)
+      if t then dialect.apply_timeouts(self, t, true) end
+    end
     if not res[1] then error(res[2], 0) end
     return table.unpack(res, 2, res.n)
   end

@@ -29,7 +29,7 @@ function M.wait(w)
     end
     if w.log and not told and waited >= 1000 then
       told = true
-      w.log:info("waiting for the migration lock held by " .. w.holder())
+      w.log:progress("waiting for the migration lock held by " .. w.holder())
     end
     host.sleep_ms(pause)
     pause = math.min(pause * 2, 250)

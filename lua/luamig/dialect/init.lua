@@ -18,7 +18,7 @@ M.REQUIRED = {
   "dump_items",
   -- the run: lock, each step's transaction and connection set-up
   "begin_locked", "lock_run", "unlock_run", "step_setup", "apply_setup", "check_step",
-  "apply_timeouts",
+  "apply_timeouts", "now_text",
   -- the schema ops (luamig.schema.ops)
   "column_spec", "add_column", "drop_column", "alter_column", "add_constraint", "drop_constraint",
   "batch_alter_table", "concurrently", "create_extension", "drop_extension",

@@ -6,6 +6,7 @@
 --- position), or else those pg_stat_replication lists on the primary.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
+local text = require "luamig.util.text"
 local redact = require "luamig.util.redact"
 
 local M = {}
@@ -79,7 +80,7 @@ local function over(lags, max)
 end
 
 local function lag_text(l)
-  return ("%s is %d bytes (%.1f s) behind"):format(l.name, math.floor(l.bytes), l.seconds)
+  return ("%s is %s (%.1f s) behind"):format(l.name, text.count(math.floor(l.bytes), "byte"), l.seconds)
 end
 
 local function check_interrupt()
@@ -126,8 +127,8 @@ function Replicas:wait(id)
     if not late then return end
     if host.now_ms() >= deadline then
       errors.raise("migration", ("wait_for_replicas: replica %s has not replayed migration %s after %g s " ..
-        "(%d bytes behind; the migration is committed on the primary)"):format(late.name, id, timeout,
-          math.floor(late.bytes)))
+        "(%s behind; the migration is committed on the primary)"):format(late.name, id, timeout,
+          text.count(math.floor(late.bytes), "byte")))
     end
     check_interrupt()
     host.sleep_ms(M.POLL_MS)

@@ -112,8 +112,8 @@ function M.render(log, r)
   for _, rec in ipairs(r.targets) do
     if rec.error then log:result(("%s: %s"):format(text.visible(rec.name), text.visible(rec.error, true))) end
   end
-  log:result(("%d targets: %d ok, %d already at head, %d failed, %d not run"):format(r.total, r.ok, r.skipped,
-    r.failed, r.not_run))
+  log:result(("%s: %d ok, %d already at head, %d failed, %d not run"):format(text.count(r.total, "target"), r.ok,
+    r.skipped, r.failed, r.not_run))
 end
 
 ---Non-zero when any target failed (the first failed target's code) or was not run.

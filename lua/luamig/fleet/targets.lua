@@ -66,20 +66,28 @@ function M.from_list(list, source)
   return out
 end
 
--- The lines of a --targets FILE as entries (blank lines and # comments skipped).
+-- The lines of a --targets FILE as entries. Blank lines and lines whose
+-- first non-blank is "#" are skipped; a "#" anywhere else is data (a
+-- password or a file name may hold one). Errors name FILE:LINE, never the
+-- line's text (it may hold a password).
 local function file_entries(path)
   local f, err = io.open(path, "r")
   if not f then errors.raise("usage", ("--targets %s: %s"):format(path, err)) end
-  local list = {}
+  local list, n = {}, 0
   for line in f:lines() do
+    n = n + 1
     local words = {}
-    for w in line:gsub("#.*$", ""):gmatch("%S+") do words[#words + 1] = w end
+    if not line:match("^%s*#") then
+      for w in line:gmatch("%S+") do words[#words + 1] = w end
+    end
     if #words == 1 then
       list[#list + 1] = words[1]
     elseif #words == 2 or #words == 3 then
       list[#list + 1] = { name = words[1], url = words[2], schema = words[3] }
     elseif #words > 3 then
-      errors.raise("usage", ("--targets %s: line %q: expected URL, NAME URL or NAME URL SCHEMA"):format(path, line))
+      f:close()
+      errors.raise("usage", ("--targets %s:%d: expected URL, NAME URL or NAME URL SCHEMA, found %d words%s")
+        :format(path, n, #words, line:match("%s#") and " (a # starts a comment only at the start of a line)" or ""))
     end
   end
   f:close()

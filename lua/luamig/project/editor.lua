@@ -1,8 +1,10 @@
 --- Editor set-up files: where the installed LuaLS definitions are, and the
 --- text of the .luarc.json and .luacheckrc a project gets. The files live in
 --- share/luamig/ (installed next to bin/ by `cmake --install`, or the source
---- tree while developing).
+--- tree while developing) and are built into the binary (luamig_share), so
+--- a luamig without them installed still writes them.
 local lfs = require "lfs"
+local share = require "luamig_share" -- share/luamig/: path -> text (cmake/embed_share.cmake)
 
 local M = {}
 
@@ -49,32 +51,50 @@ function M.types_dir()
   return dir and (dir .. "/types"), err
 end
 
-local function template(name)
-  local dir, err = M.data_dir()
-  if not dir then return nil, err end
-  local f, ferr = io.open(dir .. "/" .. name, "rb")
-  if not f then return nil, ferr end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
----The text of a project's .luarc.json, pointing LuaLS at the installed
----definitions.
+---The text of a project's .luarc.json, pointing LuaLS at `types` (default:
+---the installed definitions).
+---@param types string?
 ---@return string? text, string? err
-function M.luarc_json()
-  local text, err = template("luarc.json")
-  if not text then return nil, err end
-  local types = M.types_dir()
+function M.luarc_json(types)
+  if not types then
+    local err
+    types, err = M.types_dir()
+    if not types then return nil, err end
+  end
   local quoted = types:gsub('[\\"]', "\\%0")
-  return (text:gsub("@LUAMIG_TYPES_DIR@", function() return quoted end))
+  return (share["luarc.json"]:gsub("@LUAMIG_TYPES_DIR@", function() return quoted end))
 end
 
 ---The text of a project's .luacheckrc (the globals of migrations, seeds and
 ---drills).
----@return string? text, string? err
+---@return string text
 function M.luacheckrc()
-  return template("luacheckrc.lua")
+  return share["luacheckrc.lua"]
+end
+
+---Where a project gets its own copy of the definitions when this luamig
+---has none installed (relative to the project: LuaLS reads it so).
+M.LOCAL_TYPES = ".luamig/types"
+
+---The editor set-up files of a project, paths relative to it, in writing
+---order: .luarc.json pointing LuaLS at the installed definitions, or, for
+---a luamig without them (a build directory, a copied binary), at a copy of
+---the built-in ones in .luamig/types/ (listed too); then .luacheckrc.
+---@return { path: string, text: string }[]
+function M.project_files()
+  local types, copies = M.types_dir(), {}
+  if not types then
+    types = M.LOCAL_TYPES
+    for name, text in pairs(share) do
+      local file = name:match("^types/(.+)$")
+      if file then copies[#copies + 1] = { path = types .. "/" .. file, text = text } end
+    end
+    table.sort(copies, function(a, b) return a.path < b.path end)
+  end
+  local out = { { path = ".luarc.json", text = M.luarc_json(types) } }
+  for _, c in ipairs(copies) do out[#out + 1] = c end
+  out[#out + 1] = { path = ".luacheckrc", text = M.luacheckrc() }
+  return out
 end
 
 return M

@@ -35,20 +35,27 @@ local function dot_esc(s)
   return (s:gsub('[\\"]', "\\%0"))
 end
 
----Graphviz dot text of `g`.
+-- A node id as a dot string: an unquoted id starting with a digit is split
+-- by Graphviz ("6b38" is the number 6, then b38).
+local function dot_id(id)
+  return '"' .. dot_esc(id) .. '"'
+end
+
+---Graphviz dot text of `g` (every node id quoted).
 ---@param g luamig.Graph
 ---@return string
 function M.dot(g)
   local out = { "digraph luamig {", "  rankdir=TB;",
     '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [arrowhead=none];' }
   for _, b in ipairs(boxes(g)) do
-    out[#out + 1] = ('  %s [label="%s"%s];'):format(b.id, box_text(b, dot_esc, "\\n"),
+    out[#out + 1] = ('  %s [label="%s"%s];'):format(dot_id(b.id), box_text(b, dot_esc, "\\n"),
       b.head and ", penwidth=2" or "")
   end
   for _, b in ipairs(boxes(g)) do
-    for _, p in ipairs(b.parents) do out[#out + 1] = ("  %s -> %s;"):format(p, b.id) end
+    for _, p in ipairs(b.parents) do out[#out + 1] = ("  %s -> %s;"):format(dot_id(p), dot_id(b.id)) end
     for _, d in ipairs(b.deps) do
-      out[#out + 1] = ('  %s -> %s [style=dashed, arrowhead=normal, label="depends_on"];'):format(d, b.id)
+      out[#out + 1] = ('  %s -> %s [style=dashed, arrowhead=normal, label="depends_on"];'):format(dot_id(d),
+        dot_id(b.id))
     end
   end
   out[#out + 1] = "}"

@@ -1,6 +1,8 @@
 --- Offline SQL (`upgrade --sql`, `downgrade --sql FROM:TO`): run migrations
 --- against a recorder instead of a database and print the SQL they would
---- send, with the version-table updates, one transaction per migration.
+--- send, with the version-table updates and the history rows (checksums,
+--- applied_at when the script runs) a live run writes, one transaction per
+--- migration.
 --- Statements only: a migration that needs query results (db:query,
 --- db:rows, introspection, SQLite table rebuilds) fails, named.
 local errors = require "luamig.util.errors"
@@ -113,11 +115,13 @@ function M.sql(s, direction, range)
     local fn = direction == "up" and script.upgrade or script.downgrade
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
     db.running = script.path
-    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script), script, pcall, fn, db)
+    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script, { root = s.config.dir }), script, pcall, fn, db)
     db.running = nil
     if not ok then error(err, 0) end
     local new = plan.step_heads(g, heads, id, direction)
     version.set_heads(db, t, heads, new)
+    version.record(db, t, { revision = id, direction = direction, status = "ok", checksum = script.checksum,
+      transactional = script.transactional }, s.dialect.now_text()) -- as the runner's finish_step
     heads = new
     if script.transactional then emit("COMMIT") end
   end

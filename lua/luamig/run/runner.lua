@@ -95,16 +95,19 @@ local function run_body(r, id)
   local t0 = host.now_ms()
   local tx = script.transactional or s.dry_run
   local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx,
-    replicas = r.replicas })
+    replicas = r.replicas, root = s.config.dir })
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   local key = tx and s.db:guard_transaction()
   local ok, err = step_mod.call(ctx, script, attempt, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
-    s.dialect.apply_timeouts(db, timeouts.of(script, s.config), tx)
+    local t = timeouts.of(script, s.config)
+    s.dialect.apply_timeouts(db, t, tx)
+    db_methods.step_timeouts(db, t)
     fn(db)
     s.dialect.check_step(db, r.setup)
   end, s.db)
+  db_methods.step_timeouts(s.db, nil)
   if key and not s.db:is_closed() then s.db:guard_transaction(key) end
   ok, err = failure.checked_body(s, tx, ok, err)
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
@@ -219,12 +222,14 @@ local function run_in_transaction(r, walk, id, heads)
   local sections = db_methods.autocommit_sections(s.db)
   local ms, rows
   local label = (r.direction == "up" and "upgrade " or "downgrade ") .. id
-  local body_ok, err = timeouts.with_retries(timeouts.of(s.graph.revs[id], s.config).lock_retries, label,
-    function(line) s.log:warn(line) end,
+  -- (attempt: an interrupt in the backoff's sleep fails the step like one in its body)
+  local no_raise, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
+    label, function(line) s.log:warn(line) end,
     function() -- (not after a db:autocommit section: that part was committed)
       if db_methods.autocommit_sections(s.db) > sections then return false end
       rollback(s.db)
       s.dialect.begin_locked(s.db)
+      version.ensure(s.db, s.dialect, r.t) -- the rollback took them when this run created them
       return true
     end,
     function()
@@ -232,6 +237,7 @@ local function run_in_transaction(r, walk, id, heads)
       ok, e, ms, rows = run_body(r, id)
       return ok, e
     end)
+  if not no_raise then body_ok, err = false, body_ok end -- (then body_ok holds attempt's error)
   if body_ok then
     body_ok, err = attempt(function()
       walk.expected = finish_step(r, id, heads, ms)

@@ -12,6 +12,7 @@ local M = {}
 ---@field dialect table        its luamig dialect
 ---@field revision string
 ---@field path string          the migration file
+---@field root string?         the project's folder (the config file's)
 ---@field transactional boolean
 ---@field log luamig.Log?
 ---@field dry_run boolean?
@@ -24,12 +25,12 @@ local M = {}
 ---@param db table
 ---@param dialect table
 ---@param script luamig.Script
----@param fields table?  log, dry_run, transactional (default: the script's), replicas
+---@param fields table?  log, dry_run, transactional (default: the script's), replicas, root
 ---@return luamig.StepContext
 function M.new(db, dialect, script, fields)
   fields = fields or {}
   local ctx = { db = db, dialect = dialect, revision = script.id, path = script.path, log = fields.log,
-    dry_run = fields.dry_run, transactional = fields.transactional, rows = 0, replicas = fields.replicas }
+    dry_run = fields.dry_run, transactional = fields.transactional, rows = 0, replicas = fields.replicas, root = fields.root }
   if ctx.transactional == nil then ctx.transactional = script.transactional end
   ctx.op = ops.new(ctx)
   ctx.luamig = backfill.api(ctx)

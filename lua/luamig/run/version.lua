@@ -83,13 +83,21 @@ end
 ---@field error string?
 ---@field applied_at string?   ISO-8601 UTC (filled in when absent)
 
----Append one history row.
+---Append one history row. Its applied_at is rec.applied_at, else now: this
+---clock's, or with `now_sql` (dialect.now_text(), for an offline script)
+---the server's when the row is written.
 ---@param rec luamig.HistoryRecord
-function M.record(db, t, rec)
-  db:exec("INSERT INTO " .. t.history ..
-    " (revision, direction, status, checksum, applied_at, ms, transactional, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    rec.revision, rec.direction, rec.status, rec.checksum, rec.applied_at or os.date("!%Y-%m-%dT%H:%M:%SZ"),
-    rec.ms, rec.transactional, rec.error)
+---@param now_sql string?
+function M.record(db, t, rec, now_sql)
+  local at = not rec.applied_at and now_sql or "?"
+  local params = table.pack(rec.revision, rec.direction, rec.status, rec.checksum)
+  if at == "?" then params[5], params.n = rec.applied_at or os.date("!%Y-%m-%dT%H:%M:%SZ"), 5 end
+  for _, v in ipairs({ "ms", "transactional", "error" }) do
+    params.n = params.n + 1
+    params[params.n] = rec[v]
+  end
+  db:exec("INSERT INTO " .. t.history .. " (revision, direction, status, checksum, applied_at, ms, transactional, " ..
+    "error) VALUES (?, ?, ?, ?, " .. at .. ", ?, ?, ?)", table.unpack(params, 1, params.n))
 end
 
 ---Every history row, oldest first ({} when the table does not exist).

@@ -26,6 +26,7 @@ M.OPS = {
   add_column = { column = 2 },
   alter_column = { options = 3, keys = ALTER_KEYS },
   create_foreign_key = { options = 6, keys = FK_KEYS },
+  create_enum = { options = 3, keys = { "if_not_exists" } },
   drop_enum = { options = 2, keys = { "if_exists" } },
   add_enum_value = { options = 3, keys = { "before", "after", "if_not_exists" } },
   create_extension = { options = 2, keys = { "if_not_exists" } },

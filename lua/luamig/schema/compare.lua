@@ -107,6 +107,20 @@ local function parents_first(set)
   return order
 end
 
+-- Form `f` without its foreign keys whose referenced table `pick(name)`
+-- picks, and those foreign keys.
+local function without_fks(f, pick)
+  local kept, picked = {}, {}
+  for _, c in ipairs(f.cons) do
+    if c.type == "foreign_key" and pick(c.references) then picked[#picked + 1] = c else kept[#kept + 1] = c end
+  end
+  if #picked == 0 then return f, picked end
+  local copy = {}
+  for k, v in pairs(f) do copy[k] = v end
+  copy.cons = kept
+  return copy, picked
+end
+
 -- The changes to enum `name` from values `av` to `bv`.
 local function enum_changes(out, name, av, bv)
   local ina, inb = {}, {}
@@ -189,25 +203,24 @@ local function renamed(a, back)
   end
   -- A predicate naming a renamed column is rewritten by the database in its
   -- own words (SQLite quotes the name): recreate it as declared.
-  local function text(t)
-    if not t then return nil end
-    local out, n = t:gsub("[%a_][%w_]*", function(w) return fwd[w] end)
-    return n > 0 and (out .. " -- renamed") or t
+  local function mentions(t)
+    for old in pairs(fwd) do
+      if t and t:find(old, 1, true) then return true end
+    end
+    return false
   end
+  local function text(t) return mentions(t) and (t .. " -- renamed") or t end
   local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), pk_name = a.pk_name, indexes = {} }
   for k, ix in pairs(a.indexes) do
     t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
   end
-  local forms = {}
-  for _, c in ipairs(a.cons) do
-    forms[#forms + 1] = { type = c.type, name = c.name, columns = c.columns and cols(c.columns),
-      condition = text(c.condition), references = c.references, ref_columns = c.ref_columns, on_delete = c.on_delete,
-      on_update = c.on_update }
-  end
   t.cons = {}
-  for _, c in ipairs(forms) do
-    c.key = M.constraint_key(c)
-    t.cons[#t.cons + 1] = c
+  for _, c in ipairs(a.cons) do
+    local f = { type = c.type, name = c.name, columns = c.columns and cols(c.columns), condition = c.condition,
+      references = c.references, ref_columns = c.ref_columns, on_delete = c.on_delete, on_update = c.on_update }
+    -- (the condition stays as it is: an unnamed CHECK is dropped by the name its text gives)
+    f.key = M.constraint_key(f) .. (mentions(c.condition) and " -- renamed" or "")
+    t.cons[#t.cons + 1] = f
   end
   return t
 end
@@ -345,12 +358,21 @@ function M.changes(a, b, hints)
     old_of[old] = new
   end
   local order = parents_first(bt)
+  -- a new table's foreign key to a new table made after it (a cycle) is
+  -- added once both exist
+  local made, later = {}, {}
   for _, n in ipairs(order) do
     if not at[renames[n] or n] then
-      out[#out + 1] = { call = "create_table", args = { n, bt[n] } }
+      local form, fks = without_fks(bt[n], function(ref)
+        return ref ~= n and bt[ref] ~= nil and not at[renames[ref] or ref] and not made[ref]
+      end)
+      out[#out + 1] = { call = "create_table", args = { n, form } }
+      made[n] = true
+      for _, c in ipairs(fks) do later[#later + 1] = { call = "constraint", table = n, args = { n, c } } end
       for _, k in ipairs(names(bt[n].indexes)) do out[#out + 1] = index_change(n, k, bt[n].indexes[k]) end
     end
   end
+  for _, c in ipairs(later) do out[#out + 1] = c end
   for _, n in ipairs(order) do
     local old = renames[n] or n
     if at[old] then table_changes(out, n, at[old], bt[n], (hints.columns or {})[n]) end
@@ -360,6 +382,19 @@ function M.changes(a, b, hints)
     if not bt[n] and not old_of[n] then gone[n] = at[n] end
   end
   local drop_order = parents_first(gone)
+  -- children first; in a cycle, a named foreign key to a table dropped
+  -- before its own is dropped first (SQLite keeps unnamed ones unenforced)
+  local dropped_at = {}
+  for i = #drop_order, 1, -1 do dropped_at[drop_order[i]] = #drop_order - i + 1 end
+  for i = #drop_order, 1, -1 do
+    local n = drop_order[i]
+    local _, fks = without_fks(gone[n], function(ref)
+      return ref ~= n and dropped_at[ref] ~= nil and dropped_at[ref] < dropped_at[n]
+    end)
+    for _, c in ipairs(fks) do
+      if c.name then out[#out + 1] = { call = "drop_constraint", table = n, args = { c.name, n }, con = c } end
+    end
+  end
   for i = #drop_order, 1, -1 do
     local n = drop_order[i]
     out[#out + 1] = { call = "drop_table", args = { n }, destructive = ("drops table %s and its rows"):format(n) }

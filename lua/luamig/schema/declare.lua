@@ -214,12 +214,64 @@ local function table_order(decl)
   return order
 end
 
+-- The declared table a reference names ("b", "b.id"; nil for another schema's).
+local function referenced(decl, ref)
+  local parent = type(ref) == "string" and ref:match("^([^.]+)") or nil
+  return parent and decl.tables[parent] and parent or nil
+end
+
+-- The primary key columns of declared table `t`.
+local function pk_of(t)
+  local out = {}
+  for _, c in ipairs(t.columns) do
+    if c.primary_key then out[#out + 1] = c[1] or c.name end
+  end
+  for _, c in ipairs(t.opts.constraints or {}) do
+    if type(c) == "table" and c.type == "primary_key" then out = c.columns end
+  end
+  return out
+end
+
+-- Table `t`'s columns and options without the foreign keys to a declared
+-- table not made yet (not in `made`: a cycle), and those foreign keys as
+-- constraint specs, to add once every table exists.
+local function split_forward(decl, t, made)
+  local function forward(ref)
+    local parent = referenced(decl, ref)
+    return parent and parent ~= t.name and not made[parent] and parent
+  end
+  local columns, later = {}, {}
+  for i, c in ipairs(t.columns) do
+    local parent = forward(c.references)
+    if parent then
+      local copy = {}
+      for k, v in pairs(c) do copy[k] = v end
+      copy.references, copy.on_delete, copy.on_update = nil, nil, nil
+      local col = c.references:match("^[^.]+%.(.+)$")
+      later[#later + 1] = { type = "foreign_key", columns = { c[1] or c.name }, references = parent,
+        ref_columns = col and { col } or pk_of(decl.tables[parent]), on_delete = c.on_delete, on_update = c.on_update }
+      c = copy
+    end
+    columns[i] = c
+  end
+  local constraints
+  for _, c in ipairs(t.opts.constraints or {}) do
+    if type(c) == "table" and c.type == "foreign_key" and forward(c.references) then
+      later[#later + 1] = c
+    else
+      constraints = constraints or {}
+      constraints[#constraints + 1] = c
+    end
+  end
+  return columns, { constraints = constraints or (#later == 0 and t.opts.constraints or nil) }, later
+end
+
 -- Run fn(); an error without a place is blamed on `where`.
 local function at(where, fn, label)
   local ok, err = pcall(fn)
   if ok then return end
   if errors.is(err) then
-    if not err.where then err.where = where end
+    if not err.where or err.where == "" then err.where = where end -- (a driver's error may carry an empty one)
     if label then err.message = err.message:gsub("^op%.create_table", label) end
     err.kind = "config"
     error(err, 0)
@@ -229,8 +281,9 @@ end
 
 ---Build the declared schema on the empty database `db` (of dialect `d`):
 ---what is written before the first table (extensions, enums, raw SQL) in
----file order, the other extensions and enums, tables (parents first),
----indexes, views, the rest of the raw SQL. An
+---file order, the other extensions and enums, tables (parents first; the
+---foreign keys of a cycle once its tables exist), indexes, views, the rest
+---of the raw SQL. An
 ---error (an unknown key or type, SQL the database refuses) names the
 ---declaration's file:line.
 ---@param decl luamig.Declared
@@ -238,6 +291,10 @@ end
 ---@param d table
 function M.realize(decl, db, d)
   local op = ops.new({ db = db, dialect = d })
+  -- set up as for a migration using op (SQLite: a cycle's foreign key is
+  -- added by a table rebuild, with foreign keys unenforced until checked)
+  local setup = d.step_setup({}, { { uses_op = true } })
+  d.apply_setup(db, setup)
   db:exec "BEGIN"
   local ok, err = pcall(function()
     local function run(item)
@@ -266,9 +323,21 @@ function M.realize(decl, db, d)
         if item.what == kind and i > first_table then run(item) end
       end
     end
+    -- foreign keys in a cycle are added once both tables exist
+    local made, later = {}, {}
     for _, t in ipairs(table_order(decl)) do
-      at(t.where, function() op.create_table(t.name, t.columns, t.opts) end, "schema.table " .. t.name)
+      local columns, opts, fks = split_forward(decl, t, made)
+      at(t.where, function() op.create_table(t.name, columns, opts) end, "schema.table " .. t.name)
+      made[t.name] = true
+      for _, fk in ipairs(fks) do later[#later + 1] = { t = t, fk = fk } end
     end
+    for _, l in ipairs(later) do
+      at(l.t.where, function()
+        op.create_foreign_key(l.fk.name, l.t.name, l.fk.references, l.fk.columns, l.fk.ref_columns,
+          { on_delete = l.fk.on_delete, on_update = l.fk.on_update })
+      end, "schema.table " .. l.t.name)
+    end
+    d.check_step(db, setup)
     for _, kind in ipairs({ "index", "view", "sql" }) do
       for i, item in ipairs(decl.items) do
         if item.what == kind and not (kind == "sql" and i < first_table) then
@@ -286,6 +355,7 @@ function M.realize(decl, db, d)
     end
   end)
   db:exec(ok and "COMMIT" or "ROLLBACK")
+  d.apply_setup(db, d.step_setup({}, {}))
   if not ok then error(err, 0) end
 end
 

@@ -4,11 +4,13 @@
 --- the object's DDL through op.execute for the rest), put in dependency
 --- order (edges from the catalog), and rendered as a migration body or as a
 --- declared schema (schema.lua). Every value written into the Lua text goes
---- through render.literal, the one escaping function of generated files.
+--- through luamig.util.lua_source (render.literal, comment_text), the one
+--- escape of generated files.
 local ddl = require "luamig.schema.ddl"
 local errors = require "luamig.util.errors"
 local named = require "luamig.schema.named"
 local literal = require("luamig.schema.render").literal
+local lua_source = require "luamig.util.lua_source"
 local templates = require "luamig.revision.templates"
 
 local M = {}
@@ -148,7 +150,7 @@ end
 local function skipped_lines(d, lines)
   if #d.skipped == 0 then return end
   lines[#lines + 1] = "-- Left out (--skip-unsupported): objects luamig's schema model does not cover:"
-  for _, what in ipairs(d.skipped) do lines[#lines + 1] = "--   " .. literal(what) end
+  for _, what in ipairs(d.skipped) do lines[#lines + 1] = "--   " .. lua_source.comment_text(what) end
 end
 
 ---The upgrade and downgrade bodies of dump `d` (luamig.MigrationBody), and

@@ -7,6 +7,7 @@
 local check = require "luamig.schema.check"
 local ddl = require "luamig.schema.ddl"
 local handle = require "luamig.db.handle"
+local sql_file = require "luamig.db.sql_file"
 local common = require "luamig.dialect.sql"
 local errors = require "luamig.util.errors"
 
@@ -120,9 +121,10 @@ end
 -- Enum types and extensions: the dialect's.
 local function type_ops(op, db, d)
   ---An enum type. PostgreSQL: CREATE TYPE ... AS ENUM. SQLite: columns of
-  ---this type are TEXT with a CHECK (col IN (...)).
-  function op.create_enum(name, values)
-    d.create_enum(db, name, values)
+  ---this type are TEXT with a CHECK (col IN (...)). opts.if_not_exists: an
+  ---existing enum of that name is left as it is.
+  function op.create_enum(name, values, opts)
+    d.create_enum(db, name, values, opts or {})
     created[db] = created[db] or {}
     created[db][name] = true
   end
@@ -145,8 +147,9 @@ local function type_ops(op, db, d)
   function op.drop_extension(name) d.drop_extension(db, name) end
 end
 
--- Every op, bound to `db` and dialect `d` (unchecked, unlocated).
-local function build(db, d)
+-- Every op, bound to `db` and dialect `d` (unchecked, unlocated); `step`
+-- (luamig.OpsTarget) places op.execute_file's file.
+local function build(db, d, step)
   local raw = {}
   table_ops(raw, db, d)
   alter_ops(raw, db, d)
@@ -154,6 +157,17 @@ local function build(db, d)
 
   ---Run SQL (with bound parameters).
   function raw.execute(sql, ...) return db:exec(sql, ...) end
+
+  ---Run a SQL file (plain pg_dump output included: luamig.db.sql_file), named
+  ---relative to the migration file's folder, else to the project's.
+  function raw.execute_file(name)
+    if type(name) ~= "string" or name == "" then
+      errors.raise("migration", "op.execute_file: name the SQL file, e.g. op.execute_file(\"sql/dump.sql\")")
+    end
+    local path, looked = sql_file.resolve(name, step.path, step.root)
+    if not path then errors.raise("migration", ("op.execute_file: no file %s in %s"):format(name, looked)) end
+    return sql_file.run(db, path)
+  end
 
   ---Insert rows through db:copy_in (COPY on PostgreSQL, multi-row INSERTs on
   ---SQLite and in --sql output): rows keyed by column name (luamig.null or a
@@ -207,6 +221,7 @@ end
 ---@field db table        the connection (or the offline recorder)
 ---@field dialect table   its luamig dialect
 ---@field path string?    the running migration's file, to name its line in errors
+---@field root string?    the project's folder (op.execute_file's other place)
 
 ---Bind the ops to a step's connection. Returns a table of functions (called
 ---as `op.create_table(...)`, like Alembic's), each checking its arguments
@@ -217,7 +232,7 @@ end
 function M.new(step)
   local db, d, path = step.db, step.dialect, step.path
   local op = {}
-  for name, fn in pairs(build(db, d)) do
+  for name, fn in pairs(build(db, d, step)) do
     local sig = check.OPS[name]
     op[name] = blamed(sig and function(...)
       check.args(db, d, "op." .. name, sig, table.pack(...), created[db])

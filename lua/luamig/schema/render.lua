@@ -1,8 +1,12 @@
 --- Changes (luamig.schema.compare) as the body of upgrade or downgrade: op
 --- calls a reviewer can read, destructive ones under a WARNING comment. On
 --- a dialect that rebuilds tables (SQLite), each table's changes go through
---- one op.batch_alter_table.
-local q = require("luamig.dialect.sql").quote_ident
+--- one op.batch_alter_table. Every name and SQL text reaches the file
+--- through luamig.util.lua_source, and every identifier in SQL written here
+--- through the dialect's quoting.
+local ddl = require "luamig.schema.ddl"
+local dialects = require "luamig.dialect"
+local lua_source = require "luamig.util.lua_source"
 
 local M = {}
 
@@ -12,36 +16,13 @@ local STYLE = {
   postgresql = { using = true, enum_outside_tx = true, trigger_on = true },
 }
 
-local IDENT = "^[%a_][%w_]*$"
-local KEYWORDS = { ["and"] = 1, ["or"] = 1, ["not"] = 1, ["end"] = 1, ["function"] = 1, ["if"] = 1, ["for"] = 1 }
-
 -- Keys written first, in this order (a constraint reads "type, name, columns ...").
 local RANK = { type = 1, name = 2, columns = 3, condition = 4, references = 5, ref_columns = 6 }
 
 ---A Lua literal of `v` (strings, numbers, booleans, nested tables).
 ---@param v any
 ---@return string
-function M.literal(v)
-  if type(v) == "string" then return (("%q"):format(v):gsub("\\\n", "\\n")) end
-  if type(v) ~= "table" then return tostring(v) end
-  local parts = {}
-  for _, x in ipairs(v) do parts[#parts + 1] = M.literal(x) end
-  local keys = {}
-  for k in pairs(v) do
-    if not (math.type(k) == "integer" and k >= 1 and k <= #v) then keys[#keys + 1] = k end
-  end
-  table.sort(keys, function(x, y)
-    local rx, ry = RANK[x] or 99, RANK[y] or 99
-    if rx ~= ry then return rx < ry end
-    return tostring(x) < tostring(y)
-  end)
-  for _, k in ipairs(keys) do
-    local key = (type(k) == "string" and k:match(IDENT) and not KEYWORDS[k]) and k or ("[" .. M.literal(k) .. "]")
-    parts[#parts + 1] = key .. " = " .. M.literal(v[k])
-  end
-  if #parts == 0 then return "{}" end
-  return "{ " .. table.concat(parts, ", ") .. " }"
-end
+function M.literal(v) return lua_source.literal(v, RANK) end
 
 -- A name for a constraint the database left unnamed (SQLite's column
 -- constraints), the same for the upgrade that creates it and the downgrade
@@ -74,8 +55,23 @@ end
 local TABLE_AT = { add_column = 1, drop_column = 1, alter_column = 1, drop_constraint = 2,
   create_unique_constraint = 2, create_check_constraint = 2, create_foreign_key = 2 }
 
--- One change as op-name and arguments.
-local function call_of(ch, style, column_spec)
+-- The statements of a primary-key change of table `t` from `old` to `new`
+-- columns (either may be empty; `name` is the old one's).
+local function primary_key_sql(q, t, old, new, name)
+  local out = {}
+  if #old > 0 then
+    out[#out + 1] = ("ALTER TABLE %s DROP CONSTRAINT %s"):format(ddl.qualified(t), q(name or (t:match("[^.]+$") .. "_pkey")))
+  end
+  if #new > 0 then
+    local cols = {}
+    for i, c in ipairs(new) do cols[i] = q(c) end
+    out[#out + 1] = ("ALTER TABLE %s ADD PRIMARY KEY (%s)"):format(ddl.qualified(t), table.concat(cols, ", "))
+  end
+  return table.concat(out, "; ")
+end
+
+-- One change as op-name and arguments; `q` quotes an SQL identifier.
+local function call_of(ch, style, column_spec, q)
   local a = ch.args
   if ch.call == "create_table" then
     local cols, opts = create_table_args(a[2], column_spec)
@@ -94,20 +90,18 @@ local function call_of(ch, style, column_spec)
     return "alter_column", { a[1], a[2], opts }
   elseif ch.call == "create_view" then
     local sql = tostring(a[2])
-    if not sql:match("^%s*[Cc][Rr][Ee][Aa][Tt][Ee]") then sql = ("CREATE VIEW %s AS %s"):format(q(a[1]), sql) end
+    if not sql:match("^%s*[Cc][Rr][Ee][Aa][Tt][Ee]") then sql = ("CREATE VIEW %s AS %s"):format(ddl.qualified(a[1]), sql) end
     return "execute", { sql }
   elseif ch.call == "drop_view" then
-    return "execute", { "DROP VIEW " .. q(a[1]) }
+    return "execute", { "DROP VIEW " .. ddl.qualified(a[1]) }
   elseif ch.call == "rename_constraint" then
-    return "execute", { ("ALTER TABLE %s RENAME CONSTRAINT %s TO %s"):format(q(a[1]), q(a[2]), q(a[3])) }
+    return "execute", { ("ALTER TABLE %s RENAME CONSTRAINT %s TO %s"):format(ddl.qualified(a[1]), q(a[2]), q(a[3])) }
   elseif ch.call == "create_trigger" then
     return "execute", { a[2] }
   elseif ch.call == "drop_trigger" then
-    return "execute", { ("DROP TRIGGER %s%s"):format(q(a[1]), style.trigger_on and (" ON " .. q(a[2])) or "") }
+    return "execute", { ("DROP TRIGGER %s%s"):format(q(a[1]), style.trigger_on and (" ON " .. ddl.qualified(a[2])) or "") }
   elseif ch.call == "primary_key" then
-    local stmt = ('ALTER TABLE %s DROP CONSTRAINT %s'):format(q(a[1]), q(a[4] or (a[1] .. "_pkey")))
-    local add = #a[3] > 0 and ('ALTER TABLE %s ADD PRIMARY KEY (%s)'):format(q(a[1]), table.concat(a[3], ", ")) or nil
-    return "execute", { table.concat({ #a[2] > 0 and stmt or nil, add }, "; ") }
+    return "execute", { primary_key_sql(q, a[1], a[2], a[3], a[4]) }
   end
   if ch.call == "drop_constraint" and a[1] == nil then return ch.call, { constraint_name(a[2], ch.con), a[2] } end
   return ch.call, a
@@ -161,7 +155,14 @@ end
 ---@return string[] lines, boolean outside_tx
 function M.body(changes, backend, warn, column_spec, named)
   local style = STYLE[backend] or {}
+  local q = dialects.load(backend).quote_ident
   local lines, outside = {}, false
+  -- A remark on one comment line, also told to `warn` in the same words.
+  local function remark(indent, label, text)
+    text = lua_source.comment_text(text)
+    warn(text)
+    lines[#lines + 1] = indent .. "-- " .. label .. ": " .. text
+  end
   local batch -- the table of the open batch_alter_table
   local function close()
     if batch then lines[#lines + 1] = "  end)" end
@@ -172,21 +173,17 @@ function M.body(changes, backend, warn, column_spec, named)
       and not by_hand_text(ch, style, named)
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
-    if ch.destructive then
-      warn(ch.destructive)
-      lines[#lines + 1] = indent .. "-- WARNING: destructive: " .. ch.destructive
-    end
+    if ch.destructive then remark(indent, "WARNING: destructive", ch.destructive) end
     if ch.enum_value and style.enum_outside_tx then outside = true end
     local by_hand = by_hand_text(ch, style, named)
     if by_hand then
-      warn(by_hand)
-      lines[#lines + 1] = indent .. "-- TODO: " .. by_hand
+      remark(indent, "TODO", by_hand)
     else
       if in_batch and not batch then
         lines[#lines + 1] = ("  op.batch_alter_table(%s, function(b)"):format(M.literal(ch.table))
         batch = ch.table
       end
-      local name, args = call_of(ch, style, column_spec)
+      local name, args = call_of(ch, style, column_spec, q)
       local text = name == "create_table" and table_text(args, indent) or text_of(name, args, in_batch)
       lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(indent, name, text) or ("%sop.%s(%s)"):format(indent, name, text)
     end

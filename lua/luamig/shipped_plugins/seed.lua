@@ -92,11 +92,16 @@ local function confirm(tables)
 end
 
 -- Refuse to seed a database with pending migrations (unless --force).
-local function check_at_head(g, applied)
+-- The revisions of graph `g` not in `applied`, in upgrade order.
+local function pending_of(g, applied)
   local pending = {}
   for _, id in ipairs(g.order) do
     if not applied[id] then pending[#pending + 1] = id end
   end
+  return pending
+end
+
+local function check_at_head(pending)
   if #pending > 0 then
     errors.raise("migration", ("the database is not at head (%d pending: %s); run `luamig upgrade` first, " ..
       "or pass --force"):format(#pending, table.concat(pending, ", ")))
@@ -147,8 +152,16 @@ local function reset(ctx, chosen, env, args)
   return tables
 end
 
+-- Why a seed without `requires` may have failed on a database not at head
+-- (drill --with-seeds, seed --force): "" at head.
+local function requires_hint(s, pending)
+  if s.requires or #pending == 0 then return "" end
+  return ("; it ran before %s was applied (%d pending): a seed that needs the tables of a revision declares " ..
+    'requires = "<revision>" in %s, and waits until that revision is applied'):format(pending[1], #pending, s.path)
+end
+
 -- Run seed `s` in its own transaction, or say why it is skipped.
-local function run_one(ctx, s, env, applied)
+local function run_one(ctx, s, env, applied, pending)
   local db, rec = ctx.db, { name = s.name }
   if not for_env(s, env) then
     rec.status, rec.reason = "skipped", s.env and ("not for environment %s (only %s)"):format(env,
@@ -165,8 +178,8 @@ local function run_one(ctx, s, env, applied)
     }
     local ok, err = pcall(db.transaction, db, function() s.fn(db, helpers) end)
     if not ok then
-      errors.raise("migration", ("seed %s (%s) failed and was rolled back: %s"):format(s.name, s.path,
-        errors.text(err)))
+      errors.raise("migration", ("seed %s (%s) failed and was rolled back: %s%s"):format(s.name, s.path,
+        errors.text(err), requires_hint(s, pending)))
     end
     rec.status, rec.ms = "ran", math.floor((host.now_ms() - t0) * 10 + 0.5) / 10
   end
@@ -175,14 +188,15 @@ end
 
 local function run(ctx, args)
   local applied = ctx.graph:ancestors(ctx.heads())
-  if not args.force then check_at_head(ctx.graph, applied) end
+  local pending = pending_of(ctx.graph, applied)
+  if not args.force then check_at_head(pending) end
   local env = args.env or os.getenv("LUAMIG_ENV") or "dev"
   if env == "" then env = "dev" end
   local chosen = choose(load_seeds(ctx.config.seeds), args.names, ctx.config.seeds)
   local result = { env = env, seeds = {} }
   if args.reset then result.reset = reset(ctx, chosen, env, args) end
   for _, s in ipairs(chosen) do
-    local rec = run_one(ctx, s, env, applied)
+    local rec = run_one(ctx, s, env, applied, pending)
     if not args.quiet then
       ctx.log:info(("%-8s %s%s"):format(rec.status, s.name, rec.reason and ("  (" .. rec.reason .. ")")
         or ("  " .. rec.ms .. " ms")))

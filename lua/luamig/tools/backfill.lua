@@ -8,6 +8,7 @@
 --- marked done, until the runner records the migration (M.forget, in the
 --- same transaction), so a migration that fails after it does not redo it.
 local errors = require "luamig.util.errors"
+local text = require "luamig.util.text"
 local host = require "luamig.host"
 local limits = require "luamig.db.limits"
 local progress_mod = require "luamig.util.progress"
@@ -64,7 +65,8 @@ local function committed_text(db, revision, name, key)
   local ok, cp = pcall(load_checkpoint, db, revision, name)
   if not ok then return "" end
   if not cp then return " (no batch was committed; a rerun starts from the first row)" end
-  return (" (%d rows committed; a rerun resumes after %s = %s)"):format(cp.rows, key, tostring(cp.key))
+  return (" (%s committed; a rerun resumes after %s = %s)"):format(text.count(cp.rows, "row"), key,
+    tostring(cp.key))
 end
 
 -- The columns (sorted, key left out) a row's new values set, reusing the
@@ -219,14 +221,17 @@ function M.run(ctx, spec)
   if checkpointed then ensure_checkpoints(db) end
   local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
   if resume and resume.done then
-    if log then log:info(("backfill %s: done in an earlier run (%d rows)"):format(name, resume.rows)) end
+    if log then
+      log:info(("backfill %s: done in an earlier run (%s)"):format(name, text.count(resume.rows, "row")))
+    end
     return 0
   end
   local _, _, count_sql = batch_queries(db, spec, key, size)
   local total = db:scalar(count_sql, table.unpack(spec.params or {}))
   local walk = { last = resume and resume.key, done = resume and resume.rows or 0 }
   if resume and log then
-    log:info(("backfill %s: resuming after %s = %s (%d rows done)"):format(name, key, tostring(walk.last), walk.done))
+    log:info(("backfill %s: resuming after %s = %s (%s done)"):format(name, key, tostring(walk.last),
+      text.count(walk.done, "row")))
   end
   local bar = progress_mod.new(log)(total, "backfill " .. name)
   bar:add(walk.done)
@@ -240,7 +245,9 @@ function M.run(ctx, spec)
   if checkpointed then save_checkpoint(db, ctx.revision, name, walk.last, walk.done, true) end
   local this_run = walk.done - (resume and resume.rows or 0)
   ctx.rows = (ctx.rows or 0) + this_run
-  if ctx.dry_run and log then log:info(("backfill %s: %d rows (dry run: rolled back)"):format(name, this_run)) end
+  if ctx.dry_run and log then
+    log:info(("backfill %s: %s (dry run: rolled back)"):format(name, text.count(this_run, "row")))
+  end
   return this_run
 end
 

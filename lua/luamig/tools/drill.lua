@@ -4,6 +4,7 @@
 --- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
 --- scratch database and a small API.
 local errors = require "luamig.util.errors"
+local text = require "luamig.util.text"
 local host = require "luamig.host"
 local connect = require "luamig.db.connect"
 local redact = require "luamig.util.redact"
@@ -51,7 +52,7 @@ function M.scratch(target_url, cfg, opts)
     end or nil }
   end
   local name = ("luamig_drill_%d_%s"):format(host.getpid(), host.random_hex(6))
-  local admin = connect.open(target_url, cfg)
+  local admin = connect.open(target_url, cfg, nil, { create = false }) -- creates nothing on the target
   local ok, err = pcall(admin.exec, admin, "CREATE DATABASE " .. name)
   admin:close()
   if not ok then
@@ -61,7 +62,7 @@ function M.scratch(target_url, cfg, opts)
   end
   local url = pg_url_for(target_url, name)
   return { url = url, shown = redact.scrub(url, redact.secrets_of(target_url, url)), drop = not opts.keep and function()
-    local a = connect.open(target_url, cfg)
+    local a = connect.open(target_url, cfg, nil, { create = false })
     pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. name)
     a:close()
   end or nil }
@@ -146,8 +147,8 @@ function M.walk(s, opts)
         for name, n in pairs(rows_before) do
           if now[name] and now[name] < n then
             st.rows_lost[name] = n - now[name]
-            st.problems[#st.problems + 1] = ("table %s lost %d of %d rows across the round trip of %s"):format(name,
-              n - now[name], n, id)
+            st.problems[#st.problems + 1] = ("table %s lost %d of %s across the round trip of %s"):format(name,
+              n - now[name], text.count(n, "row"), id)
           end
         end
       end

@@ -44,6 +44,12 @@ function Log:info(s)
   if not self.quiet and not self.json then io.stdout:write(s, "\n") end
 end
 
+---A progress line on stderr, with the progress bars (skipped with -q; kept
+---with --json, whose document is stdout).
+function Log:progress(s)
+  if not self.quiet then io.stderr:write(s, "\n") end
+end
+
 ---A warning on stderr (always shown).
 function Log:warn(s)
   io.stderr:write(paint(self.colour_err, "yellow", "warning: "), s, "\n")

@@ -3,6 +3,15 @@ local M = {}
 
 local REPLACEMENT = "\239\191\189" -- U+FFFD
 
+---`n` and its noun: "1 row", "2 rows" (`many` defaults to `one` .. "s").
+---@param n integer
+---@param one string
+---@param many string?
+---@return string
+function M.count(n, one, many)
+  return ("%d %s"):format(n, n == 1 and one or (many or one .. "s"))
+end
+
 ---A set of heads as users read it: "base" when empty, else "a, b".
 ---@param ids string[]
 ---@return string
@@ -11,10 +20,11 @@ function M.heads(ids)
 end
 
 ---`s` with each byte that does not start a valid UTF-8 sequence replaced
----by U+FFFD (`s` itself when it is valid).
+---by U+FFFD, or by `replace(byte)` (`s` itself when it is valid).
 ---@param s string
+---@param replace (fun(byte: string): string)?
 ---@return string
-function M.valid_utf8(s)
+function M.valid_utf8(s, replace)
   if utf8.len(s) then return s end
   local out, i = {}, 1
   while i <= #s do
@@ -23,7 +33,7 @@ function M.valid_utf8(s)
       out[#out + 1] = s:sub(i)
       break
     end
-    out[#out + 1] = s:sub(i, bad - 1) .. REPLACEMENT
+    out[#out + 1] = s:sub(i, bad - 1) .. (replace and replace(s:sub(bad, bad)) or REPLACEMENT)
     i = bad + 1
   end
   return table.concat(out)

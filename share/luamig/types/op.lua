@@ -109,10 +109,12 @@ function Op.drop_constraint(name, table_name) end
 ---@param fn fun(batch: luamig.Batch)
 function Op.batch_alter_table(table_name, fn) end
 
----Create an enum type (SQLite: TEXT columns with a CHECK).
+---Create an enum type (SQLite: TEXT columns with a CHECK). `if_not_exists`:
+---an existing enum of that name is left as it is.
 ---@param name string
 ---@param values string[]
-function Op.create_enum(name, values) end
+---@param opts {if_not_exists: boolean?}?
+function Op.create_enum(name, values, opts) end
 
 ---Drop an enum type.
 ---@param name string
@@ -150,6 +152,13 @@ function Op.drop_extension(name) end
 ---@param ... any
 ---@return integer changes
 function Op.execute(sql, ...) end
+
+---Run a SQL file, statement by statement: plain pg_dump output included (COPY ... FROM stdin
+---data loaded on PostgreSQL, \restrict/\unrestrict skipped, other psql meta-commands refused).
+---`path` is relative to the migration file's folder, else to the project's.
+---@param path string
+---@return integer statements
+function Op.execute_file(path) end
 
 ---Insert rows (a missing key or luamig.null is NULL) through db:copy_in; positional rows
 ---({ 1, "a" }) need opts.columns.

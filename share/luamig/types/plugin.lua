@@ -81,6 +81,10 @@ function Log:result(s) end
 ---@param s string
 function Log:info(s) end
 
+---A progress line on stderr (skipped with -q; kept with --json).
+---@param s string
+function Log:progress(s) end
+
 ---A warning on stderr.
 ---@param s string
 function Log:warn(s) end

@@ -6,6 +6,7 @@ local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -16,7 +17,7 @@ M.SQL_FLAG = { "--sql", "Print the SQL instead of running it (offline: no connec
 local function step_line(log, step)
   local arrow = step.direction == "up" and log:out_paint("green", "upgrade  ") or log:out_paint("yellow", "downgrade")
   local msg = step.message ~= "" and ("  " .. format.visible(step.message)) or ""
-  local rows = step.rows and ("  (%d rows backfilled)"):format(step.rows) or ""
+  local rows = step.rows and ("  (%s backfilled)"):format(text.count(step.rows, "row")) or ""
   log:info(("%s %s%s  %s%s"):format(arrow, step.revision, msg, log:out_paint("dim", format.ms(step.ms)), rows))
 end
 

@@ -75,8 +75,17 @@ end
 
 -- ------------------------------------------------------------ enums
 
-function M.create_enum(db, name, values)
-  db:exec(("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name), common.literal_list(values)))
+---opts.if_not_exists: an existing type of that name stays as it is
+---(PostgreSQL has no CREATE TYPE IF NOT EXISTS: a DO block, so that --sql
+---output does the same).
+function M.create_enum(db, name, values, opts)
+  local sql = ("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name), common.literal_list(values))
+  if opts.if_not_exists then
+    local tag = "$luamig$"
+    while sql:find(tag, 1, true) do tag = tag:sub(1, -2) .. "_$" end
+    sql = ("DO %s BEGIN %s; EXCEPTION WHEN duplicate_object THEN NULL; END %s"):format(tag, sql, tag)
+  end
+  db:exec(sql)
 end
 
 function M.drop_enum(db, name, opts)

@@ -157,10 +157,14 @@ local function indexes(b)
 SELECT x.indexrelid::text AS oid, x.indrelid::text AS rel, i.relname, x.indisunique, %s AS nnd, am.amname,
   x.indisclustered,
   pg_catalog.pg_get_indexdef(x.indexrelid) AS def, pg_catalog.pg_get_expr(x.indpred, x.indrelid) AS pred,
-  (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(x.indexrelid, k, true), chr(31) ORDER BY k)
-   FROM pg_catalog.generate_series(1, x.indnkeyatts) k) AS keys,
-  (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(x.indexrelid, k, true), chr(31) ORDER BY k)
-   FROM pg_catalog.generate_series(x.indnkeyatts + 1, x.indnatts) k) AS include
+  (SELECT pg_catalog.string_agg(COALESCE(a.attname::text, pg_catalog.pg_get_indexdef(x.indexrelid, k, true)), chr(31)
+     ORDER BY k)
+   FROM pg_catalog.generate_series(1, x.indnkeyatts) k
+   LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] AND a.attnum > 0)
+   AS keys,
+  (SELECT pg_catalog.string_agg(a.attname::text, chr(31) ORDER BY k)
+   FROM pg_catalog.generate_series(x.indnkeyatts + 1, x.indnatts) k
+   JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1]) AS include
 FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = i.relam
 WHERE i.relnamespace = ANY (?::oid[])

@@ -137,6 +137,12 @@ function M.apply_timeouts(db, t, transactional)
   end
 end
 
+---SQL for the current UTC time as ISO-8601 text, as the history's
+---applied_at (offline scripts: the time the script runs).
+function M.now_text()
+  return [[pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')]]
+end
+
 ---Start a step's transaction (the run-wide lock is already held), with the
 ---session settings as at connect time.
 function M.begin_locked(db)

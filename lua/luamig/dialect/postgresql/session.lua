@@ -24,12 +24,14 @@ local function current(db)
 end
 
 ---Set the connection up: the configured schema first on search_path (made
----if missing), then remember the home schema and the settings.
+---if missing, unless `opts.create` is false: a read-only command creates
+---nothing), then remember the home schema and the settings.
 ---@param db table
 ---@param cfg luamig.Config
-function M.connect(db, cfg)
+---@param opts { create: boolean }?
+function M.connect(db, cfg, opts)
   if cfg.schema then
-    db:exec("CREATE SCHEMA IF NOT EXISTS " .. common.quote_ident(cfg.schema))
+    if not opts or opts.create then db:exec("CREATE SCHEMA IF NOT EXISTS " .. common.quote_ident(cfg.schema)) end
     db:exec("SET search_path TO " .. common.quote_ident(cfg.schema) .. ", public")
   end
   state[db] = { home = cfg.schema or db:scalar "SELECT pg_catalog.current_schema()", settings = current(db),

@@ -42,20 +42,36 @@ local function builtin(base)
   return true
 end
 
--- `base` as (schema, name) when it is a plain or quoted identifier,
--- optionally schema-qualified (as stored: unquoted parts folded to lower case).
+-- `base` as (schema, name) when it is a plain or quoted identifier ("" a
+-- quote inside), optionally schema-qualified (as stored: unquoted parts
+-- folded to lower case).
 local function identifier(base)
-  local parts = {}
-  for part in (base .. "."):gmatch("(.-)%.") do
-    local quoted = part:match('^"(.+)"$')
-    if quoted and not quoted:find('"') then
-      parts[#parts + 1] = quoted
-    elseif part:match("^[%a_][%w_$]*$") then
-      parts[#parts + 1] = part:lower()
+  local parts, i = {}, 1
+  repeat
+    local part
+    if base:sub(i, i) == '"' then
+      local buf = {}
+      i = i + 1
+      while true do
+        local k = base:find('"', i, true)
+        if not k then return nil end
+        buf[#buf + 1] = base:sub(i, k - 1)
+        i = k + 1
+        if base:sub(i, i) ~= '"' then break end
+        buf[#buf + 1], i = '"', i + 1
+      end
+      part = table.concat(buf)
+      if part == "" then return nil end
     else
-      return nil
+      part = base:match("^[%a_][%w_$]*", i)
+      if not part then return nil end
+      i, part = i + #part, part:lower()
     end
-  end
+    parts[#parts + 1] = part
+    local more = base:sub(i, i) == "."
+    if not more and i <= #base then return nil end
+    i = i + 1
+  until not more
   if #parts == 1 then return nil, parts[1] end
   if #parts == 2 then return parts[1], parts[2] end
 end

@@ -111,6 +111,11 @@ local function foreign_keys(db, t, name, parsed)
   end
   for i = #fks, 1, -1 do -- the pragma lists them last first
     local fk = fks[i]
+    if #fk.ref_columns == 0 then -- `REFERENCES t` names no column: t's primary key
+      for c in db:rows("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", fk.references) do
+        fk.ref_columns[#fk.ref_columns + 1] = c.name
+      end
+    end
     t.foreign_keys[#t.foreign_keys + 1] = fk
     local d = parsed.deferral[fk.columns[1]:lower()] or {}
     add_constraint(t, ("(%s) -> %s (%s)"):format(table.concat(fk.columns, ", "), fk.references,

@@ -47,10 +47,12 @@ function M.column_spec(db, spec)
   return copy
 end
 
-function M.create_enum(db, name, values)
-  if db.offline_enums then db.offline_enums[name] = values end
+---opts.if_not_exists: an enum of that name stays as it is.
+function M.create_enum(db, name, values, opts)
+  if db.offline_enums and not (opts.if_not_exists and db.offline_enums[name]) then db.offline_enums[name] = values end
   db:exec("CREATE TABLE IF NOT EXISTS " .. ENUMS .. " (name TEXT PRIMARY KEY, vals TEXT NOT NULL)")
-  db:exec("INSERT INTO " .. ENUMS .. " (name, vals) VALUES (?, ?)", name, table.concat(values, "\n"))
+  db:exec("INSERT INTO " .. ENUMS .. " (name, vals) VALUES (?, ?)" ..
+    (opts.if_not_exists and " ON CONFLICT (name) DO NOTHING" or ""), name, table.concat(values, "\n"))
 end
 
 function M.drop_enum(db, name)

@@ -115,6 +115,10 @@ end
 ---statement_timeout do not apply (the write lock is taken once, by lock_run).
 function M.apply_timeouts() end
 
+---SQL for the current UTC time as ISO-8601 text, as the history's
+---applied_at (offline scripts: the time the script runs).
+function M.now_text() return "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')" end
+
 ---Before a relaxed step commits: raise when it left a row whose foreign key
 ---points at no row.
 function M.check_step(db, setup)
