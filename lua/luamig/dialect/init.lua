@@ -24,7 +24,7 @@ M.REQUIRED = {
   "batch_alter_table", "concurrently", "create_extension", "drop_extension",
   -- enum types
   "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
-  -- backfills (luamig.tools.backfill)
+  -- backfills (luamig.run.backfill)
   "backfill_writer",
 }
 
