@@ -7,6 +7,7 @@ local config = require "luamig.project.config"
 local dump = require "luamig.schema.dump"
 local host = require "luamig.host"
 local revision_file = require "luamig.commands.shared.revision_file"
+local templates = require "luamig.revision.templates"
 local format = require "luamig.commands.shared.format"
 
 local M = {
@@ -21,6 +22,17 @@ local M = {
   },
 }
 
+-- Dump `d` as a whole migration file: a root revision (no down_revision)
+-- whose upgrade creates the schema and whose downgrade drops it; the
+-- skipped objects named at the top.
+local function migration(d, id, message)
+  local body, pre = dump.bodies(d)
+  local text = templates.migration({ id = id, parents = {}, message = message, date = os.date("!%Y-%m-%d %H:%M UTC"),
+    body = body })
+  if #pre == 0 then return text end
+  return table.concat(pre, "\n") .. "\n" .. text
+end
+
 ---The dump of the database `db` is connected to, as file text, and what was skipped.
 ---@param db table
 ---@param dialect table
@@ -29,7 +41,7 @@ local M = {
 function M.text(db, dialect, opts)
   local d = dump.build(db, dialect, { skip_unsupported = opts.skip_unsupported })
   if opts.declared then return dump.declared(d), d.skipped end
-  return dump.migration(d, opts.id or host.random_hex(12), opts.message or "the live schema, dumped"), d.skipped
+  return migration(d, opts.id or host.random_hex(12), opts.message or "the live schema, dumped"), d.skipped
 end
 
 ---The configured database, opened for reading (never created).

@@ -11,7 +11,6 @@ local errors = require "luamig.util.errors"
 local named = require "luamig.schema.named"
 local literal = require("luamig.schema.render").literal
 local lua_source = require "luamig.util.lua_source"
-local templates = require "luamig.revision.templates"
 
 local M = {}
 
@@ -193,20 +192,6 @@ function M.declared(d)
     if sql then lines[#lines + 1] = call_text("", "schema.sql", { it.what, sql }) end
   end
   return table.concat(lines, "\n") .. "\n"
-end
-
----The dump as a whole migration file: a root revision (no down_revision)
----whose upgrade creates the schema and whose downgrade drops it.
----@param d luamig.Dump
----@param id string        the revision id
----@param message string
----@return string
-function M.migration(d, id, message)
-  local body, pre = M.bodies(d)
-  local text = templates.migration({ id = id, parents = {}, message = message,
-    date = os.date("!%Y-%m-%d %H:%M UTC"), body = body })
-  if #pre == 0 then return text end
-  return table.concat(pre, "\n") .. "\n" .. text
 end
 
 return M
