@@ -13,7 +13,7 @@ M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "catalog", "backfill" }) do
+for _, part in ipairs({ "types", "alter", "catalog", "dump", "backfill" }) do
   for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
     if M[k] == nil then M[k] = v end
   end

@@ -13,7 +13,7 @@ M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "enums", "catalog", "backfill" }) do
+for _, part in ipairs({ "types", "alter", "enums", "catalog", "dump", "backfill" }) do
   for k, v in pairs(require("luamig.dialect.sqlite." .. part)) do
     if M[k] == nil then M[k] = v end
   end
