@@ -11,7 +11,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---What every dialect must provide: functions, unless M.TABLES names them.
 M.REQUIRED = {
   -- SQL text and types (luamig.schema.ddl)
-  "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type",
+  "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type", "index_features",
   -- introspection (db:has_*, db:schema())
   "has_table", "has_column", "has_index", "snapshot",
   -- the run: lock, each step's transaction and connection set-up
@@ -26,8 +26,10 @@ M.REQUIRED = {
   "backfill_writer",
 }
 
+-- Optional: max_identifier (the longest identifier in bytes; nil when unlimited).
+
 ---The entries of REQUIRED that are tables, not functions.
-M.TABLES = { types = true, type_names = true }
+M.TABLES = { types = true, type_names = true, index_features = true }
 
 local loaded = {}
 

@@ -22,13 +22,44 @@ end
 
 local function list(l) return table.concat(l or {}, ",") end
 
+local function unique_text(u) return u and " unique" or "" end
+
 local function action(x) return (x == nil or x == "NO ACTION") and "" or x end
 
----An index as compared.
+-- The keys of snapshot index `ix` (luamig.IndexKey), columns through `col`.
+local function index_keys(ix, col)
+  local keys = {}
+  for i, c in ipairs(ix.keys or ix.columns) do
+    local k = type(c) == "table" and c or { column = c }
+    keys[i] = { column = k.column and col(k.column), expr = k.expr, opclass = k.opclass, order = k.order, nulls = k.nulls }
+  end
+  return keys
+end
+
+local function key_text(k)
+  return ("%s%s%s%s"):format(k.column or ("(" .. k.expr .. ")"), k.opclass and (" " .. k.opclass) or "",
+    k.order and (" " .. k.order) or "", k.nulls and (" nulls " .. k.nulls) or "")
+end
+
+---An index as compared: every part of snapshot index `ix` (its columns
+---renamed through `col`, when given), and `text` telling two apart.
+---@param name string
+---@param ix luamig.Index
+---@param col (fun(c: string): string)?
+---@param where string?  the predicate, when not ix.where
 ---@return table
-function M.index_form(name, columns, unique, where)
-  return { name = name, columns = columns, unique = unique or nil, where = where,
-    text = ("(%s)%s %s"):format(list(columns), unique and " unique" or "", where or "") }
+function M.index_form(name, ix, col, where)
+  col = col or function(c) return c end
+  where = where or ix.where
+  local keys, texts, include = index_keys(ix, col), {}, {}
+  for i, k in ipairs(keys) do texts[i] = key_text(k) end
+  for i, c in ipairs(ix.include or {}) do include[i] = col(c) end
+  local method = ix.method ~= "btree" and ix.method or nil
+  return { name = name, keys = keys, unique = ix.unique or nil, where = where, method = method,
+    include = #include > 0 and include or nil, nulls_not_distinct = ix.nulls_not_distinct or nil,
+    text = ("%s(%s)%s%s%s %s"):format(method and (method .. " ") or "", list(texts), unique_text(ix.unique),
+      #include > 0 and (" include (" .. list(include) .. ")") or "", ix.nulls_not_distinct and " nulls not distinct" or "",
+      where or "") }
 end
 
 ---What makes two constraints the same (their name aside).
@@ -57,7 +88,7 @@ function M.table_form(name, t, enums)
       raw_default = c.default, identity = c.identity }
     f.order[#f.order + 1] = c.name
   end
-  for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix.columns, ix.unique, ix.where) end
+  for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix) end
   local function add(c)
     c.key = M.constraint_key(c)
     f.cons[#f.cons + 1] = c
@@ -185,9 +216,18 @@ function M.column_spec(_, c, single_pk)
   return spec
 end
 
+-- An index key as op.create_index takes it: a bare name when it is only that.
+local function key_spec(k)
+  if k.column and not (k.opclass or k.order or k.nulls) then return k.column end
+  return { k.column, expr = k.expr, opclass = k.opclass, order = k.order, nulls = k.nulls }
+end
+
 local function index_change(t, k, ix)
-  return { call = "create_index", table = t, index = true,
-    args = { k, t, ix.columns, (ix.unique or ix.where) and { unique = ix.unique, where = ix.where } or nil } }
+  local columns = {}
+  for i, key in ipairs(ix.keys) do columns[i] = key_spec(key) end
+  local opts = { unique = ix.unique, using = ix.method, include = ix.include,
+    nulls_not_distinct = ix.nulls_not_distinct, where = ix.where }
+  return { call = "create_index", table = t, index = true, args = { k, t, columns, next(opts) and opts or nil } }
 end
 
 -- Form `a` after its columns were renamed (back: new -> old): what the
@@ -211,9 +251,7 @@ local function renamed(a, back)
   end
   local function text(t) return mentions(t) and (t .. " -- renamed") or t end
   local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), pk_name = a.pk_name, indexes = {} }
-  for k, ix in pairs(a.indexes) do
-    t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
-  end
+  for k, ix in pairs(a.indexes) do t.indexes[k] = M.index_form(k, ix, col, text(ix.where)) end
   t.cons = {}
   for _, c in ipairs(a.cons) do
     local f = { type = c.type, name = c.name, columns = c.columns and cols(c.columns), condition = c.condition,

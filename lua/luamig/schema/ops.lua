@@ -55,6 +55,7 @@ local function table_ops(op, db, d)
   ---constraints, opts.if_not_exists.
   function op.create_table(name, columns, opts)
     opts = opts or {}
+    ddl.identifier(d, name:match("[^.]+$") or name, "table")
     local specs = {}
     for i, c in ipairs(columns) do specs[i] = d.column_spec(db, c) end
     db:exec(ddl.create_table(d, name, specs, opts.constraints, opts.if_not_exists))
@@ -65,16 +66,19 @@ local function table_ops(op, db, d)
   end
 
   function op.rename_table(old, new)
+    ddl.identifier(d, new, "table")
     db:exec(("ALTER TABLE %s RENAME TO %s"):format(ddl.qualified(old), q(new)))
   end
 
-  ---CREATE INDEX: opts.unique, opts.where (partial), opts.concurrently
-  ---(PostgreSQL; needs a migration outside a transaction), opts.if_not_exists.
+  ---CREATE INDEX: each column a name or a luamig.IndexKeySpec ({ "col",
+  ---opclass =, order =, nulls = } or { expr = "lower(email)" }); opts as
+  ---luamig.IndexOptions (concurrently: PostgreSQL, outside a transaction).
+  ---@param name string
+  ---@param table_name string
+  ---@param columns (string|luamig.IndexKeySpec)[]
+  ---@param opts luamig.IndexOptions?
   function op.create_index(name, table_name, columns, opts)
-    opts = opts or {}
-    db:exec(("CREATE %sINDEX %s%s%s ON %s (%s)%s"):format(opts.unique and "UNIQUE " or "", d.concurrently(opts),
-      opts.if_not_exists and "IF NOT EXISTS " or "", q(name), ddl.qualified(table_name), ddl.names(columns),
-      opts.where and (" WHERE " .. opts.where) or ""))
+    db:exec(ddl.create_index(d, name, table_name, columns, opts, d.concurrently(opts or {})))
   end
 
   function op.drop_index(name, opts)
