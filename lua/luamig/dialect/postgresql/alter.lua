@@ -33,12 +33,13 @@ function M.alter_column(db, table_name, column, opts)
     db:exec(head .. "SET DEFAULT " .. ddl.default(opts))
   end
   if opts.new_name then
+    ddl.identifier(types, opts.new_name, "column")
     db:exec(("ALTER TABLE %s RENAME COLUMN %s TO %s"):format(ddl.qualified(table_name), q(column), q(opts.new_name)))
   end
 end
 
 function M.add_constraint(db, table_name, spec)
-  db:exec(("ALTER TABLE %s ADD %s"):format(ddl.qualified(table_name), ddl.constraint(spec)))
+  db:exec(("ALTER TABLE %s ADD %s"):format(ddl.qualified(table_name), ddl.constraint(spec, types)))
 end
 
 function M.drop_constraint(db, table_name, name)
@@ -79,7 +80,7 @@ end
 ---(PostgreSQL has no CREATE TYPE IF NOT EXISTS: a DO block, so that --sql
 ---output does the same).
 function M.create_enum(db, name, values, opts)
-  local sql = ("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name), common.literal_list(values))
+  local sql = ("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name, types), common.literal_list(values))
   if opts.if_not_exists then
     local tag = "$luamig$"
     while sql:find(tag, 1, true) do tag = tag:sub(1, -2) .. "_$" end
