@@ -94,7 +94,9 @@ function M.compare(ctx, opts)
   else
     target = on_scratch(url, ctx.config, function(db, dialect)
       declare.realize(decl, db, dialect)
-      return snapshot(db, dialect)
+      local s = snapshot(db, dialect)
+      compare.spell(s, decl, dialect)
+      return s
     end)
   end
   local up_hints, down_hints
