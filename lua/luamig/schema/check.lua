@@ -21,6 +21,7 @@ local FK_KEYS = { "on_delete", "on_update" }
 M.OPS = {
   create_table = { columns = 2, options = 3, keys = { "constraints", "if_not_exists" } },
   drop_table = { options = 2, keys = { "if_exists" } },
+  rename_table = { options = 3, keys = { "primary_key" } },
   create_index = { options = 4, keys = ddl.INDEX_OPTIONS, index_keys = 3 },
   drop_index = { options = 2, keys = { "if_exists", "concurrently", "table" } },
   add_column = { column = 2 },

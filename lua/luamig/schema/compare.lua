@@ -23,6 +23,25 @@ end
 
 local function list(l) return table.concat(l or {}, ",") end
 
+-- A default's text without a cast to its own literal's type
+-- ("'beginner'::course_level" -> "'beginner'"), which another backend
+-- cannot parse and the column's type makes anyway.
+local function uncast(text)
+  text = tostring(text)
+  return text:match("^('[^']*')::[%w_%.\" ]+$") or text:match("^%(('[^']*')::[%w_%.\" ]+%)$") or text
+end
+
+-- The default of column `c` as a column spec key and value.
+local function default_of(c)
+  local dc = c.declared
+  if dc and dc.default ~= nil then return "default", dc.default end
+  if dc and dc.server_default ~= nil then return "server_default", dc.server_default end
+  if c.raw_default ~= nil then return "server_default", uncast(c.raw_default) end
+end
+
+-- The type of column `c` as the migration writes it.
+local function spelled(c) return c.declared and c.declared.type or c.type end
+
 local function unique_text(u) return u and " unique" or "" end
 
 local function action(x) return (x == nil or x == "NO ACTION") and "" or x end
@@ -240,25 +259,6 @@ function M.spell(s, decl, d)
   end
 end
 
--- A default's text without a cast to its own literal's type
--- ("'beginner'::course_level" -> "'beginner'"), which another backend
--- cannot parse and the column's type makes anyway.
-local function uncast(text)
-  text = tostring(text)
-  return text:match("^('[^']*')::[%w_%.\" ]+$") or text:match("^%(('[^']*')::[%w_%.\" ]+%)$") or text
-end
-
--- The default of column `c` as a column spec key and value.
-local function default_of(c)
-  local dc = c.declared
-  if dc and dc.default ~= nil then return "default", dc.default end
-  if dc and dc.server_default ~= nil then return "server_default", dc.server_default end
-  if c.raw_default ~= nil then return "server_default", uncast(c.raw_default) end
-end
-
--- The type of column `c` as the migration writes it.
-local function spelled(c) return c.declared and c.declared.type or c.type end
-
 ---A column spec of column `c` of form `f` (for add_column, create_table).
 ---@return table
 function M.column_spec(_, c, single_pk)
@@ -296,7 +296,7 @@ local function index_change(t, k, ix)
   local columns = {}
   for i, key in ipairs(ix.keys) do columns[i] = key_spec(key) end
   local opts = { unique = ix.unique, using = ix.method, include = ix.include,
-    nulls_not_distinct = ix.nulls_not_distinct, where = ix.where }
+    nulls_not_distinct = ix.nulls_not_distinct, where = bare(ix.where) }
   return { call = "create_index", table = t, index = true, args = { k, t, columns, next(opts) and opts or nil } }
 end
 
@@ -374,7 +374,10 @@ local function table_changes(out, name, a, b, renames)
   end
   if list(a.pk) ~= list(b.pk) then
     out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk, a.pk_name } }
-  elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name then -- (PostgreSQL keeps "old_pkey" across a rename)
+  elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name
+      and not (a.pk_name == a.name .. "_pkey" and b.pk_name == name .. "_pkey") then
+    -- (PostgreSQL keeps a primary key's name across a rename; rename_table's primary_key renames one of the
+    -- default name)
     out[#out + 1] = { call = "rename_constraint", table = name, args = { name, a.pk_name, b.pk_name }, in_place = true }
   end
   for _, c in ipairs(b.cons) do
@@ -463,7 +466,7 @@ function M.changes(a, b, hints)
   local renames = matched(at, bt, hints.tables or {})
   local old_of = {}
   for new, old in pairs(renames) do
-    out[#out + 1] = { call = "rename_table", args = { old, new } }
+    out[#out + 1] = { call = "rename_table", args = { old, new, { primary_key = true } } }
     old_of[old] = new
   end
   local order = parents_first(bt)

@@ -65,9 +65,12 @@ local function table_ops(op, db, d)
     db:exec(("DROP TABLE %s%s"):format(opts and opts.if_exists and "IF EXISTS " or "", ddl.qualified(name)))
   end
 
-  function op.rename_table(old, new)
+  ---ALTER TABLE ... RENAME; opts.primary_key: a primary key of the default
+  ---name ("<old>_pkey", PostgreSQL) takes the new table's ("<new>_pkey").
+  function op.rename_table(old, new, opts)
     ddl.identifier(d, new, "table")
     db:exec(("ALTER TABLE %s RENAME TO %s"):format(ddl.qualified(old), q(new)))
+    if opts and opts.primary_key then d.rename_default_pkey(db, old, new) end
   end
 
   ---CREATE INDEX: each column a name or a luamig.IndexKeySpec ({ "col",
@@ -255,7 +258,7 @@ end
 -- The inverse of each reversible op, given its arguments.
 local INVERSE = {
   create_table = function(name) return "drop_table", { name } end,
-  rename_table = function(old, new) return "rename_table", { new, old } end,
+  rename_table = function(old, new, opts) return "rename_table", { new, old, opts } end,
   add_column = function(t, spec) return "drop_column", { t, spec[1] or spec.name } end,
   create_index = function(name, t) return "drop_index", { name, { table = t } } end,
   create_unique_constraint = function(name, t) return "drop_constraint", { name, t } end,

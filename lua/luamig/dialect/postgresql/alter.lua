@@ -65,6 +65,18 @@ end
 ---CREATE/DROP INDEX CONCURRENTLY (in a migration outside a transaction).
 function M.concurrently(opts) return opts.concurrently and "CONCURRENTLY " or "" end
 
+---After table `old` was renamed `new`: its primary key named "<old>_pkey"
+---(the server's default name, which a rename keeps) becomes "<new>_pkey".
+function M.rename_default_pkey(db, old, new)
+  local bare_old, bare_new = old:match("[^.]+$"), new:match("[^.]+$")
+  local has = db:scalar([[SELECT 1 FROM pg_catalog.pg_constraint
+WHERE conrelid = ?::regclass AND contype = 'p' AND conname = ?]], ddl.qualified(new), bare_old .. "_pkey")
+  if has then
+    db:exec(("ALTER TABLE %s RENAME CONSTRAINT %s TO %s"):format(ddl.qualified(new), q(bare_old .. "_pkey"),
+      q(ddl.identifier(types, bare_new .. "_pkey", "constraint"))))
+  end
+end
+
 function M.create_extension(db, name, opts)
   db:exec(("CREATE EXTENSION %s%s"):format((opts == nil or opts.if_not_exists ~= false) and "IF NOT EXISTS " or "",
     q(name)))

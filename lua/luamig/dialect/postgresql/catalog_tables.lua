@@ -197,7 +197,8 @@ ORDER BY 2, 3]]):format(nnd), b.nsps) do
     local rel = b.rel[ix.rel]
     if rel then
       local e = { name = ix.relname, columns = list(ix.keys), unique = ix.indisunique, where = ix.pred,
-        keys = index_keys(list(ix.keys), list(ix.keyinfo)), method = ix.amname, include = ix.include and list(ix.include) or nil, nulls_not_distinct = ix.nnd or nil,
+        keys = index_keys(list(ix.keys), list(ix.keyinfo)), method = ix.amname,
+        include = ix.include and list(ix.include) or nil, nulls_not_distinct = ix.nnd or nil,
         clustered = ix.indisclustered or nil, def = ix.def }
       rel.entry.indexes[ix.relname] = e
       b.reg["pg_class:" .. ix.oid] = e

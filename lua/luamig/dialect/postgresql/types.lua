@@ -10,7 +10,8 @@ M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", 
 
 ---What CREATE INDEX can say here (luamig.schema.ddl.create_index).
 M.index_features = { backend = "PostgreSQL",
-  methods = { btree = true, hash = true, gist = true, gin = true, brin = true, spgist = true }, opclass = true, nulls = true, include = true, nulls_not_distinct = true }
+  methods = { btree = true, hash = true, gist = true, gin = true, brin = true, spgist = true },
+  opclass = true, nulls = true, include = true, nulls_not_distinct = true }
 
 ---The longest identifier, in bytes: the server truncates a longer one (NAMEDATALEN - 1).
 M.max_identifier = 63
