@@ -58,7 +58,7 @@ describe("the dialect contract", function()
 
   it("keeps backend names out of ops, introspection, diff, backfill and the runner", function()
     local files = { "schema/ops.lua", "schema/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
-      "tools/backfill.lua", "run/runner.lua", "run/offline.lua", "run/step.lua", "run/version.lua" }
+      "run/backfill.lua", "run/runner.lua", "run/offline.lua", "run/step.lua", "run/version.lua" }
     for _, f in ipairs(files) do
       local n = 0
       for line in io.lines(sh.source_dir .. "/lua/luamig/" .. f) do

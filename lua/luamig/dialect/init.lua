@@ -22,7 +22,7 @@ M.REQUIRED = {
   "batch_alter_table", "concurrently", "create_extension", "drop_extension", "rename_default_pkey",
   -- enum types
   "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
-  -- backfills (luamig.tools.backfill)
+  -- backfills (luamig.run.backfill)
   "backfill_writer",
 }
 

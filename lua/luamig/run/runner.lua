@@ -121,7 +121,7 @@ local function finish_step(r, id, heads, ms)
   version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
     ms = ms, transactional = script.transactional })
   -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then require("luamig.tools.backfill").forget(s.db, id) end
+  if not script.transactional then require("luamig.run.backfill").forget(s.db, id) end
   return new
 end
 
