@@ -45,6 +45,12 @@ describe("portable autogenerate output", function()
     local text = across(sh.project_on(PG), sh.project_on(SQLITE))
     assert.matches('"string%(255%)"', text)
     assert.not_matches("character varying", text)
+    -- a new table's columns in the declared order
+    local at = {}
+    for _, c in ipairs({ "id", "title", "level", "starts_at", "price", "published" }) do
+      at[#at + 1] = assert(text:find('{ "' .. c .. '"', 1, true), c)
+    end
+    for i = 2, #at do assert.is_true(at[i - 1] < at[i]) end
     assert.not_matches("::", text)
   end)
 
