@@ -1,61 +1,87 @@
 #!/usr/bin/env bash
-# Benchmark (issue 19): fleet runs. 200 SQLite tenant databases and 50
-# PostgreSQL schema-per-tenant targets, 10 migrations each, at --jobs 1, 4
-# and 8, against one target's time x targets / jobs (the ideal), and the
-# peak RSS (of the largest process: the parent or one job).
-# Prints "name|seconds|peak RSS kB|ratio to one x targets / jobs|ratio to
-# one x targets / min(jobs, cores)" lines.
-# Usage: bench/fleet.sh   (LUAMIG_BIN defaults to build/luamig; RUNS=3)
+# Benchmark (issues 19, 30): fleet runs at scale. SQLITE_N SQLite tenant
+# databases (default 10,000) and PG_N PostgreSQL schema-per-tenant targets
+# on one server (default 2,000), 3 migrations each: the first run at
+# --jobs 2, then the no-op rerun (every target at head: the bulk check, no
+# child), against one target's time x targets / jobs (the ideal); the peak
+# RSS of the largest process (the parent, or one job: a forked copy of it).
+# Then where a target's time goes, on BREAKDOWN_N (500) SQLite targets at
+# --jobs 2: a bare fork (a child that does nothing), fork + open + read
+# the heads (`current --all`), and the whole upgrade (lock + 3 steps).
+# Prints "name|seconds|peak RSS kB|ratio to one x targets / jobs" lines and
+# the load average when it ran.
+# Usage: bench/fleet.sh   (LUAMIG_BIN defaults to build/luamig; RUNS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-3}
+src=$PWD
+runs=${RUNS:-1}
+sqlite_n=${SQLITE_N:-10000}
+pg_n=${PG_N:-2000}
+breakdown_n=${BREAKDOWN_N:-500}
+jobs=2
 source bench/lib.sh
 
 p="$work/fleet"
 mkdir -p "$p/migrations" "$p/db"
-for i in $(seq 1 10); do
+for i in 1 2 3; do
   id=$(printf 'f%011d' "$i")
   down=$([[ $i == 1 ]] && echo nil || printf '"f%011d"' $((i - 1)))
   printf 'revision = "%s"\ndown_revision = %s\nfunction upgrade(db)\n  db:exec "CREATE TABLE t%d (id INTEGER PRIMARY KEY, v TEXT)"\n  db:exec "CREATE INDEX t%d_v ON t%d (v)"\nend\n' \
-    "$id" "$down" "$i" "$i" "$i" >"$p/migrations/$(printf '%02d' "$i")_$id.lua"
+    "$id" "$down" "$i" "$i" "$i" >"$p/migrations/0${i}_$id.lua"
 done
 psql -Xq "$pg_base/postgres" -c 'DROP DATABASE IF EXISTS luamig_fleet_bench' -c 'CREATE DATABASE luamig_fleet_bench'
 pg_url="$pg_base/luamig_fleet_bench"
 cat >"$p/luamig.lua" <<LUA
-local t = {}
+local t, n = {}, tonumber(os.getenv("BENCH_N"))
 if os.getenv("BENCH_FLEET") == "sqlite" then
-  for i = 1, 200 do t[#t + 1] = { name = "t" .. i, url = "sqlite:///db/t" .. i .. ".db" } end
+  for i = 1, n do t[#t + 1] = { name = "t" .. i, url = "sqlite:///db/t" .. i .. ".db" } end
 else
-  for i = 1, 50 do t[#t + 1] = { name = "pg" .. i, url = "$pg_url", schema = "tenant_" .. i } end
+  for i = 1, n do t[#t + 1] = { name = "pg" .. i, url = "$pg_url", schema = "tenant_" .. i } end
 end
 return { targets = t }
 LUA
-for i in $(seq 1 50); do echo "DROP SCHEMA IF EXISTS tenant_$i CASCADE;"; done >"$work/drop.sql"
-drop_schemas="psql -Xq $pg_url -f $work/drop.sql"
+# (a new database: dropping 2,000 schemas in one transaction runs out of lock slots)
+drop_schemas="psql -Xq $pg_base/postgres -c 'DROP DATABASE luamig_fleet_bench' -c 'CREATE DATABASE luamig_fleet_bench'"
+# a bare fork: N children that do nothing, at most $jobs at once
+cat >"$work/forks.lua" <<'LUA'
+local host = require "luamig.host"
+local n, jobs, running = tonumber(arg and arg[1] or ...), 2, 0
+for _ = 1, n do
+  if running == jobs then host.wait(true); running = running - 1 end
+  host.fork(function() end)
+  running = running + 1
+end
+while host.wait(true) do end
+LUA
 
 cd "$p"
-measure "one SQLite target" "rm -f db/*.db" "BENCH_FLEET=sqlite $bin -q upgrade --target t1"
-for j in 1 4 8; do
-  measure "200 SQLite, --jobs $j" "rm -f db/*.db" "BENCH_FLEET=sqlite $bin -q upgrade --all --jobs $j"
-done
-measure "one PostgreSQL schema" "$drop_schemas" "BENCH_FLEET=pg $bin -q upgrade --target pg1"
-for j in 1 4 8; do
-  measure "50 PostgreSQL schemas, --jobs $j" "$drop_schemas" "BENCH_FLEET=pg $bin -q upgrade --all --jobs $j"
-done
-measure "rerun, 200 SQLite at head, --jobs 4" "true" "BENCH_FLEET=sqlite $bin -q upgrade --all --jobs 4"
+sq="BENCH_FLEET=sqlite"
+pg="BENCH_FLEET=pg"
+measure "one SQLite target" "rm -f db/*.db" "$sq BENCH_N=1 $bin -q upgrade --all"
+measure "$sqlite_n SQLite, --jobs $jobs" "rm -f db/*.db" "$sq BENCH_N=$sqlite_n $bin -q upgrade --all --jobs $jobs"
+measure "rerun, $sqlite_n SQLite at head" "true" "$sq BENCH_N=$sqlite_n $bin -q upgrade --all --jobs $jobs"
+measure "one PostgreSQL schema" "$drop_schemas" "$pg BENCH_N=1 $bin -q upgrade --all"
+measure "$pg_n PostgreSQL schemas, --jobs $jobs" "$drop_schemas" "$pg BENCH_N=$pg_n $bin -q upgrade --all --jobs $jobs"
+measure "rerun, $pg_n PostgreSQL schemas at head" "true" "$pg BENCH_N=$pg_n $bin -q upgrade --all --jobs $jobs"
+# where a target's time goes
+measure "breakdown: $breakdown_n bare forks" "true" \
+  "LUAMIG_LUA_DIR=$src/spec/support/harness LUAMIG_SOURCE_DIR=$src $bin $work/forks.lua $breakdown_n"
+measure "breakdown: $breakdown_n SQLite, fork + open + heads" "true" \
+  "$sq BENCH_N=$breakdown_n $bin -q current --all --jobs $jobs"
+measure "breakdown: $breakdown_n SQLite, whole upgrade" "rm -f db/*.db" \
+  "$sq BENCH_N=$breakdown_n $bin -q upgrade --all --jobs $jobs"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 one_sqlite=$(echo "${results[0]}" | cut -d'|' -f2)
-one_pg=$(echo "${results[4]}" | cut -d'|' -f2)
-cores=$(nproc)
+one_pg=$(echo "${results[3]}" | cut -d'|' -f2)
 for r in "${results[@]}"; do
   IFS='|' read -r name secs rss <<<"$r"
   ratio=""
-  if [[ ! $name =~ rerun && $name =~ ^([0-9]+)\ (SQLite|PostgreSQL).*--jobs\ ([0-9]+)$ ]]; then
-    n=${BASH_REMATCH[1]} jobs=${BASH_REMATCH[3]}
+  if [[ $name =~ ^([0-9]+)\ (SQLite|PostgreSQL).*--jobs\ ([0-9]+)$ ]]; then
+    n=${BASH_REMATCH[1]} j=${BASH_REMATCH[3]}
     one=$([[ ${BASH_REMATCH[2]} == SQLite ]] && echo "$one_sqlite" || echo "$one_pg")
-    # against one target's time x targets / jobs, and / min(jobs, cores)
-    ratio=$(awk -v o="$one" -v n="$n" -v j="$jobs" -v c="$cores" -v s="$secs" \
-      'BEGIN { k = j < c ? j : c; printf "%.2f|%.2f", s / (o * n / j), s / (o * n / k) }')
+    ratio=$(awk -v o="$one" -v n="$n" -v j="$j" -v s="$secs" 'BEGIN { printf "%.2f", s / (o * n / j) }')
   fi
   echo "$name|$secs|$rss|$ratio"
 done
+echo "load average $load on $(nproc) cores"

@@ -1,7 +1,8 @@
 -- Fleet processes and signals (issue 22, item 12): the children die with the
 -- parent (kill -9 included), SIGTERM to the parent alone stops the run at
 -- once with a summary, Ctrl-C prints the per-target summary, and no record
--- file is left in $TMPDIR.
+-- file is left in $TMPDIR; a run killed -9 and restarted with its --ledger
+-- finishes exactly the rest (issue 30).
 local sh = require "spec.support.sh"
 
 -- A fleet of `n` SQLite tenants whose one migration touches
@@ -85,4 +86,50 @@ describe("fleet processes", function()
     assert.matches("interrupted %(SIGINT", doc.targets[1].error)
     assert.are.same({}, lines("ls -A " .. sh.quote(p.dir .. "/tmp")))
   end)
+
+  it("a run killed -9 at target 5 of 8 and restarted with its --ledger finishes exactly the rest, no backfill doubled",
+    function()
+      local p = sh.project({
+        ["1.lua"] = sh.migration("f00000000001", nil, [[
+db:exec "CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
+db:exec "INSERT INTO items (n) VALUES (0), (0), (0)"]]),
+        -- a backfill; on tenant $BLOCK it waits first (to be killed there)
+        ["2.lua"] = sh.migration("f00000000002", "f00000000001", [[
+local file = db:query("PRAGMA database_list")[1].file:match("[^/]+$")
+local f = assert(io.open(os.getenv("MARKS") .. "/" .. file, "w")); f:close()
+local t = os.time()
+while file == os.getenv("BLOCK") and os.time() - t < 20 do end
+luamig.backfill { table = "items", columns = { "n" }, set = function(row) return { n = row.n + 1 } end }]]),
+      })
+      p:write("luamig.lua", "local t = {}\nfor i = 1, 8 do t[i] = { name = 't' .. i, url = 'sqlite:///db/t' .. i .. '.db' } " ..
+        "end\nreturn { targets = t }\n")
+      local d = sh.quote(p.dir)
+      assert(os.execute(("mkdir -p %s/db %s/marks %s/tmp %s/away"):format(d, d, d, d)))
+      local env = ("MARKS=%s TMPDIR=%s"):format(sh.quote(p.dir .. "/marks"), sh.quote(p.dir .. "/tmp"))
+      local ledger = p.dir .. "/ledger.jsonl"
+      local pid = p:spawn("upgrade --all --ledger " .. sh.quote(ledger), env .. " BLOCK=t5.db")
+      assert.truthy(sh.poll(function() return sh.first_line(p.dir .. "/marks/t5.db", "a") end), "t5 started")
+      local children = lines("pgrep -P " .. pid)
+      assert.are.equal(1, #children)
+      assert(os.execute("kill -9 " .. pid))
+      assert.truthy(all_dead(children))
+      local finished = lines("cat " .. sh.quote(ledger))
+      assert.are.equal(4, #finished, table.concat(finished, "\n"))
+      -- the finished tenants are moved away: opening one would create a new file
+      for i = 1, 4 do assert(os.execute(("mv %s/db/t%d.db %s/away/"):format(d, i, d))) end
+      local doc, code, err = p:json("upgrade --all --ledger " .. sh.quote(ledger), env)
+      assert.are.equal(0, code, err)
+      assert.are.same({ 8, 8, 0 }, { doc.total, doc.ok, doc.failed })
+      for i = 1, 8 do
+        local r = doc.targets[i]
+        assert.are.same({ "ok", i <= 4 or nil }, { r.status, r.ledger }, r.name)
+      end
+      for i = 1, 4 do assert.is_nil(sh.first_line(p.dir .. "/db/t" .. i .. ".db"), "t" .. i .. " was opened") end
+      for i = 1, 4 do assert(os.execute(("mv %s/away/t%d.db %s/db/"):format(d, i, d))) end
+      for i = 1, 8 do
+        local _, out = sh.run(("sqlite3 %s/db/t%d.db 'SELECT sum(n) FROM items'"):format(d, i))
+        assert.are.equal("3\n", out, "t" .. i .. "'s backfill")
+      end
+      assert.are.equal(8, #lines("cat " .. sh.quote(ledger))) -- each tenant once
+    end)
 end)

@@ -1,6 +1,7 @@
 -- Fleet runs (--all, --target): 200 SQLite tenants and 50 PostgreSQL
 -- schemas at --jobs 8, every target at head exactly once; a failing target
--- with and without --continue-on-error; reruns; --canary; bad input.
+-- with and without --continue-on-error; reruns; --canary; bad input; the
+-- bulk no-op check, --waves and --shard (issue 30).
 local sh = require "spec.support.sh"
 
 -- Ten migrations; each adds a row to `applied` (a target that ran one twice
@@ -218,6 +219,133 @@ end }]])
     code, _, err = p:luamig("upgrade --jobs 2")
     assert.are.equal(2, code)
     assert.matches("%-%-jobs needs %-%-all or %-%-target", err)
+    assert.is_false(exists(p, "t1"))
+  end)
+end)
+
+describe("fleet runs at scale", function()
+  it("skip targets already at head without a child process: SQLite read-only, PostgreSQL schemas in bulk", function()
+    local url = sh.fresh_pg()
+    local p = fleet(0)
+    p:write("luamig.lua", ([[
+local t = {}
+for i = 1, 20 do t[#t + 1] = { name = "t" .. i, url = "sqlite:///db/t" .. i .. ".db" } end
+for i = 1, 30 do t[#t + 1] = { name = "pg" .. i, url = %q, schema = "tenant_" .. i } end
+return { targets = t }
+]]):format(url))
+    assert.are.equal(0, select(2, p:json("upgrade --all --jobs 4")))
+    -- a child needs a record directory in $TMPDIR: none can be made there,
+    -- and the SQLite files and their directory are read-only
+    local no_tmp = "TMPDIR=" .. sh.quote(p.dir .. "/missing")
+    assert(os.execute(("chmod 0444 %s/db/*.db && chmod 0555 %s/db"):format(sh.quote(p.dir), sh.quote(p.dir))))
+    local ok, doc, code, err = pcall(p.json, p, "upgrade --all --jobs 4", no_tmp)
+    assert(os.execute(("chmod 0755 %s/db && chmod 0644 %s/db/*.db"):format(sh.quote(p.dir), sh.quote(p.dir))))
+    assert(ok, doc)
+    assert.are.equal(0, code, err)
+    assert.are.same({ 50, 0, 50, 0 }, { doc.total, doc.ok, doc.skipped, doc.failed })
+    for _, r in ipairs(doc.targets) do
+      assert.are.same({ "skipped", { HEAD }, { HEAD }, 0 }, { r.status, r.heads_before, r.heads_after, r.steps }, r.name)
+    end
+    local _, out = p:luamig("upgrade --all", no_tmp)
+    assert.matches("pg30%s+skipped", out)
+    assert.matches("50 targets: 0 ok, 50 already at head, 0 failed, 0 not run", out)
+    -- a target behind head (and one whose file is missing) still gets its child
+    sqlite(p, "t2", "DELETE FROM luamig_version; INSERT INTO luamig_version VALUES ('f00000000009')")
+    os.remove(p.dir .. "/db/t5.db")
+    doc, code = p:json("upgrade --all --jobs 2")
+    assert.are.equal(0, code)
+    assert.are.same({ 2, 48 }, { doc.ok, doc.skipped })
+    assert.are.same({ "ok", "ok" }, { by_name(doc).t2.status, by_name(doc).t5.status })
+  end)
+
+  it("--waves 1,10%,100%: waves in listed order; a failed wave stops the run, even with --continue-on-error", function()
+    local p = fleet(20)
+    sqlite(p, "t2", "CREATE TABLE poison (x)")
+    local doc, code = p:json("upgrade --all --jobs 4 --waves 1,10%,100% --continue-on-error")
+    assert.are.equal(1, code)
+    -- wave 1: t1; wave 2: t2 (10% of 20 = 2, cumulative); wave 3 never starts
+    assert.are.same({ "ok", "failed", "not run" }, { doc.targets[1].status, doc.targets[2].status, doc.targets[3].status })
+    assert.are.same({ 1, 1, 18 }, { doc.ok, doc.failed, doc.not_run })
+    assert.are.same({ { 1, "ok" }, { 1, "failed" }, { 18, "not run" } }, {
+      { doc.waves[1].targets, doc.waves[1].status }, { doc.waves[2].targets, doc.waves[2].status },
+      { doc.waves[3].targets, doc.waves[3].status } })
+    for i = 3, 20 do assert.is_false(exists(p, "t" .. i)) end
+    -- --continue-on-error finishes the failed wave, without --continue-on-error it stops launching
+    p = fleet(20)
+    sqlite(p, "t3", "CREATE TABLE poison (x)")
+    doc, code = p:json("upgrade --all --waves 2,50% --continue-on-error")
+    assert.are.equal(1, code)
+    assert.are.same({ 9, 1, 10 }, { doc.ok, doc.failed, doc.not_run })
+    assert.are.same({ "ok", "failed", "not run" }, { doc.waves[1].status, doc.waves[2].status, doc.waves[3].status })
+    p = fleet(20)
+    sqlite(p, "t3", "CREATE TABLE poison (x)")
+    doc = p:json("upgrade --all --waves 2,50%")
+    assert.are.same({ 2, 1, 17 }, { doc.ok, doc.failed, doc.not_run })
+    -- the summary has a line per wave; a clean run runs every wave
+    local _, out = fleet(10):luamig("upgrade --all --jobs 2 --waves 1,10%,100%")
+    assert.matches("wave 1 %(1 target%): ok: 1 ok", out)
+    assert.matches("wave 2 %(9 targets%): ok: 9 ok", out)
+    assert.matches("10 targets: 10 ok", out)
+  end)
+
+  it("--shard K/N: shards 1..N partition the fleet, the same on every run", function()
+    local names = {}
+    for i = 1, 10000 do names[i] = ("tenant-%05d"):format(i) end
+    local code, out = sh.lua([[
+local targets = require "luamig.fleet.targets"
+local list = {}
+for line in io.lines((...)) do list[#list + 1] = { name = line } end
+for _, n in ipairs({ 1, 3, 8 }) do
+  local seen, total = {}, 0
+  for k = 1, n do
+    for _, t in ipairs(targets.shard(list, k, n)) do
+      assert(not seen[t.name], t.name .. " in two shards"); seen[t.name] = true; total = total + 1
+    end
+  end
+  assert(total == #list, ("%d of %d names in %d shards"):format(total, #list, n))
+  if n == 8 then
+    for k = 1, n do io.write(#targets.shard(list, k, n), " ") end
+  end
+end
+-- FNV-1a, 32 bits: the published test vectors
+assert(targets.fnv1a("") == 0x811c9dc5 and targets.fnv1a("a") == 0xe40c292c and targets.fnv1a("foobar") == 0xbf9cf968)
+]], (function()
+      local f = sh.tmpdir() .. "/names"
+      sh.write(f, table.concat(names, "\n") .. "\n")
+      return f
+    end)())
+    assert.are.equal(0, code, out)
+    for n in out:gmatch("%d+") do assert.is_true(tonumber(n) > 1100 and tonumber(n) < 1400, out) end
+    -- the CLI: shards of a 30-target fleet cover it exactly once
+    local p = fleet(30)
+    local seen = {}
+    for k = 1, 3 do
+      local doc, c = p:json(("upgrade --all --jobs 2 --shard %d/3"):format(k))
+      assert.are.equal(0, c)
+      for _, r in ipairs(doc.targets) do
+        assert.is_nil(seen[r.name], r.name)
+        seen[r.name] = r.status
+      end
+    end
+    for i = 1, 30 do assert.are.equal("ok", seen["t" .. i]) end
+    for _, bad in ipairs({ "0/3", "4/3", "3", "a/b", "1/0", "-1/2" }) do
+      local c, _, err = p:luamig("upgrade --all --shard " .. bad)
+      assert.are.equal(2, c, bad)
+      assert.matches("%-%-shard must be K/N with 1 <= K <= N", err)
+    end
+    local c, _, err = p:luamig("upgrade --shard 1/2")
+    assert.are.same({ 2, true }, { c, err:find("--shard needs --all or --target NAME", 1, true) ~= nil })
+  end)
+
+  it("refuses bad --waves and --waves with --canary", function()
+    local p = fleet(3)
+    for _, bad in ipairs({ "0", "1,x", "150%", "1,,2", "0%" }) do
+      local code, _, err = p:luamig("upgrade --all --waves " .. bad)
+      assert.are.equal(2, code, bad)
+      assert.matches("%-%-waves: each wave is a count", err)
+    end
+    local code, _, err = p:luamig("upgrade --all --waves 1 --canary 1")
+    assert.are.same({ 2, true }, { code, err:find("--canary K is --waves K,100%", 1, true) ~= nil })
     assert.is_false(exists(p, "t1"))
   end)
 end)

@@ -496,12 +496,13 @@ static int conn_pipeline_sync(lua_State *L) {
 /* ---------------------------------------------------------------- module */
 
 /* [path, opts?] -> [conn]. opts: busy_timeout_ms (30000), foreign_keys (true),
- * create (true; false: a missing file is an error, not a new empty database). */
+ * create (true; false: a missing file is an error, not a new empty database),
+ * readonly (false; true: opened read-only, nothing created). */
 static int sqlite_open(lua_State *L) {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
   lua_Integer timeout = 30000;
-  int foreign_keys = 1, create = 1, rc;
+  int foreign_keys = 1, create = 1, readonly = 0, rc;
   lm_conn *c;
   /* SQLite would stop at the NUL: "" is a throwaway temporary database */
   if (strlen(path) != len) return luaL_argerror(L, 1, "path contains a NUL byte");
@@ -513,12 +514,15 @@ static int sqlite_open(lua_State *L) {
     }
     if (lua_getfield(L, 2, "foreign_keys") != LUA_TNIL) foreign_keys = lua_toboolean(L, -1);
     if (lua_getfield(L, 2, "create") != LUA_TNIL) create = lua_toboolean(L, -1);
-    lua_pop(L, 3);
+    if (lua_getfield(L, 2, "readonly") != LUA_TNIL) readonly = lua_toboolean(L, -1);
+    lua_pop(L, 4);
   }
   c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c); /* closed until opened; nothing sent */
   luaL_setmetatable(L, LM_SQLITE_CONN);
-  rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_URI,
+  rc = sqlite3_open_v2(path, &c->db,
+                       (readonly ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)) | SQLITE_OPEN_URI,
                        NULL);
   if (rc == SQLITE_OK) rc = sqlite3_extended_result_codes(c->db, 1);
   if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(c->db, (int)timeout);

@@ -16,6 +16,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <lualib.h>
 
 #include "host.h"
 #include "signals.h"
@@ -96,6 +97,21 @@ static int host_private_dir(lua_State *L) {
   return 1;
 }
 
+/* [file] -> [true] or [nil, message]; flushes a Lua file and fsyncs it:
+ * what was written survives a crash of this process or of the machine (a
+ * fleet's ledger). */
+static int host_fsync(lua_State *L) {
+  luaL_Stream *f = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  luaL_argcheck(L, f->closef != NULL, 1, "file is closed");
+  if (fflush(f->f) != 0 || fsync(fileno(f->f)) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /* [on] -> []; while on, a signal only sets host.interrupted() (a fleet
  * parent polls it between children) instead of raising in Lua code. */
 static int host_defer_interrupts(lua_State *L) {
@@ -107,6 +123,6 @@ void lm_host_proc_register(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"fork", host_fork}, {"wait", host_wait}, {"kill", host_kill},
     {"getppid", host_getppid}, {"private_dir", host_private_dir}, {"defer_interrupts", host_defer_interrupts},
-    {NULL, NULL}};
+    {"fsync", host_fsync}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

@@ -17,6 +17,17 @@ describe("luamig.sqlite", function()
     os.remove(path)
   end)
 
+  it("readonly = true reads, refuses writes and creates nothing (a fleet's no-op check)", function()
+    assert.is_not_nil(raised(function() open({ readonly = true }) end))
+    assert.is_nil(io.open(path))
+    open()
+    db:exec "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)"
+    db:close()
+    open({ readonly = true })
+    assert.are.equal(1, db:scalar "SELECT x FROM t")
+    assert.are.equal("SQLITE_READONLY", raised(function() db:exec "INSERT INTO t VALUES (2)" end).code)
+  end)
+
   it("runs under Lua 5.4", function()
     assert.are.equal("Lua 5.4", _VERSION)
   end)

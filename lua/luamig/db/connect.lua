@@ -74,6 +74,7 @@ end
 ---@field source string?   where the URL came from ("--url", a config file, "default"...), for messages
 ---@field create boolean?  false: create nothing (a missing SQLite file is an error, the config's schema is not made)
 ---@field if_exists boolean?  with create = false: a missing SQLite file opens nothing (M.open returns nil)
+---@field readonly boolean?  a read-only SQLite file handle (implies create = false)
 
 -- The absolute path of SQLite file `path` (relative to `base`); special
 -- names (":memory:", "file:" URIs) as they are.
@@ -120,6 +121,7 @@ end
 ---@return table? dialect
 function M.open(url, cfg, log, opts)
   opts = opts or {}
+  if opts.readonly then opts.create = false end
   local target = M.parse(url)
   if target.backend == "sqlite" then
     target.path = sqlite_path(target.path, opts.base)
@@ -138,7 +140,7 @@ function M.open(url, cfg, log, opts)
   local ok, handle = pcall(function()
     if target.backend == "sqlite" then
       return driver.open(target.path, { foreign_keys = cfg.foreign_keys, create = opts.create ~= false,
-        busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
+        readonly = opts.readonly, busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
     end
     return driver.connect(target.conninfo)
   end)

@@ -32,10 +32,27 @@ local function same_set(a, b)
   return true
 end
 
-local function at_head(cmd, args, graph, heads)
+---Whether `cmd` with `args` does nothing on a target already at head (an
+---upgrade to head, not --sql): then the fleet's no-op check applies.
+---@return boolean
+function M.skips_at_head(cmd, args)
   local to = args.target or "head"
-  return SKIP_AT_HEAD[cmd.name] and not args.sql and (to == "head" or to == "heads")
-    and same_set(heads, to == "heads" and graph:real_heads() or graph:heads())
+  return SKIP_AT_HEAD[cmd.name] and not args.sql and (to == "head" or to == "heads") or false
+end
+
+---Whether a target at `heads` has nothing to do for `cmd`.
+---@return boolean
+function M.at_head(cmd, args, graph, heads)
+  return M.skips_at_head(cmd, args) and same_set(heads, args.target == "heads" and graph:real_heads() or graph:heads())
+end
+
+---The record of target `name`, found at head: skipped, nothing run.
+---@param name string
+---@param heads string[]
+---@return luamig.FleetRecord
+function M.skipped(name, heads)
+  return { name = name, status = "skipped", heads_before = heads, heads_after = heads, steps = 0, ms = 0,
+    exit = errors.EXIT.ok }
 end
 
 -- The command on target `t` (ctx: the parent's, whose graph it shares).
@@ -48,7 +65,7 @@ local function run_on(cmd, args, parent, t, rec)
   local ok, err = pcall(function()
     local s = context.session(ctx)
     rec.heads_before = context.heads(s)
-    if at_head(cmd, args, s.graph, rec.heads_before) then
+    if M.at_head(cmd, args, s.graph, rec.heads_before) then
       rec.status, rec.heads_after, rec.steps, rec.exit = "skipped", rec.heads_before, 0, errors.EXIT.ok
       return
     end

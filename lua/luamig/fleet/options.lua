@@ -17,6 +17,10 @@ M.OPTIONS = {
     dest = "targets_file" },
   { "--jobs", "With --all/--target: run at most N targets at once (default 1).", "N" },
   { "--canary", "With --all/--target: run the first K targets alone first; stop if one fails.", "K" },
+  { "--waves", "With --all/--target: run in waves of cumulative sizes (e.g. 1,10%,100%); stop after a failed wave.",
+    "LIST" },
+  { "--shard", "With --all/--target: run only shard K of N of the targets (a stable hash of each name).", "K/N" },
+  { "--ledger", "With --all/--target: record each finished target in FILE; a rerun skips those.", "FILE" },
   { "--continue-on-error", "With --all/--target: go on with the other targets after one fails.", flag = true },
 }
 
@@ -30,7 +34,7 @@ function M.dispatch(cmd, args)
     if args.url then errors.raise("usage", "--url names one database; with --all or --target the targets do") end
     return require("luamig.fleet.run").command(cmd)
   end
-  for _, o in ipairs({ "jobs", "canary", "continue_on_error", "targets_file" }) do
+  for _, o in ipairs({ "jobs", "canary", "waves", "shard", "ledger", "continue_on_error", "targets_file" }) do
     if args[o] then
       errors.raise("usage", ("--%s needs --all or --target NAME"):format(o == "targets_file" and "targets" or
         o:gsub("_", "-")))

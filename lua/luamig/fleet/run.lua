@@ -1,6 +1,11 @@
 --- Fleet runs: a command on many targets (--all, --target NAME...), at most
---- --jobs at once, with --canary K first and --continue-on-error; a live
---- line while it runs, a summary table (or --json records) at the end.
+--- --jobs at once, in waves (--waves, --canary) with --continue-on-error,
+--- one shard of the fleet (--shard K/N), resumable with --ledger FILE; a
+--- live line while it runs, a summary table (or --json records) at the end.
+---
+--- Before anything is forked, targets finished in the ledger and targets
+--- already at head (read in bulk: fleet/probe.lua) get their records
+--- without a process.
 ---
 --- Each target runs in a process of its own, forked from this one after the
 --- config and the migration files are loaded: the child shares the parsed
@@ -10,9 +15,13 @@
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local context = require "luamig.cli.context"
+local scripts = require "luamig.revision.scripts"
 local text = require "luamig.util.text"
 local targets_mod = require "luamig.fleet.targets"
 local job = require "luamig.fleet.job"
+local probe = require "luamig.fleet.probe"
+local waves_mod = require "luamig.fleet.waves"
+local ledger_mod = require "luamig.fleet.ledger"
 
 local M = {}
 
@@ -32,17 +41,19 @@ local function live_line(state, total)
     state.failed, state.running))
 end
 
--- Run records[first..last] (at most `jobs` at once); stop launching after a
--- failure unless `keep_going`, or at an interrupt, which is passed on to the
--- running children (a terminal's Ctrl-C reached them already; a SIGTERM to
--- this process alone did not). Returns true when none failed.
+-- Run the targets at positions first..last of run.pending (at most `jobs`
+-- at once); stop launching after a failure unless `keep_going`, or at an
+-- interrupt, which is passed on to the running children (a terminal's
+-- Ctrl-C reached them already; a SIGTERM to this process alone did not).
+-- Returns true when none failed.
 local function run_range(run, first, last, keep_going)
-  local state, running, next_i, clean = run.state, {}, first, true
+  local state, running, next_p, clean = run.state, {}, first, true
   local stop, passed_on = false, false
   while true do
-    while not stop and not host.interrupted() and next_i <= last and state.running < run.jobs do
-      running[job.start(run.cmd, run.args, run.ctx, run.targets[next_i], run.dir)] = next_i
-      state.running, next_i = state.running + 1, next_i + 1
+    while not stop and not host.interrupted() and next_p <= last and state.running < run.jobs do
+      local i = run.pending[next_p]
+      running[job.start(run.cmd, run.args, run.ctx, run.targets[i], run.dir)] = i
+      state.running, next_p = state.running + 1, next_p + 1
     end
     if state.running == 0 then break end
     live_line(state, #run.targets)
@@ -57,6 +68,7 @@ local function run_range(run, first, last, keep_going)
       running[pid] = nil
       local rec = job.collect(run.targets[i], run.dir, pid, code)
       run.records[i] = rec
+      if run.ledger then run.ledger:append(rec) end
       state.running, state.done = state.running - 1, state.done + 1
       if rec.status == "failed" then
         state.failed, clean = state.failed + 1, false
@@ -70,41 +82,115 @@ local function run_range(run, first, last, keep_going)
   return clean and not stop
 end
 
+-- What a ledger line must match to count: the command, where it goes, and
+-- the migrations' heads (a ledger of another deploy skips nothing).
+local function ledger_key(cmd, args, graph)
+  local heads = {}
+  for i, h in ipairs(graph:heads()) do heads[i] = h end
+  table.sort(heads)
+  return ("%s %s %s"):format(cmd.name, args.target or "head", table.concat(heads, ","))
+end
+
+-- The records of the targets that need no child: finished in the ledger,
+-- or already at head by the bulk check (appended to the ledger). Returns
+-- the positions of the others, in order.
+local function settle(run)
+  local graph, open, pending = run.ctx.graph, {}, {}
+  for i, t in ipairs(run.targets) do
+    local done = run.ledger and run.ledger.done[t.name]
+    if done then
+      done.ledger = true
+      run.records[i] = done
+    else
+      open[#open + 1] = i
+    end
+  end
+  local heads = {}
+  if job.skips_at_head(run.cmd, run.args) then
+    local list = {}
+    for k, i in ipairs(open) do list[k] = run.targets[i] end
+    heads = probe.heads(run.ctx.config, list)
+  end
+  for _, i in ipairs(open) do
+    local name = run.targets[i].name
+    if heads[name] and job.at_head(run.cmd, run.args, graph, heads[name]) then
+      run.records[i] = job.skipped(name, heads[name])
+      if run.ledger then run.ledger:append(run.records[i], false) end
+    else
+      pending[#pending + 1] = i
+    end
+  end
+  if run.ledger then run.ledger:sync() end
+  return pending
+end
+
+-- Counts of `records` by status (as the summary's fields).
+local function tally(into, records)
+  for _, rec in ipairs(records) do
+    local key = rec.status == "not run" and "not_run" or rec.status
+    into[key] = into[key] + 1
+  end
+  return into
+end
+
 ---Run `cmd` on the targets `args` names. The result holds one record per
----target (in target order) and the counts.
+---target (in target order), the counts, and with --waves/--canary one
+---record per wave.
 ---@param cmd luamig.Command
 ---@param ctx luamig.Context
 ---@param args table
 ---@return table
 function M.run(cmd, ctx, args)
   local jobs = count_option(args.jobs, "--jobs", 1, 1)
-  local canary = count_option(args.canary, "--canary", 1, 0)
+  local wave_specs = waves_mod.parse(args.waves, args.canary)
+  local shard_k, shard_n
+  if args.shard then shard_k, shard_n = targets_mod.parse_shard(args.shard) end
   local list = targets_mod.select(targets_mod.all(ctx.config, args.targets_file), args.fleet_target)
-  context.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
+  if shard_k then list = targets_mod.shard(list, shard_k, shard_n) end
+  local graph = context.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
   local run = { cmd = cmd, args = args, ctx = ctx, targets = list, jobs = jobs, records = {},
-    -- the children's records: a directory only this user can read, removed at the end
-    dir = host.private_dir(os.getenv("TMPDIR") or "/tmp", "luamig-fleet-"),
+    ledger = args.ledger and ledger_mod.open(args.ledger, ledger_key(cmd, args, graph)),
     state = { done = 0, failed = 0, running = 0, label = cmd.name == "upgrade" and "at head" or "done",
       tty = host.isatty(2) and not ctx.log.quiet and not ctx.log.json } }
   local keep = args.continue_on_error
+  local plan, ran_waves = nil, 0
   -- an interrupt is polled between children here (it must not unwind this
   -- loop while children run), and ends the run with the summary
   host.defer_interrupts(true)
   local ran, err = pcall(function()
-    local ok = true
-    if canary > 0 then ok = run_range(run, 1, math.min(canary, #list), false) end
-    if ok then run_range(run, canary + 1, #list, keep) end
+    run.pending = settle(run)
+    run.state.done = #list - #run.pending
+    plan = waves_mod.plan(wave_specs, #run.pending)
+    if #run.pending == 0 then return end
+    -- the children inherit the compiled migrations (not each reading and compiling the files)
+    if #run.pending > 1 then scripts.compile_all(ctx.loaded) end
+    -- the children's records: a directory only this user can read, removed at the end
+    run.dir = host.private_dir(os.getenv("TMPDIR") or "/tmp", "luamig-fleet-")
+    for _, w in ipairs(plan) do
+      ran_waves = ran_waves + 1
+      if not run_range(run, w.first, w.last, keep) then break end
+    end
   end)
   host.defer_interrupts(false)
-  os.remove(run.dir)
+  if run.dir then os.remove(run.dir) end
+  if run.ledger then run.ledger:close() end
   if not ran then error(err, 0) end
   if run.state.tty then io.stderr:write("\n") end
-  local out = { targets = {}, total = #list, ok = 0, skipped = 0, failed = 0, not_run = 0 }
+  local out = tally({ targets = {}, total = #list, ok = 0, skipped = 0, failed = 0, not_run = 0, from_ledger = 0 }, {})
   for i, t in ipairs(list) do
-    local rec = run.records[i] or { name = t.name, status = "not run" }
-    out.targets[i] = rec
-    local key = rec.status == "not run" and "not_run" or rec.status
-    out[key] = out[key] + 1
+    out.targets[i] = run.records[i] or { name = t.name, status = "not run" }
+    if out.targets[i].ledger then out.from_ledger = out.from_ledger + 1 end
+  end
+  tally(out, out.targets)
+  if wave_specs then
+    out.waves = {}
+    for w, range in ipairs(plan) do
+      local recs = {}
+      for p = range.first, range.last do recs[#recs + 1] = out.targets[run.pending[p]] end
+      local rec = tally({ wave = w, targets = #recs, ok = 0, skipped = 0, failed = 0, not_run = 0 }, recs)
+      rec.status = w > ran_waves and "not run" or (rec.failed > 0 or rec.not_run > 0) and "failed" or "ok"
+      out.waves[w] = rec
+    end
   end
   return out
 end
@@ -126,8 +212,13 @@ function M.render(log, r)
   for _, rec in ipairs(r.targets) do
     if rec.error then log:result(("%s: %s"):format(text.visible(rec.name), text.visible(rec.error, true))) end
   end
-  log:result(("%s: %d ok, %d already at head, %d failed, %d not run"):format(text.count(r.total, "target"), r.ok,
-    r.skipped, r.failed, r.not_run))
+  for _, w in ipairs(r.waves or {}) do
+    log:result(("wave %d (%s): %s: %d ok, %d already at head, %d failed, %d not run"):format(w.wave,
+      text.count(w.targets, "target"), w.status, w.ok, w.skipped, w.failed, w.not_run))
+  end
+  log:result(("%s: %d ok, %d already at head, %d failed, %d not run%s"):format(text.count(r.total, "target"), r.ok,
+    r.skipped, r.failed, r.not_run, r.from_ledger > 0 and
+    (" (%d finished by an earlier run, from the ledger)"):format(r.from_ledger) or ""))
 end
 
 ---Non-zero when any target failed (the first failed target's code) or was not run.

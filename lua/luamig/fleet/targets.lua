@@ -136,4 +136,42 @@ function M.select(list, names)
   return out
 end
 
+---The 32-bit FNV-1a hash of `s`'s bytes: the same number on every run and
+---machine (what --shard splits the fleet by).
+---@param s string
+---@return integer
+function M.fnv1a(s)
+  local h = 2166136261
+  for i = 1, #s do
+    h = ((h ~ s:byte(i)) * 16777619) & 0xffffffff
+  end
+  return h
+end
+
+---Parse --shard K/N (1 <= K <= N); a usage error otherwise.
+---@param v string
+---@return integer k, integer n
+function M.parse_shard(v)
+  local k, n = tostring(v):match("^(%d+)/(%d+)$")
+  k, n = math.tointeger(tonumber(k)), math.tointeger(tonumber(n))
+  if not k or not n or n < 1 or k < 1 or k > n then
+    errors.raise("usage", ("--shard must be K/N with 1 <= K <= N, e.g. --shard 2/8 (got %s)"):format(text.visible(v)))
+  end
+  return k, n
+end
+
+---The targets of shard `k` of `n`: those whose name's fnv1a hash is k - 1
+---modulo n, in their listed order. Shards 1..n partition any list.
+---@param list luamig.Target[]
+---@param k integer
+---@param n integer
+---@return luamig.Target[]
+function M.shard(list, k, n)
+  local out = {}
+  for _, t in ipairs(list) do
+    if M.fnv1a(t.name) % n == k - 1 then out[#out + 1] = t end
+  end
+  return out
+end
+
 return M

@@ -275,6 +275,16 @@ function M.remember(loaded, memo)
   script_cache.save(loaded.cache, loaded.files, memo)
 end
 
+---Compile now every script of `loaded` that came from the cache (compiled
+---only when run otherwise): a fleet run does it once in the parent, so its
+---forked children inherit the functions instead of each reading the files.
+---@param loaded luamig.Loaded
+function M.compile_all(loaded)
+  for _, f in pairs(loaded.files) do
+    local _ = f.script.upgrade -- (the first read of a lazy script's function loads them all)
+  end
+end
+
 ---Load every migration in `dir` (files *.lua not starting with _ or .), in
 ---file-name order. Raises on a missing directory, a broken file or a
 ---repeated revision id. Files unchanged since an earlier run come from the

@@ -153,6 +153,50 @@ function M.begin_locked(db)
   db:exec "BEGIN"
 end
 
+-- Version tables per UNION ALL: planning one costs per table read, and
+-- more than superlinearly past ~50 (bench/fleet.sh, 2,000 schemas).
+local READ_BATCH = 50
+
+-- The schemas holding a table named `name` (one index scan of pg_class by
+-- name, whatever the number of schemas), as a set.
+local function schemas_with(db, name)
+  local out = {}
+  for _, row in ipairs(db:query([[
+SELECT n.nspname AS s FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f')]], name)) do
+    out[row.s] = true
+  end
+  return out
+end
+
+---The heads of the version tables `tables` ({ schema =, name = } each; no
+---schema: the connection's home schema), each sorted ({} where the table is
+---missing): one catalog query for the tables that exist, then one UNION
+---ALL per batch of them.
+---@param db table
+---@param tables { schema: string?, name: string }[]
+---@return string[][]
+function M.read_heads(db, tables)
+  local out, found, having = {}, {}, {}
+  for i, t in ipairs(tables) do
+    out[i] = {}
+    local schema = t.schema or session.home(db)
+    having[t.name] = having[t.name] or schemas_with(db, t.name)
+    if schema and having[t.name][schema] then
+      found[#found + 1] = ("SELECT %d AS i, version_num::text AS v FROM %s.%s"):format(i, common.quote_ident(schema),
+        common.quote_ident(t.name))
+    end
+  end
+  for first = 1, #found, READ_BATCH do
+    local sql = table.concat(found, " UNION ALL ", first, math.min(first + READ_BATCH - 1, #found))
+    for _, row in ipairs(db:query(sql .. " ORDER BY 1, 2")) do
+      local heads = out[math.tointeger(tonumber(row.i))]
+      heads[#heads + 1] = row.v
+    end
+  end
+  return out
+end
+
 ---Put the version tables (and unqualified names) in the configured schema;
 ---remember the schema and settings resolved now.
 M.on_connect = session.connect

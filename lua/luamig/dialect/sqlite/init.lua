@@ -35,6 +35,27 @@ function M.has_index(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ? COLLATE NOCASE", name) ~= nil
 end
 
+---The heads of the version tables `tables` ({ schema =, name = } each: an
+---attached database, or main), each sorted ({} where the table is missing).
+---@param db table
+---@param tables { schema: string?, name: string }[]
+---@return string[][]
+function M.read_heads(db, tables)
+  local out = {}
+  for i, t in ipairs(tables) do
+    local s = t.schema and (common.quote_ident(t.schema) .. ".") or ""
+    out[i] = {}
+    if db:scalar(("SELECT 1 FROM %ssqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE"):format(s), t.name)
+    then
+      for j, row in ipairs(db:query(("SELECT version_num FROM %s%s ORDER BY version_num"):format(s,
+        common.quote_ident(t.name)))) do
+        out[i][j] = row.version_num
+      end
+    end
+  end
+  return out
+end
+
 ---Start the runner's write transaction. BEGIN IMMEDIATE takes SQLite's write
 ---lock up front (waiting up to the busy timeout), so the version read that
 ---follows cannot be overtaken by another runner.
