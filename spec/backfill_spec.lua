@@ -27,6 +27,20 @@ luamig.backfill {
     "db:exec 'UPDATE people SET full_name = NULL, n = 0'", opts and opts.tx or nil)
 end
 
+describe("luamig.backfill on postgresql", function()
+  it("keeps its checkpoints next to the version tables, whatever search_path a migration sets", function()
+    local p = sh.project_on(sh.backends()[2], { ["1.lua"] = people(300), ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+db:exec "CREATE SCHEMA elsewhere"
+db:exec "SET search_path = elsewhere, public"
+luamig.backfill { table = "people", batch_size = 100, set = function(row) return { n = row.n + 1 } end }]],
+      "db:exec 'DROP SCHEMA elsewhere CASCADE'", "transactional = false") })
+    p:ok("upgrade")
+    assert.are.equal("300\n", p:sql("SELECT sum(n) FROM people"))
+    assert.are.equal("public|0\n", p:sql("SELECT n.nspname, (SELECT count(*) FROM public.luamig_backfill) FROM " ..
+      "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'luamig_backfill'"))
+  end)
+end)
+
 for _, b in ipairs(sh.backends()) do
   describe("luamig.backfill on " .. b.name, function()
     it("counts one row as one row", function()

@@ -23,7 +23,7 @@ function M.run(ctx, args)
     table.concat(ids, ", "))) end
   local out = revisions.describe(g, ids[1], g:ancestors(heads), graph_mod.set_of(g:heads()))
   out.checksum = g.revs[ids[1]].checksum
-  local last = s and version.last_applied(version.history(s.db, version.tables(s.config, s.dialect)))[ids[1]]
+  local last = s and version.last_applied(version.history(s.db, version.tables(s.config, s.dialect, s.db)))[ids[1]]
   if last then out.applied_at, out.ms = last.applied_at, last.ms end
   if last and last.checksum and last.checksum ~= out.checksum then
     out.drifted = { applied_checksum = last.checksum }

@@ -9,7 +9,7 @@ function M.run(ctx)
   local s = context.session(ctx)
   local g = s.graph
   local heads = context.heads(s)
-  local rows = version.history(s.db, version.tables(s.config, s.dialect))
+  local rows = version.history(s.db, version.tables(s.config, s.dialect, s.db))
   local last = version.last_applied(rows)
   local applied_set = g:ancestors(heads)
   local out = { heads = heads, applied = {}, pending = {}, drifted = {}, unknown = {} }

@@ -17,6 +17,16 @@ local M = {}
 
 local CHECKPOINTS = "luamig_backfill"
 
+-- The checkpoint table, quoted and plain (for has_table), qualified with the
+-- schema resolved at connect time, as the version tables are: a migration's
+-- search_path cannot move it.
+local function checkpoints(db)
+  local d = db.dialect
+  local home = d.home_schema and d.home_schema(db)
+  if not home then return d.quote_ident(CHECKPOINTS), CHECKPOINTS end
+  return d.quote_ident(home) .. "." .. d.quote_ident(CHECKPOINTS), home .. "." .. CHECKPOINTS
+end
+
 ---@class luamig.BackfillSpec
 ---@field table string
 ---@field key string?              a unique, non-NULL-for-the-rows-wanted column (default "id")
@@ -30,14 +40,14 @@ local CHECKPOINTS = "luamig_backfill"
 ---@field name string?             names the checkpoint and the progress line (default: the table)
 
 local function ensure_checkpoints(db)
-  db:exec("CREATE TABLE IF NOT EXISTS " .. CHECKPOINTS .. " (revision TEXT NOT NULL, name TEXT NOT NULL, " ..
+  db:exec("CREATE TABLE IF NOT EXISTS " .. checkpoints(db) .. " (revision TEXT NOT NULL, name TEXT NOT NULL, " ..
     "last_key TEXT, key_is_integer INTEGER, rows_done INTEGER NOT NULL, PRIMARY KEY (revision, name))")
 end
 
 -- A checkpoint: the last key committed and the rows done; `done` (stored
 -- as key_is_integer = 2) once the backfill completed.
 local function load_checkpoint(db, revision, name)
-  local r = db:first("SELECT last_key, key_is_integer, rows_done FROM " .. CHECKPOINTS ..
+  local r = db:first("SELECT last_key, key_is_integer, rows_done FROM " .. checkpoints(db) ..
     " WHERE revision = ? AND name = ?", revision, name)
   if not r then return nil end
   local key, kind = r.last_key, tonumber(r.key_is_integer) or 0
@@ -46,8 +56,9 @@ local function load_checkpoint(db, revision, name)
 end
 
 local function save_checkpoint(db, revision, name, key, rows, done)
-  db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ? AND name = ?", revision, name)
-  db:exec("INSERT INTO " .. CHECKPOINTS .. " (revision, name, last_key, key_is_integer, rows_done) " ..
+  local t = checkpoints(db)
+  db:exec("DELETE FROM " .. t .. " WHERE revision = ? AND name = ?", revision, name)
+  db:exec("INSERT INTO " .. t .. " (revision, name, last_key, key_is_integer, rows_done) " ..
     "VALUES (?, ?, ?, ?, ?)", revision, name, key ~= nil and tostring(key) or nil,
     done and 2 or math.type(key) == "integer" and 1 or 0, rows)
 end
@@ -56,7 +67,8 @@ end
 ---@param db table
 ---@param revision string
 function M.forget(db, revision)
-  if db:has_table(CHECKPOINTS) then db:exec("DELETE FROM " .. CHECKPOINTS .. " WHERE revision = ?", revision) end
+  local t, plain = checkpoints(db)
+  if db:has_table(plain) then db:exec("DELETE FROM " .. t .. " WHERE revision = ?", revision) end
 end
 
 -- What a failed checkpointed backfill left: read back from the database,
