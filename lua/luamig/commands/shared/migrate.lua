@@ -38,6 +38,7 @@ function M.run(ctx, direction, target, dry_run)
     on_step = function(step)
       steps[#steps + 1] = { revision = step.revision, direction = step.direction, ms = step.ms }
       step_line(ctx.log, step)
+      if ctx.on_step then ctx.on_step(steps[#steps]) end
     end,
   })
   if dry_run then return { steps = steps, heads = context.heads(s), dry_run = true } end
