@@ -7,12 +7,14 @@ local text = require "luamig.util.text"
 local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
+local migrate = require "luamig.commands.shared.migrate"
 
 local M = {
   example = "luamig check || luamig upgrade head",
   exit_codes = true,
   readonly = true,
   options = {
+    migrate.WAIT_FLAG,
     { "--heads-only", "Answer from the version table alone (a readiness probe: no scratch database, no history, " ..
       "no lock): exit 0 at head, 3 when not.", flag = true },
     { "--fail-on-drift", "Exit 4 when an applied migration's file changed after it was applied " ..

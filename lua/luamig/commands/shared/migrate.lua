@@ -11,6 +11,9 @@ local text = require "luamig.util.text"
 local M = {}
 
 ---The --sql flag both commands take.
+M.WAIT_FLAG = { "--wait-for-db", "Retry the first connection with backoff for up to DURATION (30s, 2min) " ..
+  "until the database accepts it; one line per attempt on stderr.", "DURATION", dest = "wait_for_db" }
+
 M.SQL_FLAG = { "--sql", "Print the SQL instead of running it (offline: no connection).", flag = true }
 
 -- A line for one applied step (printed as it happens).
