@@ -11,6 +11,15 @@ local registry = require "luamig.cli.registry"
 
 local M = {}
 
+---@class luamig.ApiEnv
+---@field config luamig.Config?   the loaded config (else config_path is read)
+---@field config_path string?
+---@field url string?
+---@field log luamig.Log
+---@field dispatch fun(cmd: luamig.Command, args: table): luamig.Command?  the CLI's --all/--target
+---@field on_step fun(step: table)?
+---@field ctx luamig.Context?      the context the command ran with (set by execute)
+
 ---Keep a traceback with every error; an unexpected Lua error becomes an
 ---"internal" one.
 ---@return luamig.Error
@@ -26,8 +35,7 @@ end
 ---code. Raises the command's error (with a traceback); what it opened is closed.
 ---@param cmd luamig.Command
 ---@param args table
----@param env {config: luamig.Config?, config_path: string?, url: string?, log: luamig.Log, dispatch: fun(cmd, args)?, on_step: fun(step)?, ctx: luamig.Context?}
----  (env.ctx: the context the command ran with, set here)
+---@param env luamig.ApiEnv
 ---@return table result
 ---@return integer exit code
 ---@return luamig.Command ran  the command that ran (a fleet run with --all)
