@@ -123,6 +123,8 @@ luamig.backfill { table = "people", batch_size = 200, set = function(r) return {
     assert.matches("wait_for_replicas: replica postgresql://postgres@127%.0%.0%.1:%d+/[%w_]+ has not replayed " ..
       "migration aaaa00000001 after 2 s %(%d+ bytes behind; the migration is committed on the primary%)", err)
     psql(standby, "SELECT pg_wal_replay_resume()")
+    -- (a generous wait now: replay of the backlog is slow on a loaded machine)
+    p:write("luamig.lua", ('return { wait_for_replicas = 120, replicas = { %q } }'):format(standby))
     p:ok("upgrade")
     -- upgrade returned only once the standby had replayed it
     assert.are.equal("t\n", psql(standby, "SELECT to_regclass('public.two') IS NOT NULL"))
@@ -135,5 +137,60 @@ luamig.backfill { table = "people", batch_size = 200, set = function(r) return {
     local code, _, err = q:luamig("upgrade")
     assert.are.equal(2, code)
     assert.matches("max_replica_lag and wait_for_replicas need PostgreSQL", err)
+  end)
+end)
+
+-- What luamig says about a replica it cannot use (issue 22, item 18).
+describe_standby("replicas that luamig cannot measure", function()
+  local p
+  before_each(function()
+    p = sh.project_on(sh.backends()[2], { ["1.lua"] = m("aaaa00000001", nil, [[
+db:exec "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, full_name TEXT)"
+db:exec "INSERT INTO people SELECT g, 'n' || g FROM generate_series(1, 1000) g"]]),
+      ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+luamig.backfill { table = "people", batch_size = 200, set = function(r) return { full_name = r.name .. "!" } end }]],
+        nil, "transactional = false") })
+  end)
+
+  -- `luamig upgrade` started in the background; its exit code and stderr
+  -- once it ends (nil when it is still running after 15 s: then killed).
+  local function upgrade()
+    p:spawn("upgrade")
+    local code = p:wait(15)
+    return code, sh.slurp(p.dir .. "/err")
+  end
+
+  it("a primary listed as a replica is named as not a standby, not as gigabytes behind", function()
+    p:write("luamig.lua", ('return { max_replica_lag = "8kB", replicas = { %q } }'):format(p.url))
+    local code, err = upgrade()
+    assert.are.equal(1, code, err)
+    assert.matches("replica postgresql://postgres@[^ ]+ is not a standby %(pg_is_in_recovery%(%) is false", err)
+    assert.is_nil(err:find("bytes behind", 1, true), err)
+  end)
+
+  it("a role without pg_monitor is told it cannot see the replicas' positions", function()
+    local admin, name = p.url, p.url:match("([%w_]+)$")
+    local role = "luamig_nomon_" .. name
+    psql(admin, ("CREATE ROLE %s LOGIN; ALTER DATABASE %s OWNER TO %s"):format(role, name, role))
+    finally(function()
+      psql(admin, ("ALTER DATABASE %s OWNER TO postgres; DROP OWNED BY %s"):format(name, role))
+      psql(os.getenv("LUAMIG_TEST_PG"), "DROP ROLE " .. role)
+    end)
+    p.url = p.url:gsub("//[^@/]*@", "//" .. role .. "@")
+    p:write("luamig.lua", 'return { max_replica_lag = "8kB" }')
+    local code, err = upgrade()
+    assert.are.equal(1, code, err)
+    assert.matches("cannot see the replicas' positions", err)
+    assert.matches("pg_monitor", err)
+    assert.is_nil(err:find("bytes behind", 1, true), err)
+  end)
+
+  it("an unreachable replica's error says the migration is committed on the primary", function()
+    p:write("luamig.lua", 'return { wait_for_replicas = 2, replicas = { "postgresql://postgres:s3cret@127.0.0.1:1/x" } }')
+    local code, err = upgrade()
+    assert.are.equal(1, code, err)
+    assert.matches("cannot reach replica postgresql://postgres:%*%*%*@127%.0%.0%.1:1/x", err)
+    assert.matches("migration aaaa00000001 is committed on the primary", err)
+    assert.is_nil(err:find("s3cret", 1, true), err)
   end)
 end)

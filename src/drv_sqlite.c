@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "drivers.h"
 #include "drv_util.h"
 
 #define LM_SQLITE_CONN "luamig.sqlite.Conn"
@@ -473,15 +474,11 @@ static int conn_pipeline_send(lua_State *L) {
   for (i = first; i <= n + 2; i++) lua_pushvalue(L, i);
   if (lua_pcall(L, n + 3 - first, 1, 0) != LUA_OK) {
     if (lua_istable(L, -1)) {
-      lua_createtable(L, n + 4, 0); /* the entry lm_pipeline_note reads */
-      lua_pushinteger(L, n);
-      lua_rawseti(L, -2, 4);
-      for (i = 1; i <= n; i++) {
-        lua_pushvalue(L, 2 + i);
-        lua_rawseti(L, -2, 4 + i);
-      }
-      lm_pipeline_note(L, -2, s ? (s->stmt ? sqlite3_sql(s->stmt) : "") : lua_tostring(L, 2), -1);
-      lua_pop(L, 1);
+      lua_pushstring(L, s ? (s->stmt ? sqlite3_sql(s->stmt) : "") : lua_tostring(L, 2));
+      lua_newtable(L);
+      lm_pipeline_entry(L, -1, -2, 3, n, c->sent + 1);
+      lm_pipeline_note(L, -3, -1);
+      lua_pop(L, 2);
     }
     return lua_error(L);
   }

@@ -168,19 +168,50 @@ static void push_param_text(lua_State *L, int idx) {
   }
 }
 
-void lm_pipeline_note(lua_State *L, int err, const char *sql, int entry) {
+void lm_pipeline_entry(lua_State *L, int entry, int sql, int first, int n, lua_Integer number) {
+  int i;
+  entry = lua_absindex(L, entry);
+  sql = lua_absindex(L, sql);
+  first = lua_absindex(L, first);
+  lua_pushvalue(L, sql);
+  lua_setfield(L, entry, "sql");
+  lm_push_where(L);
+  lua_setfield(L, entry, "where");
+  lua_pushinteger(L, number);
+  lua_setfield(L, entry, "number");
+  if (lua_getfield(L, entry, "params") != LUA_TTABLE) { /* reused in place */
+    lua_pop(L, 1);
+    lua_createtable(L, n, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, entry, "params");
+  }
+  for (i = 1; i <= n; i++) {
+    lua_pushvalue(L, first + i - 1);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_pop(L, 1);
+}
+
+void lm_pipeline_note(lua_State *L, int err, int entry) {
   luaL_Buffer b;
   lua_Integer i, n;
-  size_t len = strlen(sql);
+  size_t len;
+  const char *sql;
   err = lua_absindex(L, err);
   entry = lua_absindex(L, entry);
   if (!lua_istable(L, err)) return;
-  lua_rawgeti(L, entry, 4);
+  lua_getfield(L, entry, "sql");
+  sql = lua_tolstring(L, -1, &len);
+  if (!sql) sql = "", len = 0;
+  lua_getfield(L, entry, "params");
+  lua_getfield(L, -1, "n");
   n = lua_tointeger(L, -1);
   lua_pop(L, 1);
-  lua_createtable(L, (int)n, 1); /* err.params */
+  lua_createtable(L, (int)n, 1); /* err.params: a copy, the entry is reused */
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, entry, 4 + i);
+    lua_rawgeti(L, -2, i);
     lua_rawseti(L, -2, i);
   }
   lua_pushinteger(L, n);
@@ -194,19 +225,22 @@ void lm_pipeline_note(lua_State *L, int err, const char *sql, int entry) {
   if (len > 200) luaL_addstring(&b, "...");
   if (n) luaL_addstring(&b, ", parameters (");
   for (i = 1; i <= n && i <= 12; i++) { /* a batch's thousands of values: the first few */
-    lua_rawgeti(L, entry, 4 + i);
+    lua_getfield(L, entry, "params");
+    lua_rawgeti(L, -1, i);
     push_param_text(L, -1);
-    lua_remove(L, -2);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
     luaL_addvalue(&b);
     if (i < n) luaL_addstring(&b, i < 12 ? ", " : ", ...");
   }
   luaL_addstring(&b, n ? "))" : ")");
   luaL_pushresult(&b);
   lua_setfield(L, err, "message");
-  lua_pushstring(L, sql);
+  lua_pushvalue(L, -2); /* the SQL */
   lua_setfield(L, err, "sql");
-  if (lua_rawgeti(L, entry, 2) == LUA_TSTRING && lua_rawlen(L, -1) > 0) lua_setfield(L, err, "where");
+  if (lua_getfield(L, entry, "where") == LUA_TSTRING && lua_rawlen(L, -1) > 0) lua_setfield(L, err, "where");
   else lua_pop(L, 1);
+  lua_pop(L, 2); /* params, sql */
 }
 
 int lm_misuse(lua_State *L, const char *fmt, ...) {

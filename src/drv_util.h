@@ -57,12 +57,18 @@ typedef struct lm_db_error {
  * releases its resources, then raises it with lua_error. */
 void lm_push_db_error(lua_State *L, const lm_db_error *e);
 
-/* [err at idx] -> unchanged; names in the db error at idx the statement
- * db:pipeline queued: its SQL, the Lua line that queued it and its
- * parameters, from `entry`, a table {target, where, number, n, params...}.
- * The message gets "(queued ...: <sql>, parameters (...))"; the fields
- * where, sql and params are set. */
-void lm_pipeline_note(lua_State *L, int err, const char *sql, int entry);
+/* A statement db:pipeline queued, as both drivers remember it: a table
+ * { sql = text, where = "file:line" that queued it, number = its number,
+ * params = { n = count, values... } }. */
+
+/* [] -> []; fills the entry table at `entry` in place (its params table is
+ * reused): the SQL at index sql, the n values from index first. */
+void lm_pipeline_entry(lua_State *L, int entry, int sql, int first, int n, lua_Integer number);
+
+/* [] -> []; names in the db error at err the statement of the entry at
+ * `entry`: the message gets "(in the pipelined statement <sql>, parameters
+ * (...))"; the fields where, sql and params (a copy) are set. */
+void lm_pipeline_note(lua_State *L, int err, int entry);
 
 /* [] -> []; defines the metatable `name`: __index is a table of `methods`
  * (when given), and __gc and __close both call `close`, which must be
@@ -76,22 +82,6 @@ const char *lm_check_sql(lua_State *L, int idx, size_t *len);
 
 /* Raises the misuse error "statement takes N parameters, M given". */
 void lm_check_param_count(lua_State *L, int expected, int given);
-
-/* True when the Lua function calling the running C function is the
- * runner's own code (not a migration, a plugin or a seed). */
-int lm_called_by_runner(lua_State *L);
-
-/* [conn, key?] -> [key?]; db:guard_transaction for both drivers. Without a
- * key: arm the guard, return a new key (the only one that disarms it); with
- * that key: disarm.
- * Only the holder of the key (the runner) can disarm it. */
-int lm_guard_transaction(lua_State *L, int *guard, int *key_ref);
-
-/* The message when a migration's statement `what` ends the transaction the
- * runner guards (db:guard_transaction); `done` says what became of the
- * statements before it. */
-#define LM_TX_ENDED "%s %s the migration's transaction (%s): a transactional migration cannot run BEGIN, " \
-  "COMMIT or ROLLBACK; use db:autocommit(function(db) ... end) or transactional = false"
 
 /* Raises a misuse error naming parameter `param` (1-based) unless the value
  * at idx has an SQL form: nil, luamig.null, a boolean, a number other than

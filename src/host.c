@@ -9,13 +9,9 @@
 #include <lualib.h>
 #include <lfs.h>
 
+#include "drivers.h"
 #include "drv_util.h"
 #include "lm_modules.h"
-
-int luaopen_luamig_sqlite(lua_State *L);
-#ifdef LUAMIG_WITH_PG
-int luaopen_luamig_pg(lua_State *L);
-#endif
 
 /* ---------------------------------------------------------------- loading */
 

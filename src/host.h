@@ -16,4 +16,7 @@ int lm_host_traceback(lua_State *L);
 /* luaopen for "luamig.host" (host_lib.c): [] -> [module] */
 int luaopen_luamig_host(lua_State *L);
 
+/* [module] -> [module]; adds the fleet's process functions (host_proc.c). */
+void lm_host_proc_register(lua_State *L);
+
 #endif

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "drv_util.h"
 #include "host.h"
 #include "signals.h"
+#include "sql_tokens.h"
 
 #ifndef LUAMIG_VERSION
 #define LUAMIG_VERSION "0.0.0"
@@ -249,50 +249,18 @@ static int lock_unlock(lua_State *L) {
   return 0;
 }
 
-/* [] -> [pid]; 0 in the child. Fleet runs give each target its own process
- * (a copy-on-write Lua state, its own connections and locks). */
-static int host_fork(lua_State *L) {
-  pid_t pid;
-  fflush(NULL);
-  pid = fork();
-  if (pid < 0) return luaL_error(L, "fork failed: %s", strerror(errno));
-  lua_pushinteger(L, (lua_Integer)pid);
-  return 1;
-}
-
-/* [block] -> [pid, exit code] or [nil]; a finished child (exit code 128+N for
- * signal N); nil when none has finished (block false) or none is left. */
-static int host_wait(lua_State *L) {
-  int st = 0;
-  pid_t pid;
-  do {
-    pid = waitpid(-1, &st, lua_toboolean(L, 1) ? 0 : WNOHANG);
-  } while (pid < 0 && errno == EINTR);
-  if (pid <= 0) return 0;
-  lua_pushinteger(L, (lua_Integer)pid);
-  lua_pushinteger(L, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
-  return 2;
-}
-
-/* [code] -> never returns; a forked child's end: flush stdio, skip atexit
- * handlers and the parent's Lua state. */
-static int host_exit_child(lua_State *L) {
-  int code = (int)luaL_optinteger(L, 1, 0);
-  fflush(NULL);
-  _exit(code);
-  return 0;
-}
-
 /* [] -> [module] */
 int luaopen_luamig_host(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
     {"try_lock", host_try_lock}, {"interrupted", host_interrupted},
-    {"fork", host_fork}, {"wait", host_wait}, {"exit_child", host_exit_child}, {NULL, NULL}};
+    {"sql_tokens", lm_sql_tokens_lua}, {"check_interrupt", lm_signals_check}, {"watch_coroutine", lm_signals_watch},
+    {NULL, NULL}};
   static const luaL_Reg lock_methods[] = {{"write", lock_write}, {"unlock", lock_unlock}, {NULL, NULL}};
   lm_define_type(L, LM_LOCK, lock_methods, lock_unlock);
   luaL_newlib(L, fns);
+  lm_host_proc_register(L); /* fork, wait, ... (host_proc.c) */
   lua_pushliteral(L, LUAMIG_VERSION);
   lua_setfield(L, -2, "version");
   lua_getfield(L, LUA_REGISTRYINDEX, LM_RUNNER_PREFIX);

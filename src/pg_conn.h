@@ -1,11 +1,12 @@
-/* luamig.pg internals shared by drv_pg.c (Conn, Stmt, Cursor) and
- * pg_pipeline.c (db:pipeline's sends and sync points). */
+/* luamig.pg internals shared by pg_driver.c (Conn, Stmt, Cursor) and
+ * pg_pipeline.c (db:pipeline's sends and sync points); both read results
+ * through pg_result.c. */
 #ifndef LUAMIG_PG_CONN_H
 #define LUAMIG_PG_CONN_H
 
 #include <lua.h>
 
-#include "pq_load.h"
+#include "pg_load.h"
 
 #define LM_PG_CONN "luamig.pg.Conn"
 #define LM_PG_STMT "luamig.pg.Stmt"
@@ -43,14 +44,12 @@ typedef struct lm_pgstmt {
   int nparams;
 } lm_pgstmt;        /* uservalues: 1 Conn, 2 rewritten SQL */
 
-/* drv_pg.c */
-PGresult **lm_pg_push_box(lua_State *L);
-void lm_pg_release(PGresult **box);
-void lm_pg_push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql);
-lua_Integer lm_pg_changes(PGresult *res);
-void lm_pg_end_copy(PGconn *conn, ExecStatusType st);
+/* pg_pipeline.c (the driver calls the pipeline, never the reverse) */
 
-/* pg_pipeline.c */
+/* Every method's prologue: raises "connection is closed" unless c is open;
+ * records the calling thread (for notices); with `settle`, first reads what
+ * a pipeline left in flight (lm_pg_settle). Returns c. */
+lm_pg *lm_pg_enter(lua_State *L, lm_pg *c, int settle);
 
 /* Collects every result still in flight and leaves pipeline mode; raises
  * the first failure. Every other call on the connection runs this first. */

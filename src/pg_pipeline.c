@@ -5,9 +5,9 @@
  * before any other call on the connection (lm_pg_settle), so the pipeline
  * is invisible to code that does not use it.
  *
- * Each sent statement is remembered in a ring (c->pipe.ring_ref):
- * {sql, where, number, n, params...}, reused in place, so that the first
- * failure names its SQL, parameters and the Lua line that queued it.
+ * Each sent statement is remembered in a ring (c->pipe.ring_ref) of entries
+ * {sql, where, number, params} (lm_pipeline_entry), reused in place, so that
+ * the first failure names its SQL, parameters and the Lua line that queued it.
  *
  * Inside a transaction a sync point reads the results of the segment before
  * it (the server runs segment k while Lua builds k+1): at most two segments
@@ -25,8 +25,9 @@
 
 #include "drv_util.h"
 #include "pg_conn.h"
+#include "pg_result.h"
 #include "pg_values.h"
-#include "sql_scan.h"
+#include "sql_tokens.h"
 
 #define PIPELINE_DEPTH 1000                /* statements per sync point */
 #define RING_SIZE (2 * PIPELINE_DEPTH + 2) /* > what can be in flight */
@@ -52,66 +53,64 @@ void lm_pg_run_quietly(lm_pg *c, const char *sql) {
   if (ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS) lm_pq.PQclear(lm_pq.PQexec(c->conn, sql));
 }
 
-/* Reads the results up to the next PIPELINE_SYNC: keeps the first failure
- * in *failed (and its number in *failed_at), counts changed rows. Raises
- * nothing: the caller decides once the stream is in step again. */
-static void read_segment(lm_pg *c, PGresult **failed, lua_Integer *failed_at, PGresult **res) {
+/* Reads the results up to the next PIPELINE_SYNC, one statement's at a
+ * time: keeps the first failure in *r->failed (and its number in
+ * *failed_at), counts changed rows, notes a COMMIT or ROLLBACK under the
+ * guard. Raises nothing: the caller decides once the stream is in step again. */
+static void read_segment(lm_pg *c, lm_pg_reading *r, lua_Integer *failed_at) {
   for (;;) {
-    ExecStatusType st;
-    if ((*res = lm_pq.PQgetResult(c->conn)) == NULL) { /* one statement's results end */
-      if (lm_pq.PQstatus(c->conn) == CONNECTION_BAD || c->pipe.read >= c->pipe.sent) {
-        c->pipe.unread = 0; /* the stream ended early: nothing more will come */
-        c->pipe.read = c->pipe.sent;
-        return;
-      }
-      c->pipe.read++;
-      continue;
+    int had_failed = *r->failed != NULL, synced;
+    r->ended[0] = '\0';
+    synced = lm_pg_read(c->conn, r);
+    c->pipe.changes += r->changes;
+    r->changes = 0;
+    if (!had_failed && *r->failed) *failed_at = c->pipe.read + 1;
+    if (r->ended[0] && c->guard && c->pipe.in_tx && !c->pipe.ended_at) {
+      c->pipe.ended_at = c->pipe.read + 1; /* checked once all is read (a savepoint's ROLLBACK ends nothing) */
+      snprintf(c->pipe.ended, sizeof c->pipe.ended, "%s", r->ended);
     }
-    st = lm_pq.PQresultStatus(*res);
-    if (st == PGRES_PIPELINE_SYNC) {
-      lm_pg_release(res);
+    if (synced) {
       c->pipe.unread--;
       return;
     }
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-      const char *tag = lm_pq.PQcmdStatus(*res);
-      c->pipe.changes += lm_pg_changes(*res);
-      if (c->guard && c->pipe.in_tx && !c->pipe.ended_at && (!strcmp(tag, "COMMIT") || !strcmp(tag, "ROLLBACK"))) {
-        c->pipe.ended_at = c->pipe.read + 1; /* checked once all is read (a savepoint's ROLLBACK ends nothing) */
-        snprintf(c->pipe.ended, sizeof c->pipe.ended, "%s", tag);
-      }
-    } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
-      lm_pg_end_copy(c->conn, st); /* COPY IN fails on the server: that is the error */
-    } else if (st != PGRES_PIPELINE_ABORTED && !*failed) {
-      *failed = *res;
-      *res = NULL;
-      *failed_at = c->pipe.read + 1;
+    if (lm_pq.PQstatus(c->conn) == CONNECTION_BAD || c->pipe.read >= c->pipe.sent) {
+      c->pipe.unread = 0; /* the stream ended early: nothing more will come */
+      c->pipe.read = c->pipe.sent;
+      return;
     }
-    lm_pg_release(res);
+    c->pipe.read++; /* one statement's results end */
   }
+}
+
+/* [] -> [ring, entry]; true when the ring's entry for statement number
+ * `at` (lm_pipeline_entry) is still that statement's. */
+static int push_entry(lua_State *L, lm_pg *c, lua_Integer at) {
+  int ok = 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
+  if (lua_rawgeti(L, -1, at % RING_SIZE + 1) == LUA_TTABLE) {
+    ok = lua_getfield(L, -1, "number") == LUA_TNUMBER && lua_tointeger(L, -1) == at;
+    lua_pop(L, 1);
+  }
+  return ok;
 }
 
 /* [err] -> [err]; names the statement number `at` from the ring, if still there. */
 static void note_statement(lua_State *L, lm_pg *c, lua_Integer at) {
   int err = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
-  if (lua_rawgeti(L, -1, at % RING_SIZE + 1) == LUA_TTABLE && lua_rawgeti(L, -1, 3) == LUA_TNUMBER &&
-      lua_tointeger(L, -1) == at && lua_rawgeti(L, -2, 1) == LUA_TSTRING)
-    lm_pipeline_note(L, err, lua_tostring(L, -1), err + 2);
+  if (push_entry(L, c, at)) lm_pipeline_note(L, err, -1);
   lua_settop(L, err);
 }
 
 /* Raises when statement `at`, a migration's COMMIT or ROLLBACK (`tag`)
  * queued under the guard, ended the runner's step transaction: as
- * check_guard in drv_pg.c, naming the line that queued it. What the pipeline
+ * check_guard in pg_driver.c, naming the line that queued it. What the pipeline
  * sent after it ran outside the transaction (committed at its sync point). */
 static void raise_tx_ended(lua_State *L, lm_pg *c, lua_Integer at, const char *tag) {
   const char *where = "", *sql = "?";
-  lua_rawgeti(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
-  if (lua_rawgeti(L, -1, at % RING_SIZE + 1) == LUA_TTABLE && lua_rawgeti(L, -1, 3) == LUA_TNUMBER &&
-      lua_tointeger(L, -1) == at && lua_rawgeti(L, -2, 1) == LUA_TSTRING && lua_rawgeti(L, -3, 2) == LUA_TSTRING) {
-    where = lua_tostring(L, -1);
-    sql = lua_tostring(L, -2);
+  if (push_entry(L, c, at) && lua_getfield(L, -1, "where") == LUA_TSTRING &&
+      lua_getfield(L, -2, "sql") == LUA_TSTRING) {
+    where = lua_tostring(L, -2);
+    sql = lua_tostring(L, -1);
   }
   lua_pushfstring(L, "%s%s" LM_TX_ENDED " (in the pipelined statement %s)", where, *where ? ": " : "", tag, "ended",
                   strcmp(tag, "COMMIT") == 0 ? "what ran before it was committed, what was queued after it ran outside it"
@@ -131,7 +130,8 @@ static void new_ring(lua_State *L, lm_pg *c) {
 /* Sends a sync point, then reads segments until `keep` remain unread (all
  * of them after a failure, which is then raised). */
 static void sync_point(lua_State *L, lm_pg *c, int keep) {
-  PGresult **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
+  PGresult **failed = lm_pg_push_box(L);
+  lm_pg_reading r = {NULL, failed, 0, "", "", 0};
   lua_Integer failed_at = 0;
   if (c->pipe.open > 0) {
     if (!lm_pq.PQpipelineSync(c->conn)) {
@@ -141,7 +141,7 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
     c->pipe.open = 0;
     c->pipe.unread++;
   }
-  while (c->pipe.unread > (*failed || c->pipe.ended_at ? 0 : keep)) read_segment(c, failed, &failed_at, res);
+  while (c->pipe.unread > (*failed || c->pipe.ended_at ? 0 : keep)) read_segment(c, &r, &failed_at);
   if (c->pipe.unread == 0 && (keep == 0 || *failed || c->pipe.ended_at)) {
     lm_pq.PQexitPipelineMode(c->conn);
     run_deferred(c);
@@ -167,38 +167,34 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
     note_statement(L, c, failed_at);
     lua_error(L);
   }
-  lua_pop(L, 2);
+  lua_pop(L, 1);
 }
 
 void lm_pg_settle(lua_State *L, lm_pg *c) {
   if (lm_pq.PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF) sync_point(L, c, 0);
 }
 
+lm_pg *lm_pg_enter(lua_State *L, lm_pg *c, int settle) {
+  if (!c || !c->conn) lm_misuse(L, "connection is closed");
+  c->L = L;
+  if (settle) lm_pg_settle(L, c);
+  return c;
+}
+
 /* [conn, target, params..., sql'] -> same; the ring entry for the
  * statement about to be sent, number c->pipe.sent + 1, filled in place. */
 static void remember(lua_State *L, lm_pg *c, int n) {
   lua_Integer at = c->pipe.sent + 1;
-  int i;
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->pipe.ring_ref);
   if (lua_rawgeti(L, -1, at % RING_SIZE + 1) != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_createtable(L, n + 4, 0);
+    lua_newtable(L);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, at % RING_SIZE + 1);
   }
-  lua_pushvalue(L, 3 + n); /* the SQL: strings only, so the ring keeps no handle alive */
-  lua_rawseti(L, -2, 1);
-  lm_push_where(L);
-  lua_rawseti(L, -2, 2);
-  lua_pushinteger(L, at);
-  lua_rawseti(L, -2, 3);
-  lua_pushinteger(L, n);
-  lua_rawseti(L, -2, 4);
+  /* the SQL: strings only, so the ring keeps no handle alive */
+  lm_pipeline_entry(L, -1, 3 + n, 3, n, at);
   c->pipe.ring_values += n;
-  for (i = 1; i <= n; i++) {
-    lua_pushvalue(L, 2 + i);
-    lua_rawseti(L, -2, 4 + i);
-  }
   lua_pop(L, 2);
 }
 
@@ -207,13 +203,11 @@ static void remember(lua_State *L, lm_pg *c, int n) {
  * number. Results are read at sync points; the first failure is raised at
  * one, naming its statement. */
 static int conn_pipeline_send(lua_State *L) {
-  lm_pg *c = luaL_checkudata(L, 1, LM_PG_CONN);
+  lm_pg *c = lm_pg_enter(L, luaL_checkudata(L, 1, LM_PG_CONN), 0);
   int n = lua_gettop(L) - 2, count, ok;
   lm_pgstmt *s = NULL;
   const char *sql, *what;
   lm_pg_params p;
-  if (!c->conn) return lm_misuse(L, "connection is closed");
-  c->L = L;
   if (lua_type(L, 2) == LUA_TSTRING) {
     size_t len;
     sql = lm_check_sql(L, 2, &len);
@@ -260,11 +254,8 @@ static int conn_pipeline_send(lua_State *L) {
 /* [conn] -> [changes]; reads every result in flight (raising the first
  * failure) and returns the rows changed since the last call. */
 static int conn_pipeline_sync(lua_State *L) {
-  lm_pg *c = luaL_checkudata(L, 1, LM_PG_CONN);
+  lm_pg *c = lm_pg_enter(L, luaL_checkudata(L, 1, LM_PG_CONN), 1);
   lua_Integer changes;
-  if (!c->conn) return lm_misuse(L, "connection is closed");
-  c->L = L;
-  lm_pg_settle(L, c);
   changes = c->pipe.changes;
   c->pipe.changes = 0;
   lua_pushinteger(L, changes);

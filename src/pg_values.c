@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 
 #include "drv_util.h"
+#include "sql_tokens.h"
 
 /* Type OIDs (pg_type.h is not part of libpq-dev's public headers). */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
@@ -16,72 +17,28 @@ enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 2
 
 /* ---------------------------------------------------------------- SQL text */
 
-static int is_word(char ch) {
-  return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-         (unsigned char)ch >= 0x80;
-}
-
-/* Length of a dollar-quote tag ("$tag$" or "$$") at p, or 0. */
-static size_t dollar_tag(const char *p) {
-  size_t n = 1;
-  if (*p != '$') return 0;
-  if (p[1] >= '0' && p[1] <= '9') return 0; /* $1: a parameter */
-  while (is_word(p[n])) n++;
-  return p[n] == '$' ? n + 1 : 0;
-}
-
-/* [] -> [sql']; copies sql with each `?` outside literals, quoted names,
- * comments and dollar-quoted bodies replaced by $1, $2, ... Sets *count to
- * the number of parameters. SQL already using $n is left alone (count is
- * then the highest n). */
+/* [] -> [sql']; copies sql with each `?` token (outside literals, quoted
+ * names, comments and dollar-quoted bodies: sql_tokens.c) replaced by $1,
+ * $2, ... Sets *count to the number of parameters. SQL already using $n is
+ * left alone (count is then the highest n). */
 void lm_pg_rewrite_placeholders(lua_State *L, const char *sql, size_t len, int *count) {
-  const char *p = sql, *end = sql + len;
+  lm_sql_lexer x;
+  lm_token t;
   luaL_Buffer b;
   int n = 0, max_dollar = 0;
   luaL_buffinit(L, &b);
-  while (p < end) {
-    const char *start = p;
-    if (*p == '\'' ) {
-      int backslash = p > sql && (p[-1] == 'E' || p[-1] == 'e') && (p - 1 == sql || !is_word(p[-2]));
-      for (p++; p < end; p++) {
-        if (backslash && *p == '\\' && p + 1 < end) { p++; continue; }
-        if (*p == '\'') {
-          if (p + 1 < end && p[1] == '\'') { p++; continue; }
-          p++;
-          break;
-        }
-      }
-    } else if (*p == '"') {
-      for (p++; p < end && *p != '"'; p++) {}
-      if (p < end) p++;
-    } else if (*p == '-' && p + 1 < end && p[1] == '-') {
-      while (p < end && *p != '\n') p++;
-    } else if (*p == '/' && p + 1 < end && p[1] == '*') {
-      int depth = 1;
-      for (p += 2; p < end && depth > 0; p++) {
-        if (*p == '/' && p + 1 < end && p[1] == '*') { depth++; p++; }
-        else if (*p == '*' && p + 1 < end && p[1] == '/') { depth--; p++; }
-      }
-    } else if (*p == '$' && dollar_tag(p)) {
-      size_t t = dollar_tag(p);
-      const char *close = NULL;
-      for (const char *q = p + t; q + t <= end; q++)
-        if (*q == '$' && strncmp(q, p, t) == 0) { close = q; break; }
-      p = close ? close + t : end;
-    } else if (*p == '$' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
-      int k = (int)strtol(p + 1, NULL, 10);
-      if (k > max_dollar) max_dollar = k;
-      for (p++; p < end && *p >= '0' && *p <= '9'; p++) {}
-    } else if (*p == '?' && !max_dollar) {
+  lm_sql_lexer_init(&x, sql, len, LM_SQL_POSTGRESQL);
+  while (lm_sql_next(&x, &t) != LM_TOK_END) {
+    if (t.kind == LM_TOK_PARAM && sql[t.start] == '$') {
+      long k = strtol(sql + t.start + 1, NULL, 10);
+      if (k > max_dollar) max_dollar = k > INT_MAX ? INT_MAX : (int)k;
+    } else if (t.kind == LM_TOK_PARAM && !max_dollar) {
       char num[16];
       snprintf(num, sizeof num, "$%d", ++n);
       luaL_addstring(&b, num);
-      p++;
       continue;
-    } else {
-      p++;
     }
-    luaL_addlstring(&b, start, (size_t)(p - start));
+    luaL_addlstring(&b, sql + t.start, t.len);
   }
   luaL_pushresult(&b);
   if (max_dollar > 0 && n > 0) { /* mixed: keep the text as written */
@@ -180,8 +137,8 @@ void lm_pg_push_value(lua_State *L, const PGresult *res, int row, int col) {
   }
 }
 
-/* [] -> [rows]; every row of res (which the caller still owns: drv_pg.c keeps
- * it in a box that __gc clears, as these conversions can raise). */
+/* [] -> [rows]; every row of res (which the caller still owns: pg_result.c's
+ * box keeps it, which __gc clears, as these conversions can raise). */
 void lm_pg_push_rows(lua_State *L, const PGresult *res) {
   int r, nrows = lm_pq.PQntuples(res);
   lua_createtable(L, nrows, 0);

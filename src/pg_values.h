@@ -1,12 +1,12 @@
 /* luamig.pg's SQL text and values: `?` placeholders rewritten to $n, Lua
  * values bound as libpq parameters, result fields converted to Lua values
- * by column type (drv_pg.c runs the statements). */
+ * by column type (pg_driver.c runs the statements). */
 #ifndef LUAMIG_PG_VALUES_H
 #define LUAMIG_PG_VALUES_H
 
 #include <lua.h>
 
-#include "pq_load.h"
+#include "pg_load.h"
 
 typedef struct lm_pg_params {
   int n;

@@ -10,4 +10,14 @@ void lm_signals_install(lua_State *L);
 /* The signal caught (SIGINT, SIGTERM), or 0. */
 int lm_signals_caught(void);
 
+/* While on, a signal is only noted (lm_signals_caught), not raised in Lua. */
+void lm_signals_defer(int on);
+
+/* [] -> []; raises "interrupted" once a signal was caught (at every call). */
+int lm_signals_check(lua_State *L);
+
+/* [thread] -> [thread]; the coroutine raises "interrupted" within a few
+ * thousand instructions of a signal, and at every later chance. */
+int lm_signals_watch(lua_State *L);
+
 #endif

@@ -329,4 +329,52 @@ function M.chain(n, prefix)
   return files
 end
 
+---The first true value of f(), tried every 50 ms for up to `secs` seconds
+---(15 by default); nil after.
+---@param f fun(): any
+---@param secs number?
+function M.poll(f, secs)
+  for _ = 1, math.ceil((secs or 15) * 20) do
+    local v = f()
+    if v then return v end
+    os.execute("sleep 0.05")
+  end
+end
+
+local function first_line(path, fmt)
+  local f = io.open(path)
+  if not f then return nil end
+  local v = f:read(fmt or "l")
+  f:close()
+  return v
+end
+
+---`luamig ARGS` started in the background in project `p` (stdout to
+---p.dir/out, stderr to p.dir/err, its exit code to p.dir/rc when it ends).
+---@return integer pid
+function Project:spawn(args, env)
+  for _, f in ipairs({ "out", "err", "rc", "pid" }) do os.remove(self.dir .. "/" .. f) end
+  local cmd = self:command(args, env):gsub("&& env ", "&& exec env ", 1)
+  local d = M.quote(self.dir)
+  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
+    :format(cmd, d, d, d, d)))
+  return math.tointeger(assert(M.poll(function() return first_line(self.dir .. "/pid", "n") end), "not started"))
+end
+
+---The exit code of the run Project:spawn started once it ends within `secs`
+---seconds (default 15), and the seconds it took to end; nil (after killing
+---it) when it does not.
+---@return integer? code, number waited
+function Project:wait(secs)
+  local t0 = os.time()
+  local rc = M.poll(function() return first_line(self.dir .. "/rc", "n") end, secs)
+  if not rc then os.execute("kill -9 " .. first_line(self.dir .. "/pid") .. " 2>/dev/null") end
+  return rc, os.difftime(os.time(), t0)
+end
+
+---Whether process `pid` is still alive.
+function M.alive(pid)
+  return os.execute("kill -0 " .. math.tointeger(pid) .. " 2>/dev/null") == true
+end
+
 return M

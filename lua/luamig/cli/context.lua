@@ -23,6 +23,7 @@ local M = {}
 ---@field log luamig.Log
 ---@field reserved table<string, true> command names plugins may not take
 ---@field graph luamig.Graph?         loaded on first use
+---@field graph_view table?           what plugins see of it (Graph:view)
 ---@field loaded table?               what scripts.load_dir loaded (for the heads memo)
 ---@field session luamig.Session?     opened on first use
 ---@field plugin_list luamig.Plugin[]?
@@ -114,7 +115,10 @@ function M.plugin_ctx(ctx)
       progress = progress.new(ctx.log), heads = function() return M.heads(M.session(ctx)) end }, {
       __index = function(_, k)
         if k == "db" then return M.session(ctx).db end
-        if k == "graph" then return M.graph(ctx) end
+        if k == "graph" then
+          ctx.graph_view = ctx.graph_view or M.graph(ctx):view()
+          return ctx.graph_view
+        end
       end,
       __metatable = false,
     })

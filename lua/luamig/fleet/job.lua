@@ -1,6 +1,8 @@
 --- One target of a fleet run, in its own forked process: the command runs
 --- there with the target's URL and schema, and its record (heads before and
---- after, steps, ms, error) goes back to the parent through a file.
+--- after, steps, ms, error) goes back to the parent as a JSON file
+--- <dir>/<child pid>.json, in the run's private directory.
+local cjson = require "cjson"
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local redact = require "luamig.util.redact"
@@ -63,52 +65,52 @@ local function run_on(cmd, args, parent, t, rec)
   context.close(ctx)
 end
 
--- A record as a Lua chunk (strings quoted with %q; lists of strings).
-local function serialize(rec)
-  local out = {}
-  for k, v in pairs(rec) do
-    if type(v) == "table" then
-      local items = {}
-      for i, x in ipairs(v) do items[i] = ("%q"):format(x) end
-      out[#out + 1] = ("%s = { %s }"):format(k, table.concat(items, ", "))
-    else
-      out[#out + 1] = ("%s = %q"):format(k, v)
-    end
-  end
-  return "return { " .. table.concat(out, ",\n") .. " }\n"
-end
-
----Start target `t` in a child process writing its record to `file`.
----Returns the child's pid (the parent never returns from the child's branch).
----@return integer pid
-function M.start(cmd, args, parent, t, file)
-  local pid = host.fork()
-  if pid ~= 0 then return pid end
+-- The child's side: run the command on `t`, then write its record (unless
+-- the parent is gone: nobody would read it).
+local function child(cmd, args, parent, t, dir, parent_pid)
   local rec = { name = t.name }
   local t0 = host.now_ms()
   local ok = pcall(run_on, cmd, args, parent, t, rec)
+  host.defer_interrupts(true) -- (the record is written whatever comes now)
   if not ok then rec.status, rec.error = "failed", "internal error in the job" end
   rec.ms = math.floor(host.now_ms() - t0 + 0.5)
   -- no password of the target's URL (or the config's) in what is reported
   if rec.error then rec.error = redact.scrub(rec.error, redact.secrets_of(t.url, parent.config.url)) end
-  local f = io.open(file, "w")
+  if host.getppid() ~= parent_pid then
+    os.remove(dir) -- (only once empty: the last orphan removes it)
+    return
+  end
+  local f = io.open(("%s/%d.json"):format(dir, host.getpid()), "w")
   if f then
-    f:write(serialize(rec))
+    f:write(cjson.encode(rec))
     f:close()
   end
-  host.exit_child(0)
-  return 0
 end
 
----The record the child of `t` left in `file` (removed), or a failure
+---Start target `t` in a child process writing its record into `dir`.
+---@return integer pid
+function M.start(cmd, args, parent, t, dir)
+  return host.fork(child, cmd, args, parent, t, dir, host.getpid())
+end
+
+---The record the child `pid` of `t` left in `dir` (removed), or a failure
 ---naming how the child ended when it left none.
 ---@return luamig.FleetRecord
-function M.collect(t, file, code)
-  local chunk = loadfile(file, "t", {})
-  os.remove(file)
-  local ok, rec = pcall(chunk or error)
-  if ok and type(rec) == "table" then
-    rec.ms, rec.steps, rec.exit = tonumber(rec.ms), tonumber(rec.steps), tonumber(rec.exit)
+function M.collect(t, dir, pid, code)
+  local file = ("%s/%d.json"):format(dir, pid)
+  local f = io.open(file, "rb")
+  local ok, rec = false, nil
+  if f then
+    ok, rec = pcall(cjson.decode, f:read("a"))
+    f:close()
+    os.remove(file)
+  end
+  if ok and type(rec) == "table" and rec.name == t.name then
+    rec.ms, rec.steps, rec.exit = math.tointeger(rec.ms) or tonumber(rec.ms), math.tointeger(rec.steps),
+      math.tointeger(rec.exit)
+    for _, k in ipairs({ "heads_before", "heads_after" }) do
+      if type(rec[k]) ~= "table" then rec[k] = nil end
+    end
     return rec
   end
   return { name = t.name, status = "failed", exit = errors.EXIT.failure,

@@ -37,14 +37,18 @@ function M.parse_lag(v)
 end
 
 -- Lag of the replicas pg_stat_replication lists, behind `lsn` (nil: now).
+-- Its positions are NULL to a role without pg_read_all_stats (pg_monitor).
 local DISCOVER = [[
 SELECT coalesce(nullif(application_name, ''), host(client_addr), 'pid ' || pid) AS name,
-  pg_catalog.pg_wal_lsn_diff(%s, coalesce(replay_lsn, '0/0'))::float8 AS bytes,
+  pg_catalog.pg_wal_lsn_diff(%s, replay_lsn)::float8 AS bytes,
   coalesce(extract(epoch FROM replay_lag), 0)::float8 AS seconds
 FROM pg_catalog.pg_stat_replication ORDER BY 1]]
 
+local CAN_SEE = "SELECT pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')"
+
 local REPLICA = [[
-SELECT coalesce(pg_catalog.pg_last_wal_replay_lsn(), '0/0')::text AS lsn,
+SELECT pg_catalog.pg_is_in_recovery() AS in_recovery,
+  coalesce(pg_catalog.pg_last_wal_replay_lsn(), '0/0')::text AS lsn,
   coalesce(extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp()), 0)::float8 AS seconds]]
 
 ---@class luamig.Replicas
@@ -59,17 +63,44 @@ Replicas.__index = Replicas
 ---@return {name: string, bytes: number, seconds: number}[]
 function Replicas:lags(lsn)
   local target = lsn and ("'" .. lsn:gsub("'", "") .. "'::pg_lsn") or "pg_catalog.pg_current_wal_insert_lsn()"
-  if not self.urls then return self.db:query(DISCOVER:format(target)) end
+  if not self.urls then return self:discovered(target) end
   local out = {}
   for i, url in ipairs(self.urls) do
-    if not self.conns[i] then
-      self.conns[i] = require("luamig.db.connect").open(url, self.config, nil, { create = false })
+    local ok, r = pcall(function()
+      if not self.conns[i] then
+        self.conns[i] = require("luamig.db.connect").open(url, self.config, nil, { create = false })
+      end
+      return self.conns[i]:first(REPLICA)
+    end)
+    if not ok then
+      errors.raise("migration", ("cannot reach replica %s: %s"):format(redact.url(url),
+        redact.scrub(errors.text(r), redact.secrets_of(url))), { replica = true })
     end
-    local r = self.conns[i]:first(REPLICA)
+    if not r.in_recovery then
+      errors.raise("migration", ("replica %s is not a standby (pg_is_in_recovery() is false): the primary listed " ..
+        "by mistake, or a promoted standby; fix `replicas` in the config"):format(redact.url(url)), { replica = true })
+    end
     local bytes = self.db:scalar(("SELECT pg_catalog.pg_wal_lsn_diff(%s, ?::pg_lsn)::float8"):format(target), r.lsn)
     out[i] = { name = redact.url(url), bytes = math.max(bytes, 0), seconds = bytes > 0 and r.seconds or 0 }
   end
   return out
+end
+
+-- The replicas pg_stat_replication lists, behind `target`; raises when
+-- this role cannot see their positions.
+function Replicas:discovered(target)
+  local rows = self.db:query(DISCOVER:format(target))
+  for _, r in ipairs(rows) do
+    if r.bytes == nil then
+      if not self.db:scalar(CAN_SEE) then
+        errors.raise("migration", ("role %s cannot see the replicas' positions in pg_stat_replication: grant it " ..
+          "pg_monitor (GRANT pg_monitor TO %s), or list the replicas' URLs in `replicas`"):format(
+          self.db:scalar("SELECT current_user"), self.db:scalar("SELECT quote_ident(current_user)")), { replica = true })
+      end
+      r.bytes = 0 -- (a walsender still starting: no position yet)
+    end
+  end
+  return rows
 end
 
 -- The first replica over `max`, or nil.
@@ -123,7 +154,13 @@ function Replicas:wait(id)
   local lsn = self.db:scalar("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")
   local deadline = host.now_ms() + timeout * 1000
   while true do
-    local late = over(self:lags(lsn), { bytes = 0 })
+    local ok, lags = pcall(self.lags, self, lsn)
+    if not ok then
+      if not (errors.is(lags) and lags.replica) then error(lags, 0) end
+      errors.raise("migration", ("wait_for_replicas: %s; migration %s is committed on the primary " ..
+        "(a rerun continues after it)"):format(lags.message, id))
+    end
+    local late = over(lags, { bytes = 0 })
     if not late then return end
     if host.now_ms() >= deadline then
       errors.raise("migration", ("wait_for_replicas: replica %s has not replayed migration %s after %g s " ..

@@ -33,32 +33,37 @@ local function live_line(state, total)
 end
 
 -- Run records[first..last] (at most `jobs` at once); stop launching after a
--- failure unless `keep_going`. Returns true when none failed.
+-- failure unless `keep_going`, or at an interrupt, which is passed on to the
+-- running children (a terminal's Ctrl-C reached them already; a SIGTERM to
+-- this process alone did not). Returns true when none failed.
 local function run_range(run, first, last, keep_going)
   local state, running, next_i, clean = run.state, {}, first, true
-  local stop = false
+  local stop, passed_on = false, false
   while true do
-    while not stop and next_i <= last and state.running < run.jobs do
-      local i = next_i
-      local file = ("%s/luamig-fleet-%d-%d.lua"):format(run.tmp, host.getpid(), i)
-      running[job.start(run.cmd, run.args, run.ctx, run.targets[i], file)] = { i = i, file = file }
+    while not stop and not host.interrupted() and next_i <= last and state.running < run.jobs do
+      running[job.start(run.cmd, run.args, run.ctx, run.targets[next_i], run.dir)] = next_i
       state.running, next_i = state.running + 1, next_i + 1
     end
     if state.running == 0 then break end
     live_line(state, #run.targets)
     local pid, code = host.wait(true)
-    if not pid then break end
-    local r = running[pid]
-    if r then
+    local sig = host.interrupted()
+    if sig and not passed_on then
+      stop, passed_on = true, true
+      for child in pairs(running) do host.kill(child, sig) end
+    end
+    local i = pid and running[pid]
+    if i then
       running[pid] = nil
-      local rec = job.collect(run.targets[r.i], r.file, code)
-      run.records[r.i] = rec
+      local rec = job.collect(run.targets[i], run.dir, pid, code)
+      run.records[i] = rec
       state.running, state.done = state.running - 1, state.done + 1
       if rec.status == "failed" then
         state.failed, clean = state.failed + 1, false
         if not keep_going then stop = true end
       end
-      if host.interrupted() then stop = true end
+    elseif not pid and not sig then
+      break
     end
   end
   live_line(state, #run.targets)
@@ -77,13 +82,22 @@ function M.run(cmd, ctx, args)
   local list = targets_mod.select(targets_mod.all(ctx.config, args.targets_file), args.fleet_target)
   context.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
   local run = { cmd = cmd, args = args, ctx = ctx, targets = list, jobs = jobs, records = {},
-    tmp = os.getenv("TMPDIR") or "/tmp",
+    -- the children's records: a directory only this user can read, removed at the end
+    dir = host.private_dir(os.getenv("TMPDIR") or "/tmp", "luamig-fleet-"),
     state = { done = 0, failed = 0, running = 0, label = cmd.name == "upgrade" and "at head" or "done",
       tty = host.isatty(2) and not ctx.log.quiet and not ctx.log.json } }
   local keep = args.continue_on_error
-  local ok = true
-  if canary > 0 then ok = run_range(run, 1, math.min(canary, #list), false) end
-  if ok then run_range(run, canary + 1, #list, keep) end
+  -- an interrupt is polled between children here (it must not unwind this
+  -- loop while children run), and ends the run with the summary
+  host.defer_interrupts(true)
+  local ran, err = pcall(function()
+    local ok = true
+    if canary > 0 then ok = run_range(run, 1, math.min(canary, #list), false) end
+    if ok then run_range(run, canary + 1, #list, keep) end
+  end)
+  host.defer_interrupts(false)
+  os.remove(run.dir)
+  if not ran then error(err, 0) end
   if run.state.tty then io.stderr:write("\n") end
   local out = { targets = {}, total = #list, ok = 0, skipped = 0, failed = 0, not_run = 0 }
   for i, t in ipairs(list) do

@@ -40,6 +40,28 @@ sandbox.protect_class(Graph) -- (plugins get one: ctx.graph)
 
 M.BASE = "base" -- a walk that ended below the roots
 
+-- What a plugin reads of a revision (README: ctx.graph).
+local VIEW_FIELDS = { "id", "parents", "depends_on", "branch_labels", "message", "path", "transactional" }
+local VIEW_METHODS = { "heads", "roots", "branch_points", "ancestors", "ids" }
+
+---What a plugin sees (ctx.graph): copies of `order` and of each revision's
+---documented fields, and the reading methods (their results copied).
+---Nothing in it reaches a script's functions: a plugin cannot change what runs.
+---@return table
+function Graph:view()
+  local revs = {}
+  for id, script in pairs(self.revs) do
+    local r = {}
+    for _, k in ipairs(VIEW_FIELDS) do r[k] = sandbox.copy_data(script[k]) end
+    revs[id] = r
+  end
+  local v = { order = sandbox.copy_data(self.order), revs = revs }
+  for _, name in ipairs(VIEW_METHODS) do
+    v[name] = function(_, ...) return sandbox.copy_data(self[name](self, ...)) end
+  end
+  return setmetatable(v, { __metatable = false })
+end
+
 local function raise(fmt, ...)
   errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
 end

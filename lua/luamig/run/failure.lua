@@ -6,6 +6,9 @@ local version = require "luamig.run.version"
 
 local M = {}
 
+-- The longest error text a failure shows and stores in the history table.
+M.MAX_ERROR_BYTES = 8192
+
 -- What to do about statements a transaction refuses: PostgreSQL's SQLSTATE
 -- 25001 (CREATE INDEX CONCURRENTLY, VACUUM, ...), 55P04 (a new enum value used
 -- in the transaction that added it), SQLite's VACUUM; and 55P03, a lock_timeout.
@@ -27,8 +30,13 @@ local function advice(e)
 end
 
 -- What became of a failed step's work, for its message.
-local function outcome(s, tx, rolled_back_to, partial, err)
+local function outcome(s, tx, rolled_back_to, partial, err, direction)
   if s.dry_run then return "dry run: nothing was changed" end
+  if err.lost and tx then
+    return ("lost the connection to the database: the server rolled the step back%s; run `luamig %s` again " ..
+      "once the database is reachable"):format(partial and " after its last db:autocommit section (the sections " ..
+      "before it were committed)" or ", so none of it was committed", direction == "up" and "upgrade" or "downgrade")
+  end
   if err.ended_tx then
     return "the migration ended the step's transaction itself, so luamig did not record the step: " ..
         "check the schema, then rerun or `luamig stamp`"
@@ -58,7 +66,7 @@ end
 ---@param partial boolean?     a db:autocommit section committed part of it
 function M.step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
   local script = s.graph.revs[id]
-  local text = err.text
+  local text = errors.capped(err.text, M.MAX_ERROR_BYTES)
   if not s.dry_run then
     pcall(function()
       s.db:transaction(function(db)
@@ -70,10 +78,21 @@ function M.step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
   end
   local hint = advice(err.object)
   errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(direction == "up" and "upgrade" or "downgrade",
-    id, script.path, text, hint and (hint .. "\n") or "", outcome(s, tx, rolled_back_to, partial, err)),
+    id, script.path, text, hint and (hint .. "\n") or "", outcome(s, tx, rolled_back_to, partial, err, direction)),
     { traceback = err.traceback, cause = err.object })
 end
 
+
+-- True when the connection is gone (the server ended it, or it broke): a
+-- transaction that is no longer open was then rolled back by the server, not
+-- ended by the migration. A connection error says so; one the migration
+-- caught shows when the next statement cannot reach the server.
+local function connection_lost(db, err)
+  local code = err and type(err.object) == "table" and tostring(err.object.code or "") or ""
+  if db:is_closed() or code:match("^08") or code:match("^57P0") then return true end
+  local alive, e = pcall(db.scalar, db, "SELECT 1")
+  return not alive and (db:is_closed() or tostring(type(e) == "table" and e.code or ""):match("^08") ~= nil)
+end
 
 -- A step body's result, checked against the driver's own state: a
 -- transactional step's transaction must still be open (whatever the
@@ -84,6 +103,10 @@ end
 ---@param err table?
 ---@return boolean ok, table? err
 function M.checked_body(s, tx, ok, err)
+  if tx and not s.db:is_closed() and not s.db:in_transaction() and connection_lost(s.db, err) then
+    return false, { text = ok and "the connection to the database was lost during the step" or err.text,
+      object = not ok and err.object or nil, traceback = err and err.traceback, lost = true }
+  end
   if tx and not s.db:is_closed() and not s.db:in_transaction() then
     local text = ok and "the migration ended its own transaction (BEGIN, COMMIT or ROLLBACK): " ..
         "a transactional migration cannot; use db:autocommit(function(db) ... end) or transactional = false"

@@ -6,48 +6,46 @@
 --- Statements only: a migration that needs query results (db:query,
 --- db:rows, introspection, SQLite table rebuilds) fails, named.
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 local plan = require "luamig.revision.plan"
 local step_mod = require "luamig.run.step"
 local version = require "luamig.run.version"
 
 local M = {}
 
--- Replace ? (and $n) placeholders outside quotes by SQL literals.
-local function inline(sql, params, quote_literal)
-  if params.n == 0 then return sql end
-  local out, i, n, next_param = {}, 1, #sql, 1
-  while i <= n do
-    local c = sql:sub(i, i)
-    if c == "'" or c == '"' then
-      local j = i + 1
-      while j <= n do
-        if sql:sub(j, j) == c then
-          if sql:sub(j + 1, j + 1) == c then j = j + 1 else break end
-        end
-        j = j + 1
-      end
-      out[#out + 1] = sql:sub(i, j)
-      i = j + 1
-    elseif c == "?" then
-      out[#out + 1] = quote_literal(params[next_param])
-      next_param = next_param + 1
-      i = i + 1
-    elseif c == "$" and sql:match("^%d", i + 1) then
-      local digits = sql:match("^%d+", i + 1)
-      out[#out + 1] = quote_literal(params[tonumber(digits)])
-      i = i + 1 + #digits
-    else
-      out[#out + 1] = c
-      i = i + 1
+local NO_PARAMS = { n = 0 }
+
+-- `sql` as the statement the database would run: each parameter token
+-- replaced by the literal of its value, numbered as the databases number
+-- them (`$n`, `?NNN`: n; a name: its first use's number; `?`: one past the
+-- highest so far), and a `;` after the last token that is not a comment (so
+-- a trailing `-- comment` cannot swallow it). The drivers' tokenizer
+-- (src/sql_tokens.c): quotes, comments and dollar quotes are skipped alike.
+---@param sql string
+---@param params table packed values ({ n = 0 } for none)
+---@param dialect luamig.Dialect
+---@return string
+function M.render(sql, params, dialect)
+  local out, highest, named, last = {}, 0, {}, 0
+  for kind, first, stop in host.sql_tokens(sql, dialect.name) do
+    local text = sql:sub(first, stop)
+    if (kind == "param" or kind == "named") and params.n > 0 then
+      local number = kind == "named" and named[text] or tonumber(text:sub(2)) or highest + 1
+      if kind == "named" then named[text] = number end
+      highest = math.max(highest, number)
+      text = dialect.quote_literal(params[number])
     end
+    out[#out + 1] = text
+    if kind ~= "space" and kind ~= "comment" then last = #out end
   end
-  return table.concat(out)
+  if last > 0 and out[last] ~= ";" then table.insert(out, last + 1, ";") end
+  return (table.concat(out):gsub("%s+$", ""))
 end
 
 ---A stand-in for `db` that writes statements to `emit` instead of running
 ---them. Set `db.running` to the migration file being recorded, for messages.
 ---@param dialect table luamig.dialect.*
----@param emit fun(sql: string)
+---@param emit fun(sql: string, params: table?) params packed, for its placeholders
 function M.recorder(dialect, emit)
   local db = { dialect = dialect.name, backend = dialect.name, offline_enums = {} }
   local function refuse(what)
@@ -61,7 +59,7 @@ function M.recorder(dialect, emit)
     for i = 1, params.n do
       if params[i] == require "luamig.null" then params[i] = nil end
     end
-    emit(inline(sql, params, dialect.quote_literal))
+    emit(sql, params)
     return 0
   end
   for _, name in ipairs({ "query", "rows", "first", "scalar", "prepare", "has_table", "has_column", "has_index",
@@ -103,7 +101,7 @@ function M.sql(s, direction, range)
   local heads = (from == "" or from == "base") and {} or g:ids(from)
   local ids = direction == "up" and plan.upgrade(g, heads, to) or plan.downgrade(g, heads, to)
   local out = {}
-  local function emit(sql) out[#out + 1] = sql:gsub("%s*;?%s*$", "") .. ";" end
+  local function emit(sql, params) out[#out + 1] = M.render(sql, params or NO_PARAMS, s.dialect) end
   local db = M.recorder(s.dialect, emit)
   local t = version.tables(s.config, s.dialect)
   out[#out + 1] = ("-- luamig %s %s (%s)"):format(direction == "up" and "upgrade" or "downgrade", range, s.dialect.name)

@@ -77,12 +77,39 @@ function M.exit_code(e)
   return M.is(e) and exit_codes[e.kind] or M.EXIT.failure
 end
 
----Text of any error value: our objects via __tostring, others via tostring.
+-- Instructions a user's __tostring may run before it counts as unprintable.
+local TOSTRING_BUDGET = 1000000
+
+-- tostring(e) for a value whose __tostring is user code: it runs in a
+-- coroutine of its own under an instruction limit (it may loop forever).
+local function bounded_tostring(e)
+  local co = coroutine.create(tostring)
+  debug.sethook(co, function() error("its __tostring does not return", 0) end, "", TOSTRING_BUDGET)
+  local ok, s = coroutine.resume(co, e)
+  return ok and type(s) == "string" and s or nil
+end
+
+---Text of any error value: our objects via __tostring, others via tostring
+---(a user's __tostring under an instruction limit).
 ---@return string
 function M.text(e)
   if type(e) == "string" then return e end
-  local ok, s = pcall(tostring, e)
-  return ok and s or "(unprintable error)"
+  if type(e) ~= "table" and type(e) ~= "userdata" or M.is(e) then
+    local ok, s = pcall(tostring, e)
+    return ok and s or "(unprintable error)"
+  end
+  return bounded_tostring(e) or ("(an error object, a %s value, whose __tostring fails or does not return)"):format(type(e))
+end
+
+---`s` cut to at most `max` bytes (at a UTF-8 boundary), saying how much was cut.
+---@param s string
+---@param max integer
+---@return string
+function M.capped(s, max)
+  if #s <= max then return s end
+  local cut = max
+  while cut > 0 and (s:byte(cut + 1) or 0) & 0xC0 == 0x80 do cut = cut - 1 end
+  return ("%s... (%d more bytes)"):format(s:sub(1, cut), #s - cut)
 end
 
 return M

@@ -3,6 +3,9 @@
 --- becomes one error object whose `where` names the file and line to fix,
 --- whatever value the file raised.
 local errors = require "luamig.util.errors"
+-- (outside the host, in pure-Lua specs, nothing is ever interrupted)
+local has_host, host = pcall(require, "luamig.host")
+if not has_host then host = { check_interrupt = function() end, watch_coroutine = function(co) return co end } end
 
 local M = {}
 
@@ -146,9 +149,75 @@ for _, name in ipairs({ "assert", "collectgarbage", "error", "getmetatable", "ip
   SHARED[name] = _G[name]
 end
 
+-- collectgarbage without the options that would change how luamig itself
+-- collects ("stop", "incremental", ...): the collector is the process's.
+local std_collectgarbage = collectgarbage
+local GC_READS = { collect = true, count = true, step = true, isrunning = true }
+SHARED.collectgarbage = function(opt, ...)
+  opt = opt or "collect"
+  if not GC_READS[opt] then
+    error(("collectgarbage(%q) would change how luamig itself collects garbage: only \"collect\", \"count\", " ..
+      "\"step\" and \"isrunning\" are available"):format(tostring(opt)), 2)
+  end
+  return std_collectgarbage(opt, ...)
+end
+
+-- User output goes to stderr: stdout is luamig's (--json is one document).
+local stderr = io.stderr
+SHARED.print = function(...)
+  local n = select("#", ...)
+  local parts = { ... }
+  for i = 1, n do parts[i] = tostring(parts[i]) end
+  stderr:write(table.concat(parts, "\t", 1, n), "\n")
+end
+
+-- ------------------------------------------------ interrupts user code cannot catch
+
+-- Once Ctrl-C or SIGTERM is caught, every way user code catches an error
+-- (pcall, xpcall, coroutine.resume) raises the interrupt again on return,
+-- and every coroutine it makes is watched (src/signals.c).
+local check_interrupt, watch = host.check_interrupt, host.watch_coroutine
+local std_pcall, std_xpcall, co_create, co_resume, co_close = pcall, xpcall, coroutine.create, coroutine.resume,
+    coroutine.close
+
+local function settled(...)
+  check_interrupt()
+  return ...
+end
+
+SHARED.pcall = function(f, ...) return settled(std_pcall(f, ...)) end
+SHARED.xpcall = function(f, handler, ...) return settled(std_xpcall(f, handler, ...)) end
+
+local coroutines = {}
+for k, v in pairs(coroutine) do coroutines[k] = v end
+coroutines.create = function(f) return watch(co_create(f)) end
+coroutines.resume = function(co, ...) return settled(co_resume(co, ...)) end
+coroutines.wrap = function(f)
+  local co = watch(co_create(f))
+  local function resumed(ok, ...)
+    check_interrupt()
+    if not ok then
+      co_close(co)
+      error((...), 0)
+    end
+    return ...
+  end
+  return function(...) return resumed(co_resume(co, ...)) end
+end
+
+-- io, writing to stderr where it would write to stdout.
+local user_io = {}
+for k, v in pairs(io) do user_io[k] = v end
+user_io.stdout = stderr
+user_io.write = function(...) return stderr:write(...) end
+user_io.output = function(file)
+  if file ~= nil then error("io.output cannot be changed by user files (their output goes to stderr)", 2) end
+  return stderr
+end
+
 -- Standard library tables: each file gets copies, so that `string.format =
 -- nil` in one file changes neither the runner nor other files.
-local LIBS = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutine, io = io, os = os }
+local LIBS = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutines, io = user_io, os = os }
 
 local std_require, std_load, std_loadfile = require, load, loadfile
 local searchpath, preload = package.searchpath, package.preload
@@ -163,9 +232,6 @@ end
 local function exit_refused()
   error("os.exit would stop luamig without rolling back or recording anything; raise an error instead", 2)
 end
-
--- Modules user files required from their package.path, shared by all of them.
-local user_loaded = {}
 
 -- A user module: the file found along the requiring file's package.path,
 -- run in an environment of its own.
@@ -196,8 +262,9 @@ local function requirer(env)
       local mod = std_require(name)
       return type(mod) == "table" and copy(mod) or mod
     end
-    if user_loaded[name] == nil then user_loaded[name] = user_module(env, name) end
-    return user_loaded[name]
+    local loaded = env.package.loaded
+    if loaded[name] == nil then loaded[name] = user_module(env, name) end
+    return loaded[name]
   end
 end
 
@@ -210,7 +277,7 @@ local BUILD = {
     return c
   end,
   debug = function() return { traceback = traceback } end,
-  package = function() return { path = "", cpath = "", config = package.config, loaded = user_loaded, preload = {},
+  package = function() return { path = "", cpath = "", config = package.config, loaded = {}, preload = {},
     searchpath = searchpath } end,
   require = requirer,
   -- (text only: a crafted binary chunk can crash the host)

@@ -1,9 +1,11 @@
 --- A SQLite CREATE TABLE statement as editable parts: its column definitions
 --- and table constraints, split at top-level commas (quotes, brackets,
---- comments and nested parentheses respected). SQLite cannot alter most of a
---- table in place; the batch rebuild edits these parts and writes the table
---- anew. Introspection reads CHECK constraints from them.
+--- comments and nested parentheses respected: the drivers' tokenizer).
+--- SQLite cannot alter most of a table in place; the batch rebuild edits
+--- these parts and writes the table anew. Introspection reads CHECK
+--- constraints from them.
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 
 local M = {}
 
@@ -17,34 +19,17 @@ local M = {}
 ---@field items luamig.SqliteItem[]
 ---@field tail string      after the closing parenthesis (e.g. " WITHOUT ROWID")
 
--- Scan `s` from position i; calls on(c, pos, depth) for characters outside
--- quotes and comments. Returns nothing; quotes/comments are skipped whole.
+-- Calls on(text, first, depth) for each token of `s` outside comments and
+-- whitespace (SQLite's rules: src/sql_tokens.c, the drivers' tokenizer);
+-- `depth` counts the open parentheses, "(" included. on returning false stops.
 local function scan(s, on)
-  local i, depth, n = 1, 0, #s
-  while i <= n do
-    local c = s:sub(i, i)
-    local two = s:sub(i, i + 1)
-    if c == "'" or c == '"' or c == "`" then
-      local j = i + 1
-      while j <= n do
-        if s:sub(j, j) == c then
-          if s:sub(j + 1, j + 1) == c then j = j + 1 else break end
-        end
-        j = j + 1
-      end
-      i = j + 1
-    elseif c == "[" then
-      i = (s:find("]", i + 1, true) or n) + 1
-    elseif two == "--" then
-      i = (s:find("\n", i, true) or n) + 1
-    elseif two == "/*" then
-      local _, e = s:find("*/", i + 2, true)
-      i = (e or n) + 1
-    else
-      if c == "(" then depth = depth + 1 end
-      if on(c, i, depth) == false then return end
-      if c == ")" then depth = depth - 1 end
-      i = i + 1
+  local depth = 0
+  for kind, first, last in host.sql_tokens(s, "sqlite") do
+    if kind ~= "space" and kind ~= "comment" then
+      local text = s:sub(first, last)
+      if text == "(" then depth = depth + 1 end
+      if on(text, first, depth, kind) == false then return end
+      if text == ")" then depth = depth - 1 end
     end
   end
 end
@@ -59,23 +44,12 @@ end
 
 -- The first token of `text` (a quoted identifier or a word) and the rest.
 local function first_token(text)
-  local s = text:match("^%s*(.-)$")
-  local c = s:sub(1, 1)
-  if c == '"' or c == "`" then
-    local j = 2
-    while j <= #s do
-      if s:sub(j, j) == c then
-        if s:sub(j + 1, j + 1) == c then j = j + 1 else break end
-      end
-      j = j + 1
-    end
-    return s:sub(1, j), s:sub(j + 1)
-  elseif c == "[" then
-    local e = s:find("]", 2, true) or #s
-    return s:sub(1, e), s:sub(e + 1)
-  end
-  local word = s:match("^[^%s(,]+") or ""
-  return word, s:sub(#word + 1)
+  local tok, rest = "", ""
+  scan(text, function(t, first)
+    tok, rest = t, text:sub(first + #t)
+    return false
+  end)
+  return tok, rest
 end
 M.first_token = first_token
 
@@ -132,13 +106,8 @@ function M.column_parts(text)
   local name_tok, rest = first_token(text)
   -- word starts at top level (outside quotes and parentheses)
   local starts = {}
-  local prev_space = true
-  scan(rest, function(c, i, depth)
-    if depth == 0 and prev_space and c:match("[%a]") then
-      local word = rest:match("^[%a_]+", i):upper()
-      if CLAUSE_WORDS[word] then starts[#starts + 1] = { i, word } end
-    end
-    prev_space = c:match("[%s)]") ~= nil
+  scan(rest, function(t, i, depth, kind)
+    if depth == 0 and kind == "word" and CLAUSE_WORDS[t:upper()] then starts[#starts + 1] = { i, t:upper() } end
   end)
   -- "NOT NULL", "PRIMARY KEY", "CONSTRAINT x CHECK" are one clause each: keep
   -- only starts that do not continue the clause before them

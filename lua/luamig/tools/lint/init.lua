@@ -5,6 +5,7 @@
 --- the write lock); then the rules read the record. A migration that fails
 --- is reported with its error and the lint goes on with the next one.
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 local runner = require "luamig.run.runner"
 local version = require "luamig.run.version"
 local plan = require "luamig.revision.plan"
@@ -85,6 +86,7 @@ local function lint_one(s, obs_mod, rec, id, opts)
   rec.start(script.path, obs)
   local ok, err = pcall(step, s, id)
   local statements = rec.stop()
+  if host.interrupted() then error(ok and ("interrupted (%s)"):format(host.interrupted()) or err, 0) end
   m.statements = 0
   for _, st in ipairs(statements) do
     if st.where then m.statements = m.statements + 1 end

@@ -1,5 +1,5 @@
-/* libpq opened on first use (see pq_load.h). */
-#include "pq_load.h"
+/* libpq opened on first use (see pg_load.h). */
+#include "pg_load.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

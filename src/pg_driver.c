@@ -13,13 +13,14 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "drivers.h"
 #include "drv_util.h"
 #include "pg_conn.h"
+#include "pg_result.h"
 #include "pg_values.h"
-#include "sql_scan.h"
+#include "sql_tokens.h"
 
 #define LM_PG_CURSOR "luamig.pg.Cursor"
-#define LM_PG_RESULT "luamig.pg.Result"
 #define FETCH_BATCH 500
 
 typedef struct lm_pgcursor {
@@ -28,110 +29,11 @@ typedef struct lm_pgcursor {
   int pos;           /* next row in the current batch (1-based) */
 } lm_pgcursor;      /* uservalues: 1 Conn, 2 current batch (array of rows) */
 
-/* ---------------------------------------------------------------- results */
-
-/* [] -> [box]; a userdata that owns a PGresult (NULL until set), so that a
- * Lua error raised while a result is held (out of memory converting rows, an
- * error object being built) cannot leak it: __gc clears it. Pushed before
- * the libpq call that fills it, since pushing can raise too. */
-PGresult **lm_pg_push_box(lua_State *L) {
-  PGresult **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
-  luaL_setmetatable(L, LM_PG_RESULT);
-  return box;
-}
-
-void lm_pg_release(PGresult **box) {
-  if (*box) lm_pq.PQclear(*box);
-  *box = NULL;
-}
-
-/* [box] -> []; idempotent: __gc and __close. */
-static int box_gc(lua_State *L) {
-  lm_pg_release(luaL_checkudata(L, 1, LM_PG_RESULT));
-  return 0;
-}
-
-/* ---------------------------------------------------------------- errors */
-
-/* [] -> [err]; the error of a failed result (or of the connection). */
-void lm_pg_push_result_error(lua_State *L, PGconn *conn, const PGresult *res, const char *sql) {
-  const char *state = res ? lm_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  const char *msg = res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-  lm_db_error e = {"pg", state ? state : (lm_pq.PQstatus(conn) == CONNECTION_BAD ? "08006" : "XX000"),
-                   msg ? msg : lm_pq.PQerrorMessage(conn),
-                   res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL,
-                   res ? lm_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL, sql};
-  char *trimmed = NULL;
-  size_t n = strlen(e.message);
-  if (n > 0 && e.message[n - 1] == '\n' && (trimmed = malloc(n))) {
-    memcpy(trimmed, e.message, n - 1);
-    trimmed[n - 1] = '\0';
-    e.message = trimmed;
-  }
-  lm_push_db_error(L, &e);
-  free(trimmed);
-}
-
-static int is_copy(ExecStatusType st) { return st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH; }
-
-/* Ends a COPY the server started for a statement that has no data stream:
- * aborts COPY FROM STDIN, reads and drops COPY TO STDOUT's rows. */
-void lm_pg_end_copy(PGconn *conn, ExecStatusType st) {
-  char *row;
-  if (st == PGRES_COPY_IN) {
-    lm_pq.PQputCopyEnd(conn, "luamig: COPY FROM STDIN needs db:copy_in");
-    return;
-  }
-  while (lm_pq.PQgetCopyData(conn, &row, 0) > 0) lm_pq.PQfreemem(row);
-}
-
-/* Reads and clears what is left of a command's results, ending any COPY.
- * Returns true when a COPY was met. */
-static int drain(PGconn *conn) {
-  PGresult *res;
-  int copying = 0;
-  while ((res = lm_pq.PQgetResult(conn)) != NULL) {
-    ExecStatusType st = lm_pq.PQresultStatus(res);
-    lm_pq.PQclear(res);
-    if (is_copy(st)) {
-      lm_pg_end_copy(conn, st);
-      copying = 1;
-    }
-  }
-  return copying;
-}
-
-/* Raises the error for a COPY run where no data stream was given. */
-static int refuse_copy(lua_State *L) {
-  return lm_misuse(L, "COPY FROM STDIN / TO STDOUT needs a data stream: load rows with "
-                      "db:copy_in(table, columns, rows), read them with db:query");
-}
-
-/* Raises for a result in *box that did not succeed (the result is cleared);
- * a COPY is ended first, leaving the connection usable. */
-static void check_result(lua_State *L, PGconn *conn, PGresult **box, const char *sql) {
-  ExecStatusType st = *box ? lm_pq.PQresultStatus(*box) : PGRES_FATAL_ERROR;
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
-  if (is_copy(st)) {
-    lm_pg_release(box);
-    lm_pg_end_copy(conn, st);
-    drain(conn);
-    refuse_copy(L);
-  }
-  lm_pg_push_result_error(L, conn, *box, sql);
-  lm_pg_release(box);
-  lua_error(L);
-}
-
 /* ---------------------------------------------------------------- handles */
 
+/* The open Conn at idx, ready for a call (lm_pg_enter). */
 static lm_pg *check_conn(lua_State *L, int idx) {
-  lm_pg *c = luaL_checkudata(L, idx, LM_PG_CONN);
-  if (!c->conn) lm_misuse(L, "connection is closed");
-  c->L = L;
-  lm_pg_settle(L, c);
-  return c;
+  return lm_pg_enter(L, luaL_checkudata(L, idx, LM_PG_CONN), 1);
 }
 
 /* The Stmt at idx, open, and its open Conn. */
@@ -141,9 +43,7 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
   lua_getiuservalue(L, idx, 1);
   *conn = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (!*conn || !(*conn)->conn) lm_misuse(L, "connection is closed");
-  (*conn)->L = L;
-  lm_pg_settle(L, *conn);
+  lm_pg_enter(L, *conn, 1);
   return s;
 }
 
@@ -204,15 +104,9 @@ static PGresult **run(lua_State *L, lm_pg *c, const char *sql, int first, int n,
   lm_pg_build_params(L, first, n, &p);
   *box = lm_pq.PQexecParams(c->conn, sql, n, p.types, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
-  check_result(L, c->conn, box, sql);
+  lm_pg_check_result(L, c->conn, box, sql);
   check_guard(L, c, before, lm_pq.PQcmdStatus(*box));
   return box;
-}
-
-/* Rows changed by a command result. */
-lua_Integer lm_pg_changes(PGresult *res) {
-  const char *t = lm_pq.PQcmdTuples(res);
-  return t && *t ? (lua_Integer)strtoll(t, NULL, 10) : 0;
 }
 
 /* [conn, sql, params...] -> [conn, sql, params..., sql'] ; rewrites sql. */
@@ -223,45 +117,25 @@ static const char *rewritten(lua_State *L, int *count) {
   return lua_tostring(L, -1);
 }
 
-/* [conn, sql] -> [conn, sql, box, box, changes]; runs a script of one or
- * more statements (changes are summed). Every result is read; the first
- * error is raised after that, so the connection stays usable. */
+/* [conn, sql] -> [conn, sql, box, changes]; runs a script of one or more
+ * statements (changes are summed). Every result is read; the first error is
+ * raised after that, so the connection stays usable. */
 static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
-  PGresult **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
-  lua_Integer total = 0;
-  int copying = 0;
+  lm_pg_reading r = {NULL, lm_pg_push_box(L), 0, "", "", 0};
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
-  char ended[16] = ""; /* the last COMMIT or ROLLBACK's tag */
   lm_refuse_tx_control(L, c->guard, sql);
   if (!lm_pq.PQsendQuery(c->conn, sql)) {
     lm_pg_push_result_error(L, c->conn, NULL, sql);
     return lua_error(L);
   }
-  while ((*res = lm_pq.PQgetResult(c->conn)) != NULL) {
-    ExecStatusType st = lm_pq.PQresultStatus(*res);
-    if (is_copy(st)) {
-      lm_pg_end_copy(c->conn, st);
-      copying = 1;
-    } else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
-      if (!*failed) {
-        *failed = *res;
-        *res = NULL;
-      }
-    } else {
-      const char *tag = lm_pq.PQcmdStatus(*res);
-      total += lm_pg_changes(*res);
-      if (tag && strlen(tag) < sizeof ended && (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "ROLLBACK") == 0))
-        strcpy(ended, tag);
-    }
-    lm_pg_release(res);
+  lm_pg_read(c->conn, &r);
+  if (r.copying) {
+    lm_pg_release(r.failed);
+    return lm_pg_refuse_copy(L);
   }
-  if (copying) {
-    lm_pg_release(failed);
-    return refuse_copy(L);
-  }
-  if (*failed) check_result(L, c->conn, failed, sql);
-  check_guard(L, c, before, ended);
-  lua_pushinteger(L, total);
+  if (*r.failed) lm_pg_check_result(L, c->conn, r.failed, sql);
+  check_guard(L, c, before, r.ended);
+  lua_pushinteger(L, r.changes);
   return 1;
 }
 
@@ -293,9 +167,9 @@ static int conn_copy_from(lua_State *L) {
   res = lm_pg_push_box(L);
   *res = lm_pq.PQexec(c->conn, sql);
   if (lm_pq.PQresultStatus(*res) != PGRES_COPY_IN) {
-    check_result(L, c->conn, res, sql); /* raises for a failed statement or another COPY */
+    lm_pg_check_result(L, c->conn, res, sql); /* raises for a failed statement or another COPY */
     lm_pg_release(res);
-    drain(c->conn);
+    lm_pg_drain(c->conn);
     return lm_misuse(L, "copy_from needs a COPY ... FROM STDIN statement");
   }
   lm_pg_release(res);
@@ -305,14 +179,14 @@ static int conn_copy_from(lua_State *L) {
     lua_pushvalue(L, 3);
     if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
       lm_pq.PQputCopyEnd(c->conn, "luamig: the row source failed");
-      drain(c->conn);
+      lm_pg_drain(c->conn);
       return lua_error(L);
     }
     if (lua_isnil(L, -1)) break;
     chunk = lua_tolstring(L, -1, &len);
     if (!chunk) {
       lm_pq.PQputCopyEnd(c->conn, "luamig: the row source returned a non-string");
-      drain(c->conn);
+      lm_pg_drain(c->conn);
       return lm_misuse(L, "copy_from: next() must return strings (or nil at the end)");
     }
     if (lm_pq.PQputCopyData(c->conn, chunk, (int)len) != 1) {
@@ -327,11 +201,11 @@ static int conn_copy_from(lua_State *L) {
     return lua_error(L);
   }
   *res = lm_pq.PQgetResult(c->conn);
-  if (lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) drain(c->conn); /* leave the connection usable */
-  check_result(L, c->conn, res, sql);
+  if (lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) lm_pg_drain(c->conn); /* leave the connection usable */
+  lm_pg_check_result(L, c->conn, res, sql);
   rows = lm_pg_changes(*res);
   lm_pg_release(res);
-  drain(c->conn);
+  lm_pg_drain(c->conn);
   lua_pushinteger(L, rows);
   return 1;
 }
@@ -354,10 +228,10 @@ static int conn_query(lua_State *L) {
 static PGresult **run_first(lua_State *L, lm_pg *c) {
   int n = lua_gettop(L) - 2, count, top;
   const char *sql = rewritten(L, &count);
-  PGresult **first = lm_pg_push_box(L), **failed = lm_pg_push_box(L), **res = lm_pg_push_box(L);
+  PGresult **first = lm_pg_push_box(L);
+  lm_pg_reading r = {first, lm_pg_push_box(L), 0, "", "", 0};
   lm_pg_params p;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
-  char tag[16] = ""; /* the command's, for check_guard */
   lm_refuse_tx_control(L, c->guard, sql);
   lm_check_param_count(L, count, n);
   top = lua_gettop(L);
@@ -368,27 +242,11 @@ static PGresult **run_first(lua_State *L, lm_pg *c) {
   }
   lua_settop(L, top);
   lm_pq.PQsetSingleRowMode(c->conn);
-  while ((*res = lm_pq.PQgetResult(c->conn)) != NULL) {
-    ExecStatusType st = lm_pq.PQresultStatus(*res);
-    if (st == PGRES_SINGLE_TUPLE && !*first) {
-      *first = *res;
-      *res = NULL;
-    } else if (is_copy(st)) {
-      lm_pg_release(res);
-      lm_pg_end_copy(c->conn, st);
-      drain(c->conn);
-      refuse_copy(L);
-    } else if (st == PGRES_COMMAND_OK) {
-      snprintf(tag, sizeof tag, "%s", lm_pq.PQcmdStatus(*res));
-    } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !*failed) {
-      *failed = *res;
-      *res = NULL;
-    }
-    lm_pg_release(res);
-  }
-  if (*failed) check_result(L, c->conn, failed, sql);
-  check_guard(L, c, before, tag);
-  lua_pop(L, 2);
+  lm_pg_read(c->conn, &r);
+  if (r.copying) lm_pg_refuse_copy(L);
+  if (*r.failed) lm_pg_check_result(L, c->conn, r.failed, sql);
+  check_guard(L, c, before, r.tag);
+  lua_pop(L, 1);
   return first;
 }
 
@@ -430,17 +288,14 @@ static int cursor_next(lua_State *L) {
     lua_pop(L, 2);
     if (k->done) return 0;
     lua_getiuservalue(L, lua_upvalueindex(1), 1);
-    c = lua_touserdata(L, -1);
+    c = lm_pg_enter(L, lua_touserdata(L, -1), 1);
     lua_pop(L, 1);
-    if (!c->conn) return lm_misuse(L, "connection is closed");
-    c->L = L;
-    lm_pg_settle(L, c);
     {
       char sql[64];
       PGresult **res = lm_pg_push_box(L);
       snprintf(sql, sizeof sql, "FETCH %d FROM %s", FETCH_BATCH, k->name);
       *res = lm_pq.PQexec(c->conn, sql);
-      check_result(L, c->conn, res, sql);
+      lm_pg_check_result(L, c->conn, res, sql);
       if (lm_pq.PQntuples(*res) < FETCH_BATCH) k->done = 1;
       lm_pg_push_rows(L, *res);
       lm_pg_release(res);
@@ -448,7 +303,7 @@ static int cursor_next(lua_State *L) {
         snprintf(sql, sizeof sql, "CLOSE %s", k->name);
         k->name[0] = '\0';
         *res = lm_pq.PQexec(c->conn, sql);
-        check_result(L, c->conn, res, sql);
+        lm_pg_check_result(L, c->conn, res, sql);
         lm_pg_release(res);
       }
       lua_remove(L, -2); /* the box */
@@ -532,10 +387,10 @@ static int conn_prepare(lua_State *L) {
   res = lm_pg_push_box(L);
   *res = lm_pq.PQprepare(c->conn, s->name, lua_tostring(L, -2), 0, NULL);
   if (!*res || lm_pq.PQresultStatus(*res) != PGRES_COMMAND_OK) s->name[0] = '\0';
-  check_result(L, c->conn, res, lua_tostring(L, -2));
+  lm_pg_check_result(L, c->conn, res, lua_tostring(L, -2));
   lm_pg_release(res);
   *res = lm_pq.PQdescribePrepared(c->conn, s->name);
-  check_result(L, c->conn, res, lua_tostring(L, -2));
+  lm_pg_check_result(L, c->conn, res, lua_tostring(L, -2));
   s->nparams = lm_pq.PQnparams(*res);
   lm_pg_release(res);
   lua_pop(L, 2);
@@ -558,7 +413,7 @@ static PGresult **run_prepared(lua_State *L, lm_pgstmt *s, lm_pg *c) {
   *res = lm_pq.PQexecPrepared(c->conn, s->name, n, p.values, p.lengths, p.formats, 0);
   lua_settop(L, top);
   lua_getiuservalue(L, 1, 2);
-  check_result(L, c->conn, res, lua_tostring(L, -1));
+  lm_pg_check_result(L, c->conn, res, lua_tostring(L, -1));
   lua_pop(L, 1);
   check_guard(L, c, before, lm_pq.PQcmdStatus(*res));
   return res;
@@ -765,7 +620,7 @@ int luaopen_luamig_pg(lua_State *L) {
   lm_define_type(L, LM_PG_CONN, conn_methods, conn_close);
   lm_define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
   lm_define_type(L, LM_PG_CURSOR, NULL, cursor_close);
-  lm_define_type(L, LM_PG_RESULT, NULL, box_gc);
+  lm_pg_result_type(L);
   lua_newtable(L);
   luaL_getmetatable(L, LM_PG_CONN);
   lua_getfield(L, -1, "__index");

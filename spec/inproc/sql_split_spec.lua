@@ -1,6 +1,6 @@
--- luamig.util.sql_split (op.execute_file's statement splitter): pure Lua,
--- tested on the SQL shapes pg_dump and hand-written files hold.
-package.path = "lua/?.lua;" .. package.path
+-- luamig.util.sql_split (op.execute_file's statement splitter), on the
+-- drivers' tokenizer (in process: luamig.host.sql_tokens), tested on the SQL
+-- shapes pg_dump and hand-written files hold.
 local split = require("luamig.util.sql_split").split
 
 -- "kind@line:text" of each piece.
