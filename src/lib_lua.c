@@ -11,6 +11,9 @@
 
 #include "embed_core.h"
 
+/* require "luamig" */
+LM_EXPORT int luaopen_luamig(lua_State *H);
+
 #define PROJECT_MT "luamig.Project"
 #define ERROR_MT "luamig.Error (module)"
 #define MAX_DEPTH 64
