@@ -119,6 +119,10 @@ out("failed recorded", r.failed and r.failed.revision or "none")
 bad:close()
 r, e = luamig.open { config = "/nonexistent/luamig.lua" }
 out("missing config", tostring(r), e.kind, tostring(e))
+r, e = luamig.open { config = cfg, url = "mysql://x" }
+out("bad url", tostring(r), e.kind)
+r, e = luamig.open { config = failing .. ".missing-migrations.lua" }
+out("no migrations", tostring(r), e.kind, e.message)
 local changed = {}
 for k in pairs(_G) do if not globals[k] then changed[#changed + 1] = k end end
 out("globals", #changed == 0 and "unchanged" or table.concat(changed, ","))
@@ -139,6 +143,7 @@ local function failing_project()
     ["002_b.lua"] = sh.migration("b00000000002", "a00000000001", "os.exit(3)"),
   })
   p:write("luamig.lua", "return { url = 'sqlite:///" .. p.dir .. "/f.db' }\n")
+  p:write("luamig.lua.missing-migrations.lua", "return { migrations = 'nowhere' }\n")
   return p
 end
 
@@ -224,6 +229,8 @@ describe("require \"luamig\" from plain lua5.4", function()
       assert.matches("failing nil migration [^\n]*os%.exit would stop luamig", out)
       assert.matches("failed recorded b00000000002\n", out, 1, true)
       assert.matches("missing config nil config config file /nonexistent/luamig.lua not found\n", out, 1, true)
+      assert.matches("bad url nil config\n", out, 1, true)
+      assert.matches("no migrations nil config the migrations folder [^\n]*/nowhere cannot be read\n", out)
       assert.matches("globals unchanged\npaths true\nstill running\n$", out)
       assert.are.equal("", err)
     end)

@@ -146,7 +146,8 @@ end
 ---@field wait_for_db number|string? seconds (or "30s") to retry the first connection
 ---@field verbose boolean?     progress lines (lock waits, steps) on stderr
 
----Open a project: read its config (raises a "config" error naming what is wrong).
+---Open a project: read its config, check the URL's form and the migrations
+---folder (raises a "config" error naming what is wrong). Connects nothing.
 ---@param opts luamig.OpenOptions?
 ---@return luamig.Project
 function M.open(opts)
@@ -160,6 +161,7 @@ function M.open(opts)
     wait = require("luamig.db.wait").seconds(wait, "wait_for_db")
   end
   local cfg = config.load(opts.config)
+  require("luamig.db.connect").parse((config.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
   if not require("lfs").attributes(cfg.migrations, "mode") then
     errors.raise("config", ("the migrations folder %s cannot be read"):format(cfg.migrations))
   end
