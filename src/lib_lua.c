@@ -104,6 +104,7 @@ static int error_tostring(lua_State *H) {
 static project *check_open(lua_State *H) {
   project *pr = luaL_checkudata(H, 1, PROJECT_MT);
   if (!pr->P) luaL_error(H, "luamig: this project is closed (project:close() was called)");
+  if (pr->H) luaL_error(H, "luamig: this project is busy (a method called from its own on_step)");
   return pr;
 }
 
@@ -158,6 +159,7 @@ static int p_check(lua_State *H) { return call_method(H, "check"); }
 
 static int p_close(lua_State *H) {
   project *pr = luaL_checkudata(H, 1, PROJECT_MT);
+  if (pr->H) return luaL_error(H, "luamig: this project is busy (closed from its own on_step)");
   if (pr->P) {
     lua_close(pr->P);
     pr->P = NULL;
