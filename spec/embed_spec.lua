@@ -72,6 +72,12 @@ int main(int argc, char **argv) {
   p = luamig_open("/nonexistent/luamig.lua", NULL, &err);
   printf("missing config %s %s\n", p ? "opened" : "NULL", err);
   luamig_free(err);
+  p = luamig_open(argv[1], "postgresql://postgres@127.0.0.1:1/none", &err);
+  rc = luamig_wait_for_db(p, 0.3, &err);
+  rc = luamig_upgrade(p, "head", &err);
+  printf("no server %d %s\n", rc, err);
+  luamig_free(err);
+  luamig_close(p);
   printf("still running\n");
   return 0;
 }
@@ -187,8 +193,10 @@ describe("libluamig.so from a C program", function()
       assert.matches("null json 2\n", out)
       assert.matches("failing 1 [^\n]*002_b%.lua:%d+[^\n]*os%.exit would stop luamig", out)
       assert.matches("missing config NULL config file /nonexistent/luamig.lua not found", out, 1, true)
+      assert.matches("no server 1 the database did not accept connections within 0.3s", out, 1, true)
       assert.matches("still running\n$", out)
-      assert.are.equal("", err)
+      assert.matches("^luamig: waiting for the database %(attempt 1, next in 0%.25s%): cannot connect[^\n]*\n", err)
+      assert.is_nil(err:gsub("luamig: waiting for the database[^\n]*\n", ""):match("."), err)
     end)
   end
 
