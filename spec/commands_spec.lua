@@ -50,7 +50,8 @@ describe("the command registry", function()
       for _, o in ipairs(c.options) do assert.matches("^%-", o, nil, c.name) end
     end
     assert.are.same({ "init", "revision", "merge", "upgrade", "downgrade", "current", "history", "heads",
-      "branches", "show", "stamp", "status", "drill", "lint", "check", "plugins", "graph", "completion", "help" }, names)
+      "branches", "show", "stamp", "status", "dump", "import", "drill", "lint", "check", "plugins", "graph", "completion",
+      "help" }, names)
   end)
 
   it("shows each command's examples at the end of its --help, and `help CMD` shows the same page", function()

@@ -179,7 +179,7 @@ end)
         assert.is_truthy(io.open(doc.scratch), "kept: " .. doc.scratch)
         os.remove(doc.scratch)
       else
-        local name = doc.scratch:match("/([%w_]+)$")
+        local name = doc.scratch:match("dbname=([%w_]+)$")
         assert.are.equal("1\n", p:sql(("SELECT count(*) FROM pg_database WHERE datname = '%s'"):format(name)))
         p:sql("DROP DATABASE " .. name)
       end

@@ -164,9 +164,57 @@ describe("luamig lint on postgresql", function()
     assert.matches("lint.ignore names no rule renam; did you mean rename%?", err)
     p:remove("luamig.lua")
     p:write("migrations/2.lua", sh.migration("f00000000002", "f00000000001",
-      "-- luamig:lint ignore rename\ndb:exec 'ALTER TABLE t RENAME COLUMN n TO m'", nil,
-      "-- luamig:lint ignore lock-timeout"))
+      "-- luamig:lint ignore rename, lock-timeout\ndb:exec 'ALTER TABLE t RENAME COLUMN n TO m'"))
     assert.are.equal(0, (p:luamig("lint --fail-on warning")))
+  end)
+
+  -- a base table, then one migration per way of sending SQL (issue 22 item 11)
+  local function index_via(body)
+    return sh.project_on(sh.backends()[2], {
+      ["1.lua"] = sh.migration("f00000000001", nil, "db:exec 'CREATE TABLE t (n integer, m integer, k integer)'"),
+      ["2.lua"] = sh.migration("f00000000002", "f00000000001", "db:exec \"SET LOCAL lock_timeout = '1s'\"\n" .. body),
+    })
+  end
+
+  for name, body in pairs({
+    ["db:query"] = "db:query 'CREATE INDEX ti ON t (n)'",
+    ["db:scalar"] = "db:scalar 'CREATE INDEX ti ON t (n)'",
+    ["db:first"] = "db:first 'CREATE INDEX ti ON t (n)'",
+    ["db:prepare():exec"] = "local s = db:prepare 'CREATE INDEX ti ON t (n)'\ns:exec()",
+    ["p:exec"] = "db:pipeline(function(p) p:exec 'CREATE INDEX ti ON t (n)' end)",
+  }) do
+    it("sees a statement sent through " .. name, function()
+      local p = index_via(body)
+      p:ok("upgrade f00000000001")
+      local m = p:json("lint").migrations[1]
+      assert.are.equal(1, #m.findings, require("cjson").encode(m))
+      assert.are.equal("create-index", m.findings[1].rule)
+      assert.matches("^migrations/2%.lua:%d+$", m.findings[1].where)
+    end)
+  end
+
+  it("takes an ignore comment for its exact rule id, on the statement after it only", function()
+    local p = index_via(table.concat({
+      "-- luamig:lint ignore create-indexes-someday",           -- 7: another id
+      "db:exec 'CREATE INDEX t1 ON t (n)'",                      -- 8: reported
+      "local note = [[",
+      "-- luamig:lint ignore create-index",                      -- 10: inside a Lua string
+      "]]",
+      "db:exec 'CREATE INDEX t2 ON t (m)'",                      -- 12: reported
+      "db:exec 'SELECT 1 -- luamig:lint ignore create-index'",  -- 13: another statement's SQL
+      "db:exec 'CREATE INDEX t3 ON t (k)'",                      -- 14: reported
+      "-- luamig:lint ignore rename, create-index",              -- 15
+      "db:exec 'CREATE INDEX t4 ON t (n, m)'",                   -- 16: ignored
+      "db:exec 'CREATE INDEX t5 ON t (m, n)'",                   -- 17: reported
+      "db:exec 'CREATE INDEX t6 ON t (k, n) -- luamig:lint ignore create-index'", -- 18: its own SQL: ignored
+    }, "\n"))
+    p:ok("upgrade f00000000001")
+    local lines = {}
+    for _, f in ipairs(p:json("lint").migrations[1].findings) do
+      assert.are.equal("create-index", f.rule)
+      lines[#lines + 1] = tonumber(f.where:match(":(%d+)$"))
+    end
+    assert.are.same({ 8, 12, 14, 17 }, lines)
   end)
 
   it("lints 50 migrations, one scratch database for all (the time is reported: bench/lint.sh measures it)", function()

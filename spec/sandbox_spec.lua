@@ -79,7 +79,7 @@ db:exec "CREATE TABLE a (id INTEGER)"]]))
 
     it("the runner's modules are out of reach: require refuses them, package and debug hold no back door", function()
       local p = project(b, { ["1.lua"] = m("aaaa00000001", nil, [[
-assert(package.loaded["luamig.run.version"] == nil and package.loaded["luamig.db.handle"] == nil)
+assert(package.loaded["luamig.run.version"] == nil and package.loaded["luamig.db.rows"] == nil)
 assert(debug.getregistry == nil and debug.getmetatable == nil and debug.setupvalue == nil)
 assert(debug.traceback("x"):match("^x"))
 assert(require("luamig.null") ~= nil and require("string").format)

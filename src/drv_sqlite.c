@@ -20,7 +20,6 @@ typedef struct lm_conn {
   lua_Integer sent;    /* statements db:pipeline ran (their numbers) */
   lua_Integer changes; /* rows they changed since the last pipeline_sync */
   int guard;           /* the runner's step transaction must stay open */
-  int guard_key;       /* registry ref of the key that disarms it */
   int deny;            /* refuse BEGIN/COMMIT/ROLLBACK in the statement being prepared */
   char denied[16];     /* the one refused ("COMMIT"), for the message */
 } lm_conn;
@@ -124,7 +123,7 @@ static lm_stmt *push_prepared(lua_State *L, int conn_idx, lm_conn *c, const char
   luaL_setmetatable(L, LM_SQLITE_STMT);
   lua_pushvalue(L, conn_idx); /* keep the Conn alive */
   lua_setiuservalue(L, -2, 1);
-  c->deny = c->guard && !lm_called_by_runner(L);
+  c->deny = c->guard;
   c->denied[0] = '\0';
   rc = sqlite3_prepare_v2(c->db, sql, len, &s->stmt, tail);
   c->deny = 0;
@@ -389,11 +388,10 @@ static int authorize(void *arg, int action, const char *what, const char *a2, co
   return SQLITE_DENY;
 }
 
-/* [conn, key?] -> [key?]; while armed, a migration's BEGIN, COMMIT or
- * ROLLBACK is refused (lm_guard_transaction). */
-static int conn_guard_transaction(lua_State *L) {
+/* [conn, on] -> [was]; the transaction guard (lm_set_guarded). */
+static int conn_set_guarded(lua_State *L) {
   lm_conn *c = check_conn(L, 1);
-  return lm_guard_transaction(L, &c->guard, &c->guard_key);
+  return lm_set_guarded(L, &c->guard);
 }
 
 /* [conn] -> [boolean]; true inside BEGIN ... COMMIT. */
@@ -519,7 +517,6 @@ static int sqlite_open(lua_State *L) {
   }
   c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c); /* closed until opened; nothing sent */
-  c->guard_key = LUA_NOREF;
   luaL_setmetatable(L, LM_SQLITE_CONN);
   rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_URI,
                        NULL);
@@ -550,7 +547,7 @@ static const luaL_Reg conn_methods[] = {
   {"scalar", conn_scalar},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
-  {"guard_transaction", conn_guard_transaction},
+  {"set_guarded", conn_set_guarded},
   {"last_insert_id", conn_last_insert_id},
   {"pipeline_send", conn_pipeline_send},
   {"pipeline_sync", conn_pipeline_sync},

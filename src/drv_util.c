@@ -78,7 +78,8 @@ void lm_protect_metatable(lua_State *L, int idx) {
   }
 }
 
-/* True when a chunk's source belongs to the runner itself (or is C). */
+/* True when a chunk's source belongs to the runner itself (or is C): for
+ * locations only, never for policy (the guard is conn:set_guarded). */
 static int is_runner_source(lua_State *L, const char *source) {
   int skip = 0;
   if (source[0] != '@') return 1;
@@ -88,31 +89,15 @@ static int is_runner_source(lua_State *L, const char *source) {
     skip = strncmp(source, prefix, n) == 0;
   }
   lua_pop(L, 1);
-  return skip || strcmp(source, "@argparse.lua") == 0;
+  return skip;
 }
 
-int lm_called_by_runner(lua_State *L) {
-  lua_Debug ar;
-  if (!lua_getstack(L, 1, &ar)) return 0;
-  lua_getinfo(L, "S", &ar);
-  return ar.source[0] == '@' && is_runner_source(L, ar.source);
-}
-
-int lm_guard_transaction(lua_State *L, int *guard, int *key_ref) {
-  if (lua_isnoneornil(L, 2)) {
-    luaL_unref(L, LUA_REGISTRYINDEX, *key_ref); /* arming again: only the new key disarms */
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    *key_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    *guard = 1;
-    return 1;
-  }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, *key_ref);
-  if (!*guard || !lua_rawequal(L, 2, -1)) return lm_misuse(L, "db:guard_transaction: that is not the guard's key");
-  luaL_unref(L, LUA_REGISTRYINDEX, *key_ref);
-  *key_ref = LUA_NOREF;
-  *guard = 0;
-  return 0;
+int lm_set_guarded(lua_State *L, int *guard) {
+  int was = *guard;
+  luaL_checkany(L, 2);
+  *guard = lua_toboolean(L, 2);
+  lua_pushboolean(L, was);
+  return 1;
 }
 
 void lm_push_where(lua_State *L) {

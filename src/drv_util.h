@@ -23,18 +23,14 @@ int lm_is_null(lua_State *L, int idx);
  * own modules (the user's migration line), or "" when there is none. */
 void lm_push_where(lua_State *L);
 
-/* True when the Lua function calling the running C function is the
- * runner's own code (not a migration, a plugin or a seed). */
-int lm_called_by_runner(lua_State *L);
-
-/* [conn, key?] -> [key?]; db:guard_transaction for both drivers. Without a
- * key: arm the guard, return a new key (the only one that disarms it); with
- * that key: disarm.
- * Only the holder of the key (the runner) can disarm it. */
-int lm_guard_transaction(lua_State *L, int *guard, int *key_ref);
+/* [conn, on] -> [was]; conn:set_guarded for both drivers: the runner's
+ * policy as data on the connection (luamig.Db:guard). While set, statements
+ * that would end the transaction are refused, and one that ended it anyway
+ * raises. Only the runner holds the driver handle. */
+int lm_set_guarded(lua_State *L, int *guard);
 
 /* The message when a migration's statement `what` ends the transaction the
- * runner guards (db:guard_transaction); `done` says what became of the
+ * runner guards (conn:set_guarded); `done` says what became of the
  * statements before it. */
 #define LM_TX_ENDED "%s %s the migration's transaction (%s): a transactional migration cannot run BEGIN, " \
   "COMMIT or ROLLBACK; use db:autocommit(function(db) ... end) or transactional = false"

@@ -73,7 +73,7 @@ void lm_host_setup(lua_State *L) {
     lua_pushliteral(L, "");
     lua_setfield(L, -2, "cpath");
     lua_pop(L, 1);
-    lua_pushfstring(L, "@%s/", dir);
+    lua_pushfstring(L, "@%s/luamig/", dir);
   } else {
     /* No file system lookups: everything the runner needs is embedded. */
     lua_getglobal(L, "package");
@@ -82,7 +82,7 @@ void lm_host_setup(lua_State *L) {
     lua_pushliteral(L, "");
     lua_setfield(L, -2, "cpath");
     lua_pop(L, 1);
-    lua_pushliteral(L, "@lua/");
+    lua_pushliteral(L, "@lua/luamig/");
   }
   lua_setfield(L, LUA_REGISTRYINDEX, LM_RUNNER_PREFIX);
 }

@@ -108,6 +108,24 @@ static int host_getpid(lua_State *L) {
   return 1;
 }
 
+/* [pid] -> [boolean]; whether a process with this id runs on this host
+ * (one we may not signal runs too: only ESRCH says it is gone). */
+static int host_pid_alive(lua_State *L) {
+  lua_Integer pid = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, pid > 0 && pid == (lua_Integer)(pid_t)pid, 1, "not a process id");
+  lua_pushboolean(L, kill((pid_t)pid, 0) == 0 || errno != ESRCH);
+  return 1;
+}
+
+/* [] -> [name]; this host's name ("" when the system gives none). */
+static int host_hostname(lua_State *L) {
+  char name[256];
+  if (gethostname(name, sizeof name) != 0) name[0] = '\0';
+  name[sizeof name - 1] = '\0';
+  lua_pushstring(L, name);
+  return 1;
+}
+
 /* ---------------------------------------------------------------- Lock */
 
 /* The migration lock is an OFD lock (owned by an open file, not a process)
@@ -254,6 +272,7 @@ int luaopen_luamig_host(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
+    {"pid_alive", host_pid_alive}, {"hostname", host_hostname},
     {"try_lock", host_try_lock}, {"interrupted", host_interrupted},
     {"sql_tokens", lm_sql_tokens_lua}, {"check_interrupt", lm_signals_check}, {"watch_coroutine", lm_signals_watch},
     {NULL, NULL}};

@@ -38,6 +38,7 @@ static int host_fork(lua_State *L) {
 #endif
     if (getppid() != parent) _exit(128 + SIGTERM); /* the parent died before prctl */
     lm_signals_defer(0);
+    lm_signals_fleet_child();
     status = lua_pcall(L, lua_gettop(L) - 1, 0, 0);
     fflush(NULL);
     _exit(status == LUA_OK ? 0 : 1);

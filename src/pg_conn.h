@@ -35,7 +35,7 @@ typedef struct lm_pg {
   lua_State *L;      /* the thread of the current call, for notices; NULL outside calls */
   int notice_ref;    /* registry ref of the on_notice function, or LUA_NOREF */
   int guard;         /* the runner's step transaction must stay open */
-  int guard_key;     /* registry ref of the key that disarms it */
+  int in_notice;     /* inside the on_notice handler: the connection is busy */
   lm_pgpipe pipe;
 } lm_pg;
 

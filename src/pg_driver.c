@@ -53,7 +53,7 @@ static lm_pgstmt *check_stmt(lua_State *L, int idx, lm_pg **conn) {
 static void check_guard(lua_State *L, lm_pg *c, PGTransactionStatusType before, const char *tag) {
   int committed;
   if (!c->guard || (before != PQTRANS_INTRANS && before != PQTRANS_INERROR)) return;
-  if (lm_pq.PQtransactionStatus(c->conn) != PQTRANS_IDLE || lm_called_by_runner(L)) return;
+  if (lm_pq.PQtransactionStatus(c->conn) != PQTRANS_IDLE) return;
   committed = tag && (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "END") == 0);
   lm_misuse(L, LM_TX_ENDED, tag && *tag ? tag : "a statement", "ended",
             committed ? "what ran before it was committed" : "what ran before it was rolled back");
@@ -121,7 +121,7 @@ static const char *rewritten(lua_State *L, int *count) {
  * statements (changes are summed). Every result is read; the first error is
  * raised after that, so the connection stays usable. */
 static int exec_script(lua_State *L, lm_pg *c, const char *sql) {
-  lm_pg_reading r = {NULL, lm_pg_push_box(L), 0, "", "", 0};
+  lm_pg_reading r = {NULL, lm_pg_push_box(L), 0, "", "", 0, 0};
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   lm_refuse_tx_control(L, c->guard, sql);
   if (!lm_pq.PQsendQuery(c->conn, sql)) {
@@ -229,7 +229,7 @@ static PGresult **run_first(lua_State *L, lm_pg *c) {
   int n = lua_gettop(L) - 2, count, top;
   const char *sql = rewritten(L, &count);
   PGresult **first = lm_pg_push_box(L);
-  lm_pg_reading r = {first, lm_pg_push_box(L), 0, "", "", 0};
+  lm_pg_reading r = {first, lm_pg_push_box(L), 0, "", "", 0, 0};
   lm_pg_params p;
   PGTransactionStatusType before = lm_pq.PQtransactionStatus(c->conn);
   lm_refuse_tx_control(L, c->guard, sql);
@@ -459,11 +459,10 @@ static int stmt_sql(lua_State *L) {
 
 /* ---------------------------------------------------------------- Conn misc */
 
-/* [conn, key?] -> [key?]; while armed, a migration's statement that ends
- * the transaction raises (lm_guard_transaction). */
-static int conn_guard_transaction(lua_State *L) {
+/* [conn, on] -> [was]; the transaction guard (lm_set_guarded). */
+static int conn_set_guarded(lua_State *L) {
   lm_pg *c = check_conn(L, 1);
-  return lm_guard_transaction(L, &c->guard, &c->guard_key);
+  return lm_set_guarded(L, &c->guard);
 }
 
 /* [conn] -> [boolean]; true inside BEGIN ... COMMIT (also when failed). */
@@ -507,11 +506,15 @@ static int deliver_notice(lua_State *L) {
 static void receive_notice(void *arg, const PGresult *res) {
   lm_pg *c = arg;
   lua_State *L = c->L;
-  if (!L || c->notice_ref == LUA_NOREF || !lua_checkstack(L, 4)) return;
+  int rc;
+  if (!L || c->notice_ref == LUA_NOREF || c->in_notice || !lua_checkstack(L, 4)) return;
   lua_pushcfunction(L, deliver_notice);
   lua_pushlightuserdata(L, (void *)res);
   lua_pushlightuserdata(L, c);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+  c->in_notice = 1; /* the handler may not call the connection back (lm_pg_settle refuses) */
+  rc = lua_pcall(L, 2, 0, 0);
+  c->in_notice = 0;
+  if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, "luamig: the PostgreSQL notice handler failed: %s\n", msg ? msg : "(not a string)");
     lua_pop(L, 1);
@@ -539,7 +542,6 @@ static int pg_connect(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->conn = NULL; /* closed until connected */
   c->notice_ref = LUA_NOREF;
-  c->guard_key = LUA_NOREF;
   c->pipe.ring_ref = LUA_NOREF;
   luaL_setmetatable(L, LM_PG_CONN);
   lua_newtable(L);
@@ -587,6 +589,58 @@ static int pg_connect(lua_State *L) {
   return 1;
 }
 
+#define LM_PG_CONNINFO "luamig.pg.Conninfo"
+
+/* [box] -> []; frees the parsed options a conninfo box holds (idempotent). */
+static int conninfo_gc(lua_State *L) {
+  PQconninfoOption **box = luaL_checkudata(L, 1, LM_PG_CONNINFO);
+  if (*box) lm_pq.PQconninfoFree(*box);
+  *box = NULL;
+  return 0;
+}
+
+/* [conninfo] -> [{{keyword, value}, ...}]; libpq's own reading of a
+ * postgresql:// URL or key=value string (PQconninfoParse): the options it
+ * sets, in libpq's order, query-string options included. No environment or
+ * defaults are read, nothing is connected. A string libpq cannot read raises
+ * a db error like connect's (its text may quote the password: callers scrub). */
+static int pg_conninfo_parse(lua_State *L) {
+  const char *conninfo = luaL_checkstring(L, 1);
+  char *err = NULL;
+  PQconninfoOption **box, *o;
+  lua_Integer n = 0;
+  box = lua_newuserdatauv(L, sizeof *box, 0); /* owns the options until the end, errors included */
+  *box = NULL;
+  luaL_setmetatable(L, LM_PG_CONNINFO);
+  *box = lm_pq.PQconninfoParse(conninfo, &err);
+  if (!*box) {
+    lm_db_error e = {"pg", "08001", NULL, NULL, NULL, NULL};
+    char reason[512]; /* copied out: libpq's message is freed before anything can raise */
+    size_t len;
+    snprintf(reason, sizeof reason, "%s", err ? err : "out of memory");
+    len = strlen(reason);
+    while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == ' ')) reason[--len] = '\0';
+    lm_pq.PQfreemem(err);
+    lua_pushfstring(L, "invalid PostgreSQL connection string: %s", reason);
+    e.message = lua_tostring(L, -1);
+    lm_push_db_error(L, &e);
+    return lua_error(L);
+  }
+  lua_newtable(L);
+  for (o = *box; o->keyword; o++) {
+    if (!o->val) continue;
+    lua_createtable(L, 2, 0);
+    lua_pushstring(L, o->keyword);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, o->val);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, ++n);
+  }
+  lm_pq.PQconninfoFree(*box);
+  *box = NULL;
+  return 1;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static const luaL_Reg conn_methods[] = {
@@ -599,7 +653,7 @@ static const luaL_Reg conn_methods[] = {
   {"first", conn_first},
   {"prepare", conn_prepare},
   {"in_transaction", conn_in_transaction},
-  {"guard_transaction", conn_guard_transaction},
+  {"set_guarded", conn_set_guarded},
   {"server_version", conn_server_version},
   {"is_closed", conn_is_closed},
   {"close", conn_close},
@@ -621,6 +675,7 @@ int luaopen_luamig_pg(lua_State *L) {
   lm_define_type(L, LM_PG_STMT, stmt_methods, stmt_close);
   lm_define_type(L, LM_PG_CURSOR, NULL, cursor_close);
   lm_pg_result_type(L);
+  lm_define_type(L, LM_PG_CONNINFO, NULL, conninfo_gc);
   lua_newtable(L);
   luaL_getmetatable(L, LM_PG_CONN);
   lua_getfield(L, -1, "__index");
@@ -633,6 +688,8 @@ int luaopen_luamig_pg(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, pg_connect);
   lua_setfield(L, -2, "connect");
+  lua_pushcfunction(L, pg_conninfo_parse);
+  lua_setfield(L, -2, "conninfo_parse");
   lua_pushinteger(L, lm_pq.PQlibVersion());
   lua_setfield(L, -2, "libpq_version");
   return 1;

@@ -15,7 +15,8 @@
   X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQuery) X(PQserverVersion)         \
   X(PQsetNoticeReceiver) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea) X(PQputCopyData)           \
   X(PQputCopyEnd) X(PQgetCopyData) X(PQsendQueryParams) X(PQsendQueryPrepared) X(PQsetSingleRowMode)   \
-  X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineStatus) X(PQpipelineSync)
+  X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineStatus) X(PQpipelineSync)                  \
+  X(PQisBusy) X(PQconsumeInput) X(PQsocket) X(PQgetCancel) X(PQcancel) X(PQfreeCancel)
 
 typedef struct lm_pq_api {
 #define LM_PQ_FIELD(f) __typeof__(f) *f;

@@ -131,7 +131,7 @@ static void new_ring(lua_State *L, lm_pg *c) {
  * of them after a failure, which is then raised). */
 static void sync_point(lua_State *L, lm_pg *c, int keep) {
   PGresult **failed = lm_pg_push_box(L);
-  lm_pg_reading r = {NULL, failed, 0, "", "", 0};
+  lm_pg_reading r = {NULL, failed, 0, "", "", 0, 1}; /* Ctrl-C cancels what is queued */
   lua_Integer failed_at = 0;
   if (c->pipe.open > 0) {
     if (!lm_pq.PQpipelineSync(c->conn)) {
@@ -171,6 +171,8 @@ static void sync_point(lua_State *L, lm_pg *c, int keep) {
 }
 
 void lm_pg_settle(lua_State *L, lm_pg *c) {
+  /* libpq is inside a call on this connection: a query would wait forever */
+  if (c->in_notice) lm_misuse(L, "a notice handler cannot use the connection whose notice it handles");
   if (lm_pq.PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF) sync_point(L, c, 0);
 }
 
@@ -208,6 +210,7 @@ static int conn_pipeline_send(lua_State *L) {
   lm_pgstmt *s = NULL;
   const char *sql, *what;
   lm_pg_params p;
+  if (c->in_notice) return lm_misuse(L, "a notice handler cannot use the connection whose notice it handles");
   if (lua_type(L, 2) == LUA_TSTRING) {
     size_t len;
     sql = lm_check_sql(L, 2, &len);
@@ -230,6 +233,10 @@ static int conn_pipeline_send(lua_State *L) {
    * on behalf of a migration, and the runner queues no transaction control */
   if (c->guard && (what = lm_sql_tx_control(lua_tostring(L, 3 + n), lua_rawlen(L, 3 + n))))
     return lm_misuse(L, LM_TX_ENDED, what, "would end", "so it was refused");
+  /* refused before anything is sent, as the connection could not end it in pipeline mode */
+  if (lm_sql_copy_stream(lua_tostring(L, 3 + n), lua_rawlen(L, 3 + n)))
+    return lm_misuse(L, "p:exec cannot run COPY FROM STDIN / TO STDOUT (a pipeline has no data stream): load "
+                        "rows with db:copy_in(table, columns, rows), read them with db:query");
   remember(L, c, n);
   lm_pg_build_params(L, 3, n, &p);
   if (lm_pq.PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF) {

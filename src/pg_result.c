@@ -1,6 +1,7 @@
 /* luamig.pg's results (see pg_result.h). */
 #include "pg_result.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <lauxlib.h>
 
 #include "drv_util.h"
+#include "signals.h"
 
 PGresult **lm_pg_push_box(lua_State *L) {
   PGresult **box = lua_newuserdatauv(L, sizeof *box, 0);
@@ -62,9 +64,36 @@ void lm_pg_end_copy(PGconn *conn, ExecStatusType st) {
   while (lm_pq.PQgetCopyData(conn, &row, 0) > 0) lm_pq.PQfreemem(row);
 }
 
+/* Waits until a result can be read without blocking. On Ctrl-C or SIGTERM
+ * what is in flight is cancelled once (PQcancel): the running statement
+ * fails with 57014 and the server skips a pipeline's rest up to the sync
+ * point, instead of the run waiting for every queued statement. */
+static void wait_for_result(PGconn *conn) {
+  int cancelled = 0;
+  while (lm_pq.PQisBusy(conn)) {
+    struct pollfd p;
+    p.fd = lm_pq.PQsocket(conn);
+    p.events = POLLIN;
+    p.revents = 0;
+    if (p.fd < 0) return;
+    if (!cancelled && lm_signals_caught()) {
+      PGcancel *cancel = lm_pq.PQgetCancel(conn);
+      char err[256];
+      if (cancel) {
+        lm_pq.PQcancel(cancel, err, sizeof err);
+        lm_pq.PQfreeCancel(cancel);
+      }
+      cancelled = 1;
+    }
+    if (poll(&p, 1, 100) > 0 && !lm_pq.PQconsumeInput(conn)) return; /* PQgetResult reports it */
+  }
+}
+
 int lm_pg_read(PGconn *conn, lm_pg_reading *r) {
   PGresult *res;
-  while ((res = lm_pq.PQgetResult(conn)) != NULL) {
+  for (;;) {
+    if (r->cancellable) wait_for_result(conn);
+    if ((res = lm_pq.PQgetResult(conn)) == NULL) break;
     ExecStatusType st = lm_pq.PQresultStatus(res);
     if (st == PGRES_PIPELINE_SYNC) {
       lm_pq.PQclear(res);
@@ -93,7 +122,7 @@ int lm_pg_read(PGconn *conn, lm_pg_reading *r) {
 }
 
 int lm_pg_drain(PGconn *conn) {
-  lm_pg_reading r = {NULL, NULL, 0, "", "", 0};
+  lm_pg_reading r = {NULL, NULL, 0, "", "", 0, 0};
   lm_pg_read(conn, &r);
   return r.copying;
 }

@@ -40,6 +40,7 @@ typedef struct lm_pg_reading {
   char tag[32];        /* the last command's tag */
   char ended[16];      /* the last COMMIT or ROLLBACK tag, "" when none */
   int copying;         /* a COPY was met (and ended) */
+  int cancellable;     /* on Ctrl-C or SIGTERM, cancel what is in flight (a pipeline's queue) */
 } lm_pg_reading;
 
 /* Reads a command's results up to the end of them (or to a pipeline's sync

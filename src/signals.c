@@ -21,6 +21,8 @@
 static lua_State *volatile hooked;
 static volatile sig_atomic_t caught; /* the first signal's number, 0 before */
 static volatile sig_atomic_t deferred; /* note the signal only (lm_signals_defer) */
+static volatile sig_atomic_t fleet_child; /* a fleet job (lm_signals_fleet_child) */
+static volatile sig_atomic_t echoes; /* copies of the first Ctrl-C still expected (fleet job) */
 
 /* The hook: raises "FILE:LINE: interrupted (...)", naming the user's line
  * that was running (not the runner's). */
@@ -51,11 +53,18 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
   if (caught) {
     /* a fleet parent passing on the Ctrl-C this child already got from the terminal */
     if (info && info->si_code == SI_USER && info->si_pid == getppid()) return;
+    /* a fleet job gets one Ctrl-C twice, from the terminal and from its
+     * parent, in either order: the one that comes second is not a second Ctrl-C */
+    if (echoes > 0) {
+      echoes = 0;
+      return;
+    }
     static const char msg[] = "\nluamig: interrupted again: exiting at once\n";
     if (write(2, msg, sizeof msg - 1) < 0) {}
     _exit(128 + caught);
   }
   caught = sig;
+  if (fleet_child) echoes = 1;
   if (hooked && !deferred) lua_sethook(hooked, raise_interrupted, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
@@ -73,6 +82,8 @@ void lm_signals_install(lua_State *L) {
 int lm_signals_caught(void) { return (int)caught; }
 
 void lm_signals_defer(int on) { deferred = on; }
+
+void lm_signals_fleet_child(void) { fleet_child = 1; }
 
 int lm_signals_check(lua_State *L) {
   if (caught) push_interrupted(L);

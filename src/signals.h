@@ -13,6 +13,11 @@ int lm_signals_caught(void);
 /* While on, a signal is only noted (lm_signals_caught), not raised in Lua. */
 void lm_signals_defer(int on);
 
+/* This process is a fleet job: the first signal after the one it caught is
+ * taken as the other copy of the same Ctrl-C (the terminal's and the
+ * parent's), not as a second one; a third exits at once. */
+void lm_signals_fleet_child(void);
+
 /* [] -> []; raises "interrupted" once a signal was caught (at every call). */
 int lm_signals_check(lua_State *L);
 

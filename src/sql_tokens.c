@@ -257,9 +257,19 @@ const char *lm_sql_tx_control(const char *sql, size_t len) {
   return NULL;
 }
 
+int lm_sql_copy_stream(const char *sql, size_t len) {
+  scan s = {{NULL, NULL, NULL, LM_SQL_POSTGRESQL, 0}, NULL, 0};
+  tok_kind k;
+  lm_sql_lexer_init(&s.x, sql, len, LM_SQL_POSTGRESQL);
+  if (!is(&s, next_token(&s), "COPY")) return 0;
+  while ((k = next_token(&s)) != TOK_END && k != TOK_SEMI)
+    if (is(&s, k, "STDIN") || is(&s, k, "STDOUT")) return 1;
+  return 0;
+}
+
 void lm_refuse_tx_control(lua_State *L, int guard, const char *sql) {
   const char *what;
-  if (!guard || lm_called_by_runner(L)) return;
+  if (!guard) return;
   what = lm_sql_tx_control(sql, strlen(sql));
   if (what) lm_misuse(L, LM_TX_ENDED, what, "would end", "so it was refused");
 }

@@ -51,9 +51,13 @@ lm_tok_kind lm_sql_next(lm_sql_lexer *x, lm_token *t);
  * RELEASE and ROLLBACK TO are not transaction control. */
 const char *lm_sql_tx_control(const char *sql, size_t len);
 
+/* True when sql[0..len) is a COPY ... FROM STDIN or TO STDOUT statement
+ * (one that needs a data stream, which a pipeline cannot give). */
+int lm_sql_copy_stream(const char *sql, size_t len);
+
 /* Raises the misuse error the SQLite authorizer path raises (LM_TX_ENDED,
- * "would end ... so it was refused") when `guard` is armed, the caller is not
- * the runner, and sql (NUL-terminated) holds transaction control. */
+ * "would end ... so it was refused") when `guard` (the connection's flag,
+ * set by the runner) is armed and sql (NUL-terminated) holds transaction control. */
 void lm_refuse_tx_control(lua_State *L, int guard, const char *sql);
 
 /* [sql, flavour, init?] -> [iterator]; luamig.host.sql_tokens: each call of

@@ -140,7 +140,8 @@ for _, b in ipairs(sh.backends()) do describe("db handle on " .. b.name, functio
     assert.is_false(db:has_column("nope", "id"))
     assert.is_true(db:has_index "users_email")
     assert.is_false(db:has_index "users_id")
-    assert.are.equal(b.name, db.dialect)
+    assert.are.equal(b.name, db.backend)
+    assert.are.equal(b.name, db:public().dialect)
   end)
 
   it("quotes identifiers and literals safely", function()

@@ -168,6 +168,21 @@ describe("luamig.pg", function()
     assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
   end)
 
+  it("refuses a notice handler's call on its own connection instead of waiting forever", function()
+    local got = {}
+    db:on_notice(function(_, message)
+      local ok, err = pcall(db.scalar, db, "SELECT 1")
+      got[#got + 1] = message .. ": " .. tostring(ok) .. ": " .. tostring(err)
+    end)
+    db:exec "BEGIN"
+    db:exec "DO $$ BEGIN RAISE WARNING 'careful now'; END $$"
+    db:on_notice(nil)
+    assert.are.equal(1, #got)
+    assert.matches("^careful now: false: .*a notice handler cannot use the connection whose notice it handles", got[1])
+    assert.are.equal(1, db:scalar "SELECT 1")
+    db:exec "ROLLBACK"
+  end)
+
   it("forwards notices to on_notice with their severity", function()
     local got = {}
     db:on_notice(function(severity, message) got[#got + 1] = severity .. ": " .. message end)

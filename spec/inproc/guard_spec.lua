@@ -1,12 +1,14 @@
--- db:guard_transaction on both drivers: while the runner holds the guard, a
+-- The transaction guard (luamig.Db:guard, the driver's set_guarded flag) on
+-- both drivers: while the runner holds the guard, a
 -- statement of a migration's (here: this spec's, not the runner's code)
--- cannot end the transaction unnoticed; only the guard's key disarms it.
+-- cannot end the transaction unnoticed, whatever its chunk name; only the
+-- Db's holder (the runner, never a migration) lifts it.
 local sh = require "spec.support.sh"
 local connect = require "luamig.db.connect"
 local fixtures = require "spec.support.fixtures"
 
 for _, b in ipairs(sh.backends()) do
-  describe("db:guard_transaction on " .. b.name, function()
+  describe("the transaction guard on " .. b.name, function()
     local db, remove
     before_each(function()
       local url
@@ -38,7 +40,7 @@ for _, b in ipairs(sh.backends()) do
       it("refuses " .. case[1]:gsub("%s+", " ") .. " before it runs, naming it and the caller's line", function()
         db:exec "BEGIN"
         db:exec "INSERT INTO t VALUES (0)"
-        local key = db:guard_transaction()
+        db:guard(true)
         local ok, err = pcall(db.exec, db, case[1])
         assert.is_false(ok)
         assert.matches("guard_spec%.lua:%d+: " .. (case[b.name] or case[2]) ..
@@ -47,14 +49,14 @@ for _, b in ipairs(sh.backends()) do
         -- PostgreSQL gets the whole string at once: nothing of it was sent
         -- (SQLite runs a script one statement at a time; the step's rollback undoes them)
         if b.name == "postgresql" then assert.are.equal(1, db:scalar "SELECT count(*) FROM t") end
-        db:guard_transaction(key)
+        db:guard(false)
         db:exec "ROLLBACK"
       end)
     end
 
     it("refuses it through every method that sends SQL", function()
       db:exec "BEGIN"
-      local key = db:guard_transaction()
+      db:guard(true)
       for name, call in pairs({
         query = function() return db:query "COMMIT" end, scalar = function() return db:scalar "COMMIT" end,
         first = function() return db:first "COMMIT" end, rows = function() for _ in db:rows "COMMIT" do end end,
@@ -66,14 +68,14 @@ for _, b in ipairs(sh.backends()) do
         assert.matches("COMMIT would end the migration's transaction", tostring(err), nil, nil, name)
         assert.is_true(db:in_transaction(), name)
       end
-      db:guard_transaction(key)
+      db:guard(false)
       if b.name == "postgresql" then -- (SQLite's authorizer sees statements only as they are prepared)
         local stmt = db:prepare "COMMIT" -- prepared before the guard, run under it
-        key = db:guard_transaction()
+        db:guard(true)
         assert.matches("COMMIT would end", tostring(select(2, pcall(stmt.exec, stmt))))
         assert.is_true(db:in_transaction())
         stmt:close()
-        db:guard_transaction(key)
+        db:guard(false)
       end
       db:exec "ROLLBACK"
     end)
@@ -82,7 +84,7 @@ for _, b in ipairs(sh.backends()) do
       it("looks only at statement starts: quotes, comments and function bodies are not statements", function()
         db:exec "BEGIN"
         db:exec "SAVEPOINT x"
-        local key = db:guard_transaction()
+        db:guard(true)
         for _, sql in ipairs({
           "ROLLBACK TO SAVEPOINT x", "rollback work to x", "SELECT 'COMMIT; ROLLBACK'", 'SELECT 1 AS "x; COMMIT"',
           "SELECT E'it\\'s; COMMIT'",
@@ -98,28 +100,28 @@ for _, b in ipairs(sh.backends()) do
           assert.is_true(db:in_transaction(), sql)
         end
         assert.are.equal(1, db:scalar "SELECT count(*) FROM pg_proc WHERE proname = 'p'")
-        db:guard_transaction(key)
+        db:guard(false)
         db:exec "ROLLBACK"
       end)
     end
 
     it("stops a COMMIT sent by db:scalar or db:first", function()
       db:exec "BEGIN"
-      local key = db:guard_transaction()
+      db:guard(true)
       for _, call in ipairs({ db.scalar, db.first }) do
         local ok, err = pcall(call, db, "COMMIT")
         assert.is_false(ok)
         assert.matches("%.lua:%d+: COMMIT %a+ %a* ?the migration's transaction", tostring(err))
         if not db:in_transaction() then db:exec "BEGIN" end
       end
-      db:guard_transaction(key)
+      db:guard(false)
       db:exec "ROLLBACK"
     end)
 
     it("stops a COMMIT or ROLLBACK queued through db:pipeline, ", function()
       for _, sql in ipairs({ "COMMIT", "ROLLBACK" }) do
         db:exec "BEGIN"
-        local key = db:guard_transaction()
+        db:guard(true)
         local ok, err = pcall(db.pipeline, db, function(p)
           p:exec("INSERT INTO t VALUES (?)", 1)
           p:exec(sql) -- the line named
@@ -129,7 +131,7 @@ for _, b in ipairs(sh.backends()) do
         assert.matches("%.lua:%d+: " .. sql .. " would end the migration's transaction", tostring(err))
         assert.is_true(db:in_transaction(), "refused before it is sent")
         assert.are.equal(1, db:scalar "SELECT count(*) FROM t", "what was queued before it ran")
-        db:guard_transaction(key)
+        db:guard(false)
         if db:in_transaction() then db:exec "ROLLBACK" end
         db:exec "DELETE FROM t"
       end
@@ -137,7 +139,7 @@ for _, b in ipairs(sh.backends()) do
 
     it("lets a pipeline's savepoints be under the guard", function()
       db:exec "BEGIN"
-      local key = db:guard_transaction()
+      db:guard(true)
       db:pipeline(function(p)
         p:exec "SAVEPOINT a"
         p:exec("INSERT INTO t VALUES (?)", 1)
@@ -146,19 +148,23 @@ for _, b in ipairs(sh.backends()) do
       end)
       assert.is_true(db:in_transaction())
       assert.are.equal(2, db:scalar "SELECT sum(x) FROM t")
-      db:guard_transaction(key)
+      db:guard(false)
       db:exec "ROLLBACK"
     end)
 
-    it("lets prepared statements, queries and savepoints be; only its key disarms it", function()
+    it("lets prepared statements, queries and savepoints be; a chunk name does not lift it", function()
       db:exec "BEGIN"
-      local key = db:guard_transaction()
+      db:guard(true)
       db:exec "SAVEPOINT a"
       db:exec "RELEASE SAVEPOINT a"
       assert.are.equal(0, db:scalar "SELECT count(*) FROM t")
-      assert.is_false(pcall(db.guard_transaction, db, {}))
+      for _, name in ipairs({ "@argparse.lua", "@lua/luamig/run/runner.lua", "@lua/x.lua", "=[C]" }) do
+        local ok, err = pcall(load("local db = ...; db:exec 'COMMIT'", name), db)
+        assert.is_false(ok, name)
+        assert.matches("COMMIT would end the migration's transaction", tostring(err), nil, nil, name)
+      end
       assert.is_true(db:in_transaction())
-      db:guard_transaction(key)
+      db:guard(false)
       db:exec "COMMIT"
       assert.is_false(db:in_transaction())
     end)

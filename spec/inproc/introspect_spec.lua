@@ -113,6 +113,15 @@ describe("introspection on postgresql only", function()
     print(("\n  snapshot of 500 tables: best of 3 %.0f ms"):format(best))
   end)
 
+  it("includes partitioned tables (their key makes them depend on themselves in pg_depend)", function()
+    db:exec "CREATE TABLE ev (id int, day date) PARTITION BY RANGE (day)"
+    db:exec "CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+    local s = db:schema()
+    assert.is_not_nil(s.tables.ev, "the partitioned table is missing")
+    assert.are.equal("partitioned table", s.tables.ev.kind)
+    assert.are.equal("ev", s.tables.ev_2024.partition_of)
+  end)
+
   it("includes owners and grants only when asked", function()
     db:exec "CREATE TABLE owned (x int)"
     assert.is_nil(db:schema().tables.owned.owner)

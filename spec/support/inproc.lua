@@ -21,6 +21,9 @@ end
 local cpath = {}
 for _, dir in ipairs(csystem) do cpath[#cpath + 1] = dir .. "/?.so" end
 package.path = table.concat(path, ";")
+-- Frames of the runner's modules (here loaded from src/lua) are not the
+-- user's line: a driver error names the spec's line, as it names a migration's.
+debug.getregistry()["luamig.runner_prefix"] = "@" .. src .. "/lua/luamig/"
 package.cpath = table.concat(cpath, ";")
 
 -- The harness took luamig.cli's name; a spec requiring it gets the real one.

@@ -112,10 +112,12 @@ function M.first_line(path, fmt)
 end
 
 ---`luamig ARGS` started in the background in project `p` (stdout to out,
----stderr to err, its exit code to rc when it ends); returns its pid.
-function M.spawn(p, args)
-  local cmd = p:command(args):gsub("&& env ", "&& exec env ", 1)
+---stderr to err, its exit code to rc when it ends), with `env` as for
+---Project:command; returns its pid.
+function M.spawn(p, args, env)
+  local cmd = p:command(args, env):gsub("&& env ", "&& exec env ", 1)
   local d = M.quote(p.dir)
+  for _, f in ipairs({ "pid", "rc", "out", "err" }) do os.remove(p.dir .. "/" .. f) end -- (an earlier run's)
   assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
     :format(cmd, d, d, d, d)))
   return assert(M.poll(function() return M.first_line(p.dir .. "/pid") end), "not started")

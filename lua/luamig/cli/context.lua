@@ -39,13 +39,33 @@ function M.graph(ctx)
   return ctx.graph
 end
 
+---The target database's URL, where it came from, and what a relative
+---sqlite:/// path of it is relative to.
+---@param ctx luamig.Context
+---@return string url, string source, string base
+function M.target(ctx)
+  local url, source = config.resolve_url(ctx.url, ctx.config)
+  return url, source, ctx.url_base or config.url_base(source, ctx.config)
+end
+
+---The options of a scratch session next to the target (luamig.run.scratch),
+---plus `fields` (what, hint, scratch_url, keep, fast, log).
+---@param ctx luamig.Context
+---@param fields table
+---@return luamig.ScratchOptions
+function M.scratch_options(ctx, fields)
+  local url, _, base = M.target(ctx)
+  local o = { target = url, base = base, config = ctx.config, graph = M.graph(ctx), log = ctx.log }
+  for k, v in pairs(fields) do o[k] = v end
+  return o
+end
+
 -- Open the context's session once; with `if_exists`, nil while its SQLite file is missing.
 local function open_session(ctx, if_exists)
   if not ctx.session then
     local graph = M.graph(ctx)
-    local url, source = config.resolve_url(ctx.url, ctx.config)
-    local opts = { source = source, base = ctx.url_base or config.url_base(source, ctx.config),
-      create = not ctx.readonly, if_exists = if_exists }
+    local url, source, base = M.target(ctx)
+    local opts = { source = source, base = base, create = not ctx.readonly, if_exists = if_exists }
     local db, dialect
     if ctx.wait_for_db then
       db, dialect = db_wait.open(db_wait.seconds(ctx.wait_for_db, "--wait-for-db"), url, ctx.config, ctx.log, opts)
@@ -114,7 +134,7 @@ function M.plugin_ctx(ctx)
     ctx.plugin_ctx = setmetatable({ config = sandbox.copy_data(ctx.config), log = plugin_log(ctx.log),
       progress = progress.new(ctx.log), heads = function() return M.heads(M.session(ctx)) end }, {
       __index = function(_, k)
-        if k == "db" then return M.session(ctx).db end
+        if k == "db" then return M.session(ctx).db:public() end
         if k == "graph" then
           ctx.graph_view = ctx.graph_view or M.graph(ctx):view()
           return ctx.graph_view

@@ -35,6 +35,8 @@ M.BUILTIN = {
   { "show", "Show one revision." },
   { "stamp", "Set the version table to TARGET(s) without running migrations." },
   { "status", "Applied and pending revisions, drift and failures." },
+  { "dump", "Write the live schema as one migration (or, with --declared, as schema.lua)." },
+  { "import", "Adopt a database another tool manages: `import alembic` writes a baseline at Alembic's head." },
   { "drill", "Rehearse every downgrade on a scratch database (or run a drill script)." },
   { "lint", "Run pending migrations on a scratch database; report their locks, rewrites and hazards." },
   { "check", "Exit 0 when the database is at head, 3 when not, 4 on drift (--fail-on-drift), 5 when the declared " ..

@@ -1,8 +1,7 @@
 --- `drill [SCRIPT]`: rehearse downgrades on a scratch database
 --- (luamig.tools.drill); exit 1 when a step does not round-trip.
 local errors = require "luamig.util.errors"
-local config = require "luamig.project.config"
-local connect = require "luamig.db.connect"
+local scratch = require "luamig.run.scratch"
 local plugins = require "luamig.project.plugins"
 local log_mod = require "luamig.util.log"
 local context = require "luamig.cli.context"
@@ -62,27 +61,23 @@ local function script_path(name, dir)
   errors.raise("usage", ("drill %s is ambiguous: %s; type more of the name"):format(name, table.concat(found, ", ")))
 end
 
+---The --scratch-url hint of the messages of drill and lint.
+M.SCRATCH_HINT = "--scratch-url URL of an empty database"
+
 function M.run(ctx, args)
   local drill = require "luamig.tools.drill"
-  local g = context.graph(ctx)
   local script = args.script and script_path(args.script, ctx.config.drills) -- (before any scratch database)
-  local url = config.resolve_url(ctx.url, ctx.config)
-  local scratch = drill.scratch(url, ctx.config, { keep = args.keep, scratch_url = args.scratch_url })
-  local out = { scratch = (args.keep or args.scratch_url) and scratch.shown or nil }
-  local s = { config = ctx.config, graph = g, log = ctx.log }
-  local ok, err = pcall(function()
-    s.db, s.dialect = connect.open(scratch.url, ctx.config)
+  local out = { script = script }
+  scratch.with(context.scratch_options(ctx, { what = "the drill", hint = M.SCRATCH_HINT, keep = args.keep,
+    scratch_url = args.scratch_url }), function(s)
+    out.scratch = (args.keep or args.scratch_url) and s.shown or nil
     if script then
-      out.script = script
       out.steps, out.ok = drill.script(s, script, ctx.log)
     else
       out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to,
         seed = args.with_seeds and M.seeder(ctx, s) or nil })
     end
   end)
-  if s.db then s.db:close() end
-  if scratch.drop then scratch.drop() end
-  if not ok then error(err, 0) end
   return out
 end
 

@@ -3,9 +3,9 @@
 --- findings (luamig.tools.lint). The target database is only read (its
 --- heads); exit 1 when a migration fails or a finding reaches --fail-on.
 local errors = require "luamig.util.errors"
-local config = require "luamig.project.config"
-local connect = require "luamig.db.connect"
 local plan = require "luamig.revision.plan"
+local runner = require "luamig.run.runner"
+local scratch = require "luamig.run.scratch"
 local context = require "luamig.cli.context"
 local format = require "luamig.commands.shared.format"
 local text = require "luamig.util.text"
@@ -64,24 +64,19 @@ local function what_to_lint(ctx, g, target)
   return heads, (plan.upgrade(g, heads, target or "heads"))
 end
 
--- The scratch database, prepared (start revision, seeds, rows), then linted.
-local function lint_on(ctx, args, scratch, start, ids, opts)
+-- A scratch session brought to `start` and prepared (seeds, rows), then `ids` linted there.
+local function lint_on(ctx, args, start, ids, opts)
   local lint = require "luamig.tools.lint"
-  local s = { config = ctx.config, graph = ctx.graph, log = ctx.log }
-  local ok, res = pcall(function()
-    s.db, s.dialect = connect.open(scratch.url, ctx.config)
-    lint.bring_to(s, start)
+  return scratch.with(context.scratch_options(ctx, { what = "lint", keep = args.keep, scratch_url = args.scratch_url,
+    hint = require("luamig.commands.drill").SCRATCH_HINT }), function(s)
+    runner.run_to(s, "up", start)
     if args.with_seeds then require("luamig.commands.drill").seeder(ctx, s)() end
     if opts.rows then
       local skip = { [ctx.config.version_table] = true, [ctx.config.version_table .. "_history"] = true }
       require("luamig.tools.lint.rows").fill(s.db, lint.observer_for(s.dialect).fill_info(s.db, skip), opts.rows)
     end
-    return lint.run(s, ids, opts)
+    return { shown = s.shown, migrations = lint.run(s, ids, opts) }
   end)
-  if s.db then s.db:close() end
-  if scratch.drop then scratch.drop() end
-  if not ok then error(res, 0) end
-  return res
 end
 
 function M.run(ctx, args)
@@ -93,15 +88,12 @@ function M.run(ctx, args)
     ignore = ignore_set(ctx.config) }
   local g = context.graph(ctx)
   local start, ids = what_to_lint(ctx, g, args.target)
-  local url = config.resolve_url(ctx.url, ctx.config)
   context.close(ctx) -- the target is no longer needed: everything else runs on the scratch database
   ctx.session = nil
   local out = { from = start, fail_on = fail_on, migrations = {} }
   if #ids > 0 then
-    local scratch = require("luamig.tools.drill").scratch(url, ctx.config, { keep = args.keep,
-      scratch_url = args.scratch_url })
-    out.scratch = (args.keep or args.scratch_url) and scratch.shown or nil
-    out.migrations = lint_on(ctx, args, scratch, start, ids, opts)
+    local linted = lint_on(ctx, args, start, ids, opts)
+    out.migrations, out.scratch = linted.migrations, (args.keep or args.scratch_url) and linted.shown or nil
   end
   out.errors, out.warnings, out.failed = 0, 0, 0
   for _, m in ipairs(out.migrations) do

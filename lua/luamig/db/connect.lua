@@ -1,10 +1,10 @@
---- Database URL -> an open `db` handle with the Lua methods installed.
+--- Database URL -> an open connection (luamig.Db).
 local lfs = require "lfs"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local redact = require "luamig.util.redact"
 local host = require "luamig.host"
-local db_methods = require "luamig.db.handle"
+local connection = require "luamig.db.connection"
 local dialects = require "luamig.dialect"
 
 local M = {}
@@ -83,6 +83,17 @@ local function sqlite_path(path, base)
   return path:sub(1, 1) == "/" and path or (lfs.currentdir() .. "/" .. path)
 end
 
+---The file a sqlite:/// URL names, resolved as M.open resolves it
+---(relative to `base`); nil for an in-memory database or another backend.
+---@param url string
+---@param base string?
+---@return string?
+function M.sqlite_file(url, base)
+  local target = M.parse(url)
+  if target.backend ~= "sqlite" or target.path == ":memory:" then return nil end
+  return sqlite_path(target.path, base)
+end
+
 -- Whether SQLite file `path` (absolute, or a special name) is missing.
 local function missing(path)
   return not (path == ":memory:" or path:match("^file:") or fs.exists(path))
@@ -105,7 +116,7 @@ end
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
 ---@param opts luamig.OpenOptions?
----@return table? db      nil only with opts.if_exists, when the SQLite file is missing
+---@return luamig.Db? db  nil only with opts.if_exists, when the SQLite file is missing
 ---@return table? dialect
 function M.open(url, cfg, log, opts)
   opts = opts or {}
@@ -124,8 +135,7 @@ function M.open(url, cfg, log, opts)
   local loaded, driver = pcall(require, target.backend == "sqlite" and "luamig.sqlite" or "luamig.pg")
   if not loaded then errors.raise("config", errors.text(driver)) end
   local dialect = dialects.load(target.backend)
-  db_methods.install(driver.Conn, dialect)
-  local ok, db = pcall(function()
+  local ok, handle = pcall(function()
     if target.backend == "sqlite" then
       return driver.open(target.path, { foreign_keys = cfg.foreign_keys, create = opts.create ~= false,
         busy_timeout_ms = cfg.lock_timeout and math.floor(cfg.lock_timeout * 1000) or nil })
@@ -133,10 +143,11 @@ function M.open(url, cfg, log, opts)
     return driver.connect(target.conninfo)
   end)
   if not ok then
-    local e = db
+    local e = handle
     local text = errors.is(e) and e.message or errors.text(e)
     errors.raise("connect", redact.scrub(text, redact.secrets(url)))
   end
+  local db = connection.new(handle, dialect)
   if log and db.on_notice then forward_notices(db, log) end
   if dialect.on_connect then dialect.on_connect(db, cfg, { create = opts.create ~= false }) end
   return db, dialect

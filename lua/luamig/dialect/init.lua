@@ -14,6 +14,8 @@ M.REQUIRED = {
   "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type",
   -- introspection (db:has_*, db:schema())
   "has_table", "has_column", "has_index", "snapshot",
+  -- luamig dump (luamig.schema.dump)
+  "dump_items",
   -- the run: lock, each step's transaction and connection set-up
   "begin_locked", "lock_run", "unlock_run", "step_setup", "apply_setup", "check_step",
   "apply_timeouts", "now_text",
@@ -22,12 +24,43 @@ M.REQUIRED = {
   "batch_alter_table", "concurrently", "create_extension", "drop_extension",
   -- enum types
   "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
-  -- backfills (luamig.tools.backfill)
+  -- backfills (luamig.run.backfill)
   "backfill_writer",
+  -- the scratch database of drill, lint and autogenerate (luamig.run.scratch): a luamig.DialectScratch
+  "scratch",
 }
 
 ---The entries of REQUIRED that are tables, not functions.
-M.TABLES = { types = true, type_names = true }
+M.TABLES = { types = true, type_names = true, scratch = true }
+
+---What luamig.run.scratch gives the dialect's scratch part.
+---@class luamig.ScratchEnv
+---@field open fun(url: string): luamig.Db        a connection to the target's server (no schema made)
+---@field file fun(url: string): string?          the file a sqlite:/// URL names, resolved; nil in memory
+---@field tmpdir string                            where scratch files go ($TMPDIR, else /tmp)
+---@field is_leftover fun(name: string): boolean   a scratch name a killed run of this host left
+---@field removed fun(name: string, err: any?)     reports a leftover removed (or why it was not)
+---@field what string                              who needs the scratch database ("the drill", "lint", ...)
+---@field hint string?                             the option that names one instead ("--scratch-url URL ...")
+
+---A scratch database created next to the target.
+---@class luamig.ScratchPlace
+---@field url string      its URL or connection string
+---@field shown string    the same without a password
+
+---Which database a connection is on: two that share a key are the same.
+---@class luamig.ScratchIdentity
+---@field keys string[]
+---@field shown string    in words, for messages
+
+---The dialect's part of the scratch session.
+---@class luamig.DialectScratch
+---@field create fun(target: string, name: string, env: luamig.ScratchEnv): luamig.ScratchPlace
+---@field drop fun(target: string, name: string, env: luamig.ScratchEnv)   removes it, if it exists
+---@field identity fun(db: luamig.Db): luamig.ScratchIdentity
+---@field target_identity fun(url: string, env: luamig.ScratchEnv): luamig.ScratchIdentity  (never creates it)
+---@field tables fun(db: luamig.Db, limit: integer): {schema: string?, name: string}[]
+---@field fast fun(db: luamig.Db)   set a throwaway database up for speed
 
 local loaded = {}
 

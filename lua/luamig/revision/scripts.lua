@@ -134,7 +134,7 @@ end
 -- local (`local op = op`) still reaches the running step.
 local function environment()
   local step -- the bound luamig.StepContext, or nil between steps
-  local unbound = require("luamig.tools.backfill").api(nil)
+  local unbound = require("luamig.run.backfill").api(nil)
   local function ops_now(name)
     if not step then error("op." .. name .. " is only available while a migration runs", 3) end
     return step.op

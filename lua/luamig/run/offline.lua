@@ -63,7 +63,7 @@ function M.recorder(dialect, emit)
     return 0
   end
   for _, name in ipairs({ "query", "rows", "first", "scalar", "prepare", "has_table", "has_column", "has_index",
-    "has_enum", "has_extension", "schema", "last_insert_id" }) do
+    "has_enum", "has_extension", "schema" }) do
     db[name] = refuse("db:" .. name)
   end
   function db.transaction(self, fn) return fn(self) end
@@ -71,7 +71,7 @@ function M.recorder(dialect, emit)
     fn({ exec = function(_, sql, ...) self:exec(sql, ...) end, sync = function() return 0 end })
     return 0
   end
-  function db.copy_in(self, t, columns, rows) return require("luamig.db.handle").insert_rows(self, t, columns, rows) end
+  function db.copy_in(self, t, columns, rows) return require("luamig.db.rows").insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")
     local r = table.pack(fn(self))
@@ -79,8 +79,6 @@ function M.recorder(dialect, emit)
     return table.unpack(r, 1, r.n)
   end
   function db.in_transaction() return true end
-  function db.is_closed() return false end
-  function db.close() end
   function db.quote_ident(_, s) return dialect.quote_ident(s) end
   function db.quote_literal(_, v) return dialect.quote_literal(v) end
   return db

@@ -3,7 +3,6 @@
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local version = require "luamig.run.version"
-local db_methods = require "luamig.db.handle"
 local plan_mod = require "luamig.revision.plan"
 local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.fleet.replicas"
@@ -44,7 +43,7 @@ local function same(a, b)
   return true
 end
 
-local rollback = db_methods.rollback
+local function rollback(db) db:rollback() end
 
 -- Runs f(...) and returns ok, err; err keeps a traceback for --debug.
 local function attempt(f, ...)
@@ -98,17 +97,16 @@ local function run_body(r, id)
     replicas = r.replicas, root = s.config.dir })
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
-  local key = tx and s.db:guard_transaction()
+  if tx then s.db:guard(true) end
   local ok, err = step_mod.call(ctx, script, attempt, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
     local t = timeouts.of(script, s.config)
-    s.dialect.apply_timeouts(db, t, tx)
-    db_methods.step_timeouts(db, t)
+    s.dialect.apply_timeouts(s.db, t, tx)
+    s.db.step_timeouts = t
     fn(db)
-    s.dialect.check_step(db, r.setup)
-  end, s.db)
-  db_methods.step_timeouts(s.db, nil)
-  if key and not s.db:is_closed() then s.db:guard_transaction(key) end
+    s.dialect.check_step(s.db, r.setup)
+  end, s.db:public())
+  s.db:end_step()
   ok, err = failure.checked_body(s, tx, ok, err)
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
@@ -121,7 +119,7 @@ local function finish_step(r, id, heads, ms)
   version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
     ms = ms, transactional = script.transactional })
   -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then require("luamig.tools.backfill").forget(s.db, id) end
+  if not script.transactional then require("luamig.run.backfill").forget(s.db, id) end
   return new
 end
 
@@ -219,14 +217,14 @@ end
 -- transaction next_step opened.
 local function run_in_transaction(r, walk, id, heads)
   local s = r.s
-  local sections = db_methods.autocommit_sections(s.db)
+  local sections = s.db.sections
   local ms, rows
   local label = (r.direction == "up" and "upgrade " or "downgrade ") .. id
   -- (attempt: an interrupt in the backoff's sleep fails the step like one in its body)
   local no_raise, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
     label, function(line) s.log:warn(line) end,
     function() -- (not after a db:autocommit section: that part was committed)
-      if db_methods.autocommit_sections(s.db) > sections then return false end
+      if s.db.sections > sections then return false end
       rollback(s.db)
       s.dialect.begin_locked(s.db)
       version.ensure(s.db, s.dialect, r.t) -- the rollback took them when this run created them
@@ -247,7 +245,7 @@ local function run_in_transaction(r, walk, id, heads)
   if not body_ok then
     rollback(s.db)
     failure.step(s, r.t, id, r.direction, true, err, ms, text.heads(heads),
-      db_methods.autocommit_sections(s.db) > sections)
+      s.db.sections > sections)
   end
   r.committed[#r.committed + 1] = id
   emit(r, id, ms, rows)
@@ -344,11 +342,11 @@ function M.run(s, opts)
   end
   local whole = s.config.transaction == "all" or s.dry_run
   if whole then
-    db_methods.refuse_autocommit(s.db, 'db:autocommit cannot run with transaction = "all": ' ..
+    s.db:refuse_autocommit('db:autocommit cannot run with transaction = "all": ' ..
       "the run is one transaction; use the default per-migration transactions")
   end
   local ok, res = pcall(whole and run_all or run_each, r)
-  db_methods.refuse_autocommit(s.db, nil)
+  s.db:refuse_autocommit(nil)
   rollback(s.db)
   if r.setup ~= r.initial_setup and not s.db:is_closed() then s.dialect.apply_setup(s.db, r.initial_setup) end
   s.dialect.unlock_run(s.db, s.config)
@@ -362,6 +360,37 @@ function M.run(s, opts)
   end
   if opts.hook then opts.hook("after_run", { direction = opts.direction, heads = res }) end
   return res
+end
+
+---Run exactly revision `id` in `direction` (whatever the stored heads say:
+---drills and lint step on a scratch database).
+---@param s luamig.Session
+---@param id string
+---@param direction "up"|"down"
+---@return number ms its time
+function M.run_one(s, id, direction)
+  local given, ms = false, nil
+  M.run(s, { direction = direction, on_step = function(st) ms = st.ms end, plan = function()
+    if given then return {} end
+    given = true
+    return { id }
+  end })
+  return ms
+end
+
+---Run in `direction` to `target` ("heads", "base", a revision, "+1", "-2"),
+---or up to every one of a list of heads.
+---@param s luamig.Session
+---@param direction "up"|"down"
+---@param target string|string[]
+---@return string[] heads the heads afterwards
+function M.run_to(s, direction, target)
+  if type(target) == "table" then
+    local heads = {}
+    for _, t in ipairs(target) do heads = M.run_to(s, direction, t) end
+    return heads
+  end
+  return M.run(s, { direction = direction, plan = plan_mod.planner(s.graph, direction, target) })
 end
 
 return M

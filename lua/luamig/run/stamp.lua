@@ -20,7 +20,7 @@ local function locked(s, body)
   end)
   s.dialect.unlock_run(s.db, s.config)
   if not ok then
-    require("luamig.db.handle").rollback(s.db)
+    s.db:rollback()
     error(a, 0)
   end
   return a, b

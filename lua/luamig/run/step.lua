@@ -3,7 +3,7 @@
 --- `op` and `luamig` for the duration of the step. No module keeps a
 --- "current step": everything reaches the step through this table.
 local ops = require "luamig.schema.ops"
-local backfill = require "luamig.tools.backfill"
+local backfill = require "luamig.run.backfill"
 
 local M = {}
 

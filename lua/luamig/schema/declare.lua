@@ -280,8 +280,10 @@ local function at(where, fn, label)
 end
 
 ---Build the declared schema on the empty database `db` (of dialect `d`):
----extensions, enums, tables (parents first; the foreign keys of a cycle
----once its tables exist), indexes, views, raw SQL. An
+---what is written before the first table (extensions, enums, raw SQL) in
+---file order, the other extensions and enums, tables (parents first; the
+---foreign keys of a cycle once its tables exist), indexes, views, the rest
+---of the raw SQL. An
 ---error (an unknown key or type, SQL the database refuses) names the
 ---declaration's file:line.
 ---@param decl luamig.Declared
@@ -295,13 +297,30 @@ function M.realize(decl, db, d)
   d.apply_setup(db, setup)
   db:exec "BEGIN"
   local ok, err = pcall(function()
-    for _, kind in ipairs({ "extension", "enum" }) do
-      for _, item in ipairs(decl.items) do
-        if item.what == kind then
-          at(item.where, function()
-            if kind == "enum" then op.create_enum(item.name, item.args[1]) else op.create_extension(item.name) end
-          end)
+    local function run(item)
+      at(item.where, function()
+        if item.what == "enum" then
+          op.create_enum(item.name, item.args[1])
+        elseif item.what == "extension" then
+          op.create_extension(item.name)
+        else
+          db:exec(item.args[1])
         end
+      end)
+    end
+    -- what is written before the first schema.table runs first, in file order (a schema, a domain, a
+    -- sequence, a function a default calls); then the other extensions and enums
+    local first_table = math.huge
+    for i, item in ipairs(decl.items) do
+      if item.what == "table" then
+        first_table = math.min(first_table, i)
+      elseif i < first_table and (item.what == "enum" or item.what == "extension" or item.what == "sql") then
+        run(item)
+      end
+    end
+    for _, kind in ipairs({ "extension", "enum" }) do
+      for i, item in ipairs(decl.items) do
+        if item.what == kind and i > first_table then run(item) end
       end
     end
     -- foreign keys in a cycle are added once both tables exist
@@ -320,8 +339,8 @@ function M.realize(decl, db, d)
     end
     d.check_step(db, setup)
     for _, kind in ipairs({ "index", "view", "sql" }) do
-      for _, item in ipairs(decl.items) do
-        if item.what == kind then
+      for i, item in ipairs(decl.items) do
+        if item.what == kind and not (kind == "sql" and i < first_table) then
           at(item.where, function()
             if kind == "index" then
               op.create_index(item.name, item.args[1], item.args[2], item.args[3])

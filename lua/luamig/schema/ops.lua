@@ -6,7 +6,7 @@
 --- instead of upgrade/downgrade.
 local check = require "luamig.schema.check"
 local ddl = require "luamig.schema.ddl"
-local handle = require "luamig.db.handle"
+local db_rows = require "luamig.db.rows"
 local sql_file = require "luamig.db.sql_file"
 local common = require "luamig.dialect.sql"
 local errors = require "luamig.util.errors"
@@ -15,7 +15,12 @@ local M = {}
 
 local q = common.quote_ident
 
-local created = setmetatable({}, { __mode = "k" }) -- db -> { [enum name] = true } made by op.create_enum
+-- The enums op.create_enum made in the running step (luamig.Db.step_enums;
+-- the offline recorder keeps its own).
+local function created(db)
+  db.step_enums = db.step_enums or {}
+  return db.step_enums
+end
 
 ---The innermost line of the migration file `path` on the stack, as
 ---"path:line" (nil when no frame of it is there); also lint's recorder.
@@ -125,13 +130,12 @@ local function type_ops(op, db, d)
   ---existing enum of that name is left as it is.
   function op.create_enum(name, values, opts)
     d.create_enum(db, name, values, opts or {})
-    created[db] = created[db] or {}
-    created[db][name] = true
+    created(db)[name] = true
   end
 
   function op.drop_enum(name, opts)
     d.drop_enum(db, name, opts)
-    if created[db] then created[db][name] = nil end
+    created(db)[name] = nil
   end
 
   ---Add a value: opts.before / opts.after, opts.if_not_exists. On
@@ -175,8 +179,8 @@ local function build(db, d, step)
   function raw.bulk_insert(table_name, rows, opts)
     if type(rows) ~= "table" then errors.raise("migration", "op.bulk_insert: rows must be a list of rows") end
     if #rows == 0 then return 0 end
-    local columns = opts and opts.columns or handle.columns_of(rows, "op.bulk_insert")
-    return handle.copy_in(db, table_name, columns, rows, "op.bulk_insert")
+    local columns = opts and opts.columns or db_rows.columns_of(rows, "op.bulk_insert")
+    return db_rows.copy_in(db, table_name, columns, rows, "op.bulk_insert")
   end
   return raw
 end
@@ -209,7 +213,7 @@ function M.checked_batch(b, db, d)
   local proxy = {}
   for name, sig in pairs(check.BATCH) do
     proxy[name] = function(_, ...)
-      check.args(db, d, "batch." .. name, sig, table.pack(...), created[db])
+      check.args(db, d, "batch." .. name, sig, table.pack(...), created(db))
       if name == "add_column" then return b[name](b, d.column_spec(db, (...))) end -- as op.add_column: enum columns
       return b[name](b, ...)
     end
@@ -235,7 +239,7 @@ function M.new(step)
   for name, fn in pairs(build(db, d, step)) do
     local sig = check.OPS[name]
     op[name] = blamed(sig and function(...)
-      check.args(db, d, "op." .. name, sig, table.pack(...), created[db])
+      check.args(db, d, "op." .. name, sig, table.pack(...), created(db))
       return fn(...)
     end or fn, path)
   end

@@ -11,7 +11,7 @@
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
-local db_methods = require "luamig.db.handle"
+local db_methods = require "luamig.db.rows"
 local fake = require "luamig.tools.fake"
 local host = require "luamig.host"
 

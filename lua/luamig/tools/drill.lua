@@ -1,97 +1,16 @@
---- Rollback drills: on a scratch database, never the target, each
+--- Rollback drills: on a scratch session (luamig.run.scratch), each
 --- revision in graph order is upgraded, snapshotted, downgraded, compared
 --- with the schema before it, and upgraded again and compared with the
 --- first snapshot. Scripted drills (`luamig drill FILE.lua`) get the same
 --- scratch database and a small API.
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
-local host = require "luamig.host"
-local connect = require "luamig.db.connect"
-local redact = require "luamig.util.redact"
 local introspect = require "luamig.schema.introspect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
-
--- ------------------------------------------------------------ the scratch database
-
----@class luamig.Scratch
----@field url string       where the drill runs
----@field shown string     the URL without a password
----@field drop fun()?      removes it (nil with --keep or --scratch-url)
-
--- A libpq URL or key/value string for database `name` on the same server.
-local function pg_url_for(url, name)
-  if url:match("^postgres") then
-    local base, query = url:match("^([^?]*)(.*)$")
-    local prefix = base:match("^(postgres[%w]*://[^/]*)") or base
-    return prefix .. "/" .. name .. query
-  end
-  return url .. " dbname=" .. name
-end
-
----Create the scratch database next to `target_url` (SQLite: a temporary
----file; PostgreSQL: a database luamig creates and drops).
----@return luamig.Scratch
-function M.scratch(target_url, cfg, opts)
-  if opts.scratch_url then
-    if opts.scratch_url == target_url then
-      errors.raise("usage", "--scratch-url is the target database; a drill needs a database of its own")
-    end
-    return { url = opts.scratch_url, shown = redact.url(opts.scratch_url) }
-  end
-  local target = connect.parse(target_url)
-  if target.backend == "sqlite" then
-    local path = os.tmpname()
-    os.remove(path)
-    path = path .. "-luamig-drill.db"
-    return { url = "sqlite:///" .. path, shown = path, drop = not opts.keep and function()
-      for _, suffix in ipairs({ "", "-journal", "-wal", "-shm", "-luamig.lock" }) do os.remove(path .. suffix) end
-    end or nil }
-  end
-  local name = ("luamig_drill_%d_%s"):format(host.getpid(), host.random_hex(6))
-  local admin = connect.open(target_url, cfg, nil, { create = false }) -- creates nothing on the target
-  local ok, err = pcall(admin.exec, admin, "CREATE DATABASE " .. name)
-  admin:close()
-  if not ok then
-    errors.raise("connect", ("cannot create a scratch database for the drill (%s); the drill needs the CREATEDB " ..
-      "privilege (ALTER ROLE ... CREATEDB), or pass --scratch-url URL of an empty database"):format(
-      errors.text(err)))
-  end
-  local url = pg_url_for(target_url, name)
-  return { url = url, shown = redact.scrub(url, redact.secrets_of(target_url, url)), drop = not opts.keep and function()
-    local a = connect.open(target_url, cfg, nil, { create = false })
-    pcall(a.exec, a, "DROP DATABASE IF EXISTS " .. name)
-    a:close()
-  end or nil }
-end
-
--- ------------------------------------------------------------ steps
-
--- Run exactly revision `id` in `direction` through the runner; returns ms.
-local function step(s, id, direction)
-  local given, ms = false, nil
-  runner.run(s, {
-    direction = direction,
-    plan = function()
-      if given then return {} end
-      given = true
-      return { id }
-    end,
-    on_step = function(st) ms = st.ms end,
-  })
-  return ms
-end
-
--- Run to `target` ("head", "base", a revision...) through the runner.
-local function go(s, direction, target)
-  runner.run(s, {
-    direction = direction,
-    plan = plan.planner(s.graph, direction, target),
-  })
-end
 
 ---@class luamig.DrillStep
 ---@field revision string
@@ -114,14 +33,14 @@ end
 ---Drill every revision from `from` (exclusive; nil = base) to `to` (default
 ---heads). With `seed(db)`, seeds run before each step, and rows a table
 ---loses across the step's round trip are problems.
----@param s table session on the scratch database
+---@param s luamig.Session the scratch session (luamig.run.scratch)
 ---@param opts {from: string?, to: string?, seed: fun()?, on_step: fun(step: luamig.DrillStep)?}
 ---@return luamig.DrillStep[] steps, boolean ok
 function M.walk(s, opts)
   local g = s.graph
   local start = {}
   if opts.from and opts.from ~= "base" then
-    go(s, "up", opts.from)
+    runner.run_to(s, "up", opts.from)
     start = g:ids(opts.from)
   end
   local ids = plan.upgrade(g, start, opts.to or "heads")
@@ -131,13 +50,13 @@ function M.walk(s, opts)
     local good, err = pcall(function()
       local rows_before = opts.seed and (opts.seed() or row_counts(s.db))
       local before = introspect.snapshot(s.db)
-      st.up_ms = step(s, id, "up")
+      st.up_ms = runner.run_one(s, id, "up")
       local after = introspect.snapshot(s.db)
       if not g.revs[id].downgrade then
         st.problems[#st.problems + 1] = ("%s has no downgrade(db)"):format(g.revs[id].path)
         return
       end
-      st.down_ms = step(s, id, "down")
+      st.down_ms = runner.run_one(s, id, "down")
       for _, d in ipairs(introspect.diff(before, introspect.snapshot(s.db), "after downgrade of " .. id)) do
         st.problems[#st.problems + 1] = d
       end
@@ -153,7 +72,7 @@ function M.walk(s, opts)
         end
       end
       if #st.problems > 0 then return end
-      step(s, id, "up")
+      runner.run_one(s, id, "up")
       for _, d in ipairs(introspect.diff(after, introspect.snapshot(s.db), "after upgrading " .. id .. " again")) do
         st.problems[#st.problems + 1] = d
       end
@@ -173,16 +92,16 @@ end
 
 ---Run a drill script: a Lua file using the `drill` global. A failed
 ---assertion names the script's line.
----@param s table session on the scratch database
+---@param s luamig.Session the scratch session (luamig.run.scratch)
 ---@param path string
 ---@return table[] steps {name, result, problem?}, boolean ok
 function M.script(s, path, log)
   local steps, ok = {}, true
   local api = { db = s.db }
-  function api.upgrade(target) go(s, "up", target or "heads") end
+  function api.upgrade(target) runner.run_to(s, "up", target or "heads") end
   function api.downgrade(target)
     if not target then errors.raise("script", "drill.downgrade needs a target (-1, a revision, base)", nil, 2) end
-    go(s, "down", target)
+    runner.run_to(s, "down", target)
   end
   function api.snapshot() return introspect.snapshot(s.db) end
   function api.assert_same(a, b, message)

@@ -4,10 +4,11 @@
 ---A database row: column name -> value; a NULL column is absent.
 ---@alias luamig.Row table<string, any>
 
----The handle a migration, seed or plugin gets: SQLite or PostgreSQL, same methods.
+---The handle a migration, seed or plugin gets: SQLite or PostgreSQL, same
+---methods, and only these (luamig keeps the connection itself).
 ---@class luamig.Db
 ---@field dialect "sqlite"|"postgresql"  which database this is
----@field driver "sqlite"|"pg"           the C driver behind it
+---@field backend "sqlite"|"postgresql"  the same name
 local Db = {}
 
 ---Run SQL; without parameters `sql` may hold several statements.
@@ -66,22 +67,6 @@ function Db:in_transaction() end
 ---@return integer changes
 function Db:pipeline(fn) end
 
----Low level (db:pipeline uses it): send a statement (a prepared one or SQL text) without waiting; returns its number.
----@param stmt luamig.Statement|string
----@param ... any
----@return integer number
-function Db:pipeline_send(stmt, ...) end
-
----Low level: read every result db:pipeline_send left in flight (raising the first failure); returns the rows changed since the last call.
----@return integer changes
-function Db:pipeline_sync() end
-
----The runner's: arm the guard that stops a migration's BEGIN, COMMIT or
----ROLLBACK inside its step's transaction; returns the key that disarms it.
----@param key table?
----@return table? key
-function Db:guard_transaction(key) end
-
 ---Load many rows fast: COPY on PostgreSQL, multi-row INSERTs on SQLite.
 ---All or none. A row is keyed by column name, or positional in the order of `columns`
 ---({ 1, "a" }); a row mixing both, with more values than columns or setting a column not
@@ -131,31 +116,6 @@ function Db:quote_ident(name) end
 ---@param value any
 ---@return string sql
 function Db:quote_literal(value) end
-
----SQLite only: the rowid of the last successful INSERT.
----@return integer rowid
-function Db:last_insert_id() end
-
----PostgreSQL only: run `COPY ... FROM STDIN`, feeding it the strings next() returns until nil.
----@param sql string
----@param next fun(): string?
----@return integer count rows copied
-function Db:copy_from(sql, next) end
-
----PostgreSQL only: the server version number, e.g. 150004.
----@return integer version
-function Db:server_version() end
-
----PostgreSQL only: fn(severity, message) receives the server's notices from now on (nil: they are dropped; luamig sends them to its log).
----@param fn fun(severity: string, message: string)?
-function Db:on_notice(fn) end
-
----Whether the connection is closed.
----@return boolean
-function Db:is_closed() end
-
----Close the connection (closing twice is harmless).
-function Db:close() end
 
 ---The `p` of db:pipeline(function(p) ... end).
 ---@class luamig.Pipeline

@@ -4,47 +4,30 @@
 --- database with --from-url), as changes and as migration bodies. Shared by
 --- `revision --autogenerate` and `check`.
 local compare = require "luamig.schema.compare"
-local config = require "luamig.project.config"
 local connect = require "luamig.db.connect"
 local context = require "luamig.cli.context"
 local declare = require "luamig.schema.declare"
-local drill = require "luamig.tools.drill"
 local errors = require "luamig.util.errors"
 local log_mod = require "luamig.util.log"
-local plan = require "luamig.revision.plan"
 local render = require "luamig.schema.render"
 local runner = require "luamig.run.runner"
+local scratch = require "luamig.run.scratch"
 
 local M = {}
 
 local snapshot = compare.snapshot
 
--- fn(db, dialect) on a new scratch database next to `url`, dropped afterwards.
-local function on_scratch(url, cfg, fn)
-  local scratch = drill.scratch(url, cfg, {})
-  local db, dialect
-  local ok, res = pcall(function()
-    db, dialect = connect.open(scratch.url, cfg)
-    if connect.parse(scratch.url).backend == "sqlite" then -- a throwaway file: no need to wait for the disk
-      db:exec "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY"
-    end
-    return fn(db, dialect)
-  end)
-  if db and not db:is_closed() then db:close() end
-  if scratch.drop then scratch.drop() end
-  if not ok then error(res, 0) end
-  return res
+-- fn(s) on a new scratch session next to the target, dropped afterwards.
+local function on_scratch(ctx, fn)
+  return scratch.with(context.scratch_options(ctx, { what = "the schema comparison", fast = true,
+    log = log_mod.new({ quiet = true }) }), fn)
 end
 
 -- The snapshot of the migrations at head, applied to a scratch database.
-local function head_snapshot(ctx, url)
-  local g = context.graph(ctx)
-  return on_scratch(url, ctx.config, function(db, dialect)
-    local s = { db = db, dialect = dialect, config = ctx.config, graph = g, log = log_mod.new({ quiet = true }) }
-    runner.run(s, { direction = "up", plan = function(heads)
-      return (plan.upgrade(g, heads, "heads"))
-    end })
-    return snapshot(db, dialect)
+local function head_snapshot(ctx)
+  return on_scratch(ctx, function(s)
+    runner.run_to(s, "up", "heads")
+    return snapshot(s.db, s.dialect)
   end)
 end
 
@@ -78,7 +61,7 @@ end
 ---@param opts {against_db: boolean?, from_url: string?, decl: luamig.Declared?}
 ---@return luamig.Comparison
 function M.compare(ctx, opts)
-  local url = config.resolve_url(ctx.url, ctx.config)
+  local url = context.target(ctx)
   local decl = opts.decl
   if not decl and not opts.from_url then
     decl = M.declared(ctx)
@@ -87,14 +70,14 @@ function M.compare(ctx, opts)
         "declare the tables there (`luamig init` writes an example), or pass --from-url URL"):format(ctx.config.dir or "."))
     end
   end
-  local head = opts.against_db and live_snapshot(url, ctx.config) or head_snapshot(ctx, url)
+  local head = opts.against_db and live_snapshot(url, ctx.config) or head_snapshot(ctx)
   local target
   if opts.from_url then
     target = live_snapshot(opts.from_url, ctx.config)
   else
-    target = on_scratch(url, ctx.config, function(db, dialect)
-      declare.realize(decl, db, dialect)
-      return snapshot(db, dialect)
+    target = on_scratch(ctx, function(s)
+      declare.realize(decl, s.db, s.dialect)
+      return snapshot(s.db, s.dialect)
     end)
   end
   local up_hints, down_hints

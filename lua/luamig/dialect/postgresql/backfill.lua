@@ -4,7 +4,7 @@
 --- pipeline (db.pipeline) without waiting for its result.
 local errors = require "luamig.util.errors"
 local limits = require "luamig.db.limits"
-local db_methods = require "luamig.db.handle"
+local db_methods = require "luamig.db.rows"
 
 local M = {}
 

@@ -22,10 +22,12 @@ M.ENABLED = ENABLED
 local REPLICA = { n = "nothing", f = "full", i = "index" } -- "d" (default) is nil
 local CONTYPE = { p = "primary key", u = "unique", c = "check", f = "foreign key", x = "exclusion" }
 
--- Not a member of an extension, nor an internal part of another object.
+-- Not a member of an extension, nor an internal part of another object (a
+-- partitioned table's key columns make it depend internally on itself).
 function M.own(classid, oid)
   return ("NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep WHERE dep.classid = '%s'::regclass " ..
-    "AND dep.objid = %s AND dep.deptype IN ('e', 'i'))"):format(classid, oid)
+    "AND dep.objid = %s AND dep.deptype IN ('e', 'i') AND NOT (dep.refclassid = dep.classid AND dep.refobjid = dep.objid))")
+    :format(classid, oid)
 end
 
 local function relations(b)

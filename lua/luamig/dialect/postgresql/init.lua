@@ -13,13 +13,16 @@ M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "catalog", "backfill" }) do
+for _, part in ipairs({ "types", "alter", "catalog", "dump", "backfill" }) do
   for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
     if M[k] == nil then M[k] = v end
   end
 end
 
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
+
+---The scratch database of drill, lint and autogenerate.
+M.scratch = require "luamig.dialect.postgresql.scratch"
 
 -- "schema.name" -> schema, name; a bare name is looked up along search_path.
 local function split(name)

@@ -1,4 +1,5 @@
---- What luamig remembers of each PostgreSQL connection from connect time:
+--- What luamig remembers of each PostgreSQL connection from connect time
+--- (kept on the connection, luamig.Db.session):
 --- the home schema (where the version tables live and what snapshots key
 --- bare names by), the snapshot settings of the config, and the session
 --- settings a migration may change (search_path, role, timeouts, ...), so
@@ -6,8 +7,6 @@
 local common = require "luamig.dialect.sql"
 
 local M = {}
-
-local state = setmetatable({}, { __mode = "k" })
 
 -- Settings restored before and after each step when a migration changed
 -- them (pg_dump's preamble sets most of these).
@@ -34,7 +33,7 @@ function M.connect(db, cfg, opts)
     if not opts or opts.create then db:exec("CREATE SCHEMA IF NOT EXISTS " .. common.quote_ident(cfg.schema)) end
     db:exec("SET search_path TO " .. common.quote_ident(cfg.schema) .. ", public")
   end
-  state[db] = { home = cfg.schema or db:scalar "SELECT pg_catalog.current_schema()", settings = current(db),
+  db.session = { home = cfg.schema or db:scalar "SELECT pg_catalog.current_schema()", settings = current(db),
     config = { schemas = cfg.schemas, compare_privileges = cfg.compare_privileges } }
 end
 
@@ -42,7 +41,7 @@ end
 ---@param db table
 ---@return string?
 function M.home(db)
-  local st = state[db]
+  local st = db.session
   if st then return st.home end
   return db:scalar "SELECT pg_catalog.current_schema()"
 end
@@ -51,14 +50,14 @@ end
 ---@param db table
 ---@return table
 function M.config(db)
-  return state[db] and state[db].config or {}
+  return db.session and db.session.config or {}
 end
 
 ---Put back every remembered setting a migration changed (a setting that
 ---did not change is not set again: some need privileges to set).
 ---@param db table
 function M.reset(db)
-  local st = state[db]
+  local st = db.session
   if not st or db:is_closed() then return end
   local now = current(db)
   for i, name in ipairs(M.SETTINGS) do

@@ -13,11 +13,14 @@ M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "enums", "catalog", "backfill" }) do
+for _, part in ipairs({ "types", "alter", "enums", "catalog", "dump", "backfill" }) do
   for k, v in pairs(require("luamig.dialect.sqlite." .. part)) do
     if M[k] == nil then M[k] = v end
   end
 end
+
+---The scratch database of drill, lint and autogenerate.
+M.scratch = require "luamig.dialect.sqlite.scratch"
 
 function M.has_table(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
@@ -38,8 +41,6 @@ end
 function M.begin_locked(db)
   db:exec "BEGIN IMMEDIATE"
 end
-
-local held = setmetatable({}, { __mode = "k" }) -- db -> its luamig.host Lock
 
 -- The database file (nil for :memory: and temporary databases).
 local function file_of(db)
@@ -74,12 +75,12 @@ function M.lock_run(db, cfg, log)
     log = log,
   })
   lock:write(("pid %d since %s"):format(host.getpid(), os.date("!%Y-%m-%d %H:%M:%S UTC")))
-  held[db] = lock
+  db.run_lock = lock -- (luamig.Db.run_lock)
 end
 
 function M.unlock_run(db)
-  local lock = held[db]
-  held[db] = nil
+  local lock = db.run_lock
+  db.run_lock = nil
   if lock then lock:unlock() end
 end
 

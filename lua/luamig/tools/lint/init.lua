@@ -35,29 +35,6 @@ end
 ---@field observed table   the observer's summary (locks, rewritten, scanned... or rebuilds)
 ---@field refused {where: string?, sql: string, error: string}[]
 
--- Run exactly `id` upward through the runner; returns its ms.
-local function step(s, id)
-  local given, ms = false, nil
-  runner.run(s, { direction = "up", on_step = function(st) ms = st.ms end, plan = function()
-    if given then return {} end
-    given = true
-    return { id }
-  end })
-  return ms
-end
-
----Bring the scratch session to `heads` (and everything they need).
-function M.bring_to(s, heads)
-  local ids = s.graph:ordered(s.graph:ancestors(heads))
-  if #ids == 0 then return end
-  runner.run(s, { direction = "up", plan = function(now)
-    local done = s.graph:ancestors(now)
-    local out = {}
-    for _, id in ipairs(ids) do if not done[id] then out[#out + 1] = id end end
-    return out
-  end })
-end
-
 -- After a failed migration: record it as applied so the next one can run.
 local function step_past(s, id)
   local t = version.tables(s.config, s.dialect)
@@ -84,7 +61,7 @@ local function lint_one(s, obs_mod, rec, id, opts)
   local obs = obs_mod.observer(s.db, tables, setting, opts)
   local m = { revision = id, path = script.path, message = script.message, result = "ok", refused = {} }
   rec.start(script.path, obs)
-  local ok, err = pcall(step, s, id)
+  local ok, err = pcall(runner.run_one, s, id, "up")
   local statements = rec.stop()
   if host.interrupted() then error(ok and ("interrupted (%s)"):format(host.interrupted()) or err, 0) end
   m.statements = 0
@@ -110,7 +87,7 @@ end
 ---@return luamig.LintMigration[]
 function M.run(s, ids, opts)
   local obs_mod = M.observer_for(s.dialect)
-  local rec = record.install(require(obs_mod.driver).Conn, s.db)
+  local rec = record.install(s.db)
   local ok, res = pcall(function()
     local out = {}
     for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts) end

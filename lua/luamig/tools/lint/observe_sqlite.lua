@@ -101,7 +101,7 @@ local LONG = { id = "long-write-lock", severity = "warning", blocks = "every wri
 function M.findings(_, summary, _, ctx)
   local out = {}
   local function add(rule, where, message, relation)
-    if ctx.rules.ignored(rule.id, nil, ctx) then return end
+    if ctx.rules.ignored(rule.id, { where = where }, ctx) then return end
     out[#out + 1] = { rule = rule.id, severity = rule.severity, where = where, relation = relation,
       blocks = rule.blocks, message = message, recipe = rule.recipe }
   end

@@ -129,16 +129,92 @@ local LOCK_TIMEOUT = { id = "lock-timeout", severity = "warning", blocks = "ever
   recipe = 'set  lock_timeout = "2s"  and  lock_retries = 3  in the migration file ' ..
     '(or migration_timeouts = { lock_timeout = "2s" } in the config)' }
 
----Is rule `id` ignored: the config's lint.ignore lists it, or the
----statement's SQL or the migration file has `-- luamig:lint ignore ID`?
+-- The ids a `luamig:lint ignore ID[, ID...]` marker in `text` names.
+local function marker_ids(text, into)
+  for list in text:gmatch("luamig:lint ignore[ \t]+([^\n]*)") do
+    into = into or {}
+    for id in list:gmatch("[%w%-]+") do into[id] = true end
+  end
+  return into
+end
+
+-- Where a quoted Lua string starting at i (quote q) ends.
+local function skip_quoted(src, i, q)
+  local j = i + 1
+  while j <= #src do
+    local c = src:sub(j, j)
+    if c == "\\" then j = j + 1 elseif c == q or c == "\n" then return j end
+    j = j + 1
+  end
+  return #src
+end
+
+---The ignore markers of a migration file: line -> ids, for the line of
+---code that follows each `-- luamig:lint ignore ID, ...` comment (or the
+---line a trailing one ends). Text inside Lua strings is not a comment.
+---@param src string
+---@return table<integer, table<string, true>>
+function M.markers(src)
+  local out, pending, line, i, code = {}, nil, 1, 1, false
+  local function mark() -- code starts on `line`
+    if pending then out[line], pending = pending, nil end
+    code = true
+  end
+  local function skip_to(j) -- past src[i..j], counting lines
+    for _ in src:sub(i, j):gmatch("\n") do line = line + 1 end
+    i = j + 1
+  end
+  while i <= #src do
+    local c = src:sub(i, i)
+    local long = src:match("^%[(=*)%[", src:sub(i, i + 1) == "--" and i + 2 or i)
+    if c == "\n" then
+      line, i, code = line + 1, i + 1, false
+    elseif src:sub(i, i + 1) == "--" and long then -- a long comment
+      local _, e = src:find("]" .. long .. "]", i, true)
+      skip_to(e or #src)
+    elseif src:sub(i, i + 1) == "--" then
+      local e = (src:find("\n", i, true) or #src + 1) - 1
+      local ids = marker_ids(src:sub(i, e))
+      if ids and code then
+        out[line] = marker_ids(src:sub(i, e), out[line])
+      elseif ids then
+        pending = pending or {}
+        for id in pairs(ids) do pending[id] = true end
+      end
+      i = e + 1
+    elseif long then -- a long string
+      mark()
+      local _, e = src:find("]" .. long .. "]", i, true)
+      skip_to(e or #src)
+    elseif c == '"' or c == "'" then
+      mark()
+      skip_to(skip_quoted(src, i, c))
+    elseif c:match("%s") then
+      i = i + 1
+    else
+      mark()
+      i = i + 1
+    end
+  end
+  return out
+end
+
+---Is rule `id` ignored for statement `st` (its sql and where, either may
+---be nil): the config's lint.ignore lists it, the statement's own SQL has
+---`-- luamig:lint ignore ID`, or such a comment in the migration file
+---stands right before the statement's line? Ids match exactly.
 ---@param id string
----@param sql string?
----@param ctx {ignore: table<string, true>, source: string?}
+---@param st {sql: string?, where: string?}
+---@param ctx {ignore: table<string, true>, source: string?, markers: table?}
 ---@return boolean
-function M.ignored(id, sql, ctx)
+function M.ignored(id, st, ctx)
   if ctx.ignore[id] then return true end
-  local pat = "luamig:lint ignore [%w%-, ]*" .. id:gsub("%-", "%%-")
-  return ((sql and sql:find(pat)) or (ctx.source and ctx.source:find(pat))) and true or false
+  local own = st.sql and marker_ids(st.sql)
+  if own and own[id] then return true end
+  local line = st.where and tonumber(st.where:match(":(%d+)$"))
+  if not line or not ctx.source then return false end
+  ctx.markers = ctx.markers or M.markers(ctx.source)
+  return ctx.markers[line] ~= nil and ctx.markers[line][id] == true
 end
 
 local function finding(rule, st, t, message, lock)
@@ -158,14 +234,14 @@ function M.check(statements, ctx)
       local s = shape(st.sql)
       for _, rule in ipairs(M.LIST) do
         local message = rule.check(st, s, t)
-        if message and not M.ignored(rule.id, st.sql, ctx) then
+        if message and not M.ignored(rule.id, st, ctx) then
           out[#out + 1] = finding(rule, st, t, message, ctx.lock_of(st, t))
         end
       end
     end
     local strong = st.where and ctx.strong_lock and ctx.strong_lock(st)
     if strong and not timeout_said and (st.lock_timeout == "0" or st.lock_timeout == "0ms") and
-        not M.ignored(LOCK_TIMEOUT.id, st.sql, ctx) then
+        not M.ignored(LOCK_TIMEOUT.id, st, ctx) then
       timeout_said = true
       out[#out + 1] = finding(LOCK_TIMEOUT, st, strong.relation, ("takes %s on %s with no lock_timeout: it waits " ..
         "behind any long query, and every query on the table then waits behind it"):format(strong.mode,
