@@ -70,6 +70,37 @@ for _, b in ipairs(sh.backends()) do
       end)
     end
 
+    it("notes the column order a downgrade could not keep; --strict-order fails on it", function()
+      local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil,
+        "op.create_table('orders', { { 'id', 'integer', primary_key = true }, { 'status', 'text' }, { 'note', 'text' } })",
+        "op.drop_table('orders')"),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", "op.drop_column('orders', 'status')",
+          "op.add_column('orders', { 'status', 'text' })") })
+      local code, out, err = p:luamig("drill")
+      assert.are.equal(0, code, out .. err)
+      assert.matches("note: table [%w.]*orders: column order %(id, status, note%) became %(id, note, status%) after " ..
+        "downgrade of bbbb00000002 %(a column added back goes last%)", out)
+      assert.matches("2 revisions round%-trip%.", out)
+      local doc = p:json("drill")
+      assert.is_true(doc.ok)
+      assert.are.equal(1, #doc.steps[2].notes)
+      code, out = p:luamig("drill --strict-order")
+      assert.are.equal(1, code, out)
+      assert.matches("table [%w.]*orders: column order %(id, status, note%) became %(id, note, status%)", out)
+      assert.matches("Drill failed at bbbb00000002%.", out)
+    end)
+
+    it("fails on column order a migration could have kept", function()
+      local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil,
+        "op.create_table('orders', { { 'id', 'integer', primary_key = true }, { 'a', 'text' }, { 'b', 'text' } })",
+        "op.drop_table('orders')"),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", "op.drop_table('orders')",
+          "op.create_table('orders', { { 'id', 'integer', primary_key = true }, { 'b', 'text' }, { 'a', 'text' } })") })
+      local code, out = p:luamig("drill")
+      assert.are.equal(1, code, out)
+      assert.matches("column order %(id, a, b%) became %(id, b, a%)", out)
+    end)
+
     it("--with-seeds: seeds run before each step; a downgrade that destroys rows fails, naming the table", function()
       local p = sh.project_on(b)
       local sample = sh.quote(sh.sample_dir)

@@ -7,11 +7,10 @@
 --   A (but for the order of re-added columns) and its upgrade again to B.
 -- LUAMIG_AUTOGEN_CASES sets the count (200; fewer under the sanitizers).
 local compare = require "luamig.schema.compare"
-local connect = require "luamig.db.connect"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
-local ops = require "luamig.schema.ops"
 local render = require "luamig.schema.render"
+local autogen_db = require "spec.support.autogen_db"
 local fixtures = require "spec.support.fixtures"
 local gen = require "spec.support.schema_gen"
 local sh = require "spec.support.sh"
@@ -19,41 +18,7 @@ local sh = require "spec.support.sh"
 local CASES = tonumber(os.getenv("LUAMIG_AUTOGEN_CASES") or "200")
 local SEED = tonumber(os.getenv("LUAMIG_AUTOGEN_SEED") or "1")
 
--- SQLite keeps a default as written ("0" by CREATE TABLE, "(0)" after a rebuild).
-local function normalized(s)
-  for _, t in pairs(s.tables) do
-    for _, c in ipairs(t.columns) do
-      while c.default and c.default:match("^%b()$") do c.default = c.default:sub(2, -2) end
-    end
-  end
-  return s
-end
-
-local function snap(db) return normalized(compare.snapshot(db, (require "luamig.dialect").of(db))) end
-
--- A database that can be emptied between cases.
-local function scratch(b)
-  local url, remove = fixtures.fresh_url(b)
-  local h = { url = url, remove = remove }
-  function h.reset()
-    if h.db then h.db:close() end
-    if b.name == "sqlite" then os.remove((url:gsub("^sqlite:///", ""))) end
-    h.db, h.dialect = connect.open(url, { foreign_keys = false })
-    if b.name == "postgresql" then h.db:exec "DROP SCHEMA public CASCADE; CREATE SCHEMA public" end
-  end
-  return h
-end
-
--- Run the op calls of `lines` on h.db (in a transaction unless `outside`).
-local function apply(h, lines, outside, label)
-  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }) }, { __index = _G })
-  local chunk = assert(load("return function()\n" .. table.concat(lines, "\n") .. "\nend", label, "t", env))()
-  if outside then return chunk() end
-  h.db:exec "BEGIN"
-  local ok, err = pcall(chunk)
-  h.db:exec(ok and "COMMIT" or "ROLLBACK")
-  if not ok then error(err, 0) end
-end
+local snap, scratch, apply = autogen_db.snap, autogen_db.scratch, autogen_db.apply
 
 local function body(changes, backend, named)
   return render.body(changes, backend, function() end, compare.column_spec, named)
@@ -113,17 +78,8 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
       if not ok then error(tostring(err) .. "\n" .. src, 0) end
       for _, ch in ipairs(up) do calls[ch.call] = (calls[ch.call] or 0) + 1 end
     end
-    head.db:close()
-    decl_db.db:close()
-    head.remove()
-    decl_db.remove()
-    if b.name == "postgresql" then -- (fixtures leave PostgreSQL databases behind)
-      local admin = connect.open(os.getenv("LUAMIG_TEST_PG"), {})
-      for _, h in ipairs({ head, decl_db }) do
-        admin:exec("DROP DATABASE IF EXISTS " .. admin:quote_ident(h.url:match("/([^/?]+)%??[^/]*$")))
-      end
-      admin:close()
-    end
+    head.close()
+    decl_db.close()
     local kinds = {}
     for k, n in pairs(calls) do kinds[#kinds + 1] = k .. "=" .. n end
     table.sort(kinds)

@@ -48,7 +48,7 @@ return {
     says = "index ix_inv_day: where day IS NOT NULL became day > '2020'" },
   { "DROP INDEX ux_name; CREATE INDEX ux_name ON customers (name)", says = "index ux_name: unique true became false" },
   { "DROP INDEX ix_cust_lower; CREATE INDEX ix_cust_lower ON customers (upper(code))",
-    says = "index ix_cust_lower: definition" },
+    says = "index ix_cust_lower: columns %(lower%(code%)%) became %(upper%(code%)%)" },
   { "DROP INDEX ix_inv_day; CREATE INDEX ix_inv_day ON invoices (total) WHERE day IS NOT NULL",
     says = "index ix_inv_day: columns %(day%) became %(total%)" },
   -- views and triggers

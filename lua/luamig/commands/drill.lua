@@ -17,6 +17,8 @@ local M = {
     { "--to", "Stop at this revision (default: heads).", "REV" },
     { "--scratch-url", "Drill on this (empty) database instead of a temporary one.", "URL" },
     { "--keep", "Keep the scratch database and print where it is.", flag = true },
+    { "--strict-order", "Fail on column order a downgrade cannot keep (a dropped column added back goes last); " ..
+      "by default that is a note.", flag = true },
     { "--with-seeds", "Run the seeds (seeds/*.lua) before each step; rows lost across a round trip fail it.",
       flag = true },
   },
@@ -74,7 +76,7 @@ function M.run(ctx, args)
     if script then
       out.steps, out.ok = drill.script(s, script, ctx.log)
     else
-      out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to,
+      out.steps, out.ok = drill.walk(s, { from = args.from, to = args.to, strict_order = args.strict_order,
         seed = args.with_seeds and M.seeder(ctx, s) or nil })
     end
   end)
@@ -87,6 +89,7 @@ local function render_walk(log, r)
     log:result(("%-14s %9s %9s  %-6s  %s"):format(st.revision, format.ms(st.up_ms), format.ms(st.down_ms), st.result,
       format.visible(st.message)))
     for _, p in ipairs(st.problems) do log:result("    " .. format.visible(p, true)) end
+    for _, n in ipairs(st.notes or {}) do log:result("    note: " .. format.visible(n, true)) end
   end
   if r.ok then
     log:result(("%d revision%s round-trip."):format(#r.steps, format.plural(#r.steps)))

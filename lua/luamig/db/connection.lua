@@ -105,10 +105,11 @@ end
 ---PostgreSQL backfill writer).
 function Db:pipeline_send(stmt, ...)
   stmt = raw_stmt(stmt)
-  local handle, args = self.handle, table.pack(...)
-  local run = function() return handle:pipeline_send(stmt, table.unpack(args, 1, args.n)) end
-  if not self.on_statement then return run() end
-  return self.on_statement(type(stmt) == "string" and stmt or stmt:sql(), run)
+  local handle, hook = self.handle, self.on_statement
+  if not hook then return handle:pipeline_send(stmt, ...) end -- (no garbage per statement: loops send millions)
+  local args = table.pack(...)
+  return hook(type(stmt) == "string" and stmt or stmt:sql(),
+    function() return handle:pipeline_send(stmt, table.unpack(args, 1, args.n)) end)
 end
 
 ---Wait for every queued pipeline statement; the rows they changed.

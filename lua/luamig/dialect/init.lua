@@ -11,7 +11,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---What every dialect must provide: functions, unless M.TABLES names them.
 M.REQUIRED = {
   -- SQL text and types (luamig.schema.ddl)
-  "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type",
+  "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type", "index_features",
   -- introspection (db:has_*, db:schema())
   "has_table", "has_column", "has_index", "snapshot",
   -- luamig dump (luamig.schema.dump)
@@ -21,7 +21,7 @@ M.REQUIRED = {
   "apply_timeouts", "now_text",
   -- the schema ops (luamig.schema.ops)
   "column_spec", "add_column", "drop_column", "alter_column", "add_constraint", "drop_constraint",
-  "batch_alter_table", "concurrently", "create_extension", "drop_extension",
+  "batch_alter_table", "concurrently", "create_extension", "drop_extension", "rename_default_pkey",
   -- enum types
   "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
   -- backfills (luamig.run.backfill)
@@ -30,8 +30,10 @@ M.REQUIRED = {
   "scratch",
 }
 
+-- Optional: max_identifier (the longest identifier in bytes; nil when unlimited).
+
 ---The entries of REQUIRED that are tables, not functions.
-M.TABLES = { types = true, type_names = true, scratch = true }
+M.TABLES = { types = true, type_names = true, index_features = true, scratch = true }
 
 ---What luamig.run.scratch gives the dialect's scratch part.
 ---@class luamig.ScratchEnv

@@ -21,7 +21,8 @@ local FK_KEYS = { "on_delete", "on_update" }
 M.OPS = {
   create_table = { columns = 2, options = 3, keys = { "constraints", "if_not_exists" } },
   drop_table = { options = 2, keys = { "if_exists" } },
-  create_index = { options = 4, keys = { "unique", "where", "concurrently", "if_not_exists" } },
+  rename_table = { options = 3, keys = { "primary_key" } },
+  create_index = { options = 4, keys = ddl.INDEX_OPTIONS, index_keys = 3 },
   drop_index = { options = 2, keys = { "if_exists", "concurrently", "table" } },
   add_column = { column = 2 },
   alter_column = { options = 3, keys = ALTER_KEYS },
@@ -42,7 +43,7 @@ M.BATCH = {
   create_check_constraint = {},
   create_foreign_key = { options = 5, keys = FK_KEYS },
   drop_constraint = {},
-  create_index = { options = 3, keys = { "unique", "where" } },
+  create_index = { options = 3, keys = { "unique", "where", "using", "include", "nulls_not_distinct" }, index_keys = 2 },
   drop_index = {},
 }
 
@@ -174,6 +175,11 @@ function M.args(db, d, label, sig, args, enums)
     if opts and opts.constraints ~= nil then constraints(label, opts.constraints) end
   end
   if sig.column then M.column(db, d, args[sig.column], label, enums) end
+  if sig.index_keys and type(args[sig.index_keys]) == "table" then
+    for i, e in ipairs(args[sig.index_keys]) do
+      if type(e) == "table" then known_keys(label, ("column %d"):format(i), e, ddl.INDEX_KEY_FIELDS, 1) end
+    end
+  end
   if sig.columns then
     local list = args[sig.columns]
     if type(list) ~= "table" then fail("%s: columns must be a list of column specs", label) end

@@ -4,6 +4,7 @@
 --- children, children's foreign keys and columns dropped before their
 --- parents, views last. Each change is close to one op call
 --- (luamig.schema.render writes it); a destructive one says why.
+local ddl = require "luamig.schema.ddl"
 local declare = require "luamig.schema.declare"
 local named = require "luamig.schema.named"
 local types = require "luamig.schema.widening"
@@ -22,13 +23,63 @@ end
 
 local function list(l) return table.concat(l or {}, ",") end
 
+-- A default's text without a cast to its own literal's type
+-- ("'beginner'::course_level" -> "'beginner'"), which another backend
+-- cannot parse and the column's type makes anyway.
+local function uncast(text)
+  text = tostring(text)
+  return text:match("^('[^']*')::[%w_%.\" ]+$") or text:match("^%(('[^']*')::[%w_%.\" ]+%)$") or text
+end
+
+-- The default of column `c` as a column spec key and value.
+local function default_of(c)
+  local dc = c.declared
+  if dc and dc.default ~= nil then return "default", dc.default end
+  if dc and dc.server_default ~= nil then return "server_default", dc.server_default end
+  if c.raw_default ~= nil then return "server_default", uncast(c.raw_default) end
+end
+
+-- The type of column `c` as the migration writes it.
+local function spelled(c) return c.declared and c.declared.type or c.type end
+
+local function unique_text(u) return u and " unique" or "" end
+
 local function action(x) return (x == nil or x == "NO ACTION") and "" or x end
 
----An index as compared.
+-- The keys of snapshot index `ix` (luamig.IndexKey), columns through `col`.
+local function index_keys(ix, col)
+  local keys = {}
+  for i, c in ipairs(ix.keys or ix.columns) do
+    local k = type(c) == "table" and c or { column = c }
+    keys[i] = { column = k.column and col(k.column), expr = k.expr, opclass = k.opclass, order = k.order, nulls = k.nulls }
+  end
+  return keys
+end
+
+local function key_text(k)
+  return ("%s%s%s%s"):format(k.column or ("(" .. k.expr .. ")"), k.opclass and (" " .. k.opclass) or "",
+    k.order and (" " .. k.order) or "", k.nulls and (" nulls " .. k.nulls) or "")
+end
+
+---An index as compared: every part of snapshot index `ix` (its columns
+---renamed through `col`, when given), and `text` telling two apart.
+---@param name string
+---@param ix luamig.Index
+---@param col (fun(c: string): string)?
+---@param where string?  the predicate, when not ix.where
 ---@return table
-function M.index_form(name, columns, unique, where)
-  return { name = name, columns = columns, unique = unique or nil, where = where,
-    text = ("(%s)%s %s"):format(list(columns), unique and " unique" or "", where or "") }
+function M.index_form(name, ix, col, where)
+  col = col or function(c) return c end
+  where = where or ix.where
+  local keys, texts, include = index_keys(ix, col), {}, {}
+  for i, k in ipairs(keys) do texts[i] = key_text(k) end
+  for i, c in ipairs(ix.include or {}) do include[i] = col(c) end
+  local method = ix.method ~= "btree" and ix.method or nil
+  return { name = name, keys = keys, unique = ix.unique or nil, where = where, method = method,
+    include = #include > 0 and include or nil, nulls_not_distinct = ix.nulls_not_distinct or nil,
+    text = ("%s(%s)%s%s%s %s"):format(method and (method .. " ") or "", list(texts), unique_text(ix.unique),
+      #include > 0 and (" include (" .. list(include) .. ")") or "", ix.nulls_not_distinct and " nulls not distinct" or "",
+      where or "") }
 end
 
 ---What makes two constraints the same (their name aside).
@@ -54,10 +105,10 @@ function M.table_form(name, t, enums)
   end
   for _, c in ipairs(t.columns) do
     f.columns[c.name] = { name = c.name, type = c.type, nullable = c.nullable, default = bare(c.default),
-      raw_default = c.default, identity = c.identity }
+      raw_default = c.default, identity = c.identity, declared = c.declared }
     f.order[#f.order + 1] = c.name
   end
-  for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix.columns, ix.unique, ix.where) end
+  for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix) end
   local function add(c)
     c.key = M.constraint_key(c)
     f.cons[#f.cons + 1] = c
@@ -152,7 +203,7 @@ local function column_changes(out, t, ac, bc)
   local opts, pre = {}, nil
   local destructive
   if ac.type ~= bc.type then
-    opts.type = bc.type
+    opts.type = spelled(bc)
     opts.using = true -- the renderer writes the cast where the dialect needs one
     if not types.widens(ac.type, bc.type) then
       destructive = ("changes %s.%s from %s to %s, which can lose data"):format(t, bc.name, ac.type, bc.type)
@@ -161,33 +212,92 @@ local function column_changes(out, t, ac, bc)
   end
   if ac.nullable ~= bc.nullable then opts.nullable = bc.nullable end
   if ac.default ~= bc.default or (pre and bc.default) then
-    if bc.default == nil then opts.server_default = false else opts.server_default = bc.raw_default end
+    if bc.default == nil then
+      opts.server_default = false
+    else
+      local key, v = default_of(bc)
+      opts[key] = v
+    end
   end
   if pre and opts.server_default == false then opts.server_default = nil end
   if next(opts) then
     if pre then out[#out + 1] = pre end
-    out[#out + 1] = { call = "alter_column", table = t, args = { t, bc.name, opts }, destructive = destructive }
+    out[#out + 1] = { call = "alter_column", table = t, args = { t, bc.name, opts }, destructive = destructive,
+      note = opts.type and M.own_type_note(t, bc) or nil }
+  end
+end
+
+---@class luamig.DeclaredColumn  how schema.lua spells a column (M.spell)
+---@field type string?         the declared type, as written
+---@field own boolean?         that type is neither portable nor a declared enum
+---@field default any?         a literal default
+---@field server_default string?
+---@field autoincrement boolean?
+
+---Mark the columns of snapshot `s` (the declared schema, as built) with
+---how declaration `decl` spells them (column.declared), so that the
+---migration says `string(255)` and `'beginner'`, not the backend's
+---`character varying(255)` and `'beginner'::course_level`. `d`: the
+---dialect (its portable types).
+---@param s luamig.Snapshot
+---@param decl luamig.Declared
+---@param d table
+function M.spell(s, decl, d)
+  for name, t in pairs(decl.tables) do
+    local built = s.tables[name]
+    local by = {}
+    for _, c in ipairs(built and built.columns or {}) do by[c.name] = c end
+    for _, spec in ipairs(t.columns) do
+      local c = by[spec[1] or spec.name]
+      local typ = spec[2] or spec.type
+      if c then
+        c.declared = { type = type(typ) == "string" and typ or nil, default = spec.default,
+          server_default = spec.server_default, autoincrement = spec.autoincrement }
+        c.declared.own = c.declared.type and not (ddl.portable(d, typ) or decl.enums[typ]) or nil
+      end
+    end
   end
 end
 
 ---A column spec of column `c` of form `f` (for add_column, create_table).
 ---@return table
 function M.column_spec(_, c, single_pk)
-  local spec = { c.name, c.type }
+  local spec = { c.name, spelled(c) }
   if c.nullable == false and not single_pk then spec.nullable = false end
   if single_pk then spec.primary_key = true end
   local d = c.raw_default
-  if c.identity or (d and (tostring(d):match("^nextval%(") or tostring(d):match("^identity"))) then
+  if c.identity or (c.declared and c.declared.autoincrement)
+      or (d and (tostring(d):match("^nextval%(") or tostring(d):match("^identity"))) then
     spec.autoincrement = true
-  elseif d ~= nil then
-    spec.server_default = d
+  else
+    local key, v = default_of(c)
+    if key then spec[key] = v end
   end
   return spec
 end
 
+---The note a change creating or changing column `c` of table `t` carries
+---when its declared type is one backend's own.
+---@return string?
+function M.own_type_note(t, c)
+  if c.declared and c.declared.own then
+    return ("column %s.%s: type %s is not portable: this migration runs only where the database has it")
+      :format(t, c.name, c.declared.type)
+  end
+end
+
+-- An index key as op.create_index takes it: a bare name when it is only that.
+local function key_spec(k)
+  if k.column and not (k.opclass or k.order or k.nulls) then return k.column end
+  return { k.column, expr = k.expr, opclass = k.opclass, order = k.order, nulls = k.nulls }
+end
+
 local function index_change(t, k, ix)
-  return { call = "create_index", table = t, index = true,
-    args = { k, t, ix.columns, (ix.unique or ix.where) and { unique = ix.unique, where = ix.where } or nil } }
+  local columns = {}
+  for i, key in ipairs(ix.keys) do columns[i] = key_spec(key) end
+  local opts = { unique = ix.unique, using = ix.method, include = ix.include,
+    nulls_not_distinct = ix.nulls_not_distinct, where = bare(ix.where) }
+  return { call = "create_index", table = t, index = true, args = { k, t, columns, next(opts) and opts or nil } }
 end
 
 -- Form `a` after its columns were renamed (back: new -> old): what the
@@ -211,9 +321,7 @@ local function renamed(a, back)
   end
   local function text(t) return mentions(t) and (t .. " -- renamed") or t end
   local t = { name = a.name, columns = a.columns, order = a.order, pk = cols(a.pk), pk_name = a.pk_name, indexes = {} }
-  for k, ix in pairs(a.indexes) do
-    t.indexes[k] = M.index_form(k, cols(ix.columns), ix.unique, text(ix.where))
-  end
+  for k, ix in pairs(a.indexes) do t.indexes[k] = M.index_form(k, ix, col, text(ix.where)) end
   t.cons = {}
   for _, c in ipairs(a.cons) do
     local f = { type = c.type, name = c.name, columns = c.columns and cols(c.columns), condition = c.condition,
@@ -251,7 +359,8 @@ local function table_changes(out, name, a, b, renames)
       local spec = M.column_spec(b, b.columns[n])
       -- (SQLite adds such a column in place, without a rebuild)
       local simple = spec.nullable ~= false or spec.server_default ~= nil
-      out[#out + 1] = { call = "add_column", table = name, args = { name, spec }, in_place = simple }
+      out[#out + 1] = { call = "add_column", table = name, args = { name, spec }, in_place = simple,
+        note = M.own_type_note(name, b.columns[n]) }
     end
   end
   for _, n in ipairs(b.order) do
@@ -265,7 +374,10 @@ local function table_changes(out, name, a, b, renames)
   end
   if list(a.pk) ~= list(b.pk) then
     out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk, a.pk_name } }
-  elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name then -- (PostgreSQL keeps "old_pkey" across a rename)
+  elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name
+      and not (a.pk_name == a.name .. "_pkey" and b.pk_name == name .. "_pkey") then
+    -- (PostgreSQL keeps a primary key's name across a rename; rename_table's primary_key renames one of the
+    -- default name)
     out[#out + 1] = { call = "rename_constraint", table = name, args = { name, a.pk_name, b.pk_name }, in_place = true }
   end
   for _, c in ipairs(b.cons) do
@@ -354,7 +466,7 @@ function M.changes(a, b, hints)
   local renames = matched(at, bt, hints.tables or {})
   local old_of = {}
   for new, old in pairs(renames) do
-    out[#out + 1] = { call = "rename_table", args = { old, new } }
+    out[#out + 1] = { call = "rename_table", args = { old, new, { primary_key = true } } }
     old_of[old] = new
   end
   local order = parents_first(bt)
@@ -366,7 +478,9 @@ function M.changes(a, b, hints)
       local form, fks = without_fks(bt[n], function(ref)
         return ref ~= n and bt[ref] ~= nil and not at[renames[ref] or ref] and not made[ref]
       end)
-      out[#out + 1] = { call = "create_table", args = { n, form } }
+      local notes = {}
+      for _, c in ipairs(form.order) do notes[#notes + 1] = M.own_type_note(n, form.columns[c]) end
+      out[#out + 1] = { call = "create_table", args = { n, form }, note = #notes > 0 and table.concat(notes, "; ") or nil }
       made[n] = true
       for _, c in ipairs(fks) do later[#later + 1] = { call = "constraint", table = n, args = { n, c } } end
       for _, k in ipairs(names(bt[n].indexes)) do out[#out + 1] = index_change(n, k, bt[n].indexes[k]) end

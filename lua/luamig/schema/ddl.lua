@@ -9,6 +9,21 @@ local M = {}
 
 local q = common.quote_ident
 
+---`name` itself, or an error when it is longer than dialect `d`'s limit
+---(d.max_identifier bytes), which the database would silently truncate.
+---@param d table luamig dialect (or its types module)
+---@param name string
+---@param what string?  "column", "index" ...
+---@return string
+function M.identifier(d, name, what)
+  local max = d.max_identifier
+  if max and type(name) == "string" and #name > max then
+    errors.raise("migration", ("%s name %q is %d bytes, longer than the database's limit of %d bytes (it would " ..
+      "be truncated); choose a shorter name"):format(what or "identifier", name, #name, max))
+  end
+  return name
+end
+
 ---The SQL type for portable type `t` ("string(255)", "numeric(10,2)",
 ---"uuid") on dialect `d` (its type_names), or nil when `t` is none.
 ---@param d table luamig dialect
@@ -73,8 +88,9 @@ function M.references(ref, ref_columns, on_delete, on_update)
 end
 
 ---A possibly schema-qualified name, quoted part by part.
-function M.qualified(name)
+function M.qualified(name, d)
   local schema, rel = name:match("^([^.]+)%.([^.]+)$")
+  if d then M.identifier(d, rel or name, "table") end
   if schema then return q(schema) .. "." .. q(rel) end
   return q(name)
 end
@@ -101,6 +117,7 @@ end
 function M.column(d, c, inline_pk)
   local name, typ = c[1] or c.name, c[2] or c.type
   if type(name) ~= "string" or name == "" then errors.raise("migration", "a column needs a name as its first item") end
+  M.identifier(d, name, "column")
   local sql_type = M.type(d, typ)
   local parts = { q(name) }
   if c.autoincrement then
@@ -130,7 +147,8 @@ end
 ---A table constraint clause.
 ---@param c luamig.ConstraintSpec
 ---@return string
-function M.constraint(c)
+function M.constraint(c, d)
+  if d and c.name then M.identifier(d, c.name, "constraint") end
   local head = c.name and ("CONSTRAINT " .. q(c.name) .. " ") or ""
   if c.type == "primary_key" then return head .. "PRIMARY KEY (" .. M.names(c.columns) .. ")" end
   if c.type == "unique" then return head .. "UNIQUE (" .. M.names(c.columns) .. ")" end
@@ -158,9 +176,119 @@ function M.create_table(d, name, columns, constraints, if_not_exists)
   local items = {}
   for _, c in ipairs(columns) do items[#items + 1] = M.column(d, c, #pk == 1 and c.primary_key or false) end
   if #pk > 1 then items[#items + 1] = "PRIMARY KEY (" .. M.names(pk) .. ")" end
-  for _, c in ipairs(constraints or {}) do items[#items + 1] = M.constraint(c) end
-  return ("CREATE TABLE %s%s (\n  %s\n)"):format(if_not_exists and "IF NOT EXISTS " or "", M.qualified(name),
+  for _, c in ipairs(constraints or {}) do items[#items + 1] = M.constraint(c, d) end
+  return ("CREATE TABLE %s%s (\n  %s\n)"):format(if_not_exists and "IF NOT EXISTS " or "", M.qualified(name, d),
     table.concat(items, ",\n  "))
+end
+
+---@class luamig.IndexKeySpec  one entry of an index's column list (or a bare column name)
+---@field [1] string?     a column
+---@field expr string?    an expression instead ("lower(email)")
+---@field opclass string? an operator class ("jsonb_path_ops")
+---@field order "asc"|"desc"?
+---@field nulls "first"|"last"?
+
+---@class luamig.IndexOptions
+---@field unique boolean?
+---@field using string?      btree (default), hash, gist, gin, brin, spgist
+---@field include string[]?  INCLUDE columns
+---@field nulls_not_distinct boolean?
+---@field where string?      partial index predicate
+---@field concurrently boolean?  PostgreSQL: CREATE INDEX CONCURRENTLY (outside a transaction)
+---@field if_not_exists boolean?
+
+M.INDEX_OPTIONS = { "unique", "using", "include", "nulls_not_distinct", "where", "concurrently", "if_not_exists" }
+M.INDEX_KEY_FIELDS = { "expr", "opclass", "order", "nulls" }
+local FEATURE_OF = { opclass = "operator classes", nulls = "NULLS FIRST/LAST", include = "INCLUDE",
+  nulls_not_distinct = "NULLS NOT DISTINCT" }
+
+local function one_of(v, allowed)
+  for _, a in ipairs(allowed) do if v == a then return true end end
+  return false
+end
+
+local function need(d, feature, index)
+  if not d.index_features[feature] then
+    errors.raise("migration", ("index %s: %s has no %s"):format(index, d.index_features.backend, FEATURE_OF[feature]))
+  end
+end
+
+-- One entry of an index's column list as SQL.
+local function index_key(d, index, e, i)
+  if type(e) == "string" and e ~= "" then return q(e) end
+  if type(e) ~= "table" then
+    errors.raise("migration", ("index %s: column %d must be a name or a table ({ \"col\", order = \"desc\" } or " ..
+      "{ expr = \"lower(email)\" })"):format(index, i))
+  end
+  if (e[1] == nil) == (e.expr == nil) then
+    errors.raise("migration", ("index %s: column %d needs a column name or expr, not both"):format(index, i))
+  end
+  local parts = { e.expr and ("(" .. tostring(e.expr) .. ")") or q(e[1]) }
+  if e.opclass then
+    need(d, "opclass", index)
+    parts[#parts + 1] = tostring(e.opclass):match("^[%w_.]+$") and e.opclass or q(e.opclass)
+  end
+  if e.order ~= nil then
+    if not one_of(e.order, { "asc", "desc" }) then
+      errors.raise("migration", ("index %s: column %d: order must be \"asc\" or \"desc\""):format(index, i))
+    end
+    parts[#parts + 1] = e.order:upper()
+  end
+  if e.nulls ~= nil then
+    need(d, "nulls", index)
+    if not one_of(e.nulls, { "first", "last" }) then
+      errors.raise("migration", ("index %s: column %d: nulls must be \"first\" or \"last\""):format(index, i))
+    end
+    parts[#parts + 1] = "NULLS " .. e.nulls:upper()
+  end
+  return table.concat(parts, " ")
+end
+
+---CREATE INDEX `name` ON `table_name` for dialect `d`; `concurrently` is
+---the dialect's keyword for opts.concurrently ("" where there is none).
+---Methods and features the dialect lacks are errors (luamig.schema.check
+---refuses unknown keys before).
+---@param d table luamig dialect
+---@param name string
+---@param table_name string
+---@param columns (string|luamig.IndexKeySpec)[]
+---@param opts luamig.IndexOptions?
+---@param concurrently string?
+---@return string
+function M.create_index(d, name, table_name, columns, opts, concurrently)
+  opts = opts or {}
+  if type(opts) ~= "table" then errors.raise("migration", ("index %s: options must be a table"):format(name)) end
+  M.identifier(d, name, "index")
+  if type(columns) ~= "table" or #columns == 0 then
+    errors.raise("migration", ("index %s: needs a list of columns"):format(name))
+  end
+  local keys = {}
+  for i, e in ipairs(columns) do keys[i] = index_key(d, name, e, i) end
+  local using = ""
+  if opts.using ~= nil then
+    local m = tostring(opts.using):lower()
+    if not d.index_features.methods[m] then
+      local known = {}
+      for k in pairs(d.index_features.methods) do known[#known + 1] = k end
+      table.sort(known)
+      errors.raise("migration", ("index %s: %s has no index method %q (it has %s)"):format(name, d.index_features.backend,
+        tostring(opts.using), table.concat(known, ", ")))
+    end
+    using = d.index_features.opclass and (" USING " .. m) or ""
+  end
+  local include = ""
+  if opts.include ~= nil then
+    need(d, "include", name)
+    include = " INCLUDE (" .. M.names(opts.include) .. ")"
+  end
+  local nnd = ""
+  if opts.nulls_not_distinct then
+    need(d, "nulls_not_distinct", name)
+    nnd = " NULLS NOT DISTINCT"
+  end
+  return ("CREATE %sINDEX %s%s%s ON %s%s (%s)%s%s%s"):format(opts.unique and "UNIQUE " or "", concurrently or "",
+    opts.if_not_exists and "IF NOT EXISTS " or "", q(name), M.qualified(table_name), using, table.concat(keys, ", "),
+    include, nnd, opts.where and (" WHERE " .. opts.where) or "")
 end
 
 return M

@@ -5,6 +5,7 @@
 --- an empty database, so that it can be snapshotted and compared with the
 --- schema at head (luamig.schema.compare) exactly as the database sees it.
 local check = require "luamig.schema.check"
+local ddl = require "luamig.schema.ddl"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local ops = require "luamig.schema.ops"
@@ -14,7 +15,7 @@ local sandbox = require "luamig.util.sandbox"
 local M = {}
 
 local TABLE_KEYS = { "constraints", "renamed_from", "comment" }
-local INDEX_KEYS = { "unique", "where" }
+local INDEX_KEYS = ddl.INDEX_OPTIONS
 
 ---@class luamig.Declared
 ---@field files string[]
@@ -343,7 +344,10 @@ function M.realize(decl, db, d)
         if item.what == kind and not (kind == "sql" and i < first_table) then
           at(item.where, function()
             if kind == "index" then
-              op.create_index(item.name, item.args[1], item.args[2], item.args[3])
+              local opts = {}
+              for k, v in pairs(item.args[3]) do opts[k] = v end
+              opts.concurrently = nil -- (the declared schema is built in one transaction)
+              op.create_index(item.name, item.args[1], item.args[2], opts)
             elseif kind == "view" then
               db:exec(("CREATE VIEW %s AS %s"):format(q(item.name), item.args[1]))
             else

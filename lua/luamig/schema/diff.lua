@@ -99,6 +99,29 @@ local function by_name(list)
   return out, order
 end
 
+---Whether column order `actual` is `expected` but for columns of `readded`
+---moved to the end: what ALTER TABLE ADD COLUMN makes of a column dropped
+---and added back (a downgrade re-adding a dropped column), which no
+---migration can avoid. Both lists hold the same names.
+---@param expected string[]
+---@param actual string[]
+---@param readded table<string, true>  the columns dropped and added back
+---@return boolean
+function M.added_last(expected, actual, readded)
+  for k = 1, #actual - 1 do
+    local moved = {}
+    for i = #actual - k + 1, #actual do moved[actual[i]] = true end
+    for c in pairs(moved) do
+      if not readded[c] then return false end
+    end
+    local e, a = {}, {}
+    for _, c in ipairs(expected) do if not moved[c] then e[#e + 1] = c end end
+    for _, c in ipairs(actual) do if not moved[c] then a[#a + 1] = c end end
+    if table.concat(e, "\0") == table.concat(a, "\0") then return true end
+  end
+  return false
+end
+
 -- What a table (or materialized view) `name` holds: columns in order,
 -- indexes and constraints.
 local function table_parts(name, e, a, out)
@@ -109,7 +132,14 @@ local function table_parts(name, e, a, out)
   for _, c in ipairs(eorder) do if acols[c] then ekept[#ekept + 1] = c end end
   for _, c in ipairs(aorder) do if ecols[c] then akept[#akept + 1] = c end end
   if table.concat(ekept, "\0") ~= table.concat(akept, "\0") then
-    out(("table %s: column order %s became %s"):format(name, text(ekept), text(akept)))
+    local line = ("table %s: column order %s became %s"):format(name, text(ekept), text(akept))
+    local between = out.between and out.between[name]
+    local readded = {}
+    if between then
+      local kept = by_name(between.columns)
+      for _, c in ipairs(akept) do readded[c] = not kept[c] or nil end
+    end
+    if out.strict_order or not between or not M.added_last(ekept, akept, readded) then out(line) else out.note(line) end
   end
   local schema = e.schema and (e.schema .. ".") or ""
   compare(e.indexes, a.indexes, function(k) return "index " .. schema .. k end, out)
@@ -151,16 +181,25 @@ end
 ---The differences between snapshots `expected` and `actual`, one sentence
 ---each ("index public.ix_orders_status still exists", "column
 ---public.users.age: type integer became text"); `context` ends each line
----(e.g. "after downgrade of X").
+---(e.g. "after downgrade of X"). With opts.between (the snapshot in
+---between, e.g. after the upgrade a downgrade undid), column order that
+---differs only by columns it lacks moved to the end (M.added_last) is a
+---note, not a difference, unless opts.strict_order.
 ---@param expected luamig.Snapshot
 ---@param actual luamig.Snapshot
 ---@param context string?
----@return string[]
-function M.diff(expected, actual, context)
-  local lines = {}
+---@param opts {strict_order: boolean?, between: luamig.Snapshot?}?
+---@return string[] differences, string[] notes
+function M.diff(expected, actual, context, opts)
+  local lines, notes = {}, {}
   local suffix = context and (" " .. context) or ""
-  -- out(line) adds a line; out.count() is how many there are
-  local out = setmetatable({ count = function() return #lines end }, {
+  -- out(line) adds a line; out.count() is how many there are; out.note(line) adds a note
+  opts = opts or {}
+  local between = {}
+  for k, t in pairs(opts.between and opts.between.tables or {}) do between[model.qualified(t, k)] = t end
+  local out = setmetatable({ count = function() return #lines end, strict_order = opts.strict_order,
+    between = opts.between and between,
+    note = function(line) notes[#notes + 1] = line .. suffix .. " (a column added back goes last)" end }, {
     __call = function(_, line) lines[#lines + 1] = line .. suffix end })
   for _, c in ipairs(COLLECTIONS) do
     local show, inner = show_for(c), c[4]
@@ -172,7 +211,7 @@ function M.diff(expected, actual, context)
   for _, x in ipairs(expected.unsupported or {}) do eu[x] = true end
   for _, x in ipairs(actual.unsupported or {}) do au[x] = true end
   compare(eu, au, function(k) return "object not in luamig's model: " .. k end, out)
-  return lines
+  return lines, notes
 end
 
 return M

@@ -84,7 +84,8 @@
 
 ---@class luamig.Index
 ---@field name string
----@field columns string[]     key columns or expressions
+---@field columns string[]     key columns or expressions (as the database writes them)
+---@field keys luamig.IndexKey[]?  the same keys in full, in order
 ---@field unique boolean
 ---@field where string?        partial predicate
 ---@field method string?       access method (btree, gin, ...)
@@ -93,6 +94,13 @@
 ---@field clustered boolean?  CLUSTER ON
 ---@field def string?          the full CREATE INDEX text (compared when nothing else differs)
 ---@field comment string?
+
+---@class luamig.IndexKey  one key of an index (op.create_index writes it { "col", ... } or { expr = ... })
+---@field column string?   a column, or
+---@field expr string?     an expression, without outer parentheses
+---@field opclass string?  the operator class when not the type's default
+---@field order "desc"?    nil: ascending
+---@field nulls "first"|"last"?  when not the order's default (ASC: last, DESC: first)
 
 ---@class luamig.Constraint
 ---@field name string?

@@ -60,6 +60,7 @@ local function table_ops(op, db, d)
   ---constraints, opts.if_not_exists.
   function op.create_table(name, columns, opts)
     opts = opts or {}
+    ddl.identifier(d, name:match("[^.]+$") or name, "table")
     local specs = {}
     for i, c in ipairs(columns) do specs[i] = d.column_spec(db, c) end
     db:exec(ddl.create_table(d, name, specs, opts.constraints, opts.if_not_exists))
@@ -69,17 +70,23 @@ local function table_ops(op, db, d)
     db:exec(("DROP TABLE %s%s"):format(opts and opts.if_exists and "IF EXISTS " or "", ddl.qualified(name)))
   end
 
-  function op.rename_table(old, new)
+  ---ALTER TABLE ... RENAME; opts.primary_key: a primary key of the default
+  ---name ("<old>_pkey", PostgreSQL) takes the new table's ("<new>_pkey").
+  function op.rename_table(old, new, opts)
+    ddl.identifier(d, new, "table")
     db:exec(("ALTER TABLE %s RENAME TO %s"):format(ddl.qualified(old), q(new)))
+    if opts and opts.primary_key then d.rename_default_pkey(db, old, new) end
   end
 
-  ---CREATE INDEX: opts.unique, opts.where (partial), opts.concurrently
-  ---(PostgreSQL; needs a migration outside a transaction), opts.if_not_exists.
+  ---CREATE INDEX: each column a name or a luamig.IndexKeySpec ({ "col",
+  ---opclass =, order =, nulls = } or { expr = "lower(email)" }); opts as
+  ---luamig.IndexOptions (concurrently: PostgreSQL, outside a transaction).
+  ---@param name string
+  ---@param table_name string
+  ---@param columns (string|luamig.IndexKeySpec)[]
+  ---@param opts luamig.IndexOptions?
   function op.create_index(name, table_name, columns, opts)
-    opts = opts or {}
-    db:exec(("CREATE %sINDEX %s%s%s ON %s (%s)%s"):format(opts.unique and "UNIQUE " or "", d.concurrently(opts),
-      opts.if_not_exists and "IF NOT EXISTS " or "", q(name), ddl.qualified(table_name), ddl.names(columns),
-      opts.where and (" WHERE " .. opts.where) or ""))
+    db:exec(ddl.create_index(d, name, table_name, columns, opts, d.concurrently(opts or {})))
   end
 
   function op.drop_index(name, opts)
@@ -255,7 +262,7 @@ end
 -- The inverse of each reversible op, given its arguments.
 local INVERSE = {
   create_table = function(name) return "drop_table", { name } end,
-  rename_table = function(old, new) return "rename_table", { new, old } end,
+  rename_table = function(old, new, opts) return "rename_table", { new, old, opts } end,
   add_column = function(t, spec) return "drop_column", { t, spec[1] or spec.name } end,
   create_index = function(name, t) return "drop_index", { name, { table = t } } end,
   create_unique_constraint = function(name, t) return "drop_constraint", { name, t } end,

@@ -71,7 +71,7 @@ local function primary_key_sql(q, t, old, new, name)
 end
 
 -- One change as op-name and arguments; `q` quotes an SQL identifier.
-local function call_of(ch, style, column_spec, q)
+local function call_of(ch, style, column_spec, q, d)
   local a = ch.args
   if ch.call == "create_table" then
     local cols, opts = create_table_args(a[2], column_spec)
@@ -86,7 +86,7 @@ local function call_of(ch, style, column_spec, q)
   elseif ch.call == "alter_column" and a[3].using ~= nil then
     local opts = {}
     for k, v in pairs(a[3]) do opts[k] = v end
-    opts.using = style.using and ("%s::%s"):format(q(a[2]), opts.type) or nil
+    opts.using = style.using and ("%s::%s"):format(q(a[2]), ddl.type(d, opts.type)) or nil
     return "alter_column", { a[1], a[2], opts }
   elseif ch.call == "create_view" then
     local sql = tostring(a[2])
@@ -155,7 +155,8 @@ end
 ---@return string[] lines, boolean outside_tx
 function M.body(changes, backend, warn, column_spec, named)
   local style = STYLE[backend] or {}
-  local q = dialects.load(backend).quote_ident
+  local d = dialects.load(backend)
+  local q = d.quote_ident
   local lines, outside = {}, false
   -- A remark on one comment line, also told to `warn` in the same words.
   local function remark(indent, label, text)
@@ -174,6 +175,7 @@ function M.body(changes, backend, warn, column_spec, named)
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
     if ch.destructive then remark(indent, "WARNING: destructive", ch.destructive) end
+    if ch.note then lines[#lines + 1] = indent .. "-- NOTE: " .. lua_source.comment_text(ch.note) end
     if ch.enum_value and style.enum_outside_tx then outside = true end
     local by_hand = by_hand_text(ch, style, named)
     if by_hand then
@@ -183,7 +185,7 @@ function M.body(changes, backend, warn, column_spec, named)
         lines[#lines + 1] = ("  op.batch_alter_table(%s, function(b)"):format(M.literal(ch.table))
         batch = ch.table
       end
-      local name, args = call_of(ch, style, column_spec, q)
+      local name, args = call_of(ch, style, column_spec, q, d)
       local text = name == "create_table" and table_text(args, indent) or text_of(name, args, in_batch)
       lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(indent, name, text) or ("%sop.%s(%s)"):format(indent, name, text)
     end

@@ -19,6 +19,7 @@ local M = {}
 ---@field down_ms number?
 ---@field result "ok"|"failed"
 ---@field problems string[]
+---@field notes string[]?   column order no migration could keep (see luamig.schema.diff.added_last)
 
 -- Rows per table (luamig's own tables left out).
 local function row_counts(db)
@@ -34,7 +35,7 @@ end
 ---heads). With `seed(db)`, seeds run before each step, and rows a table
 ---loses across the step's round trip are problems.
 ---@param s luamig.Session the scratch session (luamig.run.scratch)
----@param opts {from: string?, to: string?, seed: fun()?, on_step: fun(step: luamig.DrillStep)?}
+---@param opts {from: string?, to: string?, seed: fun()?, on_step: fun(step: luamig.DrillStep)?, strict_order: boolean?}
 ---@return luamig.DrillStep[] steps, boolean ok
 function M.walk(s, opts)
   local g = s.graph
@@ -57,9 +58,11 @@ function M.walk(s, opts)
         return
       end
       st.down_ms = runner.run_one(s, id, "down")
-      for _, d in ipairs(introspect.diff(before, introspect.snapshot(s.db), "after downgrade of " .. id)) do
-        st.problems[#st.problems + 1] = d
-      end
+      local down = introspect.snapshot(s.db)
+      local diffs, notes = introspect.diff(before, down, "after downgrade of " .. id,
+        { strict_order = opts.strict_order, between = after })
+      for _, d in ipairs(diffs) do st.problems[#st.problems + 1] = d end
+      st.notes = #notes > 0 and notes or nil
       if rows_before then
         local now = row_counts(s.db)
         st.rows_lost = {}
@@ -73,7 +76,9 @@ function M.walk(s, opts)
       end
       if #st.problems > 0 then return end
       runner.run_one(s, id, "up")
-      for _, d in ipairs(introspect.diff(after, introspect.snapshot(s.db), "after upgrading " .. id .. " again")) do
+      local again = introspect.diff(after, introspect.snapshot(s.db), "after upgrading " .. id .. " again",
+        { strict_order = opts.strict_order, between = down })
+      for _, d in ipairs(again) do
         st.problems[#st.problems + 1] = d
       end
     end)

@@ -77,7 +77,9 @@ function M.compare(ctx, opts)
   else
     target = on_scratch(ctx, function(s)
       declare.realize(decl, s.db, s.dialect)
-      return snapshot(s.db, s.dialect)
+      local snap = snapshot(s.db, s.dialect)
+      compare.spell(snap, decl, s.dialect)
+      return snap
     end)
   end
   local up_hints, down_hints

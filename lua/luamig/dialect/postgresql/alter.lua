@@ -33,12 +33,13 @@ function M.alter_column(db, table_name, column, opts)
     db:exec(head .. "SET DEFAULT " .. ddl.default(opts))
   end
   if opts.new_name then
+    ddl.identifier(types, opts.new_name, "column")
     db:exec(("ALTER TABLE %s RENAME COLUMN %s TO %s"):format(ddl.qualified(table_name), q(column), q(opts.new_name)))
   end
 end
 
 function M.add_constraint(db, table_name, spec)
-  db:exec(("ALTER TABLE %s ADD %s"):format(ddl.qualified(table_name), ddl.constraint(spec)))
+  db:exec(("ALTER TABLE %s ADD %s"):format(ddl.qualified(table_name), ddl.constraint(spec, types)))
 end
 
 function M.drop_constraint(db, table_name, name)
@@ -64,6 +65,18 @@ end
 ---CREATE/DROP INDEX CONCURRENTLY (in a migration outside a transaction).
 function M.concurrently(opts) return opts.concurrently and "CONCURRENTLY " or "" end
 
+---After table `old` was renamed `new`: its primary key named "<old>_pkey"
+---(the server's default name, which a rename keeps) becomes "<new>_pkey".
+function M.rename_default_pkey(db, old, new)
+  local bare_old, bare_new = old:match("[^.]+$"), new:match("[^.]+$")
+  local has = db:scalar([[SELECT 1 FROM pg_catalog.pg_constraint
+WHERE conrelid = ?::regclass AND contype = 'p' AND conname = ?]], ddl.qualified(new), bare_old .. "_pkey")
+  if has then
+    db:exec(("ALTER TABLE %s RENAME CONSTRAINT %s TO %s"):format(ddl.qualified(new), q(bare_old .. "_pkey"),
+      q(ddl.identifier(types, bare_new .. "_pkey", "constraint"))))
+  end
+end
+
 function M.create_extension(db, name, opts)
   db:exec(("CREATE EXTENSION %s%s"):format((opts == nil or opts.if_not_exists ~= false) and "IF NOT EXISTS " or "",
     q(name)))
@@ -79,7 +92,7 @@ end
 ---(PostgreSQL has no CREATE TYPE IF NOT EXISTS: a DO block, so that --sql
 ---output does the same).
 function M.create_enum(db, name, values, opts)
-  local sql = ("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name), common.literal_list(values))
+  local sql = ("CREATE TYPE %s AS ENUM (%s)"):format(ddl.qualified(name, types), common.literal_list(values))
   if opts.if_not_exists then
     local tag = "$luamig$"
     while sql:find(tag, 1, true) do tag = tag:sub(1, -2) .. "_$" end

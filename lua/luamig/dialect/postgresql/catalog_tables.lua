@@ -151,6 +151,28 @@ WHERE k.connamespace = ANY (?::oid[]) AND k.conrelid <> 0 ORDER BY k.conrelid, k
   end
 end
 
+-- An expression as pg_get_indexdef writes it, without its outer parentheses.
+local function bare_expr(text)
+  while text:match("^%b()$") do text = text:sub(2, -2) end
+  return text
+end
+
+-- The luamig.IndexKey entries of an index: its key texts and, per key,
+-- "c|e" (column or expression), the operator class when not the type's
+-- default, and indoption (1: DESC, 2: NULLS FIRST), separated by chr(30).
+local function index_keys(keys, info)
+  local out = {}
+  for i, text in ipairs(keys) do
+    local kind, opclass, option = (info[i] or ""):match("^(%a)\30([^\30]*)\30(%d+)$")
+    option = tonumber(option) or 0
+    local desc, nulls_first = option & 1 ~= 0, option & 2 ~= 0
+    out[i] = { column = kind ~= "e" and text or nil, expr = kind == "e" and bare_expr(text) or nil,
+      opclass = opclass ~= "" and opclass or nil, order = desc and "desc" or nil,
+      nulls = (desc and not nulls_first) and "last" or (not desc and nulls_first) and "first" or nil }
+  end
+  return out
+end
+
 local function indexes(b)
   local nnd = b.version >= 150000 and "x.indnullsnotdistinct" or "false"
   for ix in b.db:rows(([[
@@ -162,6 +184,10 @@ SELECT x.indexrelid::text AS oid, x.indrelid::text AS rel, i.relname, x.indisuni
    FROM pg_catalog.generate_series(1, x.indnkeyatts) k
    LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] AND a.attnum > 0)
    AS keys,
+  (SELECT pg_catalog.string_agg(concat_ws(chr(30), CASE WHEN x.indkey[k - 1] = 0 THEN 'e' ELSE 'c' END,
+       CASE WHEN NOT oc.opcdefault THEN oc.opcname::text ELSE '' END, x.indoption[k - 1]::text), chr(31) ORDER BY k)
+   FROM pg_catalog.generate_series(1, x.indnkeyatts) k
+   LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = x.indclass[k - 1]) AS keyinfo,
   (SELECT pg_catalog.string_agg(a.attname::text, chr(31) ORDER BY k)
    FROM pg_catalog.generate_series(x.indnkeyatts + 1, x.indnatts) k
    JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1]) AS include
@@ -173,7 +199,8 @@ ORDER BY 2, 3]]):format(nnd), b.nsps) do
     local rel = b.rel[ix.rel]
     if rel then
       local e = { name = ix.relname, columns = list(ix.keys), unique = ix.indisunique, where = ix.pred,
-        method = ix.amname, include = ix.include and list(ix.include) or nil, nulls_not_distinct = ix.nnd or nil,
+        keys = index_keys(list(ix.keys), list(ix.keyinfo)), method = ix.amname,
+        include = ix.include and list(ix.include) or nil, nulls_not_distinct = ix.nnd or nil,
         clustered = ix.indisclustered or nil, def = ix.def }
       rel.entry.indexes[ix.relname] = e
       b.reg["pg_class:" .. ix.oid] = e

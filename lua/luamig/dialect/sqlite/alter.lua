@@ -57,6 +57,9 @@ end
 -- No CONCURRENTLY on SQLite.
 function M.concurrently() return "" end
 
+-- SQLite's primary keys have no name to follow a renamed table.
+function M.rename_default_pkey() end
+
 -- Nothing to install on SQLite.
 function M.create_extension() end
 function M.drop_extension() end

@@ -80,6 +80,51 @@ local function columns(db, t, name, parsed)
   for i, p in ipairs(pk) do t.primary_key[i] = p[2] end
 end
 
+-- The parts of index SQL `sql`'s column list, split at top-level commas.
+local function key_texts(sql)
+  local open = sql:find("(", 1, true)
+  local inner = open and sql:match("^%b()", open)
+  local out = {}
+  if not inner then return out end
+  inner = inner:sub(2, -2)
+  local depth, start, quote = 0, 1, nil
+  for i = 1, #inner + 1 do
+    local ch = inner:sub(i, i)
+    if quote then
+      if ch == quote then quote = nil end
+    elseif ch == "'" or ch == '"' then
+      quote = ch
+    elseif ch == "(" then
+      depth = depth + 1
+    elseif ch == ")" then
+      depth = depth - 1
+    elseif (ch == "," and depth == 0) or i == #inner + 1 then
+      out[#out + 1] = inner:sub(start, i - 1):gsub("^%s+", ""):gsub("%s+$", "")
+      start = i + 1
+    end
+  end
+  return out
+end
+
+-- An expression key's text: without ASC/DESC, COLLATE and outer parentheses.
+local function expr_text(text)
+  text = text:gsub("%s+[Dd][Ee][Ss][Cc]$", ""):gsub("%s+[Aa][Ss][Cc]$", "")
+  while text:match("^%b()$") do text = text:sub(2, -2) end
+  return text
+end
+
+-- The keys (luamig.IndexKey) and key texts of index `ix` whose SQL is `sql`.
+local function index_keys(db, ix, sql)
+  local texts, keys, cols = key_texts(sql or ""), {}, {}
+  for c in db:rows("SELECT name, cid, \"desc\" AS d FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno", ix) do
+    local i = #keys + 1
+    local expr = c.cid == -2 and expr_text(texts[i] or "?") or nil
+    keys[i] = { column = c.name, expr = expr, order = c.d == 1 and "desc" or nil }
+    cols[i] = c.name or expr
+  end
+  return keys, cols
+end
+
 local function indexes(db, t, name)
   for ix in db:rows("SELECT name, \"unique\" AS u, origin, partial FROM pragma_index_list(?)", name) do
     local cols = {}
@@ -92,7 +137,9 @@ local function indexes(db, t, name)
     elseif ix.origin == "c" then
       local isql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", ix.name) or ""
       local where = ix.partial == 1 and isql:match("[Ww][Hh][Ee][Rr][Ee]%s+(.-)%s*$") or nil
-      t.indexes[ix.name] = { name = ix.name, columns = cols, unique = ix.u == 1, where = where, sql = isql }
+      local keys, texts = index_keys(db, ix.name, isql)
+      t.indexes[ix.name] = { name = ix.name, columns = texts, keys = keys, unique = ix.u == 1, where = where,
+        sql = isql }
     end
   end
 end

@@ -133,9 +133,7 @@ function Batch:drop_constraint(name)
 end
 
 function Batch:create_index(name, columns, opts)
-  opts = opts or {}
-  self.new_indexes[#self.new_indexes + 1] = ("CREATE %sINDEX %s ON %s (%s)%s"):format(opts.unique and "UNIQUE " or "",
-    q(name), q(self.name), ddl.names(columns), opts.where and (" WHERE " .. opts.where) or "")
+  self.new_indexes[#self.new_indexes + 1] = ddl.create_index(types, name, self.name, columns, opts)
 end
 
 function Batch:drop_index(name)

@@ -7,6 +7,13 @@ M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", 
   float = "REAL", date = "DATE", timestamp = "DATETIME", timestamptz = "DATETIME", json = "TEXT", uuid = "TEXT",
   bytes = "BLOB", string = "VARCHAR", numeric = "NUMERIC" }
 
+---What CREATE INDEX can say here (luamig.schema.ddl.create_index): the
+---access methods and which of opclass, nulls, include, nulls_not_distinct.
+M.index_features = { backend = "SQLite", methods = { btree = true } }
+
+---The longest identifier, in bytes (nil: no limit).
+M.max_identifier = nil
+
 ---Column types for the runner's own tables.
 M.types = { id = "INTEGER PRIMARY KEY AUTOINCREMENT", bool = "INTEGER", float = "REAL" }
 

@@ -1,0 +1,56 @@
+-- What the in-process autogenerate specs share: snapshots as compared,
+-- scratch databases emptied between cases, op calls run from text.
+local compare = require "luamig.schema.compare"
+local connect = require "luamig.db.connect"
+local ops = require "luamig.schema.ops"
+local fixtures = require "spec.support.fixtures"
+
+local M = {}
+
+---The snapshot of `db` to compare; SQLite keeps a default as written ("0"
+---by CREATE TABLE, "(0)" after a rebuild), so outer parentheses go.
+function M.snap(db)
+  local s = compare.snapshot(db, (require "luamig.dialect").of(db))
+  for _, t in pairs(s.tables) do
+    for _, c in ipairs(t.columns) do
+      while c.default and c.default:match("^%b()$") do c.default = c.default:sub(2, -2) end
+    end
+  end
+  return s
+end
+
+---A database of backend `b` that h.reset() empties (and reconnects h.db,
+---h.dialect); h.close() closes and removes it.
+function M.scratch(b)
+  local url, remove = fixtures.fresh_url(b)
+  local h = { url = url }
+  function h.reset()
+    if h.db then h.db:close() end
+    if b.name == "sqlite" then os.remove((url:gsub("^sqlite:///", ""))) end
+    h.db, h.dialect = connect.open(url, { foreign_keys = false })
+    if b.name == "postgresql" then h.db:exec "DROP SCHEMA public CASCADE; CREATE SCHEMA public" end
+  end
+  function h.close()
+    if h.db then h.db:close() end
+    remove()
+    if b.name == "postgresql" then -- (fixtures leave PostgreSQL databases behind)
+      local admin = connect.open(os.getenv("LUAMIG_TEST_PG"), {})
+      admin:exec("DROP DATABASE IF EXISTS " .. admin:quote_ident(url:match("/([^/?]+)%??[^/]*$")))
+      admin:close()
+    end
+  end
+  return h
+end
+
+---Run the op calls of `lines` on h.db (in a transaction unless `outside`).
+function M.apply(h, lines, outside, label)
+  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }) }, { __index = _G })
+  local chunk = assert(load("return function()\n" .. table.concat(lines, "\n") .. "\nend", label, "t", env))()
+  if outside then return chunk() end
+  h.db:exec "BEGIN"
+  local ok, err = pcall(chunk)
+  h.db:exec(ok and "COMMIT" or "ROLLBACK")
+  if not ok then error(err, 0) end
+end
+
+return M
