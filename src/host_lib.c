@@ -2,6 +2,7 @@
  * file status, checksums, random names) and the migration lock. */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -146,8 +147,20 @@ typedef struct lock_file {
   int held; /* by a Lock of this process */
 } lock_file;
 
+/* Process-wide (two luamig states in one process, libluamig handles or Lua
+ * module projects, must exclude each other too), guarded by lock_mutex for
+ * handles used from different threads; freed when the library is unloaded. */
 static lock_file *lock_files;
 static size_t lock_file_count;
+static pthread_mutex_t lock_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+__attribute__((destructor)) static void free_lock_files(void) {
+  size_t i;
+  for (i = 0; i < lock_file_count; i++) close(lock_files[i].fd);
+  free(lock_files);
+  lock_files = NULL;
+  lock_file_count = 0;
+}
 
 typedef struct lm_lock {
   ptrdiff_t file; /* index in lock_files (which may move); -1 once unlocked */
@@ -205,10 +218,12 @@ static int host_try_lock(lua_State *L) {
   k->file = -1;
   k->note = -1;
   luaL_setmetatable(L, LM_LOCK);
+  pthread_mutex_lock(&lock_mutex);
   f = lock_file_of(path);
   err = f < 0 ? errno : lock_files[f].held ? EAGAIN : lock_byte(lock_files[f].fd, F_WRLCK);
+  if (err == 0) lock_files[f].held = 1;
+  pthread_mutex_unlock(&lock_mutex);
   if (err == 0) {
-    lock_files[f].held = 1;
     k->file = f;
     k->note = open(note_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644); /* optional: -1 is fine */
     return 1;
@@ -242,8 +257,10 @@ static int lock_unlock(lua_State *L) {
     close(k->note);
   }
   if (k->file >= 0) {
+    pthread_mutex_lock(&lock_mutex);
     lock_byte(lock_files[k->file].fd, F_UNLCK);
     lock_files[k->file].held = 0;
+    pthread_mutex_unlock(&lock_mutex);
   }
   k->file = -1;
   k->note = -1;

@@ -8,6 +8,7 @@ local plugins = require "luamig.project.plugins"
 local progress = require "luamig.util.progress"
 local sandbox = require "luamig.util.sandbox"
 local connect = require "luamig.db.connect"
+local db_wait = require "luamig.db.wait"
 local version = require "luamig.run.version"
 
 local M = {}
@@ -17,6 +18,8 @@ local M = {}
 ---@field url string?                 the --url flag (a fleet job: its target's URL)
 ---@field url_base string?            what a relative sqlite:/// path of `url` is relative to (default: config.url_base)
 ---@field readonly boolean?           the command only reads: its session never creates a database
+---@field wait_for_db number|string?  retry the first connection this long (luamig.db.wait)
+---@field on_step fun(step: table)?   called after each step of upgrade/downgrade (the embedding API)
 ---@field log luamig.Log
 ---@field reserved table<string, true> command names plugins may not take
 ---@field graph luamig.Graph?         loaded on first use
@@ -62,8 +65,13 @@ local function open_session(ctx, if_exists)
   if not ctx.session then
     local graph = M.graph(ctx)
     local url, source, base = M.target(ctx)
-    local db, dialect = connect.open(url, ctx.config, ctx.log, { source = source, base = base,
-      create = not ctx.readonly, if_exists = if_exists })
+    local opts = { source = source, base = base, create = not ctx.readonly, if_exists = if_exists }
+    local db, dialect
+    if ctx.wait_for_db then
+      db, dialect = db_wait.open(db_wait.seconds(ctx.wait_for_db, "--wait-for-db"), url, ctx.config, ctx.log, opts)
+    else
+      db, dialect = connect.open(url, ctx.config, ctx.log, opts)
+    end
     if not db then return nil end
     ctx.session = { db = db, dialect = dialect, config = ctx.config, graph = graph, log = ctx.log }
   end

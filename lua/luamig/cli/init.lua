@@ -8,7 +8,7 @@ local redact = require "luamig.util.redact"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
 local plugins = require "luamig.project.plugins"
-local context = require "luamig.cli.context"
+local api = require "luamig.cli.api"
 local registry = require "luamig.cli.registry"
 local parser = require "luamig.cli.parser"
 local fleet = require "luamig.fleet.options"
@@ -44,35 +44,21 @@ local function report(e, log, opts, cfg)
   return errors.exit_code(e)
 end
 
--- Keep a traceback with every error; an unexpected Lua error becomes an
--- "internal" one.
-local function with_traceback(e)
-  if type(e) == "table" then
-    e.traceback = e.traceback or debug.traceback(errors.text(e), 2)
-    return e
-  end
-  return errors.new("internal", tostring(e), { traceback = debug.traceback(tostring(e), 2) })
-end
-
 -- Run the parsed command; print its result; return the exit code.
 local function run(cmd, args)
   if os.getenv("LUAMIG_DEBUG") and os.getenv("LUAMIG_DEBUG") ~= "" then args.debug = true end
   local log = log_mod.new({ quiet = args.quiet, json = args.json, debug = args.debug })
-  local ctx
-  local ok, result = xpcall(function()
-    ctx = { config = config.load(args.config), url = args.url, log = log, reserved = registry.RESERVED,
-      readonly = cmd.readonly }
-    cmd = fleet.dispatch(cmd, args) -- --all / --target: the fleet run of the command
-    return cmd.run(ctx, args)
-  end, with_traceback)
-  if ctx then context.close(ctx) end
-  if not ok then return report(result, log, args, ctx and ctx.config) end
+  local env = { config_path = args.config, url = args.url, log = log,
+    dispatch = fleet.dispatch } -- --all / --target: the fleet run of the command
+  local ok, result, code, ran = pcall(api.execute, cmd, args, env)
+  if not ok then return report(result, log, args, env.ctx and env.ctx.config) end
+  cmd = ran
   if args.json then
     print_json(result)
   elseif cmd.render then
     cmd.render(log, result)
   end
-  return cmd.exit and cmd.exit(result) or EXIT.ok
+  return code
 end
 
 -- The plugins, loaded only when argv names no built-in command (or asks for

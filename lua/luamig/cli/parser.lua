@@ -12,7 +12,8 @@ M.TARGETS = "head, heads, base, a revision id or unique prefix, +N, -N, REV+N, R
   "LABEL@head, LABEL@base, LABEL@REV, LABEL@+N."
 M.EXIT_CODES = "0 ok, 1 migration or database failure, 2 bad usage/config/migration files, " ..
   "3 `check`: not at head, 4 `check --fail-on-drift`: an applied migration's file changed, " ..
-  "5 `check`: the declared schema (schema.lua) differs from the migrations at head"
+  "5 `check`: the declared schema (schema.lua) differs from the migrations at head, " ..
+  "6 the migration lock was not free within lock_timeout"
 
 -- The options every command takes, as a command's `options` are declared.
 ---@type table[]

@@ -7,18 +7,41 @@ local text = require "luamig.util.text"
 local context = require "luamig.cli.context"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
+local migrate = require "luamig.commands.shared.migrate"
 
 local M = {
   example = "luamig check || luamig upgrade head",
   exit_codes = true,
   readonly = true,
   options = {
+    migrate.WAIT_FLAG,
+    { "--heads-only", "Answer from the version table alone (a readiness probe: no scratch database, no history, " ..
+      "no lock): exit 0 at head, 3 when not.", flag = true },
     { "--fail-on-drift", "Exit 4 when an applied migration's file changed after it was applied " ..
       "(`luamig stamp --refresh-checksums REV` accepts the change).", flag = true },
   },
 }
 
+-- --heads-only: the heads in the version table against the files' heads.
+local function heads_only(ctx)
+  local s = context.session(ctx)
+  local heads = context.heads(s)
+  local applied, pending, unknown = s.graph:ancestors(heads), {}, {}
+  for _, id in ipairs(s.graph.order) do
+    if not applied[id] then pending[#pending + 1] = id end
+  end
+  for _, h in ipairs(heads) do
+    if not s.graph.revs[h] then unknown[#unknown + 1] = h end
+  end
+  return { heads = heads, pending = pending, unknown = unknown, drifted = {}, expected = s.graph:heads(),
+    at_head = #pending == 0 and #unknown == 0, heads_only = true }
+end
+
 function M.run(ctx, args)
+  if args.heads_only then
+    if args.fail_on_drift then errors.raise("usage", "--fail-on-drift reads the history: leave out --heads-only") end
+    return heads_only(ctx)
+  end
   local st = status.run(ctx)
   st.at_head = #st.pending == 0 and #st.unknown == 0
   st.expected = context.graph(ctx):heads()

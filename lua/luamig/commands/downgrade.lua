@@ -5,7 +5,7 @@ local revisions = require "luamig.commands.shared.revisions"
 local M = {
   example = "luamig downgrade -1",
   args = { { "target", "Where to go (FROM:TO with --sql).", "?" } },
-  options = { migrate.SQL_FLAG },
+  options = { migrate.SQL_FLAG, migrate.WAIT_FLAG },
   render = migrate.render,
 }
 

@@ -6,6 +6,7 @@ local M = {
   args = { { "target", "Where to go ([FROM:]TO with --sql).", "?" } },
   options = {
     migrate.SQL_FLAG,
+    migrate.WAIT_FLAG,
     { "--dry-run", "Run in one transaction that is rolled back; backfills only count their rows.", flag = true },
   },
   render = migrate.render,

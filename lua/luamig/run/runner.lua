@@ -328,7 +328,18 @@ end
 ---@return string[] heads the heads afterwards
 function M.run(s, opts)
   local r = new_run(s, opts)
+  local seen = version.last_id(s.db, r.t)
   s.dialect.lock_run(s.db, s.config, s.log)
+  -- a runner that held the lock while this one waited, and failed: stop
+  -- with its failure rather than run the same step again
+  local failed = version.failure_after(s.db, r.t, seen)
+  if failed then
+    s.dialect.unlock_run(s.db, s.config)
+    errors.raise("migration", ("%s %s %s in another run while this one waited for the migration lock: %s; " ..
+      "nothing ran here (`luamig status` shows it)"):format(failed.revision,
+      failed.direction == "down" and "downgrade" or "upgrade", failed.status, tostring(failed.error)),
+      { code = "failed_while_waiting", revision = failed.revision })
+  end
   local whole = s.config.transaction == "all" or s.dry_run
   if whole then
     s.db:refuse_autocommit('db:autocommit cannot run with transaction = "all": ' ..

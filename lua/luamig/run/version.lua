@@ -111,6 +111,22 @@ function M.history(db, t)
   return rows
 end
 
+---The newest history row's id (0 when there is none).
+---@return integer
+function M.last_id(db, t)
+  if not db:has_table(t.plain .. "_history") then return 0 end
+  local n = tonumber(db:scalar("SELECT coalesce(max(id), 0) FROM " .. t.history))
+  return n and math.tointeger(n) or 0
+end
+
+---The first failed or interrupted row written after row `id`, or nil.
+---@return luamig.HistoryRecord?
+function M.failure_after(db, t, id)
+  if not db:has_table(t.plain .. "_history") then return nil end
+  return db:query("SELECT * FROM " .. t.history .. " WHERE id > ? AND status IN ('failed', 'interrupted') " ..
+    "ORDER BY id LIMIT 1", id)[1]
+end
+
 ---Latest successful upgrade row per revision (applied_at, ms, checksum).
 ---@param rows luamig.HistoryRecord[]
 ---@return table<string, luamig.HistoryRecord>

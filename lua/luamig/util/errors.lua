@@ -19,8 +19,10 @@ local mt = debug.getregistry()["luamig.Error"] or {
 
 ---Process exit codes, named once: 0 ok, 1 a migration or database failed,
 ---2 bad usage, config or migration files, 3 `luamig check`: not at head,
----4 `luamig check --fail-on-drift`: an applied migration's file changed.
-M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3, drifted = 4, schema_differs = 5 }
+---4 `luamig check --fail-on-drift`: an applied migration's file changed,
+---5 `luamig check`: the declared schema differs, 6 the migration lock was
+---not free within lock_timeout (nothing ran; the holder may still finish).
+M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3, drifted = 4, schema_differs = 5, lock_timeout = 6 }
 
 local exit_codes = {
   usage = M.EXIT.usage, config = M.EXIT.usage, script = M.EXIT.usage, revision = M.EXIT.usage,
@@ -71,6 +73,7 @@ end
 ---The process exit code for an error; 1 for anything unrecognised.
 ---@return integer
 function M.exit_code(e)
+  if M.is(e) and e.kind == "lock" and e.code == "lock_timeout" then return M.EXIT.lock_timeout end
   return M.is(e) and exit_codes[e.kind] or M.EXIT.failure
 end
 

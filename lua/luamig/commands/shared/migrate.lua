@@ -11,6 +11,9 @@ local text = require "luamig.util.text"
 local M = {}
 
 ---The --sql flag both commands take.
+M.WAIT_FLAG = { "--wait-for-db", "Retry the first connection with backoff for up to DURATION (30s, 2min) " ..
+  "until the database accepts it; one line per attempt on stderr.", "DURATION", dest = "wait_for_db" }
+
 M.SQL_FLAG = { "--sql", "Print the SQL instead of running it (offline: no connection).", flag = true }
 
 -- A line for one applied step (printed as it happens).
@@ -38,6 +41,7 @@ function M.run(ctx, direction, target, dry_run)
     on_step = function(step)
       steps[#steps + 1] = { revision = step.revision, direction = step.direction, ms = step.ms }
       step_line(ctx.log, step)
+      if ctx.on_step then ctx.on_step(steps[#steps]) end
     end,
   })
   if dry_run then return { steps = steps, heads = context.heads(s), dry_run = true } end
