@@ -83,7 +83,8 @@ for _, b in ipairs(sh.backends()) do
         "db:exec 'DROP TABLE scratch'\ndb:exec 'DELETE FROM enrollments'"))
       local code2, out = p:luamig("drill --with-seeds")
       assert.are.equal(1, code2)
-      assert.matches("table " .. (b.name == "sqlite" and "" or "public%.") .. "enrollments lost %d+ of %d+ rows across the round trip of ffff00000009", out)
+      assert.matches("table " .. (b.name == "sqlite" and "" or "public%.") ..
+        "enrollments lost %d+ of %d+ rows across the round trip of ffff00000009", out)
     end)
 
     it("--with-seeds: a downgrade that rewrites values (not rows) fails, naming the table", function()

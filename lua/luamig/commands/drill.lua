@@ -17,7 +17,8 @@ local M = {
     { "--to", "Stop at this revision (default: heads).", "REV" },
     { "--scratch-url", "Drill on this (empty) database instead of a temporary one.", "URL" },
     { "--keep", "Keep the scratch database and print where it is.", flag = true },
-    { "--with-seeds", "Run the seeds (seeds/*.lua) before each step; a table whose rows are lost or changed across a round trip fails it.",
+    { "--with-seeds", "Run the seeds (seeds/*.lua) before each step; a table whose rows are lost or changed " ..
+      "across a round trip fails it.",
       flag = true },
   },
 }

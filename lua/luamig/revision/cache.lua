@@ -93,7 +93,8 @@ local function entries(cache)
   return cache.entries
 end
 
-local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d+)\t(%x+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%d*)$"
+local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d+)\t(%x+)" ..
+  "\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%d*)$"
 
 ---The cached fields for file `name` (a fresh table) while its size and
 ---mtime (ns) still match.
