@@ -180,13 +180,13 @@ local function link_replaces(g)
   g.replaced, g.alias, g.last_replaced = {}, {}, {}
   for _, id in ipairs(g.load) do
     local s = g.revs[id]
-    if #s.replaces > 0 then
+    if s.replaces and #s.replaces > 0 then
       if #s.parents > 0 then
         errors.raise("script", ("revision %s lists replaces but has a down_revision: a baseline is a root"):format(id),
           { where = where(s) })
       end
       for _, r in ipairs(s.replaces) do
-        if g.replaced[r] or g.revs[r] and #g.revs[r].replaces > 0 then
+        if g.replaced[r] or g.revs[r] and #(g.revs[r].replaces or {}) > 0 then
           errors.raise("script", ("revision %s replaces %s, which another baseline replaces or which is a baseline")
             :format(id, r), { where = where(s) })
         end

@@ -12,7 +12,7 @@ local M = {}
 ---@field id string               the revision id
 ---@field parents string[]        down_revision as a list ({} for a root)
 ---@field depends_on string[]
----@field replaces string[]        a baseline's squashed revisions, oldest first ({} otherwise)
+---@field replaces string[]?       a baseline's squashed revisions, oldest first ({} otherwise)
 ---@field branch_labels string[]
 ---@field transactional boolean
 ---@field upgrade fun(db: table)
