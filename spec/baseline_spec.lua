@@ -3,7 +3,7 @@
 -- database applies only it and has the same schema (the oracle) as before;
 -- databases at revisions 5, 17 and 30 reach head, and the one at the last
 -- replaced revision counts as at the baseline. Baseline of a live database,
--- with and without --stamp.
+-- with and without --stamp; a squash without the CREATEDB privilege.
 local sh = require "spec.support.sh"
 local oracle = require "spec.support.schema_oracle"
 
@@ -98,6 +98,22 @@ for _, b in ipairs(sh.backends()) do
         ok_at(p, dbs[30], "downgrade " .. BASELINE)
         assert.matches("^" .. BASELINE, ok_at(p, dbs[30], "current"))
       end)
+
+    if b.name == "postgresql" then
+      it("squash without the CREATEDB privilege: says what is missing and how to pass --scratch-url", function()
+        local p = sh.project_on(b, { ["1.lua"] = sh.migration("aaaa00000001", nil,
+          "op.create_table('orders', { { 'id', 'integer', primary_key = true } })", "op.drop_table('orders')") })
+        local url = ("postgresql://luamig_pw:right-pw@127.0.0.1:%s/postgres"):format(os.getenv("PG_TEST_PORT"))
+        local code, _, err = p:luamig("revision --baseline -m squash --url " .. sh.quote(url))
+        assert.are.equal(1, code)
+        assert.matches("revision %-%-baseline needs the CREATEDB privilege %(ALTER ROLE %.%.%. CREATEDB%), or pass " ..
+          "%-%-scratch%-url URL of an empty database", err)
+        assert.not_matches("right%-pw", err)
+        assert.are.equal("1.lua\n", select(2, sh.run("ls " .. sh.quote(p.dir .. "/migrations"))), "nothing written")
+        local scratch = b.fresh()
+        p:ok("revision --baseline -m squash --url " .. sh.quote(url) .. " --scratch-url " .. sh.quote(scratch))
+      end)
+    end
 
     it("baselines a live database in a project without migrations; --stamp stamps it", function()
       for _, stamp in ipairs({ false, true }) do
