@@ -97,6 +97,11 @@ for _, b in ipairs(sh.backends()) do
         end
         ok_at(p, dbs[30], "downgrade " .. BASELINE)
         assert.matches("^" .. BASELINE, ok_at(p, dbs[30], "current"))
+        -- a database on the old files goes down through them
+        local d = fresh_url(b, p, "down")
+        ok_at(p, d, "upgrade " .. id(17))
+        ok_at(p, d, "downgrade base")
+        assert.matches("^base", ok_at(p, d, "current"))
       end)
 
     if b.name == "postgresql" then

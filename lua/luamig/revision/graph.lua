@@ -205,12 +205,14 @@ function Graph:real_heads()
   return self._real_heads
 end
 
----Revisions without a down_revision (not replaced by a baseline), in load order.
+---Revisions without a down_revision (not replaced by a baseline unless
+---`with_replaced`), in load order.
+---@param with_replaced boolean?
 ---@return string[]
-function Graph:roots()
+function Graph:roots(with_replaced)
   local out = {}
   for _, id in ipairs(self.load) do
-    if #self.nodes[id].parents == 0 and not self.replaced[id] then out[#out + 1] = id end
+    if #self.nodes[id].parents == 0 and (with_replaced or not self.replaced[id]) then out[#out + 1] = id end
   end
   return out
 end

@@ -307,7 +307,7 @@ function M.downgrade(g, current, target)
   local label, rev = downgrade_target(g, current, target)
   local roots
   if rev == nil then
-    roots = g:roots()
+    roots = g:roots(true) -- (a database may still be on revisions a baseline replaced)
   else
     roots = rev.next
   end
