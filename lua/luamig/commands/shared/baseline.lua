@@ -15,8 +15,6 @@ local stamp = require "luamig.run.stamp"
 
 local M = {}
 
-M.HINT = "--scratch-url URL of an empty database"
-
 -- The revisions a squash replaces, oldest first: everything below the single head.
 local function squashed(g)
   local heads = g:heads()
@@ -70,7 +68,8 @@ function M.run(ctx, args)
       "revisions a database may be at, and it counts as at the baseline once at the last one")
   end
   opts.replaces = squashed(g)
-  scratch.with(context.scratch_options(ctx, { what = "revision --baseline", hint = M.HINT,
+  scratch.with(context.scratch_options(ctx, { what = "revision --baseline",
+    hint = require("luamig.commands.drill").SCRATCH_HINT,
     scratch_url = args.scratch_url, fast = true }), function(s)
     runner.run_to(s, "up", "heads")
     text, skipped = dump_cmd.text(s.db, s.dialect, opts)
