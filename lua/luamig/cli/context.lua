@@ -93,11 +93,12 @@ function M.session_if_exists(ctx)
   return open_session(ctx, true)
 end
 
----The revisions a session's database is at.
+---The revisions a session's database is at (the last revision a baseline
+---replaced counts as that baseline).
 ---@param s luamig.Session
 ---@return string[]
 function M.heads(s)
-  return version.heads(s.db, version.tables(s.config, s.dialect, s.db))
+  return s.graph:stored(version.heads(s.db, version.tables(s.config, s.dialect, s.db)))
 end
 
 ---Close what the context opened.

@@ -19,7 +19,8 @@ local M = {
     { "--keep", "Keep the scratch database and print where it is.", flag = true },
     { "--strict-order", "Fail on column order a downgrade cannot keep (a dropped column added back goes last); " ..
       "by default that is a note.", flag = true },
-    { "--with-seeds", "Run the seeds (seeds/*.lua) before each step; rows lost across a round trip fail it.",
+    { "--with-seeds", "Run the seeds (seeds/*.lua) before each step; a table whose rows are lost or changed " ..
+      "across a round trip fails it.",
       flag = true },
   },
 }

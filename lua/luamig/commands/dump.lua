@@ -25,10 +25,10 @@ local M = {
 -- Dump `d` as a whole migration file: a root revision (no down_revision)
 -- whose upgrade creates the schema and whose downgrade drops it; the
 -- skipped objects named at the top.
-local function migration(d, id, message)
+local function migration(d, id, message, replaces)
   local body, pre = dump.bodies(d)
   local text = templates.migration({ id = id, parents = {}, message = message, date = os.date("!%Y-%m-%d %H:%M UTC"),
-    body = body })
+    body = body, replaces = replaces })
   if #pre == 0 then return text end
   return table.concat(pre, "\n") .. "\n" .. text
 end
@@ -36,12 +36,13 @@ end
 ---The dump of the database `db` is connected to, as file text, and what was skipped.
 ---@param db table
 ---@param dialect table
----@param opts {declared: boolean?, skip_unsupported: boolean?, id: string?, message: string?}
+---@param opts {declared: boolean?, skip_unsupported: boolean?, id: string?, message: string?, replaces: string[]?}
 ---@return string text, string[] skipped
 function M.text(db, dialect, opts)
   local d = dump.build(db, dialect, { skip_unsupported = opts.skip_unsupported })
   if opts.declared then return dump.declared(d), d.skipped end
-  return migration(d, opts.id or host.random_hex(12), opts.message or "the live schema, dumped"), d.skipped
+  return migration(d, opts.id or host.random_hex(12), opts.message or "the live schema, dumped", opts.replaces),
+    d.skipped
 end
 
 ---The configured database, opened for reading (never created).

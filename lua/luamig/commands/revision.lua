@@ -23,10 +23,27 @@ local M = {
     { "--from-url", "With --autogenerate: take the declared schema from this live database instead of schema.lua.",
       "URL" },
     { "--allow-empty", "With --autogenerate: write the revision even when nothing differs.", flag = true },
+    { "--baseline", "Write the dump as a new root revision: of the live database in a project without " ..
+      "migrations, else of the schema at head, replacing (squashing) every revision.", flag = true },
+    { "--stamp", "With --baseline of the live database: stamp the database at the new revision.", flag = true },
+    { "--scratch-url", "With --baseline (squash): build the schema at head on this (empty) database instead of " ..
+      "a temporary one.", "URL" },
+    { "--skip-unsupported", "With --baseline: leave out the objects luamig's schema model does not cover.",
+      flag = true },
   },
 }
 
 function M.run(ctx, args)
+  if args.baseline then
+    if args.autogenerate or args.head or args.splice or args.template or #(args.depends_on or {}) > 0
+      or #(args.branch_label or {}) > 0 then
+      require("luamig.util.errors").raise("usage", "--baseline writes a root revision from a dump: it does not go " ..
+        "with --autogenerate, --head, --splice, --depends-on, --branch-label or --template")
+    end
+    return require("luamig.commands.shared.baseline").run(ctx, args)
+  elseif args.stamp or args.scratch_url or args.skip_unsupported then
+    require("luamig.util.errors").raise("usage", "--stamp, --scratch-url and --skip-unsupported go with --baseline")
+  end
   if not args.autogenerate then
     if args.against_db or args.from_url or args.allow_empty then
       require("luamig.util.errors").raise("usage", "--against-db, --from-url and --allow-empty go with --autogenerate")
@@ -43,6 +60,7 @@ function M.run(ctx, args)
 end
 
 function M.render(log, r)
+  if r.replaces or r.stamped ~= nil then return require("luamig.commands.shared.baseline").render(log, r) end
   if r.empty then
     log:result("No changes: the declared schema matches the schema at head; no revision written " ..
       "(--allow-empty writes one anyway).")

@@ -24,8 +24,14 @@ function M.run(ctx)
   for _, h in ipairs(heads) do
     if not g.revs[h] then out.unknown[#out.unknown + 1] = h end
   end
+  -- what a baseline replaced is pending only on a database still on the old
+  -- files, which reaches the baseline's place through them (not it)
+  local skip = g.replaced
+  for _, h in ipairs(heads) do
+    if g.replaced[h] then skip = { [g.replaced[h]] = true } end
+  end
   for _, id in ipairs(g.order) do
-    if not applied_set[id] then out.pending[#out.pending + 1] = id end
+    if not applied_set[id] and not skip[id] then out.pending[#out.pending + 1] = id end
   end
   local final = rows[#rows]
   if final and (final.status == "failed" or final.status == "interrupted") then

@@ -14,6 +14,8 @@ M.REQUIRED = {
   "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type", "index_features",
   -- introspection (db:has_*, db:schema())
   "has_table", "has_column", "has_index", "snapshot",
+  -- drill --with-seeds: a table's row count and checksum (luamig.tools.drill)
+  "fingerprint",
   -- luamig dump (luamig.schema.dump)
   "dump_items",
   -- the run: lock, each step's transaction and connection set-up

@@ -173,6 +173,31 @@ local function normalize_deps(g)
   end
 end
 
+-- A baseline (a root listing `replaces`) stands in for the revisions it
+-- squashed: they leave heads and roots, and the last one listed is where
+-- the baseline is (g.alias). One revision replaced twice is an error.
+local function link_replaces(g)
+  g.replaced, g.alias, g.last_replaced = {}, {}, {}
+  for _, id in ipairs(g.load) do
+    local s = g.revs[id]
+    if s.replaces and #s.replaces > 0 then
+      if #s.parents > 0 then
+        errors.raise("script", ("revision %s lists replaces but has a down_revision: a baseline is a root"):format(id),
+          { where = where(s) })
+      end
+      for _, r in ipairs(s.replaces) do
+        if g.replaced[r] or g.revs[r] and #(g.revs[r].replaces or {}) > 0 then
+          errors.raise("script", ("revision %s replaces %s, which another baseline replaces or which is a baseline")
+            :format(id, r), { where = where(s) })
+        end
+        g.replaced[r] = id
+      end
+      local last = s.replaces[#s.replaces]
+      g.alias[last], g.last_replaced[id] = id, last
+    end
+  end
+end
+
 ---Fill `g` (a new graph: empty revs, nodes, map and load) from `scripts`.
 ---Raises a "script" error naming the file for a bad id, a repeated branch
 ---label, a dangling down_revision or depends_on, or a cycle.
@@ -180,6 +205,7 @@ end
 ---@param scripts luamig.Script[]
 function M.fill(g, scripts)
   add_nodes(g, scripts)
+  link_replaces(g)
   add_labels(g)
   resolve_deps(g)
   link_children(g)

@@ -12,7 +12,7 @@ local host = require "luamig.host"
 
 local M = {}
 
-local HEADER = "luamig-script-cache 3"
+local HEADER = "luamig-script-cache 4"
 
 ---@class luamig.CacheEntry
 ---@field size integer
@@ -93,7 +93,8 @@ local function entries(cache)
   return cache.entries
 end
 
-local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d+)\t(%x+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%d*)$"
+local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d+)\t(%x+)" ..
+  "\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%d*)$"
 
 ---The cached fields for file `name` (a fresh table) while its size and
 ---mtime (ns) still match.
@@ -101,12 +102,12 @@ local LINE = "^(%d+)\t(%d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([01])\t(%d
 function M.lookup(cache, name, size, mtime)
   local rest = entries(cache)[name]
   if not rest then return nil end
-  local sz, mt, id, parents, deps, labels, tx, line, sum, msg, lock_t, stmt_t, retries = rest:match(LINE)
+  local sz, mt, id, parents, deps, labels, replaces, tx, line, sum, msg, lock_t, stmt_t, retries = rest:match(LINE)
   if not sz or tonumber(sz) ~= size or tonumber(mt) ~= mtime or mtime >= cache.written_at * 1000000000 then
     return nil
   end
   return { id = unesc(id), parents = list_of(parents), depends_on = list_of(deps), branch_labels = list_of(labels),
-    transactional = tx == "1", line = tonumber(line), checksum = sum, message = unesc(msg),
+    replaces = list_of(replaces), transactional = tx == "1", line = tonumber(line), checksum = sum, message = unesc(msg),
     lock_timeout = lock_t ~= "" and unesc(lock_t) or nil, statement_timeout = stmt_t ~= "" and unesc(stmt_t) or nil,
     lock_retries = math.tointeger(tonumber(retries)) }
 end
@@ -145,7 +146,7 @@ function M.save(cache, files, memo)
   for _, name in ipairs(names) do
     local e, s = files[name], files[name].script
     lines[#lines + 1] = table.concat({ esc(name), e.size, e.mtime, esc(s.id), join(s.parents), join(s.depends_on),
-      join(s.branch_labels), s.transactional and "1" or "0", s.line, s.checksum, esc(s.message),
+      join(s.branch_labels), join(s.replaces), s.transactional and "1" or "0", s.line, s.checksum, esc(s.message),
       esc(s.lock_timeout or ""), esc(s.statement_timeout or ""), s.lock_retries or "" }, "\t")
   end
   lfs.mkdir(cache.root)

@@ -34,6 +34,9 @@ local M = {}
 ---@field load string[]        ids in load order
 ---@field order string[]       ids in a topological order, parents first
 ---@field position table<string, integer>  index in `order`
+---@field replaced table<string, string>   revision -> the baseline that squashed it
+---@field alias table<string, string>      the last revision a baseline replaced -> that baseline
+---@field last_replaced table<string, string>  baseline -> the last revision it replaced
 local Graph = {}
 Graph.__index = Graph
 sandbox.protect_class(Graph) -- (plugins get one: ctx.graph)
@@ -169,15 +172,28 @@ function Graph:stored_nodes(ids)
   return out
 end
 
----Head revisions (no child along down_revision), in load order.
+---Stored heads as the graph sees them: the last revision a baseline
+---replaced stands for the baseline (sorted, without repeats).
+---@param heads string[]
+---@return string[]
+function Graph:stored(heads)
+  local set, out = {}, {}
+  for _, h in ipairs(heads) do set[self.alias[h] or h] = true end
+  for h in pairs(set) do out[#out + 1] = h end
+  table.sort(out)
+  return out
+end
+
+---Head revisions (no child along down_revision; not replaced by a
+---baseline), in load order.
 ---@return string[]
 function Graph:heads()
   if not self._heads then
     self._heads, self._real_heads = {}, {}
     for _, id in ipairs(self.load) do
-      local node = self.nodes[id]
-      if #node.next == 0 then self._heads[#self._heads + 1] = id end
-      if #node.next_and_dependents == 0 then self._real_heads[#self._real_heads + 1] = id end
+      local node, squashed = self.nodes[id], self.replaced[id] ~= nil
+      if #node.next == 0 and not squashed then self._heads[#self._heads + 1] = id end
+      if #node.next_and_dependents == 0 and not squashed then self._real_heads[#self._real_heads + 1] = id end
     end
   end
   return self._heads
@@ -189,12 +205,14 @@ function Graph:real_heads()
   return self._real_heads
 end
 
----Revisions without a down_revision, in load order.
+---Revisions without a down_revision (not replaced by a baseline unless
+---`with_replaced`), in load order.
+---@param with_replaced boolean?
 ---@return string[]
-function Graph:roots()
+function Graph:roots(with_replaced)
   local out = {}
   for _, id in ipairs(self.load) do
-    if #self.nodes[id].parents == 0 then out[#out + 1] = id end
+    if #self.nodes[id].parents == 0 and (with_replaced or not self.replaced[id]) then out[#out + 1] = id end
   end
   return out
 end

@@ -253,14 +253,8 @@ local function downgrade_target(g, current, target)
   return label, g:get_revision(symbol)
 end
 
----Revisions to apply, in order, to bring `current` up to `target` (Alembic's
----upgrade: targets an ancestor of `current` are a no-op). Also returns the
----target resolved to revision ids, to plan again from other heads.
----@param g luamig.Graph
----@param current string[] stored heads
----@param target string|string[]
----@return string[] plan, string[] targets
-function M.upgrade(g, current, target)
+-- M.upgrade over the graph as it is (no baseline stand-ins).
+local function upgrade(g, current, target)
   g:stored_nodes(current)
   local targets = {}
   for _, t in ipairs(upgrade_targets(g, current, target)) do
@@ -275,6 +269,32 @@ function M.upgrade(g, current, target)
   return up, targets
 end
 
+---Revisions to apply, in order, to bring `current` up to `target` (Alembic's
+---upgrade: targets an ancestor of `current` are a no-op). A database at a
+---revision a baseline replaced goes on through the old files to the
+---baseline's place, then on from the baseline. Also returns the target
+---resolved to revision ids, to plan again from other heads.
+---@param g luamig.Graph
+---@param current string[] stored heads
+---@param target string|string[]
+---@return string[] plan, string[] targets
+function M.upgrade(g, current, target)
+  current = g:stored(current)
+  local named = type(target) == "string" and g.map[target]
+  if named and g.replaced[named.id] then return upgrade(g, current, target) end -- along the old files
+  for i, h in ipairs(current) do
+    local baseline = g.replaced[h]
+    if baseline then
+      local old = upgrade(g, { h }, g.last_replaced[baseline])
+      local rest = table.move(current, 1, #current, 1, {})
+      rest[i] = baseline
+      local up, targets = M.upgrade(g, rest, target)
+      return table.move(up, 1, #up, #old + 1, old), targets
+    end
+  end
+  return upgrade(g, current, target)
+end
+
 ---Revisions to revert, in order, to bring `current` down to `target`. Also
 ---returns the target without relative steps, to plan again from other heads.
 ---@param g luamig.Graph
@@ -282,11 +302,12 @@ end
 ---@param target string
 ---@return string[] plan, string target
 function M.downgrade(g, current, target)
+  current = g:stored(current)
   g:stored_nodes(current)
   local label, rev = downgrade_target(g, current, target)
   local roots
   if rev == nil then
-    roots = g:roots()
+    roots = g:roots(true) -- (a database may still be on revisions a baseline replaced)
   else
     roots = rev.next
   end
@@ -370,7 +391,10 @@ end
 
 -- The stored heads after a step or a stamp (luamig.revision.heads), here
 -- too for the callers that plan with this module.
-M.step_heads = stored_heads.step
+---The stored heads after applying or reverting `id` (luamig.revision.heads).
+function M.step_heads(g, heads, id, direction)
+  return stored_heads.step(g, g:stored(heads), id, direction)
+end
 M.stamp = stored_heads.stamp
 
 ---A planner for runner.run: each call plans from the stored heads it is given,

@@ -12,6 +12,7 @@ local M = {}
 ---@field id string               the revision id
 ---@field parents string[]        down_revision as a list ({} for a root)
 ---@field depends_on string[]
+---@field replaces string[]?       a baseline's squashed revisions, oldest first ({} otherwise)
 ---@field branch_labels string[]
 ---@field transactional boolean
 ---@field upgrade fun(db: table)
@@ -207,6 +208,7 @@ function M.load_file(path)
     id = id,
     parents = as_list(env, "down_revision", path, text),
     depends_on = as_list(env, "depends_on", path, text),
+    replaces = as_list(env, "replaces", path, text),
     branch_labels = as_list(env, "branch_labels", path, text),
     transactional = tx ~= false,
     upgrade = with_whole_path(path, up),

@@ -114,6 +114,7 @@ end
 ---@field template string?  a template name (default "upgrade")
 ---@field dir string?       the project directory, whose templates/ is searched first
 ---@field body luamig.MigrationBody?  autogenerate's bodies (then no template is used)
+---@field replaces string[]?  a squashing baseline's replaced revisions, oldest first
 
 ---@class luamig.MigrationBody
 ---@field upgrade string        the body of upgrade(db)
@@ -135,13 +136,19 @@ function M.migration(r)
     values.transactional, values.upgrade, values.downgrade = tostring(r.body.transactional), r.body.upgrade,
         r.body.downgrade
   end
-  return (text:gsub("%${([%w_]+)}", function(key)
+  text = text:gsub("%${([%w_]+)}", function(key)
     if values[key] == nil then
       errors.raise("config", ("%s: unknown placeholder ${%s} (there are: message, created, revision, " ..
         "down_revision, branch_labels, depends_on)"):format(path or "template", key))
     end
     return values[key]
-  end))
+  end)
+  if r.replaces and #r.replaces > 0 then
+    text = text:gsub("\ndepends_on    = [^\n]*\n", function(line)
+      return line .. "replaces      = " .. lua_source.literal(r.replaces) .. "\n"
+    end, 1)
+  end
+  return text
 end
 
 ---A new project's luamig.lua.

@@ -21,19 +21,38 @@ local M = {}
 ---@field problems string[]
 ---@field notes string[]?   column order no migration could keep (see luamig.schema.diff.added_last)
 
--- Rows per table (luamig's own tables left out).
-local function row_counts(db)
+-- A fingerprint of each table, by its snapshot key (luamig's own tables left
+-- out): {name = "schema.name", rows = count, sum = checksum}, one query per table.
+local function fingerprints(db)
   local out = {}
-  for key, t in pairs(introspect.snapshot(db).tables) do -- key: "name" or "schema.name"
-    local qualified = (t.schema and (db:quote_ident(t.schema) .. ".") or "") .. db:quote_ident(t.name or key)
-    out[key] = db:scalar("SELECT count(*) FROM " .. qualified)
+  for key, t in pairs(introspect.snapshot(db).tables) do
+    if t.kind ~= "virtual table" then
+      local rows, sum = db.dialect.fingerprint(db, t)
+      out[key] = { name = t.schema and (t.schema .. "." .. t.name) or t.name, rows = rows, sum = sum }
+    end
   end
   return out
 end
 
+-- The problems of a step's round trip: rows lost, or contents changed.
+local function data_problems(st, before, now, id)
+  st.rows_lost = {}
+  for key, b in pairs(before) do
+    local n, name = now[key], b.name
+    if n and n.rows < b.rows then
+      st.rows_lost[name] = b.rows - n.rows
+      st.problems[#st.problems + 1] = ("table %s lost %d of %s across the round trip of %s"):format(name,
+        b.rows - n.rows, text.count(b.rows, "row"), id)
+    elseif n and n.rows == b.rows and n.sum ~= b.sum then
+      st.problems[#st.problems + 1] = ("table %s: %s, but their contents changed across the round trip of %s")
+        :format(name, text.count(b.rows, "row"), id)
+    end
+  end
+end
+
 ---Drill every revision from `from` (exclusive; nil = base) to `to` (default
----heads). With `seed(db)`, seeds run before each step, and rows a table
----loses across the step's round trip are problems.
+---heads). With `seed(db)`, seeds run before each step, and a table that
+---loses rows or whose rows change across the step's round trip is a problem.
 ---@param s luamig.Session the scratch session (luamig.run.scratch)
 ---@param opts {from: string?, to: string?, seed: fun()?, on_step: fun(step: luamig.DrillStep)?, strict_order: boolean?}
 ---@return luamig.DrillStep[] steps, boolean ok
@@ -49,7 +68,11 @@ function M.walk(s, opts)
   for _, id in ipairs(ids) do
     local st = { revision = id, message = g.revs[id].message, result = "ok", problems = {} }
     local good, err = pcall(function()
-      local rows_before = opts.seed and (opts.seed() or row_counts(s.db))
+      local rows_before
+      if opts.seed then
+        opts.seed()
+        rows_before = fingerprints(s.db)
+      end
       local before = introspect.snapshot(s.db)
       st.up_ms = runner.run_one(s, id, "up")
       local after = introspect.snapshot(s.db)
@@ -63,17 +86,7 @@ function M.walk(s, opts)
         { strict_order = opts.strict_order, between = after })
       for _, d in ipairs(diffs) do st.problems[#st.problems + 1] = d end
       st.notes = #notes > 0 and notes or nil
-      if rows_before then
-        local now = row_counts(s.db)
-        st.rows_lost = {}
-        for name, n in pairs(rows_before) do
-          if now[name] and now[name] < n then
-            st.rows_lost[name] = n - now[name]
-            st.problems[#st.problems + 1] = ("table %s lost %d of %s across the round trip of %s"):format(name,
-              n - now[name], text.count(n, "row"), id)
-          end
-        end
-      end
+      if rows_before then data_problems(st, rows_before, fingerprints(s.db), id) end
       if #st.problems > 0 then return end
       runner.run_one(s, id, "up")
       local again = introspect.diff(after, introspect.snapshot(s.db), "after upgrading " .. id .. " again",

@@ -45,7 +45,7 @@ function M.run(ctx, direction, target, dry_run)
     end,
   })
   if dry_run then return { steps = steps, heads = context.heads(s), dry_run = true } end
-  return { steps = steps, heads = heads }
+  return { steps = steps, heads = s.graph:stored(heads) }
 end
 
 ---`--sql`: the SQL a range would run, without connecting (luamig.run.offline).

@@ -27,6 +27,12 @@ function M.write_new(path, text)
   f:close()
 end
 
+---Where a new revision `id` with `message` goes.
+---@return string
+function M.path(ctx, id, message)
+  return ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(message))
+end
+
 -- The revision ids `specs` name, each a head unless `splice`.
 local function parents_of(g, specs, splice)
   local parents, seen, heads = {}, {}, graph_mod.set_of(g:heads())
@@ -89,7 +95,7 @@ function M.new_revision(ctx, args, heads_specs, splice, merge, body)
   for _, l in ipairs(labels) do
     if g.map[l] then errors.raise("usage", ("branch label %s is already used by revision %s"):format(l, g.map[l].id)) end
   end
-  local path = ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(args.message))
+  local path = M.path(ctx, id, args.message)
   M.write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
     depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC"),
     template = args.template, dir = ctx.config.dir, body = body }))

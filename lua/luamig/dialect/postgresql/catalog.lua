@@ -50,6 +50,21 @@ end
 ---@field schemas string[]?     the schemas to cover (default: the connection's config, else every non-system one)
 ---@field privileges boolean?   include owners and grants (default: the config's compare_privileges)
 
+---A table's row count and a checksum of its rows in primary-key order (all
+---columns without one), computed in the database in one query.
+---@param db table
+---@param t luamig.Table
+---@return integer rows, string checksum
+function M.fingerprint(db, t)
+  local q = db.dialect.quote_ident
+  local order = {}
+  for i, c in ipairs(t.primary_key) do order[i] = "t." .. q(c) end
+  if #order == 0 then order[1] = "t::text" end
+  local r = db:first(("SELECT count(*) AS n, md5(coalesce(string_agg(t::text, ',' ORDER BY %s), '')) AS sum " ..
+    "FROM %s%s AS t"):format(table.concat(order, ", "), t.schema and (q(t.schema) .. ".") or "", q(t.name)))
+  return tonumber(r.n), r.sum
+end
+
 ---The schema snapshot (luamig.schema.model) of the database.
 ---@param db table
 ---@param opts luamig.PgSnapshotOptions?

@@ -189,6 +189,23 @@ local function table_info(db, r)
   return t
 end
 
+---A table's row count and its rows in primary-key order (all columns
+---without one) folded into one text, computed in the database in one query
+---(SQLite has no hash function: the text is the checksum).
+---@param db table
+---@param t luamig.Table
+---@return integer rows, string checksum
+function M.fingerprint(db, t)
+  local q = db.dialect.quote_ident
+  local cols, order = {}, {}
+  for i, c in ipairs(t.columns) do cols[i] = "quote(" .. q(c.name) .. ")" end
+  for i, c in ipairs(t.primary_key) do order[i] = q(c) end
+  local row = table.concat(cols, " || ',' || ")
+  local r = db:first(("SELECT count(*) AS n, coalesce(group_concat(r, char(10)), '') AS sum FROM " ..
+    "(SELECT %s AS r FROM %s ORDER BY %s)"):format(row, q(t.name), #order > 0 and table.concat(order, ", ") or "1"))
+  return tonumber(r.n), r.sum
+end
+
 ---The schema snapshot (luamig.schema.model) of the main database.
 ---@param db table
 ---@return luamig.Snapshot
