@@ -93,15 +93,6 @@ end
 local Project = {}
 Project.__index = Project
 
----The first true value of f(), tried every 50 ms for up to 15 s (nil after).
-function M.poll(f)
-  for _ = 1, 300 do
-    local v = f()
-    if v then return v end
-    os.execute("sleep 0.05")
-  end
-end
-
 ---A file's first line (or the value io.read(fmt) gives), nil when it is missing.
 function M.first_line(path, fmt)
   local f = io.open(path)
@@ -117,7 +108,9 @@ end
 function M.spawn(p, args, env)
   local cmd = p:command(args, env):gsub("&& env ", "&& exec env ", 1)
   local d = M.quote(p.dir)
-  for _, f in ipairs({ "pid", "rc", "out", "err" }) do os.remove(p.dir .. "/" .. f) end -- (an earlier run's)
+  for _, f in ipairs({ "pid", "rc" }) do os.remove(p.dir .. "/" .. f) end -- (an earlier run's)
+  -- out and err exist (empty) before the pid does: a poll of err may start at once
+  for _, f in ipairs({ "out", "err" }) do M.write(p.dir .. "/" .. f, "") end
   assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
     :format(cmd, d, d, d, d)))
   return assert(M.poll(function() return M.first_line(p.dir .. "/pid") end), "not started")
@@ -343,24 +336,12 @@ function M.poll(f, secs)
   end
 end
 
-local function first_line(path, fmt)
-  local f = io.open(path)
-  if not f then return nil end
-  local v = f:read(fmt or "l")
-  f:close()
-  return v
-end
+local first_line = M.first_line
 
----`luamig ARGS` started in the background in project `p` (stdout to
----p.dir/out, stderr to p.dir/err, its exit code to p.dir/rc when it ends).
+---`luamig ARGS` started in the background in project `p` (M.spawn).
 ---@return integer pid
 function Project:spawn(args, env)
-  for _, f in ipairs({ "out", "err", "rc", "pid" }) do os.remove(self.dir .. "/" .. f) end
-  local cmd = self:command(args, env):gsub("&& env ", "&& exec env ", 1)
-  local d = M.quote(self.dir)
-  assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
-    :format(cmd, d, d, d, d)))
-  return math.tointeger(assert(M.poll(function() return first_line(self.dir .. "/pid", "n") end), "not started"))
+  return math.tointeger(tonumber(M.spawn(self, args, env)))
 end
 
 ---The exit code of the run Project:spawn started once it ends within `secs`
