@@ -113,7 +113,7 @@ function M.spawn(p, args, env)
   for _, f in ipairs({ "out", "err" }) do M.write(p.dir .. "/" .. f, "") end
   assert(os.execute(("(%s >%s/out 2>%s/err & echo $! >%s/pid; wait $!; echo $? >%s/rc) >/dev/null 2>&1 &")
     :format(cmd, d, d, d, d)))
-  return assert(M.poll(function() return M.first_line(p.dir .. "/pid") end), "not started")
+  return (assert(M.poll(function() return M.first_line(p.dir .. "/pid") end), "not started"))
 end
 
 ---The exit code of the run M.spawn started, once it ends (killed after 15 s).
@@ -341,7 +341,7 @@ local first_line = M.first_line
 ---`luamig ARGS` started in the background in project `p` (M.spawn).
 ---@return integer pid
 function Project:spawn(args, env)
-  return math.tointeger(tonumber(M.spawn(self, args, env)))
+  return math.tointeger(tonumber((M.spawn(self, args, env))))
 end
 
 ---The exit code of the run Project:spawn started once it ends within `secs`
