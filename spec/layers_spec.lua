@@ -15,7 +15,7 @@ local NOT_FOLDERS = { host = true, sqlite = true, pg = true, null = true } -- C 
 ---@type table<string, string> "from -> to" = why it is still there
 local KNOWN = {
   ["db -> dialect"] = "db/connect.lua picks the dialect: connecting belongs above the dialects",
-  ["db -> schema"] = "db:schema() and the enum bookkeeping reach the schema model from db/handle.lua",
+  ["db -> schema"] = "db:schema() (db/connection.lua) and the did-you-mean of db/rows.lua reach into schema/",
   ["dialect -> schema"] = "the dialects build DDL and read the catalog with schema/'s model and ddl",
   ["revision -> run"] = "revision/scripts.lua reads run/timeouts.lua's keys and the backfill API's names",
   ["run -> fleet"] = "replica lag (fleet/replicas.lua) belongs behind the PostgreSQL dialect",
