@@ -2,7 +2,7 @@
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
-local replicas = require "luamig.fleet.replicas"
+local replicas = require "luamig.run.replicas"
 
 local M = {}
 

@@ -5,7 +5,7 @@ local errors = require "luamig.util.errors"
 local version = require "luamig.run.version"
 local plan_mod = require "luamig.revision.plan"
 local failure = require "luamig.run.failure"
-local replicas_mod = require "luamig.fleet.replicas"
+local replicas_mod = require "luamig.run.replicas"
 local text = require "luamig.util.text"
 local timeouts = require "luamig.run.timeouts"
 
