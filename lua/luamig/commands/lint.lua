@@ -38,8 +38,11 @@ end
 
 -- The rules lint.ignore names, checked against the known ones.
 local function ignore_set(cfg)
-  local known = { ["table-rebuild"] = true, ["long-write-lock"] = true, ["lock-timeout"] = true }
-  for _, r in ipairs(require("luamig.tools.lint.rules").LIST) do known[r.id] = true end
+  local known = { ["table-rebuild"] = true, ["long-write-lock"] = true }
+  local rules = require "luamig.tools.lint.rules"
+  for _, list in ipairs({ rules.LIST, rules.OTHER }) do
+    for _, r in ipairs(list) do known[r.id] = true end
+  end
   local set = {}
   for _, id in ipairs(cfg.lint and cfg.lint.ignore or {}) do
     if not known[id] then

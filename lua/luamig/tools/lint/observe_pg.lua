@@ -54,13 +54,85 @@ UNION ALL
 SELECT NULL, current_setting('lock_timeout'), NULL, NULL]]):format(list, list))
 end
 
+-- Foreign keys: the referencing table and columns, and whether an index
+-- (not partial) starts with those columns, in any order.
+local FOREIGN_KEYS = [[
+SELECT k.oid::bigint AS oid, k.conname, c.relname,
+  (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
+   WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)) AS columns,
+  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid AND i.indpred IS NULL
+    AND (i.indkey::int2[])[0:cardinality(k.conkey) - 1] @> k.conkey) AS indexed
+FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE k.contype = 'f' AND %s]]
+
+-- The json columns and the serial ones (a default from a sequence the
+-- column owns, not an identity) of the user tables.
+local COLUMN_KINDS = [[
+SELECT c.oid::bigint || '.' || a.attnum AS key, c.relname, a.attname, a.atttypid = 'json'::regtype AS json,
+  a.atthasdef AND a.attidentity = '' AND pg_get_serial_sequence(c.oid::regclass::text, a.attname) IS NOT NULL AS serial
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
+  AND (a.atttypid = 'json'::regtype OR (a.atthasdef AND a.attidentity = ''))]]
+
+-- The json and serial columns now, by "table oid.attnum" (renames keep
+-- them), with what they are.
+local function column_kinds(db)
+  local out = {}
+  for _, r in ipairs(db:query(COLUMN_KINDS)) do
+    if r.json or r.serial then out[r.key] = r end
+  end
+  return out
+end
+
 -- The state of one migration's observation: `held[oid][mode]` (and since
--- when), scan counts, and the tables rewritten, scanned and dropped so far.
+-- when), scan counts, the tables rewritten, scanned and dropped so far,
+-- the foreign keys and json/serial columns that existed before it.
 local function watch(db, tables, lock_timeout)
   local w = { db = db, tables = tables, oids = {}, setting = lock_timeout, held = {}, since = {}, scans = {},
-    rewritten = {}, scanned = {}, dropped = {} }
+    rewritten = {}, scanned = {}, dropped = {}, fks = {}, new_fks = {}, columns = column_kinds(db) }
   for oid in pairs(tables) do w.oids[#w.oids + 1] = math.tointeger(oid) end
+  for _, r in ipairs(db:query(FOREIGN_KEYS:format("true"))) do w.fks[r.oid] = true end
   return w
+end
+
+local function oid_list(set)
+  local out = {}
+  for oid in pairs(set) do out[#out + 1] = math.tointeger(oid) end
+  return "'{" .. table.concat(out, ",") .. "}'::oid[]"
+end
+
+-- After a DDL statement: the foreign keys it added (st.where noted for the
+-- finish's index check) and its new json and serial columns (st.columns).
+local function new_objects(w, st, s)
+  if s:find("REFERENCES", 1, true) then
+    for _, r in ipairs(w.db:query(FOREIGN_KEYS:format("NOT (k.oid = ANY(" .. oid_list(w.fks) .. "))"))) do
+      w.fks[r.oid] = true
+      w.new_fks[#w.new_fks + 1] = { oid = r.oid, where = st.where, relation = r.relname, constraint = r.conname,
+        columns = r.columns, sql = st.sql }
+    end
+  end
+  st.columns = {}
+  for key, r in pairs(column_kinds(w.db)) do
+    if not w.columns[key] then
+      w.columns[key] = r
+      st.columns[#st.columns + 1] = { relation = r.relname, column = r.attname, json = r.json, serial = r.serial }
+    end
+  end
+  table.sort(st.columns, function(a, b) return a.column < b.column end)
+end
+
+-- The foreign keys the migration added that no index serves at its end.
+local function unindexed(w)
+  if #w.new_fks == 0 then return {} end
+  local still = {}
+  for _, k in ipairs(w.new_fks) do still[k.oid] = k end
+  local out = {}
+  for _, r in ipairs(w.db:query(FOREIGN_KEYS:format("k.oid = ANY(" .. oid_list(still) .. ")"))) do
+    if not r.indexed then out[#out + 1] = still[r.oid] end
+  end
+  table.sort(out, function(a, b) return a.constraint < b.constraint end)
+  for _, k in ipairs(out) do k.oid = nil end
+  return out
 end
 
 -- One row of `look` about table `t` (its lock, or its node and scans), for `st`.
@@ -79,8 +151,12 @@ local function note(w, st, r, t, nodes)
     st.rewrote[#st.rewrote + 1] = t.name
   end
   if r.scans > (w.scans[r.oid] or 0) then
-    w.scans[r.oid], w.scanned[r.oid] = r.scans, true
-    st.scanned[#st.scanned + 1] = t.name
+    -- the migration's own queries scan too: only DDL's scans are its hazard
+    w.scans[r.oid] = r.scans
+    if not st.dml then
+      w.scanned[r.oid] = true
+      st.scanned[#st.scanned + 1] = t.name
+    end
   end
 end
 
@@ -93,6 +169,7 @@ local function observe(w, st)
   st.locks, st.rewrote, st.scanned, st.dropped, st.lock_timeout = {}, {}, {}, {}, w.setting
   for _, r in ipairs(look(w.db, w.oids)) do
     if r.oid then note(w, st, r, w.tables[r.oid], nodes) else w.setting = r.mode end
+    if r.mode == "AccessExclusiveLock" then st.exclusive = w.tables[r.oid].name end
   end
   st.observed, st.held = true, {}
   for oid, modes in pairs(w.held) do
@@ -138,7 +215,7 @@ local function summarize(w)
   for _, l in ipairs(locks) do l.since, l.rank = nil, nil end
   for oid in pairs(w.rewritten) do w.scanned[oid] = nil end -- (a rewrite reads the table too)
   local summary = { locks = locks, rewritten = names(w, w.rewritten), scanned = names(w, w.scanned),
-    dropped = names(w, w.dropped) }
+    dropped = names(w, w.dropped), unindexed = unindexed(w) }
   if strongest and w.committed then
     summary.strongest = { relation = strongest.relation, mode = strongest.mode, blocks = strongest.blocks,
       held_ms = w.committed - strongest_since }
@@ -147,6 +224,10 @@ local function summarize(w)
 end
 
 local function is_commit(sql) return sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") ~= nil end
+
+local DML = { SELECT = true, INSERT = true, UPDATE = true, DELETE = true, WITH = true, VALUES = true, TABLE = true,
+  COPY = true, MERGE = true }
+local DDL = { CREATE = true, ALTER = true }
 
 ---An observer for one migration (tables: M.before's), for the recorder:
 ---before(st) and after(st) run around each statement (the last look is
@@ -175,7 +256,10 @@ function M.observer(db, tables, lock_timeout)
     if is_commit(st.sql) then
       w.committed, w.counted = host.now_ms(), false
     elseif st.where then
+      local word = (st.sql:match("^%s*(%a+)") or ""):upper()
+      st.dml = DML[word]
       observe(w, st)
+      if DDL[word] then new_objects(w, st, st.sql:upper()) end
     elseif st.sql:match("^SET [%a ]*lock_timeout") then
       -- the step's own lock_timeout (a migration file's or the config's), set by the runner
       w.setting = db:scalar("SELECT current_setting('lock_timeout')")
@@ -238,10 +322,12 @@ local function strong_lock(st)
   return best and { relation = best.relation, mode = NAME[best.mode] }
 end
 
----The rules' findings for a migration's statements.
-function M.findings(statements, _, _, ctx)
+---The rules' findings for a migration's statements (and its summary's
+---foreign keys without an index).
+function M.findings(statements, summary, _, ctx)
   ctx.lock_of = function(st, t) return st.held and st.held[t] and NAME[st.held[t]] end
   ctx.strong_lock = strong_lock
+  ctx.unindexed = summary.unindexed
   return ctx.rules.check(statements, ctx)
 end
 
