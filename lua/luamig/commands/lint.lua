@@ -78,7 +78,8 @@ local function lint_on(ctx, args, start, ids, opts)
       local skip = { [ctx.config.version_table] = true, [ctx.config.version_table .. "_history"] = true }
       require("luamig.tools.lint.rows").fill(s.db, lint.observer_for(s.dialect).fill_info(s.db, skip), opts.rows)
     end
-    return { shown = s.shown, migrations = lint.run(s, ids, opts) }
+    local migrations, notes = lint.run(s, ids, opts)
+    return { shown = s.shown, migrations = migrations, notes = notes }
   end)
 end
 
@@ -97,6 +98,7 @@ function M.run(ctx, args)
   if #ids > 0 then
     local linted = lint_on(ctx, args, start, ids, opts)
     out.migrations, out.scratch = linted.migrations, (args.keep or args.scratch_url) and linted.shown or nil
+    out.notes = linted.notes
   end
   out.errors, out.warnings, out.failed = 0, 0, 0
   for _, m in ipairs(out.migrations) do
@@ -110,6 +112,27 @@ function M.run(ctx, args)
   return out
 end
 
+local function bytes(n)
+  if n < 1024 then return ("%d B"):format(n) end
+  if n < 1024 ^ 2 then return ("%.1f kB"):format(n / 1024) end
+  if n < 1024 ^ 3 then return ("%.1f MB"):format(n / 1024 ^ 2) end
+  return ("%.2f GB"):format(n / 1024 ^ 3)
+end
+
+-- WAL (the migration's, and its statements' that wrote a megabyte or more) and the standby's replay.
+local function render_cost(log, c)
+  if not c then return end
+  local line = "    wal " .. bytes(c.wal_bytes)
+  if c.replay_over then line = line .. "; standby replay over 60 s behind"
+  elseif c.replay_ms then line = line .. "; standby replayed it " .. format.ms(c.replay_ms) .. " after commit" end
+  log:result(line)
+  for _, st in ipairs(c.statements) do
+    if st.wal_bytes >= 1024 ^ 2 then
+      log:result(("    %s wrote %s of WAL in %s"):format(st.where, bytes(st.wal_bytes), format.ms(st.ms)))
+    end
+  end
+end
+
 local function render_observed(log, o)
   for _, l in ipairs(o.locks or {}) do
     log:result(("    lock %-22s on %-20s blocks %s"):format(l.mode, format.visible(l.relation), l.blocks))
@@ -121,6 +144,7 @@ local function render_observed(log, o)
   if o.rewritten and #o.rewritten > 0 then log:result("    rewrote " .. format.list(o.rewritten)) end
   if o.scanned and #o.scanned > 0 then log:result("    scanned " .. format.list(o.scanned)) end
   if o.write_lock_ms then log:result("    held the write lock for " .. format.ms(o.write_lock_ms)) end
+  render_cost(log, o.cost)
 end
 
 local function render_migration(log, m)
@@ -147,6 +171,7 @@ function M.render(log, r)
   log:result(("%d migration%s linted: %d error%s, %d warning%s, %d failed."):format(#r.migrations,
     format.plural(#r.migrations), r.errors, format.plural(r.errors), r.warnings, format.plural(r.warnings), r.failed))
   if r.scratch then log:result("Scratch database kept: " .. format.visible(r.scratch)) end
+  for _, n in ipairs(r.notes or {}) do log:result("Note: " .. format.visible(n)) end
 end
 
 function M.exit(r)

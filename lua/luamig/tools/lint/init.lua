@@ -54,11 +54,11 @@ local function read(path)
 end
 
 -- Lint one migration: run it under the recorder and its observer.
-local function lint_one(s, obs_mod, rec, id, opts)
+local function lint_one(s, obs_mod, rec, id, opts, run)
   local script = s.graph.revs[id]
   local skip = { [s.config.version_table] = true, [s.config.version_table .. "_history"] = true }
   local tables, setting = obs_mod.before(s.db, skip)
-  local obs = obs_mod.observer(s.db, tables, setting, opts)
+  local obs = obs_mod.observer(s.db, tables, setting, opts, run)
   local m = { revision = id, path = script.path, message = script.message, result = "ok", refused = {} }
   rec.start(script.path, obs)
   local ok, err = pcall(runner.run_one, s, id, "up")
@@ -84,18 +84,20 @@ end
 ---@param s luamig.Session
 ---@param ids string[]
 ---@param opts {ignore: table<string, true>?, slow_ms: number?, prepare: fun()?}
----@return luamig.LintMigration[]
+---@return luamig.LintMigration[] migrations, string[] notes  (e.g. a replica not measured)
 function M.run(s, ids, opts)
   local obs_mod = M.observer_for(s.dialect)
+  local run = obs_mod.start and obs_mod.start(s, opts) or {}
   local rec = record.install(s.db)
   local ok, res = pcall(function()
     local out = {}
-    for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts) end
+    for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts, run) end
     return out
   end)
   rec.uninstall()
+  if obs_mod.stop then obs_mod.stop(run) end
   if not ok then error(res, 0) end
-  return res
+  return res, run.notes or {}
 end
 
 return M

@@ -5,6 +5,7 @@
 --- transaction scanned (pg_stat_xact_user_tables) — for the tables that
 --- existed before the migration. Locks on tables it created block nobody.
 local host = require "luamig.host"
+local cost = require "luamig.tools.lint.cost"
 
 local M = { driver = "luamig.pg" }
 
@@ -229,17 +230,33 @@ local DML = { SELECT = true, INSERT = true, UPDATE = true, DELETE = true, WITH =
   COPY = true, MERGE = true }
 local DDL = { CREATE = true, ALTER = true }
 
+---What the whole lint run shares: the standbys to measure replay on
+---(the config's `replicas` that stream from the scratch server), and
+---notes on those left out.
+---@param s luamig.Session
+function M.start(s)
+  local standbys, notes = cost.standbys(s.db, s.config)
+  return { standbys = standbys, notes = notes }
+end
+
+---Close what M.start opened.
+function M.stop(run)
+  for _, sb in ipairs(run.standbys or {}) do sb.db:close() end
+end
+
 ---An observer for one migration (tables: M.before's), for the recorder:
 ---before(st) and after(st) run around each statement (the last look is
 ---just before COMMIT, when the transaction still holds every lock);
----finish() gives the migration's summary.
+---finish() gives the migration's summary, with its cost (WAL, replay).
 ---@param db userdata
 ---@param tables table
 ---@param lock_timeout string
-function M.observer(db, tables, lock_timeout)
+---@param run table? M.start's
+function M.observer(db, tables, lock_timeout, _, run)
   local w = watch(db, tables, lock_timeout)
+  local meter, seen = cost.meter(db, run and run.standbys), {}
   local o = {}
-  function o.before(st)
+  local function look_before(st)
     if is_commit(st.sql) then
       observe(w, { sql = st.sql, started = st.started })
     elseif not w.counted and db:in_transaction() then
@@ -252,7 +269,14 @@ function M.observer(db, tables, lock_timeout)
       end
     end
   end
-  function o.after(st)
+  function o.before(st)
+    local prev = seen[#seen]
+    seen[#seen + 1] = st
+    look_before(st)
+    -- (after a failed statement the transaction takes no query until it ends)
+    if not (prev and prev.error and db:in_transaction()) then meter.before(st) end
+  end
+  local function look_after(st)
     if is_commit(st.sql) then
       w.committed, w.counted = host.now_ms(), false
     elseif st.where then
@@ -265,7 +289,15 @@ function M.observer(db, tables, lock_timeout)
       w.setting = db:scalar("SELECT current_setting('lock_timeout')")
     end
   end
-  function o.finish() return summarize(w) end
+  function o.after(st)
+    look_after(st)
+    meter.after(st) -- (last: it may wait for the standbys' replay after a COMMIT)
+  end
+  function o.finish()
+    local summary = summarize(w)
+    summary.cost = cost.summary(seen)
+    return summary
+  end
   return o
 end
 
