@@ -226,6 +226,74 @@ describe("luamig lint on postgresql", function()
     assert.are.same({ 8, 12, 14, 17 }, lines)
   end)
 
+  -- the server's own log (pg_ctl -l beside the data directory, or the collector's file)
+  local function server_log(p)
+    return p:sql("SELECT pg_read_file(coalesce(current_setting('data_directory') || '/' || pg_current_logfile(), " ..
+      "current_setting('data_directory') || '/../server.log'))")
+  end
+
+  it("--rows-from-target fills each table with the target's estimate, capped and scaled; the target logs only " ..
+    "catalog queries", function()
+      local p = sh.project_on(sh.backends()[2], {
+        ["1.lua"] = sh.migration("t00000000001", nil,
+          "db:exec 'CREATE TABLE secret_rows (id integer PRIMARY KEY, v text)'\n" ..
+          "db:exec 'CREATE TABLE small_rows (id integer PRIMARY KEY)'"),
+        ["2.lua"] = sh.migration("t00000000002", "t00000000001",
+          "db:exec \"SET LOCAL lock_timeout = '1s'\"\ndb:exec 'ALTER TABLE secret_rows ALTER COLUMN id TYPE bigint'\n" ..
+          "db:exec 'ALTER TABLE small_rows ADD COLUMN x text'"),
+      })
+      p:ok("upgrade t00000000001")
+      p:sql("INSERT INTO secret_rows SELECT g, 'secret' FROM generate_series(1, 3000) g; " ..
+        "INSERT INTO small_rows SELECT generate_series(1, 40); ANALYZE secret_rows; ANALYZE small_rows")
+      local db = p.url:match("/([^/?]+)$")
+      p:sql(("ALTER DATABASE %s SET log_statement = 'all'"):format(db))
+      local marker = ("lint-marker-%d"):format(os.time())
+      p:sql(("SELECT '%s'"):format(marker))
+      local doc, code, err = p:json("lint --rows-from-target --rows-cap 1000")
+      p:sql(("ALTER DATABASE %s RESET log_statement"):format(db))
+      assert.are.equal(1, code, err) -- (type-rewrite)
+      local m = doc.migrations[1]
+      assert.are.same({ "secret_rows" }, m.observed.rewritten)
+      assert.are.same({ ratio = 3, relation = "secret_rows", rows = 3000, filled = 1000 },
+        { ratio = m.scaled.ratio, relation = m.scaled.relation, rows = m.scaled.rows, filled = m.scaled.filled })
+      assert.is_true(math.abs(m.scaled.ms - 3 * m.ms) < 0.01)
+      assert.matches("scaled x3%.0: secret_rows has about 3000 rows on the target, 1000 filled here",
+        p:ok("lint --rows-from-target --rows-cap 1000 --fail-on never"))
+      -- what the target's server logged for this lint: catalog queries, never a user table
+      local log = server_log(p)
+      local since = log:sub((select(2, log:find(marker, 1, true))))
+      local statements = {}
+      for line in since:gmatch("LOG:  ([^\n]*)") do -- (simple and extended protocol)
+        statements[#statements + 1] = line:match("^statement: (.*)") or line:match("^execute [^:]*: (.*)")
+      end
+      local catalog = false
+      for _, sql in ipairs(statements) do
+        assert.is_nil(sql:find("secret_rows", 1, true), sql)
+        assert.is_nil(sql:find("small_rows", 1, true), sql)
+        if sql:find("reltuples", 1, true) then catalog = true end
+      end
+      assert.is_true(catalog, table.concat(statements, "\n"))
+      assert.are.equal("3000\n", p:sql("SELECT count(*) FROM secret_rows")) -- (and the target is untouched)
+    end)
+
+  it("--rows fills the tables created earlier in the range too: base:head is linted with data", function()
+    local p = sh.project_on(sh.backends()[2], {
+      ["1.lua"] = sh.migration("b00000000001", nil,
+        "db:exec 'CREATE TABLE parent (id integer PRIMARY KEY)'\n" ..
+        "db:exec 'CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES parent (id))'"),
+      ["2.lua"] = sh.migration("b00000000002", "b00000000001",
+        "db:exec \"SET LOCAL lock_timeout = '1s'\"\ndb:exec 'ALTER TABLE child ALTER COLUMN id TYPE bigint'"),
+    })
+    local doc = p:json("lint base:head --rows 50 --fail-on never --keep")
+    assert.are.same({ "child" }, doc.migrations[2].observed.rewritten)
+    local name = doc.scratch:match("dbname=(%S+)") or doc.scratch:match("([^/?]+)$")
+    finally(function() p:sql("DROP DATABASE IF EXISTS " .. name) end)
+    local code, out, err = sh.run(("psql %s -XtAqc %s"):format(sh.quote((p.url:gsub("/[^/?]+$", "/" .. name))),
+      sh.quote("SELECT (SELECT count(*) FROM parent), count(*) FROM child")))
+    assert.are.equal(0, code, err)
+    assert.are.equal("50|50\n", out)
+  end)
+
   it("lints 50 migrations, one scratch database for all (the time is reported: bench/lint.sh measures it)", function()
     local files, prev = {}, nil
     for i = 1, 50 do

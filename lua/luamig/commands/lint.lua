@@ -16,7 +16,12 @@ local M = {
   args = { { "target", "Lint the pending migrations up to TARGET (default: heads), or FROM:TO " ..
     "(e.g. base:head, ae10:head) whatever the database is at.", "?" } },
   options = {
-    { "--rows", "Fill every existing table with N synthetic rows first, so durations mean something.", "N" },
+    { "--rows", "Fill every table with N synthetic rows before the first migration that meets it, so " ..
+      "durations mean something.", "N" },
+    { "--rows-from-target", "Fill each table with as many rows as the configured database estimates it has " ..
+      "(its catalog's statistics only, never a row), capped by --rows-cap; durations are scaled by the cap " ..
+      "ratio, saying so.", flag = true },
+    { "--rows-cap", "The most rows --rows-from-target fills a table with (default 1000000).", "N" },
     { "--with-seeds", "Run the seeds (seeds/*.lua) on the scratch database first.", flag = true },
     { "--fail-on", "Exit 1 when a finding is at least this severe: error (default), warning or never.", "LEVEL" },
     { "--slow-ms", "SQLite: report statements holding the write lock longer than this (default 1000).", "MS" },
@@ -30,10 +35,17 @@ local LEVELS = { never = 3, error = 2, warning = 1 }
 local function number_option(v, name, min)
   if v == nil then return nil end
   local n = tonumber(v)
-  if not n or n ~= n or n < min or (name == "--rows" and math.tointeger(n) == nil) then
+  local whole = name == "--rows" or name == "--rows-cap"
+  if not n or n ~= n or n < min or (whole and math.tointeger(n) == nil) then
     errors.raise("usage", ("%s must be a number from %d (got %s)"):format(name, min, v))
   end
-  return name == "--rows" and math.tointeger(n) or n
+  return whole and math.tointeger(n) or n
+end
+
+-- The target's row estimates (its catalog only), for --rows-from-target.
+local function target_counts(ctx)
+  local s = context.session(ctx)
+  return require("luamig.tools.lint").observer_for(s.dialect).row_counts(s.db)
 end
 
 -- The rules lint.ignore names, checked against the known ones.
@@ -74,9 +86,9 @@ local function lint_on(ctx, args, start, ids, opts)
     hint = require("luamig.commands.drill").SCRATCH_HINT }), function(s)
     runner.run_to(s, "up", start)
     if args.with_seeds then require("luamig.commands.drill").seeder(ctx, s)() end
-    if opts.rows then
-      local skip = { [ctx.config.version_table] = true, [ctx.config.version_table .. "_history"] = true }
-      require("luamig.tools.lint.rows").fill(s.db, lint.observer_for(s.dialect).fill_info(s.db, skip), opts.rows)
+    if opts.rows or opts.counts then
+      opts.filler = require("luamig.tools.lint.rows").filler({ rows = opts.rows, counts = opts.counts,
+        cap = opts.cap })
     end
     local migrations, notes = lint.run(s, ids, opts)
     return { shown = s.shown, migrations = migrations, notes = notes }
@@ -89,9 +101,13 @@ function M.run(ctx, args)
     errors.raise("usage", ("--fail-on must be error, warning or never (got %s)"):format(fail_on))
   end
   local opts = { rows = number_option(args.rows, "--rows", 1), slow_ms = number_option(args.slow_ms, "--slow-ms", 0),
-    ignore = ignore_set(ctx.config) }
+    cap = number_option(args.rows_cap, "--rows-cap", 1) or 1000000, ignore = ignore_set(ctx.config) }
+  if args.rows_cap and not args.rows_from_target then
+    errors.raise("usage", "--rows-cap goes with --rows-from-target")
+  end
   local g = context.graph(ctx)
   local start, ids = what_to_lint(ctx, g, args.target)
+  if args.rows_from_target then opts.counts = target_counts(ctx) end
   context.close(ctx) -- the target is no longer needed: everything else runs on the scratch database
   ctx.session = nil
   local out = { from = start, fail_on = fail_on, migrations = {} }
@@ -155,6 +171,13 @@ local function render_migration(log, m)
     log:result(("    %s: refused inside a transaction: %s"):format(r.where or m.path, format.visible(r.sql)))
   end
   render_observed(log, m.observed)
+  local sc = m.scaled
+  if sc then
+    log:result(("    scaled x%.1f: %s has about %d rows on the target, %d filled here; so about %s%s"):format(sc.ratio,
+      format.visible(sc.relation), sc.rows, sc.filled, format.ms(sc.ms),
+      sc.held_ms and (", holding its strongest lock about " .. format.ms(sc.held_ms)) or
+      sc.write_lock_ms and (", holding the write lock about " .. format.ms(sc.write_lock_ms)) or ""))
+  end
   for _, f in ipairs(m.findings) do
     log:result(("    %s %s [%s] %s%s"):format(f.where or m.path, f.severity, f.rule, format.visible(f.message),
       f.lock and (" (" .. f.lock .. ")") or ""))

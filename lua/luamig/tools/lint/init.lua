@@ -34,6 +34,7 @@ end
 ---@field findings luamig.LintFinding[]
 ---@field observed table   the observer's summary (locks, rewritten, scanned... or rebuilds)
 ---@field refused {where: string?, sql: string, error: string}[]
+---@field scaled table?   durations times the cap ratio of its largest capped table (--rows-from-target)
 
 -- After a failed migration: record it as applied so the next one can run.
 local function step_past(s, id)
@@ -53,10 +54,31 @@ local function read(path)
   return text
 end
 
--- Lint one migration: run it under the recorder and its observer.
+-- The durations of migration `m` scaled by the largest cap ratio among the
+-- tables it locked, rebuilt or rewrote (opts.filler's), or nil.
+local function scaled(m, filler)
+  local o, best = m.observed, nil
+  local function consider(name)
+    local r = filler.ratio[name]
+    if r and (not best or r.ratio > best.ratio) then best = { ratio = r.ratio, relation = name, rows = r.rows,
+      filled = r.filled } end
+  end
+  for _, l in ipairs(o.locks or {}) do consider(l.relation) end
+  for _, r in ipairs(o.rebuilds or {}) do consider(r.table) end
+  for _, name in ipairs(o.rewritten or {}) do consider(name) end
+  if not best then return nil end
+  best.ms = m.ms and m.ms * best.ratio
+  best.held_ms = o.strongest and o.strongest.held_ms * best.ratio
+  best.write_lock_ms = o.write_lock_ms and o.write_lock_ms * best.ratio
+  return best
+end
+
+-- Lint one migration: fill the tables not filled yet, then run it under
+-- the recorder and its observer.
 local function lint_one(s, obs_mod, rec, id, opts, run)
   local script = s.graph.revs[id]
   local skip = { [s.config.version_table] = true, [s.config.version_table .. "_history"] = true }
+  if opts.filler then opts.filler.fill(s.db, obs_mod.fill_info(s.db, skip)) end
   local tables, setting = obs_mod.before(s.db, skip)
   local obs = obs_mod.observer(s.db, tables, setting, opts, run)
   local m = { revision = id, path = script.path, message = script.message, result = "ok", refused = {} }
@@ -75,15 +97,17 @@ local function lint_one(s, obs_mod, rec, id, opts, run)
   m.observed = obs.finish()
   m.findings = obs_mod.findings(statements, m.observed, obs, {
     existing = obs_mod.existing(tables), ignore = opts.ignore or {}, source = read(script.path), rules = rules })
+  if opts.filler then m.scaled = scaled(m, opts.filler) end
   if not ok then step_past(s, id) end
   return m
 end
 
 ---Lint `ids` (in order) on scratch session `s`, which is already at the
----revision before the first. opts.prepare(s) runs first (seeds, rows).
+---revision before the first. Before each migration opts.filler (rows.filler)
+---fills the tables it has not filled yet.
 ---@param s luamig.Session
 ---@param ids string[]
----@param opts {ignore: table<string, true>?, slow_ms: number?, prepare: fun()?}
+---@param opts {ignore: table<string, true>?, slow_ms: number?, filler: table?}
 ---@return luamig.LintMigration[] migrations, string[] notes  (e.g. a replica not measured)
 function M.run(s, ids, opts)
   local obs_mod = M.observer_for(s.dialect)

@@ -326,16 +326,36 @@ WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_positio
     end
   end
   for _, r in ipairs(db:query([[
-SELECT ch.relname AS child, p.relname AS parent FROM pg_constraint k
-JOIN pg_class ch ON ch.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid WHERE k.contype = 'f']])) do
+SELECT ch.relname AS child, p.relname AS parent,
+  CASE WHEN cardinality(k.conkey) = 1 THEN a.attname END AS col FROM pg_constraint k
+JOIN pg_class ch ON ch.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
+JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.contype = 'f']])) do
     deps[r.child] = deps[r.child] or {}
     table.insert(deps[r.child], r.parent)
+    for _, c in ipairs(tables[r.child] or {}) do
+      if c.name == r.col then c.parent = r.parent end
+    end
   end
   return { tables = tables, deps = deps, boolean = "(g % 2 = 0)", now = "now()", uuid = "md5(g::text)::uuid",
     blob = "'\\x00'::bytea",
     left = function(n) return ("left('r' || g, %d)"):format(n) end,
     enum = function(t) return ("(enum_range(NULL::%s))[1]"):format(db:quote_ident(t)) end,
     series = function(n, sql) return ("WITH series(g) AS (SELECT generate_series(1, %d)) %s"):format(n, sql) end }
+end
+
+---The target's row estimate of each table of the current schema
+---(pg_class.reltuples: the catalog only, never a row; -1 when never
+---analyzed), for `lint --rows-from-target`.
+---@return table<string, number>
+function M.row_counts(db)
+  local out = {}
+  for _, r in ipairs(db:query([[
+SELECT c.relname, c.reltuples::float8 AS n FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND s.nspname = pg_catalog.current_schema()]])) do
+    out[r.relname] = r.n
+  end
+  return out
 end
 
 ---The names of `tables` (M.before's), as a set.

@@ -43,6 +43,9 @@ function M.fill_info(db, skip)
     for _, f in ipairs(db:query(("PRAGMA foreign_key_list(%s)"):format(db:quote_ident(name)))) do
       deps[name] = deps[name] or {}
       table.insert(deps[name], f.table)
+      for _, c in ipairs(cols) do
+        if c.name == f.from then c.parent = f.table end
+      end
     end
   end
   return { tables = tables, deps = deps, boolean = "(g % 2)", now = "datetime('now')", blob = "x'00'",
@@ -52,6 +55,22 @@ function M.fill_info(db, skip)
       return ("WITH RECURSIVE series(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM series WHERE g < %d) %s")
         :format(n, sql)
     end }
+end
+
+---The target's row estimate of each table, for `lint --rows-from-target`:
+---sqlite_stat1's (written by ANALYZE; the catalog only, never a row), -1
+---for a table it does not know.
+---@return table<string, number>
+function M.row_counts(db)
+  local out = {}
+  for name in pairs(M.before(db, {})) do out[name] = -1 end
+  if db:has_table("sqlite_stat1") then
+    for _, r in ipairs(db:query("SELECT tbl, stat FROM sqlite_stat1")) do
+      local n = tonumber((r.stat or ""):match("^(%d+)"))
+      if n and out[r.tbl] then out[r.tbl] = math.max(out[r.tbl], n) end
+    end
+  end
+  return out
 end
 
 ---The names of `tables`, as a set.
