@@ -22,6 +22,11 @@ local M = {
       "(its catalog's statistics only, never a row), capped by --rows-cap; durations are scaled by the cap " ..
       "ratio, saying so.", flag = true },
     { "--rows-cap", "The most rows --rows-from-target fills a table with (default 1000000).", "N" },
+    { "--contention", "PostgreSQL: while each migration runs, play a workload on the tables it names (a long " ..
+      "transaction, steady reads and writes) and report how long they waited behind each statement.", flag = true },
+    { "--long-tx", "--contention: how long the long transaction holds ACCESS SHARE (default 5s).", "DURATION" },
+    { "--max-wait", "--contention: reads waiting longer than this behind a statement are an error (default 200ms).",
+      "DURATION" },
     { "--with-seeds", "Run the seeds (seeds/*.lua) on the scratch database first.", flag = true },
     { "--fail-on", "Exit 1 when a finding is at least this severe: error (default), warning or never.", "LEVEL" },
     { "--slow-ms", "SQLite: report statements holding the write lock longer than this (default 1000).", "MS" },
@@ -40,6 +45,24 @@ local function number_option(v, name, min)
     errors.raise("usage", ("%s must be a number from %d (got %s)"):format(name, min, v))
   end
   return whole and math.tointeger(n) or n
+end
+
+-- --contention's settings, or nil; --long-tx and --max-wait go with it.
+local function contention_options(args)
+  if not args.contention then
+    local stray = args.long_tx and "--long-tx" or args.max_wait and "--max-wait"
+    if stray then errors.raise("usage", stray .. " goes with --contention") end
+    return nil
+  end
+  local timeouts = require "luamig.run.timeouts"
+  local out = {}
+  for key, o in pairs({ long_tx_ms = { "--long-tx", args.long_tx or "5s" },
+    max_wait_ms = { "--max-wait", args.max_wait or "200ms" } }) do
+    local problem = timeouts.problem(o[1], o[2])
+    if problem then errors.raise("usage", problem) end
+    out[key] = timeouts.ms(o[2])
+  end
+  return out
 end
 
 -- The target's row estimates (its catalog only), for --rows-from-target.
@@ -101,7 +124,8 @@ function M.run(ctx, args)
     errors.raise("usage", ("--fail-on must be error, warning or never (got %s)"):format(fail_on))
   end
   local opts = { rows = number_option(args.rows, "--rows", 1), slow_ms = number_option(args.slow_ms, "--slow-ms", 0),
-    cap = number_option(args.rows_cap, "--rows-cap", 1) or 1000000, ignore = ignore_set(ctx.config) }
+    cap = number_option(args.rows_cap, "--rows-cap", 1) or 1000000, ignore = ignore_set(ctx.config),
+    contention = contention_options(args) }
   if args.rows_cap and not args.rows_from_target then
     errors.raise("usage", "--rows-cap goes with --rows-from-target")
   end
@@ -163,6 +187,23 @@ local function render_observed(log, o)
   render_cost(log, o.cost)
 end
 
+local function waits(w)
+  if w.n == 0 then return "none ran" end
+  return ("longest %s, p99 %s, p50 %s%s"):format(format.ms(w.max), format.ms(w.p99), format.ms(w.p50),
+    w.failed > 0 and (", %d of %d failed (%s)"):format(w.failed, w.n, format.visible(w.error or "?")) or "")
+end
+
+-- --contention: per statement, the workload's waits and the statement's queueing.
+local function render_contention(log, c)
+  if not c then return end
+  log:result(("    workload on %s (long transaction %s):"):format(format.list(c.tables), format.ms(c.long_tx_ms)))
+  for _, st in ipairs(c.statements) do
+    log:result(("      %s reads: %s; writes: %s%s"):format(st.where, waits(st.reads), waits(st.writes),
+      st.queued_ms and ("; %s %s behind the long transaction"):format(st.gave_up and "gave up after queueing" or
+        "queued", format.ms(st.queued_ms)) or ""))
+  end
+end
+
 local function render_migration(log, m)
   log:result(("%s %s  %s  %s"):format(m.result == "ok" and "ok    " or "FAILED", m.revision, format.visible(m.message),
     format.ms(m.ms)))
@@ -171,6 +212,7 @@ local function render_migration(log, m)
     log:result(("    %s: refused inside a transaction: %s"):format(r.where or m.path, format.visible(r.sql)))
   end
   render_observed(log, m.observed)
+  render_contention(log, m.contention)
   local sc = m.scaled
   if sc then
     log:result(("    scaled x%.1f: %s has about %d rows on the target, %d filled here; so about %s%s"):format(sc.ratio,

@@ -358,6 +358,29 @@ WHERE c.relkind IN ('r', 'p') AND s.nspname = pg_catalog.current_schema()]])) do
   return out
 end
 
+---The workload of `lint --contention` on `tables` (names): per table a
+---read, a write (the first plain column set to itself in one row: the
+---lock, a row lock, no change) and the query the long transaction holds
+---ACCESS SHARE with.
+---@return {read: string[], write: string[], hold: string[]}
+function M.workload(db, tables)
+  local out = { read = {}, write = {}, hold = {} }
+  for _, t in ipairs(tables) do
+    local q = db:quote_ident(t)
+    local col = db:scalar([[
+SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped
+  AND attgenerated = '' AND attidentity <> 'a' ORDER BY attnum LIMIT 1]], q)
+    out.read[#out.read + 1] = ("SELECT 1 FROM %s LIMIT 1"):format(q)
+    out.hold[#out.hold + 1] = out.read[#out.read]
+    if col then
+      local c = db:quote_ident(col)
+      out.write[#out.write + 1] = ("UPDATE %s SET %s = %s WHERE ctid = (SELECT ctid FROM %s LIMIT 1)"):format(q, c, c, q)
+    end
+  end
+  if #out.write == 0 then out.write = out.read end
+  return out
+end
+
 ---The names of `tables` (M.before's), as a set.
 function M.existing(tables)
   local out = {}
@@ -380,6 +403,13 @@ function M.findings(statements, summary, _, ctx)
   ctx.lock_of = function(st, t) return st.held and st.held[t] and NAME[st.held[t]] end
   ctx.strong_lock = strong_lock
   ctx.unindexed = summary.unindexed
+  ctx.held_mode = function(st)
+    local best
+    for t, mode in pairs(st.held or {}) do
+      if not best or RANK[mode] > RANK[best.raw] then best = { relation = t, raw = mode, mode = NAME[mode] } end
+    end
+    return best
+  end
   return ctx.rules.check(statements, ctx)
 end
 
