@@ -6,7 +6,7 @@
 -- gives up again and again, the reads waiting about 200 ms per attempt;
 -- the safe twins (CREATE INDEX CONCURRENTLY, a NOT VALID foreign key) make
 -- no read wait, though CONCURRENTLY waits for the long transaction's
--- snapshot.
+-- snapshot (seen from a second connection polling pg_locks).
 local sh = require "spec.support.sh"
 
 local LONG_TX_MS = 2000
@@ -68,6 +68,13 @@ describe("luamig lint --contention", function()
       for _, x in ipairs(doc.migrations[i].findings) do assert.are_not.equal("contention", x.rule) end
     end
     assert.is_true(statements(3)[1].queued_ms >= 0.75 * LONG_TX_MS)
+    -- CONCURRENTLY's own locks, seen by a second connection polling pg_locks for lint's backend
+    local cic = doc.migrations[3].observed.outside[1]
+    assert.are.equal("migrations/4.lua:7", cic.where)
+    assert.are.same({ relation = "users", mode = "SHARE UPDATE EXCLUSIVE",
+      blocks = "DDL, VACUUM and CREATE INDEX CONCURRENTLY" }, cic.locks[1])
+    assert.is_true(cic.wait_ms >= 0.5 * LONG_TX_MS, tostring(cic.wait_ms))
+    assert.matches("%(virtualxid%)", cic.waited_for[1])
   end)
 
   it("refuses --long-tx without --contention, and a bad duration", function()

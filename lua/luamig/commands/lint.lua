@@ -184,6 +184,14 @@ local function render_observed(log, o)
   if o.rewritten and #o.rewritten > 0 then log:result("    rewrote " .. format.list(o.rewritten)) end
   if o.scanned and #o.scanned > 0 then log:result("    scanned " .. format.list(o.scanned)) end
   if o.write_lock_ms then log:result("    held the write lock for " .. format.ms(o.write_lock_ms)) end
+  for _, st in ipairs(o.outside or {}) do
+    local locks = {}
+    for _, l in ipairs(st.locks) do locks[#locks + 1] = l.mode .. " on " .. format.visible(l.relation) end
+    log:result(("    %s outside a transaction (%s): %s%s"):format(st.where, format.ms(st.ms),
+      #locks > 0 and ("took " .. table.concat(locks, ", ")) or "no table lock seen",
+      st.wait_ms > 0 and ("; waited %s for other transactions (backend %s): CONCURRENTLY waits out older " ..
+        "snapshots"):format(format.ms(st.wait_ms), table.concat(st.waited_for, ", ")) or ""))
+  end
   render_cost(log, o.cost)
 end
 

@@ -10,6 +10,7 @@
 --- (workload(table, column)); the policy is here.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
+local procs = require "luamig.tools.lint.procs"
 
 local M = {}
 
@@ -23,46 +24,29 @@ M.READY_WAIT_MS = 15000
 ---@field long_tx_ms number     how long the long transaction holds its locks
 ---@field workload fun(db: luamig.Db, tables: string[]): table  the observer module's SQL (read, write, hold)
 
-local function open(o)
-  return require("luamig.db.connect").open(o.url, o.config, nil, { create = false })
-end
-
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function touch(path)
-  local f = assert(io.open(path, "w"))
-  f:close()
-end
-
 -- Child: the long transaction. Takes ACCESS SHARE on every table, says
--- "ready", holds until long_tx_ms passed or the stop file appears, then
--- commits and writes when it did.
-local function long_tx(o, tables, dir)
-  local db = open(o)
+-- "ready", holds until long_tx_ms passed or the parent stops it, then
+-- commits and writes when it began and ended.
+local function long_tx(out, g, o, tables)
+  local db = procs.open(o.url, o.config)
   local sql = o.workload(db, tables)
   db:exec("BEGIN")
   for _, q in ipairs(sql.hold) do db:query(q) end
   local t0 = host.now_ms()
-  touch(dir .. "/ready")
-  while host.now_ms() - t0 < o.long_tx_ms and not exists(dir .. "/stop") do host.sleep_ms(5) end
+  g:flag("ready")
+  while host.now_ms() - t0 < o.long_tx_ms and not g:stopping() do host.sleep_ms(5) end
+  local t1 = host.now_ms() -- (a statement queued behind it goes on after this, maybe before COMMIT returns)
   db:exec("COMMIT")
-  local f = assert(io.open(dir .. "/long_tx", "w"))
-  f:write(("%.3f %.3f\n"):format(t0, host.now_ms()))
-  f:close()
+  out:write(("%.3f %.3f\n"):format(t0, t1))
 end
 
 -- Child: one worker: every M.EVERY_MS a read (or a write) on the next table,
--- each written as "kind start ms error" until the stop file appears.
-local function worker(o, tables, dir, kind, i)
-  local db = open(o)
+-- each written as "kind start ms error" until the parent stops it.
+local function worker(out, g, o, tables, kind, i)
+  local db = procs.open(o.url, o.config)
   local sql = o.workload(db, tables)[kind]
-  local out = assert(io.open(("%s/%s%d"):format(dir, kind, i), "w"))
   local n = i
-  while not exists(dir .. "/stop") do
+  while not g:stopping() do
     local q = sql[n % #sql + 1]
     n = n + 1
     local t0 = host.now_ms()
@@ -73,15 +57,6 @@ local function worker(o, tables, dir, kind, i)
     if not ok and db:in_transaction() then pcall(db.exec, db, "ROLLBACK") end
     host.sleep_ms(M.EVERY_MS - ms)
   end
-  out:close()
-end
-
-local function child(fn, ...)
-  local ok, err = pcall(fn, ...)
-  if not ok then
-    io.stderr:write("luamig lint --contention workload: ", errors.text(err), "\n")
-    error(err, 0)
-  end
 end
 
 ---Start the workload on `tables` (names of existing tables) and return it
@@ -90,53 +65,26 @@ end
 ---@param o luamig.ContentionOptions
 ---@param tables string[]
 function M.start(o, tables)
-  local dir = host.private_dir(os.getenv("TMPDIR") or "/tmp", "luamig-contention-")
-  local pids = { host.fork(child, long_tx, o, tables, dir) }
-  local t0 = host.now_ms()
-  while not exists(dir .. "/ready") do
-    local pid, code = host.wait(false)
-    if pid then errors.raise("migration", ("lint --contention: the long transaction's process ended (exit %d) " ..
-      "before it held its locks"):format(code)) end
-    if host.now_ms() - t0 > M.READY_WAIT_MS then
-      errors.raise("migration", "lint --contention: the long transaction did not get its locks in 15 s")
-    end
-    host.sleep_ms(2)
-  end
-  local files = { dir .. "/long_tx" }
+  local g = procs.group()
+  g:spawn("long_tx", long_tx, o, tables)
+  g:await("ready", M.READY_WAIT_MS, "lint --contention: the long transaction taking its locks")
   for kind, n in pairs({ read = M.READERS, write = M.WRITERS }) do
-    for i = 1, n do
-      pids[#pids + 1] = host.fork(child, worker, o, tables, dir, kind, i)
-      files[#files + 1] = ("%s/%s%d"):format(dir, kind, i)
-    end
+    for i = 1, n do g:spawn(kind .. i, worker, o, tables, kind, i) end
   end
   local w = {}
   function w.stop()
-    touch(dir .. "/stop")
-    local left = #pids
-    while left > 0 do
-      local pid = host.wait(true)
-      if not pid then -- interrupted: end the children too
-        for _, p in ipairs(pids) do host.kill(p, "SIGTERM") end
-        break
-      end
-      left = left - 1
-    end
     local ops, span = {}, nil
-    for _, p in ipairs(files) do
-      for line in exists(p) and io.lines(p) or function() end do
-        local kind, start, ms, err = line:match("^(%a+) (%S+) (%S+) (.*)$")
-        if kind == "read" or kind == "write" then
-          ops[#ops + 1] = { kind = kind, start = tonumber(start), ms = tonumber(ms), error = err ~= "-" and err or nil }
-        else
+    for name, lines in pairs(g:stop()) do
+      for _, line in ipairs(lines) do
+        if name == "long_tx" then
           local a, b = line:match("^(%S+) (%S+)$")
           span = { start = tonumber(a), stop = tonumber(b) }
+        else
+          local kind, start, ms, err = line:match("^(%a+) (%S+) (%S+) (.*)$")
+          ops[#ops + 1] = { kind = kind, start = tonumber(start), ms = tonumber(ms), error = err ~= "-" and err or nil }
         end
       end
-      os.remove(p)
     end
-    os.remove(dir .. "/ready")
-    os.remove(dir .. "/stop")
-    os.remove(dir)
     return ops, span
   end
   return w
@@ -188,7 +136,7 @@ function M.attribute(statements, ops, span)
     local b = by[i] or { read = {}, write = {} }
     local c = { reads = stats(b.read), writes = stats(b.write) }
     local ends = st.started + (st.ms or 0)
-    if span and st.started < span.stop and ends >= span.stop - 1 then
+    if span and st.started < span.stop and ends >= span.stop then
       c.queued_ms = span.stop - st.started
     elseif st.error and st.error:find("55P03", 1, true) then
       c.queued_ms, c.gave_up = st.ms, true

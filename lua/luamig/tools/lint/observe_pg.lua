@@ -6,6 +6,7 @@
 --- existed before the migration. Locks on tables it created block nobody.
 local host = require "luamig.host"
 local cost = require "luamig.tools.lint.cost"
+local backend_locks = require "luamig.tools.lint.backend_locks"
 
 local M = { driver = "luamig.pg" }
 
@@ -230,13 +231,30 @@ local DML = { SELECT = true, INSERT = true, UPDATE = true, DELETE = true, WITH =
   COPY = true, MERGE = true }
 local DDL = { CREATE = true, ALTER = true }
 
+-- The statements run outside a transaction (with a file:line), with what
+-- the watch on the backend saw during each: table locks, waits for other
+-- transactions (CONCURRENTLY's wait for older snapshots).
+local function outside_summary(statements, samples)
+  local out = {}
+  for _, st in ipairs(statements) do
+    if st.where and not st.observed and st.ms then
+      local d = backend_locks.during(samples, st.started, st.started + st.ms)
+      local locks = {}
+      for _, l in ipairs(d.locks) do locks[#locks + 1] = { relation = l.relation, mode = NAME[l.mode] or l.mode,
+        blocks = BLOCKS[l.mode] } end
+      out[#out + 1] = { where = st.where, ms = st.ms, locks = locks, wait_ms = d.wait_ms, waited_for = d.waited_for }
+    end
+  end
+  return out
+end
+
 ---What the whole lint run shares: the standbys to measure replay on
 ---(the config's `replicas` that stream from the scratch server), and
 ---notes on those left out.
 ---@param s luamig.Session
 function M.start(s)
   local standbys, notes = cost.standbys(s.db, s.config)
-  return { standbys = standbys, notes = notes }
+  return { standbys = standbys, notes = notes, url = s.url, config = s.config }
 end
 
 ---Close what M.start opened.
@@ -269,9 +287,13 @@ function M.observer(db, tables, lock_timeout, _, run)
       end
     end
   end
+  local outside -- the watch on this backend, from the first statement outside a transaction
   function o.before(st)
     local prev = seen[#seen]
     seen[#seen + 1] = st
+    if st.where and not outside and run and run.url and not db:in_transaction() then
+      outside = backend_locks.start(run.url, run.config, db:scalar("SELECT pg_backend_pid()"))
+    end
     look_before(st)
     -- (after a failed statement the transaction takes no query until it ends)
     if not (prev and prev.error and db:in_transaction()) then meter.before(st) end
@@ -296,6 +318,7 @@ function M.observer(db, tables, lock_timeout, _, run)
   function o.finish()
     local summary = summarize(w)
     summary.cost = cost.summary(seen)
+    if outside then summary.outside = outside_summary(seen, outside.stop()) end
     return summary
   end
   return o
