@@ -340,6 +340,54 @@ describe("luamig lint beside squawk", function()
 end)
 
 describe("luamig lint on sqlite", function()
+  local sqlite_corpus = require "spec.support.lint_corpus_sqlite"
+
+  it("reports each hazard of its corpus with its rule, file:line and the write-lock span, nothing for the twins",
+    function()
+      local p = sh.project_on(sh.backends()[1])
+      sqlite_corpus.write(p.dir)
+      p:ok("upgrade " .. sqlite_corpus.id(0))
+      local doc, code, err = p:json("lint --rows 2000 --fail-on never")
+      assert.are.equal(0, code, err)
+      assert.are.equal(#sqlite_corpus.CASES - 1, #doc.migrations)
+      assert.is_true(#doc.migrations >= 25)
+      for i = 1, #sqlite_corpus.CASES - 1 do
+        local case, m = sqlite_corpus.CASES[i + 1], doc.migrations[i]
+        assert.are.equal(sqlite_corpus.id(i), m.revision)
+        assert.are.equal("ok", m.result, case.name)
+        assert.are.equal(#case.expect, #m.findings, case.name .. ": " .. require("cjson").encode(m.findings))
+        for k, e in ipairs(case.expect) do
+          local f = m.findings[k]
+          assert.are.equal(e.rule, f.rule, case.name)
+          assert.are.equal(("migrations/%s:%d"):format(sqlite_corpus.file(i), sqlite_corpus.line(e.line)), f.where)
+          assert.is_number(f.write_lock_ms, case.name)
+          assert.matches("the migration held the write lock [%d.]+ ms", f.message)
+        end
+      end
+    end)
+
+  it("--contention: a process writing to the same file reports how long its writes waited for the write lock",
+    function()
+      local p = sh.project_on(sh.backends()[1], {
+        ["1.lua"] = sh.migration("w00000000001", nil, "db:exec 'CREATE TABLE big (id integer PRIMARY KEY, v text)'"),
+        ["2.lua"] = sh.migration("w00000000002", "w00000000001", "db:exec [[INSERT INTO big (v) " ..
+          "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < 300000) SELECT 'x' || g FROM s]]"),
+      })
+      p:ok("upgrade w00000000001")
+      local doc, code, err = p:json("lint --rows 10 --contention --max-wait 10ms")
+      assert.are.equal(1, code, err)
+      local st = doc.migrations[1].contention.statements[1]
+      assert.are.equal("migrations/2.lua:6", st.where)
+      assert.is_true(st.writes.n >= 1)
+      assert.are.equal(0, st.writes.failed)
+      local f = doc.migrations[1].findings
+      local rules = {}
+      for _, x in ipairs(f) do rules[x.rule] = x end
+      assert.matches("writes waited up to %d+ ms", rules.contention.message)
+      assert.is_true(st.writes.max >= 0.3 * doc.migrations[1].ms, st.writes.max .. " vs " .. doc.migrations[1].ms)
+      assert.is_table(rules["unbatched-write"])
+    end)
+
   local files = {
     ["1.lua"] = sh.migration("q00000000001", nil,
       "op.create_table('items', { { 'id', 'integer', primary_key = true }, { 'name', 'text' } })"),

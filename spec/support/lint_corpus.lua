@@ -132,40 +132,36 @@ M.CASES = {
   { name = "identifier_63", body = { LT, "db:exec 'CREATE TABLE u" .. NAME64:sub(2, 63) .. " (id integer)'" }, expect = {} },
 }
 
----The revision id of case i (0-based: base is 0).
-function M.id(i)
-  return ("c%011d"):format(i)
-end
-
----The file name of case i.
-function M.file(i)
-  return ("%03d_%s.lua"):format(i, M.CASES[i + 1].name)
-end
-
 -- Lines of the file before upgrade's body.
 local HEADER = 4
 
----The text of case i's migration file.
-function M.text(i)
-  local c = M.CASES[i + 1]
-  return ("revision = %q\ndown_revision = %s\ntransactional = %s\nfunction upgrade(db)\n%s\nend\n"):format(
-    M.id(i), i == 0 and "nil" or ("%q"):format(M.id(i - 1)), tostring(c.transactional ~= false),
-    table.concat(c.body, "\n"))
-end
-
----The file line of body line `n`.
-function M.line(n)
-  return HEADER + n
-end
-
----Write the corpus into dir/migrations/.
-function M.write(dir)
-  os.execute("mkdir -p '" .. dir .. "/migrations'")
-  for i = 0, #M.CASES - 1 do
-    local f = assert(io.open(dir .. "/migrations/" .. M.file(i), "w"))
-    f:write(M.text(i))
-    f:close()
+---A corpus of `cases` with revision ids starting with `letter`: id(i),
+---file(i), text(i), line(n), write(dir) (i is 0-based: the base is 0).
+---@param cases spec.LintCase[]
+---@param letter string
+function M.of(cases, letter)
+  local c = { CASES = cases }
+  function c.id(i) return ("%s%011d"):format(letter, i) end
+  function c.file(i) return ("%03d_%s.lua"):format(i, cases[i + 1].name) end
+  function c.text(i)
+    local case = cases[i + 1]
+    return ("revision = %q\ndown_revision = %s\ntransactional = %s\nfunction upgrade(db)\n%s\nend\n"):format(
+      c.id(i), i == 0 and "nil" or ("%q"):format(c.id(i - 1)), tostring(case.transactional ~= false),
+      table.concat(case.body, "\n"))
   end
+  function c.line(n) return HEADER + n end
+  function c.write(dir)
+    os.execute("mkdir -p '" .. dir .. "/migrations'")
+    for i = 0, #cases - 1 do
+      local f = assert(io.open(dir .. "/migrations/" .. c.file(i), "w"))
+      f:write(c.text(i))
+      f:close()
+    end
+  end
+  return c
 end
+
+local pg = M.of(M.CASES, "c")
+M.id, M.file, M.text, M.line, M.write = pg.id, pg.file, pg.text, pg.line, pg.write
 
 return M

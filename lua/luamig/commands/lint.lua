@@ -22,8 +22,9 @@ local M = {
       "(its catalog's statistics only, never a row), capped by --rows-cap; durations are scaled by the cap " ..
       "ratio, saying so.", flag = true },
     { "--rows-cap", "The most rows --rows-from-target fills a table with (default 1000000).", "N" },
-    { "--contention", "PostgreSQL: while each migration runs, play a workload on the tables it names (a long " ..
-      "transaction, steady reads and writes) and report how long they waited behind each statement.", flag = true },
+    { "--contention", "While each migration runs, play a workload on the tables it names (PostgreSQL: a long " ..
+      "transaction, steady reads and writes; SQLite: reads and writes) and report how long they waited behind " ..
+      "each statement.", flag = true },
     { "--long-tx", "--contention: how long the long transaction holds ACCESS SHARE (default 5s).", "DURATION" },
     { "--max-wait", "--contention: reads waiting longer than this behind a statement are an error (default 200ms).",
       "DURATION" },
@@ -73,11 +74,8 @@ end
 
 -- The rules lint.ignore names, checked against the known ones.
 local function ignore_set(cfg)
-  local known = { ["table-rebuild"] = true, ["long-write-lock"] = true }
-  local rules = require "luamig.tools.lint.rules"
-  for _, list in ipairs({ rules.LIST, rules.OTHER }) do
-    for _, r in ipairs(list) do known[r.id] = true end
-  end
+  local known = {}
+  for _, id in ipairs(require("luamig.tools.lint").rule_ids()) do known[id] = true end
   local set = {}
   for _, id in ipairs(cfg.lint and cfg.lint.ignore or {}) do
     if not known[id] then

@@ -44,7 +44,9 @@ end
 -- each written as "kind start ms error" until the parent stops it.
 local function worker(out, g, o, tables, kind, i)
   local db = procs.open(o.url, o.config)
-  local sql = o.workload(db, tables)[kind]
+  local all = o.workload(db, tables)
+  for _, q in ipairs(all.setup or {}) do db:exec(q) end
+  local sql = all[kind]
   local n = i
   while not g:stopping() do
     local q = sql[n % #sql + 1]

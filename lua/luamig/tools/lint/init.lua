@@ -24,6 +24,18 @@ function M.observer_for(dialect)
   return require(name)
 end
 
+---Every rule's id, on any backend (for lint.ignore).
+---@return string[]
+function M.rule_ids()
+  local out = {}
+  local lists = { rules.LIST, rules.OTHER }
+  for _, name in pairs(OBSERVERS) do lists[#lists + 1] = require(name).RULES end
+  for _, list in ipairs(lists) do
+    for _, r in ipairs(list) do out[#out + 1] = r.id end
+  end
+  return out
+end
+
 ---@class luamig.LintMigration
 ---@field revision string
 ---@field path string

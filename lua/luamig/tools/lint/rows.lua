@@ -5,8 +5,9 @@
 --- get their count: the target's row estimate capped by --rows-cap, or N.
 --- Each column gets a value derived from the row number g (1..n), so keys
 --- are unique; a single-column foreign key gets ((g - 1) % P) + 1 for a
---- parent of P rows; parents are filled before the tables referring to
---- them. Columns with a default (serials, identities) are left to it.
+--- parent filled with it with P rows (NULL, when it may be, for a parent
+--- filled before); parents are filled before the tables referring to them.
+--- Columns with a default (serials, identities) are left to it.
 local errors = require "luamig.util.errors"
 
 local M = {}
@@ -42,13 +43,17 @@ local function ordered(tables, deps)
   return out
 end
 
--- Insert `n` rows in table `name` (its columns `cols`); `parents`: rows per table.
+-- Insert `n` rows in table `name` (its columns `cols`); `parents`: the rows
+-- of the tables filled with it.
 local function fill_table(db, d, name, cols, n, parents)
   local names, exprs = {}, {}
   for _, c in ipairs(cols) do
     local value = VALUE[c.kind]
-    if c.parent and parents[c.parent] and parents[c.parent] > 0 and c.kind == "integer" then
-      value = function() return ("((g - 1) %% %d) + 1"):format(parents[c.parent]) end
+    if c.parent and c.kind == "integer" then
+      -- a parent filled with it has keys 1..P; an earlier one may have changed since: NULL if it can be
+      local p = parents[c.parent]
+      value = p and p > 0 and function() return ("((g - 1) %% %d) + 1"):format(p) end or
+        (not c.nullable and value) or nil
     end
     if value then
       names[#names + 1], exprs[#exprs + 1] = db:quote_ident(c.name), value(c, d)
@@ -68,22 +73,20 @@ end
 
 ---Insert rows in the tables described by `d` (the observer module's
 ---`fill_info(db, skip)`: tables = {name -> columns}, deps, series(n, sql)):
----`n` rows in each, or counts[name] in those `n` names. `parents`: the
----rows of tables filled before (foreign keys point into them).
+---`n` rows in each, or counts[name] in those `n` names (a foreign key
+---into a table filled before, whose rows may have changed since, is left
+---NULL when it can be).
 ---@param db userdata
 ---@param d table
 ---@param n integer|table<string, integer>
----@param parents table<string, integer>?
-function M.fill(db, d, n, parents)
+function M.fill(db, d, n)
   local counts = n
   if type(n) ~= "table" then
     counts = {}
     for name in pairs(d.tables) do counts[name] = n end
   end
-  local rows = setmetatable({}, { __index = parents })
-  for name, c in pairs(counts) do rows[name] = c end
   for _, name in ipairs(ordered(d.tables, d.deps)) do
-    if (counts[name] or 0) > 0 then fill_table(db, d, name, d.tables[name], counts[name], rows) end
+    if (counts[name] or 0) > 0 then fill_table(db, d, name, d.tables[name], counts[name], counts) end
   end
 end
 
@@ -97,7 +100,7 @@ end
 ---the cap cut (the target's estimate over the rows filled).
 ---@param plan luamig.LintFill
 function M.filler(plan)
-  local f = { seen = {}, ratio = {}, filled = {} }
+  local f = { seen = {}, ratio = {} }
   function f.fill(db, d)
     local counts = {}
     for name in pairs(d.tables) do
@@ -112,8 +115,7 @@ function M.filler(plan)
         counts[name] = n or 0
       end
     end
-    M.fill(db, d, counts, f.filled)
-    for name, n in pairs(counts) do f.filled[name] = n end
+    M.fill(db, d, counts)
   end
   return f
 end

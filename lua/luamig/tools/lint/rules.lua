@@ -166,7 +166,7 @@ local FK_INDEX = { id = "fk-index", severity = "warning",
     "table that exists), in the same migration or before the foreign key" }
 
 -- ... and, with --contention, the workload's reads waiting longer than --max-wait.
-local CONTENTION = { id = "contention", severity = "error", blocks = "the application's reads (measured)",
+local CONTENTION = { id = "contention", severity = "error", blocks = "the application's queries (measured)",
   recipe = 'let it give up instead of queueing reads: lock_timeout = "200ms" with lock_retries = 5 in the ' ..
     "migration file; or avoid the lock: CREATE INDEX CONCURRENTLY, ADD CONSTRAINT ... NOT VALID then " ..
     "VALIDATE CONSTRAINT, or an expand/contract op (add, backfill, switch the code, drop)" }
@@ -344,18 +344,20 @@ local function enum_value(statements, add)
   end
 end
 
--- The statements (by file:line: every attempt of a retried one) whose
--- workload reads waited longer than ctx.max_wait_ms: one finding each, on
--- its worst attempt, naming the lock it held (ctx.held_mode) or queued for.
-local function contended(statements, ctx, add)
+---The statements (by file:line: every attempt of a retried one) whose
+---workload `kind` ("reads", the default, or "writes") waited longer than
+---ctx.max_wait_ms: one finding each, on its worst attempt, naming the lock
+---it held (ctx.held_mode) or queued for.
+function M.contended(statements, ctx, add, kind)
+  kind = kind or "reads"
   if not ctx.max_wait_ms then return end
   local worst, order, lock = {}, {}, {}
   for _, st in ipairs(statements) do
     local c = st.contention
     if c and st.where then
       lock[st.where] = lock[st.where] or (ctx.held_mode and ctx.held_mode(st))
-      if c.reads.max and c.reads.max > ctx.max_wait_ms and
-          (not worst[st.where] or c.reads.max > worst[st.where].contention.reads.max) then
+      if c[kind].max and c[kind].max > ctx.max_wait_ms and
+          (not worst[st.where] or c[kind].max > worst[st.where].contention[kind].max) then
         if not worst[st.where] then order[#order + 1] = st.where end
         worst[st.where] = st
       end
@@ -363,11 +365,11 @@ local function contended(statements, ctx, add)
   end
   for _, where in ipairs(order) do
     local st, l = worst[where], lock[where]
-    local r = st.contention.reads
+    local r = st.contention[kind]
     local attempts = 0
     for _, x in ipairs(statements) do if x.where == where then attempts = attempts + 1 end end
-    add(CONTENTION, st, l and l.relation, ("the workload's reads waited up to %.0f ms (p99 %.0f, p50 %.0f; %d of " ..
-      "%d failed) behind %s%s%s"):format(r.max, r.p99, r.p50, r.failed, r.n,
+    add(CONTENTION, st, l and l.relation, ("the workload's %s waited up to %.0f ms (p99 %.0f, p50 %.0f; %d of " ..
+      "%d failed) behind %s%s%s"):format(kind, r.max, r.p99, r.p50, r.failed, r.n,
       l and (l.mode .. " on " .. l.relation) or "this statement", st.contention.queued_ms and
       (", which queued %.0f ms behind the long transaction"):format(st.contention.queued_ms) or "",
       attempts > 1 and (" (worst of %d attempts)"):format(attempts) or ""), l and l.mode)
@@ -407,7 +409,7 @@ function M.check(statements, ctx)
   end
   after_exclusive(statements, add)
   enum_value(statements, add)
-  contended(statements, ctx, add)
+  M.contended(statements, ctx, add)
   for _, k in ipairs(ctx.unindexed or {}) do
     add(FK_INDEX, k, k.relation, ("foreign key %s on %s (%s) has no index on its referencing columns"):format(
       k.constraint, k.relation, k.columns))
