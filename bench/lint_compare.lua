@@ -111,9 +111,9 @@ for i, m in ipairs(lint.migrations) do
     local o = set_list(other)
     if #o > 0 then theirs["(style: " .. table.concat(o, ", ") .. ")"] = true end
   end
+  local theirs_cell = table.concat(set_list(theirs), "; ")
   print(("| %s | %s | %s | %s | %s |"):format(corpus.file(i):gsub("%.lua$", ""), cell ~= "" and cell or "-",
-    hint_cell ~= "" and hint_cell or "-", squawk_dir and (table.concat(set_list(theirs), "; ") ~= "" and table.concat(set_list(theirs), "; ") or "-")
-      or "(skipped)", note))
+    hint_cell ~= "" and hint_cell or "-", squawk_dir and (theirs_cell ~= "" and theirs_cell or "-") or "(skipped)", note))
 end
 if missed > 0 then
   io.stderr:write(("bench: luamig missed %d hazard(s) squawk flags\n"):format(missed))
