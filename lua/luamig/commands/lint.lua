@@ -202,7 +202,8 @@ end
 -- --contention: per statement, the workload's waits and the statement's queueing.
 local function render_contention(log, c)
   if not c then return end
-  log:result(("    workload on %s (long transaction %s):"):format(format.list(c.tables), format.ms(c.long_tx_ms)))
+  log:result(("    workload on %s%s:"):format(format.list(c.tables),
+    c.long_tx_ms and (" (long transaction " .. format.ms(c.long_tx_ms) .. ")") or ""))
   for _, st in ipairs(c.statements) do
     log:result(("      %s reads: %s; writes: %s%s"):format(st.where, waits(st.reads), waits(st.writes),
       st.queued_ms and ("; %s %s behind the long transaction"):format(st.gave_up and "gave up after queueing" or

@@ -80,7 +80,8 @@ end
 ---read, and a write (the first column set to itself in one row: SQLite's
 ---write lock, no change); its connections wait up to 60 s for the lock
 ---(busy_timeout): how long they waited is what the workload measures.
----The long transaction takes no lock (a WAL reader blocks nobody).
+---No long transaction (hold is empty): a reader blocks no writer's
+---statements, only, outside WAL mode, its commit.
 ---@return {read: string[], write: string[], hold: string[], setup: string[]}
 function M.workload(db, tables)
   local out = { read = {}, write = {}, hold = {}, setup = { "PRAGMA busy_timeout = 60000" } }
