@@ -19,8 +19,13 @@ void lm_push_null(lua_State *L);
 /* True when the value at idx is nil or luamig.null. */
 int lm_is_null(lua_State *L, int idx);
 
-/* [] -> [where]; "file:line" of the innermost Lua frame outside the runner's
- * own modules (the user's migration line), or "" when there is none. */
+/* The one "user's line on the stack": [] -> [where] and 1, "file:line" of
+ * the innermost Lua frame of chunk "@path" (path given) or, path NULL,
+ * outside the runner's own modules (the user's migration line); [] and 0
+ * when there is none. Lua reaches it as luamig.host.where(path?). */
+int lm_where(lua_State *L, const char *path);
+
+/* [] -> [where]; lm_where(L, NULL), or "" when there is none. */
 void lm_push_where(lua_State *L);
 
 /* [conn, on] -> [was]; conn:set_guarded for both drivers: the runner's

@@ -11,7 +11,7 @@
 
 /* Exit code for an error cli.main did not handle (a bug in luamig, or out
  * of memory): EX_SOFTWARE from sysexits.h, apart from the runner's own codes
- * (0-3, util/errors.lua). */
+ * (0-6, errors.EXIT in lua/luamig/util/errors.lua; LUAMIG_* in luamig.h). */
 #define EXIT_INTERNAL_ERROR 70
 
 /* [argc, argv as light userdata] -> [exit code]; everything runs in here. */
