@@ -49,7 +49,7 @@ static int names_where(lua_State *L, int err) {
  * parts left out ("where: " too when the message names it). The code is
  * shown with a driver only: the runner's own codes (e.g. "lock_timeout") are
  * for programs, the message is for people. */
-static int error_tostring(lua_State *L) {
+int lm_error_tostring(lua_State *L) {
   luaL_Buffer b;
   size_t len;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -79,7 +79,7 @@ static void protect(lua_State *L) {
 
 void lm_util_init(lua_State *L) {
   if (luaL_newmetatable(L, LM_ERROR_MT)) {
-    lua_pushcfunction(L, error_tostring);
+    lua_pushcfunction(L, lm_error_tostring);
     lua_setfield(L, -2, "__tostring");
     protect(L);
   }

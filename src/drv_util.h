@@ -13,6 +13,11 @@ void lm_util_init(lua_State *L);
 /* [] -> []; protects the metatable of the value at idx (if any) with __metatable. */
 void lm_protect_metatable(lua_State *L, int idx);
 
+/* [err] -> [text]; __tostring of luamig's error objects (any table of their
+ * fields): "where: driver code: message (detail) hint" with absent parts
+ * left out ("where: " too when the message names it already). */
+int lm_error_tostring(lua_State *L);
+
 /* [] -> [null]; pushes luamig.null, the sentinel that binds as SQL NULL. */
 void lm_push_null(lua_State *L);
 

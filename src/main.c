@@ -18,7 +18,7 @@
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1), i;
   char **argv = lua_touserdata(L, 2);
-  lm_host_setup(L);
+  lm_host_setup(L, getenv("LUAMIG_LUA_DIR")); /* development: lua/ from disk */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "luamig.cli");
   lua_call(L, 1, 1);
