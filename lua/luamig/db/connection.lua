@@ -13,7 +13,7 @@ local M = {}
 
 ---@class luamig.Db
 ---@field handle userdata        the driver's Conn (luamig.sqlite or luamig.pg)
----@field dialect table          the backend's luamig dialect
+---@field dialect luamig.Dialect          the backend's luamig dialect
 ---@field backend "sqlite"|"postgresql"
 ---@field depth integer          open db:transaction levels
 ---@field savepoints integer     savepoints named so far (luamig_sp_<n>)
@@ -38,7 +38,7 @@ local FORWARD = { "in_transaction", "is_closed", "close", "server_version", "las
 
 ---Wrap an open driver handle.
 ---@param handle userdata
----@param dialect table
+---@param dialect luamig.Dialect
 ---@return luamig.Db
 function M.new(handle, dialect)
   local db = setmetatable({ handle = handle, dialect = dialect, backend = dialect.name, depth = 0, savepoints = 0,

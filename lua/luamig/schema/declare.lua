@@ -284,8 +284,8 @@ end
 ---error (an unknown key or type, SQL the database refuses) names the
 ---declaration's file:line.
 ---@param decl luamig.Declared
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 function M.realize(decl, db, d)
   local op = ops.new({ db = db, dialect = d })
   -- set up as for a migration using op (SQLite: a cycle's foreign key is

@@ -201,8 +201,8 @@ table.sort(batch_names)
 ---batch_alter_table's batch `b` with each method's arguments checked first
 ---(check.BATCH) and an unknown method an error with a did-you-mean.
 ---@param b table  the dialect's batch
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@return table
 function M.checked_batch(b, db, d)
   local proxy = {}
@@ -217,8 +217,8 @@ function M.checked_batch(b, db, d)
 end
 
 ---@class luamig.OpsTarget
----@field db table        the connection (or the offline recorder)
----@field dialect table   its luamig dialect
+---@field db luamig.Db        the connection (or the offline recorder)
+---@field dialect luamig.Dialect   its luamig dialect
 ---@field path string?    the running migration's file, to name its line in errors
 ---@field root string?    the project's folder (op.execute_file's other place)
 

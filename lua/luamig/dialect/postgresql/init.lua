@@ -133,7 +133,7 @@ end
 ---session blocked in a lock call holds a snapshot that another runner's
 ---CREATE INDEX CONCURRENTLY would wait for, a deadlock. Gives up after
 ---cfg.lock_timeout seconds (when set), naming the holder.
----@param db table
+---@param db luamig.Db
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
 function M.lock_run(db, cfg, log)
@@ -168,7 +168,7 @@ end
 ---At the start of a step's body: its lock_timeout and statement_timeout
 ---(luamig.run.timeouts.of), SET LOCAL in its transaction, or SET for a step
 ---outside one (check_step and begin_locked put the session's back after).
----@param db table
+---@param db luamig.Db
 ---@param t {lock_timeout: string?, statement_timeout: string?}
 ---@param transactional boolean
 function M.apply_timeouts(db, t, transactional)
@@ -212,7 +212,7 @@ end
 ---schema: the connection's home schema), each sorted ({} where the table is
 ---missing): one catalog query for the tables that exist, then one UNION
 ---ALL per batch of them.
----@param db table
+---@param db luamig.Db
 ---@param tables { schema: string?, name: string }[]
 ---@return string[][]
 function M.read_heads(db, tables)

@@ -75,7 +75,7 @@ end
 
 ---The heads of the version tables `tables` ({ schema =, name = } each: an
 ---attached database, or main), each sorted ({} where the table is missing).
----@param db table
+---@param db luamig.Db
 ---@param tables { schema: string?, name: string }[]
 ---@return string[][]
 function M.read_heads(db, tables)
@@ -114,7 +114,7 @@ end
 ---on the database file itself (luamig.host.try_lock), so every path to it
 ---shares it, polled up to lock_timeout seconds (when set);
 ---<database>-luamig.lock names its holder for waiting runners.
----@param db table
+---@param db luamig.Db
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
 function M.lock_run(db, cfg, log)
