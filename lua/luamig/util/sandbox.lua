@@ -6,7 +6,15 @@ local errors = require "luamig.util.errors"
 -- (outside the host, in pure-Lua specs, nothing is ever interrupted)
 local has_host, host = pcall(require, "luamig.host")
 if not has_host then
-  host = { check_interrupt = function() end, watch_coroutine = function(co) return co end, where = function() end }
+  -- (and luamig.host.where(path)'s rule, for them, in Lua)
+  local function where(path)
+    for level = 2, math.huge do
+      local info = debug.getinfo(level, "Sl")
+      if not info then return nil end
+      if info.source == "@" .. path and info.currentline > 0 then return path .. ":" .. info.currentline end
+    end
+  end
+  host = { check_interrupt = function() end, watch_coroutine = function(co) return co end, where = where }
 end
 
 local M = {}
