@@ -75,8 +75,9 @@ function M.during(samples, from, to)
     local a, b = math.max(s.t, from), math.min(nxt and nxt.t or s.t, to)
     if b > a or (s.t >= from and s.t <= to) then
       local waiting = false
+      local inside = s.t >= from and s.t <= to -- (a lock seen before the statement is not its own)
       for _, l in ipairs(s.locks) do
-        if l.granted and l.relation and not seen[l.relation .. l.mode] then
+        if inside and l.granted and l.relation and not seen[l.relation .. l.mode] then
           seen[l.relation .. l.mode] = true
           held[#held + 1] = { relation = l.relation, mode = l.mode }
         elseif not l.granted then

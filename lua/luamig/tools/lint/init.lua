@@ -15,13 +15,10 @@ local contention = require "luamig.tools.lint.contention"
 
 local M = {}
 
-local OBSERVERS = { postgresql = "luamig.tools.lint.observe_pg", sqlite = "luamig.tools.lint.observe_sqlite" }
-
----The observer module for a dialect.
+---The observer module for a dialect (its lint_observer).
+---@param dialect luamig.Dialect
 function M.observer_for(dialect)
-  local name = OBSERVERS[dialect.name]
-  if not name then errors.raise("usage", ("luamig lint does not know the %s backend"):format(dialect.name)) end
-  return require(name)
+  return require(dialect.lint_observer)
 end
 
 ---Every rule's id, on any backend (for lint.ignore).
@@ -29,7 +26,11 @@ end
 function M.rule_ids()
   local out = {}
   local lists = { rules.LIST, rules.OTHER }
-  for _, name in pairs(OBSERVERS) do lists[#lists + 1] = require(name).RULES end
+  local dialects = require "luamig.dialect"
+  for _, name in ipairs(dialects.NAMES) do
+    local own = M.observer_for(dialects.load(name)).RULES
+    if own then lists[#lists + 1] = own end
+  end
   for _, list in ipairs(lists) do
     for _, r in ipairs(list) do out[#out + 1] = r.id end
   end

@@ -234,14 +234,17 @@ local DDL = { CREATE = true, ALTER = true }
 -- The statements run outside a transaction (with a file:line), with what
 -- the watch on the backend saw during each: table locks, waits for other
 -- transactions (CONCURRENTLY's wait for older snapshots).
-local function outside_summary(statements, samples)
-  local out = {}
+local function outside_summary(statements, samples, tables)
+  local out, existed = {}, M.existing(tables)
   for _, st in ipairs(statements) do
     if st.where and not st.observed and st.ms then
       local d = backend_locks.during(samples, st.started, st.started + st.ms)
       local locks = {}
-      for _, l in ipairs(d.locks) do locks[#locks + 1] = { relation = l.relation, mode = NAME[l.mode] or l.mode,
-        blocks = BLOCKS[l.mode] } end
+      for _, l in ipairs(d.locks) do
+        if existed[l.relation] then -- (the tables that existed before the migration: luamig's own left out)
+          locks[#locks + 1] = { relation = l.relation, mode = NAME[l.mode] or l.mode, blocks = BLOCKS[l.mode] }
+        end
+      end
       out[#out + 1] = { where = st.where, ms = st.ms, locks = locks, wait_ms = d.wait_ms, waited_for = d.waited_for }
     end
   end
@@ -318,7 +321,7 @@ function M.observer(db, tables, lock_timeout, _, run)
   function o.finish()
     local summary = summarize(w)
     summary.cost = cost.summary(seen)
-    if outside then summary.outside = outside_summary(seen, outside.stop()) end
+    if outside then summary.outside = outside_summary(seen, outside.stop(), tables) end
     return summary
   end
   return o
