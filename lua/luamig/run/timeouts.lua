@@ -41,6 +41,14 @@ function M.problem(name, v)
   end
 end
 
+---Duration `v` (as M.problem accepts it) in milliseconds.
+---@param v string
+---@return number
+function M.ms(v)
+  local num, unit = v:match("^%s*(%d+%.?%d*)%s*(%a*)%s*$")
+  return tonumber(num) * UNITS[unit]
+end
+
 ---The settings that apply to `script`: its own, else the config's defaults.
 ---@param script luamig.Script
 ---@param cfg luamig.Config
