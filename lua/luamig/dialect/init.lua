@@ -21,8 +21,8 @@ M.REQUIRED = {
   -- the run: lock, each step's transaction and connection set-up
   "begin_locked", "lock_run", "unlock_run", "step_setup", "apply_setup", "check_step",
   "apply_timeouts", "now_text",
-  -- a fleet's no-op check: many version tables' heads in one read
-  "read_heads",
+  -- fleets: many version tables' heads in one read; a connection kept for the next target
+  "read_heads", "reuse",
   -- the schema ops (luamig.schema.ops)
   "column_spec", "add_column", "drop_column", "alter_column", "add_constraint", "drop_constraint",
   "batch_alter_table", "concurrently", "create_extension", "drop_extension", "rename_default_pkey",
