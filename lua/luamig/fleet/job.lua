@@ -86,6 +86,7 @@ local function run_on(cmd, args, parent, t, rec, pool)
     local heads_ok, heads = pcall(context.heads, ctx.session)
     if heads_ok then rec.heads_after = heads end
   end
+  host.defer_interrupts(true) -- (an interrupt now ends the batch, not this target's reset)
   pool:release(t, ctx.session)
 end
 
