@@ -31,6 +31,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field on_connect? fun(db: luamig.Db, cfg: luamig.Config, opts: {create: boolean})  right after connecting
 ---@field home_schema? fun(db: luamig.Db): string?   the schema luamig qualifies its own tables with
 ---@field read_heads fun(db: luamig.Db, tables: {schema: string?, name: string}[]): string[][]
+---@field reuse fun(db: luamig.Db): boolean   a fleet job's connection made as new for its next target (or false)
 ---@field begin_locked fun(db: luamig.Db)
 ---@field lock_run fun(db: luamig.Db, cfg: luamig.Config, log: luamig.Log?)
 ---@field unlock_run fun(db: luamig.Db, cfg: luamig.Config)
@@ -97,8 +98,8 @@ M.CONTRACT = {
   { "begin_locked", "function" }, { "lock_run", "function" }, { "unlock_run", "function" },
   { "step_setup", "function" }, { "apply_setup", "function" }, { "check_step", "function" },
   { "apply_timeouts", "function" }, { "now_text", "function" },
-  -- a fleet's no-op check: many version tables' heads in one read
-  { "read_heads", "function" },
+  -- fleets: many version tables' heads in one read; a connection made as new for the next target
+  { "read_heads", "function" }, { "reuse", "function" },
   -- the schema ops (luamig.schema.ops)
   { "column_spec", "function" }, { "add_column", "function" }, { "drop_column", "function" },
   { "alter_column", "function" }, { "add_constraint", "function" }, { "drop_constraint", "function" },

@@ -243,4 +243,7 @@ M.on_connect = session.connect
 ---The schema resolved at connect time: luamig qualifies its own tables with it.
 M.home_schema = session.home
 
+---A fleet job's connection made as new for its next target (session.reuse).
+M.reuse = session.reuse
+
 return M

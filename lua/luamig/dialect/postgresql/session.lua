@@ -68,4 +68,25 @@ function M.reset(db)
   end
 end
 
+-- What a connection's session holds beyond its settings, put back as a new
+-- connection has it: DISCARD ALL but for the prepared statements (the
+-- driver deallocates its own as they are collected).
+local RESET = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; " ..
+    "SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES"
+
+---Make the connection as a new one is, for another target (a fleet job's
+---next schema): no transaction, no setting, temporary table, cursor,
+---LISTEN or session lock left by the last one. False when it cannot be
+---(closed, broken, in a pipeline): then it is not to be used again.
+---@param db table
+---@return boolean
+function M.reuse(db)
+  if db:is_closed() then return false end
+  return (pcall(function()
+    db:guard(false)
+    if db:in_transaction() then db:exec "ROLLBACK" end
+    db:exec(RESET)
+  end))
+end
+
 return M

@@ -94,6 +94,12 @@ function M.read_heads(db, tables)
   return out
 end
 
+---A fleet job keeps no SQLite connection for its next target: each target
+---is a file of its own, and opening one costs less than putting back the
+---PRAGMAs a migration may have set.
+---@return boolean
+function M.reuse() return false end
+
 ---Start the runner's write transaction. BEGIN IMMEDIATE takes SQLite's write
 ---lock up front (waiting up to the busy timeout), so the version read that
 ---follows cannot be overtaken by another runner.
