@@ -36,6 +36,14 @@ M.REQUIRED = {
 
 -- Optional: max_identifier (the longest identifier in bytes; nil when unlimited).
 
+---Optional entries a dialect defines in its own module if at all, never in
+---a part: reading one that is absent loads no part (M.lazy_parts).
+---@type table<string, true>
+M.OWN = {
+  on_connect = true,  -- fun(db, cfg, opts): set a new connection up
+  home_schema = true, -- fun(db): string, the schema luamig's tables live in (when qualified)
+}
+
 ---The entries of REQUIRED that are tables, not functions.
 M.TABLES = { types = true, type_names = true, index_features = true, scratch = true }
 
@@ -98,13 +106,49 @@ function M.check(d, name)
   return d
 end
 
----Load the dialect named `name` and check it implements the contract.
+---Give dialect `d` its parts lazily: the modules `prefix .. part` (merged
+---into `d`; `d`'s own entries win) and `fields` (key -> module suffix, a
+---table each) load on the first read of an entry `d` lacks, or on pairs(d),
+---so a command that never changes or dumps a schema does not load the schema
+---model. The contract is checked then.
+---@param d table
+---@param prefix string   "luamig.dialect.sqlite."
+---@param parts string[]
+---@param fields table<string, string>
+function M.lazy_parts(d, prefix, parts, fields)
+  local function load_all()
+    setmetatable(d, nil)
+    for _, part in ipairs(parts) do
+      for k, v in pairs(require(prefix .. part)) do
+        if rawget(d, k) == nil then d[k] = v end
+      end
+    end
+    for k, part in pairs(fields) do d[k] = require(prefix .. part) end
+    M.check(d, d.name)
+  end
+  setmetatable(d, {
+    __index = function(_, k)
+      if M.OWN[k] then return nil end
+      load_all()
+      return rawget(d, k)
+    end,
+    __pairs = function()
+      load_all()
+      return next, d, nil
+    end,
+  })
+  return d
+end
+
+---Load the dialect named `name` and check it implements the contract (a
+---dialect with lazy parts: its name now, the rest when they load).
 ---@param name "sqlite"|"postgresql"
 ---@return table dialect
 function M.load(name)
   local d = loaded[name]
   if d then return d end
-  d = M.check(require("luamig.dialect." .. name), name)
+  d = require("luamig.dialect." .. name)
+  if getmetatable(d) == nil then M.check(d, name) elseif rawget(d, "name") ~= name then M.check(d, name) end
   loaded[name] = d
   return d
 end

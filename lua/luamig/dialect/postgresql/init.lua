@@ -13,16 +13,9 @@ M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "catalog", "dump", "backfill" }) do
-  for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
-    if M[k] == nil then M[k] = v end
-  end
-end
 
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
 
----The scratch database of drill, lint and autogenerate.
-M.scratch = require "luamig.dialect.postgresql.scratch"
 
 -- "schema.name" -> schema, name; a bare name is looked up along search_path.
 local function split(name)
@@ -204,4 +197,8 @@ M.on_connect = session.connect
 ---The schema resolved at connect time: luamig qualifies its own tables with it.
 M.home_schema = session.home
 
-return M
+-- The types, schema changes, catalog snapshot, dump and backfill writer
+-- (the modules next to this one, merged in) and `scratch`, the scratch
+-- database of drill, lint and autogenerate: loaded on first use.
+return require("luamig.dialect").lazy_parts(M, "luamig.dialect.postgresql.",
+  { "types", "alter", "catalog", "dump", "backfill" }, { scratch = "scratch" })

@@ -13,14 +13,7 @@ M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "enums", "catalog", "dump", "backfill" }) do
-  for k, v in pairs(require("luamig.dialect.sqlite." .. part)) do
-    if M[k] == nil then M[k] = v end
-  end
-end
 
----The scratch database of drill, lint and autogenerate.
-M.scratch = require "luamig.dialect.sqlite.scratch"
 
 function M.has_table(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
@@ -153,4 +146,8 @@ function M.check_step(db, setup)
   end
 end
 
-return M
+-- The types, schema changes, enums, catalog snapshot, dump and backfill writer
+-- (the modules next to this one, merged in) and `scratch`, the scratch
+-- database of drill, lint and autogenerate: loaded on first use.
+return require("luamig.dialect").lazy_parts(M, "luamig.dialect.sqlite.",
+  { "types", "alter", "enums", "catalog", "dump", "backfill" }, { scratch = "scratch" })
