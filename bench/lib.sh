@@ -7,7 +7,7 @@ before=${LUAMIG_BEFORE:+$(realpath "$LUAMIG_BEFORE")}  # optional: an older luam
 work=$(mktemp -d)
 source .ci/pg.sh
 trap 'rm -rf "$work"; pg_stop' EXIT
-if [[ -n "${BENCH_NO_PG:-}" ]]; then :  # this bench needs no server
+if [[ -n "${BENCH_NO_PG:-}" ]]; then unset PG_TEST_DIR  # this bench needs no server (and stops none)
 elif [[ -z "${LUAMIG_TEST_PG:-}" ]]; then pg_start >&2; else unset PG_TEST_DIR; fi  # stop only our own server
 pg_base=${LUAMIG_TEST_PG:-}; pg_base=${pg_base%/*}
 

@@ -111,15 +111,23 @@ local function run_body(r, id)
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
 
-local function finish_step(r, id, heads, ms)
+-- The step's bookkeeping (the heads, its history row) and, with `commit`,
+-- the COMMIT: queued on the connection's pipeline, so that on PostgreSQL
+-- they are one round trip (on SQLite each runs at once). A failure among
+-- them raises before anything is committed. Returns the new heads.
+local function finish_step(r, id, heads, ms, commit)
   local s, t = r.s, r.t
-  local script = s.graph.revs[id]
+  local db, script = s.db, s.graph.revs[id]
   local new = plan_mod.step_heads(s.graph, heads, id, r.direction)
-  version.set_heads(s.db, t, heads, new)
-  version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
-    ms = ms, transactional = script.transactional })
   -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then require("luamig.run.backfill").forget(s.db, id) end
+  if not script.transactional then require("luamig.run.backfill").forget(db, id) end
+  local queue = { exec = function(_, sql, ...) db:pipeline_send(sql, ...) end }
+  version.set_heads(queue, t, heads, new)
+  version.record(queue, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
+    ms = ms, transactional = script.transactional })
+  if commit then queue:exec("COMMIT") end
+  db:pipeline_sync()
+  if commit then r.tables_ready = true end -- (the version tables exist from now on)
   return new
 end
 
@@ -153,7 +161,7 @@ end
 local function run_plan(r)
   local s, t = r.s, r.t
   version.ensure(s.db, s.dialect, t)
-  local heads = version.heads(s.db, t)
+  local heads = version.heads(s.db, t, true)
   local plan = r.plan(heads)
   check_plan(s, plan, r.direction, not s.dry_run)
   local setup = setup_for(r, plan)
@@ -196,8 +204,8 @@ local function next_step(r, walk)
   local s, t = r.s, r.t
   local ok, step = attempt(function()
     s.dialect.begin_locked(s.db)
-    version.ensure(s.db, s.dialect, t)
-    local heads = version.heads(s.db, t)
+    if not r.tables_ready then version.ensure(s.db, s.dialect, t) end -- (until a step committed them)
+    local heads = version.heads(s.db, t, true)
     if not walk.expected or not same(heads, walk.expected) then
       walk.plan = r.plan(heads)
       check_plan(s, walk.plan, r.direction, false)
@@ -238,8 +246,7 @@ local function run_in_transaction(r, walk, id, heads)
   if not no_raise then body_ok, err = false, body_ok end -- (then body_ok holds attempt's error)
   if body_ok then
     body_ok, err = attempt(function()
-      walk.expected = finish_step(r, id, heads, ms)
-      s.db:exec "COMMIT"
+      walk.expected = finish_step(r, id, heads, ms, true)
     end)
   end
   if not body_ok then
@@ -263,8 +270,7 @@ local function run_outside(r, walk, id)
   end
   local rec_ok, rec_err = attempt(function()
     s.dialect.begin_locked(s.db)
-    walk.expected = finish_step(r, id, version.heads(s.db, r.t), ms)
-    s.db:exec "COMMIT"
+    walk.expected = finish_step(r, id, version.heads(s.db, r.t, true), ms, true) -- (next_step's ensure is committed)
   end)
   if not rec_ok then
     rollback(s.db)
