@@ -1,7 +1,9 @@
--- What luamig sends per step besides the migration's own statements
--- (issue 28): on PostgreSQL no more round trips than a hand-written script
--- run by `psql -f` (BEGIN, the version row out and in, the history row,
--- COMMIT): the bookkeeping goes with the COMMIT in one round trip.
+-- What a step costs besides the migration's own statements (issue 28): on
+-- PostgreSQL no more round trips than a hand-written script run by `psql -f`
+-- (BEGIN, the version row out and in, the history row, COMMIT): the
+-- bookkeeping goes with the COMMIT in one round trip; and a long run holds
+-- the code of one migration at a time.
+local lfs = require "lfs"
 local connect = require "luamig.db.connect"
 local graph_mod = require "luamig.revision.graph"
 local log_mod = require "luamig.util.log"
@@ -74,5 +76,38 @@ describe("per step, on PostgreSQL", function()
         at[i] - at[i - 1] - 1))
     end
     assert.are.equal(6, tonumber(s.db:scalar("SELECT count(*) FROM luamig_version_history")))
+  end)
+end)
+
+describe("a run of migrations from the script cache", function()
+  it("holds no migration's code once its step is done", function()
+    local b = sh.backends()[1]
+    local files, prev = {}, nil
+    for i = 1, 5 do
+      local id = ("dddd%08d"):format(i)
+      files[i .. ".lua"] = sh.migration(id, prev, ("db:exec 'CREATE TABLE t%d (id integer)'"):format(i))
+      prev = id
+    end
+    local dir = fixtures.tmpdir()
+    local old = os.time() - 100
+    for name, text in pairs(files) do
+      fixtures.write(dir .. "/" .. name, text)
+      assert(lfs.touch(dir .. "/" .. name, old, old)) -- settled files: the cache serves them
+    end
+    scripts.load_dir(dir) -- fills the cache
+    local list = scripts.load_dir(dir)
+    local cfg = { migrations = dir, version_table = "luamig_version", transaction = "per-migration", foreign_keys = true }
+    local url, remove = fixtures.fresh_url(b)
+    local db, dialect = connect.open(url, cfg)
+    finally(function()
+      db:close()
+      remove()
+    end)
+    local s = { db = db, dialect = dialect, config = cfg, graph = graph_mod.new(list), log = log_mod.new({ quiet = true }) }
+    local held = {}
+    runner.run(s, { direction = "up", plan = function(heads) return plan.upgrade(s.graph, heads, "heads") end,
+      on_step = function(step) held[#held + 1] = rawget(s.graph.revs[step.revision], "upgrade") ~= nil end })
+    assert.are.same({ false, false, false, false, false }, held)
+    assert.are.equal(5, tonumber(db:scalar("SELECT count(*) FROM luamig_version_history")))
   end)
 end)

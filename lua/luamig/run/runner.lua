@@ -4,6 +4,7 @@ local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local version = require "luamig.run.version"
 local plan_mod = require "luamig.revision.plan"
+local scripts = require "luamig.revision.scripts"
 local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.run.replicas"
 local text = require "luamig.util.text"
@@ -134,6 +135,7 @@ end
 -- A step is done (committed): report it, then the after_migration hooks.
 local function emit(r, id, ms, rows)
   local script = r.s.graph.revs[id]
+  scripts.release(script) -- (done with its code)
   local step = { revision = id, direction = r.direction, ms = ms, message = script.message,
     transactional = script.transactional, rows = rows }
   if r.replicas then r.replicas:wait(id) end -- wait_for_replicas
