@@ -146,9 +146,9 @@ end
 -- The connection set-up (dialect.step_setup) for running `ids` in one
 -- transaction; the dialect applies a change outside any transaction.
 local function setup_for(r, ids)
-  local scripts = {}
-  for i, id in ipairs(ids) do scripts[i] = r.s.graph.revs[id] end
-  return r.s.dialect.step_setup(r.s.config, scripts)
+  local list = {}
+  for i, id in ipairs(ids) do list[i] = r.s.graph.revs[id] end
+  return r.s.dialect.step_setup(r.s.config, list)
 end
 
 local function apply_setup(r, setup)
