@@ -35,11 +35,6 @@ void lm_host_setup(lua_State *L) {
   const char *dir = getenv("LUAMIG_LUA_DIR");
   size_t i;
   luaL_openlibs(L);
-  /* A new collection cycle once the heap is 1.2x what the last one left
-   * (Lua's default: 2x): a run of thousands of steps, each leaving a little
-   * garbage, stays near its live size (issue 28: peak RSS). 1.0 would
-   * collect without pause, at 50x the CPU. */
-  lua_gc(L, LUA_GCINC, 120, 0, 0);
   lm_util_init(L);
   /* Strings' and files' methods are the runner's too: out of user code's reach. */
   lua_pushliteral(L, "");
