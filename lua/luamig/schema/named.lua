@@ -48,8 +48,8 @@ end
 
 ---The snapshot of `db` (luamig.schema.introspect), every constraint named
 ---when the database keeps its name.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@return table
 function M.snapshot(db, dialect)
   return name_constraints(db, introspect.snapshot(db, dialect))

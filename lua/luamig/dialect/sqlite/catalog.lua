@@ -192,7 +192,7 @@ end
 ---A table's row count and its rows in primary-key order (all columns
 ---without one) folded into one text, computed in the database in one query
 ---(SQLite has no hash function: the text is the checksum).
----@param db table
+---@param db luamig.Db
 ---@param t luamig.Table
 ---@return integer rows, string checksum
 function M.fingerprint(db, t)
@@ -207,7 +207,7 @@ function M.fingerprint(db, t)
 end
 
 ---The schema snapshot (luamig.schema.model) of the main database.
----@param db table
+---@param db luamig.Db
 ---@return luamig.Snapshot
 function M.snapshot(db)
   local s = model.new()
