@@ -244,6 +244,15 @@ local lazy = {
   end,
 }
 
+---Forget the compiled functions of a script that came from the cache (they
+---load again from its file on next use), so that a long run holds the code
+---of one migration at a time, not of every one it ran.
+---@param s luamig.Script
+function M.release(s)
+  if getmetatable(s) ~= lazy then return end
+  for _, k in ipairs({ "upgrade", "downgrade", "change", "uses_op", "bind" }) do rawset(s, k, nil) end
+end
+
 -- The migration file names in `dir` (sorted) and their paths.
 local function listing(dir)
   local names, paths = fs.list_lua(dir)

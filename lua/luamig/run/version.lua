@@ -48,11 +48,13 @@ local function exists(db, t)
   return db:has_table(t.plain)
 end
 
----Current heads, sorted ({} when the table does not exist yet).
+---Current heads, sorted ({} when the table does not exist yet; `known`:
+---the caller knows it exists, having ensured it, which saves a catalog read).
+---@param known boolean?
 ---@return string[]
-function M.heads(db, t)
+function M.heads(db, t, known)
   local out = {}
-  if not exists(db, t) then return out end
+  if not known and not exists(db, t) then return out end
   for i, row in ipairs(db:query("SELECT version_num FROM " .. t.heads .. " ORDER BY version_num")) do
     out[i] = row.version_num
   end

@@ -225,24 +225,38 @@ end
 ---Bind the ops to a step's connection. Returns a table of functions (called
 ---as `op.create_table(...)`, like Alembic's), each checking its arguments
 ---(luamig.schema.check) before any SQL runs; an unknown name is an error
----with a did-you-mean.
+---with a did-you-mean. The functions are made on the first use of `op`
+---(most steps of a long chain run SQL only and never use it).
 ---@param step luamig.OpsTarget
 ---@return table op
 function M.new(step)
   local db, d, path = step.db, step.dialect, step.path
   local op = {}
-  for name, fn in pairs(build(db, d, step)) do
-    local sig = check.OPS[name]
-    op[name] = blamed(sig and function(...)
-      check.args(db, d, "op." .. name, sig, table.pack(...), created(db))
-      return fn(...)
-    end or fn, path)
-  end
-  return setmetatable(op, { __index = function(_, name)
+  local function unknown(_, name)
     local e = check.unknown("op.", name, (names()))
     e.where = path and host.where(path)
     error(e, 0)
-  end })
+  end
+  local function fill()
+    setmetatable(op, { __index = unknown })
+    for name, fn in pairs(build(db, d, step)) do
+      local sig = check.OPS[name]
+      op[name] = blamed(sig and function(...)
+        check.args(db, d, "op." .. name, sig, table.pack(...), created(db))
+        return fn(...)
+      end or fn, path)
+    end
+  end
+  return setmetatable(op, {
+    __index = function(_, name)
+      fill()
+      return op[name]
+    end,
+    __pairs = function()
+      fill()
+      return next, op, nil
+    end,
+  })
 end
 
 -- ------------------------------------------------------------ change()

@@ -188,8 +188,7 @@ end
 ---Start a step's transaction (the run-wide lock is already held), with the
 ---session settings as at connect time.
 function M.begin_locked(db)
-  session.reset(db)
-  db:exec "BEGIN"
+  session.reset_then(db, "BEGIN")
 end
 
 -- Version tables per UNION ALL: planning one costs per table read, and

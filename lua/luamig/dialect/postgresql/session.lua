@@ -53,19 +53,46 @@ function M.config(db)
   return db.session and db.session.config or {}
 end
 
----Put back every remembered setting a migration changed (a setting that
----did not change is not set again: some need privileges to set).
+-- One statement that puts back, on the server, each remembered setting
+-- that differs now (a setting that did not change is not set again: some
+-- need privileges to set), and its parameters; made once per connection.
+local function reset_statement(st)
+  if not st.reset_sql then
+    local cols, params = {}, {}
+    for i, name in ipairs(M.SETTINGS) do
+      local v = st.settings["s" .. i]
+      if v ~= nil then
+        local q = common.quote_literal(name)
+        cols[#cols + 1] = ("CASE WHEN pg_catalog.current_setting(%s, true) IS DISTINCT FROM ? " ..
+          "THEN pg_catalog.set_config(%s, ?, false) END"):format(q, q)
+        params[#params + 1], params[#params + 2] = v, v
+      end
+    end
+    st.reset_sql, st.reset_params = "SELECT " .. table.concat(cols, ", "), params
+  end
+  return st.reset_sql, st.reset_params
+end
+
+---Put back every remembered setting a migration changed: one statement,
+---no read first.
 ---@param db luamig.Db
 function M.reset(db)
   local st = db.session
   if not st or db:is_closed() then return end
-  local now = current(db)
-  for i, name in ipairs(M.SETTINGS) do
-    local key = "s" .. i
-    if now[key] ~= st.settings[key] and st.settings[key] ~= nil then
-      db:exec("SELECT pg_catalog.set_config(?, ?, false)", name, st.settings[key])
-    end
-  end
+  local sql, params = reset_statement(st)
+  db:exec(sql, table.unpack(params))
+end
+
+---M.reset, then `sql` (BEGIN), in one round trip (queued on the pipeline).
+---@param db table
+---@param sql string
+function M.reset_then(db, sql)
+  local st = db.session
+  if not st or db:is_closed() then return db:exec(sql) end
+  local reset, params = reset_statement(st)
+  db:pipeline_send(reset, table.unpack(params))
+  db:pipeline_send(sql)
+  db:pipeline_sync()
 end
 
 -- What a connection's session holds beyond its settings, put back as a new
