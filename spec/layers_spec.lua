@@ -18,8 +18,6 @@ local KNOWN = {
   ["db -> schema"] = "db:schema() (db/connection.lua) and the did-you-mean of db/rows.lua reach into schema/",
   ["dialect -> schema"] = "the dialects build DDL and read the catalog with schema/'s model and ddl",
   ["revision -> run"] = "revision/scripts.lua reads run/timeouts.lua's keys and the backfill API's names",
-  ["fleet -> cli"] = "the session is built in cli/context.lua; it belongs in run/",
-  ["commands -> cli"] = "the session (cli/context.lua) and the registry the help and completion read",
 }
 
 local rank = {}

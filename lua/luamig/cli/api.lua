@@ -6,7 +6,7 @@ local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local registry = require "luamig.cli.registry"
 
 local M = {}
@@ -41,13 +41,13 @@ end
 ---@return luamig.Command ran  the command that ran (a fleet run with --all)
 function M.execute(cmd, args, env)
   local ok, result = xpcall(function()
-    env.ctx = { config = env.config or config.load(env.config_path), url = env.url, log = env.log,
+    env.ctx = session.new({ config = env.config or config.load(env.config_path), url = env.url, log = env.log,
       reserved = registry.RESERVED, readonly = cmd.readonly, wait_for_db = args.wait_for_db,
-      on_step = env.on_step }
+      on_step = env.on_step })
     if env.dispatch then cmd = env.dispatch(cmd, args) end
     return cmd.run(env.ctx, args)
   end, M.with_traceback)
-  if env.ctx then context.close(env.ctx) end
+  if env.ctx then session.close(env.ctx) end
   if not ok then error(result, 0) end
   return result, cmd.exit and cmd.exit(result) or errors.EXIT.ok, cmd
 end
@@ -161,7 +161,7 @@ function M.open(opts)
     wait = require("luamig.db.wait").seconds(wait, "wait_for_db")
   end
   local cfg = config.load(opts.config)
-  require("luamig.db.connect").parse((config.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
+  require("luamig.db.connect").parse((session.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
   if not require("lfs").attributes(cfg.migrations, "mode") then
     errors.raise("config", ("the migrations folder %s cannot be read"):format(cfg.migrations))
   end

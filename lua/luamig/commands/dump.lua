@@ -3,7 +3,7 @@
 --- downgrade drops what its upgrade creates), or with --declared as a
 --- declared schema (schema.lua). Written whole or not at all.
 local connect = require "luamig.db.connect"
-local config = require "luamig.project.config"
+local session = require "luamig.run.session"
 local dump = require "luamig.schema.dump"
 local host = require "luamig.host"
 local revision_file = require "luamig.commands.shared.revision_file"
@@ -49,9 +49,8 @@ end
 ---@param ctx luamig.Context
 ---@return table db, table dialect
 function M.open(ctx)
-  local url, source = config.resolve_url(ctx.url, ctx.config)
-  return connect.open(url, ctx.config, ctx.log, { source = source,
-    base = ctx.url_base or config.url_base(source, ctx.config), create = false })
+  local url, source, base = session.target(ctx)
+  return connect.open(url, ctx.config, ctx.log, { source = source, base = base, create = false })
 end
 
 function M.run(ctx, args)

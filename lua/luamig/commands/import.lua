@@ -4,7 +4,7 @@
 --- there; alembic_version is left as it is. Nothing is written unless every
 --- check passes.
 local alembic = require "luamig.tools.alembic"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local dump_cmd = require "luamig.commands.dump"
 local errors = require "luamig.util.errors"
 local format = require "luamig.commands.shared.format"
@@ -27,7 +27,7 @@ function M.run(ctx, args)
   if args.tool ~= "alembic" then
     errors.raise("usage", ("import %s: luamig imports from alembic only"):format(args.tool))
   end
-  local s = context.session(ctx)
+  local s = session.open(ctx)
   local id = alembic.stamp(s.db, s.dialect)
   if args.versions then
     local heads = alembic.heads(args.versions)
@@ -49,7 +49,7 @@ function M.run(ctx, args)
       "run it in a new project (`luamig init`); nothing was changed"):format(ctx.config.migrations, n,
       n == 1 and "" or "s"))
   end
-  local current = context.heads(s)
+  local current = session.heads(s)
   if #current > 0 then
     errors.raise("usage", ("luamig's version table already says %s; nothing was changed"):format(format.heads(current)))
   end
@@ -61,7 +61,7 @@ function M.run(ctx, args)
   revision_file.write_new(path, text)
   local ok, err = pcall(function()
     ctx.graph = nil
-    s.graph = context.graph(ctx)
+    s.graph = session.graph(ctx)
     stamp.stamp(s, function() return { id } end)
   end)
   if not ok then

@@ -6,7 +6,7 @@ local errors = require "luamig.util.errors"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
 local scratch = require "luamig.run.scratch"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 local text = require "luamig.util.text"
 
@@ -59,15 +59,15 @@ local function what_to_lint(ctx, g, target)
     local heads = (from == "" or from == "base") and {} or g:ids(from)
     return heads, (plan.upgrade(g, heads, to ~= "" and to or "heads"))
   end
-  local s = context.session(ctx)
-  local heads = context.heads(s)
+  local s = session.open(ctx)
+  local heads = session.heads(s)
   return heads, (plan.upgrade(g, heads, target or "heads"))
 end
 
 -- A scratch session brought to `start` and prepared (seeds, rows), then `ids` linted there.
 local function lint_on(ctx, args, start, ids, opts)
   local lint = require "luamig.tools.lint"
-  return scratch.with(context.scratch_options(ctx, { what = "lint", keep = args.keep, scratch_url = args.scratch_url,
+  return scratch.with(session.scratch_options(ctx, { what = "lint", keep = args.keep, scratch_url = args.scratch_url,
     hint = require("luamig.commands.drill").SCRATCH_HINT }), function(s)
     runner.run_to(s, "up", start)
     if args.with_seeds then require("luamig.commands.drill").seeder(ctx, s)() end
@@ -86,9 +86,9 @@ function M.run(ctx, args)
   end
   local opts = { rows = number_option(args.rows, "--rows", 1), slow_ms = number_option(args.slow_ms, "--slow-ms", 0),
     ignore = ignore_set(ctx.config) }
-  local g = context.graph(ctx)
+  local g = session.graph(ctx)
   local start, ids = what_to_lint(ctx, g, args.target)
-  context.close(ctx) -- the target is no longer needed: everything else runs on the scratch database
+  session.close(ctx) -- the target is no longer needed: everything else runs on the scratch database
   ctx.session = nil
   local out = { from = start, fail_on = fail_on, migrations = {} }
   if #ids > 0 then

@@ -6,7 +6,7 @@ local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local scripts = require "luamig.revision.scripts"
 local templates = require "luamig.revision.templates"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 
 local M = {}
@@ -81,7 +81,7 @@ end
 ---@param body table?  autogenerate's bodies (luamig.revision.templates)
 ---@return table result: revision, down_revisions, path, message, branch_labels, depends_on
 function M.new_revision(ctx, args, heads_specs, splice, merge, body)
-  local g = context.graph(ctx)
+  local g = session.graph(ctx)
   local id = args.rev_id or host.random_hex(12)
   local problem = scripts.id_problem(id, g.revs)
   if problem then errors.raise("usage", "--rev-id: " .. problem) end

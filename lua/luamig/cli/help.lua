@@ -5,7 +5,7 @@ local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 local registry = require "luamig.cli.registry"
 local parser = require "luamig.cli.parser"
-local context = require "luamig.cli.context"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 
 local M = {
   example = { "luamig help upgrade", "luamig help --man | man -l -" },
@@ -18,7 +18,7 @@ local M = {
 -- The command list, with the project's plugin commands when there is a
 -- project (the man page is built without one: built-in commands only).
 local function command_list(ctx)
-  return registry.list(context.plugin_list(ctx))
+  return registry.list(plugin_ctx.plugin_list(ctx))
 end
 
 function M.run(ctx, args)
