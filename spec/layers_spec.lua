@@ -17,7 +17,6 @@ local KNOWN = {
   ["db -> dialect"] = "db/connect.lua picks the dialect: connecting belongs above the dialects",
   ["db -> schema"] = "db:schema() (db/connection.lua) and the did-you-mean of db/rows.lua reach into schema/",
   ["dialect -> schema"] = "the dialects build DDL and read the catalog with schema/'s model and ddl",
-  ["revision -> run"] = "revision/scripts.lua reads run/timeouts.lua's keys and the backfill API's names",
 }
 
 local rank = {}

@@ -121,7 +121,7 @@ local keys = {
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
   migration_timeouts = function(v)
     if type(v) ~= "table" then return 'must be a table, e.g. { lock_timeout = "2s", statement_timeout = "5min" }' end
-    local timeouts = require "luamig.run.timeouts"
+    local timeouts = require "luamig.revision.timeout_keys"
     for k, x in pairs(v) do
       local known = false
       for _, name in ipairs(timeouts.KEYS) do known = known or name == k end

@@ -7,6 +7,7 @@ local graph_mod = require "luamig.revision.graph"
 local connect = require "luamig.db.connect"
 local db_wait = require "luamig.db.wait"
 local version = require "luamig.run.version"
+local backfill = require "luamig.run.backfill"
 
 local M = {}
 
@@ -47,7 +48,8 @@ end
 ---@return luamig.Graph
 function M.graph(ctx)
   if not ctx.graph then
-    local list, loaded = scripts.load_dir(ctx.config.migrations)
+    -- (the files' `luamig` outside a step: null and progress; backfill refuses)
+    local list, loaded = scripts.load_dir(ctx.config.migrations, backfill.api(nil))
     ctx.graph, ctx.loaded = graph_mod.new(list), loaded
   end
   return ctx.graph
