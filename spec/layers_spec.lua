@@ -8,7 +8,7 @@
 -- list can only shrink.
 local lfs = require "lfs"
 
-local LAYERS = { "util", "db", "dialect", "schema", "revision", "run", "tools", "fleet", "shipped_plugins",
+local LAYERS = { "util", "model", "db", "dialect", "schema", "revision", "run", "tools", "fleet", "shipped_plugins",
   "project", "commands", "cli" }
 local NOT_FOLDERS = { host = true, sqlite = true, pg = true, null = true } -- C modules and values of the host
 

@@ -59,7 +59,7 @@ describe("the dialect contract", function()
   end)
 
   it("keeps backend names out of ops, introspection, diff, backfill and the runner", function()
-    local files = { "schema/ops.lua", "schema/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
+    local files = { "schema/ops.lua", "model/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
       "run/backfill.lua", "run/runner.lua", "run/offline.lua", "run/step.lua", "run/version.lua" }
     for _, f in ipairs(files) do
       local n = 0

@@ -10,7 +10,7 @@ M.NAMES = { "sqlite", "postgresql" }
 
 ---What every dialect must provide: functions, unless M.TABLES names them.
 M.REQUIRED = {
-  -- SQL text and types (luamig.schema.ddl)
+  -- SQL text and types (luamig.model.ddl)
   "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type", "index_features",
   -- introspection (db:has_*, db:schema())
   "has_table", "has_column", "has_index", "snapshot",

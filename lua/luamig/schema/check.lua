@@ -4,7 +4,7 @@
 --- makes a nullable column), so it is an error with a did-you-mean; so is a
 --- type that is neither portable nor known to the database. Errors carry no
 --- location: the op boundary names the migration's line.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 

@@ -4,9 +4,9 @@
 --- children, children's foreign keys and columns dropped before their
 --- parents, views last. Each change is close to one op call
 --- (luamig.schema.render writes it); a destructive one says why.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
-local named = require "luamig.schema.named"
+local named = require "luamig.dialect.sqlite.named"
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -138,7 +138,7 @@ function M.find(cons, c)
   return false
 end
 
----The snapshot of `db` to compare (luamig.schema.named).
+---The snapshot of `db` to compare (luamig.dialect.sqlite.named).
 M.snapshot = named.snapshot
 
 local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end

@@ -1,14 +1,14 @@
 --- The live schema as one migration (`luamig dump`, the baseline of `import
---- alembic`): the snapshot (luamig.schema.model) turned into steps by the
+--- alembic`): the snapshot (luamig.model.schema) turned into steps by the
 --- dialect's dump module (op calls where the op vocabulary says it exactly,
 --- the object's DDL through op.execute for the rest), put in dependency
 --- order (edges from the catalog), and rendered as a migration body or as a
 --- declared schema (schema.lua). Every value written into the Lua text goes
 --- through luamig.util.lua_source (render.literal, comment_text), the one
 --- escape of generated files.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
-local named = require "luamig.schema.named"
+local named = require "luamig.dialect.sqlite.named"
 local literal = require("luamig.schema.render").literal
 local lua_source = require "luamig.util.lua_source"
 

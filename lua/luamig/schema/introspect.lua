@@ -1,5 +1,5 @@
 --- Schema snapshots: one normalized Lua structure per database, the same
---- shape on every backend (luamig.schema.model describes it; each dialect's
+--- shape on every backend (luamig.model.schema describes it; each dialect's
 --- snapshot reads its own catalog), so that two snapshots can be compared
 --- (luamig.schema.diff; rollback drills) and migrations can look before
 --- they change.

@@ -4,10 +4,10 @@
 --- dependency edges between items (luamig.dialect.postgresql.dump_catalog).
 local catalog = require "luamig.dialect.postgresql.dump_catalog"
 local errors = require "luamig.util.errors"
-local model = require "luamig.schema.model"
+local model = require "luamig.model.schema"
 local session = require "luamig.dialect.postgresql.session"
 local types = require "luamig.dialect.postgresql.types"
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local dump = require "luamig.schema.dump"
 
 local M = {}

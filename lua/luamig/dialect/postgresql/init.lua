@@ -3,8 +3,8 @@
 --- version-table column types; the type vocabulary, the schema changes and
 --- enums, the catalog snapshot and the backfill writer come from the modules
 --- next to this one.
-local common = require "luamig.dialect.sql"
-local lock_wait = require "luamig.db.lock_wait"
+local common = require "luamig.model.sql"
+local lock_wait = require "luamig.dialect.lock_wait"
 local session = require "luamig.dialect.postgresql.session"
 
 local M = {}

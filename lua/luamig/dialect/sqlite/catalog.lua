@@ -1,4 +1,4 @@
---- SQLite's catalog snapshot (the model is luamig.schema.model):
+--- SQLite's catalog snapshot (the model is luamig.model.schema):
 --- sqlite_master and the table pragmas, with CHECK constraints, generated
 --- columns and foreign-key deferrability read from each table's CREATE
 --- TABLE text. Indexes, views and triggers keep their SQL text, compared
@@ -6,7 +6,7 @@
 --- compared: a rebuild by the batch ops writes the same table differently.
 local table_sql = require "luamig.dialect.sqlite.table_sql"
 local enums = require "luamig.dialect.sqlite.enums"
-local model = require "luamig.schema.model"
+local model = require "luamig.model.schema"
 
 local M = {}
 
@@ -206,7 +206,7 @@ function M.fingerprint(db, t)
   return tonumber(r.n), r.sum
 end
 
----The schema snapshot (luamig.schema.model) of the main database.
+---The schema snapshot (luamig.model.schema) of the main database.
 ---@param db table
 ---@return luamig.Snapshot
 function M.snapshot(db)

@@ -6,7 +6,7 @@
 --- keys), views and triggers in the order sqlite_master holds them.
 local dump = require "luamig.schema.dump"
 local types = require "luamig.dialect.sqlite.types"
-local q = require("luamig.dialect.sql").quote_ident
+local q = require("luamig.model.sql").quote_ident
 
 local M = {}
 

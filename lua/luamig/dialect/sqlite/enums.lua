@@ -2,7 +2,7 @@
 --- CHECK (col IN (...)); the values live in the luamig_enums table so later
 --- migrations can use and extend the type. Changing the values rewrites the
 --- CHECK of every column declared with the type.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local alter = require "luamig.dialect.sqlite.alter"
 

@@ -2,10 +2,10 @@
 --- locking, the step set-up that relaxes foreign keys; the types, the schema
 --- changes (alter, with the table rebuild), enums, the catalog snapshot and
 --- the backfill writer come from the modules next to this one.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
-local lock_wait = require "luamig.db.lock_wait"
+local lock_wait = require "luamig.dialect.lock_wait"
 
 local M = {}
 

@@ -7,7 +7,7 @@ M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", 
   float = "REAL", date = "DATE", timestamp = "DATETIME", timestamptz = "DATETIME", json = "TEXT", uuid = "TEXT",
   bytes = "BLOB", string = "VARCHAR", numeric = "NUMERIC" }
 
----What CREATE INDEX can say here (luamig.schema.ddl.create_index): the
+---What CREATE INDEX can say here (luamig.model.ddl.create_index): the
 ---access methods and which of opclass, nulls, include, nulls_not_distinct.
 M.index_features = { backend = "SQLite", methods = { btree = true } }
 

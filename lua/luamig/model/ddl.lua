@@ -2,7 +2,7 @@
 --- with the type vocabulary and autoincrement of the dialect passed in. Pure
 --- string building; names are always quoted, literal defaults always go
 --- through quote_literal.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 
 local M = {}
