@@ -2,22 +2,12 @@
 -- Development section gives (LAYERS below, lowest first): a module may
 -- require modules of its own folder and of the folders before it, never one
 -- after it. A folder-level cycle is always an upward edge, so this catches
--- cycles too. KNOWN lists the upward edges left from before the order was
--- enforced, each to be removed by moving code to where it belongs: a new
--- upward edge fails, and so does a KNOWN entry that no longer exists, so the
--- list can only shrink.
+-- cycles too.
 local lfs = require "lfs"
 
-local LAYERS = { "util", "model", "db", "dialect", "schema", "revision", "run", "tools", "fleet", "shipped_plugins",
+local LAYERS = { "util", "model", "dialect", "db", "schema", "revision", "run", "tools", "fleet", "shipped_plugins",
   "project", "commands", "cli" }
 local NOT_FOLDERS = { host = true, sqlite = true, pg = true, null = true } -- C modules and values of the host
-
----@type table<string, string> "from -> to" = why it is still there
-local KNOWN = {
-  ["db -> dialect"] = "db/connect.lua picks the dialect: connecting belongs above the dialects",
-  ["db -> schema"] = "db:schema() (db/connection.lua) and the did-you-mean of db/rows.lua reach into schema/",
-  ["dialect -> schema"] = "the dialects build DDL and read the catalog with schema/'s model and ddl",
-}
 
 local rank = {}
 for i, name in ipairs(LAYERS) do rank[name] = i end
@@ -63,23 +53,20 @@ describe("the folder order of lua/luamig", function()
     end
   end)
 
-  it("has no upward require but the KNOWN ones, and every KNOWN one still exists", function()
-    local upward, seen = {}, {}
+  it("lists the same folders in the same order as the README's layout", function()
+    local readme, listed = assert(io.open(source .. "/README.md")):read("a"), {}
+    local layout = assert(readme:match("folder by folder in layer order.-\n(.-)\n  %- `share/"), "no layout list")
+    for name in layout:gmatch("\n    %d+%. `([%w_]+)/`") do listed[#listed + 1] = name end
+    assert.are.same(LAYERS, listed)
+  end)
+
+  it("has no upward require", function()
+    local upward = {}
     for _, e in ipairs(found) do
       assert.is_not_nil(rank[e.from], e.at)
       assert.is_not_nil(rank[e.to], e.at .. ": requires luamig." .. e.to .. ", which is in no layer")
-      if rank[e.to] > rank[e.from] then
-        local key = e.from .. " -> " .. e.to
-        seen[key] = true
-        if not KNOWN[key] then upward[#upward + 1] = e.at .. ": " .. key end
-      end
+      if rank[e.to] > rank[e.from] then upward[#upward + 1] = e.at .. ": " .. e.from .. " -> " .. e.to end
     end
     assert.are.same({}, upward)
-    local stale = {}
-    for key in pairs(KNOWN) do
-      if not seen[key] then stale[#stale + 1] = key end
-    end
-    table.sort(stale)
-    assert.are.same({}, stale, "remove these from KNOWN: they are gone")
   end)
 end)

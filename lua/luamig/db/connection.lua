@@ -7,6 +7,7 @@
 --- has only the README's methods.
 local errors = require "luamig.util.errors"
 local handle_rows = require "luamig.db.rows"
+local model = require "luamig.model.schema"
 
 local M = {}
 
@@ -243,8 +244,8 @@ function Db:has_extension(name) return self.dialect.has_extension(self, name) en
 function Db:quote_ident(s) return self.dialect.quote_ident(s) end
 function Db:quote_literal(v) return self.dialect.quote_literal(v) end
 
----The schema as one normalized structure (luamig.schema.introspect).
-function Db:schema() return require("luamig.schema.introspect").snapshot(self, self.dialect) end
+---The schema as one normalized structure (luamig.model.schema; as luamig.schema.introspect's).
+function Db:schema() return model.without_luamig(self.dialect.snapshot(self)) end
 
 -- Results of pcall(...): its results, or its error re-raised with `where`
 -- filled in when it has none (a bad row is the caller's line's fault).

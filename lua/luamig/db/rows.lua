@@ -3,6 +3,7 @@
 --- op.bulk_insert, the seed plugin's upsert).
 local errors = require "luamig.util.errors"
 local limits = require "luamig.db.limits"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -72,7 +73,7 @@ local function row_checker(columns, label)
         by_position = true
       else
         bad(label, "row %d sets column %q, which is not in the column list (%s)%s", n, tostring(k),
-          table.concat(columns, ", "), require("luamig.schema.check").did_you_mean(tostring(k), columns, "; "))
+          table.concat(columns, ", "), text.did_you_mean(tostring(k), columns, "; "))
       end
     end
     if by_position and by_name then

@@ -49,6 +49,27 @@ function M.type(d, t)
   return M.portable(d, t) or t
 end
 
+---A column spec's `nullable` for a column that is nullable or not: false, or
+---nil (the default).
+---@param nullable boolean
+---@return false?
+function M.nullable(nullable)
+  if not nullable then return false end
+  return nil
+end
+
+---A column type as a column spec's: as written when the op vocabulary reads
+---it as the same type, else { raw = t } (PostgreSQL's json is not the
+---portable json, which is jsonb).
+---@param d table  the dialect
+---@param t string
+---@return string|{raw: string}
+function M.spec_type(d, t)
+  local mapped = M.portable(d, t)
+  if mapped == nil or mapped:lower() == t:lower() then return t end
+  return { raw = t }
+end
+
 ---@class luamig.ColumnSpec
 ---@field [1] string   name
 ---@field [2] string|{raw: string}   type (portable, the database's, or raw SQL)

@@ -8,7 +8,7 @@ local model = require "luamig.model.schema"
 local session = require "luamig.dialect.postgresql.session"
 local types = require "luamig.dialect.postgresql.types"
 local common = require "luamig.model.sql"
-local dump = require "luamig.schema.dump"
+local ddl = require "luamig.model.ddl"
 
 local M = {}
 
@@ -207,7 +207,7 @@ local function table_item(b, k, t)
   if plain_table(t, x) and not (t.name .. t.schema):find(".", 1, true) then
     local cols = {}
     for i, c in ipairs(t.columns) do
-      cols[i] = { c.name, dump.spec_type(types, c.type), nullable = dump.nullable(c.nullable), server_default = c.default }
+      cols[i] = { c.name, ddl.spec_type(types, c.type), nullable = ddl.nullable(c.nullable), server_default = c.default }
     end
     local specs = {}
     for i, c in ipairs(cons) do
