@@ -2,7 +2,10 @@
 --- run a registry command on a project and return its result (the --json
 --- document) and exit code. cli/init.lua prints what this returns; the
 --- embedded forms (src/embed_core.c) return it as data.
+local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local connect = require "luamig.db.connect"
+local db_wait = require "luamig.db.wait"
 local config = require "luamig.project.config"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
@@ -131,7 +134,7 @@ end
 ---Retry the first connection of each later command for up to `v` (seconds or "30s").
 ---@param v number|string
 function Project:set_wait_for_db(v)
-  self.wait_for_db = require("luamig.db.wait").seconds(v, "wait_for_db")
+  self.wait_for_db = db_wait.seconds(v, "wait_for_db")
   return {}, errors.EXIT.ok
 end
 
@@ -158,11 +161,11 @@ function M.open(opts)
   end
   local wait = opts.wait_for_db
   if wait ~= nil then
-    wait = require("luamig.db.wait").seconds(wait, "wait_for_db")
+    wait = db_wait.seconds(wait, "wait_for_db")
   end
   local cfg = config.load(opts.config)
-  require("luamig.db.connect").parse((session.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
-  if not require("lfs").attributes(cfg.migrations, "mode") then
+  connect.parse((session.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
+  if not lfs.attributes(cfg.migrations, "mode") then
     errors.raise("config", ("the migrations folder %s cannot be read"):format(cfg.migrations))
   end
   return setmetatable({ config = cfg, url = opts.url, wait_for_db = wait,

@@ -24,7 +24,8 @@ end
 function M.run(ctx, args)
   local list = command_list(ctx)
   if args.man then
-    return { man = require("luamig.cli.man").page(parser.commands(list), host.version) }
+    return { man = require("luamig.cli.man").page( -- (here: only --man loads the man page writer)
+      parser.commands(list), host.version) }
   end
   local name = args.cmd
   if name and not registry.find(list, name) then

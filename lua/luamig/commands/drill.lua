@@ -8,6 +8,7 @@ local session = require "luamig.run.session"
 local plugin_ctx = require "luamig.project.plugin_ctx"
 local format = require "luamig.commands.shared.format"
 local fs = require "luamig.util.fs"
+local drill = require "luamig.tools.drill"
 
 local M = {
   example = "luamig drill --with-seeds",
@@ -69,7 +70,6 @@ end
 M.SCRATCH_HINT = "--scratch-url URL of an empty database"
 
 function M.run(ctx, args)
-  local drill = require "luamig.tools.drill"
   local script = args.script and script_path(args.script, ctx.config.drills) -- (before any scratch database)
   local out = { script = script }
   scratch.with(session.scratch_options(ctx, { what = "the drill", hint = M.SCRATCH_HINT, keep = args.keep,

@@ -9,6 +9,8 @@ local host = require "luamig.host"
 local revision_file = require "luamig.commands.shared.revision_file"
 local templates = require "luamig.revision.templates"
 local format = require "luamig.commands.shared.format"
+local scripts = require "luamig.revision.scripts"
+local errors = require "luamig.util.errors"
 
 local M = {
   example = { "luamig dump -o migrations/0001_baseline.lua", "luamig dump --declared -o schema.lua" },
@@ -55,8 +57,8 @@ end
 
 function M.run(ctx, args)
   if args.rev_id then
-    local problem = require("luamig.revision.scripts").id_problem(args.rev_id)
-    if problem then require("luamig.util.errors").raise("usage", "--rev-id: " .. problem) end
+    local problem = scripts.id_problem(args.rev_id)
+    if problem then errors.raise("usage", "--rev-id: " .. problem) end
   end
   local db, dialect = M.open(ctx)
   local ok, text, skipped = pcall(M.text, db, dialect, { declared = args.declared,

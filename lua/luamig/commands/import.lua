@@ -11,6 +11,8 @@ local format = require "luamig.commands.shared.format"
 local fs = require "luamig.util.fs"
 local revision_file = require "luamig.commands.shared.revision_file"
 local stamp = require "luamig.run.stamp"
+local scripts = require "luamig.revision.scripts"
+local lfs = require "lfs"
 
 local M = {
   example = { "luamig import alembic", "luamig import alembic --versions ../app/alembic/versions" },
@@ -40,7 +42,7 @@ function M.run(ctx, args)
         "Alembic (or pass the folder it was upgraded from); nothing was changed"):format(id, args.versions, heads[1]))
     end
   end
-  local problem = require("luamig.revision.scripts").id_problem(id)
+  local problem = scripts.id_problem(id)
   if problem then errors.raise("usage", "Alembic's revision id cannot be luamig's: " .. problem) end
   local n = 0
   for _ in pairs(s.graph.revs) do n = n + 1 end
@@ -56,7 +58,7 @@ function M.run(ctx, args)
   local text, skipped = dump_cmd.text(s.db, s.dialect, { id = id, skip_unsupported = args.skip_unsupported,
     message = "baseline: the schema at Alembic revision " .. id })
   for _, what in ipairs(skipped) do ctx.log:warn("skipped (not covered by the schema model): " .. what) end
-  if not fs.is_dir(ctx.config.migrations) then require("lfs").mkdir(ctx.config.migrations) end
+  if not fs.is_dir(ctx.config.migrations) then lfs.mkdir(ctx.config.migrations) end
   local path = ("%s/%s_baseline_from_alembic.lua"):format(ctx.config.migrations, id)
   revision_file.write_new(path, text)
   local ok, err = pcall(function()

@@ -9,6 +9,10 @@ local scratch = require "luamig.run.scratch"
 local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 local text = require "luamig.util.text"
+local lint = require "luamig.tools.lint"
+local rules = require "luamig.tools.lint.rules"
+local lint_rows = require "luamig.tools.lint.rows"
+local drill_cmd = require "luamig.commands.drill"
 
 local M = {
   readonly = true,
@@ -39,7 +43,7 @@ end
 -- The rules lint.ignore names, checked against the known ones.
 local function ignore_set(cfg)
   local known = { ["table-rebuild"] = true, ["long-write-lock"] = true, ["lock-timeout"] = true }
-  for _, r in ipairs(require("luamig.tools.lint.rules").LIST) do known[r.id] = true end
+  for _, r in ipairs(rules.LIST) do known[r.id] = true end
   local set = {}
   for _, id in ipairs(cfg.lint and cfg.lint.ignore or {}) do
     if not known[id] then
@@ -66,14 +70,13 @@ end
 
 -- A scratch session brought to `start` and prepared (seeds, rows), then `ids` linted there.
 local function lint_on(ctx, args, start, ids, opts)
-  local lint = require "luamig.tools.lint"
   return scratch.with(session.scratch_options(ctx, { what = "lint", keep = args.keep, scratch_url = args.scratch_url,
-    hint = require("luamig.commands.drill").SCRATCH_HINT }), function(s)
+    hint = drill_cmd.SCRATCH_HINT }), function(s)
     runner.run_to(s, "up", start)
-    if args.with_seeds then require("luamig.commands.drill").seeder(ctx, s)() end
+    if args.with_seeds then drill_cmd.seeder(ctx, s)() end
     if opts.rows then
       local skip = { [ctx.config.version_table] = true, [ctx.config.version_table .. "_history"] = true }
-      require("luamig.tools.lint.rows").fill(s.db, lint.observer_for(s.dialect).fill_info(s.db, skip), opts.rows)
+      lint_rows.fill(s.db, lint.observer_for(s.dialect).fill_info(s.db, skip), opts.rows)
     end
     return { shown = s.shown, migrations = lint.run(s, ids, opts) }
   end)

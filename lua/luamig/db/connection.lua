@@ -272,7 +272,7 @@ end
 ---@param fn fun(p: luamig.Pipeline)
 ---@return integer changes
 function Db:pipeline(fn, level)
-  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1)
+  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1) -- (here: start-up)
   return changes -- (not a tail call: `level` counts this frame)
 end
 

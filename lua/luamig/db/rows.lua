@@ -4,6 +4,7 @@
 local errors = require "luamig.util.errors"
 local limits = require "luamig.db.limits"
 local text = require "luamig.util.text"
+local null = require "luamig.null"
 
 local M = {}
 
@@ -101,7 +102,6 @@ end
 -- naming the row and column: PostgreSQL's COPY would store a table as
 -- "table: 0x...", NaN as "-nan".
 local function field(row, key, column, n, label)
-  local null = require "luamig.null"
   local v = row[key]
   if v == nil or v == null then return null end
   local t = type(v)
@@ -112,7 +112,6 @@ local function field(row, key, column, n, label)
   return v
 end
 
-local null_value -- luamig.null, loaded on first use
 
 ---Append row[c] for each of `columns` to `params`, luamig.null for a
 ---missing one (a statement's parameters, row by row).
@@ -120,8 +119,6 @@ local null_value -- luamig.null, loaded on first use
 ---@param row table
 ---@param columns string[]
 function M.append_values(params, row, columns)
-  local null = null_value or require "luamig.null"
-  null_value = null
   for _, c in ipairs(columns) do
     local v = row[c]
     if v == nil then v = null end
@@ -180,7 +177,6 @@ local COPY_ESCAPES = { ["\\"] = "\\\\", ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] =
 
 -- One row as a line of COPY text.
 local function copy_line(row, columns, by_position, n, label)
-  local null = require "luamig.null"
   local fields = {}
   for i, c in ipairs(columns) do
     local v = field(row, by_position and i or c, c, n, label)

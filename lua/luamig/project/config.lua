@@ -4,6 +4,7 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
 local replicas = require "luamig.run.replicas"
+local timeout_keys = require "luamig.revision.timeout_keys"
 
 local M = {}
 
@@ -121,14 +122,13 @@ local keys = {
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
   migration_timeouts = function(v)
     if type(v) ~= "table" then return 'must be a table, e.g. { lock_timeout = "2s", statement_timeout = "5min" }' end
-    local timeouts = require "luamig.revision.timeout_keys"
     for k, x in pairs(v) do
       local known = false
-      for _, name in ipairs(timeouts.KEYS) do known = known or name == k end
+      for _, name in ipairs(timeout_keys.KEYS) do known = known or name == k end
       if not known then
         return ("has no setting '%s' (only lock_timeout, statement_timeout, lock_retries)"):format(tostring(k))
       end
-      local bad = timeouts.problem(k, x)
+      local bad = timeout_keys.problem(k, x)
       if bad then return bad end
     end
   end,

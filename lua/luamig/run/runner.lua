@@ -8,6 +8,7 @@ local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.run.replicas"
 local text = require "luamig.util.text"
 local timeouts = require "luamig.run.timeouts"
+local backfill = require "luamig.run.backfill"
 
 local M = {}
 
@@ -62,6 +63,7 @@ local function check_plan(s, plan, direction, whole_run)
         :format(script.path, id))
     end
     if direction == "down" and script.change then
+      -- (here: commands that run nothing never load the ops, as step_mod below)
       local ok, err = require("luamig.schema.ops").reversible(script.change, script.path)
       if not ok then errors.raise("script", errors.text(err)) end
     end
@@ -119,7 +121,7 @@ local function finish_step(r, id, heads, ms)
   version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
     ms = ms, transactional = script.transactional })
   -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then require("luamig.run.backfill").forget(s.db, id) end
+  if not script.transactional then backfill.forget(s.db, id) end
   return new
 end
 

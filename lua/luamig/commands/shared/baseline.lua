@@ -3,7 +3,10 @@
 --- --stamp); otherwise of the schema at head, built on a scratch database,
 --- listing the revisions it squashes as `replaces` (luamig.revision.build).
 local session = require "luamig.run.session"
+local lfs = require "lfs"
 local dump_cmd = require "luamig.commands.dump"
+local drill_cmd = require "luamig.commands.drill"
+local format = require "luamig.commands.shared.format"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
@@ -31,7 +34,7 @@ end
 
 -- Write `text` at `path` in `dir`; `after()` runs next, and the file is removed if it fails.
 local function write(dir, path, text, after)
-  if not fs.is_dir(dir) then require("lfs").mkdir(dir) end
+  if not fs.is_dir(dir) then lfs.mkdir(dir) end
   revision_file.write_new(path, text)
   if not after then return end
   local ok, err = pcall(after)
@@ -69,7 +72,7 @@ function M.run(ctx, args)
   end
   opts.replaces = squashed(g)
   scratch.with(session.scratch_options(ctx, { what = "revision --baseline",
-    hint = require("luamig.commands.drill").SCRATCH_HINT,
+    hint = drill_cmd.SCRATCH_HINT,
     scratch_url = args.scratch_url, fast = true }), function(s)
     runner.run_to(s, "up", "heads")
     text, skipped = dump_cmd.text(s.db, s.dialect, opts)
@@ -80,7 +83,6 @@ function M.run(ctx, args)
 end
 
 function M.render(log, r)
-  local format = require "luamig.commands.shared.format"
   if r.replaces then
     log:result(("Created %s (revision %s, a baseline replacing %d revisions, %s .. %s): a fresh database applies " ..
       "only it; a database at a replaced revision upgrades through the old files to %s, which counts as this " ..

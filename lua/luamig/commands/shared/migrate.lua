@@ -1,6 +1,7 @@
 --- What upgrade and downgrade share: the run (or the offline --sql script),
 --- the line printed as each step applies, and the summary.
 local connect = require "luamig.db.connect"
+local dialects = require "luamig.dialect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
 local session = require "luamig.run.session"
@@ -56,7 +57,8 @@ end
 function M.offline_sql(ctx, direction, range)
   local url = session.target(ctx)
   local target = connect.parse(url)
-  local dialect = require("luamig.dialect").load(target.backend)
+  local dialect = dialects.load(target.backend)
+  -- (here: only --sql loads the offline recorder)
   return { sql = require("luamig.run.offline").sql({ graph = session.graph(ctx), config = ctx.config,
     dialect = dialect }, direction, range) }
 end

@@ -5,7 +5,7 @@
 --- when no field tells a difference; a table's text (create_sql) is not
 --- compared: a rebuild by the batch ops writes the same table differently.
 local table_sql = require "luamig.dialect.sqlite.table_sql"
-local enums = require "luamig.dialect.sqlite.enums"
+local enums = require "luamig.dialect.sqlite.enum_list"
 local model = require "luamig.model.schema"
 local named = require "luamig.dialect.sqlite.named"
 
