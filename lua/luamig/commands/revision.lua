@@ -5,6 +5,8 @@
 --- written when they agree.
 local revision_file = require "luamig.commands.shared.revision_file"
 local errors = require "luamig.util.errors"
+local session = require "luamig.run.session"
+local format = require "luamig.commands.shared.format"
 
 local M = {
   example = { 'luamig revision -m "add users.email"', 'luamig revision -m "create orders" --template change' },
@@ -50,12 +52,12 @@ function M.run(ctx, args)
     if args.against_db or args.from_url or args.allow_empty then
       errors.raise("usage", "--against-db, --from-url and --allow-empty go with --autogenerate")
     end
-    return revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice)
+    return revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice)
   end
   local autogen = require "luamig.commands.shared.autogen" -- (here: see --baseline above)
   local c = autogen.compare(ctx, { against_db = args.against_db, from_url = args.from_url })
   if #c.up == 0 and not args.allow_empty then return { empty = true } end
-  local r = revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice, false,
+  local r = revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice, false,
     autogen.bodies(c, function(text) ctx.log:warn(text) end))
   r.changes = #c.up
   return r
@@ -70,7 +72,7 @@ function M.render(log, r)
       "(--allow-empty writes one anyway).")
     return
   end
-  revision_file.render(log, r)
+  format.created(log, r)
 end
 
 return M

@@ -52,7 +52,7 @@ function M.run(ctx, args)
   local g = session.graph(ctx)
   local problem = scripts.id_problem(id, g.revs)
   if problem then errors.raise("usage", "--rev-id: " .. problem) end
-  local path = revision_file.path(ctx, id, args.message)
+  local path = revision_file.path(ctx.config.migrations, id, args.message)
   local opts = { id = id, message = args.message, skip_unsupported = args.skip_unsupported }
   local text, skipped
   if next(g.revs) == nil then
