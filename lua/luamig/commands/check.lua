@@ -46,7 +46,7 @@ function M.run(ctx, args)
   st.at_head = #st.pending == 0 and #st.unknown == 0
   st.expected = session.graph(ctx):heads()
   st.fail_on_drift = args.fail_on_drift or nil
-  local autogen = require "luamig.commands.shared.autogen" -- (here: --heads-only never loads autogenerate)
+  local autogen = require "luamig.tools.autogen" -- (here: --heads-only never loads autogenerate)
   local decl = autogen.declared(ctx)
   if decl then st.schema_differences = autogen.lines(autogen.compare(ctx, { decl = decl })) end
   return st

@@ -1,5 +1,5 @@
 --- `merge -m MSG REV...`: write a migration whose parents are REV... .
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
 local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 

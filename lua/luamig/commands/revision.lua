@@ -3,7 +3,7 @@
 --- --autogenerate, its upgrade and downgrade are the op calls that take the
 --- schema at head to the declared schema (schema.lua), and nothing is
 --- written when they agree.
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
 local errors = require "luamig.util.errors"
 local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
@@ -54,7 +54,7 @@ function M.run(ctx, args)
     end
     return revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice)
   end
-  local autogen = require "luamig.commands.shared.autogen" -- (here: see --baseline above)
+  local autogen = require "luamig.tools.autogen" -- (here: see --baseline above)
   local c = autogen.compare(ctx, { against_db = args.against_db, from_url = args.from_url })
   if #c.up == 0 and not args.allow_empty then return { empty = true } end
   local r = revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice, false,
