@@ -50,11 +50,13 @@ describe("the dialect contract", function()
     for _, b in ipairs(sh.backends()) do
       local url, remove = fixtures.fresh_url(b)
       local db = connect.open(url, { foreign_keys = true })
+      finally(function()
+        db:close()
+        remove()
+      end)
       local pub = db:public() -- (the connection object's own db.dialect is the dialect itself)
       assert.are.same({ b.name, b.name, b.name, b.name, b.name },
         { pub.dialect, pub.backend, db.backend, db.dialect.name, dialects.of(db).name })
-      db:close()
-      remove()
     end
   end)
 
