@@ -9,6 +9,7 @@
 local compare = require "luamig.schema.compare"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
+local dialects = require "luamig.dialect"
 local render = require "luamig.schema.render"
 local autogen_db = require "spec.support.autogen_db"
 local fixtures = require "spec.support.fixtures"
@@ -21,7 +22,7 @@ local SEED = tonumber(os.getenv("LUAMIG_AUTOGEN_SEED") or "1")
 local snap, scratch, apply = autogen_db.snap, autogen_db.scratch, autogen_db.apply
 
 local function body(changes, backend, named)
-  return render.body(changes, backend, function() end, compare.column_spec, named)
+  return render.body(changes, dialects.load(backend), function() end, compare.column_spec, named)
 end
 
 local function declared(m, renames, h)

@@ -45,4 +45,43 @@ for _, b in ipairs(sh.backends()) do describe("runner on " .. b.name, function()
     assert.is_false(ok)
     assert.matches("op%.create_table is only available while a migration runs", tostring(err))
   end)
+
+  -- (the runner used to raise such an error again as text: where = nil)
+  it("keeps where of an error raised before anything runs: an irreversible change() names its line", function()
+    local s, close = fixtures.session(b, {
+      ["1.lua"] = "revision = 'aaaa00000001'\ndown_revision = nil\n" ..
+          "function change(op)\n  op.create_table('t', { { 'id', 'integer' } })\n  op.execute('SELECT 1')\nend\n",
+    })
+    finally(close)
+    runner.run(s, up_opts(s))
+    local ok, err = pcall(runner.run, s, { direction = "down",
+      plan = function(heads) return plan.downgrade(s.graph, heads, "base") end })
+    assert.is_false(ok)
+    assert.are.same({ "script", s.graph.revs.aaaa00000001.path .. ":5" }, { err.kind, err.where })
+    assert.matches("^change%(%) uses op%.execute, which cannot be reversed", err.message)
+  end)
+
+  it("a failing step's error is one error object: where is the migration's line, cause what it raised", function()
+    local s, close = fixtures.session(b, {
+      ["1.lua"] = sh.migration("aaaa00000001", nil, "  local x = 1\n  error('boom ' .. x)"),
+      ["2.lua"] = sh.migration("aaaa00000002", "aaaa00000001", "  db:exec 'INSERT INTO nope VALUES (1)'"),
+    })
+    finally(close)
+    local path = s.graph.revs.aaaa00000001.path
+    local ok, err = pcall(runner.run, s, up_opts(s))
+    assert.is_false(ok)
+    assert.are.same({ "migration", path .. ":7", "migration", path .. ":7", "boom 1" },
+      { err.kind, err.where, err.cause.kind, err.cause.where, err.cause.message })
+    -- (the text names the line once)
+    assert.are.equal(("upgrade aaaa00000001 (%s) failed: %s:7: boom 1\nthe step was rolled back; the database is " ..
+      "still at base"):format(path, path), tostring(err))
+    assert.is_string(err.traceback)
+
+    s.graph.revs.aaaa00000001.upgrade = function() end
+    ok, err = pcall(runner.run, s, up_opts(s))
+    assert.is_false(ok)
+    path = s.graph.revs.aaaa00000002.path
+    assert.are.same({ "migration", path .. ":6", "db", path .. ":6" },
+      { err.kind, err.where, err.cause.kind, err.cause.where })
+  end)
 end) end

@@ -23,17 +23,6 @@ local M = {}
 ---@field on_step fun(step: table)?
 ---@field ctx luamig.Context?      the context the command ran with (set by execute)
 
----Keep a traceback with every error; an unexpected Lua error becomes an
----"internal" one.
----@return luamig.Error
-function M.with_traceback(e)
-  if type(e) == "table" then
-    e.traceback = e.traceback or debug.traceback(errors.text(e), 2)
-    return e
-  end
-  return errors.new("internal", tostring(e), { traceback = debug.traceback(tostring(e), 2) })
-end
-
 ---Run command `cmd` (already loaded) with parsed `args`: its result and exit
 ---code. Raises the command's error (with a traceback); what it opened is closed.
 ---@param cmd luamig.Command
@@ -49,7 +38,7 @@ function M.execute(cmd, args, env)
       on_step = env.on_step })
     if env.dispatch then cmd = env.dispatch(cmd, args) end
     return cmd.run(env.ctx, args)
-  end, M.with_traceback)
+  end, errors.caught)
   if env.ctx then session.close(env.ctx) end
   if not ok then error(result, 0) end
   return result, cmd.exit and cmd.exit(result) or errors.EXIT.ok, cmd
@@ -176,7 +165,7 @@ end
 ---code, the result as JSON (nil on error) and the error text (nil on success).
 ---@return integer, string?, string?
 function M.call_json(project, method, ...)
-  local ok, res, code = xpcall(project[method], M.with_traceback, project, ...)
+  local ok, res, code = xpcall(project[method], errors.caught, project, ...)
   if not ok then return errors.exit_code(res), nil, errors.text(res) end
   return code, json.encode(res)
 end
@@ -185,19 +174,19 @@ end
 ---exit code; or false and the error object.
 ---@return boolean, table, integer?
 function M.call(project, method, ...)
-  return xpcall(project[method], M.with_traceback, project, ...)
+  return xpcall(project[method], errors.caught, project, ...)
 end
 
 ---For the Lua module: true and { project = ... }, or false and the error.
 ---@return boolean, table
 function M.call_open(opts)
-  return xpcall(function() return { project = M.open(opts) } end, M.with_traceback)
+  return xpcall(function() return { project = M.open(opts) } end, errors.caught)
 end
 
 ---For the C library: open, or nil and the error text.
 ---@return luamig.Project?, string?
 function M.open_c(cfg_path, url, wait)
-  local ok, res = xpcall(M.open, M.with_traceback, { config = cfg_path, url = url, wait_for_db = wait })
+  local ok, res = xpcall(M.open, errors.caught, { config = cfg_path, url = url, wait_for_db = wait })
   if not ok then return nil, errors.text(res) end
   return res
 end

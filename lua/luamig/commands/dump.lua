@@ -36,8 +36,8 @@ local function migration(d, id, message, replaces)
 end
 
 ---The dump of the database `db` is connected to, as file text, and what was skipped.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@param opts {declared: boolean?, skip_unsupported: boolean?, id: string?, message: string?, replaces: string[]?}
 ---@return string text, string[] skipped
 function M.text(db, dialect, opts)

@@ -118,7 +118,7 @@ end
 ---@param log luamig.Log?
 ---@param opts luamig.OpenOptions?
 ---@return luamig.Db? db  nil only with opts.if_exists, when the SQLite file is missing
----@return table? dialect
+---@return luamig.Dialect? dialect
 function M.open(url, cfg, log, opts)
   opts = opts or {}
   if opts.readonly then opts.create = false end

@@ -6,6 +6,7 @@
 --- never extended. Migrations, seeds and plugins see `db:public()`, which
 --- has only the README's methods.
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 local handle_rows = require "luamig.db.rows"
 local model = require "luamig.model.schema"
 
@@ -13,7 +14,7 @@ local M = {}
 
 ---@class luamig.Db
 ---@field handle userdata        the driver's Conn (luamig.sqlite or luamig.pg)
----@field dialect table          the backend's luamig dialect
+---@field dialect luamig.Dialect          the backend's luamig dialect
 ---@field backend "sqlite"|"postgresql"
 ---@field depth integer          open db:transaction levels
 ---@field savepoints integer     savepoints named so far (luamig_sp_<n>)
@@ -38,7 +39,7 @@ local FORWARD = { "in_transaction", "is_closed", "close", "server_version", "las
 
 ---Wrap an open driver handle.
 ---@param handle userdata
----@param dialect table
+---@param dialect luamig.Dialect
 ---@return luamig.Db
 function M.new(handle, dialect)
   local db = setmetatable({ handle = handle, dialect = dialect, backend = dialect.name, depth = 0, savepoints = 0,
@@ -256,15 +257,14 @@ local function located(where, ok, ...)
   error(e, 0)
 end
 
----Insert many rows fast (see luamig.db.rows.copy_in). Returns the row count.
+---Insert many rows fast (see luamig.db.rows.copy_in). Returns the row count;
+---a bad row names the user's line that called it.
 ---@param table_name string
 ---@param columns string[]
 ---@param rows table[]|fun(): table?
 ---@return integer
-function Db:copy_in(table_name, columns, rows, level)
-  local caller = debug.getinfo(level or 2, "Sl")
-  local where = caller and caller.currentline > 0 and (caller.short_src .. ":" .. caller.currentline) or nil
-  return located(where, pcall(handle_rows.copy_in, self, table_name, columns, rows))
+function Db:copy_in(table_name, columns, rows)
+  return located(host.where(), pcall(handle_rows.copy_in, self, table_name, columns, rows))
 end
 
 ---Run fn(p), sending p:exec(stmt, ...) statements without waiting for
@@ -310,7 +310,7 @@ function Db:public()
     return changes
   end
   function pub.copy_in(_, table_name, columns, rows)
-    local n = db:copy_in(table_name, columns, rows, 3)
+    local n = db:copy_in(table_name, columns, rows)
     return n
   end
   return setmetatable(pub, PROTECTED)

@@ -162,7 +162,7 @@ end
 ---limits.INSERT_PARAMS values), every value bound; `suffix` ends each
 ---statement (e.g. ON CONFLICT ...). Needs only db:exec and db:quote_ident.
 ---Returns the count.
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param columns string[]
 ---@param rows table[]|fun(): table?
@@ -215,7 +215,7 @@ end
 ---savepoint) otherwise. A bad row raises
 ---an error without a location (the caller's to give); `label` names the
 ---caller in messages (default "db:copy_in" for the column list).
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param columns string[]
 ---@param rows table[]|fun(): table?

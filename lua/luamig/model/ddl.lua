@@ -11,7 +11,7 @@ local q = common.quote_ident
 
 ---`name` itself, or an error when it is longer than dialect `d`'s limit
 ---(d.max_identifier bytes), which the database would silently truncate.
----@param d table luamig dialect (or its types module)
+---@param d luamig.Dialect|table  (or its types module)
 ---@param name string
 ---@param what string?  "column", "index" ...
 ---@return string
@@ -26,7 +26,7 @@ end
 
 ---The SQL type for portable type `t` ("string(255)", "numeric(10,2)",
 ---"uuid") on dialect `d` (its type_names), or nil when `t` is none.
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param t string
 ---@return string?
 function M.portable(d, t)
@@ -40,7 +40,7 @@ end
 ---The SQL type for a portable name, `{ raw = "SQL" }` (as written), or a
 ---type of the database's own (passed through as written: CITEXT, an enum's
 ---name, "INTEGER[]" ...; luamig.schema.check refuses an unknown one).
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param t string|{raw: string}
 ---@return string
 function M.type(d, t)
@@ -131,7 +131,7 @@ function M.default(spec)
 end
 
 ---One column's definition. `inline_pk`: this column alone is the primary key.
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param c luamig.ColumnSpec
 ---@param inline_pk boolean
 ---@return string
@@ -183,7 +183,7 @@ function M.constraint(c, d)
 end
 
 ---CREATE TABLE for `name` with columns and table constraints.
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param name string
 ---@param columns luamig.ColumnSpec[]
 ---@param constraints luamig.ConstraintSpec[]?
@@ -269,7 +269,7 @@ end
 ---the dialect's keyword for opts.concurrently ("" where there is none).
 ---Methods and features the dialect lacks are errors (luamig.schema.check
 ---refuses unknown keys before).
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param name string
 ---@param table_name string
 ---@param columns (string|luamig.IndexKeySpec)[]

@@ -65,7 +65,7 @@ local function save_checkpoint(db, revision, name, key, rows, done)
 end
 
 ---Drop `revision`'s checkpoints: called in the transaction that records it.
----@param db table
+---@param db luamig.Db
 ---@param revision string
 function M.forget(db, revision)
   local t, plain = checkpoints(db)

@@ -46,7 +46,7 @@ end
 
 ---A stand-in for `db` that writes statements to `emit` instead of running
 ---them. Set `db.running` to the migration file being recorded, for messages.
----@param dialect table luamig.dialect.*
+---@param dialect luamig.Dialect
 ---@param emit fun(sql: string, params: table?) params packed, for its placeholders
 function M.recorder(dialect, emit)
   local db = { dialect = dialect.name, backend = dialect.name, offline_enums = {} }

@@ -7,6 +7,7 @@ local plan_mod = require "luamig.revision.plan"
 local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.run.replicas"
 local text = require "luamig.util.text"
+local sandbox = require "luamig.util.sandbox"
 local timeouts = require "luamig.run.timeouts"
 local backfill = require "luamig.run.backfill"
 
@@ -27,8 +28,8 @@ local M = {}
 ---@field hook fun(name: string, info: table)?  plugin hooks (luamig.plugins.run_hook)
 
 ---@class luamig.Session
----@field db table
----@field dialect table
+---@field db luamig.Db
+---@field dialect luamig.Dialect
 ---@field config luamig.Config
 ---@field graph luamig.Graph
 ---@field log luamig.Log
@@ -46,12 +47,10 @@ end
 
 local function rollback(db) db:rollback() end
 
--- Runs f(...) and returns ok, err; err keeps a traceback for --debug.
+-- Runs f(...) and returns ok, or false and the error object (errors.caught:
+-- with a traceback for --debug).
 local function attempt(f, ...)
-  return xpcall(f, function(e)
-    if type(e) == "string" then return { text = e, traceback = debug.traceback(e, 2) } end
-    return { text = errors.text(e), object = e, traceback = debug.traceback(errors.text(e), 2) }
-  end, ...)
+  return xpcall(f, errors.caught, ...)
 end
 
 -- Check the plan before running any of it: every step can run in this mode.
@@ -65,7 +64,7 @@ local function check_plan(s, plan, direction, whole_run)
     if direction == "down" and script.change then
       -- (here: commands that run nothing never load the ops, as step_mod below)
       local ok, err = require("luamig.schema.ops").reversible(script.change, script.path)
-      if not ok then errors.raise("script", errors.text(err)) end
+      if not ok then error(err, 0) end
     end
     if whole_run and not script.transactional then
       errors.raise("config", ('%s: transaction = "all" cannot include a migration with transactional = false (%s)')
@@ -100,7 +99,8 @@ local function run_body(r, id)
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   if tx then s.db:guard(true) end
-  local ok, err = step_mod.call(ctx, script, attempt, function(db)
+  local caught = sandbox.caught_in(script.path, "migration") -- (errors name the migration's line)
+  local ok, err = step_mod.call(ctx, script, function(f, ...) return xpcall(f, caught, ...) end, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
     local t = timeouts.of(script, s.config)
     s.dialect.apply_timeouts(s.db, t, tx)
@@ -166,7 +166,7 @@ local function run_plan(r)
     local body_ok, body_err, ms, rows = run_body(r, id)
     if not body_ok then
       rollback(s.db)
-      failure.step(s, t, id, r.direction, true, body_err, ms, nil)
+      failure.step { s = s, t = t, id = id, direction = r.direction, tx = true, err = body_err, ms = ms }
     end
     heads = finish_step(r, id, heads, ms)
     done[#done + 1] = { id, ms, rows }
@@ -184,7 +184,7 @@ local function run_all(r)
     local ok, res = attempt(run_plan, r)
     if not ok then
       rollback(s.db)
-      error(res.object or res.text, 0)
+      error(res, 0)
     end
     if res.heads then return res.heads end
     apply_setup(r, res.setup) -- then plan again under the lock
@@ -246,8 +246,8 @@ local function run_in_transaction(r, walk, id, heads)
   end
   if not body_ok then
     rollback(s.db)
-    failure.step(s, r.t, id, r.direction, true, err, ms, text.heads(heads),
-      s.db.sections > sections)
+    failure.step { s = s, t = r.t, id = id, direction = r.direction, tx = true, err = err, ms = ms,
+      rolled_back_to = text.heads(heads), partial = s.db.sections > sections }
   end
   r.committed[#r.committed + 1] = id
   emit(r, id, ms, rows)
@@ -261,7 +261,7 @@ local function run_outside(r, walk, id)
   local body_ok, err, ms, rows = run_body(r, id)
   if not body_ok then
     rollback(s.db)
-    failure.step(s, r.t, id, r.direction, false, err, ms, nil)
+    failure.step { s = s, t = r.t, id = id, direction = r.direction, tx = false, err = err, ms = ms }
   end
   local rec_ok, rec_err = attempt(function()
     s.dialect.begin_locked(s.db)

@@ -8,8 +8,8 @@ local backfill = require "luamig.run.backfill"
 local M = {}
 
 ---@class luamig.StepContext
----@field db table             the connection (or the offline recorder)
----@field dialect table        its luamig dialect
+---@field db luamig.Db             the connection (or the offline recorder)
+---@field dialect luamig.Dialect        its luamig dialect
 ---@field revision string
 ---@field path string          the migration file
 ---@field root string?         the project's folder (the config file's)
@@ -22,8 +22,8 @@ local M = {}
 ---@field replicas luamig.Replicas?  backfills pause between batches while they lag (max_replica_lag)
 
 ---A step context for `script` on `db`.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@param script luamig.Script
 ---@param fields table?  log, dry_run, transactional (default: the script's), replicas, root
 ---@return luamig.StepContext

@@ -5,6 +5,7 @@
 --- lock_timeout. (The config's own `lock_timeout` is another thing: the
 --- seconds luamig waits for its migration lock.)
 local host = require "luamig.host"
+local errors = require "luamig.util.errors"
 local keys = require "luamig.revision.timeout_keys"
 
 local M = {}
@@ -27,13 +28,11 @@ function M.of(script, cfg)
   return out
 end
 
--- True when err (as the runner's attempt wrapper returns it) is PostgreSQL's
--- lock_not_available, which a lock_timeout raises.
+-- True when error object `err` is PostgreSQL's lock_not_available, which a
+-- lock_timeout raises (its code, or its text when something wrapped it).
 local function lock_not_available(err)
-  local o = type(err) == "table" and err.object
-  if type(o) == "table" and o.code == "55P03" then return true end
-  local t = type(err) == "table" and err.text or err
-  return type(t) == "string" and t:find("55P03", 1, true) ~= nil
+  if type(err) ~= "table" then return false end
+  return err.code == "55P03" or errors.text(err):find("55P03", 1, true) ~= nil
 end
 
 ---Run attempt_fn() (returning ok, err) up to 1 + retries times while it

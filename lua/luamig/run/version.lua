@@ -12,8 +12,8 @@ local M = {}
 ---(dialect.home_schema), so that a migration that empties search_path
 ---cannot make luamig lose its own tables.
 ---@param cfg luamig.Config
----@param dialect table
----@param db table?
+---@param dialect luamig.Dialect
+---@param db luamig.Db?
 ---@return luamig.VersionTables
 function M.tables(cfg, dialect, db)
   local q = dialect.quote_ident

@@ -78,8 +78,8 @@ end
 ---The type of a column, or alter_column's: portable, known to the database
 ---(the dialect's known_type, or an enum this run created) or
 ---`{ raw = "SQL" }`, taken as written.
----@param db table
----@param d table luamig dialect
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@param t any
 ---@param label string  "op.add_column: column \"x\"" ...
 ---@param enums table<string, true>?  enums created by this step's ops
@@ -100,8 +100,8 @@ function M.type(db, d, t, label, enums)
 end
 
 ---A column spec: `{ name, type, key = value ... }` with known keys only.
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@param spec any
 ---@param label string  the op, e.g. "op.create_table"
 ---@param enums table<string, true>?
@@ -147,8 +147,8 @@ end
 
 ---Check the arguments of op (or batch method) `label` as `sig` (an entry of
 ---M.OPS or M.BATCH) describes them; `args` packed.
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@param label string
 ---@param sig table
 ---@param args table

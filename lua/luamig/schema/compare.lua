@@ -248,7 +248,7 @@ end
 ---dialect (its portable types).
 ---@param s luamig.Snapshot
 ---@param decl luamig.Declared
----@param d table
+---@param d luamig.Dialect
 function M.spell(s, decl, d)
   for name, t in pairs(decl.tables) do
     local built = s.tables[name]

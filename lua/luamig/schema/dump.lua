@@ -82,8 +82,8 @@ end
 ---the config's `schemas`, else every one). Raises, naming each object,
 ---when the database holds objects the model does not cover (unless
 ---opts.skip_unsupported) or the role cannot read part of it.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@param opts luamig.DumpOptions?
 ---@return luamig.Dump
 function M.build(db, dialect, opts)

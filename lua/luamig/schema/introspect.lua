@@ -12,7 +12,7 @@ local M = {}
 ---non-system schema, or the config's `schemas`), without luamig's own
 ---tables (version tables, SQLite's enum list, backfill checkpoints).
 ---@param db luamig.Db
----@param dialect table?  db's luamig dialect (default: db.dialect)
+---@param dialect luamig.Dialect?  db's luamig dialect (default: db.dialect)
 ---@param opts table?     the dialect's snapshot options (PostgreSQL: schemas, privileges; SQLite: named)
 ---@return luamig.Snapshot snapshot
 function M.snapshot(db, dialect, opts)

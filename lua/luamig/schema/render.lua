@@ -5,16 +5,9 @@
 --- through luamig.util.lua_source, and every identifier in SQL written here
 --- through the dialect's quoting.
 local ddl = require "luamig.model.ddl"
-local dialects = require "luamig.dialect"
 local lua_source = require "luamig.util.lua_source"
 
 local M = {}
-
--- How each backend wants some changes written.
-local STYLE = {
-  sqlite = { batch = true, pk_by_hand = true },
-  postgresql = { using = true, enum_outside_tx = true, trigger_on = true },
-}
 
 -- Keys written first, in this order (a constraint reads "type, name, columns ...").
 local RANK = { type = 1, name = 2, columns = 3, condition = 4, references = 5, ref_columns = 6 }
@@ -148,14 +141,13 @@ end
 ---change. Returns the lines and whether the migration must run outside a
 ---transaction (a PostgreSQL enum value that later statements may use).
 ---@param changes table[]
----@param backend string  "sqlite" | "postgresql"
+---@param d luamig.Dialect  its render_style says how it wants some changes written
 ---@param warn fun(text: string)
 ---@param column_spec fun(f: table, c: table, single_pk: boolean): table
 ---@param named boolean?  unnamed constraints to drop were created by the upgrade, under the names it gave them
 ---@return string[] lines, boolean outside_tx
-function M.body(changes, backend, warn, column_spec, named)
-  local style = STYLE[backend] or {}
-  local d = dialects.load(backend)
+function M.body(changes, d, warn, column_spec, named)
+  local style = d.render_style
   local q = d.quote_ident
   local lines, outside = {}, false
   -- A remark on one comment line, also told to `warn` in the same words.

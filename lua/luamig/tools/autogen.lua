@@ -7,6 +7,7 @@ local compare = require "luamig.schema.compare"
 local connect = require "luamig.db.connect"
 local session = require "luamig.run.session"
 local declare = require "luamig.schema.declare"
+local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
 local log_mod = require "luamig.util.log"
 local render = require "luamig.schema.render"
@@ -51,7 +52,7 @@ function M.declared(ctx)
 end
 
 ---@class luamig.Comparison
----@field backend string
+---@field dialect luamig.Dialect
 ---@field up table[]     changes from head to the declared schema
 ---@field down table[]   changes back
 ---@field declared luamig.Declared?
@@ -84,7 +85,7 @@ function M.compare(ctx, opts)
   end
   local up_hints, down_hints
   if decl then up_hints, down_hints = compare.hints(decl) end
-  return { backend = connect.parse(url).backend, declared = decl,
+  return { dialect = dialects.load(connect.parse(url).backend), declared = decl,
     up = compare.changes(head, target, up_hints), down = compare.changes(target, head, down_hints) }
 end
 
@@ -94,8 +95,8 @@ end
 ---@param warn fun(text: string)
 ---@return {upgrade: string, downgrade: string, transactional: boolean}
 function M.bodies(c, warn)
-  local up, outside_up = render.body(c.up, c.backend, warn, compare.column_spec)
-  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec, true)
+  local up, outside_up = render.body(c.up, c.dialect, warn, compare.column_spec)
+  local down, outside_down = render.body(c.down, c.dialect, function() end, compare.column_spec, true)
   return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"),
     transactional = not (outside_up or outside_down) }
 end
@@ -104,7 +105,7 @@ end
 ---@param c luamig.Comparison
 ---@return string[]
 function M.lines(c)
-  local lines = render.body(c.up, c.backend, function() end, compare.column_spec)
+  local lines = render.body(c.up, c.dialect, function() end, compare.column_spec)
   for i, l in ipairs(lines) do lines[i] = l:gsub("^%s+", "") end
   return lines
 end

@@ -37,7 +37,7 @@ local function update_sql(db, qt, cols, types, nrows, table_name)
     table.concat(values, ", "), table.concat(names, ", "), qt, names[1], names[1])
 end
 
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param key string  the key column
 ---@param prepared luamig.BackfillStatements

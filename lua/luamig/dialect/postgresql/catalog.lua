@@ -52,7 +52,7 @@ end
 
 ---A table's row count and a checksum of its rows in primary-key order (all
 ---columns without one), computed in the database in one query.
----@param db table
+---@param db luamig.Db
 ---@param t luamig.Table
 ---@return integer rows, string checksum
 function M.fingerprint(db, t)
@@ -66,7 +66,7 @@ function M.fingerprint(db, t)
 end
 
 ---The schema snapshot (luamig.model.schema) of the database.
----@param db table
+---@param db luamig.Db
 ---@param opts luamig.PgSnapshotOptions?
 ---@return luamig.Snapshot
 function M.snapshot(db, opts)

@@ -356,7 +356,7 @@ end
 
 ---The dump items of snapshot `s` (luamig.schema.dump) and the catalog's
 ---dependency edges between them.
----@param db table
+---@param db luamig.Db
 ---@param s luamig.Snapshot
 ---@return luamig.DumpItem[] items, string[][] edges
 function M.dump_items(db, s)

@@ -25,7 +25,7 @@ end
 ---Set the connection up: the configured schema first on search_path (made
 ---if missing, unless `opts.create` is false: a read-only command creates
 ---nothing), then remember the home schema and the settings.
----@param db table
+---@param db luamig.Db
 ---@param cfg luamig.Config
 ---@param opts { create: boolean }?
 function M.connect(db, cfg, opts)
@@ -38,7 +38,7 @@ function M.connect(db, cfg, opts)
 end
 
 ---The schema resolved at connect time (nil when none was: empty search_path).
----@param db table
+---@param db luamig.Db
 ---@return string?
 function M.home(db)
   local st = db.session
@@ -47,7 +47,7 @@ function M.home(db)
 end
 
 ---The snapshot settings of the config the connection was opened with.
----@param db table
+---@param db luamig.Db
 ---@return table
 function M.config(db)
   return db.session and db.session.config or {}
@@ -55,7 +55,7 @@ end
 
 ---Put back every remembered setting a migration changed (a setting that
 ---did not change is not set again: some need privileges to set).
----@param db table
+---@param db luamig.Db
 function M.reset(db)
   local st = db.session
   if not st or db:is_closed() then return end

@@ -89,7 +89,7 @@ end
 ---"timestamp(3) with time zone") or a type in pg_type (an enum, a domain, an
 ---extension's type; schema-qualified or found along search_path). Offline
 ---(`--sql`) there is no server to ask: an identifier is taken on trust.
----@param db table
+---@param db luamig.Db
 ---@param t string
 ---@return boolean
 function M.known_type(db, t)

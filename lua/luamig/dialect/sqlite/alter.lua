@@ -10,7 +10,7 @@ local M = {}
 local q = common.quote_ident
 
 ---Rebuild table `table_name` once, after fn(batch) described the changes.
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param fn fun(b: luamig.Batch)
 function M.with_batch(db, table_name, fn)

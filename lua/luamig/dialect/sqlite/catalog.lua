@@ -193,7 +193,7 @@ end
 ---A table's row count and its rows in primary-key order (all columns
 ---without one) folded into one text, computed in the database in one query
 ---(SQLite has no hash function: the text is the checksum).
----@param db table
+---@param db luamig.Db
 ---@param t luamig.Table
 ---@return integer rows, string checksum
 function M.fingerprint(db, t)
@@ -210,7 +210,7 @@ end
 ---The schema snapshot (luamig.model.schema) of the main database; with
 ---opts.named, every constraint named when its CREATE TABLE names it
 ---(luamig.dialect.sqlite.named).
----@param db table
+---@param db luamig.Db
 ---@param opts {named: boolean?}?
 ---@return luamig.Snapshot
 function M.snapshot(db, opts)

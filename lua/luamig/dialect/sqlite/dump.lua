@@ -82,7 +82,7 @@ end
 
 ---The dump items of snapshot `s` (luamig.schema.dump) and their order
 ---edges (views and triggers in the order sqlite_master holds them).
----@param db table
+---@param db luamig.Db
 ---@param s luamig.Snapshot
 ---@return luamig.DumpItem[] items, string[][] edges
 function M.dump_items(db, s)

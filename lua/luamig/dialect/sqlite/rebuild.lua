@@ -150,7 +150,7 @@ function M.start(db, name)
 end
 
 ---Rebuild the table as the batch describes (see the module comment).
----@param db table
+---@param db luamig.Db
 ---@param b luamig.Batch
 function M.finish(db, b)
   local saved = {}

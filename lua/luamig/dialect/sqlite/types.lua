@@ -43,7 +43,7 @@ end
 ---Whether `t` (not a portable type) names a SQLite type: one of the
 ---affinity table's names (arguments aside: VARCHAR(20), DECIMAL(10,5)) or an
 ---enum made by op.create_enum.
----@param db table
+---@param db luamig.Db
 ---@param t string
 ---@return boolean
 function M.known_type(db, t)

@@ -14,13 +14,10 @@ local rules = require "luamig.tools.lint.rules"
 
 local M = {}
 
-local OBSERVERS = { postgresql = "luamig.tools.lint.observe_pg", sqlite = "luamig.tools.lint.observe_sqlite" }
-
----The observer module for a dialect.
+---The observer module for a dialect (its lint_observer).
+---@param dialect luamig.Dialect
 function M.observer_for(dialect)
-  local name = OBSERVERS[dialect.name]
-  if not name then errors.raise("usage", ("luamig lint does not know the %s backend"):format(dialect.name)) end
-  return require(name)
+  return require(dialect.lint_observer)
 end
 
 ---@class luamig.LintMigration

@@ -41,7 +41,7 @@ end
 ---Insert n rows in each table described by `d` (the observer module's
 ---`fill_info(db, skip)`: tables = {name -> columns}, deps, series(n, sql)).
 ---@param db userdata
----@param d table
+---@param d luamig.Dialect
 ---@param n integer
 function M.fill(db, d, n)
   for _, name in ipairs(ordered(d.tables, d.deps)) do
