@@ -99,16 +99,18 @@ describe("the dialect contract", function()
     for _, b in ipairs(sh.backends()) do
       local url, remove = fixtures.fresh_url(b)
       local db = connect.open(url, { foreign_keys = true })
+      finally(function()
+        db:close()
+        remove()
+      end)
       local pub = db:public() -- (the connection object's own db.dialect is the dialect itself)
       assert.are.same({ b.name, b.name, b.name, b.name, b.name },
         { pub.dialect, pub.backend, db.backend, db.dialect.name, dialects.of(db).name })
-      db:close()
-      remove()
     end
   end)
 
   it("keeps backend names out of ops, introspection, diff, backfill and the runner", function()
-    local files = { "schema/ops.lua", "schema/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
+    local files = { "schema/ops.lua", "model/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
       "run/backfill.lua", "run/runner.lua", "run/offline.lua", "run/step.lua", "run/version.lua" }
     for _, f in ipairs(files) do
       local n = 0

@@ -2,11 +2,14 @@
 --- run a registry command on a project and return its result (the --json
 --- document) and exit code. cli/init.lua prints what this returns; the
 --- embedded forms (src/embed_core.c) return it as data.
+local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local connect = require "luamig.db.connect"
+local db_wait = require "luamig.db.wait"
 local config = require "luamig.project.config"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local registry = require "luamig.cli.registry"
 
 local M = {}
@@ -30,13 +33,13 @@ local M = {}
 ---@return luamig.Command ran  the command that ran (a fleet run with --all)
 function M.execute(cmd, args, env)
   local ok, result = xpcall(function()
-    env.ctx = { config = env.config or config.load(env.config_path), url = env.url, log = env.log,
+    env.ctx = session.new({ config = env.config or config.load(env.config_path), url = env.url, log = env.log,
       reserved = registry.RESERVED, readonly = cmd.readonly, wait_for_db = args.wait_for_db,
-      on_step = env.on_step }
+      on_step = env.on_step })
     if env.dispatch then cmd = env.dispatch(cmd, args) end
     return cmd.run(env.ctx, args)
   end, errors.caught)
-  if env.ctx then context.close(env.ctx) end
+  if env.ctx then session.close(env.ctx) end
   if not ok then error(result, 0) end
   return result, cmd.exit and cmd.exit(result) or errors.EXIT.ok, cmd
 end
@@ -120,7 +123,7 @@ end
 ---Retry the first connection of each later command for up to `v` (seconds or "30s").
 ---@param v number|string
 function Project:set_wait_for_db(v)
-  self.wait_for_db = require("luamig.db.wait").seconds(v, "wait_for_db")
+  self.wait_for_db = db_wait.seconds(v, "wait_for_db")
   return {}, errors.EXIT.ok
 end
 
@@ -147,11 +150,11 @@ function M.open(opts)
   end
   local wait = opts.wait_for_db
   if wait ~= nil then
-    wait = require("luamig.db.wait").seconds(wait, "wait_for_db")
+    wait = db_wait.seconds(wait, "wait_for_db")
   end
   local cfg = config.load(opts.config)
-  require("luamig.db.connect").parse((config.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
-  if not require("lfs").attributes(cfg.migrations, "mode") then
+  connect.parse((session.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
+  if not lfs.attributes(cfg.migrations, "mode") then
     errors.raise("config", ("the migrations folder %s cannot be read"):format(cfg.migrations))
   end
   return setmetatable({ config = cfg, url = opts.url, wait_for_db = wait,

@@ -1,12 +1,12 @@
 --- `current`: the revision(s) the database is at.
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local visible = require("luamig.util.text").visible
 
 local M = { example = "luamig current --json", readonly = true }
 
 function M.run(ctx)
-  local s = context.session(ctx)
-  local heads = context.heads(s)
+  local s = session.open(ctx)
+  local heads = session.heads(s)
   local out = { heads = heads, revisions = {} }
   for _, id in ipairs(heads) do
     local script = s.graph.revs[id]

@@ -3,7 +3,7 @@
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local plan = require "luamig.revision.plan"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 local lanes = require "luamig.revision.lanes"
@@ -32,9 +32,9 @@ local function range_sides(spec, heads)
 end
 
 function M.run(ctx, args)
-  local s = context.session_if_exists(ctx) -- no database yet: nothing applied
-  local g = context.graph(ctx)
-  local heads = s and context.heads(s) or {}
+  local s = session.open_if_exists(ctx) -- no database yet: nothing applied
+  local g = session.graph(ctx)
+  local heads = s and session.heads(s) or {}
   local applied, heads_set = g:ancestors(heads), graph_mod.set_of(g:heads())
   local out = { revisions = {}, current = heads }
   if args.graph then

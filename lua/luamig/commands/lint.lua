@@ -4,11 +4,15 @@
 --- heads); exit 1 when a migration fails or a finding reaches --fail-on.
 local errors = require "luamig.util.errors"
 local plan = require "luamig.revision.plan"
+local timeout_keys = require "luamig.revision.timeout_keys"
 local runner = require "luamig.run.runner"
 local scratch = require "luamig.run.scratch"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 local text = require "luamig.util.text"
+local lint = require "luamig.tools.lint"
+local lint_rows = require "luamig.tools.lint.rows"
+local drill_cmd = require "luamig.commands.drill"
 
 local M = {
   readonly = true,
@@ -55,27 +59,26 @@ local function contention_options(args)
     if stray then errors.raise("usage", stray .. " goes with --contention") end
     return nil
   end
-  local timeouts = require "luamig.run.timeouts"
   local out = {}
   for key, o in pairs({ long_tx_ms = { "--long-tx", args.long_tx or "5s" },
     max_wait_ms = { "--max-wait", args.max_wait or "200ms" } }) do
-    local problem = timeouts.problem(o[1], o[2])
+    local problem = timeout_keys.problem(o[1], o[2])
     if problem then errors.raise("usage", problem) end
-    out[key] = timeouts.ms(o[2])
+    out[key] = timeout_keys.ms(o[2])
   end
   return out
 end
 
 -- The target's row estimates (its catalog only), for --rows-from-target.
 local function target_counts(ctx)
-  local s = context.session(ctx)
-  return require("luamig.tools.lint").observer_for(s.dialect).row_counts(s.db)
+  local s = session.open(ctx)
+  return lint.observer_for(s.dialect).row_counts(s.db)
 end
 
 -- The rules lint.ignore names, checked against the known ones.
 local function ignore_set(cfg)
   local known = {}
-  for _, id in ipairs(require("luamig.tools.lint").rule_ids()) do known[id] = true end
+  for _, id in ipairs(lint.rule_ids()) do known[id] = true end
   local set = {}
   for _, id in ipairs(cfg.lint and cfg.lint.ignore or {}) do
     if not known[id] then
@@ -95,21 +98,19 @@ local function what_to_lint(ctx, g, target)
     local heads = (from == "" or from == "base") and {} or g:ids(from)
     return heads, (plan.upgrade(g, heads, to ~= "" and to or "heads"))
   end
-  local s = context.session(ctx)
-  local heads = context.heads(s)
+  local s = session.open(ctx)
+  local heads = session.heads(s)
   return heads, (plan.upgrade(g, heads, target or "heads"))
 end
 
 -- A scratch session brought to `start` and prepared (seeds, rows), then `ids` linted there.
 local function lint_on(ctx, args, start, ids, opts)
-  local lint = require "luamig.tools.lint"
-  return scratch.with(context.scratch_options(ctx, { what = "lint", keep = args.keep, scratch_url = args.scratch_url,
-    hint = require("luamig.commands.drill").SCRATCH_HINT }), function(s)
+  return scratch.with(session.scratch_options(ctx, { what = "lint", keep = args.keep, scratch_url = args.scratch_url,
+    hint = drill_cmd.SCRATCH_HINT }), function(s)
     runner.run_to(s, "up", start)
-    if args.with_seeds then require("luamig.commands.drill").seeder(ctx, s)() end
+    if args.with_seeds then drill_cmd.seeder(ctx, s)() end
     if opts.rows or opts.counts then
-      opts.filler = require("luamig.tools.lint.rows").filler({ rows = opts.rows, counts = opts.counts,
-        cap = opts.cap })
+      opts.filler = lint_rows.filler({ rows = opts.rows, counts = opts.counts, cap = opts.cap })
     end
     local migrations, notes = lint.run(s, ids, opts)
     return { shown = s.shown, migrations = migrations, notes = notes }
@@ -127,10 +128,10 @@ function M.run(ctx, args)
   if args.rows_cap and not args.rows_from_target then
     errors.raise("usage", "--rows-cap goes with --rows-from-target")
   end
-  local g = context.graph(ctx)
+  local g = session.graph(ctx)
   local start, ids = what_to_lint(ctx, g, args.target)
   if args.rows_from_target then opts.counts = target_counts(ctx) end
-  context.close(ctx) -- the target is no longer needed: everything else runs on the scratch database
+  session.close(ctx) -- the target is no longer needed: everything else runs on the scratch database
   ctx.session = nil
   local out = { from = start, fail_on = fail_on, migrations = {} }
   if #ids > 0 then

@@ -1,14 +1,14 @@
 --- `status`: applied and pending revisions, drift and the last failure.
 local version = require "luamig.run.version"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 
 local M = { example = "luamig status", readonly = true }
 
 function M.run(ctx)
-  local s = context.session(ctx)
+  local s = session.open(ctx)
   local g = s.graph
-  local heads = context.heads(s)
+  local heads = session.heads(s)
   local rows = version.history(s.db, version.tables(s.config, s.dialect, s.db))
   local last = version.last_applied(rows)
   local applied_set = g:ancestors(heads)

@@ -8,6 +8,7 @@
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local handle_rows = require "luamig.db.rows"
+local model = require "luamig.model.schema"
 
 local M = {}
 
@@ -244,8 +245,8 @@ function Db:has_extension(name) return self.dialect.has_extension(self, name) en
 function Db:quote_ident(s) return self.dialect.quote_ident(s) end
 function Db:quote_literal(v) return self.dialect.quote_literal(v) end
 
----The schema as one normalized structure (luamig.schema.introspect).
-function Db:schema() return require("luamig.schema.introspect").snapshot(self, self.dialect) end
+---The schema as one normalized structure (luamig.model.schema; as luamig.schema.introspect's).
+function Db:schema() return model.without_luamig(self.dialect.snapshot(self)) end
 
 -- Results of pcall(...): its results, or its error re-raised with `where`
 -- filled in when it has none (a bad row is the caller's line's fault).
@@ -271,7 +272,7 @@ end
 ---@param fn fun(p: luamig.Pipeline)
 ---@return integer changes
 function Db:pipeline(fn, level)
-  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1)
+  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1) -- (here: start-up)
   return changes -- (not a tail call: `level` counts this frame)
 end
 

@@ -18,7 +18,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field type_names table<string, string>  portable type -> SQL type
 ---@field autoincrement fun(sql_type: string, inline_pk: boolean): string?
 ---@field known_type fun(db: luamig.Db, t: string): boolean
----@field index_features table              { backend = "PostgreSQL", methods = {...}, ... } (luamig.schema.ddl)
+---@field index_features table              { backend = "PostgreSQL", methods = {...}, ... } (luamig.model.ddl)
 ---@field max_identifier? integer           the longest identifier in bytes (nil: unlimited)
 ---@field has_table fun(db: luamig.Db, name: string): boolean
 ---@field has_column fun(db: luamig.Db, table_name: string, column: string): boolean
@@ -81,7 +81,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@type {[1]: string, [2]: type, optional: boolean?}[]
 M.CONTRACT = {
   { "name", "string" },
-  -- SQL text and types (luamig.schema.ddl)
+  -- SQL text and types (luamig.model.ddl)
   { "quote_ident", "function" }, { "quote_literal", "function" }, { "types", "table" }, { "type_names", "table" },
   { "autoincrement", "function" }, { "known_type", "function" }, { "index_features", "table" },
   { "max_identifier", "number", optional = true },

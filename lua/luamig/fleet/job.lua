@@ -11,7 +11,7 @@ local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local redact = require "luamig.util.redact"
 local log_mod = require "luamig.util.log"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local pool_mod = require "luamig.fleet.pool"
 
 local M = {}
@@ -66,12 +66,12 @@ local function run_on(cmd, args, parent, t, rec, pool)
   local cfg = {}
   for k, v in pairs(parent.config) do cfg[k] = v end
   cfg.schema = t.schema or cfg.schema
-  local ctx = { config = cfg, url = t.url, url_base = t.base, reserved = parent.reserved, readonly = cmd.readonly,
-    graph = parent.graph, loaded = parent.loaded, log = log_mod.new({ quiet = true, json = true }) }
+  local ctx = session.new({ config = cfg, url = t.url, url_base = t.base, reserved = parent.reserved,
+    readonly = cmd.readonly, graph = parent.graph, loaded = parent.loaded, log = log_mod.new({ quiet = true, json = true }) })
   local ok, err = pcall(function()
     ctx.session = pool:session(ctx, t)
-    local s = context.session(ctx)
-    rec.heads_before = context.heads(s)
+    local s = session.open(ctx)
+    rec.heads_before = session.heads(s)
     if M.at_head(cmd, args, s.graph, rec.heads_before) then
       rec.status, rec.heads_after, rec.steps, rec.exit = "skipped", rec.heads_before, 0, errors.EXIT.ok
       return
@@ -83,7 +83,7 @@ local function run_on(cmd, args, parent, t, rec, pool)
   end)
   if not ok then rec.status, rec.exit, rec.error = "failed", errors.exit_code(err), errors.text(err) end
   if ctx.session and not ctx.session.db:is_closed() then
-    local heads_ok, heads = pcall(context.heads, ctx.session)
+    local heads_ok, heads = pcall(session.heads, ctx.session)
     if heads_ok then rec.heads_after = heads end
   end
   host.defer_interrupts(true) -- (an interrupt now ends the batch, not this target's reset)

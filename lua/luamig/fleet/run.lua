@@ -17,7 +17,7 @@
 --- connections are open at once.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local scripts = require "luamig.revision.scripts"
 local text = require "luamig.util.text"
 local targets_mod = require "luamig.fleet.targets"
@@ -193,7 +193,7 @@ function M.run(cmd, ctx, args)
   if args.shard then shard_k, shard_n = targets_mod.parse_shard(args.shard) end
   local list = targets_mod.select(targets_mod.all(ctx.config, args.targets_file), args.fleet_target)
   if shard_k then list = targets_mod.shard(list, shard_k, shard_n) end
-  local graph = context.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
+  local graph = session.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
   local run = { cmd = cmd, args = args, ctx = ctx, targets = list, jobs = jobs, records = {},
     ledger = args.ledger and ledger_mod.open(args.ledger, ledger_key(cmd, args, graph)),
     state = { done = 0, failed = 0, running = 0, label = cmd.name == "upgrade" and "at head" or "done",

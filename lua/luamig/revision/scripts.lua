@@ -4,7 +4,7 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
 local script_cache = require "luamig.revision.cache"
-local timeout_keys = require "luamig.run.timeouts"
+local timeout_keys = require "luamig.revision.timeout_keys"
 
 local M = {}
 
@@ -130,12 +130,15 @@ local function members(t)
 end
 
 -- The environment of one migration file: sandbox.env's, plus `op` and `luamig`, which
--- forward to the step bound with the returned bind(ctx). They are proxies
--- rather than fields set per step, so that a file that keeps them in a
--- local (`local op = op`) still reaches the running step.
-local function environment()
+-- forward to the step bound with the returned bind(ctx), and between steps
+-- `luamig` to `unbound` (the runner's: luamig.run.backfill.api(nil)). They
+-- are proxies rather than fields set per step, so that a file that keeps
+-- them in a local (`local op = op`) still reaches the running step.
+local function environment(unbound)
   local step -- the bound luamig.StepContext, or nil between steps
-  local unbound = require("luamig.run.backfill").api(nil)
+  unbound = unbound or setmetatable({}, { __index = function(_, name)
+    error("luamig." .. tostring(name) .. " is only available while a migration runs", 3)
+  end })
   local function ops_now(name)
     if not step then error("op." .. name .. " is only available while a migration runs", 3) end
     return step.op
@@ -157,7 +160,7 @@ local function environment()
   return env, function(ctx) step = ctx end, function() return ops_now("change") end
 end
 
--- The file's lock_timeout, statement_timeout and lock_retries (luamig.run.timeouts), checked.
+-- The file's lock_timeout, statement_timeout and lock_retries (luamig.revision.timeout_keys), checked.
 local function timeouts_of(env, path, text, transactional)
   local out = {}
   for _, k in ipairs(timeout_keys.KEYS) do
@@ -175,11 +178,12 @@ end
 
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
+---@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
 ---@return luamig.Script
-function M.load_file(path)
+function M.load_file(path, unbound)
   local text = read(path)
   local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
-  local env, bind, step_ops = environment()
+  local env, bind, step_ops = environment(unbound)
   sandbox.run_file(path, env, "script", text)
 
   local rev_line = line_of(text, "revision")
@@ -226,12 +230,12 @@ function M.load_file(path)
   }
 end
 
--- A script known from the cache: its upgrade and downgrade functions are
--- loaded from the file on first use.
-local lazy = {
-  __index = function(s, k)
+-- The metatable of a script known from the cache: its upgrade and downgrade
+-- functions are loaded from the file (with `unbound`, as M.load_file) on first use.
+local function lazy(unbound)
+  return { from_cache = true, __index = function(s, k)
     if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" and k ~= "uses_op" and k ~= "bind" then return nil end
-    local full = M.load_file(rawget(s, "path"))
+    local full = M.load_file(rawget(s, "path"), unbound)
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
     end
@@ -241,15 +245,16 @@ local lazy = {
     rawset(s, "uses_op", full.uses_op)
     rawset(s, "bind", full.bind)
     return rawget(s, k) or nil
-  end,
-}
+  end }
+end
 
 ---Forget the compiled functions of a script that came from the cache (they
 ---load again from its file on next use), so that a long run holds the code
 ---of one migration at a time, not of every one it ran.
 ---@param s luamig.Script
 function M.release(s)
-  if getmetatable(s) ~= lazy then return end
+  local mt = getmetatable(s)
+  if not (mt and mt.from_cache) then return end
   for _, k in ipairs({ "upgrade", "downgrade", "change", "uses_op", "bind" }) do rawset(s, k, nil) end
 end
 
@@ -301,9 +306,11 @@ end
 ---repeated revision id. Files unchanged since an earlier run come from the
 ---script cache (luamig.revision.cache) and are compiled only when run.
 ---@param dir string
+---@param unbound table?  what the files' `luamig` holds outside a step (as M.load_file)
 ---@return luamig.Script[] scripts, luamig.Loaded loaded
-function M.load_dir(dir)
+function M.load_dir(dir, unbound)
   local names, paths = listing(dir)
+  local from_cache = lazy(unbound)
   local cache = script_cache.open(dir)
   local files, stale = {}, false
   local list, seen = {}, {}
@@ -313,9 +320,9 @@ function M.load_dir(dir)
     local s = script_cache.lookup(cache, name, size, mtime)
     if s then
       s.path = path
-      setmetatable(s, lazy)
+      setmetatable(s, from_cache)
     else
-      s = M.load_file(path)
+      s = M.load_file(path, unbound)
       stale = true
     end
     files[name] = { size = size, mtime = mtime, script = s }

@@ -6,6 +6,8 @@
 --- Statements only: a migration that needs query results (db:query,
 --- db:rows, introspection, SQLite table rebuilds) fails, named.
 local errors = require "luamig.util.errors"
+local null = require "luamig.null"
+local db_rows = require "luamig.db.rows"
 local host = require "luamig.host"
 local plan = require "luamig.revision.plan"
 local step_mod = require "luamig.run.step"
@@ -57,7 +59,7 @@ function M.recorder(dialect, emit)
   function db.exec(_, sql, ...)
     local params = table.pack(...)
     for i = 1, params.n do
-      if params[i] == require "luamig.null" then params[i] = nil end
+      if params[i] == null then params[i] = nil end
     end
     emit(sql, params)
     return 0
@@ -71,7 +73,7 @@ function M.recorder(dialect, emit)
     fn({ exec = function(_, sql, ...) self:exec(sql, ...) end, sync = function() return 0 end })
     return 0
   end
-  function db.copy_in(self, t, columns, rows) return require("luamig.db.rows").insert_rows(self, t, columns, rows) end
+  function db.copy_in(self, t, columns, rows) return db_rows.insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")
     local r = table.pack(fn(self))

@@ -9,6 +9,7 @@ local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 local redact = require "luamig.util.redact"
+local connect = require "luamig.db.connect"
 
 local M = {}
 
@@ -60,7 +61,7 @@ function Replicas:lags(lsn)
   for i, url in ipairs(self.urls) do
     local ok, bytes, seconds = pcall(function()
       if not self.conns[i] then
-        self.conns[i] = require("luamig.db.connect").open(url, self.config, nil, { create = false })
+        self.conns[i] = connect.open(url, self.config, nil, { create = false })
       end
       return self.lag.behind(self.db, self.conns[i], lsn)
     end)

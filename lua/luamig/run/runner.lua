@@ -10,6 +10,7 @@ local replicas_mod = require "luamig.run.replicas"
 local text = require "luamig.util.text"
 local sandbox = require "luamig.util.sandbox"
 local timeouts = require "luamig.run.timeouts"
+local backfill = require "luamig.run.backfill"
 
 local M = {}
 
@@ -62,6 +63,7 @@ local function check_plan(s, plan, direction, whole_run)
         :format(script.path, id))
     end
     if direction == "down" and script.change then
+      -- (here: commands that run nothing never load the ops, as step_mod below)
       local ok, err = require("luamig.schema.ops").reversible(script.change, script.path)
       if not ok then error(err, 0) end
     end
@@ -121,7 +123,7 @@ local function finish_step(r, id, heads, ms, commit)
   local db, script = s.db, s.graph.revs[id]
   local new = plan_mod.step_heads(s.graph, heads, id, r.direction)
   -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then require("luamig.run.backfill").forget(db, id) end
+  if not script.transactional then backfill.forget(db, id) end
   local queue = { exec = function(_, sql, ...) db:pipeline_send(sql, ...) end }
   version.set_heads(queue, t, heads, new)
   version.record(queue, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,

@@ -4,7 +4,7 @@
 --- makes a nullable column), so it is an error with a did-you-mean; so is a
 --- type that is neither portable nor known to the database. Errors carry no
 --- location: the op boundary names the migration's line.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 
@@ -59,22 +59,8 @@ local function fail(fmt, ...)
   errors.raise("migration", fmt:format(...))
 end
 
----The candidate closest to `word` (case aside), when close enough to be a
----typo of it: " (did you mean "x"?)", or `sep` .. 'did you mean "x"?' when
----`sep` is given; "" when none is.
----@param word string
----@param candidates string[]
----@param sep string?
----@return string
-function M.did_you_mean(word, candidates, sep)
-  local best, best_d = nil, math.max(1, #word // 3)
-  for _, c in ipairs(candidates) do
-    local dist = text.distance(word:lower(), c:lower())
-    if dist <= best_d and (best == nil or dist < best_d) then best, best_d = c, dist end
-  end
-  if not best then return "" end
-  return sep and (sep .. ("did you mean %q?"):format(best)) or (" (did you mean %q?)"):format(best)
-end
+---" (did you mean "x"?)" for a typo of a candidate (luamig.util.text.did_you_mean).
+M.did_you_mean = text.did_you_mean
 
 -- A key of `t` that is not in `allowed` (nor an index up to `items`): an
 -- error saying `what` `t` is.

@@ -4,9 +4,9 @@
 --- children, children's foreign keys and columns dropped before their
 --- parents, views last. Each change is close to one op call
 --- (luamig.schema.render writes it); a destructive one says why.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
-local named = require "luamig.schema.named"
+local introspect = require "luamig.schema.introspect"
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -138,8 +138,15 @@ function M.find(cons, c)
   return false
 end
 
----The snapshot of `db` to compare (luamig.schema.named).
-M.snapshot = named.snapshot
+---The snapshot of `db` to compare: luamig.schema.introspect's, with every
+---constraint named where the database keeps its name (SQLite's pragmas
+---leave some out: luamig.dialect.sqlite.named).
+---@param db luamig.Db
+---@param dialect table?
+---@return luamig.Snapshot
+function M.snapshot(db, dialect)
+  return introspect.snapshot(db, dialect, { named = true })
+end
 
 local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
 

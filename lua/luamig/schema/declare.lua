@@ -5,12 +5,12 @@
 --- an empty database, so that it can be snapshotted and compared with the
 --- schema at head (luamig.schema.compare) exactly as the database sees it.
 local check = require "luamig.schema.check"
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
-local q = require("luamig.dialect.sql").quote_ident
+local q = require("luamig.model.sql").quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}

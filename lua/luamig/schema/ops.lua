@@ -5,10 +5,10 @@
 --- obvious inverse names it (INVERSE), so a migration may define change(op)
 --- instead of upgrade/downgrade.
 local check = require "luamig.schema.check"
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local db_rows = require "luamig.db.rows"
 local sql_file = require "luamig.db.sql_file"
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 

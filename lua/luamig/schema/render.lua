@@ -4,7 +4,7 @@
 --- one op.batch_alter_table. Every name and SQL text reaches the file
 --- through luamig.util.lua_source, and every identifier in SQL written here
 --- through the dialect's quoting.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local lua_source = require "luamig.util.lua_source"
 
 local M = {}

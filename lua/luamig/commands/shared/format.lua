@@ -63,4 +63,12 @@ function M.depends(x)
   return #x.depends_on > 0 and ("  [depends on " .. M.list(x.depends_on) .. "]") or ""
 end
 
+---Text output of a written revision (revision and merge).
+---@param log luamig.Log
+---@param r table
+function M.created(log, r)
+  log:result(("Created %s (revision %s, down_revision %s)"):format(M.visible(r.path), r.revision,
+    M.heads(r.down_revisions)))
+end
+
 return M

@@ -1,10 +1,11 @@
 --- What upgrade and downgrade share: the run (or the offline --sql script),
 --- the line printed as each step applies, and the summary.
-local config = require "luamig.project.config"
 local connect = require "luamig.db.connect"
+local dialects = require "luamig.dialect"
 local plan = require "luamig.revision.plan"
 local runner = require "luamig.run.runner"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 local format = require "luamig.commands.shared.format"
 local text = require "luamig.util.text"
 
@@ -31,11 +32,11 @@ end
 ---@param dry_run boolean?
 ---@return table result: steps, heads, dry_run
 function M.run(ctx, direction, target, dry_run)
-  local s = context.session(ctx)
+  local s = session.open(ctx)
   s.dry_run = dry_run or nil
   local steps = {}
   local heads = runner.run(s, {
-    hook = context.hooks(ctx),
+    hook = plugin_ctx.hooks(ctx),
     direction = direction,
     plan = plan.planner(s.graph, direction, target),
     on_step = function(step)
@@ -44,7 +45,7 @@ function M.run(ctx, direction, target, dry_run)
       if ctx.on_step then ctx.on_step(steps[#steps]) end
     end,
   })
-  if dry_run then return { steps = steps, heads = context.heads(s), dry_run = true } end
+  if dry_run then return { steps = steps, heads = session.heads(s), dry_run = true } end
   return { steps = steps, heads = s.graph:stored(heads) }
 end
 
@@ -54,10 +55,11 @@ end
 ---@param range string
 ---@return {sql: string}
 function M.offline_sql(ctx, direction, range)
-  local url = config.resolve_url(ctx.url, ctx.config)
+  local url = session.target(ctx)
   local target = connect.parse(url)
-  local dialect = require("luamig.dialect").load(target.backend)
-  return { sql = require("luamig.run.offline").sql({ graph = context.graph(ctx), config = ctx.config,
+  local dialect = dialects.load(target.backend)
+  -- (here: only --sql loads the offline recorder)
+  return { sql = require("luamig.run.offline").sql({ graph = session.graph(ctx), config = ctx.config,
     dialect = dialect }, direction, range) }
 end
 

@@ -3,8 +3,8 @@
 --- version-table column types; the type vocabulary, the schema changes and
 --- enums, the catalog snapshot and the backfill writer come from the modules
 --- next to this one.
-local common = require "luamig.dialect.sql"
-local lock_wait = require "luamig.db.lock_wait"
+local common = require "luamig.model.sql"
+local lock_wait = require "luamig.dialect.lock_wait"
 local session = require "luamig.dialect.postgresql.session"
 local types = require "luamig.dialect.postgresql.types"
 local alter = require "luamig.dialect.postgresql.alter"
@@ -17,7 +17,7 @@ M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
--- types (luamig.schema.ddl)
+-- types (luamig.model.ddl)
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
 M.type_names = types.type_names
 M.autoincrement = types.autoincrement

@@ -4,7 +4,7 @@
 --- bare names by), the snapshot settings of the config, and the session
 --- settings a migration may change (search_path, role, timeouts, ...), so
 --- that each step starts from them again and none leaks into the next.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 
 local M = {}
 

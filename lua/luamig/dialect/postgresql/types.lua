@@ -8,7 +8,7 @@ M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", 
   float = "DOUBLE PRECISION", date = "DATE", timestamp = "TIMESTAMP", timestamptz = "TIMESTAMPTZ", json = "JSONB",
   uuid = "UUID", bytes = "BYTEA", string = "VARCHAR", numeric = "NUMERIC" }
 
----What CREATE INDEX can say here (luamig.schema.ddl.create_index).
+---What CREATE INDEX can say here (luamig.model.ddl.create_index).
 M.index_features = { backend = "PostgreSQL",
   methods = { btree = true, hash = true, gist = true, gin = true, brin = true, spgist = true },
   opclass = true, nulls = true, include = true, nulls_not_distinct = true }

@@ -1,7 +1,7 @@
 --- SQLite's schema changes for the ops: what ALTER TABLE cannot do in place
 --- goes through the table rebuild (luamig.dialect.sqlite.rebuild).
-local ddl = require "luamig.schema.ddl"
-local common = require "luamig.dialect.sql"
+local ddl = require "luamig.model.ddl"
+local common = require "luamig.model.sql"
 local rebuild = require "luamig.dialect.sqlite.rebuild"
 local types = require "luamig.dialect.sqlite.types"
 

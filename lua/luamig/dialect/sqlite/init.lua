@@ -2,10 +2,10 @@
 --- locking, the step set-up that relaxes foreign keys; the types, the schema
 --- changes (alter, with the table rebuild), enums, the catalog snapshot and
 --- the backfill writer come from the modules next to this one.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
-local lock_wait = require "luamig.db.lock_wait"
+local lock_wait = require "luamig.dialect.lock_wait"
 local types = require "luamig.dialect.sqlite.types"
 local alter = require "luamig.dialect.sqlite.alter"
 local enums = require "luamig.dialect.sqlite.enums"
@@ -18,7 +18,7 @@ M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
--- types (luamig.schema.ddl); no identifier length limit (max_identifier nil)
+-- types (luamig.model.ddl); no identifier length limit (max_identifier nil)
 M.types = types.types
 M.type_names = types.type_names
 M.autoincrement = types.autoincrement

@@ -2,7 +2,7 @@
 --- with the type vocabulary and autoincrement of the dialect passed in. Pure
 --- string building; names are always quoted, literal defaults always go
 --- through quote_literal.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 
 local M = {}
@@ -47,6 +47,27 @@ function M.type(d, t)
   if type(t) == "table" and type(t.raw) == "string" then return t.raw end
   if type(t) ~= "string" or t == "" then errors.raise("migration", 'a column needs a type (e.g. "text", "string(80)")') end
   return M.portable(d, t) or t
+end
+
+---A column spec's `nullable` for a column that is nullable or not: false, or
+---nil (the default).
+---@param nullable boolean
+---@return false?
+function M.nullable(nullable)
+  if not nullable then return false end
+  return nil
+end
+
+---A column type as a column spec's: as written when the op vocabulary reads
+---it as the same type, else { raw = t } (PostgreSQL's json is not the
+---portable json, which is jsonb).
+---@param d table  the dialect
+---@param t string
+---@return string|{raw: string}
+function M.spec_type(d, t)
+  local mapped = M.portable(d, t)
+  if mapped == nil or mapped:lower() == t:lower() then return t end
+  return { raw = t }
 end
 
 ---@class luamig.ColumnSpec

@@ -5,7 +5,7 @@
 --- `revision --autogenerate` and `check`.
 local compare = require "luamig.schema.compare"
 local connect = require "luamig.db.connect"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local declare = require "luamig.schema.declare"
 local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
@@ -20,7 +20,7 @@ local snapshot = compare.snapshot
 
 -- fn(s) on a new scratch session next to the target, dropped afterwards.
 local function on_scratch(ctx, fn)
-  return scratch.with(context.scratch_options(ctx, { what = "the schema comparison", fast = true,
+  return scratch.with(session.scratch_options(ctx, { what = "the schema comparison", fast = true,
     log = log_mod.new({ quiet = true }) }), fn)
 end
 
@@ -62,7 +62,7 @@ end
 ---@param opts {against_db: boolean?, from_url: string?, decl: luamig.Declared?}
 ---@return luamig.Comparison
 function M.compare(ctx, opts)
-  local url = context.target(ctx)
+  local url = session.target(ctx)
   local decl = opts.decl
   if not decl and not opts.from_url then
     decl = M.declared(ctx)
