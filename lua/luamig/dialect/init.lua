@@ -32,12 +32,14 @@ M.REQUIRED = {
   "backfill_writer",
   -- the scratch database of drill, lint and autogenerate (luamig.run.scratch): a luamig.DialectScratch
   "scratch",
+  -- op.online.* (luamig.run.online): sync triggers, NOT VALID constraints, concurrent indexes
+  "online",
 }
 
 -- Optional: max_identifier (the longest identifier in bytes; nil when unlimited).
 
 ---The entries of REQUIRED that are tables, not functions.
-M.TABLES = { types = true, type_names = true, index_features = true, scratch = true }
+M.TABLES = { types = true, type_names = true, index_features = true, scratch = true, online = true }
 
 ---What luamig.run.scratch gives the dialect's scratch part.
 ---@class luamig.ScratchEnv

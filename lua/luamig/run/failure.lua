@@ -6,6 +6,9 @@ local version = require "luamig.run.version"
 
 local M = {}
 
+-- What a run in each direction is called in messages.
+local VERB = { up = "upgrade", down = "downgrade", contract = "contract" }
+
 -- The longest error text a failure shows and stores in the history table.
 M.MAX_ERROR_BYTES = 8192
 
@@ -35,7 +38,7 @@ local function outcome(s, tx, rolled_back_to, partial, err, direction)
   if err.lost and tx then
     return ("lost the connection to the database: the server rolled the step back%s; run `luamig %s` again " ..
       "once the database is reachable"):format(partial and " after its last db:autocommit section (the sections " ..
-      "before it were committed)" or ", so none of it was committed", direction == "up" and "upgrade" or "downgrade")
+      "before it were committed)" or ", so none of it was committed", VERB[direction])
   end
   if err.ended_tx then
     return "the migration ended the step's transaction itself, so luamig did not record the step: " ..
@@ -77,7 +80,7 @@ function M.step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
     end)
   end
   local hint = advice(err.object)
-  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(direction == "up" and "upgrade" or "downgrade",
+  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(VERB[direction],
     id, script.path, text, hint and (hint .. "\n") or "", outcome(s, tx, rolled_back_to, partial, err, direction)),
     { traceback = err.traceback, cause = err.object })
 end
@@ -132,7 +135,7 @@ function M.between_steps(r, walk, e, where)
   if kind and kind ~= "db" and kind ~= "connect" then error(e.object, 0) end
   local code = e.object and tostring(e.object.code or "") or ""
   local lost = r.s.db:is_closed() or code:match("^08") or code:match("^57P0")
-  local verb = r.direction == "up" and "upgrade " or "downgrade "
+  local verb = VERB[r.direction] .. " "
   local next_id = walk.plan and walk.plan[1]
   local done = {}
   for i, id in ipairs(r.committed) do done[i] = verb .. id end

@@ -23,6 +23,7 @@ M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PREC
 
 ---The scratch database of drill, lint and autogenerate.
 M.scratch = require "luamig.dialect.postgresql.scratch"
+M.online = require "luamig.dialect.postgresql.online"
 
 -- "schema.name" -> schema, name; a bare name is looked up along search_path.
 local function split(name)

@@ -21,6 +21,7 @@ end
 
 ---The scratch database of drill, lint and autogenerate.
 M.scratch = require "luamig.dialect.sqlite.scratch"
+M.online = require "luamig.dialect.sqlite.online"
 
 function M.has_table(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
