@@ -153,6 +153,7 @@ local function build(ctx)
       add(t, new, info.type)
       synced(t, old, new, d.quote_ident(old), d.quote_ident(new), opts and opts.key or "id", info.not_null)
     end,
+    check_contract = function(t, old) still_written(t, old) end,
     contract = function(t, old, new, opts)
       local info = col(t, old)
       still_written(t, old)
@@ -190,6 +191,7 @@ local function build(ctx)
       if opts.check then o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
         db, { type = "check", condition = opts.check }) end
     end,
+    check_contract = function(t, c) still_written(t, c) end,
     contract = function(t, c, new, opts)
       still_written(t, c)
       unsync(t, new)
@@ -220,11 +222,12 @@ local function build(ctx)
         o.sync(run, t, sync_name(t, c), nil, c, of_new(d, opts.backfill, names), nil, "")
       end
       if value then fill(t, opts.key or "id", c, value) end
-      if opts.nullable == false then not_null(t, c) end
+      if opts.nullable == false and o.not_null_in_expand then not_null(t, c) end
     end,
     contract = function(t, c, opts)
       if opts and opts.backfill then unsync(t, c) end
       drop_check(t, c)
+      if opts and opts.nullable == false then not_null(t, c) end
     end,
     downgrade = function(t, c)
       unsync(t, c)
@@ -307,12 +310,17 @@ function M.new(ctx)
       end
       if not ctx.replay then return f(...) end
       local args, where = table.pack(...), ops_mod.migration_line(ctx.path)
-      ctx.deferred[#ctx.deferred + 1] = function()
-        local ok, e = pcall(f, table.unpack(args, 1, args.n))
-        if ok then return end
-        if errors.is(e) and not e.where then e.where = where end
-        error(e, 0)
+      local function later(fn)
+        return function()
+          local ok, e = pcall(fn, table.unpack(args, 1, args.n))
+          if ok then return end
+          if errors.is(e) and not e.where then e.where = where end
+          error(e, 0)
+        end
       end
+      ctx.deferred[#ctx.deferred + 1] = later(f)
+      local check = parts[name]["check_" .. ctx.phase]
+      if check then ctx.prechecks[#ctx.prechecks + 1] = later(check) end
     end
   end
   return setmetatable(out, { __index = function(_, name)

@@ -46,7 +46,8 @@ end
 ---Run one phase's body fn(db) in `ctx` (bound already by M.call). With
 ---`replay`, fn is expand(db) run again for `phase`: `db` and the plain ops
 ---do nothing, and the op.online calls it makes do their part of `phase`
----afterwards (in reverse order when undoing).
+---afterwards (in reverse order when undoing), once every op's check of
+---that phase passed (contract's "still written" rule), before any of them runs.
 ---@param ctx luamig.StepContext
 ---@param phase string
 ---@param fn function
@@ -55,10 +56,11 @@ end
 function M.phase(ctx, phase, fn, replay, db)
   ctx.phase, ctx.replay = phase, replay or nil
   if not replay then return fn(db) end
-  ctx.deferred = {}
+  ctx.deferred, ctx.prechecks = {}, {}
   fn(online.inert_db(db))
-  local list = ctx.deferred
-  ctx.deferred, ctx.replay = nil, nil
+  local list, checks = ctx.deferred, ctx.prechecks
+  ctx.deferred, ctx.prechecks, ctx.replay = nil, nil, nil
+  for _, check in ipairs(checks) do check() end
   local undo = phase == "downgrade" or phase == "uncontract"
   for i = undo and #list or 1, undo and 1 or #list, undo and -1 or 1 do list[i]() end
 end

@@ -48,9 +48,10 @@ end
 ---that notes a write through `a` (the "still written" rule), or "".
 function M.sync(run, t, name, a, b, up, down, seen)
   local fn = schema_of(t) .. q(name)
-  local A, B = "NEW." .. q(a), "NEW." .. q(b)
+  local B = "NEW." .. q(b)
   local body
   if down then
+    local A = "NEW." .. q(a)
     body = ([[
   IF TG_OP = 'INSERT' THEN
     IF %s IS NULL THEN %s := %s; %s

@@ -42,11 +42,12 @@ end
 ---other side does not hold the translated value yet, so they stop.
 ---`seen` is the statement that notes a write through `a`, or "".
 function M.sync(run, t, name, a, b, up, down, seen)
-  local A, B = "NEW." .. q(a), "NEW." .. q(b)
+  local B = "NEW." .. q(b)
   trigger(run, name .. "_ia", "INSERT", t, ("%s IS NULL"):format(B), b, up)
   if not down then
     return trigger(run, name .. "_ub", "UPDATE", t, ("%s IS NULL"):format(B), b, up)
   end
+  local A = "NEW." .. q(a)
   trigger(run, name .. "_ib", "INSERT", t, ("%s IS NOT NULL AND %s IS NOT %s"):format(B, A, down), a, down)
   trigger(run, name .. "_ua", "UPDATE OF " .. q(a), t, ("%s IS NOT OLD.%s AND %s IS NOT %s"):format(A, q(a), B, up),
     b, up)
