@@ -4,8 +4,8 @@
 local sh = require "spec.support.sh"
 
 local TABLE = [[
-  db:exec(db.dialect == "sqlite" and "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_name TEXT NOT NULL, price_cents INTEGER NOT NULL)"
-    or "CREATE TABLE orders (id serial PRIMARY KEY, customer_name text NOT NULL, price_cents integer NOT NULL)")
+  db:exec(("CREATE TABLE orders (id %s PRIMARY KEY, customer_name TEXT NOT NULL, price_cents INTEGER NOT NULL)")
+    :format(db.dialect == "sqlite" and "INTEGER" or "serial"))
   for i = 1, 40 do db:exec("INSERT INTO orders (customer_name, price_cents) VALUES (?, ?)", "c" .. i, i * 100 + 1) end]]
 
 -- expand only: contract, downgrade and uncontract are generated from the online ops
