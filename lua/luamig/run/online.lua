@@ -23,25 +23,47 @@ local function raise(ctx, fmt, ...)
   errors.raise("migration", fmt:format(...), { where = ops_mod.migration_line(ctx.path) })
 end
 
+-- Calls fn() (ok, err) until it succeeds or fails otherwise than on a
+-- lock_timeout (55P03), at most 1 + M.RETRIES times, with backoff.
+local function retried(ctx, what, fn)
+  local delay = timeouts.FIRST_DELAY
+  for attempt = 1, M.RETRIES + 1 do
+    local ok, r = fn()
+    if ok then return r end
+    if attempt > M.RETRIES or not (errors.is(r) and r.code == "55P03") then error(r, 0) end
+    if ctx.log then
+      ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s"):format(ctx.revision, delay,
+        attempt + 1, M.RETRIES + 1, what))
+    end
+    host.sleep_ms(math.floor(delay * 1000))
+    delay = math.min(delay * 2, timeouts.MAX_DELAY)
+  end
+end
+
 -- run(sql, ...): one DDL statement; outside a transaction a lock_timeout
--- (55P03) is retried with backoff, since the failed statement changed nothing.
+-- is retried, since the failed statement changed nothing. atomic(fn): the
+-- statements fn runs commit together (retried as one), so that no
+-- application write lands between them (the trigger gone, the column not).
 local function runner(ctx)
   local db = ctx.db
-  return function(sql, ...)
-    if ctx.transactional then return db:exec(sql, ...) end
-    local delay = timeouts.FIRST_DELAY
-    for attempt = 1, M.RETRIES + 1 do
-      local ok, r = pcall(db.exec, db, sql, ...)
-      if ok then return r end
-      if attempt > M.RETRIES or not (errors.is(r) and r.code == "55P03") then error(r, 0) end
-      if ctx.log then
-        ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s"):format(ctx.revision, delay,
-          attempt + 1, M.RETRIES + 1, sql:match("^%s*([^\n]*)")))
-      end
-      host.sleep_ms(math.floor(delay * 1000))
-      delay = math.min(delay * 2, timeouts.MAX_DELAY)
-    end
+  local grouped = false
+  local function run(sql, ...)
+    if ctx.transactional or grouped then return db:exec(sql, ...) end
+    local args = table.pack(...)
+    return retried(ctx, sql:match("^%s*([^\n]*)"), function()
+      return pcall(db.exec, db, sql, table.unpack(args, 1, args.n))
+    end)
   end
+  local function atomic(what, fn)
+    if ctx.transactional or grouped then return fn() end
+    return retried(ctx, what, function()
+      grouped = true
+      local ok, r = pcall(db.transaction, db, fn)
+      grouped = false
+      return ok, r
+    end)
+  end
+  return run, atomic
 end
 
 -- The luamig-owned writes table, quoted and plain (for has_table),
@@ -75,7 +97,7 @@ local function check_name(t, col) return ("%s_%s_not_null"):format(base(t), col)
 local function build(ctx)
   local db, d = ctx.db, ctx.dialect
   local o = d.online
-  local run = runner(ctx)
+  local run, atomic = runner(ctx)
   local function col(t, c)
     return o.column(db, t, c)
   end
@@ -95,12 +117,15 @@ local function build(ctx)
   end
   -- target = expr for the rows that exist now (newer ones get it from the
   -- trigger), in checkpointed batches through luamig.backfill
-  local function fill(t, key, target, expr)
+  local function fill(t, opts, target, expr)
+    opts = opts or {}
+    local key = opts.key or "id"
     local qt, qk, qc = ddl.qualified(t), d.quote_ident(key), d.quote_ident(target)
     local last = db:scalar(("SELECT max(%s) FROM %s"):format(qk, qt))
     if last == nil then return end
     local update = ("UPDATE %s SET %s = %s WHERE %s >= ? AND %s <= ? AND %s IS NULL"):format(qt, qc, expr, qk, qk, qc)
     backfill.run(ctx, { table = t, key = key, columns = { key }, where = qk .. " <= ?", params = { last },
+      batch_size = opts.batch_size, sleep_ms = opts.sleep_ms,
       name = ("online %s.%s"):format(t, target), batch = function(rows)
         o.quiet(db)
         db:exec(update, rows[1][key], rows[#rows][key])
@@ -130,18 +155,23 @@ local function build(ctx)
         t, old, math.floor(ago), math.floor(ctx.still_written))
     end
   end
+  -- the sync trigger (re)created in one transaction: a rerun after a kill
+  -- replaces it without a moment in which writes go unsynced
+  local function sync(t, name, a, b, up, down, seen_sql)
+    atomic("sync " .. t .. "." .. b, function() o.sync(run, t, name, a, b, up, down, seen_sql) end)
+  end
   local function unsync(t, new)
     o.drop_sync(run, t, sync_name(t, new))
   end
   -- a two-way sync of old and new, then the new one backfilled
-  local function synced(t, old, new, up, down, key, not_null_after)
+  local function synced(t, old, new, up, down, opts, not_null_after)
     local cols = { old, new }
     local info = col(t, old)
     if info and info.not_null and not o.not_null_in_expand then
       d.alter_column(db, t, old, { nullable = true }) -- (a trigger here cannot fill it before the check)
     end
-    o.sync(run, t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
-    fill(t, key, new, up)
+    sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
+    fill(t, opts, new, up)
     if not_null_after and o.not_null_in_expand then not_null(t, new) end
   end
 
@@ -151,30 +181,34 @@ local function build(ctx)
     expand = function(t, old, new, opts)
       local info = col(t, old) or raise(ctx, "op.online.rename_column: %s has no column %s", t, old)
       add(t, new, info.type)
-      synced(t, old, new, d.quote_ident(old), d.quote_ident(new), opts and opts.key or "id", info.not_null)
+      synced(t, old, new, d.quote_ident(old), d.quote_ident(new), opts, info.not_null)
     end,
     check_contract = function(t, old) still_written(t, old) end,
     contract = function(t, old, new, opts)
       local info = col(t, old)
       still_written(t, old)
-      unsync(t, new)
-      if info and info.default then d.alter_column(db, t, new, { server_default = info.default }) end
-      drop_check(t, new)
-      drop(t, old)
+      atomic("contract " .. t .. "." .. old, function()
+        unsync(t, new)
+        if info and info.default then d.alter_column(db, t, new, { server_default = info.default }) end
+        drop_check(t, new)
+        drop(t, old)
+      end)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, _, new)
-      unsync(t, new)
-      drop_check(t, new)
-      drop(t, new)
+      atomic("undo " .. t .. "." .. new, function()
+        unsync(t, new)
+        drop_check(t, new)
+        drop(t, new)
+      end)
     end,
     uncontract = function(t, old, new, opts)
       local info = col(t, new) or raise(ctx, "op.online.rename_column: %s has no column %s", t, new)
       add(t, old, info.type, info.default)
       local cols = { old, new }
-      o.sync(run, t, sync_name(t, new), old, new, of_new(d, d.quote_ident(old), cols),
+      sync(t, sync_name(t, new), old, new, of_new(d, d.quote_ident(old), cols),
         of_new(d, d.quote_ident(new), cols), seen(t, old))
-      fill(t, opts and opts.key or "id", old, d.quote_ident(new))
+      fill(t, opts, old, d.quote_ident(new))
       if info.not_null then not_null(t, old) end
     end,
   }
@@ -187,21 +221,25 @@ local function build(ctx)
       end
       if not col(t, c) then raise(ctx, "op.online.alter_column: %s has no column %s", t, c) end
       add(t, new, opts.type)
-      synced(t, c, new, opts.up, opts.down, opts.key or "id", opts.nullable == false)
+      synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false)
       if opts.check then o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
         db, { type = "check", condition = opts.check }) end
     end,
     check_contract = function(t, c) still_written(t, c) end,
     contract = function(t, c, new, opts)
       still_written(t, c)
-      unsync(t, new)
-      drop_check(t, new)
-      drop(t, c)
+      atomic("contract " .. t .. "." .. c, function()
+        unsync(t, new)
+        drop_check(t, new)
+        drop(t, c)
+      end)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, _, new)
-      unsync(t, new)
-      drop(t, new)
+      atomic("undo " .. t .. "." .. new, function()
+        unsync(t, new)
+        drop(t, new)
+      end)
     end,
   }
 
@@ -219,9 +257,9 @@ local function build(ctx)
       local value = opts.backfill or opts.default
       if opts.backfill then
         local names = o.columns(db, t)
-        o.sync(run, t, sync_name(t, c), nil, c, of_new(d, opts.backfill, names), nil, "")
+        sync(t, sync_name(t, c), nil, c, of_new(d, opts.backfill, names), nil, "")
       end
-      if value then fill(t, opts.key or "id", c, value) end
+      if value then fill(t, opts, c, value) end
       if opts.nullable == false and o.not_null_in_expand then not_null(t, c) end
     end,
     contract = function(t, c, opts)
@@ -230,9 +268,11 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, c) end
     end,
     downgrade = function(t, c)
-      unsync(t, c)
-      drop_check(t, c)
-      drop(t, c)
+      atomic("undo " .. t .. "." .. c, function()
+        unsync(t, c)
+        drop_check(t, c)
+        drop(t, c)
+      end)
     end,
   }
 

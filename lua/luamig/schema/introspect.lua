@@ -9,7 +9,7 @@ local M = {}
 
 -- luamig's own tables, left out of every snapshot.
 local function ours(name)
-  return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill"
+  return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" or name == "luamig_online_writes"
 end
 
 local function drop_ours(list)
