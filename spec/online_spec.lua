@@ -92,6 +92,32 @@ for _, backend in ipairs(sh.backends()) do
       assert.are.equal("still 301 order 3\n", price(p, "id = 3"))
     end)
 
+    it("drill rehearses expand -> downgrade -> expand -> contract, and with uncontract(db) " ..
+      "expand -> contract -> downgrade", function()
+      local p = project(backend)
+      local out = p:ok("drill")
+      assert.matches("2.lua has no uncontract(db): once contracted it cannot be downgraded", out, 1, true)
+      p:write("migrations/2.lua", ([[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+function expand(db) op.online.rename_column("orders", "price_cents", "cents", { nullable = false }) end
+function uncontract(db) op.online.rename_column("orders", "price_cents", "cents", { nullable = false }) end
+]]))
+      out = p:ok("drill")
+      assert.matches("2 revisions round-trip", out, 1, true)
+      assert.is_nil(out:find("uncontract", 1, true))
+    end)
+
+    it("lint lints each phase apart", function()
+      local p = project(backend)
+      p:ok("upgrade tab00001")
+      local doc = p:json("lint")
+      local phases = {}
+      for _, m in ipairs(doc.migrations) do phases[#phases + 1] = m.revision .. ":" .. tostring(m.phase) end
+      assert.are.same({ "onl00002:expand", "onl00002:contract" }, phases)
+    end)
+
     it("upgrade head --contract runs both phases in one go", function()
       local p = project(backend, "{ still_written = 0 }")
       p:ok("upgrade head --contract")

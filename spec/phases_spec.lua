@@ -95,6 +95,16 @@ for _, backend in ipairs(sh.backends()) do
       assert.are.equal("", log_of(p))
     end)
 
+    it("upgrade --sql prints the expand phases, then the contract phases, labelled", function()
+      local p = sh.project_on(backend, { ["1.lua"] = ROOT, ["2.lua"] = phased("exp00001", "root0001") })
+      local out = p:ok("upgrade --sql head")
+      local up, exp, con = out:find("-- up root0001", 1, true), out:find("-- expand exp00001", 1, true),
+        out:find("-- contract exp00001", 1, true)
+      assert.truthy(up and exp and con and up < exp and exp < con, out)
+      assert.matches("run these once the old application is gone", out:sub(exp, con), 1, true)
+      assert.matches("'contract'%);", out:sub(con))
+    end)
+
     it("an older version table gains the phase column (luamig's bookkeeping migration)", function()
       local p = sh.project_on(backend, { ["1.lua"] = ROOT, ["2.lua"] = phased("exp00001", "root0001") })
       local id = backend.name == "sqlite" and "INTEGER PRIMARY KEY AUTOINCREMENT" or "BIGSERIAL PRIMARY KEY"

@@ -175,6 +175,15 @@ local function build(ctx)
     if not_null_after and o.not_null_in_expand then not_null(t, new) end
   end
 
+  -- where expand made the old column nullable (no trigger can fill it
+  -- before NOT NULL is checked), undoing it makes it NOT NULL again when
+  -- the op says nullable = false
+  local function relax_undone(t, old, opts)
+    if not o.not_null_in_expand and opts and opts.nullable == false then
+      d.alter_column(db, t, old, { nullable = false })
+    end
+  end
+
   local P = {}
 
   P.rename_column = {
@@ -195,12 +204,14 @@ local function build(ctx)
       end)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
-    downgrade = function(t, _, new)
+    downgrade = function(t, old, new, opts)
       atomic("undo " .. t .. "." .. new, function()
         unsync(t, new)
         drop_check(t, new)
+        drop_check(t, old) -- (uncontract's, when it ran)
         drop(t, new)
       end)
+      relax_undone(t, old, opts)
     end,
     uncontract = function(t, old, new, opts)
       local info = col(t, new) or raise(ctx, "op.online.rename_column: %s has no column %s", t, new)
@@ -235,11 +246,12 @@ local function build(ctx)
       end)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
-    downgrade = function(t, _, new)
+    downgrade = function(t, c, new, opts)
       atomic("undo " .. t .. "." .. new, function()
         unsync(t, new)
         drop(t, new)
       end)
+      relax_undone(t, c, opts)
     end,
   }
 

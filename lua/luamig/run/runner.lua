@@ -420,6 +420,20 @@ function M.run_one(s, id, direction)
   return ms
 end
 
+---Run exactly revision `id`'s pending contract phase (drills and lint).
+---@param s luamig.Session
+---@param id string
+---@return number ms its time
+function M.run_contract(s, id)
+  local given, ms = false, nil
+  M.run(s, { direction = "contract", force = true, on_step = function(st) ms = st.ms end, plan = function()
+    if given then return {} end
+    given = true
+    return { id }
+  end })
+  return ms
+end
+
 ---Run in `direction` to `target` ("heads", "base", a revision, "+1", "-2"),
 ---or up to every one of a list of heads.
 ---@param s luamig.Session

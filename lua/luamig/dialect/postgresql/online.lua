@@ -65,12 +65,13 @@ function M.sync(run, t, name, a, b, up, down, seen)
   run(([[
 CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $luamig$
 BEGIN
-  IF pg_catalog.current_setting('luamig.sync', true) = 'off' THEN RETURN NEW; END IF;
 %s
   RETURN NEW;
 END $luamig$]]):format(fn, body))
   run(("DROP TRIGGER IF EXISTS %s ON %s"):format(q(name), ddl.qualified(t)))
-  run(("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()")
+  -- (WHEN: the backfill's own writes skip the function call altogether)
+  run(("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW WHEN " ..
+    "(pg_catalog.current_setting('luamig.sync', true) IS DISTINCT FROM 'off') EXECUTE FUNCTION %s()")
     :format(q(name), ddl.qualified(t), fn))
 end
 

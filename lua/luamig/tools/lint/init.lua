@@ -34,6 +34,7 @@ end
 ---@field findings luamig.LintFinding[]
 ---@field observed table   the observer's summary (locks, rewritten, scanned... or rebuilds)
 ---@field refused {where: string?, sql: string, error: string}[]
+---@field phase "expand"|"contract"|nil  a phased migration is linted once per phase
 
 -- After a failed migration: record it as applied so the next one can run.
 local function step_past(s, id)
@@ -54,14 +55,17 @@ local function read(path)
 end
 
 -- Lint one migration: run it under the recorder and its observer.
-local function lint_one(s, obs_mod, rec, id, opts)
+local function lint_one(s, obs_mod, rec, id, opts, phase)
   local script = s.graph.revs[id]
-  local skip = { [s.config.version_table] = true, [s.config.version_table .. "_history"] = true }
+  local vt = s.config.version_table
+  local skip = { [vt] = true, [vt .. "_history"] = true, [vt .. "_expanded"] = true }
   local tables, setting = obs_mod.before(s.db, skip)
   local obs = obs_mod.observer(s.db, tables, setting, opts)
-  local m = { revision = id, path = script.path, message = script.message, result = "ok", refused = {} }
+  local m = { revision = id, path = script.path, result = "ok", refused = {}, phase = phase,
+    message = phase == "contract" and (script.message .. " (contract phase)") or script.message }
   rec.start(script.path, obs)
-  local ok, err = pcall(runner.run_one, s, id, "up")
+  local ok, err
+  if phase == "contract" then ok, err = pcall(runner.run_contract, s, id) else ok, err = pcall(runner.run_one, s, id, "up") end
   local statements = rec.stop()
   if host.interrupted() then error(ok and ("interrupted (%s)"):format(host.interrupted()) or err, 0) end
   m.statements = 0
@@ -75,7 +79,7 @@ local function lint_one(s, obs_mod, rec, id, opts)
   m.observed = obs.finish()
   m.findings = obs_mod.findings(statements, m.observed, obs, {
     existing = obs_mod.existing(tables), ignore = opts.ignore or {}, source = read(script.path), rules = rules })
-  if not ok then step_past(s, id) end
+  if not ok and phase ~= "contract" then step_past(s, id) end
   return m
 end
 
@@ -90,7 +94,12 @@ function M.run(s, ids, opts)
   local rec = record.install(s.db)
   local ok, res = pcall(function()
     local out = {}
-    for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts) end
+    for _, id in ipairs(ids) do
+      local phased = s.graph.revs[id].phased
+      out[#out + 1] = lint_one(s, obs_mod, rec, id, opts, phased and "expand" or nil)
+      -- each phase apart: the contract runs once the old application is gone
+      if phased and out[#out].result == "ok" then out[#out + 1] = lint_one(s, obs_mod, rec, id, opts, "contract") end
+    end
     return out
   end)
   rec.uninstall()
