@@ -153,8 +153,10 @@ local function finish_step(r, id, heads, ms)
     new = plan_mod.step_heads(s.graph, heads, id, r.direction)
     version.set_heads(s.db, t, heads, new)
   end
-  version.set_expanded(s.db, t, id, phase == "expand")
-  r.expanded[id] = phase == "expand" and (r.expanded[id] or "now") or nil
+  if script.phased then
+    version.set_expanded(s.db, t, id, phase == "expand")
+    r.expanded[id] = phase == "expand" and (r.expanded[id] or "now") or nil
+  end
   version.record(s.db, t, { revision = id, direction = r.direction == "down" and "down" or "up", status = "ok",
     checksum = script.checksum, ms = ms, transactional = script.transactional, phase = phase })
   -- its completed backfills stay done until now, in the same transaction

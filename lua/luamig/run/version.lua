@@ -59,9 +59,7 @@ CREATE TABLE IF NOT EXISTS %s (
   transactional %s,
   error TEXT,
   phase TEXT
-);
-CREATE TABLE IF NOT EXISTS %s (revision TEXT NOT NULL PRIMARY KEY, expanded_at TEXT NOT NULL)]]):format(t.heads,
-    t.history, dialect.types.id, dialect.types.float, dialect.types.bool, t.expanded))
+)]]):format(t.heads, t.history, dialect.types.id, dialect.types.float, dialect.types.bool))
   if fresh then return end
   for _, b in ipairs(BOOKKEEPING) do
     if not b.done(db, t) then db:exec(b.sql(t)) end
@@ -80,11 +78,13 @@ function M.expanded(db, t)
   return out
 end
 
----Mark `id` expanded (contract pending), or with `pending` false, not.
+---Mark phased revision `id` expanded (contract pending), or with `pending` false, not.
 ---@param id string
 ---@param pending boolean
 ---@param now_sql string?  as in M.record
 function M.set_expanded(db, t, id, pending, now_sql)
+  -- (made by the first phased migration: projects without one never see it)
+  db:exec("CREATE TABLE IF NOT EXISTS " .. t.expanded .. " (revision TEXT NOT NULL PRIMARY KEY, expanded_at TEXT NOT NULL)")
   db:exec("DELETE FROM " .. t.expanded .. " WHERE revision = ?", id)
   if not pending then return end
   if now_sql then

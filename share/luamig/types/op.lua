@@ -32,6 +32,7 @@
 ---Schema operations (`op`): portable DDL for SQLite and PostgreSQL, every name quoted. Each op
 ---checks its arguments first: an unknown key, option or op name is an error with a did-you-mean.
 ---@class luamig.Op
+---@field online luamig.OpOnline  zero-downtime ops, in expand(db)/contract(db) (each does its part of the phase)
 local Op = {}
 
 ---CREATE TABLE.
@@ -216,3 +217,69 @@ function Batch:create_index(name, columns, opts) end
 ---Drop an index.
 ---@param name string
 function Batch:drop_index(name) end
+
+---Zero-downtime ops (README: Zero-downtime changes). Each does its part of the running
+---phase: expand adds and syncs, contract removes; downgrade and contract are generated.
+---@class luamig.OpOnline
+local Online = {}
+
+---A renamed column: `new` synced with `old` both ways and backfilled; contract drops `old`.
+---@param table_name string
+---@param old string
+---@param new string
+---@param opts {nullable: boolean?, key: string?, batch_size: integer?, sleep_ms: number?}?
+function Online.rename_column(table_name, old, new, opts) end
+
+---A column of a new shape: synced through the `up`/`down` SQL expressions; contract drops the old one.
+---@param table_name string
+---@param column string
+---@param new_name string
+---@param opts {type: string, up: string, down: string, nullable: boolean?, check: string?, key: string?, batch_size: integer?, sleep_ms: number?}
+function Online.alter_column(table_name, column, new_name, opts) end
+
+---A new column; NOT NULL through CHECK NOT VALID, VALIDATE and SET NOT NULL after its backfill.
+---@param table_name string
+---@param column string
+---@param opts {type: string, nullable: boolean?, default: string?, backfill: string?, key: string?, batch_size: integer?, sleep_ms: number?}
+function Online.add_column(table_name, column, opts) end
+
+---A CHECK added NOT VALID, then validated.
+---@param table_name string
+---@param name string
+---@param condition string
+function Online.add_check(table_name, name, condition) end
+
+---A foreign key added NOT VALID, then validated.
+---@param name string
+---@param source string
+---@param referent string
+---@param local_cols string[]
+---@param remote_cols string[]
+---@param opts {on_delete: string?, on_update: string?}?
+function Online.add_foreign_key(name, source, referent, local_cols, remote_cols, opts) end
+
+---A unique constraint over a unique index built CONCURRENTLY.
+---@param table_name string
+---@param name string
+---@param columns string[]
+function Online.add_unique(table_name, name, columns) end
+
+---CREATE INDEX CONCURRENTLY (an INVALID leftover is rebuilt); needs transactional = false.
+---@param name string
+---@param table_name string
+---@param columns string[]
+---@param opts table?
+function Online.create_index(name, table_name, columns, opts) end
+
+---DROP INDEX CONCURRENTLY, in the contract phase.
+---@param name string
+function Online.drop_index(name) end
+
+---Drop a column, in the contract phase.
+---@param table_name string
+---@param column string
+function Online.drop_column(table_name, column) end
+
+---Drop a table, in the contract phase.
+---@param table_name string
+function Online.drop_table(table_name) end
