@@ -27,7 +27,7 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field targets table|function|nil  fleet targets (luamig.fleet.targets)
 ---@field replicas string[]?     replica URLs (default: discovered through pg_stat_replication)
 ---@field max_replica_lag luamig.Lag?  backfills pause while a replica lags more
----@field still_written number   seconds: contract refuses to drop a column written through its old name this recently
+---@field still_written number? seconds (default 300): contract refuses to drop a column written through it this recently
 ---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
@@ -202,7 +202,7 @@ function M.load(path)
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
     migration_timeouts = t.migration_timeouts,
-    still_written = t.still_written or 300,
+    still_written = t.still_written,
   }
 end
 

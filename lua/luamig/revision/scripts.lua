@@ -222,7 +222,7 @@ function M.load_file(path)
   up = phases.expand or up
   if change then up = function() ops.change_up(change, step_ops()) end end
   if type(up) ~= "function" then
-    fail(path, 1, "no upgrade(db) function defined (or change(op), or expand(db))")
+    fail(path, 1, "no upgrade(db) function defined (or change(op))")
   end
   local down = rawget(env, "downgrade")
   if down ~= nil and type(down) ~= "function" then fail(path, line_of(text, "downgrade"), "downgrade must be a function") end

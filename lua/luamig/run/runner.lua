@@ -121,7 +121,7 @@ local function run_body(r, id)
   local tx = script.transactional or s.dry_run
   local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx,
     replicas = r.replicas, root = s.config.dir, force = r.force,
-    still_written = s.config.still_written })
+    still_written = s.config.still_written or 300 })
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   if tx then s.db:guard(true) end
