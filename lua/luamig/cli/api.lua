@@ -90,12 +90,13 @@ local function check_target(target)
   end
 end
 
----Apply migrations up to `target` (default "head").
+---Apply migrations up to `target` (default "head"); opts.contract: contract phases too.
 ---@param target string?
----@param opts {lock_timeout: number?, dry_run: boolean?, on_step: fun(step: table)?}?
+---@param opts {lock_timeout: number?, dry_run: boolean?, contract: boolean?, on_step: fun(step: table)?}?
 function Project:upgrade(target, opts)
   check_target(target)
-  return self:run("upgrade", { target = target or "head", dry_run = opts and opts.dry_run }, opts)
+  return self:run("upgrade", { target = target or "head", dry_run = opts and opts.dry_run,
+    contract = opts and opts.contract }, opts)
 end
 
 ---Revert migrations down to `target` (default "-1").
@@ -104,6 +105,14 @@ end
 function Project:downgrade(target, opts)
   check_target(target)
   return self:run("downgrade", { target = target or "-1", dry_run = opts and opts.dry_run }, opts)
+end
+
+---Run the pending contract phases (up to `target`, default all).
+---@param target string?
+---@param opts {force: boolean?, on_step: fun(step: table)?}?
+function Project:contract(target, opts)
+  if target ~= nil then check_target(target) end
+  return self:run("contract", { target = target, force = opts and opts.force }, opts)
 end
 
 ---Applied and pending revisions, drift and the last failure; `at_head` too.

@@ -29,6 +29,7 @@ M.BUILTIN = {
   { "merge", "Write a merge revision joining REV... (e.g. heads)." },
   { "upgrade", "Apply migrations up to TARGET (default: head)." },
   { "downgrade", "Revert migrations down to TARGET (-1, a revision, base)." },
+  { "contract", "Run the pending contract phases of expanded migrations (after the old application is gone)." },
   { "current", "Show the database's current revision(s)." },
   { "history", "List revisions, newest first; * marks applied ones." },
   { "heads", "Show the head revision(s) of the migration files." },

@@ -7,6 +7,7 @@ local session = require "luamig.run.session"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 local lanes = require "luamig.revision.lanes"
+local version = require "luamig.run.version"
 
 local M = {
   readonly = true,
@@ -37,17 +38,23 @@ function M.run(ctx, args)
   local heads = s and session.heads(s) or {}
   local applied, heads_set = g:ancestors(heads), graph_mod.set_of(g:heads())
   local out = { revisions = {}, current = heads }
+  local expanded = s and version.expanded(s.db, version.tables(s.config, s.dialect, s.db)) or {}
+  local function describe(id)
+    local x = revisions.describe(g, id, applied, heads_set)
+    if x.applied then x.phase = expanded[id] and "expanded" or "complete" end
+    return x
+  end
   if args.graph then
     if args.rev_range then errors.raise("usage", "--graph draws the whole graph: drop -r") end
     out.graph = lanes.draw(g, applied)
     for _, row in ipairs(out.graph) do
-      if row.id then out.revisions[#out.revisions + 1] = revisions.describe(g, row.id, applied, heads_set) end
+      if row.id then out.revisions[#out.revisions + 1] = describe(row.id) end
     end
     return out
   end
   local lower, upper = range_sides(args.rev_range, heads)
   for _, id in ipairs(plan.range(g, lower, upper)) do
-    out.revisions[#out.revisions + 1] = revisions.describe(g, id, applied, heads_set)
+    out.revisions[#out.revisions + 1] = describe(id)
   end
   return out
 end

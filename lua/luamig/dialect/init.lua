@@ -61,6 +61,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field render_style luamig.RenderStyle  how autogenerate writes some changes (luamig.schema.render)
 ---@field lint_observer string             the module that watches statements for `luamig lint`
 ---@field replica_lag? luamig.DialectReplicaLag  replica positions (a backend with streaming replication)
+---@field online table                    op.online.*'s backend part (luamig.run.online)
 
 ---How a dialect wants autogenerate to write some changes.
 ---@class luamig.RenderStyle
@@ -116,6 +117,8 @@ M.CONTRACT = {
   { "render_style", "table" }, { "lint_observer", "string" },
   -- replica lag (luamig.run.replicas)
   { "replica_lag", "table", optional = true },
+  -- op.online.* (luamig.run.online): sync triggers, NOT VALID constraints, concurrent indexes
+  { "online", "table" },
 }
 
 ---The names of the required members (those that are not optional).

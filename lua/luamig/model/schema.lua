@@ -195,7 +195,8 @@ end
 
 -- luamig's own tables, left out of every snapshot.
 local function ours(name)
-  return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill"
+  return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" or
+    name == "luamig_online_writes"
 end
 
 local function drop_ours(list)
@@ -205,8 +206,8 @@ local function drop_ours(list)
 end
 
 ---Snapshot `s` (as a dialect's snapshot returns it) without luamig's own
----tables (version tables, SQLite's enum list, backfill checkpoints) and
----their triggers; returns `s`.
+---tables (version tables, SQLite's enum list, backfill checkpoints, the
+---online ops' write log) and their triggers; returns `s`.
 ---@param s luamig.Snapshot
 ---@return luamig.Snapshot
 function M.without_luamig(s)

@@ -28,6 +28,7 @@ M.DEFAULT_FILE = "luamig.lua"
 ---@field targets table|function|nil  fleet targets (luamig.fleet.targets)
 ---@field replicas string[]?     replica URLs (default: discovered through pg_stat_replication)
 ---@field max_replica_lag luamig.Lag?  backfills pause while a replica lags more
+---@field still_written number? seconds (default 300): contract refuses to drop a column written through it this recently
 ---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
@@ -120,6 +121,9 @@ local keys = {
     for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
   end,
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
+  still_written = function(v)
+    if type(v) ~= "number" or v ~= v or v < 0 then return "must be a number of seconds (0: no check)" end
+  end,
   migration_timeouts = function(v)
     if type(v) ~= "table" then return 'must be a table, e.g. { lock_timeout = "2s", statement_timeout = "5min" }' end
     for k, x in pairs(v) do
@@ -198,6 +202,7 @@ function M.load(path)
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
     migration_timeouts = t.migration_timeouts,
+    still_written = t.still_written,
   }
 end
 

@@ -15,8 +15,12 @@ local M = {}
 ---@field replaces string[]?       a baseline's squashed revisions, oldest first ({} otherwise)
 ---@field branch_labels string[]
 ---@field transactional boolean
----@field upgrade fun(db: table)
+---@field upgrade fun(db: table)   upgrade(db), or expand(db) when the file is phased
 ---@field downgrade fun(db: table)?
+---@field phased boolean             the file defines expand(db): its contract phase runs apart (issue 26)
+---@field contract fun(db: table)|false   contract(db), or false: the contract replays expand's op.online calls
+---@field uncontract fun(db: table)|false undoes contract (needed to downgrade past a contracted revision)
+---@field online boolean             the file calls op.online.* (their phases are generated)
 ---@field change fun(op: table)?    when the file defines change(op) instead
 ---@field uses_op boolean            the file calls op.* (SQLite may rebuild tables)
 ---@field bind fun(ctx: luamig.StepContext?)  binds the file's `op` and `luamig` to a step (nil: unbinds)
@@ -176,6 +180,25 @@ local function timeouts_of(env, path, text, transactional)
   return out
 end
 
+---The file's expand, contract and uncontract functions (each nil when
+---absent), checked: a contract or uncontract needs an expand.
+---@return {expand: function?, contract: function?, uncontract: function?}
+function M.phases(env, path, text)
+  local out = {}
+  for _, name in ipairs({ "expand", "contract", "uncontract" }) do
+    local f = rawget(env, name)
+    if f ~= nil and type(f) ~= "function" then fail(path, line_of(text, name), "%s must be a function", name) end
+    out[name] = f
+  end
+  for _, name in ipairs({ "contract", "uncontract" }) do
+    if out[name] and not out.expand then
+      fail(path, line_of(text, name), "%s(db) without expand(db): a contract phase finishes an expand; " ..
+        "define expand(db) (the additive part) or rename %s to upgrade", name, name)
+    end
+  end
+  return out
+end
+
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
 ---@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
@@ -191,10 +214,16 @@ function M.load_file(path, unbound)
   if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
   local problem = M.id_problem(id)
   if problem then fail(path, rev_line, "%s", problem) end
+  local phases = M.phases(env, path, text)
   local change = rawget(env, "change")
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
   if change and up ~= nil then fail(path, line_of(text, "change"), "define change(op) or upgrade(db), not both") end
+  if phases.expand and (up ~= nil or change) then
+    fail(path, line_of(text, "expand"), "define expand(db) or %s, not both: expand is the upgrade of a " ..
+      "zero-downtime migration", change and "change(op)" or "upgrade(db)")
+  end
+  up = phases.expand or up
   if change then up = function() ops.change_up(change, step_ops()) end end
   if type(up) ~= "function" then
     fail(path, 1, "no upgrade(db) function defined (or change(op))")
@@ -218,6 +247,10 @@ function M.load_file(path, unbound)
     upgrade = with_whole_path(path, up),
     downgrade = with_whole_path(path, down),
     change = change or false,
+    phased = phases.expand ~= nil,
+    contract = phases.contract and with_whole_path(path, phases.contract) or false,
+    uncontract = phases.uncontract and with_whole_path(path, phases.uncontract) or false,
+    online = text:find("%f[%w_]op%s*%.%s*online%f[^%w_]") ~= nil,
     bind = bind,
     uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
     message = type(msg) == "string" and msg or message_of(text),
@@ -230,11 +263,15 @@ function M.load_file(path, unbound)
   }
 end
 
--- The metatable of a script known from the cache: its upgrade and downgrade
--- functions are loaded from the file (with `unbound`, as M.load_file) on first use.
+-- The fields a cached script loads from its file on first use.
+local LAZY = { upgrade = true, downgrade = true, change = true, uses_op = true, bind = true, contract = true,
+  uncontract = true, phased = true, online = true }
+
+-- The metatable of a script known from the cache: its functions are loaded
+-- from the file (with `unbound`, as M.load_file) on first use.
 local function lazy(unbound)
   return { from_cache = true, __index = function(s, k)
-    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" and k ~= "uses_op" and k ~= "bind" then return nil end
+    if not LAZY[k] then return nil end
     local full = M.load_file(rawget(s, "path"), unbound)
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
@@ -244,6 +281,10 @@ local function lazy(unbound)
     rawset(s, "change", full.change)
     rawset(s, "uses_op", full.uses_op)
     rawset(s, "bind", full.bind)
+    rawset(s, "contract", full.contract)
+    rawset(s, "uncontract", full.uncontract)
+    rawset(s, "phased", full.phased)
+    rawset(s, "online", full.online)
     return rawget(s, k) or nil
   end }
 end
@@ -255,7 +296,7 @@ end
 function M.release(s)
   local mt = getmetatable(s)
   if not (mt and mt.from_cache) then return end
-  for _, k in ipairs({ "upgrade", "downgrade", "change", "uses_op", "bind" }) do rawset(s, k, nil) end
+  for k in pairs(LAZY) do rawset(s, k, nil) end
 end
 
 -- The migration file names in `dir` (sorted) and their paths.

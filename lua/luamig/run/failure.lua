@@ -6,6 +6,9 @@ local version = require "luamig.run.version"
 
 local M = {}
 
+-- What a run in each direction is called in messages.
+local VERB = { up = "upgrade", down = "downgrade", contract = "contract" }
+
 -- The longest error text a failure shows and stores in the history table.
 M.MAX_ERROR_BYTES = 8192
 
@@ -35,7 +38,7 @@ local function outcome(s, tx, rolled_back_to, partial, err, direction)
   if err.lost and tx then
     return ("lost the connection to the database: the server rolled the step back%s; run `luamig %s` again " ..
       "once the database is reachable"):format(partial and " after its last db:autocommit section (the sections " ..
-      "before it were committed)" or ", so none of it was committed", direction == "up" and "upgrade" or "downgrade")
+      "before it were committed)" or ", so none of it was committed", VERB[direction])
   end
   if err.ended_tx then
     return "the migration ended the step's transaction itself, so luamig did not record the step: " ..
@@ -56,7 +59,7 @@ end
 ---@field s luamig.Session
 ---@field t luamig.VersionTables
 ---@field id string
----@field direction "up"|"down"
+---@field direction "up"|"down"|"contract"
 ---@field tx boolean               it ran in a transaction
 ---@field err luamig.Error         what failed (errors.caught; lost, ended_tx as checked_body set them)
 ---@field ms number?
@@ -71,7 +74,7 @@ end
 function M.step(f)
   local s, err = f.s, f.err
   local script = s.graph.revs[f.id]
-  local verb = f.direction == "up" and "upgrade" or "downgrade"
+  local verb = VERB[f.direction]
   if not s.dry_run then
     pcall(function()
       s.db:transaction(function(db)
@@ -145,7 +148,7 @@ function M.between_steps(r, walk, e, where)
   if e.kind ~= "db" and e.kind ~= "connect" and e.kind ~= "internal" then error(e, 0) end
   local code = tostring(e.code or "")
   local lost = r.s.db:is_closed() or code:match("^08") or code:match("^57P0")
-  local verb = r.direction == "up" and "upgrade " or "downgrade "
+  local verb = VERB[r.direction] .. " "
   local next_id = walk.plan and walk.plan[1]
   local done = {}
   for i, id in ipairs(r.committed) do done[i] = verb .. id end

@@ -105,23 +105,45 @@ function M.sql(s, direction, range)
   local db = M.recorder(s.dialect, emit)
   local t = version.tables(s.config, s.dialect)
   out[#out + 1] = ("-- luamig %s %s (%s)"):format(direction == "up" and "upgrade" or "downgrade", range, s.dialect.name)
-  if #ids > 0 then version.ensure(db, s.dialect, t) end
-  for _, id in ipairs(ids) do
+  if #ids > 0 then version.ensure(db, s.dialect, t, true) end
+  -- one migration's phase in its own transaction, with its version updates
+  local function step(id, phase, fn, replay, dir)
     local script = g.revs[id]
-    out[#out + 1] = ("\n-- %s %s: %s (%s)"):format(direction, id, script.message, script.path)
+    local label = script.phased and phase or dir -- ("-- up ID", "-- down ID" for plain migrations)
+    out[#out + 1] = ("\n-- %s %s: %s (%s)"):format(label, id, script.message, script.path)
     if script.transactional then emit("BEGIN") end
-    local fn = direction == "up" and script.upgrade or script.downgrade
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
     db.running = script.path
-    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script, { root = s.config.dir }), script, pcall, fn, db)
+    local ctx = step_mod.new(db, s.dialect, script, { root = s.config.dir })
+    local ok, err = step_mod.call(ctx, script, pcall, function() step_mod.phase(ctx, phase, fn, replay, db) end)
     db.running = nil
     if not ok then error(err, 0) end
-    local new = plan.step_heads(g, heads, id, direction)
-    version.set_heads(db, t, heads, new)
-    version.record(db, t, { revision = id, direction = direction, status = "ok", checksum = script.checksum,
-      transactional = script.transactional }, s.dialect.now_text()) -- as the runner's finish_step
-    heads = new
+    if phase ~= "contract" then
+      local new = plan.step_heads(g, heads, id, dir)
+      version.set_heads(db, t, heads, new)
+      heads = new
+    end
+    if script.phased then version.set_expanded(db, t, id, phase == "expand", s.dialect.now_text()) end
+    version.record(db, t, { revision = id, direction = dir, status = "ok", checksum = script.checksum,
+      transactional = script.transactional, phase = phase }, s.dialect.now_text()) -- as the runner's finish_step
     if script.transactional then emit("COMMIT") end
+  end
+  local contracts = {}
+  for _, id in ipairs(ids) do
+    local script = g.revs[id]
+    if direction == "up" then
+      step(id, script.phased and "expand" or "upgrade", script.upgrade, false, "up")
+      if script.phased then contracts[#contracts + 1] = id end
+    else
+      step(id, "downgrade", script.downgrade or (script.phased and script.upgrade), not script.downgrade, "down")
+    end
+  end
+  if #contracts > 0 then
+    out[#out + 1] = "\n-- contract phases: run these once the old application is gone (`luamig contract`)"
+    for _, id in ipairs(contracts) do
+      local script = g.revs[id]
+      step(id, "contract", script.contract or script.upgrade, not script.contract, "up")
+    end
   end
   return table.concat(out, "\n") .. "\n"
 end

@@ -4,6 +4,7 @@
 --- "current step": everything reaches the step through this table.
 local ops = require "luamig.schema.ops"
 local backfill = require "luamig.run.backfill"
+local online = require "luamig.run.online"
 
 local M = {}
 
@@ -20,6 +21,10 @@ local M = {}
 ---@field op table             the ops bound to db
 ---@field luamig table         the `luamig` table (backfill, progress, null) bound to this step
 ---@field replicas luamig.Replicas?  backfills pause between batches while they lag (max_replica_lag)
+---@field phase "upgrade"|"expand"|"contract"|"downgrade"|"uncontract"  the body running now
+---@field replay boolean?      expand(db) runs again for another phase: only op.online acts (luamig.run.online)
+---@field force boolean?       contract --force: drop columns still written through their old name
+---@field still_written number?  seconds (config still_written): how recent a write through an old name blocks contract
 
 ---A step context for `script` on `db`.
 ---@param db luamig.Db
@@ -30,11 +35,34 @@ local M = {}
 function M.new(db, dialect, script, fields)
   fields = fields or {}
   local ctx = { db = db, dialect = dialect, revision = script.id, path = script.path, log = fields.log,
-    dry_run = fields.dry_run, transactional = fields.transactional, rows = 0, replicas = fields.replicas, root = fields.root }
+    dry_run = fields.dry_run, transactional = fields.transactional, rows = 0, replicas = fields.replicas,
+    root = fields.root, phase = fields.phase or "upgrade", force = fields.force, still_written = fields.still_written }
   if ctx.transactional == nil then ctx.transactional = script.transactional end
-  ctx.op = ops.new(ctx)
+  ctx.op = online.ops(ctx, ops.new(ctx))
   ctx.luamig = backfill.api(ctx)
   return ctx
+end
+
+---Run one phase's body fn(db) in `ctx` (bound already by M.call). With
+---`replay`, fn is expand(db) run again for `phase`: `db` and the plain ops
+---do nothing, and the op.online calls it makes do their part of `phase`
+---afterwards (in reverse order when undoing), once every op's check of
+---that phase passed (contract's "still written" rule), before any of them runs.
+---@param ctx luamig.StepContext
+---@param phase string
+---@param fn function
+---@param replay boolean?
+---@param db table
+function M.phase(ctx, phase, fn, replay, db)
+  ctx.phase, ctx.replay = phase, replay or nil
+  if not replay then return fn(db) end
+  ctx.deferred, ctx.prechecks = {}, {}
+  fn(online.inert_db(db))
+  local list, checks = ctx.deferred, ctx.prechecks
+  ctx.deferred, ctx.prechecks, ctx.replay = nil, nil, nil
+  for _, check in ipairs(checks) do check() end
+  local undo = phase == "downgrade" or phase == "uncontract"
+  for i = undo and #list or 1, undo and 1 or #list, undo and -1 or 1 do list[i]() end
 end
 
 ---Call fn(...) with the migration file's `op` and `luamig` bound to `ctx`;

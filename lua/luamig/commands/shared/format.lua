@@ -46,6 +46,7 @@ function M.marks(x)
   if x.is_head then m[#m + 1] = "head" end
   if x.is_branch_point then m[#m + 1] = "branchpoint" end
   if x.is_merge_point then m[#m + 1] = "mergepoint" end
+  if x.phase == "expanded" then m[#m + 1] = "expanded, contract pending" end
   return #m > 0 and (" (" .. table.concat(m, ", ") .. ")") or ""
 end
 

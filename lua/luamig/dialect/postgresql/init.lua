@@ -52,6 +52,7 @@ M.backfill_writer = require("luamig.dialect.postgresql.backfill").backfill_write
 
 ---The scratch database of drill, lint and autogenerate.
 M.scratch = require "luamig.dialect.postgresql.scratch"
+M.online = require "luamig.dialect.postgresql.online"
 
 ---Autogenerate writes a type change with USING, a new enum value outside a
 ---transaction, and DROP TRIGGER ... ON its table.

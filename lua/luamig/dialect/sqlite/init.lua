@@ -52,6 +52,7 @@ M.backfill_writer = require("luamig.dialect.sqlite.backfill").backfill_writer
 
 ---The scratch database of drill, lint and autogenerate.
 M.scratch = require "luamig.dialect.sqlite.scratch"
+M.online = require "luamig.dialect.sqlite.online"
 
 ---Autogenerate writes each table's changes as one op.batch_alter_table (a
 ---rebuild), and leaves a primary key change to the user.

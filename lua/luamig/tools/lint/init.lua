@@ -50,6 +50,7 @@ end
 ---@field refused {where: string?, sql: string, error: string}[]
 ---@field contention table?  --contention: the workload's waits per statement
 ---@field scaled table?   durations times the cap ratio of its largest capped table (--rows-from-target)
+---@field phase "expand"|"contract"|nil  a phased migration is linted once per phase
 
 -- After a failed migration: record it as applied so the next one can run.
 local function step_past(s, id)
@@ -122,18 +123,22 @@ local function contention_report(statements, touched, span)
 end
 
 -- Lint one migration: fill the tables not filled yet, then run it under
--- the recorder and its observer (and the --contention workload).
-local function lint_one(s, obs_mod, rec, id, opts, run)
+-- the recorder and its observer (and the --contention workload); `phase`:
+-- which phase of a phased migration (nil: an ordinary one).
+local function lint_one(s, obs_mod, rec, id, opts, run, phase)
   local script = s.graph.revs[id]
-  local skip = { [s.config.version_table] = true, [s.config.version_table .. "_history"] = true }
+  local vt = s.config.version_table
+  local skip = { [vt] = true, [vt .. "_history"] = true, [vt .. "_expanded"] = true }
   if opts.filler then opts.filler.fill(s.db, obs_mod.fill_info(s.db, skip)) end
   local tables, setting = obs_mod.before(s.db, skip)
   local obs = obs_mod.observer(s.db, tables, setting, opts, run)
-  local m = { revision = id, path = script.path, message = script.message, result = "ok", refused = {} }
+  local m = { revision = id, path = script.path, result = "ok", refused = {}, phase = phase,
+    message = phase == "contract" and (script.message .. " (contract phase)") or script.message }
   local source = read(script.path)
   local workload, touched = start_workload(s, obs_mod, tables, source, opts)
   rec.start(script.path, obs)
-  local ok, err = pcall(runner.run_one, s, id, "up")
+  local ok, err
+  if phase == "contract" then ok, err = pcall(runner.run_contract, s, id) else ok, err = pcall(runner.run_one, s, id, "up") end
   local statements = rec.stop()
   if workload then
     local ops, span = workload.stop()
@@ -154,7 +159,7 @@ local function lint_one(s, obs_mod, rec, id, opts, run)
     existing = obs_mod.existing(tables), ignore = opts.ignore or {}, source = source, rules = rules,
     max_wait_ms = opts.contention and opts.contention.max_wait_ms })
   if opts.filler then m.scaled = scaled(m, opts.filler) end
-  if not ok then step_past(s, id) end
+  if not ok and phase ~= "contract" then step_past(s, id) end
   return m
 end
 
@@ -174,7 +179,14 @@ function M.run(s, ids, opts)
   local rec = record.install(s.db)
   local ok, res = pcall(function()
     local out = {}
-    for i, id in ipairs(ids) do out[i] = lint_one(s, obs_mod, rec, id, opts, run) end
+    for _, id in ipairs(ids) do
+      local phased = s.graph.revs[id].phased
+      out[#out + 1] = lint_one(s, obs_mod, rec, id, opts, run, phased and "expand" or nil)
+      -- each phase apart: the contract runs once the old application is gone
+      if phased and out[#out].result == "ok" then
+        out[#out + 1] = lint_one(s, obs_mod, rec, id, opts, run, "contract")
+      end
+    end
     return out
   end)
   rec.uninstall()
