@@ -31,9 +31,10 @@ local function project(second, extra)
   return ctx, dir
 end
 
--- Run the upgrade on the targets of `batch` in a child; their records.
-local function run_batch(ctx, batch, dir)
-  local pid = job.start(UPGRADE, { target = "head" }, ctx, batch, dir)
+-- Run the upgrade on the targets of `batch` in a child (each failure ends
+-- it, unless `keep_going`); their records.
+local function run_batch(ctx, batch, dir, keep_going)
+  local pid = job.start(UPGRADE, { target = "head" }, ctx, batch, dir, keep_going)
   local done, code = host.wait(true)
   assert.are.equal(pid, done)
   return (job.collect(batch, dir, pid, code))
@@ -87,15 +88,18 @@ describe("a fleet job", function()
     assert.are.same({ {}, true }, { recs, stopped })
   end)
 
-  it("runs each target of its batch on the migration files as just loaded", function()
+  it("runs each target of its batch on the migration files as just loaded, failing the same way", function()
     local ctx, dir = project([[
 runs = (runs or 0) + 1
 kept = kept + 1
-if runs > 1 or kept > 1 then error("ran before") end]], "local kept = 0")
+if runs > 1 or kept > 1 then error("ran before") end
+error("boom")]], "local kept = 0")
     local batch = { { name = "one", url = "sqlite:///" .. dir .. "/one.db" },
       { name = "two", url = "sqlite:///" .. dir .. "/two.db" } }
     finally(function() os.remove(dir .. "/one.db"); os.remove(dir .. "/two.db") end)
-    local recs = run_batch(ctx, batch, dir)
-    assert.are.same({ "ok", "ok" }, { recs[1].status, recs[2].status }, recs[2].error)
+    local recs = run_batch(ctx, batch, dir, true)
+    assert.are.same({ "failed", "failed" }, { recs[1].status, recs[2].status })
+    assert.matches("upgrade aaaa00000002 %(.-2%.lua%) failed: .-2%.lua:9: boom", recs[1].error)
+    assert.are.equal(recs[1].error, recs[2].error)
   end)
 end)
