@@ -377,6 +377,43 @@ return { targets = t }
     assert.are.same({ seen[1], seen[1] }, { seen[2], seen[3] })
   end)
 
+  it("each schema target of a job sees its migration files freshly loaded: no global or top-level local of the last", function()
+    local url = sh.fresh_pg()
+    -- the file counts its runs in a global and a top-level local, and
+    -- reaches `op` and `luamig` through locals taken when it loaded
+    local p = sh.project({ ["01_a.lua"] = sh.migration("a00000000001", nil, [==[
+counter = (counter or 0) + 1
+kept = kept + 1
+my_op.execute("CREATE TABLE counts (id INTEGER PRIMARY KEY, kept INTEGER, global INTEGER, filled INTEGER)")
+my_op.execute("INSERT INTO counts (id, kept, global) VALUES (1, ?, ?)", kept, counter)
+my_luamig.backfill { table = "counts", columns = { "kept" }, set = function(row) return { filled = row.kept } end }]==],
+      "db:exec 'DROP TABLE counts'", "local kept = 0\nlocal my_op, my_luamig = op, luamig") })
+    p:write("luamig.lua", ([[
+local t = {}
+for i = 1, 3 do t[#t + 1] = { name = "pg" .. i, url = %q, schema = "tenant_" .. i } end
+return { targets = t }
+]]):format(url))
+    local function counts()
+      local out = {}
+      for i = 1, 3 do
+        local _, row = sh.run(("psql %s -XtAc %s"):format(sh.quote(url), sh.quote(
+          ("SELECT kept, global, filled FROM tenant_%d.counts"):format(i))))
+        out[i] = row
+      end
+      return out
+    end
+    -- first with the files compiled from their text, then (after a
+    -- downgrade that ran their code too) from the script cache
+    for _, cmds in ipairs({ { "upgrade --all --jobs 1" }, { "downgrade base --all --jobs 1", "upgrade --all --jobs 1" } }) do
+      for _, cmd in ipairs(cmds) do
+        local doc, code = p:json(cmd)
+        assert.are.same({ 0, "ok", "ok", "ok" }, { code, doc.targets[1].status, doc.targets[2].status,
+          doc.targets[3].status }, cmd)
+      end
+      assert.are.same({ "1|1|1\n", "1|1|1\n", "1|1|1\n" }, counts(), cmds[#cmds])
+    end
+  end)
+
   it("refuses bad --waves and --waves with --canary", function()
     local p = fleet(3)
     for _, bad in ipairs({ "0", "1,x", "150%", "1,,2", "0%" }) do

@@ -2,7 +2,8 @@
 -- with a session of its own (run/session.lua's constructor, the parent's
 -- graph shared), and the parent reads back its record: heads before and
 -- after, steps, exit code and error; a target at head is skipped; a child
--- that leaves no record is a failure naming how it ended.
+-- that dies without a record is a failure naming how it ended; each target of a
+-- batch sees the migration files as just loaded.
 local lfs = require "lfs"
 local host = require "luamig.host"
 local config = require "luamig.project.config"
@@ -16,26 +17,32 @@ local fixtures = require "spec.support.fixtures"
 local UPGRADE = require "luamig.commands.upgrade"
 UPGRADE.name = "upgrade" -- (as the registry names it)
 
--- A project of two migrations (the second runs `second`), and the parent's
--- context with its graph loaded.
-local function project(second)
+-- A project of two migrations (the second runs `second`, after its
+-- top-level code `extra`), and the parent's context with its graph loaded.
+local function project(second, extra)
   local dir = fixtures.tmpdir()
   fixtures.write(dir .. "/luamig.lua", 'return { migrations = "migrations" }\n')
   assert(lfs.mkdir(dir .. "/migrations"))
   fixtures.write(dir .. "/migrations/1.lua", sh.migration("aaaa00000001", nil, 'db:exec "CREATE TABLE t1 (id INTEGER)"'))
-  fixtures.write(dir .. "/migrations/2.lua", sh.migration("aaaa00000002", "aaaa00000001", second))
+  fixtures.write(dir .. "/migrations/2.lua", sh.migration("aaaa00000002", "aaaa00000001", second, nil, extra))
   local ctx = session.new({ config = config.load(dir .. "/luamig.lua"), log = log_mod.new({ quiet = true }),
     reserved = {} })
   session.graph(ctx)
   return ctx, dir
 end
 
--- Run the upgrade on target `t` in a child; its record.
-local function run_job(ctx, t, dir)
-  local pid = job.start(UPGRADE, { target = "head" }, ctx, t, dir)
+-- Run the upgrade on the targets of `batch` in a child (each failure ends
+-- it, unless `keep_going`); their records.
+local function run_batch(ctx, batch, dir, keep_going)
+  local pid = job.start(UPGRADE, { target = "head" }, ctx, batch, dir, keep_going)
   local done, code = host.wait(true)
   assert.are.equal(pid, done)
-  return job.collect(t, dir, pid, code)
+  return (job.collect(batch, dir, pid, code))
+end
+
+-- Run the upgrade on target `t` in a child; its record.
+local function run_job(ctx, t, dir)
+  return run_batch(ctx, { t }, dir)[1]
 end
 
 describe("a fleet job", function()
@@ -65,12 +72,34 @@ describe("a fleet job", function()
     assert.matches("upgrade aaaa00000002 %(.-2%.lua%) failed: .-2%.lua:6: boom", rec.error)
   end)
 
-  it("is a failure naming the exit code when its child leaves no record", function()
+  it("is a failure naming the exit code when its child dies without a record; one that ended on its own stopped", function()
     local dir = fixtures.tmpdir()
-    local pid = host.fork(function() end)
+    local batch = { { name = "gone" }, { name = "after" } }
+    local pid = host.fork(function() error("dies") end)
     local done, code = host.wait(true)
     assert.are.equal(pid, done)
-    assert.are.same({ name = "gone", status = "failed", exit = errors.EXIT.failure,
-      error = "the job process ended (exit code 0) without a result" }, job.collect({ name = "gone" }, dir, pid, code))
+    local recs, stopped = job.collect(batch, dir, pid, code)
+    assert.are.same({ { [1] = { name = "gone", status = "failed", exit = errors.EXIT.failure,
+      error = "the job process ended (exit code 1) without a result" } }, false }, { recs, stopped })
+    pid = host.fork(function() end)
+    done, code = host.wait(true)
+    assert.are.equal(pid, done)
+    recs, stopped = job.collect(batch, dir, pid, code)
+    assert.are.same({ {}, true }, { recs, stopped })
+  end)
+
+  it("runs each target of its batch on the migration files as just loaded, failing the same way", function()
+    local ctx, dir = project([[
+runs = (runs or 0) + 1
+kept = kept + 1
+if runs > 1 or kept > 1 then error("ran before") end
+error("boom")]], "local kept = 0")
+    local batch = { { name = "one", url = "sqlite:///" .. dir .. "/one.db" },
+      { name = "two", url = "sqlite:///" .. dir .. "/two.db" } }
+    finally(function() os.remove(dir .. "/one.db"); os.remove(dir .. "/two.db") end)
+    local recs = run_batch(ctx, batch, dir, true)
+    assert.are.same({ "failed", "failed" }, { recs[1].status, recs[2].status })
+    assert.matches("upgrade aaaa00000002 %(.-2%.lua%) failed: .-2%.lua:9: boom", recs[1].error)
+    assert.are.equal(recs[1].error, recs[2].error)
   end)
 end)

@@ -1,6 +1,7 @@
 --- A job of a fleet run: a forked process that runs the command on a batch
 --- of targets, one after the other (the consecutive targets on one
---- database: schema-per-tenant targets share its connection, fleet/pool.lua),
+--- database: schema-per-tenant targets share its connection, fleet/pool.lua,
+--- and each sees its migration files as just loaded),
 --- and hands each target's record (heads before and after, steps, ms,
 --- error) back to the parent as a JSON file <dir>/<pid>-<k>.json in the
 --- run's private directory. Each target fails alone; a failure stops the
@@ -12,6 +13,7 @@ local errors = require "luamig.util.errors"
 local redact = require "luamig.util.redact"
 local log_mod = require "luamig.util.log"
 local session = require "luamig.run.session"
+local scripts = require "luamig.revision.scripts"
 local pool_mod = require "luamig.fleet.pool"
 
 local M = {}
@@ -60,8 +62,9 @@ function M.skipped(name, heads)
     exit = errors.EXIT.ok }
 end
 
--- The command on target `t` (ctx: the parent's, whose graph it shares),
--- on the connection `pool` kept for its database if any, kept there after.
+-- The command on target `t` (ctx: the parent's, whose graph it shares,
+-- each of its migration files as just loaded), on the connection `pool`
+-- kept for its database if any, kept there after.
 local function run_on(cmd, args, parent, t, rec, pool)
   local cfg = {}
   for k, v in pairs(parent.config) do cfg[k] = v end
@@ -69,6 +72,7 @@ local function run_on(cmd, args, parent, t, rec, pool)
   local ctx = session.new({ config = cfg, url = t.url, url_base = t.base, reserved = parent.reserved,
     readonly = cmd.readonly, graph = parent.graph, loaded = parent.loaded, log = log_mod.new({ quiet = true, json = true }) })
   local ok, err = pcall(function()
+    if parent.loaded then scripts.renew_all(parent.loaded) end -- (none of the last target's Lua state)
     ctx.session = pool:session(ctx, t)
     local s = session.open(ctx)
     rec.heads_before = session.heads(s)

@@ -24,6 +24,8 @@ local M = {}
 ---@field change fun(op: table)?    when the file defines change(op) instead
 ---@field uses_op boolean            the file calls op.* (SQLite may rebuild tables)
 ---@field bind fun(ctx: luamig.StepContext?)  binds the file's `op` and `luamig` to a step (nil: unbinds)
+---@field renew fun(s: luamig.Script)  once a step ran its functions: s's functions and bind from the file's
+---  code run again in a new environment (new globals and top-level locals; not compiled again)
 ---@field message string          first comment line, or `message = ...`
 ---@field path string             file path as shown to users
 ---@field line integer            line of `revision = ...` (1 when absent)
@@ -65,6 +67,11 @@ local function line_of(text, name)
   if not at then return 1 end
   local _, newlines = text:sub(1, at - 1):gsub("\n", "")
   return newlines + 1
+end
+
+-- line_of in the file `path` whose contents are `text` (nil: read it now).
+local function line_in(path, text, name)
+  return line_of(text or read(path), name)
 end
 
 local function message_of(text)
@@ -137,9 +144,12 @@ end
 -- forward to the step bound with the returned bind(ctx), and between steps
 -- `luamig` to `unbound` (the runner's: luamig.run.backfill.api(nil)). They
 -- are proxies rather than fields set per step, so that a file that keeps
--- them in a local (`local op = op`) still reaches the running step.
+-- them in a local (`local op = op`) still reaches the running step. Also
+-- returns step_ops() (the bound step's op) and ran(): whether a step was
+-- ever bound (the file's functions may have changed its state).
 local function environment(unbound)
   local step -- the bound luamig.StepContext, or nil between steps
+  local bound = false
   unbound = unbound or setmetatable({}, { __index = function(_, name)
     error("luamig." .. tostring(name) .. " is only available while a migration runs", 3)
   end })
@@ -161,7 +171,10 @@ local function environment(unbound)
     __metatable = false,
   })
   local env = sandbox.env({ op = op, luamig = luamig })
-  return env, function(ctx) step = ctx end, function() return ops_now("change") end
+  local function bind(ctx)
+    step, bound = ctx, bound or ctx ~= nil
+  end
+  return env, bind, function() return ops_now("change") end, function() return bound end
 end
 
 -- The file's lock_timeout, statement_timeout and lock_retries (luamig.revision.timeout_keys), checked.
@@ -182,45 +195,39 @@ end
 
 ---The file's expand, contract and uncontract functions (each nil when
 ---absent), checked: a contract or uncontract needs an expand.
+---@param text string?  the file's contents (nil: read again should a check fail)
 ---@return {expand: function?, contract: function?, uncontract: function?}
 function M.phases(env, path, text)
   local out = {}
   for _, name in ipairs({ "expand", "contract", "uncontract" }) do
     local f = rawget(env, name)
-    if f ~= nil and type(f) ~= "function" then fail(path, line_of(text, name), "%s must be a function", name) end
+    if f ~= nil and type(f) ~= "function" then fail(path, line_in(path, text, name), "%s must be a function", name) end
     out[name] = f
   end
   for _, name in ipairs({ "contract", "uncontract" }) do
     if out[name] and not out.expand then
-      fail(path, line_of(text, name), "%s(db) without expand(db): a contract phase finishes an expand; " ..
+      fail(path, line_in(path, text, name), "%s(db) without expand(db): a contract phase finishes an expand; " ..
         "define expand(db) (the additive part) or rename %s to upgrade", name, name)
     end
   end
   return out
 end
 
----Load one migration file. Raises a "script" error naming file and line.
----@param path string
----@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
----@return luamig.Script
-function M.load_file(path, unbound)
-  local text = read(path)
-  local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
-  local env, bind, step_ops = environment(unbound)
-  sandbox.run_file(path, env, "script", text)
+-- A script's fields that hold the functions of one instance of its file.
+local FUNCTIONS = { "upgrade", "downgrade", "change", "phased", "contract", "uncontract", "bind" }
 
-  local rev_line = line_of(text, "revision")
-  local id = rawget(env, "revision")
-  if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
-  local problem = M.id_problem(id)
-  if problem then fail(path, rev_line, "%s", problem) end
+-- The functions the file defined in `env` (where its code ran), checked:
+-- FUNCTIONS, with `bind` from environment(). `text`: the file's contents
+-- (nil: read again should a check fail).
+local function functions_of(env, path, text, bind, step_ops)
+  local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
   local phases = M.phases(env, path, text)
   local change = rawget(env, "change")
-  if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
+  if change ~= nil and type(change) ~= "function" then fail(path, line_in(path, text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
-  if change and up ~= nil then fail(path, line_of(text, "change"), "define change(op) or upgrade(db), not both") end
+  if change and up ~= nil then fail(path, line_in(path, text, "change"), "define change(op) or upgrade(db), not both") end
   if phases.expand and (up ~= nil or change) then
-    fail(path, line_of(text, "expand"), "define expand(db) or %s, not both: expand is the upgrade of a " ..
+    fail(path, line_in(path, text, "expand"), "define expand(db) or %s, not both: expand is the upgrade of a " ..
       "zero-downtime migration", change and "change(op)" or "upgrade(db)")
   end
   up = phases.expand or up
@@ -229,43 +236,79 @@ function M.load_file(path, unbound)
     fail(path, 1, "no upgrade(db) function defined (or change(op))")
   end
   local down = rawget(env, "downgrade")
-  if down ~= nil and type(down) ~= "function" then fail(path, line_of(text, "downgrade"), "downgrade must be a function") end
-  if change and down == nil then down = function() ops.change_down(change, step_ops(), path) end end
-  local tx = rawget(env, "transactional")
-  if tx ~= nil and type(tx) ~= "boolean" then
-    fail(path, line_of(text, "transactional"), "transactional must be true or false")
+  if down ~= nil and type(down) ~= "function" then
+    fail(path, line_in(path, text, "downgrade"), "downgrade must be a function")
   end
-  local msg = rawget(env, "message")
-  local timeouts = timeouts_of(env, path, text, tx ~= false)
+  if change and down == nil then down = function() ops.change_down(change, step_ops(), path) end end
   return {
-    id = id,
-    parents = as_list(env, "down_revision", path, text),
-    depends_on = as_list(env, "depends_on", path, text),
-    replaces = as_list(env, "replaces", path, text),
-    branch_labels = as_list(env, "branch_labels", path, text),
-    transactional = tx ~= false,
     upgrade = with_whole_path(path, up),
     downgrade = with_whole_path(path, down),
     change = change or false,
     phased = phases.expand ~= nil,
     contract = phases.contract and with_whole_path(path, phases.contract) or false,
     uncontract = phases.uncontract and with_whole_path(path, phases.uncontract) or false,
-    online = text:find("%f[%w_]op%s*%.%s*online%f[^%w_]") ~= nil,
     bind = bind,
-    uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
-    message = type(msg) == "string" and msg or message_of(text),
-    path = path,
-    line = rev_line,
-    checksum = host.checksum(text),
-    lock_timeout = timeouts.lock_timeout,
-    statement_timeout = timeouts.statement_timeout,
-    lock_retries = timeouts.lock_retries,
   }
+end
+
+-- The script's `renew` (see luamig.Script): `chunk` (the file `path`
+-- compiled) run again in a new environment when `ran()` says a step ran
+-- the functions of the instance it replaces.
+local function renewer(path, chunk, unbound, ran)
+  return function(s)
+    if not ran() then return end
+    local env, bind, step_ops
+    env, bind, step_ops, ran = environment(unbound)
+    sandbox.rerun(path, chunk, env, "script")
+    local fns = functions_of(env, path, nil, bind, step_ops)
+    for _, k in ipairs(FUNCTIONS) do rawset(s, k, fns[k]) end
+  end
+end
+
+---Load one migration file. Raises a "script" error naming file and line.
+---@param path string
+---@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
+---@return luamig.Script
+function M.load_file(path, unbound)
+  local text = read(path)
+  local env, bind, step_ops, ran = environment(unbound)
+  local chunk = sandbox.compile(path, env, "script", text)
+  sandbox.call(path, "script", chunk)
+
+  local rev_line = line_of(text, "revision")
+  local id = rawget(env, "revision")
+  if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
+  local problem = M.id_problem(id)
+  if problem then fail(path, rev_line, "%s", problem) end
+  local s = functions_of(env, path, text, bind, step_ops)
+  local tx = rawget(env, "transactional")
+  if tx ~= nil and type(tx) ~= "boolean" then
+    fail(path, line_of(text, "transactional"), "transactional must be true or false")
+  end
+  local msg = rawget(env, "message")
+  local timeouts = timeouts_of(env, path, text, tx ~= false)
+  s.id = id
+  s.parents = as_list(env, "down_revision", path, text)
+  s.depends_on = as_list(env, "depends_on", path, text)
+  s.replaces = as_list(env, "replaces", path, text)
+  s.branch_labels = as_list(env, "branch_labels", path, text)
+  s.transactional = tx ~= false
+  s.online = text:find("%f[%w_]op%s*%.%s*online%f[^%w_]") ~= nil
+  s.uses_op = s.change ~= false or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil
+  s.renew = renewer(path, chunk, unbound, ran)
+  s.message = type(msg) == "string" and msg or message_of(text)
+  s.path = path
+  s.line = rev_line
+  s.checksum = host.checksum(text)
+  s.lock_timeout = timeouts.lock_timeout
+  s.statement_timeout = timeouts.statement_timeout
+  s.lock_retries = timeouts.lock_retries
+  return s
 end
 
 -- The fields a cached script loads from its file on first use.
 local LAZY = { upgrade = true, downgrade = true, change = true, uses_op = true, bind = true, contract = true,
-  uncontract = true, phased = true, online = true }
+  uncontract = true, phased = true, online = true, renew = true }
 
 -- The metatable of a script known from the cache: its functions are loaded
 -- from the file (with `unbound`, as M.load_file) on first use.
@@ -276,15 +319,7 @@ local function lazy(unbound)
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
     end
-    rawset(s, "upgrade", full.upgrade)
-    rawset(s, "downgrade", full.downgrade or false)
-    rawset(s, "change", full.change)
-    rawset(s, "uses_op", full.uses_op)
-    rawset(s, "bind", full.bind)
-    rawset(s, "contract", full.contract)
-    rawset(s, "uncontract", full.uncontract)
-    rawset(s, "phased", full.phased)
-    rawset(s, "online", full.online)
+    for name in pairs(LAZY) do rawset(s, name, full[name]) end
     return rawget(s, k) or nil
   end }
 end
@@ -333,12 +368,26 @@ function M.remember(loaded, memo)
 end
 
 ---Compile now every script of `loaded` that came from the cache (compiled
----only when run otherwise): a fleet run does it once in the parent, so its
----forked children inherit the functions instead of each reading the files.
+---only when run otherwise), and keep them compiled (M.release no longer
+---forgets them): a fleet run does it once in the parent, so its forked
+---children inherit the functions instead of each reading the files.
 ---@param loaded luamig.Loaded
 function M.compile_all(loaded)
   for _, f in pairs(loaded.files) do
     local _ = f.script.upgrade -- (the first read of a lazy script's function loads them all)
+    setmetatable(f.script, nil)
+  end
+end
+
+---Give every script of `loaded` whose functions ran since they were loaded
+---a fresh instance of its file (luamig.Script.renew): a fleet job does it
+---between two targets, so that each sees its migration files as just
+---loaded, none of the last target's globals or top-level locals.
+---@param loaded luamig.Loaded
+function M.renew_all(loaded)
+  for _, f in pairs(loaded.files) do
+    local renew = rawget(f.script, "renew")
+    if renew then renew(f.script) end
   end
 end
 

@@ -158,6 +158,26 @@ function M.run_file(path, env, kind, text)
   return M.call(path, kind, M.compile(path, env, kind, text))
 end
 
+-- A function whose one upvalue is `env` (debug.upvaluejoin's source).
+local function holding(env)
+  return function() return env end
+end
+
+---Run `chunk` (a file `path` compiled by M.compile) again with `env` as its
+---globals: a new instance of the file (its top-level locals new too), without
+---compiling it again. Functions of its earlier runs keep their own
+---environment. Its messages and tracebacks are the file's, as on the first run.
+---@param path string
+---@param chunk function
+---@param env table
+---@param kind string
+---@return any
+function M.rerun(path, chunk, env, kind)
+  -- (a main chunk's only upvalue is _ENV; the closures it made before hold the old one)
+  debug.upvaluejoin(chunk, 1, holding(env), 1)
+  return M.call(path, kind, chunk)
+end
+
 -- ------------------------------------------------------------ what a user file sees
 
 -- Standard functions a file gets as they are (a function cannot be changed).
