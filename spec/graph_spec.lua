@@ -190,4 +190,16 @@ describe("luamig.graph and luamig.plan", function()
     assert.are.same({ { "-1" }, "x" }, { g:expand_symbolic("x@-1") })
     assert.are.same({ "xone1" }, g:ids("x@-1"))
   end)
+
+  it("a long linear history costs little memory per revision (issue 28: heads on 10,000 files)", function()
+    local n, list = 2000, {}
+    for i = 1, n do list[i] = rev("r" .. i, i > 1 and { "r" .. (i - 1) } or {}) end
+    collectgarbage("collect")
+    local before = collectgarbage("count")
+    local g = graph.new(list)
+    collectgarbage("collect")
+    local per_rev = (collectgarbage("count") - before) * 1024 / n
+    assert.is_true(per_rev < 800, ("%.0f bytes per revision"):format(per_rev))
+    assert.are.same({ "r" .. n }, g:heads())
+  end)
 end)

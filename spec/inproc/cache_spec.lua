@@ -91,6 +91,17 @@ describe("the script cache", function()
     assert.is_nil(scripts.memo(dir), "a file removed")
   end)
 
+  it("keeps a memo for files whose names hold a comma, % or tab, and drops it for the last one removed", function()
+    migration(dir .. "/a,1%.lua", "aaaa", old)
+    migration(dir .. "/b\t2.lua", "bbbb", old)
+    migration(dir .. "/c.lua", "cccc", old)
+    local _, loaded = scripts.load_dir(dir)
+    scripts.remember(loaded, "m")
+    assert.are.equal("m", scripts.memo(dir))
+    assert(os.remove(dir .. "/c.lua"))
+    assert.is_nil(scripts.memo(dir), "the last file removed")
+  end)
+
   it("keeps every field a script's graph needs", function()
     local path = fixtures.write(dir .. "/a.lua",
       '-- tab\there, comma, 100%\nrevision = "a1"\ndown_revision = { "p,1", "p2" }\n' ..

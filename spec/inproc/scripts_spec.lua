@@ -140,4 +140,24 @@ describe("scripts.load_dir", function()
   it("an empty directory has no scripts", function()
     assert.are.same({}, (scripts.load_dir(tmpdir())))
   end)
+
+  it("with fields_only keeps a file's fields, not its code, until a step needs it (issue 28: history)", function()
+    local dir, n = tmpdir(), 500
+    local body = "function upgrade(db) local t = {} for i = 1, 3 do t[i] = db:exec('SELECT ' .. i) end end\n" ..
+      "function downgrade(db) db:exec 'SELECT 1' end\n"
+    for i = 1, n do
+      write(("%s/%04d.lua"):format(dir, i), ('revision = "r%d"\n'):format(i) ..
+        (i > 1 and ('down_revision = "r%d"\n'):format(i - 1) or "") .. body)
+    end
+    collectgarbage("collect")
+    local before = collectgarbage("count")
+    local list = scripts.load_dir(dir, nil, true) -- (files dated this second: read, not served by the cache)
+    collectgarbage("collect")
+    local per_file = (collectgarbage("count") - before) * 1024 / n
+    for _, s in ipairs(list) do assert.is_nil(rawget(s, "upgrade"), s.path) end
+    assert.is_true(per_file < 1400, ("%.0f bytes held per file"):format(per_file))
+    -- the code loads on first use, from the file
+    assert.are.equal("function", type(list[n].upgrade))
+    assert.are.equal("function", type(list[n].downgrade))
+  end)
 end)

@@ -7,7 +7,7 @@ local format = require "luamig.commands.shared.format"
 local M = { example = "luamig branches" }
 
 function M.run(ctx)
-  local g = session.graph(ctx)
+  local g = session.graph(ctx, true)
   local out = { branch_points = {} }
   for _, id in ipairs(g:branch_points()) do
     out.branch_points[#out.branch_points + 1] = revisions.describe(g, id, nil, graph_mod.set_of(g:heads()))

@@ -12,7 +12,7 @@ local M = {
 
 function M.run(ctx, args)
   local fmt = args.format or "dot" -- (argparse checked the choice)
-  return { format = fmt, text = picture[fmt](session.graph(ctx)) }
+  return { format = fmt, text = picture[fmt](session.graph(ctx, true)) }
 end
 
 function M.render(_, r)

@@ -18,7 +18,7 @@ function M.run(ctx, args)
   local memo = scripts.memo(ctx.config.migrations)
   local out = memo and cjson.decode(memo)
   if not out then
-    local g = session.graph(ctx)
+    local g = session.graph(ctx, true)
     local heads = g:heads()
     out = { heads = heads, revisions = {} }
     for _, id in ipairs(heads) do

@@ -33,8 +33,8 @@ local function range_sides(spec, heads)
 end
 
 function M.run(ctx, args)
+  local g = session.graph(ctx, true)
   local s = session.open_if_exists(ctx) -- no database yet: nothing applied
-  local g = session.graph(ctx)
   local heads = s and session.heads(s) or {}
   local applied, heads_set = g:ancestors(heads), graph_mod.set_of(g:heads())
   local out = { revisions = {}, current = heads }

@@ -14,8 +14,8 @@ local M = {
 }
 
 function M.run(ctx, args)
+  local g = session.graph(ctx, true)
   local s = session.open_if_exists(ctx) -- no database yet: nothing applied
-  local g = session.graph(ctx)
   local heads = s and session.heads(s) or {}
   local ids = g:ids(revisions.require_target(args, "show"))
   if #ids == 0 then errors.raise("usage", "show needs a revision, not base") end

@@ -119,16 +119,18 @@ end
 ---@param paths string[]
 function M.unchanged(cache, names, paths)
   if not cache.text then return false end
-  local limit = cache.written_at * 1000000000
-  local i = 0
-  -- one pass over the entry lines, which are sorted by name as `names` is
-  for name, sz, mt in cache.text:gmatch("\n([^\t\n]+)\t(%d+)\t(%d+)\t") do
-    i = i + 1
-    if unesc(name) ~= names[i] then return false end
+  local text, limit = cache.text, cache.written_at * 1000000000
+  local at = text:find("\n", 1, true) or #text + 1
+  -- each name's entry line must start where the previous one ended (both
+  -- are sorted by name), with the size and date the file has now
+  for i, name in ipairs(names) do
     local size, mtime = host.stat(paths[i])
-    if tonumber(sz) ~= size or tonumber(mt) ~= mtime or mtime >= limit then return false end
+    if not size or mtime >= limit then return false end
+    local entry = "\n" .. (name:find("[%%\t\n,]") and esc(name) or name) .. "\t" .. size .. "\t" .. mtime .. "\t"
+    if text:find(entry, at, true) ~= at then return false end
+    at = (text:find("\n", at + #entry, true) or #text + 1)
   end
-  return i == #names
+  return at > #text or text:sub(at) == "\n"
 end
 
 ---Write the cache: `files` maps file names to { size, mtime, script }; `memo`

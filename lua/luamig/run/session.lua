@@ -45,11 +45,12 @@ end
 
 ---The revision graph of the migration files, loaded once.
 ---@param ctx luamig.Context
+---@param fields_only boolean? the command runs no migration: keep no file's code (scripts.load_dir)
 ---@return luamig.Graph
-function M.graph(ctx)
+function M.graph(ctx, fields_only)
   if not ctx.graph then
     -- (the files' `luamig` outside a step: null and progress; backfill refuses)
-    local list, loaded = scripts.load_dir(ctx.config.migrations, backfill.api(nil))
+    local list, loaded = scripts.load_dir(ctx.config.migrations, backfill.api(nil), fields_only)
     ctx.graph, ctx.loaded = graph_mod.new(list), loaded
   end
   return ctx.graph

@@ -35,7 +35,8 @@ function M.list_lua(dir)
   if not M.is_dir(dir) then return nil end
   local names, paths = {}, {}
   for name in lfs.dir(dir) do
-    if name:match("%.lua$") and not name:match("^[_.]") then names[#names + 1] = name end
+    local first = name:byte()
+    if first ~= 95 and first ~= 46 and name:find(".lua", -4, true) then names[#names + 1] = name end -- (not _ or .)
   end
   table.sort(names)
   local prefix = dir == "." and "" or (dir .. "/") -- (not M.join per name: `heads` lists 10,000 files)
