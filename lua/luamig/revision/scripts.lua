@@ -319,7 +319,13 @@ local function lazy(unbound)
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
     end
-    for name in pairs(LAZY) do rawset(s, name, full[name]) end
+    -- (false, not nil, for what the file lacks: a later read must not load it again,
+    -- which would bind a new instance while the functions of this one run)
+    for name in pairs(LAZY) do
+      local v = full[name]
+      if v == nil then v = false end
+      rawset(s, name, v)
+    end
     return rawget(s, k) or nil
   end }
 end
