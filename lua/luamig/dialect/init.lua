@@ -25,6 +25,7 @@ M.REQUIRED = {
   "read_heads",
   -- the schema ops (luamig.schema.ops)
   "column_spec", "add_column", "drop_column", "alter_column", "add_constraint", "drop_constraint",
+  "drop_primary_key", "validate_constraint",
   "batch_alter_table", "concurrently", "create_extension", "drop_extension", "rename_default_pkey",
   -- enum types
   "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",

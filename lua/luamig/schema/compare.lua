@@ -354,6 +354,8 @@ local function table_changes(out, name, a, b, renames)
   for _, c in ipairs(a.cons) do
     if not M.find(b.cons, c) then out[#out + 1] = { call = "drop_constraint", table = name, args = { c.name, name }, con = c } end
   end
+  -- (the old primary key goes before its columns change: PostgreSQL keeps a key's columns NOT NULL)
+  if list(a.pk) ~= list(b.pk) and #a.pk > 0 then out[#out + 1] = { call = "drop_primary_key", table = name, args = { name } } end
   for _, n in ipairs(b.order) do
     if not acol(n) then
       local spec = M.column_spec(b, b.columns[n])
@@ -373,7 +375,7 @@ local function table_changes(out, name, a, b, renames)
     end
   end
   if list(a.pk) ~= list(b.pk) then
-    out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk, a.pk_name } }
+    if #b.pk > 0 then out[#out + 1] = { call = "create_primary_key", table = name, args = { nil, name, b.pk } } end
   elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name
       and not (a.pk_name == a.name .. "_pkey" and b.pk_name == name .. "_pkey") then
     -- (PostgreSQL keeps a primary key's name across a rename; rename_table's primary_key renames one of the
@@ -489,7 +491,12 @@ function M.changes(a, b, hints)
   for _, c in ipairs(later) do out[#out + 1] = c end
   for _, n in ipairs(order) do
     local old = renames[n] or n
-    if at[old] then table_changes(out, n, at[old], bt[n], (hints.columns or {})[n]) end
+    if at[old] then
+      local first = #out + 1
+      table_changes(out, n, at[old], bt[n], (hints.columns or {})[n])
+      -- (changes to a table with rows: the renderer may write them online-safe)
+      for i = first, #out do out[i].existing = true end
+    end
   end
   local gone = {}
   for n in pairs(at) do
