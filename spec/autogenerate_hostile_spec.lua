@@ -89,7 +89,7 @@ local function v2(pk)
 end
 
 local GLOBALS = { revision = true, down_revision = true, branch_labels = true, depends_on = true,
-  transactional = true, upgrade = true, downgrade = true }
+  transactional = true, lock_timeout = true, upgrade = true, downgrade = true }
 
 -- A generated file: no control character but newlines (so no comment line
 -- continues into code), it compiles, and its top level only sets a

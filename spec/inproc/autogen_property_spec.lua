@@ -20,8 +20,9 @@ local SEED = tonumber(os.getenv("LUAMIG_AUTOGEN_SEED") or "1")
 
 local snap, scratch, apply = autogen_db.snap, autogen_db.scratch, autogen_db.apply
 
+-- (online-safe where the backend has it, as `revision --autogenerate` writes by default)
 local function body(changes, backend, named)
-  return render.body(changes, backend, function() end, compare.column_spec, named)
+  return render.body(changes, backend, function() end, compare.column_spec, named, true)
 end
 
 local function declared(m, renames, h)

@@ -30,6 +30,7 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
+---@field offline_ddl boolean?    `revision --autogenerate` writes plain DDL, not the online-safe forms
 
 M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
 
@@ -119,6 +120,7 @@ local keys = {
     for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
   end,
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
+  offline_ddl = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
   migration_timeouts = function(v)
     if type(v) ~= "table" then return 'must be a table, e.g. { lock_timeout = "2s", statement_timeout = "5min" }' end
     local timeouts = require "luamig.run.timeouts"
@@ -197,6 +199,7 @@ function M.load(path)
     wait_for_replicas = t.wait_for_replicas == true and replicas.DEFAULT_WAIT or t.wait_for_replicas or nil,
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
+    offline_ddl = t.offline_ddl,
     migration_timeouts = t.migration_timeouts,
   }
 end

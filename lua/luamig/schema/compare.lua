@@ -362,7 +362,9 @@ local function table_changes(out, name, a, b, renames)
       -- (SQLite adds such a column in place, without a rebuild)
       local simple = spec.nullable ~= false or spec.server_default ~= nil
       out[#out + 1] = { call = "add_column", table = name, args = { name, spec }, in_place = simple,
-        note = M.own_type_note(name, b.columns[n]) }
+        note = M.own_type_note(name, b.columns[n]), caution = not simple and not spec.autoincrement and
+          ("adds %s.%s NOT NULL without a default, which fails on a table with rows: declare a default, or add it " ..
+            "nullable, backfill it, then set NOT NULL"):format(name, n) or nil }
     end
   end
   for _, n in ipairs(b.order) do
@@ -382,11 +384,19 @@ local function table_changes(out, name, a, b, renames)
     -- default name)
     out[#out + 1] = { call = "rename_constraint", table = name, args = { name, a.pk_name, b.pk_name }, in_place = true }
   end
+  local function repeats(what) return ("%s on %s fails where rows already repeat a value"):format(what, name) end
   for _, c in ipairs(b.cons) do
-    if not M.find(a.cons, c) then out[#out + 1] = { call = "constraint", table = name, args = { name, c } } end
+    if not M.find(a.cons, c) then
+      out[#out + 1] = { call = "constraint", table = name, args = { name, c },
+        caution = c.type == "unique" and repeats("a unique constraint") or nil }
+    end
   end
   for _, k in ipairs(names(b.indexes)) do
-    if not a.indexes[k] or a.indexes[k].text ~= b.indexes[k].text then out[#out + 1] = index_change(name, k, b.indexes[k]) end
+    if not a.indexes[k] or a.indexes[k].text ~= b.indexes[k].text then
+      local ch = index_change(name, k, b.indexes[k])
+      ch.caution = b.indexes[k].unique and repeats("unique index " .. k) or nil
+      out[#out + 1] = ch
+    end
   end
 end
 

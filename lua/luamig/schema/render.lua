@@ -206,6 +206,7 @@ function M.body(changes, backend, warn, column_spec, named, online)
     local calls = online and online_calls(ch, name, args, q) or { { name, args } }
     if section and not calls[1].section then close() end
     if ch.destructive then remark(indent, "WARNING: destructive", ch.destructive) end
+    if ch.caution then remark(indent, "WARNING", ch.caution) end
     if ch.note then lines[#lines + 1] = indent .. "-- NOTE: " .. lua_source.comment_text(ch.note) end
     if ch.enum_value and style.enum_outside_tx and not online then outside = true end
     if in_batch and not batch then

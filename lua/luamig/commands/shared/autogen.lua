@@ -88,16 +88,26 @@ function M.compare(ctx, opts)
     up = compare.changes(head, target, up_hints), down = compare.changes(target, head, down_hints) }
 end
 
+-- The lock_timeout an online-safe migration sets when the config gives none.
+local ONLINE_LOCK_TIMEOUT = "2s"
+
 ---The upgrade and downgrade bodies of comparison `c`; `warn(text)` for each
----destructive step of the upgrade.
+---destructive step of the upgrade. Unless opts.offline, changes to existing
+---tables are written online-safe where the backend can (luamig.schema.render),
+---with a lock_timeout when `config` sets none (migration_timeouts).
 ---@param c luamig.Comparison
 ---@param warn fun(text: string)
----@return {upgrade: string, downgrade: string, transactional: boolean}
-function M.bodies(c, warn)
-  local up, outside_up = render.body(c.up, c.backend, warn, compare.column_spec)
-  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec, true)
+---@param opts {offline: boolean?, config: luamig.Config?}?
+---@return luamig.MigrationBody
+function M.bodies(c, warn, opts)
+  opts = opts or {}
+  local online = not opts.offline
+  local up, outside_up = render.body(c.up, c.backend, warn, compare.column_spec, false, online)
+  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec, true, online)
+  local timeouts = opts.config and opts.config.migration_timeouts or {}
   return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"),
-    transactional = not (outside_up or outside_down) }
+    transactional = not (outside_up or outside_down),
+    lock_timeout = online and render.online(c.backend) and not timeouts.lock_timeout and ONLINE_LOCK_TIMEOUT or nil }
 end
 
 ---The differences of comparison `c` as lines (the upgrade's op calls).
