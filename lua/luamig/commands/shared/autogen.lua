@@ -7,11 +7,14 @@ local compare = require "luamig.schema.compare"
 local connect = require "luamig.db.connect"
 local context = require "luamig.cli.context"
 local declare = require "luamig.schema.declare"
+local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 local log_mod = require "luamig.util.log"
 local render = require "luamig.schema.render"
 local runner = require "luamig.run.runner"
 local scratch = require "luamig.run.scratch"
+local snapshot_cache = require "luamig.schema.snapshot_cache"
 
 local M = {}
 
@@ -23,12 +26,54 @@ local function on_scratch(ctx, fn)
     log = log_mod.new({ quiet = true }) }), fn)
 end
 
--- The snapshot of the migrations at head, applied to a scratch database.
+-- What a scratch snapshot of `side` depends on besides its own inputs: the
+-- server (the target's URL), the settings that shape it, luamig itself.
+local function cache_key(ctx, side)
+  local c = ctx.config
+  return table.concat({ side, host.version, context.target(ctx), tostring(c.schema), table.concat(c.schemas or {}, ","),
+    tostring(c.compare_privileges), c.version_table }, "\n")
+end
+
+-- The cache slot of `side` of this project.
+local function cache_slot(ctx, side)
+  return (ctx.config.file or ctx.config.dir or ".") .. "\n" .. side .. "\n" .. context.target(ctx)
+end
+
+-- The snapshot of the migrations at head, applied to a scratch database;
+-- from the cache while no migration file changed (their checksums).
 local function head_snapshot(ctx)
-  return on_scratch(ctx, function(s)
+  local g = context.graph(ctx)
+  local parts = { cache_key(ctx, "head") }
+  for _, id in ipairs(g.load) do parts[#parts + 1] = id .. " " .. tostring(g.revs[id].checksum) end
+  local key, slot = table.concat(parts, "\n"), cache_slot(ctx, "head")
+  local snap = snapshot_cache.get(slot, key)
+  if snap then return snap end
+  snap = on_scratch(ctx, function(s)
     runner.run_to(s, "up", "heads")
     return snapshot(s.db, s.dialect)
   end)
+  snapshot_cache.put(slot, key, snap)
+  return snap
+end
+
+-- The snapshot of declaration `decl` built on a scratch database (not yet
+-- spelled: compare.spell marks it); from the cache while its files are unchanged.
+local function declared_snapshot(ctx, decl)
+  local parts = { cache_key(ctx, "declared") }
+  for _, path in ipairs(decl.files or {}) do
+    local f = io.open(path, "rb")
+    parts[#parts + 1] = path .. " " .. (f and host.checksum(f:read("a")) or "?")
+    if f then f:close() end
+  end
+  local key, slot = table.concat(parts, "\n"), cache_slot(ctx, "declared")
+  local snap = decl.files and snapshot_cache.get(slot, key)
+  if snap then return snap end
+  snap = on_scratch(ctx, function(s)
+    declare.realize(decl, s.db, s.dialect)
+    return snapshot(s.db, s.dialect)
+  end)
+  if decl.files then snapshot_cache.put(slot, key, snap) end
+  return snap
 end
 
 local function live_snapshot(url, cfg)
@@ -75,12 +120,8 @@ function M.compare(ctx, opts)
   if opts.from_url then
     target = live_snapshot(opts.from_url, ctx.config)
   else
-    target = on_scratch(ctx, function(s)
-      declare.realize(decl, s.db, s.dialect)
-      local snap = snapshot(s.db, s.dialect)
-      compare.spell(snap, decl, s.dialect)
-      return snap
-    end)
+    target = declared_snapshot(ctx, decl)
+    compare.spell(target, decl, dialects.load(connect.parse(url).backend))
   end
   local up_hints, down_hints
   if decl then up_hints, down_hints = compare.hints(decl) end
