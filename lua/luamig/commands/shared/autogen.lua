@@ -10,6 +10,7 @@ local declare = require "luamig.schema.declare"
 local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
+local lfs = require "lfs"
 local log_mod = require "luamig.util.log"
 local render = require "luamig.schema.render"
 local runner = require "luamig.run.runner"
@@ -39,11 +40,36 @@ local function cache_slot(ctx, side)
   return (ctx.config.file or ctx.config.dir or ".") .. "\n" .. side .. "\n" .. context.target(ctx)
 end
 
+-- Database files and folders a project's files do not include.
+local function skipped(name) return name:match("^%.") or name:match("%.db") or name:match("%.sqlite") end
+
+-- The size and modification time of every file under `dir` (a migration
+-- may read a file: op.execute_file, a plugin), up to `limit` files.
+local function file_stamps(dir, out, depth, limit)
+  if depth > 4 or #out >= limit then return out end
+  local ok, iter, state = pcall(lfs.dir, dir)
+  if not ok then return out end
+  local names = {}
+  for name in iter, state do if not skipped(name) then names[#names + 1] = name end end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local path = dir .. "/" .. name
+    local a = lfs.attributes(path)
+    if a and a.mode == "directory" then
+      file_stamps(path, out, depth + 1, limit)
+    elseif a and a.mode == "file" and #out < limit then
+      out[#out + 1] = ("%s %d %d"):format(path, a.size, a.modification)
+    end
+  end
+  return out
+end
+
 -- The snapshot of the migrations at head, applied to a scratch database;
--- from the cache while no migration file changed (their checksums).
+-- from the cache while no migration file changed (their checksums), nor
+-- any other file of the project (their sizes and modification times).
 local function head_snapshot(ctx)
   local g = context.graph(ctx)
-  local parts = { cache_key(ctx, "head") }
+  local parts = file_stamps(ctx.config.dir or ".", { cache_key(ctx, "head") }, 0, 5000)
   for _, id in ipairs(g.load) do parts[#parts + 1] = id .. " " .. tostring(g.revs[id].checksum) end
   local key, slot = table.concat(parts, "\n"), cache_slot(ctx, "head")
   local snap = snapshot_cache.get(slot, key)
