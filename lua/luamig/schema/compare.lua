@@ -39,8 +39,48 @@ local function default_of(c)
   if c.raw_default ~= nil then return "server_default", uncast(c.raw_default) end
 end
 
--- The type of column `c` as the migration writes it.
-local function spelled(c) return c.declared and c.declared.type or c.type end
+-- A database's spelling of a type (PostgreSQL's format_type, SQLite's
+-- declared type) -> its portable name; with arguments, the patterns after.
+local PORTABLE = { integer = "integer", int = "integer", int4 = "integer", bigint = "bigint", int8 = "bigint",
+  smallint = "smallint", int2 = "smallint", text = "text", boolean = "boolean", bool = "boolean",
+  ["double precision"] = "float", float8 = "float", real = "float", date = "date",
+  ["timestamp without time zone"] = "timestamp", timestamp = "timestamp", datetime = "timestamp",
+  ["timestamp with time zone"] = "timestamptz", timestamptz = "timestamptz", jsonb = "json", json = "json",
+  uuid = "uuid", bytea = "bytes", blob = "bytes" }
+local PORTABLE_ARGS = { ["character varying"] = "string", varchar = "string", numeric = "numeric", decimal = "numeric" }
+-- PostgreSQL's long names, as the short ones the portable types map to.
+local SHORT = { ["character varying"] = "varchar", ["timestamp with time zone"] = "timestamptz",
+  ["timestamp without time zone"] = "timestamp" }
+
+local function canonical(t)
+  t = t:lower():gsub("^%s+", ""):gsub("%s+$", ""):gsub("%s*%(%s*", "("):gsub("%s*,%s*", ","):gsub("%s*%)", ")")
+  local base, args = t:match("^([^(]-)(%(.*%))$")
+  base = base or t
+  return (SHORT[base] or base) .. (args or "")
+end
+
+---The portable name of type `t` as dialect `d`'s database spells it
+---("character varying(80)" -> "string(80)"), when that name makes the same
+---type there; else nil.
+---@param t string?
+---@param d table
+---@return string?
+function M.portable_type(t, d)
+  if type(t) ~= "string" then return nil end
+  local lower = canonical(t)
+  local p = PORTABLE[t:lower()] or PORTABLE[lower]
+  if not p then
+    local base, args = t:lower():match("^%s*([%a ]-)%s*(%(%s*%d+%s*,?%s*%d*%s*%))%s*$")
+    p = base and PORTABLE_ARGS[base] and (PORTABLE_ARGS[base] .. args:gsub("%s", "")) or nil
+  end
+  local sql = p and ddl.portable(d, p)
+  return sql and canonical(sql) == lower and p or nil
+end
+
+-- The type of column `c` as the migration writes it: as declared, else
+-- portable where the database's type has a portable name (a column a
+-- downgrade adds back: M.snapshot marks it), else the database's.
+local function spelled(c) return c.declared and c.declared.type or c.portable or c.type end
 
 local function unique_text(u) return u and " unique" or "" end
 
@@ -105,7 +145,7 @@ function M.table_form(name, t, enums)
   end
   for _, c in ipairs(t.columns) do
     f.columns[c.name] = { name = c.name, type = c.type, nullable = c.nullable, default = bare(c.default),
-      raw_default = c.default, identity = c.identity, declared = c.declared }
+      raw_default = c.default, identity = c.identity, declared = c.declared, portable = c.portable }
     f.order[#f.order + 1] = c.name
   end
   for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix) end
@@ -138,8 +178,18 @@ function M.find(cons, c)
   return false
 end
 
----The snapshot of `db` to compare (luamig.schema.named).
-M.snapshot = named.snapshot
+---The snapshot of `db` to compare (luamig.schema.named), each column's
+---portable type name marked where it has one (column.portable).
+---@param db table
+---@param d table  its dialect
+---@return luamig.Snapshot
+function M.snapshot(db, d)
+  local s = named.snapshot(db, d)
+  for _, t in pairs(s.tables) do
+    for _, c in ipairs(t.columns) do c.portable = M.portable_type(c.type, d) end
+  end
+  return s
+end
 
 local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
 
