@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Benchmark (issues 8, 16): backfill full_name = first || ' ' || last over N rows
-# (SQLite: 1,000,000; PostgreSQL: 200,000), each way in the same run:
+# (SQLite: 1,000,000; PostgreSQL: 200,000), each way in the same run,
+# alternating round by round (RUNS rounds, default 3; medians, peak RSS):
 #   luamig per-row Lua loop (db:rows + a prepared UPDATE), the same loop
 #   through db:pipeline, the luamig.backfill helper, an Alembic migration doing the same loop with SQLAlchemy Core
 #   (Debian's python3-alembic / python3-sqlalchemy / python3-psycopg2), and the
 #   set-based single UPDATE (sqlite3 / psql) as the limit. Peak RSS of each.
-# Targets: pipelined loop on PostgreSQL >= 8x faster than the Alembic loop and
-# <= 4x the set-based UPDATE; SQLite loop >= 5x faster than Alembic's; the
-# backfill helper <= 2.5x the set-based UPDATE; peak RSS <= 16 MiB.
-# Usage: bench/backfill.sh   (N_SQLITE, N_PG, RUNS, ALEMBIC_RUNS; LUAMIG_BIN defaults to build/luamig)
+# With LUAMIG_BEFORE=path, an older luamig runs in the same rounds.
+# Targets (issue 28): SQLite loop >= 6x faster than Alembic's and <= 3x the
+# set-based UPDATE; pipelined loop on PostgreSQL >= 10x faster than Alembic's
+# and <= 2x set-based; peak RSS <= 12 MiB.
+# Usage: bench/backfill.sh   (N_SQLITE, N_PG, RUNS; LUAMIG_BIN defaults to build/luamig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_sqlite=${N_SQLITE:-1000000}
 n_pg=${N_PG:-200000}
-runs=${RUNS:-5}
-alembic_runs=${ALEMBIC_RUNS:-$runs}  # the slowest way: fewer runs when time is short
+runs=${RUNS:-3}
 source bench/lib.sh
 
 # --- the projects: one luamig project per way, one Alembic project
@@ -84,34 +85,23 @@ export LUAMIG_CACHE=off
 
 db="$work/run.db"
 prep_sqlite="cp $work/template.db $db && sqlite3 $db \"$stamp\""
-echo "SQLite, $n_sqlite rows:" >&2
-measure "sqlite|luamig Lua loop" "$prep_sqlite" "cd $work/loop && $bin -q upgrade --url sqlite:///$db"
-measure "sqlite|luamig pipelined loop" "$prep_sqlite" "cd $work/pipe && $bin -q upgrade --url sqlite:///$db"
-measure "sqlite|luamig backfill helper" "$prep_sqlite" "cd $work/helper && $bin -q upgrade --url sqlite:///$db"
-runs=$alembic_runs measure "sqlite|Alembic loop (SQLAlchemy Core)" "$prep_sqlite" \
-  "cd $work && ALEMBIC_URL=sqlite:///$db /usr/bin/python3 -c 'import os,sys; from alembic.config import Config; from alembic import command; c=Config(\"$work/alembic.ini\"); c.set_main_option(\"sqlalchemy.url\", os.environ[\"ALEMBIC_URL\"]); command.upgrade(c, \"head\")'"
-measure "sqlite|set-based UPDATE (limit)" "$prep_sqlite" "sqlite3 $db \"UPDATE people SET full_name = first || ' ' || last\""
+alembic_up='/usr/bin/python3 -c "import os; from alembic.config import Config; from alembic import command; c = Config(\"'"$work"'/alembic.ini\"); c.set_main_option(\"sqlalchemy.url\", os.environ[\"ALEMBIC_URL\"]); command.upgrade(c, \"head\")"'
+row="per-row loop, $n_sqlite rows, SQLite"
+case_add "$row" luamig "$prep_sqlite" "cd $work/loop && @LM@ -q upgrade --url sqlite:///$db"
+case_add "$row" "luamig, db:pipeline" "$prep_sqlite" "cd $work/pipe && @LM@ -q upgrade --url sqlite:///$db"
+case_add "$row" "luamig, luamig.backfill" "$prep_sqlite" "cd $work/helper && @LM@ -q upgrade --url sqlite:///$db"
+case_add "$row" Alembic "$prep_sqlite" "cd $work && ALEMBIC_URL=sqlite:///$db $alembic_up"
+case_add "$row" "raw: set-based UPDATE" "$prep_sqlite" "sqlite3 $db \"UPDATE people SET full_name = first || ' ' || last\""
+rounds_run "$runs"
 
 pgdb="$pg_base/luamig_bf"
 prep_pg="psql -Xq $pg_base/postgres -c 'DROP DATABASE IF EXISTS luamig_bf' -c 'CREATE DATABASE luamig_bf TEMPLATE luamig_bf_tmpl' && psql -Xq $pgdb -c \"$stamp\""
-echo "PostgreSQL, $n_pg rows:" >&2
-measure "postgresql|luamig Lua loop" "$prep_pg" "cd $work/loop && $bin -q upgrade --url $pgdb"
-measure "postgresql|luamig pipelined loop" "$prep_pg" "cd $work/pipe && $bin -q upgrade --url $pgdb"
-measure "postgresql|luamig backfill helper" "$prep_pg" "cd $work/helper && $bin -q upgrade --url $pgdb"
-runs=$alembic_runs measure "postgresql|Alembic loop (SQLAlchemy Core)" "$prep_pg" \
-  "cd $work && ALEMBIC_URL=${pgdb/postgresql:/postgresql+psycopg2:} /usr/bin/python3 -c 'import os; from alembic.config import Config; from alembic import command; c=Config(\"$work/alembic.ini\"); c.set_main_option(\"sqlalchemy.url\", os.environ[\"ALEMBIC_URL\"]); command.upgrade(c, \"head\")'"
-measure "postgresql|set-based UPDATE (limit)" "$prep_pg" "psql -Xq $pgdb -c \"UPDATE people SET full_name = first || ' ' || last\""
+row="per-row loop, $n_pg rows, PostgreSQL"
+case_add "$row" luamig "$prep_pg" "cd $work/loop && @LM@ -q upgrade --url $pgdb"
+case_add "$row" "luamig, db:pipeline" "$prep_pg" "cd $work/pipe && @LM@ -q upgrade --url $pgdb"
+case_add "$row" "luamig, luamig.backfill" "$prep_pg" "cd $work/helper && @LM@ -q upgrade --url $pgdb"
+case_add "$row" Alembic "$prep_pg" "cd $work && ALEMBIC_URL=${pgdb/postgresql:/postgresql+psycopg2:} $alembic_up"
+case_add "$row" "raw: set-based UPDATE" "$prep_pg" "psql -Xq $pgdb -c \"UPDATE people SET full_name = first || ' ' || last\""
+rounds_run "$runs"
 
-printf '%s\n' "${results[@]}" | python3 -c '
-import sys
-rows = [l.strip().split("|") for l in sys.stdin if l.strip()]
-by = {(r[0], r[1]): (float(r[2]), int(r[3])) for r in rows}
-print("| database | way | time | peak RSS | vs Alembic loop | vs set-based |")
-print("|---|---|---|---|---|---|")
-for db in ("sqlite", "postgresql"):
-    al = by[(db, "Alembic loop (SQLAlchemy Core)")][0]
-    lim = by[(db, "set-based UPDATE (limit)")][0]
-    for way in ("luamig Lua loop", "luamig pipelined loop", "luamig backfill helper", "Alembic loop (SQLAlchemy Core)", "set-based UPDATE (limit)"):
-        t, m = by[(db, way)]
-        print(f"| {db} | {way} | {t:.2f} s | {m/1024:.0f} MB | {al/t:.1f}x faster | {t/lim:.1f}x slower |")
-'
+table_print

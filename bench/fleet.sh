@@ -5,11 +5,14 @@
 # --jobs 2, then the no-op rerun (every target at head: the bulk check, no
 # child), against one target's time x targets / jobs (the ideal); the peak
 # RSS of the largest process (the parent, or one job: a forked copy of it).
-# Then where a target's time goes, on BREAKDOWN_N (500) SQLite targets at
-# --jobs 2: a bare fork (a child that does nothing), fork + open + read
-# the heads (`current --all`), and the whole upgrade (lock + 3 steps).
-# Prints "name|seconds|peak RSS kB|ratio to one x targets / jobs" lines and
-# the load average when it ran.
+# The first runs also sample the high-water marks (VmHWM) of the parent
+# and of its largest job process. Then where a target's time goes, on
+# BREAKDOWN_N (500) SQLite targets at --jobs 2: a bare fork (a child that
+# does nothing), fork + open + read the heads (`current --all`), and the
+# whole upgrade (lock + 3 steps); and on as many PostgreSQL schemas:
+# connect once per job + set each schema up + read its heads (`current
+# --all`). Prints "name|seconds|peak RSS kB|ratio to one x targets / jobs"
+# lines, the sampled parent and job RSS, and the load average when it ran.
 # Usage: bench/fleet.sh   (LUAMIG_BIN defaults to build/luamig; RUNS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,14 +57,40 @@ end
 while host.wait(true) do end
 LUA
 
+# rss.sh OUT CMD...: runs CMD, writes "PARENT_KB JOB_KB" to OUT: the VmHWM of
+# CMD's process and the largest of its children's, sampled every 0.2 s
+cat >"$work/rss.sh" <<'SH'
+out=$1
+shift
+"$@" &
+pid=$! parent=0 job=0
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+while kill -0 "$pid" 2>/dev/null; do
+  h=$(hwm "$pid")
+  ((${h:-0} > parent)) && parent=$h
+  for c in $(pgrep -P "$pid"); do
+    h=$(hwm "$c")
+    ((${h:-0} > job)) && job=$h
+  done
+  sleep 0.2
+done
+wait "$pid"
+rc=$?
+echo "$parent $job" >"$out"
+exit $rc
+SH
+rss="bash $work/rss.sh"
+
 cd "$p"
 sq="BENCH_FLEET=sqlite"
 pg="BENCH_FLEET=pg"
 measure "one SQLite target" "rm -f db/*.db" "$sq BENCH_N=1 $bin -q upgrade --all"
-measure "$sqlite_n SQLite, --jobs $jobs" "rm -f db/*.db" "$sq BENCH_N=$sqlite_n $bin -q upgrade --all --jobs $jobs"
+measure "$sqlite_n SQLite, --jobs $jobs" "rm -f db/*.db" \
+  "$sq BENCH_N=$sqlite_n $rss $work/rss.sqlite $bin -q upgrade --all --jobs $jobs"
 measure "rerun, $sqlite_n SQLite at head" "true" "$sq BENCH_N=$sqlite_n $bin -q upgrade --all --jobs $jobs"
 measure "one PostgreSQL schema" "$drop_schemas" "$pg BENCH_N=1 $bin -q upgrade --all"
-measure "$pg_n PostgreSQL schemas, --jobs $jobs" "$drop_schemas" "$pg BENCH_N=$pg_n $bin -q upgrade --all --jobs $jobs"
+measure "$pg_n PostgreSQL schemas, --jobs $jobs" "$drop_schemas" \
+  "$pg BENCH_N=$pg_n $rss $work/rss.pg $bin -q upgrade --all --jobs $jobs"
 measure "rerun, $pg_n PostgreSQL schemas at head" "true" "$pg BENCH_N=$pg_n $bin -q upgrade --all --jobs $jobs"
 # where a target's time goes
 measure "breakdown: $breakdown_n bare forks" "true" \
@@ -70,6 +99,9 @@ measure "breakdown: $breakdown_n SQLite, fork + open + heads" "true" \
   "$sq BENCH_N=$breakdown_n $bin -q current --all --jobs $jobs"
 measure "breakdown: $breakdown_n SQLite, whole upgrade" "rm -f db/*.db" \
   "$sq BENCH_N=$breakdown_n $bin -q upgrade --all --jobs $jobs"
+measure "breakdown: $breakdown_n PostgreSQL schemas, connect + schema + heads" \
+  "$drop_schemas && $pg BENCH_N=$breakdown_n $bin -q upgrade --all --jobs $jobs" \
+  "$pg BENCH_N=$breakdown_n $bin -q current --all --jobs $jobs"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 one_sqlite=$(echo "${results[0]}" | cut -d'|' -f2)
@@ -84,4 +116,8 @@ for r in "${results[@]}"; do
   fi
   echo "$name|$secs|$rss|$ratio"
 done
+read -r parent job <"$work/rss.sqlite"
+echo "$sqlite_n SQLite first run: parent VmHWM $parent kB, largest job $job kB"
+read -r parent job <"$work/rss.pg"
+echo "$pg_n PostgreSQL first run: parent VmHWM $parent kB, largest job $job kB"
 echo "load average $load on $(nproc) cores"

@@ -1,11 +1,30 @@
 -- Generate a linear chain of N migrations (CREATE TABLE, CREATE INDEX, INSERT)
 -- for luamig, and the same statements as one script per database with the
 -- same per-migration transaction and version-row updates: the raw limit
--- (raw.sql for the sqlite3 CLI, raw_pg.sql for psql).
+-- (raw.sql for the sqlite3 CLI, raw_pg.sql for psql), and the same chain as an
+-- Alembic project (alembic.ini, alembic/; the URL from $ALEMBIC_URL).
 -- Usage: lua5.4 bench/gen_chain.lua N OUT_DIR
 local n, out = tonumber(arg[1]), arg[2]
 assert(n and out, "usage: gen_chain.lua N OUT_DIR")
-os.execute("rm -rf '" .. out .. "' && mkdir -p '" .. out .. "/migrations'")
+os.execute("rm -rf '" .. out .. "' && mkdir -p '" .. out .. "/migrations' '" .. out .. "/alembic/versions'")
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+write(out .. "/alembic.ini", "[alembic]\nscript_location = alembic\n")
+write(out .. "/alembic/env.py", [[
+import os
+from alembic import context
+from sqlalchemy import create_engine
+
+engine = create_engine(os.environ["ALEMBIC_URL"])
+with engine.connect() as connection:
+    context.configure(connection=connection, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+]])
 
 local function id(i) return ("%012x"):format(0xb0000000 + i) end
 
@@ -34,6 +53,12 @@ for i = 1, n do
   for _, s in ipairs(sql) do f:write(("  db:exec %q\n"):format(s)) end
   f:write(("end\n\nfunction downgrade(db)\n  db:exec \"DROP TABLE t%d\"\nend\n"):format(i))
   f:close()
+  local py = { ('"""step %d"""\nfrom alembic import op\n\nrevision = %q\ndown_revision = %s\n'
+    .. 'branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n'):format(i, id(i),
+    i > 1 and ("%q"):format(id(i - 1)) or "None") }
+  for _, s in ipairs(sql) do py[#py + 1] = ("    op.execute(%q)\n"):format(s) end
+  py[#py + 1] = ("\n\ndef downgrade():\n    op.execute(\"DROP TABLE t%d\")\n"):format(i)
+  write(("%s/alembic/versions/%s_step_%d.py"):format(out, id(i), i), table.concat(py))
   for _, r in ipairs(raws) do
     local raw = r.f
     raw:write(r.begin, ";\n", table.concat(sql, ";\n"), ";\n")

@@ -1,43 +1,33 @@
 #!/usr/bin/env bash
-# Benchmark (issue 4): `heads` and `history` on 10,000-revision projects, a
-# linear one and a branchy one (bench/gen_graph.lua), with luamig and with
-# Alembic (Debian's python3-alembic) on the same graph, in the same run.
-# luamig is timed with its script cache warm (the usual case: files
-# unchanged since the last command) and cold (LUAMIG_CACHE=off).
-# Prints ratios; targets: `luamig heads` >= 20x faster than `alembic heads`
-# and under 100 ms.
+# Benchmark (issues 4, 28): `heads` and `history` on 10,000-revision projects,
+# a linear one and a branchy one (bench/gen_graph.lua), with luamig, with awk
+# over the files (the raw limit for heads: read every file's revision and
+# down_revision lines) and with Alembic (Debian's python3-alembic) on the same
+# graph, alternating round by round (RUNS rounds, default 5). luamig is timed
+# with its script cache warm (the usual case: files unchanged since the last
+# command) and cold (LUAMIG_CACHE=off). With LUAMIG_BEFORE=path, an older
+# luamig runs in the same rounds. Target (issue 28): `luamig heads` <= 40 ms.
 # Usage: bench/graph.sh [N]   (LUAMIG_BIN defaults to build/luamig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(realpath "${LUAMIG_BIN:-build/luamig}")
 n=${1:-10000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+BENCH_NO_PG=1 source bench/lib.sh
 export XDG_CACHE_HOME="$work/cache"
+heads_awk='awk '\''/^revision = /{ gsub(/"/, "", $3); r[$3] = 1 } /^down_revision = /{ for (i = 3; i <= NF; i++) { x = $i; gsub(/[",{}]/, "", x); if (x != "" && x != "nil") d[x] = 1 } } END { for (k in r) if (!(k in d)) print k }'\'' migrations/*.lua'
 
 for shape in linear branchy; do
-  lua5.4 bench/gen_graph.lua "$n" "$shape" "$work/$shape"
-  touch -d '-10 seconds' "$work/$shape"/migrations/*.lua   # settled files, as in a real project
-  (cd "$work/$shape" && "$bin" heads >/dev/null && "$bin" history >/dev/null)  # fill the cache
-  cd "$work/$shape"
-  hyperfine -N --warmup 1 --runs "${RUNS:-5}" --export-json "$work/$shape.json" \
-    -n "luamig heads" "$bin heads" \
-    -n "luamig heads (no cache)" "env LUAMIG_CACHE=off $bin heads" \
-    -n "alembic heads" "/usr/bin/python3 -m alembic heads" \
-    -n "luamig history" "$bin history" \
-    -n "alembic history" "/usr/bin/python3 -m alembic history" >&2
-  /usr/bin/time -f "$shape luamig heads: peak RSS %M kB" "$bin" heads 2>&1 >/dev/null | tail -n 1 >&2
-  cd - >/dev/null
+  c=$work/$shape
+  lua5.4 bench/gen_graph.lua "$n" "$shape" "$c"
+  touch -d '-10 seconds' "$c"/migrations/*.lua   # settled files, as in a real project
+  for b in "$bin" ${before:+"$before"}; do (cd "$c" && "$b" heads >/dev/null && "$b" history >/dev/null); done  # fill the cache
+  row="heads, $n revisions, $shape"
+  case_add "$row" luamig "" "cd $c && @LM@ heads"
+  case_add "$row" "luamig, no script cache" "" "cd $c && LUAMIG_CACHE=off @LM@ heads"
+  case_add "$row" "raw: awk over the files" "" "cd $c && $heads_awk"
+  case_add "$row" Alembic "" "cd $c && /usr/bin/python3 -m alembic heads"
+  case_add "history, $n revisions, $shape" luamig "" "cd $c && @LM@ history"
+  case_add "history, $n revisions, $shape" Alembic "" "cd $c && /usr/bin/python3 -m alembic history"
+  rounds_run "${RUNS:-5}"
 done
 
-python3 - "$work/linear.json" "$work/branchy.json" "$n" <<'PY'
-import json, sys
-n = sys.argv[3]
-print("| project | command | luamig | Alembic | Alembic / luamig |")
-print("|---|---|---|---|---|")
-for path, shape in ((sys.argv[1], "linear"), (sys.argv[2], "branchy")):
-    r = {x["command"]: x["median"] * 1000 for x in json.load(open(path))["results"]}
-    for lm, al in (("luamig heads", "alembic heads"), ("luamig heads (no cache)", "alembic heads"),
-                   ("luamig history", "alembic history")):
-        print(f"| {n} {shape} | {lm} | {r[lm]:.0f} ms | {r[al]:.0f} ms | {r[al] / r[lm]:.1f}x |")
-PY
+table_print

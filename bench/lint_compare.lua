@@ -1,8 +1,10 @@
 -- bench/lint.sh's table: luamig lint's findings (observed on PostgreSQL)
 -- and squawk's (read from the same migrations' `upgrade --sql` text), side
--- by side, migration by migration. A lock or rewrite hazard squawk flags
--- that luamig does not is a failure (exit 1) unless the corpus documents
--- why the observation contradicts it (squawk_only).
+-- by side, migration by migration, with the hint of Eugene's list
+-- (github.com/kaaveland/eugene, docs/src/hints.md) that names the same
+-- hazard as each luamig finding, where one does. A lock or rewrite hazard
+-- squawk flags that luamig does not is a failure (exit 1) unless the
+-- corpus documents why the observation contradicts it (squawk_only).
 -- Usage: lua5.4 bench/lint_compare.lua LINT.json SQUAWK_DIR|-
 package.path = "./?.lua;" .. package.path
 local cjson = require "cjson"
@@ -16,7 +18,7 @@ local HAZARD = {
   ["adding-serial-primary-key-field"] = { "add-column-rewrite" },
   ["adding-not-nullable-field"] = { "set-not-null" },
   ["adding-foreign-key-constraint"] = { "constraint-not-valid" },
-  ["constraint-missing-not-valid"] = { "constraint-not-valid", "unique-constraint" },
+  ["constraint-missing-not-valid"] = { "constraint-not-valid", "unique-constraint", "exclusion-constraint" },
   ["changing-column-type"] = { "type-rewrite" },
   ["disallowed-unique-constraint"] = { "unique-constraint" },
   ["renaming-column"] = { "rename" },
@@ -26,6 +28,16 @@ local HAZARD = {
   ["require-lock-timeout"] = { "lock-timeout" },
   ["require-timeout-settings"] = { "lock-timeout" },
   ["ban-concurrent-index-creation-in-transaction"] = { "refused" },
+  -- (and two of squawk's style rules that luamig reports too)
+  ["prefer-identity"] = { "prefer-identity" },
+  ["identifier-too-long"] = { "long-identifier" },
+}
+
+-- Eugene's hints (E1..E15, W12..W14) by the luamig rule that reports the same hazard.
+local EUGENE = {
+  ["constraint-not-valid"] = "E1", ["set-not-null"] = "E2", json = "E3", ["after-exclusive"] = "E4",
+  ["type-rewrite"] = "E5", ["create-index"] = "E6", ["unique-constraint"] = "E7", ["exclusion-constraint"] = "E8",
+  ["lock-timeout"] = "E9", ["add-column-rewrite"] = "E11", ["prefer-identity"] = "E11", ["fk-index"] = "E15",
 }
 
 local function covered(rules, ours)
@@ -53,8 +65,8 @@ local function set_list(set)
   return out
 end
 
-print("| migration | luamig lint (observed) | squawk | |")
-print("|---|---|---|---|")
+print("| migration | luamig lint (observed) | Eugene hint | squawk | |")
+print("|---|---|---|---|---|")
 local missed = 0
 for i, m in ipairs(lint.migrations) do
   local case = corpus.CASES[i + 1]
@@ -67,7 +79,13 @@ for i, m in ipairs(lint.migrations) do
   if m.observed.rewritten and #m.observed.rewritten > 0 then
     seen[#seen + 1] = "rewrote " .. table.concat(m.observed.rewritten, ", ")
   end
-  if m.result ~= "ok" then seen[#seen + 1] = "FAILED: refused in a transaction" end
+  if m.result ~= "ok" then seen[#seen + 1] = #m.refused > 0 and "FAILED: refused in a transaction" or "FAILED" end
+  local hints = {}
+  for rule in pairs(ours_rules) do
+    if EUGENE[rule] then hints[EUGENE[rule]] = true end
+  end
+  if m.observed.rewritten and #m.observed.rewritten > 0 then hints.E10 = true end
+  local hint_cell = table.concat(set_list(hints), ", ")
   local cell = table.concat(set_list(ours), "; ")
   if #seen > 0 then cell = cell .. (cell ~= "" and "; " or "") .. table.concat(seen, "; ") end
   local theirs, note = {}, ""
@@ -93,9 +111,9 @@ for i, m in ipairs(lint.migrations) do
     local o = set_list(other)
     if #o > 0 then theirs["(style: " .. table.concat(o, ", ") .. ")"] = true end
   end
-  print(("| %s | %s | %s | %s |"):format(corpus.file(i):gsub("%.lua$", ""), cell ~= "" and cell or "-",
-    squawk_dir and (table.concat(set_list(theirs), "; ") ~= "" and table.concat(set_list(theirs), "; ") or "-")
-      or "(skipped)", note))
+  local theirs_cell = table.concat(set_list(theirs), "; ")
+  print(("| %s | %s | %s | %s | %s |"):format(corpus.file(i):gsub("%.lua$", ""), cell ~= "" and cell or "-",
+    hint_cell ~= "" and hint_cell or "-", squawk_dir and (theirs_cell ~= "" and theirs_cell or "-") or "(skipped)", note))
 end
 if missed > 0 then
   io.stderr:write(("bench: luamig missed %d hazard(s) squawk flags\n"):format(missed))

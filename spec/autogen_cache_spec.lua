@@ -3,7 +3,6 @@
 -- a TMPDIR where no scratch file can be made, which only a cache hit
 -- survives), and editing a migration or schema.lua is seen at once.
 local sh = require "spec.support.sh"
-local fixtures = require "spec.support.fixtures"
 
 local SQLITE = sh.backends()[1]
 
@@ -15,7 +14,7 @@ local DECLARED = 'schema.table("t", { { "id", "integer", primary_key = true }, {
 
 describe("the snapshot cache", function()
   it("skips the scratch replay while nothing changed, and sees an edited migration or schema.lua", function()
-    local cache = fixtures.tmpdir()
+    local cache = sh.tmpdir()
     local env = "XDG_CACHE_HOME=" .. sh.quote(cache)
     local no_scratch = env .. " TMPDIR=" .. sh.quote(cache .. "/missing")
     local p = sh.project_on(SQLITE, { ["000_a0base.lua"] = migration(', { "a", "text" }') })
@@ -42,7 +41,7 @@ describe("the snapshot cache", function()
   end)
 
   it("sees an edited file a migration reads (op.execute_file)", function()
-    local cache = fixtures.tmpdir()
+    local cache = sh.tmpdir()
     local env = "XDG_CACHE_HOME=" .. sh.quote(cache)
     local p = sh.project_on(SQLITE, { ["000_a0base.lua"] = sh.migration("a0base", nil, 'op.execute_file("sql/t.sql")') })
     os.execute("mkdir -p " .. sh.quote(p.dir .. "/sql"))

@@ -49,14 +49,14 @@ describe("the command registry", function()
       end
       for _, o in ipairs(c.options) do assert.matches("^%-", o, nil, c.name) end
     end
-    assert.are.same({ "init", "revision", "merge", "upgrade", "downgrade", "current", "history", "heads",
+    assert.are.same({ "init", "revision", "merge", "upgrade", "downgrade", "contract", "current", "history", "heads",
       "branches", "show", "stamp", "status", "dump", "import", "drill", "lint", "check", "plugins", "graph", "completion",
       "help" }, names)
   end)
 
   it("shows each command's examples at the end of its --help, and `help CMD` shows the same page", function()
     local p = sh.project()
-    for _, c in ipairs({ "init", "revision", "merge", "upgrade", "downgrade", "current", "history", "heads",
+    for _, c in ipairs({ "init", "revision", "merge", "upgrade", "downgrade", "contract", "current", "history", "heads",
       "branches", "show", "stamp", "status", "drill", "check", "plugins", "graph", "completion", "help" }) do
       local page = p:ok(c .. " --help")
       local tail = page:match("\nExamples?:\n(.*)$")

@@ -134,6 +134,7 @@ out("closed", tostring(ok), tostring(err))
 local bad = assert(luamig.open { config = failing })
 r, e = bad:upgrade("head")
 out("failing", tostring(r), e.kind, tostring(e.where), e.message)
+out("failing text", tostring(e))
 r, e = bad:status()
 out("failed recorded", r.failed and r.failed.revision or "none")
 bad:close()
@@ -149,6 +150,14 @@ out("globals", #changed == 0 and "unchanged" or table.concat(changed, ","))
 out("paths", tostring(package.path == before_path and package.cpath == before_cpath))
 out("still running")
 ]]
+
+-- A LUAMIG_LUA_DIR (the CLI's development switch) whose luamig code would
+-- take over a host that honoured it.
+local function swapped_lua_dir(dir)
+  os.execute("mkdir -p " .. sh.quote(dir .. "/swap/luamig/cli"))
+  sh.write(dir .. "/swap/luamig/cli/api.lua", "error('the host environment swapped luamig code')\n")
+  return "LUAMIG_LUA_DIR=" .. sh.quote(dir .. "/swap") .. " "
+end
 
 local function need(program)
   local missing = sh.missing(sh.have(program), program)
@@ -205,10 +214,17 @@ describe("libluamig.so from a C program", function()
       assert.matches("missing config NULL config file /nonexistent/luamig.lua not found", out, 1, true)
       assert.matches("no server 1 the database did not accept connections within 0.3s", out, 1, true)
       assert.matches("still running\n$", out)
-      assert.matches("^luamig: waiting for the database %(attempt 1, next in 0%.25s%): cannot connect[^\n]*\n", err)
+      assert.matches("^luamig: waiting for the database %(attempt 1, next in 0%.%d+s%): cannot connect[^\n]*\n", err)
       assert.is_nil(err:gsub("luamig: waiting for the database[^\n]*\n", ""):match("."), err)
     end)
   end
+
+  it("ignores LUAMIG_LUA_DIR in the host's environment: the library runs its own embedded code", function()
+    local code, out, err = sh.run(("cd %s && %s%s%s %s %s x 1"):format(sh.quote(dir), swapped_lua_dir(dir), PRELOAD,
+      sh.quote(prog), sh.quote(school .. "/luamig.lua"), sh.quote("sqlite:///" .. dir .. "/swap.db")))
+    assert.are.equal(0, code, out .. err)
+    assert.are.equal("cycles 1\n", out)
+  end)
 
   it("runs " .. CYCLES .. " open/upgrade/status/downgrade/close cycles under valgrind: no leak, no invalid access",
     function()
@@ -225,9 +241,9 @@ end)
 
 describe("require \"luamig\" from plain lua5.4", function()
   local dir, script
-  local function lua(args)
-    return sh.run(("cd %s && env -u LUA_PATH -u LUA_PATH_5_4 %sLUA_CPATH=%s lua5.4 %s %s"):format(sh.quote(dir),
-      PRELOAD, sh.quote(build .. "/lua/?.so"), sh.quote(script), args))
+  local function lua(args, env)
+    return sh.run(("cd %s && env -u LUA_PATH -u LUA_PATH_5_4 %s%sLUA_CPATH=%s lua5.4 %s %s"):format(sh.quote(dir),
+      env or "", PRELOAD, sh.quote(build .. "/lua/?.so"), sh.quote(script), args))
   end
   setup(function()
     dir = sh.tmpdir()
@@ -250,8 +266,13 @@ describe("require \"luamig\" from plain lua5.4", function()
       assert.matches("check 3 false\n", out, 1, true)
       assert.matches("bad target nil usage\n", out, 1, true)
       assert.matches("closed false luamig: this project is closed", out, 1, true)
-      -- the migration ran in the CLI's sandbox: os.exit raised, the host lives on
+      -- the migration ran in the CLI's sandbox: os.exit raised, the host lives on; where is
+      -- the migration's line (the message says it too, and tostring says it once)
+      local where = out:match("failing nil migration (%S+) upgrade b00000000002 %(")
+      assert.matches("/migrations/002_b%.lua:6$", where or out)
       assert.matches("failing nil migration [^\n]*os%.exit would stop luamig", out)
+      assert.matches("failing text upgrade b00000000002 %([^\n]*002_b%.lua%) failed: " .. where:gsub("%p", "%%%0") ..
+        ": os%.exit would stop luamig", out)
       assert.matches("failed recorded b00000000002\n", out, 1, true)
       assert.matches("missing config nil config config file /nonexistent/luamig.lua not found\n", out, 1, true)
       assert.matches("bad url nil config\n", out, 1, true)
@@ -260,6 +281,13 @@ describe("require \"luamig\" from plain lua5.4", function()
       assert.are.equal("", err)
     end)
   end
+
+  it("ignores LUAMIG_LUA_DIR in the host's environment: the module runs its own embedded code", function()
+    local code, out, err = lua(("%s %s x 1"):format(sh.quote(school .. "/luamig.lua"),
+      sh.quote("sqlite:///" .. dir .. "/swap.db")), swapped_lua_dir(dir))
+    assert.are.equal(0, code, out .. err)
+    assert.are.equal("cycles 1\n", out)
+  end)
 
   it("runs " .. CYCLES .. " open/upgrade/status/downgrade/close cycles under valgrind: no leak, no invalid access",
     function()

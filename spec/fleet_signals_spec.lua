@@ -132,4 +132,31 @@ luamig.backfill { table = "items", columns = { "n" }, set = function(row) return
       end
       assert.are.equal(8, #lines("cat " .. sh.quote(ledger))) -- each tenant once
     end)
+
+  it("a job killed -9 in the middle of its batch of schemas fails its target alone; the rest of its batch still runs",
+    function()
+      local url = sh.fresh_pg()
+      local p = sh.project({ ["1.lua"] = sh.migration("f00000000001", nil, [[
+db:exec "CREATE TABLE applied (n INTEGER)"
+local schema = db:scalar "SELECT current_schema()"
+local f = assert(io.open(os.getenv("MARKS") .. "/" .. schema, "w")); f:close()
+local t = os.time()
+while schema == "tenant_2" and os.time() - t < 20 do end]]) })
+      p:write("luamig.lua", ("local t = {}\nfor i = 1, 3 do t[i] = { name = 'pg' .. i, url = %q, schema = 'tenant_' .. i } " ..
+        "end\nreturn { targets = t }\n"):format(url))
+      local d = sh.quote(p.dir)
+      assert(os.execute(("mkdir -p %s/marks %s/tmp"):format(d, d)))
+      local env = ("MARKS=%s TMPDIR=%s"):format(sh.quote(p.dir .. "/marks"), sh.quote(p.dir .. "/tmp"))
+      -- --jobs 1: one job takes the three schemas
+      local pid = p:spawn("upgrade --all --jobs 1 --continue-on-error --json", env)
+      assert.truthy(sh.poll(function() return sh.first_line(p.dir .. "/marks/tenant_2", "a") end), "tenant_2 started")
+      local children = lines("pgrep -P " .. pid)
+      assert.are.equal(1, #children)
+      assert(os.execute("kill -9 " .. children[1]))
+      assert.are.equal(1, (p:wait(20)), sh.slurp(p.dir .. "/err"))
+      local doc = require("cjson").decode(sh.slurp(p.dir .. "/out"))
+      assert.are.same({ "ok", "failed", "ok" }, { doc.targets[1].status, doc.targets[2].status, doc.targets[3].status })
+      assert.matches("the job process ended %(exit code 137%) without a result", doc.targets[2].error)
+      assert.are.same({}, lines("ls -A " .. sh.quote(p.dir .. "/tmp")))
+    end)
 end)

@@ -337,6 +337,46 @@ assert(targets.fnv1a("") == 0x811c9dc5 and targets.fnv1a("a") == 0xe40c292c and 
     assert.are.same({ 2, true }, { c, err:find("--shard needs --all or --target NAME", 1, true) ~= nil })
   end)
 
+  it("schema targets on one server share their job's connection; no tenant's session state reaches the next", function()
+    local url = sh.fresh_pg()
+    -- each tenant records what its session looks like, then leaves state
+    -- behind (settings, a temporary table, a session lock: no transaction
+    -- undoes them); tenant_2 fails after that
+    local p = sh.project({ ["01_a.lua"] = sh.migration("a00000000001", nil, [==[
+db:exec "CREATE TABLE seen (backend INTEGER, work_mem TEXT, tenant TEXT, leak TEXT, locks BIGINT, path TEXT)"
+db:exec [[INSERT INTO seen SELECT pg_backend_pid(), current_setting('work_mem'),
+  coalesce(current_setting('myapp.tenant', true), ''), coalesce(to_regclass('pg_temp.leak')::text, ''),
+  (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND pid = pg_backend_pid()), current_schema()]]
+db:exec "SET work_mem = '7777kB'"
+db:exec "SELECT set_config('myapp.tenant', current_schema(), false)"
+db:exec "CREATE TEMP TABLE leak (x INTEGER)"
+db:exec "SELECT pg_advisory_lock(4242)"
+if db:scalar "SELECT current_schema()" == "tenant_2" then
+  db:exec "SET search_path TO pg_catalog"
+  error("poisoned tenant")
+end]==], nil, "transactional = false") })
+    p:write("luamig.lua", ([[
+local t = {}
+for i = 1, 3 do t[#t + 1] = { name = "pg" .. i, url = %q, schema = "tenant_" .. i } end
+return { targets = t }
+]]):format(url))
+    local doc, code = p:json("upgrade --all --jobs 1 --continue-on-error")
+    assert.are.equal(1, code)
+    assert.are.same({ "ok", "failed", "ok" }, { doc.targets[1].status, doc.targets[2].status, doc.targets[3].status })
+    assert.matches("poisoned tenant", doc.targets[2].error)
+    local _, default = sh.run(("psql %s -XtAc 'SHOW work_mem'"):format(sh.quote(url)))
+    local seen = {}
+    for i = 1, 3 do
+      local _, row = sh.run(("psql %s -XtAc %s"):format(sh.quote(url), sh.quote(
+        ("SELECT backend, work_mem, tenant, leak, locks, path FROM tenant_%d.seen"):format(i))))
+      local backend, rest = row:match("^(%d+)|(.*)\n$")
+      assert.are.equal(("%s|||0|tenant_%d"):format((default:gsub("\n$", "")), i), rest, "tenant " .. i)
+      seen[i] = backend
+    end
+    -- one connection for the three (--jobs 1): it was set up anew for each
+    assert.are.same({ seen[1], seen[1] }, { seen[2], seen[3] })
+  end)
+
   it("refuses bad --waves and --waves with --canary", function()
     local p = fleet(3)
     for _, bad in ipairs({ "0", "1,x", "150%", "1,,2", "0%" }) do

@@ -2,30 +2,19 @@
 -- Development section gives (LAYERS below, lowest first): a module may
 -- require modules of its own folder and of the folders before it, never one
 -- after it. A folder-level cycle is always an upward edge, so this catches
--- cycles too. KNOWN lists the upward edges left from before the order was
--- enforced, each to be removed by moving code to where it belongs: a new
--- upward edge fails, and so does a KNOWN entry that no longer exists, so the
--- list can only shrink.
+-- those too; and no module reaches itself through the requires of modules
+-- (a `require` inside a function counts: one must never dodge a cycle).
 local lfs = require "lfs"
 
-local LAYERS = { "util", "db", "dialect", "schema", "revision", "run", "tools", "fleet", "shipped_plugins",
+local LAYERS = { "util", "model", "dialect", "db", "schema", "revision", "run", "tools", "fleet", "shipped_plugins",
   "project", "commands", "cli" }
 local NOT_FOLDERS = { host = true, sqlite = true, pg = true, null = true } -- C modules and values of the host
-
----@type table<string, string> "from -> to" = why it is still there
-local KNOWN = {
-  ["db -> dialect"] = "db/connect.lua picks the dialect: connecting belongs above the dialects",
-  ["db -> schema"] = "db:schema() (db/connection.lua) and the did-you-mean of db/rows.lua reach into schema/",
-  ["dialect -> schema"] = "the dialects build DDL and read the catalog with schema/'s model and ddl",
-  ["revision -> run"] = "revision/scripts.lua reads run/timeouts.lua's keys and the backfill API's names",
-  ["fleet -> cli"] = "the session is built in cli/context.lua; it belongs in run/",
-  ["commands -> cli"] = "the session (cli/context.lua) and the registry the help and completion read",
-}
 
 local rank = {}
 for i, name in ipairs(LAYERS) do rank[name] = i end
 
--- Every `require "luamig.X..."` under lua/luamig: { from = folder, to = folder, at = "file:line" }.
+-- Every `require "luamig.X..."` under lua/luamig: { from = folder, to = folder, at = "file:line",
+-- module = the requiring module's name, required = the required one's }.
 local function edges(root)
   local out = {}
   local function walk(dir, rel)
@@ -36,13 +25,15 @@ local function edges(root)
           walk(path, name)
         elseif entry:match("%.lua$") then
           local from = name:match("^([^/]+)/") or "(root)"
+          local module = name:gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", ".")
           local n = 0
           for line in io.lines(path) do
             n = n + 1
             for mod in line:gmatch("require%s*%(?%s*[\"']luamig%.([%w_.]+)[\"']") do
               local to = mod:match("^[^.]+")
-              if not NOT_FOLDERS[to] and to ~= from then
-                out[#out + 1] = { from = from, to = to, at = ("lua/luamig/%s:%d"):format(name, n) }
+              if not NOT_FOLDERS[to] then
+                out[#out + 1] = { from = from, to = to, at = ("lua/luamig/%s:%d"):format(name, n), module = module,
+                  required = mod }
               end
             end
           end
@@ -66,23 +57,54 @@ describe("the folder order of lua/luamig", function()
     end
   end)
 
-  it("has no upward require but the KNOWN ones, and every KNOWN one still exists", function()
-    local upward, seen = {}, {}
+  it("lists the same folders in the same order as the README's layout", function()
+    local readme, listed = assert(io.open(source .. "/README.md")):read("a"), {}
+    local layout = assert(readme:match("folder by folder in layer order.-\n(.-)\n  %- `share/"), "no layout list")
+    for name in layout:gmatch("\n    %d+%. `([%w_]+)/`") do listed[#listed + 1] = name end
+    assert.are.same(LAYERS, listed)
+  end)
+
+  it("has no upward require", function()
+    local upward = {}
     for _, e in ipairs(found) do
       assert.is_not_nil(rank[e.from], e.at)
       assert.is_not_nil(rank[e.to], e.at .. ": requires luamig." .. e.to .. ", which is in no layer")
-      if rank[e.to] > rank[e.from] then
-        local key = e.from .. " -> " .. e.to
-        seen[key] = true
-        if not KNOWN[key] then upward[#upward + 1] = e.at .. ": " .. key end
-      end
+      if e.to ~= e.from and rank[e.to] > rank[e.from] then upward[#upward + 1] = e.at .. ": " .. e.from .. " -> " .. e.to end
     end
     assert.are.same({}, upward)
-    local stale = {}
-    for key in pairs(KNOWN) do
-      if not seen[key] then stale[#stale + 1] = key end
+  end)
+
+  it("has no cycle between modules", function()
+    local needs = {}
+    for _, e in ipairs(found) do
+      needs[e.module] = needs[e.module] or {}
+      table.insert(needs[e.module], e)
     end
-    table.sort(stale)
-    assert.are.same({}, stale, "remove these from KNOWN: they are gone")
+    local state, path, cycles = {}, {}, {}
+    local function visit(m)
+      state[m] = "open"
+      for _, e in ipairs(needs[m] or {}) do
+        path[#path + 1] = e
+        if state[e.required] == "open" then
+          local at = {}
+          for i = #path, 1, -1 do
+            table.insert(at, 1, path[i].at)
+            if path[i].module == e.required then break end
+          end
+          cycles[#cycles + 1] = table.concat(at, " -> ")
+        elseif not state[e.required] then
+          visit(e.required)
+        end
+        path[#path] = nil
+      end
+      state[m] = "done"
+    end
+    local modules = {}
+    for m in pairs(needs) do modules[#modules + 1] = m end
+    table.sort(modules)
+    for _, m in ipairs(modules) do
+      if not state[m] then visit(m) end
+    end
+    assert.are.same({}, cycles)
   end)
 end)

@@ -38,6 +38,22 @@ describe("loading files that fail", function()
     end
   end)
 
+  it("a migration's `luamig` outside a step: null and progress are there, backfill refuses (also from the cache)",
+    function()
+      local p = project()
+      p:write("migrations/2.lua", "revision = 'bbbb00000002'\ndown_revision = 'aaaa00000001'\n" ..
+        "local NULL = luamig.null\nassert(NULL ~= nil and luamig.progress)\n" ..
+        "function upgrade(db) db:exec('INSERT INTO a (id) VALUES (?)', NULL) end\n")
+      p:ok("heads") -- compiled now; the upgrade's run below loads it from the script cache
+      p:ok("upgrade")
+      assert.are.equal("1", (p:sql("SELECT count(*) FROM a WHERE id IS NULL"):gsub("%s+$", "")))
+      p:write("migrations/3.lua", "revision = 'cccc00000003'\ndown_revision = 'bbbb00000002'\n" ..
+        "luamig.backfill({})\nfunction upgrade() end\n")
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(2, code)
+      assert.matches("migrations/3%.lua:3: luamig%.backfill is only available while a migration runs", err)
+    end)
+
   it("a plugin raising any value at load time names its file and line", function()
     for _, c in ipairs(RAISES) do
       local err = refused("plugins/bad.lua", "local x = 1\n" .. c[1] .. "\nreturn { name = 'bad' }\n", "upgrade", 2)

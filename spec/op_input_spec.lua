@@ -74,7 +74,7 @@ for _, b in ipairs(sh.backends()) do
       p:ok("stamp bbbb00000002")
       code, _, err = p:luamig("downgrade aaaa00000001")
       assert.are_not.equal(0, code)
-      assert.matches("migrations/2%.lua: change%(%): op%.create_tabel does not exist " ..
+      assert.matches("migrations/2%.lua:4: change%(%): op%.create_tabel does not exist " ..
         "%(did you mean op%.create_table%?%)", err)
     end)
 

@@ -384,7 +384,7 @@ db:exec("INSERT INTO paint (id, name, color) VALUES (?, ?, ?)", 1, "it's red", "
       p:ok("upgrade")
       local code, _, err = p:luamig("downgrade base")
       assert.are.equal(2, code)
-      assert.matches("migrations/2%.lua: change%(%) uses op%.drop_table, which cannot be reversed; " ..
+      assert.matches("migrations/2%.lua:5: change%(%) uses op%.drop_table, which cannot be reversed; " ..
         "write upgrade%(db%) and downgrade%(db%) instead", err)
       assert.are.same({ "bbbb00000002" }, (p:json("current")).heads)
     end)

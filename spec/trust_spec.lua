@@ -168,9 +168,9 @@ op.alter_column("t", "b", { nullable = false })]]) })
 
     it("Ctrl-C in a transactional step rolls it back and exits 130", function()
       local p = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, "db:exec 'CREATE TABLE a (id int)'\n" ..
-        "while true do db:scalar 'SELECT 1' end") })
+        "assert(io.open('step_started', 'w')):close()\nwhile true do db:scalar 'SELECT 1' end") })
       spawn(p, "upgrade")
-      os.execute("sleep 1")
+      assert.truthy(poll(function() return io.open(p.dir .. "/step_started") end), "the step started")
       assert(os.execute("kill -INT " .. first_line(p.dir .. "/pid")))
       assert.are.equal(130, exit_code(p))
       local err = sh.slurp(p.dir .. "/err")

@@ -520,9 +520,12 @@ static int sqlite_open(lua_State *L) {
   c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c); /* closed until opened; nothing sent */
   luaL_setmetatable(L, LM_SQLITE_CONN);
+  /* NOMUTEX: a connection belongs to one Lua state, used by one thread at a
+   * time, so SQLite need not lock around every call (11% of a per-row loop). */
   rc = sqlite3_open_v2(path, &c->db,
                        (readonly ? SQLITE_OPEN_READONLY
-                                 : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)) | SQLITE_OPEN_URI,
+                                 : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)) |
+                           SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
                        NULL);
   if (rc == SQLITE_OK) rc = sqlite3_extended_result_codes(c->db, 1);
   if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(c->db, (int)timeout);

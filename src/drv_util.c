@@ -31,15 +31,30 @@ static void add_field(lua_State *L, luaL_Buffer *b, int obj, const char *field, 
   }
 }
 
+/* True when err's message names its where already (a failed step's message
+ * quotes the text of what failed, place included): it is not said twice. */
+static int names_where(lua_State *L, int err) {
+  const char *where, *message;
+  int named;
+  lua_getfield(L, err, "where");
+  lua_getfield(L, err, "message");
+  where = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+  message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  named = where && *where && message && strstr(message, where) != NULL;
+  lua_pop(L, 2);
+  return named;
+}
+
 /* [err] -> [text]; "where: driver code: message (detail) hint" with absent
- * parts left out. The code is shown with a driver only: the runner's own
- * codes (e.g. "lock_timeout") are for programs, the message is for people. */
-static int error_tostring(lua_State *L) {
+ * parts left out ("where: " too when the message names it). The code is
+ * shown with a driver only: the runner's own codes (e.g. "lock_timeout") are
+ * for programs, the message is for people. */
+int lm_error_tostring(lua_State *L) {
   luaL_Buffer b;
   size_t len;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_buffinit(L, &b);
-  add_field(L, &b, 1, "where", "");
+  if (!names_where(L, 1)) add_field(L, &b, 1, "where", "");
   if (luaL_bufflen(&b) > 0) luaL_addstring(&b, ": ");
   len = luaL_bufflen(&b);
   add_field(L, &b, 1, "driver", "");
@@ -64,7 +79,7 @@ static void protect(lua_State *L) {
 
 void lm_util_init(lua_State *L) {
   if (luaL_newmetatable(L, LM_ERROR_MT)) {
-    lua_pushcfunction(L, error_tostring);
+    lua_pushcfunction(L, lm_error_tostring);
     lua_setfield(L, -2, "__tostring");
     protect(L);
   }
@@ -100,17 +115,22 @@ int lm_set_guarded(lua_State *L, int *guard) {
   return 1;
 }
 
-void lm_push_where(lua_State *L) {
+int lm_where(lua_State *L, const char *path) {
   lua_Debug ar;
   int level;
   for (level = 1; lua_getstack(L, level, &ar); level++) {
     lua_getinfo(L, "Sl", &ar);
-    if (ar.currentline > 0 && !is_runner_source(L, ar.source)) {
+    if (ar.currentline <= 0) continue;
+    if (path ? (ar.source[0] == '@' && strcmp(ar.source + 1, path) == 0) : !is_runner_source(L, ar.source)) {
       lua_pushfstring(L, "%s:%d", ar.source + 1, ar.currentline);
-      return;
+      return 1;
     }
   }
-  lua_pushliteral(L, "");
+  return 0;
+}
+
+void lm_push_where(lua_State *L) {
+  if (!lm_where(L, NULL)) lua_pushliteral(L, "");
 }
 
 static void set_string(lua_State *L, const char *field, const char *value) {

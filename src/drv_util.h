@@ -13,14 +13,24 @@ void lm_util_init(lua_State *L);
 /* [] -> []; protects the metatable of the value at idx (if any) with __metatable. */
 void lm_protect_metatable(lua_State *L, int idx);
 
+/* [err] -> [text]; __tostring of luamig's error objects (any table of their
+ * fields): "where: driver code: message (detail) hint" with absent parts
+ * left out ("where: " too when the message names it already). */
+int lm_error_tostring(lua_State *L);
+
 /* [] -> [null]; pushes luamig.null, the sentinel that binds as SQL NULL. */
 void lm_push_null(lua_State *L);
 
 /* True when the value at idx is nil or luamig.null. */
 int lm_is_null(lua_State *L, int idx);
 
-/* [] -> [where]; "file:line" of the innermost Lua frame outside the runner's
- * own modules (the user's migration line), or "" when there is none. */
+/* The one "user's line on the stack": [] -> [where] and 1, "file:line" of
+ * the innermost Lua frame of chunk "@path" (path given) or, path NULL,
+ * outside the runner's own modules (the user's migration line); [] and 0
+ * when there is none. Lua reaches it as luamig.host.where(path?). */
+int lm_where(lua_State *L, const char *path);
+
+/* [] -> [where]; lm_where(L, NULL), or "" when there is none. */
 void lm_push_where(lua_State *L);
 
 /* [conn, on] -> [was]; conn:set_guarded for both drivers: the runner's

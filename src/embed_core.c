@@ -18,7 +18,7 @@ char *lm_embed_strdup(const char *s) {
 }
 
 static int setup(lua_State *L) {
-  lm_host_setup(L);
+  lm_host_setup(L, NULL); /* embedded code only, whatever LUAMIG_LUA_DIR says */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "luamig.cli.api");
   lua_call(L, 1, 1);

@@ -1,7 +1,6 @@
 /* Host: the Lua state luamig runs in, its libraries and preloaded modules. */
 #include "host.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -31,8 +30,7 @@ static void preload(lua_State *L, const char *name, lua_CFunction fn) {
   lua_pop(L, 1);
 }
 
-void lm_host_setup(lua_State *L) {
-  const char *dir = getenv("LUAMIG_LUA_DIR");
+void lm_host_setup(lua_State *L, const char *dir) {
   size_t i;
   luaL_openlibs(L);
   lm_util_init(L);

@@ -5,9 +5,11 @@
 #include <lua.h>
 
 /* [] -> []; opens the standard libraries, registers every C module and the
- * embedded Lua modules in package.preload (or, when LUAMIG_LUA_DIR is set,
- * lets lua/ on disk take precedence). Raises on failure. */
-void lm_host_setup(lua_State *L);
+ * embedded Lua modules in package.preload (or, when lua_dir is a directory
+ * name, lets its luamig/ on disk take precedence: the CLI's LUAMIG_LUA_DIR,
+ * for development; the library and the Lua module pass NULL, so a host's
+ * environment cannot swap their code). Raises on failure. */
+void lm_host_setup(lua_State *L, const char *lua_dir);
 
 /* Message handler for lua_pcall: [err] -> [err, with a traceback appended
  * when err is a string]. Non-string error objects pass through unchanged. */

@@ -52,6 +52,13 @@ static int host_sleep_ms(lua_State *L) {
   return 0;
 }
 
+/* [path?] -> [where] or [nil]; the user's line on the stack (lm_where): the
+ * innermost line of file `path`, or outside the runner's own code. */
+static int host_where(lua_State *L) {
+  if (!lm_where(L, luaL_optstring(L, 1, NULL))) lua_pushnil(L);
+  return 1;
+}
+
 /* [] -> [name] or [nil]; the signal that interrupted the run (src/signals.c). */
 static int host_interrupted(lua_State *L) {
   int sig = lm_signals_caught();
@@ -273,7 +280,7 @@ int luaopen_luamig_host(lua_State *L) {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
     {"pid_alive", host_pid_alive}, {"hostname", host_hostname},
-    {"try_lock", host_try_lock}, {"interrupted", host_interrupted},
+    {"try_lock", host_try_lock}, {"interrupted", host_interrupted}, {"where", host_where},
     {"sql_tokens", lm_sql_tokens_lua}, {"check_interrupt", lm_signals_check}, {"watch_coroutine", lm_signals_watch},
     {NULL, NULL}};
   static const luaL_Reg lock_methods[] = {{"write", lock_write}, {"unlock", lock_unlock}, {NULL, NULL}};

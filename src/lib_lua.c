@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "drv_util.h"
 #include "embed_core.h"
 
 /* require "luamig" */
@@ -90,15 +91,6 @@ static void push_error(lua_State *P, int idx, lua_State *H) {
     lua_setfield(H, -2, "message");
   }
   luaL_setmetatable(H, ERROR_MT);
-}
-
-static int error_tostring(lua_State *H) {
-  luaL_checktype(H, 1, LUA_TTABLE);
-  lua_getfield(H, 1, "where");
-  lua_getfield(H, 1, "message");
-  if (lua_isstring(H, -2) && lua_rawlen(H, -2) > 0) lua_pushfstring(H, "%s: %s", lua_tostring(H, -2), luaL_tolstring(H, -1, NULL));
-  else luaL_tolstring(H, -1, NULL);
-  return 1;
 }
 
 static project *check_open(lua_State *H) {
@@ -239,7 +231,7 @@ LM_EXPORT int luaopen_luamig(lua_State *H) {
   }
   lua_pop(H, 1);
   if (luaL_newmetatable(H, ERROR_MT)) {
-    lua_pushcfunction(H, error_tostring);
+    lua_pushcfunction(H, lm_error_tostring); /* the text the CLI prints */
     lua_setfield(H, -2, "__tostring");
   }
   lua_pop(H, 1);

@@ -11,14 +11,14 @@
 
 /* Exit code for an error cli.main did not handle (a bug in luamig, or out
  * of memory): EX_SOFTWARE from sysexits.h, apart from the runner's own codes
- * (0-3, util/errors.lua). */
+ * (0-6, errors.EXIT in lua/luamig/util/errors.lua; LUAMIG_* in luamig.h). */
 #define EXIT_INTERNAL_ERROR 70
 
 /* [argc, argv as light userdata] -> [exit code]; everything runs in here. */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1), i;
   char **argv = lua_touserdata(L, 2);
-  lm_host_setup(L);
+  lm_host_setup(L, getenv("LUAMIG_LUA_DIR")); /* development: lua/ from disk */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "luamig.cli");
   lua_call(L, 1, 1);

@@ -4,7 +4,7 @@
 std = "lua54"
 
 local migration_defines = { "revision", "down_revision", "branch_labels", "depends_on", "transactional",
-  "message", "upgrade", "downgrade", "change", "lock_timeout", "statement_timeout", "lock_retries" }
+  "message", "upgrade", "downgrade", "change", "expand", "contract", "uncontract", "lock_timeout", "statement_timeout", "lock_retries" }
 files["migrations"] = { globals = migration_defines, read_globals = { "op", "luamig" } }
 files["seeds"] = { globals = { "requires", "env", "tables", "seed" } }
 files["drills"] = { read_globals = { "drill" } }

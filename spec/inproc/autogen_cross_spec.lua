@@ -8,6 +8,7 @@
 local compare = require "luamig.schema.compare"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
+local dialects = require "luamig.dialect"
 local render = require "luamig.schema.render"
 local autogen_db = require "spec.support.autogen_db"
 local fixtures = require "spec.support.fixtures"
@@ -43,7 +44,7 @@ local function differences(expected, actual)
 end
 
 local function body(changes, backend)
-  return render.body(changes, backend, function() end, compare.column_spec)
+  return render.body(changes, dialects.load(backend), function() end, compare.column_spec)
 end
 
 local from_to = { { "sqlite", "postgresql" }, { "postgresql", "sqlite" } }

@@ -9,6 +9,7 @@
 local compare = require "luamig.schema.compare"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
+local dialects = require "luamig.dialect"
 local render = require "luamig.schema.render"
 local autogen_db = require "spec.support.autogen_db"
 local fixtures = require "spec.support.fixtures"
@@ -22,7 +23,7 @@ local snap, scratch, apply = autogen_db.snap, autogen_db.scratch, autogen_db.app
 
 -- (online-safe where the backend has it, as `revision --autogenerate` writes by default)
 local function body(changes, backend, named)
-  return render.body(changes, backend, function() end, compare.column_spec, named, true)
+  return render.body(changes, dialects.load(backend), function() end, compare.column_spec, named, true)
 end
 
 local function declared(m, renames, h)

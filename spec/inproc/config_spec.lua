@@ -1,4 +1,4 @@
--- luamig.project.config: the luamig.lua file, URL resolution.
+-- luamig.project.config: the luamig.lua file; URL resolution (luamig.run.session).
 local lfs = require "lfs"
 local config = require "luamig.project.config"
 local support = require "spec.support.raised"
@@ -109,10 +109,11 @@ describe("config.load", function()
   end)
 end)
 
-describe("config.resolve_url", function()
+describe("session.resolve_url (luamig.run.session)", function()
+  local session = require "luamig.run.session"
   it("--url wins over everything", function()
     assert.are.same({ "sqlite:///flag.db", "--url" },
-      { config.resolve_url("sqlite:///flag.db", { url = "sqlite:///cfg.db", file = "luamig.lua" }) })
+      { session.resolve_url("sqlite:///flag.db", { url = "sqlite:///cfg.db", file = "luamig.lua" }) })
   end)
 
   it("then LUAMIG_URL, DATABASE_URL, the config file, the default", function()
@@ -120,12 +121,12 @@ describe("config.resolve_url", function()
     if not env_url or env_url == "" then env_url, env_name = os.getenv "DATABASE_URL", "DATABASE_URL" end
     local with_cfg = { url = "sqlite:///cfg.db", file = "conf/luamig.lua" }
     if env_url and env_url ~= "" then
-      assert.are.same({ env_url, env_name }, { config.resolve_url(nil, with_cfg) })
+      assert.are.same({ env_url, env_name }, { session.resolve_url(nil, with_cfg) })
     else
-      assert.are.same({ "sqlite:///cfg.db", "conf/luamig.lua" }, { config.resolve_url(nil, with_cfg) })
-      assert.are.same({ "sqlite:///cfg.db", "conf/luamig.lua" }, { config.resolve_url("", with_cfg) })
-      assert.are.same({ config.DEFAULT_URL, "default" }, { config.resolve_url(nil, {}) })
-      assert.are.equal("sqlite:///luamig.db", config.DEFAULT_URL)
+      assert.are.same({ "sqlite:///cfg.db", "conf/luamig.lua" }, { session.resolve_url(nil, with_cfg) })
+      assert.are.same({ "sqlite:///cfg.db", "conf/luamig.lua" }, { session.resolve_url("", with_cfg) })
+      assert.are.same({ session.DEFAULT_URL, "default" }, { session.resolve_url(nil, {}) })
+      assert.are.equal("sqlite:///luamig.db", session.DEFAULT_URL)
     end
   end)
 end)

@@ -2,6 +2,7 @@
 -- it; a dialect that lacks part of it is refused, naming what is missing;
 -- generic code does not branch on a backend's name.
 local connect = require "luamig.db.connect"
+local lfs = require "lfs"
 local dialects = require "luamig.dialect"
 local sh = require "spec.support.sh"
 local fixtures = require "spec.support.fixtures"
@@ -13,16 +14,64 @@ local function copy_of(name)
   return d
 end
 
+-- The `---@field` lines of the luamig.Dialect class in dialect/init.lua:
+-- { name = optional }.
+local function annotated()
+  local fields, inside = {}, false
+  for line in io.lines(sh.source_dir .. "/lua/luamig/dialect/init.lua") do
+    if line:match("^%-%-%-@class luamig%.Dialect$") then
+      inside = true
+    elseif inside then
+      local name, optional = line:match("^%-%-%-@field ([%w_]+)(%??)")
+      if not name then break end
+      fields[name] = optional == "?"
+    end
+  end
+  return fields
+end
+
 describe("the dialect contract", function()
-  it("is implemented by both dialects, each named as loaded", function()
+  it("is implemented by both dialects, each named as loaded: every required member, nothing undeclared", function()
     assert.are.same({ "sqlite", "postgresql" }, dialects.NAMES)
     assert.is_true(#dialects.REQUIRED > 20)
     for _, name in ipairs(dialects.NAMES) do
       local d = dialects.load(name)
       assert.are.equal(name, d.name)
+      for _, m in ipairs(dialects.CONTRACT) do -- (the one list)
+        local v = d[m[1]]
+        if not (m.optional and v == nil) then assert.are.equal(m[2], type(v), name .. "." .. m[1]) end
+      end
+      local declared = {}
+      for _, m in ipairs(dialects.CONTRACT) do declared[m[1]] = true end
+      for k in pairs(d) do assert.is_true(declared[k], name .. " has undeclared member " .. tostring(k)) end
       assert.are.same({}, dialects.missing(d), name)
+      assert.are.same({}, dialects.undeclared(d), name)
       assert.are.equal(d, dialects.load(name)) -- loaded once
     end
+  end)
+
+  it("declares the same members in luamig.Dialect's annotations as in its list, optional ones as such", function()
+    local listed = {}
+    for _, m in ipairs(dialects.CONTRACT) do listed[m[1]] = m.optional == true end
+    assert.are.same(listed, annotated())
+  end)
+
+  it("refuses a dialect with a member the contract does not declare (generic code would probe for it)", function()
+    local extra = copy_of("postgresql")
+    extra.name, extra.has_sequence = "extra", function() end
+    package.preload["luamig.dialect.extra"] = function() return extra end
+    local ok, err = pcall(dialects.load, "extra")
+    package.preload["luamig.dialect.extra"] = nil
+    assert.is_false(ok)
+    assert.are.equal("dialect extra has members the dialect contract does not declare: has_sequence", err.message)
+  end)
+
+  it("lets an optional member be absent, never of the wrong type", function()
+    local d = copy_of("postgresql")
+    d.replica_lag, d.max_identifier = nil, nil
+    assert.are.same({}, dialects.missing(d))
+    d.max_identifier = "63"
+    assert.are.same({ "max_identifier" }, dialects.missing(d))
   end)
 
   it("refuses a dialect that lacks a function, naming each missing entry", function()
@@ -50,16 +99,18 @@ describe("the dialect contract", function()
     for _, b in ipairs(sh.backends()) do
       local url, remove = fixtures.fresh_url(b)
       local db = connect.open(url, { foreign_keys = true })
+      finally(function()
+        db:close()
+        remove()
+      end)
       local pub = db:public() -- (the connection object's own db.dialect is the dialect itself)
       assert.are.same({ b.name, b.name, b.name, b.name, b.name },
         { pub.dialect, pub.backend, db.backend, db.dialect.name, dialects.of(db).name })
-      db:close()
-      remove()
     end
   end)
 
   it("keeps backend names out of ops, introspection, diff, backfill and the runner", function()
-    local files = { "schema/ops.lua", "schema/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
+    local files = { "schema/ops.lua", "model/ddl.lua", "schema/introspect.lua", "schema/diff.lua",
       "run/backfill.lua", "run/runner.lua", "run/offline.lua", "run/step.lua", "run/version.lua" }
     for _, f in ipairs(files) do
       local n = 0
@@ -72,4 +123,34 @@ describe("the dialect contract", function()
       end
     end
   end)
+
+  it("leaves no generic module a backend's name to branch on (render style, lint observer, replica lag ask the dialect)",
+    function()
+      local allowed = {
+        ["db/connect.lua"] = "the one place that maps a URL to its dialect and driver",
+        ["util/sql_split.lua"] = "SQL scripts are read with the widest tokenizer rules, PostgreSQL's, whatever the backend",
+      }
+      local found = {}
+      local function scan(dir, rel)
+        for entry in lfs.dir(dir) do
+          local path, name = dir .. "/" .. entry, rel .. entry
+          if entry:sub(1, 1) ~= "." and name ~= "dialect" and lfs.attributes(path, "mode") == "directory" then
+            scan(path, name .. "/")
+          elseif entry:match("%.lua$") and not allowed[name] then
+            local n = 0
+            for line in io.lines(path) do
+              n = n + 1
+              local code = line:gsub("%-%-.*$", ""):lower()
+              for _, quoted in ipairs { "sqlite", "postgresql", "postgres", "pg" } do
+                if code:find('"' .. quoted .. '"', 1, true) or code:find("'" .. quoted .. "'", 1, true) then
+                  found[#found + 1] = ("%s:%d: %s"):format(name, n, line)
+                end
+              end
+            end
+          end
+        end
+      end
+      scan(sh.source_dir .. "/lua/luamig", "")
+      assert.are.same({}, found)
+    end)
 end)

@@ -29,6 +29,17 @@ describe("lint rules", function()
     assert.are.same({ "constraint-not-valid:users" }, found("ALTER TABLE users ADD CHECK (id > 0)"))
   end)
 
+  it("report an exclusion constraint on an existing table, and a name PostgreSQL would truncate on any", function()
+    local long = ("n"):rep(64)
+    assert.are.same({ "exclusion-constraint:users" },
+      found("ALTER TABLE users ADD CONSTRAINT x EXCLUDE USING gist (r WITH &&)"))
+    assert.are.same({ "long-identifier:fresh" }, found(("CREATE TABLE fresh (%s integer)"):format(long)))
+    assert.are.same({ "long-identifier:fresh" }, found(('CREATE UNLOGGED TABLE fresh ("%s" integer)'):format(long)))
+    assert.are.same({}, found(("CREATE TABLE fresh (%s integer) -- %s"):format(long:sub(1, 63), long)))
+    assert.are.same({}, found(("CREATE TABLE fresh (c text DEFAULT '%s')"):format(long)))
+    assert.are.same({}, found("CREATE TABLE fresh (r tstzrange, EXCLUDE USING gist (r WITH &&))"))
+  end)
+
   it("leave look-alikes, new tables and suppressed rules alone", function()
     assert.are.same({}, found("ALTER TABLE users ALTER COLUMN x DROP DEFAULT"))
     assert.are.same({}, found("ALTER TABLE users DROP CONSTRAINT x"))

@@ -4,6 +4,7 @@
 -- op calls give back every name exactly as it was, and the SQL it writes
 -- itself quotes every identifier.
 local compare = require "luamig.schema.compare"
+local dialects = require "luamig.dialect"
 local render = require "luamig.schema.render"
 
 local NL = "c\nerror('INJECTED')--"
@@ -107,7 +108,7 @@ for _, backend in ipairs({ "sqlite", "postgresql" }) do
       it(("writes every change with hostile names as code that gives them back%s"):format(
         named and " (downgrade)" or ""), function()
         local warned = {}
-        local lines = render.body(changes(), backend, function(w) warned[#warned + 1] = w end, compare.column_spec,
+        local lines = render.body(changes(), dialects.load(backend), function(w) warned[#warned + 1] = w end, compare.column_spec,
           named)
         for l in (table.concat(lines, "\n") .. "\n"):gmatch("(.-)\n") do
           assert.is_nil(l:find("[%c\127]"), ("a control character in %q"):format(l))
@@ -124,7 +125,7 @@ for _, backend in ipairs({ "sqlite", "postgresql" }) do
     end
 
     it("quotes every identifier of the SQL it writes itself", function()
-      local calls = run((render.body(changes(), backend, function() end, compare.column_spec)))
+      local calls = run((render.body(changes(), dialects.load(backend), function() end, compare.column_spec)))
       local sql = {}
       for _, c in ipairs(calls) do
         if c.name == "op.execute" then sql[#sql + 1] = c.args[1] end

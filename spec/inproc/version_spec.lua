@@ -16,9 +16,10 @@ for _, b in ipairs(sh.backends()) do describe("version tables on " .. b.name, fu
   end)
 
   it("quotes the table names, with the schema when set", function()
-    assert.are.same({ heads = '"luamig_version"', history = '"luamig_version_history"', plain = "luamig_version" },
+    assert.are.same({ heads = '"luamig_version"', history = '"luamig_version_history"',
+      expanded = '"luamig_version_expanded"', plain = "luamig_version" },
       version.tables({ version_table = "luamig_version" }, dialect))
-    assert.are.same({ heads = '"app"."v"', history = '"app"."v_history"', plain = "v" },
+    assert.are.same({ heads = '"app"."v"', history = '"app"."v_history"', expanded = '"app"."v_expanded"', plain = "v" },
       version.tables({ version_table = "v", schema = "app" }, dialect))
   end)
 

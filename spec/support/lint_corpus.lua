@@ -7,6 +7,7 @@
 local M = {}
 
 local LT = "db:exec \"SET LOCAL lock_timeout = '2s'\""
+local NAME64 = ("t" .. ("_0123456789abcdef"):rep(4)):sub(1, 64) -- one byte over PostgreSQL's limit
 local CONCURRENT = "observed: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE: reads and writes never queue behind it"
 
 ---@class spec.LintCase
@@ -23,7 +24,9 @@ M.CASES = {
     "  { 'email', 'text' }, { 'age', 'integer' } })",
     "op.create_table('orders', { { 'id', 'serial', primary_key = true }, { 'user_id', 'integer' },",
     "  { 'total', 'integer' }, { 'note', 'text' } })",
-    "op.create_table('events', { { 'id', 'serial', primary_key = true }, { 'kind', 'text' } })" }, expect = {} },
+    "op.create_table('events', { { 'id', 'serial', primary_key = true }, { 'kind', 'text' } })",
+    "op.create_index('orders_user_id', 'orders', { 'user_id' })", "db:exec \"CREATE TYPE mood AS ENUM ('ok')\"" },
+    expect = {} },
   { name = "index", body = { LT, "db:exec 'CREATE INDEX users_email ON users (email)'" },
     expect = { { rule = "create-index", lock = "SHARE", line = 2 } } },
   { name = "index_concurrently", transactional = false, body = {
@@ -38,8 +41,8 @@ M.CASES = {
     "db:exec 'ALTER TABLE orders ADD COLUMN total2 integer GENERATED ALWAYS AS (total * 2) STORED'" },
     expect = { { rule = "add-column-rewrite", lock = "ACCESS EXCLUSIVE", line = 2 } } },
   { name = "add_column_constant", body = { LT,
-    "db:exec \"ALTER TABLE users ADD COLUMN status text DEFAULT 'new'\"",
-    "db:exec 'ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT now()'" }, expect = {} },
+    "db:exec \"ALTER TABLE users ADD COLUMN status text DEFAULT 'new', ADD COLUMN created_at timestamptz DEFAULT now()\"" },
+    expect = {} },
   { name = "set_not_null", body = { LT, "db:exec 'ALTER TABLE users ALTER COLUMN email SET NOT NULL'" },
     expect = { { rule = "set-not-null", lock = "ACCESS EXCLUSIVE", line = 2 } } },
   { name = "check_not_null_not_valid", body = { LT,
@@ -96,42 +99,69 @@ M.CASES = {
     "db:exec 'CREATE INDEX orders_user ON orders (user_id)'" }, expect = {},
     squawk_only = "suppressed by its -- luamig:lint ignore comment" },
   { name = "drop_default", body = { LT, "db:exec 'ALTER TABLE users ALTER COLUMN status DROP DEFAULT'" }, expect = {} },
+  { name = "fk_no_index", body = { LT,
+    "db:exec 'CREATE TABLE comments (id integer PRIMARY KEY, user_id integer REFERENCES users (id))'" },
+    expect = { { rule = "fk-index", line = 2 } } },
+  { name = "fk_with_index", body = { LT,
+    "db:exec 'CREATE TABLE likes (id integer PRIMARY KEY, user_id integer REFERENCES users (id))'",
+    "db:exec 'CREATE INDEX likes_user ON likes (user_id)'" }, expect = {} },
+  { name = "exclusion", body = { LT, "db:exec 'ALTER TABLE orders ADD COLUMN during tstzrange, " ..
+    "ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (during WITH &&)'" },
+    expect = { { rule = "exclusion-constraint", lock = "ACCESS EXCLUSIVE", line = 2 } } },
+  { name = "exclusion_new_table", body = { LT,
+    "db:exec 'CREATE TABLE bookings (id integer PRIMARY KEY, during tstzrange, EXCLUDE USING gist (during WITH &&))'" },
+    expect = {} },
+  { name = "json", body = { LT, "db:exec 'ALTER TABLE users ADD COLUMN prefs json'" },
+    expect = { { rule = "json", line = 2 } } },
+  { name = "jsonb", body = { LT, "db:exec 'ALTER TABLE users ADD COLUMN prefs2 jsonb'" }, expect = {} },
+  { name = "after_exclusive", body = { LT, "db:exec 'ALTER TABLE users ADD COLUMN nick text'",
+    "db:exec 'UPDATE users SET nick = name'" }, expect = { { rule = "after-exclusive", line = 3 } } },
+  { name = "exclusive_last", body = { LT, "db:exec 'SELECT count(*) FROM users'",
+    "db:exec 'UPDATE users SET nick = email'", "db:exec 'ALTER TABLE users ADD COLUMN nick2 text'" }, expect = {} },
+  { name = "enum_value_used", fails = true, body = { LT, "db:exec \"ALTER TYPE mood ADD VALUE 'happy'\"",
+    "db:exec \"SELECT 'happy'::mood\"" }, expect = { { rule = "enum-add-value", line = 2 } } },
+  { name = "enum_value_alone", body = { LT, "db:exec \"ALTER TYPE mood ADD VALUE 'sad'\"" }, expect = {} },
+  { name = "enum_value_later", body = { LT, "db:exec \"SELECT 'sad'::mood\"" }, expect = {} },
+  { name = "serial", body = { LT, "db:exec 'CREATE TABLE counters (id serial PRIMARY KEY, n integer)'" },
+    expect = { { rule = "prefer-identity", line = 2 } } },
+  { name = "identity", body = { LT,
+    "db:exec 'CREATE TABLE counters2 (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n integer)'" },
+    expect = {} },
+  { name = "long_identifier", body = { LT, "db:exec 'CREATE TABLE " .. NAME64 .. " (id integer)'" },
+    expect = { { rule = "long-identifier", line = 2 } } },
+  { name = "identifier_63", body = { LT, "db:exec 'CREATE TABLE u" .. NAME64:sub(2, 63) .. " (id integer)'" }, expect = {} },
 }
-
----The revision id of case i (0-based: base is 0).
-function M.id(i)
-  return ("c%011d"):format(i)
-end
-
----The file name of case i.
-function M.file(i)
-  return ("%03d_%s.lua"):format(i, M.CASES[i + 1].name)
-end
 
 -- Lines of the file before upgrade's body.
 local HEADER = 4
 
----The text of case i's migration file.
-function M.text(i)
-  local c = M.CASES[i + 1]
-  return ("revision = %q\ndown_revision = %s\ntransactional = %s\nfunction upgrade(db)\n%s\nend\n"):format(
-    M.id(i), i == 0 and "nil" or ("%q"):format(M.id(i - 1)), tostring(c.transactional ~= false),
-    table.concat(c.body, "\n"))
-end
-
----The file line of body line `n`.
-function M.line(n)
-  return HEADER + n
-end
-
----Write the corpus into dir/migrations/.
-function M.write(dir)
-  os.execute("mkdir -p '" .. dir .. "/migrations'")
-  for i = 0, #M.CASES - 1 do
-    local f = assert(io.open(dir .. "/migrations/" .. M.file(i), "w"))
-    f:write(M.text(i))
-    f:close()
+---A corpus of `cases` with revision ids starting with `letter`: id(i),
+---file(i), text(i), line(n), write(dir) (i is 0-based: the base is 0).
+---@param cases spec.LintCase[]
+---@param letter string
+function M.of(cases, letter)
+  local c = { CASES = cases }
+  function c.id(i) return ("%s%011d"):format(letter, i) end
+  function c.file(i) return ("%03d_%s.lua"):format(i, cases[i + 1].name) end
+  function c.text(i)
+    local case = cases[i + 1]
+    return ("revision = %q\ndown_revision = %s\ntransactional = %s\nfunction upgrade(db)\n%s\nend\n"):format(
+      c.id(i), i == 0 and "nil" or ("%q"):format(c.id(i - 1)), tostring(case.transactional ~= false),
+      table.concat(case.body, "\n"))
   end
+  function c.line(n) return HEADER + n end
+  function c.write(dir)
+    os.execute("mkdir -p '" .. dir .. "/migrations'")
+    for i = 0, #cases - 1 do
+      local f = assert(io.open(dir .. "/migrations/" .. c.file(i), "w"))
+      f:write(c.text(i))
+      f:close()
+    end
+  end
+  return c
 end
+
+local pg = M.of(M.CASES, "c")
+M.id, M.file, M.text, M.line, M.write = pg.id, pg.file, pg.text, pg.line, pg.write
 
 return M

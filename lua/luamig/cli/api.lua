@@ -2,11 +2,14 @@
 --- run a registry command on a project and return its result (the --json
 --- document) and exit code. cli/init.lua prints what this returns; the
 --- embedded forms (src/embed_core.c) return it as data.
+local lfs = require "lfs"
 local errors = require "luamig.util.errors"
+local connect = require "luamig.db.connect"
+local db_wait = require "luamig.db.wait"
 local config = require "luamig.project.config"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local registry = require "luamig.cli.registry"
 
 local M = {}
@@ -20,17 +23,6 @@ local M = {}
 ---@field on_step fun(step: table)?
 ---@field ctx luamig.Context?      the context the command ran with (set by execute)
 
----Keep a traceback with every error; an unexpected Lua error becomes an
----"internal" one.
----@return luamig.Error
-function M.with_traceback(e)
-  if type(e) == "table" then
-    e.traceback = e.traceback or debug.traceback(errors.text(e), 2)
-    return e
-  end
-  return errors.new("internal", tostring(e), { traceback = debug.traceback(tostring(e), 2) })
-end
-
 ---Run command `cmd` (already loaded) with parsed `args`: its result and exit
 ---code. Raises the command's error (with a traceback); what it opened is closed.
 ---@param cmd luamig.Command
@@ -41,13 +33,13 @@ end
 ---@return luamig.Command ran  the command that ran (a fleet run with --all)
 function M.execute(cmd, args, env)
   local ok, result = xpcall(function()
-    env.ctx = { config = env.config or config.load(env.config_path), url = env.url, log = env.log,
+    env.ctx = session.new({ config = env.config or config.load(env.config_path), url = env.url, log = env.log,
       reserved = registry.RESERVED, readonly = cmd.readonly, wait_for_db = args.wait_for_db,
-      on_step = env.on_step }
+      on_step = env.on_step })
     if env.dispatch then cmd = env.dispatch(cmd, args) end
     return cmd.run(env.ctx, args)
-  end, M.with_traceback)
-  if env.ctx then context.close(env.ctx) end
+  end, errors.caught)
+  if env.ctx then session.close(env.ctx) end
   if not ok then error(result, 0) end
   return result, cmd.exit and cmd.exit(result) or errors.EXIT.ok, cmd
 end
@@ -98,12 +90,13 @@ local function check_target(target)
   end
 end
 
----Apply migrations up to `target` (default "head").
+---Apply migrations up to `target` (default "head"); opts.contract: contract phases too.
 ---@param target string?
----@param opts {lock_timeout: number?, dry_run: boolean?, on_step: fun(step: table)?}?
+---@param opts {lock_timeout: number?, dry_run: boolean?, contract: boolean?, on_step: fun(step: table)?}?
 function Project:upgrade(target, opts)
   check_target(target)
-  return self:run("upgrade", { target = target or "head", dry_run = opts and opts.dry_run }, opts)
+  return self:run("upgrade", { target = target or "head", dry_run = opts and opts.dry_run,
+    contract = opts and opts.contract }, opts)
 end
 
 ---Revert migrations down to `target` (default "-1").
@@ -112,6 +105,14 @@ end
 function Project:downgrade(target, opts)
   check_target(target)
   return self:run("downgrade", { target = target or "-1", dry_run = opts and opts.dry_run }, opts)
+end
+
+---Run the pending contract phases (up to `target`, default all).
+---@param target string?
+---@param opts {force: boolean?, on_step: fun(step: table)?}?
+function Project:contract(target, opts)
+  if target ~= nil then check_target(target) end
+  return self:run("contract", { target = target, force = opts and opts.force }, opts)
 end
 
 ---Applied and pending revisions, drift and the last failure; `at_head` too.
@@ -131,7 +132,7 @@ end
 ---Retry the first connection of each later command for up to `v` (seconds or "30s").
 ---@param v number|string
 function Project:set_wait_for_db(v)
-  self.wait_for_db = require("luamig.db.wait").seconds(v, "wait_for_db")
+  self.wait_for_db = db_wait.seconds(v, "wait_for_db")
   return {}, errors.EXIT.ok
 end
 
@@ -158,11 +159,11 @@ function M.open(opts)
   end
   local wait = opts.wait_for_db
   if wait ~= nil then
-    wait = require("luamig.db.wait").seconds(wait, "wait_for_db")
+    wait = db_wait.seconds(wait, "wait_for_db")
   end
   local cfg = config.load(opts.config)
-  require("luamig.db.connect").parse((config.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
-  if not require("lfs").attributes(cfg.migrations, "mode") then
+  connect.parse((session.resolve_url(opts.url, cfg))) -- a bad URL fails here, not later
+  if not lfs.attributes(cfg.migrations, "mode") then
     errors.raise("config", ("the migrations folder %s cannot be read"):format(cfg.migrations))
   end
   return setmetatable({ config = cfg, url = opts.url, wait_for_db = wait,
@@ -173,7 +174,7 @@ end
 ---code, the result as JSON (nil on error) and the error text (nil on success).
 ---@return integer, string?, string?
 function M.call_json(project, method, ...)
-  local ok, res, code = xpcall(project[method], M.with_traceback, project, ...)
+  local ok, res, code = xpcall(project[method], errors.caught, project, ...)
   if not ok then return errors.exit_code(res), nil, errors.text(res) end
   return code, json.encode(res)
 end
@@ -182,19 +183,19 @@ end
 ---exit code; or false and the error object.
 ---@return boolean, table, integer?
 function M.call(project, method, ...)
-  return xpcall(project[method], M.with_traceback, project, ...)
+  return xpcall(project[method], errors.caught, project, ...)
 end
 
 ---For the Lua module: true and { project = ... }, or false and the error.
 ---@return boolean, table
 function M.call_open(opts)
-  return xpcall(function() return { project = M.open(opts) } end, M.with_traceback)
+  return xpcall(function() return { project = M.open(opts) } end, errors.caught)
 end
 
 ---For the C library: open, or nil and the error text.
 ---@return luamig.Project?, string?
 function M.open_c(cfg_path, url, wait)
-  local ok, res = xpcall(M.open, M.with_traceback, { config = cfg_path, url = url, wait_for_db = wait })
+  local ok, res = xpcall(M.open, errors.caught, { config = cfg_path, url = url, wait_for_db = wait })
   if not ok then return nil, errors.text(res) end
   return res
 end

@@ -7,7 +7,6 @@ local config = require "luamig.project.config"
 local redact = require "luamig.util.redact"
 local log_mod = require "luamig.util.log"
 local json = require "luamig.util.json"
-local plugins = require "luamig.project.plugins"
 local api = require "luamig.cli.api"
 local registry = require "luamig.cli.registry"
 local parser = require "luamig.cli.parser"
@@ -67,7 +66,7 @@ end
 local function load_plugins(argv, word)
   if word and registry.RESERVED[word] then return nil end
   local ok, res = pcall(function()
-    return plugins.load(config.load(parser.config_flag(argv)), registry.RESERVED)
+    return require("luamig.project.plugins").load(config.load(parser.config_flag(argv)), registry.RESERVED)
   end)
   if ok then return res end
   return nil, res
@@ -97,6 +96,8 @@ function M.main(argv)
   local plugin_list, plugin_err = load_plugins(argv, word)
   if word and plugin_err then return report(plugin_err, nil, {}) end
   local list = registry.list(plugin_list)
+  local quick = parser.quick(argv, list)
+  if quick then return run(registry.load(registry.find(list, quick.command)), quick) end
   local p, state = parser.build(argv, list)
   local parsed_ok, args = parser.parse(p, argv)
   if state.help then

@@ -1,7 +1,7 @@
 --- The argparse parser built from the command registry: the options every
 --- command takes, each command's declared arguments and options, and the
---- parsing quirks (global options before the command, "-1" targets).
-local argparse = require "argparse"
+--- parsing quirks (global options before the command, "-1" targets), and
+--- M.quick, which parses ordinary command lines without building it.
 local registry = require "luamig.cli.registry"
 local fleet = require "luamig.fleet.options"
 
@@ -99,7 +99,7 @@ end
 function M.build(argv, list)
   local named, state = {}, {}
   for _, a in ipairs(argv) do named[a] = true end
-  local p = argparse("luamig", M.SUMMARY)
+  local p = require("argparse")("luamig", M.SUMMARY)
     :command_target("command")
     :require_command(false)
     :epilog("Targets: " .. M.TARGETS .. "\nExit codes: " .. M.EXIT_CODES .. ".")
@@ -154,6 +154,100 @@ function M.parse(p, argv)
     end
   end
   return true, args
+end
+
+-- The args key argparse gives an option: its target, else its first long
+-- name ("--dry-run" -> "dry_run").
+local function key_of(o)
+  return o.target or o.dest or (o[1]:match("%-%-(%S+)") or o[1]:match("%-(%S+)")):gsub("%-", "_")
+end
+
+-- The options M.quick takes as they are: flags given once, options with one
+-- value given once. Others (counts, choices, several values) go to argparse.
+local function simple(o)
+  return not (o.count or o.choices or o.args)
+end
+
+-- Adds alias -> { key, flag } of `options` to `out` (false for an option
+-- that is not simple: argparse parses a command line that uses it).
+local function index(out, options, prefix)
+  for _, o in ipairs(options) do
+    local v = simple(o) and { key = prefix .. key_of(o), flag = o.flag }
+    for alias in o[1]:gmatch("%S+") do out[alias] = v end
+  end
+  return out
+end
+
+---The arguments of an ordinary command line, as M.parse would return them,
+---without building the argparse parser (which costs more than the rest of
+---`luamig current`): a built-in command, the common options (before or
+---after it), its own simple options and its positional arguments. Returns
+---nil for anything else (no command, help, --version, "--", a repeated or
+---unknown option, a missing or extra argument...): M.build and M.parse
+---then parse it, and word its mistakes.
+---@param argv string[]
+---@param list luamig.Command[]  registry.list()
+---@return table? args
+function M.quick(argv, list)
+  local word = M.command_word(argv)
+  local entry = word and registry.find(list, word)
+  if not entry or entry.run or word == "help" then return nil end -- (a plugin's command, help: argparse)
+  local cmd = registry.load(entry)
+  local before = index({}, M.COMMON, "global_")
+  local after = index(index({}, M.COMMON, ""), cmd.options or {}, "")
+  if fleet.COMMANDS[word] then index(after, fleet.OPTIONS, "") end
+  local args, positional, seen, i = { command = word, [word] = true }, {}, {}, 1
+  local opts = before
+  while i <= #argv do
+    local a = argv[i]
+    if a == word and opts == before then
+      opts = after
+    elseif a:match("^%-%D") or a == "-" then
+      local name, value = a:match("^(%-%-[^=]+)=(.*)$")
+      local o = opts[name or a]
+      if not o or seen[o.key] or (o.flag and value) then return nil end
+      seen[o.key] = true
+      if o.flag then
+        args[o.key] = true
+      else
+        if not value then
+          i = i + 1
+          value = argv[i]
+          if not value or value:match("^%-") then return nil end
+        end
+        args[o.key] = value
+      end
+    elseif opts == before then
+      return nil
+    else
+      positional[#positional + 1] = a
+    end
+    i = i + 1
+  end
+  local n = 1
+  for k, d in ipairs(cmd.args or {}) do
+    local count, key = d[3] or 1, d[1]
+    if count == 1 then
+      if not positional[n] then return nil end
+      args[key], n = positional[n], n + 1
+    elseif k ~= #cmd.args then
+      return nil -- an optional argument before another: argparse decides
+    elseif count == "?" then
+      args[key], n = positional[n], n + (positional[n] and 1 or 0)
+    elseif count == "*" or count == "+" then
+      if count == "+" and not positional[n] then return nil end
+      args[key] = table.move(positional, n, #positional, 1, {})
+      n = #positional + 1
+    else
+      return nil
+    end
+  end
+  if positional[n] then return nil end
+  for _, o in ipairs(M.COMMON) do
+    local k = o.target
+    if args[k] == nil then args[k] = args["global_" .. k] end
+  end
+  return args
 end
 
 ---The command word of argv (skipping global options and their values).

@@ -1,9 +1,10 @@
 --- The command registry: the built-in commands, one module each under
---- luamig.commands (loaded only when named), and the plugins' commands.
+--- luamig.commands (loaded only when named; help and completion, which read
+--- this registry and the parser, are in luamig.cli), and the plugins' commands.
 --- Every entry has the same shape, so the parser and dispatch need no
 --- special case.
 local errors = require "luamig.util.errors"
-local context = require "luamig.cli.context"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 
 local M = {}
 
@@ -28,6 +29,7 @@ M.BUILTIN = {
   { "merge", "Write a merge revision joining REV... (e.g. heads)." },
   { "upgrade", "Apply migrations up to TARGET (default: head)." },
   { "downgrade", "Revert migrations down to TARGET (-1, a revision, base)." },
+  { "contract", "Run the pending contract phases of expanded migrations (after the old application is gone)." },
   { "current", "Show the database's current revision(s)." },
   { "history", "List revisions, newest first; * marks applied ones." },
   { "heads", "Show the head revision(s) of the migration files." },
@@ -43,8 +45,8 @@ M.BUILTIN = {
     "schema differs." },
   { "plugins", "List the plugins (shipped and the project's) and their commands." },
   { "graph", "Write the revision graph as Graphviz dot or Mermaid." },
-  { "completion", "Print the shell completion script (bash, zsh, fish)." },
-  { "help", "Show a command's help (or the manual page with --man)." },
+  { "completion", "Print the shell completion script (bash, zsh, fish).", module = "luamig.cli.completion" },
+  { "help", "Show a command's help (or the manual page with --man).", module = "luamig.cli.help" },
 }
 
 ---Names plugins may not use: the built-in commands.
@@ -64,7 +66,7 @@ local function plugin_entry(plugin, name, spec)
       local ok, res = xpcall(spec.run, function(e)
         if errors.is(e) then return e end
         return errors.new("migration", ("plugin %s: command %s failed: %s"):format(plugin.name, name, errors.text(e)))
-      end, context.plugin_ctx(ctx), args)
+      end, plugin_ctx.of(ctx), args)
       if not ok then error(res, 0) end
       return res or {}
     end,

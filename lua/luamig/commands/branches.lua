@@ -1,13 +1,13 @@
 --- `branches`: revisions with several children, and those children.
 local graph_mod = require "luamig.revision.graph"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
 local M = { example = "luamig branches" }
 
 function M.run(ctx)
-  local g = context.graph(ctx)
+  local g = session.graph(ctx)
   local out = { branch_points = {} }
   for _, id in ipairs(g:branch_points()) do
     out.branch_points[#out.branch_points + 1] = revisions.describe(g, id, nil, graph_mod.set_of(g:heads()))

@@ -4,7 +4,7 @@
 --- migrations at head do not produce exits 5 and lists the differences.
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local status = require "luamig.commands.status"
 local format = require "luamig.commands.shared.format"
 local migrate = require "luamig.commands.shared.migrate"
@@ -24,8 +24,8 @@ local M = {
 
 -- --heads-only: the heads in the version table against the files' heads.
 local function heads_only(ctx)
-  local s = context.session(ctx)
-  local heads = context.heads(s)
+  local s = session.open(ctx)
+  local heads = session.heads(s)
   local applied, pending, unknown = s.graph:ancestors(heads), {}, {}
   for _, id in ipairs(s.graph.order) do
     if not applied[id] then pending[#pending + 1] = id end
@@ -44,9 +44,9 @@ function M.run(ctx, args)
   end
   local st = status.run(ctx)
   st.at_head = #st.pending == 0 and #st.unknown == 0
-  st.expected = context.graph(ctx):heads()
+  st.expected = session.graph(ctx):heads()
   st.fail_on_drift = args.fail_on_drift or nil
-  local autogen = require "luamig.commands.shared.autogen"
+  local autogen = require "luamig.tools.autogen" -- (here: --heads-only never loads autogenerate)
   local decl = autogen.declared(ctx)
   if decl then st.schema_differences = autogen.lines(autogen.compare(ctx, { decl = decl })) end
   return st

@@ -4,9 +4,11 @@ local errors = require "luamig.util.errors"
 local scratch = require "luamig.run.scratch"
 local plugins = require "luamig.project.plugins"
 local log_mod = require "luamig.util.log"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 local format = require "luamig.commands.shared.format"
 local fs = require "luamig.util.fs"
+local drill = require "luamig.tools.drill"
 
 local M = {
   example = "luamig drill --with-seeds",
@@ -29,11 +31,11 @@ local M = {
 ---on the scratch session `s`.
 ---@return fun()
 function M.seeder(ctx, s)
-  local _, plugin = plugins.command(context.plugin_list(ctx), "seed")
+  local _, plugin = plugins.command(plugin_ctx.plugin_list(ctx), "seed")
   if not plugin or not plugin.api then errors.raise("usage", "--with-seeds needs the seed plugin") end
-  -- a context whose session is the scratch one (context.close is not called on it: M.run closes s.db)
-  local pctx = context.plugin_ctx({ config = ctx.config, log = log_mod.new({ quiet = true }), graph = s.graph,
-    session = s })
+  -- a context whose session is the scratch one (session.close is not called on it: M.run closes s.db)
+  local pctx = plugin_ctx.of(session.new({ config = ctx.config, log = log_mod.new({ quiet = true }), graph = s.graph,
+    session = s }))
   return function() plugin.api.run(pctx, { force = true, quiet = true }) end
 end
 
@@ -68,10 +70,9 @@ end
 M.SCRATCH_HINT = "--scratch-url URL of an empty database"
 
 function M.run(ctx, args)
-  local drill = require "luamig.tools.drill"
   local script = args.script and script_path(args.script, ctx.config.drills) -- (before any scratch database)
   local out = { script = script }
-  scratch.with(context.scratch_options(ctx, { what = "the drill", hint = M.SCRATCH_HINT, keep = args.keep,
+  scratch.with(session.scratch_options(ctx, { what = "the drill", hint = M.SCRATCH_HINT, keep = args.keep,
     scratch_url = args.scratch_url }), function(s)
     out.scratch = (args.keep or args.scratch_url) and s.shown or nil
     if script then

@@ -3,12 +3,14 @@
 --- downgrade drops what its upgrade creates), or with --declared as a
 --- declared schema (schema.lua). Written whole or not at all.
 local connect = require "luamig.db.connect"
-local config = require "luamig.project.config"
+local session = require "luamig.run.session"
 local dump = require "luamig.schema.dump"
 local host = require "luamig.host"
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
 local templates = require "luamig.revision.templates"
 local format = require "luamig.commands.shared.format"
+local scripts = require "luamig.revision.scripts"
+local errors = require "luamig.util.errors"
 
 local M = {
   example = { "luamig dump -o migrations/0001_baseline.lua", "luamig dump --declared -o schema.lua" },
@@ -34,8 +36,8 @@ local function migration(d, id, message, replaces)
 end
 
 ---The dump of the database `db` is connected to, as file text, and what was skipped.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@param opts {declared: boolean?, skip_unsupported: boolean?, id: string?, message: string?, replaces: string[]?}
 ---@return string text, string[] skipped
 function M.text(db, dialect, opts)
@@ -49,15 +51,14 @@ end
 ---@param ctx luamig.Context
 ---@return table db, table dialect
 function M.open(ctx)
-  local url, source = config.resolve_url(ctx.url, ctx.config)
-  return connect.open(url, ctx.config, ctx.log, { source = source,
-    base = ctx.url_base or config.url_base(source, ctx.config), create = false })
+  local url, source, base = session.target(ctx)
+  return connect.open(url, ctx.config, ctx.log, { source = source, base = base, create = false })
 end
 
 function M.run(ctx, args)
   if args.rev_id then
-    local problem = require("luamig.revision.scripts").id_problem(args.rev_id)
-    if problem then require("luamig.util.errors").raise("usage", "--rev-id: " .. problem) end
+    local problem = scripts.id_problem(args.rev_id)
+    if problem then errors.raise("usage", "--rev-id: " .. problem) end
   end
   local db, dialect = M.open(ctx)
   local ok, text, skipped = pcall(M.text, db, dialect, { declared = args.declared,

@@ -1,6 +1,6 @@
 --- `graph [--format dot|mermaid]`: the revision graph of the migration files
 --- as a document (no database needed).
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local picture = require "luamig.revision.picture"
 
 local M = {
@@ -12,7 +12,7 @@ local M = {
 
 function M.run(ctx, args)
   local fmt = args.format or "dot" -- (argparse checked the choice)
-  return { format = fmt, text = picture[fmt](context.graph(ctx)) }
+  return { format = fmt, text = picture[fmt](session.graph(ctx)) }
 end
 
 function M.render(_, r)

@@ -5,7 +5,7 @@ local cjson = require "cjson"
 local json = require "luamig.util.json"
 local scripts = require "luamig.revision.scripts"
 local graph_mod = require "luamig.revision.graph"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
@@ -18,7 +18,7 @@ function M.run(ctx, args)
   local memo = scripts.memo(ctx.config.migrations)
   local out = memo and cjson.decode(memo)
   if not out then
-    local g = context.graph(ctx)
+    local g = session.graph(ctx)
     local heads = g:heads()
     out = { heads = heads, revisions = {} }
     for _, id in ipairs(heads) do

@@ -3,10 +3,11 @@
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local plan = require "luamig.revision.plan"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 local lanes = require "luamig.revision.lanes"
+local version = require "luamig.run.version"
 
 local M = {
   readonly = true,
@@ -32,22 +33,28 @@ local function range_sides(spec, heads)
 end
 
 function M.run(ctx, args)
-  local s = context.session_if_exists(ctx) -- no database yet: nothing applied
-  local g = context.graph(ctx)
-  local heads = s and context.heads(s) or {}
+  local s = session.open_if_exists(ctx) -- no database yet: nothing applied
+  local g = session.graph(ctx)
+  local heads = s and session.heads(s) or {}
   local applied, heads_set = g:ancestors(heads), graph_mod.set_of(g:heads())
   local out = { revisions = {}, current = heads }
+  local expanded = s and version.expanded(s.db, version.tables(s.config, s.dialect, s.db)) or {}
+  local function describe(id)
+    local x = revisions.describe(g, id, applied, heads_set)
+    if x.applied then x.phase = expanded[id] and "expanded" or "complete" end
+    return x
+  end
   if args.graph then
     if args.rev_range then errors.raise("usage", "--graph draws the whole graph: drop -r") end
     out.graph = lanes.draw(g, applied)
     for _, row in ipairs(out.graph) do
-      if row.id then out.revisions[#out.revisions + 1] = revisions.describe(g, row.id, applied, heads_set) end
+      if row.id then out.revisions[#out.revisions + 1] = describe(row.id) end
     end
     return out
   end
   local lower, upper = range_sides(args.rev_range, heads)
   for _, id in ipairs(plan.range(g, lower, upper)) do
-    out.revisions[#out.revisions + 1] = revisions.describe(g, id, applied, heads_set)
+    out.revisions[#out.revisions + 1] = describe(id)
   end
   return out
 end

@@ -4,13 +4,15 @@
 --- there; alembic_version is left as it is. Nothing is written unless every
 --- check passes.
 local alembic = require "luamig.tools.alembic"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local dump_cmd = require "luamig.commands.dump"
 local errors = require "luamig.util.errors"
 local format = require "luamig.commands.shared.format"
 local fs = require "luamig.util.fs"
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
 local stamp = require "luamig.run.stamp"
+local scripts = require "luamig.revision.scripts"
+local lfs = require "lfs"
 
 local M = {
   example = { "luamig import alembic", "luamig import alembic --versions ../app/alembic/versions" },
@@ -27,7 +29,7 @@ function M.run(ctx, args)
   if args.tool ~= "alembic" then
     errors.raise("usage", ("import %s: luamig imports from alembic only"):format(args.tool))
   end
-  local s = context.session(ctx)
+  local s = session.open(ctx)
   local id = alembic.stamp(s.db, s.dialect)
   if args.versions then
     local heads = alembic.heads(args.versions)
@@ -40,7 +42,7 @@ function M.run(ctx, args)
         "Alembic (or pass the folder it was upgraded from); nothing was changed"):format(id, args.versions, heads[1]))
     end
   end
-  local problem = require("luamig.revision.scripts").id_problem(id)
+  local problem = scripts.id_problem(id)
   if problem then errors.raise("usage", "Alembic's revision id cannot be luamig's: " .. problem) end
   local n = 0
   for _ in pairs(s.graph.revs) do n = n + 1 end
@@ -49,19 +51,19 @@ function M.run(ctx, args)
       "run it in a new project (`luamig init`); nothing was changed"):format(ctx.config.migrations, n,
       n == 1 and "" or "s"))
   end
-  local current = context.heads(s)
+  local current = session.heads(s)
   if #current > 0 then
     errors.raise("usage", ("luamig's version table already says %s; nothing was changed"):format(format.heads(current)))
   end
   local text, skipped = dump_cmd.text(s.db, s.dialect, { id = id, skip_unsupported = args.skip_unsupported,
     message = "baseline: the schema at Alembic revision " .. id })
   for _, what in ipairs(skipped) do ctx.log:warn("skipped (not covered by the schema model): " .. what) end
-  if not fs.is_dir(ctx.config.migrations) then require("lfs").mkdir(ctx.config.migrations) end
+  if not fs.is_dir(ctx.config.migrations) then lfs.mkdir(ctx.config.migrations) end
   local path = ("%s/%s_baseline_from_alembic.lua"):format(ctx.config.migrations, id)
   revision_file.write_new(path, text)
   local ok, err = pcall(function()
     ctx.graph = nil
-    s.graph = context.graph(ctx)
+    s.graph = session.graph(ctx)
     stamp.stamp(s, function() return { id } end)
   end)
   if not ok then

@@ -6,7 +6,7 @@ local config = require "luamig.project.config"
 local editor = require "luamig.project.editor"
 local fs = require "luamig.util.fs"
 local templates = require "luamig.revision.templates"
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
 local format = require "luamig.commands.shared.format"
 
 local M = {

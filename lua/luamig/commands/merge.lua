@@ -1,5 +1,7 @@
 --- `merge -m MSG REV...`: write a migration whose parents are REV... .
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
+local session = require "luamig.run.session"
+local format = require "luamig.commands.shared.format"
 
 local M = {
   example = 'luamig merge -m "join the branches" heads',
@@ -9,11 +11,11 @@ local M = {
     { "--rev-id", "Use this revision id instead of a random one.", "ID" },
     { "--branch-label", "Label for the merged branch.", "LABEL", count = "*" },
   },
-  render = revision_file.render,
+  render = format.created,
 }
 
 function M.run(ctx, args)
-  return revision_file.new_revision(ctx, args, args.revisions, false, true)
+  return revision_file.new_revision(session.graph(ctx), ctx.config, args, args.revisions, false, true)
 end
 
 return M

@@ -1,5 +1,5 @@
 --- `plugins`: the plugins (shipped and the project's), their commands and hooks.
-local context = require "luamig.cli.context"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 local format = require "luamig.commands.shared.format"
 
 local M = { example = "luamig plugins --json" }
@@ -13,7 +13,7 @@ end
 
 function M.run(ctx)
   local out = { plugins = {} }
-  for _, p in ipairs(context.plugin_list(ctx)) do
+  for _, p in ipairs(plugin_ctx.plugin_list(ctx)) do
     out.plugins[#out.plugins + 1] = { name = p.name, path = p.path, shipped = p.shipped or false,
       commands = sorted_keys(p.commands), hooks = sorted_keys(p.hooks) }
   end

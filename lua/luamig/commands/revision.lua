@@ -3,7 +3,10 @@
 --- --autogenerate, its upgrade and downgrade are the op calls that take the
 --- schema at head to the declared schema (schema.lua), and nothing is
 --- written when they agree.
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
+local errors = require "luamig.util.errors"
+local session = require "luamig.run.session"
+local format = require "luamig.commands.shared.format"
 
 local M = {
   example = { 'luamig revision -m "add users.email"', 'luamig revision -m "create orders" --template change' },
@@ -39,24 +42,24 @@ function M.run(ctx, args)
   if args.baseline then
     if args.autogenerate or args.head or args.splice or args.template or #(args.depends_on or {}) > 0
       or #(args.branch_label or {}) > 0 then
-      require("luamig.util.errors").raise("usage", "--baseline writes a root revision from a dump: it does not go " ..
+      errors.raise("usage", "--baseline writes a root revision from a dump: it does not go " ..
         "with --autogenerate, --head, --splice, --depends-on, --branch-label or --template")
     end
+    -- (here, as autogen below: a plain revision never loads dump, scratch and autogenerate)
     return require("luamig.commands.shared.baseline").run(ctx, args)
   elseif args.stamp or args.scratch_url or args.skip_unsupported then
-    require("luamig.util.errors").raise("usage", "--stamp, --scratch-url and --skip-unsupported go with --baseline")
+    errors.raise("usage", "--stamp, --scratch-url and --skip-unsupported go with --baseline")
   end
   if not args.autogenerate then
     if args.against_db or args.from_url or args.allow_empty or args.offline_ddl then
-      require("luamig.util.errors").raise("usage",
-        "--against-db, --from-url, --allow-empty and --offline-ddl go with --autogenerate")
+      errors.raise("usage", "--against-db, --from-url, --allow-empty and --offline-ddl go with --autogenerate")
     end
-    return revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice)
+    return revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice)
   end
-  local autogen = require "luamig.commands.shared.autogen"
+  local autogen = require "luamig.tools.autogen" -- (here: see --baseline above)
   local c = autogen.compare(ctx, { against_db = args.against_db, from_url = args.from_url })
   if #c.up == 0 and not args.allow_empty then return { empty = true } end
-  local r = revision_file.new_revision(ctx, args, { args.head or "head" }, args.splice, false,
+  local r = revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice, false,
     autogen.bodies(c, function(text) ctx.log:warn(text) end,
       { offline = args.offline_ddl or ctx.config.offline_ddl, config = ctx.config }))
   r.changes = #c.up
@@ -64,13 +67,15 @@ function M.run(ctx, args)
 end
 
 function M.render(log, r)
-  if r.replaces or r.stamped ~= nil then return require("luamig.commands.shared.baseline").render(log, r) end
+  if r.replaces or r.stamped ~= nil then
+    return require("luamig.commands.shared.baseline").render(log, r) -- (loaded by run already)
+  end
   if r.empty then
     log:result("No changes: the declared schema matches the schema at head; no revision written " ..
       "(--allow-empty writes one anyway).")
     return
   end
-  revision_file.render(log, r)
+  format.created(log, r)
 end
 
 return M

@@ -3,7 +3,7 @@
 local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local version = require "luamig.run.version"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local revisions = require "luamig.commands.shared.revisions"
 local format = require "luamig.commands.shared.format"
 
@@ -14,9 +14,9 @@ local M = {
 }
 
 function M.run(ctx, args)
-  local s = context.session_if_exists(ctx) -- no database yet: nothing applied
-  local g = context.graph(ctx)
-  local heads = s and context.heads(s) or {}
+  local s = session.open_if_exists(ctx) -- no database yet: nothing applied
+  local g = session.graph(ctx)
+  local heads = s and session.heads(s) or {}
   local ids = g:ids(revisions.require_target(args, "show"))
   if #ids == 0 then errors.raise("usage", "show needs a revision, not base") end
   if #ids > 1 then errors.raise("usage", ("show needs one revision; %s names %s"):format(args.target,

@@ -4,7 +4,7 @@
 local errors = require "luamig.util.errors"
 local plan = require "luamig.revision.plan"
 local stamp = require "luamig.run.stamp"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 
 local M = {
@@ -41,7 +41,7 @@ local function refresh(s, targets)
 end
 
 function M.run(ctx, args)
-  local s = context.session(ctx)
+  local s = session.open(ctx)
   if #args.target == 0 then errors.raise("usage", "stamp needs a TARGET (a revision, head, heads or base)") end
   if args.refresh_checksums then
     if args.purge then errors.raise("usage", "--refresh-checksums and --purge do not go together") end

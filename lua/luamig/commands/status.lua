@@ -1,22 +1,26 @@
 --- `status`: applied and pending revisions, drift and the last failure.
 local version = require "luamig.run.version"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local format = require "luamig.commands.shared.format"
 
 local M = { example = "luamig status", readonly = true }
 
 function M.run(ctx)
-  local s = context.session(ctx)
+  local s = session.open(ctx)
   local g = s.graph
-  local heads = context.heads(s)
-  local rows = version.history(s.db, version.tables(s.config, s.dialect, s.db))
+  local heads = session.heads(s)
+  local t = version.tables(s.config, s.dialect, s.db)
+  local rows = version.history(s.db, t)
   local last = version.last_applied(rows)
+  local expanded = version.expanded(s.db, t)
   local applied_set = g:ancestors(heads)
   local out = { heads = heads, applied = {}, pending = {}, drifted = {}, unknown = {} }
   for _, id in ipairs(g:ordered(applied_set)) do
     local rec = last[id] or {}
     out.applied[#out.applied + 1] = { revision = id, message = g.revs[id].message,
-      applied_at = rec.applied_at, ms = rec.ms, stamped = rec.direction == "stamp" or nil }
+      applied_at = rec.applied_at, ms = rec.ms, stamped = rec.direction == "stamp" or nil,
+      phase = expanded[id] and "expanded" or rec.phase == "contract" and "contracted" or nil,
+      contract_pending_since = expanded[id] }
     if rec.checksum and rec.checksum ~= g.revs[id].checksum then
       out.drifted[#out.drifted + 1] = { revision = id, path = g.revs[id].path, applied_at = rec.applied_at }
     end
@@ -52,8 +56,11 @@ end
 function M.render(log, r)
   log:result("Database at: " .. format.heads(r.heads))
   for _, x in ipairs(r.applied) do
-    log:result(("  %s %s  %-20s %9s  %s"):format(log:out_paint("green", "applied"), x.revision,
-      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), format.visible(x.message)))
+    local phase = x.contract_pending_since and ("  (expanded, contract pending since %s)"):format(
+      x.contract_pending_since) or ""
+    log:result(("  %s %s  %-20s %9s  %s%s"):format(log:out_paint("green", "applied"), x.revision,
+      x.applied_at or (x.stamped and "stamped" or "?"), format.ms(x.ms), format.visible(x.message),
+      log:out_paint("yellow", phase)))
   end
   for _, id in ipairs(r.pending) do
     log:result(("  %s %s"):format(log:out_paint("yellow", "pending"), id))
@@ -67,7 +74,12 @@ function M.render(log, r)
       log:out_paint("red", "unknown"), format.visible(id)))
   end
   if r.failed then failed_line(log, r.failed) end
-  log:result(("%d applied, %d pending."):format(#r.applied, #r.pending))
+  local waiting = 0
+  for _, x in ipairs(r.applied) do
+    if x.contract_pending_since then waiting = waiting + 1 end
+  end
+  log:result(("%d applied, %d pending%s."):format(#r.applied, #r.pending,
+    waiting > 0 and (", %d contract%s pending (`luamig contract`)"):format(waiting, format.plural(waiting)) or ""))
 end
 
 return M

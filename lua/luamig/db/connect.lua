@@ -118,7 +118,7 @@ end
 ---@param log luamig.Log?
 ---@param opts luamig.OpenOptions?
 ---@return luamig.Db? db  nil only with opts.if_exists, when the SQLite file is missing
----@return table? dialect
+---@return luamig.Dialect? dialect
 function M.open(url, cfg, log, opts)
   opts = opts or {}
   if opts.readonly then opts.create = false end
@@ -149,10 +149,23 @@ function M.open(url, cfg, log, opts)
     local text = errors.is(e) and e.message or errors.text(e)
     errors.raise("connect", redact.scrub(text, redact.secrets(url)))
   end
+  return M.attach(handle, dialect, cfg, log, opts), dialect
+end
+
+---A luamig.Db over the open driver `handle`, set up for `cfg` (its schema,
+---the server's notices through `log`): what M.open does once connected, and
+---what a fleet job does with the connection it kept for its next target.
+---@param handle userdata
+---@param dialect table
+---@param cfg luamig.Config
+---@param log luamig.Log?
+---@param opts luamig.OpenOptions?
+---@return luamig.Db
+function M.attach(handle, dialect, cfg, log, opts)
   local db = connection.new(handle, dialect)
   if log and db.on_notice then forward_notices(db, log) end
-  if dialect.on_connect then dialect.on_connect(db, cfg, { create = opts.create ~= false }) end
-  return db, dialect
+  if dialect.on_connect then dialect.on_connect(db, cfg, { create = not opts or opts.create ~= false }) end
+  return db
 end
 
 return M

@@ -6,13 +6,15 @@
 --- never extended. Migrations, seeds and plugins see `db:public()`, which
 --- has only the README's methods.
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 local handle_rows = require "luamig.db.rows"
+local model = require "luamig.model.schema"
 
 local M = {}
 
 ---@class luamig.Db
 ---@field handle userdata        the driver's Conn (luamig.sqlite or luamig.pg)
----@field dialect table          the backend's luamig dialect
+---@field dialect luamig.Dialect          the backend's luamig dialect
 ---@field backend "sqlite"|"postgresql"
 ---@field depth integer          open db:transaction levels
 ---@field savepoints integer     savepoints named so far (luamig_sp_<n>)
@@ -37,7 +39,7 @@ local FORWARD = { "in_transaction", "is_closed", "close", "server_version", "las
 
 ---Wrap an open driver handle.
 ---@param handle userdata
----@param dialect table
+---@param dialect luamig.Dialect
 ---@return luamig.Db
 function M.new(handle, dialect)
   local db = setmetatable({ handle = handle, dialect = dialect, backend = dialect.name, depth = 0, savepoints = 0,
@@ -243,8 +245,8 @@ function Db:has_extension(name) return self.dialect.has_extension(self, name) en
 function Db:quote_ident(s) return self.dialect.quote_ident(s) end
 function Db:quote_literal(v) return self.dialect.quote_literal(v) end
 
----The schema as one normalized structure (luamig.schema.introspect).
-function Db:schema() return require("luamig.schema.introspect").snapshot(self, self.dialect) end
+---The schema as one normalized structure (luamig.model.schema; as luamig.schema.introspect's).
+function Db:schema() return model.without_luamig(self.dialect.snapshot(self)) end
 
 -- Results of pcall(...): its results, or its error re-raised with `where`
 -- filled in when it has none (a bad row is the caller's line's fault).
@@ -255,15 +257,14 @@ local function located(where, ok, ...)
   error(e, 0)
 end
 
----Insert many rows fast (see luamig.db.rows.copy_in). Returns the row count.
+---Insert many rows fast (see luamig.db.rows.copy_in). Returns the row count;
+---a bad row names the user's line that called it.
 ---@param table_name string
 ---@param columns string[]
 ---@param rows table[]|fun(): table?
 ---@return integer
-function Db:copy_in(table_name, columns, rows, level)
-  local caller = debug.getinfo(level or 2, "Sl")
-  local where = caller and caller.currentline > 0 and (caller.short_src .. ":" .. caller.currentline) or nil
-  return located(where, pcall(handle_rows.copy_in, self, table_name, columns, rows))
+function Db:copy_in(table_name, columns, rows)
+  return located(host.where(), pcall(handle_rows.copy_in, self, table_name, columns, rows))
 end
 
 ---Run fn(p), sending p:exec(stmt, ...) statements without waiting for
@@ -271,7 +272,7 @@ end
 ---@param fn fun(p: luamig.Pipeline)
 ---@return integer changes
 function Db:pipeline(fn, level)
-  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1)
+  local changes = require("luamig.db.pipeline").run(self, fn, (level or 1) + 1) -- (here: start-up)
   return changes -- (not a tail call: `level` counts this frame)
 end
 
@@ -309,7 +310,7 @@ function Db:public()
     return changes
   end
   function pub.copy_in(_, table_name, columns, rows)
-    local n = db:copy_in(table_name, columns, rows, 3)
+    local n = db:copy_in(table_name, columns, rows)
     return n
   end
   return setmetatable(pub, PROTECTED)

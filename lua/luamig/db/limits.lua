@@ -4,10 +4,6 @@ local M = {}
 ---Rows a backfill reads and writes per batch unless its spec says otherwise.
 M.BACKFILL_BATCH_ROWS = 1000
 
----Parameters in one backfill UPDATE on PostgreSQL before it is sent: libpq
----refuses a statement description over 30,000 bytes (~7,500 parameters).
-M.BACKFILL_FLUSH_PARAMS = 6000
-
 ---Rows in one multi-row INSERT (db_methods.insert_rows).
 M.INSERT_ROWS = 500
 

@@ -3,6 +3,8 @@
 --- op.bulk_insert, the seed plugin's upsert).
 local errors = require "luamig.util.errors"
 local limits = require "luamig.db.limits"
+local text = require "luamig.util.text"
+local null = require "luamig.null"
 
 local M = {}
 
@@ -72,7 +74,7 @@ local function row_checker(columns, label)
         by_position = true
       else
         bad(label, "row %d sets column %q, which is not in the column list (%s)%s", n, tostring(k),
-          table.concat(columns, ", "), require("luamig.schema.check").did_you_mean(tostring(k), columns, "; "))
+          table.concat(columns, ", "), text.did_you_mean(tostring(k), columns, "; "))
       end
     end
     if by_position and by_name then
@@ -100,7 +102,6 @@ end
 -- naming the row and column: PostgreSQL's COPY would store a table as
 -- "table: 0x...", NaN as "-nan".
 local function field(row, key, column, n, label)
-  local null = require "luamig.null"
   local v = row[key]
   if v == nil or v == null then return null end
   local t = type(v)
@@ -111,7 +112,6 @@ local function field(row, key, column, n, label)
   return v
 end
 
-local null_value -- luamig.null, loaded on first use
 
 ---Append row[c] for each of `columns` to `params`, luamig.null for a
 ---missing one (a statement's parameters, row by row).
@@ -119,8 +119,6 @@ local null_value -- luamig.null, loaded on first use
 ---@param row table
 ---@param columns string[]
 function M.append_values(params, row, columns)
-  local null = null_value or require "luamig.null"
-  null_value = null
   for _, c in ipairs(columns) do
     local v = row[c]
     if v == nil then v = null end
@@ -164,7 +162,7 @@ end
 ---limits.INSERT_PARAMS values), every value bound; `suffix` ends each
 ---statement (e.g. ON CONFLICT ...). Needs only db:exec and db:quote_ident.
 ---Returns the count.
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param columns string[]
 ---@param rows table[]|fun(): table?
@@ -179,7 +177,6 @@ local COPY_ESCAPES = { ["\\"] = "\\\\", ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] =
 
 -- One row as a line of COPY text.
 local function copy_line(row, columns, by_position, n, label)
-  local null = require "luamig.null"
   local fields = {}
   for i, c in ipairs(columns) do
     local v = field(row, by_position and i or c, c, n, label)
@@ -218,7 +215,7 @@ end
 ---savepoint) otherwise. A bad row raises
 ---an error without a location (the caller's to give); `label` names the
 ---caller in messages (default "db:copy_in" for the column list).
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param columns string[]
 ---@param rows table[]|fun(): table?

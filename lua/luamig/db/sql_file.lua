@@ -49,7 +49,7 @@ end
 ---Raises a "migration" error naming path:line for a meta-command, a COPY
 ---without the driver's COPY or a text it cannot split, before any statement
 ---runs; and a statement's own error with its path:line.
----@param db table
+---@param db luamig.Db
 ---@param path string
 ---@return integer statements  how many ran
 function M.run(db, path)

@@ -8,37 +8,127 @@ local M = {}
 ---Backend names, one spelling each.
 M.NAMES = { "sqlite", "postgresql" }
 
----What every dialect must provide: functions, unless M.TABLES names them.
-M.REQUIRED = {
-  -- SQL text and types (luamig.schema.ddl)
-  "quote_ident", "quote_literal", "types", "type_names", "autoincrement", "known_type", "index_features",
+---A backend: everything generic code asks of a database. The one list of
+---its members is M.CONTRACT below (the spec checks the two agree).
+---@class luamig.Dialect
+---@field name "sqlite"|"postgresql"
+---@field quote_ident fun(name: string): string
+---@field quote_literal fun(value: string): string
+---@field types table<string, string>       the SQL of the shorthands id, bool and float
+---@field type_names table<string, string>  portable type -> SQL type
+---@field autoincrement fun(sql_type: string, inline_pk: boolean): string?
+---@field known_type fun(db: luamig.Db, t: string): boolean
+---@field index_features table              { backend = "PostgreSQL", methods = {...}, ... } (luamig.model.ddl)
+---@field max_identifier? integer           the longest identifier in bytes (nil: unlimited)
+---@field has_table fun(db: luamig.Db, name: string): boolean
+---@field has_column fun(db: luamig.Db, table_name: string, column: string): boolean
+---@field has_index fun(db: luamig.Db, name: string): boolean
+---@field has_enum? fun(db: luamig.Db, name: string): boolean          (a backend with enum types)
+---@field has_extension? fun(db: luamig.Db, name: string): boolean     (a backend with extensions)
+---@field snapshot fun(db: luamig.Db, opts: table?): luamig.Snapshot
+---@field fingerprint fun(db: luamig.Db, t: table): table   drill --with-seeds: a table's row count and checksum
+---@field dump_items fun(db: luamig.Db, s: luamig.Snapshot): table[]  luamig dump
+---@field on_connect? fun(db: luamig.Db, cfg: luamig.Config, opts: {create: boolean})  right after connecting
+---@field home_schema? fun(db: luamig.Db): string?   the schema luamig qualifies its own tables with
+---@field read_heads fun(db: luamig.Db, tables: {schema: string?, name: string}[]): string[][]
+---@field reuse fun(db: luamig.Db): boolean   a fleet job's connection made as new for its next target (or false)
+---@field begin_locked fun(db: luamig.Db)
+---@field lock_run fun(db: luamig.Db, cfg: luamig.Config, log: luamig.Log?)
+---@field unlock_run fun(db: luamig.Db, cfg: luamig.Config)
+---@field step_setup fun(cfg: luamig.Config, scripts: luamig.Script[]): string
+---@field apply_setup fun(db: luamig.Db, setup: string)
+---@field check_step fun(db: luamig.Db, setup: string)
+---@field apply_timeouts fun(db: luamig.Db, t: table, transactional: boolean)
+---@field now_text fun(): string
+---@field column_spec fun(db: luamig.Db, spec: table): table
+---@field add_column fun(db: luamig.Db, table_name: string, spec: table)
+---@field drop_column fun(db: luamig.Db, table_name: string, column: string)
+---@field alter_column fun(db: luamig.Db, table_name: string, column: string, opts: table)
+---@field add_constraint fun(db: luamig.Db, table_name: string, spec: table)
+---@field drop_constraint fun(db: luamig.Db, table_name: string, name: string|table)  (a table: an unnamed one, by content)
+---@field drop_primary_key fun(db: luamig.Db, table_name: string)
+---@field validate_constraint fun(db: luamig.Db, table_name: string, name: string)  (after ADD ... NOT VALID)
+---@field batch_alter_table fun(db: luamig.Db, op: table, table_name: string, fn: function)
+---@field concurrently fun(opts: table): string
+---@field create_extension fun(db: luamig.Db, name: string, opts: table?)
+---@field drop_extension fun(db: luamig.Db, name: string)
+---@field rename_default_pkey fun(db: luamig.Db, old: string, new: string)
+---@field create_enum fun(db: luamig.Db, name: string, values: string[], opts: table?)
+---@field drop_enum fun(db: luamig.Db, name: string, opts: table?)
+---@field add_enum_value fun(db: luamig.Db, name: string, value: string, opts: table?)
+---@field rename_enum_value fun(db: luamig.Db, name: string, old: string, new: string)
+---@field drop_enum_value fun(db: luamig.Db, name: string, value: string)
+---@field backfill_writer fun(db: luamig.Db, table_name: string, key: string[], prepared: table): table
+---@field scratch luamig.DialectScratch     the scratch database of drill, lint and autogenerate
+---@field render_style luamig.RenderStyle  how autogenerate writes some changes (luamig.schema.render)
+---@field lint_observer string             the module that watches statements for `luamig lint`
+---@field replica_lag? luamig.DialectReplicaLag  replica positions (a backend with streaming replication)
+---@field online table                    op.online.*'s backend part (luamig.run.online)
+
+---How a dialect wants autogenerate to write some changes.
+---@class luamig.RenderStyle
+---@field batch boolean?            a table's changes in one op.batch_alter_table (a table rebuild)
+---@field using boolean?            a type change says USING column::type
+---@field enum_outside_tx boolean?  a new enum value makes the migration transactional = false
+---@field trigger_on boolean?       DROP TRIGGER names the table (ON t)
+---@field online boolean?           changes to tables with rows can be written online-safe (CONCURRENTLY, NOT VALID)
+
+---Replica positions for luamig.run.replicas (the policy: throttle, wait).
+---@class luamig.DialectReplicaLag
+---@field position fun(db: luamig.Db): string   the primary's position now
+---@field listed fun(db: luamig.Db, lsn: string?): luamig.ReplicaLag[]  the replicas the primary lists
+---@field behind fun(db: luamig.Db, replica: luamig.Db, lsn: string?): number?, number|string  bytes, seconds
+
+---The members of luamig.Dialect, each with its type; `optional` ones may
+---be absent. A dialect has these and nothing else.
+---@type {[1]: string, [2]: type, optional: boolean?}[]
+M.CONTRACT = {
+  { "name", "string" },
+  -- SQL text and types (luamig.model.ddl)
+  { "quote_ident", "function" }, { "quote_literal", "function" }, { "types", "table" }, { "type_names", "table" },
+  { "autoincrement", "function" }, { "known_type", "function" }, { "index_features", "table" },
+  { "max_identifier", "number", optional = true },
   -- introspection (db:has_*, db:schema())
-  "has_table", "has_column", "has_index", "snapshot",
+  { "has_table", "function" }, { "has_column", "function" }, { "has_index", "function" },
+  { "has_enum", "function", optional = true }, { "has_extension", "function", optional = true },
+  { "snapshot", "function" },
   -- drill --with-seeds: a table's row count and checksum (luamig.tools.drill)
-  "fingerprint",
+  { "fingerprint", "function" },
   -- luamig dump (luamig.schema.dump)
-  "dump_items",
-  -- the run: lock, each step's transaction and connection set-up
-  "begin_locked", "lock_run", "unlock_run", "step_setup", "apply_setup", "check_step",
-  "apply_timeouts", "now_text",
-  -- a fleet's no-op check: many version tables' heads in one read
-  "read_heads",
+  { "dump_items", "function" },
+  -- the connection, the run: lock, each step's transaction and connection set-up
+  { "on_connect", "function", optional = true }, { "home_schema", "function", optional = true },
+  { "begin_locked", "function" }, { "lock_run", "function" }, { "unlock_run", "function" },
+  { "step_setup", "function" }, { "apply_setup", "function" }, { "check_step", "function" },
+  { "apply_timeouts", "function" }, { "now_text", "function" },
+  -- fleets: many version tables' heads in one read; a connection made as new for the next target
+  { "read_heads", "function" }, { "reuse", "function" },
   -- the schema ops (luamig.schema.ops)
-  "column_spec", "add_column", "drop_column", "alter_column", "add_constraint", "drop_constraint",
-  "drop_primary_key", "validate_constraint",
-  "batch_alter_table", "concurrently", "create_extension", "drop_extension", "rename_default_pkey",
+  { "column_spec", "function" }, { "add_column", "function" }, { "drop_column", "function" },
+  { "alter_column", "function" }, { "add_constraint", "function" }, { "drop_constraint", "function" },
+  { "drop_primary_key", "function" }, { "validate_constraint", "function" },
+  { "batch_alter_table", "function" }, { "concurrently", "function" }, { "create_extension", "function" },
+  { "drop_extension", "function" }, { "rename_default_pkey", "function" },
   -- enum types
-  "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value",
+  { "create_enum", "function" }, { "drop_enum", "function" }, { "add_enum_value", "function" },
+  { "rename_enum_value", "function" }, { "drop_enum_value", "function" },
   -- backfills (luamig.run.backfill)
-  "backfill_writer",
-  -- the scratch database of drill, lint and autogenerate (luamig.run.scratch): a luamig.DialectScratch
-  "scratch",
+  { "backfill_writer", "function" },
+  -- the scratch database of drill, lint and autogenerate (luamig.run.scratch)
+  { "scratch", "table" },
+  -- autogenerate's rendering (luamig.schema.render), lint's observer (luamig.tools.lint)
+  { "render_style", "table" }, { "lint_observer", "string" },
+  -- replica lag (luamig.run.replicas)
+  { "replica_lag", "table", optional = true },
+  -- op.online.* (luamig.run.online): sync triggers, NOT VALID constraints, concurrent indexes
+  { "online", "table" },
 }
 
--- Optional: max_identifier (the longest identifier in bytes; nil when unlimited).
-
----The entries of REQUIRED that are tables, not functions.
-M.TABLES = { types = true, type_names = true, index_features = true, scratch = true }
+---The names of the required members (those that are not optional).
+M.REQUIRED = {}
+for _, m in ipairs(M.CONTRACT) do
+  if not m.optional then M.REQUIRED[#M.REQUIRED + 1] = m[1] end
+end
 
 ---What luamig.run.scratch gives the dialect's scratch part.
 ---@class luamig.ScratchEnv
@@ -71,14 +161,28 @@ M.TABLES = { types = true, type_names = true, index_features = true, scratch = t
 
 local loaded = {}
 
----The entries of the contract dialect `d` lacks (or has of the wrong type).
+---The members of the contract dialect `d` lacks (or has of the wrong type).
 ---@param d table
 ---@return string[]
 function M.missing(d)
   local out = {}
-  for _, f in ipairs(M.REQUIRED) do
-    if type(d[f]) ~= (M.TABLES[f] and "table" or "function") then out[#out + 1] = f end
+  for _, m in ipairs(M.CONTRACT) do
+    local v = d[m[1]]
+    if type(v) ~= m[2] and not (m.optional and v == nil) then out[#out + 1] = m[1] end
   end
+  return out
+end
+
+---The members of dialect `d` the contract does not declare, sorted.
+---@param d table
+---@return string[]
+function M.undeclared(d)
+  local declared, out = {}, {}
+  for _, m in ipairs(M.CONTRACT) do declared[m[1]] = true end
+  for k in pairs(d) do
+    if not declared[k] then out[#out + 1] = tostring(k) end
+  end
+  table.sort(out)
   return out
 end
 
@@ -86,22 +190,26 @@ end
 ---"config" error naming what it lacks.
 ---@param d table
 ---@param name string
----@return table d
+---@return luamig.Dialect d
 function M.check(d, name)
   if type(d) ~= "table" or d.name ~= name then
     errors.raise("config", ("dialect %s names itself %s"):format(name, tostring(type(d) == "table" and d.name or d)))
   end
-  local missing = M.missing(d)
+  local missing, extra = M.missing(d), M.undeclared(d)
   if #missing > 0 then
     errors.raise("config", ("dialect %s does not implement the dialect contract: it lacks %s")
       :format(name, table.concat(missing, ", ")))
+  end
+  if #extra > 0 then -- (generic code would have to probe for them)
+    errors.raise("config", ("dialect %s has members the dialect contract does not declare: %s")
+      :format(name, table.concat(extra, ", ")))
   end
   return d
 end
 
 ---Load the dialect named `name` and check it implements the contract.
 ---@param name "sqlite"|"postgresql"
----@return table dialect
+---@return luamig.Dialect dialect
 function M.load(name)
   local d = loaded[name]
   if d then return d end
@@ -111,8 +219,8 @@ function M.load(name)
 end
 
 ---The dialect of connection (or recorder) `db`, by its backend name.
----@param db table
----@return table dialect
+---@param db luamig.Db|table
+---@return luamig.Dialect dialect
 function M.of(db)
   return M.load(db.backend)
 end

@@ -1,13 +1,18 @@
---- One target of a fleet run, in its own forked process: the command runs
---- there with the target's URL and schema, and its record (heads before and
---- after, steps, ms, error) goes back to the parent as a JSON file
---- <dir>/<child pid>.json, in the run's private directory.
+--- A job of a fleet run: a forked process that runs the command on a batch
+--- of targets, one after the other (the consecutive targets on one
+--- database: schema-per-tenant targets share its connection, fleet/pool.lua),
+--- and hands each target's record (heads before and after, steps, ms,
+--- error) back to the parent as a JSON file <dir>/<pid>-<k>.json in the
+--- run's private directory. Each target fails alone; a failure stops the
+--- job's batch, and every other job's (a `stop` file in the directory),
+--- unless the run goes on after errors.
 local cjson = require "cjson"
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local redact = require "luamig.util.redact"
 local log_mod = require "luamig.util.log"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
+local pool_mod = require "luamig.fleet.pool"
 
 local M = {}
 
@@ -55,16 +60,18 @@ function M.skipped(name, heads)
     exit = errors.EXIT.ok }
 end
 
--- The command on target `t` (ctx: the parent's, whose graph it shares).
-local function run_on(cmd, args, parent, t, rec)
+-- The command on target `t` (ctx: the parent's, whose graph it shares),
+-- on the connection `pool` kept for its database if any, kept there after.
+local function run_on(cmd, args, parent, t, rec, pool)
   local cfg = {}
   for k, v in pairs(parent.config) do cfg[k] = v end
   cfg.schema = t.schema or cfg.schema
-  local ctx = { config = cfg, url = t.url, url_base = t.base, reserved = parent.reserved, readonly = cmd.readonly,
-    graph = parent.graph, loaded = parent.loaded, log = log_mod.new({ quiet = true, json = true }) }
+  local ctx = session.new({ config = cfg, url = t.url, url_base = t.base, reserved = parent.reserved,
+    readonly = cmd.readonly, graph = parent.graph, loaded = parent.loaded, log = log_mod.new({ quiet = true, json = true }) })
   local ok, err = pcall(function()
-    local s = context.session(ctx)
-    rec.heads_before = context.heads(s)
+    ctx.session = pool:session(ctx, t)
+    local s = session.open(ctx)
+    rec.heads_before = session.heads(s)
     if M.at_head(cmd, args, s.graph, rec.heads_before) then
       rec.status, rec.heads_after, rec.steps, rec.exit = "skipped", rec.heads_before, 0, errors.EXIT.ok
       return
@@ -76,62 +83,119 @@ local function run_on(cmd, args, parent, t, rec)
   end)
   if not ok then rec.status, rec.exit, rec.error = "failed", errors.exit_code(err), errors.text(err) end
   if ctx.session and not ctx.session.db:is_closed() then
-    local heads_ok, heads = pcall(context.heads, ctx.session)
+    local heads_ok, heads = pcall(session.heads, ctx.session)
     if heads_ok then rec.heads_after = heads end
   end
-  context.close(ctx)
+  host.defer_interrupts(true) -- (an interrupt now ends the batch, not this target's reset)
+  pool:release(t, ctx.session)
 end
 
--- The child's side: run the command on `t`, then write its record (unless
--- the parent is gone: nobody would read it).
-local function child(cmd, args, parent, t, dir, parent_pid)
+local function stop_file(dir) return dir .. "/stop" end
+
+---Tell every job of the run in `dir` to start no further target.
+---@param dir string
+function M.stop_all(dir)
+  local f = io.open(stop_file(dir), "w")
+  if f then f:close() end
+end
+
+local function stopped(dir)
+  local f = io.open(stop_file(dir), "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+---Remove the run's directory `dir` (once its records are collected).
+---@param dir string
+function M.remove_dir(dir)
+  os.remove(stop_file(dir))
+  os.remove(dir)
+end
+
+-- Target `t` run, its record written as <dir>/<pid>-<k>.json; the record.
+local function one(cmd, args, parent, t, k, dir, pool)
   local rec = { name = t.name }
   local t0 = host.now_ms()
-  local ok = pcall(run_on, cmd, args, parent, t, rec)
+  host.defer_interrupts(false)
+  local ok = pcall(run_on, cmd, args, parent, t, rec, pool)
   host.defer_interrupts(true) -- (the record is written whatever comes now)
   if not ok then rec.status, rec.error = "failed", "internal error in the job" end
   rec.ms = math.floor(host.now_ms() - t0 + 0.5)
   -- no password of the target's URL (or the config's) in what is reported
   if rec.error then rec.error = redact.scrub(rec.error, redact.secrets_of(t.url, parent.config.url)) end
-  if host.getppid() ~= parent_pid then
-    os.remove(dir) -- (only once empty: the last orphan removes it)
-    return
-  end
-  local f = io.open(("%s/%d.json"):format(dir, host.getpid()), "w")
+  local f = io.open(("%s/%d-%d.json"):format(dir, host.getpid(), k), "w")
   if f then
     f:write(cjson.encode(rec))
     f:close()
   end
+  return rec
 end
 
----Start target `t` in a child process writing its record into `dir`.
----@return integer pid
-function M.start(cmd, args, parent, t, dir)
-  return host.fork(child, cmd, args, parent, t, dir, host.getpid())
-end
-
----The record the child `pid` of `t` left in `dir` (removed), or a failure
----naming how the child ended when it left none.
----@return luamig.FleetRecord
-function M.collect(t, dir, pid, code)
-  local file = ("%s/%d.json"):format(dir, pid)
-  local f = io.open(file, "rb")
-  local ok, rec = false, nil
-  if f then
-    ok, rec = pcall(cjson.decode, f:read("a"))
-    f:close()
-    os.remove(file)
-  end
-  if ok and type(rec) == "table" and rec.name == t.name then
-    rec.ms, rec.steps, rec.exit = math.tointeger(rec.ms) or tonumber(rec.ms), math.tointeger(rec.steps),
-      math.tointeger(rec.exit)
-    for _, k in ipairs({ "heads_before", "heads_after" }) do
-      if type(rec[k]) ~= "table" then rec[k] = nil end
+-- The job's side: the targets of `batch` in order, until one fails (unless
+-- `keep_going`), a stop file appears, an interrupt comes or the parent is
+-- gone (nobody would read the records).
+local function child(cmd, args, parent, batch, dir, parent_pid, keep_going)
+  host.defer_interrupts(true) -- (between targets an interrupt only ends the batch)
+  local pool = pool_mod.new()
+  for k, t in ipairs(batch) do
+    if host.interrupted() or host.getppid() ~= parent_pid or stopped(dir) then break end
+    local rec = one(cmd, args, parent, t, k, dir, pool)
+    if rec.status == "failed" and not keep_going then
+      M.stop_all(dir)
+      break
     end
-    return rec
   end
-  return { name = t.name, status = "failed", exit = errors.EXIT.failure,
-    error = ("the job process ended (exit code %d) without a result"):format(code) }
+  pool:close()
+  if host.getppid() ~= parent_pid then
+    for k = 1, #batch do os.remove(("%s/%d-%d.json"):format(dir, host.getpid(), k)) end
+    os.remove(stop_file(dir))
+    os.remove(dir) -- (only once empty: the last orphan removes it)
+  end
+end
+
+---Start a job process running the targets of `batch` (in order), writing
+---their records into `dir`; with `keep_going` a failed target does not end it.
+---@param batch luamig.Target[]
+---@return integer pid
+function M.start(cmd, args, parent, batch, dir, keep_going)
+  return host.fork(child, cmd, args, parent, batch, dir, host.getpid(), keep_going)
+end
+
+-- The record the job left in `file` (removed) for target `t`, or nil.
+local function read_record(t, file)
+  local f = io.open(file, "rb")
+  if not f then return nil end
+  local ok, rec = pcall(cjson.decode, f:read("a"))
+  f:close()
+  os.remove(file)
+  if not ok or type(rec) ~= "table" or rec.name ~= t.name then return nil end
+  rec.ms, rec.steps, rec.exit = math.tointeger(rec.ms) or tonumber(rec.ms), math.tointeger(rec.steps),
+    math.tointeger(rec.exit)
+  for _, k in ipairs({ "heads_before", "heads_after" }) do
+    if type(rec[k]) ~= "table" then rec[k] = nil end
+  end
+  return rec
+end
+
+---The records the job `pid` (ended with exit `code`) left in `dir` for the
+---targets of `batch` (removed), by position in the batch. A job that ended
+---on its own leaves the targets it did not start without one; a job that
+---died has the target it was running failed, naming how it ended, and
+---those after it without a record.
+---@param batch luamig.Target[]
+---@return table<integer, luamig.FleetRecord> records
+---@return boolean stopped  the job stopped before the end of its batch, on its own
+function M.collect(batch, dir, pid, code)
+  local recs, missing = {}, nil
+  for k, t in ipairs(batch) do
+    recs[k] = read_record(t, ("%s/%d-%d.json"):format(dir, pid, k))
+    if not recs[k] and not missing then missing = k end
+  end
+  if missing and code ~= 0 then
+    recs[missing] = { name = batch[missing].name, status = "failed", exit = errors.EXIT.failure,
+      error = ("the job process ended (exit code %d) without a result"):format(code) }
+  end
+  return recs, missing ~= nil and code == 0
 end
 
 return M

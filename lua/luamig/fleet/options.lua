@@ -32,7 +32,7 @@ function M.dispatch(cmd, args)
   if not M.COMMANDS[cmd.name] then return cmd end
   if args.all or args.fleet_target then
     if args.url then errors.raise("usage", "--url names one database; with --all or --target the targets do") end
-    return require("luamig.fleet.run").command(cmd)
+    return require("luamig.fleet.run").command(cmd) -- (here: one database never loads the fleet)
   end
   for _, o in ipairs({ "jobs", "canary", "waves", "shard", "ledger", "continue_on_error", "targets_file" }) do
     if args[o] then

@@ -7,6 +7,7 @@
 --- no run lock). A target that cannot be read here (a missing file, a
 --- server down) is left to its child, which reports why.
 local connect = require "luamig.db.connect"
+local targets = require "luamig.fleet.targets"
 
 local M = {}
 
@@ -15,7 +16,7 @@ local M = {}
 local function by_database(list)
   local groups, index = {}, {}
   for _, t in ipairs(list) do
-    local key = t.url .. "\0" .. (t.base or "")
+    local key = targets.database(t)
     local g = index[key]
     if not g then
       g = { url = t.url, base = t.base }

@@ -7,14 +7,17 @@
 --- already at head (read in bulk: fleet/probe.lua) get their records
 --- without a process.
 ---
---- Each target runs in a process of its own, forked from this one after the
---- config and the migration files are loaded: the child shares the parsed
---- graph copy-on-write, opens its own connection and takes its own lock, and
---- its memory is returned when it exits. The parent holds no connection:
---- at most --jobs connections are open at once, one per running target.
+--- The targets run in job processes forked from this one after the config
+--- and the migration files are loaded (at most --jobs at once), each job
+--- a batch of consecutive targets on one database: the child shares the
+--- parsed graph copy-on-write, connects once for its batch (a schema per
+--- tenant on one server: the connection is made as new between targets,
+--- fleet/pool.lua), takes each target's lock in turn, and its memory is
+--- returned when it exits. The parent holds no connection: at most --jobs
+--- connections are open at once.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local scripts = require "luamig.revision.scripts"
 local text = require "luamig.util.text"
 local targets_mod = require "luamig.fleet.targets"
@@ -41,38 +44,81 @@ local function live_line(state, total)
     state.failed, state.running))
 end
 
+-- Targets a job runs at most: more would save little (one connection
+-- each) and leave fewer batches to spread over the jobs near the end.
+local MAX_BATCH = 50
+
+-- The next batch from `queue` (positions of run.pending, from queue.head):
+-- consecutive targets on one database, at most a share of what is left.
+local function next_batch(run, queue)
+  local left = #queue - queue.head + 1
+  local size = math.max(1, math.min(MAX_BATCH, math.ceil(left / run.jobs)))
+  local batch, positions, db = {}, {}, nil
+  while #batch < size and queue.head <= #queue do
+    local p = queue[queue.head]
+    local t = run.targets[run.pending[p]]
+    if db and targets_mod.database(t) ~= db then break end
+    db = targets_mod.database(t)
+    batch[#batch + 1], positions[#positions + 1], queue.head = t, p, queue.head + 1
+  end
+  return batch, positions
+end
+
 -- Run the targets at positions first..last of run.pending (at most `jobs`
--- at once); stop launching after a failure unless `keep_going`, or at an
--- interrupt, which is passed on to the running children (a terminal's
+-- jobs at once); stop launching after a failure unless `keep_going`, or at
+-- an interrupt, which is passed on to the running jobs (a terminal's
 -- Ctrl-C reached them already; a SIGTERM to this process alone did not).
+-- The targets a job died before starting go back to the queue.
 -- Returns true when none failed.
 local function run_range(run, first, last, keep_going)
-  local state, running, next_p, clean = run.state, {}, first, true
+  local state, running, clean = run.state, {}, true
   local stop, passed_on = false, false
+  local queue = { head = 1 }
+  for p = first, last do queue[#queue + 1] = p end
+  local function halt()
+    if not stop then job.stop_all(run.dir) end
+    stop = true
+  end
   while true do
-    while not stop and not host.interrupted() and next_p <= last and state.running < run.jobs do
-      local i = run.pending[next_p]
-      running[job.start(run.cmd, run.args, run.ctx, run.targets[i], run.dir)] = i
-      state.running, next_p = state.running + 1, next_p + 1
+    while not stop and not host.interrupted() and queue.head <= #queue and state.running < run.jobs do
+      local batch, positions = next_batch(run, queue)
+      running[job.start(run.cmd, run.args, run.ctx, batch, run.dir, keep_going)] = { batch = batch, at = positions }
+      state.running = state.running + 1
     end
     if state.running == 0 then break end
     live_line(state, #run.targets)
     local pid, code = host.wait(true)
     local sig = host.interrupted()
     if sig and not passed_on then
-      stop, passed_on = true, true
+      halt()
+      passed_on = true
       for child in pairs(running) do host.kill(child, sig) end
     end
-    local i = pid and running[pid]
-    if i then
+    local j = pid and running[pid]
+    if j then
       running[pid] = nil
-      local rec = job.collect(run.targets[i], run.dir, pid, code)
-      run.records[i] = rec
-      if run.ledger then run.ledger:append(rec) end
-      state.running, state.done = state.running - 1, state.done + 1
-      if rec.status == "failed" then
-        state.failed, clean = state.failed + 1, false
-        if not keep_going then stop = true end
+      state.running = state.running - 1
+      local recs, stopped = job.collect(j.batch, run.dir, pid, code)
+      if stopped then halt() end
+      local again = {}
+      for k, p in ipairs(j.at) do
+        local rec, i = recs[k], run.pending[p]
+        if rec then
+          run.records[i] = rec
+          if run.ledger then run.ledger:append(rec) end
+          state.done = state.done + 1
+          if rec.status == "failed" then
+            state.failed, clean = state.failed + 1, false
+            if not keep_going then halt() end
+          end
+        else
+          again[#again + 1] = p
+        end
+      end
+      -- the targets a job died before starting: first in the queue again
+      for k = #again, 1, -1 do
+        queue.head = queue.head - 1
+        queue[queue.head] = again[k]
       end
     elseif not pid and not sig then
       break
@@ -147,7 +193,7 @@ function M.run(cmd, ctx, args)
   if args.shard then shard_k, shard_n = targets_mod.parse_shard(args.shard) end
   local list = targets_mod.select(targets_mod.all(ctx.config, args.targets_file), args.fleet_target)
   if shard_k then list = targets_mod.shard(list, shard_k, shard_n) end
-  local graph = context.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
+  local graph = session.graph(ctx) -- once, before forking: a bad migration file stops the run before any target
   local run = { cmd = cmd, args = args, ctx = ctx, targets = list, jobs = jobs, records = {},
     ledger = args.ledger and ledger_mod.open(args.ledger, ledger_key(cmd, args, graph)),
     state = { done = 0, failed = 0, running = 0, label = cmd.name == "upgrade" and "at head" or "done",
@@ -172,7 +218,7 @@ function M.run(cmd, ctx, args)
     end
   end)
   host.defer_interrupts(false)
-  if run.dir then os.remove(run.dir) end
+  if run.dir then job.remove_dir(run.dir) end
   if run.ledger then run.ledger:close() end
   if not ran then error(err, 0) end
   if run.state.tty then io.stderr:write("\n") end

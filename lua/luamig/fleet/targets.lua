@@ -136,6 +136,15 @@ function M.select(list, names)
   return out
 end
 
+---Which database target `t` is on (its URL, and what a relative SQLite path
+---is relative to): targets with one key share a connection (the no-op
+---check, a job's next schema).
+---@param t luamig.Target
+---@return string
+function M.database(t)
+  return t.url .. "\0" .. (t.base or "")
+end
+
 ---The 32-bit FNV-1a hash of `s`'s bytes: the same number on every run and
 ---machine (what --shard splits the fleet by).
 ---@param s string

@@ -1,13 +1,14 @@
---- Project configuration (luamig.lua) and database URL resolution.
+--- Project configuration (luamig.lua). Which database a command opens
+--- (--url, the environment, `url`) is luamig.run.session's.
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
 local replicas = require "luamig.run.replicas"
+local timeout_keys = require "luamig.revision.timeout_keys"
 
 local M = {}
 
 M.DEFAULT_FILE = "luamig.lua"
-M.DEFAULT_URL = "sqlite:///luamig.db"
 
 ---@class luamig.Config
 ---@field file string?           the config file read, if any
@@ -27,6 +28,7 @@ M.DEFAULT_URL = "sqlite:///luamig.db"
 ---@field targets table|function|nil  fleet targets (luamig.fleet.targets)
 ---@field replicas string[]?     replica URLs (default: discovered through pg_stat_replication)
 ---@field max_replica_lag luamig.Lag?  backfills pause while a replica lags more
+---@field still_written number? seconds (default 300): contract refuses to drop a column written through it this recently
 ---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
@@ -121,16 +123,18 @@ local keys = {
   end,
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
   offline_ddl = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
+  still_written = function(v)
+    if type(v) ~= "number" or v ~= v or v < 0 then return "must be a number of seconds (0: no check)" end
+  end,
   migration_timeouts = function(v)
     if type(v) ~= "table" then return 'must be a table, e.g. { lock_timeout = "2s", statement_timeout = "5min" }' end
-    local timeouts = require "luamig.run.timeouts"
     for k, x in pairs(v) do
       local known = false
-      for _, name in ipairs(timeouts.KEYS) do known = known or name == k end
+      for _, name in ipairs(timeout_keys.KEYS) do known = known or name == k end
       if not known then
         return ("has no setting '%s' (only lock_timeout, statement_timeout, lock_retries)"):format(tostring(k))
       end
-      local bad = timeouts.problem(k, x)
+      local bad = timeout_keys.problem(k, x)
       if bad then return bad end
     end
   end,
@@ -201,38 +205,8 @@ function M.load(path)
     compare_privileges = t.compare_privileges,
     offline_ddl = t.offline_ddl,
     migration_timeouts = t.migration_timeouts,
+    still_written = t.still_written,
   }
-end
-
-local function env(name)
-  local v = os.getenv(name)
-  if v and v ~= "" then return v end
-end
-
----The database URL: --url, LUAMIG_URL, DATABASE_URL, config, default.
----@param flag string? the --url value
----@param cfg luamig.Config
----@return string url, string source  where the URL came from
-function M.resolve_url(flag, cfg)
-  if flag and flag ~= "" then return flag, "--url" end
-  local v = env "LUAMIG_URL"
-  if v then return v, "LUAMIG_URL" end
-  v = env "DATABASE_URL"
-  if v then return v, "DATABASE_URL" end
-  if cfg.url then return cfg.url, cfg.file end
-  return M.DEFAULT_URL, "default"
-end
-
----The directory a relative sqlite:/// path of the URL from `source` (as
----resolve_url returns it) is relative to: the config file's directory for
----the config's `url` and the default, the working directory (".") for
------url, LUAMIG_URL and DATABASE_URL, which were typed where luamig runs.
----@param source string
----@param cfg luamig.Config
----@return string
-function M.url_base(source, cfg)
-  if cfg.file and (source == cfg.file or source == "default") then return cfg.dir end
-  return "."
 end
 
 return M

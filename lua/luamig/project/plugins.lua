@@ -146,7 +146,8 @@ function M.run_hook(list, name, ctx, info)
     if h then
       local ok, err = pcall(sandbox.call, p.path, "migration", h, ctx, sandbox.copy_data(info))
       if not ok then
-        errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, errors.text(err)))
+        errors.raise("migration", ("plugin %s: hook %s failed: %s"):format(p.name, name, errors.text(err)),
+          { where = errors.is(err) and err.where or nil, cause = err }) -- (the text names the line once)
       end
     end
   end

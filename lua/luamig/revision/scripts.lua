@@ -4,7 +4,7 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
 local script_cache = require "luamig.revision.cache"
-local timeout_keys = require "luamig.run.timeouts"
+local timeout_keys = require "luamig.revision.timeout_keys"
 
 local M = {}
 
@@ -15,8 +15,12 @@ local M = {}
 ---@field replaces string[]?       a baseline's squashed revisions, oldest first ({} otherwise)
 ---@field branch_labels string[]
 ---@field transactional boolean
----@field upgrade fun(db: table)
+---@field upgrade fun(db: table)   upgrade(db), or expand(db) when the file is phased
 ---@field downgrade fun(db: table)?
+---@field phased boolean             the file defines expand(db): its contract phase runs apart (issue 26)
+---@field contract fun(db: table)|false   contract(db), or false: the contract replays expand's op.online calls
+---@field uncontract fun(db: table)|false undoes contract (needed to downgrade past a contracted revision)
+---@field online boolean             the file calls op.online.* (their phases are generated)
 ---@field change fun(op: table)?    when the file defines change(op) instead
 ---@field uses_op boolean            the file calls op.* (SQLite may rebuild tables)
 ---@field bind fun(ctx: luamig.StepContext?)  binds the file's `op` and `luamig` to a step (nil: unbinds)
@@ -130,12 +134,15 @@ local function members(t)
 end
 
 -- The environment of one migration file: sandbox.env's, plus `op` and `luamig`, which
--- forward to the step bound with the returned bind(ctx). They are proxies
--- rather than fields set per step, so that a file that keeps them in a
--- local (`local op = op`) still reaches the running step.
-local function environment()
+-- forward to the step bound with the returned bind(ctx), and between steps
+-- `luamig` to `unbound` (the runner's: luamig.run.backfill.api(nil)). They
+-- are proxies rather than fields set per step, so that a file that keeps
+-- them in a local (`local op = op`) still reaches the running step.
+local function environment(unbound)
   local step -- the bound luamig.StepContext, or nil between steps
-  local unbound = require("luamig.run.backfill").api(nil)
+  unbound = unbound or setmetatable({}, { __index = function(_, name)
+    error("luamig." .. tostring(name) .. " is only available while a migration runs", 3)
+  end })
   local function ops_now(name)
     if not step then error("op." .. name .. " is only available while a migration runs", 3) end
     return step.op
@@ -157,7 +164,7 @@ local function environment()
   return env, function(ctx) step = ctx end, function() return ops_now("change") end
 end
 
--- The file's lock_timeout, statement_timeout and lock_retries (luamig.run.timeouts), checked.
+-- The file's lock_timeout, statement_timeout and lock_retries (luamig.revision.timeout_keys), checked.
 local function timeouts_of(env, path, text, transactional)
   local out = {}
   for _, k in ipairs(timeout_keys.KEYS) do
@@ -173,13 +180,33 @@ local function timeouts_of(env, path, text, transactional)
   return out
 end
 
+---The file's expand, contract and uncontract functions (each nil when
+---absent), checked: a contract or uncontract needs an expand.
+---@return {expand: function?, contract: function?, uncontract: function?}
+function M.phases(env, path, text)
+  local out = {}
+  for _, name in ipairs({ "expand", "contract", "uncontract" }) do
+    local f = rawget(env, name)
+    if f ~= nil and type(f) ~= "function" then fail(path, line_of(text, name), "%s must be a function", name) end
+    out[name] = f
+  end
+  for _, name in ipairs({ "contract", "uncontract" }) do
+    if out[name] and not out.expand then
+      fail(path, line_of(text, name), "%s(db) without expand(db): a contract phase finishes an expand; " ..
+        "define expand(db) (the additive part) or rename %s to upgrade", name, name)
+    end
+  end
+  return out
+end
+
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
+---@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
 ---@return luamig.Script
-function M.load_file(path)
+function M.load_file(path, unbound)
   local text = read(path)
   local ops = require "luamig.schema.ops" -- (here, not at the top: most commands never compile a migration)
-  local env, bind, step_ops = environment()
+  local env, bind, step_ops = environment(unbound)
   sandbox.run_file(path, env, "script", text)
 
   local rev_line = line_of(text, "revision")
@@ -187,10 +214,16 @@ function M.load_file(path)
   if id == nil then fail(path, 1, 'no revision id: add  revision = "%s"  at the top', host.random_hex(12)) end
   local problem = M.id_problem(id)
   if problem then fail(path, rev_line, "%s", problem) end
+  local phases = M.phases(env, path, text)
   local change = rawget(env, "change")
   if change ~= nil and type(change) ~= "function" then fail(path, line_of(text, "change"), "change must be a function") end
   local up = rawget(env, "upgrade")
   if change and up ~= nil then fail(path, line_of(text, "change"), "define change(op) or upgrade(db), not both") end
+  if phases.expand and (up ~= nil or change) then
+    fail(path, line_of(text, "expand"), "define expand(db) or %s, not both: expand is the upgrade of a " ..
+      "zero-downtime migration", change and "change(op)" or "upgrade(db)")
+  end
+  up = phases.expand or up
   if change then up = function() ops.change_up(change, step_ops()) end end
   if type(up) ~= "function" then
     fail(path, 1, "no upgrade(db) function defined (or change(op))")
@@ -214,6 +247,10 @@ function M.load_file(path)
     upgrade = with_whole_path(path, up),
     downgrade = with_whole_path(path, down),
     change = change or false,
+    phased = phases.expand ~= nil,
+    contract = phases.contract and with_whole_path(path, phases.contract) or false,
+    uncontract = phases.uncontract and with_whole_path(path, phases.uncontract) or false,
+    online = text:find("%f[%w_]op%s*%.%s*online%f[^%w_]") ~= nil,
     bind = bind,
     uses_op = change ~= nil or text:find("%f[%w_]op%s*[.:]%s*[%a_]") ~= nil,
     message = type(msg) == "string" and msg or message_of(text),
@@ -226,12 +263,16 @@ function M.load_file(path)
   }
 end
 
--- A script known from the cache: its upgrade and downgrade functions are
--- loaded from the file on first use.
-local lazy = {
-  __index = function(s, k)
-    if k ~= "upgrade" and k ~= "downgrade" and k ~= "change" and k ~= "uses_op" and k ~= "bind" then return nil end
-    local full = M.load_file(rawget(s, "path"))
+-- The fields a cached script loads from its file on first use.
+local LAZY = { upgrade = true, downgrade = true, change = true, uses_op = true, bind = true, contract = true,
+  uncontract = true, phased = true, online = true }
+
+-- The metatable of a script known from the cache: its functions are loaded
+-- from the file (with `unbound`, as M.load_file) on first use.
+local function lazy(unbound)
+  return { from_cache = true, __index = function(s, k)
+    if not LAZY[k] then return nil end
+    local full = M.load_file(rawget(s, "path"), unbound)
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
       errors.raise("script", ("%s changed while luamig was running; run the command again"):format(s.path))
     end
@@ -240,9 +281,23 @@ local lazy = {
     rawset(s, "change", full.change)
     rawset(s, "uses_op", full.uses_op)
     rawset(s, "bind", full.bind)
+    rawset(s, "contract", full.contract)
+    rawset(s, "uncontract", full.uncontract)
+    rawset(s, "phased", full.phased)
+    rawset(s, "online", full.online)
     return rawget(s, k) or nil
-  end,
-}
+  end }
+end
+
+---Forget the compiled functions of a script that came from the cache (they
+---load again from its file on next use), so that a long run holds the code
+---of one migration at a time, not of every one it ran.
+---@param s luamig.Script
+function M.release(s)
+  local mt = getmetatable(s)
+  if not (mt and mt.from_cache) then return end
+  for k in pairs(LAZY) do rawset(s, k, nil) end
+end
 
 -- The migration file names in `dir` (sorted) and their paths.
 local function listing(dir)
@@ -292,9 +347,11 @@ end
 ---repeated revision id. Files unchanged since an earlier run come from the
 ---script cache (luamig.revision.cache) and are compiled only when run.
 ---@param dir string
+---@param unbound table?  what the files' `luamig` holds outside a step (as M.load_file)
 ---@return luamig.Script[] scripts, luamig.Loaded loaded
-function M.load_dir(dir)
+function M.load_dir(dir, unbound)
   local names, paths = listing(dir)
+  local from_cache = lazy(unbound)
   local cache = script_cache.open(dir)
   local files, stale = {}, false
   local list, seen = {}, {}
@@ -304,9 +361,9 @@ function M.load_dir(dir)
     local s = script_cache.lookup(cache, name, size, mtime)
     if s then
       s.path = path
-      setmetatable(s, lazy)
+      setmetatable(s, from_cache)
     else
-      s = M.load_file(path)
+      s = M.load_file(path, unbound)
       stale = true
     end
     files[name] = { size = size, mtime = mtime, script = s }

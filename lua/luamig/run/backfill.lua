@@ -12,6 +12,7 @@ local text = require "luamig.util.text"
 local host = require "luamig.host"
 local limits = require "luamig.db.limits"
 local progress_mod = require "luamig.util.progress"
+local null = require "luamig.null"
 
 local M = {}
 
@@ -64,7 +65,7 @@ local function save_checkpoint(db, revision, name, key, rows, done)
 end
 
 ---Drop `revision`'s checkpoints: called in the transaction that records it.
----@param db table
+---@param db luamig.Db
 ---@param revision string
 function M.forget(db, revision)
   local t, plain = checkpoints(db)
@@ -277,7 +278,7 @@ function M.api(ctx)
     end,
     ---A progress bar/line for the migration's own loops: p = luamig.progress(total, label); p:add(n); p:done().
     progress = function(total, label) return progress_mod.new(ctx and ctx.log)(total, label) end,
-    null = require "luamig.null",
+    null = null,
   }, READ_ONLY)
 end
 

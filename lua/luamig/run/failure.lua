@@ -6,6 +6,9 @@ local version = require "luamig.run.version"
 
 local M = {}
 
+-- What a run in each direction is called in messages.
+local VERB = { up = "upgrade", down = "downgrade", contract = "contract" }
+
 -- The longest error text a failure shows and stores in the history table.
 M.MAX_ERROR_BYTES = 8192
 
@@ -35,7 +38,7 @@ local function outcome(s, tx, rolled_back_to, partial, err, direction)
   if err.lost and tx then
     return ("lost the connection to the database: the server rolled the step back%s; run `luamig %s` again " ..
       "once the database is reachable"):format(partial and " after its last db:autocommit section (the sections " ..
-      "before it were committed)" or ", so none of it was committed", direction == "up" and "upgrade" or "downgrade")
+      "before it were committed)" or ", so none of it was committed", VERB[direction])
   end
   if err.ended_tx then
     return "the migration ended the step's transaction itself, so luamig did not record the step: " ..
@@ -52,95 +55,108 @@ local function outcome(s, tx, rolled_back_to, partial, err, direction)
   return "it ran outside a transaction: check the schema, then rerun or `luamig stamp`"
 end
 
----Record step `id`'s failure (not in a dry run: it leaves no trace; an
+---@class luamig.StepFailure
+---@field s luamig.Session
+---@field t luamig.VersionTables
+---@field id string
+---@field direction "up"|"down"|"contract"
+---@field tx boolean               it ran in a transaction
+---@field err luamig.Error         what failed (errors.caught; lost, ended_tx as checked_body set them)
+---@field ms number?
+---@field rolled_back_to string?   the heads the rollback left (per-step transactions)
+---@field partial boolean?         a db:autocommit section committed part of it
+
+---Record a step's failure (not in a dry run: it leaves no trace; an
 ---interrupted step is recorded as such), then raise its "migration" error:
----what failed and what became of the step's work.
----@param s luamig.Session
----@param t luamig.VersionTables
----@param id string
----@param direction "up"|"down"
----@param tx boolean           it ran in a transaction
----@param err table            from the runner's attempt: text, object, traceback, ended_tx
----@param ms number?
----@param rolled_back_to string?  the heads the rollback left (per-step transactions)
----@param partial boolean?     a db:autocommit section committed part of it
-function M.step(s, t, id, direction, tx, err, ms, rolled_back_to, partial)
-  local script = s.graph.revs[id]
-  local text = errors.capped(err.text, M.MAX_ERROR_BYTES)
+---what failed and what became of the step's work. Its `where` is the
+---failure's (the migration's line), its `cause` the failure itself.
+---@param f luamig.StepFailure
+function M.step(f)
+  local s, err = f.s, f.err
+  local script = s.graph.revs[f.id]
+  local verb = VERB[f.direction]
   if not s.dry_run then
     pcall(function()
       s.db:transaction(function(db)
-        version.ensure(db, s.dialect, t)
-        version.record(db, t, { revision = id, direction = direction, status = host.interrupted() and "interrupted"
-          or "failed", checksum = script.checksum, ms = ms, transactional = tx, error = text })
+        version.ensure(db, s.dialect, f.t)
+        version.record(db, f.t, { revision = f.id, direction = f.direction, status = host.interrupted() and
+          "interrupted" or "failed", checksum = script.checksum, ms = f.ms, transactional = f.tx,
+          error = errors.capped(errors.text(err), M.MAX_ERROR_BYTES) })
       end)
     end)
   end
-  local hint = advice(err.object)
-  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(direction == "up" and "upgrade" or "downgrade",
-    id, script.path, text, hint and (hint .. "\n") or "", outcome(s, tx, rolled_back_to, partial, err, direction)),
-    { traceback = err.traceback, cause = err.object })
+  local hint = advice(err)
+  -- (the message names the place as the failure's text does: tostring does not repeat it)
+  errors.raise("migration", ("%s %s (%s) failed: %s\n%s%s"):format(verb, f.id, script.path,
+    errors.capped(errors.text(err), M.MAX_ERROR_BYTES), hint and (hint .. "\n") or "",
+    outcome(s, f.tx, f.rolled_back_to, f.partial, err, f.direction)),
+    { where = err.where ~= "" and err.where or nil, traceback = err.traceback, cause = err })
 end
-
 
 -- True when the connection is gone (the server ended it, or it broke): a
 -- transaction that is no longer open was then rolled back by the server, not
 -- ended by the migration. A connection error says so; one the migration
 -- caught shows when the next statement cannot reach the server.
 local function connection_lost(db, err)
-  local code = err and type(err.object) == "table" and tostring(err.object.code or "") or ""
+  local code = err and tostring(err.code or "") or ""
   if db:is_closed() or code:match("^08") or code:match("^57P0") then return true end
   local alive, e = pcall(db.scalar, db, "SELECT 1")
   return not alive and (db:is_closed() or tostring(type(e) == "table" and e.code or ""):match("^08") ~= nil)
 end
 
+-- The step's error when its body returned (ok) but the step failed anyway.
+local function failed(ok, err, message)
+  if not ok then return err end
+  return errors.new("migration", message)
+end
+
 -- A step body's result, checked against the driver's own state: a
 -- transactional step's transaction must still be open (whatever the
 -- migration caught), and an interrupt the migration swallowed still fails it.
+-- A failure's error says which: `lost` (the connection), `ended_tx`.
 ---@param s luamig.Session
 ---@param tx boolean  the step ran in the step's transaction
 ---@param ok boolean
----@param err table?
----@return boolean ok, table? err
+---@param err luamig.Error?
+---@return boolean ok, luamig.Error? err
 function M.checked_body(s, tx, ok, err)
   if tx and not s.db:is_closed() and not s.db:in_transaction() and connection_lost(s.db, err) then
-    return false, { text = ok and "the connection to the database was lost during the step" or err.text,
-      object = not ok and err.object or nil, traceback = err and err.traceback, lost = true }
+    err = failed(ok, err, "the connection to the database was lost during the step")
+    err.lost = true
+    return false, err
   end
   if tx and not s.db:is_closed() and not s.db:in_transaction() then
-    local text = ok and "the migration ended its own transaction (BEGIN, COMMIT or ROLLBACK): " ..
-        "a transactional migration cannot; use db:autocommit(function(db) ... end) or transactional = false"
-        or err.text
-    return false, { text = text, object = not ok and err.object or nil, traceback = err and err.traceback,
-      ended_tx = true }
+    err = failed(ok, err, "the migration ended its own transaction (BEGIN, COMMIT or ROLLBACK): " ..
+      "a transactional migration cannot; use db:autocommit(function(db) ... end) or transactional = false")
+    err.ended_tx = true
+    return false, err
   end
   if ok and host.interrupted() then
-    return false, { text = ("interrupted (%s)"):format(host.interrupted()) }
+    return false, errors.new("migration", ("interrupted (%s)"):format(host.interrupted()))
   end
   return ok, err
 end
 
--- Raises the error `e` (from attempt) met between two steps: a lost
+-- Raises the error `e` (errors.caught) met between two steps: a lost
 -- connection or an interrupt says which step was next and what the run
 -- committed; the runner's own errors (a plan that cannot run) pass as they are.
 ---@param r table     the run (direction, committed ids)
 ---@param walk table  the walk (plan, expected heads)
----@param e table     from attempt: text, object, traceback
+---@param e luamig.Error
 ---@param where string?  where it happened (default: before the next step)
 function M.between_steps(r, walk, e, where)
-  local kind = e.object and e.object.kind
-  if kind and kind ~= "db" and kind ~= "connect" then error(e.object, 0) end
-  local code = e.object and tostring(e.object.code or "") or ""
+  if e.kind ~= "db" and e.kind ~= "connect" and e.kind ~= "internal" then error(e, 0) end
+  local code = tostring(e.code or "")
   local lost = r.s.db:is_closed() or code:match("^08") or code:match("^57P0")
-  local verb = r.direction == "up" and "upgrade " or "downgrade "
+  local verb = VERB[r.direction] .. " "
   local next_id = walk.plan and walk.plan[1]
   local done = {}
   for i, id in ipairs(r.committed) do done[i] = verb .. id end
   where = where or (next_id and ("before " .. verb .. next_id) or "between steps")
   errors.raise("migration", ("%s %s: %s\n%s; a rerun continues from there"):format(
-    lost and "lost the connection" or "stopped", where, e.text, #done > 0 and ("committed: " ..
+    lost and "lost the connection" or "stopped", where, errors.text(e), #done > 0 and ("committed: " ..
       table.concat(done, ", ") .. "; the database is at " .. require("luamig.util.text").heads(walk.expected or {}))
-      or "nothing was committed"), { cause = e.object, traceback = e.traceback })
+      or "nothing was committed"), { cause = e, traceback = e.traceback })
 end
 
 return M

@@ -6,6 +6,8 @@
 --- Statements only: a migration that needs query results (db:query,
 --- db:rows, introspection, SQLite table rebuilds) fails, named.
 local errors = require "luamig.util.errors"
+local null = require "luamig.null"
+local db_rows = require "luamig.db.rows"
 local host = require "luamig.host"
 local plan = require "luamig.revision.plan"
 local step_mod = require "luamig.run.step"
@@ -44,7 +46,7 @@ end
 
 ---A stand-in for `db` that writes statements to `emit` instead of running
 ---them. Set `db.running` to the migration file being recorded, for messages.
----@param dialect table luamig.dialect.*
+---@param dialect luamig.Dialect
 ---@param emit fun(sql: string, params: table?) params packed, for its placeholders
 function M.recorder(dialect, emit)
   local db = { dialect = dialect.name, backend = dialect.name, offline_enums = {} }
@@ -57,7 +59,7 @@ function M.recorder(dialect, emit)
   function db.exec(_, sql, ...)
     local params = table.pack(...)
     for i = 1, params.n do
-      if params[i] == require "luamig.null" then params[i] = nil end
+      if params[i] == null then params[i] = nil end
     end
     emit(sql, params)
     return 0
@@ -71,7 +73,7 @@ function M.recorder(dialect, emit)
     fn({ exec = function(_, sql, ...) self:exec(sql, ...) end, sync = function() return 0 end })
     return 0
   end
-  function db.copy_in(self, t, columns, rows) return require("luamig.db.rows").insert_rows(self, t, columns, rows) end
+  function db.copy_in(self, t, columns, rows) return db_rows.insert_rows(self, t, columns, rows) end
   function db.autocommit(self, fn)
     emit("COMMIT")
     local r = table.pack(fn(self))
@@ -103,23 +105,45 @@ function M.sql(s, direction, range)
   local db = M.recorder(s.dialect, emit)
   local t = version.tables(s.config, s.dialect)
   out[#out + 1] = ("-- luamig %s %s (%s)"):format(direction == "up" and "upgrade" or "downgrade", range, s.dialect.name)
-  if #ids > 0 then version.ensure(db, s.dialect, t) end
-  for _, id in ipairs(ids) do
+  if #ids > 0 then version.ensure(db, s.dialect, t, true) end
+  -- one migration's phase in its own transaction, with its version updates
+  local function step(id, phase, fn, replay, dir)
     local script = g.revs[id]
-    out[#out + 1] = ("\n-- %s %s: %s (%s)"):format(direction, id, script.message, script.path)
+    local label = script.phased and phase or dir -- ("-- up ID", "-- down ID" for plain migrations)
+    out[#out + 1] = ("\n-- %s %s: %s (%s)"):format(label, id, script.message, script.path)
     if script.transactional then emit("BEGIN") end
-    local fn = direction == "up" and script.upgrade or script.downgrade
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
     db.running = script.path
-    local ok, err = step_mod.call(step_mod.new(db, s.dialect, script, { root = s.config.dir }), script, pcall, fn, db)
+    local ctx = step_mod.new(db, s.dialect, script, { root = s.config.dir })
+    local ok, err = step_mod.call(ctx, script, pcall, function() step_mod.phase(ctx, phase, fn, replay, db) end)
     db.running = nil
     if not ok then error(err, 0) end
-    local new = plan.step_heads(g, heads, id, direction)
-    version.set_heads(db, t, heads, new)
-    version.record(db, t, { revision = id, direction = direction, status = "ok", checksum = script.checksum,
-      transactional = script.transactional }, s.dialect.now_text()) -- as the runner's finish_step
-    heads = new
+    if phase ~= "contract" then
+      local new = plan.step_heads(g, heads, id, dir)
+      version.set_heads(db, t, heads, new)
+      heads = new
+    end
+    if script.phased then version.set_expanded(db, t, id, phase == "expand", s.dialect.now_text()) end
+    version.record(db, t, { revision = id, direction = dir, status = "ok", checksum = script.checksum,
+      transactional = script.transactional, phase = phase }, s.dialect.now_text()) -- as the runner's finish_step
     if script.transactional then emit("COMMIT") end
+  end
+  local contracts = {}
+  for _, id in ipairs(ids) do
+    local script = g.revs[id]
+    if direction == "up" then
+      step(id, script.phased and "expand" or "upgrade", script.upgrade, false, "up")
+      if script.phased then contracts[#contracts + 1] = id end
+    else
+      step(id, "downgrade", script.downgrade or (script.phased and script.upgrade), not script.downgrade, "down")
+    end
+  end
+  if #contracts > 0 then
+    out[#out + 1] = "\n-- contract phases: run these once the old application is gone (`luamig contract`)"
+    for _, id in ipairs(contracts) do
+      local script = g.revs[id]
+      step(id, "contract", script.contract or script.upgrade, not script.contract, "up")
+    end
   end
   return table.concat(out, "\n") .. "\n"
 end

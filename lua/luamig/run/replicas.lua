@@ -1,5 +1,6 @@
---- Replica awareness on PostgreSQL streaming replication: how far each
---- replica's replay is behind the primary, a throttle that backfills call
+--- Replica awareness (PostgreSQL streaming replication; the positions are
+--- the dialect's replica_lag): how far each replica's replay is behind the
+--- primary, a throttle that backfills call
 --- between batches (pause while a replica lags more than max_replica_lag),
 --- and the wait after each migration (wait_for_replicas).
 --- Replicas are the config's `replicas` URLs (each asked for its replay
@@ -8,12 +9,19 @@ local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 local redact = require "luamig.util.redact"
+local connect = require "luamig.db.connect"
 
 local M = {}
 
 ---@class luamig.Lag
 ---@field bytes number?    WAL bytes not yet replayed
 ---@field seconds number?  age of the last replayed transaction
+
+---One replica's lag.
+---@class luamig.ReplicaLag
+---@field name string
+---@field bytes number
+---@field seconds number
 
 M.DEFAULT_WAIT = 60 -- seconds wait_for_replicas = true waits for each migration
 M.POLL_MS = 200
@@ -36,71 +44,38 @@ function M.parse_lag(v)
   return nil, ('must be a number of bytes or text like "16MB" or "5s" (got %s)'):format(tostring(v))
 end
 
--- Lag of the replicas pg_stat_replication lists, behind `lsn` (nil: now).
--- Its positions are NULL to a role without pg_read_all_stats (pg_monitor).
-local DISCOVER = [[
-SELECT coalesce(nullif(application_name, ''), host(client_addr), 'pid ' || pid) AS name,
-  pg_catalog.pg_wal_lsn_diff(%s, replay_lsn)::float8 AS bytes,
-  coalesce(extract(epoch FROM replay_lag), 0)::float8 AS seconds
-FROM pg_catalog.pg_stat_replication ORDER BY 1]]
-
-local CAN_SEE = "SELECT pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')"
-
-local REPLICA = [[
-SELECT pg_catalog.pg_is_in_recovery() AS in_recovery,
-  coalesce(pg_catalog.pg_last_wal_replay_lsn(), '0/0')::text AS lsn,
-  coalesce(extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp()), 0)::float8 AS seconds]]
-
 ---@class luamig.Replicas
----@field db table          the primary
+---@field db luamig.Db      the primary
+---@field lag luamig.DialectReplicaLag  its dialect's replica_lag
 ---@field urls string[]?    explicit replicas
 ---@field conns table[]     their connections, opened on first use
 local Replicas = {}
 Replicas.__index = Replicas
 
----Every replica's lag behind `lsn` (default: the primary's current WAL position).
+---Every replica's lag behind `lsn` (default: the primary's current position).
 ---@param lsn string?
----@return {name: string, bytes: number, seconds: number}[]
+---@return luamig.ReplicaLag[]
 function Replicas:lags(lsn)
-  local target = lsn and ("'" .. lsn:gsub("'", "") .. "'::pg_lsn") or "pg_catalog.pg_current_wal_insert_lsn()"
-  if not self.urls then return self:discovered(target) end
+  if not self.urls then return self.lag.listed(self.db, lsn) end
   local out = {}
   for i, url in ipairs(self.urls) do
-    local ok, r = pcall(function()
+    local ok, bytes, seconds = pcall(function()
       if not self.conns[i] then
-        self.conns[i] = require("luamig.db.connect").open(url, self.config, nil, { create = false })
+        self.conns[i] = connect.open(url, self.config, nil, { create = false })
       end
-      return self.conns[i]:first(REPLICA)
+      return self.lag.behind(self.db, self.conns[i], lsn)
     end)
     if not ok then
       errors.raise("migration", ("cannot reach replica %s: %s"):format(redact.url(url),
-        redact.scrub(errors.text(r), redact.secrets_of(url))), { replica = true })
+        redact.scrub(errors.text(bytes), redact.secrets_of(url))), { replica = true })
     end
-    if not r.in_recovery then
-      errors.raise("migration", ("replica %s is not a standby (pg_is_in_recovery() is false): the primary listed " ..
-        "by mistake, or a promoted standby; fix `replicas` in the config"):format(redact.url(url)), { replica = true })
+    if not bytes then
+      errors.raise("migration", ("replica %s %s; fix `replicas` in the config"):format(redact.url(url), seconds),
+        { replica = true })
     end
-    local bytes = self.db:scalar(("SELECT pg_catalog.pg_wal_lsn_diff(%s, ?::pg_lsn)::float8"):format(target), r.lsn)
-    out[i] = { name = redact.url(url), bytes = math.max(bytes, 0), seconds = bytes > 0 and r.seconds or 0 }
+    out[i] = { name = redact.url(url), bytes = bytes, seconds = seconds }
   end
   return out
-end
-
--- The replicas pg_stat_replication lists, behind `target`; raises when
--- this role cannot see their positions.
-function Replicas:discovered(target)
-  local rows = self.db:query(DISCOVER:format(target))
-  for _, r in ipairs(rows) do
-    if r.bytes == nil then
-      if not self.db:scalar(CAN_SEE) then
-        errors.raise("migration", ("role %s cannot see the replicas' positions in pg_stat_replication: grant it " ..
-          "pg_monitor (GRANT pg_monitor TO %s), or list the replicas' URLs in `replicas`"):format(
-          self.db:scalar("SELECT current_user"), self.db:scalar("SELECT quote_ident(current_user)")), { replica = true })
-      end
-      r.bytes = 0 -- (a walsender still starting: no position yet)
-    end
-  end
-  return rows
 end
 
 -- The first replica over `max`, or nil.
@@ -149,9 +124,7 @@ end
 function Replicas:wait(id)
   local timeout = self.config.wait_for_replicas
   if not timeout then return end
-  -- the insert position: with synchronous_commit = off the commit record
-  -- may not be written yet, and the write position would be before it
-  local lsn = self.db:scalar("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")
+  local lsn = self.lag.position(self.db)
   local deadline = host.now_ms() + timeout * 1000
   while true do
     local ok, lags = pcall(self.lags, self, lsn)
@@ -179,17 +152,18 @@ function Replicas:close()
 end
 
 ---The replicas of session `s`, or nil when neither max_replica_lag nor
----wait_for_replicas is set. These settings are PostgreSQL's (streaming
----replication); on another database they are a config error.
+---wait_for_replicas is set. A dialect without replica_lag (SQLite) has no
+---replicas: there they are a config error.
 ---@param s luamig.Session
 ---@return luamig.Replicas?
 function M.of_session(s)
   local cfg = s.config
   if not cfg.max_replica_lag and not cfg.wait_for_replicas then return nil end
-  if s.dialect.name ~= "postgresql" then
+  if not s.dialect.replica_lag then
     errors.raise("config", "max_replica_lag and wait_for_replicas need PostgreSQL (streaming replication)")
   end
-  return setmetatable({ db = s.db, config = cfg, urls = cfg.replicas, conns = {} }, Replicas)
+  return setmetatable({ db = s.db, lag = s.dialect.replica_lag, config = cfg, urls = cfg.replicas, conns = {} },
+    Replicas)
 end
 
 return M

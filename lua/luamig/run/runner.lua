@@ -4,30 +4,35 @@ local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local version = require "luamig.run.version"
 local plan_mod = require "luamig.revision.plan"
+local scripts = require "luamig.revision.scripts"
 local failure = require "luamig.run.failure"
 local replicas_mod = require "luamig.run.replicas"
 local text = require "luamig.util.text"
+local sandbox = require "luamig.util.sandbox"
 local timeouts = require "luamig.run.timeouts"
+local backfill = require "luamig.run.backfill"
 
 local M = {}
 
 ---@class luamig.Step
 ---@field revision string
----@field direction "up"|"down"
+---@field direction "up"|"down"|"contract"
+---@field phase "upgrade"|"expand"|"contract"|"downgrade"  the phase it ended in (uncontract runs before a downgrade)
 ---@field ms number
 ---@field message string
 ---@field transactional boolean
 
 ---@class luamig.RunOptions
----@field direction "up"|"down"
----@field plan fun(heads: string[]): string[]   revisions to run, in order
+---@field direction "up"|"down"|"contract"  contract: the pending contract phases (heads stay)
+---@field plan fun(heads: string[], expanded: table<string, string>): string[]   revisions to run, in order
+---@field contract boolean?  upgrade: run each expand's contract in the same step (upgrade --contract)
 ---@field on_step fun(step: luamig.Step)?
 ---@field on_plan fun(heads: string[], plan: string[])? called once, under the lock
 ---@field hook fun(name: string, info: table)?  plugin hooks (luamig.plugins.run_hook)
 
 ---@class luamig.Session
----@field db table
----@field dialect table
+---@field db luamig.Db
+---@field dialect luamig.Dialect
 ---@field config luamig.Config
 ---@field graph luamig.Graph
 ---@field log luamig.Log
@@ -45,25 +50,48 @@ end
 
 local function rollback(db) db:rollback() end
 
--- Runs f(...) and returns ok, err; err keeps a traceback for --debug.
+-- Runs f(...) and returns ok, or false and the error object (errors.caught:
+-- with a traceback for --debug).
 local function attempt(f, ...)
-  return xpcall(f, function(e)
-    if type(e) == "string" then return { text = e, traceback = debug.traceback(e, 2) } end
-    return { text = errors.text(e), object = e, traceback = debug.traceback(errors.text(e), 2) }
-  end, ...)
+  return xpcall(f, errors.caught, ...)
+end
+
+-- The bodies step `id` runs, in order, each { phase, fn, replay }: replay
+-- runs expand(db) again with only its op.online calls acting, for the phase
+-- the file did not write (luamig.run.online). `expanded`: the revisions whose
+-- contract is pending.
+local function bodies_of(script, direction, expanded, with_contract)
+  local contract = { "contract", script.contract or script.upgrade, not script.contract }
+  if direction == "contract" then return { contract } end
+  if direction == "up" then
+    if not script.phased then return { { "upgrade", script.upgrade } } end
+    return with_contract and { { "expand", script.upgrade }, contract } or { { "expand", script.upgrade } }
+  end
+  local down = { "downgrade", script.downgrade or (script.phased and script.upgrade), not script.downgrade }
+  if script.phased and not expanded[script.id] then return { { "uncontract", script.uncontract }, down } end
+  return { down }
 end
 
 -- Check the plan before running any of it: every step can run in this mode.
-local function check_plan(s, plan, direction, whole_run)
+local function check_plan(s, plan, direction, whole_run, expanded)
   for _, id in ipairs(plan) do
     local script = s.graph.revs[id]
-    if direction == "down" and not script.downgrade then
+    if direction == "down" and not script.downgrade and not (script.phased and script.online) then
       errors.raise("script", ("%s: revision %s has no downgrade(db); write one or stamp past it")
         :format(script.path, id))
     end
+    if direction == "down" and script.phased and not expanded[id] and not script.uncontract then
+      errors.raise("script", ("%s: revision %s was contracted; downgrading past it needs uncontract(db) to undo its " ..
+        "contract phase; write one (nothing ran)"):format(script.path, id))
+    end
+    if direction == "contract" and not expanded[id] then
+      errors.raise("script", ("%s: revision %s has no pending contract: its expand is not applied, or it was " ..
+        "contracted already (nothing ran)"):format(script.path, id))
+    end
     if direction == "down" and script.change then
+      -- (here: commands that run nothing never load the ops, as step_mod below)
       local ok, err = require("luamig.schema.ops").reversible(script.change, script.path)
-      if not ok then errors.raise("script", errors.text(err)) end
+      if not ok then error(err, 0) end
     end
     if whole_run and not script.transactional then
       errors.raise("config", ('%s: transaction = "all" cannot include a migration with transactional = false (%s)')
@@ -84,26 +112,28 @@ local function warn_drift(s, t, heads)
   end
 end
 
--- Runs step `id`'s body with its step context; returns ok, err, its time
--- in ms and the rows its backfills wrote (for its summary line).
+-- Runs step `id`'s bodies (bodies_of) with its step context; returns ok,
+-- err, its time in ms and the rows its backfills wrote (for its summary line).
 local function run_body(r, id)
   local step_mod = require "luamig.run.step" -- (here: commands that run nothing never load the ops)
   local s = r.s
   local script = s.graph.revs[id]
-  local fn = r.direction == "up" and script.upgrade or script.downgrade
+  local bodies = bodies_of(script, r.direction, r.expanded, r.contract)
   local t0 = host.now_ms()
   local tx = script.transactional or s.dry_run
   local ctx = step_mod.new(s.db, s.dialect, script, { log = s.log, dry_run = s.dry_run, transactional = tx,
-    replicas = r.replicas, root = s.config.dir })
+    replicas = r.replicas, root = s.config.dir, force = r.force,
+    still_written = s.config.still_written or 300 })
   -- in the step's transaction the driver refuses (SQLite) or reports
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   if tx then s.db:guard(true) end
-  local ok, err = step_mod.call(ctx, script, attempt, function(db)
+  local caught = sandbox.caught_in(script.path, "migration") -- (errors name the migration's line)
+  local ok, err = step_mod.call(ctx, script, function(f, ...) return xpcall(f, caught, ...) end, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
     local t = timeouts.of(script, s.config)
     s.dialect.apply_timeouts(s.db, t, tx)
     s.db.step_timeouts = t
-    fn(db)
+    for _, b in ipairs(bodies) do step_mod.phase(ctx, b[1], b[2], b[3], db) end
     s.dialect.check_step(s.db, r.setup)
   end, s.db:public())
   s.db:end_step()
@@ -111,23 +141,47 @@ local function run_body(r, id)
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
 
-local function finish_step(r, id, heads, ms)
+-- The phase the history records for step `id` (the last body it ran).
+local function phase_of(r, id)
+  local bodies = bodies_of(r.s.graph.revs[id], r.direction, r.expanded, r.contract)
+  return bodies[#bodies][1]
+end
+
+-- The step's bookkeeping (the heads, its phase, its history row) and, with
+-- `commit`, the COMMIT: queued on the connection's pipeline, so that on
+-- PostgreSQL they are one round trip (on SQLite each runs at once). A
+-- failure among them raises before anything is committed. Returns the new heads.
+local function finish_step(r, id, heads, ms, commit)
   local s, t = r.s, r.t
-  local script = s.graph.revs[id]
-  local new = plan_mod.step_heads(s.graph, heads, id, r.direction)
-  version.set_heads(s.db, t, heads, new)
-  version.record(s.db, t, { revision = id, direction = r.direction, status = "ok", checksum = script.checksum,
-    ms = ms, transactional = script.transactional })
+  local db, script = s.db, s.graph.revs[id]
+  local phase = phase_of(r, id)
   -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then require("luamig.run.backfill").forget(s.db, id) end
+  if not script.transactional then backfill.forget(db, id) end
+  local queue = { exec = function(_, sql, ...) db:pipeline_send(sql, ...) end }
+  local new = heads
+  if r.direction ~= "contract" then
+    new = plan_mod.step_heads(s.graph, heads, id, r.direction)
+    version.set_heads(queue, t, heads, new)
+  end
+  if script.phased then
+    version.set_expanded(queue, t, id, phase == "expand")
+    r.expanded[id] = phase == "expand" and (r.expanded[id] or "now") or nil
+  end
+  version.record(queue, t, { revision = id, direction = r.direction == "down" and "down" or "up", status = "ok",
+    checksum = script.checksum, ms = ms, transactional = script.transactional, phase = phase })
+  if commit then queue:exec("COMMIT") end
+  db:pipeline_sync()
+  if commit then r.tables_ready = true end -- (the version tables exist from now on)
   return new
 end
 
 -- A step is done (committed): report it, then the after_migration hooks.
 local function emit(r, id, ms, rows)
   local script = r.s.graph.revs[id]
+  local phase = phase_of(r, id)
+  scripts.release(script) -- (done with its code)
   local step = { revision = id, direction = r.direction, ms = ms, message = script.message,
-    transactional = script.transactional, rows = rows }
+    transactional = script.transactional, rows = rows, phase = phase }
   if r.replicas then r.replicas:wait(id) end -- wait_for_replicas
   if r.on_step then r.on_step(step) end
   if r.hook then r.hook("after_migration", step) end
@@ -136,9 +190,9 @@ end
 -- The connection set-up (dialect.step_setup) for running `ids` in one
 -- transaction; the dialect applies a change outside any transaction.
 local function setup_for(r, ids)
-  local scripts = {}
-  for i, id in ipairs(ids) do scripts[i] = r.s.graph.revs[id] end
-  return r.s.dialect.step_setup(r.s.config, scripts)
+  local list = {}
+  for i, id in ipairs(ids) do list[i] = r.s.graph.revs[id] end
+  return r.s.dialect.step_setup(r.s.config, list)
 end
 
 local function apply_setup(r, setup)
@@ -153,9 +207,10 @@ end
 local function run_plan(r)
   local s, t = r.s, r.t
   version.ensure(s.db, s.dialect, t)
-  local heads = version.heads(s.db, t)
-  local plan = r.plan(heads)
-  check_plan(s, plan, r.direction, not s.dry_run)
+  local heads = version.heads(s.db, t, true)
+  r.expanded = version.expanded(s.db, t)
+  local plan = r.plan(heads, r.expanded)
+  check_plan(s, plan, r.direction, not s.dry_run, r.expanded)
   local setup = setup_for(r, plan)
   if setup ~= r.setup then return { setup = setup } end
   r.on_plan(heads, plan)
@@ -164,7 +219,7 @@ local function run_plan(r)
     local body_ok, body_err, ms, rows = run_body(r, id)
     if not body_ok then
       rollback(s.db)
-      failure.step(s, t, id, r.direction, true, body_err, ms, nil)
+      failure.step { s = s, t = t, id = id, direction = r.direction, tx = true, err = body_err, ms = ms }
     end
     heads = finish_step(r, id, heads, ms)
     done[#done + 1] = { id, ms, rows }
@@ -182,7 +237,7 @@ local function run_all(r)
     local ok, res = attempt(run_plan, r)
     if not ok then
       rollback(s.db)
-      error(res.object or res.text, 0)
+      error(res, 0)
     end
     if res.heads then return res.heads end
     apply_setup(r, res.setup) -- then plan again under the lock
@@ -196,11 +251,15 @@ local function next_step(r, walk)
   local s, t = r.s, r.t
   local ok, step = attempt(function()
     s.dialect.begin_locked(s.db)
-    version.ensure(s.db, s.dialect, t)
-    local heads = version.heads(s.db, t)
+    if not r.tables_ready then version.ensure(s.db, s.dialect, t) end -- (until a step committed them)
+    local heads = version.heads(s.db, t, true)
+    -- (an upgrade needs the pending contracts only when it plans: a saved catalog read per step)
+    if r.direction ~= "up" or not walk.expected or not same(heads, walk.expected) then
+      r.expanded = version.expanded(s.db, t)
+    end
     if not walk.expected or not same(heads, walk.expected) then
-      walk.plan = r.plan(heads)
-      check_plan(s, walk.plan, r.direction, false)
+      walk.plan = r.plan(heads, r.expanded)
+      check_plan(s, walk.plan, r.direction, false, r.expanded)
       if not walk.planned then r.on_plan(heads, walk.plan) end
       walk.planned = true
     end
@@ -219,7 +278,7 @@ local function run_in_transaction(r, walk, id, heads)
   local s = r.s
   local sections = s.db.sections
   local ms, rows
-  local label = (r.direction == "up" and "upgrade " or "downgrade ") .. id
+  local label = phase_of(r, id) .. " " .. id
   -- (attempt: an interrupt in the backoff's sleep fails the step like one in its body)
   local no_raise, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
     label, function(line) s.log:warn(line) end,
@@ -238,14 +297,13 @@ local function run_in_transaction(r, walk, id, heads)
   if not no_raise then body_ok, err = false, body_ok end -- (then body_ok holds attempt's error)
   if body_ok then
     body_ok, err = attempt(function()
-      walk.expected = finish_step(r, id, heads, ms)
-      s.db:exec "COMMIT"
+      walk.expected = finish_step(r, id, heads, ms, true)
     end)
   end
   if not body_ok then
     rollback(s.db)
-    failure.step(s, r.t, id, r.direction, true, err, ms, text.heads(heads),
-      s.db.sections > sections)
+    failure.step { s = s, t = r.t, id = id, direction = r.direction, tx = true, err = err, ms = ms,
+      rolled_back_to = text.heads(heads), partial = s.db.sections > sections }
   end
   r.committed[#r.committed + 1] = id
   emit(r, id, ms, rows)
@@ -259,17 +317,16 @@ local function run_outside(r, walk, id)
   local body_ok, err, ms, rows = run_body(r, id)
   if not body_ok then
     rollback(s.db)
-    failure.step(s, r.t, id, r.direction, false, err, ms, nil)
+    failure.step { s = s, t = r.t, id = id, direction = r.direction, tx = false, err = err, ms = ms }
   end
   local rec_ok, rec_err = attempt(function()
     s.dialect.begin_locked(s.db)
-    walk.expected = finish_step(r, id, version.heads(s.db, r.t), ms)
-    s.db:exec "COMMIT"
+    walk.expected = finish_step(r, id, version.heads(s.db, r.t, true), ms, true) -- (next_step's ensure is committed)
   end)
   if not rec_ok then
     rollback(s.db)
     failure.between_steps(r, walk, rec_err, ("after %s %s ran (outside a transaction), before it was recorded")
-      :format(r.direction == "up" and "upgrade" or "downgrade", id))
+      :format(phase_of(r, id), id))
   end
   r.committed[#r.committed + 1] = id
   emit(r, id, ms, rows)
@@ -303,14 +360,15 @@ end
 -- options (never modified) and the connection's current set-up.
 local function new_run(s, opts)
   local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
-    on_step = opts.on_step, committed = {}, replicas = not s.dry_run and replicas_mod.of_session(s) or nil }
+    on_step = opts.on_step, committed = {}, replicas = not s.dry_run and replicas_mod.of_session(s) or nil,
+    contract = opts.contract, force = opts.force, expanded = {} }
   local warned = false
-  function r.plan(heads)
+  function r.plan(heads, expanded)
     if opts.direction == "up" and not warned then
       warned = true
       warn_drift(s, r.t, heads)
     end
-    return opts.plan(heads)
+    return opts.plan(heads, expanded)
   end
   function r.on_plan(heads, plan) -- under the lock, before anything runs
     if opts.on_plan then opts.on_plan(heads, plan) end
@@ -327,6 +385,11 @@ end
 ---@param opts luamig.RunOptions
 ---@return string[] heads the heads afterwards
 function M.run(s, opts)
+  -- a new collection cycle once the heap is 1.2x what the last one left
+  -- (Lua's default: 2x, kept for start-up, which is mostly live data): a
+  -- run of thousands of steps, each leaving a little garbage, stays near its
+  -- live size. (1.0 would collect without pause, at 50x the CPU.)
+  collectgarbage("incremental", 120)
   local r = new_run(s, opts)
   local seen = version.last_id(s.db, r.t)
   s.dialect.lock_run(s.db, s.config, s.log)
@@ -371,6 +434,20 @@ end
 function M.run_one(s, id, direction)
   local given, ms = false, nil
   M.run(s, { direction = direction, on_step = function(st) ms = st.ms end, plan = function()
+    if given then return {} end
+    given = true
+    return { id }
+  end })
+  return ms
+end
+
+---Run exactly revision `id`'s pending contract phase (drills and lint).
+---@param s luamig.Session
+---@param id string
+---@return number ms its time
+function M.run_contract(s, id)
+  local given, ms = false, nil
+  M.run(s, { direction = "contract", force = true, on_step = function(st) ms = st.ms end, plan = function()
     if given then return {} end
     given = true
     return { id }

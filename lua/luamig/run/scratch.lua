@@ -26,6 +26,7 @@ local M = {}
 ---@class luamig.ScratchSession : luamig.Session
 ---@field shown string    where it is, without a password
 ---@field drop fun()?     removes it (nil with --keep or --scratch-url)
+---@field url string      how to connect to it (with the password: never shown)
 
 -- This host in scratch names: a hash of its name, so that a run removes
 -- only the leftovers of processes it can see.
@@ -152,7 +153,7 @@ local function prepare(s, o)
     s.drop = function() d.scratch.drop(o.target, name, env) end
     place = d.scratch.create(o.target, name, env)
   end
-  s.shown = place.shown
+  s.shown, s.url = place.shown, place.url
   s.db, s.dialect = connect.open(place.url, o.config)
   check_not_target(s, target_id, o)
   if o.scratch_url then check_empty(s, o) end

@@ -4,7 +4,7 @@
 --- makes a nullable column), so it is an error with a did-you-mean; so is a
 --- type that is neither portable nor known to the database. Errors carry no
 --- location: the op boundary names the migration's line.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 
@@ -64,22 +64,8 @@ local function fail(fmt, ...)
   errors.raise("migration", fmt:format(...))
 end
 
----The candidate closest to `word` (case aside), when close enough to be a
----typo of it: " (did you mean "x"?)", or `sep` .. 'did you mean "x"?' when
----`sep` is given; "" when none is.
----@param word string
----@param candidates string[]
----@param sep string?
----@return string
-function M.did_you_mean(word, candidates, sep)
-  local best, best_d = nil, math.max(1, #word // 3)
-  for _, c in ipairs(candidates) do
-    local dist = text.distance(word:lower(), c:lower())
-    if dist <= best_d and (best == nil or dist < best_d) then best, best_d = c, dist end
-  end
-  if not best then return "" end
-  return sep and (sep .. ("did you mean %q?"):format(best)) or (" (did you mean %q?)"):format(best)
-end
+---" (did you mean "x"?)" for a typo of a candidate (luamig.util.text.did_you_mean).
+M.did_you_mean = text.did_you_mean
 
 -- A key of `t` that is not in `allowed` (nor an index up to `items`): an
 -- error saying `what` `t` is.
@@ -97,8 +83,8 @@ end
 ---The type of a column, or alter_column's: portable, known to the database
 ---(the dialect's known_type, or an enum this run created) or
 ---`{ raw = "SQL" }`, taken as written.
----@param db table
----@param d table luamig dialect
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@param t any
 ---@param label string  "op.add_column: column \"x\"" ...
 ---@param enums table<string, true>?  enums created by this step's ops
@@ -119,8 +105,8 @@ function M.type(db, d, t, label, enums)
 end
 
 ---A column spec: `{ name, type, key = value ... }` with known keys only.
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@param spec any
 ---@param label string  the op, e.g. "op.create_table"
 ---@param enums table<string, true>?
@@ -166,8 +152,8 @@ end
 
 ---Check the arguments of op (or batch method) `label` as `sig` (an entry of
 ---M.OPS or M.BATCH) describes them; `args` packed.
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@param label string
 ---@param sig table
 ---@param args table

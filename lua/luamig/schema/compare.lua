@@ -4,9 +4,9 @@
 --- children, children's foreign keys and columns dropped before their
 --- parents, views last. Each change is close to one op call
 --- (luamig.schema.render writes it); a destructive one says why.
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
-local named = require "luamig.schema.named"
+local introspect = require "luamig.schema.introspect"
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -178,13 +178,16 @@ function M.find(cons, c)
   return false
 end
 
----The snapshot of `db` to compare (luamig.schema.named), each column's
----portable type name marked where it has one (column.portable).
----@param db table
----@param d table  its dialect
+---The snapshot of `db` to compare: luamig.schema.introspect's, with every
+---constraint named where the database keeps its name (SQLite's pragmas
+---leave some out: luamig.dialect.sqlite.named), and each column's portable
+---type name marked where it has one (column.portable).
+---@param db luamig.Db
+---@param dialect luamig.Dialect?  (default: db.dialect)
 ---@return luamig.Snapshot
-function M.snapshot(db, d)
-  local s = named.snapshot(db, d)
+function M.snapshot(db, dialect)
+  local d = dialect or db.dialect
+  local s = introspect.snapshot(db, d, { named = true })
   for _, t in pairs(s.tables) do
     for _, c in ipairs(t.columns) do c.portable = M.portable_type(c.type, d) end
   end
@@ -291,7 +294,7 @@ end
 ---dialect (its portable types).
 ---@param s luamig.Snapshot
 ---@param decl luamig.Declared
----@param d table
+---@param d luamig.Dialect
 function M.spell(s, decl, d)
   for name, t in pairs(decl.tables) do
     local built = s.tables[name]

@@ -5,11 +5,12 @@
 --- an empty database, so that it can be snapshotted and compared with the
 --- schema at head (luamig.schema.compare) exactly as the database sees it.
 local check = require "luamig.schema.check"
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
+local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
-local q = require("luamig.dialect.sql").quote_ident
+local q = require("luamig.model.sql").quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
@@ -53,12 +54,7 @@ end
 
 -- The file:line of the declaration being made (the innermost frame of `path`).
 local function caller(path)
-  for level = 3, 50 do
-    local info = debug.getinfo(level, "Sl")
-    if not info then break end
-    if info.source == "@" .. path then return path .. ":" .. info.currentline end
-  end
-  return path
+  return host.where(path) or path
 end
 
 local function need_name(where, what, name)
@@ -288,8 +284,8 @@ end
 ---error (an unknown key or type, SQL the database refuses) names the
 ---declaration's file:line.
 ---@param decl luamig.Declared
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 function M.realize(decl, db, d)
   local op = ops.new({ db = db, dialect = d })
   -- set up as for a migration using op (SQLite: a cycle's foreign key is

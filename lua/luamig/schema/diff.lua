@@ -1,8 +1,8 @@
---- Comparing two schema snapshots (luamig.schema.model): one sentence per
+--- Comparing two schema snapshots (luamig.model.schema): one sentence per
 --- difference, naming the object by its qualified name and saying what
 --- changed ("function billing.last_day(date) still exists after downgrade
 --- of X", "column public.orders.total: default 0 became NULL").
-local model = require "luamig.schema.model"
+local model = require "luamig.model.schema"
 
 local M = {}
 

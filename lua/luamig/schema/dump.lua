@@ -1,14 +1,13 @@
 --- The live schema as one migration (`luamig dump`, the baseline of `import
---- alembic`): the snapshot (luamig.schema.model) turned into steps by the
+--- alembic`): the snapshot (luamig.model.schema) turned into steps by the
 --- dialect's dump module (op calls where the op vocabulary says it exactly,
 --- the object's DDL through op.execute for the rest), put in dependency
 --- order (edges from the catalog), and rendered as a migration body or as a
 --- declared schema (schema.lua). Every value written into the Lua text goes
 --- through luamig.util.lua_source (render.literal, comment_text), the one
 --- escape of generated files.
-local ddl = require "luamig.schema.ddl"
 local errors = require "luamig.util.errors"
-local named = require "luamig.schema.named"
+local introspect = require "luamig.schema.introspect"
 local literal = require("luamig.schema.render").literal
 local lua_source = require "luamig.util.lua_source"
 
@@ -35,27 +34,6 @@ local ALEMBIC = "alembic_version"
 ---@class luamig.Dump
 ---@field items luamig.DumpItem[]   in dependency order
 ---@field skipped string[]          unsupported objects left out (--skip-unsupported)
-
----A column spec's `nullable` for a column that is nullable or not: false, or
----nil (the default).
----@param nullable boolean
----@return false?
-function M.nullable(nullable)
-  if not nullable then return false end
-  return nil
-end
-
----A column type as a column spec's: as written when the op vocabulary reads
----it as the same type, else { raw = t } (PostgreSQL's json is not the
----portable json, which is jsonb).
----@param d table  the dialect
----@param t string
----@return string|{raw: string}
-function M.spec_type(d, t)
-  local mapped = ddl.portable(d, t)
-  if mapped == nil or mapped:lower() == t:lower() then return t end
-  return { raw = t }
-end
 
 -- Items in an order where each one's dependencies come first, else by
 -- (rank, id). A cycle (which the dialect breaks by separate constraint
@@ -104,13 +82,13 @@ end
 ---the config's `schemas`, else every one). Raises, naming each object,
 ---when the database holds objects the model does not cover (unless
 ---opts.skip_unsupported) or the role cannot read part of it.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@param opts luamig.DumpOptions?
 ---@return luamig.Dump
 function M.build(db, dialect, opts)
   opts = opts or {}
-  local snap = named.snapshot(db, dialect) -- (SQLite: with the constraint names its pragmas leave out)
+  local snap = introspect.snapshot(db, dialect, { named = true }) -- (SQLite: with the constraint names its pragmas leave out)
   snap.tables[ALEMBIC] = nil
   local skipped = {}
   for _, what in ipairs(snap.unsupported or {}) do skipped[#skipped + 1] = what end

@@ -5,11 +5,12 @@
 --- obvious inverse names it (INVERSE), so a migration may define change(op)
 --- instead of upgrade/downgrade.
 local check = require "luamig.schema.check"
-local ddl = require "luamig.schema.ddl"
+local ddl = require "luamig.model.ddl"
 local db_rows = require "luamig.db.rows"
 local sql_file = require "luamig.db.sql_file"
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
 
 local M = {}
 
@@ -22,19 +23,6 @@ local function created(db)
   return db.step_enums
 end
 
----The innermost line of the migration file `path` on the stack, as
----"path:line" (nil when no frame of it is there); also lint's recorder.
----@param path string
----@return string?
-local function migration_line(path)
-  local source = "@" .. path
-  for level = 3, 200 do
-    local info = debug.getinfo(level, "Sl")
-    if not info then return nil end
-    if info.source == source and info.currentline > 0 then return path .. ":" .. info.currentline end
-  end
-end
-M.migration_line = migration_line
 
 -- `fn` such that an error it raises without a location names the
 -- migration's line that called the op (found while the stack is intact).
@@ -42,7 +30,7 @@ local function blamed(fn, path)
   if not path then return fn end
   local function locate(e)
     if errors.is(e) and not e.where and (e.kind == "migration" or e.kind == "script") then
-      e.where = migration_line(path)
+      e.where = host.where(path)
     end
     return e
   end
@@ -238,8 +226,8 @@ table.sort(batch_names)
 ---batch_alter_table's batch `b` with each method's arguments checked first
 ---(check.BATCH) and an unknown method an error with a did-you-mean.
 ---@param b table  the dialect's batch
----@param db table
----@param d table
+---@param db luamig.Db
+---@param d luamig.Dialect
 ---@return table
 function M.checked_batch(b, db, d)
   local proxy = {}
@@ -254,32 +242,46 @@ function M.checked_batch(b, db, d)
 end
 
 ---@class luamig.OpsTarget
----@field db table        the connection (or the offline recorder)
----@field dialect table   its luamig dialect
+---@field db luamig.Db        the connection (or the offline recorder)
+---@field dialect luamig.Dialect   its luamig dialect
 ---@field path string?    the running migration's file, to name its line in errors
 ---@field root string?    the project's folder (op.execute_file's other place)
 
 ---Bind the ops to a step's connection. Returns a table of functions (called
 ---as `op.create_table(...)`, like Alembic's), each checking its arguments
 ---(luamig.schema.check) before any SQL runs; an unknown name is an error
----with a did-you-mean.
+---with a did-you-mean. The functions are made on the first use of `op`
+---(most steps of a long chain run SQL only and never use it).
 ---@param step luamig.OpsTarget
 ---@return table op
 function M.new(step)
   local db, d, path = step.db, step.dialect, step.path
   local op = {}
-  for name, fn in pairs(build(db, d, step)) do
-    local sig = check.OPS[name]
-    op[name] = blamed(sig and function(...)
-      check.args(db, d, "op." .. name, sig, table.pack(...), created(db))
-      return fn(...)
-    end or fn, path)
-  end
-  return setmetatable(op, { __index = function(_, name)
+  local function unknown(_, name)
     local e = check.unknown("op.", name, (names()))
-    e.where = path and migration_line(path)
+    e.where = path and host.where(path)
     error(e, 0)
-  end })
+  end
+  local function fill()
+    setmetatable(op, { __index = unknown })
+    for name, fn in pairs(build(db, d, step)) do
+      local sig = check.OPS[name]
+      op[name] = blamed(sig and function(...)
+        check.args(db, d, "op." .. name, sig, table.pack(...), created(db))
+        return fn(...)
+      end or fn, path)
+    end
+  end
+  return setmetatable(op, {
+    __index = function(_, name)
+      fill()
+      return op[name]
+    end,
+    __pairs = function()
+      fill()
+      return next, op, nil
+    end,
+  })
 end
 
 -- ------------------------------------------------------------ change()
@@ -312,17 +314,19 @@ function M.change_up(change, op)
   change(op)
 end
 
--- An op change() calls that does not exist, in the words of `kind`'s error.
+-- An op change() calls that does not exist, in the words of `kind`'s error
+-- (where: the line of `path` that called it).
 local function unknown_in_change(kind, path, name)
   local _, set = names()
   if not set[name] then
-    errors.raise(kind, check.unknown("op.", name, (names()), path .. ": change(): ").message)
+    errors.raise(kind, check.unknown("op.", name, (names()), "change(): ").message, { where = host.where(path) or path })
   end
 end
 
-local function irreversible(path, name)
-  return ("%s: change() uses op.%s, which cannot be reversed; write upgrade(db) and downgrade(db) instead")
-      :format(path, name)
+-- An op change() calls that has no inverse, as an error of `kind`.
+local function irreversible(kind, path, name)
+  errors.raise(kind, ("change() uses op.%s, which cannot be reversed; write upgrade(db) and downgrade(db) instead")
+    :format(name), { where = host.where(path) or path })
 end
 
 ---Run `change(op)` backwards (downgrade): record its ops, then run their
@@ -338,7 +342,7 @@ function M.change_down(change, op, path)
       local inverse = INVERSE[name]
       local inv_name, inv_args
       if inverse then inv_name, inv_args = inverse(...) end
-      if not inv_name then errors.raise("migration", irreversible(path, name)) end
+      if not inv_name then irreversible("migration", path, name) end
       recorded[#recorded + 1] = { inv_name, inv_args }
     end
   end })
@@ -355,9 +359,7 @@ function M.reversible(change, path)
     return function(...)
       unknown_in_change("script", path, name)
       local inverse = INVERSE[name]
-      if not (inverse and inverse(...)) then
-        errors.raise("script", irreversible(path, name))
-      end
+      if not (inverse and inverse(...)) then irreversible("script", path, name) end
     end
   end }))
   return ok, err

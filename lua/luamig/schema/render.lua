@@ -4,17 +4,10 @@
 --- one op.batch_alter_table. Every name and SQL text reaches the file
 --- through luamig.util.lua_source, and every identifier in SQL written here
 --- through the dialect's quoting.
-local ddl = require "luamig.schema.ddl"
-local dialects = require "luamig.dialect"
+local ddl = require "luamig.model.ddl"
 local lua_source = require "luamig.util.lua_source"
 
 local M = {}
-
--- How each backend wants some changes written.
-local STYLE = {
-  sqlite = { batch = true },
-  postgresql = { using = true, enum_outside_tx = true, trigger_on = true, online = true },
-}
 
 -- Keys written first, in this order (a constraint reads "type, name, columns ...").
 local RANK = { type = 1, name = 2, columns = 3, condition = 4, references = 5, ref_columns = 6 }
@@ -165,25 +158,20 @@ local function table_text(args, indent)
   return ("%s, {\n%s\n%s}%s"):format(M.literal(args[1]), table.concat(cols, "\n"), indent, opts)
 end
 
----Whether `backend`'s migrations can be written online-safe (M.body's `online`).
----@param backend string
----@return boolean
-function M.online(backend) return (STYLE[backend] or {}).online == true end
-
 ---The body lines of one direction; `warn(text)` is told of each destructive
 ---change. Returns the lines and whether the migration must run outside a
 ---transaction (a PostgreSQL enum value that later statements may use).
 ---@param changes table[]
----@param backend string  "sqlite" | "postgresql"
+---@param d luamig.Dialect  its render_style says how it wants some changes written
 ---@param warn fun(text: string)
 ---@param column_spec fun(f: table, c: table, single_pk: boolean): table
 ---@param named boolean?  unnamed constraints to drop were created by the upgrade, under the names it gave them
----@param online boolean?  changes to tables with rows written online-safe where the backend can (online_calls)
+---@param online boolean?  changes to tables with rows written online-safe where the dialect can
+---  (render_style.online; online_calls)
 ---@return string[] lines, boolean outside_tx
-function M.body(changes, backend, warn, column_spec, named, online)
-  local style = STYLE[backend] or {}
+function M.body(changes, d, warn, column_spec, named, online)
+  local style = d.render_style
   online = online and style.online
-  local d = dialects.load(backend)
   local q = d.quote_ident
   local lines, outside = {}, false
   -- A remark on one comment line, also told to `warn` in the same words.

@@ -10,8 +10,8 @@ M.TABLE = "alembic_version"
 
 ---The revision ids alembic_version holds. Raises, saying which, when the
 ---table is missing or empty or holds several heads.
----@param db table
----@param dialect table
+---@param db luamig.Db
+---@param dialect luamig.Dialect
 ---@return string id
 function M.stamp(db, dialect)
   if not dialect.has_table(db, M.TABLE) then

@@ -74,12 +74,16 @@ function M.walk(s, opts)
         rows_before = fingerprints(s.db)
       end
       local before = introspect.snapshot(s.db)
+      local script = g.revs[id]
       st.up_ms = runner.run_one(s, id, "up")
       local after = introspect.snapshot(s.db)
-      if not g.revs[id].downgrade then
-        st.problems[#st.problems + 1] = ("%s has no downgrade(db)"):format(g.revs[id].path)
+      if not script.downgrade and not (script.phased and script.online) then
+        st.problems[#st.problems + 1] = ("%s has no downgrade(db)"):format(script.path)
         return
       end
+      -- a phased migration: expand -> contract -> downgrade (through uncontract);
+      -- without uncontract(db), the downgrade is rehearsed before the contract
+      if script.phased and script.uncontract then st.contract_ms = runner.run_contract(s, id) end
       st.down_ms = runner.run_one(s, id, "down")
       local down = introspect.snapshot(s.db)
       local diffs, notes = introspect.diff(before, down, "after downgrade of " .. id,
@@ -93,6 +97,14 @@ function M.walk(s, opts)
         { strict_order = opts.strict_order, between = down })
       for _, d in ipairs(again) do
         st.problems[#st.problems + 1] = d
+      end
+      if script.phased then
+        st.contract_ms = runner.run_contract(s, id)
+        if not script.uncontract then
+          st.notes = st.notes or {}
+          st.notes[#st.notes + 1] = ("%s has no uncontract(db): once contracted it cannot be downgraded " ..
+            "(rehearsed: expand, downgrade, expand, contract)"):format(script.path)
+        end
       end
     end)
     if not good then st.problems[#st.problems + 1] = errors.text(err) end

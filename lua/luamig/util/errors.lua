@@ -1,21 +1,35 @@
 --- Error objects shared by the runner and the C drivers, and their exit codes.
 -- Every error the runner raises on purpose is a table with `kind` and
--- `message`; drivers raise tables of kind "db". All share the C metatable
--- "luamig.Error", whose __tostring prints "<where>: <driver> <code>: <message>".
+-- `message`; drivers raise tables of kind "db"; any other value raised is
+-- caught as one of kind "internal" (M.caught). All share the C metatable
+-- "luamig.Error", whose __tostring prints "<where>: <driver> <code>: <message>"
+-- (without "<where>: " when the message names that place already).
+-- The user's line on the stack (luamig.host.where); outside the host
+-- (pure-Lua specs) there is none.
+local has_host, host = pcall(require, "luamig.host")
+local user_line = has_host and host.where or function() return nil end
+
 local M = {}
 
 -- Outside the host (pure-Lua specs) there is no C metatable; use a stand-in.
 local mt = debug.getregistry()["luamig.Error"] or {
   __tostring = function(e)
-    return (e.where and e.where ~= "" and (e.where .. ": ") or "") .. tostring(e.message)
+    local message = tostring(e.message)
+    local named = not e.where or e.where == "" or message:find(e.where, 1, true)
+    return (named and "" or (e.where .. ": ")) .. message
   end,
 }
 
 ---@class luamig.Error
----@field kind string     "usage"|"config"|"script"|"revision"|"db"|"connect"|"migration"|"lock"
+---@field kind string     "usage"|"config"|"script"|"revision"|"db"|"connect"|"migration"|"lock"|"internal"
 ---@field message string
 ---@field where string?   "file:line" the error points at
 ---@field hint string?    what to do about it
+---@field code string?    the driver's (SQLSTATE, SQLite's name) or the runner's ("lock_timeout", ...)
+---@field cause any?      the error this one reports (a failed step's, a plugin's, a foreign value)
+---@field traceback string? where it was raised, for --debug
+---@field lost boolean?   (a failed step's cause) the connection to the database was lost
+---@field ended_tx boolean? (a failed step's cause) the migration ended the step's transaction itself
 
 ---Process exit codes, named once: 0 ok, 1 a migration or database failed,
 ---2 bad usage, config or migration files, 3 `luamig check`: not at head,
@@ -27,22 +41,13 @@ M.EXIT = { ok = 0, failure = 1, usage = 2, not_at_head = 3, drifted = 4, schema_
 local exit_codes = {
   usage = M.EXIT.usage, config = M.EXIT.usage, script = M.EXIT.usage, revision = M.EXIT.usage,
   db = M.EXIT.failure, connect = M.EXIT.failure, migration = M.EXIT.failure, lock = M.EXIT.failure,
+  internal = M.EXIT.failure,
 }
 
--- "file:line" of the function `level` levels above the caller of the
--- constructor (1: the function that called errors.raise), or nil.
-local function where_of(level)
-  local info = debug.getinfo(level + 2, "Sl")
-  if info and info.currentline and info.currentline > 0 then
-    -- (source, not short_src: Lua cuts a long file name to "...tail")
-    local src = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
-    return src .. ":" .. info.currentline
-  end
-end
-
----Make an error object. `level` (as for error()) fills `where` with the
----file:line of the code to blame, unless fields.where is given; 0 or nil
----leaves it empty.
+---Make an error object. A `level` above 0 fills `where` with the user's
+---line on the stack (luamig.host.where: the innermost line outside luamig's
+---own code, such as the migration that called an API), unless fields.where
+---is given; 0 or nil leaves it empty.
 ---@param kind string
 ---@param message string
 ---@param fields table? extra fields (where, hint, code, ...)
@@ -51,12 +56,12 @@ end
 function M.new(kind, message, fields, level)
   local e = fields or {}
   e.kind, e.message = kind, message
-  if e.where == nil and level and level > 0 then e.where = where_of(level) end
+  if e.where == nil and level and level > 0 then e.where = user_line() end
   return setmetatable(e, mt)
 end
 
----Raise an error object (never returns). `level` 1 blames the caller of
----raise, 2 its caller (the user's file, for an API the user calls), ...
+---Raise an error object (never returns). A `level` above 0 blames the
+---user's line (see M.new).
 ---@param kind string
 ---@param message string
 ---@param fields table?
@@ -99,6 +104,19 @@ function M.text(e)
     return ok and s or "(unprintable error)"
   end
   return bounded_tostring(e) or ("(an error object, a %s value, whose __tostring fails or does not return)"):format(type(e))
+end
+
+---As an xpcall message handler: the error object for any raised value `e`,
+---with a traceback. Our objects are kept (the same table); any other value
+---becomes an "internal" one whose `cause` is the value.
+---@return luamig.Error
+function M.caught(e)
+  if M.is(e) then
+    e.traceback = e.traceback or debug.traceback(M.text(e), 2)
+    return e
+  end
+  local text = M.text(e)
+  return M.new("internal", text, { cause = type(e) ~= "string" and e or nil, traceback = debug.traceback(text, 2) })
 end
 
 ---`s` cut to at most `max` bytes (at a UTF-8 boundary), saying how much was cut.

@@ -5,19 +5,19 @@
 local errors = require "luamig.util.errors"
 -- (outside the host, in pure-Lua specs, nothing is ever interrupted)
 local has_host, host = pcall(require, "luamig.host")
-if not has_host then host = { check_interrupt = function() end, watch_coroutine = function(co) return co end } end
+if not has_host then
+  -- (and luamig.host.where(path)'s rule, for them, in Lua)
+  local function where(path)
+    for level = 2, math.huge do
+      local info = debug.getinfo(level, "Sl")
+      if not info then return nil end
+      if info.source == "@" .. path and info.currentline > 0 then return path .. ":" .. info.currentline end
+    end
+  end
+  host = { check_interrupt = function() end, watch_coroutine = function(co) return co end, where = where }
+end
 
 local M = {}
-
--- "file:line" of the innermost frame running code of `path`, or nil.
-local function frame_in(path)
-  local source = "@" .. path
-  for level = 3, math.huge do
-    local info = debug.getinfo(level, "Sl")
-    if not info then return nil end
-    if info.source == source and info.currentline > 0 then return path .. ":" .. info.currentline end
-  end
-end
 
 -- Lua prefixes messages with the chunk's short name, which it shortens to
 -- "...tail" for long paths: split such a prefix off when it is `path`.
@@ -124,9 +124,28 @@ end
 ---@return any ...
 function M.call(path, kind, fn, ...)
   return results(xpcall(fn, function(x)
-    local where, message = M.describe(path, x, frame_in(path))
+    local where, message = M.describe(path, x, host.where(path))
     return errors.new(kind, message, { where = where, cause = x })
   end, ...))
+end
+
+---An xpcall message handler for code of `path` that the runner calls: our
+---error objects are kept (a missing `where` becomes the line of `path` on
+---the stack), any other value becomes an error of `kind` as in M.call; each
+---with a traceback (errors.caught).
+---@param path string
+---@param kind string
+---@return fun(x: any): luamig.Error
+function M.caught_in(path, kind)
+  return function(x)
+    if not errors.is(x) then
+      local where, message = M.describe(path, x, host.where(path))
+      x = errors.new(kind, message, { where = where, cause = type(x) ~= "string" and x or nil })
+    elseif not x.where or x.where == "" then
+      x.where = host.where(path)
+    end
+    return errors.caught(x)
+  end
 end
 
 ---Compile and run `path` in `env`; returns what the file returns.

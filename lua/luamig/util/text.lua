@@ -81,6 +81,23 @@ function M.distance(a, b)
   return d[#a][#b]
 end
 
+---The candidate closest to `word` (case aside), when close enough to be a
+---typo of it: " (did you mean "x"?)", or `sep` .. 'did you mean "x"?' when
+---`sep` is given; "" when none is.
+---@param word string
+---@param candidates string[]
+---@param sep string?
+---@return string
+function M.did_you_mean(word, candidates, sep)
+  local best, best_d = nil, math.max(1, #word // 3)
+  for _, c in ipairs(candidates) do
+    local dist = M.distance(word:lower(), c:lower())
+    if dist <= best_d and (best == nil or dist < best_d) then best, best_d = c, dist end
+  end
+  if not best then return "" end
+  return sep and (sep .. ("did you mean %q?"):format(best)) or (" (did you mean %q?)"):format(best)
+end
+
 -- The distance, or limit + 1 when the lengths alone put it past `limit`.
 local function distance(a, b, limit)
   if math.abs(#a - #b) > limit then return limit + 1 end

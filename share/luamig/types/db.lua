@@ -157,7 +157,7 @@ function Statement:sql() end
 function Statement:close() end
 
 ---db:schema(): one shape for both databases; every field is described in
----lua/luamig/schema/model.lua. Objects of the home schema are keyed by bare
+---lua/luamig/model/schema.lua. Objects of the home schema are keyed by bare
 ---name, others by "schema.name"; each entry has `schema` and `name`.
 ---@class luamig.Schema
 ---@field schemas table<string, table>     PostgreSQL: name -> {name, comment}

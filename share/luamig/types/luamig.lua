@@ -59,6 +59,19 @@ function upgrade(db) end
 ---@param db luamig.Db
 function downgrade(db) end
 
+---Zero-downtime migrations: the additive phase, run by `luamig upgrade` (instead of upgrade).
+---@param db luamig.Db
+function expand(db) end
+
+---Zero-downtime migrations: the removing phase, run by `luamig contract` once the old
+---application is gone (default: generated from expand's op.online calls).
+---@param db luamig.Db
+function contract(db) end
+
+---Undo contract (needed to downgrade past a contracted revision).
+---@param db luamig.Db
+function uncontract(db) end
+
 ---Apply the revision with ops luamig can reverse (instead of upgrade/downgrade).
 ---@param op luamig.Op
 function change(op) end

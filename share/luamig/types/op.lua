@@ -32,6 +32,7 @@
 ---Schema operations (`op`): portable DDL for SQLite and PostgreSQL, every name quoted. Each op
 ---checks its arguments first: an unknown key, option or op name is an error with a did-you-mean.
 ---@class luamig.Op
+---@field online table  zero-downtime ops (op.online.*, README: Zero-downtime changes), in expand(db)/contract(db)
 local Op = {}
 
 ---CREATE TABLE.
@@ -242,3 +243,4 @@ function Batch:create_index(name, columns, opts) end
 ---Drop an index.
 ---@param name string
 function Batch:drop_index(name) end
+

@@ -55,6 +55,7 @@ function PluginContext.heads() end
 ---@field targets table|function|nil  fleet targets: a list of URLs or { name =, url =, schema = }, or a function returning one
 ---@field replicas string[]?       replica URLs (default: those pg_stat_replication lists)
 ---@field max_replica_lag luamig.Lag?  backfills pause between batches while a replica lags more
+---@field still_written number?  seconds (default 300): contract refuses to drop a column written through its old name this recently
 ---@field wait_for_replicas number?    seconds upgrade waits after each migration for every replica (true: 60)
 ---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants (default: off)

@@ -2,12 +2,15 @@
 --- without migrations, of the live database (stamped there only with
 --- --stamp); otherwise of the schema at head, built on a scratch database,
 --- listing the revisions it squashes as `replaces` (luamig.revision.build).
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
+local lfs = require "lfs"
 local dump_cmd = require "luamig.commands.dump"
+local drill_cmd = require "luamig.commands.drill"
+local format = require "luamig.commands.shared.format"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
-local revision_file = require "luamig.commands.shared.revision_file"
+local revision_file = require "luamig.revision.write"
 local runner = require "luamig.run.runner"
 local scratch = require "luamig.run.scratch"
 local scripts = require "luamig.revision.scripts"
@@ -31,7 +34,7 @@ end
 
 -- Write `text` at `path` in `dir`; `after()` runs next, and the file is removed if it fails.
 local function write(dir, path, text, after)
-  if not fs.is_dir(dir) then require("lfs").mkdir(dir) end
+  if not fs.is_dir(dir) then lfs.mkdir(dir) end
   revision_file.write_new(path, text)
   if not after then return end
   local ok, err = pcall(after)
@@ -46,19 +49,19 @@ end
 ---@return table result: revision, path, replaces?, stamped?
 function M.run(ctx, args)
   local id = args.rev_id or host.random_hex(12)
-  local g = context.graph(ctx)
+  local g = session.graph(ctx)
   local problem = scripts.id_problem(id, g.revs)
   if problem then errors.raise("usage", "--rev-id: " .. problem) end
-  local path = revision_file.path(ctx, id, args.message)
+  local path = revision_file.path(ctx.config.migrations, id, args.message)
   local opts = { id = id, message = args.message, skip_unsupported = args.skip_unsupported }
   local text, skipped
   if next(g.revs) == nil then
-    local s = context.session(ctx)
+    local s = session.open(ctx)
     text, skipped = dump_cmd.text(s.db, s.dialect, opts)
     for _, what in ipairs(skipped) do ctx.log:warn("skipped (not covered by the schema model): " .. what) end
     write(ctx.config.migrations, path, text, args.stamp and function()
       ctx.graph = nil
-      s.graph = context.graph(ctx)
+      s.graph = session.graph(ctx)
       stamp.stamp(s, function() return { id } end)
     end)
     return { revision = id, path = path, skipped = skipped, stamped = args.stamp or false }
@@ -68,8 +71,8 @@ function M.run(ctx, args)
       "revisions a database may be at, and it counts as at the baseline once at the last one")
   end
   opts.replaces = squashed(g)
-  scratch.with(context.scratch_options(ctx, { what = "revision --baseline",
-    hint = require("luamig.commands.drill").SCRATCH_HINT,
+  scratch.with(session.scratch_options(ctx, { what = "revision --baseline",
+    hint = drill_cmd.SCRATCH_HINT,
     scratch_url = args.scratch_url, fast = true }), function(s)
     runner.run_to(s, "up", "heads")
     text, skipped = dump_cmd.text(s.db, s.dialect, opts)
@@ -80,7 +83,6 @@ function M.run(ctx, args)
 end
 
 function M.render(log, r)
-  local format = require "luamig.commands.shared.format"
   if r.replaces then
     log:result(("Created %s (revision %s, a baseline replacing %d revisions, %s .. %s): a fresh database applies " ..
       "only it; a database at a replaced revision upgrades through the old files to %s, which counts as this " ..

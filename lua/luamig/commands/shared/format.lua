@@ -46,6 +46,7 @@ function M.marks(x)
   if x.is_head then m[#m + 1] = "head" end
   if x.is_branch_point then m[#m + 1] = "branchpoint" end
   if x.is_merge_point then m[#m + 1] = "mergepoint" end
+  if x.phase == "expanded" then m[#m + 1] = "expanded, contract pending" end
   return #m > 0 and (" (" .. table.concat(m, ", ") .. ")") or ""
 end
 
@@ -61,6 +62,14 @@ end
 ---@return string
 function M.depends(x)
   return #x.depends_on > 0 and ("  [depends on " .. M.list(x.depends_on) .. "]") or ""
+end
+
+---Text output of a written revision (revision and merge).
+---@param log luamig.Log
+---@param r table
+function M.created(log, r)
+  log:result(("Created %s (revision %s, down_revision %s)"):format(M.visible(r.path), r.revision,
+    M.heads(r.down_revisions)))
 end
 
 return M

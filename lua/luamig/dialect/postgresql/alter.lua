@@ -1,7 +1,7 @@
 --- PostgreSQL's schema changes for the ops: ALTER TABLE in place, native
 --- enum types, extensions.
-local ddl = require "luamig.schema.ddl"
-local common = require "luamig.dialect.sql"
+local ddl = require "luamig.model.ddl"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local types = require "luamig.dialect.postgresql.types"
 

@@ -3,10 +3,13 @@
 --- (one round trip instead of one per row: 2.5x faster), sent through the
 --- pipeline (db.pipeline) without waiting for its result.
 local errors = require "luamig.util.errors"
-local limits = require "luamig.db.limits"
-local db_methods = require "luamig.db.rows"
+local null = require "luamig.null"
 
 local M = {}
+
+-- Parameters in one UPDATE before it is sent: libpq refuses a statement
+-- description over 30,000 bytes (~7,500 parameters).
+local FLUSH_PARAMS = 6000
 
 -- column -> SQL type of `qt`, to type the VALUES list.
 local function column_types(db, qt)
@@ -34,7 +37,7 @@ local function update_sql(db, qt, cols, types, nrows, table_name)
     table.concat(values, ", "), table.concat(names, ", "), qt, names[1], names[1])
 end
 
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param key string  the key column
 ---@param prepared luamig.BackfillStatements
@@ -49,7 +52,7 @@ function M.backfill_writer(db, table_name, key, prepared)
     for id, group in pairs(pending) do
       local cols = { key, table.unpack(group.sig.cols) }
       local params = {}
-      for _, r in ipairs(group.rows) do db_methods.append_values(params, r, cols) end
+      for _, r in ipairs(group.rows) do table.move(r, 1, #cols, #params + 1, params) end
       -- one prepared statement per column set and row count: full batches reuse it
       -- through the pipeline: the result is read before the next statement
       -- (the checkpoint or the next batch's SELECT), not waited for here
@@ -64,10 +67,15 @@ function M.backfill_writer(db, table_name, key, prepared)
       group = { sig = sig, rows = {} }
       pending[sig.id] = group
     end
-    local r = { [key] = key_value }
-    for _, c in ipairs(sig.cols) do r[c] = values[c] end
+    -- the row's parameters in the UPDATE's column order: the key, then sig.cols
+    local r = { key_value }
+    for i, c in ipairs(sig.cols) do
+      local v = values[c]
+      if v == nil then v = null end
+      r[i + 1] = v
+    end
     group.rows[#group.rows + 1] = r
-    if #group.rows * (#sig.cols + 1) >= limits.BACKFILL_FLUSH_PARAMS then w.flush() end
+    if #group.rows * (#sig.cols + 1) >= FLUSH_PARAMS then w.flush() end
   end
   return w
 end

@@ -1,8 +1,8 @@
---- PostgreSQL's catalog snapshot (the model is luamig.schema.model): every
+--- PostgreSQL's catalog snapshot (the model is luamig.model.schema): every
 --- non-system schema, or the schemas the config names (`schemas`), read from
 --- pg_catalog with one query per kind of object.
 local errors = require "luamig.util.errors"
-local model = require "luamig.schema.model"
+local model = require "luamig.model.schema"
 local session = require "luamig.dialect.postgresql.session"
 local tables = require "luamig.dialect.postgresql.catalog_tables"
 local objects = require "luamig.dialect.postgresql.catalog_objects"
@@ -52,7 +52,7 @@ end
 
 ---A table's row count and a checksum of its rows in primary-key order (all
 ---columns without one), computed in the database in one query.
----@param db table
+---@param db luamig.Db
 ---@param t luamig.Table
 ---@return integer rows, string checksum
 function M.fingerprint(db, t)
@@ -65,8 +65,8 @@ function M.fingerprint(db, t)
   return tonumber(r.n), r.sum
 end
 
----The schema snapshot (luamig.schema.model) of the database.
----@param db table
+---The schema snapshot (luamig.model.schema) of the database.
+---@param db luamig.Db
 ---@param opts luamig.PgSnapshotOptions?
 ---@return luamig.Snapshot
 function M.snapshot(db, opts)

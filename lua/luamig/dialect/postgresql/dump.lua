@@ -4,11 +4,11 @@
 --- dependency edges between items (luamig.dialect.postgresql.dump_catalog).
 local catalog = require "luamig.dialect.postgresql.dump_catalog"
 local errors = require "luamig.util.errors"
-local model = require "luamig.schema.model"
+local model = require "luamig.model.schema"
 local session = require "luamig.dialect.postgresql.session"
 local types = require "luamig.dialect.postgresql.types"
-local common = require "luamig.dialect.sql"
-local dump = require "luamig.schema.dump"
+local common = require "luamig.model.sql"
+local ddl = require "luamig.model.ddl"
 
 local M = {}
 
@@ -207,7 +207,7 @@ local function table_item(b, k, t)
   if plain_table(t, x) and not (t.name .. t.schema):find(".", 1, true) then
     local cols = {}
     for i, c in ipairs(t.columns) do
-      cols[i] = { c.name, dump.spec_type(types, c.type), nullable = dump.nullable(c.nullable), server_default = c.default }
+      cols[i] = { c.name, ddl.spec_type(types, c.type), nullable = ddl.nullable(c.nullable), server_default = c.default }
     end
     local specs = {}
     for i, c in ipairs(cons) do
@@ -356,7 +356,7 @@ end
 
 ---The dump items of snapshot `s` (luamig.schema.dump) and the catalog's
 ---dependency edges between them.
----@param db table
+---@param db luamig.Db
 ---@param s luamig.Snapshot
 ---@return luamig.DumpItem[] items, string[][] edges
 function M.dump_items(db, s)

@@ -8,7 +8,7 @@ local errors = require "luamig.util.errors"
 local M = {}
 
 ---What the snapshot of `schemas` leaves out that a dump needs.
----@param db table
+---@param db luamig.Db
 ---@param schemas string[]
 ---@return table
 function M.extras(db, schemas)
@@ -128,7 +128,7 @@ UNION ALL SELECT 'pg_extension', oid, 'ext', NULL, extname, NULL FROM pg_catalog
 
 ---The catalog's dependencies between items: { {from id, to id} ... };
 ---`id_of(kind, schema, name, sub)` is the id of an object's item, or nil.
----@param db table
+---@param db luamig.Db
 ---@param schemas string[]
 ---@param id_of fun(kind: string, schema: string?, name: string, sub: string?): string?
 ---@return string[][]

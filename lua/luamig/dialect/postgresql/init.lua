@@ -3,26 +3,69 @@
 --- version-table column types; the type vocabulary, the schema changes and
 --- enums, the catalog snapshot and the backfill writer come from the modules
 --- next to this one.
-local common = require "luamig.dialect.sql"
-local lock_wait = require "luamig.db.lock_wait"
+local common = require "luamig.model.sql"
+local lock_wait = require "luamig.dialect.lock_wait"
 local session = require "luamig.dialect.postgresql.session"
+local types = require "luamig.dialect.postgresql.types"
+local alter = require "luamig.dialect.postgresql.alter"
+local catalog = require "luamig.dialect.postgresql.catalog"
 
+---@type luamig.Dialect
 local M = {}
 
 M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "catalog", "dump", "backfill" }) do
-  for k, v in pairs(require("luamig.dialect.postgresql." .. part)) do
-    if M[k] == nil then M[k] = v end
-  end
-end
-
+-- types (luamig.model.ddl)
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
+M.type_names = types.type_names
+M.autoincrement = types.autoincrement
+M.known_type = types.known_type
+M.index_features = types.index_features
+M.max_identifier = types.max_identifier
+
+-- schema changes, in place
+M.column_spec = alter.column_spec
+M.add_column = alter.add_column
+M.drop_column = alter.drop_column
+M.alter_column = alter.alter_column
+M.add_constraint = alter.add_constraint
+M.drop_constraint = alter.drop_constraint
+M.drop_primary_key = alter.drop_primary_key
+M.validate_constraint = alter.validate_constraint
+M.batch_alter_table = alter.batch_alter_table
+M.concurrently = alter.concurrently
+M.create_extension = alter.create_extension
+M.drop_extension = alter.drop_extension
+M.rename_default_pkey = alter.rename_default_pkey
+
+-- enum types (CREATE TYPE ... AS ENUM)
+M.create_enum = alter.create_enum
+M.drop_enum = alter.drop_enum
+M.add_enum_value = alter.add_enum_value
+M.rename_enum_value = alter.rename_enum_value
+M.drop_enum_value = alter.drop_enum_value
+
+M.snapshot = catalog.snapshot
+M.fingerprint = catalog.fingerprint
+M.dump_items = require("luamig.dialect.postgresql.dump").dump_items
+M.backfill_writer = require("luamig.dialect.postgresql.backfill").backfill_writer
 
 ---The scratch database of drill, lint and autogenerate.
 M.scratch = require "luamig.dialect.postgresql.scratch"
+M.online = require "luamig.dialect.postgresql.online"
+
+---Autogenerate writes a type change with USING, DROP TRIGGER ... ON its
+---table, and (unless --offline-ddl) changes to tables with rows online-safe;
+---offline, a new enum value makes the migration run outside a transaction.
+M.render_style = { using = true, enum_outside_tx = true, trigger_on = true, online = true }
+
+---`luamig lint` watches locks, rewrites and scans in pg_locks and the catalog.
+M.lint_observer = "luamig.tools.lint.observe_pg"
+
+---Replica positions on streaming replication (luamig.run.replicas).
+M.replica_lag = require "luamig.dialect.postgresql.replica_lag"
 
 -- "schema.name" -> schema, name; a bare name is looked up along search_path.
 local function split(name)
@@ -94,7 +137,7 @@ end
 ---session blocked in a lock call holds a snapshot that another runner's
 ---CREATE INDEX CONCURRENTLY would wait for, a deadlock. Gives up after
 ---cfg.lock_timeout seconds (when set), naming the holder.
----@param db table
+---@param db luamig.Db
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
 function M.lock_run(db, cfg, log)
@@ -129,7 +172,7 @@ end
 ---At the start of a step's body: its lock_timeout and statement_timeout
 ---(luamig.run.timeouts.of), SET LOCAL in its transaction, or SET for a step
 ---outside one (check_step and begin_locked put the session's back after).
----@param db table
+---@param db luamig.Db
 ---@param t {lock_timeout: string?, statement_timeout: string?}
 ---@param transactional boolean
 function M.apply_timeouts(db, t, transactional)
@@ -149,8 +192,7 @@ end
 ---Start a step's transaction (the run-wide lock is already held), with the
 ---session settings as at connect time.
 function M.begin_locked(db)
-  session.reset(db)
-  db:exec "BEGIN"
+  session.reset_then(db, "BEGIN")
 end
 
 -- Version tables per UNION ALL: planning one costs per table read, and
@@ -173,7 +215,7 @@ end
 ---schema: the connection's home schema), each sorted ({} where the table is
 ---missing): one catalog query for the tables that exist, then one UNION
 ---ALL per batch of them.
----@param db table
+---@param db luamig.Db
 ---@param tables { schema: string?, name: string }[]
 ---@return string[][]
 function M.read_heads(db, tables)
@@ -203,5 +245,8 @@ M.on_connect = session.connect
 
 ---The schema resolved at connect time: luamig qualifies its own tables with it.
 M.home_schema = session.home
+
+---A fleet job's connection made as new for its next target (session.reuse).
+M.reuse = session.reuse
 
 return M

@@ -2,7 +2,7 @@
 --- database created on the target's server and dropped afterwards, its
 --- connection string as libpq reads the target's, the identity of the
 --- database a connection is on, and the tables a database holds.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local redact = require "luamig.util.redact"
 

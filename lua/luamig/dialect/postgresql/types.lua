@@ -8,7 +8,7 @@ M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", 
   float = "DOUBLE PRECISION", date = "DATE", timestamp = "TIMESTAMP", timestamptz = "TIMESTAMPTZ", json = "JSONB",
   uuid = "UUID", bytes = "BYTEA", string = "VARCHAR", numeric = "NUMERIC" }
 
----What CREATE INDEX can say here (luamig.schema.ddl.create_index).
+---What CREATE INDEX can say here (luamig.model.ddl.create_index).
 M.index_features = { backend = "PostgreSQL",
   methods = { btree = true, hash = true, gist = true, gin = true, brin = true, spgist = true },
   opclass = true, nulls = true, include = true, nulls_not_distinct = true }
@@ -89,7 +89,7 @@ end
 ---"timestamp(3) with time zone") or a type in pg_type (an enum, a domain, an
 ---extension's type; schema-qualified or found along search_path). Offline
 ---(`--sql`) there is no server to ask: an identifier is taken on trust.
----@param db table
+---@param db luamig.Db
 ---@param t string
 ---@return boolean
 function M.known_type(db, t)

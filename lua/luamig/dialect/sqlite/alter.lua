@@ -1,7 +1,7 @@
 --- SQLite's schema changes for the ops: what ALTER TABLE cannot do in place
 --- goes through the table rebuild (luamig.dialect.sqlite.rebuild).
-local ddl = require "luamig.schema.ddl"
-local common = require "luamig.dialect.sql"
+local ddl = require "luamig.model.ddl"
+local common = require "luamig.model.sql"
 local rebuild = require "luamig.dialect.sqlite.rebuild"
 local types = require "luamig.dialect.sqlite.types"
 
@@ -10,7 +10,7 @@ local M = {}
 local q = common.quote_ident
 
 ---Rebuild table `table_name` once, after fn(batch) described the changes.
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param fn fun(b: luamig.Batch)
 function M.with_batch(db, table_name, fn)

@@ -5,7 +5,7 @@ local null = require "luamig.null"
 
 local M = {}
 
----@param db table
+---@param db luamig.Db
 ---@param table_name string
 ---@param key string  the key column
 ---@param prepared luamig.BackfillStatements

@@ -1,12 +1,13 @@
---- SQLite's catalog snapshot (the model is luamig.schema.model):
+--- SQLite's catalog snapshot (the model is luamig.model.schema):
 --- sqlite_master and the table pragmas, with CHECK constraints, generated
 --- columns and foreign-key deferrability read from each table's CREATE
 --- TABLE text. Indexes, views and triggers keep their SQL text, compared
 --- when no field tells a difference; a table's text (create_sql) is not
 --- compared: a rebuild by the batch ops writes the same table differently.
 local table_sql = require "luamig.dialect.sqlite.table_sql"
-local enums = require "luamig.dialect.sqlite.enums"
-local model = require "luamig.schema.model"
+local enums = require "luamig.dialect.sqlite.enum_list"
+local model = require "luamig.model.schema"
+local named = require "luamig.dialect.sqlite.named"
 
 local M = {}
 
@@ -192,7 +193,7 @@ end
 ---A table's row count and its rows in primary-key order (all columns
 ---without one) folded into one text, computed in the database in one query
 ---(SQLite has no hash function: the text is the checksum).
----@param db table
+---@param db luamig.Db
 ---@param t luamig.Table
 ---@return integer rows, string checksum
 function M.fingerprint(db, t)
@@ -206,10 +207,13 @@ function M.fingerprint(db, t)
   return tonumber(r.n), r.sum
 end
 
----The schema snapshot (luamig.schema.model) of the main database.
----@param db table
+---The schema snapshot (luamig.model.schema) of the main database; with
+---opts.named, every constraint named when its CREATE TABLE names it
+---(luamig.dialect.sqlite.named).
+---@param db luamig.Db
+---@param opts {named: boolean?}?
 ---@return luamig.Snapshot
-function M.snapshot(db)
+function M.snapshot(db, opts)
   local s = model.new()
   for r in db:rows([[
 SELECT m.type AS mtype, m.name, m.tbl_name, m.sql, l.type, l.wr, l.strict FROM sqlite_master m
@@ -228,6 +232,7 @@ WHERE m.name NOT LIKE 'sqlite_%' AND m.type <> 'index' AND COALESCE(l.type, '') 
       s.enums[r.name] = { name = r.name, values = enums.split(r.vals) }
     end
   end
+  if opts and opts.named then named.name_constraints(db, s) end
   return s
 end
 

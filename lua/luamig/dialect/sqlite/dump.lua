@@ -4,9 +4,9 @@
 --- columns, collations, deferrable foreign keys); indexes, views and
 --- triggers with their SQL text. Tables come parents first (their foreign
 --- keys), views and triggers in the order sqlite_master holds them.
-local dump = require "luamig.schema.dump"
+local ddl = require "luamig.model.ddl"
 local types = require "luamig.dialect.sqlite.types"
-local q = require("luamig.dialect.sql").quote_ident
+local q = require("luamig.model.sql").quote_ident
 
 local M = {}
 
@@ -40,8 +40,8 @@ local function table_item(db, t, enums)
   local cols, cons = {}, {}
   for i, c in ipairs(t.columns) do
     local w = written[c.name]
-    cols[i] = { c.name, w.type ~= "" and dump.spec_type(types, w.type) or { raw = "" },
-      nullable = dump.nullable(w.nn == 0), server_default = c.default }
+    cols[i] = { c.name, w.type ~= "" and ddl.spec_type(types, w.type) or { raw = "" },
+      nullable = ddl.nullable(w.nn == 0), server_default = c.default }
   end
   if #t.primary_key > 0 then cons[1] = { type = "primary_key", columns = t.primary_key } end
   for _, u in ipairs(t.uniques) do cons[#cons + 1] = { type = "unique", name = u.name, columns = u.columns } end
@@ -82,7 +82,7 @@ end
 
 ---The dump items of snapshot `s` (luamig.schema.dump) and their order
 ---edges (views and triggers in the order sqlite_master holds them).
----@param db table
+---@param db luamig.Db
 ---@param s luamig.Snapshot
 ---@return luamig.DumpItem[] items, string[][] edges
 function M.dump_items(db, s)

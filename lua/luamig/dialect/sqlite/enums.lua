@@ -1,44 +1,27 @@
 --- Enum types on SQLite: a column of the type is TEXT with a
 --- CHECK (col IN (...)); the values live in the luamig_enums table so later
 --- migrations can use and extend the type. Changing the values rewrites the
---- CHECK of every column declared with the type.
-local common = require "luamig.dialect.sql"
+--- CHECK of every column declared with the type. Reading the stored values
+--- is luamig.dialect.sqlite.enum_list's.
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local alter = require "luamig.dialect.sqlite.alter"
+local enum_list = require "luamig.dialect.sqlite.enum_list"
 
 local M = {}
 
 local q = common.quote_ident
 
-local ENUMS = "luamig_enums"
-M.TABLE = ENUMS
-
----The values of enum `name`, or nil. Offline (`--sql`), the recorder keeps
----the enums created so far in db.offline_enums.
----@return string[]?
-function M.values(db, name)
-  if db.offline_enums then return db.offline_enums[name] end
-  if not db:has_table(ENUMS) then return nil end
-  local text = db:scalar("SELECT vals FROM " .. ENUMS .. " WHERE name = ?", name)
-  if not text then return nil end
-  return M.split(text)
-end
-
----The stored "a\nb" form as a list.
-function M.split(text)
-  local out = {}
-  for v in (text .. "\n"):gmatch("(.-)\n") do out[#out + 1] = v end
-  return out
-end
+local ENUMS = enum_list.TABLE
 
 local function existing(db, name)
-  return M.values(db, name) or errors.raise("migration", ("no enum %s (create it with op.create_enum)"):format(name))
+  return enum_list.values(db, name) or errors.raise("migration", ("no enum %s (create it with op.create_enum)"):format(name))
 end
 
 ---An enum-typed column spec gets `CHECK (name IN (...))`.
 function M.column_spec(db, spec)
   local t = spec[2] or spec.type
-  local values = type(t) == "string" and M.values(db, t) -- (not `{ raw = ... }`)
+  local values = type(t) == "string" and enum_list.values(db, t) -- (not `{ raw = ... }`)
   if not values then return spec end
   local copy = {}
   for k, v in pairs(spec) do copy[k] = v end

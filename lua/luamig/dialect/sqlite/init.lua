@@ -2,25 +2,66 @@
 --- locking, the step set-up that relaxes foreign keys; the types, the schema
 --- changes (alter, with the table rebuild), enums, the catalog snapshot and
 --- the backfill writer come from the modules next to this one.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
-local lock_wait = require "luamig.db.lock_wait"
+local lock_wait = require "luamig.dialect.lock_wait"
+local types = require "luamig.dialect.sqlite.types"
+local alter = require "luamig.dialect.sqlite.alter"
+local enums = require "luamig.dialect.sqlite.enums"
+local catalog = require "luamig.dialect.sqlite.catalog"
 
+---@type luamig.Dialect
 local M = {}
 
 M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
 
-for _, part in ipairs({ "types", "alter", "enums", "catalog", "dump", "backfill" }) do
-  for k, v in pairs(require("luamig.dialect.sqlite." .. part)) do
-    if M[k] == nil then M[k] = v end
-  end
-end
+-- types (luamig.model.ddl); no identifier length limit (max_identifier nil)
+M.types = types.types
+M.type_names = types.type_names
+M.autoincrement = types.autoincrement
+M.known_type = types.known_type
+M.index_features = types.index_features
+
+-- schema changes: ALTER TABLE where SQLite has it, else the table rebuild
+M.column_spec = enums.column_spec -- (an enum column becomes a CHECK)
+M.add_column = alter.add_column
+M.drop_column = alter.drop_column
+M.alter_column = alter.alter_column
+M.add_constraint = alter.add_constraint
+M.drop_constraint = alter.drop_constraint
+M.drop_primary_key = alter.drop_primary_key
+M.validate_constraint = alter.validate_constraint
+M.batch_alter_table = alter.batch_alter_table
+M.concurrently = alter.concurrently
+M.create_extension = alter.create_extension
+M.drop_extension = alter.drop_extension
+M.rename_default_pkey = alter.rename_default_pkey
+
+-- enum types, kept in a table of their own and enforced by CHECKs
+M.create_enum = enums.create_enum
+M.drop_enum = enums.drop_enum
+M.add_enum_value = enums.add_enum_value
+M.rename_enum_value = enums.rename_enum_value
+M.drop_enum_value = enums.drop_enum_value
+
+M.snapshot = catalog.snapshot
+M.fingerprint = catalog.fingerprint
+M.dump_items = require("luamig.dialect.sqlite.dump").dump_items
+M.backfill_writer = require("luamig.dialect.sqlite.backfill").backfill_writer
 
 ---The scratch database of drill, lint and autogenerate.
 M.scratch = require "luamig.dialect.sqlite.scratch"
+M.online = require "luamig.dialect.sqlite.online"
+
+---Autogenerate writes each table's changes, primary keys and unnamed
+---constraints included, as one op.batch_alter_table (a rebuild).
+M.render_style = { batch = true }
+
+---`luamig lint` watches table rebuilds and the write lock.
+M.lint_observer = "luamig.tools.lint.observe_sqlite"
 
 function M.has_table(db, name)
   return db:scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
@@ -37,7 +78,7 @@ end
 
 ---The heads of the version tables `tables` ({ schema =, name = } each: an
 ---attached database, or main), each sorted ({} where the table is missing).
----@param db table
+---@param db luamig.Db
 ---@param tables { schema: string?, name: string }[]
 ---@return string[][]
 function M.read_heads(db, tables)
@@ -55,6 +96,12 @@ function M.read_heads(db, tables)
   end
   return out
 end
+
+---A fleet job keeps no SQLite connection for its next target: each target
+---is a file of its own, and opening one costs less than putting back the
+---PRAGMAs a migration may have set.
+---@return boolean
+function M.reuse() return false end
 
 ---Start the runner's write transaction. BEGIN IMMEDIATE takes SQLite's write
 ---lock up front (waiting up to the busy timeout), so the version read that
@@ -76,7 +123,7 @@ end
 ---on the database file itself (luamig.host.try_lock), so every path to it
 ---shares it, polled up to lock_timeout seconds (when set);
 ---<database>-luamig.lock names its holder for waiting runners.
----@param db table
+---@param db luamig.Db
 ---@param cfg luamig.Config
 ---@param log luamig.Log?
 function M.lock_run(db, cfg, log)

@@ -16,8 +16,8 @@
 --- off before a migration that uses op, and check_step checks every foreign
 --- key before it commits instead (luamig.dialect.sqlite).
 local sqlite_table = require "luamig.dialect.sqlite.table_sql"
-local ddl = require "luamig.schema.ddl"
-local common = require "luamig.dialect.sql"
+local ddl = require "luamig.model.ddl"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 local types = require "luamig.dialect.sqlite.types"
 
@@ -264,7 +264,7 @@ function M.start(db, name)
 end
 
 ---Rebuild the table as the batch describes (see the module comment).
----@param db table
+---@param db luamig.Db
 ---@param b luamig.Batch
 function M.finish(db, b)
   local saved = {}

@@ -1,5 +1,7 @@
 --- SQLite's types: the portable vocabulary, the type names SQLite gives an
 --- affinity by name, autoincrement, the runner's own columns.
+local enum_list = require "luamig.dialect.sqlite.enum_list"
+
 local M = {}
 
 ---Portable type name -> SQLite type.
@@ -7,7 +9,7 @@ M.type_names = { integer = "INTEGER", bigint = "BIGINT", smallint = "SMALLINT", 
   float = "REAL", date = "DATE", timestamp = "DATETIME", timestamptz = "DATETIME", json = "TEXT", uuid = "TEXT",
   bytes = "BLOB", string = "VARCHAR", numeric = "NUMERIC" }
 
----What CREATE INDEX can say here (luamig.schema.ddl.create_index): the
+---What CREATE INDEX can say here (luamig.model.ddl.create_index): the
 ---access methods and which of opclass, nulls, include, nulls_not_distinct.
 M.index_features = { backend = "SQLite", methods = { btree = true } }
 
@@ -41,13 +43,13 @@ end
 ---Whether `t` (not a portable type) names a SQLite type: one of the
 ---affinity table's names (arguments aside: VARCHAR(20), DECIMAL(10,5)) or an
 ---enum made by op.create_enum.
----@param db table
+---@param db luamig.Db
 ---@param t string
 ---@return boolean
 function M.known_type(db, t)
   local base = t:gsub("%b()", " "):gsub("%s+", " "):match("^%s*(.-)%s*$"):upper()
   if AFFINITY[base] then return true end
-  return require("luamig.dialect.sqlite.enums").values(db, t) ~= nil -- (required here: enums requires this module)
+  return enum_list.values(db, t) ~= nil
 end
 
 return M

@@ -5,6 +5,8 @@
 --- transaction scanned (pg_stat_xact_user_tables) — for the tables that
 --- existed before the migration. Locks on tables it created block nobody.
 local host = require "luamig.host"
+local cost = require "luamig.tools.lint.cost"
+local backend_locks = require "luamig.tools.lint.backend_locks"
 
 local M = { driver = "luamig.pg" }
 
@@ -54,13 +56,85 @@ UNION ALL
 SELECT NULL, current_setting('lock_timeout'), NULL, NULL]]):format(list, list))
 end
 
+-- Foreign keys: the referencing table and columns, and whether an index
+-- (not partial) starts with those columns, in any order.
+local FOREIGN_KEYS = [[
+SELECT k.oid::bigint AS oid, k.conname, c.relname,
+  (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
+   WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)) AS columns,
+  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid AND i.indpred IS NULL
+    AND (i.indkey::int2[])[0:cardinality(k.conkey) - 1] @> k.conkey) AS indexed
+FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE k.contype = 'f' AND %s]]
+
+-- The json columns and the serial ones (a default from a sequence the
+-- column owns, not an identity) of the user tables.
+local COLUMN_KINDS = [[
+SELECT c.oid::bigint || '.' || a.attnum AS key, c.relname, a.attname, a.atttypid = 'json'::regtype AS json,
+  a.atthasdef AND a.attidentity = '' AND pg_get_serial_sequence(c.oid::regclass::text, a.attname) IS NOT NULL AS serial
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
+  AND (a.atttypid = 'json'::regtype OR (a.atthasdef AND a.attidentity = ''))]]
+
+-- The json and serial columns now, by "table oid.attnum" (renames keep
+-- them), with what they are.
+local function column_kinds(db)
+  local out = {}
+  for _, r in ipairs(db:query(COLUMN_KINDS)) do
+    if r.json or r.serial then out[r.key] = r end
+  end
+  return out
+end
+
 -- The state of one migration's observation: `held[oid][mode]` (and since
--- when), scan counts, and the tables rewritten, scanned and dropped so far.
+-- when), scan counts, the tables rewritten, scanned and dropped so far,
+-- the foreign keys and json/serial columns that existed before it.
 local function watch(db, tables, lock_timeout)
   local w = { db = db, tables = tables, oids = {}, setting = lock_timeout, held = {}, since = {}, scans = {},
-    rewritten = {}, scanned = {}, dropped = {} }
+    rewritten = {}, scanned = {}, dropped = {}, fks = {}, new_fks = {}, columns = column_kinds(db) }
   for oid in pairs(tables) do w.oids[#w.oids + 1] = math.tointeger(oid) end
+  for _, r in ipairs(db:query(FOREIGN_KEYS:format("true"))) do w.fks[r.oid] = true end
   return w
+end
+
+local function oid_list(set)
+  local out = {}
+  for oid in pairs(set) do out[#out + 1] = math.tointeger(oid) end
+  return "'{" .. table.concat(out, ",") .. "}'::oid[]"
+end
+
+-- After a DDL statement: the foreign keys it added (st.where noted for the
+-- finish's index check) and its new json and serial columns (st.columns).
+local function new_objects(w, st, s)
+  if s:find("REFERENCES", 1, true) then
+    for _, r in ipairs(w.db:query(FOREIGN_KEYS:format("NOT (k.oid = ANY(" .. oid_list(w.fks) .. "))"))) do
+      w.fks[r.oid] = true
+      w.new_fks[#w.new_fks + 1] = { oid = r.oid, where = st.where, relation = r.relname, constraint = r.conname,
+        columns = r.columns, sql = st.sql }
+    end
+  end
+  st.columns = {}
+  for key, r in pairs(column_kinds(w.db)) do
+    if not w.columns[key] then
+      w.columns[key] = r
+      st.columns[#st.columns + 1] = { relation = r.relname, column = r.attname, json = r.json, serial = r.serial }
+    end
+  end
+  table.sort(st.columns, function(a, b) return a.column < b.column end)
+end
+
+-- The foreign keys the migration added that no index serves at its end.
+local function unindexed(w)
+  if #w.new_fks == 0 then return {} end
+  local still = {}
+  for _, k in ipairs(w.new_fks) do still[k.oid] = k end
+  local out = {}
+  for _, r in ipairs(w.db:query(FOREIGN_KEYS:format("k.oid = ANY(" .. oid_list(still) .. ")"))) do
+    if not r.indexed then out[#out + 1] = still[r.oid] end
+  end
+  table.sort(out, function(a, b) return a.constraint < b.constraint end)
+  for _, k in ipairs(out) do k.oid = nil end
+  return out
 end
 
 -- One row of `look` about table `t` (its lock, or its node and scans), for `st`.
@@ -79,8 +153,12 @@ local function note(w, st, r, t, nodes)
     st.rewrote[#st.rewrote + 1] = t.name
   end
   if r.scans > (w.scans[r.oid] or 0) then
-    w.scans[r.oid], w.scanned[r.oid] = r.scans, true
-    st.scanned[#st.scanned + 1] = t.name
+    -- the migration's own queries scan too: only DDL's scans are its hazard
+    w.scans[r.oid] = r.scans
+    if not st.dml then
+      w.scanned[r.oid] = true
+      st.scanned[#st.scanned + 1] = t.name
+    end
   end
 end
 
@@ -93,6 +171,7 @@ local function observe(w, st)
   st.locks, st.rewrote, st.scanned, st.dropped, st.lock_timeout = {}, {}, {}, {}, w.setting
   for _, r in ipairs(look(w.db, w.oids)) do
     if r.oid then note(w, st, r, w.tables[r.oid], nodes) else w.setting = r.mode end
+    if r.mode == "AccessExclusiveLock" then st.exclusive = w.tables[r.oid].name end
   end
   st.observed, st.held = true, {}
   for oid, modes in pairs(w.held) do
@@ -138,7 +217,7 @@ local function summarize(w)
   for _, l in ipairs(locks) do l.since, l.rank = nil, nil end
   for oid in pairs(w.rewritten) do w.scanned[oid] = nil end -- (a rewrite reads the table too)
   local summary = { locks = locks, rewritten = names(w, w.rewritten), scanned = names(w, w.scanned),
-    dropped = names(w, w.dropped) }
+    dropped = names(w, w.dropped), unindexed = unindexed(w) }
   if strongest and w.committed then
     summary.strongest = { relation = strongest.relation, mode = strongest.mode, blocks = strongest.blocks,
       held_ms = w.committed - strongest_since }
@@ -148,17 +227,57 @@ end
 
 local function is_commit(sql) return sql:match("^%s*[Cc][Oo][Mm][Mm][Ii][Tt]") ~= nil end
 
+local DML = { SELECT = true, INSERT = true, UPDATE = true, DELETE = true, WITH = true, VALUES = true, TABLE = true,
+  COPY = true, MERGE = true }
+local DDL = { CREATE = true, ALTER = true }
+
+-- The statements run outside a transaction (with a file:line), with what
+-- the watch on the backend saw during each: table locks, waits for other
+-- transactions (CONCURRENTLY's wait for older snapshots).
+local function outside_summary(statements, samples, tables)
+  local out, existed = {}, M.existing(tables)
+  for _, st in ipairs(statements) do
+    if st.where and not st.observed and st.ms then
+      local d = backend_locks.during(samples, st.started, st.started + st.ms)
+      local locks = {}
+      for _, l in ipairs(d.locks) do
+        if existed[l.relation] then -- (the tables that existed before the migration: luamig's own left out)
+          locks[#locks + 1] = { relation = l.relation, mode = NAME[l.mode] or l.mode, blocks = BLOCKS[l.mode] }
+        end
+      end
+      out[#out + 1] = { where = st.where, ms = st.ms, locks = locks, wait_ms = d.wait_ms, waited_for = d.waited_for }
+    end
+  end
+  return out
+end
+
+---What the whole lint run shares: the standbys to measure replay on
+---(the config's `replicas` that stream from the scratch server), and
+---notes on those left out.
+---@param s luamig.Session
+function M.start(s)
+  local standbys, notes = cost.standbys(s.db, s.config)
+  return { standbys = standbys, notes = notes, url = s.url, config = s.config }
+end
+
+---Close what M.start opened.
+function M.stop(run)
+  for _, sb in ipairs(run.standbys or {}) do sb.db:close() end
+end
+
 ---An observer for one migration (tables: M.before's), for the recorder:
 ---before(st) and after(st) run around each statement (the last look is
 ---just before COMMIT, when the transaction still holds every lock);
----finish() gives the migration's summary.
+---finish() gives the migration's summary, with its cost (WAL, replay).
 ---@param db userdata
 ---@param tables table
 ---@param lock_timeout string
-function M.observer(db, tables, lock_timeout)
+---@param run table? M.start's
+function M.observer(db, tables, lock_timeout, _, run)
   local w = watch(db, tables, lock_timeout)
+  local meter, seen = cost.meter(db, run and run.standbys), {}
   local o = {}
-  function o.before(st)
+  local function look_before(st)
     if is_commit(st.sql) then
       observe(w, { sql = st.sql, started = st.started })
     elseif not w.counted and db:in_transaction() then
@@ -171,17 +290,40 @@ function M.observer(db, tables, lock_timeout)
       end
     end
   end
-  function o.after(st)
+  local outside -- the watch on this backend, from the first statement outside a transaction
+  function o.before(st)
+    local prev = seen[#seen]
+    seen[#seen + 1] = st
+    if st.where and not outside and run and run.url and not db:in_transaction() then
+      outside = backend_locks.start(run.url, run.config, db:scalar("SELECT pg_backend_pid()"))
+    end
+    look_before(st)
+    -- (after a failed statement the transaction takes no query until it ends)
+    if not (prev and prev.error and db:in_transaction()) then meter.before(st) end
+  end
+  local function look_after(st)
     if is_commit(st.sql) then
       w.committed, w.counted = host.now_ms(), false
     elseif st.where then
+      local word = (st.sql:match("^%s*(%a+)") or ""):upper()
+      st.dml = DML[word]
       observe(w, st)
+      if DDL[word] then new_objects(w, st, st.sql:upper()) end
     elseif st.sql:match("^SET [%a ]*lock_timeout") then
       -- the step's own lock_timeout (a migration file's or the config's), set by the runner
       w.setting = db:scalar("SELECT current_setting('lock_timeout')")
     end
   end
-  function o.finish() return summarize(w) end
+  function o.after(st)
+    look_after(st)
+    meter.after(st) -- (last: it may wait for the standbys' replay after a COMMIT)
+  end
+  function o.finish()
+    local summary = summarize(w)
+    summary.cost = cost.summary(seen)
+    if outside then summary.outside = outside_summary(seen, outside.stop(), tables) end
+    return summary
+  end
   return o
 end
 
@@ -210,16 +352,59 @@ WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_positio
     end
   end
   for _, r in ipairs(db:query([[
-SELECT ch.relname AS child, p.relname AS parent FROM pg_constraint k
-JOIN pg_class ch ON ch.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid WHERE k.contype = 'f']])) do
+SELECT ch.relname AS child, p.relname AS parent,
+  CASE WHEN cardinality(k.conkey) = 1 THEN a.attname END AS col FROM pg_constraint k
+JOIN pg_class ch ON ch.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
+JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.contype = 'f']])) do
     deps[r.child] = deps[r.child] or {}
     table.insert(deps[r.child], r.parent)
+    for _, c in ipairs(tables[r.child] or {}) do
+      if c.name == r.col then c.parent = r.parent end
+    end
   end
   return { tables = tables, deps = deps, boolean = "(g % 2 = 0)", now = "now()", uuid = "md5(g::text)::uuid",
     blob = "'\\x00'::bytea",
     left = function(n) return ("left('r' || g, %d)"):format(n) end,
     enum = function(t) return ("(enum_range(NULL::%s))[1]"):format(db:quote_ident(t)) end,
     series = function(n, sql) return ("WITH series(g) AS (SELECT generate_series(1, %d)) %s"):format(n, sql) end }
+end
+
+---The target's row estimate of each table of the current schema
+---(pg_class.reltuples: the catalog only, never a row; -1 when never
+---analyzed), for `lint --rows-from-target`.
+---@return table<string, number>
+function M.row_counts(db)
+  local out = {}
+  for _, r in ipairs(db:query([[
+SELECT c.relname, c.reltuples::float8 AS n FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND s.nspname = pg_catalog.current_schema()]])) do
+    out[r.relname] = r.n
+  end
+  return out
+end
+
+---The workload of `lint --contention` on `tables` (names): per table a
+---read, a write (the first plain column set to itself in one row: the
+---lock, a row lock, no change) and the query the long transaction holds
+---ACCESS SHARE with.
+---@return {read: string[], write: string[], hold: string[]}
+function M.workload(db, tables)
+  local out = { read = {}, write = {}, hold = {} }
+  for _, t in ipairs(tables) do
+    local q = db:quote_ident(t)
+    local col = db:scalar([[
+SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped
+  AND attgenerated = '' AND attidentity <> 'a' ORDER BY attnum LIMIT 1]], q)
+    out.read[#out.read + 1] = ("SELECT 1 FROM %s LIMIT 1"):format(q)
+    out.hold[#out.hold + 1] = out.read[#out.read]
+    if col then
+      local c = db:quote_ident(col)
+      out.write[#out.write + 1] = ("UPDATE %s SET %s = %s WHERE ctid = (SELECT ctid FROM %s LIMIT 1)"):format(q, c, c, q)
+    end
+  end
+  if #out.write == 0 then out.write = out.read end
+  return out
 end
 
 ---The names of `tables` (M.before's), as a set.
@@ -238,10 +423,19 @@ local function strong_lock(st)
   return best and { relation = best.relation, mode = NAME[best.mode] }
 end
 
----The rules' findings for a migration's statements.
-function M.findings(statements, _, _, ctx)
+---The rules' findings for a migration's statements (and its summary's
+---foreign keys without an index).
+function M.findings(statements, summary, _, ctx)
   ctx.lock_of = function(st, t) return st.held and st.held[t] and NAME[st.held[t]] end
   ctx.strong_lock = strong_lock
+  ctx.unindexed = summary.unindexed
+  ctx.held_mode = function(st)
+    local best
+    for t, mode in pairs(st.held or {}) do
+      if not best or RANK[mode] > RANK[best.raw] then best = { relation = t, raw = mode, mode = NAME[mode] } end
+    end
+    return best
+  end
   return ctx.rules.check(statements, ctx)
 end
 

@@ -5,7 +5,6 @@
 --- observer sees each statement right after it ran, inside its transaction.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
-local line_in = require("luamig.schema.ops").migration_line
 
 local M = {}
 
@@ -37,7 +36,7 @@ function M.install(db)
   end
   db.on_statement = function(sql, run)
     if not list or busy then return run() end
-    local st = { sql = sql, where = path and line_in(path), started = host.now_ms() }
+    local st = { sql = sql, where = path and host.where(path), started = host.now_ms() }
     list[#list + 1] = st
     if observer.before then quietly(observer.before, st) end
     busy = true

@@ -2,7 +2,7 @@
 --- with the type vocabulary and autoincrement of the dialect passed in. Pure
 --- string building; names are always quoted, literal defaults always go
 --- through quote_literal.
-local common = require "luamig.dialect.sql"
+local common = require "luamig.model.sql"
 local errors = require "luamig.util.errors"
 
 local M = {}
@@ -11,7 +11,7 @@ local q = common.quote_ident
 
 ---`name` itself, or an error when it is longer than dialect `d`'s limit
 ---(d.max_identifier bytes), which the database would silently truncate.
----@param d table luamig dialect (or its types module)
+---@param d luamig.Dialect|table  (or its types module)
 ---@param name string
 ---@param what string?  "column", "index" ...
 ---@return string
@@ -26,7 +26,7 @@ end
 
 ---The SQL type for portable type `t` ("string(255)", "numeric(10,2)",
 ---"uuid") on dialect `d` (its type_names), or nil when `t` is none.
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param t string
 ---@return string?
 function M.portable(d, t)
@@ -40,13 +40,34 @@ end
 ---The SQL type for a portable name, `{ raw = "SQL" }` (as written), or a
 ---type of the database's own (passed through as written: CITEXT, an enum's
 ---name, "INTEGER[]" ...; luamig.schema.check refuses an unknown one).
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param t string|{raw: string}
 ---@return string
 function M.type(d, t)
   if type(t) == "table" and type(t.raw) == "string" then return t.raw end
   if type(t) ~= "string" or t == "" then errors.raise("migration", 'a column needs a type (e.g. "text", "string(80)")') end
   return M.portable(d, t) or t
+end
+
+---A column spec's `nullable` for a column that is nullable or not: false, or
+---nil (the default).
+---@param nullable boolean
+---@return false?
+function M.nullable(nullable)
+  if not nullable then return false end
+  return nil
+end
+
+---A column type as a column spec's: as written when the op vocabulary reads
+---it as the same type, else { raw = t } (PostgreSQL's json is not the
+---portable json, which is jsonb).
+---@param d table  the dialect
+---@param t string
+---@return string|{raw: string}
+function M.spec_type(d, t)
+  local mapped = M.portable(d, t)
+  if mapped == nil or mapped:lower() == t:lower() then return t end
+  return { raw = t }
 end
 
 ---@class luamig.ColumnSpec
@@ -110,7 +131,7 @@ function M.default(spec)
 end
 
 ---One column's definition. `inline_pk`: this column alone is the primary key.
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param c luamig.ColumnSpec
 ---@param inline_pk boolean
 ---@return string
@@ -162,7 +183,7 @@ function M.constraint(c, d)
 end
 
 ---CREATE TABLE for `name` with columns and table constraints.
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param name string
 ---@param columns luamig.ColumnSpec[]
 ---@param constraints luamig.ConstraintSpec[]?
@@ -248,7 +269,7 @@ end
 ---the dialect's keyword for opts.concurrently ("" where there is none).
 ---Methods and features the dialect lacks are errors (luamig.schema.check
 ---refuses unknown keys before).
----@param d table luamig dialect
+---@param d luamig.Dialect
 ---@param name string
 ---@param table_name string
 ---@param columns (string|luamig.IndexKeySpec)[]

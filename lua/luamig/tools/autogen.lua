@@ -5,7 +5,7 @@
 --- `revision --autogenerate` and `check`.
 local compare = require "luamig.schema.compare"
 local connect = require "luamig.db.connect"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
 local declare = require "luamig.schema.declare"
 local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
@@ -23,7 +23,7 @@ local snapshot = compare.snapshot
 
 -- fn(s) on a new scratch session next to the target, dropped afterwards.
 local function on_scratch(ctx, fn)
-  return scratch.with(context.scratch_options(ctx, { what = "the schema comparison", fast = true,
+  return scratch.with(session.scratch_options(ctx, { what = "the schema comparison", fast = true,
     log = log_mod.new({ quiet = true }) }), fn)
 end
 
@@ -31,13 +31,13 @@ end
 -- server (the target's URL), the settings that shape it, luamig itself.
 local function cache_key(ctx, side)
   local c = ctx.config
-  return table.concat({ side, host.version, context.target(ctx), tostring(c.schema), table.concat(c.schemas or {}, ","),
+  return table.concat({ side, host.version, session.target(ctx), tostring(c.schema), table.concat(c.schemas or {}, ","),
     tostring(c.compare_privileges), c.version_table }, "\n")
 end
 
 -- The cache slot of `side` of this project.
 local function cache_slot(ctx, side)
-  return (ctx.config.file or ctx.config.dir or ".") .. "\n" .. side .. "\n" .. context.target(ctx)
+  return (ctx.config.file or ctx.config.dir or ".") .. "\n" .. side .. "\n" .. session.target(ctx)
 end
 
 -- Database files and folders a project's files do not include.
@@ -68,7 +68,7 @@ end
 -- from the cache while no migration file changed (their checksums), nor
 -- any other file of the project (their sizes and modification times).
 local function head_snapshot(ctx)
-  local g = context.graph(ctx)
+  local g = session.graph(ctx)
   local parts = file_stamps(ctx.config.dir or ".", { cache_key(ctx, "head") }, 0, 5000)
   for _, id in ipairs(g.load) do parts[#parts + 1] = id .. " " .. tostring(g.revs[id].checksum) end
   local key, slot = table.concat(parts, "\n"), cache_slot(ctx, "head")
@@ -122,7 +122,7 @@ function M.declared(ctx)
 end
 
 ---@class luamig.Comparison
----@field backend string
+---@field dialect luamig.Dialect
 ---@field up table[]     changes from head to the declared schema
 ---@field down table[]   changes back
 ---@field declared luamig.Declared?
@@ -132,7 +132,7 @@ end
 ---@param opts {against_db: boolean?, from_url: string?, decl: luamig.Declared?}
 ---@return luamig.Comparison
 function M.compare(ctx, opts)
-  local url = context.target(ctx)
+  local url = session.target(ctx)
   local decl = opts.decl
   if not decl and not opts.from_url then
     decl = M.declared(ctx)
@@ -142,16 +142,17 @@ function M.compare(ctx, opts)
     end
   end
   local head = opts.against_db and live_snapshot(url, ctx.config) or head_snapshot(ctx)
+  local dialect = dialects.load(connect.parse(url).backend)
   local target
   if opts.from_url then
     target = live_snapshot(opts.from_url, ctx.config)
   else
     target = declared_snapshot(ctx, decl)
-    compare.spell(target, decl, dialects.load(connect.parse(url).backend))
+    compare.spell(target, decl, dialect)
   end
   local up_hints, down_hints
   if decl then up_hints, down_hints = compare.hints(decl) end
-  return { backend = connect.parse(url).backend, declared = decl,
+  return { dialect = dialect, declared = decl,
     up = compare.changes(head, target, up_hints), down = compare.changes(target, head, down_hints) }
 end
 
@@ -160,7 +161,7 @@ local ONLINE_LOCK_TIMEOUT = "2s"
 
 ---The upgrade and downgrade bodies of comparison `c`; `warn(text)` for each
 ---destructive step of the upgrade. Unless opts.offline, changes to existing
----tables are written online-safe where the backend can (luamig.schema.render),
+---tables are written online-safe where the dialect can (render_style.online),
 ---with a lock_timeout when `config` sets none (migration_timeouts).
 ---@param c luamig.Comparison
 ---@param warn fun(text: string)
@@ -169,19 +170,19 @@ local ONLINE_LOCK_TIMEOUT = "2s"
 function M.bodies(c, warn, opts)
   opts = opts or {}
   local online = not opts.offline
-  local up, outside_up = render.body(c.up, c.backend, warn, compare.column_spec, false, online)
-  local down, outside_down = render.body(c.down, c.backend, function() end, compare.column_spec, true, online)
+  local up, outside_up = render.body(c.up, c.dialect, warn, compare.column_spec, false, online)
+  local down, outside_down = render.body(c.down, c.dialect, function() end, compare.column_spec, true, online)
   local timeouts = opts.config and opts.config.migration_timeouts or {}
   return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"),
     transactional = not (outside_up or outside_down),
-    lock_timeout = online and render.online(c.backend) and not timeouts.lock_timeout and ONLINE_LOCK_TIMEOUT or nil }
+    lock_timeout = online and c.dialect.render_style.online and not timeouts.lock_timeout and ONLINE_LOCK_TIMEOUT or nil }
 end
 
 ---The differences of comparison `c` as lines (the upgrade's op calls).
 ---@param c luamig.Comparison
 ---@return string[]
 function M.lines(c)
-  local lines = render.body(c.up, c.backend, function() end, compare.column_spec)
+  local lines = render.body(c.up, c.dialect, function() end, compare.column_spec)
   for i, l in ipairs(lines) do lines[i] = l:gsub("^%s+", "") end
   return lines
 end

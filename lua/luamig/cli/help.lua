@@ -5,7 +5,7 @@ local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 local registry = require "luamig.cli.registry"
 local parser = require "luamig.cli.parser"
-local context = require "luamig.cli.context"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 
 local M = {
   example = { "luamig help upgrade", "luamig help --man | man -l -" },
@@ -18,13 +18,14 @@ local M = {
 -- The command list, with the project's plugin commands when there is a
 -- project (the man page is built without one: built-in commands only).
 local function command_list(ctx)
-  return registry.list(context.plugin_list(ctx))
+  return registry.list(plugin_ctx.plugin_list(ctx))
 end
 
 function M.run(ctx, args)
   local list = command_list(ctx)
   if args.man then
-    return { man = require("luamig.cli.man").page(parser.commands(list), host.version) }
+    return { man = require("luamig.cli.man").page( -- (here: only --man loads the man page writer)
+      parser.commands(list), host.version) }
   end
   local name = args.cmd
   if name and not registry.find(list, name) then

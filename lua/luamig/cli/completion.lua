@@ -5,7 +5,8 @@
 local errors = require "luamig.util.errors"
 local config = require "luamig.project.config"
 local registry = require "luamig.cli.registry"
-local context = require "luamig.cli.context"
+local session = require "luamig.run.session"
+local plugin_ctx = require "luamig.project.plugin_ctx"
 local complete = require "luamig.cli.complete"
 
 local SCRIPTS = {
@@ -71,12 +72,12 @@ local M = {
 
 -- The offer for a command line, as lines: words, or ":files" / ":dirs".
 local function offer_lines(ctx, words)
-  local offer, cfg_file = complete.offer(words, registry.list(context.plugin_list(ctx)))
+  local offer, cfg_file = complete.offer(words, registry.list(plugin_ctx.plugin_list(ctx)))
   if offer == "files" or offer == "dirs" then return { ":" .. offer } end
-  if offer == "commands" then return complete.command_names(registry.list(context.plugin_list(ctx))) end
+  if offer == "commands" then return complete.command_names(registry.list(plugin_ctx.plugin_list(ctx))) end
   if offer == "targets" then
     if cfg_file then ctx.config = config.load(cfg_file) end
-    return complete.targets(context.graph(ctx))
+    return complete.targets(session.graph(ctx))
   end
   return offer
 end

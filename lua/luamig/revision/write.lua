@@ -6,8 +6,7 @@ local errors = require "luamig.util.errors"
 local graph_mod = require "luamig.revision.graph"
 local scripts = require "luamig.revision.scripts"
 local templates = require "luamig.revision.templates"
-local context = require "luamig.cli.context"
-local format = require "luamig.commands.shared.format"
+local text_mod = require "luamig.util.text"
 
 local M = {}
 
@@ -27,10 +26,13 @@ function M.write_new(path, text)
   f:close()
 end
 
----Where a new revision `id` with `message` goes.
+---Where a new revision `id` with `message` goes in migrations folder `dir`.
+---@param dir string
+---@param id string
+---@param message string
 ---@return string
-function M.path(ctx, id, message)
-  return ("%s/%s_%s.lua"):format(ctx.config.migrations, id, slug(message))
+function M.path(dir, id, message)
+  return ("%s/%s_%s.lua"):format(dir, id, slug(message))
 end
 
 -- The revision ids `specs` name, each a head unless `splice`.
@@ -73,42 +75,34 @@ end
 ---Write a new migration whose parents are what `heads_specs` name
 ---(Alembic's generate_revision): each must be a head unless `splice`. A
 ---merge (`merge`) needs two parents or more.
----@param ctx luamig.Context
+---@param g luamig.Graph   the migrations' graph
+---@param cfg luamig.Config
 ---@param args {message: string, rev_id: string?, depends_on: string[]?, branch_label: string[]?}
 ---@param heads_specs string[]
 ---@param splice boolean?
 ---@param merge boolean?
 ---@param body table?  autogenerate's bodies (luamig.revision.templates)
 ---@return table result: revision, down_revisions, path, message, branch_labels, depends_on
-function M.new_revision(ctx, args, heads_specs, splice, merge, body)
-  local g = context.graph(ctx)
+function M.new_revision(g, cfg, args, heads_specs, splice, merge, body)
   local id = args.rev_id or host.random_hex(12)
   local problem = scripts.id_problem(id, g.revs)
   if problem then errors.raise("usage", "--rev-id: " .. problem) end
   local parents = parents_of(g, heads_specs, splice)
   if merge and #parents < 2 then
     errors.raise("usage", ("merge needs two or more revisions; %s names only %s: there is nothing to merge")
-      :format(table.concat(heads_specs, " "), format.heads(parents)))
+      :format(table.concat(heads_specs, " "), text_mod.heads(parents)))
   end
   local deps = depends_of(g, args.depends_on)
   local labels = args.branch_label or {}
   for _, l in ipairs(labels) do
     if g.map[l] then errors.raise("usage", ("branch label %s is already used by revision %s"):format(l, g.map[l].id)) end
   end
-  local path = M.path(ctx, id, args.message)
+  local path = M.path(cfg.migrations, id, args.message)
   M.write_new(path, templates.migration({ id = id, parents = parents, message = args.message,
     depends_on = deps, branch_label = labels, date = os.date("!%Y-%m-%d %H:%M UTC"),
-    template = args.template, dir = ctx.config.dir, body = body }))
+    template = args.template, dir = cfg.dir, body = body }))
   return { revision = id, down_revisions = parents, path = path, message = args.message,
     branch_labels = labels, depends_on = deps }
-end
-
----Text output of a written revision (revision and merge).
----@param log luamig.Log
----@param r table
-function M.render(log, r)
-  log:result(("Created %s (revision %s, down_revision %s)"):format(format.visible(r.path), r.revision,
-    format.heads(r.down_revisions)))
 end
 
 return M

@@ -193,6 +193,32 @@ function M.key(home, schema, name)
   return schema .. "." .. name
 end
 
+-- luamig's own tables, left out of every snapshot.
+local function ours(name)
+  return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" or
+    name == "luamig_online_writes"
+end
+
+local function drop_ours(list)
+  for key, e in pairs(list or {}) do
+    if ours(type(e) == "table" and e.name or key) then list[key] = nil end
+  end
+end
+
+---Snapshot `s` (as a dialect's snapshot returns it) without luamig's own
+---tables (version tables, SQLite's enum list, backfill checkpoints, the
+---online ops' write log) and their triggers; returns `s`.
+---@param s luamig.Snapshot
+---@return luamig.Snapshot
+function M.without_luamig(s)
+  drop_ours(s.tables)
+  drop_ours(s.sequences)
+  for key, t in pairs(s.triggers or {}) do
+    if ours(t.table:match("[^.]+$")) then s.triggers[key] = nil end
+  end
+  return s
+end
+
 ---An entry's name as messages show it: qualified when it has a schema.
 ---@param e table
 ---@param key string

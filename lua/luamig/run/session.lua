@@ -1,42 +1,89 @@
---- What a command runs with: the config, the --url flag, the log, and what
---- is opened on first use (the revision graph, the session = graph + open
---- database, the plugins and the context plugins get).
-local config = require "luamig.project.config"
+--- What a command runs with (its context): the config, the target database's
+--- URL, the log, and what is opened on first use: the revision graph and the
+--- session (graph + open database). One constructor (M.new) for every command,
+--- the embedding API and each fleet job.
 local scripts = require "luamig.revision.scripts"
 local graph_mod = require "luamig.revision.graph"
-local plugins = require "luamig.project.plugins"
-local progress = require "luamig.util.progress"
-local sandbox = require "luamig.util.sandbox"
 local connect = require "luamig.db.connect"
 local db_wait = require "luamig.db.wait"
 local version = require "luamig.run.version"
+local backfill = require "luamig.run.backfill"
 
 local M = {}
+
+M.DEFAULT_URL = "sqlite:///luamig.db"
 
 ---@class luamig.Context
 ---@field config luamig.Config
 ---@field url string?                 the --url flag (a fleet job: its target's URL)
----@field url_base string?            what a relative sqlite:/// path of `url` is relative to (default: config.url_base)
+---@field url_base string?            what a relative sqlite:/// path of `url` is relative to (default: M.url_base)
 ---@field readonly boolean?           the command only reads: its session never creates a database
 ---@field wait_for_db number|string?  retry the first connection this long (luamig.db.wait)
 ---@field on_step fun(step: table)?   called after each step of upgrade/downgrade (the embedding API)
 ---@field log luamig.Log
----@field reserved table<string, true> command names plugins may not take
+---@field reserved table<string, true>? command names plugins may not take
 ---@field graph luamig.Graph?         loaded on first use
 ---@field graph_view table?           what plugins see of it (Graph:view)
 ---@field loaded table?               what scripts.load_dir loaded (for the heads memo)
 ---@field session luamig.Session?     opened on first use
 ---@field plugin_list luamig.Plugin[]?
+---@field plugin_ctx table?           what plugins get (luamig.project.plugin_ctx)
+
+---A command's context: `fields` are luamig.Context's (config and log at
+---least; graph and loaded to share a graph already loaded, session to run
+---on a session already open, which M.close then closes).
+---@param fields table
+---@return luamig.Context
+function M.new(fields)
+  assert(fields.config and fields.log, "session.new needs config and log")
+  return {
+    config = fields.config, url = fields.url, url_base = fields.url_base, log = fields.log,
+    readonly = fields.readonly, wait_for_db = fields.wait_for_db, on_step = fields.on_step,
+    reserved = fields.reserved, graph = fields.graph, loaded = fields.loaded, session = fields.session,
+  }
+end
 
 ---The revision graph of the migration files, loaded once.
 ---@param ctx luamig.Context
 ---@return luamig.Graph
 function M.graph(ctx)
   if not ctx.graph then
-    local list, loaded = scripts.load_dir(ctx.config.migrations)
+    -- (the files' `luamig` outside a step: null and progress; backfill refuses)
+    local list, loaded = scripts.load_dir(ctx.config.migrations, backfill.api(nil))
     ctx.graph, ctx.loaded = graph_mod.new(list), loaded
   end
   return ctx.graph
+end
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+---The database URL: --url, LUAMIG_URL, DATABASE_URL, config, default.
+---@param flag string? the --url value
+---@param cfg luamig.Config
+---@return string url, string source  where the URL came from
+function M.resolve_url(flag, cfg)
+  if flag and flag ~= "" then return flag, "--url" end
+  local v = env "LUAMIG_URL"
+  if v then return v, "LUAMIG_URL" end
+  v = env "DATABASE_URL"
+  if v then return v, "DATABASE_URL" end
+  if cfg.url then return cfg.url, cfg.file end
+  return M.DEFAULT_URL, "default"
+end
+
+---The directory a relative sqlite:/// path of the URL from `source` (as
+---resolve_url returns it) is relative to: the config file's directory for
+---the config's `url` and the default, the working directory (".") for
+-----url, LUAMIG_URL and DATABASE_URL, which were typed where luamig runs.
+---@param source string
+---@param cfg luamig.Config
+---@return string
+function M.url_base(source, cfg)
+  if cfg.file and (source == cfg.file or source == "default") then return cfg.dir end
+  return "."
 end
 
 ---The target database's URL, where it came from, and what a relative
@@ -44,8 +91,8 @@ end
 ---@param ctx luamig.Context
 ---@return string url, string source, string base
 function M.target(ctx)
-  local url, source = config.resolve_url(ctx.url, ctx.config)
-  return url, source, ctx.url_base or config.url_base(source, ctx.config)
+  local url, source = M.resolve_url(ctx.url, ctx.config)
+  return url, source, ctx.url_base or M.url_base(source, ctx.config)
 end
 
 ---The options of a scratch session next to the target (luamig.run.scratch),
@@ -81,7 +128,7 @@ end
 ---The context's session (graph + open database), opened once.
 ---@param ctx luamig.Context
 ---@return luamig.Session
-function M.session(ctx)
+function M.open(ctx)
   return open_session(ctx, false)
 end
 
@@ -89,7 +136,7 @@ end
 ---(history, show): nil when the SQLite file does not exist, nothing created.
 ---@param ctx luamig.Context
 ---@return luamig.Session?
-function M.session_if_exists(ctx)
+function M.open_if_exists(ctx)
   return open_session(ctx, true)
 end
 
@@ -105,54 +152,6 @@ end
 ---@param ctx luamig.Context
 function M.close(ctx)
   if ctx.session then ctx.session.db:close() end
-end
-
----The loaded plugins (shipped and the project's), once per command.
----@param ctx luamig.Context
----@return luamig.Plugin[]
-function M.plugin_list(ctx)
-  if not ctx.plugin_list then ctx.plugin_list = plugins.load(ctx.config, ctx.reserved or {}) end
-  return ctx.plugin_list
-end
-
--- The log as plugins get it: its fields and methods in a table of its own
--- (a plugin cannot change the runner's), callable as ctx.log(s) = ctx.log:info(s).
-local function plugin_log(log)
-  local l = {}
-  for k, v in pairs(log) do l[k] = v end
-  for k, v in pairs(debug.getmetatable(log).__index) do
-    if type(v) == "function" then l[k] = v end
-  end
-  return setmetatable(l, { __call = function(self, s) return self:info(tostring(s)) end, __metatable = false })
-end
-
----What plugin commands and hooks get: config (a copy), log (callable: an
----informational line), progress, db (the connected handle, opened on
----first use), heads() (the database's heads), graph (the revision graph).
----@param ctx luamig.Context
-function M.plugin_ctx(ctx)
-  if not ctx.plugin_ctx then
-    ctx.plugin_ctx = setmetatable({ config = sandbox.copy_data(ctx.config), log = plugin_log(ctx.log),
-      progress = progress.new(ctx.log), heads = function() return M.heads(M.session(ctx)) end }, {
-      __index = function(_, k)
-        if k == "db" then return M.session(ctx).db:public() end
-        if k == "graph" then
-          ctx.graph_view = ctx.graph_view or M.graph(ctx):view()
-          return ctx.graph_view
-        end
-      end,
-      __metatable = false,
-    })
-  end
-  return ctx.plugin_ctx
-end
-
----A function calling hook `name` of every plugin with (plugin ctx, info).
----@param ctx luamig.Context
----@return fun(name: string, info: table)
-function M.hooks(ctx)
-  local list = M.plugin_list(ctx)
-  return function(name, info) plugins.run_hook(list, name, M.plugin_ctx(ctx), info) end
 end
 
 return M

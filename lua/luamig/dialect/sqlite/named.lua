@@ -1,8 +1,8 @@
---- The snapshot autogenerate compares: luamig.schema.introspect's, with the
---- names SQLite's pragmas leave out of UNIQUE and FOREIGN KEY constraints
---- read from the table's CREATE TABLE text (dropping a constraint needs its
---- name).
-local introspect = require "luamig.schema.introspect"
+--- The names SQLite's pragmas leave out of UNIQUE and FOREIGN KEY
+--- constraints, read from the table's CREATE TABLE text: the snapshot with
+--- { named = true } (what autogenerate and dump compare: dropping a
+--- constraint needs its name).
+local table_sql = require "luamig.dialect.sqlite.table_sql"
 
 local M = {}
 
@@ -26,16 +26,19 @@ local function unnamed_match(t, text)
   end
 end
 
--- The names of table constraints a catalog left unnamed (SQLite's pragmas
--- give none for UNIQUE and FOREIGN KEY), read from the CREATE TABLE text.
-local function name_constraints(db, snap)
+---Name the table constraints of snapshot `snap` that the catalog left
+---unnamed (SQLite's pragmas give none for UNIQUE and FOREIGN KEY), from the
+---CREATE TABLE text; returns `snap`.
+---@param db luamig.Db
+---@param snap luamig.Snapshot
+---@return luamig.Snapshot
+function M.name_constraints(db, snap)
   for tname, t in pairs(snap.tables) do
     local missing = false
     for _, kind in ipairs({ "uniques", "foreign_keys" }) do
       for _, c in ipairs(t[kind] or {}) do missing = missing or not c.name end
     end
     if missing then
-      local table_sql = require "luamig.dialect.sqlite.table_sql"
       local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", tname)
       for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
         local c = item.kind == "constraint" and item.name and unnamed_match(t, item.text)
@@ -44,15 +47,6 @@ local function name_constraints(db, snap)
     end
   end
   return snap
-end
-
----The snapshot of `db` (luamig.schema.introspect), every constraint named
----when the database keeps its name.
----@param db table
----@param dialect table
----@return table
-function M.snapshot(db, dialect)
-  return name_constraints(db, introspect.snapshot(db, dialect))
 end
 
 return M

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Benchmark (issue 26): a zero-downtime change under live traffic, PostgreSQL.
+# A table of ROWS (1,000,000) orders; two applications (pgbench, one client
+# each: bench/online/old_app.sql uses the old column names, new_app.sql the
+# new ones; each transaction is one INSERT, one UPDATE and one SELECT) write
+# and read while luamig renames customer_name -> buyer, changes price_cents
+# (integer cents) -> price (numeric) and adds note NOT NULL with a backfill:
+#   old app alone -> `luamig upgrade head` (expand: sync triggers, backfills)
+#   -> old app alone, triggers on -> both apps -> old app stops -> new app
+#   alone, triggers on -> `luamig contract` -> new app alone, no trigger.
+# Then the naive way on a fresh copy: one transaction with ALTER TABLE ...
+# RENAME, ALTER ... TYPE and ADD COLUMN + UPDATE + SET NOT NULL while the old
+# app runs. Reports transactions/s per phase, backfill rows/s, the longest
+# transaction each app saw, the naive lock's duration and the failures.
+# Targets: writes with the trigger on >= 50% of the trigger-free rate;
+# backfill of 1M rows under 60 s while both apps write.
+# Usage: bench/online.sh   (ROWS, WINDOW seconds per phase; LUAMIG_BIN defaults to build/luamig)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${ROWS:-1000000}
+window=${WINDOW:-10}
+src=$PWD/bench/online
+source bench/lib.sh
+
+now() { date +%s.%N; }
+
+# fresh_db NAME: a new database; its URL
+fresh_db() {
+  psql "$LUAMIG_TEST_PG" -qXc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  echo "$pg_base/$1"
+}
+
+# project DIR URL: the two migrations, at orders0001 (the table filled)
+project() {
+  mkdir -p "$1/migrations"
+  sed "s/ROWS/$rows/" "$src/001_orders.lua.in" >"$1/migrations/001_orders.lua"
+  sed "s/BATCH_SIZE/10000/; s/SLEEP_MS/0/" "$src/002_online.lua.in" >"$1/migrations/002_online.lua"
+  echo "return { url = '$2', still_written = 2 }" >"$1/luamig.lua"
+  (cd "$1" && "$bin" -q upgrade orders0001)
+}
+
+# start_app NAME URL DIR: pgbench in the background until app_control stops it
+start_app() {
+  mkdir -p "$3"
+  (rc=0; pgbench -n -c 1 -j 1 -T 3600 -f "$src/$1_app.sql" -D seed="$rows" -l --log-prefix="$3/$1" "$2" \
+    >"$3/out" 2>"$3/err" || rc=$?; echo "$rc" >"$3/rc") &
+}
+
+stop_app() { # NAME URL DIR
+  psql "$2" -qXc "UPDATE app_control SET stop = 1 WHERE app = '$1'"
+  while [[ ! -s "$3/rc" ]]; do sleep 0.1; done
+}
+
+# rate DIR NAME FROM TO: transactions/s that ended in [FROM, TO)
+rate() {
+  cat "$1/$2".* | awk -v a="$3" -v b="$4" '{ t = $5 + $6 / 1e6; if (t >= a && t < b) n++ }
+    END { printf "%.0f", n / (b - a) }'
+}
+
+# longest DIR NAME FROM TO: the longest transaction (ms) that ended in [FROM, TO + 2 s)
+longest() {
+  cat "$1/$2".* | awk -v a="$3" -v b="$4" '{ t = $5 + $6 / 1e6; if (t >= a && t < b + 2 && $3 > m) m = $3 }
+    END { printf "%.0f", m / 1000 }'
+}
+
+# failures DIR: error lines other than the deliberate stop
+failures() { grep -c "ERROR" "$1/err" | awk '{print $1 - 1}'; }
+
+echo "== luamig expand/contract on $rows rows (phases of ${window}s)" >&2
+url=$(fresh_db luamig_bench_online)
+p=$work/online
+project "$p" "$url"
+start_app old "$url" "$work/old"
+t0=$(now); sleep "$window"
+t1=$(now)
+(cd "$p" && "$bin" upgrade head) 2>&1 | tee "$work/expand.log" >&2
+t2=$(now); sleep "$window"
+t3=$(now)
+start_app new "$url" "$work/new"
+sleep "$window"
+t4=$(now)
+stop_app old "$url" "$work/old"
+t5=$(now); sleep "$window"
+t6=$(now)
+until (cd "$p" && "$bin" contract) >"$work/contract.log" 2>&1; do tail -n 2 "$work/contract.log" >&2; sleep 0.5; done # (still_written = 2 s)
+t7=$(now); sleep "$window"
+t8=$(now)
+stop_app new "$url" "$work/new"
+bad=$(psql "$url" -XtAc "SELECT count(*) FROM orders WHERE NOT (price * 100 = CAST(split_part(buyer, '-', 2) AS numeric)
+  AND (note = 'order ' || id OR note = 'new'))")
+total=$(psql "$url" -XtAc "SELECT count(*) FROM orders")
+done_old=$(sed -n 's/number of transactions actually processed: //p' "$work/old/out")
+done_new=$(sed -n 's/number of transactions actually processed: //p' "$work/new/out")
+
+echo "== the naive way: one transaction of ALTER TABLE while the old app runs" >&2
+nurl=$(fresh_db luamig_bench_naive)
+project "$work/naive" "$nurl"
+start_app old "$nurl" "$work/nold"
+sleep "$window"
+n1=$(now)
+psql "$nurl" -qX -v ON_ERROR_STOP=1 <<'SQL'
+BEGIN;
+ALTER TABLE orders RENAME COLUMN customer_name TO buyer;
+ALTER TABLE orders ALTER COLUMN price_cents TYPE numeric(12,2) USING price_cents / 100.0;
+ALTER TABLE orders RENAME COLUMN price_cents TO price;
+ALTER TABLE orders ADD COLUMN note text;
+UPDATE orders SET note = 'order ' || id;
+ALTER TABLE orders ALTER COLUMN note SET NOT NULL;
+COMMIT;
+SQL
+n2=$(now)
+while [[ ! -s "$work/nold/rc" ]]; do sleep 0.1; done # its next statement fails: the old app is down
+nfail=$(grep -c "ERROR" "$work/nold/err" || true)
+
+backfill=$(grep -o 'backfill online [^ ]*: [0-9/]* (100%) [0-9.k]*/s' "$work/expand.log" | sed 's/.*(100%) //' | paste -sd' ')
+cat <<EOF
+
+luamig expand/contract, $rows rows, one pgbench client per app (transactions/s; each = INSERT + UPDATE + SELECT):
+  old app alone, no trigger:           $(rate "$work/old" old "$t0" "$t1")
+  old app during expand (backfills):   $(rate "$work/old" old "$t1" "$t2")
+  old app alone, sync triggers on:     $(rate "$work/old" old "$t2" "$t3")
+  both apps, triggers on:              old $(rate "$work/old" old "$t3" "$t4"), new $(rate "$work/new" new "$t3" "$t4")
+  new app alone, triggers on:          $(rate "$work/new" new "$t5" "$t6")
+  new app alone after contract:        $(rate "$work/new" new "$t7" "$t8")
+  expand: $(printf '%.1f' "$(echo "$t2 - $t1" | bc)") s (backfills, rows/s per column: $backfill); contract: $(printf '%.1f' "$(echo "$t7 - $t6" | bc)") s (polled until the still_written window passed)
+  longest transaction: old app during expand $(longest "$work/old" old "$t1" "$t2") ms; new app during contract $(longest "$work/new" new "$t6" "$t7") ms
+  failed statements: old $(failures "$work/old"), new $(failures "$work/new"); rows $total = $rows + $done_old + $done_new written; mistranslated: $bad
+naive: one transaction (RENAME + ALTER TYPE + ADD COLUMN/UPDATE/SET NOT NULL) held ACCESS EXCLUSIVE for $(printf '%.1f' "$(echo "$n2 - $n1" | bc)") s;
+  the old app's statement in flight waited for that lock, then failed on the renamed column ($nfail error; pgbench
+  aborts the client: from the COMMIT on, every statement of the old app fails)
+EOF

@@ -1,0 +1,411 @@
+--- op.online.*: zero-downtime schema changes. Each op does its part of the
+--- phase running now (ctx.phase): `expand` adds (a new column kept in sync
+--- with the old one by a trigger, then backfilled through luamig.backfill),
+--- `contract` removes what only the old application needed, `downgrade`
+--- undoes the expand and `uncontract` the contract. What differs between
+--- backends is the dialect's `online` part. Every DDL statement runs under
+--- the step's lock_timeout; outside a transaction each one is retried with
+--- a doubling backoff when it times out on a lock.
+local errors = require "luamig.util.errors"
+local host = require "luamig.host"
+local ddl = require "luamig.model.ddl"
+local ops_mod = require "luamig.schema.ops"
+local backfill = require "luamig.run.backfill"
+local timeouts = require "luamig.run.timeouts"
+
+local M = {}
+
+M.RETRIES = 10 -- per DDL statement, outside a transaction
+M.WRITES = "luamig_online_writes" -- last write through each synced old column (the "still written" rule)
+
+---@param ctx luamig.StepContext
+local function raise(ctx, fmt, ...)
+  errors.raise("migration", fmt:format(...), { where = ops_mod.migration_line(ctx.path) })
+end
+
+-- Calls fn() (ok, err) until it succeeds or fails otherwise than on a
+-- lock_timeout (55P03), at most 1 + M.RETRIES times, with backoff.
+local function retried(ctx, what, fn)
+  local delay = timeouts.FIRST_DELAY
+  for attempt = 1, M.RETRIES + 1 do
+    local ok, r = fn()
+    if ok then return r end
+    if attempt > M.RETRIES or not (errors.is(r) and r.code == "55P03") then error(r, 0) end
+    if ctx.log then
+      ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s"):format(ctx.revision, delay,
+        attempt + 1, M.RETRIES + 1, what))
+    end
+    host.sleep_ms(math.floor(delay * 1000))
+    delay = math.min(delay * 2, timeouts.MAX_DELAY)
+  end
+end
+
+-- run(sql, ...): one DDL statement; outside a transaction a lock_timeout
+-- is retried, since the failed statement changed nothing. atomic(fn): the
+-- statements fn runs commit together (retried as one), so that no
+-- application write lands between them (the trigger gone, the column not).
+local function runner(ctx)
+  local db = ctx.db
+  local grouped = false
+  local function run(sql, ...)
+    if ctx.transactional or grouped then return db:exec(sql, ...) end
+    local args = table.pack(...)
+    return retried(ctx, sql:match("^%s*([^\n]*)"), function()
+      return pcall(db.exec, db, sql, table.unpack(args, 1, args.n))
+    end)
+  end
+  local function atomic(what, fn)
+    if ctx.transactional or grouped then return fn() end
+    return retried(ctx, what, function()
+      grouped = true
+      local ok, r = pcall(db.transaction, db, fn)
+      grouped = false
+      return ok, r
+    end)
+  end
+  return run, atomic
+end
+
+-- The luamig-owned writes table, quoted and plain (for has_table),
+-- qualified as the version tables are.
+local function writes_table(db)
+  local d = db.dialect
+  local home = d.home_schema and d.home_schema(db)
+  if not home then return d.quote_ident(M.WRITES), M.WRITES end
+  return d.quote_ident(home) .. "." .. d.quote_ident(M.WRITES), home .. "." .. M.WRITES
+end
+
+-- `expr` with each of `cols` it names (a bare or quoted identifier) spelled
+-- NEW."col", for a trigger body.
+local function of_new(d, expr, cols)
+  local set = {}
+  for _, c in ipairs(cols) do set[c:lower()], set['"' .. c .. '"'] = c, c end
+  local out = {}
+  for kind, first, stop in host.sql_tokens(expr, d.name) do
+    local tok = expr:sub(first, stop)
+    local c = (kind == "word" and set[tok:lower()]) or (kind == "name" and set[tok])
+    out[#out + 1] = c and ("NEW." .. d.quote_ident(c)) or tok
+  end
+  return table.concat(out)
+end
+
+local function base(t) return t:match("[^.]+$") end
+local function sync_name(t, col) return ("luamig_sync_%s_%s"):format(base(t), col):sub(1, 60) end
+local function check_name(t, col) return ("%s_%s_not_null"):format(base(t), col):sub(1, 60) end
+
+-- The ops of one step context.
+local function build(ctx)
+  local db, d = ctx.db, ctx.dialect
+  local o = d.online
+  local run, atomic = runner(ctx)
+  local function col(t, c)
+    return o.column(db, t, c)
+  end
+  local function need_autocommit(name)
+    if ctx.transactional and o.needs_autocommit() then
+      raise(ctx, "op.online.%s builds an index CONCURRENTLY, which cannot run in a transaction: " ..
+        "set transactional = false in this migration", name)
+    end
+  end
+  local function add(t, c, type_sql, default)
+    if col(t, c) then return end -- (a rerun after a kill)
+    run(("ALTER TABLE %s ADD COLUMN %s %s%s"):format(ddl.qualified(t), d.quote_ident(c), type_sql,
+      default and (" DEFAULT " .. default) or ""))
+  end
+  local function drop(t, c)
+    if col(t, c) then d.drop_column(db, t, c) end
+  end
+  -- target = expr for the rows that exist now (newer ones get it from the
+  -- trigger), in checkpointed batches through luamig.backfill
+  local function fill(t, opts, target, expr)
+    opts = opts or {}
+    local key = opts.key or "id"
+    local qt, qk, qc = ddl.qualified(t), d.quote_ident(key), d.quote_ident(target)
+    local last = db:scalar(("SELECT max(%s) FROM %s"):format(qk, qt))
+    if last == nil then return end
+    local update = ("UPDATE %s SET %s = %s WHERE %s >= ? AND %s <= ? AND %s IS NULL"):format(qt, qc, expr, qk, qk, qc)
+    backfill.run(ctx, { table = t, key = key, columns = { key }, where = qk .. " <= ?", params = { last },
+      batch_size = opts.batch_size, sleep_ms = opts.sleep_ms,
+      name = ("online %s.%s"):format(t, target), batch = function(rows)
+        o.quiet(db)
+        db:exec(update, rows[1][key], rows[#rows][key])
+        return {}
+      end })
+  end
+  local function seen(t, old)
+    local w = (writes_table(db))
+    o.ensure_writes(db, w)
+    return o.seen_sql(w, t, old)
+  end
+  local function not_null(t, c)
+    local info = col(t, c)
+    if info and not info.not_null then o.not_null(run, t, c, check_name(t, c), db) end
+  end
+  local function drop_check(t, c)
+    if o.drop_check then o.drop_check(run, t, check_name(t, c)) end
+  end
+  local function still_written(t, old)
+    if ctx.force or (ctx.still_written or 0) <= 0 then return end
+    local w, plain = writes_table(db)
+    if not db:has_table(plain) then return end
+    local ago = o.since_write(db, w, t, old)
+    if ago and ago < ctx.still_written then
+      raise(ctx, "contract would drop %s.%s, which is still written: the sync trigger saw a write through that " ..
+        "name %ds ago (within still_written = %ds); stop the old application first, or run contract --force",
+        t, old, math.floor(ago), math.floor(ctx.still_written))
+    end
+  end
+  -- the sync trigger (re)created in one transaction: a rerun after a kill
+  -- replaces it without a moment in which writes go unsynced
+  local function sync(t, name, a, b, up, down, seen_sql)
+    atomic("sync " .. t .. "." .. b, function() o.sync(run, t, name, a, b, up, down, seen_sql) end)
+  end
+  local function unsync(t, new)
+    o.drop_sync(run, t, sync_name(t, new))
+  end
+  -- a two-way sync of old and new, then the new one backfilled
+  local function synced(t, old, new, up, down, opts, not_null_after)
+    local cols = { old, new }
+    local info = col(t, old)
+    if info and info.not_null and not o.not_null_in_expand then
+      d.alter_column(db, t, old, { nullable = true }) -- (a trigger here cannot fill it before the check)
+    end
+    sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
+    fill(t, opts, new, up)
+    if not_null_after and o.not_null_in_expand then not_null(t, new) end
+  end
+
+  -- where expand made the old column nullable (no trigger can fill it
+  -- before NOT NULL is checked), undoing it makes it NOT NULL again when
+  -- the op says nullable = false
+  local function relax_undone(t, old, opts)
+    if not o.not_null_in_expand and opts and opts.nullable == false then
+      d.alter_column(db, t, old, { nullable = false })
+    end
+  end
+
+  local P = {}
+
+  P.rename_column = {
+    expand = function(t, old, new, opts)
+      local info = col(t, old) or raise(ctx, "op.online.rename_column: %s has no column %s", t, old)
+      add(t, new, info.type)
+      synced(t, old, new, d.quote_ident(old), d.quote_ident(new), opts, info.not_null)
+    end,
+    check_contract = function(t, old) still_written(t, old) end,
+    contract = function(t, old, new, opts)
+      local info = col(t, old)
+      still_written(t, old)
+      atomic("contract " .. t .. "." .. old, function()
+        unsync(t, new)
+        if info and info.default then d.alter_column(db, t, new, { server_default = info.default }) end
+        drop_check(t, new)
+        drop(t, old)
+      end)
+      if opts and opts.nullable == false then not_null(t, new) end
+    end,
+    downgrade = function(t, old, new, opts)
+      atomic("undo " .. t .. "." .. new, function()
+        unsync(t, new)
+        drop_check(t, new)
+        drop_check(t, old) -- (uncontract's, when it ran)
+        drop(t, new)
+      end)
+      relax_undone(t, old, opts)
+    end,
+    uncontract = function(t, old, new, opts)
+      local info = col(t, new) or raise(ctx, "op.online.rename_column: %s has no column %s", t, new)
+      add(t, old, info.type, info.default)
+      local cols = { old, new }
+      sync(t, sync_name(t, new), old, new, of_new(d, d.quote_ident(old), cols),
+        of_new(d, d.quote_ident(new), cols), seen(t, old))
+      fill(t, opts, old, d.quote_ident(new))
+      if info.not_null then not_null(t, old) end
+    end,
+  }
+
+  P.alter_column = {
+    expand = function(t, c, new, opts)
+      if type(opts) ~= "table" or type(opts.type) ~= "string" or type(opts.up) ~= "string"
+        or type(opts.down) ~= "string" then
+        raise(ctx, 'op.online.alter_column(table, column, new_name, { type = "...", up = "SQL", down = "SQL" })')
+      end
+      if not col(t, c) then raise(ctx, "op.online.alter_column: %s has no column %s", t, c) end
+      add(t, new, opts.type)
+      synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false)
+      if opts.check then o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
+        db, { type = "check", condition = opts.check }) end
+    end,
+    check_contract = function(t, c) still_written(t, c) end,
+    contract = function(t, c, new, opts)
+      still_written(t, c)
+      atomic("contract " .. t .. "." .. c, function()
+        unsync(t, new)
+        drop_check(t, new)
+        drop(t, c)
+      end)
+      if opts and opts.nullable == false then not_null(t, new) end
+    end,
+    downgrade = function(t, c, new, opts)
+      atomic("undo " .. t .. "." .. new, function()
+        unsync(t, new)
+        drop(t, new)
+      end)
+      relax_undone(t, c, opts)
+    end,
+  }
+
+  P.add_column = {
+    expand = function(t, c, opts)
+      if type(opts) ~= "table" or type(opts.type) ~= "string" then
+        raise(ctx, 'op.online.add_column(table, column, { type = "...", nullable = false, default = "SQL", ' ..
+          'backfill = "SQL" })')
+      end
+      if opts.nullable == false and not opts.default and not opts.backfill then
+        raise(ctx, "op.online.add_column: a NOT NULL column needs default or backfill (the old application " ..
+          "does not write %s)", c)
+      end
+      add(t, c, opts.type, opts.default)
+      local value = opts.backfill or opts.default
+      if opts.backfill then
+        local names = o.columns(db, t)
+        sync(t, sync_name(t, c), nil, c, of_new(d, opts.backfill, names), nil, "")
+      end
+      if value then fill(t, opts, c, value) end
+      if opts.nullable == false and o.not_null_in_expand then not_null(t, c) end
+    end,
+    contract = function(t, c, opts)
+      if opts and opts.backfill then unsync(t, c) end
+      drop_check(t, c)
+      if opts and opts.nullable == false then not_null(t, c) end
+    end,
+    downgrade = function(t, c)
+      atomic("undo " .. t .. "." .. c, function()
+        unsync(t, c)
+        drop_check(t, c)
+        drop(t, c)
+      end)
+    end,
+  }
+
+  P.add_check = {
+    expand = function(t, name, condition)
+      o.validated(run, t, name, ("CHECK (%s)"):format(condition), db, { type = "check", condition = condition })
+    end,
+    downgrade = function(t, name) d.drop_constraint(db, t, name) end,
+  }
+
+  P.add_foreign_key = {
+    expand = function(name, source, referent, local_cols, remote_cols, opts)
+      opts = opts or {}
+      local clause = ("FOREIGN KEY (%s)%s"):format(ddl.names(local_cols), ddl.references(referent, remote_cols,
+        opts.on_delete, opts.on_update))
+      o.validated(run, source, name, clause, db, { type = "foreign_key", columns = local_cols, references = referent,
+        ref_columns = remote_cols, on_delete = opts.on_delete, on_update = opts.on_update })
+    end,
+    downgrade = function(name, source) d.drop_constraint(db, source, name) end,
+  }
+
+  P.add_unique = {
+    expand = function(t, name, cols)
+      need_autocommit("add_unique")
+      o.unique(run, db, t, name, cols)
+    end,
+    downgrade = function(t, name) o.drop_unique(run, db, t, name) end,
+  }
+
+  P.create_index = {
+    expand = function(name, t, cols, opts)
+      need_autocommit("create_index")
+      o.index(run, db, name, ddl.create_index(d, name, t, cols, opts, "CONCURRENTLY "))
+    end,
+    downgrade = function(name)
+      need_autocommit("create_index")
+      o.drop_index(run, name)
+    end,
+  }
+
+  P.drop_index = {
+    contract = function(name)
+      need_autocommit("drop_index")
+      o.drop_index(run, name)
+    end,
+  }
+
+  P.drop_column = { contract = function(t, c) drop(t, c) end }
+  P.drop_table = { contract = function(t) run("DROP TABLE IF EXISTS " .. ddl.qualified(t)) end }
+  return P
+end
+
+local NO_UNDO = { uncontract = "its contract cannot be undone by luamig (the old column's type is gone); " ..
+  "write uncontract(db) yourself" }
+
+---op.online for step `ctx`: each op does its part of ctx.phase; during a
+---replay (luamig.run.step.phase) the part waits in ctx.deferred.
+---@param ctx luamig.StepContext
+---@return table
+function M.new(ctx)
+  local parts
+  local out = {}
+  for _, name in ipairs({ "rename_column", "alter_column", "add_column", "add_check", "add_foreign_key",
+    "add_unique", "create_index", "drop_index", "drop_column", "drop_table" }) do
+    out[name] = function(...)
+      if ctx.phase == "upgrade" then
+        raise(ctx, "op.online.%s runs in expand(db) and contract(db), not in upgrade(db): rename upgrade to expand " ..
+          "(its contract phase then runs with `luamig contract`)", name)
+      end
+      parts = parts or build(ctx)
+      local f = parts[name][ctx.phase]
+      if not f then
+        if ctx.phase == "uncontract" and parts[name].contract then raise(ctx, "op.online.%s: %s", name, NO_UNDO.uncontract) end
+        return -- (nothing to do in this phase)
+      end
+      if not ctx.replay then return f(...) end
+      local args, where = table.pack(...), ops_mod.migration_line(ctx.path)
+      local function later(fn)
+        return function()
+          local ok, e = pcall(fn, table.unpack(args, 1, args.n))
+          if ok then return end
+          if errors.is(e) and not e.where then e.where = where end
+          error(e, 0)
+        end
+      end
+      ctx.deferred[#ctx.deferred + 1] = later(f)
+      local check = parts[name]["check_" .. ctx.phase]
+      if check then ctx.prechecks[#ctx.prechecks + 1] = later(check) end
+    end
+  end
+  return setmetatable(out, { __index = function(_, name)
+    raise(ctx, "op.online.%s does not exist (online ops: add_check, add_column, add_foreign_key, add_unique, " ..
+      "alter_column, create_index, drop_column, drop_index, drop_table, rename_column)", tostring(name))
+  end })
+end
+
+---The step's `op`: the schema ops `op` plus op.online; during a replay the
+---plain ops do nothing (expand's own statements ran when it did).
+---@param ctx luamig.StepContext
+---@param op table  luamig.schema.ops.new(ctx)
+---@return table
+function M.ops(ctx, op)
+  local out = { online = M.new(ctx) }
+  for k, f in pairs(op) do
+    out[k] = function(...)
+      if ctx.replay then return end
+      return f(...)
+    end
+  end
+  return setmetatable(out, getmetatable(op))
+end
+
+---The `db` a replayed expand(db) sees: reads pass through, writes do nothing.
+---@param db table
+---@return table
+function M.inert_db(db)
+  local out = {}
+  for k, v in pairs(db) do out[k] = v end
+  out.exec = function() return 0 end
+  out.prepare = function() errors.raise("migration", "db:prepare in expand(db) cannot be replayed; write contract(db)") end
+  return out
+end
+
+return M

@@ -1,0 +1,179 @@
+-- op.online.* (issue 26): one migration file, both drivers. Expand adds the
+-- new shape and keeps old and new in sync both ways, contract removes the
+-- old shape, downgrade before contract undoes the expand.
+local sh = require "spec.support.sh"
+
+local TABLE = [[
+  db:exec(("CREATE TABLE orders (id %s PRIMARY KEY, customer_name TEXT NOT NULL, price_cents INTEGER NOT NULL)")
+    :format(db.dialect == "sqlite" and "INTEGER" or "serial"))
+  for i = 1, 40 do db:exec("INSERT INTO orders (customer_name, price_cents) VALUES (?, ?)", "c" .. i, i * 100 + 1) end]]
+
+-- expand only: contract, downgrade and uncontract are generated from the online ops
+local ONLINE = [[
+-- rename, retype, add a NOT NULL column
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+lock_timeout = "500ms"
+function expand(db)
+  op.online.rename_column("orders", "customer_name", "buyer", { nullable = false })
+  op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)", up = "price_cents / 100.0",
+    down = "CAST(round(price * 100) AS INTEGER)", nullable = false })
+  op.online.add_column("orders", "note", { type = "text", nullable = false, backfill = "'order ' || id" })
+  op.online.create_index("orders_buyer_idx", "orders", { "buyer" })
+end
+]]
+
+local function project(backend, config)
+  local p = sh.project_on(backend, { ["1.lua"] = sh.migration("tab00001", nil, TABLE, 'db:exec "DROP TABLE orders"'),
+    ["2.lua"] = ONLINE })
+  if config then p:write("luamig.lua", "return " .. config .. "\n") end
+  return p
+end
+
+local function columns(p)
+  if p.backend.name == "sqlite" then return p:sql("SELECT group_concat(name, ' ') FROM pragma_table_info('orders')") end
+  return p:sql("SELECT string_agg(attname, ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'orders'::regclass " ..
+    "AND attnum > 0 AND NOT attisdropped")
+end
+
+local function price(p, where)
+  return p:sql(("SELECT buyer || ' ' || CAST(price * 100 AS INTEGER) || ' ' || note FROM orders WHERE %s"):format(where))
+end
+
+for _, backend in ipairs(sh.backends()) do
+  describe("op.online on " .. backend.name, function()
+    it("expand syncs both ways; contract drops the old shape", function()
+      local p = project(backend, "{ still_written = 0 }")
+      p:ok("upgrade head")
+      assert.are.equal("id customer_name price_cents buyer price note\n", columns(p))
+      assert.are.equal("c7 701 order 7\n", price(p, "id = 7")) -- backfilled
+      -- the old application: old names
+      p:sql("INSERT INTO orders (customer_name, price_cents) VALUES ('old app', 1234)")
+      p:sql("UPDATE orders SET customer_name = 'old upd', price_cents = 999 WHERE id = 1")
+      -- the new application: new names
+      p:sql("INSERT INTO orders (buyer, price) VALUES ('new app', 56.78)")
+      p:sql("UPDATE orders SET buyer = 'new upd', price = 7.77 WHERE id = 2")
+      assert.are.equal("old app 1234 order 41\n", price(p, "id = 41"))
+      assert.are.equal("old upd 999 order 1\n", price(p, "id = 1"))
+      assert.are.equal("new app 5678 order 42\n", price(p, "id = 42"))
+      assert.are.equal("new upd|777\n", p:sql("SELECT customer_name, price_cents FROM orders WHERE id = 2"))
+      assert.are.equal("new app|5678\n", p:sql("SELECT customer_name, price_cents FROM orders WHERE id = 42"))
+      p:ok("contract")
+      assert.are.equal("id buyer price note\n", columns(p))
+      assert.are.equal("new upd 777 order 2\n", price(p, "id = 2"))
+      p:sql("INSERT INTO orders (buyer, price, note) VALUES ('after', 1.5, 'order 43')")
+      assert.are.equal("after 150 order 43\n", price(p, "id = 43"))
+      local code = p:luamig("downgrade base")
+      assert.are.equal(2, code) -- contracted, no uncontract(db): refused
+    end)
+
+    it("downgrade before contract undoes the expand (generated from the online ops)", function()
+      local p = project(backend)
+      p:ok("upgrade head")
+      p:ok("downgrade -1")
+      assert.are.equal("id customer_name price_cents\n", columns(p))
+      p:sql("INSERT INTO orders (customer_name, price_cents) VALUES ('x', 1)") -- no trigger left behind
+      assert.are.equal("x|1\n", p:sql("SELECT customer_name, price_cents FROM orders WHERE id = 41"))
+    end)
+
+    it("contract refuses to drop a column still written through its old name; --force contracts", function()
+      local p = project(backend)
+      p:ok("upgrade head")
+      p:sql("UPDATE orders SET customer_name = 'still' WHERE id = 3")
+      local code, _, err = p:luamig("contract")
+      assert.are.equal(1, code)
+      assert.matches("2.lua:7: contract would drop orders.customer_name, which is still written", err, 1, true)
+      assert.matches("contract --force", err, 1, true)
+      assert.are.equal("id customer_name price_cents buyer price note\n", columns(p)) -- nothing ran
+      assert.are.equal("expanded", p:json("current").revisions[1].phase)
+      p:ok("contract --force")
+      assert.are.equal("id buyer price note\n", columns(p))
+      assert.are.equal("still 301 order 3\n", price(p, "id = 3"))
+    end)
+
+    it("drill rehearses expand -> downgrade -> expand -> contract, and with uncontract(db) " ..
+      "expand -> contract -> downgrade", function()
+      local p = project(backend)
+      local out = p:ok("drill")
+      assert.matches("2.lua has no uncontract(db): once contracted it cannot be downgraded", out, 1, true)
+      p:write("migrations/2.lua", ([[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+function expand(db) op.online.rename_column("orders", "price_cents", "cents", { nullable = false }) end
+function uncontract(db) op.online.rename_column("orders", "price_cents", "cents", { nullable = false }) end
+]]))
+      out = p:ok("drill")
+      assert.matches("2 revisions round-trip", out, 1, true)
+      assert.is_nil(out:find("uncontract", 1, true))
+    end)
+
+    it("lint lints each phase apart", function()
+      local p = project(backend)
+      p:ok("upgrade tab00001")
+      local doc = p:json("lint")
+      local phases = {}
+      for _, m in ipairs(doc.migrations) do phases[#phases + 1] = m.revision .. ":" .. tostring(m.phase) end
+      assert.are.same({ "onl00002:expand", "onl00002:contract" }, phases)
+    end)
+
+    it("upgrade head --contract runs both phases in one go", function()
+      local p = project(backend, "{ still_written = 0 }")
+      p:ok("upgrade head --contract")
+      assert.are.equal("id buyer price note\n", columns(p))
+      assert.are.equal("complete", p:json("current").revisions[1].phase)
+    end)
+  end)
+end
+
+describe("op.online on postgresql only", function()
+  local pg = sh.backends()[2]
+
+  it("create_index drops an INVALID leftover of a killed build and builds it again", function()
+    local p = project(pg)
+    p:ok("upgrade tab00001")
+    p:sql("CREATE INDEX orders_buyer_idx ON orders (id); UPDATE pg_index SET indisvalid = false " ..
+      "WHERE indexrelid = 'orders_buyer_idx'::regclass")
+    p:ok("upgrade head")
+    assert.are.equal("t|CREATE INDEX orders_buyer_idx ON public.orders USING btree (buyer)\n",
+      p:sql("SELECT indisvalid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = 'orders_buyer_idx'::regclass"))
+  end)
+
+  it("an online op that builds CONCURRENTLY in a transactional migration is refused, naming the line", function()
+    local p = sh.project_on(pg, { ["1.lua"] = sh.migration("tab00001", nil, TABLE),
+      ["2.lua"] = 'revision = "ix000002"\ndown_revision = "tab00001"\nfunction expand(db)\n' ..
+        '  op.online.create_index("ix", "orders", { "id" })\nend\n' })
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.matches("2.lua:4: op.online.create_index builds an index CONCURRENTLY", err, 1, true)
+  end)
+
+  it("NOT NULL without a scan under ACCESS EXCLUSIVE: CHECK NOT VALID, VALIDATE, SET NOT NULL; the helper check " ..
+    "goes at contract", function()
+    local p = project(pg, "{ still_written = 0 }")
+    p:ok("upgrade head")
+    assert.are.equal("orders_buyer_not_null\norders_note_not_null\norders_price_not_null\n",
+      p:sql("SELECT conname FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c' AND convalidated " ..
+        "ORDER BY 1"))
+    p:ok("contract")
+    assert.are.equal("", p:sql("SELECT conname FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c'"))
+    assert.are.equal("t|t|t\n", p:sql("SELECT bool_and(attnotnull), bool_and(attnotnull), bool_and(attnotnull) FROM " ..
+      "pg_attribute WHERE attrelid = 'orders'::regclass AND attname IN ('buyer', 'price', 'note')"))
+  end)
+
+  it("each DDL statement waits at most lock_timeout, and is retried with backoff", function()
+    local p = project(pg)
+    p:ok("upgrade tab00001")
+    -- another session holds the table for a moment: expand's first ALTER times out and retries
+    os.execute(("psql %s -Xqc %s >/dev/null 2>&1 &"):format(sh.quote(p.url),
+      sh.quote("BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.2); COMMIT;")))
+    assert.truthy(sh.poll(function()
+      return p:sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' " ..
+        "AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1\n"
+    end))
+    local _, err = p:ok("upgrade head")
+    assert.matches("lock_timeout; retrying in 0.5s", err, 1, true)
+    assert.are.equal("c7 701 order 7\n", price(p, "id = 7"))
+  end)
+end)
