@@ -75,4 +75,29 @@ describe("portable autogenerate output", function()
     assert.are_not.equal(0, code)
     assert.matches('unknown type "jsonb"', err)
   end)
+
+  for _, pair in ipairs({ { PG, SQLITE }, { SQLITE, PG } }) do
+    it(("re-adds a dropped column in its portable type: generated on %s, downgraded on %s"):format(pair[1].name,
+      pair[2].name), function()
+      local base = sh.migration("a0base", nil, 'op.create_table("events", { { "id", "integer", primary_key = true }, ' ..
+        '{ "title", "string(80)" }, { "at", "timestamp" }, { "amount", "numeric(10,2)" }, { "raw", "bytes" }, ' ..
+        '{ "ratio", "float" }, { "keep", "text" } })')
+      local from = sh.project_on(pair[1], { ["000_a0base.lua"] = base })
+      from:write("schema.lua", 'schema.table("events", { { "id", "integer", primary_key = true }, { "keep", "text" } })\n')
+      from:ok("upgrade head")
+      from:ok('revision --autogenerate -m "drop"')
+      local text = newest(from)
+      local down = text:match("function downgrade.*")
+      for _, t in ipairs({ '"string(80)"', '"timestamp"', '"numeric(10,2)"', '"bytes"', '"float"' }) do
+        assert.matches(t, down, 1, true)
+      end
+      local to = sh.project_on(pair[2], { ["000_a0base.lua"] = base, ["001_drop.lua"] = text })
+      to:ok("upgrade head")
+      to:ok("downgrade a0base")
+      assert.are.equal("id,keep,title,at,amount,raw,ratio", -- (a column added back goes last)
+        (to:sql(pair[2].name == "sqlite" and "SELECT group_concat(name, ',') FROM pragma_table_info('events')"
+          or "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns " ..
+            "WHERE table_name = 'events'"):gsub("%s+$", "")))
+    end)
+  end
 end)

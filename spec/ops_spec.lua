@@ -150,6 +150,57 @@ op.drop_constraint("uq_parent_code", "parent")]]),
       assert.are.equal(0, #s.tables.loose.foreign_keys)
     end)
 
+    it("create_primary_key and drop_primary_key, in a batch and alone; the rows stay", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_table("members", { { "id", "integer", primary_key = true }, { "org", "integer", nullable = false } })
+op.execute("INSERT INTO members VALUES (1, 7), (2, 7)")]]),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.batch_alter_table("members", function(b)
+  b:drop_primary_key()
+  b:create_primary_key(nil, { "id", "org" })
+end)]], [[
+op.drop_primary_key("members")
+op.create_primary_key("members_pkey", "members", { "id" })]]),
+      })
+      p:ok("upgrade")
+      assert.are.same({ "id", "org" }, snapshot(p).tables.members.primary_key)
+      assert.are.equal("1|7\n2|7\n", p:sql("SELECT id, org FROM members ORDER BY id"))
+      p:ok("downgrade aaaa")
+      assert.are.same({ "id" }, snapshot(p).tables.members.primary_key)
+      assert.are.equal("1|7\n2|7\n", p:sql("SELECT id, org FROM members ORDER BY id"))
+    end)
+
+    if b.name == "sqlite" then
+      it("drop_constraint takes a constraint SQLite left unnamed by its content", function()
+        local p = sh.project_on(b, {
+          ["1.lua"] = m("aaaa00000001", nil, [[
+op.execute("CREATE TABLE parent (id integer PRIMARY KEY)")
+op.execute("CREATE TABLE t (id integer PRIMARY KEY, a text UNIQUE, p integer REFERENCES parent (id), " ..
+  "b integer CHECK (b > 0), UNIQUE (a, b), CHECK (length(a) <  9), FOREIGN KEY (b) REFERENCES parent (id))")]]),
+          ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.batch_alter_table("t", function(b)
+  b:drop_constraint({ type = "unique", columns = { "a" } })
+  b:drop_constraint({ type = "unique", columns = { "a", "b" } })
+  b:drop_constraint({ type = "check", condition = "b > 0" })
+  b:drop_constraint({ type = "check", condition = "length(a) < 9" })
+  b:drop_constraint({ type = "foreign_key", columns = { "p" }, references = "parent" })
+end)
+op.drop_constraint({ type = "foreign_key", columns = { "b" }, references = "parent" }, "t")]]),
+          ["3.lua"] = m("cccc00000003", "bbbb00000002", [[
+op.drop_constraint({ type = "unique", columns = { "id" } }, "t")]]),
+        })
+        p:ok("upgrade bbbb")
+        local t = snapshot(p).tables.t
+        assert.are.equal(0, #t.uniques)
+        assert.are.equal(0, #t.checks)
+        assert.are.equal(0, #t.foreign_keys)
+        local code, out, err = p:luamig("upgrade")
+        assert.are_not.equal(0, code)
+        assert.matches("table t has no unnamed unique constraint %(id%)", out .. err)
+      end)
+    end
+
     it("batch_alter_table applies several changes at once (one rebuild on SQLite)", function()
       local p = sh.project_on(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[

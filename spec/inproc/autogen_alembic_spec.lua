@@ -72,7 +72,12 @@ local function backed(a, b, kind, tname, col)
   local function find(m, t, c)
     for _, x in ipairs(m.tables) do
       if x.name == t or x.renamed_from == t then
-        for _, y in ipairs(x.columns) do if y.name == c or y.renamed_from == c then return y end end
+        for _, y in ipairs(x.columns) do
+          if y.name == c or y.renamed_from == c then
+            -- (a primary key's column is NOT NULL)
+            return { type = y.type, default = y.default, nullable = y.nullable and x.pk_extra ~= y.name }
+          end
+        end
       end
     end
   end

@@ -49,7 +49,9 @@ def metadata_of(model):
     for t in list(model.get("tables") or []):
         cols = [sa.Column("id", sa.Integer, primary_key=True)]
         for c in list(t.get("columns") or []):
-            cols.append(sa.Column(c["name"], sa_type(c["type"], enums), nullable=c.get("nullable", True),
+            pk = t.get("pk_extra") == c["name"]  # (a primary key of id and this column)
+            cols.append(sa.Column(c["name"], sa_type(c["type"], enums), primary_key=pk,
+                                  nullable=c.get("nullable", True) and not pk,
                                   server_default=default_sql(c["default"]) if "default" in c else None))
         extra = []
         for u in list(t.get("uniques") or []):

@@ -42,9 +42,15 @@ function M.scratch(b)
   return h
 end
 
----Run the op calls of `lines` on h.db (in a transaction unless `outside`).
+---Run the op calls of `lines` on h.db (in a transaction unless `outside`;
+---`db:autocommit(fn)` commits, runs fn outside it and begins again).
 function M.apply(h, lines, outside, label)
-  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }) }, { __index = _G })
+  local db = { autocommit = function(_, fn)
+    if not outside then h.db:exec "COMMIT" end
+    fn()
+    if not outside then h.db:exec "BEGIN" end
+  end }
+  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }), db = db }, { __index = _G })
   local chunk = assert(load("return function()\n" .. table.concat(lines, "\n") .. "\nend", label, "t", env))()
   if outside then return chunk() end
   h.db:exec "BEGIN"

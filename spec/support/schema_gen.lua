@@ -88,6 +88,7 @@ local ADDS = {
   end,
   function(r, m, t) -- foreign key to another table's id
     local parent = pick(r, m.tables)
+    if parent.pk_extra then return end -- (its id alone is not unique)
     local ints = {}
     for _, c in ipairs(t.columns) do if c.type == "integer" then ints[#ints + 1] = c end end
     if #ints == 0 then return end
@@ -111,12 +112,26 @@ local function uses(t, col)
   keep(t.uniques, true)
   keep(t.checks, true)
   keep(t.fks, true)
+  if t.pk_extra == col then t.pk_extra = nil end
 end
 
 local function drop_fks_to(m, name)
   for _, t in ipairs(m.tables) do
     for i = #t.fks, 1, -1 do if t.fks[i].parent == name then table.remove(t.fks, i) end end
   end
+end
+
+-- Table t's primary key becomes (id, an integer column) or id alone again;
+-- foreign keys to its id go (id alone is no longer unique).
+local function toggle_pk(r, m, t)
+  if t.pk_extra then
+    t.pk_extra = nil
+    return
+  end
+  local ints = numeric_columns(t)
+  if #ints == 0 then return end
+  t.pk_extra = pick(r, ints).name
+  drop_fks_to(m, t.name)
 end
 
 local function enum_used(m, name)
@@ -132,6 +147,7 @@ function M.schema(seed)
   for i = 1, r(3) - 1 do m.enums[i] = { name = "e" .. i .. "_" .. seed, values = { "a", "b", "c" } } end
   for _ = 1, r(4) do new_table(r, m) end
   for _, t in ipairs(m.tables) do
+    if r(8) == 1 then toggle_pk(r, m, t) end
     for _ = 1, r(4) - 1 do pick(r, ADDS)(r, m, t) end
   end
   return m
@@ -198,6 +214,7 @@ local MUTATIONS = {
       table.remove(m.enums, 1)
     end
   end,
+  function(r, m) toggle_pk(r, m, pick(r, m.tables)) end,
   function(r, m) -- rename a table
     local t = pick(r, m.tables)
     if t.renamed_from then return end
@@ -221,6 +238,7 @@ local MUTATIONS = {
     end
     for _, x in ipairs(t.checks) do x.condition = x.condition:gsub("^" .. old .. " ", c.name .. " ") end
     for _, x in ipairs(t.fks) do if x.column == old then x.column = c.name end end
+    if t.pk_extra == old then t.pk_extra = c.name end
   end,
 }
 
@@ -249,7 +267,8 @@ function M.source(m, renames)
   for _, t in ipairs(m.tables) do
     local cols = { '  { "id", "integer", primary_key = true },' }
     for _, c in ipairs(t.columns) do
-      cols[#cols + 1] = ("  { %q, %q%s%s%s },"):format(c.name, c.type, c.nullable and "" or ", nullable = false",
+      cols[#cols + 1] = ("  { %q, %q%s%s%s%s },"):format(c.name, c.type, c.nullable and "" or ", nullable = false",
+        t.pk_extra == c.name and ", primary_key = true" or "",
         c.default ~= nil and (", default = " .. lit(c.default)) or "",
         renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
     end

@@ -26,6 +26,8 @@ local M = {
     { "--from-url", "With --autogenerate: take the declared schema from this live database instead of schema.lua.",
       "URL" },
     { "--allow-empty", "With --autogenerate: write the revision even when nothing differs.", flag = true },
+    { "--offline-ddl", "With --autogenerate: write plain DDL, not the online-safe forms (PostgreSQL: CONCURRENTLY, " ..
+      "NOT VALID then VALIDATE, a lock_timeout); also the config's offline_ddl = true.", flag = true },
     { "--baseline", "Write the dump as a new root revision: of the live database in a project without " ..
       "migrations, else of the schema at head, replacing (squashing) every revision.", flag = true },
     { "--stamp", "With --baseline of the live database: stamp the database at the new revision.", flag = true },
@@ -49,8 +51,8 @@ function M.run(ctx, args)
     errors.raise("usage", "--stamp, --scratch-url and --skip-unsupported go with --baseline")
   end
   if not args.autogenerate then
-    if args.against_db or args.from_url or args.allow_empty then
-      errors.raise("usage", "--against-db, --from-url and --allow-empty go with --autogenerate")
+    if args.against_db or args.from_url or args.allow_empty or args.offline_ddl then
+      errors.raise("usage", "--against-db, --from-url, --allow-empty and --offline-ddl go with --autogenerate")
     end
     return revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice)
   end
@@ -58,7 +60,8 @@ function M.run(ctx, args)
   local c = autogen.compare(ctx, { against_db = args.against_db, from_url = args.from_url })
   if #c.up == 0 and not args.allow_empty then return { empty = true } end
   local r = revision_file.new_revision(session.graph(ctx), ctx.config, args, { args.head or "head" }, args.splice, false,
-    autogen.bodies(c, function(text) ctx.log:warn(text) end))
+    autogen.bodies(c, function(text) ctx.log:warn(text) end,
+      { offline = args.offline_ddl or ctx.config.offline_ddl, config = ctx.config }))
   r.changes = #c.up
   return r
 end

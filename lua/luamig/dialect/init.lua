@@ -45,7 +45,9 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field drop_column fun(db: luamig.Db, table_name: string, column: string)
 ---@field alter_column fun(db: luamig.Db, table_name: string, column: string, opts: table)
 ---@field add_constraint fun(db: luamig.Db, table_name: string, spec: table)
----@field drop_constraint fun(db: luamig.Db, table_name: string, name: string)
+---@field drop_constraint fun(db: luamig.Db, table_name: string, name: string|table)  (a table: an unnamed one, by content)
+---@field drop_primary_key fun(db: luamig.Db, table_name: string)
+---@field validate_constraint fun(db: luamig.Db, table_name: string, name: string)  (after ADD ... NOT VALID)
 ---@field batch_alter_table fun(db: luamig.Db, op: table, table_name: string, fn: function)
 ---@field concurrently fun(opts: table): string
 ---@field create_extension fun(db: luamig.Db, name: string, opts: table?)
@@ -66,10 +68,10 @@ M.NAMES = { "sqlite", "postgresql" }
 ---How a dialect wants autogenerate to write some changes.
 ---@class luamig.RenderStyle
 ---@field batch boolean?            a table's changes in one op.batch_alter_table (a table rebuild)
----@field pk_by_hand boolean?       a primary key change is left to the user
 ---@field using boolean?            a type change says USING column::type
 ---@field enum_outside_tx boolean?  a new enum value makes the migration transactional = false
 ---@field trigger_on boolean?       DROP TRIGGER names the table (ON t)
+---@field online boolean?           changes to tables with rows can be written online-safe (CONCURRENTLY, NOT VALID)
 
 ---Replica positions for luamig.run.replicas (the policy: throttle, wait).
 ---@class luamig.DialectReplicaLag
@@ -104,6 +106,7 @@ M.CONTRACT = {
   -- the schema ops (luamig.schema.ops)
   { "column_spec", "function" }, { "add_column", "function" }, { "drop_column", "function" },
   { "alter_column", "function" }, { "add_constraint", "function" }, { "drop_constraint", "function" },
+  { "drop_primary_key", "function" }, { "validate_constraint", "function" },
   { "batch_alter_table", "function" }, { "concurrently", "function" }, { "create_extension", "function" },
   { "drop_extension", "function" }, { "rename_default_pkey", "function" },
   -- enum types

@@ -32,6 +32,7 @@ M.DEFAULT_FILE = "luamig.lua"
 ---@field wait_for_replicas number?    upgrade waits up to this many seconds per migration for replicas
 ---@field schemas string[]?       PostgreSQL schemas the snapshot covers (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants
+---@field offline_ddl boolean?    `revision --autogenerate` writes plain DDL, not the online-safe forms
 
 M.MAX_LOCK_TIMEOUT = 86400 -- a day: past it, a wait is a hang
 
@@ -121,6 +122,7 @@ local keys = {
     for _, x in ipairs(v) do if type(x) ~= "string" then return "must be a list of schema names" end end
   end,
   compare_privileges = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
+  offline_ddl = function(v) if type(v) ~= "boolean" then return "must be a boolean (true or false)" end end,
   still_written = function(v)
     if type(v) ~= "number" or v ~= v or v < 0 then return "must be a number of seconds (0: no check)" end
   end,
@@ -201,6 +203,7 @@ function M.load(path)
     wait_for_replicas = t.wait_for_replicas == true and replicas.DEFAULT_WAIT or t.wait_for_replicas or nil,
     schemas = t.schemas,
     compare_privileges = t.compare_privileges,
+    offline_ddl = t.offline_ddl,
     migration_timeouts = t.migration_timeouts,
     still_written = t.still_written,
   }

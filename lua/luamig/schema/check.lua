@@ -13,7 +13,7 @@ local M = {}
 local COLUMN_KEYS = { "name", "type", "nullable", "primary_key", "autoincrement", "unique", "default",
   "server_default", "references", "on_delete", "on_update", "check" }
 local ALTER_KEYS = { "type", "using", "nullable", "server_default", "default", "new_name" }
-local FK_KEYS = { "on_delete", "on_update" }
+local FK_KEYS = { "on_delete", "on_update", "not_valid" }
 
 ---What each op's arguments hold, by position: `options` (the options table:
 ---its position and keys), `column` (a column spec), `columns` (a list of
@@ -27,6 +27,9 @@ M.OPS = {
   add_column = { column = 2 },
   alter_column = { options = 3, keys = ALTER_KEYS },
   create_foreign_key = { options = 6, keys = FK_KEYS },
+  create_check_constraint = { options = 4, keys = { "not_valid" } },
+  create_unique_constraint = { options = 4, keys = { "concurrently" } },
+  create_primary_key = { options = 4, keys = { "concurrently" } },
   create_enum = { options = 3, keys = { "if_not_exists" } },
   drop_enum = { options = 2, keys = { "if_exists" } },
   add_enum_value = { options = 3, keys = { "before", "after", "if_not_exists" } },
@@ -43,6 +46,8 @@ M.BATCH = {
   create_check_constraint = {},
   create_foreign_key = { options = 5, keys = FK_KEYS },
   drop_constraint = {},
+  create_primary_key = {},
+  drop_primary_key = {},
   create_index = { options = 3, keys = { "unique", "where", "using", "include", "nulls_not_distinct" }, index_keys = 2 },
   drop_index = {},
 }

@@ -39,8 +39,48 @@ local function default_of(c)
   if c.raw_default ~= nil then return "server_default", uncast(c.raw_default) end
 end
 
--- The type of column `c` as the migration writes it.
-local function spelled(c) return c.declared and c.declared.type or c.type end
+-- A database's spelling of a type (PostgreSQL's format_type, SQLite's
+-- declared type) -> its portable name; with arguments, the patterns after.
+local PORTABLE = { integer = "integer", int = "integer", int4 = "integer", bigint = "bigint", int8 = "bigint",
+  smallint = "smallint", int2 = "smallint", text = "text", boolean = "boolean", bool = "boolean",
+  ["double precision"] = "float", float8 = "float", real = "float", date = "date",
+  ["timestamp without time zone"] = "timestamp", timestamp = "timestamp", datetime = "timestamp",
+  ["timestamp with time zone"] = "timestamptz", timestamptz = "timestamptz", jsonb = "json", json = "json",
+  uuid = "uuid", bytea = "bytes", blob = "bytes" }
+local PORTABLE_ARGS = { ["character varying"] = "string", varchar = "string", numeric = "numeric", decimal = "numeric" }
+-- PostgreSQL's long names, as the short ones the portable types map to.
+local SHORT = { ["character varying"] = "varchar", ["timestamp with time zone"] = "timestamptz",
+  ["timestamp without time zone"] = "timestamp" }
+
+local function canonical(t)
+  t = t:lower():gsub("^%s+", ""):gsub("%s+$", ""):gsub("%s*%(%s*", "("):gsub("%s*,%s*", ","):gsub("%s*%)", ")")
+  local base, args = t:match("^([^(]-)(%(.*%))$")
+  base = base or t
+  return (SHORT[base] or base) .. (args or "")
+end
+
+---The portable name of type `t` as dialect `d`'s database spells it
+---("character varying(80)" -> "string(80)"), when that name makes the same
+---type there; else nil.
+---@param t string?
+---@param d table
+---@return string?
+function M.portable_type(t, d)
+  if type(t) ~= "string" then return nil end
+  local lower = canonical(t)
+  local p = PORTABLE[t:lower()] or PORTABLE[lower]
+  if not p then
+    local base, args = t:lower():match("^%s*([%a ]-)%s*(%(%s*%d+%s*,?%s*%d*%s*%))%s*$")
+    p = base and PORTABLE_ARGS[base] and (PORTABLE_ARGS[base] .. args:gsub("%s", "")) or nil
+  end
+  local sql = p and ddl.portable(d, p)
+  return sql and canonical(sql) == lower and p or nil
+end
+
+-- The type of column `c` as the migration writes it: as declared, else
+-- portable where the database's type has a portable name (a column a
+-- downgrade adds back: M.snapshot marks it), else the database's.
+local function spelled(c) return c.declared and c.declared.type or c.portable or c.type end
 
 local function unique_text(u) return u and " unique" or "" end
 
@@ -105,7 +145,7 @@ function M.table_form(name, t, enums)
   end
   for _, c in ipairs(t.columns) do
     f.columns[c.name] = { name = c.name, type = c.type, nullable = c.nullable, default = bare(c.default),
-      raw_default = c.default, identity = c.identity, declared = c.declared }
+      raw_default = c.default, identity = c.identity, declared = c.declared, portable = c.portable }
     f.order[#f.order + 1] = c.name
   end
   for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix) end
@@ -140,12 +180,18 @@ end
 
 ---The snapshot of `db` to compare: luamig.schema.introspect's, with every
 ---constraint named where the database keeps its name (SQLite's pragmas
----leave some out: luamig.dialect.sqlite.named).
+---leave some out: luamig.dialect.sqlite.named), and each column's portable
+---type name marked where it has one (column.portable).
 ---@param db luamig.Db
----@param dialect table?
+---@param dialect luamig.Dialect?  (default: db.dialect)
 ---@return luamig.Snapshot
 function M.snapshot(db, dialect)
-  return introspect.snapshot(db, dialect, { named = true })
+  local d = dialect or db.dialect
+  local s = introspect.snapshot(db, d, { named = true })
+  for _, t in pairs(s.tables) do
+    for _, c in ipairs(t.columns) do c.portable = M.portable_type(c.type, d) end
+  end
+  return s
 end
 
 local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
@@ -361,13 +407,17 @@ local function table_changes(out, name, a, b, renames)
   for _, c in ipairs(a.cons) do
     if not M.find(b.cons, c) then out[#out + 1] = { call = "drop_constraint", table = name, args = { c.name, name }, con = c } end
   end
+  -- (the old primary key goes before its columns change: PostgreSQL keeps a key's columns NOT NULL)
+  if list(a.pk) ~= list(b.pk) and #a.pk > 0 then out[#out + 1] = { call = "drop_primary_key", table = name, args = { name } } end
   for _, n in ipairs(b.order) do
     if not acol(n) then
       local spec = M.column_spec(b, b.columns[n])
       -- (SQLite adds such a column in place, without a rebuild)
       local simple = spec.nullable ~= false or spec.server_default ~= nil
       out[#out + 1] = { call = "add_column", table = name, args = { name, spec }, in_place = simple,
-        note = M.own_type_note(name, b.columns[n]) }
+        note = M.own_type_note(name, b.columns[n]), caution = not simple and not spec.autoincrement and
+          ("adds %s.%s NOT NULL without a default, which fails on a table with rows: declare a default, or add it " ..
+            "nullable, backfill it, then set NOT NULL"):format(name, n) or nil }
     end
   end
   for _, n in ipairs(b.order) do
@@ -380,18 +430,26 @@ local function table_changes(out, name, a, b, renames)
     end
   end
   if list(a.pk) ~= list(b.pk) then
-    out[#out + 1] = { call = "primary_key", table = name, args = { name, a.pk, b.pk, a.pk_name } }
+    if #b.pk > 0 then out[#out + 1] = { call = "create_primary_key", table = name, args = { nil, name, b.pk } } end
   elseif a.pk_name and b.pk_name and a.pk_name ~= b.pk_name
       and not (a.pk_name == a.name .. "_pkey" and b.pk_name == name .. "_pkey") then
     -- (PostgreSQL keeps a primary key's name across a rename; rename_table's primary_key renames one of the
     -- default name)
     out[#out + 1] = { call = "rename_constraint", table = name, args = { name, a.pk_name, b.pk_name }, in_place = true }
   end
+  local function repeats(what) return ("%s on %s fails where rows already repeat a value"):format(what, name) end
   for _, c in ipairs(b.cons) do
-    if not M.find(a.cons, c) then out[#out + 1] = { call = "constraint", table = name, args = { name, c } } end
+    if not M.find(a.cons, c) then
+      out[#out + 1] = { call = "constraint", table = name, args = { name, c },
+        caution = c.type == "unique" and repeats("a unique constraint") or nil }
+    end
   end
   for _, k in ipairs(names(b.indexes)) do
-    if not a.indexes[k] or a.indexes[k].text ~= b.indexes[k].text then out[#out + 1] = index_change(name, k, b.indexes[k]) end
+    if not a.indexes[k] or a.indexes[k].text ~= b.indexes[k].text then
+      local ch = index_change(name, k, b.indexes[k])
+      ch.caution = b.indexes[k].unique and repeats("unique index " .. k) or nil
+      out[#out + 1] = ch
+    end
   end
 end
 
@@ -496,7 +554,12 @@ function M.changes(a, b, hints)
   for _, c in ipairs(later) do out[#out + 1] = c end
   for _, n in ipairs(order) do
     local old = renames[n] or n
-    if at[old] then table_changes(out, n, at[old], bt[n], (hints.columns or {})[n]) end
+    if at[old] then
+      local first = #out + 1
+      table_changes(out, n, at[old], bt[n], (hints.columns or {})[n])
+      -- (changes to a table with rows: the renderer may write them online-safe)
+      for i = first, #out do out[i].existing = true end
+    end
   end
   local gone = {}
   for n in pairs(at) do

@@ -92,26 +92,51 @@ local function alter_ops(op, db, d)
   ---opts.server_default / opts.default (false drops it), opts.new_name.
   function op.alter_column(table_name, column, opts) d.alter_column(db, table_name, column, opts) end
 
-  function op.create_unique_constraint(name, table_name, columns)
-    d.add_constraint(db, table_name, { type = "unique", name = name, columns = columns })
+  ---UNIQUE (columns); opts.concurrently (PostgreSQL, outside a transaction):
+  ---its index built CONCURRENTLY first, then the constraint USING it.
+  function op.create_unique_constraint(name, table_name, columns, opts)
+    d.add_constraint(db, table_name, { type = "unique", name = name, columns = columns,
+      concurrently = opts and opts.concurrently })
   end
 
-  function op.create_check_constraint(name, table_name, condition)
-    d.add_constraint(db, table_name, { type = "check", name = name, condition = condition })
+  ---CHECK (condition); opts.not_valid (PostgreSQL): existing rows are not
+  ---checked until op.validate_constraint.
+  function op.create_check_constraint(name, table_name, condition, opts)
+    d.add_constraint(db, table_name, { type = "check", name = name, condition = condition,
+      not_valid = opts and opts.not_valid })
   end
 
-  ---FOREIGN KEY (local_cols) REFERENCES referent (remote_cols); opts.on_delete, opts.on_update.
+  ---FOREIGN KEY (local_cols) REFERENCES referent (remote_cols); opts.on_delete,
+  ---opts.on_update, opts.not_valid (as create_check_constraint's).
   function op.create_foreign_key(name, source, referent, local_cols, remote_cols, opts)
     opts = opts or {}
     d.add_constraint(db, source, { type = "foreign_key", name = name, columns = local_cols, references = referent,
-      ref_columns = remote_cols, on_delete = opts.on_delete, on_update = opts.on_update })
+      ref_columns = remote_cols, on_delete = opts.on_delete, on_update = opts.on_update, not_valid = opts.not_valid })
   end
 
+  ---Check the existing rows against a constraint added with not_valid
+  ---(PostgreSQL: VALIDATE CONSTRAINT, which blocks no writes; SQLite: nothing).
+  function op.validate_constraint(name, table_name) d.validate_constraint(db, table_name, name) end
+
+  ---Drop constraint `name`; on SQLite, one the table left unnamed is given by
+  ---its content instead ({ type = "check", condition = "x > 0" }, { type =
+  ---"unique", columns = { "a" } }, { type = "foreign_key", columns = ..., references = ... }).
   function op.drop_constraint(name, table_name) d.drop_constraint(db, table_name, name) end
+
+  ---PRIMARY KEY (columns), named `name` (nil: the database's default name).
+  ---opts.concurrently as create_unique_constraint's.
+  function op.create_primary_key(name, table_name, columns, opts)
+    d.add_constraint(db, table_name, { type = "primary_key", name = name, columns = columns,
+      concurrently = opts and opts.concurrently })
+  end
+
+  ---Drop the table's primary key, whatever its name.
+  function op.drop_primary_key(table_name) d.drop_primary_key(db, table_name) end
 
   ---Several changes to one table at once (one rebuild on SQLite; plain
   ---ALTER TABLE statements on PostgreSQL). `fn(batch)` gets add_column,
   ---drop_column, alter_column, create_*_constraint, drop_constraint,
+  ---create_primary_key, drop_primary_key,
   ---create_index, drop_index with the table left out.
   function op.batch_alter_table(table_name, fn)
     d.batch_alter_table(db, op, table_name, function(b) return fn(M.checked_batch(b, db, d)) end)
@@ -270,6 +295,7 @@ local INVERSE = {
   create_unique_constraint = function(name, t) return "drop_constraint", { name, t } end,
   create_check_constraint = function(name, t) return "drop_constraint", { name, t } end,
   create_foreign_key = function(name, t) return "drop_constraint", { name, t } end,
+  create_primary_key = function(_, t) return "drop_primary_key", { t } end,
   create_enum = function(name) return "drop_enum", { name } end,
   create_extension = function(name) return "drop_extension", { name } end,
   alter_column = function(t, col, opts)

@@ -46,25 +46,17 @@ end
 
 -- Where the table is among the arguments of an op that takes one.
 local TABLE_AT = { add_column = 1, drop_column = 1, alter_column = 1, drop_constraint = 2,
-  create_unique_constraint = 2, create_check_constraint = 2, create_foreign_key = 2 }
+  create_unique_constraint = 2, create_check_constraint = 2, create_foreign_key = 2, create_primary_key = 2,
+  drop_primary_key = 1 }
 
--- The statements of a primary-key change of table `t` from `old` to `new`
--- columns (either may be empty; `name` is the old one's).
-local function primary_key_sql(q, t, old, new, name)
-  local out = {}
-  if #old > 0 then
-    out[#out + 1] = ("ALTER TABLE %s DROP CONSTRAINT %s"):format(ddl.qualified(t), q(name or (t:match("[^.]+$") .. "_pkey")))
-  end
-  if #new > 0 then
-    local cols = {}
-    for i, c in ipairs(new) do cols[i] = q(c) end
-    out[#out + 1] = ("ALTER TABLE %s ADD PRIMARY KEY (%s)"):format(ddl.qualified(t), table.concat(cols, ", "))
-  end
-  return table.concat(out, "; ")
+-- Unnamed constraint `c` as drop_constraint takes it (SQLite): by its content.
+local function unnamed_spec(c)
+  return { type = c.type, columns = c.type ~= "check" and c.columns or nil, condition = c.condition,
+    references = c.references }
 end
 
 -- One change as op-name and arguments; `q` quotes an SQL identifier.
-local function call_of(ch, style, column_spec, q, d)
+local function call_of(ch, style, column_spec, q, d, named)
   local a = ch.args
   if ch.call == "create_table" then
     local cols, opts = create_table_args(a[2], column_spec)
@@ -93,11 +85,53 @@ local function call_of(ch, style, column_spec, q, d)
     return "execute", { a[2] }
   elseif ch.call == "drop_trigger" then
     return "execute", { ("DROP TRIGGER %s%s"):format(q(a[1]), style.trigger_on and (" ON " .. ddl.qualified(a[2])) or "") }
-  elseif ch.call == "primary_key" then
-    return "execute", { primary_key_sql(q, a[1], a[2], a[3], a[4]) }
   end
-  if ch.call == "drop_constraint" and a[1] == nil then return ch.call, { constraint_name(a[2], ch.con), a[2] } end
+  if ch.call == "drop_constraint" and a[1] == nil then
+    return ch.call, { named and constraint_name(a[2], ch.con) or unnamed_spec(ch.con), a[2] }
+  end
   return ch.call, a
+end
+
+local function with(opts, extra)
+  local out = {}
+  for k, v in pairs(opts or {}) do out[k] = v end
+  for k, v in pairs(extra) do out[k] = v end
+  return out
+end
+
+-- Op call `name`(`args`) of change `ch` to a table with rows, as calls that
+-- block no writes for long: { name, args, section = run in db:autocommit }.
+-- Indexes built CONCURRENTLY; checks and foreign keys added NOT VALID and
+-- validated after a commit; unique and primary keys USING a concurrently
+-- built index; NOT NULL proved by a validated CHECK first; enum values
+-- committed before they are used.
+local function online_calls(ch, name, args, q)
+  if ch.call == "add_enum_value" then return { { name, args, section = true } } end
+  if not ch.existing then return { { name, args } } end
+  if name == "create_index" then
+    return { { name, { args[1], args[2], args[3], with(args[4], { concurrently = true }) }, section = true } }
+  elseif name == "drop_index" then
+    return { { name, { args[1], with(args[2], { concurrently = true }) }, section = true } }
+  elseif name == "create_unique_constraint" or name == "create_primary_key" then
+    return { { name, { args[1], args[2], args[3], { concurrently = true } }, section = true } }
+  elseif name == "create_check_constraint" or name == "create_foreign_key" then
+    local at = name == "create_check_constraint" and 4 or 6
+    local a = table.move(args, 1, at - 1, 1, {})
+    a[at] = with(args[at], { not_valid = true })
+    return { { name, a }, { "validate_constraint", { args[1], args[2] }, section = true } }
+  elseif name == "alter_column" and args[3].nullable == false then
+    local t, col = args[1], args[2]
+    local rest = with(args[3], {})
+    rest.nullable = nil
+    local ck = constraint_name(t, { type = "check", condition = col .. " IS NOT NULL" })
+    local out = next(rest) and { { name, { t, col, rest } } } or {}
+    out[#out + 1] = { "create_check_constraint", { ck, t, q(col) .. " IS NOT NULL", { not_valid = true } } }
+    out[#out + 1] = { "validate_constraint", { ck, t }, section = true }
+    out[#out + 1] = { name, { t, col, { nullable = false } } }
+    out[#out + 1] = { "drop_constraint", { ck, t } }
+    return out
+  end
+  return { { name, args } }
 end
 
 -- The text of `args` of op `name`, without the table in a batch.
@@ -124,19 +158,6 @@ local function table_text(args, indent)
   return ("%s, {\n%s\n%s}%s"):format(M.literal(args[1]), table.concat(cols, "\n"), indent, opts)
 end
 
--- Why change `ch` cannot be written as an op call, or nil.
-local function by_hand_text(ch, style, named)
-  if ch.call == "primary_key" and style.pk_by_hand then
-    return ("the primary key of %s changes from (%s) to (%s): SQLite cannot alter it; rebuild the table by hand")
-      :format(ch.args[1], table.concat(ch.args[2], ", "), table.concat(ch.args[3], ", "))
-  end
-  if ch.call == "drop_constraint" and ch.args[1] == nil and not named then
-    local c = ch.con
-    return ("table %s: the unnamed %s constraint (%s) cannot be dropped by name; drop it by hand"):format(ch.table,
-      c.type, c.columns and table.concat(c.columns, ", ") or c.condition)
-  end
-end
-
 ---The body lines of one direction; `warn(text)` is told of each destructive
 ---change. Returns the lines and whether the migration must run outside a
 ---transaction (a PostgreSQL enum value that later statements may use).
@@ -145,9 +166,12 @@ end
 ---@param warn fun(text: string)
 ---@param column_spec fun(f: table, c: table, single_pk: boolean): table
 ---@param named boolean?  unnamed constraints to drop were created by the upgrade, under the names it gave them
+---@param online boolean?  changes to tables with rows written online-safe where the dialect can
+---  (render_style.online; online_calls)
 ---@return string[] lines, boolean outside_tx
-function M.body(changes, d, warn, column_spec, named)
+function M.body(changes, d, warn, column_spec, named, online)
   local style = d.render_style
+  online = online and style.online
   local q = d.quote_ident
   local lines, outside = {}, false
   -- A remark on one comment line, also told to `warn` in the same words.
@@ -157,29 +181,36 @@ function M.body(changes, d, warn, column_spec, named)
     lines[#lines + 1] = indent .. "-- " .. label .. ": " .. text
   end
   local batch -- the table of the open batch_alter_table
+  local section -- an open db:autocommit section
   local function close()
-    if batch then lines[#lines + 1] = "  end)" end
-    batch = nil
+    if batch or section then lines[#lines + 1] = "  end)" end
+    batch, section = nil, nil
   end
   for _, ch in ipairs(changes) do
     local in_batch = style.batch and ch.table ~= nil and not ch.index and not ch.in_place
-      and not by_hand_text(ch, style, named)
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
+    local name, args = call_of(ch, style, column_spec, q, d, named)
+    local calls = online and online_calls(ch, name, args, q) or { { name, args } }
+    if section and not calls[1].section then close() end
     if ch.destructive then remark(indent, "WARNING: destructive", ch.destructive) end
+    if ch.caution then remark(indent, "WARNING", ch.caution) end
     if ch.note then lines[#lines + 1] = indent .. "-- NOTE: " .. lua_source.comment_text(ch.note) end
-    if ch.enum_value and style.enum_outside_tx then outside = true end
-    local by_hand = by_hand_text(ch, style, named)
-    if by_hand then
-      remark(indent, "TODO", by_hand)
-    else
-      if in_batch and not batch then
-        lines[#lines + 1] = ("  op.batch_alter_table(%s, function(b)"):format(M.literal(ch.table))
-        batch = ch.table
+    if ch.enum_value and style.enum_outside_tx and not online then outside = true end
+    if in_batch and not batch then
+      lines[#lines + 1] = ("  op.batch_alter_table(%s, function(b)"):format(M.literal(ch.table))
+      batch = ch.table
+    end
+    for _, c in ipairs(calls) do
+      name, args = c[1], c[2]
+      if section and not c.section then close() end
+      if c.section and not section then
+        lines[#lines + 1] = "  db:autocommit(function()"
+        section = true
       end
-      local name, args = call_of(ch, style, column_spec, q, d)
-      local text = name == "create_table" and table_text(args, indent) or text_of(name, args, in_batch)
-      lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(indent, name, text) or ("%sop.%s(%s)"):format(indent, name, text)
+      local at = section and "    " or indent
+      local text = name == "create_table" and table_text(args, at) or text_of(name, args, in_batch)
+      lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(at, name, text) or ("%sop.%s(%s)"):format(at, name, text)
     end
   end
   close()

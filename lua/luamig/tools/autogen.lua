@@ -9,10 +9,13 @@ local session = require "luamig.run.session"
 local declare = require "luamig.schema.declare"
 local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
+local host = require "luamig.host"
+local lfs = require "lfs"
 local log_mod = require "luamig.util.log"
 local render = require "luamig.schema.render"
 local runner = require "luamig.run.runner"
 local scratch = require "luamig.run.scratch"
+local snapshot_cache = require "luamig.schema.snapshot_cache"
 
 local M = {}
 
@@ -24,12 +27,79 @@ local function on_scratch(ctx, fn)
     log = log_mod.new({ quiet = true }) }), fn)
 end
 
--- The snapshot of the migrations at head, applied to a scratch database.
+-- What a scratch snapshot of `side` depends on besides its own inputs: the
+-- server (the target's URL), the settings that shape it, luamig itself.
+local function cache_key(ctx, side)
+  local c = ctx.config
+  return table.concat({ side, host.version, session.target(ctx), tostring(c.schema), table.concat(c.schemas or {}, ","),
+    tostring(c.compare_privileges), c.version_table }, "\n")
+end
+
+-- The cache slot of `side` of this project.
+local function cache_slot(ctx, side)
+  return (ctx.config.file or ctx.config.dir or ".") .. "\n" .. side .. "\n" .. session.target(ctx)
+end
+
+-- Database files and folders a project's files do not include.
+local function skipped(name) return name:match("^%.") or name:match("%.db") or name:match("%.sqlite") end
+
+-- The size and modification time of every file under `dir` (a migration
+-- may read a file: op.execute_file, a plugin), up to `limit` files.
+local function file_stamps(dir, out, depth, limit)
+  if depth > 4 or #out >= limit then return out end
+  local ok, iter, state = pcall(lfs.dir, dir)
+  if not ok then return out end
+  local names = {}
+  for name in iter, state do if not skipped(name) then names[#names + 1] = name end end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local path = dir .. "/" .. name
+    local a = lfs.attributes(path)
+    if a and a.mode == "directory" then
+      file_stamps(path, out, depth + 1, limit)
+    elseif a and a.mode == "file" and #out < limit then
+      out[#out + 1] = ("%s %d %d"):format(path, a.size, a.modification)
+    end
+  end
+  return out
+end
+
+-- The snapshot of the migrations at head, applied to a scratch database;
+-- from the cache while no migration file changed (their checksums), nor
+-- any other file of the project (their sizes and modification times).
 local function head_snapshot(ctx)
-  return on_scratch(ctx, function(s)
+  local g = session.graph(ctx)
+  local parts = file_stamps(ctx.config.dir or ".", { cache_key(ctx, "head") }, 0, 5000)
+  for _, id in ipairs(g.load) do parts[#parts + 1] = id .. " " .. tostring(g.revs[id].checksum) end
+  local key, slot = table.concat(parts, "\n"), cache_slot(ctx, "head")
+  local snap = snapshot_cache.get(slot, key)
+  if snap then return snap end
+  snap = on_scratch(ctx, function(s)
     runner.run_to(s, "up", "heads")
     return snapshot(s.db, s.dialect)
   end)
+  snapshot_cache.put(slot, key, snap)
+  return snap
+end
+
+-- The snapshot of declaration `decl` built on a scratch database (not yet
+-- spelled: compare.spell marks it); from the cache while its files are unchanged.
+local function declared_snapshot(ctx, decl)
+  local parts = { cache_key(ctx, "declared") }
+  for _, path in ipairs(decl.files or {}) do
+    local f = io.open(path, "rb")
+    parts[#parts + 1] = path .. " " .. (f and host.checksum(f:read("a")) or "?")
+    if f then f:close() end
+  end
+  local key, slot = table.concat(parts, "\n"), cache_slot(ctx, "declared")
+  local snap = decl.files and snapshot_cache.get(slot, key)
+  if snap then return snap end
+  snap = on_scratch(ctx, function(s)
+    declare.realize(decl, s.db, s.dialect)
+    return snapshot(s.db, s.dialect)
+  end)
+  if decl.files then snapshot_cache.put(slot, key, snap) end
+  return snap
 end
 
 local function live_snapshot(url, cfg)
@@ -72,33 +142,40 @@ function M.compare(ctx, opts)
     end
   end
   local head = opts.against_db and live_snapshot(url, ctx.config) or head_snapshot(ctx)
+  local dialect = dialects.load(connect.parse(url).backend)
   local target
   if opts.from_url then
     target = live_snapshot(opts.from_url, ctx.config)
   else
-    target = on_scratch(ctx, function(s)
-      declare.realize(decl, s.db, s.dialect)
-      local snap = snapshot(s.db, s.dialect)
-      compare.spell(snap, decl, s.dialect)
-      return snap
-    end)
+    target = declared_snapshot(ctx, decl)
+    compare.spell(target, decl, dialect)
   end
   local up_hints, down_hints
   if decl then up_hints, down_hints = compare.hints(decl) end
-  return { dialect = dialects.load(connect.parse(url).backend), declared = decl,
+  return { dialect = dialect, declared = decl,
     up = compare.changes(head, target, up_hints), down = compare.changes(target, head, down_hints) }
 end
 
+-- The lock_timeout an online-safe migration sets when the config gives none.
+local ONLINE_LOCK_TIMEOUT = "2s"
+
 ---The upgrade and downgrade bodies of comparison `c`; `warn(text)` for each
----destructive step of the upgrade.
+---destructive step of the upgrade. Unless opts.offline, changes to existing
+---tables are written online-safe where the dialect can (render_style.online),
+---with a lock_timeout when `config` sets none (migration_timeouts).
 ---@param c luamig.Comparison
 ---@param warn fun(text: string)
----@return {upgrade: string, downgrade: string, transactional: boolean}
-function M.bodies(c, warn)
-  local up, outside_up = render.body(c.up, c.dialect, warn, compare.column_spec)
-  local down, outside_down = render.body(c.down, c.dialect, function() end, compare.column_spec, true)
+---@param opts {offline: boolean?, config: luamig.Config?}?
+---@return luamig.MigrationBody
+function M.bodies(c, warn, opts)
+  opts = opts or {}
+  local online = not opts.offline
+  local up, outside_up = render.body(c.up, c.dialect, warn, compare.column_spec, false, online)
+  local down, outside_down = render.body(c.down, c.dialect, function() end, compare.column_spec, true, online)
+  local timeouts = opts.config and opts.config.migration_timeouts or {}
   return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"),
-    transactional = not (outside_up or outside_down) }
+    transactional = not (outside_up or outside_down),
+    lock_timeout = online and c.dialect.render_style.online and not timeouts.lock_timeout and ONLINE_LOCK_TIMEOUT or nil }
 end
 
 ---The differences of comparison `c` as lines (the upgrade's op calls).

@@ -83,13 +83,15 @@ function Op.drop_index(name, opts) end
 ---@param name string
 ---@param table_name string
 ---@param columns string[]
-function Op.create_unique_constraint(name, table_name, columns) end
+---@param opts {concurrently: boolean?}?  PostgreSQL: index built CONCURRENTLY, then USING INDEX
+function Op.create_unique_constraint(name, table_name, columns, opts) end
 
 ---Add a CHECK constraint.
 ---@param name string
 ---@param table_name string
 ---@param condition string an SQL condition
-function Op.create_check_constraint(name, table_name, condition) end
+---@param opts {not_valid: boolean?}?  PostgreSQL: NOT VALID (see validate_constraint)
+function Op.create_check_constraint(name, table_name, condition, opts) end
 
 ---Add FOREIGN KEY (columns) REFERENCES referent (ref_columns).
 ---@param name string
@@ -97,13 +99,29 @@ function Op.create_check_constraint(name, table_name, condition) end
 ---@param referent string the referenced table
 ---@param columns string[]
 ---@param ref_columns string[]
----@param opts {on_delete: string?, on_update: string?}?
+---@param opts {on_delete: string?, on_update: string?, not_valid: boolean?}?
 function Op.create_foreign_key(name, source, referent, columns, ref_columns, opts) end
 
----Drop a named constraint.
----@param name string
+---Drop a named constraint (SQLite: an unnamed one by its content, { type = "check", condition = ... }).
+---@param name string|table
 ---@param table_name string
 function Op.drop_constraint(name, table_name) end
+
+---Check the existing rows against a constraint added with not_valid (nothing on SQLite).
+---@param name string
+---@param table_name string
+function Op.validate_constraint(name, table_name) end
+
+---Add PRIMARY KEY (columns).
+---@param name string? nil: the database's default name
+---@param table_name string
+---@param columns string[]
+---@param opts {concurrently: boolean?}?
+function Op.create_primary_key(name, table_name, columns, opts) end
+
+---Drop the table's primary key.
+---@param table_name string
+function Op.drop_primary_key(table_name) end
 
 ---Several changes to one table at once (one rebuild on SQLite).
 ---@param table_name string
@@ -204,9 +222,17 @@ function Batch:create_check_constraint(name, condition) end
 ---@param opts {on_delete: string?, on_update: string?}?
 function Batch:create_foreign_key(name, referent, columns, ref_columns, opts) end
 
----Drop a named constraint.
----@param name string
+---Drop a named constraint (SQLite: an unnamed one by its content).
+---@param name string|table
 function Batch:drop_constraint(name) end
+
+---Add PRIMARY KEY (columns).
+---@param name string?
+---@param columns string[]
+function Batch:create_primary_key(name, columns) end
+
+---Drop the table's primary key.
+function Batch:drop_primary_key() end
 
 ---Create an index on the table.
 ---@param name string

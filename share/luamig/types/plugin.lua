@@ -59,6 +59,7 @@ function PluginContext.heads() end
 ---@field wait_for_replicas number?    seconds upgrade waits after each migration for every replica (true: 60)
 ---@field schemas string[]?        PostgreSQL schemas snapshots cover (default: every non-system one)
 ---@field compare_privileges boolean? snapshots include owners and grants (default: off)
+---@field offline_ddl boolean? `revision --autogenerate` writes plain DDL, not the online-safe forms (default: off)
 
 ---A replica lag limit (max_replica_lag = 16777216, "16MB" or "5s").
 ---@class luamig.Lag

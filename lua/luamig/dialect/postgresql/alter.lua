@@ -2,6 +2,7 @@
 --- enum types, extensions.
 local ddl = require "luamig.model.ddl"
 local common = require "luamig.model.sql"
+local errors = require "luamig.util.errors"
 local types = require "luamig.dialect.postgresql.types"
 
 local M = {}
@@ -38,11 +39,35 @@ function M.alter_column(db, table_name, column, opts)
   end
 end
 
+---ADD a table constraint; spec.not_valid: NOT VALID; spec.concurrently (a
+---unique or primary key): its index built CONCURRENTLY, then ADD ... USING INDEX.
 function M.add_constraint(db, table_name, spec)
-  db:exec(("ALTER TABLE %s ADD %s"):format(ddl.qualified(table_name), ddl.constraint(spec, types)))
+  local t = ddl.qualified(table_name)
+  if spec.concurrently and (spec.type == "unique" or spec.type == "primary_key") then
+    local name = spec.name or ddl.identifier(types, table_name:match("[^.]+$") .. "_pkey", "constraint")
+    db:exec(ddl.create_index(types, name, table_name, spec.columns, { unique = true }, "CONCURRENTLY "))
+    return db:exec(("ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s"):format(t, q(name),
+      spec.type == "unique" and "UNIQUE" or "PRIMARY KEY", q(name)))
+  end
+  db:exec(("ALTER TABLE %s ADD %s%s"):format(t, ddl.constraint(spec, types),
+    spec.not_valid and spec.type ~= "unique" and spec.type ~= "primary_key" and " NOT VALID" or ""))
+end
+
+function M.validate_constraint(db, table_name, name)
+  db:exec(("ALTER TABLE %s VALIDATE CONSTRAINT %s"):format(ddl.qualified(table_name), q(name)))
+end
+
+function M.drop_primary_key(db, table_name)
+  local name = db:scalar("SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'",
+    ddl.qualified(table_name))
+  if not name then errors.raise("migration", ("table %s has no primary key to drop"):format(table_name)) end
+  M.drop_constraint(db, table_name, name)
 end
 
 function M.drop_constraint(db, table_name, name)
+  if type(name) ~= "string" then
+    errors.raise("migration", ("drop_constraint on %s: PostgreSQL names every constraint; give its name"):format(table_name))
+  end
   db:exec(("ALTER TABLE %s DROP CONSTRAINT %s"):format(ddl.qualified(table_name), q(name)))
 end
 
@@ -54,11 +79,12 @@ function M.batch_alter_table(_, op, table_name, fn)
     b[name] = function(_, ...) return op[name](table_name, ...) end
   end
   for _, name in ipairs({ "drop_constraint", "create_unique_constraint", "create_check_constraint",
-    "create_foreign_key" }) do -- op.x(name, table, ...)
+    "create_foreign_key", "create_primary_key", "validate_constraint" }) do -- op.x(name, table, ...)
     b[name] = function(_, cname, ...) return op[name](cname, table_name, ...) end
   end
   function b.create_index(_, name, columns, opts) return op.create_index(name, table_name, columns, opts) end
   function b.drop_index(_, name) return op.drop_index(name) end
+  function b.drop_primary_key() return op.drop_primary_key(table_name) end
   fn(b)
 end
 

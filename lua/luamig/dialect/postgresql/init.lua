@@ -32,6 +32,8 @@ M.drop_column = alter.drop_column
 M.alter_column = alter.alter_column
 M.add_constraint = alter.add_constraint
 M.drop_constraint = alter.drop_constraint
+M.drop_primary_key = alter.drop_primary_key
+M.validate_constraint = alter.validate_constraint
 M.batch_alter_table = alter.batch_alter_table
 M.concurrently = alter.concurrently
 M.create_extension = alter.create_extension
@@ -54,9 +56,10 @@ M.backfill_writer = require("luamig.dialect.postgresql.backfill").backfill_write
 M.scratch = require "luamig.dialect.postgresql.scratch"
 M.online = require "luamig.dialect.postgresql.online"
 
----Autogenerate writes a type change with USING, a new enum value outside a
----transaction, and DROP TRIGGER ... ON its table.
-M.render_style = { using = true, enum_outside_tx = true, trigger_on = true }
+---Autogenerate writes a type change with USING, DROP TRIGGER ... ON its
+---table, and (unless --offline-ddl) changes to tables with rows online-safe;
+---offline, a new enum value makes the migration run outside a transaction.
+M.render_style = { using = true, enum_outside_tx = true, trigger_on = true, online = true }
 
 ---`luamig lint` watches locks, rewrites and scans in pg_locks and the catalog.
 M.lint_observer = "luamig.tools.lint.observe_pg"

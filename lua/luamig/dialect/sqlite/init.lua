@@ -32,6 +32,8 @@ M.drop_column = alter.drop_column
 M.alter_column = alter.alter_column
 M.add_constraint = alter.add_constraint
 M.drop_constraint = alter.drop_constraint
+M.drop_primary_key = alter.drop_primary_key
+M.validate_constraint = alter.validate_constraint
 M.batch_alter_table = alter.batch_alter_table
 M.concurrently = alter.concurrently
 M.create_extension = alter.create_extension
@@ -54,9 +56,9 @@ M.backfill_writer = require("luamig.dialect.sqlite.backfill").backfill_writer
 M.scratch = require "luamig.dialect.sqlite.scratch"
 M.online = require "luamig.dialect.sqlite.online"
 
----Autogenerate writes each table's changes as one op.batch_alter_table (a
----rebuild), and leaves a primary key change to the user.
-M.render_style = { batch = true, pk_by_hand = true }
+---Autogenerate writes each table's changes, primary keys and unnamed
+---constraints included, as one op.batch_alter_table (a rebuild).
+M.render_style = { batch = true }
 
 ---`luamig lint` watches table rebuilds and the write lock.
 M.lint_observer = "luamig.tools.lint.observe_sqlite"

@@ -120,8 +120,80 @@ function Batch:create_foreign_key(name, referent, local_cols, remote_cols, opts)
     ref_columns = remote_cols, on_delete = opts.on_delete, on_update = opts.on_update })
 end
 
----Drop a named table constraint (CONSTRAINT name ...).
+-- "(\"a\", b)" -> "a,b" (lower case)
+local function column_list(text)
+  local out = {}
+  for part in text:sub(2, -2):gmatch("[^,]+") do out[#out + 1] = sqlite_table.unquote(part:match("^%s*(.-)%s*$")):lower() end
+  return table.concat(out, ",")
+end
+
+local function lower_list(list)
+  local out = {}
+  for i, c in ipairs(list or {}) do out[i] = c:lower() end
+  return table.concat(out, ",")
+end
+
+local function squeeze(text) return (text:gsub("%s+", " "):match("^%s*(.-)%s*$")) end
+
+-- Whether constraint text `text` (a table constraint without its CONSTRAINT
+-- name, or a column's clause; `column`: that column) is what `spec` describes.
+local function same_constraint(text, spec, column)
+  local upper = text:upper()
+  if spec.type == "check" then
+    local cond = upper:match("^CHECK") and text:match("^%a+%s*(%b())")
+    return cond ~= nil and squeeze(cond:sub(2, -2)) == squeeze(spec.condition or "")
+  end
+  local cols
+  if spec.type == "unique" and upper:match("^UNIQUE") then
+    cols = column and column:lower() or column_list(text:match("%b()") or "()")
+  elseif spec.type == "foreign_key" and upper:match("^FOREIGN") then
+    cols = column_list(text:match("%b()") or "()")
+    text = text:match("^.-%b()%s*(.*)$")
+  elseif spec.type == "foreign_key" and upper:match("^REFERENCES") and column then
+    cols = column:lower()
+  else
+    return false
+  end
+  if cols ~= lower_list(spec.columns) then return false end
+  if spec.type == "foreign_key" then
+    local ref = text:match("^%a+%s+(.-)%s*%(") or text:match("^%a+%s+(%S+)")
+    return ref ~= nil and sqlite_table.unquote(ref):lower() == tostring(spec.references):lower()
+  end
+  return true
+end
+
+-- Remove the unnamed constraint `spec` describes: a table constraint, or a
+-- column's clause. Whether one was found.
+local function drop_unnamed(b, spec)
+  for i, item in ipairs(b.shape.items) do
+    if item.kind == "constraint" and not item.name and same_constraint(item.text, spec) then
+      table.remove(b.shape.items, i)
+      return true
+    elseif item.kind == "column" then
+      local col, typ, clauses = sqlite_table.column_parts(item.text)
+      for k, cl in ipairs(clauses) do
+        if same_constraint(cl, spec, col) then
+          table.remove(clauses, k)
+          item.text = table.concat({ q(col), typ, table.concat(clauses, " ") }, " "):gsub("%s+$", "")
+          return true
+        end
+      end
+    end
+  end
+  return false
+end
+
+---Drop a table constraint: by name (CONSTRAINT name ...), or, for one the
+---table left unnamed, by content: { type = "unique", columns = {...} },
+---{ type = "check", condition = "..." }, { type = "foreign_key", columns =
+---{...}, references = "t" } (a table constraint or a column's clause).
+---@param name string|table
 function Batch:drop_constraint(name)
+  if type(name) == "table" then
+    if drop_unnamed(self, name) then return end
+    errors.raise("migration", ("table %s has no unnamed %s constraint %s"):format(self.name, tostring(name.type),
+      name.condition and ("(" .. name.condition .. ")") or ("(" .. table.concat(name.columns or {}, ", ") .. ")")))
+  end
   for i, item in ipairs(self.shape.items) do
     if item.kind == "constraint" and item.name == name then
       table.remove(self.shape.items, i)
@@ -130,6 +202,48 @@ function Batch:drop_constraint(name)
   end
   errors.raise("migration", ("table %s has no constraint named %s (SQLite knows only named table constraints: " ..
     "CONSTRAINT name ...)"):format(self.name, name))
+end
+
+---PRIMARY KEY (columns), as a table constraint (named when `name` is given).
+function Batch:create_primary_key(name, columns)
+  self:add_constraint({ type = "primary_key", name = name, columns = columns })
+end
+
+-- Column `name`'s definition: NOT NULL added unless it says it.
+local function not_null(b, name)
+  local _, item = find_column(b, name)
+  local col, typ, clauses = sqlite_table.column_parts(item.text)
+  for _, cl in ipairs(clauses) do
+    if cl:upper():match("^NOT%s+NULL") then return end
+  end
+  clauses[#clauses + 1] = "NOT NULL"
+  item.text = table.concat({ q(col), typ, table.concat(clauses, " ") }, " ")
+end
+
+local function is_primary(text) return (text:upper():gsub("^CONSTRAINT%s+%S+%s+", "")):match("^PRIMARY") ~= nil end
+
+---Drop the primary key: the table constraint, or the column's PRIMARY KEY
+---clause. Its columns stay NOT NULL (as on PostgreSQL; SQLite lets a
+---primary key's column hold NULL unless it says NOT NULL).
+function Batch:drop_primary_key()
+  for i, item in ipairs(self.shape.items) do
+    if item.kind == "constraint" and is_primary(item.text) then
+      table.remove(self.shape.items, i)
+      for c in column_list(item.text:match("%b()")):gmatch("[^,]+") do not_null(self, c) end
+      return
+    elseif item.kind == "column" then
+      local col, typ, clauses = sqlite_table.column_parts(item.text)
+      for k, cl in ipairs(clauses) do
+        if is_primary(cl) then
+          table.remove(clauses, k)
+          item.text = table.concat({ q(col), typ, table.concat(clauses, " ") }, " "):gsub("%s+$", "")
+          not_null(self, col)
+          return
+        end
+      end
+    end
+  end
+  errors.raise("migration", ("table %s has no primary key to drop"):format(self.name))
 end
 
 function Batch:create_index(name, columns, opts)

@@ -1,0 +1,108 @@
+-- Autogenerate's online-safe output on PostgreSQL: changes to tables that
+-- already exist are written so that no write waits long (indexes
+-- CONCURRENTLY in a db:autocommit section, checks and foreign keys NOT VALID
+-- then VALIDATE, NOT NULL through a validated CHECK, unique keys USING a
+-- concurrently built index, enum values committed first, a lock_timeout),
+-- so `lint --fail-on error --rows 10000` passes; the file still runs on
+-- SQLite. --offline-ddl (or the config's offline_ddl) writes the plain form.
+local sh = require "spec.support.sh"
+
+local SQLITE, PG = sh.backends()[1], sh.backends()[2]
+
+local BEFORE = sh.migration("a0base", nil, [[
+op.create_enum("mood", { "ok", "sad" })
+op.create_table("customers", { { "id", "integer", primary_key = true } })
+op.create_table("orders", { { "id", "integer", primary_key = true }, { "status", "text" },
+  { "customer_id", "integer" }, { "qty", "integer" }, { "code", "text" }, { "feel", "mood" } })
+op.create_index("ix_orders_code", "orders", { "code" })]])
+
+local SCHEMA = [[
+schema.enum("mood", { "ok", "meh", "sad" })
+schema.table("customers", { { "id", "integer", primary_key = true } })
+schema.table("orders", {
+  { "id", "integer", primary_key = true },
+  { "status", "text" },
+  { "customer_id", "integer", references = "customers.id" },
+  { "qty", "integer", nullable = false },
+  { "code", "text" },
+  { "feel", "mood" },
+}, { constraints = {
+  { type = "check", name = "ck_orders_qty", condition = "qty >= 0" },
+  { type = "unique", name = "uq_orders_status", columns = { "status" } },
+} })
+schema.index("ix_orders_status", "orders", { "status" })
+]]
+
+local function newest(p)
+  local last
+  for f in io.popen("ls " .. sh.quote(p.dir .. "/migrations")):lines() do last = f end
+  return sh.slurp(p.dir .. "/migrations/" .. last), last
+end
+
+local function generated(b, args, config)
+  local p = sh.project_on(b, { ["000_a0base.lua"] = BEFORE })
+  if config then p:write("luamig.lua", config) end
+  p:write("schema.lua", SCHEMA)
+  p:ok("upgrade head")
+  p:ok('revision --autogenerate -m "online" ' .. (args or ""))
+  return p, newest(p)
+end
+
+describe("online-safe autogenerate", function()
+  it("on PostgreSQL passes lint --fail-on error --rows 10000, reaches the declared schema and goes back", function()
+    if not PG then return pending("no PostgreSQL") end
+    local p, text = generated(PG)
+    assert.matches('lock_timeout = "2s"', text, 1, true)
+    assert.matches("transactional = true", text, 1, true)
+    assert.matches("db:autocommit(function()", text, 1, true)
+    assert.matches('op.create_index("ix_orders_status", "orders", { "status" }, { concurrently = true })', text, 1, true)
+    assert.matches('op.drop_index("ix_orders_code", { concurrently = true })', text, 1, true)
+    assert.matches('"qty >= 0", { not_valid = true })', text, 1, true)
+    assert.matches('op.validate_constraint("ck_orders_qty", "orders")', text, 1, true)
+    assert.matches('{ "customer_id" }, { "id" }, { not_valid = true })', text, 1, true)
+    assert.matches('op.create_unique_constraint("uq_orders_status", "orders", { "status" }, { concurrently = true })',
+      text, 1, true)
+    assert.matches('IS NOT NULL", { not_valid = true })', text, 1, true)
+    assert.matches('op.alter_column("orders", "qty", { nullable = false })', text, 1, true)
+    assert.matches('op.add_enum_value("mood", "meh"', text, 1, true)
+    local out = p:ok("lint --fail-on error --rows 10000")
+    assert.not_matches("error %[", out)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("downgrade -1")
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    -- the same file runs on SQLite (the online forms mean nothing there)
+    local s = sh.project_on(SQLITE, { ["000_a0base.lua"] = BEFORE })
+    s:write("schema.lua", SCHEMA)
+    s:write("migrations/001_online.lua", text)
+    s:ok("upgrade head")
+    assert.matches("matches the migrations at head", s:ok("check"))
+    s:ok("downgrade a0base")
+  end)
+
+  it("--offline-ddl and offline_ddl = true write the plain form, which lint reports", function()
+    if not PG then return pending("no PostgreSQL") end
+    for _, how in ipairs({ { "--offline-ddl" }, { "", "return { offline_ddl = true }" } }) do
+      local p, text = generated(PG, how[1], how[2])
+      assert.not_matches("concurrently", text)
+      assert.not_matches("autocommit", text)
+      assert.not_matches("not_valid", text)
+      assert.not_matches("lock_timeout", text)
+      local code, out = p:luamig("lint --fail-on error --rows 100")
+      assert.are_not.equal(0, code)
+      assert.matches("create%-index", out)
+      p:ok("upgrade head")
+      assert.matches("matches the migrations at head", p:ok("check"))
+    end
+  end)
+
+  it("keeps the config's lock_timeout, and SQLite's output plain", function()
+    local p, text = generated(PG or SQLITE, "", 'return { migration_timeouts = { lock_timeout = "5s" } }')
+    assert.not_matches("lock_timeout", text)
+    local _, plain = generated(SQLITE)
+    assert.not_matches("autocommit", plain)
+    assert.not_matches("lock_timeout", plain)
+    p:ok("upgrade head")
+  end)
+end)
