@@ -9,7 +9,6 @@
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
-local ops_mod = require "luamig.schema.ops"
 local backfill = require "luamig.run.backfill"
 local timeouts = require "luamig.run.timeouts"
 
@@ -20,7 +19,7 @@ M.WRITES = "luamig_online_writes" -- last write through each synced old column (
 
 ---@param ctx luamig.StepContext
 local function raise(ctx, fmt, ...)
-  errors.raise("migration", fmt:format(...), { where = ops_mod.migration_line(ctx.path) })
+  errors.raise("migration", fmt:format(...), { where = host.where(ctx.path) })
 end
 
 -- Calls fn() (ok, err) until it succeeds or fails otherwise than on a
@@ -361,7 +360,7 @@ function M.new(ctx)
         return -- (nothing to do in this phase)
       end
       if not ctx.replay then return f(...) end
-      local args, where = table.pack(...), ops_mod.migration_line(ctx.path)
+      local args, where = table.pack(...), host.where(ctx.path)
       local function later(fn)
         return function()
           local ok, e = pcall(fn, table.unpack(args, 1, args.n))
