@@ -85,6 +85,8 @@ for _, backend in ipairs(sh.backends()) do
       assert.are.equal(1, code)
       assert.matches("2.lua:7: contract would drop orders.customer_name, which is still written", err, 1, true)
       assert.matches("contract --force", err, 1, true)
+      assert.matches("nothing ran", err, 1, true)
+      assert.is_nil(err:find("it ran outside a transaction", 1, true))
       assert.are.equal("id customer_name price_cents buyer price note\n", columns(p)) -- nothing ran
       assert.are.equal("expanded", p:json("current").revisions[1].phase)
       p:ok("contract --force")
