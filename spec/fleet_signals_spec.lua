@@ -77,8 +77,10 @@ describe("fleet processes", function()
   it("Ctrl-C prints the per-target summary (--json: one document)", function()
     local p = fleet(2)
     local pid, children = start(p, "upgrade --all --jobs 2 --json", 2)
-    -- a terminal's Ctrl-C reaches the whole process group
-    assert(os.execute(("kill -INT %d %s"):format(pid, table.concat(children, " "))))
+    -- a terminal's Ctrl-C reaches the whole process group (a child listed a
+    -- moment ago may have ended since: only the parent must be there)
+    assert(os.execute(("kill -INT %d"):format(pid)))
+    os.execute(("kill -INT %s 2>/dev/null"):format(table.concat(children, " ")))
     local code = p:wait(10)
     assert.are.equal(130, code, sh.slurp(p.dir .. "/err"))
     local doc = require("cjson").decode(sh.slurp(p.dir .. "/out"))

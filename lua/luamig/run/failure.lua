@@ -3,6 +3,7 @@
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
 local version = require "luamig.run.version"
+local text = require "luamig.util.text"
 
 local M = {}
 
@@ -157,7 +158,7 @@ function M.between_steps(r, walk, e, where)
   where = where or (next_id and ("before " .. r.label(next_id)) or "between steps")
   errors.raise("migration", ("%s %s: %s\n%s; a rerun continues from there"):format(
     lost and "lost the connection" or "stopped", where, errors.text(e), #done > 0 and ("committed: " ..
-      table.concat(done, ", ") .. "; the database is at " .. require("luamig.util.text").heads(walk.expected or {}))
+      table.concat(done, ", ") .. "; the database is at " .. text.heads(walk.expected or {}))
       or "nothing was committed"), { cause = e, traceback = e.traceback })
 end
 

@@ -439,29 +439,16 @@ end
 ---drills and lint step on a scratch database).
 ---@param s luamig.Session
 ---@param id string
----@param direction "up"|"down"
+---@param direction "up"|"down"|"contract"  contract: its pending contract phase (the still-written guard is off)
 ---@return number ms its time
 function M.run_one(s, id, direction)
   local given, ms = false, nil
-  M.run(s, { direction = direction, on_step = function(st) ms = st.ms end, plan = function()
-    if given then return {} end
-    given = true
-    return { id }
-  end })
-  return ms
-end
-
----Run exactly revision `id`'s pending contract phase (drills and lint).
----@param s luamig.Session
----@param id string
----@return number ms its time
-function M.run_contract(s, id)
-  local given, ms = false, nil
-  M.run(s, { direction = "contract", force = true, on_step = function(st) ms = st.ms end, plan = function()
-    if given then return {} end
-    given = true
-    return { id }
-  end })
+  M.run(s, { direction = direction, force = direction == "contract", on_step = function(st) ms = st.ms end,
+    plan = function()
+      if given then return {} end
+      given = true
+      return { id }
+    end })
   return ms
 end
 

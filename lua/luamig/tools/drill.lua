@@ -83,7 +83,7 @@ function M.walk(s, opts)
       end
       -- a phased migration: expand -> contract -> downgrade (through uncontract);
       -- without uncontract(db), the downgrade is rehearsed before the contract
-      if script.phased and script.uncontract then st.contract_ms = runner.run_contract(s, id) end
+      if script.phased and script.uncontract then st.contract_ms = runner.run_one(s, id, "contract") end
       st.down_ms = runner.run_one(s, id, "down")
       local down = introspect.snapshot(s.db)
       local diffs, notes = introspect.diff(before, down, "after downgrade of " .. id,
@@ -99,7 +99,7 @@ function M.walk(s, opts)
         st.problems[#st.problems + 1] = d
       end
       if script.phased then
-        st.contract_ms = runner.run_contract(s, id)
+        st.contract_ms = runner.run_one(s, id, "contract")
         if not script.uncontract then
           st.notes = st.notes or {}
           st.notes[#st.notes + 1] = ("%s has no uncontract(db): once contracted it cannot be downgraded " ..

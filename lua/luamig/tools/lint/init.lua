@@ -137,8 +137,7 @@ local function lint_one(s, obs_mod, rec, id, opts, run, phase)
   local source = read(script.path)
   local workload, touched = start_workload(s, obs_mod, tables, source, opts)
   rec.start(script.path, obs)
-  local ok, err
-  if phase == "contract" then ok, err = pcall(runner.run_contract, s, id) else ok, err = pcall(runner.run_one, s, id, "up") end
+  local ok, err = pcall(runner.run_one, s, id, phase == "contract" and "contract" or "up")
   local statements = rec.stop()
   if workload then
     local ops, span = workload.stop()
