@@ -85,6 +85,8 @@ for _, backend in ipairs(sh.backends()) do
       assert.are.equal(1, code)
       assert.matches("2.lua:7: contract would drop orders.customer_name, which is still written", err, 1, true)
       assert.matches("contract --force", err, 1, true)
+      assert.matches("nothing ran", err, 1, true)
+      assert.is_nil(err:find("it ran outside a transaction", 1, true))
       assert.are.equal("id customer_name price_cents buyer price note\n", columns(p)) -- nothing ran
       assert.are.equal("expanded", p:json("current").revisions[1].phase)
       p:ok("contract --force")
@@ -107,6 +109,50 @@ function uncontract(db) op.online.rename_column("orders", "price_cents", "cents"
       out = p:ok("drill")
       assert.matches("2 revisions round-trip", out, 1, true)
       assert.is_nil(out:find("uncontract", 1, true))
+    end)
+
+    it("uncontract(db) undoes add_column's contract (the old app's rows get the backfill again); " ..
+      "alter_column's is refused", function()
+      local p = project(backend, "{ still_written = 0 }")
+      p:write("migrations/2.lua", [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local function shape()
+  op.online.add_column("orders", "note", { type = "text", nullable = false, backfill = "'order ' || id" })
+end
+function expand(db) shape() end
+function uncontract(db) shape() end
+]])
+      p:ok("upgrade head --contract")
+      p:ok("downgrade tab00001") -- uncontract, then the downgrade
+      assert.are.equal("id customer_name price_cents\n", columns(p))
+      p:ok("upgrade head --contract")
+      p:sql("INSERT INTO orders (customer_name, price_cents, note) VALUES ('x', 1, 'n')")
+      -- uncontract alone (the downgrade of a later step fails): the old application's insert gets its note
+      p:write("migrations/2.lua", (sh.slurp(p.dir .. "/migrations/2.lua"):gsub("function uncontract%(db%) shape%(%) end",
+        "function uncontract(db) shape() end\nfunction downgrade(db) db:exec \"SELECT * FROM no_such_table\" end")))
+      assert.are.equal(1, (p:luamig("downgrade tab00001")))
+      p:sql("INSERT INTO orders (customer_name, price_cents) VALUES ('old app', 2)")
+      assert.are.equal("order 42\n", p:sql("SELECT note FROM orders WHERE customer_name = 'old app'"))
+    end)
+
+    it("uncontract(db) with an op whose contract has no inverse is refused, naming the line", function()
+      local p = project(backend, "{ still_written = 0 }")
+      p:write("migrations/2.lua", [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+function expand(db) op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)",
+  up = "price_cents / 100.0", down = "CAST(round(price * 100) AS INTEGER)" }) end
+function uncontract(db) op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)",
+  up = "price_cents / 100.0", down = "CAST(round(price * 100) AS INTEGER)" }) end
+]])
+      p:ok("upgrade head --contract")
+      local code, _, err = p:luamig("downgrade tab00001")
+      assert.are.equal(1, code)
+      assert.matches("2.lua:6: op.online.alter_column: its contract cannot be undone by luamig (the old column's " ..
+        "type is gone)", err, 1, true)
     end)
 
     it("lint lints each phase apart", function()

@@ -95,6 +95,21 @@ for _, backend in ipairs(sh.backends()) do
       assert.are.equal("", log_of(p))
     end)
 
+    it("a failed phase is named in the message: expand X failed, contract X failed", function()
+      local p = sh.project_on(backend, { ["1.lua"] = ROOT, ["2.lua"] = phased("exp00001", "root0001"):gsub(
+        "function expand%(db%)", 'function expand(db) db:exec "SELECT * FROM no_such_table"') })
+      local code, _, err = p:luamig("upgrade head")
+      assert.are.equal(1, code)
+      assert.matches("expand exp00001 (", err, 1, true)
+      assert.is_nil(err:find("upgrade exp00001", 1, true))
+      p:write("migrations/2.lua", (phased("exp00001", "root0001"):gsub("function contract%(db%)",
+        'function contract(db) db:exec "SELECT * FROM no_such_table"')))
+      p:ok("upgrade head")
+      code, _, err = p:luamig("contract")
+      assert.are.equal(1, code)
+      assert.matches("contract exp00001 (", err, 1, true)
+    end)
+
     it("upgrade --sql prints the expand phases, then the contract phases, labelled", function()
       local p = sh.project_on(backend, { ["1.lua"] = ROOT, ["2.lua"] = phased("exp00001", "root0001") })
       local out = p:ok("upgrade --sql head")

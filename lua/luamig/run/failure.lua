@@ -36,6 +36,9 @@ end
 -- What became of a failed step's work, for its message.
 local function outcome(s, tx, rolled_back_to, partial, err, direction)
   if s.dry_run then return "dry run: nothing was changed" end
+  if err.nothing_ran then
+    return "nothing ran" .. (rolled_back_to and ("; the database is still at " .. rolled_back_to) or "")
+  end
   if err.lost and tx then
     return ("lost the connection to the database: the server rolled the step back%s; run `luamig %s` again " ..
       "once the database is reachable"):format(partial and " after its last db:autocommit section (the sections " ..
@@ -62,7 +65,8 @@ end
 ---@field id string
 ---@field direction "up"|"down"|"contract"
 ---@field tx boolean               it ran in a transaction
----@field err luamig.Error         what failed (errors.caught; lost, ended_tx as checked_body set them)
+---@field err luamig.Error         what failed (errors.caught; lost, ended_tx as checked_body set them; phase:
+---                                the body that failed; nothing_ran: a refusal before any of the step ran)
 ---@field ms number?
 ---@field rolled_back_to string?   the heads the rollback left (per-step transactions)
 ---@field partial boolean?         a db:autocommit section committed part of it
@@ -75,7 +79,7 @@ end
 function M.step(f)
   local s, err = f.s, f.err
   local script = s.graph.revs[f.id]
-  local verb = VERB[f.direction]
+  local verb = err.phase or VERB[f.direction] -- (the phase: "expand exp00001 failed")
   if not s.dry_run then
     pcall(function()
       s.db:transaction(function(db)
@@ -141,7 +145,7 @@ end
 -- Raises the error `e` (errors.caught) met between two steps: a lost
 -- connection or an interrupt says which step was next and what the run
 -- committed; the runner's own errors (a plan that cannot run) pass as they are.
----@param r table     the run (direction, committed ids)
+---@param r table     the run (label(id): "expand exp00001"; committed: the labels of the steps it committed)
 ---@param walk table  the walk (plan, expected heads)
 ---@param e luamig.Error
 ---@param where string?  where it happened (default: before the next step)
@@ -149,11 +153,9 @@ function M.between_steps(r, walk, e, where)
   if e.kind ~= "db" and e.kind ~= "connect" and e.kind ~= "internal" then error(e, 0) end
   local code = tostring(e.code or "")
   local lost = r.s.db:is_closed() or code:match("^08") or code:match("^57P0")
-  local verb = VERB[r.direction] .. " "
   local next_id = walk.plan and walk.plan[1]
-  local done = {}
-  for i, id in ipairs(r.committed) do done[i] = verb .. id end
-  where = where or (next_id and ("before " .. verb .. next_id) or "between steps")
+  local done = r.committed
+  where = where or (next_id and ("before " .. r.label(next_id)) or "between steps")
   errors.raise("migration", ("%s %s: %s\n%s; a rerun continues from there"):format(
     lost and "lost the connection" or "stopped", where, errors.text(e), #done > 0 and ("committed: " ..
       table.concat(done, ", ") .. "; the database is at " .. text.heads(walk.expected or {}))

@@ -183,6 +183,11 @@ local function build(ctx)
     end
   end
 
+  -- the trigger that gives rows the old application writes `c` = `expr`
+  local function fill_new(t, c, expr)
+    sync(t, sync_name(t, c), nil, c, of_new(d, expr, o.columns(db, t)), nil, "")
+  end
+
   local P = {}
 
   P.rename_column = {
@@ -266,10 +271,7 @@ local function build(ctx)
       end
       add(t, c, opts.type, opts.default)
       local value = opts.backfill or opts.default
-      if opts.backfill then
-        local names = o.columns(db, t)
-        sync(t, sync_name(t, c), nil, c, of_new(d, opts.backfill, names), nil, "")
-      end
+      if opts.backfill then fill_new(t, c, opts.backfill) end
       if value then fill(t, opts, c, value) end
       if opts.nullable == false and o.not_null_in_expand then not_null(t, c) end
     end,
@@ -284,6 +286,14 @@ local function build(ctx)
         drop_check(t, c)
         drop(t, c)
       end)
+    end,
+    -- back to the expanded shape: nullable where expand left it so (its helper
+    -- check is not restored), the old application's rows get the backfill again
+    uncontract = function(t, c, opts)
+      if opts and opts.nullable == false and not o.not_null_in_expand then
+        d.alter_column(db, t, c, { nullable = true })
+      end
+      if opts and opts.backfill then fill_new(t, c, opts.backfill) end
     end,
   }
 
@@ -336,8 +346,9 @@ local function build(ctx)
   return P
 end
 
-local NO_UNDO = { uncontract = "its contract cannot be undone by luamig (the old column's type is gone); " ..
-  "write uncontract(db) yourself" }
+-- Why an op's contract cannot be undone (uncontract).
+local NO_UNDO = { alter_column = "the old column's type is gone", drop_column = "the dropped column's data is gone",
+  drop_table = "the dropped table's rows are gone", drop_index = "the index's definition is gone" }
 
 ---op.online for step `ctx`: each op does its part of ctx.phase; during a
 ---replay (luamig.run.step.phase) the part waits in ctx.deferred.
@@ -356,7 +367,10 @@ function M.new(ctx)
       parts = parts or build(ctx)
       local f = parts[name][ctx.phase]
       if not f then
-        if ctx.phase == "uncontract" and parts[name].contract then raise(ctx, "op.online.%s: %s", name, NO_UNDO.uncontract) end
+        if ctx.phase == "uncontract" and parts[name].contract then
+          raise(ctx, "op.online.%s: its contract cannot be undone by luamig (%s); write uncontract(db) without it",
+            name, NO_UNDO[name] or "no inverse")
+        end
         return -- (nothing to do in this phase)
       end
       if not ctx.replay then return f(...) end

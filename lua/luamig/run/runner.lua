@@ -128,16 +128,24 @@ local function run_body(r, id)
   -- (PostgreSQL) a migration's own BEGIN, COMMIT or ROLLBACK
   if tx then s.db:guard(true) end
   local caught = sandbox.caught_in(script.path, "migration") -- (errors name the migration's line)
+  local started = 0 -- the bodies begun
   local ok, err = step_mod.call(ctx, script, function(f, ...) return xpcall(f, caught, ...) end, function(db)
     if r.hook then r.hook("before_migration", { revision = id, direction = r.direction, message = script.message }) end
     local t = timeouts.of(script, s.config)
     s.dialect.apply_timeouts(s.db, t, tx)
     s.db.step_timeouts = t
-    for _, b in ipairs(bodies) do step_mod.phase(ctx, b[1], b[2], b[3], db) end
+    for i, b in ipairs(bodies) do
+      started = i
+      step_mod.phase(ctx, b[1], b[2], b[3], db)
+    end
     s.dialect.check_step(s.db, r.setup)
   end, s.db:public())
   s.db:end_step()
   ok, err = failure.checked_body(s, tx, ok, err)
+  if not ok then -- (for its message: the phase that failed; a refusal of the first body's checks ran nothing)
+    err.phase = ctx.phase
+    err.nothing_ran = (err.refused and started == 1) or nil
+  end
   return ok, err, math.floor((host.now_ms() - t0) * 1000 + 0.5) / 1000, ctx.rows > 0 and ctx.rows or nil
 end
 
@@ -278,7 +286,7 @@ local function run_in_transaction(r, walk, id, heads)
   local s = r.s
   local sections = s.db.sections
   local ms, rows
-  local label = phase_of(r, id) .. " " .. id
+  local label = r.label(id)
   -- (attempt: an interrupt in the backoff's sleep fails the step like one in its body)
   local no_raise, body_ok, err = attempt(timeouts.with_retries, timeouts.of(s.graph.revs[id], s.config).lock_retries,
     label, function(line) s.log:warn(line) end,
@@ -305,7 +313,7 @@ local function run_in_transaction(r, walk, id, heads)
     failure.step { s = s, t = r.t, id = id, direction = r.direction, tx = true, err = err, ms = ms,
       rolled_back_to = text.heads(heads), partial = s.db.sections > sections }
   end
-  r.committed[#r.committed + 1] = id
+  r.committed[#r.committed + 1] = r.label(id)
   emit(r, id, ms, rows)
 end
 
@@ -325,10 +333,10 @@ local function run_outside(r, walk, id)
   end)
   if not rec_ok then
     rollback(s.db)
-    failure.between_steps(r, walk, rec_err, ("after %s %s ran (outside a transaction), before it was recorded")
-      :format(phase_of(r, id), id))
+    failure.between_steps(r, walk, rec_err, ("after %s ran (outside a transaction), before it was recorded")
+      :format(r.label(id)))
   end
-  r.committed[#r.committed + 1] = id
+  r.committed[#r.committed + 1] = r.label(id)
   emit(r, id, ms, rows)
 end
 
@@ -357,11 +365,13 @@ local function run_each(r)
 end
 
 -- The state of one run: the session, the version tables, the caller's
--- options (never modified) and the connection's current set-up.
+-- options (never modified) and the connection's current set-up. Its
+-- `committed` lists the steps this run committed, labelled (r.label).
 local function new_run(s, opts)
   local r = { s = s, t = version.tables(s.config, s.dialect, s.db), direction = opts.direction, hook = opts.hook,
     on_step = opts.on_step, committed = {}, replicas = not s.dry_run and replicas_mod.of_session(s) or nil,
     contract = opts.contract, force = opts.force, expanded = {} }
+  function r.label(id) return phase_of(r, id) .. " " .. id end -- (a step, in messages: "expand exp00001")
   local warned = false
   function r.plan(heads, expanded)
     if opts.direction == "up" and not warned then

@@ -60,7 +60,13 @@ function M.phase(ctx, phase, fn, replay, db)
   fn(online.inert_db(db))
   local list, checks = ctx.deferred, ctx.prechecks
   ctx.deferred, ctx.prechecks, ctx.replay = nil, nil, nil
-  for _, check in ipairs(checks) do check() end
+  for _, check in ipairs(checks) do
+    local ok, e = pcall(check)
+    if not ok then -- (a refusal: none of this phase ran)
+      if type(e) == "table" then e.refused = true end
+      error(e, 0)
+    end
+  end
   local undo = phase == "downgrade" or phase == "uncontract"
   for i = undo and #list or 1, undo and 1 or #list, undo and -1 or 1 do list[i]() end
 end

@@ -30,6 +30,9 @@ local mt = debug.getregistry()["luamig.Error"] or {
 ---@field traceback string? where it was raised, for --debug
 ---@field lost boolean?   (a failed step's cause) the connection to the database was lost
 ---@field ended_tx boolean? (a failed step's cause) the migration ended the step's transaction itself
+---@field phase string?   (a failed step's cause) the body that failed: "expand", "contract", ...
+---@field refused boolean? a phase's check refused it before any of that phase ran (contract's "still written")
+---@field nothing_ran boolean? (a failed step's cause) refused before any of the step ran
 
 ---Process exit codes, named once: 0 ok, 1 a migration or database failed,
 ---2 bad usage, config or migration files, 3 `luamig check`: not at head,
