@@ -1,0 +1,72 @@
+-- Declared functions, triggers and sequences (PostgreSQL), through the
+-- binary: declare -> revision --autogenerate -> upgrade head -> check ->
+-- drill; compared through the catalog's normalized definitions.
+local sh = require "spec.support.sh"
+
+local function latest(p)
+  local last
+  for f in io.popen("ls " .. sh.quote(p.dir .. "/migrations")):lines() do last = f end
+  return sh.slurp(p.dir .. "/migrations/" .. last)
+end
+
+local PG = sh.backends()[2]
+
+local SCHEMA = [[
+schema.sequence("order_no", { start = 100, increment = 5 })
+schema.func("touch", [=[
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated := now(); RETURN NEW; END $$]=])
+schema.table("items", {
+  { "id", "integer", primary_key = true },
+  { "no", "bigint", server_default = "nextval('order_no')" },
+  { "updated", "timestamptz" },
+})
+schema.trigger("items_touch", [=[
+create   trigger items_touch before update on items
+  for each row execute function touch()]=])
+]]
+
+describe("autogenerate of declared functions, triggers and sequences on PostgreSQL", function()
+  it("creates them in dependency order, check passes, a changed body is a replace", function()
+    local p = sh.project_on(PG)
+    p:write("schema.lua", SCHEMA)
+    p:ok('revision --autogenerate -m "objects"')
+    local text = latest(p)
+    local seq, fn, tbl, trg = text:find("CREATE SEQUENCE", 1, true), text:find("FUNCTION", 1, true),
+      text:find("create_table", 1, true), text:find("CREATE TRIGGER", 1, true)
+    assert.truthy(seq and fn and tbl and trg, text)
+    assert.is_true(seq < tbl and fn < trg and tbl < trg, text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    -- whitespace and casing differences are no change
+    p:write("schema.lua", (SCHEMA:gsub("create   trigger", "CREATE TRIGGER"):gsub("BEGIN NEW", "BEGIN  NEW")))
+    assert.matches("No changes", p:ok('revision --autogenerate -m "again"'))
+    -- a changed body is a replace, not a drop
+    p:write("schema.lua", (SCHEMA:gsub("now%(%)", "clock_timestamp()")))
+    local code, out = p:luamig("check")
+    assert.are.equal(5, code, out)
+    p:ok('revision --autogenerate -m "body"')
+    text = latest(p)
+    assert.matches("CREATE OR REPLACE FUNCTION", text)
+    assert.not_matches("DROP FUNCTION", text:match("upgrade(.-)downgrade") or text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    -- a changed sequence is altered; undeclared objects are dropped, the trigger before its function
+    p:write("schema.lua", (SCHEMA:gsub("increment = 5", "increment = 7")))
+    p:ok('revision --autogenerate -m "seq"')
+    assert.matches("ALTER SEQUENCE", latest(p))
+    p:ok("upgrade head")
+    p:write("schema.lua", 'schema.table("items", {\n  { "id", "integer", primary_key = true },\n' ..
+      '  { "no", "bigint" },\n  { "updated", "timestamptz" },\n})\n')
+    p:ok('revision --autogenerate -m "drop"')
+    text = latest(p)
+    local up = text:match("upgrade(.-)downgrade") or text
+    local dt, df = up:find("DROP TRIGGER", 1, true), up:find("DROP FUNCTION", 1, true)
+    assert.truthy(dt and df and up:find("DROP SEQUENCE", 1, true), text)
+    assert.is_true(dt < df, text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
