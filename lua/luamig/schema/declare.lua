@@ -15,6 +15,8 @@ local sandbox = require "luamig.util.sandbox"
 
 local M = {}
 
+-- What runs in file order before the tables when written before the first schema.table.
+local EARLY = { enum = true, extension = true, sql = true, func = true, sequence = true }
 local TABLE_KEYS = { "constraints", "renamed_from", "comment" }
 local INDEX_KEYS = ddl.INDEX_OPTIONS
 
@@ -130,6 +132,29 @@ local function api(decl, path)
     if type(sql) ~= "string" then bad(where, "schema.view %s: needs its SELECT as a string", name) end
     decl.views[name] = add("view", name, { sql }, where)
   end
+  -- schema.func / schema.trigger: a named CREATE statement, compared as the catalog normalizes it
+  local function named_sql(what)
+    return function(name, create_sql)
+      local where = caller(path)
+      need_name(where, what, name)
+      if type(create_sql) ~= "string" then bad(where, "schema.%s %s: needs the SQL that creates it", what, name) end
+      add(what, name, { create_sql }, where)
+    end
+  end
+  S.func, S.trigger = named_sql("func"), named_sql("trigger")
+  function S.sequence(name, opts)
+    local where = caller(path)
+    need_name(where, "sequence", name)
+    opts = opts or {}
+    if type(opts) ~= "table" then bad(where, "schema.sequence %s: options must be a table", name) end
+    for k in pairs(opts) do
+      if not known(k, ddl.SEQUENCE_OPTIONS) then
+        bad(where, "schema.sequence %s: unknown option %q%s", name, tostring(k),
+          check.did_you_mean(tostring(k), ddl.SEQUENCE_OPTIONS))
+      end
+    end
+    add("sequence", name, { opts }, where)
+  end
   function S.sql(name, create_sql)
     local where = caller(path)
     need_name(where, "sql", name)
@@ -137,7 +162,8 @@ local function api(decl, path)
     add("sql", name, { create_sql }, where)
   end
   return setmetatable(S, { __index = function(_, k)
-    local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "sql" })
+    local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "func",
+      "trigger", "sequence", "sql" })
     bad(caller(path), "%s", e.message)
   end })
 end
@@ -300,6 +326,8 @@ function M.realize(decl, db, d)
           op.create_enum(item.name, item.args[1])
         elseif item.what == "extension" then
           op.create_extension(item.name)
+        elseif item.what == "sequence" then
+          db:exec(ddl.create_sequence(item.name, item.args[1]))
         else
           db:exec(item.args[1])
         end
@@ -311,11 +339,11 @@ function M.realize(decl, db, d)
     for i, item in ipairs(decl.items) do
       if item.what == "table" then
         first_table = math.min(first_table, i)
-      elseif i < first_table and (item.what == "enum" or item.what == "extension" or item.what == "sql") then
+      elseif i < first_table and EARLY[item.what] then
         run(item)
       end
     end
-    for _, kind in ipairs({ "extension", "enum" }) do
+    for _, kind in ipairs({ "extension", "enum", "sequence" }) do
       for i, item in ipairs(decl.items) do
         if item.what == kind and i > first_table then run(item) end
       end
@@ -335,15 +363,17 @@ function M.realize(decl, db, d)
       end, "schema.table " .. l.t.name)
     end
     d.check_step(db, setup)
-    for _, kind in ipairs({ "index", "view", "sql" }) do
+    for _, kind in ipairs({ "index", "func", "view", "trigger", "sql" }) do
       for i, item in ipairs(decl.items) do
-        if item.what == kind and not (kind == "sql" and i < first_table) then
+        if item.what == kind and not (EARLY[kind] and i < first_table) then
           at(item.where, function()
             if kind == "index" then
               local opts = {}
               for k, v in pairs(item.args[3]) do opts[k] = v end
               opts.concurrently = nil -- (the declared schema is built in one transaction)
               op.create_index(item.name, item.args[1], item.args[2], opts)
+            elseif kind == "func" or kind == "trigger" then
+              run(item)
             elseif kind == "view" then
               db:exec(("CREATE VIEW %s AS %s"):format(q(item.name), item.args[1]))
             else
