@@ -43,7 +43,8 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
     p:ok("drill")
     -- whitespace and casing differences outside a function's body (kept as written) are no change
     p:write("schema.lua", (SCHEMA:gsub("create   trigger", "CREATE TRIGGER")
-      :gsub("CREATE FUNCTION touch%(%) RETURNS trigger LANGUAGE plpgsql", "create or replace function touch ( )\n  returns TRIGGER\n  language PLPGSQL")))
+      :gsub("CREATE FUNCTION touch%(%) RETURNS trigger LANGUAGE plpgsql",
+        "create or replace function touch ( )\n  returns TRIGGER\n  language PLPGSQL")))
     assert.matches("No changes", p:ok('revision --autogenerate -m "again"'))
     -- a changed body is a replace, not a drop
     p:write("schema.lua", (SCHEMA:gsub("now%(%)", "clock_timestamp()")))
