@@ -26,6 +26,9 @@ schema.table("items", {
 schema.trigger("items_touch", [=[
 create   trigger items_touch before update on items
   for each row execute function touch()]=])
+schema.comment("function touch()", "stamps items.updated")
+schema.comment("sequence order_no", "order numbers")
+schema.comment("trigger items_touch on items", "keeps updated current")
 ]]
 
 describe("autogenerate of declared functions, triggers and sequences on PostgreSQL", function()
@@ -38,6 +41,9 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
       text:find("create_table", 1, true), text:find("CREATE TRIGGER", 1, true)
     assert.truthy(seq and fn and tbl and trg, text)
     assert.is_true(seq < tbl and fn < trg and tbl < trg, text)
+    local cf, ct = text:find("COMMENT ON FUNCTION", 1, true), text:find("COMMENT ON TRIGGER", 1, true)
+    assert.truthy(cf and ct and text:find("COMMENT ON SEQUENCE", 1, true), text)
+    assert.is_true(fn < cf and trg < ct, text)
     p:ok("upgrade head")
     assert.matches("matches the migrations at head", p:ok("check"))
     p:ok("drill")
@@ -46,9 +52,14 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
       :gsub("CREATE FUNCTION touch%(%) RETURNS trigger LANGUAGE plpgsql",
         "create or replace function touch ( )\n  returns TRIGGER\n  language PLPGSQL")))
     assert.matches("No changes", p:ok('revision --autogenerate -m "again"'))
+    -- a changed comment is a change
+    p:write("schema.lua", (SCHEMA:gsub("order numbers", "order no.")))
+    local code, out = p:luamig("check")
+    assert.are.equal(5, code, out)
+    assert.matches("COMMENT ON SEQUENCE", out)
     -- a changed body is a replace, not a drop
     p:write("schema.lua", (SCHEMA:gsub("now%(%)", "clock_timestamp()")))
-    local code, out = p:luamig("check")
+    code, out = p:luamig("check")
     assert.are.equal(5, code, out)
     p:ok('revision --autogenerate -m "body"')
     text = written(p, "body")

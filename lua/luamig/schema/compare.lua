@@ -7,7 +7,8 @@
 local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
-local q = require("luamig.model.sql").quote_ident
+local sql = require "luamig.model.sql"
+local q = sql.quote_ident
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -471,6 +472,23 @@ local function matched(a, b, hints)
   return from
 end
 
+-- Function `f` (snapshot key `key`) as DROP and COMMENT name it: "FUNCTION "s"."f"(integer)".
+local function function_ref(key, f)
+  local schema = #key > #f.name and (q(f.schema) .. ".") or ""
+  return ("%s %s%s(%s)"):format(f.kind == "procedure" and "PROCEDURE" or "FUNCTION", schema, q(f.base_name),
+    f.arguments or "")
+end
+
+local function drop_function(key, f) return { call = "execute", args = { "DROP " .. function_ref(key, f) } } end
+
+-- The change setting the comment of object `ref` ("FUNCTION ...") to `e`'s,
+-- when it differs from `was`'s (nil: the object is new or made anew).
+local function comment_change(out, ref, e, was)
+  if (was and was.comment) == e.comment or (not was and e.comment == nil) then return end
+  out[#out + 1] = { call = "execute", args = { ("COMMENT ON %s IS %s"):format(ref,
+    e.comment == nil and "NULL" or sql.quote_literal(e.comment)) } }
+end
+
 -- A sequence of its own (not a serial's or an identity's) and its options.
 local function own_sequence(s) return s and not (s.identity or s.owned_by) end
 local function sequence_text(s)
@@ -485,36 +503,35 @@ local function standalone_before(out, a, b)
   for _, n in ipairs(names(bs)) do
     if own_sequence(bs[n]) and not as[n] then
       out[#out + 1] = { call = "execute", args = { "CREATE SEQUENCE " .. ddl.qualified(n) .. " " .. sequence_text(bs[n]) } }
-    elseif own_sequence(bs[n]) and own_sequence(as[n]) and sequence_text(as[n]) ~= sequence_text(bs[n]) then
-      out[#out + 1] = { call = "execute", args = { "ALTER SEQUENCE " .. ddl.qualified(n) .. " " .. sequence_text(bs[n]) } }
+      comment_change(out, "SEQUENCE " .. ddl.qualified(n), bs[n])
+    elseif own_sequence(bs[n]) and own_sequence(as[n]) then
+      if sequence_text(as[n]) ~= sequence_text(bs[n]) then
+        out[#out + 1] = { call = "execute", args = { "ALTER SEQUENCE " .. ddl.qualified(n) .. " " .. sequence_text(bs[n]) } }
+      end
+      comment_change(out, "SEQUENCE " .. ddl.qualified(n), bs[n], as[n])
     end
   end
   local af, bf = a.functions or {}, b.functions or {}
   for _, n in ipairs(names(bf)) do
     local f, was = bf[n], af[n]
     if f.definition and (not was or was.definition ~= f.definition) then
-      -- (CREATE OR REPLACE cannot change a result type)
-      if was and was.result ~= f.result then out[#out + 1] = M.drop_function(n, was) end
+      -- (CREATE OR REPLACE cannot change a result type; it keeps the comment)
+      if was and was.result ~= f.result then
+        out[#out + 1] = drop_function(n, was)
+        was = nil
+      end
       out[#out + 1] = { call = "execute", args = { f.definition } }
     end
+    if f.definition then comment_change(out, function_ref(n, f), f, was) end
   end
 end
 
----The change dropping function `f` (snapshot key `key`).
----@param key string
----@param f luamig.Function
----@return table
-function M.drop_function(key, f)
-  local schema = #key > #f.name and (q(f.schema) .. ".") or ""
-  return { call = "execute", args = { ("DROP %s %s%s(%s)"):format(f.kind == "procedure" and "PROCEDURE" or "FUNCTION",
-    schema, q(f.base_name), f.arguments or "") } }
-end
 
 -- Functions and sequences no longer declared, dropped once nothing uses them.
 local function standalone_after(out, a, b)
   local af, bf = a.functions or {}, b.functions or {}
   for _, n in ipairs(names(af)) do
-    if af[n].definition and not bf[n] then out[#out + 1] = M.drop_function(n, af[n]) end
+    if af[n].definition and not bf[n] then out[#out + 1] = drop_function(n, af[n]) end
   end
   local as, bs = a.sequences or {}, b.sequences or {}
   for _, n in ipairs(names(as)) do
@@ -572,9 +589,12 @@ local function after_tables(out, a, b)
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
   for _, n in ipairs(names(tb)) do
-    if not ta[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
+    local was = ta[n]
+    if not was or view_text(was.sql) ~= view_text(tb[n].sql) then
       out[#out + 1] = { call = "create_trigger", args = { n, tb[n].sql } }
+      was = nil
     end
+    comment_change(out, ("TRIGGER %s ON %s"):format(q(tb[n].name), ddl.qualified(tb[n].table)), tb[n], was)
   end
 end
 

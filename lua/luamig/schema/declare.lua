@@ -10,7 +10,8 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
-local q = require("luamig.model.sql").quote_ident
+local sql = require "luamig.model.sql"
+local q = sql.quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
@@ -155,6 +156,12 @@ local function api(decl, path)
     end
     add("sequence", name, { opts }, where)
   end
+  function S.comment(target, text)
+    local where = caller(path)
+    need_name(where, "comment", target)
+    if type(text) ~= "string" then bad(where, "schema.comment %s: needs the comment's text", target) end
+    add("comment", target, { ("COMMENT ON %s IS %s"):format(target, sql.quote_literal(text)) }, where)
+  end
   function S.sql(name, create_sql)
     local where = caller(path)
     need_name(where, "sql", name)
@@ -163,7 +170,7 @@ local function api(decl, path)
   end
   return setmetatable(S, { __index = function(_, k)
     local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "func",
-      "trigger", "sequence", "sql" })
+      "trigger", "sequence", "comment", "sql" })
     bad(caller(path), "%s", e.message)
   end })
 end
@@ -363,7 +370,7 @@ function M.realize(decl, db, d)
       end, "schema.table " .. l.t.name)
     end
     d.check_step(db, setup)
-    for _, kind in ipairs({ "index", "func", "view", "trigger", "sql" }) do
+    for _, kind in ipairs({ "index", "func", "view", "trigger", "sql", "comment" }) do
       for i, item in ipairs(decl.items) do
         if item.what == kind and not (EARLY[kind] and i < first_table) then
           at(item.where, function()
@@ -372,7 +379,7 @@ function M.realize(decl, db, d)
               for k, v in pairs(item.args[3]) do opts[k] = v end
               opts.concurrently = nil -- (the declared schema is built in one transaction)
               op.create_index(item.name, item.args[1], item.args[2], opts)
-            elseif kind == "func" or kind == "trigger" then
+            elseif kind == "func" or kind == "trigger" or kind == "comment" then
               run(item)
             elseif kind == "view" then
               db:exec(("CREATE VIEW %s AS %s"):format(q(item.name), item.args[1]))
