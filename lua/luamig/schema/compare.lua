@@ -7,8 +7,8 @@
 local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
-local sql = require "luamig.model.sql"
-local q = sql.quote_ident
+local sqltext = require "luamig.model.sql"
+local q = sqltext.quote_ident
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -486,7 +486,7 @@ local function drop_function(key, f) return { call = "execute", args = { "DROP "
 local function comment_change(out, ref, e, was)
   if (was and was.comment) == e.comment or (not was and e.comment == nil) then return end
   out[#out + 1] = { call = "execute", args = { ("COMMENT ON %s IS %s"):format(ref,
-    e.comment == nil and "NULL" or sql.quote_literal(e.comment)) } }
+    e.comment == nil and "NULL" or sqltext.quote_literal(e.comment)) } }
 end
 
 -- A sequence of its own (not a serial's or an identity's) and its options.

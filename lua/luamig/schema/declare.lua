@@ -10,8 +10,8 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
-local sql = require "luamig.model.sql"
-local q = sql.quote_ident
+local sqltext = require "luamig.model.sql"
+local q = sqltext.quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
@@ -160,7 +160,7 @@ local function api(decl, path)
     local where = caller(path)
     need_name(where, "comment", target)
     if type(text) ~= "string" then bad(where, "schema.comment %s: needs the comment's text", target) end
-    add("comment", target, { ("COMMENT ON %s IS %s"):format(target, sql.quote_literal(text)) }, where)
+    add("comment", target, { ("COMMENT ON %s IS %s"):format(target, sqltext.quote_literal(text)) }, where)
   end
   function S.sql(name, create_sql)
     local where = caller(path)
