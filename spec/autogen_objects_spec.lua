@@ -12,6 +12,7 @@ local function written(p, msg)
 end
 
 local PG = sh.backends()[2]
+local SQLITE = sh.backends()[1]
 
 local SCHEMA = [[
 schema.sequence("order_no", { start = 100, increment = 5 })
@@ -83,5 +84,29 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
     p:ok("upgrade head")
     assert.matches("matches the migrations at head", p:ok("check"))
     p:ok("drill")
+  end)
+end)
+
+describe("autogenerate of a declared trigger on SQLite", function()
+  it("creates it after its table, check passes, a changed trigger is recreated", function()
+    local p = sh.project_on(SQLITE)
+    local decl = [[
+schema.table("items", { { "id", "integer", primary_key = true }, { "n", "integer" } })
+schema.trigger("items_n", [=[CREATE TRIGGER items_n AFTER INSERT ON items
+  BEGIN UPDATE items SET n = 1 WHERE id = NEW.id; END]=])
+]]
+    p:write("schema.lua", decl)
+    p:ok('revision --autogenerate -m "objects"')
+    local text = written(p, "objects")
+    assert.is_true(text:find("create_table", 1, true) < text:find("CREATE TRIGGER", 1, true), text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    p:write("schema.lua", (decl:gsub("n = 1", "n = 2")))
+    local code, out = p:luamig("check")
+    assert.are.equal(5, code, out)
+    p:ok('revision --autogenerate -m "again"')
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
   end)
 end)
