@@ -27,6 +27,7 @@ schema.table("items", {
 schema.trigger("items_touch", [=[
 create   trigger items_touch before update on items
   for each row execute function touch()]=])
+schema.materialized_view("item_count", "SELECT count(*) AS n FROM items")
 schema.comment("function touch()", "stamps items.updated")
 schema.comment("sequence order_no", "order numbers")
 schema.comment("trigger items_touch on items", "keeps updated current")
@@ -42,6 +43,7 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
       text:find("create_table", 1, true), text:find("CREATE TRIGGER", 1, true)
     assert.truthy(seq and fn and tbl and trg, text)
     assert.is_true(seq < tbl and fn < trg and tbl < trg, text)
+    assert.truthy(text:find("CREATE MATERIALIZED VIEW", 1, true) > tbl, text)
     local cf, ct = text:find("COMMENT ON FUNCTION", 1, true), text:find("COMMENT ON TRIGGER", 1, true)
     assert.truthy(cf and ct and text:find("COMMENT ON SEQUENCE", 1, true), text)
     assert.is_true(fn < cf and trg < ct, text)
@@ -53,6 +55,16 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
       :gsub("CREATE FUNCTION touch%(%) RETURNS trigger LANGUAGE plpgsql",
         "create or replace function touch ( )\n  returns TRIGGER\n  language PLPGSQL")))
     assert.matches("No changes", p:ok('revision --autogenerate -m "again"'))
+    -- a changed materialized view is dropped and made anew
+    p:write("schema.lua", (SCHEMA:gsub("count%(%*%) AS n", "count(id) AS n")))
+    p:ok('revision --autogenerate -m "mv"')
+    text = written(p, "mv")
+    assert.matches("DROP MATERIALIZED VIEW", text)
+    assert.matches("CREATE MATERIALIZED VIEW", text)
+    p:ok("upgrade head")
+    p:write("schema.lua", SCHEMA)
+    p:ok('revision --autogenerate -m "mvback"')
+    p:ok("upgrade head")
     -- a changed comment is a change
     p:write("schema.lua", (SCHEMA:gsub("order numbers", "order no.")))
     local code, out = p:luamig("check")
@@ -79,7 +91,7 @@ describe("autogenerate of declared functions, triggers and sequences on PostgreS
     text = written(p, "drop")
     local up = text:match("upgrade(.-)downgrade") or text
     local dt, df = up:find("DROP TRIGGER", 1, true), up:find("DROP FUNCTION", 1, true)
-    assert.truthy(dt and df and up:find("DROP SEQUENCE", 1, true), text)
+    assert.truthy(dt and df and up:find("DROP SEQUENCE", 1, true) and up:find("DROP MATERIALIZED VIEW", 1, true), text)
     assert.is_true(dt < df, text)
     p:ok("upgrade head")
     assert.matches("matches the migrations at head", p:ok("check"))
