@@ -203,7 +203,10 @@ function M.snapshot(db, dialect)
   return s
 end
 
-local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
+local function view_text(v)
+  local text = tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")
+  return (type(v) == "table" and v.materialized and "materialized " or "") .. text
+end
 
 -- Tables `set` (name -> form) in an order where referenced tables come first.
 local function parents_first(set)
@@ -547,7 +550,9 @@ end
 local function before_tables(out, a, b)
   for _, n in ipairs(names(a.views or {})) do
     if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = { call = "drop_view", args = { n } }
+      out[#out + 1] = type(a.views[n]) == "table" and a.views[n].materialized
+        and { call = "execute", args = { "DROP MATERIALIZED VIEW " .. ddl.qualified(n) } }
+        or { call = "drop_view", args = { n } }
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -583,8 +588,11 @@ local function after_tables(out, a, b)
   standalone_after(out, a, b)
   for _, n in ipairs(names(b.views or {})) do
     if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = { call = "create_view", args = { n, type(b.views[n]) == "table" and b.views[n].definition
-        or b.views[n] } }
+      local v = b.views[n]
+      out[#out + 1] = type(v) == "table" and v.materialized
+        and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
+          (v.definition:gsub(";%s*$", ""))) } }
+        or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}

@@ -127,12 +127,15 @@ local function api(decl, path)
     need_name(where, "extension", name)
     decl.extensions[name] = add("extension", name, {}, where)
   end
-  function S.view(name, sql)
-    local where = caller(path)
-    need_name(where, "view", name)
-    if type(sql) ~= "string" then bad(where, "schema.view %s: needs its SELECT as a string", name) end
-    decl.views[name] = add("view", name, { sql }, where)
+  local function view(what, materialized)
+    return function(name, sql)
+      local where = caller(path)
+      need_name(where, what, name)
+      if type(sql) ~= "string" then bad(where, "schema.%s %s: needs its SELECT as a string", what, name) end
+      decl.views[name] = add("view", name, { sql, materialized = materialized }, where)
+    end
   end
+  S.view, S.materialized_view = view("view"), view("materialized_view", true)
   -- schema.func / schema.trigger: a named CREATE statement, compared as the catalog normalizes it
   local function named_sql(what)
     return function(name, create_sql)
@@ -170,7 +173,7 @@ local function api(decl, path)
   end
   return setmetatable(S, { __index = function(_, k)
     local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "func",
-      "trigger", "sequence", "comment", "sql" })
+      "trigger", "sequence", "comment", "materialized_view", "sql" })
     bad(caller(path), "%s", e.message)
   end })
 end
@@ -382,7 +385,8 @@ function M.realize(decl, db, d)
             elseif kind == "func" or kind == "trigger" or kind == "comment" then
               run(item)
             elseif kind == "view" then
-              db:exec(("CREATE VIEW %s AS %s"):format(q(item.name), item.args[1]))
+              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "", q(item.name),
+                item.args[1]))
             else
               db:exec(item.args[1])
             end
