@@ -59,7 +59,11 @@ pg_stop() {
 # A hot standby of the pg_start server: a base backup streamed over loopback
 # with -R (standby.signal and primary_conninfo), its own port and directory.
 # It reports its replay position every second (wal_receiver_status_interval)
-# so that replay lag seen on the primary follows the standby closely.
+# so that replay lag seen on the primary follows the standby closely. It
+# streams through a replication slot, so the primary keeps the WAL a
+# standby slowed by a loaded machine has not replayed yet (without one, the
+# primary recycled it and the standby stopped for good: "requested WAL
+# segment ... has already been removed").
 pg_start_standby() {
   [[ -n "${PG_TEST_DIR:-}" && -n "${PG_TEST_PORT:-}" ]] || { echo "pg.sh: pg_start first" >&2; return 1; }
   local bin port dir
@@ -67,6 +71,7 @@ pg_start_standby() {
   dir="$PG_TEST_DIR/standby"
   pg_as mkdir -m 700 "$dir"
   pg_as "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_TEST_PORT" -U postgres -D "$dir/data" -R -X stream -c fast \
+    -C -S luamig_standby \
     >"$PG_TEST_DIR/basebackup.log" 2>&1 || { cat "$PG_TEST_DIR/basebackup.log" >&2; return 1; }
   port=$(pg_free_port)
   pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \

@@ -63,14 +63,16 @@ describe("luamig lint --contention", function()
     -- the safe twins: no read waits; CONCURRENTLY waited for the long transaction's snapshot
     for i = 3, 4 do
       for _, s in ipairs(statements(i)) do
-        assert.is_true(s.reads.n > 0)
-        assert.is_true(s.reads.max < 500, tostring(s.reads.max))
-        assert.are.equal(0, s.reads.failed)
+        assert.is_true((s.reads.max or 0) < 500, tostring(s.reads.max))
+        assert.are.equal(0, s.reads.failed or 0)
       end
       for _, x in ipairs(doc.migrations[i].findings) do assert.are_not.equal("contention", x.rule) end
     end
     local queued = statements(3)[1].queued_ms
     assert.is_true(queued > 0)
+    -- the workload read all through CONCURRENTLY's wait (the NOT VALID foreign key
+    -- can be over before a read lands, on a slow build or a loaded machine)
+    assert.is_true(statements(3)[1].reads.n > 0)
     -- CONCURRENTLY's own locks, seen by a second connection polling pg_locks for lint's backend
     local cic = doc.migrations[3].observed.outside[1]
     assert.are.equal("migrations/4.lua:7", cic.where)

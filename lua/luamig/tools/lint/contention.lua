@@ -25,16 +25,18 @@ M.READY_WAIT_MS = 15000
 ---@field workload fun(db: luamig.Db, tables: string[]): table  the observer module's SQL (read, write, hold)
 
 -- Child: the long transaction. Takes ACCESS SHARE on every table, says
--- "ready", holds until long_tx_ms passed or the parent stops it, then
--- commits and writes when it began and ended.
+-- "ready", and once the parent says "go" (the workers run) holds for
+-- long_tx_ms or until the parent stops it, then commits and writes when
+-- its hold began and ended.
 local function long_tx(out, g, o, tables)
   local db = procs.open(o.url, o.config)
   local sql = o.workload(db, tables)
   if #sql.hold == 0 then return g:flag("ready") end -- (SQLite: a reader blocks no writer)
   db:exec("BEGIN")
   for _, q in ipairs(sql.hold) do db:query(q) end
-  local t0 = host.now_ms()
   g:flag("ready")
+  while not g:flagged("go") and not g:stopping() do host.sleep_ms(2) end
+  local t0 = host.now_ms()
   while host.now_ms() - t0 < o.long_tx_ms and not g:stopping() do host.sleep_ms(5) end
   local t1 = host.now_ms() -- (a statement queued behind it goes on after this, maybe before COMMIT returns)
   db:exec("COMMIT")
@@ -48,6 +50,7 @@ local function worker(out, g, o, tables, kind, i)
   local all = o.workload(db, tables)
   for _, q in ipairs(all.setup or {}) do db:exec(q) end
   local sql = all[kind]
+  g:flag(kind .. i .. ".ready")
   local n = i
   while not g:stopping() do
     local q = sql[n % #sql + 1]
@@ -63,7 +66,7 @@ local function worker(out, g, o, tables, kind, i)
 end
 
 ---Start the workload on `tables` (names of existing tables) and return it
----once the long transaction holds its locks; w.stop() ends it and returns
+---once the long transaction holds its locks and every worker runs; w.stop() ends it and returns
 ---the operations and the long transaction's span.
 ---@param o luamig.ContentionOptions
 ---@param tables string[]
@@ -74,6 +77,12 @@ function M.start(o, tables)
   for kind, n in pairs({ read = M.READERS, write = M.WRITERS }) do
     for i = 1, n do g:spawn(kind .. i, worker, o, tables, kind, i) end
   end
+  -- (the long transaction's time starts once every worker runs: forking and
+  -- connecting them must not eat into it on a slow build or a loaded machine)
+  for kind, n in pairs({ read = M.READERS, write = M.WRITERS }) do
+    for i = 1, n do g:await(kind .. i .. ".ready", M.READY_WAIT_MS, "lint --contention: a workload connection") end
+  end
+  g:flag("go")
   local w = {}
   function w.stop()
     local ops, span = {}, nil

@@ -5,6 +5,7 @@
 --- appears; the parent reads the files once every child is gone.
 local host = require "luamig.host"
 local errors = require "luamig.util.errors"
+local lfs = require "lfs"
 
 local M = {}
 
@@ -58,7 +59,10 @@ end
 ---Has the parent asked the children to end?
 function Procs:stopping() return exists(self.dir .. "/stop") end
 
----Mark `name` (a flag file a child sets for the parent: "ready").
+---Has flag `name` been set?
+function Procs:flagged(name) return exists(self.dir .. "/" .. name) end
+
+---Mark `name` (a flag file: a child's "ready" for the parent, the parent's "go").
 function Procs:flag(name)
   local f = assert(io.open(self.dir .. "/" .. name, "w"))
   f:close()
@@ -98,7 +102,9 @@ function Procs:stop()
     end
     out[path:match("[^/]+$")] = lines
   end
-  for _, name in ipairs({ "stop", "ready" }) do os.remove(self.dir .. "/" .. name) end
+  for name in lfs.dir(self.dir) do -- (the flags: stop, go, each child's ready)
+    if name ~= "." and name ~= ".." then os.remove(self.dir .. "/" .. name) end
+  end
   os.remove(self.dir)
   return out
 end
