@@ -218,6 +218,34 @@ end
 ---@field concurrently boolean?  PostgreSQL: CREATE INDEX CONCURRENTLY (outside a transaction)
 ---@field if_not_exists boolean?
 
+---The options of a sequence (schema.sequence): its type and parameters.
+M.SEQUENCE_OPTIONS = { "type", "start", "increment", "min", "max", "cache", "cycle" }
+
+---The clauses of CREATE / ALTER SEQUENCE for options `o` (M.SEQUENCE_OPTIONS).
+---@param o table
+---@return string
+function M.sequence_clauses(o)
+  local out = {}
+  local function add(fmt, v) if v ~= nil then out[#out + 1] = fmt:format(tostring(v)) end end
+  add("AS %s", o.type)
+  add("INCREMENT BY %s", o.increment)
+  add("MINVALUE %s", o.min)
+  add("MAXVALUE %s", o.max)
+  add("START WITH %s", o.start)
+  add("CACHE %s", o.cache)
+  if o.cycle ~= nil then out[#out + 1] = o.cycle and "CYCLE" or "NO CYCLE" end
+  return table.concat(out, " ")
+end
+
+---CREATE SEQUENCE `name` with options `o`.
+---@param name string
+---@param o table
+---@return string
+function M.create_sequence(name, o)
+  local clauses = M.sequence_clauses(o)
+  return "CREATE SEQUENCE " .. M.qualified(name) .. (clauses ~= "" and (" " .. clauses) or "")
+end
+
 M.INDEX_OPTIONS = { "unique", "using", "include", "nulls_not_distinct", "where", "concurrently", "if_not_exists" }
 M.INDEX_KEY_FIELDS = { "expr", "opclass", "order", "nulls" }
 local FEATURE_OF = { opclass = "operator classes", nulls = "NULLS FIRST/LAST", include = "INCLUDE",

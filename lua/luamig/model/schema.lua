@@ -153,6 +153,8 @@
 ---@field parallel string?
 ---@field config string?       SET options
 ---@field body_md5 string      checksum of the body (aggregates: of their parts)
+---@field definition string?   PostgreSQL: its CREATE OR REPLACE statement, normalized (pg_get_functiondef; not aggregates)
+---@field base_name string     the name without its arguments
 ---@field comment string?
 
 ---@class luamig.Type

@@ -215,6 +215,8 @@ function M.schema()
 --
 -- schema.index("ix_posts_user", "posts", { "user_id" })
 -- schema.view("recent_posts", "SELECT id, title FROM posts ORDER BY id DESC")
+-- schema.sequence("order_no", { start = 100 })  -- PostgreSQL; also schema.func, schema.trigger,
+--                                               -- schema.comment (README: Declared schema and autogenerate)
 ]]
 end
 

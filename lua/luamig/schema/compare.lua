@@ -7,6 +7,8 @@
 local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
 local introspect = require "luamig.schema.introspect"
+local sqltext = require "luamig.model.sql"
+local q = sqltext.quote_ident
 local types = require "luamig.schema.widening"
 
 local M = {}
@@ -137,15 +139,22 @@ end
 ---CHECK an enum column carries on SQLite belongs to its type, not here.
 ---@param t table  a snapshot table
 ---@param enums table  the snapshot's enums
+---@param sequences table?  the snapshot's sequences: a `nextval` default is a serial's only when its sequence is the column's
 ---@return table
-function M.table_form(name, t, enums)
+function M.table_form(name, t, enums, sequences)
+  local owned = {}
+  for _, sq in pairs(sequences or {}) do
+    if sq.owned_by then owned[sq.owned_by] = true end
+  end
   local f = { name = name, columns = {}, order = {}, pk = t.primary_key or {}, indexes = {}, cons = {} }
   for k, c in pairs(t.constraints or {}) do
     if c.type == "primary key" then f.pk_name = c.name or k end
   end
   for _, c in ipairs(t.columns) do
     f.columns[c.name] = { name = c.name, type = c.type, nullable = c.nullable, default = bare(c.default),
-      raw_default = c.default, identity = c.identity, declared = c.declared, portable = c.portable }
+      raw_default = c.default, identity = c.identity, declared = c.declared, portable = c.portable,
+      serial = c.default ~= nil and tostring(c.default):match("^nextval%(") ~= nil
+        and (sequences == nil or owned[(t.schema or "") .. "." .. t.name .. "." .. c.name]) or nil }
     f.order[#f.order + 1] = c.name
   end
   for k, ix in pairs(t.indexes or {}) do f.indexes[k] = M.index_form(k, ix) end
@@ -194,7 +203,10 @@ function M.snapshot(db, dialect)
   return s
 end
 
-local function view_text(v) return (tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")) end
+local function view_text(v)
+  local text = tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")
+  return (type(v) == "table" and v.materialized and "materialized " or "") .. text
+end
 
 -- Tables `set` (name -> form) in an order where referenced tables come first.
 local function parents_first(set)
@@ -320,7 +332,7 @@ function M.column_spec(_, c, single_pk)
   if single_pk then spec.primary_key = true end
   local d = c.raw_default
   if c.identity or (c.declared and c.declared.autoincrement)
-      or (d and (tostring(d):match("^nextval%(") or tostring(d):match("^identity"))) then
+      or c.serial or (d and tostring(d):match("^identity")) then
     spec.autoincrement = true
   else
     local key, v = default_of(c)
@@ -463,12 +475,84 @@ local function matched(a, b, hints)
   return from
 end
 
+-- Function `f` (snapshot key `key`) as DROP and COMMENT name it: "FUNCTION "s"."f"(integer)".
+local function function_ref(key, f)
+  local schema = #key > #f.name and (q(f.schema) .. ".") or ""
+  return ("%s %s%s(%s)"):format(f.kind == "procedure" and "PROCEDURE" or "FUNCTION", schema, q(f.base_name),
+    f.arguments or "")
+end
+
+local function drop_function(key, f) return { call = "execute", args = { "DROP " .. function_ref(key, f) } } end
+
+-- The change setting the comment of object `ref` ("FUNCTION ...") to `e`'s,
+-- when it differs from `was`'s (nil: the object is new or made anew).
+local function comment_change(out, ref, e, was)
+  if (was and was.comment) == e.comment or (not was and e.comment == nil) then return end
+  out[#out + 1] = { call = "execute", args = { ("COMMENT ON %s IS %s"):format(ref,
+    e.comment == nil and "NULL" or sqltext.quote_literal(e.comment)) } }
+end
+
+-- A sequence of its own (not a serial's or an identity's) and its options.
+local function own_sequence(s) return s and not (s.identity or s.owned_by) end
+local function sequence_text(s)
+  return ddl.sequence_clauses({ type = s.type, increment = s.increment, min = s.min, max = s.max, start = s.start,
+    cache = s.cache, cycle = s.cycle })
+end
+
+-- Sequences and functions (as PostgreSQL normalizes them: pg_get_functiondef)
+-- created, altered or replaced before the tables, whose defaults and triggers use them.
+local function standalone_before(out, a, b)
+  local as, bs = a.sequences or {}, b.sequences or {}
+  for _, n in ipairs(names(bs)) do
+    if own_sequence(bs[n]) and not as[n] then
+      out[#out + 1] = { call = "execute", args = { "CREATE SEQUENCE " .. ddl.qualified(n) .. " " .. sequence_text(bs[n]) } }
+      comment_change(out, "SEQUENCE " .. ddl.qualified(n), bs[n])
+    elseif own_sequence(bs[n]) and own_sequence(as[n]) then
+      if sequence_text(as[n]) ~= sequence_text(bs[n]) then
+        out[#out + 1] = { call = "execute", args = { "ALTER SEQUENCE " .. ddl.qualified(n) .. " " .. sequence_text(bs[n]) } }
+      end
+      comment_change(out, "SEQUENCE " .. ddl.qualified(n), bs[n], as[n])
+    end
+  end
+  local af, bf = a.functions or {}, b.functions or {}
+  for _, n in ipairs(names(bf)) do
+    local f, was = bf[n], af[n]
+    if f.definition and (not was or was.definition ~= f.definition) then
+      -- (CREATE OR REPLACE cannot change a result type; it keeps the comment)
+      if was and was.result ~= f.result then
+        out[#out + 1] = drop_function(n, was)
+        was = nil
+      end
+      out[#out + 1] = { call = "execute", args = { f.definition } }
+    end
+    if f.definition then comment_change(out, function_ref(n, f), f, was) end
+  end
+end
+
+
+-- Functions and sequences no longer declared, dropped once nothing uses them.
+local function standalone_after(out, a, b)
+  local af, bf = a.functions or {}, b.functions or {}
+  for _, n in ipairs(names(af)) do
+    if af[n].definition and not bf[n] then out[#out + 1] = drop_function(n, af[n]) end
+  end
+  local as, bs = a.sequences or {}, b.sequences or {}
+  for _, n in ipairs(names(as)) do
+    if own_sequence(as[n]) and not bs[n] then
+      out[#out + 1] = { call = "execute", args = { "DROP SEQUENCE " .. ddl.qualified(n) },
+        destructive = "drops sequence " .. n .. " and its current value" }
+    end
+  end
+end
+
 -- Views, triggers, extensions and enums before the tables change (drops of
 -- what changed, creations of what tables will use).
 local function before_tables(out, a, b)
   for _, n in ipairs(names(a.views or {})) do
     if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = { call = "drop_view", args = { n } }
+      out[#out + 1] = type(a.views[n]) == "table" and a.views[n].materialized
+        and { call = "execute", args = { "DROP MATERIALIZED VIEW " .. ddl.qualified(n) } }
+        or { call = "drop_view", args = { n } }
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -488,6 +572,7 @@ local function before_tables(out, a, b)
       enum_changes(out, n, ae[n].values, be[n].values)
     end
   end
+  standalone_before(out, a, b)
 end
 
 -- Enums, extensions and views after the tables changed (drops of what is
@@ -500,17 +585,24 @@ local function after_tables(out, a, b)
   for _, n in ipairs(names(a.extensions or {})) do
     if not (b.extensions or {})[n] then out[#out + 1] = { call = "drop_extension", args = { n } } end
   end
+  standalone_after(out, a, b)
   for _, n in ipairs(names(b.views or {})) do
     if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = { call = "create_view", args = { n, type(b.views[n]) == "table" and b.views[n].definition
-        or b.views[n] } }
+      local v = b.views[n]
+      out[#out + 1] = type(v) == "table" and v.materialized
+        and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
+          (v.definition:gsub(";%s*$", ""))) } }
+        or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
   for _, n in ipairs(names(tb)) do
-    if not ta[n] or view_text(ta[n].sql) ~= view_text(tb[n].sql) then
+    local was = ta[n]
+    if not was or view_text(was.sql) ~= view_text(tb[n].sql) then
       out[#out + 1] = { call = "create_trigger", args = { n, tb[n].sql } }
+      was = nil
     end
+    comment_change(out, ("TRIGGER %s ON %s"):format(q(tb[n].name), ddl.qualified(tb[n].table)), tb[n], was)
   end
 end
 
@@ -525,8 +617,8 @@ function M.changes(a, b, hints)
   hints = hints or { tables = {}, columns = {} }
   local out = {}
   local at, bt = {}, {}
-  for n, t in pairs(a.tables) do at[n] = M.table_form(n, t, a.enums or {}) end
-  for n, t in pairs(b.tables) do bt[n] = M.table_form(n, t, b.enums or {}) end
+  for n, t in pairs(a.tables) do at[n] = M.table_form(n, t, a.enums or {}, a.sequences) end
+  for n, t in pairs(b.tables) do bt[n] = M.table_form(n, t, b.enums or {}, b.sequences) end
   before_tables(out, a, b)
   local renames = matched(at, bt, hints.tables or {})
   local old_of = {}

@@ -10,11 +10,14 @@ local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
-local q = require("luamig.model.sql").quote_ident
+local sqltext = require "luamig.model.sql"
+local q = sqltext.quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
 
+-- What runs in file order before the tables when written before the first schema.table.
+local EARLY = { enum = true, extension = true, sql = true, func = true, sequence = true }
 local TABLE_KEYS = { "constraints", "renamed_from", "comment" }
 local INDEX_KEYS = ddl.INDEX_OPTIONS
 
@@ -124,11 +127,43 @@ local function api(decl, path)
     need_name(where, "extension", name)
     decl.extensions[name] = add("extension", name, {}, where)
   end
-  function S.view(name, sql)
+  local function view(what, materialized)
+    return function(name, sql)
+      local where = caller(path)
+      need_name(where, what, name)
+      if type(sql) ~= "string" then bad(where, "schema.%s %s: needs its SELECT as a string", what, name) end
+      decl.views[name] = add("view", name, { sql, materialized = materialized }, where)
+    end
+  end
+  S.view, S.materialized_view = view("view"), view("materialized_view", true)
+  -- schema.func / schema.trigger: a named CREATE statement, compared as the catalog normalizes it
+  local function named_sql(what)
+    return function(name, create_sql)
+      local where = caller(path)
+      need_name(where, what, name)
+      if type(create_sql) ~= "string" then bad(where, "schema.%s %s: needs the SQL that creates it", what, name) end
+      add(what, name, { create_sql }, where)
+    end
+  end
+  S.func, S.trigger = named_sql("func"), named_sql("trigger")
+  function S.sequence(name, opts)
     local where = caller(path)
-    need_name(where, "view", name)
-    if type(sql) ~= "string" then bad(where, "schema.view %s: needs its SELECT as a string", name) end
-    decl.views[name] = add("view", name, { sql }, where)
+    need_name(where, "sequence", name)
+    opts = opts or {}
+    if type(opts) ~= "table" then bad(where, "schema.sequence %s: options must be a table", name) end
+    for k in pairs(opts) do
+      if not known(k, ddl.SEQUENCE_OPTIONS) then
+        bad(where, "schema.sequence %s: unknown option %q%s", name, tostring(k),
+          check.did_you_mean(tostring(k), ddl.SEQUENCE_OPTIONS))
+      end
+    end
+    add("sequence", name, { opts }, where)
+  end
+  function S.comment(target, text)
+    local where = caller(path)
+    need_name(where, "comment", target)
+    if type(text) ~= "string" then bad(where, "schema.comment %s: needs the comment's text", target) end
+    add("comment", target, { ("COMMENT ON %s IS %s"):format(target, sqltext.quote_literal(text)) }, where)
   end
   function S.sql(name, create_sql)
     local where = caller(path)
@@ -137,7 +172,8 @@ local function api(decl, path)
     add("sql", name, { create_sql }, where)
   end
   return setmetatable(S, { __index = function(_, k)
-    local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "sql" })
+    local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "func",
+      "trigger", "sequence", "comment", "materialized_view", "sql" })
     bad(caller(path), "%s", e.message)
   end })
 end
@@ -300,6 +336,8 @@ function M.realize(decl, db, d)
           op.create_enum(item.name, item.args[1])
         elseif item.what == "extension" then
           op.create_extension(item.name)
+        elseif item.what == "sequence" then
+          db:exec(ddl.create_sequence(item.name, item.args[1]))
         else
           db:exec(item.args[1])
         end
@@ -311,11 +349,11 @@ function M.realize(decl, db, d)
     for i, item in ipairs(decl.items) do
       if item.what == "table" then
         first_table = math.min(first_table, i)
-      elseif i < first_table and (item.what == "enum" or item.what == "extension" or item.what == "sql") then
+      elseif i < first_table and EARLY[item.what] then
         run(item)
       end
     end
-    for _, kind in ipairs({ "extension", "enum" }) do
+    for _, kind in ipairs({ "extension", "enum", "sequence" }) do
       for i, item in ipairs(decl.items) do
         if item.what == kind and i > first_table then run(item) end
       end
@@ -335,17 +373,20 @@ function M.realize(decl, db, d)
       end, "schema.table " .. l.t.name)
     end
     d.check_step(db, setup)
-    for _, kind in ipairs({ "index", "view", "sql" }) do
+    for _, kind in ipairs({ "index", "func", "view", "trigger", "sql", "comment" }) do
       for i, item in ipairs(decl.items) do
-        if item.what == kind and not (kind == "sql" and i < first_table) then
+        if item.what == kind and not (EARLY[kind] and i < first_table) then
           at(item.where, function()
             if kind == "index" then
               local opts = {}
               for k, v in pairs(item.args[3]) do opts[k] = v end
               opts.concurrently = nil -- (the declared schema is built in one transaction)
               op.create_index(item.name, item.args[1], item.args[2], opts)
+            elseif kind == "func" or kind == "trigger" or kind == "comment" then
+              run(item)
             elseif kind == "view" then
-              db:exec(("CREATE VIEW %s AS %s"):format(q(item.name), item.args[1]))
+              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "", q(item.name),
+                item.args[1]))
             else
               db:exec(item.args[1])
             end

@@ -29,6 +29,7 @@ local ALEMBIC = "alembic_version"
 ---@field down luamig.DumpStep[]   run in reverse item order, each item's steps in order
 ---@field deps string[]?    ids that must come first (beyond the catalog's edges)
 ---@field declare table?    its declared-schema call {call, args...} for its op steps (its SQL steps follow as schema.sql)
+---@field declares table[]?  its declared-schema calls, when they say all of it (no schema.sql follows)
 ---@field declare_sql string?  the SQL its declaration runs instead (an op step schema.lua has no call for)
 
 ---@class luamig.Dump
@@ -155,7 +156,8 @@ local function sql_of(it)
 end
 
 ---The dump as a declared schema (schema.lua): schema.table, schema.index,
----schema.enum, schema.extension where the op vocabulary covers the object,
+---schema.enum, schema.extension, schema.func, schema.trigger,
+---schema.sequence, schema.comment where the declared vocabulary covers the object,
 ---schema.sql with its DDL for the rest, in dependency order.
 ---@param d luamig.Dump
 ---@return string
@@ -164,9 +166,10 @@ function M.declared(d)
     "-- Edit it, then `luamig revision --autogenerate -m MSG` writes the migration (README, \"Declared schema\")." }
   skipped_lines(d, lines)
   for _, it in ipairs(d.items) do
-    local decl = it.declare
-    if decl then lines[#lines + 1] = call_text("", "schema." .. decl[1], { table.unpack(decl, 2) }) end
-    local sql = it.declare_sql or sql_of(it)
+    for _, decl in ipairs(it.declares or { it.declare }) do
+      lines[#lines + 1] = call_text("", "schema." .. decl[1], { table.unpack(decl, 2) })
+    end
+    local sql = it.declare_sql or (not it.declares and sql_of(it)) or nil
     if sql then lines[#lines + 1] = call_text("", "schema.sql", { it.what, sql }) end
   end
   return table.concat(lines, "\n") .. "\n"

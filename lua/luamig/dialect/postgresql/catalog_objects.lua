@@ -43,6 +43,7 @@ SELECT p.oid::text AS oid, n.nspname, p.proname, pg_catalog.oidvectortypes(p.pro
   p.prokind, l.lanname, p.provolatile, p.prosecdef, p.proisstrict, p.proleakproof, p.proparallel,
   p.procost::text AS cost, p.prorows::text AS rows, pg_catalog.array_to_string(p.proconfig, ', ') AS config,
   pg_catalog.pg_get_function_result(p.oid) AS result,
+  CASE WHEN p.prokind IN ('f', 'p') THEN pg_catalog.pg_get_functiondef(p.oid) END AS def,
   pg_catalog.md5(CASE WHEN p.prokind = 'a' THEN (SELECT pg_catalog.concat_ws(',', g.aggkind, g.aggtransfn,
       g.aggfinalfn, g.aggcombinefn, g.aggserialfn, g.aggdeserialfn, g.aggmtransfn, g.aggminvtransfn, g.aggmfinalfn,
       g.aggfinalextra, g.aggmfinalextra, g.aggfinalmodify, g.aggsortop, pg_catalog.format_type(g.aggtranstype, NULL),
@@ -57,7 +58,7 @@ WHERE p.pronamespace = ANY (?::oid[]) AND ]]):format(body) .. own("pg_proc", "p.
       language = r.lanname,
       volatility = VOLATILITY[r.provolatile], security_definer = r.prosecdef, strict = r.proisstrict,
       leakproof = r.proleakproof or nil, parallel = PARALLEL[r.proparallel], cost = r.cost, rows = r.rows,
-      config = r.config, body_md5 = r.body }
+      config = r.config, body_md5 = r.body, definition = r.def, base_name = r.proname }
     b.privileges(e, r)
     b.s.functions[b.key(r.nspname, name)] = e
     b.reg["pg_proc:" .. r.oid] = e

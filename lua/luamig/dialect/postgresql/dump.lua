@@ -154,8 +154,11 @@ local function sequence_items(b)
       local up = { { sql = ("CREATE SEQUENCE %s AS %s START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s")
         :format(name, e.type, e.start, e.increment, e.min, e.max, e.cache, e.cycle and " CYCLE" or "") } }
       if e.comment then up[2] = comment("SEQUENCE", name, e.comment) end
+      local declares = { { "sequence", k, { type = e.type, start = tonumber(e.start), increment = tonumber(e.increment),
+        min = tonumber(e.min), max = tonumber(e.max), cache = tonumber(e.cache), cycle = e.cycle } } }
+      if e.comment then declares[2] = { "comment", "SEQUENCE " .. name, e.comment } end
       add({ id = "rel:" .. k, rank = RANK.seq, what = "sequence " .. e.schema .. "." .. e.name, up = up,
-        down = { { sql = "DROP SEQUENCE " .. name } }, deps = { "schema:" .. e.schema } })
+        down = { { sql = "DROP SEQUENCE " .. name } }, deps = { "schema:" .. e.schema }, declares = declares })
       if e.owned_by then
         local ts, tn, col = e.owned_by:match("^(.-)%.(.-)%.([^.]+)$")
         add({ id = "owned:" .. k, what = "sequence " .. e.schema .. "." .. e.name .. " ownership",
@@ -182,8 +185,13 @@ local function function_items(b)
     local up = { { sql = e.kind == "aggregate" and ("CREATE AGGREGATE %s (%s)"):format(fname, def)
       or (def:gsub("%s+$", "")) } }
     if e.comment then up[2] = comment(kind, fname, e.comment) end
+    local declares
+    if e.kind ~= "aggregate" then
+      declares = { { "func", k, up[1].sql } }
+      if e.comment then declares[2] = { "comment", kind .. " " .. fname, e.comment } end
+    end
     add({ id = "fn:" .. k, what = e.kind .. " " .. e.schema .. "." .. e.name, up = up,
-      down = { { sql = ("DROP %s %s"):format(kind, fname) } }, deps = { "schema:" .. e.schema } })
+      down = { { sql = ("DROP %s %s"):format(kind, fname) } }, deps = { "schema:" .. e.schema }, declares = declares })
   end
   if #x.unreadable > 0 then
     table.sort(x.unreadable)
@@ -347,8 +355,13 @@ local function attached_items(b)
         up[2] = { sql = ("ALTER TABLE %s %s %s %s"):format(tname, ENABLE[e.enabled], kind:upper(), q(e.name)) }
       end
       if e.comment then up[#up + 1] = comment(kind:upper(), q(e.name) .. " ON " .. tname, e.comment) end
+      local declares
+      if kind == "trigger" and not ENABLE[e.enabled] then
+        declares = { { "trigger", e.name, up[1].sql } }
+        if e.comment then declares[2] = { "comment", "TRIGGER " .. q(e.name) .. " ON " .. tname, e.comment } end
+      end
       add({ id = kind .. ":" .. k, rank = RANK.trigger, what = ("%s %s on %s.%s"):format(kind, e.name, t.schema, t.name),
-        deps = { "rel:" .. e.table }, up = up,
+        deps = { "rel:" .. e.table }, up = up, declares = declares,
         down = { { sql = ("DROP %s %s ON %s"):format(kind:upper(), q(e.name), tname) } } })
     end
   end
