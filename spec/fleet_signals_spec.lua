@@ -161,4 +161,34 @@ while schema == "tenant_2" and os.time() - t < 20 do end]]) })
       assert.matches("the job process ended %(exit code 137%) without a result", doc.targets[2].error)
       assert.are.same({}, lines("ls -A " .. sh.quote(p.dir .. "/tmp")))
     end)
+  it("a run killed -9 in the middle of a batch of schemas keeps in its --ledger the schemas the batch finished",
+    function()
+      local url = sh.fresh_pg()
+      local p = sh.project({ ["1.lua"] = sh.migration("f00000000001", nil, [[
+db:exec "CREATE TABLE applied (n INTEGER)"
+local schema = db:scalar "SELECT current_schema()"
+local f = assert(io.open(os.getenv("MARKS") .. "/" .. schema, "w")); f:close()
+local t = os.time()
+while schema == os.getenv("BLOCK") and os.time() - t < 20 do end]]) })
+      p:write("luamig.lua", ("local t = {}\nfor i = 1, 3 do t[i] = { name = 'pg' .. i, url = %q, schema = 'tenant_' .. i } " ..
+        "end\nreturn { targets = t }\n"):format(url))
+      local d = sh.quote(p.dir)
+      assert(os.execute(("mkdir -p %s/marks %s/tmp"):format(d, d)))
+      local env = ("MARKS=%s TMPDIR=%s"):format(sh.quote(p.dir .. "/marks"), sh.quote(p.dir .. "/tmp"))
+      local ledger = p.dir .. "/ledger.jsonl"
+      -- --jobs 1: one job takes the three schemas; it is inside tenant_2 when the parent dies
+      local pid = p:spawn("upgrade --all --jobs 1 --ledger " .. sh.quote(ledger), env .. " BLOCK=tenant_2")
+      assert.truthy(sh.poll(function() return sh.first_line(p.dir .. "/marks/tenant_2", "a") end), "tenant_2 started")
+      local children = lines("pgrep -P " .. pid)
+      assert(os.execute("kill -9 " .. pid))
+      assert.truthy(all_dead(children))
+      local finished = lines("cat " .. sh.quote(ledger))
+      assert.are.equal(1, #finished, table.concat(finished, "\n"))
+      assert.matches('"name":"pg1"', finished[1], 1, true)
+      local doc, code, err = p:json("upgrade --all --jobs 1 --ledger " .. sh.quote(ledger), env)
+      assert.are.equal(0, code, err)
+      assert.are.same({ "ok", true }, { doc.targets[1].status, doc.targets[1].ledger })
+      assert.are.same({ "ok", "ok" }, { doc.targets[2].status, doc.targets[3].status })
+      assert.is_nil(doc.targets[2].ledger)
+    end)
 end)

@@ -15,6 +15,7 @@ local log_mod = require "luamig.util.log"
 local session = require "luamig.run.session"
 local scripts = require "luamig.revision.scripts"
 local pool_mod = require "luamig.fleet.pool"
+local ledger_mod = require "luamig.fleet.ledger"
 
 local M = {}
 
@@ -116,8 +117,10 @@ function M.remove_dir(dir)
   os.remove(dir)
 end
 
--- Target `t` run, its record written as <dir>/<pid>-<k>.json; the record.
-local function one(cmd, args, parent, t, k, dir, pool)
+-- Target `t` run, its record appended to `ledger` when it finished the
+-- target (a parent killed while this job runs would not append it) and
+-- written as <dir>/<pid>-<k>.json; the record.
+local function one(cmd, args, parent, t, k, dir, pool, ledger)
   local rec = { name = t.name }
   local t0 = host.now_ms()
   host.defer_interrupts(false)
@@ -127,6 +130,8 @@ local function one(cmd, args, parent, t, k, dir, pool)
   rec.ms = math.floor(host.now_ms() - t0 + 0.5)
   -- no password of the target's URL (or the config's) in what is reported
   if rec.error then rec.error = redact.scrub(rec.error, redact.secrets_of(t.url, parent.config.url)) end
+  -- (a finished target now; the parent appends the others, and these should writing fail)
+  if ledger and ledger_mod.finishes(rec) and pcall(ledger.append, ledger, rec) then rec.ledgered = true end
   local f = io.open(("%s/%d-%d.json"):format(dir, host.getpid(), k), "w")
   if f then
     f:write(cjson.encode(rec))
@@ -138,12 +143,12 @@ end
 -- The job's side: the targets of `batch` in order, until one fails (unless
 -- `keep_going`), a stop file appears, an interrupt comes or the parent is
 -- gone (nobody would read the records).
-local function child(cmd, args, parent, batch, dir, parent_pid, keep_going)
+local function child(cmd, args, parent, batch, dir, parent_pid, keep_going, ledger)
   host.defer_interrupts(true) -- (between targets an interrupt only ends the batch)
   local pool = pool_mod.new()
   for k, t in ipairs(batch) do
     if host.interrupted() or host.getppid() ~= parent_pid or stopped(dir) then break end
-    local rec = one(cmd, args, parent, t, k, dir, pool)
+    local rec = one(cmd, args, parent, t, k, dir, pool, ledger)
     if rec.status == "failed" and not keep_going then
       M.stop_all(dir)
       break
@@ -158,11 +163,13 @@ local function child(cmd, args, parent, batch, dir, parent_pid, keep_going)
 end
 
 ---Start a job process running the targets of `batch` (in order), writing
----their records into `dir`; with `keep_going` a failed target does not end it.
+---their records into `dir` and, as each finishes, into `ledger` (--ledger);
+---with `keep_going` a failed target does not end it.
 ---@param batch luamig.Target[]
+---@param ledger luamig.FleetLedger?
 ---@return integer pid
-function M.start(cmd, args, parent, batch, dir, keep_going)
-  return host.fork(child, cmd, args, parent, batch, dir, host.getpid(), keep_going)
+function M.start(cmd, args, parent, batch, dir, keep_going, ledger)
+  return host.fork(child, cmd, args, parent, batch, dir, host.getpid(), keep_going, ledger)
 end
 
 -- The record the job left in `file` (removed) for target `t`, or nil.

@@ -55,6 +55,11 @@ function Ledger:append(rec, sync)
   if sync ~= false then self:sync() end
 end
 
+---Does `rec` finish its target (ok or skipped: a failed one is tried again)?
+---@param rec luamig.FleetRecord
+---@return boolean
+function M.finishes(rec) return FINISHED[rec.status] == true end
+
 ---Make what was appended durable.
 function Ledger:sync()
   local ok, err = host.fsync(self.file)

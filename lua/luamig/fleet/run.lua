@@ -82,7 +82,7 @@ local function run_range(run, first, last, keep_going)
   while true do
     while not stop and not host.interrupted() and queue.head <= #queue and state.running < run.jobs do
       local batch, positions = next_batch(run, queue)
-      running[job.start(run.cmd, run.args, run.ctx, batch, run.dir, keep_going)] = { batch = batch, at = positions }
+      running[job.start(run.cmd, run.args, run.ctx, batch, run.dir, keep_going, run.ledger)] = { batch = batch, at = positions }
       state.running = state.running + 1
     end
     if state.running == 0 then break end
@@ -105,7 +105,8 @@ local function run_range(run, first, last, keep_going)
         local rec, i = recs[k], run.pending[p]
         if rec then
           run.records[i] = rec
-          if run.ledger then run.ledger:append(rec) end
+          if run.ledger and not rec.ledgered then run.ledger:append(rec) end -- (the job's are there)
+          rec.ledgered = nil
           state.done = state.done + 1
           if rec.status == "failed" then
             state.failed, clean = state.failed + 1, false
