@@ -31,7 +31,11 @@ M.READY_WAIT_MS = 15000
 local function long_tx(out, g, o, tables)
   local db = procs.open(o.url, o.config)
   local sql = o.workload(db, tables)
-  if #sql.hold == 0 then return g:flag("ready") end -- (SQLite: a reader blocks no writer)
+  if #sql.hold == 0 then -- (SQLite: a reader blocks no writer; it stays until the end like the others)
+    g:flag("ready")
+    while not g:stopping() do host.sleep_ms(5) end
+    return
+  end
   db:exec("BEGIN")
   for _, q in ipairs(sql.hold) do db:query(q) end
   g:flag("ready")
