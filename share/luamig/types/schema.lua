@@ -49,7 +49,33 @@ function Declare.extension(name) end
 ---@param sql string
 function Declare.view(name, sql) end
 
----Any other object as the SQL that creates it (a trigger, a sequence ...), compared by its definition in the database.
+---A materialized view (PostgreSQL): its SELECT, compared as the database normalizes it.
+---@param name string
+---@param sql string
+function Declare.materialized_view(name, sql) end
+
+---A function (PostgreSQL) as its CREATE FUNCTION statement, compared as the catalog normalizes it
+---(the body as written); a changed one becomes CREATE OR REPLACE.
+---@param name string
+---@param create_sql string
+function Declare.func(name, create_sql) end
+
+---A trigger as its CREATE TRIGGER statement, compared as the catalog normalizes it.
+---@param name string
+---@param create_sql string
+function Declare.trigger(name, create_sql) end
+
+---A sequence of its own (PostgreSQL), with its options.
+---@param name string
+---@param opts {type: string?, start: integer?, increment: integer?, min: integer?, max: integer?, cache: integer?, cycle: boolean?}?
+function Declare.sequence(name, opts) end
+
+---A comment (PostgreSQL) on `target`, as COMMENT ON writes it: "FUNCTION f(integer)", "SEQUENCE s", "TRIGGER t ON tbl".
+---@param target string
+---@param text string
+function Declare.comment(target, text) end
+
+---Any other object as the SQL that creates it (a policy, a domain ...), compared by its definition in the database.
 ---@param name string
 ---@param create_sql string
 function Declare.sql(name, create_sql) end
