@@ -3,7 +3,7 @@
 -- the migrations autogenerate writes on one backend (empty -> A, A -> B)
 -- are applied to the other, which then holds B exactly as schema.lua built
 -- there says (`check` finds nothing). Both directions.
--- 100 pairs each way; with LUAMIG_AUTOGEN_CASES (40 under the sanitizers),
+-- 100 pairs each way; with LUAMIG_AUTOGEN_CASES (60 under the sanitizers),
 -- three quarters of it.
 local compare = require "luamig.schema.compare"
 local declare = require "luamig.schema.declare"

@@ -87,7 +87,7 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
     table.sort(kinds)
     io.stderr:write(("\n[autogen %s] %d pairs; upgrade changes: %s\n"):format(b.name, CASES, table.concat(kinds, " ")))
     -- every kind of change occurs in the full run (the 200 default pairs); a
-    -- shortened run (LUAMIG_AUTOGEN_CASES, e.g. 40 under the sanitizers) may miss rare ones
+    -- shortened run (LUAMIG_AUTOGEN_CASES, e.g. 60 under the sanitizers) may miss rare ones
     local required = CASES >= 200 and { "create_table", "drop_table", "add_column", "drop_column", "alter_column",
       "create_index", "drop_index", "constraint", "drop_constraint", "add_enum_value", "rename_enum_value",
       "drop_enum_value", "create_enum", "drop_enum", "rename_table", "drop_primary_key", "create_primary_key" } or {}
