@@ -9,6 +9,7 @@
 --- that cannot be read or written is ignored.
 local lfs = require "lfs"
 local host = require "luamig.host"
+local fs = require "luamig.util.fs"
 
 local M = {}
 
@@ -28,14 +29,8 @@ local HEADER = "luamig-script-cache 4"
 ---@field memo string?   a result derived from exactly these files (see M.save)
 
 local function cache_file(dir)
-  local setting = os.getenv("LUAMIG_CACHE")
-  if setting == "off" or setting == "0" then return nil end
-  local root = os.getenv("XDG_CACHE_HOME")
-  if not root or root == "" then
-    local home = os.getenv("HOME")
-    if not home or home == "" then return nil end
-    root = home .. "/.cache"
-  end
+  local root = fs.cache_root()
+  if not root then return nil end
   local abs = dir:match("^/") and dir or (lfs.currentdir() .. "/" .. dir)
   return root .. "/luamig/" .. host.checksum(abs) .. ".tsv", root
 end

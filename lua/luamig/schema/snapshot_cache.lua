@@ -8,6 +8,7 @@
 --- off; a file that cannot be read or written is ignored.
 local lfs = require "lfs"
 local host = require "luamig.host"
+local fs = require "luamig.util.fs"
 local lua_source = require "luamig.util.lua_source"
 
 local M = {}
@@ -16,14 +17,8 @@ local FORMAT = "-- luamig-snapshot 1"
 
 -- The cache file for `slot` (project and side), or nil when caching is off.
 local function file_of(slot)
-  local setting = os.getenv("LUAMIG_CACHE")
-  if setting == "off" or setting == "0" then return nil end
-  local root = os.getenv("XDG_CACHE_HOME")
-  if not root or root == "" then
-    local home = os.getenv("HOME")
-    if not home or home == "" then return nil end
-    root = home .. "/.cache"
-  end
+  local root = fs.cache_root()
+  if not root then return nil end
   return root .. "/luamig/snapshot-" .. host.checksum(slot) .. ".lua", root .. "/luamig"
 end
 

@@ -26,6 +26,21 @@ function M.join(dir, path)
   return dir .. "/" .. path
 end
 
+---The folder luamig's caches go under ($XDG_CACHE_HOME, else ~/.cache), or
+---nil when there is none or LUAMIG_CACHE=off (or 0) turns caching off.
+---@return string?
+function M.cache_root()
+  local setting = os.getenv("LUAMIG_CACHE")
+  if setting == "off" or setting == "0" then return nil end
+  local root = os.getenv("XDG_CACHE_HOME")
+  if not root or root == "" then
+    local home = os.getenv("HOME")
+    if not home or home == "" then return nil end
+    root = home .. "/.cache"
+  end
+  return root
+end
+
 ---The Lua files of directory `dir`: names ending in .lua that do not start
 ---with _ or . (helpers and hidden files), sorted; and their paths. Nil when
 ---`dir` is not a directory.
