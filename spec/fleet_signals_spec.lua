@@ -44,6 +44,23 @@ local function all_dead(pids)
   end, 10)
 end
 
+-- Three PostgreSQL schema targets (pg1..pg3 on tenant_1..tenant_3) whose
+-- migration touches $MARKS/<schema>, then loops for 20 s on schema $BLOCK;
+-- returns the project and the environment (MARKS, TMPDIR) to run it with.
+local function schema_fleet()
+  local p = sh.project({ ["1.lua"] = sh.migration("f00000000001", nil, [[
+db:exec "CREATE TABLE applied (n INTEGER)"
+local schema = db:scalar "SELECT current_schema()"
+local f = assert(io.open(os.getenv("MARKS") .. "/" .. schema, "w")); f:close()
+local t = os.time()
+while schema == os.getenv("BLOCK") and os.time() - t < 20 do end]]) })
+  p:write("luamig.lua", ("local t = {}\nfor i = 1, 3 do t[i] = { name = 'pg' .. i, url = %q, schema = 'tenant_' .. i } " ..
+    "end\nreturn { targets = t }\n"):format(sh.fresh_pg()))
+  local d = sh.quote(p.dir)
+  assert(os.execute(("mkdir -p %s/marks %s/tmp"):format(d, d)))
+  return p, ("MARKS=%s TMPDIR=%s"):format(sh.quote(p.dir .. "/marks"), sh.quote(p.dir .. "/tmp"))
+end
+
 describe("fleet processes", function()
   it("die with the parent after kill -9 and leave nothing in $TMPDIR", function()
     local p = fleet(3)
@@ -137,20 +154,9 @@ luamig.backfill { table = "items", columns = { "n" }, set = function(row) return
 
   it("a job killed -9 in the middle of its batch of schemas fails its target alone; the rest of its batch still runs",
     function()
-      local url = sh.fresh_pg()
-      local p = sh.project({ ["1.lua"] = sh.migration("f00000000001", nil, [[
-db:exec "CREATE TABLE applied (n INTEGER)"
-local schema = db:scalar "SELECT current_schema()"
-local f = assert(io.open(os.getenv("MARKS") .. "/" .. schema, "w")); f:close()
-local t = os.time()
-while schema == "tenant_2" and os.time() - t < 20 do end]]) })
-      p:write("luamig.lua", ("local t = {}\nfor i = 1, 3 do t[i] = { name = 'pg' .. i, url = %q, schema = 'tenant_' .. i } " ..
-        "end\nreturn { targets = t }\n"):format(url))
-      local d = sh.quote(p.dir)
-      assert(os.execute(("mkdir -p %s/marks %s/tmp"):format(d, d)))
-      local env = ("MARKS=%s TMPDIR=%s"):format(sh.quote(p.dir .. "/marks"), sh.quote(p.dir .. "/tmp"))
+      local p, env = schema_fleet()
       -- --jobs 1: one job takes the three schemas
-      local pid = p:spawn("upgrade --all --jobs 1 --continue-on-error --json", env)
+      local pid = p:spawn("upgrade --all --jobs 1 --continue-on-error --json", env .. " BLOCK=tenant_2")
       assert.truthy(sh.poll(function() return sh.first_line(p.dir .. "/marks/tenant_2", "a") end), "tenant_2 started")
       local children = lines("pgrep -P " .. pid)
       assert.are.equal(1, #children)
@@ -161,20 +167,10 @@ while schema == "tenant_2" and os.time() - t < 20 do end]]) })
       assert.matches("the job process ended %(exit code 137%) without a result", doc.targets[2].error)
       assert.are.same({}, lines("ls -A " .. sh.quote(p.dir .. "/tmp")))
     end)
+
   it("a run killed -9 in the middle of a batch of schemas keeps in its --ledger the schemas the batch finished",
     function()
-      local url = sh.fresh_pg()
-      local p = sh.project({ ["1.lua"] = sh.migration("f00000000001", nil, [[
-db:exec "CREATE TABLE applied (n INTEGER)"
-local schema = db:scalar "SELECT current_schema()"
-local f = assert(io.open(os.getenv("MARKS") .. "/" .. schema, "w")); f:close()
-local t = os.time()
-while schema == os.getenv("BLOCK") and os.time() - t < 20 do end]]) })
-      p:write("luamig.lua", ("local t = {}\nfor i = 1, 3 do t[i] = { name = 'pg' .. i, url = %q, schema = 'tenant_' .. i } " ..
-        "end\nreturn { targets = t }\n"):format(url))
-      local d = sh.quote(p.dir)
-      assert(os.execute(("mkdir -p %s/marks %s/tmp"):format(d, d)))
-      local env = ("MARKS=%s TMPDIR=%s"):format(sh.quote(p.dir .. "/marks"), sh.quote(p.dir .. "/tmp"))
+      local p, env = schema_fleet()
       local ledger = p.dir .. "/ledger.jsonl"
       -- --jobs 1: one job takes the three schemas; it is inside tenant_2 when the parent dies
       local pid = p:spawn("upgrade --all --jobs 1 --ledger " .. sh.quote(ledger), env .. " BLOCK=tenant_2")
