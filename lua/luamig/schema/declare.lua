@@ -12,7 +12,6 @@ local fs = require "luamig.util.fs"
 local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
 local sqltext = require "luamig.model.sql"
-local q = sqltext.quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
@@ -453,7 +452,7 @@ function M.realize(decl, db, d)
             elseif kind == "func" or kind == "trigger" or kind == "comment" or kind == "policy" then
               run(item)
             elseif kind == "view" then
-              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "", q(item.name),
+              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "", ddl.qualified(item.name),
                 item.args[1]))
             else
               db:exec(item.args[1])
