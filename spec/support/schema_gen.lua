@@ -274,7 +274,7 @@ local POLICY_MUTATIONS = {
   function(_, _, t) t.rls = not t.rls or nil end,
   function(r, m, t) new_policy(r, m, t) end,
   function(r, _, t) if t.policies and #t.policies > 0 then table.remove(t.policies, r(#t.policies)) end end,
-  function(r, m, t) -- a changed clause (ALTER POLICY)
+  function(_, m, t) -- a changed clause (ALTER POLICY)
     local p = some_policy(m, t)
     if p and p.using then
       p.using = p.using == "id <> 7" and "id > 0" or "id <> 7"
@@ -433,7 +433,9 @@ function M.source(m, renames, kinds)
         c.default ~= nil and (", default = " .. lit(c.default)) or "",
         renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
     end
-    for _, c in ipairs(kinds.domain and t.domain_columns or {}) do cols[#cols + 1] = ("  { %q, %q },"):format(c.name, c.domain) end
+    for _, c in ipairs(kinds.domain and t.domain_columns or {}) do
+      cols[#cols + 1] = ("  { %q, %q },"):format(c.name, c.domain)
+    end
     local cons = {}
     for _, u in ipairs(t.uniques) do
       cons[#cons + 1] = ("{ type = \"unique\", name = %q, columns = { %q } }"):format(u.name, u.columns[1])

@@ -452,8 +452,8 @@ function M.realize(decl, db, d)
             elseif kind == "func" or kind == "trigger" or kind == "comment" or kind == "policy" then
               run(item)
             elseif kind == "view" then
-              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "", ddl.qualified(item.name),
-                item.args[1]))
+              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "",
+                ddl.qualified(item.name), item.args[1]))
             else
               db:exec(item.args[1])
             end

@@ -277,7 +277,7 @@ local function table_item(b, k, t)
   table_extras(t, name, it.up)
   if it.declare and t.rls then
     local opts = {} -- (a copy: op.create_table's has no row_security)
-    for key, v in pairs(it.declare[4] or {}) do opts[key] = v end
+    for o, v in pairs(it.declare[4] or {}) do opts[o] = v end
     opts.row_security = t.rls_forced and "force" or true
     it.declare[4] = opts
   end
@@ -352,7 +352,8 @@ local function view_items(b)
     if v.comment then up[2] = comment(kind, name, v.comment) end
     local declares -- (one with storage options or indexes stays SQL)
     if not v.options and next(v.indexes or {}) == nil then
-      declares = { { v.materialized and "materialized_view" or "view", k, (v.definition:gsub(";%s*$", "")) }, up[2] and up[2].declare }
+      declares = { { v.materialized and "materialized_view" or "view", k, (v.definition:gsub(";%s*$", "")) },
+        up[2] and up[2].declare }
     end
     for _, n in ipairs(sorted_keys(v.indexes or {})) do
       up[#up + 1] = { sql = v.indexes[n].def }
