@@ -1,6 +1,7 @@
--- Declared functions, triggers and sequences (PostgreSQL), through the
--- binary: declare -> revision --autogenerate -> upgrade head -> check ->
--- drill; compared through the catalog's normalized definitions.
+-- Declared functions, triggers, sequences, policies and row-level security,
+-- domains and comments (PostgreSQL), through the binary: declare ->
+-- revision --autogenerate -> upgrade head -> check -> drill; compared
+-- through the catalog's normalized definitions. SQLite refuses what it has not.
 local sh = require "spec.support.sh"
 
 -- The text of the migration `revision --autogenerate -m msg` wrote.

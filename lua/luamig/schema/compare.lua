@@ -712,6 +712,7 @@ function M.changes(a, b, hints)
   for _, n in ipairs(order) do
     objects.table_extras(out, n, b.tables[n], a.tables[renames[n] or n], (hints.columns or {})[n])
   end
+  objects.domain_cautions(out, b)
   after_tables(out, a, b, again)
   return out
 end

@@ -57,9 +57,14 @@ end
 
 -- The ALTER DOMAIN changes taking domain `n` from `a` to `b` (same base type).
 local function alter_domain(out, n, a, b)
-  local function alter(action) out[#out + 1] = exec(ddl_objects.alter_domain(n, action)) end
+  local function alter(action, caution)
+    out[#out + 1] = exec(ddl_objects.alter_domain(n, action), { caution = caution and
+      ("%s on domain %s fails where a column of that type already holds a value it refuses"):format(caution, n) })
+  end
   if a.default ~= b.default then alter(b.default and ("SET DEFAULT " .. b.default) or "DROP DEFAULT") end
-  if (a.not_null or false) ~= (b.not_null or false) then alter(b.not_null and "SET NOT NULL" or "DROP NOT NULL") end
+  if (a.not_null or false) ~= (b.not_null or false) then
+    alter(b.not_null and "SET NOT NULL" or "DROP NOT NULL", b.not_null and "NOT NULL")
+  end
   local had, has = {}, {}
   for _, c in ipairs(a.checks or {}) do had[check_key(c)] = true end
   for _, c in ipairs(b.checks or {}) do has[check_key(c)] = true end
@@ -67,7 +72,7 @@ local function alter_domain(out, n, a, b)
     if not has[check_key(c)] then alter("DROP CONSTRAINT " .. q(c.name)) end
   end
   for _, c in ipairs(b.checks or {}) do
-    if not had[check_key(c)] then alter("ADD CONSTRAINT " .. q(c.name) .. " " .. c.def) end
+    if not had[check_key(c)] then alter("ADD CONSTRAINT " .. q(c.name) .. " " .. c.def, "a check") end
   end
 end
 
@@ -88,6 +93,27 @@ function M.domains_before(out, a, b)
     end
     if not was then create_domain(out, n, e) else alter_domain(out, n, was, e) end
     M.comment_change(out, "DOMAIN " .. ddl.qualified(n), e, was)
+  end
+end
+
+---A caution on each column added (in `out`) whose type is a domain of `b` that is NOT NULL without a
+---default (like a NOT NULL column without one, it fails on a table with rows) or, on an existing
+---table, has checks or NOT NULL (PostgreSQL rewrites the table to check them).
+---@param out table[]
+---@param b luamig.Snapshot
+function M.domain_cautions(out, b)
+  local bd = domains(b)
+  for _, ch in ipairs(out) do
+    local spec = ch.call == "add_column" and ch.args[2]
+    local d = spec and bd[spec[2]]
+    if d and d.not_null and d.default == nil and spec.server_default == nil and spec.default == nil then
+      ch.caution = ("adds %s.%s of domain %s, NOT NULL without a default, which fails on a table with rows: give " ..
+        "the domain or the column a default, or add it with another type, backfill it, then change its type")
+        :format(ch.args[1], spec[1], spec[2])
+    elseif d and (d.not_null or #(d.checks or {}) > 0) and ch.existing then
+      ch.caution = ("adds %s.%s of domain %s, whose checks make PostgreSQL rewrite the table under ACCESS EXCLUSIVE")
+        :format(ch.args[1], spec[1], spec[2])
+    end
   end
 end
 
