@@ -11,11 +11,14 @@ local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
 local backfill = require "luamig.run.backfill"
 local timeouts = require "luamig.run.timeouts"
+local json = require "luamig.util.json"
+local cjson = require "cjson"
 
 local M = {}
 
 M.RETRIES = 10 -- per DDL statement, outside a transaction
 M.WRITES = "luamig_online_writes" -- last write through each synced old column (the "still written" rule)
+M.SHAPES = "luamig_online_shapes" -- alter_column: the old column's shape, kept from expand until it is undone
 
 ---@param ctx luamig.StepContext
 local function raise(ctx, fmt, ...)
@@ -65,13 +68,13 @@ local function runner(ctx)
   return run, atomic
 end
 
--- The luamig-owned writes table, quoted and plain (for has_table),
--- qualified as the version tables are.
-local function writes_table(db)
+-- A luamig-owned table (M.WRITES, M.SHAPES), quoted and plain (for
+-- has_table), qualified as the version tables are.
+local function owned_table(db, name)
   local d = db.dialect
   local home = d.home_schema and d.home_schema(db)
-  if not home then return d.quote_ident(M.WRITES), M.WRITES end
-  return d.quote_ident(home) .. "." .. d.quote_ident(M.WRITES), home .. "." .. M.WRITES
+  if not home then return d.quote_ident(name), name end
+  return d.quote_ident(home) .. "." .. d.quote_ident(name), home .. "." .. name
 end
 
 -- `expr` with each of `cols` it names (a bare or quoted identifier) spelled
@@ -132,7 +135,7 @@ local function build(ctx)
       end })
   end
   local function seen(t, old)
-    local w = (writes_table(db))
+    local w = (owned_table(db, M.WRITES))
     o.ensure_writes(db, w)
     return o.seen_sql(w, t, old)
   end
@@ -145,7 +148,7 @@ local function build(ctx)
   end
   local function still_written(t, old)
     if ctx.force or (ctx.still_written or 0) <= 0 then return end
-    local w, plain = writes_table(db)
+    local w, plain = owned_table(db, M.WRITES)
     if not db:has_table(plain) then return end
     local ago = o.since_write(db, w, t, old)
     if ago and ago < ctx.still_written then
@@ -181,6 +184,33 @@ local function build(ctx)
     if not o.not_null_in_expand and opts and opts.nullable == false then
       d.alter_column(db, t, old, { nullable = false })
     end
+  end
+
+  -- The shape of t.c (type, NOT NULL, default, its own checks) kept in
+  -- M.SHAPES from expand on (a rerun keeps the first record: the old
+  -- column may be relaxed by then), for an exact uncontract.
+  local function remember(t, c)
+    local info = col(t, c)
+    local shapes = owned_table(db, M.SHAPES)
+    db:exec("CREATE TABLE IF NOT EXISTS " .. shapes .. " (table_name TEXT NOT NULL, column_name TEXT NOT NULL, " ..
+      "revision TEXT NOT NULL, shape TEXT NOT NULL, PRIMARY KEY (table_name, column_name))")
+    local checks = {}
+    for _, k in ipairs(o.checks(db, t, c)) do
+      if k.name ~= check_name(t, c) then checks[#checks + 1] = k end -- (not luamig's own NOT NULL helper)
+    end
+    db:exec("INSERT INTO " .. shapes .. " (table_name, column_name, revision, shape) VALUES (?, ?, ?, ?) " ..
+      "ON CONFLICT (table_name, column_name) DO NOTHING", t, c, ctx.revision, json.encode({ type = info.type,
+        not_null = info.not_null, default = info.default, checks = checks }))
+  end
+  local function recalled(t, c)
+    local shapes, plain = owned_table(db, M.SHAPES)
+    if not db:has_table(plain) then return nil end
+    local text = db:scalar("SELECT shape FROM " .. shapes .. " WHERE table_name = ? AND column_name = ?", t, c)
+    return text and cjson.decode(text)
+  end
+  local function forget(t, c)
+    local shapes, plain = owned_table(db, M.SHAPES)
+    if db:has_table(plain) then db:exec("DELETE FROM " .. shapes .. " WHERE table_name = ? AND column_name = ?", t, c) end
   end
 
   -- the trigger that gives rows the old application writes `c` = `expr`
@@ -235,6 +265,7 @@ local function build(ctx)
         raise(ctx, 'op.online.alter_column(table, column, new_name, { type = "...", up = "SQL", down = "SQL" })')
       end
       if not col(t, c) then raise(ctx, "op.online.alter_column: %s has no column %s", t, c) end
+      remember(t, c)
       add(t, new, opts.type)
       synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false)
       if opts.check then o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
@@ -251,11 +282,32 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, c, new, opts)
+      local shape = recalled(t, c)
       atomic("undo " .. t .. "." .. new, function()
         unsync(t, new)
+        drop_check(t, c) -- (uncontract's, when it ran)
         drop(t, new)
       end)
-      relax_undone(t, c, opts)
+      relax_undone(t, c, shape and { nullable = not shape.not_null } or opts)
+      forget(t, c)
+    end,
+    -- back to the expanded shape: the old column as expand found it (its
+    -- type, default, NOT NULL where the dialect keeps it in expand, its
+    -- checks), filled from the new one through `down`, both kept in sync
+    uncontract = function(t, c, new, opts)
+      local shape = recalled(t, c) or raise(ctx, "op.online.alter_column: luamig kept no record of %s.%s's shape " ..
+        "(its expand ran before luamig kept one in %s); write uncontract(db) without it", t, c, M.SHAPES)
+      add(t, c, shape.type) -- (its default comes after the fill: a default would fill the rows that exist now)
+      if opts.nullable == false and not o.not_null_in_expand then d.alter_column(db, t, new, { nullable = true }) end
+      local cols = { c, new }
+      sync(t, sync_name(t, new), c, new, of_new(d, opts.up, cols), of_new(d, opts.down, cols), seen(t, c))
+      fill(t, opts, c, opts.down)
+      if shape.default then d.alter_column(db, t, c, { server_default = shape.default }) end
+      if shape.not_null and o.not_null_in_expand then not_null(t, c) end
+      for _, k in ipairs(shape.checks) do
+        local name = k.name or ("%s_%s_check"):format(base(t), c)
+        o.validated(run, t, name, ("CHECK (%s)"):format(k.condition), db, { type = "check", condition = k.condition })
+      end
     end,
   }
 
@@ -347,7 +399,7 @@ local function build(ctx)
 end
 
 -- Why an op's contract cannot be undone (uncontract).
-local NO_UNDO = { alter_column = "the old column's type is gone", drop_column = "the dropped column's data is gone",
+local NO_UNDO = { drop_column = "the dropped column's data is gone",
   drop_table = "the dropped table's rows are gone", drop_index = "the index's definition is gone" }
 
 ---op.online for step `ctx`: each op does its part of ctx.phase; during a
@@ -368,8 +420,9 @@ function M.new(ctx)
       local f = parts[name][ctx.phase]
       if not f then
         if ctx.phase == "uncontract" and parts[name].contract then
-          raise(ctx, "op.online.%s: its contract cannot be undone by luamig (%s); write uncontract(db) without it",
-            name, NO_UNDO[name] or "no inverse")
+          errors.raise("migration", ("op.online.%s: its contract cannot be undone by luamig (%s); write " ..
+            "uncontract(db) without it"):format(name, NO_UNDO[name] or "no inverse"),
+            { where = host.where(ctx.path), refused_op = "op.online." .. name })
         end
         return -- (nothing to do in this phase)
       end
