@@ -150,8 +150,9 @@ end
 
 ---CREATE [UNIQUE] INDEX CONCURRENTLY; an INVALID index of that name (a
 ---killed build's leftover) is dropped and built again. `sql` is the
----CREATE INDEX CONCURRENTLY statement.
+---CREATE INDEX CONCURRENTLY statement; `db` nil: the fresh state (upgrade --sql), nothing to check.
 function M.index(run, db, name, sql)
+  if not db then return run(sql) end
   local valid = db:scalar("SELECT i.indisvalid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON " ..
     "c.oid = i.indexrelid WHERE c.relname = ? AND pg_catalog.pg_table_is_visible(c.oid)", name)
   if valid == true or valid == "t" then return end

@@ -15,6 +15,10 @@ local q = common.quote_ident
 -- (`nullable = false` in the op's options).
 M.not_null_in_expand = false
 
+-- NOT NULL, defaults, constraints and dropped columns rebuild the table
+-- (luamig.dialect.sqlite.rebuild), which reads its definition first.
+M.rebuilds = true
+
 ---The column's type, NOT NULL and default, or nil when it does not exist.
 ---@return {type: string, not_null: boolean, default: string?}?
 function M.column(db, t, col)
