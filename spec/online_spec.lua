@@ -195,6 +195,25 @@ function uncontract(db) shape() end
         "SELECT price_cents FROM orders WHERE customer_name = 'dflt'"))
     end)
 
+    it("uncontract(db) of rename_column fills the old column from the new one, then gives it its default", function()
+      local p = sh.project_on(backend, { ["1.lua"] = sh.migration("tab00001", nil, SHAPED, 'db:exec "DROP TABLE orders"'),
+        ["2.lua"] = [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local function shape() op.online.rename_column("orders", "price_cents", "cents") end
+function expand(db) shape() end
+function uncontract(db) shape() end
+function downgrade(db) db:exec "SELECT * FROM no_such_table" end
+]] })
+      p:write("luamig.lua", "return { still_written = 0 }\n")
+      p:ok("upgrade head --contract")
+      assert.are.equal(1, (p:luamig("downgrade tab00001"))) -- uncontract ran, the downgrade failed
+      assert.are.equal("701|701\n", p:sql("SELECT price_cents, cents FROM orders WHERE id = 7"))
+      p:sql("INSERT INTO orders (customer_name) VALUES ('dflt')")
+      assert.are.equal("0|0\n", p:sql("SELECT price_cents, cents FROM orders WHERE customer_name = 'dflt'"))
+    end)
+
     it("an op.online refusal inside a hand-written uncontract(db) names its line and why, not a failure mid-run",
       function()
       local p = project(backend, "{ still_written = 0 }")

@@ -267,6 +267,24 @@ local function build(ctx)
     if db:has_table(plain) then db:exec("DELETE FROM " .. shapes .. " WHERE table_name = ? AND column_name = ?", t, c) end
   end
 
+  -- uncontract: `old` back as `shape` says (type, default, NOT NULL where
+  -- the dialect keeps it in expand, its checks), synced with `new` again
+  -- through `up` and `down`, and filled from it through `down`; `new`
+  -- nullable again where expand left it so
+  local function readded(t, old, new, shape, up, down, opts)
+    add(t, old, shape.type) -- (its default after the fill: a default would fill the rows that exist now)
+    if opts and opts.nullable == false and not o.not_null_in_expand then alter(t, new, { nullable = true }) end
+    local cols = { old, new }
+    sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
+    fill(t, opts, old, down)
+    if shape.default then alter(t, old, { server_default = shape.default }) end
+    if shape.not_null and o.not_null_in_expand then not_null(t, old) end
+    for _, k in ipairs(shape.checks or {}) do
+      validated(t, k.name or ("%s_%s_check"):format(base(t), old), ("CHECK (%s)"):format(k.condition),
+        { type = "check", condition = k.condition })
+    end
+  end
+
   -- the trigger that gives rows the old application writes `c` = `expr`
   local function fill_new(t, c, expr)
     sync(t, sync_name(t, c), nil, c, of_new(d, expr, sql and sql:known(t, "id") or o.columns(db, t)), nil, "")
@@ -303,12 +321,7 @@ local function build(ctx)
     end,
     uncontract = function(t, old, new, opts)
       local info = col(t, new) or raise(ctx, "op.online.rename_column: %s has no column %s", t, new)
-      add(t, old, info.type, info.default)
-      local cols = { old, new }
-      sync(t, sync_name(t, new), old, new, of_new(d, d.quote_ident(old), cols),
-        of_new(d, d.quote_ident(new), cols), seen(t, old))
-      fill(t, opts, old, d.quote_ident(new))
-      if info.not_null then not_null(t, old) end
+      readded(t, old, new, info, d.quote_ident(old), d.quote_ident(new), opts)
     end,
   }
 
@@ -351,17 +364,7 @@ local function build(ctx)
     uncontract = function(t, c, new, opts)
       local shape = recalled(t, c) or raise(ctx, "op.online.alter_column: luamig kept no record of %s.%s's shape " ..
         "(its expand ran before luamig kept one in %s); write uncontract(db) without it", t, c, M.SHAPES)
-      add(t, c, shape.type) -- (its default comes after the fill: a default would fill the rows that exist now)
-      if opts.nullable == false and not o.not_null_in_expand then alter(t, new, { nullable = true }) end
-      local cols = { c, new }
-      sync(t, sync_name(t, new), c, new, of_new(d, opts.up, cols), of_new(d, opts.down, cols), seen(t, c))
-      fill(t, opts, c, opts.down)
-      if shape.default then alter(t, c, { server_default = shape.default }) end
-      if shape.not_null and o.not_null_in_expand then not_null(t, c) end
-      for _, k in ipairs(shape.checks) do
-        local name = k.name or ("%s_%s_check"):format(base(t), c)
-        validated(t, name, ("CHECK (%s)"):format(k.condition), { type = "check", condition = k.condition })
-      end
+      readded(t, c, new, shape, opts.up, opts.down, opts)
     end,
   }
 
