@@ -214,6 +214,15 @@ function downgrade(db) db:exec "SELECT * FROM no_such_table" end
       assert.are.equal("0|0\n", p:sql("SELECT price_cents, cents FROM orders WHERE customer_name = 'dflt'"))
     end)
 
+    it("downgrade after rename_column's expand gives the old column back its NOT NULL (without nullable = false)",
+      function()
+      local p = project(backend)
+      p:write("migrations/2.lua", 'revision = "onl00002"\ndown_revision = "tab00001"\ntransactional = false\n' ..
+        'function expand(db) op.online.rename_column("orders", "customer_name", "buyer") end\n')
+      local out = p:ok("drill")
+      assert.matches("2 revisions round-trip", out, 1, true)
+    end)
+
     it("an op.online refusal inside a hand-written uncontract(db) names its line and why, not a failure mid-run",
       function()
       local p = project(backend, "{ still_written = 0 }")

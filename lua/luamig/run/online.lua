@@ -19,7 +19,7 @@ local M = {}
 
 M.RETRIES = 10 -- per DDL statement, outside a transaction
 M.WRITES = "luamig_online_writes" -- last write through each synced old column (the "still written" rule)
-M.SHAPES = "luamig_online_shapes" -- alter_column: the old column's shape, kept from expand until it is undone
+M.SHAPES = "luamig_online_shapes" -- rename/alter_column: the old column's shape, from expand until it is undone
 
 ---@param ctx luamig.StepContext
 local function raise(ctx, fmt, ...)
@@ -222,15 +222,6 @@ local function build(ctx)
     if not_null_after and o.not_null_in_expand then not_null(t, new) end
   end
 
-  -- where expand made the old column nullable (no trigger can fill it
-  -- before NOT NULL is checked), undoing it makes it NOT NULL again when
-  -- the op says nullable = false
-  local function relax_undone(t, old, opts)
-    if not o.not_null_in_expand and opts and opts.nullable == false then
-      alter(t, old, { nullable = false })
-    end
-  end
-
   -- The shape of t.c (type, NOT NULL, default, its own checks) kept in
   -- M.SHAPES from expand on (a rerun keeps the first record: the old
   -- column may be relaxed by then), for an exact uncontract.
@@ -267,6 +258,16 @@ local function build(ctx)
     if db:has_table(plain) then db:exec("DELETE FROM " .. shapes .. " WHERE table_name = ? AND column_name = ?", t, c) end
   end
 
+  -- where expand made the old column nullable (no trigger can fill it
+  -- before NOT NULL is checked), undoing it makes it NOT NULL again: as
+  -- expand found it (M.SHAPES), else when the op says nullable = false
+  local function relax_undone(t, old, opts)
+    local shape = recalled(t, old)
+    local was = shape and shape.not_null or (not shape and opts and opts.nullable == false)
+    if was and not o.not_null_in_expand then alter(t, old, { nullable = false }) end
+    forget(t, old)
+  end
+
   -- uncontract: `old` back as `shape` says (type, default, NOT NULL where
   -- the dialect keeps it in expand, its checks), synced with `new` again
   -- through `up` and `down`, and filled from it through `down`; `new`
@@ -295,6 +296,7 @@ local function build(ctx)
   P.rename_column = {
     expand = function(t, old, new, opts)
       local info = col(t, old) or raise(ctx, "op.online.rename_column: %s has no column %s", t, old)
+      remember(t, old)
       add(t, new, info.type)
       synced(t, old, new, d.quote_ident(old), d.quote_ident(new), opts, info.not_null)
     end,
@@ -321,7 +323,9 @@ local function build(ctx)
     end,
     uncontract = function(t, old, new, opts)
       local info = col(t, new) or raise(ctx, "op.online.rename_column: %s has no column %s", t, new)
-      readded(t, old, new, info, d.quote_ident(old), d.quote_ident(new), opts)
+      local shape = recalled(t, old) -- (its checks went with it; the type, default and NOT NULL are the new one's)
+      readded(t, old, new, { type = info.type, default = info.default, not_null = info.not_null,
+        checks = shape and shape.checks }, d.quote_ident(old), d.quote_ident(new), opts)
     end,
   }
 
@@ -349,14 +353,12 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, c, new, opts)
-      local shape = recalled(t, c)
       atomic("undo " .. t .. "." .. new, function()
         unsync(t, new)
         drop_check(t, c) -- (uncontract's, when it ran)
         drop(t, new)
       end)
-      relax_undone(t, c, shape and { nullable = not shape.not_null } or opts)
-      forget(t, c)
+      relax_undone(t, c, opts)
     end,
     -- back to the expanded shape: the old column as expand found it (its
     -- type, default, NOT NULL where the dialect keeps it in expand, its
