@@ -15,11 +15,6 @@ local M = {}
 
 local HEADER = "luamig-script-cache 4"
 
----@class luamig.CacheEntry
----@field size integer
----@field mtime integer    nanoseconds
----@field script table     the cached luamig.Script fields
-
 ---@class luamig.Cache
 ---@field path string?
 ---@field root string?
@@ -53,7 +48,10 @@ local function list_of(s)
   return out
 end
 
+-- A list as the script store keeps it (nil, one id, or a list) as a field.
 local function join(list)
+  if list == nil then return "" end
+  if type(list) == "string" then return esc(list) end
   local parts = {}
   for i, v in ipairs(list) do parts[i] = esc(v) end
   return table.concat(parts, ",")
@@ -128,23 +126,22 @@ function M.unchanged(cache, names, paths)
   return at > #text or text:sub(at) == "\n"
 end
 
----Write the cache: `files` maps file names to { size, mtime, script }; `memo`
----is text derived from exactly these files (e.g. the heads), or nil.
----Failures are ignored (the cache is an optimisation).
+---Write the cache: `store` holds the scripts' fields and their files' sizes
+---and dates (luamig.ScriptStore, in file-name order); `memo` is text derived
+---from exactly these files (e.g. the heads), or nil. Failures are ignored
+---(the cache is an optimisation).
 ---@param cache luamig.Cache
----@param files table<string, luamig.CacheEntry>
+---@param store luamig.ScriptStore
 ---@param memo string?
-function M.save(cache, files, memo)
+function M.save(cache, store, memo)
   if not cache.path then return end
   local lines = { HEADER .. "\t" .. os.time() .. "\t" .. (memo and esc(memo) or "") }
-  local names = {}
-  for name in pairs(files) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local e, s = files[name], files[name].script
-    lines[#lines + 1] = table.concat({ esc(name), e.size, e.mtime, esc(s.id), join(s.parents), join(s.depends_on),
-      join(s.branch_labels), join(s.replaces), s.transactional and "1" or "0", s.line, s.checksum, esc(s.message),
-      esc(s.lock_timeout or ""), esc(s.statement_timeout or ""), s.lock_retries or "" }, "\t")
+  for i = 1, store.n do
+    lines[#lines + 1] = table.concat({ esc(store.name[i]), store.size[i], store.mtime[i], esc(store.id[i]),
+      join(store.parents[i]), join(store.depends_on[i]), join(store.branch_labels[i]),
+      join(store.replaces[i]), store.nontx[i] and "0" or "1", store.line[i], ("%016x"):format(store.checksum[i]),
+      esc(store.message[i]), esc(store.lock_timeout[i] or ""), esc(store.statement_timeout[i] or ""),
+      store.lock_retries[i] or "" }, "\t")
   end
   lfs.mkdir(cache.root)
   lfs.mkdir(cache.root .. "/luamig")

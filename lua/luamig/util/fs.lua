@@ -54,9 +54,17 @@ function M.list_lua(dir)
     if first ~= 95 and first ~= 46 and name:find(".lua", -4, true) then names[#names + 1] = name end -- (not _ or .)
   end
   table.sort(names)
-  local prefix = dir == "." and "" or (dir .. "/") -- (not M.join per name: `heads` lists 10,000 files)
+  local prefix = M.prefix(dir)
   for i, name in ipairs(names) do paths[i] = prefix .. name end
   return names, paths
+end
+
+---What a name in `dir` is prefixed with to make its path: "dir/", or "" for
+---"." (rather than M.join per name: `heads` lists 10,000 files).
+---@param dir string
+---@return string
+function M.prefix(dir)
+  return dir == "." and "" or (dir .. "/")
 end
 
 return M
