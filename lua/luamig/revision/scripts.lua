@@ -434,14 +434,19 @@ function M.release(s)
   if i then store.full[i], store.made[i] = nil, s end
 end
 
--- The migration file names in `dir` (sorted) and their paths.
+-- The migration file names in `dir` (as fs.list_lua: sorted, in one call to
+-- the host for thousands of files) and what prefixes them to make paths.
 local function listing(dir)
-  local names, paths = fs.list_lua(dir)
-  if not names then
+  local all = host.list_dir(dir)
+  if not all then
     errors.raise("config", ("migrations directory %s not found; run `luamig init` or set `migrations` in luamig.lua")
       :format(dir))
   end
-  return names, paths
+  local names, is_lua = {}, fs.is_lua_name
+  for _, name in ipairs(all) do
+    if is_lua(name) then names[#names + 1] = name end
+  end
+  return names, fs.prefix(dir)
 end
 
 ---@class luamig.Loaded
@@ -455,8 +460,8 @@ end
 function M.memo(dir)
   local cache = script_cache.open(dir)
   if not cache.memo then return nil end
-  local names, paths = listing(dir)
-  if script_cache.unchanged(cache, names, paths) then return cache.memo end
+  local names, prefix = listing(dir)
+  if script_cache.unchanged(cache, names, prefix) then return cache.memo end
   return nil
 end
 
@@ -508,14 +513,13 @@ end
 ---  compile each file twice)
 ---@return luamig.Script[] scripts, luamig.Loaded loaded
 function M.load_dir(dir, unbound, fields_only)
-  local names, paths = listing(dir)
-  local prefix = fs.prefix(dir)
+  local names, prefix = listing(dir)
   local cache = script_cache.open(dir)
   local store = new_store(prefix, not fields_only, cache.path ~= nil)
   store.mt = lazy(unbound, store)
   local stale, seen = false, {}
   for i, name in ipairs(names) do
-    local path = paths[i]
+    local path = prefix .. name
     local size, mtime = host.stat(path)
     local s = script_cache.lookup(cache, name, size, mtime)
     if not s then
