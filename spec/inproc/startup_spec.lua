@@ -38,7 +38,7 @@ describe("the command-line parser", function()
 end)
 
 describe("luamig current", function()
-  it("loads no plugin, fake-data generator, argparse, schema model or dialect part", function()
+  it("loads no plugin, fake-data generator, argparse, schema model, dialect part, backfill or replica code", function()
     local p = sh.project(sh.chain(3))
     finally(function() os.execute("rm -rf " .. sh.quote(p.dir)) end)
     -- a runner that reports, on exit, the modules the command loaded
@@ -70,7 +70,8 @@ describe("luamig current", function()
     assert.is_true(loaded["luamig.commands.current"]) -- (the report works)
     for _, m in ipairs { "luamig.project.plugins", "luamig.shipped_plugins.seed", "luamig.tools.fake", "argparse",
       "luamig.model.ddl", "luamig.dialect.sqlite.types", "luamig.dialect.sqlite.alter",
-      "luamig.dialect.sqlite.catalog", "luamig.dialect.sqlite.scratch" } do
+      "luamig.dialect.sqlite.catalog", "luamig.dialect.sqlite.scratch", "luamig.model.schema", "luamig.db.rows",
+      "luamig.run.backfill", "luamig.util.progress", "luamig.run.replicas", "luamig.project.plugin_ctx" } do
       assert.is_nil(loaded[m], m)
     end
   end)
