@@ -26,6 +26,7 @@ typedef struct lm_conn {
 
 typedef struct lm_stmt {
   sqlite3_stmt *stmt; /* NULL once closed */
+  lm_conn *conn;      /* its Conn, which its user value keeps alive */
   int temporary;      /* made by conn:rows(); finalized when the loop ends */
 } lm_stmt;
 
@@ -83,12 +84,8 @@ static lm_conn *check_conn(lua_State *L, int idx) {
 /* The Stmt at idx, open, whose Conn is open too. */
 static lm_stmt *check_stmt(lua_State *L, int idx) {
   lm_stmt *s = lm_check_self(L, idx, LM_SQLITE_STMT);
-  lm_conn *c;
   if (!s->stmt) lm_misuse(L, "statement is closed");
-  lua_getiuservalue(L, idx, 1);
-  c = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  if (!c || !c->db) lm_misuse(L, "connection is closed");
+  if (!s->conn->db) lm_misuse(L, "connection is closed");
   return s;
 }
 
@@ -119,6 +116,7 @@ static lm_stmt *push_prepared(lua_State *L, int conn_idx, lm_conn *c, const char
   int rc;
   lm_stmt *s = lua_newuserdatauv(L, sizeof *s, 1);
   s->stmt = NULL; /* closed until prepared */
+  s->conn = c;
   s->temporary = 0;
   luaL_setmetatable(L, LM_SQLITE_STMT);
   lua_pushvalue(L, conn_idx); /* keep the Conn alive */
@@ -254,12 +252,9 @@ static void push_all_rows(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt) {
  * reset. */
 static int rows_next(lua_State *L) {
   lm_stmt *s = lua_touserdata(L, lua_upvalueindex(1));
-  lm_conn *c;
+  lm_conn *c = s->conn;
   int rc;
   if (!s->stmt) return 0; /* closed: the loop is over */
-  lua_getiuservalue(L, lua_upvalueindex(1), 1);
-  c = lua_touserdata(L, -1);
-  lua_pop(L, 1);
   if (!c->db) return lm_misuse(L, "connection is closed");
   rc = sqlite3_step(s->stmt);
   if (rc == SQLITE_ROW) {
