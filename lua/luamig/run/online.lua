@@ -9,7 +9,7 @@
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
-local backfill = require "luamig.run.backfill"
+local online_fill = require "luamig.run.online_fill"
 local timeouts = require "luamig.run.timeouts"
 
 local M = {}
@@ -23,41 +23,55 @@ local function raise(ctx, fmt, ...)
 end
 
 -- Calls fn() (ok, err) until it succeeds or fails otherwise than on a
--- lock_timeout (55P03), at most 1 + M.RETRIES times, with backoff.
-local function retried(ctx, what, fn)
+-- lock_timeout (55P03), at most 1 + M.RETRIES times, with backoff. Each
+-- retry's warning names who held table `t` then (the dialect's blocker).
+local function retried(ctx, what, t, fn)
   local delay = timeouts.FIRST_DELAY
   for attempt = 1, M.RETRIES + 1 do
     local ok, r = fn()
     if ok then return r end
     if attempt > M.RETRIES or not (errors.is(r) and r.code == "55P03") then error(r, 0) end
     if ctx.log then
-      ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s"):format(ctx.revision, delay,
-        attempt + 1, M.RETRIES + 1, what))
+      local o = ctx.dialect.online
+      local ok_b, who = pcall(function() return t and o.blocker and o.blocker(ctx.db, t) end)
+      ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s%s"):format(ctx.revision, delay,
+        attempt + 1, M.RETRIES + 1, what, ok_b and who and (" (waiting on " .. who .. ")") or ""))
     end
     host.sleep_ms(math.floor(delay * 1000))
     delay = math.min(delay * 2, timeouts.MAX_DELAY)
   end
 end
 
--- run(sql, ...): one DDL statement; outside a transaction a lock_timeout
--- is retried, since the failed statement changed nothing. atomic(fn): the
--- statements fn runs commit together (retried as one), so that no
--- application write lands between them (the trigger gone, the column not).
+-- run(sql, t): one DDL statement on table `t` (nil: none); outside a
+-- transaction a lock_timeout is retried, since the failed statement changed
+-- nothing. atomic(what, t, fn): the statements fn runs commit together
+-- (retried as one), so that no application write lands between them (the
+-- trigger gone, the column not). Both first wait out maintenance on `t`
+-- (the dialect's hold_maintenance: autovacuum) in their transaction.
 local function runner(ctx)
-  local db = ctx.db
+  local db, o = ctx.db, ctx.dialect.online
   local grouped = false
-  local function run(sql, ...)
-    if ctx.transactional or grouped then return db:exec(sql, ...) end
-    local args = table.pack(...)
-    return retried(ctx, sql:match("^%s*([^\n]*)"), function()
-      return pcall(db.exec, db, sql, table.unpack(args, 1, args.n))
+  local function guarded(t, fn)
+    if not (t and o.hold_maintenance) then return pcall(fn) end
+    return pcall(db.transaction, db, function()
+      o.hold_maintenance(db, t)
+      return fn()
     end)
   end
-  local function atomic(what, fn)
+  local function run(sql, t)
+    if ctx.transactional or grouped then return db:exec(sql) end
+    return retried(ctx, sql:match("^%s*([^\n]*)"), t, function()
+      return guarded(t, function() return db:exec(sql) end)
+    end)
+  end
+  local function atomic(what, t, fn)
     if ctx.transactional or grouped then return fn() end
-    return retried(ctx, what, function()
+    return retried(ctx, what, t, function()
       grouped = true
-      local ok, r = pcall(db.transaction, db, fn)
+      local ok, r = pcall(db.transaction, db, function()
+        if o.hold_maintenance then o.hold_maintenance(db, t) end
+        return fn()
+      end)
       grouped = false
       return ok, r
     end)
@@ -109,39 +123,30 @@ local function build(ctx)
   local function add(t, c, type_sql, default)
     if col(t, c) then return end -- (a rerun after a kill)
     run(("ALTER TABLE %s ADD COLUMN %s %s%s"):format(ddl.qualified(t), d.quote_ident(c), type_sql,
-      default and (" DEFAULT " .. default) or ""))
+      default and (" DEFAULT " .. default) or ""), t)
   end
   local function drop(t, c)
     if col(t, c) then d.drop_column(db, t, c) end
-  end
-  -- target = expr for the rows that exist now (newer ones get it from the
-  -- trigger), in checkpointed batches through luamig.backfill
-  local function fill(t, opts, target, expr)
-    opts = opts or {}
-    local key = opts.key or "id"
-    local qt, qk, qc = ddl.qualified(t), d.quote_ident(key), d.quote_ident(target)
-    local last = db:scalar(("SELECT max(%s) FROM %s"):format(qk, qt))
-    if last == nil then return end
-    local update = ("UPDATE %s SET %s = %s WHERE %s >= ? AND %s <= ? AND %s IS NULL"):format(qt, qc, expr, qk, qk, qc)
-    backfill.run(ctx, { table = t, key = key, columns = { key }, where = qk .. " <= ?", params = { last },
-      batch_size = opts.batch_size, sleep_ms = opts.sleep_ms,
-      name = ("online %s.%s"):format(t, target), batch = function(rows)
-        o.quiet(db)
-        db:exec(update, rows[1][key], rows[#rows][key])
-        return {}
-      end })
   end
   local function seen(t, old)
     local w = (writes_table(db))
     o.ensure_writes(db, w)
     return o.seen_sql(w, t, old)
   end
-  local function not_null(t, c)
-    local info = col(t, c)
-    if info and not info.not_null then o.not_null(run, t, c, check_name(t, c), db) end
+  -- NOT NULL on those of `cols` that are not yet, together
+  local function not_null(t, cols)
+    if type(cols) == "string" then cols = { cols } end
+    local todo, names = {}, {}
+    for _, c in ipairs(cols) do
+      local info = col(t, c)
+      if info and not info.not_null then todo[#todo + 1], names[#names + 1] = c, check_name(t, c) end
+    end
+    if #todo > 0 then o.not_null(run, t, todo, names, db, atomic) end
   end
+  local fills = online_fill.new(ctx, not_null)
+  local fill = fills.add
   local function drop_check(t, c)
-    if o.drop_check then o.drop_check(run, t, check_name(t, c)) end
+    if o.drop_check then o.drop_check(run, t, check_name(t, c), db) end
   end
   local function still_written(t, old)
     if ctx.force or (ctx.still_written or 0) <= 0 then return end
@@ -157,21 +162,21 @@ local function build(ctx)
   -- the sync trigger (re)created in one transaction: a rerun after a kill
   -- replaces it without a moment in which writes go unsynced
   local function sync(t, name, a, b, up, down, seen_sql)
-    atomic("sync " .. t .. "." .. b, function() o.sync(run, t, name, a, b, up, down, seen_sql) end)
+    atomic("sync " .. t .. "." .. b, t, function() o.sync(run, t, name, a, b, up, down, seen_sql) end)
   end
   local function unsync(t, new)
     o.drop_sync(run, t, sync_name(t, new))
   end
-  -- a two-way sync of old and new, then the new one backfilled
-  local function synced(t, old, new, up, down, opts, not_null_after)
+  -- a two-way sync of old and new, then the new one backfilled (in the
+  -- table's one pass), NOT NULL when `not_null_after`, then after()
+  local function synced(t, old, new, up, down, opts, not_null_after, after)
     local cols = { old, new }
     local info = col(t, old)
     if info and info.not_null and not o.not_null_in_expand then
       d.alter_column(db, t, old, { nullable = true }) -- (a trigger here cannot fill it before the check)
     end
     sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
-    fill(t, opts, new, up)
-    if not_null_after and o.not_null_in_expand then not_null(t, new) end
+    fill(t, opts, new, up, { not_null = not_null_after and o.not_null_in_expand, after = after })
   end
 
   -- where expand made the old column nullable (no trigger can fill it
@@ -200,7 +205,7 @@ local function build(ctx)
     contract = function(t, old, new, opts)
       local info = col(t, old)
       still_written(t, old)
-      atomic("contract " .. t .. "." .. old, function()
+      atomic("contract " .. t .. "." .. old, t, function()
         unsync(t, new)
         if info and info.default then d.alter_column(db, t, new, { server_default = info.default }) end
         drop_check(t, new)
@@ -209,7 +214,7 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, old, new, opts)
-      atomic("undo " .. t .. "." .. new, function()
+      atomic("undo " .. t .. "." .. new, t, function()
         unsync(t, new)
         drop_check(t, new)
         drop_check(t, old) -- (uncontract's, when it ran)
@@ -223,8 +228,7 @@ local function build(ctx)
       local cols = { old, new }
       sync(t, sync_name(t, new), old, new, of_new(d, d.quote_ident(old), cols),
         of_new(d, d.quote_ident(new), cols), seen(t, old))
-      fill(t, opts, old, d.quote_ident(new))
-      if info.not_null then not_null(t, old) end
+      fill(t, opts, old, d.quote_ident(new), { not_null = info.not_null })
     end,
   }
 
@@ -236,14 +240,15 @@ local function build(ctx)
       end
       if not col(t, c) then raise(ctx, "op.online.alter_column: %s has no column %s", t, c) end
       add(t, new, opts.type)
-      synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false)
-      if opts.check then o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
-        db, { type = "check", condition = opts.check }) end
+      synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false, opts.check and function()
+        o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check), db,
+          { type = "check", condition = opts.check })
+      end)
     end,
     check_contract = function(t, c) still_written(t, c) end,
     contract = function(t, c, new, opts)
       still_written(t, c)
-      atomic("contract " .. t .. "." .. c, function()
+      atomic("contract " .. t .. "." .. c, t, function()
         unsync(t, new)
         drop_check(t, new)
         drop(t, c)
@@ -251,7 +256,7 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, c, new, opts)
-      atomic("undo " .. t .. "." .. new, function()
+      atomic("undo " .. t .. "." .. new, t, function()
         unsync(t, new)
         drop(t, new)
       end)
@@ -272,8 +277,8 @@ local function build(ctx)
       add(t, c, opts.type, opts.default)
       local value = opts.backfill or opts.default
       if opts.backfill then fill_new(t, c, opts.backfill) end
-      if value then fill(t, opts, c, value) end
-      if opts.nullable == false and o.not_null_in_expand then not_null(t, c) end
+      local nn = opts.nullable == false and o.not_null_in_expand
+      if value then fill(t, opts, c, value, { not_null = nn }) elseif nn then not_null(t, c) end
     end,
     contract = function(t, c, opts)
       if opts and opts.backfill then unsync(t, c) end
@@ -281,7 +286,7 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, c) end
     end,
     downgrade = function(t, c)
-      atomic("undo " .. t .. "." .. c, function()
+      atomic("undo " .. t .. "." .. c, t, function()
         unsync(t, c)
         drop_check(t, c)
         drop(t, c)
@@ -343,19 +348,30 @@ local function build(ctx)
 
   P.drop_column = { contract = function(t, c) drop(t, c) end }
   P.drop_table = { contract = function(t) run("DROP TABLE IF EXISTS " .. ddl.qualified(t)) end }
-  return P
+  return P, fills.settle
 end
 
 -- Why an op's contract cannot be undone (uncontract).
 local NO_UNDO = { alter_column = "the old column's type is gone", drop_column = "the dropped column's data is gone",
   drop_table = "the dropped table's rows are gone", drop_index = "the index's definition is gone" }
 
+-- The ops whose backfill waits for the table's one pass (luamig.run.online_fill).
+local QUEUES = { rename_column = true, alter_column = true, add_column = true }
+
+---Run the backfills the phase's op.online calls queued (one pass per
+---table) and what waits for them: at the end of the phase.
+---@param ctx luamig.StepContext
+function M.settle(ctx)
+  if ctx.settle_online then ctx.settle_online() end
+end
+
 ---op.online for step `ctx`: each op does its part of ctx.phase; during a
 ---replay (luamig.run.step.phase) the part waits in ctx.deferred.
 ---@param ctx luamig.StepContext
 ---@return table
 function M.new(ctx)
-  local parts
+  local parts, settle
+  ctx.settle_online = function() if settle then settle() end end
   local out = {}
   for _, name in ipairs({ "rename_column", "alter_column", "add_column", "add_check", "add_foreign_key",
     "add_unique", "create_index", "drop_index", "drop_column", "drop_table" }) do
@@ -364,7 +380,8 @@ function M.new(ctx)
         raise(ctx, "op.online.%s runs in expand(db) and contract(db), not in upgrade(db): rename upgrade to expand " ..
           "(its contract phase then runs with `luamig contract`)", name)
       end
-      parts = parts or build(ctx)
+      if not parts then parts, settle = build(ctx) end
+      if not QUEUES[name] and not ctx.replay then settle() end -- (what it does may need the filled columns)
       local f = parts[name][ctx.phase]
       if not f then
         if ctx.phase == "uncontract" and parts[name].contract then

@@ -85,8 +85,10 @@ function M.since_write(db, writes, t, col)
   return v and tonumber(v)
 end
 
----NOT NULL through the table rebuild (no check is left for contract to drop).
-function M.not_null(_, t, col, _, db) alter.alter_column(db, t, col, { nullable = false }) end
+---NOT NULL on `cols` through the table rebuild (no check is left for contract to drop).
+function M.not_null(_, t, cols, _, db)
+  for _, c in ipairs(cols) do alter.alter_column(db, t, c, { nullable = false }) end
+end
 
 function M.validated(_, t, name, clause, db, spec)
   local _ = clause
