@@ -110,6 +110,43 @@ end
       assert.are.equal("id buyer price note\n", columns(p))
     end)
 
+    it("one pass per table resumes after kill -9: every row exactly right", function()
+      local p = project(backend, "{ still_written = 0 }")
+      p:write("migrations/2.lua", [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local slow = { batch_size = 10, sleep_ms = 20 }
+function expand(db)
+  op.online.rename_column("orders", "customer_name", "buyer", slow)
+  op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)", up = "price_cents / 100.0",
+    down = "CAST(round(price * 100) AS INTEGER)", nullable = false, batch_size = 10, sleep_ms = 20 })
+  op.online.add_column("orders", "note", { type = "text", nullable = false, backfill = "'order ' || id",
+    batch_size = 10, sleep_ms = 20 })
+end
+]])
+      p:ok("upgrade tab00001")
+      p:sql("INSERT INTO orders (customer_name, price_cents) SELECT customer_name, price_cents FROM orders")
+      for _ = 1, 3 do p:sql("INSERT INTO orders (customer_name, price_cents) SELECT customer_name, price_cents FROM orders") end
+      local pid = p:spawn("upgrade head")
+      assert.truthy(sh.poll(function()
+        local ok, out = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
+        return ok and (tonumber(out) or 0) >= 30
+      end), "no batch was committed")
+      assert(os.execute("kill -9 " .. pid))
+      assert.truthy(sh.poll(function() return not os.execute("kill -0 " .. pid .. " 2>/dev/null") end))
+      local done = tonumber(p:sql("SELECT rows_done FROM luamig_backfill WHERE name = 'online orders (buyer, price, note)'"))
+      assert.is_true(done >= 30 and done < 640, "killed midway: " .. tostring(done))
+      -- each committed batch set the three columns at once
+      assert.are.equal(("%d|%d\n"):format(done, 640 - done), p:sql("SELECT count(CASE WHEN buyer IS NOT NULL AND " ..
+        "price IS NOT NULL AND note IS NOT NULL THEN 1 END), count(CASE WHEN buyer IS NULL AND price IS NULL AND " ..
+        "note IS NULL THEN 1 END) FROM orders"))
+      assert.matches("resuming after id = %d+", p:ok("upgrade head"))
+      assert.are.equal("640\n", p:sql("SELECT count(*) FROM orders WHERE note = 'order ' || id AND buyer = customer_name " ..
+        "AND CAST(round(price * 100) AS INTEGER) = price_cents"))
+      assert.are.equal("0\n", p:sql("SELECT count(*) FROM luamig_backfill"))
+    end)
+
     it("downgrade before contract undoes the expand (generated from the online ops)", function()
       local p = project(backend)
       p:ok("upgrade head")

@@ -1,11 +1,13 @@
 --- op.online.*: zero-downtime schema changes. Each op does its part of the
 --- phase running now (ctx.phase): `expand` adds (a new column kept in sync
---- with the old one by a trigger, then backfilled through luamig.backfill),
---- `contract` removes what only the old application needed, `downgrade`
---- undoes the expand and `uncontract` the contract. What differs between
---- backends is the dialect's `online` part. Every DDL statement runs under
---- the step's lock_timeout; outside a transaction each one is retried with
---- a doubling backoff when it times out on a lock.
+--- with the old one by a trigger, then backfilled: one pass per table,
+--- luamig.run.online_fill), `contract` removes what only the old
+--- application needed, `downgrade` undoes the expand and `uncontract` the
+--- contract. What differs between backends is the dialect's `online` part.
+--- Every DDL statement runs under the step's lock_timeout; outside a
+--- transaction each one first waits out maintenance on its table (the
+--- dialect's hold_maintenance) and is retried with a doubling backoff when
+--- it times out on a lock.
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
@@ -51,27 +53,26 @@ end
 local function runner(ctx)
   local db, o = ctx.db, ctx.dialect.online
   local grouped = false
-  local function guarded(t, fn)
-    if not (t and o.hold_maintenance) then return pcall(fn) end
+  -- fn() in a transaction that first waits out maintenance on `t`
+  local function held(t, fn)
     return pcall(db.transaction, db, function()
-      o.hold_maintenance(db, t)
+      if t and o.hold_maintenance then o.hold_maintenance(db, t) end
       return fn()
     end)
   end
   local function run(sql, t)
     if ctx.transactional or grouped then return db:exec(sql) end
+    local function exec() return db:exec(sql) end
     return retried(ctx, sql:match("^%s*([^\n]*)"), t, function()
-      return guarded(t, function() return db:exec(sql) end)
+      if t and o.hold_maintenance then return held(t, exec) end
+      return pcall(exec)
     end)
   end
   local function atomic(what, t, fn)
     if ctx.transactional or grouped then return fn() end
     return retried(ctx, what, t, function()
       grouped = true
-      local ok, r = pcall(db.transaction, db, function()
-        if o.hold_maintenance then o.hold_maintenance(db, t) end
-        return fn()
-      end)
+      local ok, r = held(t, fn)
       grouped = false
       return ok, r
     end)

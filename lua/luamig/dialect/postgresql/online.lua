@@ -1,7 +1,8 @@
 --- PostgreSQL's part of the online ops (luamig.run.online): a BEFORE trigger
 --- keeps two columns in sync, constraints are added NOT VALID and validated
---- apart, indexes are built CONCURRENTLY. `run(sql, ...)` runs one DDL
---- statement under the step's lock_timeout, with retries.
+--- apart, indexes are built CONCURRENTLY. `run(sql, t)` runs one DDL
+--- statement on table `t` under the step's lock_timeout, with retries;
+--- `atomic(what, t, fn)` the statements fn runs as one transaction.
 local common = require "luamig.model.sql"
 local ddl = require "luamig.model.ddl"
 
