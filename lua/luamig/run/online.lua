@@ -543,14 +543,33 @@ end
 ---@param op table  luamig.schema.ops.new(ctx)
 ---@return table
 function M.ops(ctx, op)
-  local out = { online = M.new(ctx) }
-  for k, f in pairs(op) do
-    out[k] = function(...)
-      if ctx.replay then return end
-      return f(...)
+  local out = {}
+  -- (each made on first use: most steps never touch op, and making them
+  -- all made every op of luamig.schema.ops for each step)
+  local function get(_, k)
+    local f
+    if k == "online" then
+      f = M.new(ctx)
+    else
+      local plain = op[k] -- (an unknown name raises here, naming it)
+      f = function(...)
+        if ctx.replay then return end
+        return plain(...)
+      end
     end
+    rawset(out, k, f)
+    return f
   end
-  return setmetatable(out, getmetatable(op))
+  return setmetatable(out, {
+    __index = get,
+    __pairs = function()
+      for k in pairs(op) do
+        if rawget(out, k) == nil then get(out, k) end
+      end
+      if rawget(out, "online") == nil then get(out, "online") end
+      return next, out, nil
+    end,
+  })
 end
 
 ---The `db` a replayed expand(db) sees: reads pass through, writes do nothing.

@@ -3,7 +3,7 @@
 --- `op` and `luamig` for the duration of the step. No module keeps a
 --- "current step": everything reaches the step through this table.
 local ops = require "luamig.schema.ops"
-local backfill = require "luamig.run.backfill"
+local file_api = require "luamig.run.file_api"
 local online = require "luamig.run.online"
 
 local M = {}
@@ -42,7 +42,7 @@ function M.new(db, dialect, script, fields)
     offline = fields.offline }
   if ctx.transactional == nil then ctx.transactional = script.transactional end
   ctx.op = online.ops(ctx, ops.new(ctx))
-  ctx.luamig = backfill.api(ctx)
+  ctx.luamig = file_api.api(ctx)
   return ctx
 end
 
