@@ -31,6 +31,32 @@ local function project(backend, config)
   return p
 end
 
+-- price_cents with a default and a check: what alter_column's uncontract restores
+local SHAPED = TABLE:gsub("price_cents INTEGER NOT NULL", "price_cents INTEGER NOT NULL DEFAULT 0 CHECK (price_cents >= 0)")
+
+local RETYPE = [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local function retype()
+  op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)", up = "price_cents / 100.0",
+    down = "CAST(round(price * 100) AS INTEGER)", nullable = false })
+end
+function expand(db) retype() end
+]]
+
+-- price_cents's type, NOT NULL, default and checks, as the catalog says
+local function old_shape(p)
+  if p.backend.name == "sqlite" then
+    return { p:sql("SELECT type, \"notnull\", dflt_value FROM pragma_table_info('orders') WHERE name = 'price_cents'"),
+      p:sql("SELECT sql LIKE '%CHECK (price_cents >= 0)%' FROM sqlite_master WHERE name = 'orders'") }
+  end
+  return { p:sql("SELECT format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin, adrelid) FROM pg_attribute " ..
+    "LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum WHERE attrelid = 'orders'::regclass AND " ..
+    "attname = 'price_cents'"), p:sql("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE " ..
+    "conrelid = 'orders'::regclass ORDER BY 1") }
+end
+
 local function columns(p)
   if p.backend.name == "sqlite" then return p:sql("SELECT group_concat(name, ' ') FROM pragma_table_info('orders')") end
   return p:sql("SELECT string_agg(attname, ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'orders'::regclass " ..
@@ -66,6 +92,85 @@ for _, backend in ipairs(sh.backends()) do
       assert.are.equal("after 150 order 43\n", price(p, "id = 43"))
       local code = p:luamig("downgrade base")
       assert.are.equal(2, code) -- contracted, no uncontract(db): refused
+    end)
+
+    it("one pass per table: the three ops' backfills are one checkpointed pass (each batch sets every new " ..
+      "column), resumed after a failure mid-pass", function()
+      local p = project(backend, "{ still_written = 0 }")
+      -- the note's backfill fails on row 25 while fail_here has a row
+      local boom = backend.name == "sqlite"
+        and "json(CASE WHEN id = 25 AND EXISTS (SELECT 1 FROM fail_here) THEN 'x' || id ELSE '1' END)"
+        or "1 / (id - 25 + CASE WHEN EXISTS (SELECT 1 FROM fail_here) THEN 0 ELSE 1000 END)"
+      p:write("migrations/2.lua", ([[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+function expand(db)
+  op.online.rename_column("orders", "customer_name", "buyer", { batch_size = 10 })
+  op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)", up = "price_cents / 100.0",
+    down = "CAST(round(price * 100) AS INTEGER)", nullable = false, batch_size = 10 })
+  op.online.add_column("orders", "note", { type = "text", nullable = false, batch_size = 10,
+    backfill = "'order ' || id || CASE WHEN %s IS NULL THEN 'x' ELSE '' END" })
+end
+]]):format(boom))
+      p:ok("upgrade tab00001")
+      p:sql("CREATE TABLE fail_here (x INTEGER)")
+      p:sql("INSERT INTO fail_here VALUES (1)")
+      local code, _, err = p:luamig("upgrade head")
+      assert.are.equal(1, code)
+      assert.matches("backfill online orders (buyer, price, note) failed:", err, 1, true)
+      assert.matches("(20 rows committed; a rerun resumes after id = 20)", err, 1, true)
+      -- one checkpoint; the committed batches set all three columns, the others none
+      assert.are.equal("online orders (buyer, price, note)|20\n", p:sql("SELECT name, rows_done FROM luamig_backfill"))
+      assert.are.equal("20|20\n", p:sql("SELECT count(CASE WHEN buyer IS NOT NULL AND price IS NOT NULL AND " ..
+        "note IS NOT NULL THEN 1 END), count(CASE WHEN buyer IS NULL AND price IS NULL AND note IS NULL THEN 1 END) " ..
+        "FROM orders"))
+      p:sql("DELETE FROM fail_here")
+      assert.matches("backfill online orders (buyer, price, note): resuming after id = 20 (20 rows done)",
+        p:ok("upgrade head"), 1, true)
+      assert.are.equal("c7 701 order 7\n", price(p, "id = 7"))
+      assert.are.equal("c33 3301 order 33\n", price(p, "id = 33"))
+      assert.are.equal("40\n", p:sql("SELECT count(*) FROM orders WHERE note = 'order ' || id AND buyer = customer_name " ..
+        "AND CAST(round(price * 100) AS INTEGER) = price_cents"))
+      p:ok("contract")
+      assert.are.equal("id buyer price note\n", columns(p))
+    end)
+
+    it("one pass per table resumes after kill -9: every row exactly right", function()
+      local p = project(backend, "{ still_written = 0 }")
+      p:write("migrations/2.lua", [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local slow = { batch_size = 10, sleep_ms = 20 }
+function expand(db)
+  op.online.rename_column("orders", "customer_name", "buyer", slow)
+  op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)", up = "price_cents / 100.0",
+    down = "CAST(round(price * 100) AS INTEGER)", nullable = false, batch_size = 10, sleep_ms = 20 })
+  op.online.add_column("orders", "note", { type = "text", nullable = false, backfill = "'order ' || id",
+    batch_size = 10, sleep_ms = 20 })
+end
+]])
+      p:ok("upgrade tab00001")
+      p:sql("INSERT INTO orders (customer_name, price_cents) SELECT customer_name, price_cents FROM orders")
+      for _ = 1, 3 do p:sql("INSERT INTO orders (customer_name, price_cents) SELECT customer_name, price_cents FROM orders") end
+      local pid = p:spawn("upgrade head")
+      assert.truthy(sh.poll(function()
+        local ok, out = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
+        return ok and (tonumber(out) or 0) >= 30
+      end), "no batch was committed")
+      assert(os.execute("kill -9 " .. pid))
+      assert.truthy(sh.poll(function() return not os.execute("kill -0 " .. pid .. " 2>/dev/null") end))
+      local done = tonumber(p:sql("SELECT rows_done FROM luamig_backfill WHERE name = 'online orders (buyer, price, note)'"))
+      assert.is_true(done >= 30 and done < 640, "killed midway: " .. tostring(done))
+      -- each committed batch set the three columns at once
+      assert.are.equal(("%d|%d\n"):format(done, 640 - done), p:sql("SELECT count(CASE WHEN buyer IS NOT NULL AND " ..
+        "price IS NOT NULL AND note IS NOT NULL THEN 1 END), count(CASE WHEN buyer IS NULL AND price IS NULL AND " ..
+        "note IS NULL THEN 1 END) FROM orders"))
+      assert.matches("resuming after id = %d+", p:ok("upgrade head"))
+      assert.are.equal("640\n", p:sql("SELECT count(*) FROM orders WHERE note = 'order ' || id AND buyer = customer_name " ..
+        "AND CAST(round(price * 100) AS INTEGER) = price_cents"))
+      assert.are.equal("0\n", p:sql("SELECT count(*) FROM luamig_backfill"))
     end)
 
     it("downgrade before contract undoes the expand (generated from the online ops)", function()
@@ -137,22 +242,114 @@ function uncontract(db) shape() end
       assert.are.equal("order 42\n", p:sql("SELECT note FROM orders WHERE customer_name = 'old app'"))
     end)
 
-    it("uncontract(db) with an op whose contract has no inverse is refused, naming the line", function()
+    it("uncontract(db) undoes alter_column's contract exactly: the old column of its old shape (type, default, " ..
+      "NOT NULL, check), filled through `down`, kept in sync again", function()
+      local p = sh.project_on(backend, { ["1.lua"] = sh.migration("tab00001", nil, SHAPED, 'db:exec "DROP TABLE orders"'),
+        ["2.lua"] = RETYPE .. "function uncontract(db) retype() end\n" ..
+          'function downgrade(db) db:exec "SELECT * FROM no_such_table" end\n' })
+      p:write("luamig.lua", "return { still_written = 0 }\n")
+      p:ok("upgrade tab00001")
+      local before = old_shape(p)
+      p:ok("upgrade head --contract")
+      assert.are.equal("id customer_name price\n", columns(p))
+      p:sql("UPDATE orders SET price = 12.34 WHERE id = 5") -- the new application, after contract
+      -- uncontract runs, then the downgrade fails (transactional = false: the uncontract stays)
+      assert.are.equal(1, (p:luamig("downgrade tab00001")))
+      assert.are.equal("id customer_name price price_cents\n", columns(p))
+      assert.are.equal("1234|12.34\n701|7.01\n", p:sql("SELECT price_cents, price FROM orders WHERE id IN (5, 7) ORDER BY id"))
+      -- the sync runs both ways again: the old application writes cents, the new one prices
+      p:sql("INSERT INTO orders (customer_name, price_cents) VALUES ('old app', 250)")
+      p:sql("UPDATE orders SET price = 9.99 WHERE id = 6")
+      p:sql("UPDATE orders SET price_cents = 4242 WHERE id = 8")
+      local rows = p:sql("SELECT price_cents, CAST(price AS TEXT) FROM orders WHERE id IN (41, 6, 8) ORDER BY id DESC")
+      assert.are.equal("250|2.5\n4242|42.42\n999|9.99\n", (rows:gsub("(%.%d)0\n", "%1\n")))
+      -- the downgrade proper: the table is as before the expand, the old column of its old shape
+      p:write("migrations/2.lua", RETYPE .. "function uncontract(db) retype() end\n")
+      p:ok("downgrade tab00001")
+      assert.are.equal("id customer_name price_cents\n", columns(p))
+      assert.are.same(before, old_shape(p))
+      assert.is_false(pcall(p.sql, p, "INSERT INTO orders (customer_name, price_cents) VALUES ('neg', -1)")) -- the check
+      assert.is_false(pcall(p.sql, p, "INSERT INTO orders (customer_name, price_cents) VALUES ('null', NULL)"))
+      assert.are.equal("0\n", p:sql("INSERT INTO orders (customer_name) VALUES ('dflt'); " ..
+        "SELECT price_cents FROM orders WHERE customer_name = 'dflt'"))
+    end)
+
+    it("uncontract(db) of rename_column fills the old column from the new one, then gives it its default", function()
+      local p = sh.project_on(backend, { ["1.lua"] = sh.migration("tab00001", nil, SHAPED, 'db:exec "DROP TABLE orders"'),
+        ["2.lua"] = [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local function shape() op.online.rename_column("orders", "price_cents", "cents") end
+function expand(db) shape() end
+function uncontract(db) shape() end
+function downgrade(db) db:exec "SELECT * FROM no_such_table" end
+]] })
+      p:write("luamig.lua", "return { still_written = 0 }\n")
+      p:ok("upgrade head --contract")
+      assert.are.equal(1, (p:luamig("downgrade tab00001"))) -- uncontract ran, the downgrade failed
+      assert.are.equal("701|701\n", p:sql("SELECT price_cents, cents FROM orders WHERE id = 7"))
+      p:sql("INSERT INTO orders (customer_name) VALUES ('dflt')")
+      assert.are.equal("0|0\n", p:sql("SELECT price_cents, cents FROM orders WHERE customer_name = 'dflt'"))
+    end)
+
+    it("downgrade after rename_column's expand gives the old column back its NOT NULL (without nullable = false)",
+      function()
+      local p = project(backend)
+      p:write("migrations/2.lua", 'revision = "onl00002"\ndown_revision = "tab00001"\ntransactional = false\n' ..
+        'function expand(db) op.online.rename_column("orders", "customer_name", "buyer") end\n')
+      local out = p:ok("drill")
+      assert.matches("2 revisions round-trip", out, 1, true)
+    end)
+
+    it("an op.online refusal inside a hand-written uncontract(db) names its line and why, not a failure mid-run",
+      function()
       local p = project(backend, "{ still_written = 0 }")
       p:write("migrations/2.lua", [[
 revision = "onl00002"
 down_revision = "tab00001"
 transactional = false
-function expand(db) op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)",
-  up = "price_cents / 100.0", down = "CAST(round(price * 100) AS INTEGER)" }) end
-function uncontract(db) op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)",
-  up = "price_cents / 100.0", down = "CAST(round(price * 100) AS INTEGER)" }) end
+function expand(db) op.online.drop_column("orders", "customer_name") end
+function uncontract(db)
+  op.online.drop_column("orders", "customer_name")
+end
 ]])
       p:ok("upgrade head --contract")
       local code, _, err = p:luamig("downgrade tab00001")
       assert.are.equal(1, code)
-      assert.matches("2.lua:6: op.online.alter_column: its contract cannot be undone by luamig (the old column's " ..
-        "type is gone)", err, 1, true)
+      assert.matches("2.lua:6: op.online.drop_column: its contract cannot be undone by luamig (the dropped column's " ..
+        "data is gone); write uncontract(db) without it", err, 1, true)
+      assert.matches("refused at migrations/2.lua:6, before op.online.drop_column did anything", err, 1, true)
+      assert.is_nil(err:find("it ran outside a transaction", 1, true))
+    end)
+
+    it("upgrade --sql prints every statement of each phase, labelled, for the fresh state", function()
+      local p = project(backend)
+      local out = p:ok("upgrade head --sql")
+      local expand = assert(out:match("\n%-%- expand onl00002: .-\n(.-)\n%-%- contract phases"), out)
+      local contract = assert(out:match("\n%-%- contract onl00002: .-\n(.*)$"), out)
+      -- expand: the new columns, the sync triggers, the backfills (batches depend on live data: a comment)
+      assert.matches('ALTER TABLE "orders" ADD COLUMN "price" numeric(12,2);', expand, 1, true)
+      assert.matches('ALTER TABLE "orders" ADD COLUMN "buyer" ', expand, 1, true)
+      assert.matches('CREATE TRIGGER[^\n]* "?luamig_sync_orders_price', expand)
+      assert.matches('%-%- [^\n]*batch boundaries depend on live data', expand)
+      assert.matches('\n%-%-   UPDATE "orders" SET "price" = price_cents / 100.0 WHERE "id" >= :first AND "id" <= :last ' ..
+        'AND "price" IS NULL', expand)
+      assert.matches('\n%-%-   UPDATE "orders" SET "note" = \'order \' || id WHERE', expand)
+      assert.matches("%-%- [^\n]*lock_timeout[^\n]*retried", expand)
+      assert.is_nil(expand:find("indisvalid", 1, true)) -- (no INVALID leftover in the fresh state)
+      assert.is_nil(out:find("luamig_backfill", 1, true)) -- (no checkpoint)
+      -- contract: the triggers and the old columns go
+      assert.matches('DROP TRIGGER IF EXISTS "luamig_sync_orders_price', contract, 1, true)
+      if backend.name == "postgresql" then
+        assert.matches('CREATE INDEX CONCURRENTLY "orders_buyer_idx" ON "orders"', expand, 1, true)
+        assert.matches('CREATE OR REPLACE FUNCTION "luamig_sync_orders_price"()', expand, 1, true)
+        assert.matches('ALTER TABLE "orders" DROP COLUMN "price_cents";', contract, 1, true)
+        assert.matches('ALTER TABLE "orders" DROP COLUMN "customer_name";', contract, 1, true)
+      else
+        assert.matches('%-%- [^\n]*orders is rebuilt here[^\n]*drop column price_cents', contract)
+      end
+      assert.are.equal("", (p:tables():gsub("%s", ""))) -- nothing ran
     end)
 
     it("lint lints each phase apart", function()
@@ -195,31 +392,48 @@ describe("op.online on postgresql only", function()
     assert.matches("2.lua:4: op.online.create_index builds an index CONCURRENTLY", err, 1, true)
   end)
 
-  it("NOT NULL without a scan under ACCESS EXCLUSIVE: CHECK NOT VALID, VALIDATE, SET NOT NULL; the helper check " ..
-    "goes at contract", function()
+  it("NOT NULL without a scan under ACCESS EXCLUSIVE: CHECK NOT VALID, VALIDATE, then SET NOT NULL and the helper " ..
+    "checks dropped in one transaction", function()
     local p = project(pg, "{ still_written = 0 }")
     p:ok("upgrade head")
-    assert.are.equal("orders_buyer_not_null\norders_note_not_null\norders_price_not_null\n",
-      p:sql("SELECT conname FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c' AND convalidated " ..
-        "ORDER BY 1"))
-    p:ok("contract")
     assert.are.equal("", p:sql("SELECT conname FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c'"))
-    assert.are.equal("t|t|t\n", p:sql("SELECT bool_and(attnotnull), bool_and(attnotnull), bool_and(attnotnull) FROM " ..
-      "pg_attribute WHERE attrelid = 'orders'::regclass AND attname IN ('buyer', 'price', 'note')"))
+    assert.are.equal("t|3\n", p:sql("SELECT bool_and(attnotnull), count(*) FROM pg_attribute WHERE attrelid = " ..
+      "'orders'::regclass AND attname IN ('buyer', 'price', 'note')"))
+    p:ok("contract")
+    assert.are.equal("t|3\n", p:sql("SELECT bool_and(attnotnull), count(*) FROM pg_attribute WHERE attrelid = " ..
+      "'orders'::regclass AND attname IN ('buyer', 'price', 'note')"))
   end)
 
-  it("each DDL statement waits at most lock_timeout, and is retried with backoff", function()
-    local p = project(pg)
-    p:ok("upgrade tab00001")
-    -- another session holds the table for a moment: expand's first ALTER times out and retries
+  -- another session holds `mode` on orders for 1.2 s (once granted)
+  local function hold(p, mode)
     os.execute(("psql %s -Xqc %s >/dev/null 2>&1 &"):format(sh.quote(p.url),
-      sh.quote("BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.2); COMMIT;")))
+      sh.quote(("BEGIN; LOCK TABLE orders IN %s MODE; SELECT pg_sleep(1.2); COMMIT;"):format(mode))))
     assert.truthy(sh.poll(function()
       return p:sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' " ..
-        "AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1\n"
+        ("AND l.mode = '%sLock' AND l.granted AND l.pid <> pg_backend_pid()"):format(mode:gsub("^%a", string.upper)
+        :gsub(" (%a)", string.upper))) == "1\n"
     end))
+  end
+
+  it("each DDL statement waits at most lock_timeout, and is retried with backoff, naming who held the table", function()
+    local p = project(pg)
+    p:ok("upgrade tab00001")
+    -- an application's transaction holds the table a moment: expand's first ALTER times out and retries
+    hold(p, "row exclusive")
     local _, err = p:ok("upgrade head")
-    assert.matches("lock_timeout; retrying in 0.5s", err, 1, true)
+    assert.matches("lock_timeout; retrying in 0.5s (attempt 2 of 11): ALTER TABLE", err, 1, true)
+    assert.matches("%(waiting on pid %d+ %(client backend: BEGIN; LOCK TABLE orders IN row exclusive MODE.*; " ..
+      "RowExclusiveLock for [%d.]+s%)%)", err)
+    assert.are.equal("c7 701 order 7\n", price(p, "id = 7"))
+  end)
+
+  it("maintenance on the table (a VACUUM, autovacuum: SHARE UPDATE EXCLUSIVE) is waited out before the DDL " ..
+    "queues for its lock, without a lock_timeout retry", function()
+    local p = project(pg)
+    p:ok("upgrade tab00001")
+    hold(p, "share update exclusive")
+    local _, err = p:ok("upgrade head")
+    assert.is_nil(err:find("lock_timeout", 1, true), err)
     assert.are.equal("c7 701 order 7\n", price(p, "id = 7"))
   end)
 end)

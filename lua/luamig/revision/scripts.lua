@@ -143,7 +143,7 @@ end
 
 -- The environment of one migration file: sandbox.env's, plus `op` and `luamig`, which
 -- forward to the step bound with the returned bind(ctx), and between steps
--- `luamig` to `unbound` (the runner's: luamig.run.backfill.api(nil)). They
+-- `luamig` to `unbound` (the runner's: luamig.run.file_api.api(nil)). They
 -- are proxies rather than fields set per step, so that a file that keeps
 -- them in a local (`local op = op`) still reaches the running step. Also
 -- returns step_ops() (the bound step's op) and ran(): whether a step was
@@ -268,7 +268,7 @@ end
 
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
----@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
+---@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.file_api.api(nil)); nil: nothing
 ---@return luamig.Script
 function M.load_file(path, unbound)
   local text = read(path)

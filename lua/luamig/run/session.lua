@@ -7,7 +7,7 @@ local graph_mod = require "luamig.revision.graph"
 local connect = require "luamig.db.connect"
 local db_wait = require "luamig.db.wait"
 local version = require "luamig.run.version"
-local backfill = require "luamig.run.backfill"
+local file_api = require "luamig.run.file_api"
 
 local M = {}
 
@@ -54,7 +54,7 @@ function M.graph(ctx, fields_only)
     -- files without the script cache peaks at 11.7 MiB rather than 13.1)
     local pause = fields_only and collectgarbage("setpause", 120)
     -- (the files' `luamig` outside a step: null and progress; backfill refuses)
-    local list, loaded = scripts.load_dir(ctx.config.migrations, backfill.api(nil), fields_only)
+    local list, loaded = scripts.load_dir(ctx.config.migrations, file_api.api(nil), fields_only)
     ctx.graph, ctx.loaded = graph_mod.new(list), loaded
     if pause then collectgarbage("setpause", pause) end
   end
