@@ -49,9 +49,14 @@ end
 ---@return luamig.Graph
 function M.graph(ctx, fields_only)
   if not ctx.graph then
+    -- (reading a file leaves 2-4 KiB of garbage: with no code to keep, a new collection
+    -- starts at 1.2x the heap the last one left, as in runs, not 2x; `heads` on 10,000
+    -- files without the script cache peaks at 11.7 MiB rather than 13.1)
+    local pause = fields_only and collectgarbage("setpause", 120)
     -- (the files' `luamig` outside a step: null and progress; backfill refuses)
     local list, loaded = scripts.load_dir(ctx.config.migrations, file_api.api(nil), fields_only)
     ctx.graph, ctx.loaded = graph_mod.new(list), loaded
+    if pause then collectgarbage("setpause", pause) end
   end
   return ctx.graph
 end
