@@ -26,6 +26,7 @@ for shape in linear branchy; do
   case_add "$row" "raw: awk over the files" "" "cd $c && $heads_awk"
   case_add "$row" Alembic "" "cd $c && /usr/bin/python3 -m alembic heads"
   case_add "history, $n revisions, $shape" luamig "" "cd $c && @LM@ history"
+  case_add "history, $n revisions, $shape" "luamig, no script cache" "" "cd $c && LUAMIG_CACHE=off @LM@ history"
   case_add "history, $n revisions, $shape" Alembic "" "cd $c && /usr/bin/python3 -m alembic history"
   rounds_run "${RUNS:-5}"
 done

@@ -194,7 +194,7 @@ describe("luamig CLI", function()
     age("2.lua", 10)
     assert.are.same({ "bbbb00000002" }, (p:json("heads", env)).heads)
     local _, files = sh.run("ls " .. sh.quote(cache .. "/luamig"))
-    assert.matches("^%x+%.tsv\n$", files)
+    assert.matches("^%x+%-%d+%.tsv\n$", files)
     assert.are.same({ "bbbb00000002" }, (p:json("heads", env)).heads) -- from the cache's memo
     -- same size, new parent: a second root; the cache must not hide it
     p:write("migrations/2.lua", m("bbbb00000002", nil, "") .. "-- pad to the same length.\n")

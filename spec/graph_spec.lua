@@ -199,7 +199,7 @@ describe("luamig.graph and luamig.plan", function()
     local g = graph.new(list)
     collectgarbage("collect")
     local per_rev = (collectgarbage("count") - before) * 1024 / n
-    assert.is_true(per_rev < 800, ("%.0f bytes per revision"):format(per_rev))
+    assert.is_true(per_rev < 250, ("%.0f bytes per revision"):format(per_rev))
     assert.are.same({ "r" .. n }, g:heads())
   end)
 end)

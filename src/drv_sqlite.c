@@ -26,6 +26,7 @@ typedef struct lm_conn {
 
 typedef struct lm_stmt {
   sqlite3_stmt *stmt; /* NULL once closed */
+  lm_conn *conn;      /* its Conn, which its user value keeps alive */
   int temporary;      /* made by conn:rows(); finalized when the loop ends */
 } lm_stmt;
 
@@ -75,20 +76,16 @@ static void push_error(lua_State *L, sqlite3 *db, int rc, const char *sql) {
 /* ---------------------------------------------------------------- handles */
 
 static lm_conn *check_conn(lua_State *L, int idx) {
-  lm_conn *c = luaL_checkudata(L, idx, LM_SQLITE_CONN);
+  lm_conn *c = lm_check_self(L, idx, LM_SQLITE_CONN);
   if (!c->db) lm_misuse(L, "connection is closed");
   return c;
 }
 
 /* The Stmt at idx, open, whose Conn is open too. */
 static lm_stmt *check_stmt(lua_State *L, int idx) {
-  lm_stmt *s = luaL_checkudata(L, idx, LM_SQLITE_STMT);
-  lm_conn *c;
+  lm_stmt *s = lm_check_self(L, idx, LM_SQLITE_STMT);
   if (!s->stmt) lm_misuse(L, "statement is closed");
-  lua_getiuservalue(L, idx, 1);
-  c = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  if (!c || !c->db) lm_misuse(L, "connection is closed");
+  if (!s->conn->db) lm_misuse(L, "connection is closed");
   return s;
 }
 
@@ -119,6 +116,7 @@ static lm_stmt *push_prepared(lua_State *L, int conn_idx, lm_conn *c, const char
   int rc;
   lm_stmt *s = lua_newuserdatauv(L, sizeof *s, 1);
   s->stmt = NULL; /* closed until prepared */
+  s->conn = c;
   s->temporary = 0;
   luaL_setmetatable(L, LM_SQLITE_STMT);
   lua_pushvalue(L, conn_idx); /* keep the Conn alive */
@@ -138,17 +136,18 @@ static lm_stmt *push_prepared(lua_State *L, int conn_idx, lm_conn *c, const char
 
 /* ---------------------------------------------------------------- values */
 
-/* Binds the n stack values from index first to stmt by position. Raises on a
- * count mismatch or a value that has no SQL form. `copy` makes SQLite copy
- * strings (needed when the statement outlives the call, as rows() does). */
+/* Binds the n stack values from index first to stmt by position, replacing
+ * every earlier binding (n must be the statement's count). Raises on a count
+ * mismatch or a value that has no SQL form before binding any, and clears
+ * the bindings if SQLite refuses one. `copy` makes SQLite copy strings
+ * (needed when the statement outlives the call, as rows() does). */
 static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first, int n, int copy) {
   int i, rc = SQLITE_OK;
   int expected = sqlite3_bind_parameter_count(stmt);
-  sqlite3_clear_bindings(stmt);
   lm_check_param_count(L, expected, n);
+  for (i = 1; i <= n; i++) lm_check_bindable(L, first + i - 1, i);
   for (i = 1; i <= n && rc == SQLITE_OK; i++) {
     int idx = first + i - 1;
-    lm_check_bindable(L, idx, i);
     switch (lua_type(L, idx)) {
       case LUA_TNIL: rc = sqlite3_bind_null(stmt, i); break;
       case LUA_TBOOLEAN: rc = sqlite3_bind_int(stmt, i, lua_toboolean(L, idx)); break;
@@ -168,6 +167,7 @@ static void bind_params(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt, int first
     }
   }
   if (rc != SQLITE_OK) {
+    sqlite3_clear_bindings(stmt);
     push_error(L, db, rc, sqlite3_sql(stmt));
     lua_error(L);
   }
@@ -189,13 +189,26 @@ static void push_column(lua_State *L, sqlite3_stmt *stmt, int i) {
   }
 }
 
-/* [] -> [row]; the current row keyed by column name, NULL columns absent. */
-static void push_row(lua_State *L, sqlite3_stmt *stmt) {
+/* [] -> [names]; stmt's column names as Lua strings, by position: made once
+ * per statement run, not per row. */
+static void push_names(lua_State *L, sqlite3_stmt *stmt) {
+  int i, n = sqlite3_column_count(stmt);
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, sqlite3_column_name(stmt, i));
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* [] -> [row]; the current row keyed by column name (from the names table at
+ * index `names`, push_names), NULL columns absent. */
+static void push_row(lua_State *L, sqlite3_stmt *stmt, int names) {
   int i, n = sqlite3_column_count(stmt);
   lua_createtable(L, 0, n);
   for (i = 0; i < n; i++) {
+    lua_rawgeti(L, names, i + 1);
     push_column(L, stmt, i);
-    lua_setfield(L, -2, sqlite3_column_name(stmt, i));
+    lua_rawset(L, -3);
   }
 }
 
@@ -218,33 +231,34 @@ static sqlite3_int64 run_to_done(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt) 
 
 /* [] -> [rows]; all rows of stmt (already bound). */
 static void push_all_rows(lua_State *L, sqlite3 *db, sqlite3_stmt *stmt) {
-  int rc;
+  int rc, names;
   lua_Integer n = 0;
+  push_names(L, stmt);
+  names = lua_gettop(L);
   lua_newtable(L);
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    push_row(L, stmt);
+    push_row(L, stmt, names);
     lua_rawseti(L, -2, ++n);
   }
   if (rc != SQLITE_DONE) raise_step_error(L, db, stmt, rc);
   sqlite3_reset(stmt);
+  lua_remove(L, names);
 }
 
 /* ---------------------------------------------------------------- iteration */
 
-/* upvalue 1: the Stmt. [] -> [row] or [nil] when done; a temporary Stmt is
- * finalized at the end, a reusable one reset. */
+/* upvalue 1: the Stmt, 2: its column names (push_names). [] -> [row] or
+ * [nil] when done; a temporary Stmt is finalized at the end, a reusable one
+ * reset. */
 static int rows_next(lua_State *L) {
   lm_stmt *s = lua_touserdata(L, lua_upvalueindex(1));
-  lm_conn *c;
+  lm_conn *c = s->conn;
   int rc;
   if (!s->stmt) return 0; /* closed: the loop is over */
-  lua_getiuservalue(L, lua_upvalueindex(1), 1);
-  c = lua_touserdata(L, -1);
-  lua_pop(L, 1);
   if (!c->db) return lm_misuse(L, "connection is closed");
   rc = sqlite3_step(s->stmt);
   if (rc == SQLITE_ROW) {
-    push_row(L, s->stmt);
+    push_row(L, s->stmt, lua_upvalueindex(2));
     return 1;
   }
   if (rc != SQLITE_DONE) {
@@ -269,7 +283,8 @@ static int cursor_close(lua_State *L) {
  * temporary (its __close finalizes) or a Cursor that resets it. */
 static int push_rows_loop(lua_State *L, int idx, lm_stmt *s) {
   lua_pushvalue(L, idx);
-  lua_pushcclosure(L, rows_next, 1);
+  push_names(L, s->stmt);
+  lua_pushcclosure(L, rows_next, 2);
   lua_pushnil(L);
   lua_pushnil(L);
   if (s->temporary) {

@@ -281,7 +281,8 @@ void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua
   protect(L);
   if (methods) {
     lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
+    lua_pushvalue(L, -2); /* each method's upvalue 1: the metatable (lm_check_self) */
+    luaL_setfuncs(L, methods, 1);
     lua_pushvalue(L, -1);
     lua_pushcclosure(L, pairs_methods, 1);
     lua_setfield(L, -3, "__pairs");
@@ -292,6 +293,16 @@ void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua
   lua_pushcfunction(L, close);
   lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
+}
+
+void *lm_check_self(lua_State *L, int idx, const char *name) {
+  void *p = lua_touserdata(L, idx);
+  if (p && lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  return luaL_checkudata(L, idx, name);
 }
 
 const char *lm_check_sql(lua_State *L, int idx, size_t *len) {

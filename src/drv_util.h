@@ -77,9 +77,15 @@ void lm_pipeline_entry(lua_State *L, int entry, int sql, int first, int n, lua_I
 void lm_pipeline_note(lua_State *L, int err, int entry);
 
 /* [] -> []; defines the metatable `name`: __index is a table of `methods`
- * (when given), and __gc and __close both call `close`, which must be
- * idempotent. */
+ * (when given; each has the metatable as upvalue 1, for lm_check_self), and
+ * __gc and __close both call `close`, which must be idempotent. */
 void lm_define_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
+
+/* luaL_checkudata(L, idx, name) for a method of type `name` (lm_define_type):
+ * its own objects are recognized by comparing their metatable with upvalue 1,
+ * without the registry lookup (a per-row loop calls a method per row);
+ * anything else, or a call from another function, goes to luaL_checkudata. */
+void *lm_check_self(lua_State *L, int idx, const char *name);
 
 /* [..., sql at idx, ...] -> unchanged; the SQL text at idx and its length.
  * (len may be NULL). Raises a misuse error when it holds a NUL byte, which both libraries

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +74,88 @@ static int host_stat(lua_State *L) {
   if (stat(luaL_checkstring(L, 1), &st) != 0) return 0;
   lua_pushinteger(L, (lua_Integer)st.st_size);
   lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec * 1000000000 + (lua_Integer)st.st_mtim.tv_nsec);
+  return 2;
+}
+
+/* [dir] -> [names] sorted by bytes (strcmp: Lua's order in the C locale),
+ * without "." and ".."; or [nil, message]. For the script cache's listing of
+ * thousands of migration files: one call rather than lfs.dir and table.sort. */
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int host_list_dir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  struct dirent *e;
+  char **names = NULL, **grown;
+  size_t n = 0, cap = 0, i;
+  int failed = 0;
+  if (!d) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  while (!failed && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 256;
+      grown = realloc(names, cap * sizeof *names);
+      if (!grown) { failed = 1; break; }
+      names = grown;
+    }
+    names[n] = strdup(e->d_name);
+    if (!names[n]) failed = 1; else n++;
+  }
+  closedir(d);
+  if (!failed && n > 0) qsort(names, n, sizeof *names, cmp_names); /* (names is NULL when n is 0) */
+  if (!failed) {
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+      lua_pushstring(L, names[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  }
+  for (i = 0; i < n; i++) free(names[i]);
+  free(names);
+  if (failed) return luaL_error(L, "not enough memory listing %s", path);
+  return 1;
+}
+
+/* [prefix, names] -> [listing, latest_mtime_ns] or [nil]: one stat(2) per
+ * prefix..name; the listing is "name/size/mtime_ns\n" per file (a name holds
+ * no "/"), so two listings are equal exactly when the same files have the
+ * same sizes and dates. nil when a file cannot be stat'ed. */
+static int host_stat_list(lua_State *L) {
+  size_t plen, len;
+  const char *prefix = luaL_checklstring(L, 1, &plen);
+  lua_Integer n, i, latest = 0;
+  luaL_Buffer out;
+  char path[4096];
+  luaL_checktype(L, 2, LUA_TTABLE);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  if (plen >= sizeof path) return 0;
+  memcpy(path, prefix, plen);
+  luaL_buffinit(L, &out);
+  for (i = 1; i <= n; i++) {
+    struct stat st;
+    const char *name;
+    lua_Integer mtime;
+    char nums[64];
+    lua_rawgeti(L, 2, i);
+    name = lua_tolstring(L, -1, &len);
+    if (!name || plen + len >= sizeof path) return 0;
+    memcpy(path + plen, name, len + 1);
+    if (stat(path, &st) != 0) return 0;
+    mtime = (lua_Integer)st.st_mtim.tv_sec * 1000000000 + (lua_Integer)st.st_mtim.tv_nsec;
+    if (mtime > latest) latest = mtime;
+    lua_pop(L, 1); /* (the name stays alive in the table) */
+    luaL_addlstring(&out, name, len);
+    snprintf(nums, sizeof nums, "/%lld/%lld\n", (long long)st.st_size, (long long)mtime);
+    luaL_addstring(&out, nums);
+  }
+  luaL_pushresult(&out);
+  lua_pushinteger(L, latest);
   return 2;
 }
 
@@ -279,6 +362,7 @@ int luaopen_luamig_host(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"isatty", host_isatty}, {"now_ms", host_now_ms}, {"sleep_ms", host_sleep_ms},
     {"checksum", host_checksum}, {"random_hex", host_random_hex}, {"getpid", host_getpid}, {"stat", host_stat},
+    {"list_dir", host_list_dir}, {"stat_list", host_stat_list},
     {"pid_alive", host_pid_alive}, {"hostname", host_hostname},
     {"try_lock", host_try_lock}, {"interrupted", host_interrupted}, {"where", host_where},
     {"sql_tokens", lm_sql_tokens_lua}, {"check_interrupt", lm_signals_check}, {"watch_coroutine", lm_signals_watch},

@@ -9,6 +9,23 @@
 #include "host.h"
 #include "signals.h"
 
+/* Leak checkers want every block freed at exit: AddressSanitizer builds, and
+ * runs under valgrind where its header is installed (callgrind too: to
+ * measure the exit without frees, build with -D'LEAK_CHECKED()=0'). */
+#ifndef LEAK_CHECKED
+#if defined(__SANITIZE_ADDRESS__)
+#define LEAK_CHECKED() 1
+#elif defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define LEAK_CHECKED() RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef LEAK_CHECKED
+#define LEAK_CHECKED() 0
+#endif
+#endif
+
 /* Exit code for an error cli.main did not handle (a bug in luamig, or out
  * of memory): EX_SOFTWARE from sysexits.h, apart from the runner's own codes
  * (0-6, errors.EXIT in lua/luamig/util/errors.lua; LUAMIG_* in luamig.h). */
@@ -30,6 +47,16 @@ static int pmain(lua_State *L) {
   }
   lua_call(L, 1, 1);
   return 1;
+}
+
+/* The allocator lua_close runs with at exit: it frees nothing, as the
+ * process is about to give all its memory back at once (the frees were 6% of
+ * `luamig current`), yet every finalizer still runs (connections close,
+ * files flush, locks are released) as in a full close. */
+static void *exit_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  (void)osize;
+  return nsize == 0 ? NULL : realloc(ptr, nsize);
 }
 
 /* True when argv asks for tracebacks of internal errors. */
@@ -65,6 +92,7 @@ int main(int argc, char **argv) {
     }
   }
   if (lm_signals_caught()) code = 128 + lm_signals_caught(); /* the shell's convention: 130 for Ctrl-C */
+  if (!LEAK_CHECKED()) lua_setallocf(L, exit_alloc, NULL);
   lua_close(L);
   return code;
 }

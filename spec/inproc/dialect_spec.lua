@@ -7,10 +7,10 @@ local dialects = require "luamig.dialect"
 local sh = require "spec.support.sh"
 local fixtures = require "spec.support.fixtures"
 
--- A copy of dialect `name` to break.
+-- A copy of dialect `name` to break, every member loaded.
 local function copy_of(name)
-  local d = {}
-  for k, v in pairs(dialects.load(name)) do d[k] = v end
+  local d, full = {}, dialects.load(name)
+  for _, m in ipairs(dialects.CONTRACT) do d[m[1]] = full[m[1]] end
   return d
 end
 
@@ -43,6 +43,7 @@ describe("the dialect contract", function()
       end
       local declared = {}
       for _, m in ipairs(dialects.CONTRACT) do declared[m[1]] = true end
+      dialects.resolve(d) -- (its deferred members, each checked as it loads)
       for k in pairs(d) do assert.is_true(declared[k], name .. " has undeclared member " .. tostring(k)) end
       assert.are.same({}, dialects.missing(d), name)
       assert.are.same({}, dialects.undeclared(d), name)
@@ -65,6 +66,34 @@ describe("the dialect contract", function()
     assert.is_false(ok)
     assert.are.equal("dialect extra has members the dialect contract does not declare: has_sequence", err.message)
   end)
+
+  it("loads deferred members on first use, and refuses one the contract does not declare or its part lacks",
+    function()
+      local part = { add_column = function() end, drop_column = "not a function" }
+      package.preload["luamig.dialect.lazy.part"] = function() return part end
+      local function lazy(extra)
+        local d = copy_of("sqlite")
+        d.name, d.add_column, d.drop_column = "lazy", nil, nil
+        return dialects.defer(d, { ["luamig.dialect.lazy.part"] = { "add_column", "drop_column", extra } })
+      end
+      finally(function()
+        package.preload["luamig.dialect.lazy.part"], package.loaded["luamig.dialect.lazy.part"] = nil, nil
+      end)
+      local d = dialects.check(lazy(), "lazy")
+      assert.are.same({}, dialects.missing(d))
+      assert.is_nil(package.loaded["luamig.dialect.lazy.part"]) -- (not loaded by the check)
+      assert.are.equal(part.add_column, d.add_column)
+      local ok, err = pcall(function() return d.drop_column end)
+      assert.is_false(ok)
+      assert.are.equal("config", err.kind)
+      assert.are.equal("dialect lazy does not implement the dialect contract: it lacks drop_column", err.message)
+      ok, err = pcall(dialects.resolve, lazy())
+      assert.is_false(ok)
+      assert.are.equal("dialect lazy does not implement the dialect contract: it lacks drop_column", err.message)
+      ok, err = pcall(dialects.check, lazy("has_sequence"), "lazy")
+      assert.is_false(ok)
+      assert.are.equal("dialect lazy has members the dialect contract does not declare: has_sequence", err.message)
+    end)
 
   it("lets an optional member be absent, never of the wrong type", function()
     local d = copy_of("postgresql")

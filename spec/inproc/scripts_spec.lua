@@ -155,7 +155,7 @@ describe("scripts.load_dir", function()
     collectgarbage("collect")
     local per_file = (collectgarbage("count") - before) * 1024 / n
     for _, s in ipairs(list) do assert.is_nil(rawget(s, "upgrade"), s.path) end
-    assert.is_true(per_file < 1400, ("%.0f bytes held per file"):format(per_file))
+    assert.is_true(per_file < 400, ("%.0f bytes held per file"):format(per_file))
     -- the code loads on first use, from the file
     assert.are.equal("function", type(list[n].upgrade))
     assert.are.equal("function", type(list[n].downgrade))

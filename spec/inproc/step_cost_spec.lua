@@ -3,7 +3,8 @@
 -- (BEGIN, the version row out and in, the history row, COMMIT): the
 -- session settings go back with the BEGIN, the bookkeeping with the COMMIT,
 -- one round trip each; and a long run holds
--- the code of one migration at a time.
+-- the code of one migration at a time; a step makes op's functions only if
+-- its migration uses them.
 local lfs = require "lfs"
 local connect = require "luamig.db.connect"
 local graph_mod = require "luamig.revision.graph"
@@ -111,5 +112,30 @@ describe("a run of migrations from the script cache", function()
       on_step = function(step) held[#held + 1] = rawget(s.graph.revs[step.revision], "upgrade") ~= nil end })
     assert.are.same({ false, false, false, false, false }, held)
     assert.are.equal(5, tonumber(db:scalar("SELECT count(*) FROM luamig_version_history")))
+  end)
+end)
+
+describe("a step's op", function()
+  it("makes each op function on first use: a step that never touches op makes none", function()
+    local step_mod = require "luamig.run.step"
+    local b = sh.backends()[1]
+    local url, remove = fixtures.fresh_url(b)
+    local db, dialect = connect.open(url, { version_table = "luamig_version", foreign_keys = true })
+    finally(function()
+      db:close()
+      remove()
+    end)
+    local script = { id = "eeee00000001", path = "1.lua", transactional = true }
+    local ctx = step_mod.new(db, dialect, script, { transactional = true })
+    assert.is_nil(next(ctx.op)) -- (made for every step: nothing built yet)
+    assert.are.equal("function", type(ctx.op.create_table))
+    assert.are.equal(ctx.op.create_table, ctx.op.create_table) -- (made once)
+    assert.are.equal("table", type(ctx.op.online))
+    local ok, err = pcall(function() return ctx.op.create_tabel end)
+    assert.is_false(ok)
+    assert.matches("create_tabel", tostring(err.message or err))
+    local names = {}
+    for k in pairs(step_mod.new(db, dialect, script, { transactional = true }).op) do names[k] = true end
+    assert.is_true(names.create_table and names.online and names.add_column)
   end)
 end)

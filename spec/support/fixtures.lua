@@ -3,7 +3,7 @@ local lfs = require "lfs"
 local connect = require "luamig.db.connect"
 local graph_mod = require "luamig.revision.graph"
 local scripts = require "luamig.revision.scripts"
-local backfill = require "luamig.run.backfill"
+local file_api = require "luamig.run.file_api"
 local log_mod = require "luamig.util.log"
 local sh = require "spec.support.sh"
 local tmpname = require("spec.support.raised").tmpname
@@ -50,7 +50,7 @@ function M.session(backend, files)
   local cfg = { migrations = dir, version_table = "luamig_version", transaction = "per-migration", foreign_keys = true }
   local url, remove = M.fresh_url(backend)
   local db, dialect = connect.open(url, cfg)
-  local s = { db = db, dialect = dialect, config = cfg, graph = graph_mod.new((scripts.load_dir(dir, backfill.api(nil)))),
+  local s = { db = db, dialect = dialect, config = cfg, graph = graph_mod.new((scripts.load_dir(dir, file_api.api(nil)))),
     log = log_mod.new({ quiet = true }) }
   return s, function()
     if not db:is_closed() then db:close() end

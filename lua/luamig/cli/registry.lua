@@ -4,7 +4,7 @@
 --- Every entry has the same shape, so the parser and dispatch need no
 --- special case.
 local errors = require "luamig.util.errors"
-local plugin_ctx = require "luamig.project.plugin_ctx"
+local plugin_ctx = require "luamig.util.lazy" "luamig.project.plugin_ctx" -- (a plugin's command only)
 
 local M = {}
 

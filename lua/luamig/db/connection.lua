@@ -7,8 +7,10 @@
 --- has only the README's methods.
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
-local handle_rows = require "luamig.db.rows"
-local model = require "luamig.model.schema"
+local lazy = require "luamig.util.lazy"
+-- (loaded on first use: db:copy_in and db:schema())
+local handle_rows = lazy "luamig.db.rows"
+local model = lazy "luamig.model.schema"
 
 local M = {}
 

@@ -172,26 +172,92 @@ end
 
 local loaded = {}
 
----The members of the contract dialect `d` lacks (or has of the wrong type).
+---Each member's type, by name.
+local TYPE, OPTIONAL = {}, {}
+for _, m in ipairs(M.CONTRACT) do TYPE[m[1]], OPTIONAL[m[1]] = m[2], m.optional end
+
+-- The deferred members of dialect `d` (M.defer): name -> { module, field? }.
+local function deferred(d)
+  local mt = getmetatable(d)
+  return mt and mt.deferred or {}
+end
+
+-- The error for dialect `name`'s members `names`, which it lacks.
+local function lacks(name, names)
+  errors.raise("config", ("dialect %s does not implement the dialect contract: it lacks %s")
+    :format(name, table.concat(names, ", ")))
+end
+
+-- __index of a dialect with deferred members: load member `k`'s module,
+-- check the member against the contract, keep it.
+local function resolve(d, k)
+  local from = deferred(d)[k]
+  if not from then return nil end
+  local part = require(from[1])
+  local v = part
+  if from[2] then v = part[from[2]] end
+  if type(v) ~= TYPE[k] and not (OPTIONAL[k] and v == nil) then lacks(rawget(d, "name"), { k }) end
+  rawset(d, k, v)
+  return v
+end
+
+---Let dialect `d` load some members on first use, so that a command loads
+---only the parts it asks for (`current` no schema model): `parts` maps a
+---module to the members it provides, as fields of the same names, or to one
+---member's name when the module itself is that member. The contract still
+---holds: M.check refuses a deferred member it does not declare, reading one
+---checks its type (a "config" error naming it), and M.resolve checks them
+---all (the dialect spec does).
+---@param d table
+---@param parts table<string, string|string[]>
+---@return table d
+function M.defer(d, parts)
+  local from = {}
+  for module, names in pairs(parts) do
+    if type(names) == "string" then
+      from[names] = { module }
+    else
+      for _, n in ipairs(names) do from[n] = { module, n } end
+    end
+  end
+  return setmetatable(d, { deferred = from, __index = resolve })
+end
+
+---Load every deferred member of dialect `d` now, checking each.
+---@param d table
+---@return table d
+function M.resolve(d)
+  for k in pairs(deferred(d)) do
+    local _ = d[k]
+  end
+  return d
+end
+
+---The members of the contract dialect `d` lacks (or has of the wrong type;
+---a deferred member counts as present: its type is checked when it loads).
 ---@param d table
 ---@return string[]
 function M.missing(d)
-  local out = {}
+  local out, later = {}, deferred(d)
   for _, m in ipairs(M.CONTRACT) do
-    local v = d[m[1]]
-    if type(v) ~= m[2] and not (m.optional and v == nil) then out[#out + 1] = m[1] end
+    local v = rawget(d, m[1])
+    if type(v) ~= m[2] and not (m.optional and v == nil) and not (v == nil and later[m[1]]) then
+      out[#out + 1] = m[1]
+    end
   end
   return out
 end
 
----The members of dialect `d` the contract does not declare, sorted.
+---The members of dialect `d` (deferred ones included) the contract does not
+---declare, sorted.
 ---@param d table
 ---@return string[]
 function M.undeclared(d)
-  local declared, out = {}, {}
-  for _, m in ipairs(M.CONTRACT) do declared[m[1]] = true end
-  for k in pairs(d) do
-    if not declared[k] then out[#out + 1] = tostring(k) end
+  local out = {}
+  for _, t in ipairs({ d, deferred(d) }) do
+    for k in pairs(t) do
+      if not TYPE[k] and (t == d or rawget(d, k) == nil) then out[#out + 1] = tostring(k) end
+    end
   end
   table.sort(out)
   return out
@@ -207,10 +273,7 @@ function M.check(d, name)
     errors.raise("config", ("dialect %s names itself %s"):format(name, tostring(type(d) == "table" and d.name or d)))
   end
   local missing, extra = M.missing(d), M.undeclared(d)
-  if #missing > 0 then
-    errors.raise("config", ("dialect %s does not implement the dialect contract: it lacks %s")
-      :format(name, table.concat(missing, ", ")))
-  end
+  if #missing > 0 then lacks(name, missing) end
   if #extra > 0 then -- (generic code would have to probe for them)
     errors.raise("config", ("dialect %s has members the dialect contract does not declare: %s")
       :format(name, table.concat(extra, ", ")))

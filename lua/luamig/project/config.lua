@@ -2,8 +2,10 @@
 --- (--url, the environment, `url`) is luamig.run.session's.
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
-local sandbox = require "luamig.util.sandbox"
-local replicas = require "luamig.run.replicas"
+local lazy = require "luamig.util.lazy"
+-- (loaded on first use: only for a config file, and one that sets replica lag)
+local sandbox = lazy "luamig.util.sandbox"
+local replicas = lazy "luamig.run.replicas"
 local timeout_keys = require "luamig.revision.timeout_keys"
 
 local M = {}

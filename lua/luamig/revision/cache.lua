@@ -5,26 +5,25 @@
 --- time are unchanged and the file was last modified before the second the
 --- cache was written in (a file changed again within that second is read
 --- anew). Stored under $XDG_CACHE_HOME/luamig (or ~/.cache/luamig), one
---- file per migrations directory; LUAMIG_CACHE=off turns it off. A cache
---- that cannot be read or written is ignored.
+--- file per migrations directory and cache format; LUAMIG_CACHE=off turns
+--- it off. A cache that cannot be read or written is ignored.
 local lfs = require "lfs"
 local host = require "luamig.host"
 local fs = require "luamig.util.fs"
 
 local M = {}
 
-local HEADER = "luamig-script-cache 4"
-
----@class luamig.CacheEntry
----@field size integer
----@field mtime integer    nanoseconds
----@field script table     the cached luamig.Script fields
+-- (in the file's name too: luamig versions with other formats keep their own files)
+local VERSION = 5
+local HEADER = "luamig-script-cache " .. VERSION
 
 ---@class luamig.Cache
 ---@field path string?
 ---@field root string?
 ---@field written_at integer   seconds
----@field text string?   the cache file's entry lines (sorted by file name)
+---@field text string?   the cache file: header, listing, then the entry lines (sorted by file name)
+---@field listing_at integer?  where the listing starts in text (host.stat_list's form: "name/size/mtime\n" each)
+---@field listing_end integer? where it ends (the entries start after)
 ---@field entries table<string, string>?  by file name: the entry's line, parsed on lookup
 ---@field memo string?   a result derived from exactly these files (see M.save)
 
@@ -32,7 +31,7 @@ local function cache_file(dir)
   local root = fs.cache_root()
   if not root then return nil end
   local abs = dir:match("^/") and dir or (lfs.currentdir() .. "/" .. dir)
-  return root .. "/luamig/" .. host.checksum(abs) .. ".tsv", root
+  return ("%s/luamig/%s-%d.tsv"):format(root, host.checksum(abs), VERSION), root
 end
 
 -- Fields are tab-separated; in text, %, tab, newline and comma are %XX-escaped,
@@ -53,7 +52,10 @@ local function list_of(s)
   return out
 end
 
+-- A list as the script store keeps it (nil, one id, or a list) as a field.
 local function join(list)
+  if list == nil then return "" end
+  if type(list) == "string" then return esc(list) end
   local parts = {}
   for i, v in ipairs(list) do parts[i] = esc(v) end
   return table.concat(parts, ",")
@@ -71,11 +73,11 @@ function M.open(dir)
   local text = f:read("a")
   f:close()
   if text:sub(1, #HEADER + 1) ~= HEADER .. "\t" then return cache end
-  local written, memo = text:match("^(%d+)\t([^\n]*)\n", #HEADER + 2)
+  local written, memo, size, at = text:match("^(%d+)\t([^\n\t]*)\t(%d+)\n()", #HEADER + 2)
   if not written then return cache end
   cache.written_at = math.tointeger(tonumber(written)) or 0
   cache.memo = memo ~= "" and unesc(memo) or nil
-  cache.text = text
+  cache.text, cache.listing_at, cache.listing_end = text, at, at + tonumber(size) - 1
   return cache
 end
 
@@ -83,7 +85,11 @@ end
 local function entries(cache)
   if not cache.entries then
     cache.entries = {}
-    for name, rest in (cache.text or ""):gmatch("\n([^\t\n]+)\t([^\n]*)") do cache.entries[unesc(name)] = rest end
+    if cache.text then
+      for name, rest in cache.text:gmatch("\n([^\t\n]+)\t([^\n]*)", cache.listing_end) do
+        cache.entries[unesc(name)] = rest
+      end
+    end
   end
   return cache.entries
 end
@@ -107,44 +113,41 @@ function M.lookup(cache, name, size, mtime)
     lock_retries = math.tointeger(tonumber(retries)) }
 end
 
----True when the files named `names` (with their paths) are exactly the ones
----the cache describes, none changed since: then `cache.memo` still holds.
+---True when the files named `names` (in `prefix`, as the script listing
+---gives them) are exactly the ones the cache describes, none changed since
+---(same size, same date, dated before the second the cache was written in):
+---then `cache.memo` still holds.
 ---@param cache luamig.Cache
 ---@param names string[]
----@param paths string[]
-function M.unchanged(cache, names, paths)
+---@param prefix string
+function M.unchanged(cache, names, prefix)
   if not cache.text then return false end
-  local text, limit = cache.text, cache.written_at * 1000000000
-  local at = text:find("\n", 1, true) or #text + 1
-  -- each name's entry line must start where the previous one ended (both
-  -- are sorted by name), with the size and date the file has now
-  for i, name in ipairs(names) do
-    local size, mtime = host.stat(paths[i])
-    if not size or mtime >= limit then return false end
-    local entry = "\n" .. (name:find("[%%\t\n,]") and esc(name) or name) .. "\t" .. size .. "\t" .. mtime .. "\t"
-    if text:find(entry, at, true) ~= at then return false end
-    at = (text:find("\n", at + #entry, true) or #text + 1)
-  end
-  return at > #text or text:sub(at) == "\n"
+  local listing, latest = host.stat_list(prefix, names)
+  return listing ~= nil and latest < cache.written_at * 1000000000
+    and #listing == cache.listing_end - cache.listing_at + 1
+    and cache.text:sub(cache.listing_at, cache.listing_end) == listing
 end
 
----Write the cache: `files` maps file names to { size, mtime, script }; `memo`
----is text derived from exactly these files (e.g. the heads), or nil.
----Failures are ignored (the cache is an optimisation).
+---Write the cache: `store` holds the scripts' fields and their files' sizes
+---and dates (luamig.ScriptStore, in file-name order); `memo` is text derived
+---from exactly these files (e.g. the heads), or nil. Failures are ignored
+---(the cache is an optimisation).
 ---@param cache luamig.Cache
----@param files table<string, luamig.CacheEntry>
+---@param store luamig.ScriptStore
 ---@param memo string?
-function M.save(cache, files, memo)
+function M.save(cache, store, memo)
   if not cache.path then return end
-  local lines = { HEADER .. "\t" .. os.time() .. "\t" .. (memo and esc(memo) or "") }
-  local names = {}
-  for name in pairs(files) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local e, s = files[name], files[name].script
-    lines[#lines + 1] = table.concat({ esc(name), e.size, e.mtime, esc(s.id), join(s.parents), join(s.depends_on),
-      join(s.branch_labels), join(s.replaces), s.transactional and "1" or "0", s.line, s.checksum, esc(s.message),
-      esc(s.lock_timeout or ""), esc(s.statement_timeout or ""), s.lock_retries or "" }, "\t")
+  local listing = {}
+  for i = 1, store.n do listing[i] = ("%s/%d/%d\n"):format(store.name[i], store.size[i], store.mtime[i]) end
+  listing = table.concat(listing)
+  local lines = { HEADER .. "\t" .. os.time() .. "\t" .. (memo and esc(memo) or "") .. "\t" .. #listing .. "\n" ..
+    listing:sub(1, -2) }
+  for i = 1, store.n do
+    lines[#lines + 1] = table.concat({ esc(store.name[i]), store.size[i], store.mtime[i], esc(store.id[i]),
+      join(store.parents[i]), join(store.depends_on[i]), join(store.branch_labels[i]),
+      join(store.replaces[i]), store.nontx[i] and "0" or "1", store.line[i], ("%016x"):format(store.checksum[i]),
+      esc(store.message[i]), esc(store.lock_timeout[i] or ""), esc(store.statement_timeout[i] or ""),
+      store.lock_retries[i] or "" }, "\t")
   end
   lfs.mkdir(cache.root)
   lfs.mkdir(cache.root .. "/luamig")

@@ -28,10 +28,12 @@ local M = {}
 ---@field labels table<string, true>  branch labels, own and inherited
 
 ---@class luamig.Graph
----@field revs table<string, luamig.Script>  scripts by revision id
----@field nodes table<string, luamig.Node>
----@field map table<string, luamig.Node>     ids and branch labels
+---@field revs table<string, luamig.Script>  scripts by revision id (read-only; pairs in load order)
+---@field nodes table<string, luamig.Node>   each made from the columns when read (read-only)
+---@field map table<string, luamig.Node>     ids and branch labels (read-only; pairs: ids, then labels)
 ---@field load string[]        ids in load order
+---@field scripts luamig.Script[]  in load order
+---@field cols luamig.GraphColumns  the edges, by load index (luamig.revision.build)
 ---@field order string[]       ids in a topological order, parents first
 ---@field position table<string, integer>  index in `order`
 ---@field replaced table<string, string>   revision -> the baseline that squashed it
@@ -69,14 +71,91 @@ local function raise(fmt, ...)
   errors.raise("revision", select("#", ...) > 0 and fmt:format(...) or fmt)
 end
 
+local unpacked, count = build.unpacked, build.count
+local NONE = setmetatable({}, { __newindex = function() error("read-only list", 2) end, __metatable = false })
+
+-- A node's fields, from the columns: each list made when first read.
+local NODE_FIELDS = {
+  parents = function(c, i) return unpacked(c.parents[i]) end,
+  next = function(c, i) return unpacked(c.next[i]) end,
+  next_and_dependents = function(c, i) return unpacked(c.next_and_dependents[i] or c.next[i]) end,
+  deps = function(c, i) return unpacked(c.deps[i]) end,
+  unimplied_deps = function(c, i) return unpacked(c.unimplied_deps[i]) end,
+  parents_and_deps = function(c, i) return unpacked(c.parents_and_deps[i] or c.parents[i]) end,
+  requires = function(c, i) return unpacked(c.requires[i] or c.parents[i]) end,
+  labels = function(c, i) return c.labels[i] or NONE end,
+}
+
+-- A packed edge list of node `i` (nil: none), by the edge's name.
+local EDGES = {
+  parents = function(c, i) return c.parents[i] end,
+  next = function(c, i) return c.next[i] end,
+  next_and_dependents = function(c, i) return c.next_and_dependents[i] or c.next[i] end,
+  requires = function(c, i) return c.requires[i] or c.parents[i] end,
+}
+
+local function read_only() error("the revision graph is read-only", 2) end
+
+-- g.nodes, g.revs, g.map and g.position: tables that read the columns.
+local function views(g)
+  local c, load = g.cols, g.load
+  local node_mt = { __index = function(n, k)
+    local field = NODE_FIELDS[k]
+    if not field then return nil end
+    local v = field(c, n.idx)
+    rawset(n, k, v)
+    return v
+  end }
+  -- (weak: a node is made again once no reader holds it)
+  g.nodes = setmetatable({}, { __mode = "v", __newindex = read_only, __index = function(t, id)
+    local i = c.index[id]
+    if not i then return nil end
+    local n = setmetatable({ id = id, idx = i }, node_mt)
+    rawset(t, id, n)
+    return n
+  end })
+  local function in_load_order(t)
+    local i = 0
+    return function()
+      i = i + 1
+      local id = load[i]
+      if id then return id, t[id] end
+    end, t, nil
+  end
+  g.revs = setmetatable({}, { __newindex = read_only, __pairs = in_load_order, __index = function(_, id)
+    local i = c.index[id]
+    return i and g.scripts[i]
+  end })
+  local nodes = g.nodes
+  g.map = setmetatable({}, { __newindex = read_only, __index = function(_, name)
+    return nodes[name] or (c.label_of[name] and nodes[c.label_of[name]])
+  end, __pairs = function(t)
+    local ids, label = in_load_order(t), nil
+    return function()
+      local k, v = ids()
+      if k then return k, v end
+      label = next(c.label_of, label)
+      if label then return label, nodes[c.label_of[label]] end
+    end, t, nil
+  end })
+  g.position = setmetatable({}, { __newindex = read_only, __index = function(_, id)
+    local i = c.index[id]
+    return i and c.pos[i]
+  end })
+end
+
 ---Build the graph from loaded scripts (in load order). Raises a "script"
 ---error naming the file for a bad id, a repeated branch label, a dangling
 ---down_revision or depends_on, or a cycle.
 ---@param scripts luamig.Script[]
 ---@return luamig.Graph
 function M.new(scripts)
-  local g = setmetatable({ revs = {}, nodes = {}, map = {}, load = {} }, Graph)
-  build.fill(g, scripts)
+  -- (the ids and parents of loaded scripts are the graph's first columns as they are)
+  local mt = getmetatable(scripts)
+  local store = mt and mt.store -- (a list luamig.revision.scripts.load_dir returned)
+  local g = setmetatable({ load = store and store.id or {}, scripts = scripts }, Graph)
+  build.fill(g, scripts, store)
+  views(g)
   return g
 end
 
@@ -92,7 +171,7 @@ end
 ---@param check boolean?
 ---@return string[]
 function Graph:related(targets, edge, check)
-  local seen, out = {}, {}
+  local seen, out, c, get = {}, {}, self.cols, EDGES[edge]
   for _, target in ipairs(targets) do
     local stack, touched = { target }, check and {} or nil
     while #stack > 0 do
@@ -100,7 +179,12 @@ function Graph:related(targets, edge, check)
       if touched then touched[id] = true end
       if not seen[id] then
         seen[id] = true
-        for _, n in ipairs(self.nodes[id][edge]) do stack[#stack + 1] = n end
+        local v = get(c, c.index[id])
+        if type(v) == "string" then
+          stack[#stack + 1] = v
+        elseif v then
+          for _, n in ipairs(v) do stack[#stack + 1] = n end
+        end
         out[#out + 1] = id
       end
     end
@@ -151,8 +235,8 @@ end
 function Graph:in_load_order(set)
   local out = {}
   for id in pairs(set) do out[#out + 1] = id end
-  local nodes = self.nodes
-  table.sort(out, function(a, b) return nodes[a].idx < nodes[b].idx end)
+  local index = self.cols.index
+  table.sort(out, function(a, b) return index[a] < index[b] end)
   return out
 end
 
@@ -190,10 +274,13 @@ end
 function Graph:heads()
   if not self._heads then
     self._heads, self._real_heads = {}, {}
-    for _, id in ipairs(self.load) do
-      local node, squashed = self.nodes[id], self.replaced[id] ~= nil
-      if #node.next == 0 and not squashed then self._heads[#self._heads + 1] = id end
-      if #node.next_and_dependents == 0 and not squashed then self._real_heads[#self._real_heads + 1] = id end
+    local c = self.cols
+    for i, id in ipairs(self.load) do
+      local squashed = self.replaced[id] ~= nil
+      if c.next[i] == nil and not squashed then self._heads[#self._heads + 1] = id end
+      if (c.next_and_dependents[i] or c.next[i]) == nil and not squashed then
+        self._real_heads[#self._real_heads + 1] = id
+      end
     end
   end
   return self._heads
@@ -211,8 +298,8 @@ end
 ---@return string[]
 function Graph:roots(with_replaced)
   local out = {}
-  for _, id in ipairs(self.load) do
-    if #self.nodes[id].parents == 0 and (with_replaced or not self.replaced[id]) then out[#out + 1] = id end
+  for i, id in ipairs(self.load) do
+    if self.cols.parents[i] == nil and (with_replaced or not self.replaced[id]) then out[#out + 1] = id end
   end
   return out
 end
@@ -221,8 +308,8 @@ end
 ---@return string[]
 function Graph:branch_points()
   local out = {}
-  for _, id in ipairs(self.load) do
-    if #self.nodes[id].next > 1 then out[#out + 1] = id end
+  for i, id in ipairs(self.load) do
+    if count(self.cols.next[i]) > 1 then out[#out + 1] = id end
   end
   return out
 end
@@ -277,9 +364,11 @@ function Graph:ident(name, label)
   local node = self.map[name]
   if not node then
     local found = {}
-    for key in pairs(self.map) do
+    local function consider(key)
       if #key > 3 and key:sub(1, #name) == name then found[#found + 1] = key end
     end
+    for _, id in ipairs(self.load) do consider(id) end
+    for l in pairs(self.cols.label_of) do consider(l) end
     table.sort(found)
     if branch then found = self:filter_for_lineage(found, label) end
     if #found == 0 then

@@ -5,6 +5,7 @@ local fs = require "luamig.util.fs"
 local sandbox = require "luamig.util.sandbox"
 local script_cache = require "luamig.revision.cache"
 local timeout_keys = require "luamig.revision.timeout_keys"
+local build = require "luamig.revision.build"
 
 local M = {}
 
@@ -142,7 +143,7 @@ end
 
 -- The environment of one migration file: sandbox.env's, plus `op` and `luamig`, which
 -- forward to the step bound with the returned bind(ctx), and between steps
--- `luamig` to `unbound` (the runner's: luamig.run.backfill.api(nil)). They
+-- `luamig` to `unbound` (the runner's: luamig.run.file_api.api(nil)). They
 -- are proxies rather than fields set per step, so that a file that keeps
 -- them in a local (`local op = op`) still reaches the running step. Also
 -- returns step_ops() (the bound step's op) and ran(): whether a step was
@@ -267,7 +268,7 @@ end
 
 ---Load one migration file. Raises a "script" error naming file and line.
 ---@param path string
----@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.backfill.api(nil)); nil: nothing
+---@param unbound table?  what the file's `luamig` holds outside a step (luamig.run.file_api.api(nil)); nil: nothing
 ---@return luamig.Script
 function M.load_file(path, unbound)
   local text = read(path)
@@ -310,10 +311,84 @@ end
 local LAZY = { upgrade = true, downgrade = true, change = true, uses_op = true, bind = true, contract = true,
   uncontract = true, phased = true, online = true, renew = true }
 
+-- ------------------------------------------------------------ the store
+
+-- The fields of a directory's scripts, one array per field (index: file-name
+-- order), rather than a table per file: `history` on 10,000 files held
+-- 13 MiB of script tables. A script (luamig.Script) is made from them when
+-- asked for (Store:script); lists of one id are stored as that id, empty
+-- lists, transactional = true and absent timeouts not at all.
+---@class luamig.ScriptStore
+---@field prefix string       what a file name is prefixed with to make its path
+---@field n integer
+---@field name string[]       file names
+---@field id string[]
+---@field size integer[]     (with `dated`: kept for the script cache)
+---@field mtime integer[]
+---@field dated boolean
+---@field checksum integer[]  the checksum's 16 hex digits as an integer
+---@field full table<integer, luamig.Script>   scripts that hold their functions (kept)
+---@field made table<integer, luamig.Script>   scripts made for a reader (weak: made again when dropped)
+---@field index table<string, integer>?  revision id -> index (made when first needed)
+---@field keep boolean  keep every script made (runs), not only those holding functions
+---@field mt table      the scripts' metatable: their functions load on first use
+local Store = {}
+Store.__index = Store
+
+-- The list fields, and the optional ones (nil when absent).
+local LISTS = { "parents", "depends_on", "replaces", "branch_labels" }
+local OPTIONAL = { "lock_timeout", "statement_timeout", "lock_retries" }
+
+local packed, unpacked = build.packed, build.unpacked
+
+local function new_store(prefix, keep, dated)
+  local st = setmetatable({ prefix = prefix, n = 0, name = {}, id = {}, size = {}, mtime = {}, line = {},
+    checksum = {}, message = {}, nontx = {}, full = {}, made = setmetatable({}, { __mode = "v" }), keep = keep,
+    dated = dated }, Store)
+  for _, k in ipairs(LISTS) do st[k] = {} end
+  for _, k in ipairs(OPTIONAL) do st[k] = {} end
+  return st
+end
+
+-- Store the fields of script `s` (of file `name`, dated `size`, `mtime`) at index i.
+function Store:put(i, name, size, mtime, s)
+  self.n = math.max(self.n, i)
+  self.name[i], self.id[i] = name, s.id
+  if self.dated then self.size[i], self.mtime[i] = size, mtime end
+  self.line[i], self.checksum[i], self.message[i] = s.line, math.tointeger(tonumber(s.checksum, 16)), s.message
+  self.nontx[i] = (not s.transactional) or nil
+  for _, k in ipairs(LISTS) do self[k][i] = s[k] and packed(s[k]) end
+  for _, k in ipairs(OPTIONAL) do self[k][i] = s[k] end
+end
+
+---The script at index `i`: the same table while a reader holds it.
+---@param i integer
+---@return luamig.Script?
+function Store:script(i)
+  local s = self.full[i] or self.made[i]
+  if s or i < 1 or i > self.n then return s end
+  s = setmetatable({ id = self.id[i], path = self.prefix .. self.name[i], line = self.line[i],
+    checksum = ("%016x"):format(self.checksum[i]), message = self.message[i], transactional = not self.nontx[i],
+    parents = unpacked(self.parents[i]), depends_on = unpacked(self.depends_on[i]),
+    replaces = unpacked(self.replaces[i]), branch_labels = unpacked(self.branch_labels[i]),
+    lock_timeout = self.lock_timeout[i], statement_timeout = self.statement_timeout[i],
+    lock_retries = self.lock_retries[i] }, self.mt)
+  if self.keep then self.full[i] = s else self.made[i] = s end
+  return s
+end
+
+-- The scripts as a list (ipairs, #, [i]): each made on first use; its
+-- metatable's `store` is the store (luamig.revision.graph reads the columns).
+local function listed(st)
+  return setmetatable({}, { store = st, __index = function(_, i) return st:script(i) end,
+    __len = function() return st.n end })
+end
+
 -- The metatable of a script known from the cache: its functions are loaded
--- from the file (with `unbound`, as M.load_file) on first use.
-local function lazy(unbound)
-  return { from_cache = true, __index = function(s, k)
+-- from the file (with `unbound`, as M.load_file) on first use; the store
+-- then keeps it (store.full), with its functions, until M.release.
+local function lazy(unbound, store)
+  return { from_cache = store, __index = function(s, k)
     if not LAZY[k] then return nil end
     local full = M.load_file(rawget(s, "path"), unbound)
     if full.id ~= rawget(s, "id") or full.checksum ~= rawget(s, "checksum") then
@@ -326,8 +401,24 @@ local function lazy(unbound)
       if v == nil then v = false end
       rawset(s, name, v)
     end
+    store:hold(s)
     return rawget(s, k) or nil
   end }
+end
+
+-- Index of the script `s` made by this store.
+function Store:index_of(s)
+  if not self.index then
+    self.index = {}
+    for i = 1, self.n do self.index[self.id[i]] = i end
+  end
+  return self.index[rawget(s, "id")]
+end
+
+-- Keep `s` (it holds functions now) until M.release.
+function Store:hold(s)
+  local i = self:index_of(s)
+  if i then self.full[i], self.made[i] = s, nil end
 end
 
 ---Forget the compiled functions of a script that came from the cache (they
@@ -338,21 +429,29 @@ function M.release(s)
   local mt = getmetatable(s)
   if not (mt and mt.from_cache) then return end
   for k in pairs(LAZY) do rawset(s, k, nil) end
+  local store = mt.from_cache
+  local i = not store.keep and store:index_of(s)
+  if i then store.full[i], store.made[i] = nil, s end
 end
 
--- The migration file names in `dir` (sorted) and their paths.
+-- The migration file names in `dir` (as fs.list_lua: sorted, in one call to
+-- the host for thousands of files) and what prefixes them to make paths.
 local function listing(dir)
-  local names, paths = fs.list_lua(dir)
-  if not names then
+  local all = host.list_dir(dir)
+  if not all then
     errors.raise("config", ("migrations directory %s not found; run `luamig init` or set `migrations` in luamig.lua")
       :format(dir))
   end
-  return names, paths
+  local names, is_lua = {}, fs.is_lua_name
+  for _, name in ipairs(all) do
+    if is_lua(name) then names[#names + 1] = name end
+  end
+  return names, fs.prefix(dir)
 end
 
 ---@class luamig.Loaded
 ---@field cache luamig.Cache
----@field files table<string, luamig.CacheEntry>
+---@field store luamig.ScriptStore
 
 ---The memo stored with the script cache for `dir`, when no migration file
 ---was added, removed or changed since it was stored; else nil.
@@ -361,8 +460,8 @@ end
 function M.memo(dir)
   local cache = script_cache.open(dir)
   if not cache.memo then return nil end
-  local names, paths = listing(dir)
-  if script_cache.unchanged(cache, names, paths) then return cache.memo end
+  local names, prefix = listing(dir)
+  if script_cache.unchanged(cache, names, prefix) then return cache.memo end
   return nil
 end
 
@@ -370,7 +469,7 @@ end
 ---@param loaded luamig.Loaded
 ---@param memo string
 function M.remember(loaded, memo)
-  script_cache.save(loaded.cache, loaded.files, memo)
+  script_cache.save(loaded.cache, loaded.store, memo)
 end
 
 ---Compile now every script of `loaded` that came from the cache (compiled
@@ -379,9 +478,12 @@ end
 ---children inherit the functions instead of each reading the files.
 ---@param loaded luamig.Loaded
 function M.compile_all(loaded)
-  for _, f in pairs(loaded.files) do
-    local _ = f.script.upgrade -- (the first read of a lazy script's function loads them all)
-    setmetatable(f.script, nil)
+  local st = loaded.store
+  for i = 1, st.n do
+    local s = st:script(i)
+    local _ = s.upgrade -- (the first read of a lazy script's function loads them all)
+    setmetatable(s, nil)
+    st.full[i] = s
   end
 end
 
@@ -391,9 +493,9 @@ end
 ---loaded, none of the last target's globals or top-level locals.
 ---@param loaded luamig.Loaded
 function M.renew_all(loaded)
-  for _, f in pairs(loaded.files) do
-    local renew = rawget(f.script, "renew")
-    if renew then renew(f.script) end
+  for _, s in pairs(loaded.store.full) do
+    local renew = rawget(s, "renew")
+    if renew then renew(s) end
   end
 end
 
@@ -401,41 +503,39 @@ end
 ---file-name order. Raises on a missing directory, a broken file or a
 ---repeated revision id. Files unchanged since an earlier run come from the
 ---script cache (luamig.revision.cache) and are compiled only when run.
+---The list holds each script's fields (luamig.ScriptStore); a script is made
+---when read from it.
 ---@param dir string
 ---@param unbound table?  what the files' `luamig` holds outside a step (as M.load_file)
----@param fields_only boolean?  keep only the fields of files read now too (their code loads again if run):
----  for commands that read the graph only (each file's code and environment is 2-4 KiB; 45 MiB
----  for `history` on 10,000 files), not for runs (which would compile each file twice)
+---@param fields_only boolean?  keep only the fields of files read now too (their code loads again if run),
+---  and make a script only while a reader holds it: for commands that read the graph only (each file's
+---  code and environment is 2-4 KiB; 45 MiB for `history` on 10,000 files), not for runs (which would
+---  compile each file twice)
 ---@return luamig.Script[] scripts, luamig.Loaded loaded
 function M.load_dir(dir, unbound, fields_only)
-  local names, paths = listing(dir)
-  local from_cache = lazy(unbound)
+  local names, prefix = listing(dir)
   local cache = script_cache.open(dir)
-  local files, stale = {}, false
-  local list, seen = {}, {}
+  local store = new_store(prefix, not fields_only, cache.path ~= nil)
+  store.mt = lazy(unbound, store)
+  local stale, seen = false, {}
   for i, name in ipairs(names) do
-    local path = paths[i]
+    local path = prefix .. name
     local size, mtime = host.stat(path)
     local s = script_cache.lookup(cache, name, size, mtime)
-    if s then
-      s.path = path
-      setmetatable(s, from_cache)
-    else
+    if not s then
       s = M.load_file(path, unbound)
-      if fields_only then
-        setmetatable(s, from_cache)
-        M.release(s)
-      end
+      if not fields_only then store.full[i] = s end
       stale = true
     end
-    files[name] = { size = size, mtime = mtime, script = s }
-    local problem = M.id_problem(s.id, seen)
-    if problem then fail(s.path, s.line, "%s", problem) end
-    seen[s.id] = s
-    list[#list + 1] = s
+    store:put(i, name, size, mtime, s)
+    local j = seen[s.id]
+    local problem = M.id_problem(s.id, j and { [s.id] = { path = prefix .. names[j], line = store.line[j] } })
+    if problem then fail(path, s.line, "%s", problem) end
+    seen[s.id] = i
   end
-  if stale or script_cache.count(cache) ~= #names then script_cache.save(cache, files) end
-  return list, { cache = cache, files = files }
+  if stale or script_cache.count(cache) ~= #names then script_cache.save(cache, store) end
+  cache.text, cache.entries = nil, nil -- (the store holds what they said; a memo saved later needs neither)
+  return listed(store), { cache = cache, store = store }
 end
 
 return M

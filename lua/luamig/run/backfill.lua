@@ -12,7 +12,6 @@ local text = require "luamig.util.text"
 local host = require "luamig.host"
 local limits = require "luamig.db.limits"
 local progress_mod = require "luamig.util.progress"
-local null = require "luamig.null"
 
 local M = {}
 
@@ -262,24 +261,6 @@ function M.run(ctx, spec)
     log:info(("backfill %s: %s (dry run: rolled back)"):format(name, text.count(this_run, "row")))
   end
   return this_run
-end
-
-local READ_ONLY = { __newindex = function() error("luamig is read-only", 2) end }
-
----The `luamig` table a migration sees while step `ctx` runs (nil: between
----steps, where backfill refuses and progress has no logger).
----@param ctx luamig.StepContext?
----@return table
-function M.api(ctx)
-  return setmetatable({
-    backfill = function(spec)
-      if not ctx then errors.raise("migration", "luamig.backfill is only available while a migration runs", nil, 2) end
-      return M.run(ctx, spec)
-    end,
-    ---A progress bar/line for the migration's own loops: p = luamig.progress(total, label); p:add(n); p:done().
-    progress = function(total, label) return progress_mod.new(ctx and ctx.log)(total, label) end,
-    null = null,
-  }, READ_ONLY)
 end
 
 return M

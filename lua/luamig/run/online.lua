@@ -1,15 +1,17 @@
 --- op.online.*: zero-downtime schema changes. Each op does its part of the
 --- phase running now (ctx.phase): `expand` adds (a new column kept in sync
---- with the old one by a trigger, then backfilled through luamig.backfill),
---- `contract` removes what only the old application needed, `downgrade`
---- undoes the expand and `uncontract` the contract. What differs between
---- backends is the dialect's `online` part. Every DDL statement runs under
---- the step's lock_timeout; outside a transaction each one is retried with
---- a doubling backoff when it times out on a lock.
+--- with the old one by a trigger, then backfilled: one pass per table,
+--- luamig.run.online_fill), `contract` removes what only the old
+--- application needed, `downgrade` undoes the expand and `uncontract` the
+--- contract. What differs between backends is the dialect's `online` part.
+--- Every DDL statement runs under the step's lock_timeout; outside a
+--- transaction each one first waits out maintenance on its table (the
+--- dialect's hold_maintenance) and is retried with a doubling backoff when
+--- it times out on a lock.
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
-local backfill = require "luamig.run.backfill"
+local online_fill = require "luamig.run.online_fill"
 local online_sql = require "luamig.run.online_sql"
 local timeouts = require "luamig.run.timeouts"
 local json = require "luamig.util.json"
@@ -27,46 +29,59 @@ local function raise(ctx, fmt, ...)
 end
 
 -- Calls fn() (ok, err) until it succeeds or fails otherwise than on a
--- lock_timeout (55P03), at most 1 + M.RETRIES times, with backoff.
-local function retried(ctx, what, fn)
+-- lock_timeout (55P03), at most 1 + M.RETRIES times, with backoff. Each
+-- retry's warning names who held table `t` then (the dialect's blocker).
+local function retried(ctx, what, t, fn)
   local delay = timeouts.FIRST_DELAY
   for attempt = 1, M.RETRIES + 1 do
     local ok, r = fn()
     if ok then return r end
     if attempt > M.RETRIES or not (errors.is(r) and r.code == "55P03") then error(r, 0) end
     if ctx.log then
-      ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s"):format(ctx.revision, delay,
-        attempt + 1, M.RETRIES + 1, what))
+      local o = ctx.dialect.online
+      local ok_b, who = pcall(function() return t and o.blocker and o.blocker(ctx.db, t) end)
+      ctx.log:warn(("%s: lock_timeout; retrying in %.1fs (attempt %d of %d): %s%s"):format(ctx.revision, delay,
+        attempt + 1, M.RETRIES + 1, what, ok_b and who and (" (waiting on " .. who .. ")") or ""))
     end
     host.sleep_ms(math.floor(delay * 1000))
     delay = math.min(delay * 2, timeouts.MAX_DELAY)
   end
 end
 
--- run(sql, ...): one DDL statement; outside a transaction a lock_timeout
--- is retried, since the failed statement changed nothing. atomic(fn): the
--- statements fn runs commit together (retried as one), so that no
--- application write lands between them (the trigger gone, the column not).
+-- run(sql, t): one DDL statement on table `t` (nil: none); outside a
+-- transaction a lock_timeout is retried, since the failed statement changed
+-- nothing. atomic(what, t, fn): the statements fn runs commit together
+-- (retried as one), so that no application write lands between them (the
+-- trigger gone, the column not). Both first wait out maintenance on `t`
+-- (the dialect's hold_maintenance: autovacuum) in their transaction.
 local function runner(ctx)
-  local db = ctx.db
+  local db, o = ctx.db, ctx.dialect.online
   local grouped = false
-  local function run(sql, ...)
-    if ctx.transactional or grouped then return db:exec(sql, ...) end
-    local args = table.pack(...)
-    return retried(ctx, sql:match("^%s*([^\n]*)"), function()
-      return pcall(db.exec, db, sql, table.unpack(args, 1, args.n))
+  -- fn() in a transaction that first waits out maintenance on `t`
+  local function held(t, fn)
+    return pcall(db.transaction, db, function()
+      if t and o.hold_maintenance then o.hold_maintenance(db, t) end
+      return fn()
     end)
   end
-  local function atomic(what, fn)
+  local function run(sql, t)
+    if ctx.transactional or grouped or ctx.offline then return db:exec(sql) end
+    local function exec() return db:exec(sql) end
+    return retried(ctx, sql:match("^%s*([^\n]*)"), t, function()
+      if t and o.hold_maintenance then return held(t, exec) end
+      return pcall(exec)
+    end)
+  end
+  local function atomic(what, t, fn)
     if ctx.transactional or grouped then return fn() end
     if ctx.offline then -- (the recorder's transaction prints nothing)
       db:exec("BEGIN")
       fn()
       return db:exec("COMMIT")
     end
-    return retried(ctx, what, function()
+    return retried(ctx, what, t, function()
       grouped = true
-      local ok, r = pcall(db.transaction, db, fn)
+      local ok, r = held(t, fn)
       grouped = false
       return ok, r
     end)
@@ -107,6 +122,7 @@ local function build(ctx)
   local o = d.online
   local run, atomic = runner(ctx)
   local sql = ctx.offline and online_sql.new(ctx) -- (upgrade --sql: the fresh state, no database)
+  local live = not sql and db or nil -- (for the dialect's catalog checks)
   if sql and not ctx.transactional then
     sql:note(("each statement below waits at most the migration's lock_timeout; one that times out on a lock is " ..
       "retried up to %d times with backoff (how often depends on live traffic)"):format(M.RETRIES))
@@ -125,7 +141,7 @@ local function build(ctx)
     reshape(t, "alter column " .. c, function() d.alter_column(db, t, c, opts) end)
   end
   local function validated(t, name, clause, spec)
-    reshape(t, "add constraint " .. name, function() o.validated(run, t, name, clause, db, spec) end)
+    reshape(t, "add constraint " .. name, function() o.validated(run, t, name, clause, live, spec) end)
   end
   local function drop_constraint(t, name)
     reshape(t, "drop constraint " .. name, function() d.drop_constraint(db, t, name) end)
@@ -144,7 +160,7 @@ local function build(ctx)
       return -- (a rerun after a kill)
     end
     run(("ALTER TABLE %s ADD COLUMN %s %s%s"):format(ddl.qualified(t), d.quote_ident(c), type_sql,
-      default and (" DEFAULT " .. default) or ""))
+      default and (" DEFAULT " .. default) or ""), t)
   end
   local function drop(t, c)
     if sql then
@@ -155,37 +171,39 @@ local function build(ctx)
     end
     reshape(t, "drop column " .. c, function() d.drop_column(db, t, c) end)
   end
-  -- target = expr for the rows that exist now (newer ones get it from the
-  -- trigger), in checkpointed batches through luamig.backfill
-  local function fill(t, opts, target, expr)
-    opts = opts or {}
-    if sql then return sql:fill(t, opts, target, expr, o.quiet) end
-    local key = opts.key or "id"
-    local qt, qk, qc = ddl.qualified(t), d.quote_ident(key), d.quote_ident(target)
-    local last = db:scalar(("SELECT max(%s) FROM %s"):format(qk, qt))
-    if last == nil then return end
-    local update = ("UPDATE %s SET %s = %s WHERE %s >= ? AND %s <= ? AND %s IS NULL"):format(qt, qc, expr, qk, qk, qc)
-    backfill.run(ctx, { table = t, key = key, columns = { key }, where = qk .. " <= ?", params = { last },
-      batch_size = opts.batch_size, sleep_ms = opts.sleep_ms,
-      name = ("online %s.%s"):format(t, target), batch = function(rows)
-        o.quiet(db)
-        db:exec(update, rows[1][key], rows[#rows][key])
-        return {}
-      end })
-  end
   local function seen(t, old)
     local w = (owned_table(ctx, M.WRITES))
     o.ensure_writes(db, w)
     return o.seen_sql(w, t, old)
   end
-  local function not_null(t, c)
-    local info = col(t, c)
-    if not info or info.not_null then return end
-    if sql then sql:set(t, c, { not_null = true }) end
-    reshape(t, "NOT NULL on " .. c, function() o.not_null(run, t, c, check_name(t, c), db) end)
+  -- NOT NULL on those of `cols` that are not yet, together
+  local function not_null(t, cols)
+    if type(cols) == "string" then cols = { cols } end
+    local todo, names = {}, {}
+    for _, c in ipairs(cols) do
+      local info = col(t, c)
+      if info and not info.not_null then
+        todo[#todo + 1], names[#names + 1] = c, check_name(t, c)
+        if sql then sql:set(t, c, { not_null = true }) end
+      end
+    end
+    if #todo == 0 then return end
+    reshape(t, "NOT NULL on " .. table.concat(todo, ", "), function()
+      o.not_null(run, t, todo, names, live, atomic)
+    end)
+  end
+  local fills = online_fill.new(ctx, not_null)
+  -- target = expr for the rows that exist now (newer ones get it from the
+  -- trigger), in the table's one pass; then `follow` (NOT NULL, after())
+  local function fill(t, opts, target, expr, follow)
+    if not sql then return fills.add(t, opts, target, expr, follow) end
+    sql:fill(t, opts or {}, target, expr, o.quiet)
+    follow = follow or {}
+    if follow.not_null then not_null(t, target) end
+    if follow.after then follow.after() end
   end
   local function drop_check(t, c)
-    if o.drop_check then o.drop_check(run, t, check_name(t, c)) end
+    if o.drop_check then o.drop_check(run, t, check_name(t, c), live) end
   end
   local function still_written(t, old)
     if ctx.force or (ctx.still_written or 0) <= 0 then return end
@@ -205,21 +223,21 @@ local function build(ctx)
   -- the sync trigger (re)created in one transaction: a rerun after a kill
   -- replaces it without a moment in which writes go unsynced
   local function sync(t, name, a, b, up, down, seen_sql)
-    atomic("sync " .. t .. "." .. b, function() o.sync(run, t, name, a, b, up, down, seen_sql) end)
+    atomic("sync " .. t .. "." .. b, t, function() o.sync(run, t, name, a, b, up, down, seen_sql) end)
   end
   local function unsync(t, new)
     o.drop_sync(run, t, sync_name(t, new))
   end
-  -- a two-way sync of old and new, then the new one backfilled
-  local function synced(t, old, new, up, down, opts, not_null_after)
+  -- a two-way sync of old and new, then the new one backfilled (in the
+  -- table's one pass), NOT NULL when `not_null_after`, then after()
+  local function synced(t, old, new, up, down, opts, not_null_after, after)
     local cols = { old, new }
     local info = col(t, old)
     if info and info.not_null and not o.not_null_in_expand then -- (a trigger here cannot fill it before the check)
       alter(t, old, { nullable = true })
     end
     sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
-    fill(t, opts, new, up)
-    if not_null_after and o.not_null_in_expand then not_null(t, new) end
+    fill(t, opts, new, up, { not_null = not_null_after and o.not_null_in_expand, after = after })
   end
 
   -- The shape of t.c (type, NOT NULL, default, its own checks) kept in
@@ -277,13 +295,13 @@ local function build(ctx)
     if opts and opts.nullable == false and not o.not_null_in_expand then alter(t, new, { nullable = true }) end
     local cols = { old, new }
     sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
-    fill(t, opts, old, down)
-    if shape.default then alter(t, old, { server_default = shape.default }) end
-    if shape.not_null and o.not_null_in_expand then not_null(t, old) end
-    for _, k in ipairs(shape.checks or {}) do
-      validated(t, k.name or ("%s_%s_check"):format(base(t), old), ("CHECK (%s)"):format(k.condition),
-        { type = "check", condition = k.condition })
-    end
+    fill(t, opts, old, down, { not_null = shape.not_null and o.not_null_in_expand, after = function()
+      if shape.default then alter(t, old, { server_default = shape.default }) end
+      for _, k in ipairs(shape.checks or {}) do
+        validated(t, k.name or ("%s_%s_check"):format(base(t), old), ("CHECK (%s)"):format(k.condition),
+          { type = "check", condition = k.condition })
+      end
+    end })
   end
 
   -- the trigger that gives rows the old application writes `c` = `expr`
@@ -304,7 +322,7 @@ local function build(ctx)
     contract = function(t, old, new, opts)
       local info = col(t, old)
       still_written(t, old)
-      atomic("contract " .. t .. "." .. old, function()
+      atomic("contract " .. t .. "." .. old, t, function()
         unsync(t, new)
         if info and info.default then alter(t, new, { server_default = info.default }) end
         drop_check(t, new)
@@ -313,7 +331,7 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, old, new, opts)
-      atomic("undo " .. t .. "." .. new, function()
+      atomic("undo " .. t .. "." .. new, t, function()
         unsync(t, new)
         drop_check(t, new)
         drop_check(t, old) -- (uncontract's, when it ran)
@@ -338,14 +356,15 @@ local function build(ctx)
       if not col(t, c) then raise(ctx, "op.online.alter_column: %s has no column %s", t, c) end
       remember(t, c)
       add(t, new, opts.type)
-      synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false)
-      if opts.check then validated(t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
-        { type = "check", condition = opts.check }) end
+      synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false, opts.check and function()
+        validated(t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
+          { type = "check", condition = opts.check })
+      end)
     end,
     check_contract = function(t, c) still_written(t, c) end,
     contract = function(t, c, new, opts)
       still_written(t, c)
-      atomic("contract " .. t .. "." .. c, function()
+      atomic("contract " .. t .. "." .. c, t, function()
         unsync(t, new)
         drop_check(t, new)
         drop(t, c)
@@ -353,7 +372,7 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, new) end
     end,
     downgrade = function(t, c, new, opts)
-      atomic("undo " .. t .. "." .. new, function()
+      atomic("undo " .. t .. "." .. new, t, function()
         unsync(t, new)
         drop_check(t, c) -- (uncontract's, when it ran)
         drop(t, new)
@@ -383,8 +402,8 @@ local function build(ctx)
       add(t, c, opts.type, opts.default)
       local value = opts.backfill or opts.default
       if opts.backfill then fill_new(t, c, opts.backfill) end
-      if value then fill(t, opts, c, value) end
-      if opts.nullable == false and o.not_null_in_expand then not_null(t, c) end
+      local nn = opts.nullable == false and o.not_null_in_expand
+      if value then fill(t, opts, c, value, { not_null = nn }) elseif nn then not_null(t, c) end
     end,
     contract = function(t, c, opts)
       if opts and opts.backfill then unsync(t, c) end
@@ -392,7 +411,7 @@ local function build(ctx)
       if opts and opts.nullable == false then not_null(t, c) end
     end,
     downgrade = function(t, c)
-      atomic("undo " .. t .. "." .. c, function()
+      atomic("undo " .. t .. "." .. c, t, function()
         unsync(t, c)
         drop_check(t, c)
         drop(t, c)
@@ -429,7 +448,7 @@ local function build(ctx)
   P.add_unique = {
     expand = function(t, name, cols)
       need_autocommit("add_unique")
-      o.unique(run, not sql and db or nil, t, name, cols)
+      o.unique(run, live, t, name, cols)
     end,
     downgrade = function(t, name) o.drop_unique(run, db, t, name) end,
   }
@@ -437,7 +456,7 @@ local function build(ctx)
   P.create_index = {
     expand = function(name, t, cols, opts)
       need_autocommit("create_index")
-      o.index(run, not sql and db or nil, name, ddl.create_index(d, name, t, cols, opts, "CONCURRENTLY "))
+      o.index(run, live, name, ddl.create_index(d, name, t, cols, opts, "CONCURRENTLY "))
     end,
     downgrade = function(name)
       need_autocommit("create_index")
@@ -454,19 +473,30 @@ local function build(ctx)
 
   P.drop_column = { contract = function(t, c) drop(t, c) end }
   P.drop_table = { contract = function(t) run("DROP TABLE IF EXISTS " .. ddl.qualified(t)) end }
-  return P
+  return P, fills.settle
 end
 
 -- Why an op's contract cannot be undone (uncontract).
 local NO_UNDO = { drop_column = "the dropped column's data is gone",
   drop_table = "the dropped table's rows are gone", drop_index = "the index's definition is gone" }
 
+-- The ops whose backfill waits for the table's one pass (luamig.run.online_fill).
+local QUEUES = { rename_column = true, alter_column = true, add_column = true }
+
+---Run the backfills the phase's op.online calls queued (one pass per
+---table) and what waits for them: at the end of the phase.
+---@param ctx luamig.StepContext
+function M.settle(ctx)
+  if ctx.settle_online then ctx.settle_online() end
+end
+
 ---op.online for step `ctx`: each op does its part of ctx.phase; during a
 ---replay (luamig.run.step.phase) the part waits in ctx.deferred.
 ---@param ctx luamig.StepContext
 ---@return table
 function M.new(ctx)
-  local parts
+  local parts, settle
+  ctx.settle_online = function() if settle then settle() end end
   local out = {}
   for _, name in ipairs({ "rename_column", "alter_column", "add_column", "add_check", "add_foreign_key",
     "add_unique", "create_index", "drop_index", "drop_column", "drop_table" }) do
@@ -475,7 +505,8 @@ function M.new(ctx)
         raise(ctx, "op.online.%s runs in expand(db) and contract(db), not in upgrade(db): rename upgrade to expand " ..
           "(its contract phase then runs with `luamig contract`)", name)
       end
-      parts = parts or build(ctx)
+      if not parts then parts, settle = build(ctx) end
+      if not QUEUES[name] and not ctx.replay then settle() end -- (what it does may need the filled columns)
       local f = parts[name][ctx.phase]
       if not f then
         if ctx.phase == "uncontract" and parts[name].contract then
@@ -512,14 +543,33 @@ end
 ---@param op table  luamig.schema.ops.new(ctx)
 ---@return table
 function M.ops(ctx, op)
-  local out = { online = M.new(ctx) }
-  for k, f in pairs(op) do
-    out[k] = function(...)
-      if ctx.replay then return end
-      return f(...)
+  local out = {}
+  -- (each made on first use: most steps never touch op, and making them
+  -- all made every op of luamig.schema.ops for each step)
+  local function get(_, k)
+    local f
+    if k == "online" then
+      f = M.new(ctx)
+    else
+      local plain = op[k] -- (an unknown name raises here, naming it)
+      f = function(...)
+        if ctx.replay then return end
+        return plain(...)
+      end
     end
+    rawset(out, k, f)
+    return f
   end
-  return setmetatable(out, getmetatable(op))
+  return setmetatable(out, {
+    __index = get,
+    __pairs = function()
+      for k in pairs(op) do
+        if rawget(out, k) == nil then get(out, k) end
+      end
+      if rawget(out, "online") == nil then get(out, "online") end
+      return next, out, nil
+    end,
+  })
 end
 
 ---The `db` a replayed expand(db) sees: reads pass through, writes do nothing.

@@ -3,7 +3,7 @@
 --- `op` and `luamig` for the duration of the step. No module keeps a
 --- "current step": everything reaches the step through this table.
 local ops = require "luamig.schema.ops"
-local backfill = require "luamig.run.backfill"
+local file_api = require "luamig.run.file_api"
 local online = require "luamig.run.online"
 
 local M = {}
@@ -25,6 +25,7 @@ local M = {}
 ---@field replay boolean?      expand(db) runs again for another phase: only op.online acts (luamig.run.online)
 ---@field force boolean?       contract --force: drop columns still written through their old name
 ---@field still_written number?  seconds (config still_written): how recent a write through an old name blocks contract
+---@field settle_online fun()?  runs the backfills op.online queued (luamig.run.online.settle)
 ---@field offline table?       upgrade --sql: the run's state (luamig.run.online_sql.state()); op.online renders the fresh state
 
 ---A step context for `script` on `db`.
@@ -41,7 +42,7 @@ function M.new(db, dialect, script, fields)
     offline = fields.offline }
   if ctx.transactional == nil then ctx.transactional = script.transactional end
   ctx.op = online.ops(ctx, ops.new(ctx))
-  ctx.luamig = backfill.api(ctx)
+  ctx.luamig = file_api.api(ctx)
   return ctx
 end
 
@@ -50,6 +51,8 @@ end
 ---do nothing, and the op.online calls it makes do their part of `phase`
 ---afterwards (in reverse order when undoing), once every op's check of
 ---that phase passed (contract's "still written" rule), before any of them runs.
+---Either way the phase ends with the backfills its online ops queued, one
+---pass per table (luamig.run.online_fill).
 ---@param ctx luamig.StepContext
 ---@param phase string
 ---@param fn function
@@ -57,7 +60,10 @@ end
 ---@param db table
 function M.phase(ctx, phase, fn, replay, db)
   ctx.phase, ctx.replay = phase, replay or nil
-  if not replay then return fn(db) end
+  if not replay then
+    fn(db)
+    return online.settle(ctx)
+  end
   ctx.deferred, ctx.prechecks = {}, {}
   fn(online.inert_db(db))
   local list, checks = ctx.deferred, ctx.prechecks
@@ -71,6 +77,7 @@ function M.phase(ctx, phase, fn, replay, db)
   end
   local undo = phase == "downgrade" or phase == "uncontract"
   for i = undo and #list or 1, undo and 1 or #list, undo and -1 or 1 do list[i]() end
+  online.settle(ctx)
 end
 
 ---Call fn(...) with the migration file's `op` and `luamig` bound to `ctx`;

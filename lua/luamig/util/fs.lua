@@ -50,13 +50,29 @@ function M.list_lua(dir)
   if not M.is_dir(dir) then return nil end
   local names, paths = {}, {}
   for name in lfs.dir(dir) do
-    local first = name:byte()
-    if first ~= 95 and first ~= 46 and name:find(".lua", -4, true) then names[#names + 1] = name end -- (not _ or .)
+    if M.is_lua_name(name) then names[#names + 1] = name end
   end
   table.sort(names)
-  local prefix = dir == "." and "" or (dir .. "/") -- (not M.join per name: `heads` lists 10,000 files)
+  local prefix = M.prefix(dir)
   for i, name in ipairs(names) do paths[i] = prefix .. name end
   return names, paths
+end
+
+---Whether a file name is one M.list_lua lists: it ends in .lua and does not
+---start with _ or . (helpers and hidden files).
+---@param name string
+---@return boolean
+function M.is_lua_name(name)
+  local first = name:byte()
+  return first ~= 95 and first ~= 46 and name:find(".lua", -4, true) ~= nil
+end
+
+---What a name in `dir` is prefixed with to make its path: "dir/", or "" for
+---"." (rather than M.join per name: `heads` lists 10,000 files).
+---@param dir string
+---@return string
+function M.prefix(dir)
+  return dir == "." and "" or (dir .. "/")
 end
 
 return M

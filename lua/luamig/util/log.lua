@@ -39,9 +39,14 @@ function Log:result(s)
   if not self.json then io.stdout:write(s, "\n") end
 end
 
+---Whether informational lines are shown (not with -q or --json): a caller
+---that builds one per step can skip building it.
+---@return boolean
+function Log:informs() return not self.quiet and not self.json end
+
 ---An informational line on stdout (skipped with -q or --json).
 function Log:info(s)
-  if not self.quiet and not self.json then io.stdout:write(s, "\n") end
+  if self:informs() then io.stdout:write(s, "\n") end
 end
 
 ---A progress line on stderr, with the progress bars (skipped with -q; kept

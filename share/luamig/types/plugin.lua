@@ -83,6 +83,11 @@ function Log:result(s) end
 ---@param s string
 function Log:info(s) end
 
+---Whether informational lines are shown (not with -q or --json): a line
+---built per item can be skipped.
+---@return boolean
+function Log:informs() end
+
 ---A progress line on stderr (skipped with -q; kept with --json).
 ---@param s string
 function Log:progress(s) end

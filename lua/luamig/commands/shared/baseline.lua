@@ -55,7 +55,7 @@ function M.run(ctx, args)
   local path = revision_file.path(ctx.config.migrations, id, args.message)
   local opts = { id = id, message = args.message, skip_unsupported = args.skip_unsupported }
   local text, skipped
-  if next(g.revs) == nil then
+  if #g.load == 0 then
     local s = session.open(ctx)
     text, skipped = dump_cmd.text(s.db, s.dialect, opts)
     for _, what in ipairs(skipped) do ctx.log:warn("skipped (not covered by the schema model): " .. what) end

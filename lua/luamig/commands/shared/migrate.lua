@@ -21,6 +21,7 @@ M.SQL_FLAG = { "--sql", "Print the SQL instead of running it (offline: no connec
 local PAINT = { upgrade = "green", expand = "green", contract = "cyan", downgrade = "yellow" }
 
 local function step_line(log, step)
+  if not log:informs() then return end -- (-q: not even built)
   local phase = step.phase or (step.direction == "up" and "upgrade" or "downgrade")
   local arrow = log:out_paint(PAINT[phase] or "green", ("%-9s"):format(phase))
   local msg = step.message ~= "" and ("  " .. format.visible(step.message)) or ""

@@ -4,11 +4,9 @@
 --- enums, the catalog snapshot and the backfill writer come from the modules
 --- next to this one.
 local common = require "luamig.model.sql"
+local dialects = require "luamig.dialect"
 local lock_wait = require "luamig.dialect.lock_wait"
 local session = require "luamig.dialect.postgresql.session"
-local types = require "luamig.dialect.postgresql.types"
-local alter = require "luamig.dialect.postgresql.alter"
-local catalog = require "luamig.dialect.postgresql.catalog"
 
 ---@type luamig.Dialect
 local M = {}
@@ -16,45 +14,28 @@ local M = {}
 M.name = "postgresql"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
-
--- types (luamig.model.ddl)
 M.types = { id = "BIGSERIAL PRIMARY KEY", bool = "BOOLEAN", float = "DOUBLE PRECISION" }
-M.type_names = types.type_names
-M.autoincrement = types.autoincrement
-M.known_type = types.known_type
-M.index_features = types.index_features
-M.max_identifier = types.max_identifier
 
--- schema changes, in place
-M.column_spec = alter.column_spec
-M.add_column = alter.add_column
-M.drop_column = alter.drop_column
-M.alter_column = alter.alter_column
-M.add_constraint = alter.add_constraint
-M.drop_constraint = alter.drop_constraint
-M.drop_primary_key = alter.drop_primary_key
-M.validate_constraint = alter.validate_constraint
-M.batch_alter_table = alter.batch_alter_table
-M.concurrently = alter.concurrently
-M.create_extension = alter.create_extension
-M.drop_extension = alter.drop_extension
-M.rename_default_pkey = alter.rename_default_pkey
-
--- enum types (CREATE TYPE ... AS ENUM)
-M.create_enum = alter.create_enum
-M.drop_enum = alter.drop_enum
-M.add_enum_value = alter.add_enum_value
-M.rename_enum_value = alter.rename_enum_value
-M.drop_enum_value = alter.drop_enum_value
-
-M.snapshot = catalog.snapshot
-M.fingerprint = catalog.fingerprint
-M.dump_items = require("luamig.dialect.postgresql.dump").dump_items
-M.backfill_writer = require("luamig.dialect.postgresql.backfill").backfill_writer
-
----The scratch database of drill, lint and autogenerate.
-M.scratch = require "luamig.dialect.postgresql.scratch"
-M.online = require "luamig.dialect.postgresql.online"
+-- The parts next to this module load on first use (luamig.dialect.defer):
+-- reading the version table loads none of them.
+dialects.defer(M, {
+  -- types (luamig.model.ddl)
+  ["luamig.dialect.postgresql.types"] = { "type_names", "autoincrement", "known_type", "index_features",
+    "max_identifier" },
+  -- schema changes, in place, and enum types (CREATE TYPE ... AS ENUM)
+  ["luamig.dialect.postgresql.alter"] = { "column_spec", "add_column", "drop_column", "alter_column",
+    "add_constraint", "drop_constraint", "drop_primary_key", "validate_constraint", "batch_alter_table",
+    "concurrently", "create_extension", "drop_extension", "rename_default_pkey",
+    "create_enum", "drop_enum", "add_enum_value", "rename_enum_value", "drop_enum_value" },
+  ["luamig.dialect.postgresql.catalog"] = { "snapshot", "fingerprint" },
+  ["luamig.dialect.postgresql.dump"] = { "dump_items" },
+  ["luamig.dialect.postgresql.backfill"] = { "backfill_writer" },
+  -- the scratch database of drill, lint and autogenerate
+  ["luamig.dialect.postgresql.scratch"] = "scratch",
+  ["luamig.dialect.postgresql.online"] = "online",
+  -- replica positions on streaming replication (luamig.run.replicas)
+  ["luamig.dialect.postgresql.replica_lag"] = "replica_lag",
+})
 
 ---Autogenerate writes a type change with USING, DROP TRIGGER ... ON its
 ---table, and (unless --offline-ddl) changes to tables with rows online-safe;

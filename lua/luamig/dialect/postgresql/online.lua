@@ -1,7 +1,8 @@
 --- PostgreSQL's part of the online ops (luamig.run.online): a BEFORE trigger
 --- keeps two columns in sync, constraints are added NOT VALID and validated
---- apart, indexes are built CONCURRENTLY. `run(sql, ...)` runs one DDL
---- statement under the step's lock_timeout, with retries.
+--- apart, indexes are built CONCURRENTLY. `run(sql, t)` runs one DDL
+--- statement on table `t` under the step's lock_timeout, with retries;
+--- `atomic(what, t, fn)` the statements fn runs as one transaction.
 local common = require "luamig.model.sql"
 local ddl = require "luamig.model.ddl"
 
@@ -124,28 +125,97 @@ function M.since_write(db, writes, t, col)
   return v and tonumber(v)
 end
 
----SET NOT NULL without a scan under the exclusive lock: a CHECK added NOT
----VALID, validated (SHARE UPDATE EXCLUSIVE), then SET NOT NULL uses it.
----The check (`check_name`) stays until the contract phase drops it.
-function M.not_null(run, t, col, check_name)
-  M.drop_check(run, t, check_name) -- (a killed run's NOT VALID leftover)
-  run(("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID"):format(ddl.qualified(t), q(check_name),
-    q(col)))
-  run(("ALTER TABLE %s VALIDATE CONSTRAINT %s"):format(ddl.qualified(t), q(check_name)))
-  run(("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL"):format(ddl.qualified(t), q(col)))
+-- The names of `names` that are constraints of `t` (db nil: the fresh
+-- state of upgrade --sql, all of them, dropped IF EXISTS).
+local function existing(db, t, names)
+  if not db then return names end
+  local out = {}
+  for _, n in ipairs(names) do
+    if db:scalar("SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = ?::regclass AND conname = ?",
+      ddl.qualified(t), n) then out[#out + 1] = n end
+  end
+  return out
+end
+
+-- One ALTER TABLE of `t` applying fmt to each of `list` (one lock taken, not one per item).
+local function alter_each(t, fmt, list)
+  local parts = {}
+  for i, x in ipairs(list) do parts[i] = fmt:format(q(x)) end
+  return ("ALTER TABLE %s %s"):format(ddl.qualified(t), table.concat(parts, ", "))
+end
+
+---Drop the checks `names` of `t` that exist (an ALTER TABLE takes ACCESS
+---EXCLUSIVE even when IF EXISTS finds nothing: the catalog is asked first).
+function M.drop_checks(run, t, names, db)
+  local found = existing(db, t, names)
+  if #found > 0 then run(alter_each(t, "DROP CONSTRAINT IF EXISTS %s", found), t) end
+end
+
+---SET NOT NULL on `cols` of `t` without a scan under the exclusive lock:
+---CHECK (col IS NOT NULL) NOT VALID for all (one ACCESS EXCLUSIVE), one
+---VALIDATE (SHARE UPDATE EXCLUSIVE, the scan), then in one transaction SET
+---NOT NULL (proven by the checks) and the helper checks `names` dropped
+---(one ACCESS EXCLUSIVE: DROP in the same ALTER TABLE would run first and
+---make SET NOT NULL scan).
+function M.not_null(run, t, cols, names, db, atomic)
+  M.drop_checks(run, t, names, db) -- (a killed run's NOT VALID leftovers)
+  local adds, validates, sets = {}, {}, {}
+  for i, c in ipairs(cols) do
+    adds[i] = ("ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID"):format(q(names[i]), q(c))
+    validates[i] = "VALIDATE CONSTRAINT " .. q(names[i])
+    sets[i] = ("ALTER COLUMN %s SET NOT NULL"):format(q(c))
+  end
+  local qt = ddl.qualified(t)
+  run(("ALTER TABLE %s %s"):format(qt, table.concat(adds, ", ")), t)
+  run(("ALTER TABLE %s %s"):format(qt, table.concat(validates, ", ")), t)
+  atomic("not null " .. t, t, function()
+    run(("ALTER TABLE %s %s"):format(qt, table.concat(sets, ", ")))
+    run(alter_each(t, "DROP CONSTRAINT %s", names))
+  end)
 end
 
 ---Drop the check `name` when it exists.
-function M.drop_check(run, t, name)
-  run(("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s"):format(ddl.qualified(t), q(name)))
+function M.drop_check(run, t, name, db)
+  M.drop_checks(run, t, { name }, db)
 end
 
 ---A constraint clause (CHECK (...), FOREIGN KEY ...) added NOT VALID, then
 ---validated (again from the start when a killed run left it).
-function M.validated(run, t, name, clause)
-  M.drop_check(run, t, name)
-  run(("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID"):format(ddl.qualified(t), q(name), clause))
-  run(("ALTER TABLE %s VALIDATE CONSTRAINT %s"):format(ddl.qualified(t), q(name)))
+function M.validated(run, t, name, clause, db)
+  M.drop_check(run, t, name, db)
+  run(("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID"):format(ddl.qualified(t), q(name), clause), t)
+  run(("ALTER TABLE %s VALIDATE CONSTRAINT %s"):format(ddl.qualified(t), q(name)), t)
+end
+
+---Inside the transaction of a DDL statement on `t`, before it: take SHARE
+---UPDATE EXCLUSIVE, which no application statement conflicts with (so
+---waiting for it holds no application up), waiting up to 3 x
+---deadlock_timeout rather than lock_timeout. Autovacuum holds that lock, and
+---yields only to a waiter that waited deadlock_timeout (1 s) -- longer than
+---a 500ms lock_timeout lets the DDL itself wait, so without this its
+---retries never get past it. Held, it keeps autovacuum from starting again
+---before the DDL's own lock (under lock_timeout) is granted.
+function M.hold_maintenance(db, t)
+  local lt = db:scalar("SELECT pg_catalog.current_setting('lock_timeout')")
+  if lt ~= "0" then
+    db:exec("SELECT pg_catalog.set_config('lock_timeout', (3 * setting::int)::text, true) FROM pg_catalog.pg_settings " ..
+      "WHERE name = 'deadlock_timeout'")
+  end
+  db:exec(("LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE"):format(ddl.qualified(t)))
+  if lt ~= "0" then db:exec("SELECT pg_catalog.set_config('lock_timeout', ?, true)", lt) end
+end
+
+---Who holds a lock on `t` now, the longest-running first: "pid N (backend
+---type: query, mode, for S s)", for the lock_timeout retry's warning; nil: nobody.
+function M.blocker(db, t)
+  local r = db:first([[
+SELECT a.pid, a.backend_type, left(a.query, 80) AS query, l.mode,
+       round(extract(epoch FROM pg_catalog.now() - coalesce(a.xact_start, a.backend_start))::numeric, 1) AS secs
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.locktype = 'relation' AND l.relation = ?::regclass AND l.pid <> pg_catalog.pg_backend_pid()
+ORDER BY coalesce(a.xact_start, a.backend_start) LIMIT 1]], ddl.qualified(t))
+  if not r then return nil end
+  return ("pid %s (%s: %s; %s for %ss)"):format(r.pid, r.backend_type, r.query, r.mode, r.secs)
 end
 
 ---CREATE [UNIQUE] INDEX CONCURRENTLY; an INVALID index of that name (a
@@ -166,11 +236,11 @@ function M.drop_index(run, name) run("DROP INDEX CONCURRENTLY IF EXISTS " .. q(n
 function M.unique(run, db, t, name, cols)
   M.index(run, db, name, ("CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s)"):format(q(name), ddl.qualified(t),
     ddl.names(cols)))
-  run(("ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s"):format(ddl.qualified(t), q(name), q(name)))
+  run(("ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s"):format(ddl.qualified(t), q(name), q(name)), t)
 end
 
-function M.drop_unique(run, _, t, name)
-  M.drop_check(run, t, name) -- (drops its index with it)
+function M.drop_unique(run, db, t, name)
+  M.drop_check(run, t, name, db) -- (drops its index with it)
 end
 
 ---Whether CREATE INDEX CONCURRENTLY can run in a step of this kind.

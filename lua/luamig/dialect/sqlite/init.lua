@@ -3,13 +3,10 @@
 --- changes (alter, with the table rebuild), enums, the catalog snapshot and
 --- the backfill writer come from the modules next to this one.
 local common = require "luamig.model.sql"
+local dialects = require "luamig.dialect"
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local lock_wait = require "luamig.dialect.lock_wait"
-local types = require "luamig.dialect.sqlite.types"
-local alter = require "luamig.dialect.sqlite.alter"
-local enums = require "luamig.dialect.sqlite.enums"
-local catalog = require "luamig.dialect.sqlite.catalog"
 
 ---@type luamig.Dialect
 local M = {}
@@ -17,44 +14,28 @@ local M = {}
 M.name = "sqlite"
 M.quote_ident = common.quote_ident
 M.quote_literal = common.quote_literal
+-- (no identifier length limit: max_identifier nil)
 
--- types (luamig.model.ddl); no identifier length limit (max_identifier nil)
-M.types = types.types
-M.type_names = types.type_names
-M.autoincrement = types.autoincrement
-M.known_type = types.known_type
-M.index_features = types.index_features
-
--- schema changes: ALTER TABLE where SQLite has it, else the table rebuild
-M.column_spec = enums.column_spec -- (an enum column becomes a CHECK)
-M.add_column = alter.add_column
-M.drop_column = alter.drop_column
-M.alter_column = alter.alter_column
-M.add_constraint = alter.add_constraint
-M.drop_constraint = alter.drop_constraint
-M.drop_primary_key = alter.drop_primary_key
-M.validate_constraint = alter.validate_constraint
-M.batch_alter_table = alter.batch_alter_table
-M.concurrently = alter.concurrently
-M.create_extension = alter.create_extension
-M.drop_extension = alter.drop_extension
-M.rename_default_pkey = alter.rename_default_pkey
-
--- enum types, kept in a table of their own and enforced by CHECKs
-M.create_enum = enums.create_enum
-M.drop_enum = enums.drop_enum
-M.add_enum_value = enums.add_enum_value
-M.rename_enum_value = enums.rename_enum_value
-M.drop_enum_value = enums.drop_enum_value
-
-M.snapshot = catalog.snapshot
-M.fingerprint = catalog.fingerprint
-M.dump_items = require("luamig.dialect.sqlite.dump").dump_items
-M.backfill_writer = require("luamig.dialect.sqlite.backfill").backfill_writer
-
----The scratch database of drill, lint and autogenerate.
-M.scratch = require "luamig.dialect.sqlite.scratch"
-M.online = require "luamig.dialect.sqlite.online"
+-- The parts next to this module load on first use (luamig.dialect.defer):
+-- reading the version table loads none of them.
+dialects.defer(M, {
+  -- types (luamig.model.ddl)
+  ["luamig.dialect.sqlite.types"] = { "types", "type_names", "autoincrement", "known_type", "index_features" },
+  -- schema changes: ALTER TABLE where SQLite has it, else the table rebuild
+  ["luamig.dialect.sqlite.alter"] = { "add_column", "drop_column", "alter_column", "add_constraint",
+    "drop_constraint", "drop_primary_key", "validate_constraint", "batch_alter_table", "concurrently",
+    "create_extension", "drop_extension", "rename_default_pkey" },
+  -- enum types, kept in a table of their own and enforced by CHECKs (an
+  -- enum column becomes a CHECK: column_spec)
+  ["luamig.dialect.sqlite.enums"] = { "column_spec", "create_enum", "drop_enum", "add_enum_value",
+    "rename_enum_value", "drop_enum_value" },
+  ["luamig.dialect.sqlite.catalog"] = { "snapshot", "fingerprint" },
+  ["luamig.dialect.sqlite.dump"] = { "dump_items" },
+  ["luamig.dialect.sqlite.backfill"] = { "backfill_writer" },
+  -- the scratch database of drill, lint and autogenerate
+  ["luamig.dialect.sqlite.scratch"] = "scratch",
+  ["luamig.dialect.sqlite.online"] = "online",
+})
 
 ---Autogenerate writes each table's changes, primary keys and unnamed
 ---constraints included, as one op.batch_alter_table (a rebuild).

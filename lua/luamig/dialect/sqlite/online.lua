@@ -108,8 +108,10 @@ function M.since_write(db, writes, t, col)
   return v and tonumber(v)
 end
 
----NOT NULL through the table rebuild (no check is left for contract to drop).
-function M.not_null(_, t, col, _, db) alter.alter_column(db, t, col, { nullable = false }) end
+---NOT NULL on `cols` through the table rebuild (no check is left for contract to drop).
+function M.not_null(_, t, cols, _, db)
+  for _, c in ipairs(cols) do alter.alter_column(db, t, c, { nullable = false }) end
+end
 
 ---A constraint added through the table rebuild (which checks every row);
 ---one of that name already there (a rerun) stays.
