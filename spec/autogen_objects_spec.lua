@@ -1,6 +1,7 @@
--- Declared functions, triggers and sequences (PostgreSQL), through the
--- binary: declare -> revision --autogenerate -> upgrade head -> check ->
--- drill; compared through the catalog's normalized definitions.
+-- Declared functions, triggers, sequences, policies and row-level security,
+-- domains and comments (PostgreSQL), through the binary: declare ->
+-- revision --autogenerate -> upgrade head -> check -> drill; compared
+-- through the catalog's normalized definitions. SQLite refuses what it has not.
 local sh = require "spec.support.sh"
 
 -- The text of the migration `revision --autogenerate -m msg` wrote.
@@ -120,5 +121,181 @@ schema.trigger("items_n", [=[CREATE TRIGGER items_n AFTER INSERT ON items
     p:ok('revision --autogenerate -m "again"')
     p:ok("upgrade head")
     assert.matches("matches the migrations at head", p:ok("check"))
+  end)
+end)
+
+-- The upgrade part of a migration's text.
+local function upgrade_of(text) return text:match("function upgrade(.-)function downgrade") or text end
+
+local RLS = [[
+schema.table("docs", {
+  { "id", "integer", primary_key = true },
+  { "owner", "text", nullable = false },
+}, { row_security = true })
+schema.policy("docs_own", "docs", { command = "select", roles = { "public" }, using = "owner = current_user" })
+schema.policy("docs_add", "docs", { command = "insert", as = "restrictive", with_check = "owner = current_user" })
+schema.view("doc_ids", "SELECT id FROM docs")
+schema.materialized_view("doc_count", "SELECT count(*) AS n FROM docs")
+schema.comment("table docs", "documents")
+schema.comment("column docs.owner", "who wrote it")
+schema.comment("policy docs_own on docs", "readers see their own")
+schema.comment("view doc_ids", "the ids")
+schema.comment("materialized view doc_count", "how many")
+]]
+
+describe("autogenerate of declared policies, row-level security and comments on PostgreSQL", function()
+  it("creates policies after their table, compares them through the catalog, alters or recreates a changed one",
+    function()
+      local p = sh.project_on(PG)
+      p:write("schema.lua", RLS)
+      p:ok('revision --autogenerate -m "rls"')
+      local text = written(p, "rls")
+      local tbl, rls, pol = text:find("create_table", 1, true), text:find("ENABLE ROW LEVEL SECURITY", 1, true),
+        text:find("CREATE POLICY", 1, true)
+      assert.truthy(tbl and rls and pol, text)
+      assert.is_true(tbl < rls and tbl < pol, text)
+      for _, c in ipairs({ "COMMENT ON TABLE", "COMMENT ON COLUMN", "COMMENT ON POLICY", "COMMENT ON VIEW",
+        "COMMENT ON MATERIALIZED VIEW" }) do
+        assert.truthy(text:find(c, 1, true), c .. "\n" .. text)
+      end
+      p:ok("upgrade head")
+      assert.are.equal("t", p:sql("SELECT relrowsecurity FROM pg_class WHERE relname = 'docs'"):match("%S+"))
+      assert.matches("matches the migrations at head", p:ok("check"))
+      p:ok("drill")
+      -- the catalog's words, not the text: spacing and case are no change
+      p:write("schema.lua", (RLS:gsub('"owner = current_user" }', '"(owner=CURRENT_USER)" }')))
+      assert.matches("No changes", p:ok('revision --autogenerate -m "same"'))
+      -- a changed USING is an ALTER POLICY
+      p:write("schema.lua", (RLS:gsub('using = "owner = current_user"', 'using = "owner = current_user OR id < 0"')))
+      local code, out = p:luamig("check")
+      assert.are.equal(5, code, out)
+      p:ok('revision --autogenerate -m "using"')
+      text = written(p, "using")
+      assert.matches("ALTER POLICY", upgrade_of(text))
+      assert.not_matches("DROP POLICY", upgrade_of(text))
+      p:ok("upgrade head")
+      assert.matches("matches the migrations at head", p:ok("check"))
+      -- a changed command is a drop and a create
+      p:write("schema.lua", (RLS:gsub('command = "select"', 'command = "all"')))
+      p:ok('revision --autogenerate -m "cmd"')
+      text = upgrade_of(written(p, "cmd"))
+      assert.truthy(text:find("DROP POLICY", 1, true) and text:find("CREATE POLICY", 1, true), text)
+      p:ok("upgrade head")
+      assert.matches("matches the migrations at head", p:ok("check"))
+      -- changed comments; row-level security off; policies gone (dropped before the table changes)
+      p:write("schema.lua", (RLS:gsub('"documents"', '"papers"'):gsub('"who wrote it"', '"author"')))
+      p:ok('revision --autogenerate -m "comments"')
+      text = upgrade_of(written(p, "comments"))
+      assert.truthy(text:find("COMMENT ON TABLE", 1, true) and text:find("COMMENT ON COLUMN", 1, true), text)
+      p:ok("upgrade head")
+      p:write("schema.lua", 'schema.table("docs", {\n  { "id", "integer", primary_key = true },\n' ..
+        '  { "owner", "text", nullable = false },\n})\n')
+      p:ok('revision --autogenerate -m "off"')
+      text = upgrade_of(written(p, "off"))
+      assert.truthy(text:find("DISABLE ROW LEVEL SECURITY", 1, true) and text:find("DROP POLICY", 1, true), text)
+      p:ok("upgrade head")
+      assert.matches("matches the migrations at head", p:ok("check"))
+      p:ok("drill")
+    end)
+end)
+
+local DOMAIN = [[
+schema.domain("amount", { type = "numeric(12,2)", default = "0", not_null = true, checks = { "VALUE >= 0" } })
+schema.table("invoices", {
+  { "id", "integer", primary_key = true },
+  { "total", "amount" },
+})
+schema.comment("domain amount", "money")
+]]
+
+describe("autogenerate of a declared domain on PostgreSQL", function()
+  it("creates it before the tables that use it, alters a changed one, drops it after them", function()
+    local p = sh.project_on(PG)
+    p:write("schema.lua", DOMAIN)
+    p:ok('revision --autogenerate -m "dom"')
+    local text = written(p, "dom")
+    local dom, tbl = text:find("CREATE DOMAIN", 1, true), text:find("create_table", 1, true)
+    assert.truthy(dom and tbl and text:find("COMMENT ON DOMAIN", 1, true), text)
+    assert.is_true(dom < tbl, text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    -- the catalog's words: spacing and case are no change
+    p:write("schema.lua", (DOMAIN:gsub('"VALUE >= 0"', '"(value>=0)"')))
+    assert.matches("No changes", p:ok('revision --autogenerate -m "same"'))
+    -- a changed check, default and NOT NULL through ALTER DOMAIN
+    p:write("schema.lua", (DOMAIN:gsub('"VALUE >= 0"', '"VALUE >= 0", "VALUE < 1000000"')
+      :gsub('default = "0", not_null = true', 'default = "1"')))
+    local code, out = p:luamig("check")
+    assert.are.equal(5, code, out)
+    p:ok('revision --autogenerate -m "alter"')
+    text = upgrade_of(written(p, "alter"))
+    assert.truthy(text:find("ALTER DOMAIN", 1, true), text)
+    assert.is_nil(text:find("DROP DOMAIN", 1, true), text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    -- no longer declared: dropped after the column that uses it
+    p:write("schema.lua", 'schema.table("invoices", {\n  { "id", "integer", primary_key = true },\n})\n')
+    p:ok('revision --autogenerate -m "gone"')
+    text = upgrade_of(written(p, "gone"))
+    local col, drop = text:find("drop_column", 1, true), text:find("DROP DOMAIN", 1, true)
+    assert.truthy(col and drop, text)
+    assert.is_true(col < drop, text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
+
+describe("autogenerate of a declared sequence's start", function()
+  it("restarts a sequence no one has used at its new start, leaves a used one's next value", function()
+    local p = sh.project_on(PG)
+    local decl = 'schema.sequence("fresh", { start = 100 })\nschema.sequence("used", { start = 100 })\n' ..
+      'schema.table("t", { { "id", "integer", primary_key = true } })\n'
+    p:write("schema.lua", decl)
+    p:ok('revision --autogenerate -m "seq"')
+    p:ok("upgrade head")
+    assert.are.equal("100", p:sql("SELECT nextval('used')"):match("%d+"))
+    p:write("schema.lua", (decl:gsub("start = 100", "start = 500")))
+    p:ok('revision --autogenerate -m "start"')
+    p:ok("upgrade head")
+    assert.are.equal("500", p:sql("SELECT nextval('fresh')"):match("%d+"))
+    assert.are.equal("101", p:sql("SELECT nextval('used')"):match("%d+"))
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
+
+describe("autogenerate of an SQL function declared before the table it reads", function()
+  it("creates it before the table (its body checked once the table exists)", function()
+    local p = sh.project_on(PG)
+    p:write("schema.lua", [[
+schema.func("item_count", [=[CREATE FUNCTION item_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM items $$]=])
+schema.table("items", { { "id", "integer", primary_key = true }, { "n", "bigint", server_default = "item_count()" } })
+]])
+    p:ok('revision --autogenerate -m "fn"')
+    local text = written(p, "fn")
+    assert.is_true(text:find("FUNCTION", 1, true) < text:find("create_table", 1, true), text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
+
+describe("declared objects SQLite has none of", function()
+  it("refuses a policy and row-level security, naming the declaration", function()
+    local p = sh.project_on(SQLITE)
+    p:write("schema.lua", [[
+schema.table("docs", { { "id", "integer", primary_key = true } })
+schema.policy("docs_own", "docs", { using = "id > 0" })
+]])
+    local code, out, err = p:luamig('revision --autogenerate -m "rls"')
+    assert.are_not.equal(0, code, out)
+    assert.matches("schema.lua:2: schema.policy docs_own: SQLite has no row-level security policies", err, 1, true)
+    p:write("schema.lua", 'schema.table("docs", { { "id", "integer", primary_key = true } }, { row_security = true })\n')
+    code, out, err = p:luamig('revision --autogenerate -m "rls"')
+    assert.are_not.equal(0, code, out)
+    assert.matches("schema.lua:1: schema.table docs: SQLite has no row-level security", err, 1, true)
   end)
 end)

@@ -138,7 +138,8 @@ end } } }
 ]]):format(list_literal(defs.classes["luamig.PluginContext"].order)))
   p:write("schema.lua", DUMP .. [[
 dump("env.schema", own(_ENV))
-dump("luamig.Declare", schema, { "table", "index", "enum", "extension", "view", "sql" })
+dump("luamig.Declare", schema, { "table", "index", "enum", "extension", "view", "materialized_view", "func", "trigger",
+  "sequence", "comment", "policy", "domain", "sql" })
 ]])
   p:write("drills/dump.lua", DUMP .. [[
 dump("env.drill", own(_ENV))

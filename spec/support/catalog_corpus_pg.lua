@@ -186,8 +186,8 @@ return {
     says = "rule r_noins on billing.scratch: enabled origin became disabled" },
   { "COMMENT ON RULE r_noins ON billing.scratch IS 'r'", says = "rule r_noins on billing.scratch: comment NULL became r" },
   { "CREATE POLICY p2 ON billing.invoices FOR INSERT WITH CHECK (true)", says = "policy p2 on billing.invoices still exists" },
-  { "ALTER POLICY p_open ON billing.invoices USING (st = 'paid')", says = "policy p_open on billing.invoices: definition" },
-  { "ALTER POLICY p_open ON billing.invoices TO pg_read_all_data", says = "became PERMISSIVE FOR SELECT TO pg_read_all_data" },
+  { "ALTER POLICY p_open ON billing.invoices USING (st = 'paid')", says = "policy p_open on billing.invoices: using" },
+  { "ALTER POLICY p_open ON billing.invoices TO pg_read_all_data", says = "roles %(public%) became %(pg_read_all_data%)" },
   { "DROP POLICY p_open ON billing.invoices", says = "policy p_open on billing.invoices is missing" },
   { "COMMENT ON POLICY p_open ON billing.invoices IS 'p'", says = "policy p_open on billing.invoices: comment NULL became p" },
   -- extensions

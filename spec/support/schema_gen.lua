@@ -242,12 +242,148 @@ local MUTATIONS = {
   end,
 }
 
+-- Row-level security and policies (PostgreSQL): each kind of object has its
+-- own generator and mutations, drawing from its own random stream, so that
+-- adding one changes neither the tables nor the other kinds of a seed.
+-- Policies name only `id` (never dropped nor retyped); clauses fit the command.
+local function policy_clauses(r, p)
+  local using = pick(r, { "id > 0", "id >= 10", "id <> 7" })
+  local check = pick(r, { "id < 1000000", "id > 0" })
+  p.using = (p.command ~= "insert") and using or nil
+  p.with_check = (p.command == "insert" or ((p.command == "all" or p.command == "update") and r(2) == 1)) and check or nil
+end
+
+local function new_policy(r, m, t)
+  m.serial = m.serial + 1
+  local p = { name = "p" .. m.serial, command = pick(r, { "all", "select", "insert", "update", "delete" }),
+    as = r(3) == 1 and "restrictive" or nil }
+  policy_clauses(r, p)
+  t.policies = t.policies or {}
+  t.policies[#t.policies + 1] = p
+end
+
+-- A policy of table `t`, else of the first table that has one.
+local function some_policy(m, t)
+  if t.policies and t.policies[1] then return t.policies[1] end
+  for _, x in ipairs(m.tables) do
+    if x.policies and x.policies[1] then return x.policies[1] end
+  end
+end
+
+local POLICY_MUTATIONS = {
+  function(_, _, t) t.rls = not t.rls or nil end,
+  function(r, m, t) new_policy(r, m, t) end,
+  function(r, _, t) if t.policies and #t.policies > 0 then table.remove(t.policies, r(#t.policies)) end end,
+  function(_, m, t) -- a changed clause (ALTER POLICY)
+    local p = some_policy(m, t)
+    if p and p.using then
+      p.using = p.using == "id <> 7" and "id > 0" or "id <> 7"
+    elseif p then
+      p.with_check = p.with_check == "id > 0" and "id < 1000000" or "id > 0"
+    end
+  end,
+  function(r, m, t) -- a changed command (drop and create)
+    local p = some_policy(m, t)
+    if p then
+      p.command = pick(r, { "all", "select", "insert", "update", "delete" })
+      policy_clauses(r, p)
+    end
+  end,
+}
+
+local function policies(r, m)
+  for _, t in ipairs(m.tables) do
+    if r(3) == 1 then
+      t.rls = true
+      for _ = 1, r(3) - 1 do new_policy(r, m, t) end
+    end
+  end
+end
+
+-- Domains (PostgreSQL), and columns typed with them (t.domain_columns).
+local DOMAIN_CHECKS = { "VALUE >= 0", "VALUE >= 0 AND VALUE < 1000", "VALUE <> 13" }
+
+local function new_domain(r, m)
+  m.serial = m.serial + 1
+  local d = { name = "d" .. m.serial, type = pick(r, { "integer", "bigint", "numeric(10,2)" }),
+    default = r(2) == 1 and pick(r, { "0", "1" }) or nil, not_null = r(4) == 1 or nil,
+    checks = r(2) == 1 and { pick(r, DOMAIN_CHECKS) } or {} }
+  m.domains[#m.domains + 1] = d
+  return d
+end
+
+local function domain_used(m, name)
+  for _, t in ipairs(m.tables) do
+    for _, c in ipairs(t.domain_columns or {}) do if c.domain == name then return true end end
+  end
+end
+
+local function new_domain_column(r, m)
+  if #m.domains == 0 then return end
+  local t = pick(r, m.tables)
+  m.serial = m.serial + 1
+  t.domain_columns = t.domain_columns or {}
+  t.domain_columns[#t.domain_columns + 1] = { name = "dc" .. m.serial, domain = pick(r, m.domains).name }
+end
+
+local DOMAIN_MUTATIONS = {
+  function(r, m) new_domain(r, m) end,
+  function(r, m) new_domain_column(r, m) end,
+  function(r, m)
+    local t = pick(r, m.tables)
+    if t.domain_columns and #t.domain_columns > 0 then table.remove(t.domain_columns, r(#t.domain_columns)) end
+  end,
+  function(_, m) -- an unused domain dropped
+    for i = #m.domains, 1, -1 do
+      if not domain_used(m, m.domains[i].name) then
+        table.remove(m.domains, i)
+        return
+      end
+    end
+  end,
+  function(r, m) -- default, NOT NULL or checks changed (ALTER DOMAIN)
+    local d = m.domains[1]
+    if not d then return end
+    local k = r(3)
+    if k == 1 then
+      d.default = d.default == nil and pick(r, { "0", "1" }) or nil
+    elseif k == 2 then
+      d.not_null = not d.not_null or nil
+    else
+      d.checks = #d.checks > 0 and r(2) == 1 and {} or { pick(r, DOMAIN_CHECKS) }
+    end
+  end,
+}
+
+local function domains(r, m)
+  m.domains = {}
+  for _ = 1, r(3) - 1 do new_domain(r, m) end
+  for _ = 1, r(3) - 1 do new_domain_column(r, m) end
+end
+
+-- The kinds beyond tables, each a generator and its mutations.
+local OBJECTS = { { make = policies, mutations = POLICY_MUTATIONS, per_table = true },
+  { make = domains, mutations = DOMAIN_MUTATIONS } }
+
+local function objects(seed, m)
+  for i, kind in ipairs(OBJECTS) do kind.make(rng(seed + 200000 + i), m) end
+end
+
+local function mutate_objects(seed, m)
+  for i, kind in ipairs(OBJECTS) do
+    local r = rng(seed + 300000 + i)
+    for _ = 1, r(3) - 1 do pick(r, kind.mutations)(r, m, kind.per_table and pick(r, m.tables) or nil) end
+  end
+end
+
 ---Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as renamed_from).
 function M.pair(seed)
   local a = M.schema(seed)
+  objects(seed, a)
   local b = copy(a)
   local r = rng(seed + 100000)
   for _ = 1, r(4) do pick(r, MUTATIONS)(r, b) end
+  mutate_objects(seed, b)
   return a, b
 end
 
@@ -256,9 +392,34 @@ local function lit(v)
   return tostring(v)
 end
 
----The declaration (schema.lua text) of model `m`; `renames` keeps renamed_from.
-function M.source(m, renames)
+-- The declarations of model `m`'s domains, and of table `t`'s policies and row-level security option,
+-- where the backend builds them (`kinds`: luamig.DeclaredObjects.kinds).
+local function domain_source(m, kinds, out)
+  if not kinds.domain then return end
+  for _, d in ipairs(m.domains or {}) do
+    local checks = {}
+    for i, c in ipairs(d.checks) do checks[i] = lit(c) end
+    out[#out + 1] = ("schema.domain(%q, { type = %q%s%s, checks = { %s } })"):format(d.name, d.type,
+      d.default and (", default = " .. lit(d.default)) or "", d.not_null and ", not_null = true" or "",
+      table.concat(checks, ", "))
+  end
+end
+
+local function policy_source(t, kinds, out)
+  if not kinds.policy then return end
+  for _, p in ipairs(t.policies or {}) do
+    out[#out + 1] = ("schema.policy(%q, %q, { command = %q%s%s%s })"):format(p.name, t.name, p.command,
+      p.as and (", as = " .. lit(p.as)) or "", p.using and (", using = " .. lit(p.using)) or "",
+      p.with_check and (", with_check = " .. lit(p.with_check)) or "")
+  end
+end
+
+---The declaration (schema.lua text) of model `m`; `renames` keeps renamed_from; `kinds`
+---(luamig.DeclaredObjects.kinds) the declared objects beyond tables to write (none when nil).
+function M.source(m, renames, kinds)
+  kinds = kinds or {}
   local out = {}
+  domain_source(m, kinds, out)
   for _, e in ipairs(m.enums) do
     local vals = {}
     for i, v in ipairs(e.values) do vals[i] = lit(v) end
@@ -272,6 +433,9 @@ function M.source(m, renames)
         c.default ~= nil and (", default = " .. lit(c.default)) or "",
         renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
     end
+    for _, c in ipairs(kinds.domain and t.domain_columns or {}) do
+      cols[#cols + 1] = ("  { %q, %q },"):format(c.name, c.domain)
+    end
     local cons = {}
     for _, u in ipairs(t.uniques) do
       cons[#cons + 1] = ("{ type = \"unique\", name = %q, columns = { %q } }"):format(u.name, u.columns[1])
@@ -283,8 +447,10 @@ function M.source(m, renames)
       cons[#cons + 1] = ("{ type = \"foreign_key\", name = %q, columns = { %q }, references = %q, ref_columns = { \"id\" }%s }")
         :format(f.name, f.column, f.parent, f.on_delete and (", on_delete = " .. lit(f.on_delete)) or "")
     end
-    out[#out + 1] = ("schema.table(%q, {\n%s\n}, { constraints = { %s }%s })"):format(t.name, table.concat(cols, "\n"),
-      table.concat(cons, ", "), renames and t.renamed_from and (", renamed_from = " .. lit(t.renamed_from)) or "")
+    out[#out + 1] = ("schema.table(%q, {\n%s\n}, { constraints = { %s }%s%s })"):format(t.name, table.concat(cols, "\n"),
+      table.concat(cons, ", "), renames and t.renamed_from and (", renamed_from = " .. lit(t.renamed_from)) or "",
+      kinds.row_security and t.rls and ", row_security = true" or "")
+    policy_source(t, kinds, out)
     for _, ix in ipairs(t.indexes) do
       out[#out + 1] = ("schema.index(%q, %q, { %q }, { unique = %s%s })"):format(ix.name, t.name, ix.columns[1],
         tostring(ix.unique), ix.where and (", where = " .. lit(ix.where)) or "")

@@ -61,6 +61,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field backfill_writer fun(db: luamig.Db, table_name: string, key: string[], prepared: table): table
 ---@field scratch luamig.DialectScratch     the scratch database of drill, lint and autogenerate
 ---@field render_style luamig.RenderStyle  how autogenerate writes some changes (luamig.schema.render)
+---@field declared_objects luamig.DeclaredObjects  the declared objects beyond tables it builds (luamig.schema.declare)
 ---@field lint_observer string             the module that watches statements for `luamig lint`
 ---@field replica_lag? luamig.DialectReplicaLag  replica positions (a backend with streaming replication)
 ---@field online table                    op.online.*'s backend part (luamig.run.online)
@@ -72,6 +73,14 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field enum_outside_tx boolean?  a new enum value makes the migration transactional = false
 ---@field trigger_on boolean?       DROP TRIGGER names the table (ON t)
 ---@field online boolean?           changes to tables with rows can be written online-safe (CONCURRENTLY, NOT VALID)
+
+---Which declared objects beyond tables a backend builds, and how.
+---@class luamig.DeclaredObjects
+---@field backend string            its name in messages ("SQLite")
+---@field kinds table<string, true>  the schema.<kind> it builds (func, trigger, sequence, comment,
+---  materialized_view, policy, domain) and row_security (a table option); the others are refused
+---@field defer_function_bodies string[]?  the statements before and after creating functions ahead of the
+---  tables their bodies name (PostgreSQL: check_function_bodies off, then reset)
 
 ---Replica positions for luamig.run.replicas (the policy: throttle, wait).
 ---@class luamig.DialectReplicaLag
@@ -118,6 +127,8 @@ M.CONTRACT = {
   { "scratch", "table" },
   -- autogenerate's rendering (luamig.schema.render), lint's observer (luamig.tools.lint)
   { "render_style", "table" }, { "lint_observer", "string" },
+  -- the declared objects beyond tables it builds (luamig.schema.declare)
+  { "declared_objects", "table" },
   -- replica lag (luamig.run.replicas)
   { "replica_lag", "table", optional = true },
   -- op.online.* (luamig.run.online): sync triggers, NOT VALID constraints, concurrent indexes

@@ -165,6 +165,7 @@
 ---@field default string?
 ---@field not_null boolean?
 ---@field constraint_defs string?  domain: "name CHECK (...); ..."
+---@field checks {name: string, def: string}[]?  domain: its CHECK constraints, by name
 ---@field attributes string?   composite: "a integer, b text"
 ---@field comment string?
 
@@ -174,6 +175,11 @@
 ---@field name string
 ---@field sql string           its definition
 ---@field enabled string?      "origin"|"disabled"|"replica"|"always"
+---@field command string?      policy: "all"|"select"|"insert"|"update"|"delete"
+---@field as string?           policy: "permissive"|"restrictive"
+---@field roles string[]?      policy: its roles by name ("public": every role)
+---@field using string?        policy: USING, as pg_get_expr writes it
+---@field with_check string?   policy: WITH CHECK, as pg_get_expr writes it
 ---@field comment string?
 
 local M = {}

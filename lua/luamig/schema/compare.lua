@@ -6,6 +6,7 @@
 --- (luamig.schema.render writes it); a destructive one says why.
 local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
+local objects = require "luamig.schema.compare_objects"
 local introspect = require "luamig.schema.introspect"
 local sqltext = require "luamig.model.sql"
 local q = sqltext.quote_ident
@@ -484,13 +485,7 @@ end
 
 local function drop_function(key, f) return { call = "execute", args = { "DROP " .. function_ref(key, f) } } end
 
--- The change setting the comment of object `ref` ("FUNCTION ...") to `e`'s,
--- when it differs from `was`'s (nil: the object is new or made anew).
-local function comment_change(out, ref, e, was)
-  if (was and was.comment) == e.comment or (not was and e.comment == nil) then return end
-  out[#out + 1] = { call = "execute", args = { ("COMMENT ON %s IS %s"):format(ref,
-    e.comment == nil and "NULL" or sqltext.quote_literal(e.comment)) } }
-end
+local comment_change = objects.comment_change
 
 -- A sequence of its own (not a serial's or an identity's) and its options.
 local function own_sequence(s) return s and not (s.identity or s.owned_by) end
@@ -511,6 +506,11 @@ local function standalone_before(out, a, b)
       if sequence_text(as[n]) ~= sequence_text(bs[n]) then
         out[#out + 1] = { call = "execute", args = { "ALTER SEQUENCE " .. ddl.qualified(n) .. " " .. sequence_text(bs[n]) } }
       end
+      if as[n].start ~= bs[n].start then
+        -- (a new start is the next value of a sequence no one has used yet; a used one goes on where it is)
+        out[#out + 1] = { call = "execute", args = { ("SELECT pg_catalog.setval(%s, %s, false) FROM %s WHERE NOT is_called")
+          :format(sqltext.quote_literal(ddl.qualified(n)), bs[n].start, ddl.qualified(n)) } }
+      end
       comment_change(out, "SEQUENCE " .. ddl.qualified(n), bs[n], as[n])
     end
   end
@@ -523,7 +523,8 @@ local function standalone_before(out, a, b)
         out[#out + 1] = drop_function(n, was)
         was = nil
       end
-      out[#out + 1] = { call = "execute", args = { f.definition } }
+      -- (created with their bodies unchecked: they may name tables made after them, render.body)
+      out[#out + 1] = { call = "execute", args = { f.definition }, function_body = true }
     end
     if f.definition then comment_change(out, function_ref(n, f), f, was) end
   end
@@ -545,9 +546,10 @@ local function standalone_after(out, a, b)
   end
 end
 
--- Views, triggers, extensions and enums before the tables change (drops of
--- what changed, creations of what tables will use).
-local function before_tables(out, a, b)
+-- Views, triggers, policies, extensions, enums and domains before the tables
+-- change (drops of what changed, creations of what tables will use).
+-- Returns the policies dropped to be created again.
+local function before_tables(out, a, b, touched)
   for _, n in ipairs(names(a.views or {})) do
     if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
       out[#out + 1] = type(a.views[n]) == "table" and a.views[n].materialized
@@ -561,6 +563,7 @@ local function before_tables(out, a, b)
       out[#out + 1] = { call = "drop_trigger", args = { ta[n].name or n, ta[n].table } }
     end
   end
+  local again = objects.policies_before(out, a, b, touched)
   for _, n in ipairs(names(b.extensions or {})) do
     if not (a.extensions or {})[n] then out[#out + 1] = { call = "create_extension", args = { n } } end
   end
@@ -572,12 +575,15 @@ local function before_tables(out, a, b)
       enum_changes(out, n, ae[n].values, be[n].values)
     end
   end
+  objects.domains_before(out, a, b)
   standalone_before(out, a, b)
+  return again
 end
 
--- Enums, extensions and views after the tables changed (drops of what is
--- gone, views and triggers made anew).
-local function after_tables(out, a, b)
+-- Domains, enums, extensions and views after the tables changed (drops of
+-- what is gone; views, triggers and policies made anew: `again`).
+local function after_tables(out, a, b, again)
+  objects.domains_after(out, a, b)
   local ae, be = a.enums or {}, b.enums or {}
   for _, n in ipairs(names(ae)) do
     if not be[n] then out[#out + 1] = { call = "drop_enum", args = { n }, destructive = "drops enum " .. n } end
@@ -587,12 +593,16 @@ local function after_tables(out, a, b)
   end
   standalone_after(out, a, b)
   for _, n in ipairs(names(b.views or {})) do
-    if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      local v = b.views[n]
+    local v, was = b.views[n], (a.views or {})[n]
+    if not was or view_text(v) ~= view_text(was) then
       out[#out + 1] = type(v) == "table" and v.materialized
         and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
           (v.definition:gsub(";%s*$", ""))) } }
         or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
+      was = nil
+    end
+    if type(v) == "table" then
+      comment_change(out, (v.materialized and "MATERIALIZED VIEW " or "VIEW ") .. ddl.qualified(n), v, was)
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -604,6 +614,30 @@ local function after_tables(out, a, b)
     end
     comment_change(out, ("TRIGGER %s ON %s"):format(q(tb[n].name), ddl.qualified(tb[n].table)), tb[n], was)
   end
+  objects.policies_after(out, a, b, again)
+end
+
+-- Table key -> the columns the changes of the tables in both `at` and `bt`
+-- (forms; `renames`: new -> old tables, `col_hints`: table -> new -> old
+-- columns) drop or retype: what a policy naming them must let go of first.
+local function touched_columns(at, bt, renames, col_hints)
+  local out = {}
+  for n, f in pairs(bt) do
+    local old = renames[n] or n
+    local was = at[old]
+    if was then
+      local new_of = {}
+      for new, o in pairs(col_hints[n] or {}) do new_of[o] = new end
+      for c, col in pairs(was.columns) do
+        local now = f.columns[new_of[c] or c]
+        if not now or now.type ~= col.type then
+          out[old] = out[old] or {}
+          out[old][c] = true
+        end
+      end
+    end
+  end
+  return out
 end
 
 ---The changes taking snapshot `a` to snapshot `b`. `hints` = {tables = {new
@@ -619,8 +653,8 @@ function M.changes(a, b, hints)
   local at, bt = {}, {}
   for n, t in pairs(a.tables) do at[n] = M.table_form(n, t, a.enums or {}, a.sequences) end
   for n, t in pairs(b.tables) do bt[n] = M.table_form(n, t, b.enums or {}, b.sequences) end
-  before_tables(out, a, b)
   local renames = matched(at, bt, hints.tables or {})
+  local again = before_tables(out, a, b, touched_columns(at, bt, renames, hints.columns or {}))
   local old_of = {}
   for new, old in pairs(renames) do
     out[#out + 1] = { call = "rename_table", args = { old, new, { primary_key = true } } }
@@ -675,7 +709,11 @@ function M.changes(a, b, hints)
     local n = drop_order[i]
     out[#out + 1] = { call = "drop_table", args = { n }, destructive = ("drops table %s and its rows"):format(n) }
   end
-  after_tables(out, a, b)
+  for _, n in ipairs(order) do
+    objects.table_extras(out, n, b.tables[n], a.tables[renames[n] or n], (hints.columns or {})[n])
+  end
+  objects.domain_cautions(out, b)
+  after_tables(out, a, b, again)
   return out
 end
 

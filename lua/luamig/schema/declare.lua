@@ -6,19 +6,22 @@
 --- schema at head (luamig.schema.compare) exactly as the database sees it.
 local check = require "luamig.schema.check"
 local ddl = require "luamig.model.ddl"
+local ddl_objects = require "luamig.model.ddl_objects"
 local errors = require "luamig.util.errors"
 local fs = require "luamig.util.fs"
 local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
 local sqltext = require "luamig.model.sql"
-local q = sqltext.quote_ident
 local sandbox = require "luamig.util.sandbox"
 
 local M = {}
 
 -- What runs in file order before the tables when written before the first schema.table.
-local EARLY = { enum = true, extension = true, sql = true, func = true, sequence = true }
-local TABLE_KEYS = { "constraints", "renamed_from", "comment" }
+local EARLY = { enum = true, extension = true, sql = true, func = true, sequence = true, domain = true }
+local TABLE_KEYS = { "constraints", "renamed_from", "comment", "row_security" }
+-- The kinds a backend may not build (luamig.DeclaredObjects), as its refusal names them.
+local WHAT = { func = "functions", trigger = "triggers", sequence = "sequences", comment = "comments",
+  materialized_view = "materialized views", policy = "row-level security policies", domain = "domains" }
 local INDEX_KEYS = ddl.INDEX_OPTIONS
 
 ---@class luamig.Declared
@@ -55,6 +58,16 @@ local function bad(where, fmt, ...)
   error(e, 0)
 end
 
+-- Options `opts` of schema.`what` `name`, each one of `keys`.
+local function check_keys(where, what, name, opts, keys)
+  if type(opts) ~= "table" then bad(where, "schema.%s %s: options must be a table", what, name) end
+  for k in pairs(opts) do
+    if not known(k, keys) then
+      bad(where, "schema.%s %s: unknown option %q%s", what, name, tostring(k), check.did_you_mean(tostring(k), keys))
+    end
+  end
+end
+
 -- The file:line of the declaration being made (the innermost frame of `path`).
 local function caller(path)
   return host.where(path) or path
@@ -70,12 +83,7 @@ local function declare_table(decl, where, name, columns, opts)
   if decl.tables[name] then bad(where, "table %s is declared twice (first at %s)", name, decl.tables[name].where) end
   if type(columns) ~= "table" then bad(where, "schema.table %s: columns must be a list of column specs", name) end
   opts = opts or {}
-  if type(opts) ~= "table" then bad(where, "schema.table %s: options must be a table", name) end
-  for k in pairs(opts) do
-    if not known(k, TABLE_KEYS) then
-      bad(where, "schema.table %s: unknown option %q%s", name, tostring(k), check.did_you_mean(tostring(k), TABLE_KEYS))
-    end
-  end
+  check_keys(where, "table", name, opts, TABLE_KEYS)
   local cols, renames = {}, {}
   for i, c in ipairs(columns) do
     if type(c) ~= "table" then bad(where, "schema.table %s: column %d is not a table", name, i) end
@@ -85,8 +93,12 @@ local function declare_table(decl, where, name, columns, opts)
     copy.renamed_from = nil
     cols[i] = copy
   end
+  local rs = opts.row_security
+  if rs ~= nil and rs ~= true and rs ~= false and rs ~= "force" then
+    bad(where, "schema.table %s: row_security must be true, false or \"force\"", name)
+  end
   local t = { name = name, columns = cols, where = where, renamed_from = opts.renamed_from, column_renames = renames,
-    opts = { constraints = opts.constraints } }
+    opts = { constraints = opts.constraints }, row_security = rs or nil }
   decl.tables[name] = t
   return t
 end
@@ -150,14 +162,33 @@ local function api(decl, path)
     local where = caller(path)
     need_name(where, "sequence", name)
     opts = opts or {}
-    if type(opts) ~= "table" then bad(where, "schema.sequence %s: options must be a table", name) end
-    for k in pairs(opts) do
-      if not known(k, ddl.SEQUENCE_OPTIONS) then
-        bad(where, "schema.sequence %s: unknown option %q%s", name, tostring(k),
-          check.did_you_mean(tostring(k), ddl.SEQUENCE_OPTIONS))
+    check_keys(where, "sequence", name, opts, ddl.SEQUENCE_OPTIONS)
+    add("sequence", name, { opts }, where)
+  end
+  function S.policy(name, table_name, opts)
+    local where = caller(path)
+    need_name(where, "policy", name)
+    if type(table_name) ~= "string" then bad(where, "schema.policy %s: needs the table's name", name) end
+    opts = opts or {}
+    check_keys(where, "policy", name, opts, ddl_objects.POLICY_OPTIONS)
+    for k, v in pairs(opts) do
+      local problem = ddl_objects.policy_problem(k, v)
+      if problem then bad(where, "schema.policy %s: %s", name, problem) end
+    end
+    add("policy", name, { table_name, opts }, where)
+  end
+  function S.domain(name, opts)
+    local where = caller(path)
+    need_name(where, "domain", name)
+    opts = opts or {}
+    check_keys(where, "domain", name, opts, ddl_objects.DOMAIN_OPTIONS)
+    if type(opts.type) ~= "string" then bad(where, "schema.domain %s: needs its base type (type = ...)", name) end
+    for i, c in ipairs(opts.checks or {}) do
+      if type(c) ~= "string" and not (type(c) == "table" and type(c.condition) == "string") then
+        bad(where, "schema.domain %s: check %d must be a condition, or { name = ..., condition = ... }", name, i)
       end
     end
-    add("sequence", name, { opts }, where)
+    add("domain", name, { opts }, where)
   end
   function S.comment(target, text)
     local where = caller(path)
@@ -173,7 +204,7 @@ local function api(decl, path)
   end
   return setmetatable(S, { __index = function(_, k)
     local e = check.unknown("schema.", k, { "table", "index", "enum", "extension", "view", "func",
-      "trigger", "sequence", "comment", "materialized_view", "sql" })
+      "trigger", "sequence", "comment", "materialized_view", "policy", "domain", "sql" })
     bad(caller(path), "%s", e.message)
   end })
 end
@@ -215,6 +246,12 @@ function M.load(paths)
     sandbox.call(path, "config", chunk)
   end
   for _, name in ipairs(M.names(decl.tables)) do check_references(decl, decl.tables[name]) end
+  for _, item in ipairs(decl.items) do
+    if item.what == "policy" and not decl.tables[item.args[1]] then
+      bad(item.where, "policy %s is on table %s, which is not declared%s", item.name, item.args[1],
+        check.did_you_mean(item.args[1], M.names(decl.tables)))
+    end
+  end
   for name, ix in pairs(decl.indexes) do
     if not decl.tables[ix.args[1]] then
       bad(ix.where, "index %s is on table %s, which is not declared%s", name, ix.args[1],
@@ -312,28 +349,50 @@ local function at(where, fn, label)
   bad(where, "%s", errors.text(err))
 end
 
+-- Refuse, naming the declaration, what backend `d` does not build (luamig.DeclaredObjects).
+local function refuse_unbuildable(decl, d)
+  local objects = d.declared_objects
+  for _, item in ipairs(decl.items) do
+    if WHAT[item.what] and not objects.kinds[item.what] then
+      bad(item.where, "schema.%s %s: %s has no %s", item.what, item.name, objects.backend, WHAT[item.what])
+    elseif item.what == "table" and item.args.row_security and not objects.kinds.row_security then
+      bad(item.where, "schema.table %s: %s has no row-level security (row_security)", item.name, objects.backend)
+    end
+  end
+end
+
 ---Build the declared schema on the empty database `db` (of dialect `d`):
----what is written before the first table (extensions, enums, raw SQL) in
----file order, the other extensions and enums, tables (parents first; the
----foreign keys of a cycle once its tables exist), indexes, views, the rest
----of the raw SQL. An
+---what is written before the first table (extensions, enums, domains,
+---sequences, functions, raw SQL) in file order, the other extensions, enums,
+---domains and sequences, tables (parents first; the foreign keys of a cycle
+---once its tables exist) and their row-level security, indexes, functions,
+---views, triggers, policies, the rest of the raw SQL, comments. What the
+---backend does not build (luamig.DeclaredObjects) is refused first. An
 ---error (an unknown key or type, SQL the database refuses) names the
 ---declaration's file:line.
 ---@param decl luamig.Declared
 ---@param db luamig.Db
 ---@param d luamig.Dialect
 function M.realize(decl, db, d)
+  refuse_unbuildable(decl, d)
   local op = ops.new({ db = db, dialect = d })
   -- set up as for a migration using op (SQLite: a cycle's foreign key is
   -- added by a table rebuild, with foreign keys unenforced until checked)
   local setup = d.step_setup({}, { { uses_op = true } })
   d.apply_setup(db, setup)
   db:exec "BEGIN"
+  -- (functions come before the tables their bodies may name)
+  local defer = d.declared_objects.defer_function_bodies
   local ok, err = pcall(function()
+    if defer then db:exec(defer[1]) end
     local function run(item)
       at(item.where, function()
         if item.what == "enum" then
           op.create_enum(item.name, item.args[1])
+        elseif item.what == "domain" then
+          db:exec(ddl_objects.create_domain(item.name, ddl.type(d, item.args[1].type), item.args[1]))
+        elseif item.what == "policy" then
+          db:exec(ddl_objects.create_policy(item.name, item.args[1], item.args[2]))
         elseif item.what == "extension" then
           op.create_extension(item.name)
         elseif item.what == "sequence" then
@@ -353,7 +412,7 @@ function M.realize(decl, db, d)
         run(item)
       end
     end
-    for _, kind in ipairs({ "extension", "enum", "sequence" }) do
+    for _, kind in ipairs({ "extension", "enum", "domain", "sequence" }) do
       for i, item in ipairs(decl.items) do
         if item.what == kind and i > first_table then run(item) end
       end
@@ -372,8 +431,16 @@ function M.realize(decl, db, d)
           { on_delete = l.fk.on_delete, on_update = l.fk.on_update })
       end, "schema.table " .. l.t.name)
     end
+    for _, t in ipairs(table_order(decl)) do
+      if t.row_security then
+        at(t.where, function()
+          db:exec(ddl_objects.row_security(t.name, true))
+          if t.row_security == "force" then db:exec(ddl_objects.row_security(t.name, true, true)) end
+        end)
+      end
+    end
     d.check_step(db, setup)
-    for _, kind in ipairs({ "index", "func", "view", "trigger", "sql", "comment" }) do
+    for _, kind in ipairs({ "index", "func", "view", "trigger", "policy", "sql", "comment" }) do
       for i, item in ipairs(decl.items) do
         if item.what == kind and not (EARLY[kind] and i < first_table) then
           at(item.where, function()
@@ -382,11 +449,11 @@ function M.realize(decl, db, d)
               for k, v in pairs(item.args[3]) do opts[k] = v end
               opts.concurrently = nil -- (the declared schema is built in one transaction)
               op.create_index(item.name, item.args[1], item.args[2], opts)
-            elseif kind == "func" or kind == "trigger" or kind == "comment" then
+            elseif kind == "func" or kind == "trigger" or kind == "comment" or kind == "policy" then
               run(item)
             elseif kind == "view" then
-              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "", q(item.name),
-                item.args[1]))
+              db:exec(("CREATE %sVIEW %s AS %s"):format(item.args.materialized and "MATERIALIZED " or "",
+                ddl.qualified(item.name), item.args[1]))
             else
               db:exec(item.args[1])
             end
@@ -394,6 +461,7 @@ function M.realize(decl, db, d)
         end
       end
     end
+    if defer then db:exec(defer[2]) end
   end)
   db:exec(ok and "COMMIT" or "ROLLBACK")
   d.apply_setup(db, d.step_setup({}, {}))

@@ -148,16 +148,27 @@ function M.bodies(d)
   return { upgrade = table.concat(up, "\n"), downgrade = table.concat(down, "\n"), transactional = true }, pre
 end
 
--- An item's SQL steps as one text (schema.sql), nil when it has none.
-local function sql_of(it)
-  local parts = {}
-  for _, s in ipairs(it.up) do parts[#parts + 1] = s.sql end
-  return #parts > 0 and table.concat(parts, ";\n") or nil
+-- An item's declarations and the SQL its declarations do not say (one
+-- schema.sql text, or nil): `declares` alone say all; after a `declare`, a
+-- step may have its own declaration (a comment) or be said by it
+-- (`declared`: a table's row_security).
+local function declarations(it)
+  if it.declares then return it.declares, nil end
+  local calls, parts = { it.declare }, {}
+  for _, s in ipairs(it.up) do
+    if it.declare and s.declare then
+      calls[#calls + 1] = s.declare
+    elseif s.sql and not (it.declare and s.declared) then
+      parts[#parts + 1] = s.sql
+    end
+  end
+  return calls, it.declare_sql or (#parts > 0 and table.concat(parts, ";\n") or nil)
 end
 
 ---The dump as a declared schema (schema.lua): schema.table, schema.index,
 ---schema.enum, schema.extension, schema.func, schema.trigger,
----schema.sequence, schema.comment where the declared vocabulary covers the object,
+---schema.sequence, schema.domain, schema.view, schema.materialized_view,
+---schema.policy, schema.comment where the declared vocabulary covers the object,
 ---schema.sql with its DDL for the rest, in dependency order.
 ---@param d luamig.Dump
 ---@return string
@@ -166,10 +177,10 @@ function M.declared(d)
     "-- Edit it, then `luamig revision --autogenerate -m MSG` writes the migration (README, \"Declared schema\")." }
   skipped_lines(d, lines)
   for _, it in ipairs(d.items) do
-    for _, decl in ipairs(it.declares or { it.declare }) do
+    local calls, sql = declarations(it)
+    for _, decl in ipairs(calls) do
       lines[#lines + 1] = call_text("", "schema." .. decl[1], { table.unpack(decl, 2) })
     end
-    local sql = it.declare_sql or (not it.declares and sql_of(it)) or nil
     if sql then lines[#lines + 1] = call_text("", "schema.sql", { it.what, sql }) end
   end
   return table.concat(lines, "\n") .. "\n"

@@ -186,7 +186,16 @@ function M.body(changes, d, warn, column_spec, named, online)
     if batch or section then lines[#lines + 1] = "  end)" end
     batch, section = nil, nil
   end
+  -- functions created in a row, their bodies unchecked (the dialect's statements before and after)
+  local defer, deferring = d.declared_objects.defer_function_bodies, false
+  local function deferred(on)
+    if not defer or deferring == on then return end
+    close()
+    lines[#lines + 1] = "  op.execute(" .. M.literal(defer[on and 1 or 2]) .. ")"
+    deferring = on
+  end
   for _, ch in ipairs(changes) do
+    deferred(ch.function_body == true)
     local in_batch = style.batch and ch.table ~= nil and not ch.index and not ch.in_place
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
@@ -213,6 +222,7 @@ function M.body(changes, d, warn, column_spec, named, online)
       lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(at, name, text) or ("%sop.%s(%s)"):format(at, name, text)
     end
   end
+  deferred(false)
   close()
   return lines, outside
 end

@@ -12,7 +12,8 @@ schema = nil
 ---@class luamig.DeclaredTableOptions
 ---@field constraints luamig.ConstraintSpec[]?  table constraints, as op.create_table takes them
 ---@field renamed_from string?                  the table's former name: autogenerate renames it instead of drop and add
----@field comment string?                       a note for readers (not compared)
+---@field comment string?                       a note for readers (not compared: schema.comment("table t", ...) is)
+---@field row_security (boolean|"force")?      PostgreSQL: row-level security on (ENABLE ROW LEVEL SECURITY); "force": for the owner too
 
 ---A declared column: a luamig.ColumnSpec, plus renamed_from.
 ---@class luamig.DeclaredColumn: luamig.ColumnSpec
@@ -70,12 +71,26 @@ function Declare.trigger(name, create_sql) end
 ---@param opts {type: string?, start: integer?, increment: integer?, min: integer?, max: integer?, cache: integer?, cycle: boolean?}?
 function Declare.sequence(name, opts) end
 
----A comment (PostgreSQL) on `target`, as COMMENT ON writes it: "FUNCTION f(integer)", "SEQUENCE s", "TRIGGER t ON tbl".
+---A row-level security policy (PostgreSQL) on a declared table, compared through pg_policy; a changed one is
+---an ALTER POLICY where it can say the change, else a drop and a create.
+---@param name string
+---@param table_name string
+---@param opts {command: "all"|"select"|"insert"|"update"|"delete"?, as: "permissive"|"restrictive"?, roles: string[]?, using: string?, with_check: string?}?
+function Declare.policy(name, table_name, opts) end
+
+---A domain (PostgreSQL): a base type with a default, NOT NULL and CHECKs on VALUE, compared through the
+---catalog; a change is an ALTER DOMAIN, but for a new base type (a drop and a create).
+---@param name string
+---@param opts {type: string, default: string?, not_null: boolean?, checks: (string|{name: string, condition: string})[]?}
+function Declare.domain(name, opts) end
+
+---A comment (PostgreSQL) on `target`, as COMMENT ON writes it: "FUNCTION f(integer)", "SEQUENCE s", "TRIGGER t ON tbl",
+---"TABLE t", "COLUMN t.c", "VIEW v", "MATERIALIZED VIEW v", "DOMAIN d", "POLICY p ON t".
 ---@param target string
 ---@param text string
 function Declare.comment(target, text) end
 
----Any other object as the SQL that creates it (a policy, a domain ...), compared by its definition in the database.
+---Any other object as the SQL that creates it (a composite type, a rule ...), compared by its definition in the database.
 ---@param name string
 ---@param create_sql string
 function Declare.sql(name, create_sql) end

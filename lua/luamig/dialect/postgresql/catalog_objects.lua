@@ -73,6 +73,9 @@ SELECT t.oid::text AS oid, n.nspname, t.typname, t.typtype, pg_catalog.format_ty
   t.typdefault, t.typnotnull,
   (SELECT pg_catalog.string_agg(k.conname || ' ' || pg_catalog.pg_get_constraintdef(k.oid, true), '; ' ORDER BY k.conname)
    FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid) AS cons,
+  (SELECT pg_catalog.string_agg(k.conname || chr(30) || pg_catalog.pg_get_constraintdef(k.oid, true), chr(31)
+     ORDER BY k.conname)
+   FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') AS checks,
   (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname) || ' ' ||
      pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
    FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attrs,
@@ -94,6 +97,11 @@ WHERE t.typnamespace = ANY (?::oid[]) AND t.typtype IN ('d', 'c', 'r', 'e')
       e = { schema = r.nspname, name = r.typname, kind = TYPE[r.typtype] }
       if r.typtype == "d" then
         e.base, e.default, e.not_null, e.constraint_defs = r.base, r.typdefault, r.typnotnull or nil, r.cons
+        e.checks = {} -- (its CHECK constraints: { name, def }, by name)
+        for _, c in ipairs(list(r.checks)) do
+          local name, def = c:match("^(.-)\30(.*)$")
+          e.checks[#e.checks + 1] = { name = name, def = def }
+        end
       elseif r.typtype == "c" then
         e.attributes = r.attrs
       else

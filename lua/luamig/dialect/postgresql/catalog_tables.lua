@@ -208,13 +208,15 @@ ORDER BY 2, 3]]):format(nnd), b.nsps) do
   end
 end
 
--- Triggers, rules and policies: each a query, each entry keyed "<table key>.<name>".
-local function attached(b, field, classid, sql)
+-- Triggers, rules and policies: each a query, each entry keyed "<table key>.<name>"; `parts(r, e)` adds
+-- what a kind has besides its definition.
+local function attached(b, field, classid, sql, parts)
   for r in b.db:rows(sql, b.nsps) do
     local rel = b.rel[r.rel]
     if rel then
       local e = { schema = rel.entry.schema, table = rel.key, on = rel.entry.schema .. "." .. rel.entry.name, name = r.name,
         sql = r.def, enabled = ENABLED[r.enabled] }
+      if parts then parts(r, e) end
       b.s[field][rel.key .. "." .. r.name] = e
       b.reg[classid .. ":" .. r.oid] = e
     end
@@ -234,15 +236,23 @@ SELECT r.oid::text AS oid, r.ev_class::text AS rel, r.rulename AS name, pg_catal
 FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
 WHERE c.relnamespace = ANY (?::oid[]) AND r.rulename <> '_RETURN']])
   attached(b, "policies", "pg_policy", [[
-SELECT p.oid::text AS oid, p.polrelid::text AS rel, p.polname AS name,
-  CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END || ' FOR ' ||
+SELECT oid, rel, name, permissive, cmd, qual, wcheck,
+  pg_catalog.array_to_string(roles, chr(31)) AS roles,
+  CASE WHEN permissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END || ' FOR ' || cmd || ' TO ' ||
+  (SELECT pg_catalog.string_agg(CASE WHEN r = 'public' THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r) END, ', ')
+   FROM pg_catalog.unnest(roles) r)
+  || COALESCE(' USING (' || qual || ')', '') || COALESCE(' WITH CHECK (' || wcheck || ')', '') AS def
+FROM (SELECT p.oid::text AS oid, p.polrelid::text AS rel, p.polname AS name, p.polpermissive AS permissive,
   CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END
-  || ' TO ' || (SELECT pg_catalog.string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(r)::text END,
-    ', ' ORDER BY 1) FROM pg_catalog.unnest(p.polroles) r)
-  || COALESCE(' USING (' || pg_catalog.pg_get_expr(p.polqual, p.polrelid) || ')', '')
-  || COALESCE(' WITH CHECK (' || pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') AS def
+    AS cmd,
+  pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual, pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS wcheck,
+  ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END
+    FROM pg_catalog.unnest(p.polroles) r ORDER BY 1) AS roles
 FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
-WHERE c.relnamespace = ANY (?::oid[])]])
+WHERE c.relnamespace = ANY (?::oid[])) p]], function(r, e)
+    e.command, e.as, e.roles = r.cmd:lower(), r.permissive and "permissive" or "restrictive", list(r.roles)
+    e.using, e.with_check = r.qual, r.wcheck
+  end)
 end
 
 ---Read relations, columns, constraints, indexes, triggers, rules and policies into b.s.

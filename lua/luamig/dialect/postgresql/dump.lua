@@ -29,8 +29,9 @@ local function sorted_keys(t)
   return out
 end
 
+-- A COMMENT ON step, and the same as schema.comment (luamig.schema.dump writes it for an item it declares).
 local function comment(kind, name, text)
-  return { sql = ("COMMENT ON %s %s IS %s"):format(kind, name, lit(text)) }
+  return { sql = ("COMMENT ON %s %s IS %s"):format(kind, name, lit(text)), declare = { "comment", kind .. " " .. name, text } }
 end
 
 -- Whether the op vocabulary writes table `t` exactly (op.create_table).
@@ -89,8 +90,11 @@ local function table_extras(t, name, up)
     if c.comment then up[#up + 1] = comment("COLUMN", name .. "." .. q(c.name), c.comment) end
   end
   if t.comment then up[#up + 1] = comment("TABLE", name, t.comment) end
-  if t.rls then up[#up + 1] = { sql = ("ALTER TABLE %s ENABLE ROW LEVEL SECURITY"):format(name) } end
-  if t.rls_forced then up[#up + 1] = { sql = ("ALTER TABLE %s FORCE ROW LEVEL SECURITY"):format(name) } end
+  -- (a declared table says these with its row_security option)
+  if t.rls then up[#up + 1] = { sql = ("ALTER TABLE %s ENABLE ROW LEVEL SECURITY"):format(name), declared = true } end
+  if t.rls_forced then
+    up[#up + 1] = { sql = ("ALTER TABLE %s FORCE ROW LEVEL SECURITY"):format(name), declared = t.rls or nil }
+  end
   if t.replica_identity == "full" or t.replica_identity == "nothing" then
     up[#up + 1] = { sql = ("ALTER TABLE %s REPLICA IDENTITY %s"):format(name, t.replica_identity:upper()) }
   end
@@ -138,7 +142,15 @@ local function types_items(b)
       up[1] = { sql = ("CREATE TYPE %s AS RANGE (SUBTYPE = %s)"):format(name, e.base:match("^(.-) %S+$") or e.base) }
     end
     if e.comment then up[#up + 1] = comment(kind, name, e.comment) end
-    add({ id = "type:" .. k, what = e.kind .. " " .. e.schema .. "." .. e.name, up = up,
+    local declares
+    if e.kind == "domain" then
+      local checks = {}
+      for i, c in ipairs(e.checks or {}) do checks[i] = { name = c.name, condition = c.def:match("^CHECK %((.*)%)$") } end
+      declares = { { "domain", k, { type = e.base, default = e.default, not_null = e.not_null,
+        checks = #checks > 0 and checks or nil } } }
+      if e.comment then declares[2] = up[#up].declare end
+    end
+    add({ id = "type:" .. k, what = e.kind .. " " .. e.schema .. "." .. e.name, up = up, declares = declares,
       down = { { sql = ("DROP %s %s"):format(kind, name) } }, deps = { "schema:" .. e.schema } })
   end
 end
@@ -263,6 +275,12 @@ local function table_item(b, k, t)
     if c.comment then it.up[#it.up + 1] = comment("CONSTRAINT", q(c.name) .. " ON " .. name, c.comment) end
   end
   table_extras(t, name, it.up)
+  if it.declare and t.rls then
+    local opts = {} -- (a copy: op.create_table's has no row_security)
+    for o, v in pairs(it.declare[4] or {}) do opts[o] = v end
+    opts.row_security = t.rls_forced and "force" or true
+    it.declare[4] = opts
+  end
   add(it)
   return it
 end
@@ -332,12 +350,18 @@ local function view_items(b)
     local up = { { sql = ("CREATE %s %s%s AS\n%s"):format(kind, name, v.options and (" WITH (" .. v.options .. ")") or "",
       (v.definition:gsub(";%s*$", ""))) } }
     if v.comment then up[2] = comment(kind, name, v.comment) end
+    local declares -- (one with storage options or indexes stays SQL)
+    if not v.options and next(v.indexes or {}) == nil then
+      declares = { { v.materialized and "materialized_view" or "view", k, (v.definition:gsub(";%s*$", "")) },
+        up[2] and up[2].declare }
+    end
     for _, n in ipairs(sorted_keys(v.indexes or {})) do
       up[#up + 1] = { sql = v.indexes[n].def }
       if v.indexes[n].comment then up[#up + 1] = comment("INDEX", qn(v.schema, n), v.indexes[n].comment) end
     end
     add({ id = "rel:" .. k, rank = RANK.view, what = (v.materialized and "materialized view " or "view ") .. v.schema ..
-      "." .. v.name, up = up, down = { { sql = ("DROP %s %s"):format(kind, name) } }, deps = { "schema:" .. v.schema } })
+      "." .. v.name, up = up, down = { { sql = ("DROP %s %s"):format(kind, name) } }, deps = { "schema:" .. v.schema },
+      declares = declares })
   end
 end
 
@@ -357,8 +381,11 @@ local function attached_items(b)
       if e.comment then up[#up + 1] = comment(kind:upper(), q(e.name) .. " ON " .. tname, e.comment) end
       local declares
       if kind == "trigger" and not ENABLE[e.enabled] then
-        declares = { { "trigger", e.name, up[1].sql } }
-        if e.comment then declares[2] = { "comment", "TRIGGER " .. q(e.name) .. " ON " .. tname, e.comment } end
+        declares = { { "trigger", e.name, up[1].sql }, e.comment and up[#up].declare }
+      elseif kind == "policy" and b.declared["rel:" .. e.table] then -- (schema.policy needs its schema.table)
+        declares = { { "policy", e.name, e.table, { command = e.command ~= "all" and e.command or nil,
+          as = e.as ~= "permissive" and e.as or nil, roles = not (#e.roles == 1 and e.roles[1] == "public") and e.roles or nil,
+          using = e.using, with_check = e.with_check } }, e.comment and up[#up].declare }
       end
       add({ id = kind .. ":" .. k, rank = RANK.trigger, what = ("%s %s on %s.%s"):format(kind, e.name, t.schema, t.name),
         deps = { "rel:" .. e.table }, up = up, declares = declares,
@@ -377,10 +404,12 @@ function M.dump_items(db, s)
   local items, by_id = {}, {}
   local b = { s = s, home = home, schemas = sorted_keys(s.schemas), identity_seq = {} }
   function b.key(schema, name) return model.key(home, schema, name) end
+  b.declared = {} -- the ids of items declared with schema.table
   function b.add(it)
     it.rank = it.rank or RANK[it.id:match("^[^:]+")]
     items[#items + 1] = it
     by_id[it.id] = it
+    if it.declare and it.declare[1] == "table" then b.declared[it.id] = true end
     return it
   end
   b.x = catalog.extras(db, b.schemas)

@@ -42,6 +42,12 @@ dialects.defer(M, {
 ---offline, a new enum value makes the migration run outside a transaction.
 M.render_style = { using = true, enum_outside_tx = true, trigger_on = true, online = true }
 
+---Every declared kind; functions are created with their bodies unchecked (as pg_dump does), so that an SQL
+---function may come before the tables it reads.
+M.declared_objects = { backend = "PostgreSQL", kinds = { func = true, trigger = true, sequence = true, comment = true,
+  materialized_view = true, policy = true, domain = true, row_security = true },
+  defer_function_bodies = { "SET check_function_bodies = off", "RESET check_function_bodies" } }
+
 ---`luamig lint` watches locks, rewrites and scans in pg_locks and the catalog.
 M.lint_observer = "luamig.tools.lint.observe_pg"
 

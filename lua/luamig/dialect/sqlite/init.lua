@@ -41,6 +41,9 @@ dialects.defer(M, {
 ---constraints included, as one op.batch_alter_table (a rebuild).
 M.render_style = { batch = true }
 
+---Of the declared kinds beyond tables, views and indexes: triggers.
+M.declared_objects = { backend = "SQLite", kinds = { trigger = true } }
+
 ---`luamig lint` watches table rebuilds and the write lock.
 M.lint_observer = "luamig.tools.lint.observe_sqlite"
 
