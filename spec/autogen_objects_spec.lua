@@ -122,3 +122,28 @@ schema.trigger("items_n", [=[CREATE TRIGGER items_n AFTER INSERT ON items
     assert.matches("matches the migrations at head", p:ok("check"))
   end)
 end)
+
+describe("autogenerate of a column type change under a view on PostgreSQL", function()
+  it("drops the views that use the table first and makes them anew after", function()
+    local p = sh.project_on(PG)
+    local decl = [[
+schema.table("items", { { "id", "integer", primary_key = true }, { "n", "smallint" } })
+schema.view("item_n", "SELECT id, n FROM items")
+schema.materialized_view("item_total", "SELECT sum(n) AS total FROM items")
+]]
+    p:write("schema.lua", decl)
+    p:ok('revision --autogenerate -m "views"')
+    p:ok("upgrade head")
+    p:write("schema.lua", (decl:gsub('"smallint"', '"bigint"')))
+    p:ok('revision --autogenerate -m "wider"')
+    local text = written(p, "wider")
+    local up = text:match("upgrade(.-)downgrade") or text
+    local dv, alter, cv = up:find("DROP MATERIALIZED VIEW", 1, true), up:find("alter_column", 1, true),
+      up:find("CREATE MATERIALIZED VIEW", 1, true)
+    assert.truthy(dv and alter and cv, text)
+    assert.is_true(dv < alter and alter < cv, text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
