@@ -545,14 +545,50 @@ local function standalone_after(out, a, b)
   end
 end
 
+local function drop_view(n, v)
+  return type(v) == "table" and v.materialized
+    and { call = "execute", args = { "DROP MATERIALIZED VIEW " .. ddl.qualified(n) } }
+    or { call = "drop_view", args = { n } }
+end
+
+local function create_view(n, v)
+  return type(v) == "table" and v.materialized
+    and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
+      (v.definition:gsub(";%s*$", ""))) } }
+    or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
+end
+
+-- A view kept as it is over a table whose column changes type: the database
+-- refuses the change under it, so it is dropped first and made anew last.
+local function around_retyped(out, a, b)
+  local retyped = {}
+  for _, ch in ipairs(out) do
+    if ch.call == "alter_column" and ch.args[3].type then retyped[#retyped + 1] = ch.args[1]:match("[^.]+$") end
+  end
+  if #retyped == 0 then return end
+  local drops = {}
+  for _, n in ipairs(names(b.views or {})) do
+    local was = (a.views or {})[n]
+    if was and view_text(was) == view_text(b.views[n]) then
+      local text = view_text(was)
+      for _, t in ipairs(retyped) do
+        if text:find("%f[%w_]" .. t:gsub("%p", "%%%0") .. "%f[^%w_]") then
+          drops[#drops + 1] = drop_view(n, was)
+          out[#out + 1] = create_view(n, b.views[n])
+          break
+        end
+      end
+    end
+  end
+  for i, d in ipairs(drops) do table.insert(out, i, d) end
+end
+
 -- Views, triggers, extensions and enums before the tables change (drops of
 -- what changed, creations of what tables will use).
 local function before_tables(out, a, b)
   for _, n in ipairs(names(a.views or {})) do
     if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = type(a.views[n]) == "table" and a.views[n].materialized
-        and { call = "execute", args = { "DROP MATERIALIZED VIEW " .. ddl.qualified(n) } }
-        or { call = "drop_view", args = { n } }
+      out[#out + 1] = drop_view(n, a.views[n])
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -588,11 +624,7 @@ local function after_tables(out, a, b)
   standalone_after(out, a, b)
   for _, n in ipairs(names(b.views or {})) do
     if not (a.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      local v = b.views[n]
-      out[#out + 1] = type(v) == "table" and v.materialized
-        and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
-          (v.definition:gsub(";%s*$", ""))) } }
-        or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
+      out[#out + 1] = create_view(n, b.views[n])
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -676,6 +708,7 @@ function M.changes(a, b, hints)
     out[#out + 1] = { call = "drop_table", args = { n }, destructive = ("drops table %s and its rows"):format(n) }
   end
   after_tables(out, a, b)
+  around_retyped(out, a, b)
   return out
 end
 
