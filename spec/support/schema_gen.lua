@@ -1,6 +1,11 @@
 -- Seeded random declared schemas and pairs (A, B = a mutation of A) in the
 -- op vocabulary, for the autogenerate property spec and its Alembic
 -- comparison. A model is plain data; M.source writes it as schema.lua.
+-- Given a backend, a model also holds what that backend declares beyond
+-- portable tables (spec/support/schema_gen_objects.lua), drawn from a stream
+-- of its own: without one, pairs stay as they were.
+local objects = require "spec.support.schema_gen_objects"
+
 local M = {}
 
 local GROUPS = {
@@ -18,6 +23,19 @@ local function rng(seed)
   return function(n)
     state = (state * 1103515245 + 12345) % 2147483648
     return state % n + 1
+  end
+end
+
+-- The objects' streams: splitmix64 (rng's low bits repeat with a short
+-- period, and its first draws for neighbouring seeds are alike).
+local function mixed_rng(seed)
+  local state = seed
+  return function(n)
+    state = state + 0x9E3779B97F4A7C15
+    local z = state
+    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+    return ((z ~ (z >> 31)) >> 1) % n + 1
   end
 end
 
@@ -140,15 +158,30 @@ local function enum_used(m, name)
   end
 end
 
----A random schema model for `seed`.
-function M.schema(seed)
+-- The object kinds of `backend` (none without one).
+local function kinds(backend)
+  local out = {}
+  for _, k in ipairs(objects.KINDS) do if backend and k.backends[backend] then out[#out + 1] = k end end
+  return out
+end
+
+---A random schema model for `seed`; with `backend`, its objects beyond portable tables too.
+---@param seed integer
+---@param backend string?  "sqlite" or "postgresql"
+function M.schema(seed, backend)
   local r = rng(seed)
-  local m = { serial = 0, enums = {}, tables = {} }
+  local m = { serial = 0, enums = {}, tables = {}, backend = backend, funcs = {}, triggers = {}, sequences = {},
+    matviews = {} }
   for i = 1, r(3) - 1 do m.enums[i] = { name = "e" .. i .. "_" .. seed, values = { "a", "b", "c" } } end
   for _ = 1, r(4) do new_table(r, m) end
   for _, t in ipairs(m.tables) do
     if r(8) == 1 then toggle_pk(r, m, t) end
     for _ = 1, r(4) - 1 do pick(r, ADDS)(r, m, t) end
+  end
+  if backend then
+    local ro = mixed_rng(seed + 300000)
+    m.serial = m.serial + 1000 -- (names of their own, should the tables' stream grow)
+    for _, k in ipairs(kinds(backend)) do k.init(ro, m) end
   end
   return m
 end
@@ -242,13 +275,48 @@ local MUTATIONS = {
   end,
 }
 
----Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as renamed_from).
-function M.pair(seed)
-  local a = M.schema(seed)
+---Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as
+---renamed_from); with `backend`, its objects then mutated 0 to 3 times.
+---b.log says what changed in them ("trigger added", ...).
+---@param seed integer
+---@param backend string?
+function M.pair(seed, backend)
+  local a = M.schema(seed, backend)
   local b = copy(a)
+  b.log = {}
   local r = rng(seed + 100000)
   for _ = 1, r(4) do pick(r, MUTATIONS)(r, b) end
+  local ks, ro = kinds(backend), mixed_rng(seed + 400000)
+  for _, k in ipairs(ks) do if k.fit then k.fit(b) end end
+  if #ks > 0 then
+    for _ = 1, ro(4) - 1 do pick(ro, ks).mutate(ro, b) end
+  end
   return a, b
+end
+
+---How many of each object model `m` declares beyond tables ("sql function", "trigger", ...).
+---@return table<string, integer>
+function M.census(m)
+  local out = {}
+  local function add(what) out[what] = (out[what] or 0) + 1 end
+  for _, t in ipairs(m.tables) do
+    for _, ix in ipairs(t.indexes) do
+      if ix.expr then add("expression index") end
+      if ix.using then add("index using " .. ix.using) end
+      if ix.include then add("index with include") end
+      if ix.nulls_not_distinct then add("index nulls not distinct") end
+      if ix.key and ix.key.opclass then add("index opclass") end
+      if ix.key and ix.key.order then add("index order") end
+    end
+  end
+  for _, f in ipairs(m.funcs or {}) do add(f.lang .. " function") end
+  for _, list in ipairs({ m.funcs, m.sequences, m.triggers }) do
+    for _, x in ipairs(list or {}) do if x.comment then add("comment") end end
+  end
+  for what, list in pairs({ trigger = m.triggers, sequence = m.sequences, ["materialized view"] = m.matviews }) do
+    for _ = 1, #list do add(what) end
+  end
+  return out
 end
 
 local function lit(v)
@@ -259,6 +327,7 @@ end
 ---The declaration (schema.lua text) of model `m`; `renames` keeps renamed_from.
 function M.source(m, renames)
   local out = {}
+  for _, k in ipairs(kinds(m.backend)) do if k.before then k.before(m, out) end end
   for _, e in ipairs(m.enums) do
     local vals = {}
     for i, v in ipairs(e.values) do vals[i] = lit(v) end
@@ -286,10 +355,11 @@ function M.source(m, renames)
     out[#out + 1] = ("schema.table(%q, {\n%s\n}, { constraints = { %s }%s })"):format(t.name, table.concat(cols, "\n"),
       table.concat(cons, ", "), renames and t.renamed_from and (", renamed_from = " .. lit(t.renamed_from)) or "")
     for _, ix in ipairs(t.indexes) do
-      out[#out + 1] = ("schema.index(%q, %q, { %q }, { unique = %s%s })"):format(ix.name, t.name, ix.columns[1],
-        tostring(ix.unique), ix.where and (", where = " .. lit(ix.where)) or "")
+      out[#out + 1] = ("schema.index(%q, %q, { %s }, { unique = %s%s%s })"):format(ix.name, t.name, objects.index_key(ix),
+        tostring(ix.unique), ix.where and (", where = " .. lit(ix.where)) or "", objects.index_options_source(ix))
     end
   end
+  for _, k in ipairs(kinds(m.backend)) do if k.after then k.after(m, out) end end
   return table.concat(out, "\n") .. "\n"
 end
 
