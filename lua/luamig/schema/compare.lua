@@ -558,12 +558,26 @@ local function create_view(n, v)
     or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
 end
 
--- A view kept as it is over a table whose column changes type: the database
--- refuses the change under it, so it is dropped first and made anew last.
+-- The tables of snapshot `a` with a column of enum `name`.
+local function enum_tables(a, name, into)
+  for n, t in pairs(a.tables) do
+    for _, c in ipairs(t.columns) do
+      if c.type == name or c.type:match("[^.]+$") == name:match("[^.]+$") then
+        into[#into + 1] = n:match("[^.]+$")
+        break
+      end
+    end
+  end
+end
+
+-- A view kept as it is over a table whose column changes type (dropping an
+-- enum value recasts the enum's columns): the database refuses the change
+-- under it, so it is dropped first and made anew last.
 local function around_retyped(out, a, b)
   local retyped = {}
   for _, ch in ipairs(out) do
     if ch.call == "alter_column" and ch.args[3].type then retyped[#retyped + 1] = ch.args[1]:match("[^.]+$") end
+    if ch.call == "drop_enum_value" then enum_tables(a, ch.args[1], retyped) end
   end
   if #retyped == 0 then return end
   local drops = {}
