@@ -338,7 +338,8 @@ function M.source(m, renames)
     for _, c in ipairs(t.columns) do
       cols[#cols + 1] = ("  { %q, %q%s%s%s%s },"):format(c.name, c.type, c.nullable and "" or ", nullable = false",
         t.pk_extra == c.name and ", primary_key = true" or "",
-        c.default ~= nil and (", default = " .. lit(c.default)) or "",
+        c.server_default and (", server_default = " .. lit(c.server_default))
+          or c.default ~= nil and (", default = " .. lit(c.default)) or "",
         renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
     end
     local cons = {}

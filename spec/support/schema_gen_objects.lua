@@ -243,17 +243,38 @@ local function new_sequence(r, m)
   m.sequences[#m.sequences + 1] = s
 end
 
+-- A new column of a table whose default takes sequence `s`'s next value.
+local function numbered_column(r, m, s)
+  local t = pick(r, m.tables)
+  m.serial = m.serial + 1
+  t.columns[#t.columns + 1] = { name = "c" .. m.serial, type = "bigint", nullable = true,
+    server_default = ("nextval('%s')"):format(s.name), sequence = s.name }
+end
+
 M.sequences = {
   backends = { postgresql = true },
-  init = function(r, m) for _ = 1, r(3) - 1 do new_sequence(r, m) end end,
+  init = function(r, m)
+    for _ = 1, r(3) - 1 do
+      new_sequence(r, m)
+      if r(3) == 1 then numbered_column(r, m, m.sequences[#m.sequences]) end
+    end
+  end,
   mutate = function(r, m)
-    local k = #m.sequences == 0 and 1 or r(3)
+    local k = #m.sequences == 0 and 1 or r(4)
     if k == 1 then
       new_sequence(r, m)
       log(m, "sequence added")
-    elseif k == 2 then
-      table.remove(m.sequences, r(#m.sequences))
+    elseif k == 2 then -- (and the defaults that take it)
+      local s = table.remove(m.sequences, r(#m.sequences))
+      for _, t in ipairs(m.tables) do
+        for _, c in ipairs(t.columns) do
+          if c.sequence == s.name then c.server_default, c.sequence = nil, nil end
+        end
+      end
       log(m, "sequence dropped")
+    elseif k == 3 then
+      numbered_column(r, m, pick(r, m.sequences))
+      log(m, "sequence default added")
     else -- one option changed
       local s = pick(r, m.sequences)
       local field = pick(r, { "increment", "min", "max", "cache", "cycle" })
