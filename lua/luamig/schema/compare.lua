@@ -673,14 +673,34 @@ function M.changes(a, b, hints)
     old_of[old] = new
   end
   local order = parents_first(bt)
+  -- the tables whose primary key changes (by their name in a and in b): the
+  -- foreign keys to them of tables dropped go before, of tables made after
+  local rekeyed_a, rekeyed_b = {}, {}
+  for n, f in pairs(bt) do
+    local old = renames[n] or n
+    if at[old] and list(at[old].pk) ~= list(f.pk) then rekeyed_a[old], rekeyed_b[n] = true, true end
+  end
+  local gone = {}
+  for n in pairs(at) do
+    if not bt[n] and not old_of[n] then gone[n] = at[n] end
+  end
+  for _, n in ipairs(names(gone)) do
+    local _, fks = without_fks(gone[n], function(ref) return rekeyed_a[ref] end)
+    for _, c in ipairs(fks) do
+      if c.name then out[#out + 1] = { call = "drop_constraint", table = n, args = { c.name, n }, con = c } end
+    end
+  end
   -- a new table's foreign key to a new table made after it (a cycle) is
   -- added once both exist
-  local made, later = {}, {}
+  local made, later, rekeyed_fks = {}, {}, {}
   for _, n in ipairs(order) do
     if not at[renames[n] or n] then
       local form, fks = without_fks(bt[n], function(ref)
         return ref ~= n and bt[ref] ~= nil and not at[renames[ref] or ref] and not made[ref]
       end)
+      local keyed
+      form, keyed = without_fks(form, function(ref) return rekeyed_b[ref] end)
+      for _, c in ipairs(keyed) do rekeyed_fks[#rekeyed_fks + 1] = { call = "constraint", table = n, args = { n, c } } end
       local notes = {}
       for _, c in ipairs(form.order) do notes[#notes + 1] = M.own_type_note(n, form.columns[c]) end
       out[#out + 1] = { call = "create_table", args = { n, form }, note = #notes > 0 and table.concat(notes, "; ") or nil }
@@ -699,10 +719,7 @@ function M.changes(a, b, hints)
       for i = first, #out do out[i].existing = true end
     end
   end
-  local gone = {}
-  for n in pairs(at) do
-    if not bt[n] and not old_of[n] then gone[n] = at[n] end
-  end
+  for _, c in ipairs(rekeyed_fks) do out[#out + 1] = c end
   local drop_order = parents_first(gone)
   -- children first; in a cycle, a named foreign key to a table dropped
   -- before its own is dropped first (SQLite keeps unnamed ones unenforced)
