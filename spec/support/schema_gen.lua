@@ -276,7 +276,7 @@ local MUTATIONS = {
 }
 
 ---Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as
----renamed_from); with `backend`, its objects then mutated 0 to 3 times.
+---renamed_from); with `backend`, its objects then mutated 1 to 4 times.
 ---b.log says what changed in them ("trigger added", ...).
 ---@param seed integer
 ---@param backend string?
@@ -289,7 +289,7 @@ function M.pair(seed, backend)
   local ks, ro = kinds(backend), mixed_rng(seed + 400000)
   for _, k in ipairs(ks) do if k.fit then k.fit(b) end end
   if #ks > 0 then
-    for _ = 1, ro(4) - 1 do pick(ro, ks).mutate(ro, b) end
+    for _ = 1, ro(4) do pick(ro, ks).mutate(ro, b) end
   end
   return a, b
 end

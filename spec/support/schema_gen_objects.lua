@@ -260,7 +260,7 @@ M.sequences = {
     end
   end,
   mutate = function(r, m)
-    local k = #m.sequences == 0 and 1 or r(4)
+    local k = #m.sequences == 0 and 1 or r(6) -- (an option changed half the time: five of them)
     if k == 1 then
       new_sequence(r, m)
       log(m, "sequence added")
