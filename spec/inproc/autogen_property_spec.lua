@@ -109,7 +109,8 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
       for _, k in ipairs({ "sql function added", "plpgsql function added", "function changed", "function dropped",
         "sequence added", "sequence dropped", "sequence default added", "sequence increment changed",
         "sequence min changed", "sequence max changed", "sequence cache changed", "sequence cycle changed",
-        "materialized view added", "materialized view changed", "materialized view dropped", "comment added", "comment changed", "comment dropped" }) do
+        "materialized view added", "materialized view changed", "materialized view dropped", "comment added",
+        "comment changed", "comment dropped" }) do
         changed[#changed + 1] = k
       end
     end
