@@ -31,6 +31,32 @@ local function project(backend, config)
   return p
 end
 
+-- price_cents with a default and a check: what alter_column's uncontract restores
+local SHAPED = TABLE:gsub("price_cents INTEGER NOT NULL", "price_cents INTEGER NOT NULL DEFAULT 0 CHECK (price_cents >= 0)")
+
+local RETYPE = [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local function retype()
+  op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)", up = "price_cents / 100.0",
+    down = "CAST(round(price * 100) AS INTEGER)", nullable = false })
+end
+function expand(db) retype() end
+]]
+
+-- price_cents's type, NOT NULL, default and checks, as the catalog says
+local function old_shape(p)
+  if p.backend.name == "sqlite" then
+    return { p:sql("SELECT type, \"notnull\", dflt_value FROM pragma_table_info('orders') WHERE name = 'price_cents'"),
+      p:sql("SELECT sql LIKE '%CHECK (price_cents >= 0)%' FROM sqlite_master WHERE name = 'orders'") }
+  end
+  return { p:sql("SELECT format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin, adrelid) FROM pg_attribute " ..
+    "LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum WHERE attrelid = 'orders'::regclass AND " ..
+    "attname = 'price_cents'"), p:sql("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE " ..
+    "conrelid = 'orders'::regclass ORDER BY 1") }
+end
+
 local function columns(p)
   if p.backend.name == "sqlite" then return p:sql("SELECT group_concat(name, ' ') FROM pragma_table_info('orders')") end
   return p:sql("SELECT string_agg(attname, ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'orders'::regclass " ..
@@ -137,22 +163,114 @@ function uncontract(db) shape() end
       assert.are.equal("order 42\n", p:sql("SELECT note FROM orders WHERE customer_name = 'old app'"))
     end)
 
-    it("uncontract(db) with an op whose contract has no inverse is refused, naming the line", function()
+    it("uncontract(db) undoes alter_column's contract exactly: the old column of its old shape (type, default, " ..
+      "NOT NULL, check), filled through `down`, kept in sync again", function()
+      local p = sh.project_on(backend, { ["1.lua"] = sh.migration("tab00001", nil, SHAPED, 'db:exec "DROP TABLE orders"'),
+        ["2.lua"] = RETYPE .. "function uncontract(db) retype() end\n" ..
+          'function downgrade(db) db:exec "SELECT * FROM no_such_table" end\n' })
+      p:write("luamig.lua", "return { still_written = 0 }\n")
+      p:ok("upgrade tab00001")
+      local before = old_shape(p)
+      p:ok("upgrade head --contract")
+      assert.are.equal("id customer_name price\n", columns(p))
+      p:sql("UPDATE orders SET price = 12.34 WHERE id = 5") -- the new application, after contract
+      -- uncontract runs, then the downgrade fails (transactional = false: the uncontract stays)
+      assert.are.equal(1, (p:luamig("downgrade tab00001")))
+      assert.are.equal("id customer_name price price_cents\n", columns(p))
+      assert.are.equal("1234|12.34\n701|7.01\n", p:sql("SELECT price_cents, price FROM orders WHERE id IN (5, 7) ORDER BY id"))
+      -- the sync runs both ways again: the old application writes cents, the new one prices
+      p:sql("INSERT INTO orders (customer_name, price_cents) VALUES ('old app', 250)")
+      p:sql("UPDATE orders SET price = 9.99 WHERE id = 6")
+      p:sql("UPDATE orders SET price_cents = 4242 WHERE id = 8")
+      local rows = p:sql("SELECT price_cents, CAST(price AS TEXT) FROM orders WHERE id IN (41, 6, 8) ORDER BY id DESC")
+      assert.are.equal("250|2.5\n4242|42.42\n999|9.99\n", (rows:gsub("(%.%d)0\n", "%1\n")))
+      -- the downgrade proper: the table is as before the expand, the old column of its old shape
+      p:write("migrations/2.lua", RETYPE .. "function uncontract(db) retype() end\n")
+      p:ok("downgrade tab00001")
+      assert.are.equal("id customer_name price_cents\n", columns(p))
+      assert.are.same(before, old_shape(p))
+      assert.is_false(pcall(p.sql, p, "INSERT INTO orders (customer_name, price_cents) VALUES ('neg', -1)")) -- the check
+      assert.is_false(pcall(p.sql, p, "INSERT INTO orders (customer_name, price_cents) VALUES ('null', NULL)"))
+      assert.are.equal("0\n", p:sql("INSERT INTO orders (customer_name) VALUES ('dflt'); " ..
+        "SELECT price_cents FROM orders WHERE customer_name = 'dflt'"))
+    end)
+
+    it("uncontract(db) of rename_column fills the old column from the new one, then gives it its default", function()
+      local p = sh.project_on(backend, { ["1.lua"] = sh.migration("tab00001", nil, SHAPED, 'db:exec "DROP TABLE orders"'),
+        ["2.lua"] = [[
+revision = "onl00002"
+down_revision = "tab00001"
+transactional = false
+local function shape() op.online.rename_column("orders", "price_cents", "cents") end
+function expand(db) shape() end
+function uncontract(db) shape() end
+function downgrade(db) db:exec "SELECT * FROM no_such_table" end
+]] })
+      p:write("luamig.lua", "return { still_written = 0 }\n")
+      p:ok("upgrade head --contract")
+      assert.are.equal(1, (p:luamig("downgrade tab00001"))) -- uncontract ran, the downgrade failed
+      assert.are.equal("701|701\n", p:sql("SELECT price_cents, cents FROM orders WHERE id = 7"))
+      p:sql("INSERT INTO orders (customer_name) VALUES ('dflt')")
+      assert.are.equal("0|0\n", p:sql("SELECT price_cents, cents FROM orders WHERE customer_name = 'dflt'"))
+    end)
+
+    it("downgrade after rename_column's expand gives the old column back its NOT NULL (without nullable = false)",
+      function()
+      local p = project(backend)
+      p:write("migrations/2.lua", 'revision = "onl00002"\ndown_revision = "tab00001"\ntransactional = false\n' ..
+        'function expand(db) op.online.rename_column("orders", "customer_name", "buyer") end\n')
+      local out = p:ok("drill")
+      assert.matches("2 revisions round-trip", out, 1, true)
+    end)
+
+    it("an op.online refusal inside a hand-written uncontract(db) names its line and why, not a failure mid-run",
+      function()
       local p = project(backend, "{ still_written = 0 }")
       p:write("migrations/2.lua", [[
 revision = "onl00002"
 down_revision = "tab00001"
 transactional = false
-function expand(db) op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)",
-  up = "price_cents / 100.0", down = "CAST(round(price * 100) AS INTEGER)" }) end
-function uncontract(db) op.online.alter_column("orders", "price_cents", "price", { type = "numeric(12,2)",
-  up = "price_cents / 100.0", down = "CAST(round(price * 100) AS INTEGER)" }) end
+function expand(db) op.online.drop_column("orders", "customer_name") end
+function uncontract(db)
+  op.online.drop_column("orders", "customer_name")
+end
 ]])
       p:ok("upgrade head --contract")
       local code, _, err = p:luamig("downgrade tab00001")
       assert.are.equal(1, code)
-      assert.matches("2.lua:6: op.online.alter_column: its contract cannot be undone by luamig (the old column's " ..
-        "type is gone)", err, 1, true)
+      assert.matches("2.lua:6: op.online.drop_column: its contract cannot be undone by luamig (the dropped column's " ..
+        "data is gone); write uncontract(db) without it", err, 1, true)
+      assert.matches("refused at migrations/2.lua:6, before op.online.drop_column did anything", err, 1, true)
+      assert.is_nil(err:find("it ran outside a transaction", 1, true))
+    end)
+
+    it("upgrade --sql prints every statement of each phase, labelled, for the fresh state", function()
+      local p = project(backend)
+      local out = p:ok("upgrade head --sql")
+      local expand = assert(out:match("\n%-%- expand onl00002: .-\n(.-)\n%-%- contract phases"), out)
+      local contract = assert(out:match("\n%-%- contract onl00002: .-\n(.*)$"), out)
+      -- expand: the new columns, the sync triggers, the backfills (batches depend on live data: a comment)
+      assert.matches('ALTER TABLE "orders" ADD COLUMN "price" numeric(12,2);', expand, 1, true)
+      assert.matches('ALTER TABLE "orders" ADD COLUMN "buyer" ', expand, 1, true)
+      assert.matches('CREATE TRIGGER[^\n]* "?luamig_sync_orders_price', expand)
+      assert.matches('%-%- [^\n]*batch boundaries depend on live data', expand)
+      assert.matches('\n%-%-   UPDATE "orders" SET "price" = price_cents / 100.0 WHERE "id" >= :first AND "id" <= :last ' ..
+        'AND "price" IS NULL', expand)
+      assert.matches('\n%-%-   UPDATE "orders" SET "note" = \'order \' || id WHERE', expand)
+      assert.matches("%-%- [^\n]*lock_timeout[^\n]*retried", expand)
+      assert.is_nil(expand:find("indisvalid", 1, true)) -- (no INVALID leftover in the fresh state)
+      assert.is_nil(out:find("luamig_backfill", 1, true)) -- (no checkpoint)
+      -- contract: the triggers and the old columns go
+      assert.matches('DROP TRIGGER IF EXISTS "luamig_sync_orders_price', contract, 1, true)
+      if backend.name == "postgresql" then
+        assert.matches('CREATE INDEX CONCURRENTLY "orders_buyer_idx" ON "orders"', expand, 1, true)
+        assert.matches('CREATE OR REPLACE FUNCTION "luamig_sync_orders_price"()', expand, 1, true)
+        assert.matches('ALTER TABLE "orders" DROP COLUMN "price_cents";', contract, 1, true)
+        assert.matches('ALTER TABLE "orders" DROP COLUMN "customer_name";', contract, 1, true)
+      else
+        assert.matches('%-%- [^\n]*orders is rebuilt here[^\n]*drop column price_cents', contract)
+      end
+      assert.are.equal("", (p:tables():gsub("%s", ""))) -- nothing ran
     end)
 
     it("lint lints each phase apart", function()

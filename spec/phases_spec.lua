@@ -159,3 +159,33 @@ describe("phases: bad input is refused naming file:line, nothing run", function(
     assert.are.equal("", p:sql("SELECT name FROM sqlite_master WHERE name = 't'"))
   end)
 end)
+
+describe("contract across a fleet", function()
+  it("contract --all runs each target's pending contracts; the still-written refusal fails that target alone", function()
+    local p = sh.project({ ["1.lua"] = sh.migration("tab00001", nil,
+      'db:exec "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)"\ndb:exec "INSERT INTO t (a) VALUES (\'x\')"'),
+      ["2.lua"] = 'revision = "ren00002"\ndown_revision = "tab00001"\ntransactional = false\nfunction expand(db)\n' ..
+        '  op.online.rename_column("t", "a", "b")\nend\n' })
+    p:write("luamig.lua", 'local t = {}\nfor i = 1, 3 do t[i] = { name = "t" .. i, url = "sqlite:///t" .. i .. ".db" } end\n' ..
+      "return { targets = t }\n")
+    local function columns(name)
+      local _, out = sh.run(("sqlite3 %s %s"):format(sh.quote(p.dir .. "/" .. name .. ".db"),
+        sh.quote("SELECT group_concat(name, ' ') FROM pragma_table_info('t')")))
+      return out
+    end
+    p:ok("upgrade --all")
+    assert.are.equal(0, (sh.run(("sqlite3 %s %s"):format(sh.quote(p.dir .. "/t2.db"),
+      sh.quote("UPDATE t SET a = 'y'"))))) -- t2's old application still writes through the old name
+    local doc, code = p:json("contract --all --continue-on-error")
+    assert.are.equal(1, code)
+    assert.are.same({ "ok", "failed", "ok" }, { doc.targets[1].status, doc.targets[2].status, doc.targets[3].status })
+    assert.matches("2.lua:5: contract would drop t.a, which is still written", doc.targets[2].error, 1, true)
+    assert.matches("nothing ran", doc.targets[2].error, 1, true)
+    assert.are.equal("id b\n", columns("t1"))
+    assert.are.equal("id a b\n", columns("t2"))
+    p:ok("contract --target t2 --force")
+    assert.are.equal("id b\n", columns("t2"))
+    doc = p:json("contract --all")
+    assert.are.same({ 0, 0, 0 }, { doc.targets[1].steps, doc.targets[2].steps, doc.targets[3].steps })
+  end)
+end)

@@ -6,8 +6,8 @@ local errors = require "luamig.util.errors"
 local M = {}
 
 ---The commands that take --all and --target.
-M.COMMANDS = { upgrade = true, downgrade = true, current = true, check = true, status = true, seed = true,
-  drill = true }
+M.COMMANDS = { upgrade = true, downgrade = true, contract = true, current = true, check = true, status = true,
+  seed = true, drill = true }
 
 ---The fleet options those commands get (parser.lua declares them).
 M.OPTIONS = {

@@ -198,7 +198,7 @@ end
 -- luamig's own tables, left out of every snapshot.
 local function ours(name)
   return name:match("^luamig_version") or name == "luamig_enums" or name == "luamig_backfill" or
-    name == "luamig_online_writes"
+    name:match("^luamig_online_") -- (op.online's writes and shapes)
 end
 
 local function drop_ours(list)

@@ -52,6 +52,11 @@ local function outcome(s, tx, rolled_back_to, partial, err, direction)
     return "the part after its last db:autocommit section was rolled back, the rest was committed: " ..
         "check the schema, then rerun or `luamig stamp`"
   end
+  if err.refused_op and not tx then -- (raised by the op before it did anything; the body's earlier lines ran)
+    return ("refused at %s, before %s did anything; %s(db) runs outside a transaction (transactional = false), so " ..
+      "what it ran before that line stays: check the schema, then rerun or `luamig stamp`"):format(err.where,
+      err.refused_op, err.phase or "the step")
+  end
   if tx then
     return rolled_back_to and ("the step was rolled back; the database is still at " .. rolled_back_to)
         or "the run was rolled back"
@@ -66,7 +71,8 @@ end
 ---@field direction "up"|"down"|"contract"
 ---@field tx boolean               it ran in a transaction
 ---@field err luamig.Error         what failed (errors.caught; lost, ended_tx as checked_body set them; phase:
----                                the body that failed; nothing_ran: a refusal before any of the step ran)
+---                                the body that failed; nothing_ran: a refusal before any of the step ran;
+---                                refused_op: the op (op.online.x) that refused, at err.where, in a hand-written body)
 ---@field ms number?
 ---@field rolled_back_to string?   the heads the rollback left (per-step transactions)
 ---@field partial boolean?         a db:autocommit section committed part of it

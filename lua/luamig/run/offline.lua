@@ -12,6 +12,7 @@ local host = require "luamig.host"
 local plan = require "luamig.revision.plan"
 local step_mod = require "luamig.run.step"
 local version = require "luamig.run.version"
+local online_sql = require "luamig.run.online_sql"
 
 local M = {}
 
@@ -104,6 +105,7 @@ function M.sql(s, direction, range)
   local function emit(sql, params) out[#out + 1] = M.render(sql, params or NO_PARAMS, s.dialect) end
   local db = M.recorder(s.dialect, emit)
   local t = version.tables(s.config, s.dialect)
+  local fresh = online_sql.state() -- (what op.online added and dropped, from expand to contract)
   out[#out + 1] = ("-- luamig %s %s (%s)"):format(direction == "up" and "upgrade" or "downgrade", range, s.dialect.name)
   if #ids > 0 then version.ensure(db, s.dialect, t, true) end
   -- one migration's phase in its own transaction, with its version updates
@@ -114,7 +116,8 @@ function M.sql(s, direction, range)
     if script.transactional then emit("BEGIN") end
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
     db.running = script.path
-    local ctx = step_mod.new(db, s.dialect, script, { root = s.config.dir })
+    local ctx = step_mod.new(db, s.dialect, script, { root = s.config.dir, offline = fresh,
+      still_written = s.config.still_written or 300 })
     local ok, err = step_mod.call(ctx, script, pcall, function() step_mod.phase(ctx, phase, fn, replay, db) end)
     db.running = nil
     if not ok then error(err, 0) end

@@ -10,12 +10,16 @@ local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
 local backfill = require "luamig.run.backfill"
+local online_sql = require "luamig.run.online_sql"
 local timeouts = require "luamig.run.timeouts"
+local json = require "luamig.util.json"
+local cjson = require "cjson"
 
 local M = {}
 
 M.RETRIES = 10 -- per DDL statement, outside a transaction
 M.WRITES = "luamig_online_writes" -- last write through each synced old column (the "still written" rule)
+M.SHAPES = "luamig_online_shapes" -- rename/alter_column: the old column's shape, from expand until it is undone
 
 ---@param ctx luamig.StepContext
 local function raise(ctx, fmt, ...)
@@ -55,6 +59,11 @@ local function runner(ctx)
   end
   local function atomic(what, fn)
     if ctx.transactional or grouped then return fn() end
+    if ctx.offline then -- (the recorder's transaction prints nothing)
+      db:exec("BEGIN")
+      fn()
+      return db:exec("COMMIT")
+    end
     return retried(ctx, what, function()
       grouped = true
       local ok, r = pcall(db.transaction, db, fn)
@@ -65,13 +74,13 @@ local function runner(ctx)
   return run, atomic
 end
 
--- The luamig-owned writes table, quoted and plain (for has_table),
--- qualified as the version tables are.
-local function writes_table(db)
-  local d = db.dialect
-  local home = d.home_schema and d.home_schema(db)
-  if not home then return d.quote_ident(M.WRITES), M.WRITES end
-  return d.quote_ident(home) .. "." .. d.quote_ident(M.WRITES), home .. "." .. M.WRITES
+-- A luamig-owned table (M.WRITES, M.SHAPES), quoted and plain (for
+-- has_table), qualified as the version tables are (offline: unqualified).
+local function owned_table(ctx, name)
+  local d = ctx.dialect
+  local home = not ctx.offline and d.home_schema and d.home_schema(ctx.db)
+  if not home then return d.quote_ident(name), name end
+  return d.quote_ident(home) .. "." .. d.quote_ident(name), home .. "." .. name
 end
 
 -- `expr` with each of `cols` it names (a bare or quoted identifier) spelled
@@ -97,8 +106,29 @@ local function build(ctx)
   local db, d = ctx.db, ctx.dialect
   local o = d.online
   local run, atomic = runner(ctx)
+  local sql = ctx.offline and online_sql.new(ctx) -- (upgrade --sql: the fresh state, no database)
+  if sql and not ctx.transactional then
+    sql:note(("each statement below waits at most the migration's lock_timeout; one that times out on a lock is " ..
+      "retried up to %d times with backoff (how often depends on live traffic)"):format(M.RETRIES))
+  end
   local function col(t, c)
+    if sql then return sql:column(t, c) end
     return o.column(db, t, c)
+  end
+  -- a change of a column or constraint (`what`), by fn(); offline on a
+  -- dialect that rebuilds the table for it, a note
+  local function reshape(t, what, fn)
+    if sql and o.rebuilds then return sql:rebuilt(t, what) end
+    return fn()
+  end
+  local function alter(t, c, opts)
+    reshape(t, "alter column " .. c, function() d.alter_column(db, t, c, opts) end)
+  end
+  local function validated(t, name, clause, spec)
+    reshape(t, "add constraint " .. name, function() o.validated(run, t, name, clause, db, spec) end)
+  end
+  local function drop_constraint(t, name)
+    reshape(t, "drop constraint " .. name, function() d.drop_constraint(db, t, name) end)
   end
   local function need_autocommit(name)
     if ctx.transactional and o.needs_autocommit() then
@@ -107,17 +137,29 @@ local function build(ctx)
     end
   end
   local function add(t, c, type_sql, default)
-    if col(t, c) then return end -- (a rerun after a kill)
+    if sql then
+      if sql:added(t, c) then return end
+      sql:set(t, c, { type = type_sql, default = default, not_null = false, added = true })
+    elseif col(t, c) then
+      return -- (a rerun after a kill)
+    end
     run(("ALTER TABLE %s ADD COLUMN %s %s%s"):format(ddl.qualified(t), d.quote_ident(c), type_sql,
       default and (" DEFAULT " .. default) or ""))
   end
   local function drop(t, c)
-    if col(t, c) then d.drop_column(db, t, c) end
+    if sql then
+      if not sql:exists(t, c) then return end
+      sql:set(t, c, false)
+    elseif not col(t, c) then
+      return
+    end
+    reshape(t, "drop column " .. c, function() d.drop_column(db, t, c) end)
   end
   -- target = expr for the rows that exist now (newer ones get it from the
   -- trigger), in checkpointed batches through luamig.backfill
   local function fill(t, opts, target, expr)
     opts = opts or {}
+    if sql then return sql:fill(t, opts, target, expr, o.quiet) end
     local key = opts.key or "id"
     local qt, qk, qc = ddl.qualified(t), d.quote_ident(key), d.quote_ident(target)
     local last = db:scalar(("SELECT max(%s) FROM %s"):format(qk, qt))
@@ -132,20 +174,26 @@ local function build(ctx)
       end })
   end
   local function seen(t, old)
-    local w = (writes_table(db))
+    local w = (owned_table(ctx, M.WRITES))
     o.ensure_writes(db, w)
     return o.seen_sql(w, t, old)
   end
   local function not_null(t, c)
     local info = col(t, c)
-    if info and not info.not_null then o.not_null(run, t, c, check_name(t, c), db) end
+    if not info or info.not_null then return end
+    if sql then sql:set(t, c, { not_null = true }) end
+    reshape(t, "NOT NULL on " .. c, function() o.not_null(run, t, c, check_name(t, c), db) end)
   end
   local function drop_check(t, c)
     if o.drop_check then o.drop_check(run, t, check_name(t, c)) end
   end
   local function still_written(t, old)
     if ctx.force or (ctx.still_written or 0) <= 0 then return end
-    local w, plain = writes_table(db)
+    if sql then
+      return sql:note(("contract refuses to drop %s.%s if the sync trigger saw a write through it within the last " ..
+        "%ds (still_written; checked at run time)"):format(t, old, math.floor(ctx.still_written)))
+    end
+    local w, plain = owned_table(ctx, M.WRITES)
     if not db:has_table(plain) then return end
     local ago = o.since_write(db, w, t, old)
     if ago and ago < ctx.still_written then
@@ -166,26 +214,81 @@ local function build(ctx)
   local function synced(t, old, new, up, down, opts, not_null_after)
     local cols = { old, new }
     local info = col(t, old)
-    if info and info.not_null and not o.not_null_in_expand then
-      d.alter_column(db, t, old, { nullable = true }) -- (a trigger here cannot fill it before the check)
+    if info and info.not_null and not o.not_null_in_expand then -- (a trigger here cannot fill it before the check)
+      alter(t, old, { nullable = true })
     end
     sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
     fill(t, opts, new, up)
     if not_null_after and o.not_null_in_expand then not_null(t, new) end
   end
 
+  -- The shape of t.c (type, NOT NULL, default, its own checks) kept in
+  -- M.SHAPES from expand on (a rerun keeps the first record: the old
+  -- column may be relaxed by then), for an exact uncontract.
+  local function remember(t, c)
+    if sql then
+      return sql:note(("luamig keeps %s.%s's type, default, NOT NULL and checks (read from the database) in %s, " ..
+        "for uncontract"):format(t, c, M.SHAPES))
+    end
+    local info = col(t, c)
+    local shapes = owned_table(ctx, M.SHAPES)
+    db:exec("CREATE TABLE IF NOT EXISTS " .. shapes .. " (table_name TEXT NOT NULL, column_name TEXT NOT NULL, " ..
+      "revision TEXT NOT NULL, shape TEXT NOT NULL, PRIMARY KEY (table_name, column_name))")
+    local checks = {}
+    for _, k in ipairs(o.checks(db, t, c)) do
+      if k.name ~= check_name(t, c) then checks[#checks + 1] = k end -- (not luamig's own NOT NULL helper)
+    end
+    db:exec("INSERT INTO " .. shapes .. " (table_name, column_name, revision, shape) VALUES (?, ?, ?, ?) " ..
+      "ON CONFLICT (table_name, column_name) DO NOTHING", t, c, ctx.revision, json.encode({ type = info.type,
+        not_null = info.not_null, default = info.default, checks = checks }))
+  end
+  local function recalled(t, c)
+    if sql then
+      sql:note(("%s.%s's shape as expand found it is read from %s at run time"):format(t, c, M.SHAPES))
+      return { type = ("<type of %s.%s at expand>"):format(t, c), checks = {} }
+    end
+    local shapes, plain = owned_table(ctx, M.SHAPES)
+    if not db:has_table(plain) then return nil end
+    local text = db:scalar("SELECT shape FROM " .. shapes .. " WHERE table_name = ? AND column_name = ?", t, c)
+    return text and cjson.decode(text)
+  end
+  local function forget(t, c)
+    if sql then return sql:note(("luamig forgets %s.%s's shape in %s"):format(t, c, M.SHAPES)) end
+    local shapes, plain = owned_table(ctx, M.SHAPES)
+    if db:has_table(plain) then db:exec("DELETE FROM " .. shapes .. " WHERE table_name = ? AND column_name = ?", t, c) end
+  end
+
   -- where expand made the old column nullable (no trigger can fill it
-  -- before NOT NULL is checked), undoing it makes it NOT NULL again when
-  -- the op says nullable = false
+  -- before NOT NULL is checked), undoing it makes it NOT NULL again: as
+  -- expand found it (M.SHAPES), else when the op says nullable = false
   local function relax_undone(t, old, opts)
-    if not o.not_null_in_expand and opts and opts.nullable == false then
-      d.alter_column(db, t, old, { nullable = false })
+    local shape = recalled(t, old)
+    local was = shape and shape.not_null or (not shape and opts and opts.nullable == false)
+    if was and not o.not_null_in_expand then alter(t, old, { nullable = false }) end
+    forget(t, old)
+  end
+
+  -- uncontract: `old` back as `shape` says (type, default, NOT NULL where
+  -- the dialect keeps it in expand, its checks), synced with `new` again
+  -- through `up` and `down`, and filled from it through `down`; `new`
+  -- nullable again where expand left it so
+  local function readded(t, old, new, shape, up, down, opts)
+    add(t, old, shape.type) -- (its default after the fill: a default would fill the rows that exist now)
+    if opts and opts.nullable == false and not o.not_null_in_expand then alter(t, new, { nullable = true }) end
+    local cols = { old, new }
+    sync(t, sync_name(t, new), old, new, of_new(d, up, cols), of_new(d, down, cols), seen(t, old))
+    fill(t, opts, old, down)
+    if shape.default then alter(t, old, { server_default = shape.default }) end
+    if shape.not_null and o.not_null_in_expand then not_null(t, old) end
+    for _, k in ipairs(shape.checks or {}) do
+      validated(t, k.name or ("%s_%s_check"):format(base(t), old), ("CHECK (%s)"):format(k.condition),
+        { type = "check", condition = k.condition })
     end
   end
 
   -- the trigger that gives rows the old application writes `c` = `expr`
   local function fill_new(t, c, expr)
-    sync(t, sync_name(t, c), nil, c, of_new(d, expr, o.columns(db, t)), nil, "")
+    sync(t, sync_name(t, c), nil, c, of_new(d, expr, sql and sql:known(t, "id") or o.columns(db, t)), nil, "")
   end
 
   local P = {}
@@ -193,6 +296,7 @@ local function build(ctx)
   P.rename_column = {
     expand = function(t, old, new, opts)
       local info = col(t, old) or raise(ctx, "op.online.rename_column: %s has no column %s", t, old)
+      remember(t, old)
       add(t, new, info.type)
       synced(t, old, new, d.quote_ident(old), d.quote_ident(new), opts, info.not_null)
     end,
@@ -202,7 +306,7 @@ local function build(ctx)
       still_written(t, old)
       atomic("contract " .. t .. "." .. old, function()
         unsync(t, new)
-        if info and info.default then d.alter_column(db, t, new, { server_default = info.default }) end
+        if info and info.default then alter(t, new, { server_default = info.default }) end
         drop_check(t, new)
         drop(t, old)
       end)
@@ -219,12 +323,9 @@ local function build(ctx)
     end,
     uncontract = function(t, old, new, opts)
       local info = col(t, new) or raise(ctx, "op.online.rename_column: %s has no column %s", t, new)
-      add(t, old, info.type, info.default)
-      local cols = { old, new }
-      sync(t, sync_name(t, new), old, new, of_new(d, d.quote_ident(old), cols),
-        of_new(d, d.quote_ident(new), cols), seen(t, old))
-      fill(t, opts, old, d.quote_ident(new))
-      if info.not_null then not_null(t, old) end
+      local shape = recalled(t, old) -- (its checks went with it; the type, default and NOT NULL are the new one's)
+      readded(t, old, new, { type = info.type, default = info.default, not_null = info.not_null,
+        checks = shape and shape.checks }, d.quote_ident(old), d.quote_ident(new), opts)
     end,
   }
 
@@ -235,10 +336,11 @@ local function build(ctx)
         raise(ctx, 'op.online.alter_column(table, column, new_name, { type = "...", up = "SQL", down = "SQL" })')
       end
       if not col(t, c) then raise(ctx, "op.online.alter_column: %s has no column %s", t, c) end
+      remember(t, c)
       add(t, new, opts.type)
       synced(t, c, new, opts.up, opts.down, opts, opts.nullable == false)
-      if opts.check then o.validated(run, t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
-        db, { type = "check", condition = opts.check }) end
+      if opts.check then validated(t, ("%s_%s_check"):format(base(t), new), ("CHECK (%s)"):format(opts.check),
+        { type = "check", condition = opts.check }) end
     end,
     check_contract = function(t, c) still_written(t, c) end,
     contract = function(t, c, new, opts)
@@ -253,9 +355,18 @@ local function build(ctx)
     downgrade = function(t, c, new, opts)
       atomic("undo " .. t .. "." .. new, function()
         unsync(t, new)
+        drop_check(t, c) -- (uncontract's, when it ran)
         drop(t, new)
       end)
       relax_undone(t, c, opts)
+    end,
+    -- back to the expanded shape: the old column as expand found it (its
+    -- type, default, NOT NULL where the dialect keeps it in expand, its
+    -- checks), filled from the new one through `down`, both kept in sync
+    uncontract = function(t, c, new, opts)
+      local shape = recalled(t, c) or raise(ctx, "op.online.alter_column: luamig kept no record of %s.%s's shape " ..
+        "(its expand ran before luamig kept one in %s); write uncontract(db) without it", t, c, M.SHAPES)
+      readded(t, c, new, shape, opts.up, opts.down, opts)
     end,
   }
 
@@ -291,7 +402,7 @@ local function build(ctx)
     -- check is not restored), the old application's rows get the backfill again
     uncontract = function(t, c, opts)
       if opts and opts.nullable == false and not o.not_null_in_expand then
-        d.alter_column(db, t, c, { nullable = true })
+        alter(t, c, { nullable = true })
       end
       if opts and opts.backfill then fill_new(t, c, opts.backfill) end
     end,
@@ -299,9 +410,9 @@ local function build(ctx)
 
   P.add_check = {
     expand = function(t, name, condition)
-      o.validated(run, t, name, ("CHECK (%s)"):format(condition), db, { type = "check", condition = condition })
+      validated(t, name, ("CHECK (%s)"):format(condition), { type = "check", condition = condition })
     end,
-    downgrade = function(t, name) d.drop_constraint(db, t, name) end,
+    downgrade = function(t, name) drop_constraint(t, name) end,
   }
 
   P.add_foreign_key = {
@@ -309,16 +420,16 @@ local function build(ctx)
       opts = opts or {}
       local clause = ("FOREIGN KEY (%s)%s"):format(ddl.names(local_cols), ddl.references(referent, remote_cols,
         opts.on_delete, opts.on_update))
-      o.validated(run, source, name, clause, db, { type = "foreign_key", columns = local_cols, references = referent,
+      validated(source, name, clause, { type = "foreign_key", columns = local_cols, references = referent,
         ref_columns = remote_cols, on_delete = opts.on_delete, on_update = opts.on_update })
     end,
-    downgrade = function(name, source) d.drop_constraint(db, source, name) end,
+    downgrade = function(name, source) drop_constraint(source, name) end,
   }
 
   P.add_unique = {
     expand = function(t, name, cols)
       need_autocommit("add_unique")
-      o.unique(run, db, t, name, cols)
+      o.unique(run, not sql and db or nil, t, name, cols)
     end,
     downgrade = function(t, name) o.drop_unique(run, db, t, name) end,
   }
@@ -326,7 +437,7 @@ local function build(ctx)
   P.create_index = {
     expand = function(name, t, cols, opts)
       need_autocommit("create_index")
-      o.index(run, db, name, ddl.create_index(d, name, t, cols, opts, "CONCURRENTLY "))
+      o.index(run, not sql and db or nil, name, ddl.create_index(d, name, t, cols, opts, "CONCURRENTLY "))
     end,
     downgrade = function(name)
       need_autocommit("create_index")
@@ -347,7 +458,7 @@ local function build(ctx)
 end
 
 -- Why an op's contract cannot be undone (uncontract).
-local NO_UNDO = { alter_column = "the old column's type is gone", drop_column = "the dropped column's data is gone",
+local NO_UNDO = { drop_column = "the dropped column's data is gone",
   drop_table = "the dropped table's rows are gone", drop_index = "the index's definition is gone" }
 
 ---op.online for step `ctx`: each op does its part of ctx.phase; during a
@@ -368,8 +479,9 @@ function M.new(ctx)
       local f = parts[name][ctx.phase]
       if not f then
         if ctx.phase == "uncontract" and parts[name].contract then
-          raise(ctx, "op.online.%s: its contract cannot be undone by luamig (%s); write uncontract(db) without it",
-            name, NO_UNDO[name] or "no inverse")
+          errors.raise("migration", ("op.online.%s: its contract cannot be undone by luamig (%s); write " ..
+            "uncontract(db) without it"):format(name, NO_UNDO[name] or "no inverse"),
+            { where = host.where(ctx.path), refused_op = "op.online." .. name })
         end
         return -- (nothing to do in this phase)
       end

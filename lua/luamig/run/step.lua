@@ -25,18 +25,20 @@ local M = {}
 ---@field replay boolean?      expand(db) runs again for another phase: only op.online acts (luamig.run.online)
 ---@field force boolean?       contract --force: drop columns still written through their old name
 ---@field still_written number?  seconds (config still_written): how recent a write through an old name blocks contract
+---@field offline table?       upgrade --sql: the run's state (luamig.run.online_sql.state()); op.online renders the fresh state
 
 ---A step context for `script` on `db`.
 ---@param db luamig.Db
 ---@param dialect luamig.Dialect
 ---@param script luamig.Script
----@param fields table?  log, dry_run, transactional (default: the script's), replicas, root
+---@param fields table?  log, dry_run, transactional (default: the script's), replicas, root, offline
 ---@return luamig.StepContext
 function M.new(db, dialect, script, fields)
   fields = fields or {}
   local ctx = { db = db, dialect = dialect, revision = script.id, path = script.path, log = fields.log,
     dry_run = fields.dry_run, transactional = fields.transactional, rows = 0, replicas = fields.replicas,
-    root = fields.root, phase = fields.phase or "upgrade", force = fields.force, still_written = fields.still_written }
+    root = fields.root, phase = fields.phase or "upgrade", force = fields.force, still_written = fields.still_written,
+    offline = fields.offline }
   if ctx.transactional == nil then ctx.transactional = script.transactional end
   ctx.op = online.ops(ctx, ops.new(ctx))
   ctx.luamig = backfill.api(ctx)

@@ -32,6 +32,21 @@ WHERE a.attrelid = ?::regclass AND a.attname = ? AND NOT a.attisdropped]], ddl.q
   return { type = r.type, not_null = r.not_null == true or r.not_null == "t", default = r.default }
 end
 
+---The CHECK constraints on `col` alone, each { name, condition }.
+---@return {name: string, condition: string}[]
+function M.checks(db, t, col)
+  local out = {}
+  for i, r in ipairs(db:query([[
+SELECT c.conname AS name, pg_catalog.pg_get_expr(c.conbin, c.conrelid) AS condition
+FROM pg_catalog.pg_constraint c
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attname = ?
+WHERE c.conrelid = ?::regclass AND c.contype = 'c' AND c.conkey = ARRAY[a.attnum] ORDER BY c.conname]], col,
+    ddl.qualified(t))) do
+    out[i] = { name = r.name, condition = r.condition }
+  end
+  return out
+end
+
 ---The table's column names.
 ---@return string[]
 function M.columns(db, t)
@@ -135,8 +150,9 @@ end
 
 ---CREATE [UNIQUE] INDEX CONCURRENTLY; an INVALID index of that name (a
 ---killed build's leftover) is dropped and built again. `sql` is the
----CREATE INDEX CONCURRENTLY statement.
+---CREATE INDEX CONCURRENTLY statement; `db` nil: the fresh state (upgrade --sql), nothing to check.
 function M.index(run, db, name, sql)
+  if not db then return run(sql) end
   local valid = db:scalar("SELECT i.indisvalid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON " ..
     "c.oid = i.indexrelid WHERE c.relname = ? AND pg_catalog.pg_table_is_visible(c.oid)", name)
   if valid == true or valid == "t" then return end

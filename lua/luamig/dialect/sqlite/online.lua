@@ -4,6 +4,7 @@
 local common = require "luamig.model.sql"
 local ddl = require "luamig.model.ddl"
 local alter = require "luamig.dialect.sqlite.alter"
+local table_sql = require "luamig.dialect.sqlite.table_sql"
 
 local M = {}
 
@@ -14,6 +15,10 @@ local q = common.quote_ident
 -- (`nullable = false` in the op's options).
 M.not_null_in_expand = false
 
+-- NOT NULL, defaults, constraints and dropped columns rebuild the table
+-- (luamig.dialect.sqlite.rebuild), which reads its definition first.
+M.rebuilds = true
+
 ---The column's type, NOT NULL and default, or nil when it does not exist.
 ---@return {type: string, not_null: boolean, default: string?}?
 function M.column(db, t, col)
@@ -21,6 +26,24 @@ function M.column(db, t, col)
     if r.name == col then return { type = r.type, not_null = r.notnull == 1, default = r.dflt_value } end
   end
   return nil
+end
+
+---The CHECK clauses in `col`'s definition, each { name?, condition }.
+---@return {name: string?, condition: string}[]
+function M.checks(db, t, col)
+  local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", t)
+  local out = {}
+  for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
+    if item.kind == "column" and item.name == col then
+      local _, _, clauses = table_sql.column_parts(item.text)
+      for _, cl in ipairs(clauses) do
+        local name, cond = cl:match("^[Cc][Oo][Nn][Ss][Tt][Rr][Aa][Ii][Nn][Tt]%s+(.-)%s+[Cc][Hh][Ee][Cc][Kk]%s*(%b())")
+        cond = cond or cl:match("^[Cc][Hh][Ee][Cc][Kk]%s*(%b())")
+        if cond then out[#out + 1] = { name = name and table_sql.unquote(name), condition = cond:sub(2, -2) } end
+      end
+    end
+  end
+  return out
 end
 
 ---The table's column names.
@@ -88,8 +111,14 @@ end
 ---NOT NULL through the table rebuild (no check is left for contract to drop).
 function M.not_null(_, t, col, _, db) alter.alter_column(db, t, col, { nullable = false }) end
 
+---A constraint added through the table rebuild (which checks every row);
+---one of that name already there (a rerun) stays.
 function M.validated(_, t, name, clause, db, spec)
   local _ = clause
+  local sql = db:scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", t)
+  for _, item in ipairs(sql and table_sql.parse(sql).items or {}) do
+    if item.kind == "constraint" and item.name == name then return end
+  end
   spec.name = name
   alter.add_constraint(db, t, spec)
 end

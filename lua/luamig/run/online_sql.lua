@@ -1,0 +1,93 @@
+--- op.online under `upgrade --sql` (luamig.run.offline): no database to
+--- read, so the ops render their statements for the fresh state (the
+--- columns they add do not exist yet, no INVALID leftover, no checkpoint).
+--- What only the database or live traffic decides (a column's type, the
+--- backfill's batch boundaries, lock retries, table rebuilds) is printed as
+--- a `--` comment saying so. The run's knowledge of the columns the ops
+--- added, dropped or made NOT NULL carries from expand to contract.
+local ddl = require "luamig.model.ddl"
+local limits = require "luamig.db.limits"
+
+local M = {}
+
+---The state of one `--sql` run, shared by its step contexts (ctx.offline).
+---@return table
+function M.state() return { columns = {} } end
+
+---@class luamig.OnlineSql
+---@field ctx luamig.StepContext
+---@field columns table<string, table|false>  "table.column" -> its shape as the ops left it (false: dropped)
+local Sql = {}
+Sql.__index = Sql
+
+---@param ctx luamig.StepContext  with ctx.offline (M.state())
+---@return luamig.OnlineSql
+function M.new(ctx) return setmetatable({ ctx = ctx, columns = ctx.offline.columns }, Sql) end
+
+---Print `text` as `--` comment lines.
+function Sql:note(text)
+  for line in (text .. "\n"):gmatch("(.-)\n") do self.ctx.db:exec("-- " .. line) end
+end
+
+---A column's shape (nil: dropped by an op). One no op touched existed
+---before: its type is a placeholder, and it is taken as nullable.
+function Sql:column(t, c)
+  local k = t .. "." .. c
+  local v = self.columns[k]
+  if v == nil then
+    self:note(("%s: its type, NOT NULL and default come from the database at run time; shown here as " ..
+      "<type of %s>, taken as nullable"):format(k, k))
+    v = { type = ("<type of %s>"):format(k), not_null = false }
+    self.columns[k] = v
+  end
+  return v or nil
+end
+
+---Whether an op of this run added column t.c (in the fresh state no other exists yet).
+function Sql:added(t, c) return self.columns[t .. "." .. c] and self.columns[t .. "." .. c].added or false end
+
+---Whether t.c exists: every column does, but those an op of this run dropped.
+function Sql:exists(t, c) return self.columns[t .. "." .. c] ~= false end
+
+---Note what an op did to t.c: `shape` (added), false (dropped), or fields to merge.
+function Sql:set(t, c, shape)
+  local k = t .. "." .. c
+  if shape and self.columns[k] then
+    for f, v in pairs(shape) do self.columns[k][f] = v end
+  else
+    self.columns[k] = shape
+  end
+end
+
+---The columns of `t` the run knows (for a trigger's NEW."col"): `key` and those the ops touched.
+function Sql:known(t, key)
+  local out, prefix = { key }, t .. "."
+  for k, v in pairs(self.columns) do
+    if v and k:sub(1, #prefix) == prefix then out[#out + 1] = k:sub(#prefix + 1) end
+  end
+  return out
+end
+
+---The backfill of `target` = `expr`, as comment lines: its batches depend on the live table.
+---@param quiet fun(db: table)  the dialect's per-batch session switch (dialect.online.quiet)
+function Sql:fill(t, opts, target, expr, quiet)
+  local d, ctx = self.ctx.dialect, self.ctx
+  local key = opts.key or "id"
+  local qk, qc = d.quote_ident(key), d.quote_ident(target)
+  local batch = {}
+  quiet({ exec = function(_, sql) batch[#batch + 1] = sql .. ";" end })
+  batch[#batch + 1] = ("UPDATE %s SET %s = %s WHERE %s >= :first AND %s <= :last AND %s IS NULL;"):format(
+    ddl.qualified(t), qc, expr, qk, qk, qc)
+  self:note(("backfill %s.%s through luamig.backfill: the rows with %s up to max(%s) when it starts, in batches of " ..
+    "%d %s, each in its own transaction%s; the batch boundaries depend on live data (:first and :last are each " ..
+    "batch's first and last %s):\n  %s"):format(t, target, key, key, opts.batch_size or limits.BACKFILL_BATCH_ROWS, key,
+    ctx.transactional and "" or ", checkpointed (a rerun resumes)", key, table.concat(batch, "\n  ")))
+end
+
+---A change SQLite makes by rebuilding the table: its statements depend on the table's definition.
+function Sql:rebuilt(t, what)
+  self:note(("the table %s is rebuilt here (%s): its statements depend on the table's definition in the database, " ..
+    "which --sql cannot read"):format(t, what))
+end
+
+return M
