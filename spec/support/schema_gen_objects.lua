@@ -243,8 +243,10 @@ local function new_sequence(r, m)
   m.sequences[#m.sequences + 1] = s
 end
 
--- A new column of a table whose default takes sequence `s`'s next value.
+-- A new column of a table whose default takes sequence `s`'s next value
+-- (s then counts up without bound: lint fills the table with 10000 rows).
 local function numbered_column(r, m, s)
+  s.numbers, s.max, s.increment = true, false, s.increment == 5 and 5 or 1
   local t = pick(r, m.tables)
   m.serial = m.serial + 1
   t.columns[#t.columns + 1] = { name = "c" .. m.serial, type = "bigint", nullable = true,
@@ -277,7 +279,7 @@ M.sequences = {
       log(m, "sequence default added")
     else -- one option changed
       local s = pick(r, m.sequences)
-      local field = pick(r, { "increment", "min", "max", "cache", "cycle" })
+      local field = pick(r, s.numbers and { "min", "cache", "cycle" } or { "increment", "min", "max", "cache", "cycle" })
       local was, o = s[field], {}
       while s[field] == was do
         sequence_options(r, o)
