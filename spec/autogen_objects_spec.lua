@@ -283,6 +283,53 @@ schema.table("items", { { "id", "integer", primary_key = true }, { "n", "bigint"
   end)
 end)
 
+describe("autogenerate of a column type change under a view on PostgreSQL", function()
+  it("drops the views that use the table first and makes them anew after", function()
+    local p = sh.project_on(PG)
+    local decl = [[
+schema.table("items", { { "id", "integer", primary_key = true }, { "n", "smallint" } })
+schema.view("item_n", "SELECT id, n FROM items")
+schema.materialized_view("item_total", "SELECT sum(n) AS total FROM items")
+]]
+    p:write("schema.lua", decl)
+    p:ok('revision --autogenerate -m "views"')
+    p:ok("upgrade head")
+    p:write("schema.lua", (decl:gsub('"smallint"', '"bigint"')))
+    p:ok('revision --autogenerate -m "wider"')
+    local text = written(p, "wider")
+    local up = text:match("upgrade(.-)downgrade") or text
+    local dv, alter, cv = up:find("DROP MATERIALIZED VIEW", 1, true), up:find("alter_column", 1, true),
+      up:find("CREATE MATERIALIZED VIEW", 1, true)
+    assert.truthy(dv and alter and cv, text)
+    assert.is_true(dv < alter and alter < cv, text)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+
+  it("does so for an enum value dropped under a view (the enum's columns are recast)", function()
+    local p = sh.project_on(PG)
+    local decl = [[
+schema.enum("mood", { "sad", "ok", "meh" })
+schema.table("items", { { "id", "integer", primary_key = true }, { "mood", "mood" } })
+schema.materialized_view("item_mood", "SELECT id, mood FROM items")
+]]
+    p:write("schema.lua", decl)
+    p:ok('revision --autogenerate -m "views"')
+    p:ok("upgrade head")
+    p:write("schema.lua", (decl:gsub(', "meh"', "")))
+    p:ok('revision --autogenerate -m "fewer"')
+    local up = written(p, "fewer"):match("upgrade(.-)downgrade")
+    local dv, drop, cv = up:find("DROP MATERIALIZED VIEW", 1, true), up:find("drop_enum_value", 1, true),
+      up:find("CREATE MATERIALIZED VIEW", 1, true)
+    assert.truthy(dv and drop and cv, up)
+    assert.is_true(dv < drop and drop < cv, up)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
+
 describe("declared objects SQLite has none of", function()
   it("refuses a policy and row-level security, naming the declaration", function()
     local p = sh.project_on(SQLITE)

@@ -157,6 +157,32 @@ schema.table("b", {
   end)
 end) end
 
+describe("autogenerate of a primary key change under a foreign key", function()
+  it("drops a dropped table's foreign key before, and adds a new table's after, the key changes", function()
+    local p = sh.project_on(sh.backends()[2] or sh.backends()[1])
+    local parent = [[
+schema.table("t1", {
+  { "id", "integer", primary_key = true },
+  { "c3", "smallint", nullable = false%s },
+})
+]]
+    local child = [[
+schema.table("t10", {
+  { "id", "integer", primary_key = true },
+  { "c11", "integer", references = "t1.id" },
+})
+]]
+    p:write("schema.lua", parent:format("") .. child)
+    p:ok('revision --autogenerate -m "a"')
+    p:ok("upgrade head")
+    p:write("schema.lua", parent:format(", primary_key = true"))
+    p:ok('revision --autogenerate -m "b"')
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
+
 describe("autogenerate of raw SQL objects", function()
   it("creates, compares and drops a trigger declared as SQL", function()
     local p = sh.project_on(sh.backends()[1])

@@ -1,8 +1,10 @@
 -- Autogenerate's property, on both drivers: over seeded random pairs of
 -- declared schemas (A, B) (spec/support/schema_gen.lua: every portable type,
--- nullability, defaults, keys (primary keys changed), foreign keys, indexes, uniques, checks,
--- enums, renames; where the backend builds them, row-level security, policies, domains and
--- columns of theirs), with the migration autogenerate writes for A applied:
+-- nullability, defaults, keys (primary keys changed), foreign keys, indexes
+-- (methods, operator classes, order, INCLUDE, expressions), uniques, checks,
+-- enums, renames; triggers; on PostgreSQL functions, sequences, comments,
+-- materialized views, row-level security, policies, domains and columns of
+-- theirs), with the migration autogenerate writes for A applied:
 --   1. autogenerate B; 2. its upgrade gives a snapshot equal to B's;
 --   3. autogenerate again finds nothing; 4. its downgrade returns exactly to
 --   A (but for the order of re-added columns) and its upgrade again to B.
@@ -50,9 +52,11 @@ end
 for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, function()
   it(("reaches B, is a fixed point and drills clean over %d random pairs"):format(CASES), function()
     local head, decl_db = scratch(b), scratch(b)
-    local calls = {}
+    local calls, made = {}, {}
     for seed = SEED, SEED + CASES - 1 do
-      local a, bm = gen.pair(seed)
+      local a, bm = gen.pair(seed, b.name)
+      for _, what in ipairs(bm.log) do made[what] = (made[what] or 0) + 1 end
+      for what, n in pairs(gen.census(bm)) do made[what] = (made[what] or 0) + n end
       local _, snap_a = declared(a, false, decl_db)
       head.reset()
       local first = compare.changes(snap(head.db), snap_a)
@@ -91,7 +95,11 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
     local kinds = {}
     for k, n in pairs(calls) do kinds[#kinds + 1] = k .. "=" .. n end
     table.sort(kinds)
-    io.stderr:write(("\n[autogen %s] %d pairs; upgrade changes: %s\n"):format(b.name, CASES, table.concat(kinds, " ")))
+    local objects = {}
+    for k, n in pairs(made) do objects[#objects + 1] = k .. "=" .. n end
+    table.sort(objects)
+    io.stderr:write(("\n[autogen %s] %d pairs; upgrade changes: %s\n[autogen %s] declared in B, and changed: %s\n")
+      :format(b.name, CASES, table.concat(kinds, " "), b.name, table.concat(objects, ", ")))
     -- every kind of change occurs in the full run (the 200 default pairs); a
     -- shortened run (LUAMIG_AUTOGEN_CASES, e.g. 60 under the sanitizers) may miss rare ones
     local required = CASES >= 200 and { "create_table", "drop_table", "add_column", "drop_column", "alter_column",
@@ -103,6 +111,21 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
     end
     for _, k in ipairs(required) do
       assert.is_truthy(calls[k], "no pair exercised " .. k)
+    end
+    -- and every change the generator makes to the objects beyond tables
+    local changed = CASES >= 200 and { "expression index added", "index options changed", "trigger added",
+      "trigger changed", "trigger dropped" } or {}
+    if CASES >= 200 and b.name == "postgresql" then
+      for _, k in ipairs({ "sql function added", "plpgsql function added", "function changed", "function dropped",
+        "sequence added", "sequence dropped", "sequence default added", "sequence increment changed",
+        "sequence min changed", "sequence max changed", "sequence cache changed", "sequence cycle changed",
+        "materialized view added", "materialized view changed", "materialized view dropped", "comment added",
+        "comment changed", "comment dropped" }) do
+        changed[#changed + 1] = k
+      end
+    end
+    for _, k in ipairs(changed) do
+      assert.is_truthy(made[k], "no pair's B had a " .. k)
     end
   end)
 end) end

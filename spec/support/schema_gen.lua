@@ -1,6 +1,11 @@
 -- Seeded random declared schemas and pairs (A, B = a mutation of A) in the
 -- op vocabulary, for the autogenerate property spec and its Alembic
 -- comparison. A model is plain data; M.source writes it as schema.lua.
+-- Given a backend, a model also holds what that backend declares beyond
+-- portable tables (spec/support/schema_gen_objects.lua), drawn from a stream
+-- of its own: without one, pairs stay as they were.
+local objects = require "spec.support.schema_gen_objects"
+
 local M = {}
 
 local GROUPS = {
@@ -18,6 +23,19 @@ local function rng(seed)
   return function(n)
     state = (state * 1103515245 + 12345) % 2147483648
     return state % n + 1
+  end
+end
+
+-- The objects' streams: splitmix64 (rng's low bits repeat with a short
+-- period, and its first draws for neighbouring seeds are alike).
+local function mixed_rng(seed)
+  local state = seed
+  return function(n)
+    state = state + 0x9E3779B97F4A7C15
+    local z = state
+    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+    return ((z ~ (z >> 31)) >> 1) % n + 1
   end
 end
 
@@ -140,15 +158,30 @@ local function enum_used(m, name)
   end
 end
 
----A random schema model for `seed`.
-function M.schema(seed)
+-- The object kinds of `backend` (none without one).
+local function kinds(backend)
+  local out = {}
+  for _, k in ipairs(objects.KINDS) do if backend and k.backends[backend] then out[#out + 1] = k end end
+  return out
+end
+
+---A random schema model for `seed`; with `backend`, its objects beyond portable tables too.
+---@param seed integer
+---@param backend string?  "sqlite" or "postgresql"
+function M.schema(seed, backend)
   local r = rng(seed)
-  local m = { serial = 0, enums = {}, tables = {} }
+  local m = { serial = 0, enums = {}, tables = {}, backend = backend, funcs = {}, triggers = {}, sequences = {},
+    matviews = {} }
   for i = 1, r(3) - 1 do m.enums[i] = { name = "e" .. i .. "_" .. seed, values = { "a", "b", "c" } } end
   for _ = 1, r(4) do new_table(r, m) end
   for _, t in ipairs(m.tables) do
     if r(8) == 1 then toggle_pk(r, m, t) end
     for _ = 1, r(4) - 1 do pick(r, ADDS)(r, m, t) end
+  end
+  if backend then
+    local ro = mixed_rng(seed + 300000)
+    m.serial = m.serial + 1000 -- (names of their own, should the tables' stream grow)
+    for _, k in ipairs(kinds(backend)) do k.init(ro, m) end
   end
   return m
 end
@@ -361,30 +394,65 @@ local function domains(r, m)
   for _ = 1, r(3) - 1 do new_domain_column(r, m) end
 end
 
--- The kinds beyond tables, each a generator and its mutations.
-local OBJECTS = { { make = policies, mutations = POLICY_MUTATIONS, per_table = true },
+-- Policies and domains, each a generator and its mutations on its own stream.
+local POLICY_DOMAIN = { { make = policies, mutations = POLICY_MUTATIONS, per_table = true },
   { make = domains, mutations = DOMAIN_MUTATIONS } }
 
-local function objects(seed, m)
-  for i, kind in ipairs(OBJECTS) do kind.make(rng(seed + 200000 + i), m) end
+local function make_policy_domain(seed, m)
+  for i, kind in ipairs(POLICY_DOMAIN) do kind.make(rng(seed + 200000 + i), m) end
 end
 
-local function mutate_objects(seed, m)
-  for i, kind in ipairs(OBJECTS) do
+local function mutate_policy_domain(seed, m)
+  for i, kind in ipairs(POLICY_DOMAIN) do
     local r = rng(seed + 300000 + i)
     for _ = 1, r(3) - 1 do pick(r, kind.mutations)(r, m, kind.per_table and pick(r, m.tables) or nil) end
   end
 end
 
----Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as renamed_from).
-function M.pair(seed)
-  local a = M.schema(seed)
-  objects(seed, a)
+---Schema B for pair `seed`: A mutated 1 to 4 times (renames recorded as
+---renamed_from); with `backend`, its objects then mutated 1 to 4 times.
+---b.log says what changed in them ("trigger added", ...).
+---@param seed integer
+---@param backend string?
+function M.pair(seed, backend)
+  local a = M.schema(seed, backend)
+  make_policy_domain(seed, a)
   local b = copy(a)
+  b.log = {}
   local r = rng(seed + 100000)
   for _ = 1, r(4) do pick(r, MUTATIONS)(r, b) end
-  mutate_objects(seed, b)
+  mutate_policy_domain(seed, b)
+  local ks, ro = kinds(backend), mixed_rng(seed + 400000)
+  for _, k in ipairs(ks) do if k.fit then k.fit(b) end end
+  if #ks > 0 then
+    for _ = 1, ro(4) do pick(ro, ks).mutate(ro, b) end
+  end
   return a, b
+end
+
+---How many of each object model `m` declares beyond tables ("sql function", "trigger", ...).
+---@return table<string, integer>
+function M.census(m)
+  local out = {}
+  local function add(what) out[what] = (out[what] or 0) + 1 end
+  for _, t in ipairs(m.tables) do
+    for _, ix in ipairs(t.indexes) do
+      if ix.expr then add("expression index") end
+      if ix.using then add("index using " .. ix.using) end
+      if ix.include then add("index with include") end
+      if ix.nulls_not_distinct then add("index nulls not distinct") end
+      if ix.key and ix.key.opclass then add("index opclass") end
+      if ix.key and ix.key.order then add("index order") end
+    end
+  end
+  for _, f in ipairs(m.funcs or {}) do add(f.lang .. " function") end
+  for _, list in ipairs({ m.funcs, m.sequences, m.triggers }) do
+    for _, x in ipairs(list or {}) do if x.comment then add("comment") end end
+  end
+  for what, list in pairs({ trigger = m.triggers, sequence = m.sequences, ["materialized view"] = m.matviews }) do
+    for _ = 1, #list do add(what) end
+  end
+  return out
 end
 
 local function lit(v)
@@ -393,9 +461,9 @@ local function lit(v)
 end
 
 -- The declarations of model `m`'s domains, and of table `t`'s policies and row-level security option,
--- where the backend builds them (`kinds`: luamig.DeclaredObjects.kinds).
-local function domain_source(m, kinds, out)
-  if not kinds.domain then return end
+-- where the backend builds them (`declared`: luamig.DeclaredObjects.kinds).
+local function domain_source(m, declared, out)
+  if not declared.domain then return end
   for _, d in ipairs(m.domains or {}) do
     local checks = {}
     for i, c in ipairs(d.checks) do checks[i] = lit(c) end
@@ -405,8 +473,8 @@ local function domain_source(m, kinds, out)
   end
 end
 
-local function policy_source(t, kinds, out)
-  if not kinds.policy then return end
+local function policy_source(t, declared, out)
+  if not declared.policy then return end
   for _, p in ipairs(t.policies or {}) do
     out[#out + 1] = ("schema.policy(%q, %q, { command = %q%s%s%s })"):format(p.name, t.name, p.command,
       p.as and (", as = " .. lit(p.as)) or "", p.using and (", using = " .. lit(p.using)) or "",
@@ -414,12 +482,13 @@ local function policy_source(t, kinds, out)
   end
 end
 
----The declaration (schema.lua text) of model `m`; `renames` keeps renamed_from; `kinds`
----(luamig.DeclaredObjects.kinds) the declared objects beyond tables to write (none when nil).
-function M.source(m, renames, kinds)
-  kinds = kinds or {}
+---The declaration (schema.lua text) of model `m`; `renames` keeps renamed_from; `declared`
+---(luamig.DeclaredObjects.kinds) the policies, row security and domains to write (none when nil).
+function M.source(m, renames, declared)
+  declared = declared or {}
   local out = {}
-  domain_source(m, kinds, out)
+  domain_source(m, declared, out)
+  for _, k in ipairs(kinds(m.backend)) do if k.before then k.before(m, out) end end
   for _, e in ipairs(m.enums) do
     local vals = {}
     for i, v in ipairs(e.values) do vals[i] = lit(v) end
@@ -430,10 +499,11 @@ function M.source(m, renames, kinds)
     for _, c in ipairs(t.columns) do
       cols[#cols + 1] = ("  { %q, %q%s%s%s%s },"):format(c.name, c.type, c.nullable and "" or ", nullable = false",
         t.pk_extra == c.name and ", primary_key = true" or "",
-        c.default ~= nil and (", default = " .. lit(c.default)) or "",
+        c.server_default and (", server_default = " .. lit(c.server_default))
+          or c.default ~= nil and (", default = " .. lit(c.default)) or "",
         renames and c.renamed_from and (", renamed_from = " .. lit(c.renamed_from)) or "")
     end
-    for _, c in ipairs(kinds.domain and t.domain_columns or {}) do
+    for _, c in ipairs(declared.domain and t.domain_columns or {}) do
       cols[#cols + 1] = ("  { %q, %q },"):format(c.name, c.domain)
     end
     local cons = {}
@@ -449,13 +519,14 @@ function M.source(m, renames, kinds)
     end
     out[#out + 1] = ("schema.table(%q, {\n%s\n}, { constraints = { %s }%s%s })"):format(t.name, table.concat(cols, "\n"),
       table.concat(cons, ", "), renames and t.renamed_from and (", renamed_from = " .. lit(t.renamed_from)) or "",
-      kinds.row_security and t.rls and ", row_security = true" or "")
-    policy_source(t, kinds, out)
+      declared.row_security and t.rls and ", row_security = true" or "")
+    policy_source(t, declared, out)
     for _, ix in ipairs(t.indexes) do
-      out[#out + 1] = ("schema.index(%q, %q, { %q }, { unique = %s%s })"):format(ix.name, t.name, ix.columns[1],
-        tostring(ix.unique), ix.where and (", where = " .. lit(ix.where)) or "")
+      out[#out + 1] = ("schema.index(%q, %q, { %s }, { unique = %s%s%s })"):format(ix.name, t.name, objects.index_key(ix),
+        tostring(ix.unique), ix.where and (", where = " .. lit(ix.where)) or "", objects.index_options_source(ix))
     end
   end
+  for _, k in ipairs(kinds(m.backend)) do if k.after then k.after(m, out) end end
   return table.concat(out, "\n") .. "\n"
 end
 

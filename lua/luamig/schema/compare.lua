@@ -546,15 +546,65 @@ local function standalone_after(out, a, b)
   end
 end
 
+local function drop_view(n, v)
+  return type(v) == "table" and v.materialized
+    and { call = "execute", args = { "DROP MATERIALIZED VIEW " .. ddl.qualified(n) } }
+    or { call = "drop_view", args = { n } }
+end
+
+local function create_view(n, v)
+  return type(v) == "table" and v.materialized
+    and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
+      (v.definition:gsub(";%s*$", ""))) } }
+    or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
+end
+
+-- The tables of snapshot `a` with a column of enum `name`.
+local function enum_tables(a, name, into)
+  for n, t in pairs(a.tables) do
+    for _, c in ipairs(t.columns) do
+      if c.type == name or c.type:match("[^.]+$") == name:match("[^.]+$") then
+        into[#into + 1] = n:match("[^.]+$")
+        break
+      end
+    end
+  end
+end
+
+-- A view kept as it is over a table whose column changes type (dropping an
+-- enum value recasts the enum's columns): the database refuses the change
+-- under it, so it is dropped first and made anew last.
+local function around_retyped(out, a, b)
+  local retyped = {}
+  for _, ch in ipairs(out) do
+    if ch.call == "alter_column" and ch.args[3].type then retyped[#retyped + 1] = ch.args[1]:match("[^.]+$") end
+    if ch.call == "drop_enum_value" then enum_tables(a, ch.args[1], retyped) end
+  end
+  if #retyped == 0 then return end
+  local drops = {}
+  for _, n in ipairs(names(b.views or {})) do
+    local was = (a.views or {})[n]
+    if was and view_text(was) == view_text(b.views[n]) then
+      local text = view_text(was)
+      for _, t in ipairs(retyped) do
+        if text:find("%f[%w_]" .. t:gsub("%p", "%%%0") .. "%f[^%w_]") then
+          drops[#drops + 1] = drop_view(n, was)
+          out[#out + 1] = create_view(n, b.views[n])
+          break
+        end
+      end
+    end
+  end
+  for i, d in ipairs(drops) do table.insert(out, i, d) end
+end
+
 -- Views, triggers, policies, extensions, enums and domains before the tables
 -- change (drops of what changed, creations of what tables will use).
 -- Returns the policies dropped to be created again.
 local function before_tables(out, a, b, touched)
   for _, n in ipairs(names(a.views or {})) do
     if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = type(a.views[n]) == "table" and a.views[n].materialized
-        and { call = "execute", args = { "DROP MATERIALIZED VIEW " .. ddl.qualified(n) } }
-        or { call = "drop_view", args = { n } }
+      out[#out + 1] = drop_view(n, a.views[n])
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -595,10 +645,7 @@ local function after_tables(out, a, b, again)
   for _, n in ipairs(names(b.views or {})) do
     local v, was = b.views[n], (a.views or {})[n]
     if not was or view_text(v) ~= view_text(was) then
-      out[#out + 1] = type(v) == "table" and v.materialized
-        and { call = "execute", args = { ("CREATE MATERIALIZED VIEW %s AS %s"):format(ddl.qualified(n),
-          (v.definition:gsub(";%s*$", ""))) } }
-        or { call = "create_view", args = { n, type(v) == "table" and v.definition or v } }
+      out[#out + 1] = create_view(n, v)
       was = nil
     end
     if type(v) == "table" then
@@ -661,14 +708,34 @@ function M.changes(a, b, hints)
     old_of[old] = new
   end
   local order = parents_first(bt)
+  -- the tables whose primary key changes (by their name in a and in b): the
+  -- foreign keys to them of tables dropped go before, of tables made after
+  local rekeyed_a, rekeyed_b = {}, {}
+  for n, f in pairs(bt) do
+    local old = renames[n] or n
+    if at[old] and list(at[old].pk) ~= list(f.pk) then rekeyed_a[old], rekeyed_b[n] = true, true end
+  end
+  local gone = {}
+  for n in pairs(at) do
+    if not bt[n] and not old_of[n] then gone[n] = at[n] end
+  end
+  for _, n in ipairs(names(gone)) do
+    local _, fks = without_fks(gone[n], function(ref) return rekeyed_a[ref] end)
+    for _, c in ipairs(fks) do
+      if c.name then out[#out + 1] = { call = "drop_constraint", table = n, args = { c.name, n }, con = c } end
+    end
+  end
   -- a new table's foreign key to a new table made after it (a cycle) is
   -- added once both exist
-  local made, later = {}, {}
+  local made, later, rekeyed_fks = {}, {}, {}
   for _, n in ipairs(order) do
     if not at[renames[n] or n] then
       local form, fks = without_fks(bt[n], function(ref)
         return ref ~= n and bt[ref] ~= nil and not at[renames[ref] or ref] and not made[ref]
       end)
+      local keyed
+      form, keyed = without_fks(form, function(ref) return rekeyed_b[ref] end)
+      for _, c in ipairs(keyed) do rekeyed_fks[#rekeyed_fks + 1] = { call = "constraint", table = n, args = { n, c } } end
       local notes = {}
       for _, c in ipairs(form.order) do notes[#notes + 1] = M.own_type_note(n, form.columns[c]) end
       out[#out + 1] = { call = "create_table", args = { n, form }, note = #notes > 0 and table.concat(notes, "; ") or nil }
@@ -687,10 +754,7 @@ function M.changes(a, b, hints)
       for i = first, #out do out[i].existing = true end
     end
   end
-  local gone = {}
-  for n in pairs(at) do
-    if not bt[n] and not old_of[n] then gone[n] = at[n] end
-  end
+  for _, c in ipairs(rekeyed_fks) do out[#out + 1] = c end
   local drop_order = parents_first(gone)
   -- children first; in a cycle, a named foreign key to a table dropped
   -- before its own is dropped first (SQLite keeps unnamed ones unenforced)
@@ -714,6 +778,7 @@ function M.changes(a, b, hints)
   end
   objects.domain_cautions(out, b)
   after_tables(out, a, b, again)
+  around_retyped(out, a, b)
   return out
 end
 
