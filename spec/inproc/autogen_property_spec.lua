@@ -89,23 +89,23 @@ for _, b in ipairs(sh.backends()) do describe("autogenerate on " .. b.name, func
         calls[k] = (calls[k] or 0) + 1
       end
     end
-    local objects = decl_db.dialect.declared_objects.kinds
+    local declared_kinds = decl_db.dialect.declared_objects.kinds
     head.close()
     decl_db.close()
     local kinds = {}
     for k, n in pairs(calls) do kinds[#kinds + 1] = k .. "=" .. n end
     table.sort(kinds)
-    local objects = {}
-    for k, n in pairs(made) do objects[#objects + 1] = k .. "=" .. n end
-    table.sort(objects)
+    local made_list = {}
+    for k, n in pairs(made) do made_list[#made_list + 1] = k .. "=" .. n end
+    table.sort(made_list)
     io.stderr:write(("\n[autogen %s] %d pairs; upgrade changes: %s\n[autogen %s] declared in B, and changed: %s\n")
-      :format(b.name, CASES, table.concat(kinds, " "), b.name, table.concat(objects, ", ")))
+      :format(b.name, CASES, table.concat(kinds, " "), b.name, table.concat(made_list, ", ")))
     -- every kind of change occurs in the full run (the 200 default pairs); a
     -- shortened run (LUAMIG_AUTOGEN_CASES, e.g. 60 under the sanitizers) may miss rare ones
     local required = CASES >= 200 and { "create_table", "drop_table", "add_column", "drop_column", "alter_column",
       "create_index", "drop_index", "constraint", "drop_constraint", "add_enum_value", "rename_enum_value",
       "drop_enum_value", "create_enum", "drop_enum", "rename_table", "drop_primary_key", "create_primary_key" } or {}
-    if CASES >= 200 and objects.policy then
+    if CASES >= 200 and declared_kinds.policy then
       for _, k in ipairs({ "CREATE POLICY", "ALTER POLICY", "DROP POLICY", "ALTER TABLE", "CREATE DOMAIN",
         "ALTER DOMAIN", "DROP DOMAIN" }) do required[#required + 1] = "execute:" .. k end
     end
