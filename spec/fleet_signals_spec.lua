@@ -71,7 +71,8 @@ describe("fleet processes", function()
     assert.are.same({}, lines("ls -A " .. sh.quote(p.dir .. "/tmp")))
     -- nothing was committed: a rerun migrates every tenant once (--continue-on-error: each target is tried
     -- even after another's failure)
-    local doc, code, err = p:json("upgrade --all --jobs 3 --continue-on-error", "TMPDIR=" .. sh.quote(p.dir .. "/tmp") .. " MARKS=/dev/null/x")
+    local doc, code, err = p:json("upgrade --all --jobs 3 --continue-on-error",
+      "TMPDIR=" .. sh.quote(p.dir .. "/tmp") .. " MARKS=/dev/null/x")
     assert.are.equal(1, code, require("cjson").encode(doc) .. err) -- (the mark cannot be written: each fails)
     assert.are.same({ 3, 3 }, { doc.total, doc.failed })
   end)
