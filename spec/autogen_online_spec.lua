@@ -97,6 +97,23 @@ describe("online-safe autogenerate", function()
     end
   end)
 
+  it("says under a WARNING that a column added with a volatile default rewrites the table", function()
+    if not PG then return pending("no PostgreSQL") end
+    local p = sh.project_on(PG)
+    p:write("schema.lua", 'schema.table("tickets", { { "id", "integer", primary_key = true } })\n')
+    p:ok('revision --autogenerate -m "tickets"')
+    p:ok("upgrade head")
+    p:write("schema.lua", 'schema.sequence("ticket_no", {})\n' ..
+      'schema.table("tickets", { { "id", "integer", primary_key = true },\n' ..
+      '  { "no", "bigint", server_default = "nextval(\'ticket_no\')" } })\n')
+    p:ok('revision --autogenerate -m "numbered"')
+    local name = io.popen("ls " .. sh.quote(p.dir .. "/migrations") .. " | grep numbered"):read("l")
+    local up = sh.slurp(p.dir .. "/migrations/" .. name):match("function upgrade(.-)function downgrade")
+    assert.matches("%-%- WARNING: adds tickets%.no with a volatile default %(nextval%(%)%)", up)
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+  end)
+
   it("keeps the config's lock_timeout, and SQLite's output plain", function()
     local p, text = generated(PG or SQLITE, "", 'return { migration_timeouts = { lock_timeout = "5s" } }')
     assert.not_matches("lock_timeout", text)

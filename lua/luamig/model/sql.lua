@@ -37,4 +37,19 @@ function M.literal_list(values)
   return table.concat(parts, ", ")
 end
 
+-- Calls whose value differs from row to row: a column added with one in its
+-- default makes PostgreSQL compute it for every row, rewriting the table.
+local VOLATILE = { "RANDOM%(", "CLOCK_TIMESTAMP%(", "GEN_RANDOM_UUID%(", "UUID_GENERATE_V", "NEXTVAL%(",
+  "TIMEOFDAY%(" }
+
+---The volatile call in SQL expression `expr` ("nextval()", ...), or nil.
+---@param expr string
+---@return string?
+function M.volatile_call(expr)
+  local up = expr:upper()
+  for _, p in ipairs(VOLATILE) do
+    if up:find(p) then return (p:gsub("%%%(", "()"):lower()) end
+  end
+end
+
 return M

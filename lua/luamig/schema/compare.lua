@@ -751,7 +751,17 @@ function M.changes(a, b, hints)
       local first = #out + 1
       table_changes(out, n, at[old], bt[n], (hints.columns or {})[n])
       -- (changes to a table with rows: the renderer may write them online-safe)
-      for i = first, #out do out[i].existing = true end
+      for i = first, #out do
+        local ch = out[i]
+        ch.existing = true
+        local default = ch.call == "add_column" and ch.args[2].server_default
+        local call = type(default) == "string" and sqltext.volatile_call(default)
+        if call then
+          ch.caution = ch.caution or ("adds %s.%s with a volatile default (%s), which makes PostgreSQL rewrite the " ..
+            "table under ACCESS EXCLUSIVE: on a big table add it without the default, set the default, then fill " ..
+            "the rows in batches (luamig.backfill)"):format(n, ch.args[2][1], call)
+        end
+      end
     end
   end
   for _, c in ipairs(rekeyed_fks) do out[#out + 1] = c end

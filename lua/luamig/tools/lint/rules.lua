@@ -4,6 +4,8 @@
 --- real behaviour (rewrites, validation scans) ask the observation, not
 --- the text: widening a varchar, or SET NOT NULL after a validated CHECK,
 --- is not reported.
+local sqltext = require "luamig.model.sql"
+
 local M = {}
 
 ---@class luamig.LintFinding
@@ -44,12 +46,14 @@ local function target(sql)
     s:match("^ [Dd][Rr][Oo][Pp] [Tt][Aa][Bb][Ll][Ee] " .. NAME))
 end
 
-local VOLATILE = { "RANDOM%(", "CLOCK_TIMESTAMP%(", "GEN_RANDOM_UUID%(", "UUID_GENERATE_V", "NEXTVAL%(",
-  "TIMEOFDAY%(", " SERIAL", " BIGSERIAL", " SMALLSERIAL" }
+local SERIAL_TYPES = { SERIAL = true, BIGSERIAL = true, SMALLSERIAL = true }
 
+-- A volatile call in shaped SQL `s`, or a serial type (its default is nextval()).
 local function volatile(s)
-  for _, p in ipairs(VOLATILE) do
-    if s:find(p) then return (p:gsub("%%%(", "()"):gsub("^ ", ""):lower()) end
+  local call = sqltext.volatile_call(s)
+  if call then return call end
+  for word in s:gmatch(" (%a+)") do
+    if SERIAL_TYPES[word] then return word:lower() end
   end
 end
 
