@@ -98,9 +98,9 @@ WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum]])) do
     if t then
       local expr, distinct = value(r)
       if expr and r.is_array then expr = ("ARRAY[%s]::%s"):format(expr, r.type) end
-      local default = r.default_expr or (r.domain_default and "(domain)")
       t.columns[#t.columns + 1] = { name = r.attname, type = r.type, nullable = not r.notnull,
-        default = default ~= nil, auto = r.auto or (default and default:match("^nextval%(") ~= nil),
+        default = r.default_expr ~= nil or r.domain_default,
+        auto = r.auto or (r.default_expr or ""):match("^nextval%(") ~= nil,
         value = expr, distinct = distinct }
     end
   end

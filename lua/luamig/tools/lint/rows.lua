@@ -9,7 +9,8 @@
 --- column with a default is left to it unless it is in a unique key or a
 --- foreign key; identities, generated columns and sequences are the
 --- server's. A unique key none of whose columns can take n distinct values
---- gets NULL in a nullable column of it.
+--- gets NULL in a nullable column of it, or the table fewer rows (a note
+--- says so).
 local errors = require "luamig.util.errors"
 
 local M = {}
@@ -93,7 +94,7 @@ local function foreign_keys(db, name, t, by_name)
   return from, joins
 end
 
--- Insert `n` rows in table `name` (its fill_info entry `t`).
+-- Insert `n` rows in table `name` (its fill_info entry `t`), or fewer: then a note says why.
 local function fill_table(db, d, name, t, n)
   local by_name, in_key, in_fk = {}, {}, {}
   for _, c in ipairs(t.columns) do by_name[c.name] = c end
@@ -116,12 +117,16 @@ local function fill_table(db, d, name, t, n)
   end
   local chosen = {}
   for _, c in ipairs(t.columns) do chosen[c.name] = choose(c) end
-  -- a unique key needs a column with n distinct values, or a NULL in one (a key on nothing it knows: none)
+  -- a unique key needs a column with n distinct values, or a NULL in one (a key on nothing it knows: none);
+  -- else the table gets as many rows as its most varied column has values
+  local note, asked = nil, n
   for _, k in ipairs(t.keys) do
-    local ok, nullable = #k.columns == 0, nil
+    local ok, nullable, most = #k.columns == 0, nil, 1
     for _, col in ipairs(k.columns) do
       local v, c = chosen[col], by_name[col]
-      if not c or c.auto or (v == "null" and k.nulls_distinct) or (type(v) == "table" and (v.distinct or n) >= n) then
+      local distinct = type(v) == "table" and (v.distinct or math.huge) or 1
+      most = math.max(most, distinct)
+      if not c or c.auto or (v == "null" and k.nulls_distinct) or distinct >= n then
         ok = true
       elseif c.nullable and k.nulls_distinct and not in_fk[col] then
         nullable = nullable or col
@@ -130,7 +135,9 @@ local function fill_table(db, d, name, t, n)
     if not ok and nullable then
       chosen[nullable] = "null"
     elseif not ok then
-      refuse(name, ("its unique key (%s) cannot take %d distinct values"):format(table.concat(k.columns, ", "), n))
+      n = most
+      note = ("--rows filled table %s with %d rows, not %d: its unique key (%s) takes %d values at most; " ..
+        "seed it with --with-seeds"):format(name, n, asked, table.concat(k.columns, ", "), n)
     end
   end
   local names, exprs = {}, {}
@@ -138,27 +145,31 @@ local function fill_table(db, d, name, t, n)
     local v = chosen[c.name]
     if v then names[#names + 1], exprs[#exprs + 1] = db:quote_ident(c.name), v == "null" and "NULL" or v.sql end
   end
-  if #names == 0 then return end
+  if #names == 0 then return note end
   local ok, err = pcall(db.exec, db, d.series(n, ("INSERT INTO %s (%s) SELECT %s FROM series %s"):format(
     db:quote_ident(name), table.concat(names, ", "), table.concat(exprs, ", "), table.concat(joins, " "))))
   if not ok then refuse(name, errors.text(err)) end
+  return note
 end
 
 ---Insert rows in the tables described by `d` (the dialect's
 ---`fill_info(db, skip)`): `n` rows in each, or counts[name] in those `n`
----names.
+---names. Returns the notes on tables filled with fewer rows.
 ---@param db luamig.Db
 ---@param d luamig.FillInfo
 ---@param n integer|table<string, integer>
+---@return string[]
 function M.fill(db, d, n)
   local counts = n
   if type(n) ~= "table" then
     counts = {}
     for name in pairs(d.tables) do counts[name] = n end
   end
+  local notes = {}
   for _, name in ipairs(ordered(d.tables, d.deps)) do
-    if (counts[name] or 0) > 0 then fill_table(db, d, name, d.tables[name], counts[name]) end
+    if (counts[name] or 0) > 0 then notes[#notes + 1] = fill_table(db, d, name, d.tables[name], counts[name]) end
   end
+  return notes
 end
 
 ---@class luamig.LintFill
@@ -168,10 +179,11 @@ end
 
 ---A filler for one lint run: filler.fill(db, d) fills the tables of `d` it
 ---has not seen yet; filler.ratio[name] = {ratio, rows, filled} for a table
----the cap cut (the target's estimate over the rows filled).
+---the cap cut (the target's estimate over the rows filled); filler.notes:
+---the tables filled with fewer rows than asked, and why.
 ---@param plan luamig.LintFill
 function M.filler(plan)
-  local f = { seen = {}, ratio = {} }
+  local f = { seen = {}, ratio = {}, notes = {} }
   function f.fill(db, d)
     local counts = {}
     for name in pairs(d.tables) do
@@ -186,7 +198,7 @@ function M.filler(plan)
         counts[name] = n or 0
       end
     end
-    M.fill(db, d, counts)
+    for _, note in ipairs(M.fill(db, d, counts)) do f.notes[#f.notes + 1] = note end
   end
   return f
 end
