@@ -295,7 +295,8 @@ describe("luamig lint on postgresql", function()
   end)
 
   -- Tables of every shape the filler once left with one row (issue 25's autogenerate lint): unique columns of
-  -- each type, unique columns with a default, a foreign key with a default naming no parent, a composite one.
+  -- each type, unique columns with a default, a foreign key with a default naming no parent, a composite one,
+  -- CHECKs of a table and of a domain (met by the default or NULL where the row's value breaks them).
   -- The second migration counts what --rows 1000 put in them.
   local SHAPES = [[
 CREATE TYPE mood AS ENUM ('a', 'b', 'c');
@@ -310,16 +311,20 @@ CREATE UNIQUE INDEX defaulted_s ON defaulted (lower(s));
 CREATE UNIQUE INDEX defaulted_b ON defaulted (b) WHERE b IS NOT NULL;
 CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL DEFAULT 7 REFERENCES parent (id),
   pid integer, pcode varchar(20), FOREIGN KEY (pid, pcode) REFERENCES parent (id, code));
+CREATE DOMAIN small AS integer CHECK (VALUE >= 0 AND VALUE < 1000);
+CREATE TABLE checked (id integer PRIMARY KEY, s small NOT NULL DEFAULT 0, m small, k integer CHECK (k <> 13),
+  p numeric(4,1) NOT NULL DEFAULT 1);
+ALTER TABLE checked ADD CONSTRAINT checked_p CHECK (p < 500) NOT VALID;
 ]]
   local COUNTS = [[
-for _, t in ipairs({ "parent", "typed", "defaulted", "child" }) do
+for _, t in ipairs({ "parent", "typed", "defaulted", "child", "checked" }) do
   local n = tonumber(db:scalar("SELECT count(*) FROM " .. t))
   if n ~= 1000 then error(t .. " has " .. n .. " rows") end
 end
 local linked = tonumber(db:scalar("SELECT count(DISTINCT parent_id) + count(DISTINCT (pid, pcode)) FROM child"))
 if linked ~= 2000 then error("child refers to " .. linked .. " parent rows") end]]
 
-  it("--rows fills unique columns of every type, unique columns with a default and foreign keys with one", function()
+  it("--rows fills unique columns of every type, unique columns with a default, foreign keys with one, checks", function()
     local p = sh.project_on(sh.backends()[2], {
       ["1.lua"] = sh.migration("f00000000001", nil, "db:exec [[" .. SHAPES .. "]]"),
       ["2.lua"] = sh.migration("f00000000002", "f00000000001", COUNTS),

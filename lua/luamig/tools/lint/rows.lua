@@ -8,7 +8,8 @@
 --- its parent's rows (cycling through them), parents filled first; a
 --- column with a default is left to it unless it is in a unique key or a
 --- foreign key; identities, generated columns and sequences are the
---- server's. A unique key none of whose columns can take n distinct values
+--- server's. A row whose value breaks a CHECK on its column alone gets NULL
+--- there if it may, else the default if that meets it. A unique key none of whose columns can take n distinct values
 --- gets NULL in a nullable column of it, or the table fewer rows (a note
 --- says so).
 local errors = require "luamig.util.errors"
@@ -31,6 +32,8 @@ local M = {}
 ---@field type string       for messages
 ---@field nullable boolean
 ---@field default boolean   it has one
+---@field default_sql string? its SQL expression (nil: unknown)
+---@field checks string[]?   SQL conditions on this column alone (its name in them), the CHECKs it must meet
 ---@field auto boolean      the server fills it (identity, generated, a sequence)
 ---@field value string?     its SQL value for row g (nil: a type the dialect cannot fill)
 ---@field distinct integer? how many distinct values `value` takes (nil: one per row)
@@ -94,6 +97,16 @@ local function foreign_keys(db, name, t, by_name)
   return from, joins
 end
 
+-- Column c's value `sql`, or where it breaks a CHECK on c: NULL if c may be, else c's default if that meets
+-- them, else `sql` (the server names the CHECK).
+local function checked(db, c, sql)
+  if not c.checks then return sql end
+  local q, conds = db:quote_ident(c.name), "(" .. table.concat(c.checks, ") AND (") .. ")"
+  local function meets(v) return ("(SELECT %s FROM (SELECT %s AS %s) AS v WHERE %s)"):format(q, v, q, conds) end
+  if c.nullable then return meets(sql) end
+  return ("COALESCE(%s, %s%s)"):format(meets(sql), c.default_sql and meets(c.default_sql) .. ", " or "", sql)
+end
+
 -- Insert `n` rows in table `name` (its fill_info entry `t`), or fewer: then a note says why.
 local function fill_table(db, d, name, t, n)
   local by_name, in_key, in_fk = {}, {}, {}
@@ -110,7 +123,7 @@ local function fill_table(db, d, name, t, n)
       refuse(name, ("its foreign key column %s has no parent row to refer to"):format(c.name))
     end
     if c.default and not in_key[c.name] then return nil end
-    if c.value then return { sql = c.value, distinct = c.distinct } end
+    if c.value then return { sql = checked(db, c, c.value), distinct = c.distinct } end
     if c.default then return nil end
     if c.nullable then return "null" end
     refuse(name, ("it cannot make values of column %s (%s)"):format(c.name, c.type))
