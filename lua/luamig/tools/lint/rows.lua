@@ -8,10 +8,10 @@
 --- its parent's rows (cycling through them), parents filled first; a
 --- column with a default is left to it unless it is in a unique key or a
 --- foreign key; identities, generated columns and sequences are the
---- server's. A row whose value breaks a CHECK on its column alone gets NULL
---- there if it may, else the default if that meets it. A unique key none of whose columns can take n distinct values
---- gets NULL in a nullable column of it, or the table fewer rows (a note
---- says so).
+--- server's. A row whose value breaks a CHECK on its column alone gets
+--- NULL there if it may, else the default if that meets it. A unique key
+--- none of whose columns can take n distinct values gets NULL in a
+--- nullable column of it, or the table fewer rows (a note says so).
 local errors = require "luamig.util.errors"
 
 local M = {}
