@@ -311,7 +311,7 @@ function M.run(ctx, spec, before)
   local key = spec.key or "id"
   local size = spec.batch_size or limits.BACKFILL_BATCH_ROWS
   local name = spec.name or spec.table
-  local checkpointed = not ctx.transactional
+  local checkpointed = not db:in_transaction() -- (transactional = false, or a db:autocommit section)
   if checkpointed then ensure_checkpoints(db) end
   local resume = checkpointed and load_checkpoint(db, ctx.revision, name) or nil
   if resume and resume.done then
