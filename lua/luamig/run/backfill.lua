@@ -9,6 +9,7 @@
 --- resumes after the last committed batch. A completed backfill keeps its checkpoint,
 --- marked done, until the runner records the migration (M.forget, in the
 --- same transaction), so a migration that fails after it does not redo it.
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local text = require "luamig.util.text"
 local host = require "luamig.host"
@@ -30,7 +31,7 @@ local function checkpoints(db)
 end
 
 ---@class luamig.BackfillSpec
----@field table string
+---@field table string            (schema-qualified: "schema.table")
 ---@field key string?              a unique, non-NULL-for-the-rows-wanted column (default "id")
 ---@field columns string[]?        columns to read (default: all)
 ---@field where string?            SQL condition on the rows to visit
@@ -176,7 +177,7 @@ local function batch_queries(db, spec, key, size)
     cols = table.concat(q, ", ")
   end
   local where = spec.where and ("(" .. spec.where .. ") AND ") or ""
-  local qkey, qtable = db:quote_ident(key), db:quote_ident(spec.table)
+  local qkey, qtable = db:quote_ident(key), ddl.qualified(spec.table)
   local head = ("SELECT %s FROM %s WHERE %s%s"):format(cols, qtable, where, qkey)
   local tail = (" ORDER BY %s LIMIT %d"):format(qkey, size)
   return head .. " IS NOT NULL" .. tail, head .. " > ?" .. tail,
@@ -247,7 +248,7 @@ local function server_pass(ctx, spec, key, size, before)
   for c in pairs(spec.set) do cols[#cols + 1] = c end
   table.sort(cols)
   for i, c in ipairs(cols) do cols[i] = ("%s = %s"):format(db:quote_ident(c), spec.set[c]) end
-  local update = ("UPDATE %s SET %s WHERE %s%s >= ? AND %s <= ?"):format(db:quote_ident(spec.table),
+  local update = ("UPDATE %s SET %s WHERE %s%s >= ? AND %s <= ?"):format(ddl.qualified(spec.table),
     table.concat(cols, ", "), spec.where and ("(" .. spec.where .. ") AND ") or "", qkey, qkey)
   local params = spec.params or {}
   return {
