@@ -275,7 +275,7 @@ end
 
 -- Walk the table batch by batch from `walk` through `pass`, updating it as
 -- it goes; `checkpointed`: each batch commits with its checkpoint.
-local function walk_table(ctx, spec, key, size, walk, bar, pass, checkpointed)
+local function walk_table(ctx, spec, size, walk, bar, pass, checkpointed)
   local db, name = ctx.db, spec.name or spec.table
   local params = spec.params or {}
   local ok, err = pcall(function()
@@ -331,14 +331,16 @@ function M.run(ctx, spec, before)
   local bar = progress_mod.new(log)(total, "backfill " .. name)
   bar:add(walk.done)
   local pass = type(spec.set) == "table" and server_pass(ctx, spec, key, size, before) or row_pass(ctx, spec, key, size)
-  local ok, err = walk_table(ctx, spec, key, size, walk, bar, pass, checkpointed)
+  local ok, err = walk_table(ctx, spec, size, walk, bar, pass, checkpointed)
   if not ok then
     bar:stop()
     errors.raise("migration", ("backfill %s failed: %s%s"):format(name, errors.text(err),
       checkpointed and committed_text(db, ctx.revision, name, key) or ""))
   end
   bar:done()
-  if checkpointed then save_checkpoint(db, ctx.revision, name, walk.last, walk.done, true) end
+  if checkpointed then -- (one transaction: a kill between its DELETE and INSERT would lose the checkpoint)
+    db:transaction(function() save_checkpoint(db, ctx.revision, name, walk.last, walk.done, true) end)
+  end
   local this_run = walk.done - (resume and resume.rows or 0)
   ctx.rows = (ctx.rows or 0) + this_run
   if ctx.dry_run and log then
