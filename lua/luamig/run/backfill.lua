@@ -165,7 +165,8 @@ local function check_spec(spec)
   end
 end
 
--- The first and the following batches' SELECTs (keyset pagination).
+-- The first and the following batches' SELECTs (keyset pagination), and
+-- the counts of all the rows and of those after a key.
 local function batch_queries(db, spec, key, size)
   local cols = "*"
   if spec.columns then -- the wanted columns, and the key
@@ -180,8 +181,8 @@ local function batch_queries(db, spec, key, size)
   local qkey, qtable = db:quote_ident(key), ddl.qualified(spec.table)
   local head = ("SELECT %s FROM %s WHERE %s%s"):format(cols, qtable, where, qkey)
   local tail = (" ORDER BY %s LIMIT %d"):format(qkey, size)
-  return head .. " IS NOT NULL" .. tail, head .. " > ?" .. tail,
-      ("SELECT count(*) FROM %s WHERE %s%s IS NOT NULL"):format(qtable, where, qkey)
+  local count = ("SELECT count(*) FROM %s WHERE %s%s"):format(qtable, where, qkey)
+  return head .. " IS NOT NULL" .. tail, head .. " > ?" .. tail, count .. " IS NOT NULL", count .. " > ?"
 end
 
 -- New values for one batch of rows, handed to update(values, key).
@@ -321,9 +322,12 @@ function M.run(ctx, spec, before)
     end
     return 0
   end
-  local _, _, count_sql = batch_queries(db, spec, key, size)
-  local total = db:scalar(count_sql, table.unpack(spec.params or {}))
   local walk = { last = resume and resume.key, done = resume and resume.rows or 0 }
+  -- (resuming: the rows done and those after the last key; the where may no longer match the rows done)
+  local _, _, count_all, count_after = batch_queries(db, spec, key, size)
+  local args = { table.unpack(spec.params or {}) }
+  if resume then args[#args + 1] = walk.last end
+  local total = walk.done + (tonumber(db:scalar(resume and count_after or count_all, table.unpack(args))) or 0)
   if resume and log then
     log:info(("backfill %s: resuming after %s = %s (%s done)"):format(name, key, tostring(walk.last),
       text.count(walk.done, "row")))
