@@ -16,8 +16,7 @@ local M = {}
 
 local names = declare.names
 local index_change, table_changes = tables.index_change, tables.table_changes
-local before_tables, after_tables, around_retyped = order_of.before_tables, order_of.after_tables,
-  order_of.around_retyped
+local before_tables, after_tables = order_of.before_tables, order_of.after_tables
 
 local function list(l) return table.concat(l or {}, ",") end
 
@@ -82,7 +81,8 @@ end
 
 -- Table key -> the columns the changes of the tables in both `at` and `bt`
 -- (forms; `renames`: new -> old tables, `col_hints`: table -> new -> old
--- columns) drop or retype: what a policy naming them must let go of first.
+-- columns) drop or retype ("dropped", "retyped"): what a policy or a view
+-- naming them must let go of first.
 local function touched_columns(at, bt, renames, col_hints)
   local out = {}
   for n, f in pairs(bt) do
@@ -95,7 +95,7 @@ local function touched_columns(at, bt, renames, col_hints)
         local now = f.columns[new_of[c] or c]
         if not now or now.type ~= col.type then
           out[old] = out[old] or {}
-          out[old][c] = true
+          out[old][c] = now and "retyped" or "dropped"
         end
       end
     end
@@ -204,7 +204,6 @@ function M.changes(a, b, hints)
   end
   objects.domain_cautions(out, b)
   after_tables(out, a, b, again)
-  around_retyped(out, a, b)
   return out
 end
 

@@ -1,9 +1,11 @@
 --- Declared vs actual for the objects around the tables: what changes
 --- before the tables do (drops of what changed, creations of what tables
 --- will use) and after them (drops of what is gone, views, triggers and
---- policies made anew), for luamig.schema.compare.
+--- policies made anew), for luamig.schema.compare. Objects that name one
+--- another come in the order of what each names (luamig.schema.compare_names).
 local ddl = require "luamig.model.ddl"
 local declare = require "luamig.schema.declare"
+local naming = require "luamig.schema.compare_names"
 local objects = require "luamig.schema.compare_objects"
 local sqltext = require "luamig.model.sql"
 local q = sqltext.quote_ident
@@ -12,10 +14,7 @@ local M = {}
 
 local names = declare.names
 
-local function view_text(v)
-  local text = tostring(type(v) == "table" and v.definition or v):gsub("%s+", " ")
-  return (type(v) == "table" and v.materialized and "materialized " or "") .. text
-end
+local view_text = naming.view_text
 
 -- The changes to enum `name` from values `av` to `bv`.
 local function enum_changes(out, name, av, bv)
@@ -61,9 +60,8 @@ local function sequence_text(s)
     cache = s.cache, cycle = s.cycle })
 end
 
--- Sequences and functions (as PostgreSQL normalizes them: pg_get_functiondef)
--- created, altered or replaced before the tables, whose defaults and triggers use them.
-local function standalone_before(out, a, b)
+-- Sequences created or altered before the tables, whose defaults use them.
+local function sequences_before(out, a, b)
   local as, bs = a.sequences or {}, b.sequences or {}
   for _, n in ipairs(names(bs)) do
     if own_sequence(bs[n]) and not as[n] then
@@ -81,29 +79,10 @@ local function standalone_before(out, a, b)
       comment_change(out, "SEQUENCE " .. ddl.qualified(n), bs[n], as[n])
     end
   end
-  local af, bf = a.functions or {}, b.functions or {}
-  for _, n in ipairs(names(bf)) do
-    local f, was = bf[n], af[n]
-    if f.definition and (not was or was.definition ~= f.definition) then
-      -- (CREATE OR REPLACE cannot change a result type; it keeps the comment)
-      if was and was.result ~= f.result then
-        out[#out + 1] = drop_function(n, was)
-        was = nil
-      end
-      -- (created with their bodies unchecked: they may name tables made after them, render.body)
-      out[#out + 1] = { call = "execute", args = { f.definition }, function_body = true }
-    end
-    if f.definition then comment_change(out, function_ref(n, f), f, was) end
-  end
 end
 
-
--- Functions and sequences no longer declared, dropped once nothing uses them.
-local function standalone_after(out, a, b)
-  local af, bf = a.functions or {}, b.functions or {}
-  for _, n in ipairs(names(af)) do
-    if af[n].definition and not bf[n] then out[#out + 1] = drop_function(n, af[n]) end
-  end
+-- Sequences no longer declared, dropped once nothing uses them.
+local function sequences_after(out, a, b)
   local as, bs = a.sequences or {}, b.sequences or {}
   for _, n in ipairs(names(as)) do
     if own_sequence(as[n]) and not bs[n] then
@@ -111,6 +90,20 @@ local function standalone_after(out, a, b)
         destructive = "drops sequence " .. n .. " and its current value" }
     end
   end
+end
+
+-- Function `n` created, or replaced from `was` (as PostgreSQL normalizes it: pg_get_functiondef), and its comment.
+-- `unchecked`: its body is not parsed (render.body): it may name tables made after it.
+local function function_change(out, n, f, was, unchecked)
+  if not was or was.definition ~= f.definition then
+    -- (CREATE OR REPLACE cannot change a result type; it keeps the comment)
+    if was and was.result ~= f.result then
+      out[#out + 1] = drop_function(n, was)
+      was = nil
+    end
+    out[#out + 1] = { call = "execute", args = { f.definition }, function_body = unchecked or nil }
+  end
+  comment_change(out, function_ref(n, f), f, was)
 end
 
 local function drop_view(n, v)
@@ -131,48 +124,76 @@ local function enum_tables(a, name, into)
   for n, t in pairs(a.tables) do
     for _, c in ipairs(t.columns) do
       if c.type == name or c.type:match("[^.]+$") == name:match("[^.]+$") then
-        into[#into + 1] = n:match("[^.]+$")
+        into[n:match("[^.]+$")] = true
         break
       end
     end
   end
 end
 
--- A view kept as it is over a table whose column changes type (dropping an
--- enum value recasts the enum's columns): the database refuses the change
--- under it, so it is dropped first and made anew last.
-function M.around_retyped(out, a, b)
+-- The late objects of `a` (luamig.schema.compare_names.late) dropped before
+-- the tables change: those gone or changed, those naming a table whose
+-- column changes type (`touched`; dropping an enum value of `enums` recasts
+-- its columns), which PostgreSQL refuses to change under them, and those
+-- naming any of these (a view over such a view).
+local function remade(a, la, lb, touched, enums)
   local retyped = {}
-  for _, ch in ipairs(out) do
-    if ch.call == "alter_column" and ch.args[3].type then retyped[#retyped + 1] = ch.args[1]:match("[^.]+$") end
+  for t, cols in pairs(touched) do
+    for _, why in pairs(cols) do if why == "retyped" then retyped[t:match("[^.]+$")] = true end end
+  end
+  for _, ch in ipairs(enums) do
     if ch.call == "drop_enum_value" then enum_tables(a, ch.args[1], retyped) end
   end
-  if #retyped == 0 then return end
-  local drops = {}
-  for _, n in ipairs(names(b.views or {})) do
-    local was = (a.views or {})[n]
-    if was and view_text(was) == view_text(b.views[n]) then
-      local text = view_text(was)
-      for _, t in ipairs(retyped) do
-        if text:find("%f[%w_]" .. t:gsub("%p", "%%%0") .. "%f[^%w_]") then
-          drops[#drops + 1] = drop_view(n, was)
-          out[#out + 1] = create_view(n, b.views[n])
-          break
-        end
-      end
+  local out = {}
+  for id, x in pairs(la) do
+    if not lb[id] or lb[id].same ~= x.same then out[id] = true end
+    for t in pairs(retyped) do
+      if naming.mentions(x.text, t) then out[id] = true end
     end
   end
-  for i, d in ipairs(drops) do table.insert(out, i, d) end
+  repeat
+    local more = false
+    for id, x in pairs(la) do
+      for _, d in ipairs(not out[id] and x.deps or {}) do
+        if out[d] then out[id], more = true, true end
+      end
+    end
+  until not more
+  return out
 end
 
--- Views, triggers, policies, extensions, enums and domains before the tables
--- change (drops of what changed, creations of what tables will use).
--- Returns the policies dropped to be created again.
+---@class luamig.AroundTables  what M.before_tables did that M.after_tables finishes
+---@field policies table<string, true>  the policies dropped to be created again
+---@field late_a table  the late objects of the head's schema (luamig.schema.compare_names.late)
+---@field late_b table  the declared schema's
+---@field remade table<string, true>  the late objects of `a` dropped
+
+---Views, functions, triggers, policies, extensions, enums, domains and
+---sequences before the tables change: drops of what changed (the late
+---objects, dependents first), creations of what the tables will use
+---(domains and the functions made before the tables, each after what it
+---names). `touched`: table key -> column -> "retyped" or "dropped".
+---@param out table[]
+---@param a luamig.Snapshot
+---@param b luamig.Snapshot
+---@param touched table<string, table<string, string>>
+---@return luamig.AroundTables
 function M.before_tables(out, a, b, touched)
-  for _, n in ipairs(names(a.views or {})) do
-    if not (b.views or {})[n] or view_text(b.views[n]) ~= view_text(a.views[n]) then
-      out[#out + 1] = drop_view(n, a.views[n])
+  local enums = {} -- (first: a dropped value recasts the enum's columns, under the views naming them)
+  local ae, be = a.enums or {}, b.enums or {}
+  for _, n in ipairs(names(be)) do
+    if not ae[n] then
+      enums[#enums + 1] = { call = "create_enum", args = { n, be[n].values } }
+    else
+      enum_changes(enums, n, ae[n].values, be[n].values)
     end
+  end
+  local la, lb = naming.late(a), naming.late(b)
+  local again = remade(a, la, lb, touched, enums)
+  local order = naming.ordered(la)
+  for i = #order, 1, -1 do
+    local x = la[order[i]]
+    if again[order[i]] then out[#out + 1] = x.view and drop_view(x.key, x.view) or drop_function(x.key, x.fn) end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
   for _, n in ipairs(names(ta)) do
@@ -180,27 +201,45 @@ function M.before_tables(out, a, b, touched)
       out[#out + 1] = { call = "drop_trigger", args = { ta[n].name or n, ta[n].table } }
     end
   end
-  local again = objects.policies_before(out, a, b, touched)
+  local policies = objects.policies_before(out, a, b, touched)
   for _, n in ipairs(names(b.extensions or {})) do
     if not (a.extensions or {})[n] then out[#out + 1] = { call = "create_extension", args = { n } } end
   end
-  local ae, be = a.enums or {}, b.enums or {}
-  for _, n in ipairs(names(be)) do
-    if not ae[n] then
-      out[#out + 1] = { call = "create_enum", args = { n, be[n].values } }
+  table.move(enums, 1, #enums, #out + 1, out)
+  sequences_before(out, a, b)
+  local af, ad = a.functions or {}, objects.domains(a)
+  local early = naming.early(b, lb)
+  for _, id in ipairs(naming.ordered(early)) do
+    local x = early[id]
+    if x.domain then
+      objects.domain_change(out, x.key, x.domain, ad[x.key])
     else
-      enum_changes(out, n, ae[n].values, be[n].values)
+      -- (a late function of `a` was dropped above)
+      local was = not la["function:" .. x.key] and af[x.key] or nil
+      function_change(out, x.key, x.fn, was, true)
     end
   end
-  objects.domains_before(out, a, b)
-  standalone_before(out, a, b)
-  return again
+  return { policies = policies, late_a = la, late_b = lb, remade = again }
 end
 
--- Domains, enums, extensions and views after the tables changed (drops of
--- what is gone; views, triggers and policies made anew: `again`).
-function M.after_tables(out, a, b, again)
-  objects.domains_after(out, a, b)
+---Domains, functions, enums, extensions and sequences dropped after the
+---tables changed (what names another first); views, late functions,
+---triggers and policies made anew (`around`: what M.before_tables did),
+---each after what it names.
+---@param out table[]
+---@param a luamig.Snapshot
+---@param b luamig.Snapshot
+---@param around luamig.AroundTables
+function M.after_tables(out, a, b, around)
+  local la, lb = around.late_a, around.late_b
+  local bd, bf = objects.domains(b), b.functions or {}
+  local early = naming.early(a, la)
+  local order = naming.ordered(early)
+  for i = #order, 1, -1 do
+    local x = early[order[i]]
+    if x.domain and not bd[x.key] then out[#out + 1] = objects.drop_domain(x.key) end
+    if x.fn and not bf[x.key] then out[#out + 1] = drop_function(x.key, x.fn) end
+  end
   local ae, be = a.enums or {}, b.enums or {}
   for _, n in ipairs(names(ae)) do
     if not be[n] then out[#out + 1] = { call = "drop_enum", args = { n }, destructive = "drops enum " .. n } end
@@ -208,15 +247,19 @@ function M.after_tables(out, a, b, again)
   for _, n in ipairs(names(a.extensions or {})) do
     if not (b.extensions or {})[n] then out[#out + 1] = { call = "drop_extension", args = { n } } end
   end
-  standalone_after(out, a, b)
-  for _, n in ipairs(names(b.views or {})) do
-    local v, was = b.views[n], (a.views or {})[n]
-    if not was or view_text(v) ~= view_text(was) then
-      out[#out + 1] = create_view(n, v)
-      was = nil
-    end
-    if type(v) == "table" then
-      comment_change(out, (v.materialized and "MATERIALIZED VIEW " or "VIEW ") .. ddl.qualified(n), v, was)
+  sequences_after(out, a, b)
+  local af = a.functions or {}
+  for _, id in ipairs(naming.ordered(lb)) do
+    local x, was = lb[id], not around.remade[id] and la[id] or nil
+    if x.view then
+      if not was then out[#out + 1] = create_view(x.key, x.view) end
+      if type(x.view) == "table" then
+        comment_change(out, (x.view.materialized and "MATERIALIZED VIEW " or "VIEW ") .. ddl.qualified(x.key), x.view,
+          was and was.view)
+      end
+    else
+      -- (a function made before the tables in `a` is replaced now)
+      function_change(out, x.key, x.fn, was and was.fn or (not la[id] and af[x.key] or nil))
     end
   end
   local ta, tb = a.triggers or {}, b.triggers or {}
@@ -228,7 +271,7 @@ function M.after_tables(out, a, b, again)
     end
     comment_change(out, ("TRIGGER %s ON %s"):format(q(tb[n].name), ddl.qualified(tb[n].table)), tb[n], was)
   end
-  objects.policies_after(out, a, b, again)
+  objects.policies_after(out, a, b, around.policies)
 end
 
 return M
