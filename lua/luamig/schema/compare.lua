@@ -54,12 +54,12 @@ local function parents_first(set)
   return order
 end
 
--- Form `f` without its foreign keys whose referenced table `pick(name)`
+-- Form `f` without its foreign keys that `pick(referenced table, constraint)`
 -- picks, and those foreign keys.
 local function without_fks(f, pick)
   local kept, picked = {}, {}
   for _, c in ipairs(f.cons) do
-    if c.type == "foreign_key" and pick(c.references) then picked[#picked + 1] = c else kept[#kept + 1] = c end
+    if c.type == "foreign_key" and pick(c.references, c) then picked[#picked + 1] = c else kept[#kept + 1] = c end
   end
   if #picked == 0 then return f, picked end
   local copy = {}
@@ -139,6 +139,17 @@ function M.changes(a, b, hints)
     local _, fks = without_fks(gone[n], function(ref) return rekeyed_a[ref] end)
     for _, c in ipairs(fks) do
       if c.name then out[#out + 1] = { call = "drop_constraint", table = n, args = { c.name, n }, con = c } end
+    end
+  end
+  -- (so are those of tables kept that the declared schema lets go of: the old key's index holds them)
+  for _, n in ipairs(order) do
+    local old = renames[n] or n
+    if at[old] then
+      local fks
+      at[old], fks = without_fks(at[old], function(ref, c)
+        return rekeyed_a[ref] and c.name ~= nil and not tables.find(bt[n].cons, c)
+      end)
+      for _, c in ipairs(fks) do out[#out + 1] = { call = "drop_constraint", table = n, args = { c.name, n }, con = c } end
     end
   end
   -- a new table's foreign key to a new table made after it (a cycle) is

@@ -154,8 +154,13 @@ local function remade(a, la, lb, touched, enums)
   repeat
     local more = false
     for id, x in pairs(la) do
-      for _, d in ipairs(not out[id] and x.deps or {}) do
-        if out[d] then out[id], more = true, true end
+      if not out[id] then
+        for _, d in ipairs(x.deps) do
+          if out[d] then
+            out[id], more = true, true
+            break
+          end
+        end
       end
     end
   until not more
