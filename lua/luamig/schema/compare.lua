@@ -183,10 +183,12 @@ function M.changes(a, b, hints)
         ch.existing = true
         local default = ch.call == "add_column" and ch.args[2].server_default
         local call = type(default) == "string" and sqltext.volatile_call(default)
-        if call then
+        if call then -- (online, the renderer writes that by the key, fill_key, when there is one column in it)
+          ch.fill_key = #bt[n].pk == 1 and bt[n].pk[1] or nil
           ch.caution = ch.caution or ("adds %s.%s with a volatile default (%s), which makes PostgreSQL rewrite the " ..
             "table under ACCESS EXCLUSIVE: on a big table add it without the default, set the default, then fill " ..
-            "the rows in batches (luamig.backfill)"):format(n, ch.args[2][1], call)
+            "the rows in batches (luamig.backfill)%s"):format(n, ch.args[2][1], call,
+            ch.fill_key and "" or ("; %s has no one-column key to fill it by, so autogenerate cannot"):format(n))
         end
       end
     end
