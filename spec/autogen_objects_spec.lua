@@ -127,6 +127,28 @@ end)
 -- The upgrade part of a migration's text.
 local function upgrade_of(text) return text:match("function upgrade(.-)function downgrade") or text end
 
+-- `revision --autogenerate -m msg`; returns `before(x, y)`, which asserts that in its upgrade the first step
+-- (op.* call) matching pattern x comes before the first matching y, and the steps' text.
+local function generate(p, msg)
+  p:ok(('revision --autogenerate -m "%s"'):format(msg))
+  local list = {}
+  for line in upgrade_of(written(p, msg)):gmatch("[^\n]+") do
+    if line:match("^%s*op%.") then list[#list + 1] = line end
+  end
+  local all = table.concat(list, "\n")
+  local function at(what)
+    for i, l in ipairs(list) do if l:find(what) then return i end end
+    error(("no step matching %s in\n%s"):format(what, all))
+  end
+  return function(x, y) assert.is_true(at(x) < at(y), x .. " before " .. y .. " in\n" .. all) end, all
+end
+
+-- upgrade head; check then finds the declared schema there.
+local function upgraded(p)
+  p:ok("upgrade head")
+  assert.matches("matches the migrations at head", p:ok("check"))
+end
+
 local RLS = [[
 schema.table("docs", {
   { "id", "integer", primary_key = true },
@@ -307,6 +329,34 @@ schema.materialized_view("item_total", "SELECT sum(n) AS total FROM items")
     p:ok("drill")
   end)
 
+  it("drops the views over those views first, dependents first, and makes them anew in order", function()
+    local p = sh.project_on(PG)
+    local decl = [[
+schema.table("items", { { "id", "integer", primary_key = true }, { "n", "smallint" } })
+schema.view("item_n", "SELECT id, n FROM items")
+schema.view("item_big", "SELECT id, n FROM item_n WHERE n > 1")
+schema.materialized_view("item_big_total", "SELECT sum(n) AS total FROM item_big")
+schema.view("item_report", "SELECT total FROM item_big_total")
+schema.comment("view item_big", "the big ones")
+]]
+    p:write("schema.lua", decl)
+    generate(p, "views")
+    upgraded(p)
+    p:write("schema.lua", (decl:gsub('"smallint"', '"bigint"')))
+    local before, all = generate(p, "wider")
+    before("DROP VIEW %W*item_report", "DROP MATERIALIZED VIEW")
+    before("DROP MATERIALIZED VIEW", "DROP VIEW %W*item_big")
+    before("DROP VIEW %W*item_big", "DROP VIEW %W*item_n")
+    before("DROP VIEW %W*item_n", "alter_column")
+    before("alter_column", "CREATE VIEW %W*item_n")
+    before("CREATE VIEW %W*item_n", "CREATE VIEW %W*item_big")
+    before("CREATE VIEW %W*item_big", "CREATE MATERIALIZED VIEW")
+    before("CREATE MATERIALIZED VIEW", "CREATE VIEW %W*item_report")
+    assert.truthy(all:find("COMMENT ON VIEW", 1, true), all)
+    upgraded(p)
+    p:ok("drill")
+  end)
+
   it("does so for an enum value dropped under a view (the enum's columns are recast)", function()
     local p = sh.project_on(PG)
     local decl = [[
@@ -326,6 +376,81 @@ schema.materialized_view("item_mood", "SELECT id, mood FROM items")
     assert.is_true(dv < drop and drop < cv, up)
     p:ok("upgrade head")
     assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
+end)
+
+local ATOMIC = [[
+schema.table("items", { { "id", "integer", primary_key = true }, { "n", "smallint" } })
+schema.func("item_total", [=[CREATE FUNCTION item_total() RETURNS bigint LANGUAGE sql
+  BEGIN ATOMIC SELECT sum(n) FROM items; END]=])
+schema.func("plus_one", [=[CREATE FUNCTION plus_one(x bigint) RETURNS bigint LANGUAGE sql IMMUTABLE
+  RETURN x + 1]=])
+schema.func("item_next", [=[CREATE FUNCTION item_next() RETURNS bigint LANGUAGE sql
+  RETURN plus_one((SELECT max(id) FROM items))]=])
+schema.view("item_sum", "SELECT item_total() AS total, item_next() AS next")
+schema.comment("function item_total()", "the sum of n")
+]]
+
+describe("autogenerate of functions with an SQL-standard body on PostgreSQL", function()
+  it("creates them after the tables and views they name, drops or remakes them before the tables change", function()
+    local p = sh.project_on(PG)
+    p:write("schema.lua", ATOMIC)
+    local before = generate(p, "atomic")
+    before("create_table", "FUNCTION public.item_total")
+    before("FUNCTION public.plus_one", "FUNCTION public.item_next")
+    before("FUNCTION public.item_next", "CREATE VIEW %W*item_sum")
+    before("FUNCTION public.item_total", "CREATE VIEW %W*item_sum")
+    upgraded(p)
+    p:ok("drill")
+    -- a column the body reads changes type: the function (and the view calling it) is made anew around it
+    p:write("schema.lua", (ATOMIC:gsub('"smallint"', '"integer"')))
+    local all
+    before, all = generate(p, "wider")
+    before("DROP VIEW %W*item_sum", "DROP FUNCTION %W*item_total")
+    before("DROP FUNCTION %W*item_total", "alter_column")
+    before("alter_column", "CREATE OR REPLACE FUNCTION public.item_total")
+    assert.truthy(all:find("COMMENT ON FUNCTION", 1, true), all)
+    upgraded(p)
+    -- a changed body naming a new column; then the table it read dropped with the function
+    p:write("schema.lua", (ATOMIC:gsub('"smallint" }', '"integer" }, { "m", "integer" }'):gsub("sum%(n%)", "sum(n + m)")))
+    before = generate(p, "body")
+    before("add_column", "CREATE OR REPLACE FUNCTION public.item_total")
+    upgraded(p)
+    p:write("schema.lua", 'schema.table("other", { { "id", "integer", primary_key = true } })\n')
+    before = generate(p, "gone")
+    before("DROP FUNCTION %W*item_total", "drop_table")
+    upgraded(p)
+    p:ok("drill")
+  end)
+end)
+
+local DOMAIN_FN = [[
+schema.func("is_even", [=[CREATE FUNCTION is_even(x integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+  RETURN x % 2 = 0]=])
+schema.func("is_small", [=[CREATE FUNCTION is_small(x integer) RETURNS boolean LANGUAGE plpgsql IMMUTABLE
+  AS $$ BEGIN RETURN x < 1000; END $$]=])
+schema.domain("even_int", { type = "integer", checks = { "is_even(VALUE) AND is_small(VALUE)" } })
+schema.func("half", [=[CREATE FUNCTION half(x even_int) RETURNS integer LANGUAGE sql IMMUTABLE RETURN x / 2]=])
+schema.table("nums", { { "id", "integer", primary_key = true }, { "n", "even_int" } })
+]]
+
+describe("autogenerate of a domain whose check calls a declared function", function()
+  it("creates the functions it names before it, and a function taking it after it; drops in reverse", function()
+    local p = sh.project_on(PG)
+    p:write("schema.lua", DOMAIN_FN)
+    local before = generate(p, "dom")
+    before("FUNCTION public.is_even", "CREATE DOMAIN")
+    before("FUNCTION public.is_small", "CREATE DOMAIN")
+    before("CREATE DOMAIN", "FUNCTION public.half")
+    before("CREATE DOMAIN", "create_table")
+    upgraded(p)
+    p:ok("drill")
+    p:write("schema.lua", 'schema.table("nums", { { "id", "integer", primary_key = true } })\n')
+    before = generate(p, "gone")
+    before("DROP FUNCTION %W*half", "DROP DOMAIN")
+    before("DROP DOMAIN", "DROP FUNCTION %W*is_even")
+    upgraded(p)
     p:ok("drill")
   end)
 end)

@@ -97,21 +97,75 @@ describe("online-safe autogenerate", function()
     end
   end)
 
-  it("says under a WARNING that a column added with a volatile default rewrites the table", function()
-    if not PG then return pending("no PostgreSQL") end
+  -- tickets(id) with 2500 rows, then `no` declared with a sequence's nextval as default
+  local function numbered(pk, not_null)
     local p = sh.project_on(PG)
-    p:write("schema.lua", 'schema.table("tickets", { { "id", "integer", primary_key = true } })\n')
+    local cols = pk == "id" and '{ "id", "integer", primary_key = true }, { "kind", "integer" }' or
+      '{ "id", "integer" }, { "kind", "integer" }'
+    local opts = pk == "id" and "" or ', { constraints = { { type = "primary_key", columns = { "id", "kind" } } } }'
+    p:write("schema.lua", ('schema.table("tickets", { %s }%s)\n'):format(cols, opts))
     p:ok('revision --autogenerate -m "tickets"')
     p:ok("upgrade head")
-    p:write("schema.lua", 'schema.sequence("ticket_no", {})\n' ..
-      'schema.table("tickets", { { "id", "integer", primary_key = true },\n' ..
-      '  { "no", "bigint", server_default = "nextval(\'ticket_no\')" } })\n')
-    p:ok('revision --autogenerate -m "numbered"')
+    p:sql("INSERT INTO tickets (id, kind) SELECT i, i % 3 FROM generate_series(1, 2500) AS i")
+    p:write("schema.lua", ('schema.sequence("ticket_no", {})\nschema.table("tickets", { %s,\n' ..
+      '  { "no", "bigint", server_default = "nextval(\'ticket_no\')"%s } }%s)\n'):format(cols,
+      not_null and ", nullable = false" or "", opts))
+    return p
+  end
+  local function upgrade_text(p)
     local name = io.popen("ls " .. sh.quote(p.dir .. "/migrations") .. " | grep numbered"):read("l")
-    local up = sh.slurp(p.dir .. "/migrations/" .. name):match("function upgrade(.-)function downgrade")
-    assert.matches("%-%- WARNING: adds tickets%.no with a volatile default %(nextval%(%)%)", up)
+    return sh.slurp(p.dir .. "/migrations/" .. name):match("function upgrade(.-)function downgrade")
+  end
+
+  it("adds a column with a volatile default without a rewrite: added bare, default set, rows filled in batches, " ..
+    "NOT NULL proved by a check", function()
+    if not PG then return pending("no PostgreSQL") end
+    local p = numbered("id", true)
+    p:ok('revision --autogenerate -m "numbered"')
+    local up = upgrade_text(p)
+    assert.not_matches("WARNING", up)
+    local lines = {}
+    for l in up:gmatch("[^\n]+") do
+      if l:match("%S") and not l:match("^%s*%-%-") then lines[#lines + 1] = l:match("^%s*(.-)%s*$") end
+    end
+    local text = table.concat(lines, "\n")
+    assert.matches(table.concat({
+      'op.add_column("tickets", { "no", "bigint" }, { if_not_exists = true })',
+      'op.alter_column("tickets", "no", { server_default = "nextval(\'ticket_no\')" })',
+      "db:autocommit(function()",
+      'luamig.backfill { key = "id", set = { no = "nextval(\'ticket_no\')" }, table = "tickets", ' ..
+        'where = "\\"no\\" IS NULL" }',
+      "end)",
+      'op.create_check_constraint("ck_no_', }, "\n"), text, 1, true)
+    assert.matches('op.alter_column("tickets", "no", { nullable = false })', text, 1, true)
+    local out = p:ok("lint --fail-on error --rows 10000")
+    assert.not_matches("error %[", out)
+    p:ok("upgrade head")
+    assert.are.equal("2500|2500|2500|0\n", p:sql("SELECT count(*), count(no), count(DISTINCT no), " ..
+      "(SELECT count(*) FROM luamig_backfill) FROM tickets"))
+    assert.are.equal("YES|NO\n", p:sql("SELECT CASE WHEN column_default LIKE 'nextval%' THEN 'YES' END, is_nullable " ..
+      "FROM information_schema.columns WHERE table_name = 'tickets' AND column_name = 'no'"))
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    p:ok("downgrade -1")
     p:ok("upgrade head")
     assert.matches("matches the migrations at head", p:ok("check"))
+  end)
+
+  it("keeps the column with a volatile default one add_column under a WARNING without a one-column key, " ..
+    "and with --offline-ddl", function()
+    if not PG then return pending("no PostgreSQL") end
+    for _, case in ipairs({ { "id, kind", "" }, { "id", "--offline-ddl" } }) do
+      local p = numbered(case[1] == "id" and "id" or "composite")
+      p:ok('revision --autogenerate -m "numbered" ' .. case[2])
+      local up = upgrade_text(p)
+      assert.matches("%-%- WARNING: adds tickets%.no with a volatile default %(nextval%(%)%)", up)
+      assert.matches('op.add_column("tickets", { "no", "bigint", server_default = ', up, 1, true)
+      assert.not_matches("luamig.backfill {", up, 1, true)
+      p:ok("upgrade head")
+      assert.are.equal("2500|2500\n", p:sql("SELECT count(no), count(DISTINCT no) FROM tickets"))
+      assert.matches("matches the migrations at head", p:ok("check"))
+    end
   end)
 
   it("keeps the config's lock_timeout, and SQLite's output plain", function()

@@ -181,6 +181,22 @@ schema.table("t10", {
     assert.matches("matches the migrations at head", p:ok("check"))
     p:ok("drill")
   end)
+
+  it("drops a kept table's foreign key to it before the key changes (the key's index holds it)", function()
+    local p = sh.project_on(sh.backends()[2] or sh.backends()[1])
+    local decl = [[
+schema.table("t1", { { "id", "integer", primary_key = true }, { "c3", "smallint", nullable = false%s } })
+schema.table("t10", { { "id", "integer", primary_key = true }, { "c11", "integer"%s } })
+]]
+    p:write("schema.lua", decl:format("", ', references = "t1.id"'))
+    p:ok('revision --autogenerate -m "a"')
+    p:ok("upgrade head")
+    p:write("schema.lua", decl:format(", primary_key = true", ""))
+    p:ok('revision --autogenerate -m "b"')
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+  end)
 end)
 
 describe("autogenerate of raw SQL objects", function()

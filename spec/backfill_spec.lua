@@ -117,6 +117,80 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal("0\n", p:sql("SELECT count(*) FROM luamig_backfill"))
     end)
 
+    it("set = { column = SQL } updates each batch on the server; after a failure midway the rerun resumes", function()
+      -- (id 555's batch sets ext to id 1's value: a unique violation, until FIXED)
+      local p = sh.project_on(b, { ["1.lua"] = people(1000), ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+luamig.backfill {
+  table = "people", batch_size = 100, where = "first IS NOT NULL",
+  set = { full_name = "first || ' ' || last", n = "n + 1",
+    ext = os.getenv("FIXED") and "ext" or "CASE WHEN id = 555 THEN 'e1' ELSE ext END" },
+}]], nil, "transactional = false") })
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches("backfill people failed: rows id = %d+%.%.%d+: .*%(400 rows committed; a rerun " ..
+        "resumes after id = %d+%)", err)
+      assert.are.equal("400|400\n", p:sql("SELECT count(full_name), sum(n) FROM people"))
+      assert.are.same({ "aaaa00000001" }, (p:json("current")).heads, "not applied until the backfill completes")
+      local out = p:ok("upgrade", "FIXED=1")
+      assert.matches("resuming after id = %d+ %(400 rows done%)", out)
+      assert.matches("%(458 rows backfilled%)", out)
+      assert.are.equal("858|858|0|0\n", p:sql("SELECT count(full_name), sum(n), count(CASE WHEN n > 1 THEN 1 END), " ..
+        "count(CASE WHEN full_name <> first || ' ' || last THEN 1 END) FROM people"))
+      assert.are.equal("0\n", p:sql("SELECT count(*) FROM people WHERE first IS NULL AND full_name IS NOT NULL"))
+    end)
+
+    it("set = { ... } must map column names to SQL expressions: one message naming the line", function()
+      for _, case in ipairs({ { "{}", "set = {} names no column" },
+        { "{ full_name = 5 }", "set.full_name is a number, not an SQL expression" },
+        { '{ "x" }', "set = { column = \"SQL expression\", ... }" } }) do
+        local p = sh.project_on(b, { ["1.lua"] = people(10), ["2.lua"] = m("bbbb00000002", "aaaa00000001",
+          "luamig.backfill { table = \"people\",\n  set = " .. case[1] .. " }") })
+        local code, _, err = p:luamig("upgrade")
+        assert.are.equal(1, code, err)
+        assert.matches("2%.lua:6: .*" .. case[2]:gsub("%p", "%%%0"), err)
+        assert.are.equal("0\n", p:sql("SELECT count(full_name) FROM people"))
+      end
+    end)
+
+    it("in db:autocommit in a transactional migration commits each batch with its checkpoint; resumes after kill -9",
+      function()
+        local p = sh.project_on(b, { ["1.lua"] = people(3000), ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.add_column("people", { "tag", "text" }, { if_not_exists = true }) -- (a rerun finds it added)
+db:autocommit(function()
+  luamig.backfill { table = "people", batch_size = 100, sleep_ms = 15, set = { n = "n + 1", tag = "'t' || id" },
+    where = "tag IS NULL" }
+end)]], "op.drop_column('people', 'tag')") })
+        p:ok("upgrade aaaa")
+        assert(os.execute(("%s >%s/out 2>&1 & echo $! >%s/pid"):format(p:command("upgrade -q"), p.dir, p.dir)))
+        local pid = io.open(p.dir .. "/pid"):read("l")
+        local progressed = false
+        for _ = 1, 200 do
+          local ok, out = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
+          if ok and tonumber(out) and tonumber(out) >= 500 then
+            progressed = true
+            break
+          end
+          os.execute("sleep 0.05")
+        end
+        if not progressed then os.execute("kill -9 " .. pid) end
+        assert.is_true(progressed, "a checkpoint was committed: " .. sh.slurp(p.dir .. "/out"))
+        assert(os.execute("kill -9 " .. pid))
+        for _ = 1, 200 do
+          if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+          os.execute("sleep 0.02")
+        end
+        local partial = tonumber(p:sql("SELECT count(*) FROM people WHERE n = 1"))
+        assert.is_true(partial >= 500 and partial < 3000, "killed midway: " .. partial)
+        local out, err = p:ok("upgrade")
+        assert.matches("resuming after id = %d+", out)
+        -- (the rows done, filled now, no longer match the where: the total counts them still)
+        assert.matches("backfill people: 3000/3000 %(100%%%)", err)
+        assert.are.equal("3000|3000|0|3000\n", p:sql("SELECT count(*), sum(n), count(CASE WHEN n > 1 THEN 1 END), " ..
+          "count(CASE WHEN tag = 't' || id THEN 1 END) FROM people"))
+        assert.are.equal("0\n", p:sql("SELECT count(*) FROM luamig_backfill"))
+        assert.are.same({ "bbbb00000002" }, (p:json("current")).heads)
+      end)
+
     it("--dry-run runs the backfill, rolls it back and leaves the database where it was", function()
       local p = sh.project_on(b, { ["1.lua"] = people(300), ["2.lua"] = backfill() })
       p:ok("upgrade aaaa")

@@ -1,6 +1,7 @@
 -- What the in-process autogenerate specs share: snapshots as compared,
 -- scratch databases emptied between cases, op calls run from text.
 local compare = require "luamig.schema.compare"
+local backfill = require "luamig.run.backfill"
 local connect = require "luamig.db.connect"
 local ops = require "luamig.schema.ops"
 local fixtures = require "spec.support.fixtures"
@@ -43,14 +44,19 @@ function M.scratch(b)
 end
 
 ---Run the op calls of `lines` on h.db (in a transaction unless `outside`;
----`db:autocommit(fn)` commits, runs fn outside it and begins again).
+---`db:autocommit(fn)` commits, runs fn outside it and begins again;
+---luamig.backfill runs as in a migration `label`).
 function M.apply(h, lines, outside, label)
   local db = { autocommit = function(_, fn)
     if not outside then h.db:exec "COMMIT" end
     fn()
     if not outside then h.db:exec "BEGIN" end
   end }
-  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }), db = db }, { __index = _G })
+  local luamig = { backfill = function(spec)
+    return backfill.run({ db = h.db, dialect = h.dialect, revision = label, rows = 0 }, spec)
+  end }
+  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }), db = db, luamig = luamig },
+    { __index = _G })
   local chunk = assert(load("return function()\n" .. table.concat(lines, "\n") .. "\nend", label, "t", env))()
   if outside then return chunk() end
   h.db:exec "BEGIN"

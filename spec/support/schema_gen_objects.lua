@@ -1,6 +1,7 @@
 -- The declared objects beyond tables in spec/support/schema_gen.lua's
--- models: index options and expression indexes, functions (plpgsql and sql),
--- triggers, sequences, comments and materialized views, each kind with its
+-- models: index options and expression indexes, functions (plpgsql, sql,
+-- and sql with an SQL-standard body reading a table), triggers, sequences,
+-- comments and materialized views (some over another), each kind with its
 -- own generator: `init` adds some to schema A, `mutate` adds, changes or
 -- drops one in B, `fit` follows B's table changes (a table or column renamed
 -- or dropped), `source` writes the declarations. Kinds a backend lacks are
@@ -113,14 +114,40 @@ function M.index_options_source(ix)
   return table.concat(out)
 end
 
--- Functions: plpgsql trigger functions and sql scalar functions.
+-- Functions: plpgsql trigger functions, sql scalar functions, and sql
+-- functions with an SQL-standard body reading a table (made after it).
 local BODIES = { "RETURN NEW;", "NEW.id := NEW.id; RETURN NEW;",
   "IF NEW.id < 0 THEN RAISE EXCEPTION 'negative id'; END IF; RETURN NEW;" }
 
+-- What thing `x` (an atomic function, a materialized view) reads: a table, and maybe one of its columns.
+local function reads(r, m, x)
+  local t = pick(r, m.tables)
+  x.table = t.name
+  x.column = r(2) == 1 and pick(r, t.columns).name or nil
+end
+
+-- Thing `x` following its table's and column's renames; false when its table is gone.
+local function follow(m, x)
+  local t = table_now(m, x.table)
+  if not t then return false end
+  x.table = t.name
+  if x.column then
+    local c = column_now(t, x.column)
+    x.column = c and c.name
+  end
+  return true
+end
+
 local function new_function(r, m)
   m.serial = m.serial + 1
-  local f = { name = "fn" .. m.serial, lang = pick(r, { "plpgsql", "sql" }) }
-  if f.lang == "plpgsql" then f.body = r(#BODIES) else f.add, f.result = r(9), pick(r, { "integer", "bigint" }) end
+  local f = { name = "fn" .. m.serial, lang = pick(r, { "plpgsql", "sql", "atomic" }) }
+  if f.lang == "plpgsql" then
+    f.body = r(#BODIES)
+  elseif f.lang == "atomic" then
+    reads(r, m, f)
+  else
+    f.add, f.result = r(9), pick(r, { "integer", "bigint" })
+  end
   m.funcs[#m.funcs + 1] = f
   return f
 end
@@ -128,6 +155,10 @@ end
 local function function_sql(f)
   if f.lang == "plpgsql" then
     return ("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %s END $$"):format(f.name, BODIES[f.body])
+  end
+  if f.lang == "atomic" then
+    return ("CREATE FUNCTION %s() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT count(%s) FROM %s; END")
+      :format(f.name, f.column or "*", f.table)
   end
   return ("CREATE FUNCTION %s(x integer) RETURNS %s LANGUAGE sql IMMUTABLE AS $$ SELECT x + %d $$"):format(f.name,
     f.result, f.add)
@@ -152,6 +183,8 @@ M.functions = {
       local f = pick(r, m.funcs)
       if f.lang == "plpgsql" then
         f.body = f.body % #BODIES + 1
+      elseif f.lang == "atomic" then
+        reads(r, m, f)
       elseif k == 3 then
         f.add = f.add % 9 + 1
       else -- (a changed result type: dropped and created again)
@@ -160,8 +193,18 @@ M.functions = {
       log(m, "function changed")
     end
   end,
-  before = function(m, out)
-    for _, f in ipairs(m.funcs) do out[#out + 1] = ("schema.func(%q, %q)"):format(f.name, function_sql(f)) end
+  fit = function(m)
+    remove_if(m.funcs, function(f) return f.lang == "atomic" and not follow(m, f) end)
+  end,
+  before = function(m, out) -- (an SQL-standard body is parsed when made: after the tables)
+    for _, f in ipairs(m.funcs) do
+      if f.lang ~= "atomic" then out[#out + 1] = ("schema.func(%q, %q)"):format(f.name, function_sql(f)) end
+    end
+  end,
+  after = function(m, out)
+    for _, f in ipairs(m.funcs) do
+      if f.lang == "atomic" then out[#out + 1] = ("schema.func(%q, %q)"):format(f.name, function_sql(f)) end
+    end
   end,
 }
 
@@ -301,17 +344,32 @@ M.sequences = {
   end,
 }
 
--- Materialized views over generated tables: a count, or the id and one column.
+-- Materialized views over generated tables (a count, or the id and one
+-- column), or a count of one made before them (a view over a view).
 local function view_form(r, m, v)
-  local t = pick(r, m.tables)
-  v.table = t.name
-  v.column = r(2) == 1 and pick(r, t.columns).name or nil
+  local before = {}
+  for _, o in ipairs(m.matviews) do
+    if o == v then break end
+    before[#before + 1] = o
+  end
+  v.over = #before > 0 and r(2) == 1 and pick(r, before).name or nil
+  if not v.over then reads(r, m, v) end
+end
+
+-- Those over a view no longer there go too.
+local function without_orphans(m)
+  local there = {}
+  for _, v in ipairs(m.matviews) do there[v.name] = true end
+  for _, v in ipairs(m.matviews) do
+    if v.over and not there[v.over] then there[v.name] = nil end
+  end
+  remove_if(m.matviews, function(v) return not there[v.name] end)
 end
 
 M.materialized_views = {
   backends = { postgresql = true },
   init = function(r, m)
-    for _ = 1, r(2) - 1 do
+    for _ = 1, r(3) - 1 do
       m.serial = m.serial + 1
       local v = { name = "mv" .. m.serial }
       view_form(r, m, v)
@@ -328,6 +386,7 @@ M.materialized_views = {
       log(m, "materialized view added")
     elseif k == 2 then
       table.remove(m.matviews, r(#m.matviews))
+      without_orphans(m)
       log(m, "materialized view dropped")
     else
       view_form(r, m, pick(r, m.matviews))
@@ -335,20 +394,13 @@ M.materialized_views = {
     end
   end,
   fit = function(m)
-    remove_if(m.matviews, function(v)
-      local t = table_now(m, v.table)
-      if not t then return true end
-      v.table = t.name
-      if v.column then
-        local c = column_now(t, v.column)
-        v.column = c and c.name
-      end
-    end)
+    remove_if(m.matviews, function(v) return not v.over and not follow(m, v) end)
+    without_orphans(m)
   end,
   after = function(m, out)
     for _, v in ipairs(m.matviews) do
       out[#out + 1] = ("schema.materialized_view(%q, %q)"):format(v.name, v.column
-        and ("SELECT id, %s FROM %s"):format(v.column, v.table) or ("SELECT count(*) AS n FROM %s"):format(v.table))
+        and ("SELECT id, %s FROM %s"):format(v.column, v.table) or ("SELECT count(*) AS n FROM %s"):format(v.over or v.table))
     end
   end,
 }

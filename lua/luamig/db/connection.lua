@@ -204,6 +204,8 @@ end
 ---servers). Inside a migration's transaction this COMMITs what came before
 ---and opens a new transaction afterwards: the migration is no longer atomic.
 ---Returns fn's results; an error is re-raised after the new transaction began.
+---The guard is lifted while fn runs: there is no step transaction to end,
+---and fn may run its own (db:transaction; a backfill's checkpointed batches).
 function Db:autocommit(fn, as, level)
   level = level or 2
   if self.refusal then error(self.refusal, level) end
@@ -214,8 +216,10 @@ function Db:autocommit(fn, as, level)
     if t then self.dialect.apply_timeouts(self, t, false) end -- (begin_locked puts the session's back)
   end
   self.sections = self.sections + 1
+  local was = self:guard(false)
   local res = table.pack(pcall(fn, as or self))
-  if self:in_transaction() then pcall(unguarded, self, self.exec, "ROLLBACK") end -- fn left one open
+  if self:in_transaction() then pcall(self.exec, self, "ROLLBACK") end -- fn left one open
+  if was and not self.handle:is_closed() then self:guard(true) end
   if reopen then
     unguarded(self, self.dialect.begin_locked)
     if t then self.dialect.apply_timeouts(self, t, true) end

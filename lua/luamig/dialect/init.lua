@@ -41,7 +41,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field apply_timeouts fun(db: luamig.Db, t: table, transactional: boolean)
 ---@field now_text fun(): string
 ---@field column_spec fun(db: luamig.Db, spec: table): table
----@field add_column fun(db: luamig.Db, table_name: string, spec: table)
+---@field add_column fun(db: luamig.Db, table_name: string, spec: table, opts: {if_not_exists: boolean?}?)
 ---@field drop_column fun(db: luamig.Db, table_name: string, column: string)
 ---@field alter_column fun(db: luamig.Db, table_name: string, column: string, opts: table)
 ---@field add_constraint fun(db: luamig.Db, table_name: string, spec: table)

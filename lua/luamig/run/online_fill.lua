@@ -1,9 +1,9 @@
 --- The backfills of one phase's op.online calls, run as ONE pass per table:
 --- each op queues "column = SQL expression" for the rows that exist (newer
 --- rows get their value from the sync trigger), and settle() walks each
---- table once through luamig.backfill (checkpointed, resumable after kill -9
---- outside a transaction), each batch one UPDATE setting every queued
---- column still NULL. After a table's pass, its columns that become NOT NULL
+--- table once through luamig.backfill's server form (checkpointed, resumable
+--- after kill -9 outside a transaction), each batch one UPDATE setting every
+--- queued column still NULL. After a table's pass, its columns that become NOT NULL
 --- get it together (one set of locks for all), then its other follow-ups
 --- run in call order.
 local ddl = require "luamig.model.ddl"
@@ -27,20 +27,14 @@ function M.new(ctx, not_null)
     local qt, qk = ddl.qualified(g.t), d.quote_ident(g.key)
     local last = db:scalar(("SELECT max(%s) FROM %s"):format(qk, qt))
     if last == nil then return end
-    local sets, nulls = {}, {}
+    local set, nulls = {}, {}
     for i, s in ipairs(g.sets) do
       local qc = d.quote_ident(s.target)
-      sets[i], nulls[i] = ("%s = COALESCE(%s, %s)"):format(qc, qc, s.expr), qc .. " IS NULL"
+      set[s.target], nulls[i] = ("COALESCE(%s, %s)"):format(qc, s.expr), qc .. " IS NULL"
     end
-    local update = ("UPDATE %s SET %s WHERE %s >= ? AND %s <= ? AND (%s)"):format(qt, table.concat(sets, ", "), qk, qk,
-      table.concat(nulls, " OR "))
-    backfill.run(ctx, { table = g.t, key = g.key, columns = { g.key }, where = qk .. " <= ?", params = { last },
-      batch_size = g.batch_size, sleep_ms = g.sleep_ms, name = ("online %s (%s)"):format(g.t, table.concat(g.names, ", ")),
-      batch = function(rows)
-        d.online.quiet(db)
-        db:exec(update, rows[1][g.key], rows[#rows][g.key])
-        return {}
-      end })
+    backfill.run(ctx, { table = g.t, key = g.key, set = set, batch_size = g.batch_size, sleep_ms = g.sleep_ms,
+      where = ("%s <= ? AND (%s)"):format(qk, table.concat(nulls, " OR ")), params = { last },
+      name = ("online %s (%s)"):format(g.t, table.concat(g.names, ", ")) }, d.online.quiet)
   end
 
   local q = {}

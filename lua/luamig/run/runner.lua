@@ -159,12 +159,13 @@ end
 -- `commit`, the COMMIT: queued on the connection's pipeline, so that on
 -- PostgreSQL they are one round trip (on SQLite each runs at once). A
 -- failure among them raises before anything is committed. Returns the new heads.
-local function finish_step(r, id, heads, ms, commit)
+-- `sectioned`: a db:autocommit section ran in the step (its backfills checkpointed).
+local function finish_step(r, id, heads, ms, commit, sectioned)
   local s, t = r.s, r.t
   local db, script = s.db, s.graph.revs[id]
   local phase = phase_of(r, id)
-  -- its completed backfills stay done until now, in the same transaction
-  if not script.transactional then backfill.forget(db, id) end
+  -- its completed backfills (outside a transaction: checkpointed) stay done until now, in the same transaction
+  if not script.transactional or sectioned then backfill.forget(db, id) end
   local queue = { exec = function(_, sql, ...) db:pipeline_send(sql, ...) end }
   local new = heads
   if r.direction ~= "contract" then
@@ -305,7 +306,7 @@ local function run_in_transaction(r, walk, id, heads)
   if not no_raise then body_ok, err = false, body_ok end -- (then body_ok holds attempt's error)
   if body_ok then
     body_ok, err = attempt(function()
-      walk.expected = finish_step(r, id, heads, ms, true)
+      walk.expected = finish_step(r, id, heads, ms, true, s.db.sections > sections)
     end)
   end
   if not body_ok then

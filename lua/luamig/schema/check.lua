@@ -24,7 +24,7 @@ M.OPS = {
   rename_table = { options = 3, keys = { "primary_key" } },
   create_index = { options = 4, keys = ddl.INDEX_OPTIONS, index_keys = 3 },
   drop_index = { options = 2, keys = { "if_exists", "concurrently", "table" } },
-  add_column = { column = 2 },
+  add_column = { column = 2, options = 3, keys = { "if_not_exists" } },
   alter_column = { options = 3, keys = ALTER_KEYS },
   create_foreign_key = { options = 6, keys = FK_KEYS },
   create_check_constraint = { options = 4, keys = { "not_valid" } },

@@ -37,7 +37,10 @@ end
 
 -- Domains ------------------------------------------------------------------
 
-local function domains(s)
+---The domains of snapshot `s`, by key.
+---@param s luamig.Snapshot
+---@return table<string, table>
+function M.domains(s)
   local out = {}
   for k, t in pairs(s.types or {}) do
     if t.kind == "domain" then out[k] = t end
@@ -76,24 +79,21 @@ local function alter_domain(out, n, a, b)
   end
 end
 
----Domains created or changed before the tables (whose columns use them):
----ALTER DOMAIN where it can say the change; a new base type is a drop
----and a create, which fails while a column uses the domain.
+---Domain `n` created or changed to `e` (from `was`, nil: new), before the
+---tables whose columns use it: ALTER DOMAIN where it can say the change; a
+---new base type is a drop and a create, which fails while a column uses it.
 ---@param out table[]
----@param a luamig.Snapshot
----@param b luamig.Snapshot
-function M.domains_before(out, a, b)
-  local ad, bd = domains(a), domains(b)
-  for _, n in ipairs(names(bd)) do
-    local e, was = bd[n], ad[n]
-    if was and was.base ~= e.base then
-      out[#out + 1] = exec("DROP DOMAIN " .. ddl.qualified(n), { caution = ("changes the base type of domain %s " ..
-        "from %s to %s by dropping and creating it, which fails while a column uses it"):format(n, was.base, e.base) })
-      was = nil
-    end
-    if not was then create_domain(out, n, e) else alter_domain(out, n, was, e) end
-    M.comment_change(out, "DOMAIN " .. ddl.qualified(n), e, was)
+---@param n string
+---@param e table  the snapshot's domain
+---@param was table?
+function M.domain_change(out, n, e, was)
+  if was and was.base ~= e.base then
+    out[#out + 1] = exec("DROP DOMAIN " .. ddl.qualified(n), { caution = ("changes the base type of domain %s " ..
+      "from %s to %s by dropping and creating it, which fails while a column uses it"):format(n, was.base, e.base) })
+    was = nil
   end
+  if not was then create_domain(out, n, e) else alter_domain(out, n, was, e) end
+  M.comment_change(out, "DOMAIN " .. ddl.qualified(n), e, was)
 end
 
 ---A caution on each column added (in `out`) whose type is a domain of `b` that is NOT NULL without a
@@ -102,7 +102,7 @@ end
 ---@param out table[]
 ---@param b luamig.Snapshot
 function M.domain_cautions(out, b)
-  local bd = domains(b)
+  local bd = M.domains(b)
   for _, ch in ipairs(out) do
     local spec = ch.call == "add_column" and ch.args[2]
     local d = spec and bd[spec[2]]
@@ -117,16 +117,10 @@ function M.domain_cautions(out, b)
   end
 end
 
----Domains no longer declared, dropped once no column uses them.
----@param out table[]
----@param a luamig.Snapshot
----@param b luamig.Snapshot
-function M.domains_after(out, a, b)
-  local ad, bd = domains(a), domains(b)
-  for _, n in ipairs(names(ad)) do
-    if not bd[n] then out[#out + 1] = exec("DROP DOMAIN " .. ddl.qualified(n)) end
-  end
-end
+---Dropping domain `n`, once no column uses it.
+---@param n string
+---@return table change
+function M.drop_domain(n) return exec("DROP DOMAIN " .. ddl.qualified(n)) end
 
 -- Tables: row-level security and comments -----------------------------------
 
@@ -175,7 +169,7 @@ end
 ---@param out table[]
 ---@param a luamig.Snapshot
 ---@param b luamig.Snapshot
----@param touched table<string, table<string, true>>
+---@param touched table<string, table<string, string>>
 ---@return table<string, true>
 function M.policies_before(out, a, b, touched)
   local ap, bp, again = a.policies or {}, b.policies or {}, {}

@@ -85,7 +85,9 @@ end
 
 -- Column and constraint changes: the dialect's (in place, or a rebuild).
 local function alter_ops(op, db, d)
-  function op.add_column(table_name, spec) d.add_column(db, table_name, d.column_spec(db, spec)) end
+  ---Add a column; opts.if_not_exists: nothing when the table has it (a rerun
+  ---of a migration a kill stopped after a db:autocommit section).
+  function op.add_column(table_name, spec, opts) d.add_column(db, table_name, d.column_spec(db, spec), opts) end
   function op.drop_column(table_name, column) d.drop_column(db, table_name, column) end
 
   ---Change a column: opts.type (opts.using on PostgreSQL), opts.nullable,

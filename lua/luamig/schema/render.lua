@@ -99,15 +99,50 @@ local function with(opts, extra)
   return out
 end
 
+-- NOT NULL on t.col with rows: a CHECK added NOT VALID, validated after a
+-- commit, then SET NOT NULL (no scan) and the check dropped.
+local function not_null_calls(t, col, q)
+  local ck = constraint_name(t, { type = "check", condition = col .. " IS NOT NULL" })
+  return {
+    { "create_check_constraint", { ck, t, q(col) .. " IS NOT NULL", { not_valid = true } } },
+    { "validate_constraint", { ck, t }, section = true },
+    { "alter_column", { t, col, { nullable = false } } },
+    { "drop_constraint", { ck, t } },
+  }
+end
+
+-- add_column(`args`) of a column whose default is volatile (compare's
+-- fill_key: the table's one-column key): added bare (with the default,
+-- PostgreSQL rewrites the table), the default set for the rows to come,
+-- the rows there filled in batches that each commit (luamig.backfill's
+-- server form; a rerun after a kill finds the column and resumes), then NOT
+-- NULL as above. The result says it met the change's caution.
+local function filled_column(ch, args, q)
+  local t, spec = args[1], with(args[2], {})
+  local col, default, not_null = spec[1] or spec.name, spec.server_default, spec.nullable == false
+  spec.server_default, spec.nullable = nil, nil
+  local out = {
+    { "add_column", { t, spec, { if_not_exists = true } } },
+    { "alter_column", { t, col, { server_default = default } } },
+    { "luamig.backfill", { { table = t, key = ch.fill_key, set = { [col] = default }, where = q(col) .. " IS NULL" } },
+      section = true },
+  }
+  if not_null then table.move(not_null_calls(t, col, q), 1, 4, #out + 1, out) end
+  out.caution_met = true
+  return out
+end
+
 -- Op call `name`(`args`) of change `ch` to a table with rows, as calls that
 -- block no writes for long: { name, args, section = run in db:autocommit }.
 -- Indexes built CONCURRENTLY; checks and foreign keys added NOT VALID and
 -- validated after a commit; unique and primary keys USING a concurrently
 -- built index; NOT NULL proved by a validated CHECK first; enum values
--- committed before they are used.
+-- committed before they are used; a column with a volatile default filled
+-- in batches.
 local function online_calls(ch, name, args, q)
   if ch.call == "add_enum_value" then return { { name, args, section = true } } end
   if not ch.existing then return { { name, args } } end
+  if name == "add_column" and ch.fill_key then return filled_column(ch, args, q) end
   if name == "create_index" then
     return { { name, { args[1], args[2], args[3], with(args[4], { concurrently = true }) }, section = true } }
   elseif name == "drop_index" then
@@ -123,13 +158,8 @@ local function online_calls(ch, name, args, q)
     local t, col = args[1], args[2]
     local rest = with(args[3], {})
     rest.nullable = nil
-    local ck = constraint_name(t, { type = "check", condition = col .. " IS NOT NULL" })
     local out = next(rest) and { { name, { t, col, rest } } } or {}
-    out[#out + 1] = { "create_check_constraint", { ck, t, q(col) .. " IS NOT NULL", { not_valid = true } } }
-    out[#out + 1] = { "validate_constraint", { ck, t }, section = true }
-    out[#out + 1] = { name, { t, col, { nullable = false } } }
-    out[#out + 1] = { "drop_constraint", { ck, t } }
-    return out
+    return table.move(not_null_calls(t, col, q), 1, 4, #out + 1, out)
   end
   return { { name, args } }
 end
@@ -203,7 +233,7 @@ function M.body(changes, d, warn, column_spec, named, online)
     local calls = online and online_calls(ch, name, args, q) or { { name, args } }
     if section and not calls[1].section then close() end
     if ch.destructive then remark(indent, "WARNING: destructive", ch.destructive) end
-    if ch.caution then remark(indent, "WARNING", ch.caution) end
+    if ch.caution and not calls.caution_met then remark(indent, "WARNING", ch.caution) end
     if ch.note then lines[#lines + 1] = indent .. "-- NOTE: " .. lua_source.comment_text(ch.note) end
     if ch.enum_value and style.enum_outside_tx and not online then outside = true end
     if in_batch and not batch then
@@ -219,7 +249,11 @@ function M.body(changes, d, warn, column_spec, named, online)
       end
       local at = section and "    " or indent
       local text = name == "create_table" and table_text(args, at) or text_of(name, args, in_batch)
-      lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(at, name, text) or ("%sop.%s(%s)"):format(at, name, text)
+      if name == "luamig.backfill" then
+        lines[#lines + 1] = ("%s%s %s"):format(at, name, text)
+      else
+        lines[#lines + 1] = in_batch and ("%sb:%s(%s)"):format(at, name, text) or ("%sop.%s(%s)"):format(at, name, text)
+      end
     end
   end
   deferred(false)

@@ -12,8 +12,9 @@ local q, lit = common.quote_ident, common.quote_literal
 -- Enum-typed columns are plain columns of the type.
 function M.column_spec(_, spec) return spec end
 
-function M.add_column(db, table_name, spec)
-  db:exec(("ALTER TABLE %s ADD COLUMN %s"):format(ddl.qualified(table_name), ddl.column(types, spec, false)))
+function M.add_column(db, table_name, spec, opts)
+  db:exec(("ALTER TABLE %s ADD COLUMN %s%s"):format(ddl.qualified(table_name),
+    opts and opts.if_not_exists and "IF NOT EXISTS " or "", ddl.column(types, spec, false)))
 end
 
 function M.drop_column(db, table_name, column)

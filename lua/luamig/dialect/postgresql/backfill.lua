@@ -2,6 +2,7 @@
 --- set, and each group is written with one UPDATE ... FROM (VALUES ...)
 --- (one round trip instead of one per row: 2.5x faster), sent through the
 --- pipeline (db.pipeline) without waiting for its result.
+local ddl = require "luamig.model.ddl"
 local errors = require "luamig.util.errors"
 local null = require "luamig.null"
 
@@ -43,7 +44,7 @@ end
 ---@param prepared luamig.BackfillStatements
 ---@return luamig.BackfillWriter
 function M.backfill_writer(db, table_name, key, prepared)
-  local qt = db:quote_ident(table_name)
+  local qt = ddl.qualified(table_name)
   local pending, types = {}, nil -- pending: signature id -> { sig, rows }
   local w = {}
   function w.flush()

@@ -19,7 +19,8 @@ function M.with_batch(db, table_name, fn)
   rebuild.finish(db, b)
 end
 
-function M.add_column(db, table_name, spec)
+function M.add_column(db, table_name, spec, opts)
+  if opts and opts.if_not_exists and db:has_column(table_name, spec[1] or spec.name) then return end
   if spec.primary_key or spec.unique then -- ADD COLUMN refuses these on SQLite
     return M.with_batch(db, table_name, function(b) b:add_column(spec) end)
   end

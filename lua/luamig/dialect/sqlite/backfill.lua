@@ -1,6 +1,7 @@
 --- SQLite's backfill batch writer: one prepared UPDATE per row and column
 --- set (an in-process call; a multi-row UPDATE ... FROM (VALUES ...)
 --- measured 1.6x slower here).
+local ddl = require "luamig.model.ddl"
 local null = require "luamig.null"
 
 local M = {}
@@ -12,7 +13,7 @@ local M = {}
 ---@return luamig.BackfillWriter
 function M.backfill_writer(db, table_name, key, prepared)
   local args = {}
-  local qt, qk = db:quote_ident(table_name), db:quote_ident(key)
+  local qt, qk = ddl.qualified(table_name), db:quote_ident(key)
   local w = {}
   function w.write(sig, values, key_value)
     local stmt = prepared(sig.id, function()
