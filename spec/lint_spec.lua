@@ -296,7 +296,7 @@ describe("luamig lint on postgresql", function()
 
   -- Tables of every shape the filler once left with one row (issue 25's autogenerate lint): unique columns of
   -- each type, unique columns with a default, a foreign key with a default naming no parent, a composite one,
-  -- CHECKs of a table and of a domain (met by the default or NULL where the row's value breaks them).
+  -- CHECKs of a table and of a domain (met by NULL, the default or a value past row N where the row's breaks them).
   -- The second migration counts what --rows 1000 put in them.
   local SHAPES = [[
 CREATE TYPE mood AS ENUM ('a', 'b', 'c');
@@ -312,8 +312,9 @@ CREATE UNIQUE INDEX defaulted_b ON defaulted (b) WHERE b IS NOT NULL;
 CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL DEFAULT 7 REFERENCES parent (id),
   pid integer, pcode varchar(20), FOREIGN KEY (pid, pcode) REFERENCES parent (id, code));
 CREATE DOMAIN small AS integer CHECK (VALUE >= 0 AND VALUE < 1000);
+CREATE DOMAIN not13 AS integer NOT NULL CHECK (VALUE <> 13);
 CREATE TABLE checked (id integer PRIMARY KEY, s small NOT NULL DEFAULT 0, m small, k integer CHECK (k <> 13),
-  p numeric(4,1) NOT NULL DEFAULT 1);
+  p numeric(4,1) NOT NULL DEFAULT 1, q not13 UNIQUE);
 ALTER TABLE checked ADD CONSTRAINT checked_p CHECK (p < 500) NOT VALID;
 ]]
   local COUNTS = [[

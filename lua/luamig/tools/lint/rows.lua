@@ -9,7 +9,8 @@
 --- column with a default is left to it unless it is in a unique key or a
 --- foreign key; identities, generated columns and sequences are the
 --- server's. A row whose value breaks a CHECK on its column alone gets
---- NULL there if it may, else the default if that meets it. A unique key
+--- NULL there if it may, else the default or the value of row g + n if
+--- one meets it. A unique key
 --- none of whose columns can take n distinct values gets NULL in a
 --- nullable column of it, or the table fewer rows (a note says so).
 local errors = require "luamig.util.errors"
@@ -97,14 +98,17 @@ local function foreign_keys(db, name, t, by_name)
   return from, joins
 end
 
--- Column c's value `sql`, or where it breaks a CHECK on c: NULL if c may be, else c's default if that meets
--- them, else `sql` (the server names the CHECK).
-local function checked(db, c, sql)
+-- Column c's value `sql` of row g, or where it breaks a CHECK on c: NULL if c may be, else c's default or
+-- the value of row g + n (past the rows filled: still distinct) if one meets them, else `sql` (the server
+-- names the CHECK).
+local function checked(db, c, sql, n)
   if not c.checks then return sql end
   local q, conds = db:quote_ident(c.name), "(" .. table.concat(c.checks, ") AND (") .. ")"
   local function meets(v) return ("(SELECT %s FROM (SELECT %s AS %s) AS v WHERE %s)"):format(q, v, q, conds) end
   if c.nullable then return meets(sql) end
-  return ("COALESCE(%s, %s%s)"):format(meets(sql), c.default_sql and meets(c.default_sql) .. ", " or "", sql)
+  local later = ("(SELECT %s FROM (SELECT g + %d AS g) AS later)"):format(sql, n)
+  return ("COALESCE(%s, %s%s, %s)"):format(meets(sql), c.default_sql and meets(c.default_sql) .. ", " or "",
+    meets(later), sql)
 end
 
 -- Insert `n` rows in table `name` (its fill_info entry `t`), or fewer: then a note says why.
@@ -123,7 +127,7 @@ local function fill_table(db, d, name, t, n)
       refuse(name, ("its foreign key column %s has no parent row to refer to"):format(c.name))
     end
     if c.default and not in_key[c.name] then return nil end
-    if c.value then return { sql = checked(db, c, c.value), distinct = c.distinct } end
+    if c.value then return { sql = checked(db, c, c.value, n), distinct = c.distinct } end
     if c.default then return nil end
     if c.nullable then return "null" end
     refuse(name, ("it cannot make values of column %s (%s)"):format(c.name, c.type))
