@@ -79,6 +79,40 @@ for _, b in ipairs(sh.backends()) do
       assert.are.equal(1, code)
       assert.matches("migrations/1%.lua needs the database %(db:has_table%), which %-%-sql cannot give", err)
     end)
+
+    it("prints a server-side luamig.backfill as its batch UPDATE, and refuses one with a Lua set function", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+  op.create_table("t1", { { "id", "integer", primary_key = true }, { "name", "text" } })
+  db:autocommit(function()
+    luamig.backfill { table = "t1", set = { name = "'r' || id" }, where = "name IS NULL", batch_size = 500 }
+  end)]]),
+      })
+      local out = p:ok("upgrade --sql head")
+      assert.matches([[-- backfill t1 (name) through luamig.backfill: the rows with id up to max(id) when it starts, ]] ..
+        "in batches of 500 id, each in its own transaction, checkpointed (a rerun resumes)", out, 1, true)
+      assert.matches([[--   UPDATE "t1" SET "name" = 'r' || id WHERE (name IS NULL) AND "id" >= :first AND "id" <= :last;]],
+        out, 1, true)
+      -- the script runs, and records the step, whether the migration is transactional or not
+      for _, extra in ipairs({ "", "transactional = false" }) do
+        local dba = sh.project_on(b, { ["1.lua"] = m("aaaa00000001", nil, [[
+  op.create_table("t1", { { "id", "integer", primary_key = true }, { "name", "text" } })
+  db:autocommit(function() db:exec("INSERT INTO t1 (id) VALUES (1)") end)]], nil, extra) })
+        local path = dba.dir .. "/script.sql"
+        sh.write(path, dba:ok("upgrade --sql head"))
+        local code, _, err = b.run_file(dba, path)
+        assert.are.equal(0, code, err)
+        assert.matches("aaaa00000001", dba:ok("current"))
+        assert.are.equal("1\n", dba:sql("SELECT count(*) FROM t1"))
+      end
+      p:write("migrations/1.lua", m("aaaa00000001", nil, [[
+  op.create_table("t1", { { "id", "integer", primary_key = true }, { "name", "text" } })
+  luamig.backfill { table = "t1", set = function(row) return { name = "r" .. row.id } end }]]))
+      local code, _, err = p:luamig("upgrade --sql head")
+      assert.are.equal(1, code)
+      assert.matches("migrations/1%.lua:7: luamig%.backfill with set = function%(row%) needs the database, which " ..
+        "%-%-sql cannot give; write set = { column = \"SQL expression\" }, or run it against a database", err)
+    end)
   end)
 end
 

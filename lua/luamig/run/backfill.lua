@@ -309,6 +309,15 @@ end
 ---@return integer rows
 function M.run(ctx, spec, before)
   check_spec(spec)
+  if ctx.offline then -- (upgrade --sql: no rows to page through)
+    if type(spec.set) ~= "table" then
+      errors.raise("migration", ("luamig.backfill with %s needs the database, which --sql cannot give; write " ..
+        'set = { column = "SQL expression" }, or run it against a database'):format(spec.batch and
+        "batch = function(rows)" or "set = function(row)"), nil, 3)
+    end
+    require("luamig.run.online_sql").new(ctx):backfill(spec)
+    return 0
+  end
   local db, log = ctx.db, ctx.log
   local key = spec.key or "id"
   local size = spec.batch_size or limits.BACKFILL_BATCH_ROWS

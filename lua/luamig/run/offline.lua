@@ -75,13 +75,16 @@ function M.recorder(dialect, emit)
     return 0
   end
   function db.copy_in(self, t, columns, rows) return db_rows.insert_rows(self, t, columns, rows) end
-  function db.autocommit(self, fn)
+  function db.autocommit(self, fn) -- (in a transactional step: commit, fn's statements, begin again)
+    if not self.tx then return fn(self) end
     emit("COMMIT")
+    self.tx = false
     local r = table.pack(fn(self))
     emit("BEGIN")
+    self.tx = true
     return table.unpack(r, 1, r.n)
   end
-  function db.in_transaction() return true end
+  function db.in_transaction(self) return self.tx end
   function db.quote_ident(_, s) return dialect.quote_ident(s) end
   function db.quote_literal(_, v) return dialect.quote_literal(v) end
   return db
@@ -114,6 +117,7 @@ function M.sql(s, direction, range)
     local label = script.phased and phase or dir -- ("-- up ID", "-- down ID" for plain migrations)
     out[#out + 1] = ("\n-- %s %s: %s (%s)"):format(label, id, script.message, script.path)
     if script.transactional then emit("BEGIN") end
+    db.tx = script.transactional
     if not fn then errors.raise("script", ("%s: revision %s has no downgrade(db)"):format(script.path, id)) end
     db.running = script.path
     local ctx = step_mod.new(db, s.dialect, script, { root = s.config.dir, offline = fresh,
@@ -130,6 +134,7 @@ function M.sql(s, direction, range)
     version.record(db, t, { revision = id, direction = dir, status = "ok", checksum = script.checksum,
       transactional = script.transactional, phase = phase }, s.dialect.now_text()) -- as the runner's finish_step
     if script.transactional then emit("COMMIT") end
+    db.tx = false
   end
   local contracts = {}
   for _, id in ipairs(ids) do

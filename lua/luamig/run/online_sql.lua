@@ -68,20 +68,34 @@ function Sql:known(t, key)
   return out
 end
 
----The backfill of `target` = `expr`, as comment lines: its batches depend on the live table.
+---A server-side backfill as comment lines: its batch boundaries depend on
+---the live table. `spec` as luamig.backfill's with set = { column = "SQL" };
+---`quiet(db)` (optional) writes the statements each batch starts with.
+---@param spec luamig.BackfillSpec
+---@param quiet fun(db: table)?
+function Sql:backfill(spec, quiet)
+  local d, ctx = self.ctx.dialect, self.ctx
+  local key = spec.key or "id"
+  local qk, cols, sets = d.quote_ident(key), {}, {}
+  for c in pairs(spec.set) do cols[#cols + 1] = c end
+  table.sort(cols)
+  for i, c in ipairs(cols) do sets[i] = ("%s = %s"):format(d.quote_ident(c), spec.set[c]) end
+  local batch = {}
+  if quiet then quiet({ exec = function(_, sql) batch[#batch + 1] = sql .. ";" end }) end
+  batch[#batch + 1] = ("UPDATE %s SET %s WHERE %s%s >= :first AND %s <= :last;"):format(ddl.qualified(spec.table),
+    table.concat(sets, ", "), spec.where and ("(" .. spec.where .. ") AND ") or "", qk, qk)
+  self:note(("backfill %s (%s) through luamig.backfill: the rows with %s up to max(%s) when it starts, in batches " ..
+    "of %d %s, %s; the batch boundaries depend on live data (:first and :last are each batch's first and last " ..
+    "%s):\n  %s"):format(spec.table, table.concat(cols, ", "), key, key, spec.batch_size or limits.BACKFILL_BATCH_ROWS,
+    key, ctx.db:in_transaction() and "in the migration's transaction" or
+    "each in its own transaction, checkpointed (a rerun resumes)", key, table.concat(batch, "\n  ")))
+end
+
+---The backfill of `target` = `expr` (where it is NULL), as comment lines.
 ---@param quiet fun(db: table)  the dialect's per-batch session switch (dialect.online.quiet)
 function Sql:fill(t, opts, target, expr, quiet)
-  local d, ctx = self.ctx.dialect, self.ctx
-  local key = opts.key or "id"
-  local qk, qc = d.quote_ident(key), d.quote_ident(target)
-  local batch = {}
-  quiet({ exec = function(_, sql) batch[#batch + 1] = sql .. ";" end })
-  batch[#batch + 1] = ("UPDATE %s SET %s = %s WHERE %s >= :first AND %s <= :last AND %s IS NULL;"):format(
-    ddl.qualified(t), qc, expr, qk, qk, qc)
-  self:note(("backfill %s.%s through luamig.backfill: the rows with %s up to max(%s) when it starts, in batches of " ..
-    "%d %s, each in its own transaction%s; the batch boundaries depend on live data (:first and :last are each " ..
-    "batch's first and last %s):\n  %s"):format(t, target, key, key, opts.batch_size or limits.BACKFILL_BATCH_ROWS, key,
-    ctx.transactional and "" or ", checkpointed (a rerun resumes)", key, table.concat(batch, "\n  ")))
+  self:backfill({ table = t, key = opts.key, batch_size = opts.batch_size, set = { [target] = expr },
+    where = self.ctx.dialect.quote_ident(target) .. " IS NULL" }, quiet)
 end
 
 ---A change SQLite makes by rebuilding the table: its statements depend on the table's definition.
