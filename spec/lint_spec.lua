@@ -294,6 +294,63 @@ describe("luamig lint on postgresql", function()
     assert.are.equal("50|50\n", out)
   end)
 
+  -- Tables of every shape the filler once left with one row (issue 25's autogenerate lint): unique columns of
+  -- each type, unique columns with a default, a foreign key with a default naming no parent, a composite one,
+  -- CHECKs of a table and of a domain (met by NULL, the default or a value past row N where the row's breaks them).
+  -- The second migration counts what --rows 1000 put in them.
+  local SHAPES = [[
+CREATE TYPE mood AS ENUM ('a', 'b', 'c');
+CREATE DOMAIN amount AS numeric(10,2);
+CREATE TABLE parent (id integer PRIMARY KEY, code varchar(20) NOT NULL, UNIQUE (id, code));
+CREATE TABLE typed (id integer PRIMARY KEY, at timestamptz NOT NULL UNIQUE, at2 timestamp UNIQUE, day date UNIQUE,
+  doc jsonb UNIQUE, body json, blob bytea UNIQUE, u uuid UNIQUE, mood mood UNIQUE, flag boolean UNIQUE,
+  price amount UNIQUE, tags text[] UNIQUE, t time UNIQUE, note varchar(80) NOT NULL, n numeric(10,2) NOT NULL);
+CREATE TABLE defaulted (id integer PRIMARY KEY, n smallint NOT NULL DEFAULT 3 UNIQUE, s varchar(20) DEFAULT 'a',
+  b bigint DEFAULT 0, made timestamptz NOT NULL DEFAULT now() UNIQUE);
+CREATE UNIQUE INDEX defaulted_s ON defaulted (lower(s));
+CREATE UNIQUE INDEX defaulted_b ON defaulted (b) WHERE b IS NOT NULL;
+CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL DEFAULT 7 REFERENCES parent (id),
+  pid integer, pcode varchar(20), FOREIGN KEY (pid, pcode) REFERENCES parent (id, code));
+CREATE DOMAIN small AS integer CHECK (VALUE >= 0 AND VALUE < 1000);
+CREATE DOMAIN not13 AS integer NOT NULL CHECK (VALUE <> 13);
+CREATE TABLE checked (id integer PRIMARY KEY, s small NOT NULL DEFAULT 0, m small, k integer CHECK (k <> 13),
+  p numeric(4,1) NOT NULL DEFAULT 1, q not13 UNIQUE);
+ALTER TABLE checked ADD CONSTRAINT checked_p CHECK (p < 500) NOT VALID;
+]]
+  local COUNTS = [[
+for _, t in ipairs({ "parent", "typed", "defaulted", "child", "checked" }) do
+  local n = tonumber(db:scalar("SELECT count(*) FROM " .. t))
+  if n ~= 1000 then error(t .. " has " .. n .. " rows") end
+end
+local linked = tonumber(db:scalar("SELECT count(DISTINCT parent_id) + count(DISTINCT (pid, pcode)) FROM child"))
+if linked ~= 2000 then error("child refers to " .. linked .. " parent rows") end]]
+
+  it("--rows fills unique columns of every type, unique columns with a default, foreign keys with one, checks", function()
+    local p = sh.project_on(sh.backends()[2], {
+      ["1.lua"] = sh.migration("f00000000001", nil, "db:exec [[" .. SHAPES .. "]]"),
+      ["2.lua"] = sh.migration("f00000000002", "f00000000001", COUNTS),
+    })
+    p:ok("upgrade f00000000001")
+    local doc, code, err = p:json("lint --rows 1000")
+    assert.are.equal(0, code, err)
+    assert.are.equal("ok", doc.migrations[1].result, doc.migrations[1].error)
+  end)
+
+  it("--rows fills fewer rows, with a note, where a unique key cannot take N values: a NOT NULL boolean", function()
+    local p = sh.project_on(sh.backends()[2], {
+      ["1.lua"] = sh.migration("g00000000001", nil,
+        "db:exec 'CREATE TABLE flags (id integer, on_ boolean NOT NULL, UNIQUE (on_))'"),
+      ["2.lua"] = sh.migration("g00000000002", "g00000000001",
+        "local n = db:scalar('SELECT count(*) FROM flags')\nif n ~= 2 then error('flags has ' .. n .. ' rows') end"),
+    })
+    p:ok("upgrade g00000000001")
+    local doc, code, err = p:json("lint --rows 10")
+    assert.are.equal(0, code, err)
+    assert.are.same({ "--rows filled table flags with 2 rows, not 10: its unique key (on_) takes 2 values at most; " ..
+      "seed it with --with-seeds" }, doc.notes)
+    assert.matches("Note: --rows filled table flags with 2 rows, not 10", p:ok("lint --rows 10"), 1, true)
+  end)
+
   it("lints 50 migrations, one scratch database for all (the time is reported: bench/lint.sh measures it)", function()
     local files, prev = {}, nil
     for i = 1, 50 do
@@ -390,6 +447,28 @@ describe("luamig lint on sqlite", function()
       assert.is_true(st.writes.max >= 0.3 * doc.migrations[1].ms, st.writes.max .. " vs " .. doc.migrations[1].ms)
       assert.is_table(rules["unbatched-write"])
     end)
+
+  it("--rows fills unique columns of every type, enums and foreign keys with a default", function()
+    local p = sh.project_on(sh.backends()[1], {
+      ["1.lua"] = sh.migration("f00000000001", nil, [[
+op.create_enum("mood", { "a", "b", "c" })
+op.create_table("parent", { { "id", "integer", primary_key = true } })
+op.create_table("typed", { { "id", "integer", primary_key = true }, { "day", "date", unique = true },
+  { "at", "timestamp", unique = true }, { "doc", "json", unique = true }, { "blob", "bytes", unique = true },
+  { "u", "uuid", unique = true }, { "mood", "mood" }, { "flag", "boolean", unique = true },
+  { "n", "smallint", nullable = false, server_default = "3", unique = true },
+  { "parent_id", "integer", nullable = false, server_default = "7", references = "parent.id" } })]]),
+      ["2.lua"] = sh.migration("f00000000002", "f00000000001", [[
+local n = db:scalar("SELECT count(*) FROM typed")
+if n ~= 1000 then error("typed has " .. n .. " rows") end
+n = db:scalar("SELECT count(DISTINCT parent_id) FROM typed")
+if n ~= 1000 then error("typed refers to " .. n .. " parent rows") end]]),
+    })
+    p:ok("upgrade f00000000001")
+    local doc, code, err = p:json("lint --rows 1000")
+    assert.are.equal(0, code, err)
+    assert.are.equal("ok", doc.migrations[1].result, doc.migrations[1].error)
+  end)
 
   local files = {
     ["1.lua"] = sh.migration("q00000000001", nil,

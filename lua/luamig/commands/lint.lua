@@ -113,6 +113,7 @@ local function lint_on(ctx, args, start, ids, opts)
       opts.filler = lint_rows.filler({ rows = opts.rows, counts = opts.counts, cap = opts.cap })
     end
     local migrations, notes = lint.run(s, ids, opts)
+    for _, note in ipairs(opts.filler and opts.filler.notes or {}) do notes[#notes + 1] = note end
     return { shown = s.shown, migrations = migrations, notes = notes }
   end)
 end

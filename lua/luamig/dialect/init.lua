@@ -63,6 +63,7 @@ M.NAMES = { "sqlite", "postgresql" }
 ---@field render_style luamig.RenderStyle  how autogenerate writes some changes (luamig.schema.render)
 ---@field declared_objects luamig.DeclaredObjects  the declared objects beyond tables it builds (luamig.schema.declare)
 ---@field lint_observer string             the module that watches statements for `luamig lint`
+---@field fill_info fun(db: luamig.Db, skip: table<string, true>): luamig.FillInfo  what `lint --rows` fills
 ---@field replica_lag? luamig.DialectReplicaLag  replica positions (a backend with streaming replication)
 ---@field online table                    op.online.*'s backend part (luamig.run.online)
 
@@ -127,6 +128,8 @@ M.CONTRACT = {
   { "scratch", "table" },
   -- autogenerate's rendering (luamig.schema.render), lint's observer (luamig.tools.lint)
   { "render_style", "table" }, { "lint_observer", "string" },
+  -- the tables `lint --rows` fills: columns and their values, keys (luamig.tools.lint.rows)
+  { "fill_info", "function" },
   -- the declared objects beyond tables it builds (luamig.schema.declare)
   { "declared_objects", "table" },
   -- replica lag (luamig.run.replicas)

@@ -30,6 +30,7 @@ dialects.defer(M, {
   ["luamig.dialect.postgresql.catalog"] = { "snapshot", "fingerprint" },
   ["luamig.dialect.postgresql.dump"] = { "dump_items" },
   ["luamig.dialect.postgresql.backfill"] = { "backfill_writer" },
+  ["luamig.dialect.postgresql.fill"] = { "fill_info" },
   -- the scratch database of drill, lint and autogenerate
   ["luamig.dialect.postgresql.scratch"] = "scratch",
   ["luamig.dialect.postgresql.online"] = "online",

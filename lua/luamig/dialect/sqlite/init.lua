@@ -32,6 +32,7 @@ dialects.defer(M, {
   ["luamig.dialect.sqlite.catalog"] = { "snapshot", "fingerprint" },
   ["luamig.dialect.sqlite.dump"] = { "dump_items" },
   ["luamig.dialect.sqlite.backfill"] = { "backfill_writer" },
+  ["luamig.dialect.sqlite.fill"] = { "fill_info" },
   -- the scratch database of drill, lint and autogenerate
   ["luamig.dialect.sqlite.scratch"] = "scratch",
   ["luamig.dialect.sqlite.online"] = "online",

@@ -129,7 +129,7 @@ local function lint_one(s, obs_mod, rec, id, opts, run, phase)
   local script = s.graph.revs[id]
   local vt = s.config.version_table
   local skip = { [vt] = true, [vt .. "_history"] = true, [vt .. "_expanded"] = true }
-  if opts.filler then opts.filler.fill(s.db, obs_mod.fill_info(s.db, skip)) end
+  if opts.filler then opts.filler.fill(s.db, s.dialect.fill_info(s.db, skip)) end
   local tables, setting = obs_mod.before(s.db, skip)
   local obs = obs_mod.observer(s.db, tables, setting, opts, run)
   local m = { revision = id, path = script.path, result = "ok", refused = {}, phase = phase,
