@@ -41,6 +41,32 @@ luamig.backfill { table = "people", batch_size = 100, set = function(row) return
   end)
 end)
 
+
+-- `upgrade aaaa`, then `upgrade` in the background, killed with -9 once a
+-- checkpoint records 500 rows done; returns when the process is gone (its
+-- connection then ends with it).
+local function upgrade_killed_midway(p)
+  p:ok("upgrade aaaa")
+  assert(os.execute(("%s >%s/out 2>&1 & echo $! >%s/pid"):format(p:command("upgrade -q"), p.dir, p.dir)))
+  local pid = io.open(p.dir .. "/pid"):read("l")
+  local progressed = false
+  for _ = 1, 200 do
+    local ok, out = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
+    if ok and tonumber(out) and tonumber(out) >= 500 then
+      progressed = true
+      break
+    end
+    os.execute("sleep 0.05")
+  end
+  if not progressed then os.execute("kill -9 " .. pid) end
+  assert.is_true(progressed, "a checkpoint was committed: " .. sh.slurp(p.dir .. "/out"))
+  assert(os.execute("kill -9 " .. pid))
+  for _ = 1, 200 do
+    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+    os.execute("sleep 0.02")
+  end
+end
+
 for _, b in ipairs(sh.backends()) do
   describe("luamig.backfill on " .. b.name, function()
     it("counts one row as one row", function()
@@ -90,24 +116,7 @@ for _, b in ipairs(sh.backends()) do
     it("resumes after kill -9 and updates every row exactly once", function()
       local p = sh.project_on(b, { ["1.lua"] = people(3000),
         ["2.lua"] = backfill(nil, { tx = "transactional = false", fields = " sleep_ms = 15," }) })
-      p:ok("upgrade aaaa")
-      assert(os.execute(("%s >%s/out 2>&1 & echo $! >%s/pid"):format(p:command("upgrade -q"), p.dir, p.dir)))
-      local pid = io.open(p.dir .. "/pid"):read("l")
-      local progressed = false
-      for _ = 1, 200 do
-        local ok, out = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
-        if ok and tonumber(out) and tonumber(out) >= 500 then
-          progressed = true
-          break
-        end
-        os.execute("sleep 0.05")
-      end
-      assert.is_true(progressed, "the backfill got going")
-      assert(os.execute("kill -9 " .. pid))
-      for _ = 1, 200 do -- until the process is gone (its connection then ends with it)
-        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
-        os.execute("sleep 0.02")
-      end
+      upgrade_killed_midway(p)
       local partial = tonumber(p:sql("SELECT count(full_name) FROM people"))
       assert.is_true(partial >= 500 and partial < 2572, "killed midway: " .. partial)
       local out = p:ok("upgrade")
@@ -160,25 +169,7 @@ db:autocommit(function()
   luamig.backfill { table = "people", batch_size = 100, sleep_ms = 15, set = { n = "n + 1", tag = "'t' || id" },
     where = "tag IS NULL" }
 end)]], "op.drop_column('people', 'tag')") })
-        p:ok("upgrade aaaa")
-        assert(os.execute(("%s >%s/out 2>&1 & echo $! >%s/pid"):format(p:command("upgrade -q"), p.dir, p.dir)))
-        local pid = io.open(p.dir .. "/pid"):read("l")
-        local progressed = false
-        for _ = 1, 200 do
-          local ok, out = pcall(p.sql, p, "SELECT rows_done FROM luamig_backfill")
-          if ok and tonumber(out) and tonumber(out) >= 500 then
-            progressed = true
-            break
-          end
-          os.execute("sleep 0.05")
-        end
-        if not progressed then os.execute("kill -9 " .. pid) end
-        assert.is_true(progressed, "a checkpoint was committed: " .. sh.slurp(p.dir .. "/out"))
-        assert(os.execute("kill -9 " .. pid))
-        for _ = 1, 200 do
-          if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
-          os.execute("sleep 0.02")
-        end
+        upgrade_killed_midway(p)
         local partial = tonumber(p:sql("SELECT count(*) FROM people WHERE n = 1"))
         assert.is_true(partial >= 500 and partial < 3000, "killed midway: " .. partial)
         local out, err = p:ok("upgrade")
