@@ -199,6 +199,17 @@ end
       assert.are.equal("still 301 order 3\n", price(p, "id = 3"))
     end)
 
+    it("contract goes through while only the new names are written (the sync into the old ones is no write " ..
+      "through them)", function()
+      local p = project(backend)
+      p:ok("upgrade head")
+      p:sql("UPDATE orders SET buyer = 'newer', price = 9.99 WHERE id = 3")
+      p:sql("INSERT INTO orders (buyer, price, note) VALUES ('newest', 1.5, 'n')")
+      p:ok("contract")
+      assert.are.equal("id buyer price note\n", columns(p))
+      assert.are.equal("newer 999 order 3\n", price(p, "id = 3"))
+    end)
+
     it("drill rehearses expand -> downgrade -> expand -> contract, and with uncontract(db) " ..
       "expand -> contract -> downgrade", function()
       local p = project(backend)

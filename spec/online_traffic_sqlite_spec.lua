@@ -93,7 +93,12 @@ describe("zero downtime under live traffic (SQLite)", function()
 
     -- the old application stops; contract goes through (polled: still_written = 1 s)
     local old_n, old_err = stop("old")
-    assert.truthy(sh.poll(function() return p:luamig("contract") == 0 end, 20), "contract never went through")
+    local last = ""
+    assert.truthy(sh.poll(function()
+      local code, out, err = p:luamig("contract")
+      last = out .. err
+      return code == 0
+    end, 20), "contract never went through; the last try said:\n" .. last)
     assert.are.equal("complete", p:json("current").revisions[1].phase)
     local after = count("note = 'new'")
     assert.truthy(sh.poll(function() return count("note = 'new'") >= after + 20 end, 20), "the new app stopped writing")

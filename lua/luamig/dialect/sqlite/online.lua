@@ -77,8 +77,10 @@ function M.sync(run, t, name, a, b, up, down, seen)
   trigger(run, name .. "_ub", "UPDATE OF " .. q(b), t, ("%s IS NOT OLD.%s AND %s IS NOT %s"):format(B, q(b), A, down),
     a, down)
   if seen ~= "" then
-    run(("CREATE TRIGGER IF NOT EXISTS %s AFTER UPDATE OF %s ON %s WHEN %s IS NOT OLD.%s BEGIN %s END")
-      :format(q(name .. "_sa"), q(a), ddl.qualified(t), A, q(a), seen))
+    -- (a write through `b` reaches `a` through _ub's UPDATE, which fires this too: that one leaves `a` holding
+    -- `b`'s translation, a write through `a` does not)
+    run(("CREATE TRIGGER IF NOT EXISTS %s AFTER UPDATE OF %s ON %s WHEN %s IS NOT OLD.%s AND %s IS NOT %s BEGIN %s END")
+      :format(q(name .. "_sa"), q(a), ddl.qualified(t), A, q(a), A, down, seen))
     run(("CREATE TRIGGER IF NOT EXISTS %s AFTER INSERT ON %s WHEN %s IS NULL BEGIN %s END")
       :format(q(name .. "_si"), ddl.qualified(t), B, seen))
   end
