@@ -112,6 +112,27 @@ op.drop_column("people", "email")]]),
       assert.is_truthy(t.indexes.ix_people_name)
     end)
 
+    it("a change that fails in a transactional = false migration leaves the table as it was (SQLite: the " ..
+      "rebuild is one transaction of its own)", function()
+      local p = sh.project_on(b, {
+        ["1.lua"] = m("aaaa00000001", nil, [[
+op.create_table("people", { { "id", "integer", primary_key = true }, { "name", "text" } })
+op.bulk_insert("people", { { id = 1, name = "ada" }, { id = 2 } })]]),
+        ["2.lua"] = m("bbbb00000002", "aaaa00000001", [[
+op.alter_column("people", "name", { nullable = false })]], nil, "transactional = false"),
+      })
+      local code, _, err = p:luamig("upgrade")
+      assert.are.equal(1, code)
+      assert.matches("2%.lua:6: .*name", err)
+      assert.are.equal("1|ada\n2|\n", p:sql("SELECT id, name FROM people ORDER BY id"))
+      assert.are.equal("id,name", names(snapshot(p).tables.people.columns))
+      assert.is_nil(p:tables():find("luamig_old", 1, true))
+      p:sql("UPDATE people SET name = 'alan' WHERE id = 2")
+      p:ok("upgrade")
+      assert.is_false(column(snapshot(p).tables.people, "name").nullable)
+      assert.are.equal("1|ada\n2|alan\n", p:sql("SELECT id, name FROM people ORDER BY id"))
+    end)
+
     it("constraints: unique, check, foreign key added and dropped; children with ON DELETE CASCADE survive", function()
       local p = sh.project_on(b, {
         ["1.lua"] = m("aaaa00000001", nil, [[

@@ -14,6 +14,18 @@ local q = common.quote_ident
 ---@param table_name string
 ---@param fn fun(b: luamig.Batch)
 function M.with_batch(db, table_name, fn)
+  -- (outside a transaction the rebuild is one of its own: failing midway must not leave the rows aside, nor a
+  -- reader see the table missing)
+  if not db:in_transaction() then
+    db:exec "BEGIN IMMEDIATE" -- (the write lock first: a deferred transaction that has read cannot wait for it)
+    local ok, err = pcall(M.with_batch, db, table_name, fn)
+    if ok then ok, err = pcall(db.exec, db, "COMMIT") end
+    if not ok then
+      pcall(db.exec, db, "ROLLBACK")
+      error(err, 0)
+    end
+    return
+  end
   local b = rebuild.start(db, table_name)
   fn(b)
   rebuild.finish(db, b)
