@@ -116,6 +116,26 @@ function M.qualified(name, d)
   return q(name)
 end
 
+---UPDATE `t` setting each column of `set` (column -> SQL expression, in
+---name order) on the rows of `where` (SQL, optional) whose `key` lies
+---between the placeholders `lo` and `hi` ("?", ":first"): one batch of a
+---server-side backfill.
+---@param t string
+---@param set table<string, string>
+---@param where string?
+---@param key string
+---@param lo string
+---@param hi string
+---@return string
+function M.range_update(t, set, where, key, lo, hi)
+  local cols = {}
+  for c in pairs(set) do cols[#cols + 1] = c end
+  table.sort(cols)
+  for i, c in ipairs(cols) do cols[i] = ("%s = %s"):format(q(c), set[c]) end
+  return ("UPDATE %s SET %s WHERE %s%s >= %s AND %s <= %s"):format(M.qualified(t), table.concat(cols, ", "),
+    where and ("(" .. where .. ") AND ") or "", q(key), lo, q(key), hi)
+end
+
 ---Quoted, comma-separated names.
 function M.names(list)
   local out = {}

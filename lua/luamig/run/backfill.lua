@@ -245,12 +245,7 @@ local function server_pass(ctx, spec, key, size, before)
     return ("SELECT count(*) AS n, min(%s) AS lo, max(%s) AS hi FROM (%s) AS batch"):format(qkey, qkey, sql)
   end
   first_sql, next_sql = range(first_sql), range(next_sql)
-  local cols = {}
-  for c in pairs(spec.set) do cols[#cols + 1] = c end
-  table.sort(cols)
-  for i, c in ipairs(cols) do cols[i] = ("%s = %s"):format(db:quote_ident(c), spec.set[c]) end
-  local update = ("UPDATE %s SET %s WHERE %s%s >= ? AND %s <= ?"):format(ddl.qualified(spec.table),
-    table.concat(cols, ", "), spec.where and ("(" .. spec.where .. ") AND ") or "", qkey, qkey)
+  local update = ddl.range_update(spec.table, spec.set, spec.where, key, "?", "?")
   local params = spec.params or {}
   return {
     next = function(args, first)

@@ -74,16 +74,13 @@ end
 ---@param spec luamig.BackfillSpec
 ---@param quiet fun(db: table)?
 function Sql:backfill(spec, quiet)
-  local d, ctx = self.ctx.dialect, self.ctx
-  local key = spec.key or "id"
-  local qk, cols, sets = d.quote_ident(key), {}, {}
+  local ctx = self.ctx
+  local key, cols = spec.key or "id", {}
   for c in pairs(spec.set) do cols[#cols + 1] = c end
   table.sort(cols)
-  for i, c in ipairs(cols) do sets[i] = ("%s = %s"):format(d.quote_ident(c), spec.set[c]) end
   local batch = {}
   if quiet then quiet({ exec = function(_, sql) batch[#batch + 1] = sql .. ";" end }) end
-  batch[#batch + 1] = ("UPDATE %s SET %s WHERE %s%s >= :first AND %s <= :last;"):format(ddl.qualified(spec.table),
-    table.concat(sets, ", "), spec.where and ("(" .. spec.where .. ") AND ") or "", qk, qk)
+  batch[#batch + 1] = ddl.range_update(spec.table, spec.set, spec.where, key, ":first", ":last") .. ";"
   self:note(("backfill %s (%s) through luamig.backfill: the rows with %s up to max(%s) when it starts, in batches " ..
     "of %d %s, %s; the batch boundaries depend on live data (:first and :last are each batch's first and last " ..
     "%s):\n  %s"):format(spec.table, table.concat(cols, ", "), key, key, spec.batch_size or limits.BACKFILL_BATCH_ROWS,
