@@ -1,9 +1,10 @@
--- The shared helpers (luamig.util.sandbox, fs, text) are pure Lua over lfs:
+-- The shared helpers (luamig.util.sandbox, fs, text, toposort) are pure Lua over lfs:
 -- tested in-process on real files in a temporary directory.
 package.path = "lua/?.lua;" .. package.path
 local sandbox = require "luamig.util.sandbox"
 local fs = require "luamig.util.fs"
 local text = require "luamig.util.text"
+local toposort = require "luamig.util.toposort"
 local errors = require "luamig.util.errors"
 
 local function tmpdir()
@@ -182,5 +183,40 @@ describe("luamig.util.text", function()
     assert.are.equal("base", text.heads({}))
     assert.are.equal("a1", text.heads({ "a1" }))
     assert.are.equal("a1, b2", text.heads({ "a1", "b2" }))
+  end)
+end)
+
+describe("luamig.util.toposort", function()
+  local function by(deps) return function(k) return deps[k] or {} end end
+
+  it("puts each key after its deps, in their listed order, and ties in sorted order", function()
+    local nodes = { a = 1, b = 1, c = 1, d = 1, e = 1 }
+    -- a needs e then c (in that order, not by name); the rest come by name
+    assert.are.same({ "e", "c", "a", "b", "d" }, toposort.order(nodes, by({ a = { "e", "c" } })))
+    -- and the same whatever order pairs() gives: a fresh table each time
+    for _ = 1, 20 do
+      local again = {}
+      for k in pairs(nodes) do again[k] = true end
+      assert.are.same({ "e", "c", "a", "b", "d" }, toposort.order(again, by({ a = { "e", "c" } })))
+    end
+  end)
+
+  it("ignores a dep that is not a node and a key naming itself", function()
+    assert.are.same({ "a", "b" }, toposort.order({ a = 1, b = 1 }, by({ a = { "a", "zz" }, b = { "b", "a" } })))
+  end)
+
+  it("cuts a cycle where it closes: the key reached second comes first", function()
+    local deps = by({ a = { "b" }, b = { "c" }, c = { "a" } })
+    assert.are.same({ "c", "b", "a" }, toposort.order({ a = 1, b = 1, c = 1 }, deps))
+    -- a two-key cycle, and a key outside it depending on it
+    assert.are.same({ "y", "x", "w" },
+      toposort.order({ w = 1, x = 1, y = 1 }, by({ w = { "x" }, x = { "y" }, y = { "x" } })))
+  end)
+
+  it("walks the keys in `less` order when one is given", function()
+    local rank = { a = 2, b = 1, c = 1 }
+    local function less(x, y) if rank[x] ~= rank[y] then return rank[x] < rank[y] end return x < y end
+    assert.are.same({ "b", "c", "a" }, toposort.order(rank, by({}), less))
+    assert.are.same({ "c", "b", "a" }, toposort.order(rank, by({ b = { "c" } }), less))
   end)
 end)

@@ -11,6 +11,7 @@ local tables = require "luamig.schema.compare_tables"
 local order_of = require "luamig.schema.compare_order"
 local introspect = require "luamig.schema.introspect"
 local sqltext = require "luamig.model.sql"
+local toposort = require "luamig.util.toposort"
 
 local M = {}
 
@@ -41,17 +42,13 @@ end
 
 -- Tables `set` (name -> form) in an order where referenced tables come first.
 local function parents_first(set)
-  local order, seen = {}, {}
-  local function visit(n)
-    if seen[n] then return end
-    seen[n] = true
+  return toposort.order(set, function(n)
+    local refs = {}
     for _, c in ipairs(set[n].cons) do
-      if c.type == "foreign_key" and set[c.references] and c.references ~= n then visit(c.references) end
+      if c.type == "foreign_key" then refs[#refs + 1] = c.references end
     end
-    order[#order + 1] = n
-  end
-  for _, n in ipairs(names(set)) do visit(n) end
-  return order
+    return refs
+  end)
 end
 
 -- Form `f` without its foreign keys that `pick(referenced table, constraint)`

@@ -9,6 +9,7 @@
 --- words (a function by a call: `name(`); a word that is only spelled like
 --- a name (a parameter called like a table) counts as naming it.
 local declare = require "luamig.schema.declare"
+local toposort = require "luamig.util.toposort"
 
 local M = {}
 
@@ -139,15 +140,7 @@ end
 ---@param nodes table<string, table>
 ---@return string[]
 function M.ordered(nodes)
-  local out, seen = {}, {}
-  local function visit(id)
-    if seen[id] then return end
-    seen[id] = true
-    for _, d in ipairs(nodes[id].deps) do visit(d) end
-    out[#out + 1] = id
-  end
-  for _, id in ipairs(names(nodes)) do visit(id) end
-  return out
+  return toposort.order(nodes, function(id) return nodes[id].deps end)
 end
 
 return M

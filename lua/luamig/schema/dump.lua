@@ -10,6 +10,7 @@ local errors = require "luamig.util.errors"
 local introspect = require "luamig.schema.introspect"
 local literal = require("luamig.schema.render").literal
 local lua_source = require "luamig.util.lua_source"
+local toposort = require "luamig.util.toposort"
 
 local M = {}
 
@@ -52,27 +53,17 @@ local function ordered(items, edges)
     for _, d in ipairs(it.deps or {}) do need(it.id, d) end
   end
   for _, e in ipairs(edges) do need(e[1], e[2]) end
-  local base = {}
-  for i, it in ipairs(items) do base[i] = it end
-  table.sort(base, function(a, b)
-    if a.rank ~= b.rank then return a.rank < b.rank end
-    return a.id < b.id
-  end)
-  local out, state = {}, {}
-  local function visit(it)
-    if state[it.id] then return end
-    state[it.id] = "visiting"
-    local deps = after[it.id] or {}
-    table.sort(deps, function(a, b)
-      local x, y = by_id[a], by_id[b]
-      if x.rank ~= y.rank then return x.rank < y.rank end
-      return a < b
-    end)
-    for _, d in ipairs(deps) do visit(by_id[d]) end
-    state[it.id] = "done"
-    out[#out + 1] = it
+  local function less(a, b)
+    local x, y = by_id[a], by_id[b]
+    if x.rank ~= y.rank then return x.rank < y.rank end
+    return a < b
   end
-  for _, it in ipairs(base) do visit(it) end
+  local out = {}
+  for i, id in ipairs(toposort.order(by_id, function(id)
+    local deps = after[id] or {}
+    table.sort(deps, less)
+    return deps
+  end, less)) do out[i] = by_id[id] end
   return out
 end
 

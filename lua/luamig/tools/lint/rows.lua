@@ -14,6 +14,7 @@
 --- none of whose columns can take n distinct values gets NULL in a
 --- nullable column of it, or the table fewer rows (a note says so).
 local errors = require "luamig.util.errors"
+local toposort = require "luamig.util.toposort"
 
 local M = {}
 
@@ -38,24 +39,6 @@ local M = {}
 ---@field auto boolean      the server fills it (identity, generated, a sequence)
 ---@field value string?     its SQL value for row g (nil: a type the dialect cannot fill)
 ---@field distinct integer? how many distinct values `value` takes (nil: one per row)
-
--- Tables ordered so that every table comes after the ones it references
--- (those of `tables` only).
-local function ordered(tables, deps)
-  local out, done, visiting = {}, {}, {}
-  local function visit(name)
-    if done[name] or visiting[name] or not tables[name] then return end
-    visiting[name] = true
-    for _, parent in ipairs(deps[name] or {}) do visit(parent) end
-    done[name] = true
-    out[#out + 1] = name
-  end
-  local names = {}
-  for name in pairs(tables) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do visit(name) end
-  return out
-end
 
 local function refuse(name, why)
   errors.raise("usage", ("--rows cannot fill table %s: %s; seed it with --with-seeds"):format(name, why))
@@ -183,7 +166,7 @@ function M.fill(db, d, n)
     for name in pairs(d.tables) do counts[name] = n end
   end
   local notes = {}
-  for _, name in ipairs(ordered(d.tables, d.deps)) do
+  for _, name in ipairs(toposort.order(d.tables, function(t) return d.deps[t] or {} end)) do
     if (counts[name] or 0) > 0 then notes[#notes + 1] = fill_table(db, d, name, d.tables[name], counts[name]) end
   end
   return notes
