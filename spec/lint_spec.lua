@@ -26,6 +26,19 @@ local function corpus_doc()
   return linted.doc, linted.code, linted.err
 end
 
+-- A CHECK no row's values meet (nor NULL, a default or another row's value) stops `lint --rows`, naming it.
+local function refused_check(backend)
+  local p = sh.project_on(backend, {
+    ["1.lua"] = sh.migration("i00000000001", nil,
+      "db:exec 'CREATE TABLE never (id integer PRIMARY KEY, n integer NOT NULL, CONSTRAINT never_neg CHECK (n < 0))'"),
+    ["2.lua"] = sh.migration("i00000000002", "i00000000001", "db:exec 'SELECT 1'"),
+  })
+  p:ok("upgrade i00000000001")
+  local code, out, err = p:luamig("lint --rows 10")
+  assert.are.equal(2, code, out .. err)
+  assert.matches("%-%-rows cannot fill table never: .*never_neg.*; seed it with %-%-with%-seeds", err)
+end
+
 local function by_revision(doc)
   local out = {}
   for _, m in ipairs(doc.migrations) do out[m.revision] = m end
@@ -336,6 +349,39 @@ if linked ~= 2000 then error("child refers to " .. linked .. " parent rows") end
     assert.are.equal("ok", doc.migrations[1].result, doc.migrations[1].error)
   end)
 
+  -- CHECKs on several columns: each row takes its own values where they meet the table's CHECKs, else the
+  -- first combination that does, changing as few columns as it can (NULL, the default, the value of row g + N
+  -- or of row 1), whatever the columns' order; a column left to its default counts with it.
+  local CHECKED = [[
+CREATE TABLE ranges (id integer PRIMARY KEY, lo integer NOT NULL, hi integer NOT NULL, CHECK (lo < hi));
+CREATE TABLE slots (id integer PRIMARY KEY, ends_at timestamptz NOT NULL, starts_at timestamptz NOT NULL,
+  CONSTRAINT slots_order CHECK (starts_at < ends_at));
+CREATE TABLE booked (id integer PRIMARY KEY, made timestamptz NOT NULL DEFAULT now(), due timestamptz NOT NULL,
+  seats integer NOT NULL CHECK (seats BETWEEN 1 AND 5), CHECK (made < due));
+CREATE TABLE tiers (id integer PRIMARY KEY, a integer NOT NULL, b integer NOT NULL, c integer NOT NULL,
+  CHECK (a < b), CHECK (b < c));
+]]
+  it("--rows fills tables whose CHECKs span several columns, and a range CHECK on 1000 rows", function()
+    local p = sh.project_on(sh.backends()[2], {
+      ["1.lua"] = sh.migration("h00000000001", nil, "db:exec [[" .. CHECKED .. "]]"),
+      ["2.lua"] = sh.migration("h00000000002", "h00000000001", [[
+for _, t in ipairs({ "ranges", "slots", "booked", "tiers" }) do
+  local n = tonumber(db:scalar("SELECT count(*) FROM " .. t))
+  if n ~= 1000 then error(t .. " has " .. n .. " rows") end
+end
+local spread = tonumber(db:scalar("SELECT count(DISTINCT lo) + count(DISTINCT hi) FROM ranges"))
+if spread < 1000 then error("ranges has " .. spread .. " distinct values") end]]),
+    })
+    p:ok("upgrade h00000000001")
+    local doc, code, err = p:json("lint --rows 1000")
+    assert.are.equal(0, code, err)
+    assert.are.equal("ok", doc.migrations[1].result, doc.migrations[1].error)
+  end)
+
+  it("--rows stops, naming the CHECK, where no NULL, default or other row's value meets it", function()
+    refused_check(sh.backends()[2])
+  end)
+
   it("--rows fills fewer rows, with a note, where a unique key cannot take N values: a NOT NULL boolean", function()
     local p = sh.project_on(sh.backends()[2], {
       ["1.lua"] = sh.migration("g00000000001", nil,
@@ -468,6 +514,27 @@ if n ~= 1000 then error("typed refers to " .. n .. " parent rows") end]]),
     local doc, code, err = p:json("lint --rows 1000")
     assert.are.equal(0, code, err)
     assert.are.equal("ok", doc.migrations[1].result, doc.migrations[1].error)
+  end)
+
+  it("--rows fills tables with CHECKs: on one column (a range on 1000 rows), on several", function()
+    local p = sh.project_on(sh.backends()[1], {
+      ["1.lua"] = sh.migration("c00000000001", nil, [=[
+db:exec [[CREATE TABLE orders (id integer PRIMARY KEY, qty integer NOT NULL CHECK (qty BETWEEN 1 AND 5),
+  lo integer NOT NULL, hi integer NOT NULL, made datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  due datetime NOT NULL, "Weird" integer, CONSTRAINT orders_range CHECK (lo < hi), CHECK (made < due),
+  CHECK ("Weird" IS NULL OR "Weird" > qty))]]]=]),
+      ["2.lua"] = sh.migration("c00000000002", "c00000000001", [[
+local n = db:scalar("SELECT count(*) FROM orders")
+if n ~= 1000 then error("orders has " .. n .. " rows") end]]),
+    })
+    p:ok("upgrade c00000000001")
+    local doc, code, err = p:json("lint --rows 1000")
+    assert.are.equal(0, code, err)
+    assert.are.equal("ok", doc.migrations[1].result, doc.migrations[1].error)
+  end)
+
+  it("--rows stops, naming the CHECK, where no NULL, default or other row's value meets it", function()
+    refused_check(sh.backends()[1])
   end)
 
   local files = {

@@ -3,9 +3,9 @@
 --- as far as its type allows (timestamps a second apart, dates a day apart,
 --- uuids and bytes derived from g, enums cycling through their labels,
 --- text within its length, numerics within their precision), its default
---- and whether the server fills it (identity, generated, a sequence), the
---- CHECKs on it alone (its table's, its domain's); the unique keys, the
---- foreign keys.
+--- and whether the server fills it (identity, generated, a sequence), its
+--- NULL typed (CHECKs compare it); the CHECKs (the table's, its columns'
+--- domains'), the unique keys, the foreign keys.
 
 local M = {}
 
@@ -70,7 +70,7 @@ function M.fill_info(db, skip)
   local tables, deps = {}, {}
   local function tbl(name)
     if skip[name] then return nil end
-    tables[name] = tables[name] or { columns = {}, keys = {}, fks = {} }
+    tables[name] = tables[name] or { columns = {}, keys = {}, fks = {}, checks = {} }
     return tables[name]
   end
   -- the column's type, or its domain's base type (and an array's element type)
@@ -79,7 +79,7 @@ SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS 
   a.attnotnull OR COALESCE(d.typnotnull, false) AS notnull, a.attidentity <> '' OR a.attgenerated <> '' AS auto,
   pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, d.typdefault AS domain_default,
   COALESCE(e.typname, b.typname) AS typname, b.typcategory = 'A' AS is_array,
-  pg_catalog.format_type(COALESCE(e.oid, b.oid), NULL) AS sqltype,
+  pg_catalog.format_type(COALESCE(e.oid, b.oid), NULL) AS sqltype, pg_catalog.format_type(x.base, x.typmod) AS base,
   information_schema._pg_char_max_length(COALESCE(e.oid, b.oid), x.typmod) AS len,
   information_schema._pg_numeric_precision(COALESCE(e.oid, b.oid), x.typmod) AS prec,
   information_schema._pg_numeric_scale(COALESCE(e.oid, b.oid), x.typmod) AS scale,
@@ -102,25 +102,24 @@ WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum]])) do
       t.columns[#t.columns + 1] = { name = r.attname, type = r.type, nullable = not r.notnull,
         default = (r.default_expr or r.domain_default) ~= nil, default_sql = r.default_expr or r.domain_default,
         auto = r.auto or (r.default_expr or ""):match("^nextval%(") ~= nil,
-        value = expr, distinct = distinct }
+        value = expr, distinct = distinct, null_sql = ("CAST(NULL AS %s)"):format(r.base) }
     end
   end
-  -- the CHECKs on one column: its table's, its domain's (VALUE: the column)
+  -- the CHECKs: a table's on the columns it names, a domain's on each column of it (VALUE: the column)
   for _, r in ipairs(db:query([[
-SELECT c.relname, a.attname, pg_catalog.pg_get_constraintdef(k.oid, true) AS def, k.contypid <> 0 AS domain
+SELECT c.relname, pg_catalog.pg_get_constraintdef(k.oid, true) AS def, k.contypid <> 0 AS domain, a.attname,
+  (SELECT pg_catalog.string_agg(b.attname::text, chr(31) ORDER BY b.attnum) FROM pg_catalog.pg_attribute b
+   WHERE k.contypid = 0 AND b.attrelid = k.conrelid AND b.attnum = ANY (k.conkey)) AS cols
 FROM pg_catalog.pg_constraint k
 JOIN pg_catalog.pg_attribute a ON (k.conrelid <> 0 AND a.attrelid = k.conrelid AND a.attnum = k.conkey[1])
   OR (k.contypid <> 0 AND a.atttypid = k.contypid AND a.attnum > 0 AND NOT a.attisdropped)
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
   AND c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.current_schema())
-WHERE k.contype = 'c' AND (k.contypid <> 0 OR pg_catalog.cardinality(k.conkey) = 1)]])) do
-    local cond = r.def:match("^CHECK (%(.*%))")
-    for _, c in ipairs(tables[r.relname] and cond and tables[r.relname].columns or {}) do
-      if c.name == r.attname then
-        if r.domain then cond = cond:gsub("%f[%w_]VALUE%f[^%w_]", (db:quote_ident(c.name):gsub("%%", "%%%%"))) end
-        c.checks = c.checks or {}
-        c.checks[#c.checks + 1] = cond
-      end
+WHERE k.contype = 'c' ORDER BY c.relname, k.conname, a.attnum]])) do
+    local cond, t = r.def:match("^CHECK (%(.*%))"), tables[r.relname]
+    if cond and t then
+      if r.domain then cond = cond:gsub("%f[%w_]VALUE%f[^%w_]", (db:quote_ident(r.attname):gsub("%%", "%%%%"))) end
+      t.checks[#t.checks + 1] = { sql = cond, columns = r.domain and { r.attname } or split(r.cols) }
     end
   end
   -- unique keys: the columns each key position names (a column, or those an expression uses)

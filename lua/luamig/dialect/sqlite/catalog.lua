@@ -67,6 +67,12 @@ local function from_sql(sql)
   return out
 end
 
+---The CHECK constraints CREATE TABLE text `sql` declares: each {name?,
+---condition, column?} (column: written in that column's definition).
+---@param sql string
+---@return {name: string?, condition: string, column: string?}[]
+function M.checks(sql) return from_sql(sql).checks end
+
 local function columns(db, t, name, parsed)
   local pk = {}
   for r in db:rows("SELECT name, type, \"notnull\" AS nn, dflt_value, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid",

@@ -2,7 +2,9 @@
 --- luamig.tools.lint.rows): each column's value for row g by its declared
 --- type, distinct per g where the type allows (dates a day apart, times a
 --- second apart, uuids and blobs derived from g, enum values cycling), its
---- default, generated columns; the unique keys, the foreign keys.
+--- default, generated columns; the CHECKs (in the CREATE TABLE text, an
+--- enum's too), the unique keys, the foreign keys.
+local catalog = require "luamig.dialect.sqlite.catalog"
 local enum_list = require "luamig.dialect.sqlite.enum_list"
 
 local M = {}
@@ -28,6 +30,15 @@ local function value(decl, enums)
   return "(g * 1.5)"
 end
 
+-- The columns of `cols` that CHECK condition `cond` names (SQLite's names are case-insensitive).
+local function named(cond, cols)
+  local text, out = cond:lower(), {}
+  for _, c in ipairs(cols) do
+    if text:find("%f[%w_]" .. c.name:lower():gsub("%W", "%%%0") .. "%f[^%w_]") then out[#out + 1] = c.name end
+  end
+  return out
+end
+
 ---The tables (but `skip`'s), their columns, unique keys and foreign keys,
 ---for luamig.tools.lint.rows.
 ---@param db luamig.Db
@@ -38,16 +49,20 @@ function M.fill_info(db, skip)
   if db:has_table(enum_list.TABLE) then
     for _, r in ipairs(db:query("SELECT name, vals FROM " .. enum_list.TABLE)) do enums[r.name] = enum_list.split(r.vals) end
   end
-  for _, r in ipairs(db:query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) do
+  for _, r in ipairs(db:query("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) do
     local name = r.name
     if not skip[name] then
       local q = db:quote_ident(name)
-      local t = { columns = {}, keys = {}, fks = {} }
+      local t = { columns = {}, keys = {}, fks = {}, checks = {} }
       tables[name] = t
       for _, c in ipairs(db:query(("PRAGMA table_xinfo(%s)"):format(q))) do
         local expr, distinct = value(c.type, enums)
         t.columns[#t.columns + 1] = { name = c.name, type = c.type, nullable = c.notnull == 0 and c.pk == 0,
-          default = c.dflt_value ~= nil, auto = c.hidden ~= 0, value = expr, distinct = distinct }
+          default = c.dflt_value ~= nil, default_sql = c.dflt_value, auto = c.hidden ~= 0, value = expr,
+          distinct = distinct }
+      end
+      for _, k in ipairs(r.sql and catalog.checks(r.sql) or {}) do
+        t.checks[#t.checks + 1] = { sql = "(" .. k.condition .. ")", columns = named(k.condition, t.columns) }
       end
       for _, ix in ipairs(db:query(("PRAGMA index_list(%s)"):format(q))) do
         if ix.unique == 1 then

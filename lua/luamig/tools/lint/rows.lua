@@ -8,13 +8,13 @@
 --- its parent's rows (cycling through them), parents filled first; a
 --- column with a default is left to it unless it is in a unique key or a
 --- foreign key; identities, generated columns and sequences are the
---- server's. A row whose value breaks a CHECK on its column alone gets
---- NULL there if it may, else the default or the value of row g + n if
---- one meets it. A unique key
---- none of whose columns can take n distinct values gets NULL in a
---- nullable column of it, or the table fewer rows (a note says so).
+--- server's. A unique key none of whose columns can take n distinct
+--- values gets NULL in a nullable column of it, or the table fewer rows (a
+--- note says so). A row whose values break a CHECK takes others that meet
+--- it where it can (luamig.tools.lint.rows_checks).
 local errors = require "luamig.util.errors"
 local toposort = require "luamig.util.toposort"
+local rows_checks = require "luamig.tools.lint.rows_checks"
 
 local M = {}
 
@@ -28,6 +28,8 @@ local M = {}
 ---@field columns luamig.FillColumn[]
 ---@field keys {columns: string[], nulls_distinct: boolean}[]   primary key, unique constraints and indexes
 ---@field fks {columns: string[], parent: string, parent_columns: string[]}[]
+---@field checks {sql: string, columns: string[]}[]   its CHECKs (a domain's too): each condition on the column
+---  names, and the columns it names
 
 ---@class luamig.FillColumn
 ---@field name string
@@ -35,7 +37,7 @@ local M = {}
 ---@field nullable boolean
 ---@field default boolean   it has one
 ---@field default_sql string? its SQL expression (nil: unknown)
----@field checks string[]?   SQL conditions on this column alone (its name in them), the CHECKs it must meet
+---@field null_sql string?  its NULL, typed where the backend needs it to compare (nil: NULL)
 ---@field auto boolean      the server fills it (identity, generated, a sequence)
 ---@field value string?     its SQL value for row g (nil: a type the dialect cannot fill)
 ---@field distinct integer? how many distinct values `value` takes (nil: one per row)
@@ -81,19 +83,6 @@ local function foreign_keys(db, name, t, by_name)
   return from, joins
 end
 
--- Column c's value `sql` of row g, or where it breaks a CHECK on c: NULL if c may be, else c's default or
--- the value of row g + n (past the rows filled: still distinct) if one meets them, else `sql` (the server
--- names the CHECK).
-local function checked(db, c, sql, n)
-  if not c.checks then return sql end
-  local q, conds = db:quote_ident(c.name), "(" .. table.concat(c.checks, ") AND (") .. ")"
-  local function meets(v) return ("(SELECT %s FROM (SELECT %s AS %s) AS v WHERE %s)"):format(q, v, q, conds) end
-  if c.nullable then return meets(sql) end
-  local later = ("(SELECT %s FROM (SELECT g + %d AS g) AS later)"):format(sql, n)
-  return ("COALESCE(%s, %s%s, %s)"):format(meets(sql), c.default_sql and meets(c.default_sql) .. ", " or "",
-    meets(later), sql)
-end
-
 -- Insert `n` rows in table `name` (its fill_info entry `t`), or fewer: then a note says why.
 local function fill_table(db, d, name, t, n)
   local by_name, in_key, in_fk = {}, {}, {}
@@ -110,7 +99,7 @@ local function fill_table(db, d, name, t, n)
       refuse(name, ("its foreign key column %s has no parent row to refer to"):format(c.name))
     end
     if c.default and not in_key[c.name] then return nil end
-    if c.value then return { sql = checked(db, c, c.value, n), distinct = c.distinct } end
+    if c.value then return { sql = c.value, distinct = c.distinct } end
     if c.default then return nil end
     if c.nullable then return "null" end
     refuse(name, ("it cannot make values of column %s (%s)"):format(c.name, c.type))
@@ -140,6 +129,7 @@ local function fill_table(db, d, name, t, n)
         "seed it with --with-seeds"):format(name, n, asked, table.concat(k.columns, ", "), n)
     end
   end
+  rows_checks.apply(db, t, chosen, n, in_fk, in_key)
   local names, exprs = {}, {}
   for _, c in ipairs(t.columns) do
     local v = chosen[c.name]
