@@ -456,7 +456,8 @@ describe("op.online.retype_column", function()
   -- orders (serial key, price_cents NOT NULL DEFAULT 0 with a check, a comment, three indexes over it), and
   -- a table referring to the key; `up`: the retype migration's body
   local BASE = [[
-  db:exec "CREATE TABLE orders (id serial PRIMARY KEY, customer_name text NOT NULL, price_cents integer NOT NULL DEFAULT 0 CONSTRAINT price_ok CHECK (price_cents >= 0 AND price_cents < id * 1000))"
+  db:exec("CREATE TABLE orders (id serial PRIMARY KEY, customer_name text NOT NULL, price_cents integer NOT NULL " ..
+    "DEFAULT 0 CONSTRAINT price_ok CHECK (price_cents >= 0 AND price_cents < id * 1000))")
   db:exec "CREATE INDEX orders_price ON orders (price_cents) INCLUDE (customer_name)"
   db:exec "CREATE UNIQUE INDEX orders_price_name ON orders (price_cents, lower(customer_name)) WHERE price_cents > 0"
   db:exec "ALTER TABLE orders ADD CONSTRAINT orders_name_price UNIQUE (customer_name, price_cents)"
@@ -465,7 +466,7 @@ describe("op.online.retype_column", function()
   db:exec "INSERT INTO orders (customer_name, price_cents) SELECT 'c' || g, g * 100 + 1 FROM generate_series(1, 3000) g"
   db:exec "INSERT INTO lines (order_id) SELECT g FROM generate_series(1, 3000, 3) g"]]
 
-  local function project(up, down)
+  local function retyping(up, down)
     return sh.project_on(pg, { ["1.lua"] = sh.migration("tab00001", nil, BASE, 'db:exec "DROP TABLE lines, orders"'),
       ["2.lua"] = 'revision = "rt000002"\ndown_revision = "tab00001"\ntransactional = false\n' ..
         'lock_timeout = "2s"\nfunction upgrade(db)\n' .. up .. '\nend\nfunction downgrade(db)\n' .. (down or "") ..
@@ -492,7 +493,7 @@ ORDER BY 1, 2]])
   it("on PostgreSQL moves every index, key, check, default, comment, owned sequence and foreign key to the new " ..
     "column, keeps the rows, and goes back", function()
     if not pg then return pending("no PostgreSQL") end
-    local p = project([[
+    local p = retyping([[
   op.online.retype_column("orders", "id", "bigint")
   op.online.retype_column("orders", "price_cents", "bigint", { batch_size = 700 })
   op.online.retype_column("orders", "price_cents", "bigint") -- (of that type already: nothing to do)]], [[
@@ -520,7 +521,7 @@ ORDER BY 1, 2]])
 
   it("refuses, naming the line and what it cannot move, before anything changes", function()
     if not pg then return pending("no PostgreSQL") end
-    local p = project('  db:exec "CREATE VIEW cheap AS SELECT id FROM orders WHERE price_cents < 500"\n' ..
+    local p = retyping('  db:exec "CREATE VIEW cheap AS SELECT id FROM orders WHERE price_cents < 500"\n' ..
       '  op.online.retype_column("orders", "price_cents", "bigint")')
     p:ok("upgrade tab00001")
     local code, _, err = p:luamig("upgrade head")
