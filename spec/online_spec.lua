@@ -537,5 +537,18 @@ ORDER BY 1, 2]])
     code, _, err = q:luamig("upgrade head")
     assert.are.equal(1, code)
     assert.matches("2.lua:4: op.online.retype_column commits as it goes", err, 1, true)
+    -- upgrade --sql cannot read what hangs on the column; expand cannot hold a one-step change
+    local r = retyping('  op.online.retype_column("orders", "price_cents", "bigint")')
+    code, _, err = r:luamig("upgrade tab00001:head --sql")
+    assert.are_not.equal(0, code)
+    assert.matches("2.lua:6: op.online.retype_column reads what hangs on orders.price_cents", err, 1, true)
+    local e = sh.project_on(pg, { ["1.lua"] = sh.migration("tab00001", nil, BASE),
+      ["2.lua"] = 'revision = "rt000002"\ndown_revision = "tab00001"\ntransactional = false\nfunction expand(db)\n' ..
+        '  op.online.retype_column("orders", "price_cents", "bigint")\nend\n' })
+    e:ok("upgrade tab00001")
+    code, _, err = e:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.matches("2.lua:5: op.online.retype_column changes the column in one step: call it in upgrade(db) or " ..
+      "downgrade(db), not in expand(db)", err, 1, true)
   end)
 end)
