@@ -228,6 +228,25 @@ describe("online-safe autogenerate", function()
     end
   end)
 
+  it("keeps a type change to a domain with checks one alter_column under a WARNING (a shadow column of it is " ..
+    "rewritten too)", function()
+    if not PG then return pending("no PostgreSQL") end
+    local p = sh.project_on(PG)
+    local function declare(ty)
+      p:write("schema.lua", 'schema.domain("pos", { type = "bigint", checks = { "VALUE > 0" } })\n' ..
+        ('schema.table("t", { { "id", "integer", primary_key = true }, { "n", %q } })\n'):format(ty))
+    end
+    declare("integer")
+    p:ok('revision --autogenerate -m "t"')
+    p:ok("upgrade head")
+    declare("pos")
+    p:ok('revision --autogenerate -m "domain"')
+    local up = upgrade_text(p, "domain")
+    assert.matches("-- WARNING: changes t.n to domain pos, whose checks make PostgreSQL rewrite the table", up, 1, true)
+    assert.matches('op.alter_column("t", "n", { type = "pos"', up, 1, true)
+    assert.not_matches("op.online.retype_column(", up, 1, true)
+  end)
+
   it("keeps the config's lock_timeout, and SQLite's output plain", function()
     local p, text = generated(PG or SQLITE, "", 'return { migration_timeouts = { lock_timeout = "5s" } }')
     assert.not_matches("lock_timeout", text)
