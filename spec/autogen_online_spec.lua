@@ -112,8 +112,8 @@ describe("online-safe autogenerate", function()
       not_null and ", nullable = false" or "", opts))
     return p
   end
-  local function upgrade_text(p)
-    local name = io.popen("ls " .. sh.quote(p.dir .. "/migrations") .. " | grep numbered"):read("l")
+  local function upgrade_text(p, message)
+    local name = io.popen("ls " .. sh.quote(p.dir .. "/migrations") .. " | grep " .. (message or "numbered")):read("l")
     return sh.slurp(p.dir .. "/migrations/" .. name):match("function upgrade(.-)function downgrade")
   end
 
@@ -166,6 +166,85 @@ describe("online-safe autogenerate", function()
       assert.are.equal("2500|2500\n", p:sql("SELECT count(no), count(DISTINCT no) FROM tickets"))
       assert.matches("matches the migrations at head", p:ok("check"))
     end
+  end)
+
+  -- tickets (2500 rows; key `id`, or (id, kind)) and notes referring to it, then declared with wider types
+  local function widened(pk)
+    local p = sh.project_on(PG)
+    local key = pk == "id" and ', primary_key = true' or ''
+    local opts = pk == "id" and "" or ', { constraints = { { type = "primary_key", columns = { "id", "kind" } } } }'
+    local function declare(int, text)
+      p:write("schema.lua", ('schema.table("tickets", { { "id", %q%s }, { "kind", %q, nullable = false },\n' ..
+        '  { "label", %q } }%s)\nschema.index("ix_tickets_label", "tickets", { "label" })\n'):format(int, key, int,
+        text, opts) .. (pk == "id" and ('schema.table("notes", { { "id", "integer", primary_key = true }, ' ..
+        '{ "ticket_id", %q, references = "tickets.id" } })\n'):format(int) or ""))
+    end
+    declare("integer", "text")
+    p:ok('revision --autogenerate -m "tickets"')
+    p:ok("upgrade head")
+    p:sql("INSERT INTO tickets (id, kind, label) SELECT i, i % 3, 'l' || i FROM generate_series(1, 2500) AS i")
+    declare("bigint", "string(40)")
+    return p
+  end
+
+  it("changes a column's type without a rewrite: op.online.retype_column by the table's key", function()
+    if not PG then return pending("no PostgreSQL") end
+    local p = widened("id")
+    p:ok('revision --autogenerate -m "widen"')
+    local up = upgrade_text(p, "widen")
+    assert.not_matches("rewrite", up)
+    for _, line in ipairs({ 'op.online.retype_column("tickets", "id", "bigint", { key = "id" })',
+      'op.online.retype_column("tickets", "kind", "bigint", { key = "id" })',
+      'op.online.retype_column("tickets", "label", "string(40)", { key = "id" })',
+      'op.online.retype_column("notes", "ticket_id", "bigint", { key = "id" })' }) do
+      assert.matches(line, up:match("db:autocommit%(function%(%)\n(.-)\n  end%)"), 1, true)
+    end
+    local out = p:ok("lint --fail-on error --rows 10000")
+    assert.not_matches("error %[", out)
+    assert.not_matches("warning %[drop%]", out)
+    p:ok("upgrade head")
+    assert.are.equal("2500|2500|2500\n", p:sql("SELECT count(*), count(DISTINCT label), sum(kind) FROM tickets"))
+    assert.matches("matches the migrations at head", p:ok("check"))
+    p:ok("drill")
+    p:ok("downgrade -1")
+    p:ok("upgrade head")
+    assert.matches("matches the migrations at head", p:ok("check"))
+  end)
+
+  it("keeps the type change one alter_column under a WARNING without a one-column key, and with --offline-ddl",
+    function()
+    if not PG then return pending("no PostgreSQL") end
+    for _, case in ipairs({ { "composite", "", "has no one%-column primary key for op.online.retype_column" },
+      { "id", "--offline-ddl" } }) do
+      local p = widened(case[1])
+      p:ok('revision --autogenerate -m "widen" ' .. case[2])
+      local up = upgrade_text(p, "widen")
+      assert.not_matches("op.online.retype_column(", up, 1, true)
+      assert.matches('op.alter_column("tickets", "kind", { type = "bigint"', up, 1, true)
+      if case[3] then assert.matches("%-%- WARNING: changes tickets%.kind from integer to bigint, which makes " ..
+        "PostgreSQL rewrite the table under ACCESS EXCLUSIVE; tickets " .. case[3], up) end
+      p:ok("upgrade head")
+      assert.matches("matches the migrations at head", p:ok("check"))
+    end
+  end)
+
+  it("keeps a type change to a domain with checks one alter_column under a WARNING (a shadow column of it is " ..
+    "rewritten too)", function()
+    if not PG then return pending("no PostgreSQL") end
+    local p = sh.project_on(PG)
+    local function declare(ty)
+      p:write("schema.lua", 'schema.domain("pos", { type = "bigint", checks = { "VALUE > 0" } })\n' ..
+        ('schema.table("t", { { "id", "integer", primary_key = true }, { "n", %q } })\n'):format(ty))
+    end
+    declare("integer")
+    p:ok('revision --autogenerate -m "t"')
+    p:ok("upgrade head")
+    declare("pos")
+    p:ok('revision --autogenerate -m "domain"')
+    local up = upgrade_text(p, "domain")
+    assert.matches("-- WARNING: changes t.n to domain pos, whose checks make PostgreSQL rewrite the table", up, 1, true)
+    assert.matches('op.alter_column("t", "n", { type = "pos"', up, 1, true)
+    assert.not_matches("op.online.retype_column(", up, 1, true)
   end)
 
   it("keeps the config's lock_timeout, and SQLite's output plain", function()

@@ -448,3 +448,107 @@ describe("op.online on postgresql only", function()
     assert.are.equal("c7 701 order 7\n", price(p, "id = 7"))
   end)
 end)
+
+-- op.online.retype_column: a type change under the column's own name, in one step
+describe("op.online.retype_column", function()
+  local pg = sh.backends()[2]
+
+  -- orders (serial key, price_cents NOT NULL DEFAULT 0 with a check, a comment, three indexes over it), and
+  -- a table referring to the key; `up`: the retype migration's body
+  local BASE = [[
+  db:exec("CREATE TABLE orders (id serial PRIMARY KEY, customer_name text NOT NULL, price_cents integer NOT NULL " ..
+    "DEFAULT 0 CONSTRAINT price_ok CHECK (price_cents >= 0 AND price_cents < id * 1000))")
+  db:exec "CREATE INDEX orders_price ON orders (price_cents) INCLUDE (customer_name)"
+  db:exec "CREATE UNIQUE INDEX orders_price_name ON orders (price_cents, lower(customer_name)) WHERE price_cents > 0"
+  db:exec "ALTER TABLE orders ADD CONSTRAINT orders_name_price UNIQUE (customer_name, price_cents)"
+  db:exec "COMMENT ON COLUMN orders.price_cents IS 'in cents'"
+  db:exec "CREATE TABLE lines (id serial PRIMARY KEY, order_id integer NOT NULL REFERENCES orders (id) ON DELETE CASCADE)"
+  db:exec "INSERT INTO orders (customer_name, price_cents) SELECT 'c' || g, g * 100 + 1 FROM generate_series(1, 3000) g"
+  db:exec "INSERT INTO lines (order_id) SELECT g FROM generate_series(1, 3000, 3) g"]]
+
+  local function retyping(up, down)
+    return sh.project_on(pg, { ["1.lua"] = sh.migration("tab00001", nil, BASE, 'db:exec "DROP TABLE lines, orders"'),
+      ["2.lua"] = 'revision = "rt000002"\ndown_revision = "tab00001"\ntransactional = false\n' ..
+        'lock_timeout = "2s"\nfunction upgrade(db)\n' .. up .. '\nend\nfunction downgrade(db)\n' .. (down or "") ..
+        '\nend\n' })
+  end
+
+  -- what hangs on orders, type names aside
+  local function shape(p)
+    return p:sql([[
+SELECT 'index', pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN ('orders'::regclass, 'lines'::regclass)
+UNION ALL SELECT 'constraint ' || conname, pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint
+  WHERE conrelid IN ('orders'::regclass, 'lines'::regclass)
+UNION ALL SELECT 'column ' || attname, attnotnull || ' ' || coalesce(pg_get_expr(adbin, adrelid), '') || ' ' ||
+  coalesce(col_description(attrelid, attnum), '') FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid
+  AND adnum = attnum WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped
+UNION ALL SELECT 'owns', pg_get_serial_sequence('orders', 'id')
+ORDER BY 1, 2]])
+  end
+  local function types(p)
+    return p:sql("SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attname) FROM " ..
+      "pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped")
+  end
+
+  it("on PostgreSQL moves every index, key, check, default, comment, owned sequence and foreign key to the new " ..
+    "column, keeps the rows, and goes back", function()
+    if not pg then return pending("no PostgreSQL") end
+    local p = retyping([[
+  op.online.retype_column("orders", "id", "bigint")
+  op.online.retype_column("orders", "price_cents", "bigint", { batch_size = 700 })
+  op.online.retype_column("orders", "price_cents", "bigint") -- (of that type already: nothing to do)]], [[
+  op.online.retype_column("orders", "price_cents", "integer")
+  op.online.retype_column("orders", "id", "integer")]])
+    p:ok("upgrade tab00001")
+    local before, rows = shape(p), p:sql("SELECT md5(string_agg(id || customer_name || price_cents, ',' ORDER BY id)) " ..
+      "FROM orders")
+    local _, err = p:ok("upgrade head")
+    assert.matches("backfill online orders (price_cents_luamig_new): 3000/3000", err, 1, true)
+    assert.are.equal("customer_name text, id bigint, price_cents bigint\n", types(p))
+    assert.are.equal(before, shape(p))
+    assert.are.equal(rows, p:sql("SELECT md5(string_agg(id || customer_name || price_cents, ',' ORDER BY id)) FROM orders"))
+    assert.are.equal("3001\n", p:sql("INSERT INTO orders (customer_name) VALUES ('new') RETURNING id"))
+    assert.are.equal("", p:sql("SELECT relname FROM pg_class WHERE relname LIKE '%luamig_new%' UNION ALL " ..
+      "SELECT attname FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname LIKE '%luamig%' UNION ALL " ..
+      "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'luamig%'"))
+    p:ok("downgrade tab00001")
+    assert.are.equal("customer_name text, id integer, price_cents integer\n", types(p))
+    p:sql("DELETE FROM orders WHERE id = 3001")
+    assert.are.equal(before, shape(p))
+    local out = p:ok("drill")
+    assert.matches("note: table public.orders: column order", out, 1, true)
+  end)
+
+  it("refuses, naming the line and what it cannot move, before anything changes", function()
+    if not pg then return pending("no PostgreSQL") end
+    local p = retyping('  db:exec "CREATE VIEW cheap AS SELECT id FROM orders WHERE price_cents < 500"\n' ..
+      '  op.online.retype_column("orders", "price_cents", "bigint")')
+    p:ok("upgrade tab00001")
+    local code, _, err = p:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.matches("2.lua:7: op.online.retype_column(orders, price_cents): view cheap depends on orders.price_cents " ..
+      "(drop it first and create it again after)", err, 1, true)
+    assert.are.equal("price_cents integer\n", p:sql("SELECT attname || ' ' || format_type(atttypid, atttypmod) FROM " ..
+      "pg_attribute WHERE attrelid = 'orders'::regclass AND attname LIKE 'price%'"))
+    local q = sh.project_on(pg, { ["1.lua"] = sh.migration("tab00001", nil, BASE),
+      ["2.lua"] = 'revision = "rt000002"\ndown_revision = "tab00001"\nfunction upgrade(db)\n' ..
+        '  op.online.retype_column("orders", "price_cents", "bigint")\nend\n' })
+    q:ok("upgrade tab00001")
+    code, _, err = q:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.matches("2.lua:4: op.online.retype_column commits as it goes", err, 1, true)
+    -- upgrade --sql cannot read what hangs on the column; expand cannot hold a one-step change
+    local r = retyping('  op.online.retype_column("orders", "price_cents", "bigint")')
+    code, _, err = r:luamig("upgrade tab00001:head --sql")
+    assert.are_not.equal(0, code)
+    assert.matches("2.lua:6: op.online.retype_column reads what hangs on orders.price_cents", err, 1, true)
+    local e = sh.project_on(pg, { ["1.lua"] = sh.migration("tab00001", nil, BASE),
+      ["2.lua"] = 'revision = "rt000002"\ndown_revision = "tab00001"\ntransactional = false\nfunction expand(db)\n' ..
+        '  op.online.retype_column("orders", "price_cents", "bigint")\nend\n' })
+    e:ok("upgrade tab00001")
+    code, _, err = e:luamig("upgrade head")
+    assert.are.equal(1, code)
+    assert.matches("2.lua:5: op.online.retype_column changes the column in one step: call it in upgrade(db) or " ..
+      "downgrade(db), not in expand(db)", err, 1, true)
+  end)
+end)

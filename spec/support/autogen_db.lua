@@ -4,6 +4,7 @@ local compare = require "luamig.schema.compare"
 local backfill = require "luamig.run.backfill"
 local connect = require "luamig.db.connect"
 local ops = require "luamig.schema.ops"
+local online = require "luamig.run.online"
 local fixtures = require "spec.support.fixtures"
 
 local M = {}
@@ -45,7 +46,7 @@ end
 
 ---Run the op calls of `lines` on h.db (in a transaction unless `outside`;
 ---`db:autocommit(fn)` commits, runs fn outside it and begins again;
----luamig.backfill runs as in a migration `label`).
+---luamig.backfill and op.online.retype_column run as in a migration `label`).
 function M.apply(h, lines, outside, label)
   local db = { autocommit = function(_, fn)
     if not outside then h.db:exec "COMMIT" end
@@ -55,8 +56,10 @@ function M.apply(h, lines, outside, label)
   local luamig = { backfill = function(spec)
     return backfill.run({ db = h.db, dialect = h.dialect, revision = label, rows = 0 }, spec)
   end }
-  local env = setmetatable({ op = ops.new({ db = h.db, dialect = h.dialect }), db = db, luamig = luamig },
-    { __index = _G })
+  -- (op.online too: autogenerate retypes a column with op.online.retype_column)
+  local ctx = { db = h.db, dialect = h.dialect, revision = label, path = label, transactional = not outside,
+    phase = "upgrade", rows = 0 }
+  local env = setmetatable({ op = online.ops(ctx, ops.new(ctx)), db = db, luamig = luamig }, { __index = _G })
   local chunk = assert(load("return function()\n" .. table.concat(lines, "\n") .. "\nend", label, "t", env))()
   if outside then return chunk() end
   h.db:exec "BEGIN"

@@ -12,6 +12,7 @@ local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
 local online_fill = require "luamig.run.online_fill"
+local online_retype = require "luamig.run.online_retype"
 local online_sql = require "luamig.run.online_sql"
 local timeouts = require "luamig.run.timeouts"
 local json = require "luamig.util.json"
@@ -65,7 +66,7 @@ local function runner(ctx)
     end)
   end
   local function run(sql, t)
-    if ctx.transactional or grouped or ctx.offline then return db:exec(sql) end
+    if grouped or ctx.offline or db:in_transaction() then return db:exec(sql) end
     local function exec() return db:exec(sql) end
     return retried(ctx, sql:match("^%s*([^\n]*)"), t, function()
       if t and o.hold_maintenance then return held(t, exec) end
@@ -73,7 +74,7 @@ local function runner(ctx)
     end)
   end
   local function atomic(what, t, fn)
-    if ctx.transactional or grouped then return fn() end
+    if grouped or (not ctx.offline and db:in_transaction()) then return fn() end
     if ctx.offline then -- (the recorder's transaction prints nothing)
       db:exec("BEGIN")
       fn()
@@ -471,6 +472,10 @@ local function build(ctx)
     end,
   }
 
+  local retype = online_retype.new(ctx, { run = run, atomic = atomic, fills = fills, sync_name = sync_name,
+    of_new = of_new })
+  P.retype_column = { upgrade = retype, downgrade = retype }
+
   P.drop_column = { contract = function(t, c) drop(t, c) end }
   P.drop_table = { contract = function(t) run("DROP TABLE IF EXISTS " .. ddl.qualified(t)) end }
   return P, fills.settle
@@ -482,6 +487,10 @@ local NO_UNDO = { drop_column = "the dropped column's data is gone",
 
 -- The ops whose backfill waits for the table's one pass (luamig.run.online_fill).
 local QUEUES = { rename_column = true, alter_column = true, add_column = true }
+
+-- The ops that do all they do in one call, in upgrade(db) or downgrade(db)
+-- (not expand/contract).
+local WHOLE = { retype_column = true }
 
 ---Run the backfills the phase's op.online calls queued (one pass per
 ---table) and what waits for them: at the end of the phase.
@@ -499,9 +508,12 @@ function M.new(ctx)
   ctx.settle_online = function() if settle then settle() end end
   local out = {}
   for _, name in ipairs({ "rename_column", "alter_column", "add_column", "add_check", "add_foreign_key",
-    "add_unique", "create_index", "drop_index", "drop_column", "drop_table" }) do
+    "add_unique", "create_index", "drop_index", "drop_column", "drop_table", "retype_column" }) do
     out[name] = function(...)
-      if ctx.phase == "upgrade" then
+      if WHOLE[name] and (ctx.replay or (ctx.phase ~= "upgrade" and ctx.phase ~= "downgrade")) then
+        raise(ctx, "op.online.%s changes the column in one step: call it in upgrade(db) or downgrade(db), not in " ..
+          "%s(db)", name, ctx.replay and "expand" or ctx.phase)
+      elseif ctx.phase == "upgrade" and not WHOLE[name] then
         raise(ctx, "op.online.%s runs in expand(db) and contract(db), not in upgrade(db): rename upgrade to expand " ..
           "(its contract phase then runs with `luamig contract`)", name)
       end
@@ -533,7 +545,7 @@ function M.new(ctx)
   end
   return setmetatable(out, { __index = function(_, name)
     raise(ctx, "op.online.%s does not exist (online ops: add_check, add_column, add_foreign_key, add_unique, " ..
-      "alter_column, create_index, drop_column, drop_index, drop_table, rename_column)", tostring(name))
+      "alter_column, create_index, drop_column, drop_index, drop_table, rename_column, retype_column)", tostring(name))
   end })
 end
 

@@ -174,12 +174,15 @@ function M.changes(a, b, hints)
     if at[old] then
       local first = #out + 1
       table_changes(out, n, at[old], bt[n], (hints.columns or {})[n])
+      -- (the one-column primary key both sides share: what a backfill walks)
+      local key = #bt[n].pk == 1 and #at[old].pk == 1 and at[old].pk[1] == bt[n].pk[1] and bt[n].pk[1] or nil
       -- (changes to a table with rows: the renderer may write them online-safe)
       for i = first, #out do
         local ch = out[i]
         ch.existing = true
         local default = ch.call == "add_column" and ch.args[2].server_default
         local call = type(default) == "string" and sqltext.volatile_call(default)
+        if ch.retyped then ch.fill_key = key end -- (online: op.online.retype_column walks it)
         if call then -- (online, the renderer writes that by the key, fill_key, when there is one column in it)
           ch.fill_key = #bt[n].pk == 1 and bt[n].pk[1] or nil
           ch.caution = ch.caution or ("adds %s.%s with a volatile default (%s), which makes PostgreSQL rewrite the " ..

@@ -98,7 +98,8 @@ end
 
 ---A caution on each column added (in `out`) whose type is a domain of `b` that is NOT NULL without a
 ---default (like a NOT NULL column without one, it fails on a table with rows) or, on an existing
----table, has checks or NOT NULL (PostgreSQL rewrites the table to check them).
+---table, has checks or NOT NULL (PostgreSQL rewrites the table to check them); and on each column
+---of an existing table changed to such a domain (no online form: not op.online.retype_column).
 ---@param out table[]
 ---@param b luamig.Snapshot
 function M.domain_cautions(out, b)
@@ -113,6 +114,12 @@ function M.domain_cautions(out, b)
     elseif d and (d.not_null or #(d.checks or {}) > 0) and ch.existing then
       ch.caution = ("adds %s.%s of domain %s, whose checks make PostgreSQL rewrite the table under ACCESS EXCLUSIVE")
         :format(ch.args[1], spec[1], spec[2])
+    end
+    local to = ch.call == "alter_column" and ch.retyped and ch.existing and bd[ch.args[3].type]
+    if to and (to.not_null or #(to.checks or {}) > 0) then -- (a shadow column of it would be rewritten too)
+      ch.caution = ("changes %s.%s to domain %s, whose checks make PostgreSQL rewrite the table under ACCESS " ..
+        "EXCLUSIVE, whatever the form"):format(ch.args[1], ch.args[2], ch.args[3].type)
+      ch.retyped = nil
     end
   end
 end

@@ -148,7 +148,7 @@ local function column_changes(out, t, ac, bc)
   if next(opts) then
     if pre then out[#out + 1] = pre end
     out[#out + 1] = { call = "alter_column", table = t, args = { t, bc.name, opts }, destructive = destructive,
-      note = opts.type and spelling.own_type_note(t, bc) or nil }
+      note = opts.type and spelling.own_type_note(t, bc) or nil, retyped = opts.type and { ac.type, bc.type } or nil }
   end
 end
 

@@ -137,7 +137,8 @@ local function table_parts(name, e, a, out)
     local readded = {}
     if between then
       local kept = by_name(between.columns)
-      for _, c in ipairs(akept) do readded[c] = not kept[c] or nil end
+      -- (a column the step dropped, or retyped: op.online.retype_column adds it again)
+      for _, c in ipairs(akept) do readded[c] = not kept[c] or kept[c].type ~= ecols[c].type or nil end
     end
     if out.strict_order or not between or not M.added_last(ekept, akept, readded) then out(line) else out.note(line) end
   end

@@ -132,17 +132,40 @@ local function filled_column(ch, args, q)
   return out
 end
 
+-- A type change that rewrites the table (the dialect's online.rewrites_type),
+-- by the table's one-column key (compare's fill_key): op.online.retype_column
+-- in a section, then the change's other parts. Without a key: nil.
+local function retyped_column(ch, args, q, d)
+  local t, col, opts = args[1], args[2], args[3]
+  if not (ch.retyped and d.online.rewrites_type(ch.retyped[1], ch.retyped[2])) then return nil end
+  if not ch.fill_key then
+    return { { "alter_column", args }, caution = ("changes %s.%s from %s to %s, which makes PostgreSQL rewrite the " ..
+      "table under ACCESS EXCLUSIVE; %s has no one-column primary key for op.online.retype_column to fill the new " ..
+      "column by"):format(t, col, ch.retyped[1], ch.retyped[2], t) }
+  end
+  local out = { { "online.retype_column", { t, col, opts.type, { key = ch.fill_key } }, section = true } }
+  local rest = with(opts, {})
+  rest.type, rest.using = nil, nil
+  local not_null = rest.nullable == false
+  if not_null then rest.nullable = nil end
+  if next(rest) then out[#out + 1] = { "alter_column", { t, col, rest } } end
+  if not_null then table.move(not_null_calls(t, col, q), 1, 4, #out + 1, out) end
+  return out
+end
+
 -- Op call `name`(`args`) of change `ch` to a table with rows, as calls that
 -- block no writes for long: { name, args, section = run in db:autocommit }.
 -- Indexes built CONCURRENTLY; checks and foreign keys added NOT VALID and
 -- validated after a commit; unique and primary keys USING a concurrently
 -- built index; NOT NULL proved by a validated CHECK first; enum values
 -- committed before they are used; a column with a volatile default filled
--- in batches.
-local function online_calls(ch, name, args, q)
+-- in batches; a type change through a shadow column (retyped_column).
+local function online_calls(ch, name, args, q, d)
   if ch.call == "add_enum_value" then return { { name, args, section = true } } end
   if not ch.existing then return { { name, args } } end
   if name == "add_column" and ch.fill_key then return filled_column(ch, args, q) end
+  local retyped = name == "alter_column" and retyped_column(ch, args, q, d)
+  if retyped then return retyped end
   if name == "create_index" then
     return { { name, { args[1], args[2], args[3], with(args[4], { concurrently = true }) }, section = true } }
   elseif name == "drop_index" then
@@ -230,11 +253,13 @@ function M.body(changes, d, warn, column_spec, named, online)
     if batch and batch ~= (in_batch and ch.table) then close() end
     local indent = in_batch and "    " or "  "
     local name, args = call_of(ch, style, column_spec, q, d, named)
-    local calls = online and online_calls(ch, name, args, q) or { { name, args } }
+    local calls = online and online_calls(ch, name, args, q, d) or { { name, args } }
     if section and not calls[1].section then close() end
-    if ch.destructive then remark(indent, "WARNING: destructive", ch.destructive) end
-    if ch.caution and not calls.caution_met then remark(indent, "WARNING", ch.caution) end
-    if ch.note then lines[#lines + 1] = indent .. "-- NOTE: " .. lua_source.comment_text(ch.note) end
+    local said = section and "    " or indent -- (inside the open section, the remarks too)
+    if ch.destructive then remark(said, "WARNING: destructive", ch.destructive) end
+    if ch.caution and not calls.caution_met then remark(said, "WARNING", ch.caution) end
+    if calls.caution then remark(said, "WARNING", calls.caution) end
+    if ch.note then lines[#lines + 1] = said .. "-- NOTE: " .. lua_source.comment_text(ch.note) end
     if ch.enum_value and style.enum_outside_tx and not online then outside = true end
     if in_batch and not batch then
       lines[#lines + 1] = ("  op.batch_alter_table(%s, function(b)"):format(M.literal(ch.table))

@@ -57,6 +57,22 @@ function M.columns(db, t)
   return out
 end
 
+-- BEFORE INSERT OR UPDATE trigger `name` on `t` running function `fn`
+-- (created or replaced) of body `body`.
+local function trigger(run, t, name, fn, body)
+  run(([[
+CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $luamig$
+BEGIN
+%s
+  RETURN NEW;
+END $luamig$]]):format(fn, body))
+  run(("DROP TRIGGER IF EXISTS %s ON %s"):format(q(name), ddl.qualified(t)))
+  -- (WHEN: the backfill's own writes skip the function call altogether)
+  run(("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW WHEN " ..
+    "(pg_catalog.current_setting('luamig.sync', true) IS DISTINCT FROM 'off') EXECUTE FUNCTION %s()")
+    :format(q(name), ddl.qualified(t), fn))
+end
+
 ---A trigger `name` on `t` that fills `b` from `a` (expression `up`, in
 ---terms of NEW) and `a` from `b` (`down`) as each side is written; `down`
 ---nil: `b` only (a fill from `up` when a write leaves it NULL). Writes by
@@ -78,17 +94,14 @@ function M.sync(run, t, name, a, b, up, down, seen)
   else
     body = ("  IF %s IS NULL THEN %s := %s; END IF;"):format(B, B, up)
   end
-  run(([[
-CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $luamig$
-BEGIN
-%s
-  RETURN NEW;
-END $luamig$]]):format(fn, body))
-  run(("DROP TRIGGER IF EXISTS %s ON %s"):format(q(name), ddl.qualified(t)))
-  -- (WHEN: the backfill's own writes skip the function call altogether)
-  run(("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW WHEN " ..
-    "(pg_catalog.current_setting('luamig.sync', true) IS DISTINCT FROM 'off') EXECUTE FUNCTION %s()")
-    :format(q(name), ddl.qualified(t), fn))
+  trigger(run, t, name, fn, body)
+end
+
+---A trigger `name` on `t` that sets `b` to `up` (in terms of NEW) in every
+---row written (op.online.retype_column's shadow column); luamig's own
+---backfill writes (M.quiet) pass untouched.
+function M.mirror(run, t, name, b, up)
+  trigger(run, t, name, schema_of(t) .. q(name), ("  NEW.%s := %s;"):format(q(b), up))
 end
 
 function M.drop_sync(run, t, name)
@@ -242,6 +255,43 @@ end
 function M.drop_unique(run, db, t, name)
   M.drop_check(run, t, name, db) -- (drops its index with it)
 end
+
+-- Type families in which a change of length or precision alone rewrites
+-- nothing when it only widens: varchar(n) -> varchar(m >= n), text, or
+-- unbounded varchar; numeric(p, s) -> numeric(q >= p, s) or unbounded numeric.
+local function family(ty)
+  ty = ty:lower()
+  local base, args = ty:match("^([%a ]-)%s*%((.*)%)$")
+  base = base or ty
+  local n = {}
+  for x in (args or ""):gmatch("%d+") do n[#n + 1] = tonumber(x) end
+  if base == "character varying" or base == "varchar" then return "varchar", n end
+  if base == "text" then return "text", n end
+  if base == "numeric" or base == "decimal" then return "numeric", n end
+  return base, n
+end
+
+---Whether changing a column from type `from` to `to` (the catalog's
+---spelling, format_type) makes PostgreSQL rewrite the table: every change
+---but a widening of length or precision (varchar(n) to varchar(m >= n) or
+---text; numeric(p, s) to numeric(q >= p, s)).
+---@param from string
+---@param to string
+---@return boolean
+function M.rewrites_type(from, to)
+  local fb, fa = family(from)
+  local tb, ta = family(to)
+  if fb == "varchar" and (tb == "text" or (tb == "varchar" and (ta[1] == nil or (fa[1] and ta[1] >= fa[1])))) then
+    return false
+  end
+  if fb == "text" and tb == "varchar" and ta[1] == nil then return false end
+  if fb == "numeric" and tb == "numeric" then
+    return not (ta[1] == nil or (fa[1] and ta[1] >= fa[1] and (ta[2] or 0) == (fa[2] or 0)))
+  end
+  return from:lower() ~= to:lower()
+end
+
+M.retype = require "luamig.dialect.postgresql.retype"
 
 ---Whether CREATE INDEX CONCURRENTLY can run in a step of this kind.
 function M.needs_autocommit() return true end

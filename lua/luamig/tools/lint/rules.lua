@@ -123,7 +123,9 @@ M.LIST = {
   end, recipe = "there is no concurrent way to add one: create it with the table, or build a new table with " ..
     "the constraint and move the rows in batches (expand, then contract)" },
   { id = "rename", severity = "warning", blocks = "running code that uses the old name", check = function(_, s)
-    if s:match("^ALTER TABLE .* RENAME ") and not s:match(" RENAME CONSTRAINT ") then
+    -- (op.online.retype_column's swap: the column keeps its name)
+    if s:match("^ALTER TABLE .* RENAME ") and not s:match(" RENAME CONSTRAINT ") and not s:match("_LUAMIG_OLD\"? *$")
+      and not s:match(" RENAME COLUMN \"?[%w_]+_LUAMIG_NEW\"? ") then
       return "renaming breaks the running application, which still uses the old name"
     end
   end, recipe = "expand and contract: add the new column (or a view with the new name), write both, " ..
@@ -131,6 +133,7 @@ M.LIST = {
   { id = "drop", severity = "warning", blocks = "running code that still reads it", check = function(_, s)
     -- (DROP COLUMN's COLUMN is optional; ALTER COLUMN ... DROP DEFAULT is no drop)
     local bare = not s:find(" ALTER COLUMN ") and s:match("^ALTER TABLE .* DROP ([%w_\"]+) *$")
+    if s:match("^ALTER TABLE .* DROP COLUMN \"?[%w_]+_LUAMIG_OLD\"? *$") then return nil end -- (a retype's swap)
     if s:match("^DROP TABLE ") or s:match("^ALTER TABLE .* DROP COLUMN ") or (bare and bare ~= "CONSTRAINT") then
       return "dropping breaks the running application if it still reads or writes it"
     end
