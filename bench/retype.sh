@@ -81,7 +81,7 @@ type=$(psql "$url" -XtAc "SELECT format_type(atttypid, atttypmod) FROM pg_attrib
   AND attname = 'price_cents'")
 done_app=$(sed -n 's/number of transactions actually processed: //p' "$work/app/out")
 total=$(psql "$url" -XtAc "SELECT count(*) FROM orders")
-fill=$(tr '\r' '\n' <"$work/retype.log" | grep -o 'backfill online [^:]*: [0-9/]* ([0-9]*%) [0-9.k]*/s' | sed 's/.*%) //' || true)
+fill=$(tr '\r' '\n' <"$work/retype.log" | grep -o 'backfill online [^:]*: [0-9/]* ([0-9]*%) [0-9.k]*/s' | sed 's/.*%) //' | tail -n 1 || true)
 retries=$(grep -c "lock_timeout; retrying" "$work/retype.log" || true)
 
 echo "== the naive way: ALTER COLUMN ... TYPE bigint while the application runs" >&2
