@@ -13,6 +13,7 @@ local host = require "luamig.host"
 local ops = require "luamig.schema.ops"
 local sqltext = require "luamig.model.sql"
 local sandbox = require "luamig.util.sandbox"
+local toposort = require "luamig.util.toposort"
 
 local M = {}
 
@@ -261,33 +262,29 @@ function M.load(paths)
   return decl
 end
 
--- Tables in an order where each one's parents come first (a cycle keeps file order).
-local function table_order(decl)
-  local order, state = {}, {}
-  local function visit(name)
-    if state[name] then return end
-    state[name] = "visiting"
-    local t = decl.tables[name]
-    local function dep(ref)
-      local parent = type(ref) == "string" and ref:match("^([^.]+)") or ref
-      if parent and parent ~= name and decl.tables[parent] then visit(parent) end
-    end
-    for _, c in ipairs(t.columns) do dep(c.references) end
-    for _, c in ipairs(t.opts.constraints or {}) do
-      if type(c) == "table" and c.type == "foreign_key" then dep(c.references) end
-    end
-    order[#order + 1] = t
-  end
-  for _, item in ipairs(decl.items) do
-    if item.what == "table" then visit(item.name) end
-  end
-  return order
-end
-
 -- The declared table a reference names ("b", "b.id"; nil for another schema's).
 local function referenced(decl, ref)
   local parent = type(ref) == "string" and ref:match("^([^.]+)") or nil
   return parent and decl.tables[parent] and parent or nil
+end
+
+-- Tables in an order where each one's parents come first, else in file order (a cycle is cut where it closes).
+local function table_order(decl)
+  local pos = {}
+  for i, item in ipairs(decl.items) do
+    if item.what == "table" then pos[item.name] = pos[item.name] or i end
+  end
+  local names = toposort.order(pos, function(name)
+    local t, parents = decl.tables[name], {}
+    for _, c in ipairs(t.columns) do parents[#parents + 1] = referenced(decl, c.references) end
+    for _, c in ipairs(t.opts.constraints or {}) do
+      if type(c) == "table" and c.type == "foreign_key" then parents[#parents + 1] = referenced(decl, c.references) end
+    end
+    return parents
+  end, function(x, y) return pos[x] < pos[y] end)
+  local order = {}
+  for i, name in ipairs(names) do order[i] = decl.tables[name] end
+  return order
 end
 
 -- The primary key columns of declared table `t`.
