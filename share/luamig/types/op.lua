@@ -32,7 +32,7 @@
 ---Schema operations (`op`): portable DDL for SQLite and PostgreSQL, every name quoted. Each op
 ---checks its arguments first: an unknown key, option or op name is an error with a did-you-mean.
 ---@class luamig.Op
----@field online table  zero-downtime ops (op.online.*, README: Zero-downtime changes), in expand(db)/contract(db)
+---@field online table  zero-downtime ops (op.online.*, README: Zero-downtime changes), in expand(db)/contract(db); op.online.retype_column(table, column, type, opts?) in upgrade(db)/downgrade(db)
 local Op = {}
 
 ---CREATE TABLE.
