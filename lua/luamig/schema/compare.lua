@@ -116,7 +116,8 @@ function M.changes(a, b, hints)
   local renames = matched(at, bt, hints.tables or {})
   local again = before_tables(out, a, b, touched_columns(at, bt, renames, hints.columns or {}))
   local old_of = {}
-  for new, old in pairs(renames) do
+  for _, new in ipairs(names(renames)) do -- (in name order: the same file every run)
+    local old = renames[new]
     out[#out + 1] = { call = "rename_table", args = { old, new, { primary_key = true } } }
     old_of[old] = new
   end

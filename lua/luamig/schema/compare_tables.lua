@@ -205,7 +205,8 @@ end
 -- The changes to table `name`, present in both (a: renamed from `old`).
 function M.table_changes(out, name, a, b, renames)
   local back = {}
-  for new, old in pairs(renames or {}) do
+  for _, new in ipairs(names(renames or {})) do -- (in name order, as below: the same file every run)
+    local old = renames[new]
     if a.columns[old] and not a.columns[new] and b.columns[new] and not b.columns[old] then
       out[#out + 1] = { call = "alter_column", table = name, args = { name, old, { new_name = new } }, in_place = true }
       back[new] = old
@@ -215,7 +216,8 @@ function M.table_changes(out, name, a, b, renames)
   local renamed_away = {}
   for _, old in pairs(back) do renamed_away[old] = true end
   if next(back) then a = renamed(a, back) end
-  for k, ix in pairs(a.indexes) do
+  for _, k in ipairs(names(a.indexes)) do
+    local ix = a.indexes[k]
     if not b.indexes[k] or b.indexes[k].text ~= ix.text then
       out[#out + 1] = { call = "drop_index", table = name, args = { k }, index = true }
     end
