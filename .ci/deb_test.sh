@@ -96,13 +96,15 @@ deb=$(ls "$work"/pkg/luamig_*.deb)
 declared=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*)//; s/ //g' | sort -u | tr '\n' ' ')
 needed=()
 while read -r lib; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+  # (every reader here reads its input to the end: one that stops early, as awk's exit or head -n 1 did,
+  # can make the writer die of SIGPIPE, which pipefail and set -e turn into a silent exit)
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found { print $NF; found = 1 }')
   [[ -n "$path" ]] || fail "cannot find $lib"
-  pkg=$(dpkg -S "$(realpath "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "*/$lib" | head -n 1)
+  pkg=$(dpkg -S "$(realpath "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "*/$lib" | sed -n 1p)
   needed+=("${pkg%%:*}")
 done < <(for elf in "$build/luamig" "$build/libluamig.so" "$build/lua/luamig.so"; do
   objdump -p "$elf" | awk '$1 == "NEEDED" { print $2 }'; done | sort -u)
-grep -q "LUAMIG_WITH_PG:BOOL=ON" "$build/CMakeCache.txt" && needed+=("$(dpkg -S '*/libpq.so.5' | head -n 1 | cut -d: -f1)")
+grep -q "LUAMIG_WITH_PG:BOOL=ON" "$build/CMakeCache.txt" && needed+=("$(dpkg -S '*/libpq.so.5' | sed -n 1p | cut -d: -f1)")
 expected=$(printf '%s\n' "${needed[@]}" | sort -u | tr '\n' ' ')
 [[ "$declared" == "$expected" ]] || fail "the .deb declares Depends: $declared; the binary and libraries need: $expected"
 echo "Depends: $(dpkg-deb -f "$deb" Depends)"
