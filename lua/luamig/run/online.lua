@@ -11,6 +11,7 @@
 local errors = require "luamig.util.errors"
 local host = require "luamig.host"
 local ddl = require "luamig.model.ddl"
+local sqltext = require "luamig.model.sql"
 local online_fill = require "luamig.run.online_fill"
 local online_retype = require "luamig.run.online_retype"
 local online_sql = require "luamig.run.online_sql"
@@ -102,15 +103,12 @@ end
 -- `expr` with each of `cols` it names (a bare or quoted identifier) spelled
 -- NEW."col", for a trigger body.
 local function of_new(d, expr, cols)
-  local set = {}
-  for _, c in ipairs(cols) do set[c:lower()], set['"' .. c .. '"'] = c, c end
-  local out = {}
-  for kind, first, stop in host.sql_tokens(expr, d.name) do
-    local tok = expr:sub(first, stop)
-    local c = (kind == "word" and set[tok:lower()]) or (kind == "name" and set[tok])
-    out[#out + 1] = c and ("NEW." .. d.quote_ident(c)) or tok
+  local map = {}
+  for _, c in ipairs(cols) do
+    local new = "NEW." .. d.quote_ident(c)
+    map[c:lower()], map['"' .. c .. '"'] = new, new
   end
-  return table.concat(out)
+  return sqltext.columns_replaced(expr, map, d.name)
 end
 
 local function base(t) return t:match("[^.]+$") end

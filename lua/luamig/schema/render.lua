@@ -132,6 +132,16 @@ local function filled_column(ch, args, q)
   return out
 end
 
+-- alter_column(t, col, opts) of a column with rows: NOT NULL as
+-- not_null_calls says, the rest of opts (if any) one alter_column first.
+local function altered(t, col, opts, q)
+  if opts.nullable ~= false then return next(opts) and { { "alter_column", { t, col, opts } } } or {} end
+  local rest = with(opts, {})
+  rest.nullable = nil
+  local out = next(rest) and { { "alter_column", { t, col, rest } } } or {}
+  return table.move(not_null_calls(t, col, q), 1, 4, #out + 1, out)
+end
+
 -- A type change that rewrites the table (the dialect's online.rewrites_type),
 -- by the table's one-column key (compare's fill_key): op.online.retype_column
 -- in a section, then the change's other parts. Without a key: nil.
@@ -143,13 +153,10 @@ local function retyped_column(ch, args, q, d)
       "table under ACCESS EXCLUSIVE; %s has no one-column primary key for op.online.retype_column to fill the new " ..
       "column by"):format(t, col, ch.retyped[1], ch.retyped[2], t) }
   end
-  local out = { { "online.retype_column", { t, col, opts.type, { key = ch.fill_key } }, section = true } }
   local rest = with(opts, {})
   rest.type, rest.using = nil, nil
-  local not_null = rest.nullable == false
-  if not_null then rest.nullable = nil end
-  if next(rest) then out[#out + 1] = { "alter_column", { t, col, rest } } end
-  if not_null then table.move(not_null_calls(t, col, q), 1, 4, #out + 1, out) end
+  local out = altered(t, col, rest, q)
+  table.insert(out, 1, { "online.retype_column", { t, col, opts.type, { key = ch.fill_key } }, section = true })
   return out
 end
 
@@ -178,11 +185,7 @@ local function online_calls(ch, name, args, q, d)
     a[at] = with(args[at], { not_valid = true })
     return { { name, a }, { "validate_constraint", { args[1], args[2] }, section = true } }
   elseif name == "alter_column" and args[3].nullable == false then
-    local t, col = args[1], args[2]
-    local rest = with(args[3], {})
-    rest.nullable = nil
-    local out = next(rest) and { { name, { t, col, rest } } } or {}
-    return table.move(not_null_calls(t, col, q), 1, 4, #out + 1, out)
+    return altered(args[1], args[2], args[3], q)
   end
   return { { name, args } }
 end

@@ -7,7 +7,6 @@
 --- over the column...) is refused, named, before anything runs.
 local common = require "luamig.model.sql"
 local ddl = require "luamig.model.ddl"
-local host = require "luamig.host"
 
 local M = {}
 
@@ -135,53 +134,28 @@ WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = ?::regclass A
   return plan
 end
 
----`sql` with column `from` (a bare or quoted identifier) spelled `to`,
----starting at `from_pos`; a word followed by "(" (a call) or after "::" or
----"." (a type, a qualified name) is not a column.
----@param sql string
----@param from string
----@param to string
----@param from_pos integer?
----@return string
-function M.renamed(sql, from, to, from_pos)
-  local toks = {}
-  for kind, first, last in host.sql_tokens(sql, "postgresql") do toks[#toks + 1] = { kind, first, last } end
-  local out, pos = {}, 1
-  local function next_text(i)
-    for j = i + 1, #toks do
-      if toks[j][1] ~= "space" and toks[j][1] ~= "comment" then return sql:sub(toks[j][2], toks[j][3]) end
-    end
-  end
-  local prev = ""
-  for i, tk in ipairs(toks) do
-    local kind, first, last = tk[1], tk[2], tk[3]
-    local text = sql:sub(first, last)
-    local hit = first >= (from_pos or 1) and ((kind == "word" and text:lower() == from and from == from:lower())
-      or (kind == "name" and text == '"' .. from:gsub('"', '""') .. '"'))
-    if hit and prev ~= "::" and prev ~= ":" and prev ~= "." and next_text(i) ~= "(" then
-      out[#out + 1] = sql:sub(pos, first - 1) .. q(to)
-      pos = last + 1
-    end
-    if kind ~= "space" and kind ~= "comment" then prev = text end
-  end
-  out[#out + 1] = sql:sub(pos)
-  return table.concat(out)
+-- `sql` with column `from` spelled `to` (from byte `from_pos` on); a bare
+-- word is `from` only when `from` is lower case (PostgreSQL folds it).
+local function renamed(sql, from, to, from_pos)
+  local map = { [q(from)] = q(to) }
+  if from == from:lower() then map[from] = q(to) end
+  return common.columns_replaced(sql, map, "postgresql", from_pos)
 end
 
 ---CREATE INDEX CONCURRENTLY `name` like index definition `def`
 ---(pg_get_indexdef), over `to` where it has column `from`.
 function M.index_like(def, name, from, to)
-  local head, rest = def:match("^(CREATE%s+U?N?I?Q?U?E?%s*INDEX)%s+.-%s+(ON%s.*)$")
-  local using = rest:find(" USING ", 1, true)
-  return ("%s CONCURRENTLY %s %s"):format(head, q(name), M.renamed(rest, from, to, using))
+  local on = def:find(" ON ", 1, true)
+  return ("%s CONCURRENTLY %s %s"):format(def:match("^CREATE UNIQUE INDEX ") and "CREATE UNIQUE INDEX" or
+    "CREATE INDEX", q(name), renamed(def:sub(on + 1), from, to, def:find(" USING ", on, true) - on))
 end
 
 ---A constraint definition (pg_get_constraintdef) over `to` where it has
 ---column `from`; a foreign key's referenced columns stay as they are.
 function M.constraint_like(def, from, to)
   local fk = def:match("^FOREIGN KEY %b()()")
-  if fk then return M.renamed(def:sub(1, fk - 1), from, to) .. def:sub(fk) end
-  return M.renamed(def, from, to)
+  if fk then return renamed(def:sub(1, fk - 1), from, to) .. def:sub(fk) end
+  return renamed(def, from, to)
 end
 
 ---A name of at most 63 bytes for a shadow object: `name` with `suffix`.
