@@ -47,6 +47,17 @@ local function stop_app(p, name, dir)
     longest_ms = longest / 1000 }
 end
 
+-- `upgrade head` killed (-9) once a backfill batch committed; the database still at `at`.
+local function killed_mid_backfill(p, at)
+  local pid = p:spawn("upgrade head")
+  assert.truthy(sh.poll(function()
+    if p:sql("SELECT to_regclass('luamig_backfill') IS NOT NULL") ~= "t\n" then return false end
+    return tonumber(p:sql("SELECT coalesce(sum(rows_done), 0) FROM luamig_backfill")) > 0
+  end, 60), "no backfill batch was committed")
+  os.execute("kill -9 " .. pid)
+  assert.are.equal(at .. "\n", p:sql("SELECT version_num FROM luamig_version"))
+end
+
 describe("zero downtime under live traffic (PostgreSQL)", function()
   if not pg then return end
 
@@ -73,13 +84,7 @@ describe("zero downtime under live traffic (PostgreSQL)", function()
       "the old app does not write: " .. sh.slurp(old .. "/err"))
 
     -- expand, killed (-9) in the middle of its backfill, then run again
-    local pid = p:spawn("upgrade head")
-    assert.truthy(sh.poll(function()
-      if p:sql("SELECT to_regclass('luamig_backfill') IS NOT NULL") ~= "t\n" then return false end
-      return tonumber(p:sql("SELECT coalesce(sum(rows_done), 0) FROM luamig_backfill")) > 0
-    end, 60), "no backfill batch was committed")
-    os.execute("kill -9 " .. pid)
-    assert.are.equal("orders0001\n", p:sql("SELECT version_num FROM luamig_version"))
+    killed_mid_backfill(p, "orders0001")
     assert.matches("resuming after id = %d+", p:ok("upgrade head"))
     assert.are.equal("expanded", p:json("current").revisions[1].phase)
 
@@ -153,13 +158,7 @@ end]],
     assert.truthy(sh.poll(function() return count(p, "customer_name LIKE 'old-%'") >= 20 end, 30),
       "the app does not write: " .. sh.slurp(dir .. "/err"))
 
-    local pid = p:spawn("upgrade head")
-    assert.truthy(sh.poll(function()
-      if p:sql("SELECT to_regclass('luamig_backfill') IS NOT NULL") ~= "t\n" then return false end
-      return tonumber(p:sql("SELECT coalesce(sum(rows_done), 0) FROM luamig_backfill")) > 0
-    end, 60), "no backfill batch was committed")
-    os.execute("kill -9 " .. pid)
-    assert.are.equal("orders0002\n", p:sql("SELECT version_num FROM luamig_version"))
+    killed_mid_backfill(p, "orders0002")
     local before = count(p, "customer_name LIKE 'old%'")
     assert.truthy(sh.poll(function() return count(p, "customer_name LIKE 'old%'") >= before + 20 end, 30),
       "the app stopped writing after the kill: " .. sh.slurp(dir .. "/err"))
