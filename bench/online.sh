@@ -25,14 +25,9 @@ rows=${ROWS:-1000000}
 window=${WINDOW:-10}
 src=$PWD/bench/online
 source bench/lib.sh
+source bench/online/apps.sh
 
 now() { date +%s.%N; }
-
-# fresh_db NAME: a new database; its URL
-fresh_db() {
-  psql "$LUAMIG_TEST_PG" -qXc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-  echo "$pg_base/$1"
-}
 
 # project DIR URL: the two migrations, at orders0001 (the table filled)
 project() {
@@ -42,33 +37,6 @@ project() {
   echo "return { url = '$2', still_written = 2 }" >"$1/luamig.lua"
   (cd "$1" && "$bin" -q upgrade orders0001)
 }
-
-# start_app NAME URL DIR: pgbench in the background until app_control stops it
-start_app() {
-  mkdir -p "$3"
-  (rc=0; pgbench -n -c 1 -j 1 -T 3600 -f "$src/$1_app.sql" -D seed="$rows" -l --log-prefix="$3/$1" "$2" \
-    >"$3/out" 2>"$3/err" || rc=$?; echo "$rc" >"$3/rc") &
-}
-
-stop_app() { # NAME URL DIR
-  psql "$2" -qXc "UPDATE app_control SET stop = 1 WHERE app = '$1'"
-  while [[ ! -s "$3/rc" ]]; do sleep 0.1; done
-}
-
-# rate DIR NAME FROM TO: transactions/s that ended in [FROM, TO)
-rate() {
-  cat "$1/$2".* | awk -v a="$3" -v b="$4" '{ t = $5 + $6 / 1e6; if (t >= a && t < b) n++ }
-    END { printf "%.0f", n / (b - a) }'
-}
-
-# longest DIR NAME FROM TO: the longest transaction (ms) that ended in [FROM, TO + 2 s)
-longest() {
-  cat "$1/$2".* | awk -v a="$3" -v b="$4" '{ t = $5 + $6 / 1e6; if (t >= a && t < b + 2 && $3 > m) m = $3 }
-    END { printf "%.0f", m / 1000 }'
-}
-
-# failures DIR: error lines other than the deliberate stop
-failures() { grep -c "ERROR" "$1/err" | awk '{print $1 - 1}'; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== luamig expand/contract on $rows rows (phases of ${window}s; load average $load_before)" >&2
@@ -127,7 +95,7 @@ while [[ ! -s "$work/nold/rc" ]]; do sleep 0.1; done # its next statement fails:
 nfail=$(grep -c "ERROR" "$work/nold/err" || true)
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-backfill=$(tr '\r' '\n' <"$work/expand.log" | grep -o 'backfill online [^:]*: [0-9/]* (100%) [0-9.k]*/s' | sed 's/.*(100%) //' | paste -sd' ')
+backfill=$(fill_rates "$work/expand.log")
 retries=$(cat "$work/expand.log" "$work/contract.log" | grep -c "lock_timeout; retrying" || true)
 holders=$(cat "$work/expand.log" "$work/contract.log" | grep -o "waiting on pid [0-9]* ([^:]*" | sed 's/waiting on pid [0-9]* (//' | sort | uniq -c | awk '{ $1 = $1 "x"; print }' | paste -sd',' || true)
 secs() { printf '%.1f' "$(echo "$2 - $1" | bc)"; }

@@ -17,14 +17,10 @@ rows=${ROWS:-1000000}
 window=${WINDOW:-10}
 src=$PWD/bench/online
 source bench/lib.sh
+source bench/online/apps.sh
 
 now() { date +%s.%N; }
 secs() { printf '%.1f' "$(echo "$2 - $1" | bc)"; }
-
-fresh_db() { # NAME: a new database; its URL
-  psql "$LUAMIG_TEST_PG" -qXc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-  echo "$pg_base/$1"
-}
 
 # project DIR URL: orders filled and indexed; head retypes price_cents
 project() {
@@ -46,64 +42,46 @@ EOF
   (cd "$1" && "$bin" -q upgrade orders0002)
 }
 
-start_app() { # URL DIR: pgbench in the background until app_control stops it
-  mkdir -p "$2"
-  (rc=0; pgbench -n -c 1 -j 1 -T 3600 -f "$src/old_app.sql" -D seed="$rows" -l --log-prefix="$2/old" "$1" \
-    >"$2/out" 2>"$2/err" || rc=$?; echo "$rc" >"$2/rc") &
-}
-stop_app() { # URL DIR
-  psql "$1" -qXc "UPDATE app_control SET stop = 1 WHERE app = 'old'"
-  while [[ ! -s "$2/rc" ]]; do sleep 0.1; done
-}
-rate() { # DIR FROM TO: transactions/s that ended in [FROM, TO)
-  cat "$1"/old.* | awk -v a="$2" -v b="$3" '{ t = $5 + $6 / 1e6; if (t >= a && t < b) n++ } END { printf "%.0f", n / (b - a) }'
-}
-longest() { # DIR FROM TO: the longest transaction (ms) that ended in [FROM, TO + 2 s)
-  cat "$1"/old.* | awk -v a="$2" -v b="$3" '{ t = $5 + $6 / 1e6; if (t >= a && t < b + 2 && $3 > m) m = $3 }
-    END { printf "%.0f", m / 1000 }'
-}
-failures() { grep -c "ERROR" "$1/err" | awk '{print $1 - 1}'; } # (less the deliberate stop)
-
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== op.online.retype_column on $rows rows (phases of ${window}s; load average $load_before)" >&2
 url=$(fresh_db luamig_bench_retype)
 project "$work/online" "$url"
-start_app "$url" "$work/app"
+start_app old "$url" "$work/app"
 t0=$(now); sleep "$window"
 t1=$(now)
 (cd "$work/online" && "$bin" upgrade head) >"$work/retype.log" 2>&1 || { cat "$work/retype.log" >&2; exit 1; }
 cat "$work/retype.log" >&2
 t2=$(now); sleep "$window"
 t3=$(now)
-stop_app "$url" "$work/app"
+stop_app old "$url" "$work/app"
 bad=$(psql "$url" -XtAc "SELECT count(*) FROM orders WHERE price_cents <> CAST(split_part(customer_name, '-', 2) AS bigint)")
 type=$(psql "$url" -XtAc "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'orders'::regclass
   AND attname = 'price_cents'")
 done_app=$(sed -n 's/number of transactions actually processed: //p' "$work/app/out")
 total=$(psql "$url" -XtAc "SELECT count(*) FROM orders")
-fill=$(tr '\r' '\n' <"$work/retype.log" | grep -o 'backfill online [^:]*: [0-9/]* ([0-9]*%) [0-9.k]*/s' | sed 's/.*%) //' | tail -n 1 || true)
+fill=$(fill_rates "$work/retype.log")
 retries=$(grep -c "lock_timeout; retrying" "$work/retype.log" || true)
 
 echo "== the naive way: ALTER COLUMN ... TYPE bigint while the application runs" >&2
 nurl=$(fresh_db luamig_bench_retype_naive)
 project "$work/naive" "$nurl"
-start_app "$nurl" "$work/napp"
+start_app old "$nurl" "$work/napp"
 sleep "$window"
 n1=$(now)
 psql "$nurl" -qX -v ON_ERROR_STOP=1 -c "ALTER TABLE orders ALTER COLUMN price_cents TYPE bigint"
 n2=$(now); sleep 2
-stop_app "$nurl" "$work/napp"
+stop_app old "$nurl" "$work/napp"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<EOF
 
 op.online.retype_column, $rows rows, one pgbench client (transactions/s; each = INSERT + UPDATE + SELECT);
 load average $load_before before, $load_after after (2 cores, shared):
-  before:                      $(rate "$work/app" "$t0" "$t1")
-  during the retype ($(secs "$t1" "$t2") s):  $(rate "$work/app" "$t1" "$t2")  (fill: $fill; lock_timeout retries: $retries)
-  after:                       $(rate "$work/app" "$t2" "$t3")
-  longest transaction during the retype: $(longest "$work/app" "$t1" "$t2") ms
+  before:                      $(rate "$work/app" old "$t0" "$t1")
+  during the retype ($(secs "$t1" "$t2") s):  $(rate "$work/app" old "$t1" "$t2")  (fill: $fill; lock_timeout retries: $retries)
+  after:                       $(rate "$work/app" old "$t2" "$t3")
+  longest transaction during the retype: $(longest "$work/app" old "$t1" "$t2") ms
   failed statements: $(failures "$work/app"); rows $total = $rows + $done_app written; wrong values: $bad; price_cents is now $type
 naive: ALTER COLUMN price_cents TYPE bigint took $(secs "$n1" "$n2") s under ACCESS EXCLUSIVE;
-  longest transaction $(longest "$work/napp" "$n1" "$n2") ms, failed statements: $(failures "$work/napp")
+  longest transaction $(longest "$work/napp" old "$n1" "$n2") ms, failed statements: $(failures "$work/napp")
 EOF
